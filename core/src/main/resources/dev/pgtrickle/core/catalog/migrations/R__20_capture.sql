@@ -1,0 +1,180 @@
+-- Trigger-based change capture (DESIGN section 4).
+--
+-- One buffer per captured source table, pgtrickle_changes.changes_<source oid>, shared by every
+-- stream table that reads the source. Each row carries the writer's top-level transaction id
+-- (xid8), an action ('I' = weight +1, 'D' = weight -1, 'T' = TRUNCATE marker) and the source's
+-- columns, typed as in the source. An UPDATE is stored as 'D' of the old row plus 'I' of the new.
+--
+-- The buffer and the capture function belong to the catalog owner; the capture function is
+-- SECURITY DEFINER with a pinned search_path, so writers need no rights on the buffers. The
+-- triggers themselves are created by the stream table's creator, who owns the source table (or
+-- holds TRIGGER on it).
+
+-- User columns of a relation (hidden __pgt_ columns excluded): their names, their types as
+-- "type [COLLATE ...]", "name type" definitions for CREATE TABLE, and a quoted name list.
+CREATE OR REPLACE FUNCTION pgtrickle._column_definitions(
+    p_relid oid, OUT names name[], OUT types text[], OUT definitions text, OUT name_list text)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT array_agg(col.attname ORDER BY col.attnum),
+           array_agg(col.type ORDER BY col.attnum),
+           string_agg(format('%I %s', col.attname, col.type), ', ' ORDER BY col.attnum),
+           string_agg(quote_ident(col.attname), ', ' ORDER BY col.attnum)
+    FROM (
+        SELECT a.attnum, a.attname,
+               format_type(a.atttypid, a.atttypmod)
+               || CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
+                       THEN format(' COLLATE %I.%I', cn.nspname, co.collname) ELSE '' END AS type
+        FROM pg_attribute a
+        JOIN pg_type t ON t.oid = a.atttypid
+        LEFT JOIN pg_collation co ON co.oid = a.attcollation
+        LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
+        WHERE a.attrelid = p_relid AND a.attnum > 0 AND NOT a.attisdropped
+          AND a.attname !~ '^__pgt_'
+    ) AS col
+$$;
+
+-- Creates the change buffer and capture function of a source table unless they exist.
+-- Returns the capture function's name (in schema pgtrickle_changes).
+CREATE OR REPLACE FUNCTION pgtrickle._ensure_change_buffer(p_source oid) RETURNS name
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $ensure$
+DECLARE
+    v_buffer name := 'changes_' || p_source;
+    v_function name := 'capture_' || p_source;
+    v_rel record;
+    v_cols record;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pgtrickle.pgt_change_sources WHERE source_relid = p_source) THEN
+        RETURN (SELECT capture_function FROM pgtrickle.pgt_change_sources WHERE source_relid = p_source);
+    END IF;
+    SELECT n.nspname, c.relname, c.relkind INTO v_rel
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = p_source;
+    IF NOT FOUND OR v_rel.relkind NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION 'relation with oid % is not a table whose changes can be captured', p_source
+            USING ERRCODE = 'wrong_object_type';
+    END IF;
+    v_cols := pgtrickle._column_definitions(p_source);
+    IF v_cols.definitions IS NULL THEN
+        RAISE EXCEPTION 'table %.% has no columns to capture', v_rel.nspname, v_rel.relname
+            USING ERRCODE = 'feature_not_supported';
+    END IF;
+
+    EXECUTE format(
+        'CREATE TABLE pgtrickle_changes.%I ('
+        '__pgt_xid xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(), '
+        '__pgt_action "char" NOT NULL, %s)', v_buffer, v_cols.definitions);
+    EXECUTE format('COMMENT ON TABLE pgtrickle_changes.%I IS %L', v_buffer,
+        format('pgtrickle: change buffer of %I.%I', v_rel.nspname, v_rel.relname));
+
+    -- One INSERT ... SELECT per statement from the transition tables. CREATE OR REPLACE: a
+    -- capture function left behind as a no-op (see _drop_change_buffer) is brought back to life.
+    EXECUTE format($fn$
+CREATE OR REPLACE FUNCTION pgtrickle_changes.%1$I() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $body$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO pgtrickle_changes.%2$I (__pgt_action, %3$s)
+        SELECT 'I', %3$s FROM __pgt_new;
+    ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO pgtrickle_changes.%2$I (__pgt_action, %3$s)
+        SELECT 'D', %3$s FROM __pgt_old
+        UNION ALL
+        SELECT 'I', %3$s FROM __pgt_new;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO pgtrickle_changes.%2$I (__pgt_action, %3$s)
+        SELECT 'D', %3$s FROM __pgt_old;
+    ELSE
+        INSERT INTO pgtrickle_changes.%2$I (__pgt_action) VALUES ('T');
+    END IF;
+    RETURN NULL;
+END
+$body$
+$fn$, v_function, v_buffer, v_cols.name_list);
+    EXECUTE format('COMMENT ON FUNCTION pgtrickle_changes.%I() IS %L', v_function,
+        format('pgtrickle: captures changes of %I.%I', v_rel.nspname, v_rel.relname));
+
+    INSERT INTO pgtrickle.pgt_change_sources
+        (source_relid, source_schema, source_name, buffer_table, capture_function, captured_columns)
+    VALUES (p_source, v_rel.nspname, v_rel.relname, v_buffer, v_function, v_cols.names);
+    RETURN v_function;
+END
+$ensure$;
+
+-- Creates the four capture triggers on a source table, as the calling role. Idempotent.
+CREATE OR REPLACE FUNCTION pgtrickle._install_capture_triggers(p_source oid, p_function name)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_trigger record;
+BEGIN
+    FOR v_trigger IN
+        SELECT * FROM (VALUES
+            ('pgtrickle_capture_insert', 'INSERT', 'REFERENCING NEW TABLE AS __pgt_new'),
+            ('pgtrickle_capture_update', 'UPDATE', 'REFERENCING OLD TABLE AS __pgt_old NEW TABLE AS __pgt_new'),
+            ('pgtrickle_capture_delete', 'DELETE', 'REFERENCING OLD TABLE AS __pgt_old'),
+            ('pgtrickle_capture_truncate', 'TRUNCATE', '')) AS t(tgname, event, referencing)
+        WHERE NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = p_source AND tgname = t.tgname)
+    LOOP
+        BEGIN
+            EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s %s FOR EACH STATEMENT '
+                           'EXECUTE FUNCTION pgtrickle_changes.%I()',
+                           v_trigger.tgname, v_trigger.event, p_source::regclass,
+                           v_trigger.referencing, p_function);
+        EXCEPTION WHEN insufficient_privilege THEN
+            RAISE EXCEPTION 'cannot capture changes of table %: permission denied to create triggers on it',
+                p_source::regclass
+                USING ERRCODE = 'insufficient_privilege',
+                      HINT = 'The owner of the table (or a role with the TRIGGER privilege on it) must create the first stream table over it.';
+        END;
+    END LOOP;
+END
+$$;
+
+-- Removes capture from a source that no stream table reads any more: the triggers as the
+-- calling role, then the buffer and function as the catalog owner.
+CREATE OR REPLACE FUNCTION pgtrickle._drop_capture_if_unused(p_source oid) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_trigger name;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies WHERE source_relid = p_source)
+       OR NOT EXISTS (SELECT 1 FROM pgtrickle.pgt_change_sources WHERE source_relid = p_source) THEN
+        RETURN;
+    END IF;
+    FOR v_trigger IN
+        SELECT tgname FROM pg_trigger
+        WHERE tgrelid = p_source AND tgname IN ('pgtrickle_capture_insert', 'pgtrickle_capture_update',
+                                                'pgtrickle_capture_delete', 'pgtrickle_capture_truncate')
+    LOOP
+        BEGIN
+            EXECUTE format('DROP TRIGGER %I ON %s', v_trigger, p_source::regclass);
+        EXCEPTION WHEN insufficient_privilege THEN
+            RAISE NOTICE 'capture trigger % on table % stays in place as a no-op: only the table''s owner can drop it',
+                v_trigger, p_source::regclass;
+        END;
+    END LOOP;
+    PERFORM pgtrickle._drop_change_buffer(p_source);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION pgtrickle._drop_change_buffer(p_source oid) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_source pgtrickle.pgt_change_sources;
+BEGIN
+    SELECT * INTO v_source FROM pgtrickle.pgt_change_sources WHERE source_relid = p_source FOR UPDATE;
+    IF NOT FOUND OR EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies WHERE source_relid = p_source) THEN
+        RETURN;
+    END IF;
+    EXECUTE format('DROP TABLE IF EXISTS pgtrickle_changes.%I', v_source.buffer_table);
+    IF EXISTS (SELECT 1 FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+               WHERE p.proname = v_source.capture_function
+                 AND p.pronamespace = 'pgtrickle_changes'::regnamespace) THEN
+        -- A trigger we could not drop still calls the function: keep it, as a no-op.
+        EXECUTE format('CREATE OR REPLACE FUNCTION pgtrickle_changes.%I() RETURNS trigger '
+                       'LANGUAGE plpgsql AS $body$BEGIN RETURN NULL; END$body$',
+                       v_source.capture_function);
+    ELSE
+        EXECUTE format('DROP FUNCTION IF EXISTS pgtrickle_changes.%I()', v_source.capture_function);
+    END IF;
+    DELETE FROM pgtrickle.pgt_change_sources WHERE source_relid = p_source;
+END
+$$;

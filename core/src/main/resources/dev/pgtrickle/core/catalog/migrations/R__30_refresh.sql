@@ -1,0 +1,264 @@
+-- Refresh: snapshot frontiers (I1), one snapshot per refresh (I2), history and buffer cleanup (I4).
+--
+-- Authorization: managing a stream table requires the right to write its storage table. The
+-- public functions (SECURITY INVOKER) lock the storage table in SHARE ROW EXCLUSIVE mode, which
+-- needs that right; the catalog-owner helpers (SECURITY DEFINER) check that this session holds
+-- such a lock before they touch the catalog. The lock also serializes concurrent refreshes of
+-- one stream table while readers go on reading it.
+
+-- Finds a stream table by its (optionally schema-qualified) name; raises when there is none.
+-- A stream table whose storage table was dropped behind pgtrickle's back is still found by the
+-- name it was created with, so that drop_stream_table can clean it up.
+CREATE OR REPLACE FUNCTION pgtrickle._find_stream_table(p_name text)
+RETURNS pgtrickle.pgt_stream_tables
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_name record := pgtrickle._split_name(p_name);
+    v_st pgtrickle.pgt_stream_tables;
+BEGIN
+    SELECT st.* INTO v_st
+    FROM pgtrickle.pgt_stream_tables st
+    JOIN pg_class c ON c.oid = st.pgt_relid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = v_name.schema_name AND c.relname = v_name.rel_name;
+    IF NOT FOUND THEN
+        SELECT st.* INTO v_st
+        FROM pgtrickle.pgt_stream_tables st
+        WHERE st.pgt_schema = v_name.schema_name AND st.pgt_name = v_name.rel_name
+          AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = st.pgt_relid);
+    END IF;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'stream table "%" does not exist',
+            pgtrickle._display_name(v_name.schema_name, v_name.rel_name)
+            USING ERRCODE = 'undefined_table',
+                  HINT = 'Names without a schema refer to schema public; pgtrickle.pgt_status() lists the stream tables.';
+    END IF;
+    RETURN v_st;
+END
+$$;
+
+-- Raises unless the storage table of the stream table still exists.
+CREATE OR REPLACE FUNCTION pgtrickle._storage_of(p_st pgtrickle.pgt_stream_tables) RETURNS regclass
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_class WHERE oid = p_st.pgt_relid) THEN
+        RAISE EXCEPTION 'the storage table of stream table "%" was dropped',
+            pgtrickle._display_name(p_st.pgt_schema, p_st.pgt_name)
+            USING ERRCODE = 'undefined_table',
+                  HINT = 'Remove the stream table with pgtrickle.drop_stream_table().';
+    END IF;
+    RETURN p_st.pgt_relid::regclass;
+END
+$$;
+
+-- Takes the management lock on a stream table's storage table (see the header).
+CREATE OR REPLACE FUNCTION pgtrickle._lock_storage(p_st pgtrickle.pgt_stream_tables) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', pgtrickle._storage_of(p_st));
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE EXCEPTION 'permission denied for stream table "%"',
+        pgtrickle._display_name(p_st.pgt_schema, p_st.pgt_name)
+        USING ERRCODE = 'insufficient_privilege',
+              HINT = 'Managing a stream table requires the right to write its storage table (usually: be its owner).';
+END
+$$;
+
+-- Used by SECURITY DEFINER helpers: this session must hold a lock on the relation that only a
+-- role allowed to write it can take (SHARE ROW EXCLUSIVE or stronger, or the lock of CREATE and
+-- DROP TABLE).
+CREATE OR REPLACE FUNCTION pgtrickle._assert_write_lock(p_relid oid) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT EXISTS (
+        SELECT 1 FROM pg_locks
+        WHERE locktype = 'relation' AND relation = p_relid AND pid = pg_backend_pid() AND granted
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND mode IN ('ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')) THEN
+        RAISE EXCEPTION 'permission denied: the storage table (oid %) is not locked by this session', p_relid
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Use the pgtrickle SQL API functions; the helpers starting with _ are internal.';
+    END IF;
+END
+$$;
+
+-- The snapshot of the running statement, as a frontier. When this transaction itself wrote
+-- (e.g. INSERT then refresh in one transaction), its own xid is made visible: the statement
+-- saw those writes, so they belong to this refresh. PostgreSQL leaves the own xid out of
+-- xip and may put it at or above xmax; xids between the old xmax and ours were still running
+-- when the snapshot was taken and stay invisible. STABLE: runs under the caller's snapshot.
+CREATE OR REPLACE FUNCTION pgtrickle._frontier_snapshot() RETURNS pg_snapshot
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_snapshot pg_snapshot := pg_current_snapshot();
+    v_own xid8 := pg_current_xact_id_if_assigned();
+    v_xmax bigint;
+    v_own_num bigint;
+BEGIN
+    IF v_own IS NULL OR pg_visible_in_snapshot(v_own, v_snapshot) THEN
+        RETURN v_snapshot;
+    END IF;
+    v_xmax := pg_snapshot_xmax(v_snapshot)::text::bigint;
+    v_own_num := v_own::text::bigint;
+    RETURN (pg_snapshot_xmin(v_snapshot)::text || ':' || (v_own_num + 1)::text || ':' ||
+            coalesce((SELECT string_agg(x::text, ',' ORDER BY x)
+                      FROM (SELECT xip::text::bigint AS x FROM pg_snapshot_xip(v_snapshot) AS xip
+                            WHERE xip <> v_own
+                            UNION
+                            SELECT generate_series(v_xmax, v_own_num - 1)) AS running), '')
+           )::pg_snapshot;
+END
+$$;
+
+-- Recomputes the storage table from the defining query. Deleting the old rows, inserting the
+-- new ones and taking the frontier happen in ONE statement, hence under one snapshot (I2).
+-- Runs as the caller: reading the sources and writing the storage table use the caller's rights.
+CREATE OR REPLACE FUNCTION pgtrickle._full_refresh(p_pgt_id bigint, p_initiated_by text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_start timestamptz := clock_timestamp();
+    v_st pgtrickle.pgt_stream_tables;
+    v_storage regclass;
+    v_columns text;
+    v_frontier pg_snapshot;
+    v_inserted bigint;
+    v_deleted bigint;
+    v_data_time timestamptz;
+BEGIN
+    SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
+    PERFORM pgtrickle._lock_storage(v_st);
+    -- Re-read after the lock: a refresh that held it may have committed a newer state.
+    SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
+    v_storage := pgtrickle._storage_of(v_st);
+    v_columns := (pgtrickle._column_definitions(v_storage)).name_list;
+    v_data_time := clock_timestamp();
+    EXECUTE format(
+        'WITH deleted AS (DELETE FROM %1$s RETURNING 1), '
+        'inserted AS (INSERT INTO %1$s (%2$s) SELECT %2$s FROM (%3$s) AS q RETURNING 1) '
+        'SELECT pgtrickle._frontier_snapshot(), (SELECT count(*) FROM inserted), (SELECT count(*) FROM deleted)',
+        v_storage, v_columns, v_st.normalized_query)
+    INTO v_frontier, v_inserted, v_deleted;
+    PERFORM pgtrickle._complete_refresh(p_pgt_id, v_frontier, v_data_time, 'FULL',
+                                        v_inserted, v_deleted, v_start, p_initiated_by);
+END
+$$;
+
+-- Bookkeeping of a successful refresh, in the refresh's transaction: new frontier, history
+-- row, and deletion of buffer rows that every consumer's frontier now covers.
+CREATE OR REPLACE FUNCTION pgtrickle._complete_refresh(
+    p_pgt_id bigint, p_frontier pg_snapshot, p_data_time timestamptz, p_action text,
+    p_rows_inserted bigint, p_rows_deleted bigint, p_start timestamptz, p_initiated_by text)
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_st pgtrickle.pgt_stream_tables;
+    v_source record;
+    v_consumed bigint;
+    v_truncated boolean;
+    v_total_consumed bigint;
+    v_action text := p_action;
+BEGIN
+    SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id FOR UPDATE;
+    PERFORM pgtrickle._assert_write_lock(v_st.pgt_relid);
+
+    -- Changes the refresh accounted for: visible in the new frontier, not in the old one.
+    IF v_st.frontier IS NOT NULL THEN
+        v_total_consumed := 0;
+        FOR v_source IN
+            SELECT cs.buffer_table FROM pgtrickle.pgt_dependencies d
+            JOIN pgtrickle.pgt_change_sources cs USING (source_relid)
+            WHERE d.pgt_id = p_pgt_id
+        LOOP
+            EXECUTE format('SELECT count(*) FILTER (WHERE __pgt_action <> ''T''), '
+                           'coalesce(bool_or(__pgt_action = ''T''), false) '
+                           'FROM pgtrickle_changes.%I '
+                           'WHERE pg_visible_in_snapshot(__pgt_xid, $1) '
+                           'AND NOT pg_visible_in_snapshot(__pgt_xid, $2)', v_source.buffer_table)
+            INTO v_consumed, v_truncated USING p_frontier, v_st.frontier;
+            v_total_consumed := v_total_consumed + v_consumed;
+            IF v_truncated THEN
+                v_action := 'REINITIALIZE';
+            END IF;
+        END LOOP;
+    END IF;
+
+    UPDATE pgtrickle.pgt_stream_tables st
+    SET frontier = p_frontier,
+        data_timestamp = p_data_time,
+        is_populated = true,
+        consecutive_errors = 0,
+        last_error = NULL,
+        status = CASE WHEN st.status = 'ERROR' THEN 'ACTIVE' ELSE st.status END,
+        pgt_schema = n.nspname,
+        pgt_name = c.relname
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE st.pgt_id = p_pgt_id AND c.oid = st.pgt_relid;
+
+    INSERT INTO pgtrickle.pgt_refresh_history
+        (pgt_id, start_time, end_time, action, status, rows_inserted, rows_deleted,
+         changes_consumed, initiated_by, frontier)
+    VALUES (p_pgt_id, p_start, clock_timestamp(), v_action, 'COMPLETED', p_rows_inserted,
+            p_rows_deleted, v_total_consumed, p_initiated_by, p_frontier);
+
+    PERFORM pgtrickle._cleanup_buffers(p_pgt_id);
+END
+$$;
+
+-- Deletes buffer rows of the given stream table's sources that are visible in the frontier of
+-- every stream table reading that source (I4). Stream tables that were never populated do not
+-- hold rows back: their first refresh is FULL and sees every committed change.
+CREATE OR REPLACE FUNCTION pgtrickle._cleanup_buffers(p_pgt_id bigint) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_source record;
+BEGIN
+    FOR v_source IN
+        SELECT cs.source_relid, cs.buffer_table FROM pgtrickle.pgt_dependencies d
+        JOIN pgtrickle.pgt_change_sources cs USING (source_relid)
+        WHERE d.pgt_id = p_pgt_id
+    LOOP
+        EXECUTE format(
+            'DELETE FROM pgtrickle_changes.%I b WHERE NOT EXISTS ('
+            'SELECT 1 FROM pgtrickle.pgt_dependencies d '
+            'JOIN pgtrickle.pgt_stream_tables st USING (pgt_id) '
+            'WHERE d.source_relid = $1 AND st.frontier IS NOT NULL '
+            'AND NOT pg_visible_in_snapshot(b.__pgt_xid, st.frontier))', v_source.buffer_table)
+        USING v_source.source_relid;
+    END LOOP;
+END
+$$;
+
+-- Refreshes a stream table now, in the caller's transaction.
+CREATE OR REPLACE FUNCTION pgtrickle.refresh_stream_table(name text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM pgtrickle._full_refresh((pgtrickle._find_stream_table(name)).pgt_id, 'MANUAL');
+END
+$$;
+
+-- Records a refresh that failed and was rolled back. PostgreSQL has no autonomous
+-- transactions, so the caller (the daemon, the CLI) reports the failure in a new transaction.
+CREATE OR REPLACE FUNCTION pgtrickle.record_refresh_failure(name text, error text, initiated_by text DEFAULT 'MANUAL')
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_st pgtrickle.pgt_stream_tables := pgtrickle._find_stream_table(name);
+BEGIN
+    PERFORM pgtrickle._lock_storage(v_st);
+    PERFORM pgtrickle._record_failure(v_st.pgt_id, error, initiated_by);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION pgtrickle._record_failure(p_pgt_id bigint, p_error text, p_initiated_by text)
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_relid oid;
+BEGIN
+    SELECT pgt_relid INTO STRICT v_relid FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id FOR UPDATE;
+    PERFORM pgtrickle._assert_write_lock(v_relid);
+    UPDATE pgtrickle.pgt_stream_tables
+    SET consecutive_errors = consecutive_errors + 1, last_error = p_error
+    WHERE pgt_id = p_pgt_id;
+    INSERT INTO pgtrickle.pgt_refresh_history
+        (pgt_id, start_time, end_time, action, status, initiated_by, error_message)
+    VALUES (p_pgt_id, now(), clock_timestamp(), 'FULL', 'FAILED', coalesce(p_initiated_by, 'MANUAL'), p_error);
+END
+$$;

@@ -1,0 +1,647 @@
+-- Stream table lifecycle: create, create-if-not-exists, create-or-replace, alter, drop.
+-- Everything runs in the caller's transaction: a rollback leaves nothing behind.
+--
+-- The public functions are thin SQL wrappers with the parameter names users know; they pass
+-- the caller's search_path to the internal functions (which pin their own) so that the defining
+-- query resolves names exactly as the caller would.
+
+-- Deparses a view with every name schema-qualified (only pg_catalog is on the search_path).
+CREATE OR REPLACE FUNCTION pgtrickle._deparse_view(p_view oid) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
+    SELECT rtrim(btrim(pg_get_viewdef(p_view, false)), ';')
+$$;
+
+-- Analyzes a defining query through PostgreSQL itself, as the calling role, under the given
+-- search_path: it must be one query the caller may run; returns its canonical text, its output
+-- columns, its sources (views expanded to base tables; stream tables kept as such) and the
+-- volatile functions it calls.
+CREATE OR REPLACE FUNCTION pgtrickle._analyze_query(
+    p_query text, p_search_path text,
+    OUT normalized text, OUT column_names name[], OUT column_types text[], OUT column_definitions text,
+    OUT sources oid[], OUT source_kinds text[], OUT volatile_functions text[])
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_cursor refcursor;
+    v_probe oid;
+    v_columns record;
+    v_relations oid[];
+    v_plan jsonb;
+    v_catalog text;
+    v_bad record;
+    v_step text := 'plan';
+    v_state text;
+    v_message text;
+    v_detail text;
+    v_hint text;
+BEGIN
+    IF p_query IS NULL OR btrim(p_query) = '' THEN
+        RAISE EXCEPTION 'the defining query must not be empty' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM set_config('search_path', coalesce(p_search_path, '"$user", public'), true);
+    BEGIN
+        -- Opening a cursor plans the query and checks privileges without running it, and
+        -- refuses several statements or anything that is not a query.
+        OPEN v_cursor FOR EXECUTE p_query || E'\n';
+        CLOSE v_cursor;
+        v_step := 'view';
+        IF to_regclass('pg_temp.__pgt_probe') IS NOT NULL THEN
+            EXECUTE 'DROP VIEW pg_temp.__pgt_probe';
+        END IF;
+        EXECUTE format(E'CREATE TEMPORARY VIEW __pgt_probe AS %s\n', p_query);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
+                                v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
+        IF v_state = '42P11' OR (v_step = 'view' AND v_state = '42601') THEN
+            -- Several statements, or a statement that is not a query.
+            v_message := 'it must be a single SELECT statement';
+        ELSIF v_message ~ 'data-modifying' THEN
+            v_message := 'it must not modify data';
+        END IF;
+        v_message := 'invalid defining query: ' || v_message;
+        IF nullif(v_detail, '') IS NULL AND nullif(v_hint, '') IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = v_state, MESSAGE = v_message;
+        ELSIF nullif(v_hint, '') IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = v_state, MESSAGE = v_message, DETAIL = v_detail;
+        ELSIF nullif(v_detail, '') IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = v_state, MESSAGE = v_message, HINT = v_hint;
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = v_state, MESSAGE = v_message, DETAIL = v_detail, HINT = v_hint;
+    END;
+    -- System catalogs are pinned objects: pg_depend records no dependency on them, so look at
+    -- the relations the planner actually scans.
+    EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF, FORMAT JSON) ' || p_query || E'\n' INTO v_plan;
+    PERFORM set_config('search_path', 'pg_catalog, pg_temp', true);
+    SELECT format('%I.%I', rel ->> 'Schema', rel ->> 'Relation Name') INTO v_catalog
+    FROM jsonb_path_query(v_plan, 'strict $.**') AS rel
+    WHERE jsonb_typeof(rel) = 'object' AND rel ? 'Relation Name'
+      AND rel ->> 'Schema' IN ('pg_catalog', 'information_schema', 'pg_toast')
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'invalid defining query: % is a system catalog; stream tables can only read user tables', v_catalog
+            USING ERRCODE = 'feature_not_supported';
+    END IF;
+    v_probe := 'pg_temp.__pgt_probe'::regclass;
+
+    normalized := pgtrickle._deparse_view(v_probe);
+    v_columns := pgtrickle._column_definitions(v_probe);
+    IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = v_probe AND attnum > 0 AND attname ~ '^__pgt_') THEN
+        RAISE EXCEPTION 'invalid defining query: column names starting with __pgt_ are reserved for pgtrickle'
+            USING ERRCODE = 'reserved_name';
+    END IF;
+    IF v_columns.names IS NULL THEN
+        RAISE EXCEPTION 'invalid defining query: it must return at least one column'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    column_names := v_columns.names;
+    column_types := v_columns.types;
+    column_definitions := v_columns.definitions;
+
+    -- Relations the query reads, following views down to their base relations.
+    WITH RECURSIVE reads(relid) AS (
+        SELECT d.refobjid FROM pg_rewrite r
+        JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
+                        AND d.refclassid = 'pg_class'::regclass
+        WHERE r.ev_class = v_probe AND d.refobjid <> v_probe
+        UNION
+        SELECT d.refobjid FROM reads
+        JOIN pg_class c ON c.oid = reads.relid AND c.relkind = 'v'
+        JOIN pg_rewrite r ON r.ev_class = c.oid
+        JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
+                        AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> c.oid
+    )
+    SELECT coalesce(array_agg(DISTINCT relid), '{}') INTO v_relations FROM reads;
+
+    SELECT c.oid::regclass AS rel, c.relkind, c.relpersistence, n.nspname INTO v_bad
+    FROM unnest(v_relations) AS r(relid) JOIN pg_class c ON c.oid = r.relid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname IN ('pg_catalog', 'information_schema', 'pg_toast')
+       OR c.relpersistence = 't'
+       OR c.relkind IN ('m', 'f')
+    ORDER BY n.nspname IN ('pg_catalog', 'information_schema', 'pg_toast') DESC, c.relpersistence = 't' DESC
+    LIMIT 1;
+    IF FOUND THEN
+        IF v_bad.nspname IN ('pg_catalog', 'information_schema', 'pg_toast') THEN
+            RAISE EXCEPTION 'invalid defining query: % is a system catalog; stream tables can only read user tables', v_bad.rel
+                USING ERRCODE = 'feature_not_supported';
+        ELSIF v_bad.relpersistence = 't' THEN
+            RAISE EXCEPTION 'invalid defining query: % is a temporary table; stream tables cannot read temporary tables', v_bad.rel
+                USING ERRCODE = 'feature_not_supported';
+        ELSE
+            RAISE EXCEPTION 'invalid defining query: % is a % whose changes cannot be captured', v_bad.rel,
+                CASE v_bad.relkind WHEN 'm' THEN 'materialized view' ELSE 'foreign table' END
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = 'Stream tables read tables, partitioned tables, views over them and other stream tables.';
+        END IF;
+    END IF;
+
+    SELECT coalesce(array_agg(c.oid ORDER BY c.oid), '{}'),
+           coalesce(array_agg(CASE WHEN st.pgt_id IS NULL THEN 'TABLE' ELSE 'STREAM_TABLE' END ORDER BY c.oid), '{}')
+    INTO sources, source_kinds
+    FROM unnest(v_relations) AS r(relid)
+    JOIN pg_class c ON c.oid = r.relid AND c.relkind IN ('r', 'p')
+    LEFT JOIN pgtrickle.pgt_stream_tables st ON st.pgt_relid = c.oid;
+
+    volatile_functions := pgtrickle._volatile_functions(v_probe);
+    EXECUTE 'DROP VIEW pg_temp.__pgt_probe';
+END
+$$;
+
+-- Volatile functions a view calls, directly or through the views it reads. User-defined
+-- functions and operators are found through pg_depend; built-in ones are not recorded there
+-- (they are pinned), so the deparsed texts are scanned for calls of volatile pg_catalog functions.
+CREATE OR REPLACE FUNCTION pgtrickle._volatile_functions(p_view oid) RETURNS text[]
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    WITH RECURSIVE views(relid) AS (
+        SELECT p_view
+        UNION
+        SELECT d.refobjid FROM views
+        JOIN pg_rewrite r ON r.ev_class = views.relid
+        JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
+                        AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> views.relid
+        JOIN pg_class c ON c.oid = d.refobjid AND c.relkind = 'v'
+    ),
+    rules AS (
+        SELECT r.oid FROM views JOIN pg_rewrite r ON r.ev_class = views.relid
+    ),
+    found(fn) AS (
+        SELECT p.oid::regprocedure::text FROM rules
+        JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rules.oid
+                        AND d.refclassid = 'pg_proc'::regclass
+        JOIN pg_proc p ON p.oid = d.refobjid
+        WHERE p.provolatile = 'v'
+        UNION
+        SELECT p.oid::regprocedure::text FROM rules
+        JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rules.oid
+                        AND d.refclassid = 'pg_operator'::regclass
+        JOIN pg_operator o ON o.oid = d.refobjid
+        JOIN pg_proc p ON p.oid = o.oprcode
+        WHERE p.provolatile = 'v'
+        UNION
+        SELECT DISTINCT m[1] || '()' FROM views,
+            regexp_matches(
+                regexp_replace(regexp_replace(pgtrickle._deparse_view(views.relid),
+                    '''([^'']|'''')*''', '''''', 'g'),     -- string literals
+                    '"([^"]|"")*"', '""', 'g'),             -- quoted identifiers
+                '([a-z_][a-z0-9_$]*)\s*\(', 'g') AS m
+        WHERE EXISTS (SELECT 1 FROM pg_proc p
+                      WHERE p.proname = m[1] AND p.pronamespace = 'pg_catalog'::regnamespace
+                        AND p.provolatile = 'v' AND p.prokind = 'f')
+    )
+    SELECT coalesce(array_agg(fn ORDER BY fn), '{}') FROM found
+$$;
+
+-- How a stream table will actually be refreshed, and why that differs from what was asked.
+CREATE OR REPLACE FUNCTION pgtrickle._effective_mode(
+    p_display_name text, p_refresh_mode text, p_volatile_functions text[],
+    OUT effective_mode text, OUT mode_reason text)
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    effective_mode := 'FULL';
+    IF p_refresh_mode = 'FULL' THEN
+        RETURN;
+    END IF;
+    IF cardinality(p_volatile_functions) > 0 THEN
+        IF p_refresh_mode = 'DIFFERENTIAL' THEN
+            RAISE EXCEPTION 'stream table "%" cannot be DIFFERENTIAL: its query calls the volatile function(s) %',
+                p_display_name, array_to_string(p_volatile_functions, ', ')
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = 'Use refresh_mode => ''FULL'' (or ''AUTO''), or replace the volatile function.';
+        END IF;
+        mode_reason := 'volatile function(s) ' || array_to_string(p_volatile_functions, ', ')
+                       || ': refreshed FULL';
+        RETURN;
+    END IF;
+    mode_reason := 'no compiled differential plan yet: refreshed FULL';
+END
+$$;
+
+-- Picks the name of the view that pins a stream table's sources. It carries the stream table's
+-- name because PostgreSQL shows it when a user tries to drop a source the stream table reads.
+CREATE OR REPLACE FUNCTION pgtrickle._definition_view_name(p_schema name, p_name name, p_pgt_id bigint)
+RETURNS name LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN octet_length(p_schema || '.' || p_name) <= 63
+                 AND to_regclass(format('pgtrickle.%I', p_schema || '.' || p_name)) IS NULL
+                THEN (p_schema || '.' || p_name)::name
+                ELSE ('stream_table_' || p_pgt_id)::name END
+$$;
+
+-- Raises when reading the given sources would make a stream table depend on itself.
+CREATE OR REPLACE FUNCTION pgtrickle._check_no_cycle(p_pgt_id bigint, p_relid oid, p_sources oid[])
+RETURNS void LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_path text;
+BEGIN
+    WITH RECURSIVE upstream(relid, path) AS (
+        SELECT s, s::regclass::text FROM unnest(p_sources) AS s
+        UNION
+        SELECT d.source_relid, u.path || ' <- ' || d.source_relid::regclass::text
+        FROM upstream u
+        JOIN pgtrickle.pgt_stream_tables st ON st.pgt_relid = u.relid
+        JOIN pgtrickle.pgt_dependencies d ON d.pgt_id = st.pgt_id AND d.source_kind = 'STREAM_TABLE'
+        WHERE u.relid <> p_relid
+    )
+    SELECT path INTO v_path FROM upstream WHERE relid = p_relid LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'stream table % cannot read itself: the new query would create the cycle % <- %',
+            p_relid::regclass, p_relid::regclass, v_path
+            USING ERRCODE = 'invalid_object_definition';
+    END IF;
+END
+$$;
+
+-- Catalog owner part of registering a stream table (or its new query): the definition view
+-- and the catalog rows. The caller has just created (or locked) the storage table.
+CREATE OR REPLACE FUNCTION pgtrickle._register(
+    p_pgt_id bigint, p_relid oid, p_defining_query text, p_normalized_query text,
+    p_sources oid[], p_source_kinds text[],
+    p_schedule text, p_refresh_mode text, p_effective_mode text, p_mode_reason text,
+    p_append_only boolean, p_cdc_mode text)
+RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_schema name;
+    v_name name;
+    v_id bigint := p_pgt_id;
+    v_view name;
+BEGIN
+    PERFORM pgtrickle._assert_write_lock(p_relid);
+    SELECT n.nspname, c.relname INTO STRICT v_schema, v_name
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = p_relid;
+
+    IF v_id IS NULL THEN
+        INSERT INTO pgtrickle.pgt_stream_tables
+            (pgt_relid, pgt_schema, pgt_name, defining_query, normalized_query, definition_view,
+             schedule, refresh_mode, effective_mode, mode_reason, append_only, cdc_mode)
+        VALUES (p_relid, v_schema, v_name, p_defining_query, p_normalized_query, '',
+                p_schedule, p_refresh_mode, p_effective_mode, p_mode_reason, p_append_only, p_cdc_mode)
+        RETURNING pgt_id INTO v_id;
+    ELSE
+        SELECT definition_view INTO STRICT v_view FROM pgtrickle.pgt_stream_tables
+        WHERE pgt_id = v_id AND pgt_relid = p_relid FOR UPDATE;
+        EXECUTE format('DROP VIEW IF EXISTS pgtrickle.%I', v_view);
+        DELETE FROM pgtrickle.pgt_dependencies WHERE pgt_id = v_id;
+        UPDATE pgtrickle.pgt_stream_tables
+        SET defining_query = p_defining_query, normalized_query = p_normalized_query,
+            effective_mode = p_effective_mode, mode_reason = p_mode_reason,
+            frontier = NULL, is_populated = false, data_timestamp = NULL, plan = NULL,
+            altered_at = now()
+        WHERE pgt_id = v_id;
+    END IF;
+
+    v_view := pgtrickle._definition_view_name(v_schema, v_name, v_id);
+    BEGIN
+        EXECUTE format('CREATE VIEW pgtrickle.%I AS %s', v_view, p_normalized_query);
+    EXCEPTION WHEN insufficient_privilege THEN
+        RAISE EXCEPTION 'the pgtrickle catalog owner (role %) cannot see every object the query uses: %',
+            current_user, SQLERRM
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = format('Grant USAGE on the schemas the query reads to %I.', current_user);
+    END;
+    EXECUTE format('COMMENT ON VIEW pgtrickle.%I IS %L', v_view,
+        format('pgtrickle: defining query of stream table %I.%I (keeps its sources from being dropped)',
+               v_schema, v_name));
+    UPDATE pgtrickle.pgt_stream_tables SET definition_view = v_view WHERE pgt_id = v_id;
+
+    INSERT INTO pgtrickle.pgt_dependencies (pgt_id, source_relid, source_kind, source_schema, source_name)
+    SELECT v_id, s.relid, s.kind, n.nspname, c.relname
+    FROM unnest(p_sources, p_source_kinds) AS s(relid, kind)
+    JOIN pg_class c ON c.oid = s.relid JOIN pg_namespace n ON n.oid = c.relnamespace;
+    RETURN v_id;
+END
+$$;
+
+-- Catalog owner part of changing options. NULL arguments leave the option unchanged, except
+-- schedule and cdc_mode, where NULL is a value (calculated; the global default) and a flag says
+-- whether to set them.
+CREATE OR REPLACE FUNCTION pgtrickle._set_options(
+    p_pgt_id bigint, p_set_schedule boolean, p_schedule text, p_refresh_mode text,
+    p_effective_mode text, p_mode_reason text, p_status text, p_tier text,
+    p_append_only boolean, p_set_cdc_mode boolean, p_cdc_mode text)
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_relid oid;
+BEGIN
+    SELECT pgt_relid INTO STRICT v_relid FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id FOR UPDATE;
+    PERFORM pgtrickle._assert_write_lock(v_relid);
+    UPDATE pgtrickle.pgt_stream_tables
+    SET schedule = CASE WHEN p_set_schedule THEN p_schedule ELSE schedule END,
+        refresh_mode = coalesce(p_refresh_mode, refresh_mode),
+        effective_mode = coalesce(p_effective_mode, effective_mode),
+        mode_reason = CASE WHEN p_effective_mode IS NOT NULL THEN p_mode_reason ELSE mode_reason END,
+        status = coalesce(p_status, status),
+        consecutive_errors = CASE WHEN p_status = 'ACTIVE' THEN 0 ELSE consecutive_errors END,
+        tier = coalesce(p_tier, tier),
+        append_only = coalesce(p_append_only, append_only),
+        cdc_mode = CASE WHEN p_set_cdc_mode THEN p_cdc_mode ELSE cdc_mode END,
+        altered_at = now()
+    WHERE pgt_id = p_pgt_id;
+END
+$$;
+
+-- Catalog owner part of dropping: definition view and catalog rows. A stream table whose
+-- storage table no longer exists may be cleaned up by anyone.
+CREATE OR REPLACE FUNCTION pgtrickle._unregister(p_pgt_id bigint) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_st pgtrickle.pgt_stream_tables;
+BEGIN
+    SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id FOR UPDATE;
+    IF EXISTS (SELECT 1 FROM pg_class WHERE oid = v_st.pgt_relid) THEN
+        PERFORM pgtrickle._assert_write_lock(v_st.pgt_relid);
+    END IF;
+    EXECUTE format('DROP VIEW IF EXISTS pgtrickle.%I', v_st.definition_view);
+    DELETE FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
+END
+$$;
+
+-- Installs capture on the base-table sources (stream tables publish their own changes).
+CREATE OR REPLACE FUNCTION pgtrickle._install_capture(p_sources oid[], p_source_kinds text[])
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_source oid;
+BEGIN
+    FOR v_source IN
+        SELECT relid FROM unnest(p_sources, p_source_kinds) AS s(relid, kind) WHERE kind = 'TABLE'
+    LOOP
+        PERFORM pgtrickle._install_capture_triggers(v_source, pgtrickle._ensure_change_buffer(v_source));
+    END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION pgtrickle._create_stream_table(
+    p_name text, p_query text, p_schedule text, p_refresh_mode text, p_initialize boolean,
+    p_append_only boolean, p_cdc_mode text, p_search_path text)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_name record := pgtrickle._split_name(p_name);
+    v_display text := pgtrickle._display_name(v_name.schema_name, v_name.rel_name);
+    v_schedule text := pgtrickle.normalize_schedule(p_schedule);
+    v_mode text := pgtrickle._normalize_refresh_mode(coalesce(p_refresh_mode, 'AUTO'));
+    v_cdc_mode text := pgtrickle._normalize_cdc_mode(p_cdc_mode);
+    v_query record;
+    v_effective record;
+    v_relid oid;
+    v_id bigint;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pgtrickle.pgt_stream_tables
+               WHERE pgt_schema = v_name.schema_name AND pgt_name = v_name.rel_name) THEN
+        RAISE EXCEPTION 'stream table "%" already exists', v_display
+            USING ERRCODE = 'duplicate_table',
+                  HINT = 'Use create_or_replace_stream_table() or alter_stream_table() to change it.';
+    END IF;
+    IF to_regnamespace(quote_ident(v_name.schema_name)) IS NULL THEN
+        RAISE EXCEPTION 'schema "%" does not exist', v_name.schema_name USING ERRCODE = 'invalid_schema_name';
+    END IF;
+    IF to_regclass(v_display) IS NOT NULL THEN
+        RAISE EXCEPTION 'relation "%" already exists and is not a stream table', v_display
+            USING ERRCODE = 'duplicate_table';
+    END IF;
+
+    v_query := pgtrickle._analyze_query(p_query, p_search_path);
+    v_effective := pgtrickle._effective_mode(v_display, v_mode, v_query.volatile_functions);
+
+    EXECUTE format('CREATE TABLE %s (%s)', v_display, v_query.column_definitions);
+    v_relid := to_regclass(v_display);
+    v_id := pgtrickle._register(NULL, v_relid, p_query, v_query.normalized,
+                                v_query.sources, v_query.source_kinds,
+                                v_schedule, v_mode, v_effective.effective_mode, v_effective.mode_reason,
+                                coalesce(p_append_only, false), v_cdc_mode);
+    PERFORM pgtrickle._install_capture(v_query.sources, v_query.source_kinds);
+    IF coalesce(p_initialize, true) THEN
+        PERFORM pgtrickle._full_refresh(v_id, 'CREATE');
+    END IF;
+END
+$$;
+
+-- Gives the storage table the new query's columns in place (keeping the table, its indexes,
+-- grants and dependent objects): old contents are deleted (they are recomputed), columns the
+-- query no longer has are dropped, new ones added, changed types altered. Never CASCADE: a
+-- user object depending on a changed column makes the whole change fail instead.
+CREATE OR REPLACE FUNCTION pgtrickle._reshape_storage(p_storage regclass, p_names name[], p_types text[])
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_current record := pgtrickle._column_definitions(p_storage);
+    v_i int;
+    v_pos int;
+    v_detail text;
+BEGIN
+    IF v_current.names = p_names AND v_current.types = p_types THEN
+        RETURN;
+    END IF;
+    EXECUTE format('DELETE FROM %s', p_storage);
+    BEGIN
+        FOR v_i IN 1 .. cardinality(v_current.names) LOOP
+            IF NOT v_current.names[v_i] = ANY (p_names) THEN
+                EXECUTE format('ALTER TABLE %s DROP COLUMN %I', p_storage, v_current.names[v_i]);
+            END IF;
+        END LOOP;
+        FOR v_i IN 1 .. cardinality(p_names) LOOP
+            v_pos := array_position(v_current.names, p_names[v_i]);
+            IF v_pos IS NULL THEN
+                EXECUTE format('ALTER TABLE %s ADD COLUMN %I %s', p_storage, p_names[v_i], p_types[v_i]);
+            ELSIF v_current.types[v_pos] <> p_types[v_i] THEN
+                EXECUTE format('ALTER TABLE %s ALTER COLUMN %I TYPE %s USING NULL', p_storage,
+                               p_names[v_i], p_types[v_i]);
+            END IF;
+        END LOOP;
+    EXCEPTION WHEN dependent_objects_still_exist OR feature_not_supported THEN
+        GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
+        RAISE EXCEPTION 'cannot change the columns of stream table %: %', p_storage, SQLERRM
+            USING ERRCODE = 'dependent_objects_still_exist', DETAIL = coalesce(nullif(v_detail, ''), SQLERRM),
+                  HINT = 'Drop or change the objects that use the affected columns first; nothing was changed.';
+    END;
+END
+$$;
+
+-- Replaces the defining query of an existing stream table and recomputes it.
+CREATE OR REPLACE FUNCTION pgtrickle._replace_query(
+    p_st pgtrickle.pgt_stream_tables, p_query text, p_analysis record, p_refresh_mode text)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_display text := pgtrickle._display_name(p_st.pgt_schema, p_st.pgt_name);
+    v_effective record := pgtrickle._effective_mode(v_display, p_refresh_mode, p_analysis.volatile_functions);
+    v_old_sources oid[];
+    v_source oid;
+BEGIN
+    PERFORM pgtrickle._check_no_cycle(p_st.pgt_id, p_st.pgt_relid, p_analysis.sources);
+    PERFORM pgtrickle._lock_storage(p_st);
+    PERFORM pgtrickle._reshape_storage(p_st.pgt_relid::regclass, p_analysis.column_names, p_analysis.column_types);
+    SELECT coalesce(array_agg(source_relid), '{}') INTO v_old_sources
+    FROM pgtrickle.pgt_dependencies WHERE pgt_id = p_st.pgt_id;
+    PERFORM pgtrickle._register(p_st.pgt_id, p_st.pgt_relid, p_query, p_analysis.normalized,
+                                p_analysis.sources, p_analysis.source_kinds, NULL, NULL,
+                                v_effective.effective_mode, v_effective.mode_reason, NULL, NULL);
+    PERFORM pgtrickle._install_capture(p_analysis.sources, p_analysis.source_kinds);
+    FOREACH v_source IN ARRAY v_old_sources LOOP
+        PERFORM pgtrickle._drop_capture_if_unused(v_source);
+    END LOOP;
+    PERFORM pgtrickle._full_refresh(p_st.pgt_id, 'ALTER');
+END
+$$;
+
+CREATE OR REPLACE FUNCTION pgtrickle._alter_stream_table(
+    p_name text, p_query text, p_schedule text, p_refresh_mode text, p_status text, p_tier text,
+    p_append_only boolean, p_cdc_mode text, p_search_path text)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_st pgtrickle.pgt_stream_tables := pgtrickle._find_stream_table(p_name);
+    v_display text := pgtrickle._display_name(v_st.pgt_schema, v_st.pgt_name);
+    v_mode text := pgtrickle._normalize_refresh_mode(coalesce(p_refresh_mode, v_st.refresh_mode));
+    v_schedule text := pgtrickle.normalize_schedule(p_schedule);
+    v_status text := CASE WHEN p_status IS NOT NULL THEN pgtrickle._normalize_status(p_status) END;
+    v_tier text := CASE WHEN p_tier IS NOT NULL THEN pgtrickle._normalize_tier(p_tier) END;
+    v_cdc_mode text := pgtrickle._normalize_cdc_mode(p_cdc_mode);
+    v_analysis record;
+    v_effective_mode text;
+    v_mode_reason text;
+BEGIN
+    PERFORM pgtrickle._lock_storage(v_st);
+    IF p_query IS NOT NULL OR p_refresh_mode IS NOT NULL THEN
+        v_analysis := pgtrickle._analyze_query(coalesce(p_query, v_st.normalized_query), p_search_path);
+        IF v_analysis.normalized <> v_st.normalized_query THEN
+            PERFORM pgtrickle._replace_query(v_st, p_query, v_analysis, v_mode);
+        END IF;
+        SELECT * INTO v_effective_mode, v_mode_reason
+        FROM pgtrickle._effective_mode(v_display, v_mode, v_analysis.volatile_functions);
+    END IF;
+    PERFORM pgtrickle._set_options(v_st.pgt_id, p_schedule IS NOT NULL, v_schedule,
+        CASE WHEN p_refresh_mode IS NOT NULL THEN v_mode END,
+        v_effective_mode, v_mode_reason, v_status, v_tier,
+        p_append_only, p_cdc_mode IS NOT NULL, v_cdc_mode);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION pgtrickle._drop_stream_table(p_st pgtrickle.pgt_stream_tables, p_cascade boolean)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_display text := pgtrickle._display_name(p_st.pgt_schema, p_st.pgt_name);
+    v_dependents text;
+    v_dependent pgtrickle.pgt_stream_tables;
+    v_sources oid[];
+    v_source oid;
+    v_exists boolean := EXISTS (SELECT 1 FROM pg_class WHERE oid = p_st.pgt_relid);
+BEGIN
+    SELECT string_agg(pgtrickle._display_name(st.pgt_schema, st.pgt_name), ', ' ORDER BY st.pgt_name)
+    INTO v_dependents
+    FROM pgtrickle.pgt_dependencies d JOIN pgtrickle.pgt_stream_tables st USING (pgt_id)
+    WHERE d.source_relid = p_st.pgt_relid;
+    IF v_dependents IS NOT NULL AND NOT p_cascade THEN
+        RAISE EXCEPTION 'cannot drop stream table "%": stream table(s) % read it', v_display, v_dependents
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  HINT = 'Drop them first, or use cascade => true to drop them too.';
+    END IF;
+    FOR v_dependent IN
+        SELECT st.* FROM pgtrickle.pgt_dependencies d JOIN pgtrickle.pgt_stream_tables st USING (pgt_id)
+        WHERE d.source_relid = p_st.pgt_relid
+    LOOP
+        PERFORM pgtrickle._drop_stream_table(v_dependent, true);
+    END LOOP;
+
+    IF v_exists THEN
+        PERFORM pgtrickle._lock_storage(p_st);
+    END IF;
+    SELECT coalesce(array_agg(source_relid), '{}') INTO v_sources
+    FROM pgtrickle.pgt_dependencies WHERE pgt_id = p_st.pgt_id;
+    PERFORM pgtrickle._unregister(p_st.pgt_id);
+    IF v_exists THEN
+        EXECUTE format('DROP TABLE %s%s', p_st.pgt_relid::regclass, CASE WHEN p_cascade THEN ' CASCADE' ELSE '' END);
+    END IF;
+    FOREACH v_source IN ARRAY v_sources LOOP
+        PERFORM pgtrickle._drop_capture_if_unused(v_source);
+    END LOOP;
+END
+$$;
+
+-- ---------------------------------------------------------------------------------------------
+-- Public API
+-- ---------------------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION pgtrickle.create_stream_table(
+    name text, query text, schedule text DEFAULT 'calculated', refresh_mode text DEFAULT 'AUTO',
+    initialize boolean DEFAULT true, append_only boolean DEFAULT false, cdc_mode text DEFAULT NULL)
+RETURNS void LANGUAGE sql AS $$
+    SELECT pgtrickle._create_stream_table($1, $2, $3, $4, $5, $6, $7, pg_catalog.current_setting('search_path'))
+$$;
+
+CREATE OR REPLACE FUNCTION pgtrickle.create_stream_table_if_not_exists(
+    name text, query text, schedule text DEFAULT 'calculated', refresh_mode text DEFAULT 'AUTO',
+    initialize boolean DEFAULT true, append_only boolean DEFAULT false, cdc_mode text DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_name record := pgtrickle._split_name($1);
+BEGIN
+    IF EXISTS (SELECT 1 FROM pgtrickle.pgt_stream_tables st
+               WHERE st.pgt_schema = v_name.schema_name AND st.pgt_name = v_name.rel_name) THEN
+        RAISE NOTICE 'stream table "%" already exists, skipping',
+            pgtrickle._display_name(v_name.schema_name, v_name.rel_name);
+        RETURN;
+    END IF;
+    PERFORM pgtrickle._create_stream_table($1, $2, $3, $4, $5, $6, $7, pg_catalog.current_setting('search_path'));
+END
+$$;
+
+-- Creates the stream table, or brings an existing one to the given definition: nothing when
+-- the normalized query and options are identical, an option change when only options differ,
+-- and an in-place rebuild when the query differs.
+CREATE OR REPLACE FUNCTION pgtrickle._create_or_replace_stream_table(
+    p_name text, p_query text, p_schedule text, p_refresh_mode text, p_initialize boolean,
+    p_append_only boolean, p_cdc_mode text, p_search_path text)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_name record := pgtrickle._split_name(p_name);
+    v_st pgtrickle.pgt_stream_tables;
+    v_analysis record;
+    v_schedule text := pgtrickle.normalize_schedule(p_schedule);
+    v_mode text := pgtrickle._normalize_refresh_mode(coalesce(p_refresh_mode, 'AUTO'));
+    v_cdc_mode text := pgtrickle._normalize_cdc_mode(p_cdc_mode);
+    v_append_only boolean := coalesce(p_append_only, false);
+    v_same_options boolean;
+    v_effective record;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pgtrickle.pgt_stream_tables
+                   WHERE pgt_schema = v_name.schema_name AND pgt_name = v_name.rel_name) THEN
+        PERFORM pgtrickle._create_stream_table(p_name, p_query, p_schedule, p_refresh_mode, p_initialize,
+                                               p_append_only, p_cdc_mode, p_search_path);
+        RETURN;
+    END IF;
+    v_st := pgtrickle._find_stream_table(p_name);
+    PERFORM pgtrickle._lock_storage(v_st);
+    v_analysis := pgtrickle._analyze_query(p_query, p_search_path);
+    v_same_options := v_st.schedule IS NOT DISTINCT FROM v_schedule AND v_st.refresh_mode = v_mode
+        AND v_st.append_only = v_append_only AND v_st.cdc_mode IS NOT DISTINCT FROM v_cdc_mode;
+    IF v_analysis.normalized = v_st.normalized_query AND v_same_options THEN
+        RAISE NOTICE 'stream table "%" is unchanged', pgtrickle._display_name(v_st.pgt_schema, v_st.pgt_name);
+        RETURN;
+    END IF;
+    IF v_analysis.normalized <> v_st.normalized_query THEN
+        PERFORM pgtrickle._replace_query(v_st, p_query, v_analysis, v_mode);
+    END IF;
+    v_effective := pgtrickle._effective_mode(pgtrickle._display_name(v_st.pgt_schema, v_st.pgt_name),
+                                             v_mode, v_analysis.volatile_functions);
+    PERFORM pgtrickle._set_options(v_st.pgt_id, true, v_schedule, v_mode,
+        v_effective.effective_mode, v_effective.mode_reason, NULL, NULL, v_append_only, true, v_cdc_mode);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION pgtrickle.create_or_replace_stream_table(
+    name text, query text, schedule text DEFAULT 'calculated', refresh_mode text DEFAULT 'AUTO',
+    initialize boolean DEFAULT true, append_only boolean DEFAULT false, cdc_mode text DEFAULT NULL)
+RETURNS void LANGUAGE sql AS $$
+    SELECT pgtrickle._create_or_replace_stream_table($1, $2, $3, $4, $5, $6, $7,
+                                                     pg_catalog.current_setting('search_path'))
+$$;
+
+-- Changes a stream table; NULL arguments leave that property unchanged.
+-- schedule => 'calculated' switches to the calculated schedule.
+CREATE OR REPLACE FUNCTION pgtrickle.alter_stream_table(
+    name text, query text DEFAULT NULL, schedule text DEFAULT NULL, refresh_mode text DEFAULT NULL,
+    status text DEFAULT NULL, tier text DEFAULT NULL, append_only boolean DEFAULT NULL,
+    cdc_mode text DEFAULT NULL)
+RETURNS void LANGUAGE sql AS $$
+    SELECT pgtrickle._alter_stream_table($1, $2, $3, $4, $5, $6, $7, $8, pg_catalog.current_setting('search_path'))
+$$;
+
+-- Drops a stream table: its storage table, catalog rows and the capture objects no other stream
+-- table needs. With cascade => true, stream tables (and other objects) reading it go too.
+CREATE OR REPLACE FUNCTION pgtrickle.drop_stream_table(name text, cascade boolean DEFAULT false)
+RETURNS void LANGUAGE sql AS $$
+    SELECT pgtrickle._drop_stream_table(pgtrickle._find_stream_table($1), coalesce($2, false))
+$$;
