@@ -1,0 +1,65 @@
+package dev.pgtrickle.cli.command;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.pgtrickle.cli.output.Durations;
+import dev.pgtrickle.cli.output.TextTable;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+
+/** Renders status rows for people (an aligned table) or for scripts (JSON). */
+public final class StatusView {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final DateTimeFormatter LOCAL_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
+
+    private final ZoneId zone;
+
+    /** Timestamps are shown in {@code zone}: the reader's, not the server session's. */
+    public StatusView(ZoneId zone) {
+        this.zone = zone;
+    }
+
+    public String table(List<StatusRow> rows) {
+        if (rows.isEmpty()) {
+            return "no stream tables\n";
+        }
+        TextTable table = new TextTable(
+                "NAME", "STATUS", "MODE", "SCHEDULE", "DATA TIMESTAMP", "STALENESS", "ERRORS", "LAST ERROR");
+        for (StatusRow row : rows) {
+            table.addRow(
+                    row.name(),
+                    row.status(),
+                    row.refreshMode(),
+                    row.schedule() == null ? "calculated" : row.schedule(),
+                    row.dataTimestamp() == null ? null : LOCAL_TIME.format(row.dataTimestamp().atZoneSameInstant(zone)),
+                    row.stalenessSeconds() == null ? null : Durations.format(row.stalenessSeconds()),
+                    row.consecutiveErrors() == null ? null : row.consecutiveErrors().toString(),
+                    row.lastError());
+        }
+        return table.render();
+    }
+
+    /** A JSON array of objects with raw values (schedule NULL stays null, staleness in seconds). */
+    public String json(List<StatusRow> rows) {
+        ArrayNode array = JSON.createArrayNode();
+        for (StatusRow row : rows) {
+            array.addObject()
+                    .put("name", row.name())
+                    .put("status", row.status())
+                    .put("refresh_mode", row.refreshMode())
+                    .put("schedule", row.schedule())
+                    .put("data_timestamp", row.dataTimestamp() == null ? null : row.dataTimestamp().toString())
+                    .put("staleness_seconds", row.stalenessSeconds())
+                    .put("consecutive_errors", row.consecutiveErrors())
+                    .put("last_error", row.lastError());
+        }
+        try {
+            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(array) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot render status as JSON", e);
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package dev.pgtrickle.cli.playground;
+
+import dev.pgtrickle.cli.command.StatusRow;
+import dev.pgtrickle.cli.command.StatusView;
+import dev.pgtrickle.core.catalog.CatalogInstaller;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.ZoneId;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code pgtrickle playground}: a throw-away (or, with {@code --data-dir}, persistent) PostgreSQL 18
+ * with the catalog and a small demo installed, running until Ctrl-C.
+ */
+@Command(name = "playground", description = "Run an embedded PostgreSQL 18 with pgtrickle and demo data until Ctrl-C.")
+public final class PlaygroundCommand implements Callable<Integer> {
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--port", defaultValue = "5433",
+            description = "Port to listen on (default: ${DEFAULT-VALUE}).")
+    private int port;
+
+    @Option(names = "--data-dir", paramLabel = "DIR",
+            description = "Keep the database in DIR across runs (default: a temporary directory, removed on exit).")
+    private Path dataDir;
+
+    @Option(names = "--no-demo", description = "Do not create the demo schema and stream tables.")
+    private boolean noDemo;
+
+    @Override
+    public Integer call() throws IOException, SQLException, InterruptedException {
+        PrintWriter out = spec.commandLine().getOut();
+        Path dir = dataDir == null ? null : dataDir.toAbsolutePath();
+        out.println("starting PostgreSQL on port " + port
+                + (dir == null ? " (temporary data directory)" : " (data directory " + dir + ")"));
+        out.flush();
+        EmbeddedPostgres postgres = EmbeddedServer.start(port, dir);
+        Thread stopper = new Thread(() -> stop(postgres, out), "pgtrickle-playground-stop");
+        Runtime.getRuntime().addShutdownHook(stopper);
+        try (Connection connection = postgres.getPostgresDatabase().getConnection()) {
+            prepare(connection, out);
+        } catch (SQLException | RuntimeException e) {
+            Runtime.getRuntime().removeShutdownHook(stopper);
+            stop(postgres, out);
+            throw e;
+        }
+        out.println();
+        out.println("JDBC URL:  " + postgres.getJdbcUrl("postgres", "postgres"));
+        out.println("psql:      psql -h localhost -p " + port + " -U postgres postgres");
+        out.println();
+        out.println("Press Ctrl-C to stop");
+        out.flush();
+        // Until SIGINT/SIGTERM: the JVM then runs the shutdown hook, which stops PostgreSQL cleanly.
+        new CountDownLatch(1).await();
+        return 0;
+    }
+
+    private void prepare(Connection connection, PrintWriter out) throws SQLException {
+        out.println(CatalogInstaller.install(connection).describe());
+        if (noDemo) {
+            return;
+        }
+        DemoData.load(connection);
+        List<StatusRow> demo = StatusRow.load(connection, null).stream()
+                .filter(row -> row.name().startsWith(DemoData.SCHEMA + "."))
+                .collect(Collectors.toList());
+        out.println();
+        out.println("demo stream tables (sources: demo.customers, demo.orders):");
+        out.print(new StatusView(ZoneId.systemDefault()).table(demo));
+    }
+
+    private static void stop(EmbeddedPostgres postgres, PrintWriter out) {
+        out.println("stopping PostgreSQL");
+        out.flush();
+        try {
+            postgres.close();
+            out.println("PostgreSQL stopped");
+        } catch (IOException e) {
+            out.println("could not stop PostgreSQL: " + e.getMessage());
+        }
+        out.flush();
+    }
+}

@@ -1,0 +1,106 @@
+package dev.pgtrickle.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.pgtrickle.testsupport.TestDatabase;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import org.postgresql.PGConnection;
+
+/**
+ * The correctness oracle of stream tables: a stream table must hold exactly what its defining
+ * query returns, as a multiset (duplicates and NULLs included, order ignored).
+ */
+final class Oracle {
+
+    /** How many differing rows of each side a failure message shows. */
+    private static final int SHOWN_ROWS = 20;
+
+    private Oracle() {
+    }
+
+    /**
+     * Asserts that {@code streamTable} equals {@code query} as a multiset, with symmetric
+     * {@code EXCEPT ALL}. The storage table's user columns (hidden {@code __pgt_} columns aside)
+     * must be the query's columns; they are compared in the query's column order, since an
+     * in-place rebuild may have left the storage table's columns in another order.
+     */
+    static void assertStreamTableMatchesQuery(TestDatabase db, String streamTable, String query)
+            throws SQLException {
+        try (Connection connection = db.connect()) {
+            List<String> queryColumns = queryColumns(connection, query);
+            List<String> storageColumns = storageColumns(connection, streamTable);
+            assertEquals(queryColumns.stream().sorted().toList(), storageColumns.stream().sorted().toList(),
+                    "columns of stream table " + streamTable + " vs. its query " + query);
+
+            PGConnection pg = connection.unwrap(PGConnection.class);
+            List<String> quoted = new ArrayList<>();
+            for (String column : queryColumns) {
+                quoted.add(pg.escapeIdentifier(column));
+            }
+            String stream = "SELECT " + String.join(", ", quoted) + " FROM " + streamTable;
+            String onlyInStream = "(" + stream + ") EXCEPT ALL (" + query + ")";
+            String onlyInQuery = "(" + query + ") EXCEPT ALL (" + stream + ")";
+            long differences = count(connection,
+                    "SELECT count(*) FROM ((" + onlyInStream + ") UNION ALL (" + onlyInQuery + ")) AS diff");
+            if (differences != 0) {
+                fail("stream table " + streamTable + " differs from its query " + query + " in " + differences
+                        + " row(s)\n  only in the stream table: " + rows(connection, onlyInStream)
+                        + "\n  only in the query:        " + rows(connection, onlyInQuery));
+            }
+        }
+    }
+
+    private static List<String> queryColumns(Connection connection, String query) throws SQLException {
+        try (Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery("SELECT * FROM (" + query + ") AS q LIMIT 0")) {
+            ResultSetMetaData meta = rows.getMetaData();
+            List<String> names = new ArrayList<>();
+            for (int column = 1; column <= meta.getColumnCount(); column++) {
+                names.add(meta.getColumnLabel(column));
+            }
+            return names;
+        }
+    }
+
+    private static List<String> storageColumns(Connection connection, String streamTable) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT attname FROM pg_attribute WHERE attrelid = ?::regclass AND attnum > 0"
+                        + " AND NOT attisdropped AND attname !~ '^__pgt_' ORDER BY attnum")) {
+            statement.setString(1, streamTable);
+            try (ResultSet rows = statement.executeQuery()) {
+                List<String> names = new ArrayList<>();
+                while (rows.next()) {
+                    names.add(rows.getString(1));
+                }
+                return names;
+            }
+        }
+    }
+
+    private static long count(Connection connection, String sql) throws SQLException {
+        try (Statement statement = connection.createStatement(); ResultSet rows = statement.executeQuery(sql)) {
+            rows.next();
+            return rows.getLong(1);
+        }
+    }
+
+    private static String rows(Connection connection, String sql) throws SQLException {
+        try (Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery(
+                     "SELECT d::text FROM (" + sql + ") AS d ORDER BY 1 LIMIT " + (SHOWN_ROWS + 1))) {
+            List<String> shown = new ArrayList<>();
+            while (rows.next()) {
+                shown.add(shown.size() == SHOWN_ROWS ? "..." : rows.getString(1));
+            }
+            return shown.toString();
+        }
+    }
+}
