@@ -6,9 +6,12 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
+import org.junit.jupiter.api.extension.TestInstanceFactoryContext;
+import org.junit.jupiter.api.extension.TestInstancePreConstructCallback;
 
 /** Creates a database per test class on the shared server and injects it as {@link TestDatabase}. */
-public final class PostgresExtension implements BeforeAllCallback, AfterAllCallback, ParameterResolver {
+public final class PostgresExtension
+        implements BeforeAllCallback, TestInstancePreConstructCallback, AfterAllCallback, ParameterResolver {
 
     private static final ExtensionContext.Namespace NAMESPACE =
             ExtensionContext.Namespace.create(PostgresExtension.class);
@@ -16,6 +19,16 @@ public final class PostgresExtension implements BeforeAllCallback, AfterAllCallb
 
     @Override
     public void beforeAll(ExtensionContext context) {
+        database(context);
+    }
+
+    /**
+     * With {@code @TestInstance(PER_CLASS)} the instance is built before {@link #beforeAll}. Creating
+     * the database here rather than while resolving a constructor parameter keeps an abort (no
+     * Docker) a skip: JUnit would wrap it in a ParameterResolutionException, an error.
+     */
+    @Override
+    public void preConstructTestInstance(TestInstanceFactoryContext factoryContext, ExtensionContext context) {
         database(context);
     }
 
@@ -38,10 +51,7 @@ public final class PostgresExtension implements BeforeAllCallback, AfterAllCallb
         return database(context);
     }
 
-    /**
-     * Finds the class's database, creating it if needed: with {@code @TestInstance(PER_CLASS)} the
-     * constructor is resolved before {@link #beforeAll} runs.
-     */
+    /** Finds the database of the test class, creating it on first use. */
     private static TestDatabase database(ExtensionContext context) {
         ExtensionContext classContext = context;
         while (classContext.getTestMethod().isPresent()) {

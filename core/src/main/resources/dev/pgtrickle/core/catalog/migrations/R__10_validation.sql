@@ -116,12 +116,12 @@ BEGIN
                 WHEN 'd' THEN 86400 WHEN 'h' THEN 3600 WHEN 'm' THEN 60 ELSE 1 END;
         END LOOP;
         IF v_total = 0 THEN
-            RAISE EXCEPTION 'invalid schedule "%": a duration must be at least 1s', p_schedule
-                USING ERRCODE = 'invalid_parameter_value', HINT = pgtrickle._schedule_forms();
+            RAISE EXCEPTION 'invalid schedule "%": a duration must be at least 1s; %', p_schedule,
+                pgtrickle._schedule_forms() USING ERRCODE = 'invalid_parameter_value';
         END IF;
         IF v_total > 366 * 86400 THEN
-            RAISE EXCEPTION 'invalid schedule "%": a duration must be at most 366d', p_schedule
-                USING ERRCODE = 'invalid_parameter_value', HINT = pgtrickle._schedule_forms();
+            RAISE EXCEPTION 'invalid schedule "%": a duration must be at most 366d; %', p_schedule,
+                pgtrickle._schedule_forms() USING ERRCODE = 'invalid_parameter_value';
         END IF;
         RETURN v;
     END IF;

@@ -528,10 +528,14 @@ BEGIN
             USING ERRCODE = 'dependent_objects_still_exist',
                   HINT = 'Drop them first, or use cascade => true to drop them too.';
     END IF;
-    FOR v_dependent IN
-        SELECT st.* FROM pgtrickle.pgt_dependencies d JOIN pgtrickle.pgt_stream_tables st USING (pgt_id)
-        WHERE d.source_relid = p_st.pgt_relid
+    -- One at a time, re-reading the dependents: dropping one may already have dropped another
+    -- (a diamond: c reads both a and b, b reads a).
     LOOP
+        SELECT st.* INTO v_dependent
+        FROM pgtrickle.pgt_dependencies d JOIN pgtrickle.pgt_stream_tables st USING (pgt_id)
+        WHERE d.source_relid = p_st.pgt_relid
+        LIMIT 1;
+        EXIT WHEN NOT FOUND;
         PERFORM pgtrickle._drop_stream_table(v_dependent, true);
     END LOOP;
 
