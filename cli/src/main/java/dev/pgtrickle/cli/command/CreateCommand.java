@@ -33,7 +33,7 @@ public final class CreateCommand extends DatabaseCommand {
     @Option(names = "--append-only", description = "Declare the sources insert-only, enabling a cheaper refresh path.")
     private boolean appendOnly;
 
-    @Option(names = "--cdc-mode", paramLabel = "M", description = "Change capture mode, e.g. trigger, wal or auto.")
+    @Option(names = "--cdc-mode", paramLabel = "M", description = "Change capture mode: trigger or auto (default: the global default, trigger).")
     private String cdcMode;
 
     @ArgGroup(exclusive = true)

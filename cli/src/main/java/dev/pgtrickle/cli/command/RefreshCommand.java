@@ -38,7 +38,7 @@ public final class RefreshCommand extends DatabaseCommand {
             new FunctionCall("pgtrickle.record_refresh_failure")
                     .arg("name", name)
                     .arg("error", ErrorReporter.message(failure))
-                    .arg("initiated_by", "CLI")
+                    .arg("initiated_by", "MANUAL")
                     .execute(connection);
             connection.commit();
         } catch (SQLException ignored) {

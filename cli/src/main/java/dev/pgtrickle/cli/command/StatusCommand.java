@@ -3,6 +3,7 @@ package dev.pgtrickle.cli.command;
 import dev.pgtrickle.cli.CliException;
 import dev.pgtrickle.cli.DatabaseCommand;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.ZoneId;
 import java.util.List;
@@ -24,6 +25,11 @@ public final class StatusCommand extends DatabaseCommand {
     protected void run(Connection connection) throws SQLException {
         List<StatusRow> rows = StatusRow.load(connection, name);
         if (name != null && rows.isEmpty()) {
+            // Let the SQL API say it, in the same words as every other command.
+            try (PreparedStatement find = connection.prepareStatement("SELECT pgtrickle._find_stream_table(?)")) {
+                find.setString(1, name);
+                find.execute();
+            }
             throw new CliException("stream table \"" + name + "\" does not exist");
         }
         StatusView view = new StatusView(ZoneId.systemDefault());
