@@ -1,0 +1,25 @@
+package dev.pgtrickle.ivm.plan;
+
+/**
+ * One aggregate call of an {@link Aggregate}. In the aggregate's output and HAVING expressions it
+ * is referred to by the placeholder identifier {@link #placeholder()} ({@code __pgt_agg_<index>}).
+ *
+ * @param index 1-based position among the aggregate's calls
+ * @param function the aggregate
+ * @param argument the argument expression (SQL text); {@code null} for {@code count(*)}
+ */
+public record AggregateCall(int index, Function function, String argument) {
+
+    /** Aggregates with algebraic delta rules (DESIGN section 4). */
+    public enum Function { COUNT_STAR, COUNT, SUM, AVG }
+
+    public AggregateCall {
+        if ((function == Function.COUNT_STAR) != (argument == null)) {
+            throw new IllegalArgumentException("count(*) has no argument; the other aggregates have one");
+        }
+    }
+
+    public String placeholder() {
+        return "__pgt_agg_" + index;
+    }
+}
