@@ -274,15 +274,17 @@ class StreamTableLifecycleTest {
     }
 
     @Test
-    void aStreamTableOverAStreamTableIsNotCapturedByTriggers() throws SQLException {
+    void aStreamTableOverAStreamTablePublishesItsChangesToItsConsumers() throws SQLException {
         createSource("up_src");
         create("up_st", "SELECT grp, sum(v) AS total FROM up_src GROUP BY grp");
+        assertEquals(0, db.queryLong("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'up_st'::regclass"),
+                "no consumer yet, nothing to publish");
         create("down_st", "SELECT grp FROM up_st WHERE total > 130");
         assertEquals(List.of(dependency("public.up_st", "STREAM_TABLE")), dependencies("down_st"));
-        assertEquals(List.of(), captureTriggersOn("up_st"));
-        assertEquals(0, db.queryLong("SELECT count(*) FROM pgtrickle.pgt_change_sources"
+        // The upstream's refreshes record what they applied in its own change buffer.
+        assertEquals(4, db.queryLong("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'up_st'::regclass"));
+        assertEquals(1, db.queryLong("SELECT count(*) FROM pgtrickle.pgt_change_sources"
                 + " WHERE source_relid = 'up_st'::regclass"));
-        assertEquals(0, db.queryLong("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'up_st'::regclass"));
         Oracle.assertStreamTableMatchesQuery(db, "down_st", "SELECT grp FROM up_st WHERE total > 130");
 
         db.execute("UPDATE up_src SET v = 0 WHERE grp = 2");
@@ -290,6 +292,10 @@ class StreamTableLifecycleTest {
         refresh("down_st");
         Oracle.assertStreamTableMatchesQuery(db, "up_st", "SELECT grp, sum(v) AS total FROM up_src GROUP BY grp");
         Oracle.assertStreamTableMatchesQuery(db, "down_st", "SELECT grp FROM up_st WHERE total > 130");
+
+        db.execute("SELECT pgtrickle.drop_stream_table('down_st')");
+        assertEquals(0, db.queryLong("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'up_st'::regclass"),
+                "the last consumer took the publishing triggers with it");
     }
 
     @Test

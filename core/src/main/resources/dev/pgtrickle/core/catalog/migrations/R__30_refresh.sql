@@ -82,35 +82,41 @@ BEGIN
 END
 $$;
 
--- The snapshot of the running statement, as a frontier. When this transaction itself wrote
--- (e.g. INSERT then refresh in one transaction), its own xid is made visible: the statement
--- saw those writes, so they belong to this refresh. PostgreSQL leaves the own xid out of
--- xip and may put it at or above xmax; xids between the old xmax and ours were still running
--- when the snapshot was taken and stay invisible. STABLE: runs under the caller's snapshot.
-CREATE OR REPLACE FUNCTION pgtrickle._frontier_snapshot() RETURNS pg_snapshot
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+-- A frontier from a statement's snapshot and the transaction's own xid (see _frontier_snapshot).
+CREATE OR REPLACE FUNCTION pgtrickle._frontier_of(p_snapshot pg_snapshot, p_own xid8) RETURNS pg_snapshot
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_snapshot pg_snapshot := pg_current_snapshot();
-    v_own xid8 := pg_current_xact_id_if_assigned();
     v_xmax bigint;
-    v_own_num bigint;
+    v_own bigint;
 BEGIN
-    IF v_own IS NULL OR pg_visible_in_snapshot(v_own, v_snapshot) THEN
-        RETURN v_snapshot;
+    IF p_own IS NULL OR pg_visible_in_snapshot(p_own, p_snapshot) THEN
+        RETURN p_snapshot;
     END IF;
-    v_xmax := pg_snapshot_xmax(v_snapshot)::text::bigint;
-    v_own_num := v_own::text::bigint;
-    RETURN (pg_snapshot_xmin(v_snapshot)::text || ':' || (v_own_num + 1)::text || ':' ||
+    v_xmax := pg_snapshot_xmax(p_snapshot)::text::bigint;
+    v_own := p_own::text::bigint;
+    RETURN (pg_snapshot_xmin(p_snapshot)::text || ':' || (v_own + 1)::text || ':' ||
             coalesce((SELECT string_agg(x::text, ',' ORDER BY x)
-                      FROM (SELECT xip::text::bigint AS x FROM pg_snapshot_xip(v_snapshot) AS xip
-                            WHERE xip <> v_own
+                      FROM (SELECT xip::text::bigint AS x FROM pg_snapshot_xip(p_snapshot) AS xip
+                            WHERE xip <> p_own
                             UNION
-                            SELECT generate_series(v_xmax, v_own_num - 1)) AS running), '')
+                            SELECT generate_series(v_xmax, v_own - 1)) AS running), '')
            )::pg_snapshot;
 END
 $$;
 
--- Recomputes the storage table from the defining query. Deleting the old rows, inserting the
+-- The snapshot of the running statement, as a frontier. When this transaction itself wrote
+-- (e.g. INSERT then refresh in one transaction), its own xid is made visible: the statement
+-- saw those writes, so they belong to this refresh. PostgreSQL leaves the own xid out of
+-- xip and may put it at or above xmax; xids between the old xmax and ours were still running
+-- when the snapshot was taken and stay invisible (see _frontier_of). STABLE: runs under the
+-- caller's snapshot.
+CREATE OR REPLACE FUNCTION pgtrickle._frontier_snapshot() RETURNS pg_snapshot
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT pgtrickle._frontier_of(pg_current_snapshot(), pg_current_xact_id_if_assigned())
+$$;
+
+-- Recomputes the storage table from the defining query (or, once compiled, from the plan's
+-- populate query, which also fills the hidden columns). Deleting the old rows, inserting the
 -- new ones and taking the frontier happen in ONE statement, hence under one snapshot (I2).
 -- Runs as the caller: reading the sources and writing the storage table use the caller's rights.
 CREATE OR REPLACE FUNCTION pgtrickle._full_refresh(p_pgt_id bigint, p_initiated_by text) RETURNS void
@@ -130,13 +136,18 @@ BEGIN
     -- Re-read after the lock: a refresh that held it may have committed a newer state.
     SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
     v_storage := pgtrickle._storage_of(v_st);
-    v_columns := (pgtrickle._column_definitions(v_storage)).name_list;
+    IF v_st.plan IS NULL THEN
+        v_columns := (pgtrickle._column_definitions(v_storage)).name_list;
+    ELSE
+        SELECT string_agg(quote_ident(c), ', ') INTO v_columns
+        FROM jsonb_array_elements_text(v_st.plan -> 'columns') AS c;
+    END IF;
     v_data_time := clock_timestamp();
     EXECUTE format(
         'WITH deleted AS (DELETE FROM %1$s RETURNING 1), '
         'inserted AS (INSERT INTO %1$s (%2$s) SELECT %2$s FROM (%3$s) AS q RETURNING 1) '
         'SELECT pgtrickle._frontier_snapshot(), (SELECT count(*) FROM inserted), (SELECT count(*) FROM deleted)',
-        v_storage, v_columns, v_st.normalized_query)
+        v_storage, v_columns, coalesce(v_st.plan ->> 'populate', v_st.normalized_query))
     INTO v_frontier, v_inserted, v_deleted;
     PERFORM pgtrickle._complete_refresh(p_pgt_id, v_frontier, v_data_time, 'FULL',
                                         v_inserted, v_deleted, v_start, p_initiated_by);
@@ -145,9 +156,11 @@ $$;
 
 -- Bookkeeping of a successful refresh, in the refresh's transaction: new frontier, history
 -- row, and deletion of buffer rows that every consumer's frontier now covers.
+DROP FUNCTION IF EXISTS pgtrickle._complete_refresh(bigint, pg_snapshot, timestamptz, text, bigint, bigint, timestamptz, text);
 CREATE OR REPLACE FUNCTION pgtrickle._complete_refresh(
     p_pgt_id bigint, p_frontier pg_snapshot, p_data_time timestamptz, p_action text,
-    p_rows_inserted bigint, p_rows_deleted bigint, p_start timestamptz, p_initiated_by text)
+    p_rows_inserted bigint, p_rows_deleted bigint, p_start timestamptz, p_initiated_by text,
+    p_rows_updated bigint DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_st pgtrickle.pgt_stream_tables;
@@ -194,10 +207,10 @@ BEGIN
     WHERE st.pgt_id = p_pgt_id AND c.oid = st.pgt_relid;
 
     INSERT INTO pgtrickle.pgt_refresh_history
-        (pgt_id, start_time, end_time, action, status, rows_inserted, rows_deleted,
+        (pgt_id, start_time, end_time, action, status, rows_inserted, rows_deleted, rows_updated,
          changes_consumed, initiated_by, frontier)
     VALUES (p_pgt_id, p_start, clock_timestamp(), v_action, 'COMPLETED', p_rows_inserted,
-            p_rows_deleted, v_total_consumed, p_initiated_by, p_frontier);
+            p_rows_deleted, p_rows_updated, v_total_consumed, p_initiated_by, p_frontier);
 
     PERFORM pgtrickle._cleanup_buffers(p_pgt_id);
 END
@@ -227,11 +240,12 @@ BEGIN
 END
 $$;
 
--- Refreshes a stream table now, in the caller's transaction.
+-- Refreshes a stream table now, in the caller's transaction: differentially when it has a
+-- compiled plan and is populated, FULL otherwise.
 CREATE OR REPLACE FUNCTION pgtrickle.refresh_stream_table(name text) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM pgtrickle._full_refresh((pgtrickle._find_stream_table(name)).pgt_id, 'MANUAL');
+    PERFORM pgtrickle._differential_refresh((pgtrickle._find_stream_table(name)).pgt_id, 'MANUAL');
 END
 $$;
 

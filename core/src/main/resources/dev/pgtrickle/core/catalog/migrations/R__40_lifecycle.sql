@@ -5,6 +5,12 @@
 -- the caller's search_path to the internal functions (which pin their own) so that the defining
 -- query resolves names exactly as the caller would.
 
+-- Signatures replaced since the first version.
+DROP FUNCTION IF EXISTS pgtrickle._effective_mode(text, text, text[]);
+DROP FUNCTION IF EXISTS pgtrickle._install_capture(oid[], text[]);
+DROP FUNCTION IF EXISTS pgtrickle._register(bigint, oid, text, text, oid[], text[], text, text, text, text, boolean, text);
+DROP FUNCTION IF EXISTS pgtrickle._set_options(bigint, boolean, text, text, text, text, text, text, boolean, boolean, text);
+
 -- Deparses a view with every name schema-qualified (only pg_catalog is on the search_path).
 CREATE OR REPLACE FUNCTION pgtrickle._deparse_view(p_view oid) RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
@@ -189,31 +195,6 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT coalesce(array_agg(fn ORDER BY fn), '{}') FROM found
 $$;
 
--- How a stream table will actually be refreshed, and why that differs from what was asked.
-CREATE OR REPLACE FUNCTION pgtrickle._effective_mode(
-    p_display_name text, p_refresh_mode text, p_volatile_functions text[],
-    OUT effective_mode text, OUT mode_reason text)
-LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    effective_mode := 'FULL';
-    IF p_refresh_mode = 'FULL' THEN
-        RETURN;
-    END IF;
-    IF cardinality(p_volatile_functions) > 0 THEN
-        IF p_refresh_mode = 'DIFFERENTIAL' THEN
-            RAISE EXCEPTION 'stream table "%" cannot be DIFFERENTIAL: its query calls the volatile function(s) %',
-                p_display_name, array_to_string(p_volatile_functions, ', ')
-                USING ERRCODE = 'feature_not_supported',
-                      HINT = 'Use refresh_mode => ''FULL'' (or ''AUTO''), or replace the volatile function.';
-        END IF;
-        mode_reason := 'volatile function(s) ' || array_to_string(p_volatile_functions, ', ')
-                       || ': refreshed FULL';
-        RETURN;
-    END IF;
-    mode_reason := 'no compiled differential plan yet: refreshed FULL';
-END
-$$;
-
 -- Picks the name of the view that pins a stream table's sources. It carries the stream table's
 -- name because PostgreSQL shows it when a user tries to drop a source the stream table reads.
 CREATE OR REPLACE FUNCTION pgtrickle._definition_view_name(p_schema name, p_name name, p_pgt_id bigint)
@@ -254,7 +235,7 @@ CREATE OR REPLACE FUNCTION pgtrickle._register(
     p_pgt_id bigint, p_relid oid, p_defining_query text, p_normalized_query text,
     p_sources oid[], p_source_kinds text[],
     p_schedule text, p_refresh_mode text, p_effective_mode text, p_mode_reason text,
-    p_append_only boolean, p_cdc_mode text)
+    p_compile_status text, p_append_only boolean, p_cdc_mode text)
 RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_schema name;
@@ -269,9 +250,10 @@ BEGIN
     IF v_id IS NULL THEN
         INSERT INTO pgtrickle.pgt_stream_tables
             (pgt_relid, pgt_schema, pgt_name, defining_query, normalized_query, definition_view,
-             schedule, refresh_mode, effective_mode, mode_reason, append_only, cdc_mode)
+             schedule, refresh_mode, effective_mode, mode_reason, compile_status, append_only, cdc_mode)
         VALUES (p_relid, v_schema, v_name, p_defining_query, p_normalized_query, '',
-                p_schedule, p_refresh_mode, p_effective_mode, p_mode_reason, p_append_only, p_cdc_mode)
+                p_schedule, p_refresh_mode, p_effective_mode, p_mode_reason, p_compile_status,
+                p_append_only, p_cdc_mode)
         RETURNING pgt_id INTO v_id;
     ELSE
         SELECT definition_view INTO STRICT v_view FROM pgtrickle.pgt_stream_tables
@@ -281,6 +263,7 @@ BEGIN
         UPDATE pgtrickle.pgt_stream_tables
         SET defining_query = p_defining_query, normalized_query = p_normalized_query,
             effective_mode = p_effective_mode, mode_reason = p_mode_reason,
+            compile_status = p_compile_status, compile_error = NULL,
             frontier = NULL, is_populated = false, data_timestamp = NULL, plan = NULL,
             altered_at = now()
         WHERE pgt_id = v_id;
@@ -313,7 +296,7 @@ $$;
 -- whether to set them.
 CREATE OR REPLACE FUNCTION pgtrickle._set_options(
     p_pgt_id bigint, p_set_schedule boolean, p_schedule text, p_refresh_mode text,
-    p_effective_mode text, p_mode_reason text, p_status text, p_tier text,
+    p_effective_mode text, p_mode_reason text, p_compile_status text, p_status text, p_tier text,
     p_append_only boolean, p_set_cdc_mode boolean, p_cdc_mode text)
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -326,6 +309,7 @@ BEGIN
         refresh_mode = coalesce(p_refresh_mode, refresh_mode),
         effective_mode = coalesce(p_effective_mode, effective_mode),
         mode_reason = CASE WHEN p_effective_mode IS NOT NULL THEN p_mode_reason ELSE mode_reason END,
+        compile_status = coalesce(p_compile_status, compile_status),
         status = coalesce(p_status, status),
         consecutive_errors = CASE WHEN p_status = 'ACTIVE' THEN 0 ELSE consecutive_errors END,
         tier = coalesce(p_tier, tier),
@@ -352,14 +336,14 @@ BEGIN
 END
 $$;
 
--- Installs capture on the base-table sources (stream tables publish their own changes).
-CREATE OR REPLACE FUNCTION pgtrickle._install_capture(p_sources oid[], p_source_kinds text[])
+-- Installs capture on every source. On a stream table source the same triggers record what
+-- each of its refreshes applied, which is the delta its consumers need.
+CREATE OR REPLACE FUNCTION pgtrickle._install_capture(p_sources oid[])
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_source oid;
 BEGIN
-    FOR v_source IN
-        SELECT relid FROM unnest(p_sources, p_source_kinds) AS s(relid, kind) WHERE kind = 'TABLE'
+    FOREACH v_source IN ARRAY p_sources
     LOOP
         PERFORM pgtrickle._install_capture_triggers(v_source, pgtrickle._ensure_change_buffer(v_source));
     END LOOP;
@@ -377,7 +361,7 @@ DECLARE
     v_mode text := pgtrickle._normalize_refresh_mode(coalesce(p_refresh_mode, 'AUTO'));
     v_cdc_mode text := pgtrickle._normalize_cdc_mode(p_cdc_mode);
     v_query record;
-    v_effective record;
+    v_decision record;
     v_relid oid;
     v_id bigint;
 BEGIN
@@ -396,15 +380,15 @@ BEGIN
     END IF;
 
     v_query := pgtrickle._analyze_query(p_query, p_search_path);
-    v_effective := pgtrickle._effective_mode(v_display, v_mode, v_query.volatile_functions);
+    v_decision := pgtrickle._mode_decision(v_display, v_mode, v_query.volatile_functions, NULL, NULL);
 
     EXECUTE format('CREATE TABLE %s (%s)', v_display, v_query.column_definitions);
     v_relid := to_regclass(v_display);
     v_id := pgtrickle._register(NULL, v_relid, p_query, v_query.normalized,
                                 v_query.sources, v_query.source_kinds,
-                                v_schedule, v_mode, v_effective.effective_mode, v_effective.mode_reason,
-                                coalesce(p_append_only, false), v_cdc_mode);
-    PERFORM pgtrickle._install_capture(v_query.sources, v_query.source_kinds);
+                                v_schedule, v_mode, v_decision.effective_mode, v_decision.mode_reason,
+                                v_decision.compile_status, coalesce(p_append_only, false), v_cdc_mode);
+    PERFORM pgtrickle._install_capture(v_query.sources);
     IF coalesce(p_initialize, true) THEN
         PERFORM pgtrickle._full_refresh(v_id, 'CREATE');
     END IF;
@@ -457,19 +441,23 @@ CREATE OR REPLACE FUNCTION pgtrickle._replace_query(
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_display text := pgtrickle._display_name(p_st.pgt_schema, p_st.pgt_name);
-    v_effective record := pgtrickle._effective_mode(v_display, p_refresh_mode, p_analysis.volatile_functions);
+    v_decision record := pgtrickle._mode_decision(v_display, p_refresh_mode, p_analysis.volatile_functions,
+                                                  NULL, NULL);
     v_old_sources oid[];
     v_source oid;
 BEGIN
     PERFORM pgtrickle._check_no_cycle(p_st.pgt_id, p_st.pgt_relid, p_analysis.sources);
     PERFORM pgtrickle._lock_storage(p_st);
+    -- The old plan's hidden columns go with it; the new query is compiled afresh.
+    PERFORM pgtrickle._drop_hidden_columns(p_st.pgt_relid::regclass);
     PERFORM pgtrickle._reshape_storage(p_st.pgt_relid::regclass, p_analysis.column_names, p_analysis.column_types);
     SELECT coalesce(array_agg(source_relid), '{}') INTO v_old_sources
     FROM pgtrickle.pgt_dependencies WHERE pgt_id = p_st.pgt_id;
     PERFORM pgtrickle._register(p_st.pgt_id, p_st.pgt_relid, p_query, p_analysis.normalized,
                                 p_analysis.sources, p_analysis.source_kinds, NULL, NULL,
-                                v_effective.effective_mode, v_effective.mode_reason, NULL, NULL);
-    PERFORM pgtrickle._install_capture(p_analysis.sources, p_analysis.source_kinds);
+                                v_decision.effective_mode, v_decision.mode_reason, v_decision.compile_status,
+                                NULL, NULL);
+    PERFORM pgtrickle._install_capture(p_analysis.sources);
     FOREACH v_source IN ARRAY v_old_sources LOOP
         PERFORM pgtrickle._drop_capture_if_unused(v_source);
     END LOOP;
@@ -492,19 +480,22 @@ DECLARE
     v_analysis record;
     v_effective_mode text;
     v_mode_reason text;
+    v_compile_status text;
 BEGIN
     PERFORM pgtrickle._lock_storage(v_st);
     IF p_query IS NOT NULL OR p_refresh_mode IS NOT NULL THEN
         v_analysis := pgtrickle._analyze_query(coalesce(p_query, v_st.normalized_query), p_search_path);
         IF v_analysis.normalized <> v_st.normalized_query THEN
             PERFORM pgtrickle._replace_query(v_st, p_query, v_analysis, v_mode);
+            SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = v_st.pgt_id;
         END IF;
-        SELECT * INTO v_effective_mode, v_mode_reason
-        FROM pgtrickle._effective_mode(v_display, v_mode, v_analysis.volatile_functions);
+        SELECT * INTO v_effective_mode, v_mode_reason, v_compile_status
+        FROM pgtrickle._mode_decision(v_display, v_mode, v_analysis.volatile_functions,
+                                      v_st.compile_status, v_st.compile_error);
     END IF;
     PERFORM pgtrickle._set_options(v_st.pgt_id, p_schedule IS NOT NULL, v_schedule,
         CASE WHEN p_refresh_mode IS NOT NULL THEN v_mode END,
-        v_effective_mode, v_mode_reason, v_status, v_tier,
+        v_effective_mode, v_mode_reason, v_compile_status, v_status, v_tier,
         p_append_only, p_cdc_mode IS NOT NULL, v_cdc_mode);
 END
 $$;
@@ -598,7 +589,7 @@ DECLARE
     v_cdc_mode text := pgtrickle._normalize_cdc_mode(p_cdc_mode);
     v_append_only boolean := coalesce(p_append_only, false);
     v_same_options boolean;
-    v_effective record;
+    v_decision record;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pgtrickle.pgt_stream_tables
                    WHERE pgt_schema = v_name.schema_name AND pgt_name = v_name.rel_name) THEN
@@ -618,10 +609,13 @@ BEGIN
     IF v_analysis.normalized <> v_st.normalized_query THEN
         PERFORM pgtrickle._replace_query(v_st, p_query, v_analysis, v_mode);
     END IF;
-    v_effective := pgtrickle._effective_mode(pgtrickle._display_name(v_st.pgt_schema, v_st.pgt_name),
-                                             v_mode, v_analysis.volatile_functions);
+    SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = v_st.pgt_id;
+    v_decision := pgtrickle._mode_decision(pgtrickle._display_name(v_st.pgt_schema, v_st.pgt_name),
+                                           v_mode, v_analysis.volatile_functions,
+                                           v_st.compile_status, v_st.compile_error);
     PERFORM pgtrickle._set_options(v_st.pgt_id, true, v_schedule, v_mode,
-        v_effective.effective_mode, v_effective.mode_reason, NULL, NULL, v_append_only, true, v_cdc_mode);
+        v_decision.effective_mode, v_decision.mode_reason, v_decision.compile_status, NULL, NULL,
+        v_append_only, true, v_cdc_mode);
 END
 $$;
 

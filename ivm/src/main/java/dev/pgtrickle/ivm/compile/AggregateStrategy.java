@@ -1,0 +1,130 @@
+package dev.pgtrickle.ivm.compile;
+
+import dev.pgtrickle.ivm.delta.Block;
+import dev.pgtrickle.ivm.delta.DeltaBuilder;
+import dev.pgtrickle.ivm.delta.RowIdentity;
+import dev.pgtrickle.ivm.plan.Aggregate;
+import dev.pgtrickle.ivm.plan.AggregateCall;
+import dev.pgtrickle.ivm.plan.OutputColumn;
+import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
+import dev.pgtrickle.ivm.sql.Sql;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * GROUP BY with COUNT, SUM and AVG over exact types (and DISTINCT, as a GROUP BY of every
+ * column): each stored group keeps its row count {@code __pgt_count} and, per aggregate call,
+ * the count of non-NULL arguments {@code __pgt_agg_<n>_n} and their sum {@code __pgt_agg_<n>_s}.
+ * The delta is aggregated per group and added to that state; a group whose count drops to zero
+ * is deleted (except the one row of an aggregate without GROUP BY). Work is proportional to
+ * the changed rows and groups.
+ */
+final class AggregateStrategy {
+
+    static final String ROW_ID = ContentStrategy.ROW_ID;
+    static final String COUNT = "__pgt_count";
+
+    private AggregateStrategy() {
+    }
+
+    static CompiledPlan compile(Aggregate aggregate, String normalizedQuery,
+                                List<ExplainLine> operators) throws UnsupportedQueryException {
+        DeltaBuilder builder = new DeltaBuilder();
+        Block input = Block.of(aggregate.input());
+        boolean global = aggregate.groupKeys().isEmpty();
+        List<String> hidden = new ArrayList<>(List.of(ROW_ID, COUNT));
+        List<String> populateItems = new ArrayList<>(AggregateParts.plainOutputs(aggregate));
+        populateItems.add(RowIdentity.of(aggregate.groupKeys().stream().map(k -> "(" + k + ")").toList())
+                + " AS " + ROW_ID);
+        populateItems.add("pg_catalog.count(*) AS " + COUNT);
+        List<String> deltaItems = new ArrayList<>(AggregateParts.keyItems(aggregate));
+        List<String> deltaAggregates = new ArrayList<>();
+        List<String> newState = new ArrayList<>();
+        newState.add("COALESCE(__pgt_t." + COUNT + ", 0) + __pgt_d.__pgt_dcount AS " + COUNT);
+        for (AggregateCall call : aggregate.calls()) {
+            if (call.function() == AggregateCall.Function.COUNT_STAR) {
+                continue;
+            }
+            int i = call.index();
+            String arg = "__pgt_a" + i;
+            deltaItems.add("(" + call.argument() + ") AS " + arg);
+            hidden.add(nonNull(call));
+            populateItems.add("pg_catalog.count(" + call.argument() + ") AS " + nonNull(call));
+            deltaAggregates.add("pg_catalog.sum(" + DeltaBuilder.WEIGHT + ") FILTER (WHERE " + arg + " IS NOT NULL) AS __pgt_dn" + i);
+            newState.add(addState(nonNull(call), "__pgt_dn" + i));
+            if (call.function() != AggregateCall.Function.COUNT) {
+                hidden.add(sum(call));
+                populateItems.add("pg_catalog.sum(" + call.argument() + ") AS " + sum(call));
+                deltaAggregates.add("pg_catalog.sum(" + DeltaBuilder.WEIGHT + " * " + arg + ") AS __pgt_ds" + i);
+                newState.add(addState(sum(call), "__pgt_ds" + i));
+            }
+        }
+        String populate = builder.current(input, populateItems) + AggregateParts.groupBy(aggregate);
+
+        builder.addCte("__pgt_delta", builder.delta(input, deltaItems));
+        List<String> keys = AggregateParts.keyColumns(aggregate, "__pgt_delta");
+        List<String> dagg = new ArrayList<>(keys);
+        dagg.add("pg_catalog.sum(" + DeltaBuilder.WEIGHT + ") AS __pgt_dcount");
+        dagg.addAll(deltaAggregates);
+        builder.addCte("__pgt_dagg", "SELECT " + String.join(", ", dagg) + " FROM __pgt_delta"
+                + (global ? " HAVING pg_catalog.count(*) > 0" : " GROUP BY " + String.join(", ", keys)));
+        builder.addCte("__pgt_new", "SELECT __pgt_d.*, " + String.join(", ", newState)
+                + ", __pgt_t." + ROW_ID + " IS NOT NULL AS __pgt_existed"
+                + " FROM (SELECT __pgt_a.*, " + RowIdentity.of(AggregateParts.keyColumns(aggregate, "__pgt_a"))
+                + " AS " + ROW_ID + " FROM __pgt_dagg AS __pgt_a) AS __pgt_d"
+                + " LEFT JOIN " + MergeStatement.STORAGE + " AS __pgt_t ON __pgt_t." + ROW_ID + " = __pgt_d." + ROW_ID);
+        List<String> source = new ArrayList<>();
+        source.add("CASE WHEN __pgt_n." + COUNT + " < 0 THEN pgtrickle._negative_multiplicity('group row count')"
+                + (global ? "" : " WHEN __pgt_n." + COUNT + " = 0 THEN CASE WHEN __pgt_n.__pgt_existed THEN 'D' END")
+                + " WHEN __pgt_n.__pgt_existed THEN 'U' ELSE 'I' END AS __pgt_op");
+        source.add("__pgt_n." + ROW_ID);
+        for (String column : hidden.subList(1, hidden.size())) {
+            source.add("__pgt_n." + column);
+        }
+        for (OutputColumn output : aggregate.outputs()) {
+            source.add(fromState(aggregate, output.expression()) + " AS " + Sql.ident(output.name()));
+        }
+        builder.addCte(MergeStatement.SOURCE_CTE, "SELECT " + String.join(", ", source) + " FROM __pgt_new AS __pgt_n");
+
+        List<String> storageColumns = new ArrayList<>(aggregate.columns());
+        storageColumns.addAll(hidden);
+        List<String> updated = new ArrayList<>(storageColumns);
+        updated.remove(ROW_ID);
+        String refresh = MergeStatement.build(builder.ctes(), builder.truncatedSinceFrontier(), List.of(ROW_ID),
+                storageColumns, updated);
+        List<ExplainLine> explain = new ArrayList<>(operators);
+        explain.add(0, new ExplainLine(0, "Apply", "one MERGE keyed on __pgt_row_id (the group key): groups"
+                + " inserted, updated in place or deleted when their row count reaches zero"));
+        return new CompiledPlan(CompiledPlan.FORMAT, normalizedQuery, Strategy.AGGREGATE, storageColumns, hidden,
+                List.of(ROW_ID), populate, refresh, builder.sources().stream().map(s -> s.oid()).toList(), explain);
+    }
+
+    private static String nonNull(AggregateCall call) {
+        return call.placeholder() + "_n";
+    }
+
+    private static String sum(AggregateCall call) {
+        return call.placeholder() + "_s";
+    }
+
+    private static String addState(String column, String delta) {
+        return "COALESCE(__pgt_t." + column + ", 0) + COALESCE(__pgt_d." + delta + ", 0) AS " + column;
+    }
+
+    /** An output expression computed from a group's new state (in CTE __pgt_new). */
+    private static String fromState(Aggregate aggregate, String expression) {
+        return Placeholders.substitute(expression,
+                key -> "__pgt_n." + AggregateParts.key(key),
+                agg -> {
+                    AggregateCall call = aggregate.calls().get(agg - 1);
+                    String n = "__pgt_n." + nonNull(call);
+                    return switch (call.function()) {
+                        case COUNT_STAR -> "__pgt_n." + COUNT;
+                        case COUNT -> n;
+                        case SUM -> "CASE WHEN " + n + " = 0 THEN NULL ELSE __pgt_n." + sum(call) + " END";
+                        case AVG -> "CASE WHEN " + n + " = 0 THEN NULL ELSE __pgt_n." + sum(call)
+                                + "::numeric / " + n + " END";
+                    };
+                });
+    }
+}

@@ -1,0 +1,34 @@
+package dev.pgtrickle.ivm.compile;
+
+import java.util.List;
+
+/**
+ * A compiled differential refresh, stored as jsonb in {@code pgtrickle.pgt_stream_tables.plan}
+ * and executed inside PostgreSQL (see the SQL migration R__35_differential.sql for the fields).
+ *
+ * @param format version of this layout
+ * @param normalizedQuery the canonical definition the plan was compiled from
+ * @param strategy how changes are applied
+ * @param columns storage columns the populate query produces: visible ones, then hidden ones
+ * @param hiddenColumns the {@code __pgt_} columns among {@code columns}
+ * @param identityColumns the columns identifying a stored row (unique index, MERGE key)
+ * @param populate query computing the full contents, hidden columns included
+ * @param refresh the one MERGE statement applying the changes since the frontier {@code $1};
+ *     the storage table is written as {@value MergeStatement#STORAGE}
+ * @param sources oids of the relations whose change buffers the refresh reads
+ * @param operators the operator tree with the strategy of each operator
+ */
+public record CompiledPlan(int format, String normalizedQuery, Strategy strategy, List<String> columns,
+                           List<String> hiddenColumns, List<String> identityColumns, String populate,
+                           String refresh, List<Long> sources, List<ExplainLine> operators) {
+
+    public static final int FORMAT = 1;
+
+    public CompiledPlan {
+        columns = List.copyOf(columns);
+        hiddenColumns = List.copyOf(hiddenColumns);
+        identityColumns = List.copyOf(identityColumns);
+        sources = List.copyOf(sources);
+        operators = List.copyOf(operators);
+    }
+}

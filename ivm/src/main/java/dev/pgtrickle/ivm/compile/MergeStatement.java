@@ -1,0 +1,59 @@
+package dev.pgtrickle.ivm.compile;
+
+import dev.pgtrickle.ivm.sql.Sql;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * The single statement of a differential refresh: CTEs computing {@code __pgt_src} (one row per
+ * storage row to insert, update or delete, with {@code __pgt_op} 'I', 'U', 'D' or NULL), then one
+ * MERGE. The MERGE's source is LEFT JOINed to a one-row subquery that hands the statement's
+ * snapshot and row counts to {@code pgtrickle._remember_refresh}: evaluated exactly once, even
+ * when there are no changes, and under the same snapshot as every read of the statement (I2).
+ */
+final class MergeStatement {
+
+    /** Stands for the storage table; replaced by its current name when the plan runs. */
+    static final String STORAGE = "\"__pgt_storage__\"";
+    static final String SOURCE_CTE = "__pgt_src";
+
+    private MergeStatement() {
+    }
+
+    /**
+     * @param ctes CTE definitions, the last one being {@value #SOURCE_CTE}
+     * @param truncated SQL boolean: a source was truncated since the old frontier
+     * @param matchColumns identity columns matched between storage and source rows
+     * @param insertColumns columns set on insert
+     * @param updateColumns columns set on update; empty when rows are never updated
+     */
+    static String build(List<String> ctes, String truncated, List<String> matchColumns,
+                        List<String> insertColumns, List<String> updateColumns) {
+        StringBuilder sql = new StringBuilder("WITH ")
+                .append(String.join(",\n", ctes))
+                .append("\nMERGE INTO ").append(STORAGE).append(" AS __pgt_t\nUSING (SELECT __pgt_row.* FROM (SELECT pgtrickle._remember_refresh(")
+                .append("pg_catalog.pg_current_snapshot(), pg_catalog.pg_current_xact_id_if_assigned(), ")
+                .append(truncated).append(", ")
+                .append(count("I")).append(", ").append(count("U")).append(", ").append(count("D"))
+                .append(") AS __pgt_remembered) AS __pgt_snapshot LEFT JOIN ").append(SOURCE_CTE)
+                .append(" AS __pgt_row ON true) AS __pgt_s\nON ")
+                .append(matchColumns.stream()
+                        .map(c -> "__pgt_t." + Sql.ident(c) + " = __pgt_s." + Sql.ident(c))
+                        .collect(Collectors.joining(" AND ")))
+                .append("\nWHEN MATCHED AND __pgt_s.__pgt_op = 'D' THEN DELETE");
+        if (!updateColumns.isEmpty()) {
+            sql.append("\nWHEN MATCHED AND __pgt_s.__pgt_op = 'U' THEN UPDATE SET ")
+                    .append(updateColumns.stream()
+                            .map(c -> Sql.ident(c) + " = __pgt_s." + Sql.ident(c))
+                            .collect(Collectors.joining(", ")));
+        }
+        sql.append("\nWHEN NOT MATCHED AND __pgt_s.__pgt_op = 'I' THEN INSERT (")
+                .append(Sql.columns("", insertColumns)).append(") VALUES (")
+                .append(Sql.columns("__pgt_s", insertColumns)).append(")");
+        return sql.toString();
+    }
+
+    private static String count(String op) {
+        return "(SELECT pg_catalog.count(*) FROM " + SOURCE_CTE + " WHERE __pgt_op = '" + op + "')";
+    }
+}

@@ -1,0 +1,11 @@
+package dev.pgtrickle.ivm.compile;
+
+import java.sql.SQLException;
+import java.util.List;
+
+/** Tells the PostgreSQL type names of a query's output columns, without running it. */
+@FunctionalInterface
+public interface TypeProbe {
+
+    List<String> columnTypes(String query) throws SQLException;
+}

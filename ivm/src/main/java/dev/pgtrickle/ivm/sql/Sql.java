@@ -1,0 +1,39 @@
+package dev.pgtrickle.ivm.sql;
+
+import java.util.List;
+import java.util.stream.Collectors;
+
+/** Quoting and small building blocks for generated SQL. */
+public final class Sql {
+
+    private Sql() {
+    }
+
+    /** An identifier, always double-quoted: safe for any name, reserved word or not. */
+    public static String ident(String name) {
+        return '"' + name.replace("\"", "\"\"") + '"';
+    }
+
+    public static String qualified(String schema, String name) {
+        return ident(schema) + '.' + ident(name);
+    }
+
+    /** A string literal. Standard-conforming strings are on in every supported PostgreSQL. */
+    public static String literal(String value) {
+        return '\'' + value.replace("'", "''") + '\'';
+    }
+
+    /** {@code prefix."c1", prefix."c2"}; no prefix when {@code prefix} is empty. */
+    public static String columns(String prefix, List<String> names) {
+        String dot = prefix.isEmpty() ? "" : prefix + '.';
+        return names.stream().map(name -> dot + ident(name)).collect(Collectors.joining(", "));
+    }
+
+    /** Predicates joined with AND, each parenthesized; {@code true} when there are none. */
+    public static String and(List<String> predicates) {
+        if (predicates.isEmpty()) {
+            return "true";
+        }
+        return predicates.stream().map(p -> "(" + p + ")").collect(Collectors.joining(" AND "));
+    }
+}
