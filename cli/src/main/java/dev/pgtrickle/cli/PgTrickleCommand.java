@@ -1,8 +1,10 @@
 package dev.pgtrickle.cli;
 
 import dev.pgtrickle.cli.command.AlterCommand;
+import dev.pgtrickle.cli.command.CompileCommand;
 import dev.pgtrickle.cli.command.CreateCommand;
 import dev.pgtrickle.cli.command.DropCommand;
+import dev.pgtrickle.cli.command.ExplainCommand;
 import dev.pgtrickle.cli.command.InstallCommand;
 import dev.pgtrickle.cli.command.RefreshCommand;
 import dev.pgtrickle.cli.command.StatusCommand;
@@ -30,6 +32,8 @@ import picocli.CommandLine.Spec;
             DropCommand.class,
             RefreshCommand.class,
             StatusCommand.class,
+            CompileCommand.class,
+            ExplainCommand.class,
             PlaygroundCommand.class,
         })
 public final class PgTrickleCommand implements Runnable {

@@ -2,6 +2,8 @@ package dev.pgtrickle.cli.command;
 
 import dev.pgtrickle.cli.DatabaseCommand;
 import dev.pgtrickle.cli.FunctionCall;
+import dev.pgtrickle.ivm.compile.CompileResult;
+import dev.pgtrickle.ivm.compile.StreamTableCompiler;
 import java.sql.Connection;
 import java.sql.SQLException;
 import picocli.CommandLine.ArgGroup;
@@ -63,10 +65,20 @@ public final class CreateCommand extends DatabaseCommand {
                 .arg("cdc_mode", cdcMode);
     }
 
+    /** Creates and compiles in one transaction: a DIFFERENTIAL table that cannot be compiled is not created. */
     @Override
     protected void run(Connection connection) throws SQLException {
-        execute(connection, functionCall());
-        boolean mayHaveExisted = existing != null && existing.ifNotExists;
-        out().println("stream table " + name + (mayHaveExisted ? " is in place" : " created"));
+        connection.setAutoCommit(false);
+        try {
+            execute(connection, functionCall());
+            CompileResult compiled = new StreamTableCompiler(connection).compile(name);
+            connection.commit();
+            boolean mayHaveExisted = existing != null && existing.ifNotExists;
+            out().println("stream table " + name + (mayHaveExisted ? " is in place" : " created"));
+            out().println(compiled.describe());
+        } catch (SQLException | RuntimeException e) {
+            connection.rollback();
+            throw e;
+        }
     }
 }

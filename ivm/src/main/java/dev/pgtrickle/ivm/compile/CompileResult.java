@@ -1,0 +1,28 @@
+package dev.pgtrickle.ivm.compile;
+
+/**
+ * What compiling one stream table did.
+ *
+ * @param name the stream table
+ * @param outcome what happened
+ * @param detail the strategy when compiled, the reason otherwise
+ */
+public record CompileResult(String name, Outcome outcome, String detail) {
+
+    public enum Outcome {
+        /** A differential plan was installed and the contents recomputed. */
+        COMPILED,
+        /** The query cannot be refreshed differentially; it is refreshed FULL (AUTO) and says why. */
+        UNSUPPORTED,
+        /** Nothing to compile: refresh mode FULL, or volatile functions. */
+        NOT_NEEDED
+    }
+
+    public String describe() {
+        return switch (outcome) {
+            case COMPILED -> name + ": compiled (" + detail + ")";
+            case UNSUPPORTED -> name + ": refreshed FULL, not differentiable: " + detail;
+            case NOT_NEEDED -> name + ": nothing to compile (" + detail + ")";
+        };
+    }
+}

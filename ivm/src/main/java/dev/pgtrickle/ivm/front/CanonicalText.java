@@ -1,0 +1,218 @@
+package dev.pgtrickle.ivm.front;
+
+import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * A canonical query text (as {@code pg_get_viewdef} prints it) rewritten token by token into a
+ * form JSqlParser 5.4 parses faithfully, and the way back from JSqlParser's deparsed text.
+ *
+ * <ul>
+ *   <li>String literals become placeholders {@code '__pgt_lit_<n>'} and are put back verbatim by
+ *       {@link #sql}: JSqlParser misreads some of them (a literal containing {@code \'}).</li>
+ *   <li>{@code ~~}, {@code !~~}, {@code ~~*}, {@code !~~*} (PostgreSQL's names for LIKE and ILIKE)
+ *       become the keywords: JSqlParser reads {@code a ~~ b} as {@code a ~ (~b)}.</li>
+ *   <li>{@code ->} stands in as {@code !=} (which PostgreSQL never prints) and is put back by
+ *       {@link #sql}: JSqlParser reads {@code ((j -> 'a') -> 'b')} as a lambda expression.</li>
+ *   <li>Any other operator outside a list JSqlParser is known to round-trip is refused: it might
+ *       be misread the same way (for example {@code #-} is read as {@code # -}).</li>
+ *   <li>Identifiers PostgreSQL prints unquoted but JSqlParser reserves (such as {@code minus})
+ *       are quoted, which means the same to PostgreSQL.</li>
+ * </ul>
+ */
+final class CanonicalText {
+
+    /** Operators verified to round-trip through JSqlParser 5.4 unchanged. */
+    private static final Set<String> OPERATORS = Set.of(
+            "+", "-", "*", "/", "%", "^", "=", "<>", "<", ">", "<=", ">=", "||",
+            "~", "~*", "!~", "!~*", "->>", "#>", "#>>", "@>", "<@", "&&", "?", "?|", "?&",
+            "@@", "<->", "&", "|", "#", "<<", ">>", "=>");
+
+    /** Operators JSqlParser misreads, and what replaces them. */
+    private static final Map<String, String> SUBSTITUTES = Map.of(
+            "~~", " LIKE ", "!~~", " NOT LIKE ", "~~*", " ILIKE ", "!~~*", " NOT ILIKE ", "->", "!=");
+    private static final String ARROW_STAND_IN = "!=";
+
+    /**
+     * Words JSqlParser 5.4 cannot read as identifiers although PostgreSQL prints them unquoted
+     * (found by parsing each JSqlParser keyword as a column, table, schema, alias and function name).
+     */
+    private static final Set<String> JSQLPARSER_RESERVED = Set.of(
+            "absent", "approximate", "connect_by_root", "convert", "csv", "current", "distinctrow",
+            "errors", "excludes", "extend", "fbv", "file", "final", "force", "import", "includes",
+            "interpret", "match", "minus", "nocycle", "output", "pivot", "preferring", "prewhere",
+            "prior", "qualify", "returns", "safe_cast", "safe_convert", "sample", "script", "semi",
+            "set", "settings", "sql_cache", "sql_calc_found_rows", "sql_no_cache", "statement",
+            "struct", "top", "try_cast", "try_convert", "unbounded", "unknown", "unpivot", "use",
+            "verify", "xor");
+
+    private static final String OPERATOR_CHARS = "+-*/<>=~!@#%^&|`?";
+    private static final String PLACEHOLDER_PREFIX = "'__pgt_lit_";
+    private static final Pattern PLACEHOLDER = Pattern.compile("'__pgt_lit_\\d+'");
+
+    private final String parseable;
+    private final List<String> literals;
+
+    private CanonicalText(String parseable, List<String> literals) {
+        this.parseable = parseable;
+        this.literals = literals;
+    }
+
+    static CanonicalText of(String sql) throws UnsupportedQueryException {
+        StringBuilder out = new StringBuilder(sql.length());
+        List<String> literals = new ArrayList<>();
+        int i = 0;
+        while (i < sql.length()) {
+            char c = sql.charAt(i);
+            int end;
+            if (c == '\'' || isEscapeStringStart(sql, i)) {
+                end = literalEnd(sql, c == '\'' ? i : i + 1, c != '\'');
+                String literal = sql.substring(i, end);
+                int index = literals.indexOf(literal);
+                if (index < 0) {
+                    index = literals.size();
+                    literals.add(literal);
+                }
+                out.append("'__pgt_lit_").append(index).append('\'');
+            } else if (c == '"') {
+                end = quotedIdentifierEnd(sql, i);
+                out.append(sql, i, end);
+            } else if (Character.isLetter(c) || c == '_') {
+                end = wordEnd(sql, i);
+                String word = sql.substring(i, end);
+                out.append(JSQLPARSER_RESERVED.contains(word) ? '"' + word + '"' : word);
+            } else if (OPERATOR_CHARS.indexOf(c) >= 0) {
+                end = operatorEnd(sql, i);
+                out.append(operator(sql.substring(i, end)));
+            } else {
+                end = i + 1;
+                out.append(c);
+            }
+            i = end;
+        }
+        return new CanonicalText(out.toString(), List.copyOf(literals));
+    }
+
+    /** The text to hand to JSqlParser. */
+    String parseable() {
+        return parseable;
+    }
+
+    /** JSqlParser's deparsed text of {@code node} with the original literals and operators put back. */
+    String sql(Object node) {
+        String deparsed = node.toString();
+        StringBuilder out = new StringBuilder(deparsed.length());
+        int i = 0;
+        while (i < deparsed.length()) {
+            char c = deparsed.charAt(i);
+            int end;
+            if (c == '\'') {
+                end = closing(deparsed, '\'', i);
+                String literal = deparsed.substring(i, end);
+                out.append(PLACEHOLDER.matcher(literal).matches()
+                        ? literals.get(Integer.parseInt(literal.substring(PLACEHOLDER_PREFIX.length(), literal.length() - 1)))
+                        : literal);
+            } else if (c == '"') {
+                end = closing(deparsed, '"', i);
+                out.append(deparsed, i, end);
+            } else if (OPERATOR_CHARS.indexOf(c) >= 0) {
+                end = operatorEnd(deparsed, i);
+                String op = deparsed.substring(i, end);
+                out.append(op.equals(ARROW_STAND_IN) ? "->" : op);
+            } else {
+                end = i + 1;
+                out.append(c);
+            }
+            i = end;
+        }
+        return out.toString();
+    }
+
+    /** The end of the quoted token starting at {@code start}, or of the text if it is cut short. */
+    private static int closing(String text, char quote, int start) {
+        int close = text.indexOf(quote, start + 1);
+        return close < 0 ? text.length() : close + 1;
+    }
+
+    private static boolean isEscapeStringStart(String sql, int i) {
+        return (sql.charAt(i) == 'E' || sql.charAt(i) == 'e')
+                && i + 1 < sql.length() && sql.charAt(i + 1) == '\''
+                && (i == 0 || !isWordChar(sql.charAt(i - 1)));
+    }
+
+    /** End of the literal whose opening quote is at {@code quote}; E'' strings have backslash escapes. */
+    private static int literalEnd(String sql, int quote, boolean backslashEscapes) throws UnsupportedQueryException {
+        int i = quote + 1;
+        while (i < sql.length()) {
+            char c = sql.charAt(i);
+            if (backslashEscapes && c == '\\') {
+                i += 2;
+            } else if (c == '\'') {
+                if (i + 1 < sql.length() && sql.charAt(i + 1) == '\'') {
+                    i += 2;
+                } else {
+                    return i + 1;
+                }
+            } else {
+                i++;
+            }
+        }
+        throw new UnsupportedQueryException(excerpt(sql, quote), "unterminated string literal");
+    }
+
+    private static int quotedIdentifierEnd(String sql, int quote) throws UnsupportedQueryException {
+        int i = quote + 1;
+        while (i < sql.length()) {
+            if (sql.charAt(i) == '"') {
+                if (i + 1 < sql.length() && sql.charAt(i + 1) == '"') {
+                    i += 2;
+                    continue;
+                }
+                return i + 1;
+            }
+            i++;
+        }
+        throw new UnsupportedQueryException(excerpt(sql, quote), "unterminated quoted identifier");
+    }
+
+    private static int wordEnd(String sql, int start) {
+        int i = start;
+        while (i < sql.length() && isWordChar(sql.charAt(i))) {
+            i++;
+        }
+        return i;
+    }
+
+    private static boolean isWordChar(char c) {
+        return Character.isLetterOrDigit(c) || c == '_' || c == '$';
+    }
+
+    private static int operatorEnd(String sql, int start) {
+        int i = start;
+        while (i < sql.length() && OPERATOR_CHARS.indexOf(sql.charAt(i)) >= 0) {
+            i++;
+        }
+        return i;
+    }
+
+    private static String operator(String op) throws UnsupportedQueryException {
+        String substitute = SUBSTITUTES.get(op);
+        if (substitute != null) {
+            return substitute;
+        }
+        if (!OPERATORS.contains(op)) {
+            throw new UnsupportedQueryException("operator " + op,
+                    "this operator is not supported by the differential compiler yet");
+        }
+        return op;
+    }
+
+    private static String excerpt(String sql, int from) {
+        return sql.substring(from, Math.min(sql.length(), from + 40));
+    }
+}

@@ -1,0 +1,105 @@
+package dev.pgtrickle.ivm.front;
+
+import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
+import net.sf.jsqlparser.expression.ArrayConstructor;
+import net.sf.jsqlparser.expression.BooleanValue;
+import net.sf.jsqlparser.expression.CaseExpression;
+import net.sf.jsqlparser.expression.CastExpression;
+import net.sf.jsqlparser.expression.DoubleValue;
+import net.sf.jsqlparser.expression.Expression;
+import net.sf.jsqlparser.expression.ExtractExpression;
+import net.sf.jsqlparser.expression.Function;
+import net.sf.jsqlparser.expression.LongValue;
+import net.sf.jsqlparser.expression.NullValue;
+import net.sf.jsqlparser.expression.RowConstructor;
+import net.sf.jsqlparser.expression.StringValue;
+import net.sf.jsqlparser.expression.TimeKeyExpression;
+import net.sf.jsqlparser.expression.TrimFunction;
+import net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList;
+import net.sf.jsqlparser.schema.Column;
+
+/** The expression-level services the translators share, for one canonical text. */
+final class Expressions {
+
+    private final CanonicalText text;
+    private final ExpressionTree tree;
+    private final AggregateFunctions aggregates;
+
+    Expressions(CanonicalText text, RelationCatalog catalog) {
+        this.text = text;
+        this.tree = new ExpressionTree(text);
+        this.aggregates = new AggregateFunctions(text, catalog);
+    }
+
+    /**
+     * The SQL text of an expression evaluated row by row (WHERE, ON, the SELECT list of a query
+     * without aggregates): no aggregate, window function or subquery may occur in it.
+     */
+    String scalar(Expression e) throws UnsupportedQueryException {
+        tree.rewrite(e, node -> {
+            if (aggregates.classify(node) != null) {
+                throw new UnsupportedQueryException(text.sql(node), "aggregate functions are not allowed here");
+            }
+            return null;
+        });
+        return sql(e);
+    }
+
+    /** Whether {@code e} calls a supported aggregate; it throws on aggregates that are not supported. */
+    boolean containsAggregate(Expression e) throws UnsupportedQueryException {
+        boolean[] found = {false};
+        tree.rewrite(e, node -> {
+            found[0] |= aggregates.classify(node) != null;
+            return null;
+        });
+        return found[0];
+    }
+
+    AggregateFunctions.Call aggregate(Expression node) throws UnsupportedQueryException {
+        return aggregates.classify(node);
+    }
+
+    Expression rewrite(Expression e, ExpressionTree.Rewriter rewriter) throws UnsupportedQueryException {
+        return tree.rewrite(e, rewriter);
+    }
+
+    /**
+     * The SQL text of {@code e}, self-delimiting so that it can be embedded in any larger
+     * expression: parenthesized unless it is atomic. PostgreSQL parenthesizes operator expressions,
+     * but JSqlParser drops parentheses it takes for a list's ({@code GROUP BY (a + 1)},
+     * {@code count((a + 1))}). Doubled parentheses (PostgreSQL's {@code ON ((a = b))}) are reduced.
+     */
+    String sql(Expression e) {
+        Expression shown = e;
+        while (parenthesized(shown) instanceof ParenthesedExpressionList<?> inner && parenthesized(inner) != null) {
+            shown = inner;
+        }
+        return isAtomic(shown) ? text.sql(shown) : "(" + text.sql(shown) + ")";
+    }
+
+    private static boolean isAtomic(Expression e) {
+        return e instanceof Column || e instanceof StringValue || e instanceof LongValue || e instanceof DoubleValue
+                || e instanceof NullValue || e instanceof BooleanValue || e instanceof TimeKeyExpression
+                || e instanceof Function || e instanceof CaseExpression || e instanceof ParenthesedExpressionList
+                || e instanceof ArrayConstructor || e instanceof ExtractExpression || e instanceof TrimFunction
+                || e instanceof CastExpression;
+    }
+
+    /**
+     * The text by which expressions are compared: outer parentheses do not count, as PostgreSQL
+     * prints {@code GROUP BY (lower(x))} but {@code SELECT lower(x)}.
+     */
+    String comparable(Expression e) {
+        Expression inner = e;
+        while (parenthesized(inner) != null) {
+            inner = parenthesized(inner);
+        }
+        return text.sql(inner);
+    }
+
+    /** The expression inside {@code (e)}, or {@code null} if {@code e} is not parenthesized. */
+    private static Expression parenthesized(Expression e) {
+        return e instanceof ParenthesedExpressionList<?> list && !(e instanceof RowConstructor) && list.size() == 1
+                ? list.get(0) : null;
+    }
+}

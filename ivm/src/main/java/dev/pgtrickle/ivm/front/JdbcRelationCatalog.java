@@ -1,0 +1,133 @@
+package dev.pgtrickle.ivm.front;
+
+import dev.pgtrickle.ivm.plan.Source;
+import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+/** {@link RelationCatalog} reading PostgreSQL's catalogs and pgtrickle's over a JDBC connection. */
+public final class JdbcRelationCatalog implements RelationCatalog {
+
+    // An unqualified name in canonical text resolves like the search_path "pg_catalog" does:
+    // the session's temporary schema first (it is implicitly searched first), then pg_catalog.
+    private static final String FIND_RELATION = """
+            SELECT c.oid, c.relkind, n.nspname, c.relname,
+                   EXISTS (SELECT 1 FROM pgtrickle.pgt_stream_tables st WHERE st.pgt_relid = c.oid)
+              FROM pg_catalog.pg_class c
+              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.relname = ?
+               AND CASE WHEN ?::text IS NULL
+                        THEN n.oid IN (pg_catalog.pg_my_temp_schema(), 'pg_catalog'::pg_catalog.regnamespace)
+                        ELSE n.nspname = ? END
+             ORDER BY n.oid = 'pg_catalog'::pg_catalog.regnamespace
+             LIMIT 1
+            """;
+
+    private static final String USER_COLUMNS = """
+            SELECT attname FROM pg_catalog.pg_attribute
+             WHERE attrelid = ?::pg_catalog.oid AND attnum > 0 AND NOT attisdropped
+               AND attname !~ '^__pgt_'
+             ORDER BY attnum
+            """;
+
+    private static final String VIEW_DEFINITION = "SELECT pgtrickle._deparse_view(?::pg_catalog.oid)";
+
+    private static final String IS_AGGREGATE = """
+            SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
+                             JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+                            WHERE n.nspname = ? AND p.proname = ? AND p.prokind IN ('a', 'w'))
+            """;
+
+    private final Connection connection;
+
+    public JdbcRelationCatalog(Connection connection) {
+        this.connection = connection;
+    }
+
+    @Override
+    public Relation resolve(String schema, String name) throws UnsupportedQueryException {
+        String display = schema == null ? name : schema + "." + name;
+        try (PreparedStatement ps = connection.prepareStatement(FIND_RELATION)) {
+            ps.setString(1, name);
+            ps.setString(2, schema);
+            ps.setString(3, schema);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new UnsupportedQueryException(display, "relation not found");
+                }
+                long oid = rs.getLong(1);
+                String kind = rs.getString(2);
+                String foundSchema = rs.getString(3);
+                String foundName = rs.getString(4);
+                boolean streamTable = rs.getBoolean(5);
+                if (foundSchema.equals("pg_catalog")) {
+                    throw new UnsupportedQueryException(display,
+                            "system catalogs have no change capture and cannot be refreshed differentially");
+                }
+                return switch (kind) {
+                    case "r", "p" -> new Relation.SourceTable(new Source(oid, foundSchema, foundName,
+                            streamTable ? Source.Kind.STREAM_TABLE : Source.Kind.TABLE, userColumns(oid)));
+                    case "v" -> new Relation.View(foundSchema, foundName, viewDefinition(oid));
+                    default -> throw new UnsupportedQueryException(display,
+                            describe(kind) + " cannot be a source of a differentially refreshed stream table");
+                };
+            }
+        } catch (SQLException e) {
+            throw new CatalogLookupException("cannot look up relation " + display, e);
+        }
+    }
+
+    @Override
+    public boolean isAggregate(String schema, String function) {
+        try (PreparedStatement ps = connection.prepareStatement(IS_AGGREGATE)) {
+            ps.setString(1, schema);
+            ps.setString(2, function);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        } catch (SQLException e) {
+            throw new CatalogLookupException("cannot look up function " + schema + "." + function, e);
+        }
+    }
+
+    private List<String> userColumns(long oid) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement(USER_COLUMNS)) {
+            ps.setLong(1, oid);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<String> columns = new ArrayList<>();
+                while (rs.next()) {
+                    columns.add(rs.getString(1));
+                }
+                return columns;
+            }
+        }
+    }
+
+    private String viewDefinition(long oid) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement(VIEW_DEFINITION)) {
+            ps.setLong(1, oid);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getString(1);
+            }
+        }
+    }
+
+    private static String describe(String relkind) {
+        return switch (relkind) {
+            case "m" -> "a materialized view";
+            case "f" -> "a foreign table";
+            case "S" -> "a sequence";
+            case "c" -> "a composite type";
+            case "i", "I" -> "an index";
+            case "t" -> "a TOAST table";
+            default -> "a relation of kind '" + relkind + "'";
+        };
+    }
+}

@@ -1,0 +1,75 @@
+package dev.pgtrickle.ivm.front;
+
+import dev.pgtrickle.ivm.plan.Derived;
+import dev.pgtrickle.ivm.plan.Plan;
+import dev.pgtrickle.ivm.plan.Scan;
+import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
+import net.sf.jsqlparser.expression.Expression;
+import net.sf.jsqlparser.expression.Function;
+import net.sf.jsqlparser.schema.Column;
+import net.sf.jsqlparser.schema.Table;
+import net.sf.jsqlparser.statement.select.AllColumns;
+import net.sf.jsqlparser.statement.select.AllTableColumns;
+import net.sf.jsqlparser.statement.select.SelectItem;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** The output columns of a SELECT list: names, and expressions with {@code *} expanded. */
+final class SelectList {
+
+    record Output(String name, Expression expression) {
+    }
+
+    private SelectList() {
+    }
+
+    static List<Output> outputs(List<SelectItem<?>> items, FromTranslator.FromClause from, CanonicalText text)
+            throws UnsupportedQueryException {
+        List<Output> outputs = new ArrayList<>();
+        for (SelectItem<?> item : items) {
+            Expression e = item.getExpression();
+            if (e instanceof AllColumns star) {
+                expand(star, from, text, outputs);
+            } else {
+                outputs.add(new Output(name(item), e));
+            }
+        }
+        return outputs;
+    }
+
+    /** The alias, else what PostgreSQL would name the column (canonical text spells out the rest). */
+    private static String name(SelectItem<?> item) {
+        if (item.getAlias() != null) {
+            return Identifiers.unquote(item.getAlias().getName());
+        }
+        if (item.getExpression() instanceof Column c) {
+            return Identifiers.unquote(c.getColumnName());
+        }
+        if (item.getExpression() instanceof Function f) {
+            List<String> parts = f.getMultipartName();
+            return Identifiers.unquote(parts.get(parts.size() - 1));
+        }
+        return "?column?";
+    }
+
+    // Canonical text never contains "*" (PostgreSQL expands it when the view is created); this
+    // serves hand-written input, minus the column merging of JOIN ... USING.
+    private static void expand(AllColumns star, FromTranslator.FromClause from, CanonicalText text,
+                               List<Output> outputs) throws UnsupportedQueryException {
+        if (from.mergesColumns()) {
+            throw new UnsupportedQueryException(text.sql(star), "* over JOIN ... USING is not supported yet");
+        }
+        String only = star instanceof AllTableColumns t ? Identifiers.unquote(t.getTable().getName()) : null;
+        for (Plan leaf : from.leaves()) {
+            String alias = leaf instanceof Scan s ? s.alias() : ((Derived) leaf).alias();
+            if (only != null && !only.equals(alias)) {
+                continue;
+            }
+            for (String column : leaf.columns()) {
+                Column reference = new Column(new Table(Identifiers.quote(alias)), Identifiers.quote(column));
+                outputs.add(new Output(column, reference));
+            }
+        }
+    }
+}

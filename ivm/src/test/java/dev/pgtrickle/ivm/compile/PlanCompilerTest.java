@@ -1,0 +1,64 @@
+package dev.pgtrickle.ivm.compile;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pgtrickle.ivm.plan.Aggregate;
+import dev.pgtrickle.ivm.plan.AggregateCall;
+import dev.pgtrickle.ivm.plan.Distinct;
+import dev.pgtrickle.ivm.plan.OutputColumn;
+import dev.pgtrickle.ivm.plan.Plan;
+import dev.pgtrickle.ivm.plan.Project;
+import dev.pgtrickle.ivm.plan.Scan;
+import dev.pgtrickle.ivm.plan.Source;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class PlanCompilerTest {
+
+    private static final Scan ORDERS = new Scan(new Source(7, "public", "orders", Source.Kind.TABLE,
+            List.of("id", "region", "amount")), "o");
+
+    private static Aggregate sumByRegion(String having) {
+        return new Aggregate(ORDERS, List.of("o.region"),
+                List.of(new AggregateCall(1, AggregateCall.Function.SUM, "o.amount")),
+                List.of(new OutputColumn("region", "__pgt_key_1"), new OutputColumn("total", "__pgt_agg_1")), having);
+    }
+
+    @Test
+    void exactSumsAreMaintainedAlgebraically() throws Exception {
+        CompiledPlan plan = new PlanCompiler(query -> List.of("numeric")).compile(sumByRegion(null), "q");
+        assertEquals(Strategy.AGGREGATE, plan.strategy());
+        assertEquals(List.of("region", "total", "__pgt_row_id", "__pgt_count", "__pgt_agg_1_n", "__pgt_agg_1_s"),
+                plan.columns());
+        assertEquals(List.of(7L), plan.sources());
+        assertTrue(plan.refresh().startsWith("WITH "), plan.refresh());
+        assertTrue(plan.refresh().contains("MERGE INTO " + MergeStatement.STORAGE), plan.refresh());
+    }
+
+    @Test
+    void inexactSumsAndHavingRescanTouchedGroups() throws Exception {
+        assertEquals(Strategy.GROUP_RESCAN,
+                new PlanCompiler(query -> List.of("float8")).compile(sumByRegion(null), "q").strategy());
+        assertEquals(Strategy.GROUP_RESCAN,
+                new PlanCompiler(query -> List.of("numeric")).compile(sumByRegion("__pgt_agg_1 > 5"), "q").strategy());
+    }
+
+    @Test
+    void distinctKeepsAMultiplicityPerRowAndProjectionsUseContentIdentity() throws Exception {
+        Plan project = new Project(ORDERS, List.of(new OutputColumn("region", "o.region")));
+        CompiledPlan distinct = new PlanCompiler(query -> List.of()).compile(new Distinct(project), "q");
+        assertEquals(Strategy.AGGREGATE, distinct.strategy());
+        assertEquals(List.of("region", "__pgt_row_id", "__pgt_count"), distinct.columns());
+        CompiledPlan content = new PlanCompiler(query -> List.of()).compile(project, "q");
+        assertEquals(Strategy.CONTENT, content.strategy());
+        assertEquals(List.of("__pgt_row_id", "__pgt_dup"), content.identityColumns());
+    }
+
+    @Test
+    void plansSurviveTheirJsonForm() throws Exception {
+        CompiledPlan plan = new PlanCompiler(query -> List.of("int4")).compile(sumByRegion(null), "q");
+        assertEquals(plan, PlanJson.read(PlanJson.write(plan)));
+        assertTrue(PlanJson.write(plan).contains("\"hidden_columns\""));
+    }
+}

@@ -1,0 +1,323 @@
+package dev.pgtrickle.ivm.front;
+
+import dev.pgtrickle.ivm.plan.Aggregate;
+import dev.pgtrickle.ivm.plan.AggregateCall;
+import dev.pgtrickle.ivm.plan.Derived;
+import dev.pgtrickle.ivm.plan.Distinct;
+import dev.pgtrickle.ivm.plan.Filter;
+import dev.pgtrickle.ivm.plan.Join;
+import dev.pgtrickle.ivm.plan.OutputColumn;
+import dev.pgtrickle.ivm.plan.Plan;
+import dev.pgtrickle.ivm.plan.Project;
+import dev.pgtrickle.ivm.plan.Scan;
+import dev.pgtrickle.ivm.plan.UnionAll;
+import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.pgtrickle.ivm.front.FakeCatalog.DEPT;
+import static dev.pgtrickle.ivm.front.FakeCatalog.EMP;
+import static dev.pgtrickle.ivm.front.FakeCatalog.ORDERS;
+import static dev.pgtrickle.ivm.plan.AggregateCall.Function.AVG;
+import static dev.pgtrickle.ivm.plan.AggregateCall.Function.COUNT;
+import static dev.pgtrickle.ivm.plan.AggregateCall.Function.COUNT_STAR;
+import static dev.pgtrickle.ivm.plan.AggregateCall.Function.SUM;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** GROUP BY, aggregates and HAVING, from canonical texts PostgreSQL 18 printed (query in the comment). */
+class AggregateParsingTest {
+
+    private static Plan parse(String sql) throws UnsupportedQueryException {
+        return new QueryParser().parse(sql, new FakeCatalog());
+    }
+
+    private static List<OutputColumn> outputs(String... nameExpressionPairs) {
+        List<OutputColumn> outputs = new ArrayList<>();
+        for (int i = 0; i < nameExpressionPairs.length; i += 2) {
+            outputs.add(new OutputColumn(nameExpressionPairs[i], nameExpressionPairs[i + 1]));
+        }
+        return outputs;
+    }
+
+    private static AggregateCall call(int index, AggregateCall.Function function, String argument) {
+        return new AggregateCall(index, function, argument);
+    }
+
+    @Test
+    void groupByWithCountSumAvg() throws Exception {
+        // SELECT dept_id, count(*) AS n, count(salary) AS with_salary, sum(salary) AS total,
+        //   avg(salary) AS mean FROM emp GROUP BY dept_id
+        Plan plan = parse("""
+                SELECT dept_id,
+                    count(*) AS n,
+                    count(salary) AS with_salary,
+                    sum(salary) AS total,
+                    avg(salary) AS mean
+                   FROM public.emp
+                  GROUP BY dept_id""");
+        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of("dept_id"),
+                List.of(call(1, COUNT_STAR, null), call(2, COUNT, "salary"), call(3, SUM, "salary"), call(4, AVG, "salary")),
+                outputs("dept_id", "__pgt_key_1", "n", "__pgt_agg_1", "with_salary", "__pgt_agg_2",
+                        "total", "__pgt_agg_3", "mean", "__pgt_agg_4"), null), plan);
+    }
+
+    @Test
+    void postgres15FormatQualifiesKeysAndArguments() throws Exception {
+        Plan plan = parse("""
+                 SELECT emp.dept_id,
+                    sum(emp.salary) AS total
+                   FROM public.emp
+                  GROUP BY emp.dept_id""");
+        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of("emp.dept_id"), List.of(call(1, SUM, "emp.salary")),
+                outputs("dept_id", "__pgt_key_1", "total", "__pgt_agg_1"), null), plan);
+    }
+
+    @Test
+    void aggregatesInsideExpressionsAreDeduplicated() throws Exception {
+        // SELECT dept_id, COALESCE(sum(salary), 0) AS total, sum(salary) / count(*) AS ratio FROM emp GROUP BY dept_id
+        Plan plan = parse("""
+                SELECT dept_id,
+                    COALESCE(sum(salary), (0)::numeric) AS total,
+                    (sum(salary) / (count(*))::numeric) AS ratio
+                   FROM public.emp
+                  GROUP BY dept_id""");
+        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of("dept_id"),
+                List.of(call(1, SUM, "salary"), call(2, COUNT_STAR, null)),
+                outputs("dept_id", "__pgt_key_1", "total", "COALESCE(__pgt_agg_1, (0)::numeric)",
+                        "ratio", "(__pgt_agg_1 / (__pgt_agg_2)::numeric)"), null), plan);
+    }
+
+    @Test
+    void havingOverAJoin() throws Exception {
+        // SELECT d.name, count(*) AS n FROM emp e JOIN dept d ON e.dept_id = d.id GROUP BY d.name
+        //   HAVING count(*) > 5 AND sum(e.salary) > 100
+        Plan plan = parse("""
+                SELECT d.name,
+                    count(*) AS n
+                   FROM (public.emp e
+                     JOIN public.dept d ON ((e.dept_id = d.id)))
+                  GROUP BY d.name
+                 HAVING ((count(*) > 5) AND (sum(e.salary) > (100)::numeric))""");
+        assertEquals(new Aggregate(
+                new Join(List.of(new Scan(EMP, "e"), new Scan(DEPT, "d")), List.of("(e.dept_id = d.id)")),
+                List.of("d.name"), List.of(call(1, COUNT_STAR, null), call(2, SUM, "e.salary")),
+                outputs("name", "__pgt_key_1", "n", "__pgt_agg_1"),
+                "((__pgt_agg_1 > 5) AND (__pgt_agg_2 > (100)::numeric))"), plan);
+    }
+
+    @Test
+    void havingOnAGroupKey() throws Exception {
+        // SELECT dept_id, count(*) AS n FROM emp GROUP BY dept_id HAVING dept_id > 3
+        Aggregate plan = (Aggregate) parse("""
+                SELECT dept_id,
+                    count(*) AS n
+                   FROM public.emp
+                  GROUP BY dept_id
+                 HAVING (dept_id > 3)""");
+        assertEquals("(__pgt_key_1 > 3)", plan.having());
+    }
+
+    @Test
+    void globalAggregate() throws Exception {
+        // SELECT count(*) AS n, sum(salary) AS total FROM emp
+        Plan plan = parse("""
+                SELECT count(*) AS n,
+                    sum(salary) AS total
+                   FROM public.emp""");
+        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of(),
+                List.of(call(1, COUNT_STAR, null), call(2, SUM, "salary")),
+                outputs("n", "__pgt_agg_1", "total", "__pgt_agg_2"), null), plan);
+    }
+
+    @Test
+    void havingWithoutGroupByIsAGlobalAggregate() throws Exception {
+        // SELECT count(*) AS n FROM emp HAVING count(*) > 0
+        Plan plan = parse("""
+                SELECT count(*) AS n
+                   FROM public.emp
+                 HAVING (count(*) > 0)""");
+        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of(), List.of(call(1, COUNT_STAR, null)),
+                outputs("n", "__pgt_agg_1"), "(__pgt_agg_1 > 0)"), plan);
+    }
+
+    @Test
+    void emptyGroupingSetIsAGlobalAggregate() throws Exception {
+        // SELECT count(*) AS n FROM emp GROUP BY ()
+        Aggregate plan = (Aggregate) parse("""
+                SELECT count(*) AS n
+                   FROM public.emp
+                  GROUP BY ()""");
+        assertEquals(List.of(), plan.groupKeys());
+    }
+
+    @Test
+    void columnsDependingOnTheGroupedPrimaryKeyBecomeExtraKeys() throws Exception {
+        // SELECT d.id, d.name, upper(d.name) AS uname, count(*) AS n FROM dept d JOIN emp e
+        //   ON e.dept_id = d.id GROUP BY d.id HAVING d.region_id > 0
+        Plan plan = parse("""
+                SELECT d.id,
+                    d.name,
+                    upper(d.name) AS uname,
+                    count(*) AS n
+                   FROM (public.dept d
+                     JOIN public.emp e ON ((e.dept_id = d.id)))
+                  GROUP BY d.id
+                 HAVING (d.region_id > 0)""");
+        assertEquals(new Aggregate(
+                new Join(List.of(new Scan(DEPT, "d"), new Scan(EMP, "e")), List.of("(e.dept_id = d.id)")),
+                List.of("d.id", "d.name", "d.region_id"), List.of(call(1, COUNT_STAR, null)),
+                outputs("id", "__pgt_key_1", "name", "__pgt_key_2", "uname", "upper(__pgt_key_2)", "n", "__pgt_agg_1"),
+                "(__pgt_key_3 > 0)"), plan);
+    }
+
+    @Test
+    void expressionKeysMatchTheSelectListDespitePostgresParentheses() throws Exception {
+        // SELECT lower(name) AS lname, dept_id + 1 AS d1, (dept_id + 1) * 2 AS d2, count(*)
+        //   FROM emp GROUP BY lower(name), dept_id + 1
+        Plan plan = parse("""
+                SELECT lower(name) AS lname,
+                    (dept_id + 1) AS d1,
+                    ((dept_id + 1) * 2) AS d2,
+                    count(*) AS count
+                   FROM public.emp
+                  GROUP BY (lower(name)), (dept_id + 1)""");
+        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of("(lower(name))", "(dept_id + 1)"),
+                List.of(call(1, COUNT_STAR, null)),
+                outputs("lname", "__pgt_key_1", "d1", "__pgt_key_2", "d2", "(__pgt_key_2 * 2)", "count", "__pgt_agg_1"),
+                null), plan);
+    }
+
+    @Test
+    void singleExpressionKeyStaysParenthesized() throws Exception {
+        // SELECT dept_id + 1 AS d1, count(*) AS n FROM emp GROUP BY dept_id + 1
+        // (JSqlParser takes the parentheses for the GROUP BY list's own.)
+        Aggregate plan = (Aggregate) parse("""
+                SELECT (dept_id + 1) AS d1,
+                    count(*) AS n
+                   FROM public.emp
+                  GROUP BY (dept_id + 1)""");
+        assertEquals(List.of("(dept_id + 1)"), plan.groupKeys());
+        assertEquals(outputs("d1", "__pgt_key_1", "n", "__pgt_agg_1"), plan.outputs());
+    }
+
+    @Test
+    void caseCastSubscriptAndConstantKeys() throws Exception {
+        // SELECT CASE WHEN salary > 10 THEN 'hi' ELSE 'lo' END AS band, hired::text AS h, tags[1] AS t1,
+        //   5 AS k, count(*) AS n FROM emp GROUP BY 1, 2, 3, 4
+        Aggregate plan = (Aggregate) parse("""
+                SELECT
+                        CASE
+                            WHEN (salary > (10)::numeric) THEN 'hi'::text
+                            ELSE 'lo'::text
+                        END AS band,
+                    (hired)::text AS h,
+                    tags[1] AS t1,
+                    5 AS k,
+                    count(*) AS n
+                   FROM public.emp
+                  GROUP BY
+                        CASE
+                            WHEN (salary > (10)::numeric) THEN 'hi'::text
+                            ELSE 'lo'::text
+                        END, (hired)::text, tags[1], 5::integer""");
+        assertEquals(List.of("CASE WHEN (salary > (10)::numeric) THEN 'hi'::text ELSE 'lo'::text END",
+                "(hired)::text", "tags[1]", "5::integer"), plan.groupKeys());
+        assertEquals(outputs("band", "__pgt_key_1", "h", "__pgt_key_2", "t1", "__pgt_key_3", "k", "5",
+                "n", "__pgt_agg_1"), plan.outputs());
+    }
+
+    @Test
+    void aggregateArgumentsAreSelfDelimiting() throws Exception {
+        // SELECT dept_id, count(salary * 2) AS c, sum(CASE WHEN salary > 10 THEN 1 ELSE 0 END) AS s
+        //   FROM emp GROUP BY dept_id
+        Aggregate plan = (Aggregate) parse("""
+                SELECT dept_id,
+                    count((salary * (2)::numeric)) AS c,
+                    sum(
+                        CASE
+                            WHEN (salary > (10)::numeric) THEN 1
+                            ELSE 0
+                        END) AS s
+                   FROM public.emp
+                  GROUP BY dept_id""");
+        assertEquals(List.of(call(1, COUNT, "(salary * (2)::numeric)"),
+                call(2, SUM, "CASE WHEN (salary > (10)::numeric) THEN 1 ELSE 0 END")), plan.calls());
+    }
+
+    @Test
+    void expressionsOverAggregates() throws Exception {
+        // SELECT dept_id, sum(salary)::bigint AS s, count(*) + 1 AS c1, sum(salary) + avg(salary) AS x
+        //   FROM emp GROUP BY dept_id
+        Aggregate plan = (Aggregate) parse("""
+                SELECT dept_id,
+                    (sum(salary))::bigint AS s,
+                    (count(*) + 1) AS c1,
+                    (sum(salary) + avg(salary)) AS x
+                   FROM public.emp
+                  GROUP BY dept_id""");
+        assertEquals(List.of(call(1, SUM, "salary"), call(2, COUNT_STAR, null), call(3, AVG, "salary")), plan.calls());
+        assertEquals(outputs("dept_id", "__pgt_key_1", "s", "(__pgt_agg_1)::bigint", "c1", "(__pgt_agg_2 + 1)",
+                "x", "(__pgt_agg_1 + __pgt_agg_3)"), plan.outputs());
+    }
+
+    @Test
+    void groupByWithoutAggregates() throws Exception {
+        // SELECT dept_id FROM emp GROUP BY dept_id
+        Plan plan = parse("""
+                SELECT dept_id
+                   FROM public.emp
+                  GROUP BY dept_id""");
+        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of("dept_id"), List.of(),
+                outputs("dept_id", "__pgt_key_1"), null), plan);
+    }
+
+    @Test
+    void whereGoesBelowTheAggregate() throws Exception {
+        // SELECT o.customer, sum(o.amount) AS total FROM sales.orders o WHERE o.amount > 0 GROUP BY o.customer
+        Plan plan = parse("""
+                SELECT customer,
+                    sum(amount) AS total
+                   FROM sales.orders o
+                  WHERE (amount > (0)::numeric)
+                  GROUP BY customer""");
+        assertEquals(new Aggregate(new Filter(new Scan(ORDERS, "o"), "(amount > (0)::numeric)"), List.of("customer"),
+                List.of(call(1, SUM, "amount")), outputs("customer", "__pgt_key_1", "total", "__pgt_agg_1"), null), plan);
+    }
+
+    @Test
+    void distinctOverGroupBy() throws Exception {
+        // SELECT DISTINCT count(*) AS n FROM emp GROUP BY dept_id
+        Plan plan = parse("""
+                SELECT DISTINCT count(*) AS n
+                   FROM public.emp
+                  GROUP BY dept_id""");
+        assertEquals(new Distinct(new Aggregate(new Scan(EMP, "emp"), List.of("dept_id"),
+                List.of(call(1, COUNT_STAR, null)), outputs("n", "__pgt_agg_1"), null)), plan);
+    }
+
+    @Test
+    void aggregateInASubqueryAndInAUnionBranch() throws Exception {
+        // SELECT dept_id, total FROM (SELECT dept_id, sum(salary) AS total FROM emp GROUP BY dept_id) s
+        //   WHERE total > 10 UNION ALL SELECT id, 1 FROM dept
+        Plan plan = parse("""
+                SELECT s.dept_id,
+                    s.total
+                   FROM ( SELECT emp.dept_id,
+                            sum(emp.salary) AS total
+                           FROM public.emp
+                          GROUP BY emp.dept_id) s
+                  WHERE (s.total > (10)::numeric)
+                UNION ALL
+                 SELECT dept.id AS dept_id,
+                    1 AS total
+                   FROM public.dept""");
+        Plan grouped = new Aggregate(new Scan(EMP, "emp"), List.of("emp.dept_id"), List.of(call(1, SUM, "emp.salary")),
+                outputs("dept_id", "__pgt_key_1", "total", "__pgt_agg_1"), null);
+        assertEquals(new UnionAll(List.of(
+                new Project(new Filter(new Derived(grouped, "s"), "(s.total > (10)::numeric)"),
+                        outputs("dept_id", "s.dept_id", "total", "s.total")),
+                new Project(new Scan(DEPT, "dept"), outputs("dept_id", "dept.id", "total", "1")))), plan);
+    }
+}
