@@ -18,10 +18,13 @@ public record StatusRow(
         OffsetDateTime dataTimestamp,
         Double stalenessSeconds,
         Long consecutiveErrors,
-        String lastError) {
+        String lastError,
+        String effectiveMode,
+        String modeReason) {
 
     private static final String SELECT = "SELECT name, status, refresh_mode, schedule, data_timestamp,"
-            + " extract(epoch FROM staleness) AS staleness_seconds, consecutive_errors, last_error"
+            + " extract(epoch FROM staleness) AS staleness_seconds, consecutive_errors, last_error, effective_mode,"
+            + " mode_reason"
             + " FROM pgtrickle.pgt_status()";
 
     // Names resolve as in the SQL API: without a schema they mean schema public.
@@ -57,6 +60,8 @@ public record StatusRow(
                 rs.getObject("data_timestamp", OffsetDateTime.class),
                 staleness == null ? null : staleness.doubleValue(),
                 consecutiveErrors,
-                rs.getString("last_error"));
+                rs.getString("last_error"),
+                rs.getString("effective_mode"),
+                rs.getString("mode_reason"));
     }
 }

@@ -27,12 +27,14 @@ public final class StatusView {
             return "no stream tables\n";
         }
         TextTable table = new TextTable(
-                "NAME", "STATUS", "MODE", "SCHEDULE", "DATA TIMESTAMP", "STALENESS", "ERRORS", "LAST ERROR");
+                "NAME", "STATUS", "MODE", "REFRESHED", "SCHEDULE", "DATA TIMESTAMP", "STALENESS", "ERRORS",
+                "LAST ERROR");
         for (StatusRow row : rows) {
             table.addRow(
                     row.name(),
                     row.status(),
                     row.refreshMode(),
+                    row.effectiveMode(),
                     row.schedule() == null ? "calculated" : row.schedule(),
                     row.dataTimestamp() == null ? null : LOCAL_TIME.format(row.dataTimestamp().atZoneSameInstant(zone)),
                     row.stalenessSeconds() == null ? null : Durations.format(row.stalenessSeconds()),
@@ -54,7 +56,9 @@ public final class StatusView {
                     .put("data_timestamp", row.dataTimestamp() == null ? null : row.dataTimestamp().toString())
                     .put("staleness_seconds", row.stalenessSeconds())
                     .put("consecutive_errors", row.consecutiveErrors())
-                    .put("last_error", row.lastError());
+                    .put("last_error", row.lastError())
+                    .put("effective_mode", row.effectiveMode())
+                    .put("mode_reason", row.modeReason());
         }
         try {
             return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(array) + "\n";

@@ -1,5 +1,6 @@
 package dev.pgtrickle.cli.playground;
 
+import dev.pgtrickle.ivm.compile.StreamTableCompiler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -8,7 +9,10 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 
-/** Loads {@code playground/demo.sql}: demo tables and stream tables, idempotently. */
+/**
+ * Loads {@code playground/demo.sql} (demo tables and stream tables, idempotently) and compiles
+ * the demo stream tables' differential refresh.
+ */
 final class DemoData {
 
     static final String SCHEMA = "demo";
@@ -22,6 +26,10 @@ final class DemoData {
         try (Statement statement = connection.createStatement()) {
             // pgjdbc splits the script into statements itself (it understands dollar quotes).
             statement.execute(script);
+            StreamTableCompiler compiler = new StreamTableCompiler(connection);
+            for (String name : compiler.pending()) {
+                compiler.compile(name);
+            }
             connection.commit();
         } catch (SQLException e) {
             connection.rollback();

@@ -14,17 +14,18 @@ class StatusViewTest {
 
     private static final List<StatusRow> ROWS = List.of(
             new StatusRow("public.daily", "ACTIVE", "DIFFERENTIAL", null,
-                    OffsetDateTime.parse("2026-02-26T10:30:00.123+01:00"), 2.34, 0L, null),
-            new StatusRow("public.never", "ERROR", "FULL", "1m", null, null, 3L, "relation \"x\"\ndoes not exist"));
+                    OffsetDateTime.parse("2026-02-26T10:30:00.123+01:00"), 2.34, 0L, null, "DIFFERENTIAL", null),
+            new StatusRow("public.never", "ERROR", "FULL", "1m", null, null, 3L, "relation \"x\"\ndoes not exist", "FULL",
+                    "not differentiable: min(x): MIN/MAX are not supported yet; refreshed FULL"));
 
     private final StatusView view = new StatusView(ZoneId.of("UTC"));
 
     @Test
     void rendersAReadableTable() {
         assertEquals(""
-                + "NAME          STATUS  MODE          SCHEDULE    DATA TIMESTAMP       STALENESS  ERRORS  LAST ERROR\n"
-                + "public.daily  ACTIVE  DIFFERENTIAL  calculated  2026-02-26 09:30:00  2.3s       0\n"
-                + "public.never  ERROR   FULL          1m                                          3       relation \"x\" does not exist\n",
+                + "NAME          STATUS  MODE          REFRESHED     SCHEDULE    DATA TIMESTAMP       STALENESS  ERRORS  LAST ERROR\n"
+                + "public.daily  ACTIVE  DIFFERENTIAL  DIFFERENTIAL  calculated  2026-02-26 09:30:00  2.3s       0\n"
+                + "public.never  ERROR   FULL          FULL          1m                                          3       relation \"x\" does not exist\n",
                 view.table(ROWS));
     }
 

@@ -31,6 +31,7 @@ import net.sf.jsqlparser.expression.operators.relational.ExpressionList;
 import net.sf.jsqlparser.expression.operators.relational.InExpression;
 import net.sf.jsqlparser.expression.operators.relational.IsBooleanExpression;
 import net.sf.jsqlparser.expression.operators.relational.IsNullExpression;
+import net.sf.jsqlparser.expression.operators.relational.IsUnknownExpression;
 import net.sf.jsqlparser.expression.operators.relational.LikeExpression;
 import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.statement.select.AllColumns;
@@ -109,6 +110,8 @@ final class ExpressionTree {
             slots.add(new Slot(n.getLeftExpression(), n::setLeftExpression));
         } else if (e instanceof IsBooleanExpression b) {
             slots.add(new Slot(b.getLeftExpression(), b::setLeftExpression));
+        } else if (e instanceof IsUnknownExpression u) {
+            slots.add(new Slot(u.getLeftExpression(), u::setLeftExpression));
         } else if (e instanceof CaseExpression c) {
             addIfPresent(slots, c.getSwitchExpression(), c::setSwitchExpression);
             for (WhenClause w : c.getWhenClauses()) {

@@ -71,6 +71,8 @@ public final class QueryParser {
     private static String firstLine(JSQLParserException e) {
         ParseException failure = parseException(e);
         String message = failure != null ? failure.getMessage() : e.getMessage();
-        return message == null ? "parse error" : message.strip().lines().findFirst().orElse("parse error");
+        String line = message == null ? "" : message.strip().lines().findFirst().orElse("");
+        // The position is one in the rewritten text; the construct shows where instead.
+        return line.replaceFirst(",? at line \\d+, column \\d+.*", "");
     }
 }

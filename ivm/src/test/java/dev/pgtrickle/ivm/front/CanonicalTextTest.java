@@ -1,0 +1,67 @@
+package dev.pgtrickle.ivm.front;
+
+import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
+import net.sf.jsqlparser.parser.CCJSqlParserUtil;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class CanonicalTextTest {
+
+    @Test
+    void literalsAreMaskedOncePerDistinctTextAndPutBack() throws Exception {
+        CanonicalText text = CanonicalText.of("SELECT 'a''b'::text, 'x', 'a''b', \"q'uoted\" FROM t");
+        assertEquals("SELECT '__pgt_lit_0'::text, '__pgt_lit_1', '__pgt_lit_0', \"q'uoted\" FROM t", text.parseable());
+        assertEquals("SELECT 'a''b'::text, 'x', 'a''b', \"q'uoted\" FROM t",
+                text.sql(CCJSqlParserUtil.parse(text.parseable())));
+    }
+
+    @Test
+    void escapeStringsAreLiteralsToo() throws Exception {
+        CanonicalText text = CanonicalText.of("SELECT E'it\\'s', e'\\\\' FROM t");
+        assertEquals("SELECT '__pgt_lit_0', '__pgt_lit_1' FROM t", text.parseable());
+        assertEquals("SELECT E'it\\'s', e'\\\\' FROM t", text.sql(text.parseable()));
+    }
+
+    @Test
+    void likeOperatorsBecomeKeywords() throws Exception {
+        CanonicalText text = CanonicalText.of("(a ~~ b) (a !~~ b) (a ~~* b) (a !~~* b) (a ~ b) (a !~* b)");
+        assertEquals("(a  LIKE  b) (a  NOT LIKE  b) (a  ILIKE  b) (a  NOT ILIKE  b) (a ~ b) (a !~* b)",
+                text.parseable());
+    }
+
+    @Test
+    void arrowStandsInAsNotEqualsAndComesBack() throws Exception {
+        CanonicalText text = CanonicalText.of("SELECT ((j -> 'a'::text) -> 0) AS \"x != y\" FROM t");
+        assertEquals("SELECT ((j != '__pgt_lit_0'::text) != 0) AS \"x != y\" FROM t", text.parseable());
+        assertEquals("SELECT ((j -> 'a'::text) -> 0) AS \"x != y\" FROM t",
+                text.sql(CCJSqlParserUtil.parse(text.parseable())));
+    }
+
+    @Test
+    void wordsJsqlparserReservesAreQuoted() throws Exception {
+        CanonicalText text = CanonicalText.of("SELECT top.minus, \"sample\", MINUS, minus_x FROM public.emp top");
+        assertEquals("SELECT \"top\".\"minus\", \"sample\", MINUS, minus_x FROM public.emp \"top\"", text.parseable());
+    }
+
+    @Test
+    void unknownOperatorIsRefused() {
+        UnsupportedQueryException e = assertThrows(UnsupportedQueryException.class,
+                () -> CanonicalText.of("SELECT (j #- '{a}'::text[]) FROM t"));
+        assertEquals("operator #-", e.construct());
+    }
+
+    @Test
+    void operatorCharactersInsideLiteralsAndIdentifiersAreNotOperators() throws Exception {
+        CanonicalText text = CanonicalText.of("SELECT '#-', \"a#-b\" FROM t");
+        assertEquals("SELECT '__pgt_lit_0', \"a#-b\" FROM t", text.parseable());
+    }
+
+    @Test
+    void unterminatedLiteralIsRefused() {
+        UnsupportedQueryException e = assertThrows(UnsupportedQueryException.class,
+                () -> CanonicalText.of("SELECT 'abc FROM t"));
+        assertEquals("'abc FROM t", e.construct());
+    }
+}
