@@ -170,8 +170,10 @@ BEGIN
     EXECUTE 'DROP VIEW pg_temp.__pgt_plan_probe';
     SELECT string_agg(quote_ident(c), ', ') INTO v_hidden
     FROM jsonb_array_elements_text(p_plan -> 'identity_columns') AS c;
-    EXECUTE format('CREATE UNIQUE INDEX %I ON %s (%s)',
-                   left(v_st.pgt_name, 50) || '__pgt_identity', v_storage, v_hidden);
+    -- Checked at the end of each statement, not per row: a FULL refresh deletes and re-inserts
+    -- rows with the same identity in one statement, in an order PostgreSQL does not specify.
+    EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I UNIQUE (%s) DEFERRABLE INITIALLY IMMEDIATE',
+                   v_storage, left(v_st.pgt_name, 50) || '__pgt_identity', v_hidden);
 
     SELECT relowner INTO v_owner FROM pg_class WHERE oid = v_storage;
     FOR v_source IN SELECT jsonb_array_elements_text(p_plan -> 'sources')::oid LOOP
@@ -237,9 +239,19 @@ BEGIN
         -- The plan names the storage table by a placeholder: the table may have been renamed.
         EXECUTE replace(v_st.plan ->> 'refresh', '"__pgt_storage__"', v_st.pgt_relid::regclass::text)
             USING v_st.frontier;
-    EXCEPTION WHEN SQLSTATE 'PT001' THEN
-        PERFORM pgtrickle._full_refresh(p_pgt_id, p_initiated_by);
-        RETURN;
+    EXCEPTION
+        WHEN SQLSTATE 'PT001' THEN
+            PERFORM pgtrickle._full_refresh(p_pgt_id, p_initiated_by);
+            RETURN;
+        WHEN data_exception THEN
+            -- Delta terms evaluate expressions on rows that cancel out (inserted then changed
+            -- within one window) and on join combinations that never coexisted, where e.g. a
+            -- division by zero may fail that the query itself never evaluates. The FULL refresh
+            -- decides: if it fails too, the error is real.
+            RAISE NOTICE 'differential refresh of % failed (%), refreshing FULL instead',
+                v_st.pgt_relid::regclass, SQLERRM;
+            PERFORM pgtrickle._full_refresh(p_pgt_id, p_initiated_by);
+            RETURN;
     END;
     IF current_setting('pgtrickle.refresh_frontier') = '' THEN
         RAISE EXCEPTION 'the refresh statement of stream table % did not report its snapshot', v_st.pgt_relid::regclass
