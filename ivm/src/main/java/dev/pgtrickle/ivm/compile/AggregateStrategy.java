@@ -96,7 +96,7 @@ final class AggregateStrategy {
         explain.add(0, new ExplainLine(0, "Apply", "one MERGE keyed on __pgt_row_id (the group key): groups"
                 + " inserted, updated in place or deleted when their row count reaches zero"));
         return new CompiledPlan(CompiledPlan.FORMAT, normalizedQuery, Strategy.AGGREGATE, storageColumns, hidden,
-                List.of(ROW_ID), populate, refresh, builder.sources().stream().map(s -> s.oid()).toList(), explain);
+                List.of(ROW_ID), populate, refresh, null, builder.sources().stream().map(s -> s.oid()).toList(), explain);
     }
 
     private static String nonNull(AggregateCall call) {

@@ -15,12 +15,16 @@ import java.util.List;
  * @param populate query computing the full contents, hidden columns included
  * @param refresh the one MERGE statement applying the changes since the frontier {@code $1};
  *     the storage table is written as {@value MergeStatement#STORAGE}
+ * @param refreshInsertOnly for stream tables declared append-only: the same changes applied with
+ *     a plain INSERT, which fails with SQLSTATE PT002 when the changes contain a deletion (the
+ *     caller then runs {@code refresh}); {@code null} when the strategy has no such path
  * @param sources oids of the relations whose change buffers the refresh reads
  * @param operators the operator tree with the strategy of each operator
  */
 public record CompiledPlan(int format, String normalizedQuery, Strategy strategy, List<String> columns,
                            List<String> hiddenColumns, List<String> identityColumns, String populate,
-                           String refresh, List<Long> sources, List<ExplainLine> operators) {
+                           String refresh, String refreshInsertOnly, List<Long> sources,
+                           List<ExplainLine> operators) {
 
     public static final int FORMAT = 1;
 

@@ -61,11 +61,13 @@ final class ContentStrategy {
         storageColumns.add(DUP);
         String refresh = MergeStatement.build(builder.ctes(), builder.truncatedSinceFrontier(),
                 List.of(ROW_ID, DUP), storageColumns, List.of());
+        String insertOnly = MergeStatement.buildInsertOnly(builder.ctes(), builder.truncatedSinceFrontier(),
+                storageColumns);
         List<ExplainLine> explain = new ArrayList<>(operators);
         explain.add(0, new ExplainLine(0, "Apply", "one MERGE keyed on (__pgt_row_id, __pgt_dup): rows identified by"
                 + " content, copies of equal rows numbered 1..n"));
         return new CompiledPlan(CompiledPlan.FORMAT, normalizedQuery, Strategy.CONTENT, storageColumns,
-                List.of(ROW_ID, DUP), List.of(ROW_ID, DUP), populate, refresh,
+                List.of(ROW_ID, DUP), List.of(ROW_ID, DUP), populate, refresh, insertOnly,
                 builder.sources().stream().map(s -> s.oid()).toList(), explain);
     }
 

@@ -70,7 +70,7 @@ final class GroupRescanStrategy {
         explain.add(0, new ExplainLine(0, "Apply", "one MERGE keyed on __pgt_row_id (the group key): the groups"
                 + " the delta touches are recomputed from the sources and replaced"));
         return new CompiledPlan(CompiledPlan.FORMAT, normalizedQuery, Strategy.GROUP_RESCAN, storageColumns,
-                List.of(ROW_ID), List.of(ROW_ID), populate, refresh,
+                List.of(ROW_ID), List.of(ROW_ID), populate, refresh, null,
                 builder.sources().stream().map(s -> s.oid()).toList(), explain);
     }
 }

@@ -53,6 +53,21 @@ final class MergeStatement {
         return sql.toString();
     }
 
+    /**
+     * The INSERT-only variant: inserts the {@code 'I'} rows of {@value #SOURCE_CTE} and reports
+     * the snapshot the same way; any other row means the changes were not insert-only, and
+     * {@code pgtrickle._remember_refresh} stops the statement with SQLSTATE PT002.
+     */
+    static String buildInsertOnly(List<String> ctes, String truncated, List<String> insertColumns) {
+        return "WITH " + String.join(",\n", ctes)
+                + ",\n__pgt_inserted AS (INSERT INTO " + STORAGE + " (" + Sql.columns("", insertColumns) + ") SELECT "
+                + Sql.columns("", insertColumns) + " FROM " + SOURCE_CTE + " WHERE __pgt_op = 'I' RETURNING 1)"
+                + "\nSELECT pgtrickle._remember_refresh(pg_catalog.pg_current_snapshot(),"
+                + " pg_catalog.pg_current_xact_id_if_assigned(), " + truncated + ","
+                + " (SELECT pg_catalog.count(*) FROM __pgt_inserted), 0, 0,"
+                + " EXISTS (SELECT 1 FROM " + SOURCE_CTE + " WHERE __pgt_op <> 'I'))";
+    }
+
     private static String count(String op) {
         return "(SELECT pg_catalog.count(*) FROM " + SOURCE_CTE + " WHERE __pgt_op = '" + op + "')";
     }

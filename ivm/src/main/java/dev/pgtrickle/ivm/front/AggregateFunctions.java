@@ -72,7 +72,8 @@ final class AggregateFunctions {
             }
             throw new UnsupportedQueryException(sql, name.equals("min") || name.equals("max")
                     ? "MIN/MAX are not supported yet"
-                    : "the aggregate " + name + " is not supported yet; only count, sum and avg are maintained differentially");
+                    : "the aggregate " + name
+                            + " is not supported yet; only count, sum and avg are maintained differentially");
         }
         if (f.isDistinct()) {
             throw new UnsupportedQueryException(sql, "DISTINCT inside an aggregate is not supported yet");

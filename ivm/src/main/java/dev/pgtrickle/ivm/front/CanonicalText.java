@@ -114,9 +114,7 @@ final class CanonicalText {
             if (c == '\'') {
                 end = closing(deparsed, '\'', i);
                 String literal = deparsed.substring(i, end);
-                out.append(PLACEHOLDER.matcher(literal).matches()
-                        ? literals.get(Integer.parseInt(literal.substring(PLACEHOLDER_PREFIX.length(), literal.length() - 1)))
-                        : literal);
+                out.append(PLACEHOLDER.matcher(literal).matches() ? literals.get(placeholderIndex(literal)) : literal);
             } else if (c == '"') {
                 end = closing(deparsed, '"', i);
                 out.append(deparsed, i, end);
@@ -131,6 +129,10 @@ final class CanonicalText {
             i = end;
         }
         return out.toString();
+    }
+
+    private static int placeholderIndex(String placeholder) {
+        return Integer.parseInt(placeholder.substring(PLACEHOLDER_PREFIX.length(), placeholder.length() - 1));
     }
 
     /** The end of the quoted token starting at {@code start}, or of the text if it is cut short. */

@@ -68,7 +68,10 @@ final class ExpressionTree {
         this.text = text;
     }
 
-    /** Rewrites {@code root} in place where possible; returns the new root. */
+    /**
+     * Rewrites {@code root} in place where possible (so a tree is rewritten only once); returns
+     * the new root.
+     */
     Expression rewrite(Expression root, Rewriter rewriter) throws UnsupportedQueryException {
         Expression replacement = rewriter.replacement(root);
         if (replacement != null) {

@@ -53,7 +53,8 @@ final class FromTranslator {
 
     FromClause translate(PlainSelect block) throws UnsupportedQueryException {
         if (block.isUsingOnly()) {
-            throw new UnsupportedQueryException("FROM ONLY " + sql(block.getFromItem()), "FROM ONLY is not supported yet");
+            throw new UnsupportedQueryException("FROM ONLY " + sql(block.getFromItem()),
+                    "FROM ONLY is not supported yet");
         }
         add(block.getFromItem());
         joins(block.getJoins(), 0);
@@ -93,7 +94,7 @@ final class FromTranslator {
         CteScope cte = table.getSchemaName() == null ? scope.find(name) : null;
         Plan leaf;
         if (cte != null) {
-            leaf = new Derived(queries.query(cte.body(), cte.outer()), alias);
+            leaf = new Derived(queries.cte(cte), alias);
         } else {
             String schema = table.getSchemaName() == null ? null : Identifiers.unquote(table.getSchemaName());
             Relation relation = queries.catalog().resolve(schema, name);

@@ -2,7 +2,7 @@ package dev.pgtrickle.ivm.front;
 
 import java.util.Locale;
 
-/** Identifiers as spelled in SQL text versus the names they denote. */
+/** The name an identifier spelled in SQL text denotes. */
 final class Identifiers {
 
     private Identifiers() {
@@ -14,10 +14,5 @@ final class Identifiers {
             return spelled.substring(1, spelled.length() - 1).replace("\"\"", "\"");
         }
         return spelled.toLowerCase(Locale.ROOT);
-    }
-
-    /** Spells a name as a quoted identifier, valid whatever the name. */
-    static String quote(String name) {
-        return '"' + name.replace("\"", "\"\"") + '"';
     }
 }

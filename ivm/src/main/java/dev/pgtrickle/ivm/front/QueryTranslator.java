@@ -18,7 +18,9 @@ import net.sf.jsqlparser.statement.select.Values;
 import net.sf.jsqlparser.statement.select.WithItem;
 
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** Translates the queries of one canonical text: set operations, WITH, and each query block. */
 final class QueryTranslator {
@@ -26,6 +28,8 @@ final class QueryTranslator {
     private final CanonicalText text;
     private final RelationCatalog catalog;
     private final Expressions expressions;
+    /** Each CTE body is translated once: the translation rewrites its syntax tree in place. */
+    private final Map<Select, Plan> cteBodies = new IdentityHashMap<>();
 
     QueryTranslator(CanonicalText text, RelationCatalog catalog) {
         this.text = text;
@@ -63,6 +67,16 @@ final class QueryTranslator {
         throw new UnsupportedQueryException(text.sql(select), "only SELECT and UNION ALL queries are supported");
     }
 
+    /** The plan of the CTE {@code cte} refers to; the same plan under every alias referring to it. */
+    Plan cte(CteScope cte) throws UnsupportedQueryException {
+        Plan plan = cteBodies.get(cte.body());
+        if (plan == null) {
+            plan = query(cte.body(), cte.outer());
+            cteBodies.put(cte.body(), plan);
+        }
+        return plan;
+    }
+
     private CteScope with(List<WithItem<?>> items, CteScope scope) throws UnsupportedQueryException {
         CteScope result = scope;
         if (items == null) {
@@ -73,12 +87,13 @@ final class QueryTranslator {
                 throw new UnsupportedQueryException(text.sql(item), "WITH RECURSIVE is not supported yet");
             }
             if (item.getWithItemList() != null && !item.getWithItemList().isEmpty()) {
-                throw new UnsupportedQueryException(text.sql(item), "column lists on WITH queries are not supported yet");
+                throw new UnsupportedQueryException(text.sql(item),
+                        "column lists on WITH queries are not supported yet");
             }
-            if (item.getSelect() == null) {
+            if (!(item.getStatement() instanceof ParenthesedSelect body)) {
                 throw new UnsupportedQueryException(text.sql(item), "data-modifying WITH queries are not supported");
             }
-            result = result.with(Identifiers.unquote(item.getAliasName()), item.getSelect());
+            result = result.with(Identifiers.unquote(item.getAliasName()), body);
         }
         return result;
     }
@@ -106,17 +121,20 @@ final class QueryTranslator {
     /** One SELECT ... FROM ... [WHERE] [GROUP BY] [HAVING] block. */
     private Plan block(PlainSelect block, CteScope scope) throws UnsupportedQueryException {
         if (block.getFromItem() == null) {
-            throw new UnsupportedQueryException(text.sql(block), "a query without FROM reads no table; it cannot be maintained incrementally");
+            throw new UnsupportedQueryException(text.sql(block),
+                    "a query without FROM reads no table; it cannot be maintained incrementally");
         }
         if (block.getDistinct() != null && block.getDistinct().getOnSelectItems() != null) {
-            throw new UnsupportedQueryException(text.sql(block.getDistinct()).strip(), "DISTINCT ON is not supported yet");
+            throw new UnsupportedQueryException(text.sql(block.getDistinct()).strip(),
+                    "DISTINCT ON is not supported yet");
         }
         if (block.getWindowDefinitions() != null) {
             throw new UnsupportedQueryException(text.sql(block.getWindowDefinitions().get(0)),
                     "window functions (OVER) are not supported yet");
         }
         if (block.getForMode() != null) {
-            throw new UnsupportedQueryException(text.sql(block), "row locking clauses (FOR UPDATE/SHARE) are not supported");
+            throw new UnsupportedQueryException("FOR " + block.getForMode().getValue(),
+                    "row locking clauses are not supported");
         }
         FromTranslator.FromClause from = new FromTranslator(this, scope).translate(block);
         Plan plan = from.plan();
@@ -125,7 +143,8 @@ final class QueryTranslator {
         }
         List<SelectList.Output> outputs = SelectList.outputs(block.getSelectItems(), from, text);
         if (block.getGroupBy() != null || block.getHaving() != null || anyAggregate(outputs)) {
-            plan = new AggregateTranslator(expressions, text).translate(plan, outputs, block.getGroupBy(), block.getHaving());
+            plan = new AggregateTranslator(expressions, text)
+                    .translate(plan, outputs, block.getGroupBy(), block.getHaving());
         } else {
             List<OutputColumn> columns = new ArrayList<>();
             for (SelectList.Output output : outputs) {

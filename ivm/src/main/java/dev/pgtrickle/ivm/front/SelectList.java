@@ -4,6 +4,7 @@ import dev.pgtrickle.ivm.plan.Derived;
 import dev.pgtrickle.ivm.plan.Plan;
 import dev.pgtrickle.ivm.plan.Scan;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
+import dev.pgtrickle.ivm.sql.Sql;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.Function;
 import net.sf.jsqlparser.schema.Column;
@@ -67,7 +68,7 @@ final class SelectList {
                 continue;
             }
             for (String column : leaf.columns()) {
-                Column reference = new Column(new Table(Identifiers.quote(alias)), Identifiers.quote(column));
+                Column reference = new Column(new Table(Sql.ident(alias)), Sql.ident(column));
                 outputs.add(new Output(column, reference));
             }
         }

@@ -229,6 +229,31 @@ class AggregateParsingTest {
     }
 
     @Test
+    void jsonKeysAndDependentColumnsInsideJsonOperators() throws Exception {
+        // SELECT data ->> 'k' AS k, sum((data ->> 'n')::numeric) AS s FROM emp GROUP BY data ->> 'k'
+        Aggregate byKey = (Aggregate) parse("""
+                SELECT (data ->> 'k'::text) AS k,
+                    sum(((data ->> 'n'::text))::numeric) AS s
+                   FROM public.emp
+                  GROUP BY (data ->> 'k'::text)""");
+        assertEquals(List.of("(data ->> 'k'::text)"), byKey.groupKeys());
+        assertEquals(List.of(call(1, SUM, "((data ->> 'n'::text))::numeric")), byKey.calls());
+        assertEquals(outputs("k", "__pgt_key_1", "s", "__pgt_agg_1"), byKey.outputs());
+
+        // SELECT e.id, e.data -> 'a' AS a, count(*) AS n FROM emp e JOIN dept d ON d.id = e.dept_id GROUP BY e.id
+        Aggregate byPk = (Aggregate) parse("""
+                SELECT e.id,
+                    (e.data -> 'a'::text) AS a,
+                    count(*) AS n
+                   FROM (public.emp e
+                     JOIN public.dept d ON ((d.id = e.dept_id)))
+                  GROUP BY e.id""");
+        assertEquals(List.of("e.id", "e.data"), byPk.groupKeys());
+        assertEquals(outputs("id", "__pgt_key_1", "a", "(__pgt_key_2 -> 'a'::text)", "n", "__pgt_agg_1"),
+                byPk.outputs());
+    }
+
+    @Test
     void aggregateArgumentsAreSelfDelimiting() throws Exception {
         // SELECT dept_id, count(salary * 2) AS c, sum(CASE WHEN salary > 10 THEN 1 ELSE 0 END) AS s
         //   FROM emp GROUP BY dept_id
@@ -295,6 +320,27 @@ class AggregateParsingTest {
                   GROUP BY dept_id""");
         assertEquals(new Distinct(new Aggregate(new Scan(EMP, "emp"), List.of("dept_id"),
                 List.of(call(1, COUNT_STAR, null)), outputs("n", "__pgt_agg_1"), null)), plan);
+    }
+
+    @Test
+    void groupedCteReferencedTwice() throws Exception {
+        // WITH s AS (SELECT dept_id, COALESCE(sum(salary), 0) AS total FROM emp GROUP BY dept_id)
+        //   SELECT a.total, b.dept_id FROM s a JOIN s b ON a.dept_id = b.dept_id
+        Plan plan = parse("""
+                WITH s AS (
+                         SELECT emp.dept_id,
+                            COALESCE(sum(emp.salary), (0)::numeric) AS total
+                           FROM public.emp
+                          GROUP BY emp.dept_id
+                        )
+                 SELECT a.total,
+                    b.dept_id
+                   FROM (s a
+                     JOIN s b ON ((a.dept_id = b.dept_id)))""");
+        Plan s = new Aggregate(new Scan(EMP, "emp"), List.of("emp.dept_id"), List.of(call(1, SUM, "emp.salary")),
+                outputs("dept_id", "__pgt_key_1", "total", "COALESCE(__pgt_agg_1, (0)::numeric)"), null);
+        assertEquals(new Join(List.of(new Derived(s, "a"), new Derived(s, "b")), List.of("(a.dept_id = b.dept_id)")),
+                plan.inputs().get(0));
     }
 
     @Test

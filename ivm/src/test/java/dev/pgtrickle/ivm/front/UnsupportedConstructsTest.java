@@ -311,6 +311,10 @@ class UnsupportedConstructsTest {
                         SELECT id
                            FROM public.emp TABLESAMPLE system (10)""", "public.emp TABLESAMPLE SYSTEM (10)",
                         "TABLESAMPLE is not supported yet"),
+                Arguments.of("""
+                        SELECT id
+                           FROM public.emp
+                         FOR UPDATE OF emp""", "FOR UPDATE", "row locking clauses are not supported"),
                 Arguments.of("SELECT 1 AS one", "SELECT 1 AS one",
                         "a query without FROM reads no table; it cannot be maintained incrementally"),
                 // JSqlParser would read "#-" as "#" followed by a unary minus.

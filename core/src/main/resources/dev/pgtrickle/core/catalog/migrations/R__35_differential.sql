@@ -26,15 +26,22 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT $1';
 
 -- Called once inside a plan's refresh statement, with that statement's snapshot: remembers the
 -- new frontier and the row counts for the caller (transaction-local settings), and stops the
--- refresh when a source was truncated since the old frontier (the caller then reinitializes).
+-- refresh when a source was truncated since the old frontier (PT001: the caller reinitializes)
+-- or when the INSERT-only path met changes that are not insertions (PT002: the caller applies
+-- them with the MERGE instead).
+DROP FUNCTION IF EXISTS pgtrickle._remember_refresh(pg_snapshot, xid8, boolean, bigint, bigint, bigint);
 CREATE OR REPLACE FUNCTION pgtrickle._remember_refresh(
     p_snapshot pg_snapshot, p_own xid8, p_truncated boolean,
-    p_inserted bigint, p_updated bigint, p_deleted bigint)
+    p_inserted bigint, p_updated bigint, p_deleted bigint, p_not_insert_only boolean DEFAULT false)
 RETURNS boolean LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF p_truncated THEN
         RAISE EXCEPTION 'a source was truncated: the stream table must be reinitialized'
             USING ERRCODE = 'PT001';
+    END IF;
+    IF p_not_insert_only THEN
+        RAISE EXCEPTION 'the changes of an append-only stream table contain deletions'
+            USING ERRCODE = 'PT002';
     END IF;
     PERFORM set_config('pgtrickle.refresh_frontier', pgtrickle._frontier_of(p_snapshot, p_own)::text, true);
     PERFORM set_config('pgtrickle.refresh_counts', concat_ws(',', p_inserted, p_updated, p_deleted), true);
@@ -225,6 +232,7 @@ DECLARE
     v_st pgtrickle.pgt_stream_tables;
     v_data_time timestamptz;
     v_counts bigint[];
+    v_statement text;
 BEGIN
     SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
     PERFORM pgtrickle._lock_storage(v_st);
@@ -235,10 +243,20 @@ BEGIN
     END IF;
     PERFORM set_config('pgtrickle.refresh_frontier', '', true);
     v_data_time := clock_timestamp();
+    -- Append-only stream tables first try the plain INSERT; the plan names the storage table by a
+    -- placeholder, since the table may have been renamed.
+    v_statement := CASE WHEN v_st.append_only THEN v_st.plan ->> 'refresh_insert_only' END;
     BEGIN
-        -- The plan names the storage table by a placeholder: the table may have been renamed.
-        EXECUTE replace(v_st.plan ->> 'refresh', '"__pgt_storage__"', v_st.pgt_relid::regclass::text)
-            USING v_st.frontier;
+        BEGIN
+            EXECUTE replace(coalesce(v_statement, v_st.plan ->> 'refresh'), '"__pgt_storage__"',
+                            v_st.pgt_relid::regclass::text)
+                USING v_st.frontier;
+        EXCEPTION WHEN SQLSTATE 'PT002' THEN
+            RAISE NOTICE 'stream table % is declared append-only but its sources had deletions or updates',
+                v_st.pgt_relid::regclass;
+            EXECUTE replace(v_st.plan ->> 'refresh', '"__pgt_storage__"', v_st.pgt_relid::regclass::text)
+                USING v_st.frontier;
+        END;
     EXCEPTION
         WHEN SQLSTATE 'PT001' THEN
             PERFORM pgtrickle._full_refresh(p_pgt_id, p_initiated_by);
