@@ -82,6 +82,33 @@ BEGIN
 END
 $$;
 
+-- Locks a stream table for management (see the header) and returns its catalog row as it is
+-- once the lock is held: a refresh that held the lock before may have committed a newer state.
+CREATE OR REPLACE FUNCTION pgtrickle._locked(p_pgt_id bigint) RETURNS pgtrickle.pgt_stream_tables
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_st pgtrickle.pgt_stream_tables;
+BEGIN
+    SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
+    PERFORM pgtrickle._lock_storage(v_st);
+    SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
+    RETURN v_st;
+END
+$$;
+
+-- For the catalog-owner helpers: locks the catalog row and checks that this session holds the
+-- management lock on the storage table (the caller's proof of its rights).
+CREATE OR REPLACE FUNCTION pgtrickle._claimed(p_pgt_id bigint) RETURNS pgtrickle.pgt_stream_tables
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_st pgtrickle.pgt_stream_tables;
+BEGIN
+    SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id FOR UPDATE;
+    PERFORM pgtrickle._assert_write_lock(v_st.pgt_relid);
+    RETURN v_st;
+END
+$$;
+
 -- A frontier from a statement's snapshot and the transaction's own xid (see _frontier_snapshot).
 CREATE OR REPLACE FUNCTION pgtrickle._frontier_of(p_snapshot pg_snapshot, p_own xid8) RETURNS pg_snapshot
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -131,10 +158,7 @@ DECLARE
     v_deleted bigint;
     v_data_time timestamptz;
 BEGIN
-    SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
-    PERFORM pgtrickle._lock_storage(v_st);
-    -- Re-read after the lock: a refresh that held it may have committed a newer state.
-    SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
+    v_st := pgtrickle._locked(p_pgt_id);
     v_storage := pgtrickle._storage_of(v_st);
     IF v_st.plan IS NULL THEN
         v_columns := (pgtrickle._column_definitions(v_storage)).name_list;
@@ -170,8 +194,7 @@ DECLARE
     v_total_consumed bigint;
     v_action text := p_action;
 BEGIN
-    SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id FOR UPDATE;
-    PERFORM pgtrickle._assert_write_lock(v_st.pgt_relid);
+    v_st := pgtrickle._claimed(p_pgt_id);
 
     -- Changes the refresh accounted for: visible in the new frontier, not in the old one.
     IF v_st.frontier IS NOT NULL THEN
@@ -263,11 +286,8 @@ $$;
 
 CREATE OR REPLACE FUNCTION pgtrickle._record_failure(p_pgt_id bigint, p_error text, p_initiated_by text)
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    v_relid oid;
 BEGIN
-    SELECT pgt_relid INTO STRICT v_relid FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id FOR UPDATE;
-    PERFORM pgtrickle._assert_write_lock(v_relid);
+    PERFORM pgtrickle._claimed(p_pgt_id);
     UPDATE pgtrickle.pgt_stream_tables
     SET consecutive_errors = consecutive_errors + 1, last_error = p_error
     WHERE pgt_id = p_pgt_id;

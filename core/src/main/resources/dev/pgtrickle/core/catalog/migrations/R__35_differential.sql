@@ -109,11 +109,8 @@ CREATE OR REPLACE FUNCTION pgtrickle._store_compile_result(
     p_pgt_id bigint, p_plan jsonb, p_compile_status text, p_compile_error text,
     p_effective_mode text, p_mode_reason text)
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    v_relid oid;
 BEGIN
-    SELECT pgt_relid INTO STRICT v_relid FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id FOR UPDATE;
-    PERFORM pgtrickle._assert_write_lock(v_relid);
+    PERFORM pgtrickle._claimed(p_pgt_id);
     UPDATE pgtrickle.pgt_stream_tables
     SET plan = p_plan, compile_status = p_compile_status, compile_error = p_compile_error,
         effective_mode = p_effective_mode, mode_reason = p_mode_reason
@@ -153,8 +150,7 @@ DECLARE
     v_decision record;
     v_source oid;
 BEGIN
-    PERFORM pgtrickle._lock_storage(v_st);
-    SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = v_st.pgt_id;
+    v_st := pgtrickle._locked(v_st.pgt_id);
     v_storage := pgtrickle._storage_of(v_st);
     IF p_plan ->> 'normalized_query' IS DISTINCT FROM v_st.normalized_query THEN
         RAISE EXCEPTION 'the plan was compiled for another definition of stream table %', v_storage
@@ -234,9 +230,7 @@ DECLARE
     v_counts bigint[];
     v_statement text;
 BEGIN
-    SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
-    PERFORM pgtrickle._lock_storage(v_st);
-    SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
+    v_st := pgtrickle._locked(p_pgt_id);
     IF v_st.plan IS NULL OR v_st.effective_mode <> 'DIFFERENTIAL' OR v_st.frontier IS NULL THEN
         PERFORM pgtrickle._full_refresh(p_pgt_id, p_initiated_by);
         RETURN;

@@ -299,11 +299,8 @@ CREATE OR REPLACE FUNCTION pgtrickle._set_options(
     p_effective_mode text, p_mode_reason text, p_compile_status text, p_status text, p_tier text,
     p_append_only boolean, p_set_cdc_mode boolean, p_cdc_mode text)
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    v_relid oid;
 BEGIN
-    SELECT pgt_relid INTO STRICT v_relid FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id FOR UPDATE;
-    PERFORM pgtrickle._assert_write_lock(v_relid);
+    PERFORM pgtrickle._claimed(p_pgt_id);
     UPDATE pgtrickle.pgt_stream_tables
     SET schedule = CASE WHEN p_set_schedule THEN p_schedule ELSE schedule END,
         refresh_mode = coalesce(p_refresh_mode, refresh_mode),
