@@ -34,7 +34,7 @@ final class AggregateStrategy {
         boolean global = aggregate.groupKeys().isEmpty();
         List<String> hidden = new ArrayList<>(List.of(ROW_ID, COUNT));
         List<String> populateItems = new ArrayList<>(AggregateParts.plainOutputs(aggregate));
-        populateItems.add(RowIdentity.of(aggregate.groupKeys().stream().map(k -> "(" + k + ")").toList())
+        populateItems.add(RowIdentity.groupKey(aggregate.groupKeys().stream().map(k -> "(" + k + ")").toList())
                 + " AS " + ROW_ID);
         populateItems.add("pg_catalog.count(*) AS " + COUNT);
         List<String> deltaItems = new ArrayList<>(AggregateParts.keyItems(aggregate));
@@ -70,7 +70,7 @@ final class AggregateStrategy {
                 + (global ? " HAVING pg_catalog.count(*) > 0" : " GROUP BY " + String.join(", ", keys)));
         builder.addCte("__pgt_new", "SELECT __pgt_d.*, " + String.join(", ", newState)
                 + ", __pgt_t." + ROW_ID + " IS NOT NULL AS __pgt_existed"
-                + " FROM (SELECT __pgt_a.*, " + RowIdentity.of(AggregateParts.keyColumns(aggregate, "__pgt_a"))
+                + " FROM (SELECT __pgt_a.*, " + RowIdentity.groupKey(AggregateParts.keyColumns(aggregate, "__pgt_a"))
                 + " AS " + ROW_ID + " FROM __pgt_dagg AS __pgt_a) AS __pgt_d"
                 + " LEFT JOIN " + MergeStatement.STORAGE + " AS __pgt_t ON __pgt_t." + ROW_ID + " = __pgt_d." + ROW_ID);
         List<String> source = new ArrayList<>();

@@ -30,11 +30,11 @@ final class ContentStrategy {
 
         String populate = "SELECT " + Sql.columns("", columns) + ", " + ROW_ID
                 + ", (pg_catalog.row_number() OVER (PARTITION BY " + ROW_ID + "))::integer AS " + DUP
-                + " FROM (SELECT __pgt_q.*, " + RowIdentity.of(qualified("__pgt_q", columns)) + " AS " + ROW_ID
+                + " FROM (SELECT __pgt_q.*, " + RowIdentity.content(qualified("__pgt_q", columns)) + " AS " + ROW_ID
                 + " FROM (" + builder.currentRelation(top) + ") AS __pgt_q) AS __pgt_r";
 
         builder.addCte("__pgt_delta", builder.deltaRelation(top));
-        builder.addCte("__pgt_keyed", "SELECT __pgt_k.*, " + RowIdentity.of(qualified("__pgt_k", columns))
+        builder.addCte("__pgt_keyed", "SELECT __pgt_k.*, " + RowIdentity.content(qualified("__pgt_k", columns))
                 + " AS " + ROW_ID + " FROM __pgt_delta AS __pgt_k");
         builder.addCte("__pgt_net", "SELECT " + ROW_ID + ", pg_catalog.sum(" + DeltaBuilder.WEIGHT + ") AS __pgt_w"
                 + " FROM __pgt_keyed GROUP BY " + ROW_ID + " HAVING pg_catalog.sum(" + DeltaBuilder.WEIGHT + ") <> 0");

@@ -28,7 +28,7 @@ final class GroupRescanStrategy {
         Block input = Block.of(aggregate.input());
         boolean global = aggregate.groupKeys().isEmpty();
         List<String> items = new ArrayList<>(AggregateParts.plainOutputs(aggregate));
-        items.add(RowIdentity.of(aggregate.groupKeys().stream().map(k -> "(" + k + ")").toList()) + " AS " + ROW_ID);
+        items.add(RowIdentity.groupKey(aggregate.groupKeys().stream().map(k -> "(" + k + ")").toList()) + " AS " + ROW_ID);
         String populate = builder.current(input, items) + AggregateParts.groupBy(aggregate)
                 + AggregateParts.having(aggregate);
 
@@ -43,7 +43,7 @@ final class GroupRescanStrategy {
         } else {
             builder.addCte("__pgt_affected", "SELECT DISTINCT " + String.join(", ",
                     AggregateParts.keyColumns(aggregate, "__pgt_delta")) + " FROM __pgt_delta");
-            builder.addCte("__pgt_ids", "SELECT DISTINCT " + RowIdentity.of(affectedKeys) + " AS " + ROW_ID
+            builder.addCte("__pgt_ids", "SELECT DISTINCT " + RowIdentity.groupKey(affectedKeys) + " AS " + ROW_ID
                     + " FROM __pgt_affected AS __pgt_a");
             List<String> matches = new ArrayList<>();
             for (int i = 1; i <= aggregate.groupKeys().size(); i++) {

@@ -23,12 +23,20 @@ import java.util.stream.Collectors;
  *
  * <p>Deltas of inputs become CTEs (collected here, in dependency order) so each is computed once
  * per refresh. Inside a block the inputs keep their aliases, so the user's predicates and
- * expressions are reused as they are. The refresh statement binds the old frontier as {@code $1}.
+ * expressions are reused as they are. The refresh statement binds the old frontier as
+ * {@code $1, $2, $3} (see {@link #NOT_COVERED}).
  */
 public final class DeltaBuilder {
 
     /** Weight column of every delta. */
     public static final String WEIGHT = "__pgt_w";
+
+    /**
+     * A buffer row is part of the delta unless the old frontier covers it: {@code $1} is the old
+     * frontier's snapshot, {@code $2}/{@code $3} its cut inside the transaction that took it.
+     * Rows the refresh statement cannot see are not returned at all, so no upper bound is needed.
+     */
+    private static final String NOT_COVERED = "NOT pgtrickle._covered(__pgt_xid, cmin, $1, $2, $3)";
 
     /** Up to this many join inputs use inclusion–exclusion over new states (2^n - 1 terms). */
     private static final int MAX_INCLUSION_EXCLUSION_INPUTS = 4;
@@ -64,7 +72,7 @@ public final class DeltaBuilder {
         }
         return sources.values().stream()
                 .map(source -> "EXISTS (SELECT 1 FROM " + buffer(source) + " WHERE __pgt_action = 'T'"
-                        + " AND NOT pg_catalog.pg_visible_in_snapshot(__pgt_xid, $1))")
+                        + " AND " + NOT_COVERED + ")")
                 .collect(Collectors.joining(" OR "));
     }
 
@@ -214,7 +222,7 @@ public final class DeltaBuilder {
             query = "SELECT " + Sql.columns("", source.columns())
                     + ", CASE __pgt_action WHEN 'I' THEN 1 ELSE -1 END::bigint AS " + WEIGHT
                     + " FROM " + buffer(source)
-                    + " WHERE __pgt_action <> 'T' AND NOT pg_catalog.pg_visible_in_snapshot(__pgt_xid, $1)";
+                    + " WHERE __pgt_action <> 'T' AND " + NOT_COVERED;
         } else if (leaf instanceof Derived derived) {
             query = deltaRelation(derived.query());
         } else {

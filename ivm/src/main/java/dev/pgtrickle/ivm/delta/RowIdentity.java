@@ -4,9 +4,18 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * Row identities (I5): SHA-256 of the binary send form of the canonicalized values, so values
- * equal by their type's equality (numeric 1.0 = 1.00) share an identity and independent rows
- * collide with negligible probability (256 bits, where 64-bit hashes collided in practice).
+ * Row identities (I5), exact or at least 128 bits (64-bit hashes collided in practice).
+ *
+ * <ul>
+ *   <li>A row without a key is identified by its content: SHA-256 of the binary send form. A
+ *       deletion always carries the very bytes the insertion it cancels carried, so binary
+ *       equality is the right equality here.</li>
+ *   <li>A group is identified by its key under the key types' own equality — GROUP BY puts
+ *       numeric 1.0 and 1.00, interval '1 day' and '24 hours', or 'a' and 'A' under a
+ *       case-insensitive collation into one group, and their binary forms differ. PostgreSQL's
+ *       extended hash functions agree with equality by definition; two independently seeded
+ *       64-bit hashes make 128 bits.</li>
+ * </ul>
  */
 public final class RowIdentity {
 
@@ -16,14 +25,18 @@ public final class RowIdentity {
     private RowIdentity() {
     }
 
-    /** Identity of a row with the given values (SQL expressions); {@link #CONSTANT} for none. */
-    public static String of(List<String> expressions) {
-        if (expressions.isEmpty()) {
+    /** Identity of a row by its content (SQL expressions of its columns). */
+    public static String content(List<String> columns) {
+        return "pg_catalog.sha256(pg_catalog.record_send(ROW(" + String.join(", ", columns) + ")))";
+    }
+
+    /** Identity of a group by its key values; {@link #CONSTANT} for a global aggregate. */
+    public static String groupKey(List<String> keys) {
+        if (keys.isEmpty()) {
             return CONSTANT;
         }
-        return expressions.stream()
-                .map(expression -> "pgtrickle._canon(" + expression + ")")
-                .collect(Collectors.joining(", ",
-                        "pg_catalog.sha256(pg_catalog.record_send(ROW(", ")))"));
+        String row = keys.stream().collect(Collectors.joining(", ", "ROW(", ")"));
+        return "(pg_catalog.int8send(pg_catalog.hash_record_extended(" + row + ", 0))"
+                + " OPERATOR(pg_catalog.||) pg_catalog.int8send(pg_catalog.hash_record_extended(" + row + ", 1)))";
     }
 }

@@ -8,13 +8,20 @@ import org.junit.jupiter.api.Test;
 class RowIdentityTest {
 
     @Test
-    void hashesTheCanonicalValuesTogether() {
-        assertEquals("pg_catalog.sha256(pg_catalog.record_send(ROW(pgtrickle._canon(a.x), pgtrickle._canon(b.y))))",
-                RowIdentity.of(List.of("a.x", "b.y")));
+    void contentIsTheHashOfTheBinaryRow() {
+        assertEquals("pg_catalog.sha256(pg_catalog.record_send(ROW(a.x, b.y)))",
+                RowIdentity.content(List.of("a.x", "b.y")));
+    }
+
+    @Test
+    void groupKeysUseTwoSeededEqualityConsistentHashes() {
+        String identity = RowIdentity.groupKey(List.of("k"));
+        assertEquals("(pg_catalog.int8send(pg_catalog.hash_record_extended(ROW(k), 0)) OPERATOR(pg_catalog.||)"
+                + " pg_catalog.int8send(pg_catalog.hash_record_extended(ROW(k), 1)))", identity);
     }
 
     @Test
     void aGlobalAggregateHasOneConstantIdentity() {
-        assertEquals(RowIdentity.CONSTANT, RowIdentity.of(List.of()));
+        assertEquals(RowIdentity.CONSTANT, RowIdentity.groupKey(List.of()));
     }
 }

@@ -109,6 +109,17 @@ BEGIN
 END
 $$;
 
+-- Whether a buffer row (writer xid, command id) is covered by a frontier: its transaction is
+-- visible in the frontier's snapshot, and if it is the transaction that took the frontier, the
+-- row was written before the refresh. Inlined by the planner (simple SQL, IMMUTABLE).
+CREATE OR REPLACE FUNCTION pgtrickle._covered(
+    p_xid xid8, p_cid cid, p_frontier pg_snapshot, p_own_xid xid8, p_own_cid integer)
+RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT p_frontier IS NOT NULL AND pg_catalog.pg_visible_in_snapshot(p_xid, p_frontier)
+       AND (p_own_xid IS NULL OR p_xid OPERATOR(pg_catalog.<>) p_own_xid
+            OR p_cid::text::integer OPERATOR(pg_catalog.<) p_own_cid)
+$$;
+
 -- A frontier from a statement's snapshot and the transaction's own xid (see _frontier_snapshot).
 CREATE OR REPLACE FUNCTION pgtrickle._frontier_of(p_snapshot pg_snapshot, p_own xid8) RETURNS pg_snapshot
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -193,6 +204,7 @@ DECLARE
     v_truncated boolean;
     v_total_consumed bigint;
     v_action text := p_action;
+    v_own_cid integer;
 BEGIN
     v_st := pgtrickle._claimed(p_pgt_id);
 
@@ -208,8 +220,9 @@ BEGIN
                            'coalesce(bool_or(__pgt_action = ''T''), false) '
                            'FROM pgtrickle_changes.%I '
                            'WHERE pg_visible_in_snapshot(__pgt_xid, $1) '
-                           'AND NOT pg_visible_in_snapshot(__pgt_xid, $2)', v_source.buffer_table)
-            INTO v_consumed, v_truncated USING p_frontier, v_st.frontier;
+                           'AND NOT pgtrickle._covered(__pgt_xid, cmin, $2, $3, $4)', v_source.buffer_table)
+            INTO v_consumed, v_truncated
+            USING p_frontier, v_st.frontier, v_st.frontier_own_xid, v_st.frontier_own_cid;
             v_total_consumed := v_total_consumed + v_consumed;
             IF v_truncated THEN
                 v_action := 'REINITIALIZE';
@@ -217,8 +230,19 @@ BEGIN
         END LOOP;
     END IF;
 
+    -- The history row's command id marks the cut inside this transaction: everything it wrote to
+    -- the sources so far came before it, everything later comes after.
+    INSERT INTO pgtrickle.pgt_refresh_history
+        (pgt_id, start_time, end_time, action, status, rows_inserted, rows_deleted, rows_updated,
+         changes_consumed, initiated_by, frontier)
+    VALUES (p_pgt_id, p_start, clock_timestamp(), v_action, 'COMPLETED', p_rows_inserted,
+            p_rows_deleted, p_rows_updated, v_total_consumed, p_initiated_by, p_frontier)
+    RETURNING cmin::text::integer INTO v_own_cid;
+
     UPDATE pgtrickle.pgt_stream_tables st
     SET frontier = p_frontier,
+        frontier_own_xid = pg_current_xact_id_if_assigned(),
+        frontier_own_cid = v_own_cid,
         data_timestamp = p_data_time,
         is_populated = true,
         consecutive_errors = 0,
@@ -228,12 +252,6 @@ BEGIN
         pgt_name = c.relname
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE st.pgt_id = p_pgt_id AND c.oid = st.pgt_relid;
-
-    INSERT INTO pgtrickle.pgt_refresh_history
-        (pgt_id, start_time, end_time, action, status, rows_inserted, rows_deleted, rows_updated,
-         changes_consumed, initiated_by, frontier)
-    VALUES (p_pgt_id, p_start, clock_timestamp(), v_action, 'COMPLETED', p_rows_inserted,
-            p_rows_deleted, p_rows_updated, v_total_consumed, p_initiated_by, p_frontier);
 
     PERFORM pgtrickle._cleanup_buffers(p_pgt_id);
 END
@@ -257,7 +275,8 @@ BEGIN
             'SELECT 1 FROM pgtrickle.pgt_dependencies d '
             'JOIN pgtrickle.pgt_stream_tables st USING (pgt_id) '
             'WHERE d.source_relid = $1 AND st.frontier IS NOT NULL '
-            'AND NOT pg_visible_in_snapshot(b.__pgt_xid, st.frontier))', v_source.buffer_table)
+            'AND NOT pgtrickle._covered(b.__pgt_xid, b.cmin, st.frontier, st.frontier_own_xid, '
+            'st.frontier_own_cid))', v_source.buffer_table)
         USING v_source.source_relid;
     END LOOP;
 END

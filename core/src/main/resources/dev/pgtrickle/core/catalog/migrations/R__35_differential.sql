@@ -11,19 +11,6 @@
 --   sources           oids of the relations whose change buffers the refresh reads
 -- Plans run inside PostgreSQL, as the caller, like the FULL refresh.
 
--- Canonical values for row identities, so that values equal by their type's equality get the
--- same identity: numeric 1.0 = 1.00, float -0 = 0. Everything else is its own canonical form.
-CREATE OR REPLACE FUNCTION pgtrickle._canon(numeric) RETURNS numeric
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT pg_catalog.trim_scale($1)';
-CREATE OR REPLACE FUNCTION pgtrickle._canon(double precision) RETURNS double precision
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT $1 OPERATOR(pg_catalog.+) 0::float8';
-CREATE OR REPLACE FUNCTION pgtrickle._canon(real) RETURNS real
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT $1 OPERATOR(pg_catalog.+) 0::float4';
-CREATE OR REPLACE FUNCTION pgtrickle._canon(text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT $1';
-CREATE OR REPLACE FUNCTION pgtrickle._canon(anyelement) RETURNS anyelement
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT $1';
-
 -- Called once inside a plan's refresh statement, with that statement's snapshot: remembers the
 -- new frontier and the row counts for the caller (transaction-local settings), and stops the
 -- refresh when a source was truncated since the old frontier (PT001: the caller reinitializes)
@@ -175,8 +162,9 @@ BEGIN
     FROM jsonb_array_elements_text(p_plan -> 'identity_columns') AS c;
     -- Checked at the end of each statement, not per row: a FULL refresh deletes and re-inserts
     -- rows with the same identity in one statement, in an order PostgreSQL does not specify.
+    -- Named after the table's oid: names are per schema and table names may share long prefixes.
     EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I UNIQUE (%s) DEFERRABLE INITIALLY IMMEDIATE',
-                   v_storage, left(v_st.pgt_name, 50) || '__pgt_identity', v_hidden);
+                   v_storage, '__pgt_identity_' || v_st.pgt_relid, v_hidden);
 
     SELECT relowner INTO v_owner FROM pg_class WHERE oid = v_storage;
     FOR v_source IN SELECT jsonb_array_elements_text(p_plan -> 'sources')::oid LOOP
@@ -244,12 +232,12 @@ BEGIN
         BEGIN
             EXECUTE replace(coalesce(v_statement, v_st.plan ->> 'refresh'), '"__pgt_storage__"',
                             v_st.pgt_relid::regclass::text)
-                USING v_st.frontier;
+                USING v_st.frontier, v_st.frontier_own_xid, v_st.frontier_own_cid;
         EXCEPTION WHEN SQLSTATE 'PT002' THEN
             RAISE NOTICE 'stream table % is declared append-only but its sources had deletions or updates',
                 v_st.pgt_relid::regclass;
             EXECUTE replace(v_st.plan ->> 'refresh', '"__pgt_storage__"', v_st.pgt_relid::regclass::text)
-                USING v_st.frontier;
+                USING v_st.frontier, v_st.frontier_own_xid, v_st.frontier_own_cid;
         END;
     EXCEPTION
         WHEN SQLSTATE 'PT001' THEN
