@@ -299,6 +299,18 @@ class StreamTableLifecycleTest {
     }
 
     @Test
+    void theNameOfARenamedStreamTableIsFreeAtOnce() throws SQLException {
+        createSource("rn_src");
+        create("rn_st", "SELECT id FROM rn_src");
+        db.execute("ALTER TABLE rn_st RENAME TO rn_st_old");
+        create("rn_st", "SELECT id, v FROM rn_src");
+        Oracle.assertStreamTableMatchesQuery(db, "rn_st", "SELECT id, v FROM rn_src");
+        Oracle.assertStreamTableMatchesQuery(db, "rn_st_old", "SELECT id FROM rn_src");
+        db.execute("SELECT pgtrickle.drop_stream_table('rn_st_old')");
+        assertEquals(1, db.queryLong("SELECT count(*) FROM pgtrickle.pgt_status() WHERE name = 'public.rn_st'"));
+    }
+
+    @Test
     void createIfNotExistsOnAnExistingNameIsANoOp() throws SQLException {
         createSource("ine_src");
         db.execute("SELECT pgtrickle.create_stream_table_if_not_exists('ine_st', 'SELECT id FROM ine_src')");

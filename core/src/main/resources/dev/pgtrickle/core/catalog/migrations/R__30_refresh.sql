@@ -6,10 +6,10 @@
 -- such a lock before they touch the catalog. The lock also serializes concurrent refreshes of
 -- one stream table while readers go on reading it.
 
--- Finds a stream table by its (optionally schema-qualified) name; raises when there is none.
--- A stream table whose storage table was dropped behind pgtrickle's back is still found by the
--- name it was created with, so that drop_stream_table can clean it up.
-CREATE OR REPLACE FUNCTION pgtrickle._find_stream_table(p_name text)
+-- The stream table a (optionally schema-qualified) name refers to, or NULL: the one whose
+-- storage table has that name now, else one whose storage table was dropped behind pgtrickle's
+-- back and was created under that name (so that drop_stream_table can clean it up).
+CREATE OR REPLACE FUNCTION pgtrickle._lookup_stream_table(p_name text)
 RETURNS pgtrickle.pgt_stream_tables
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -27,7 +27,19 @@ BEGIN
         WHERE st.pgt_schema = v_name.schema_name AND st.pgt_name = v_name.rel_name
           AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = st.pgt_relid);
     END IF;
-    IF NOT FOUND THEN
+    RETURN v_st;
+END
+$$;
+
+-- Like _lookup_stream_table, but raises when there is no such stream table.
+CREATE OR REPLACE FUNCTION pgtrickle._find_stream_table(p_name text)
+RETURNS pgtrickle.pgt_stream_tables
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_name record := pgtrickle._split_name(p_name);
+    v_st pgtrickle.pgt_stream_tables := pgtrickle._lookup_stream_table(p_name);
+BEGIN
+    IF v_st.pgt_id IS NULL THEN
         RAISE EXCEPTION 'stream table "%" does not exist',
             pgtrickle._display_name(v_name.schema_name, v_name.rel_name)
             USING ERRCODE = 'undefined_table',

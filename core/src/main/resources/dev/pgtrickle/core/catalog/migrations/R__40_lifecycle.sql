@@ -363,8 +363,7 @@ DECLARE
     v_relid oid;
     v_id bigint;
 BEGIN
-    IF EXISTS (SELECT 1 FROM pgtrickle.pgt_stream_tables
-               WHERE pgt_schema = v_name.schema_name AND pgt_name = v_name.rel_name) THEN
+    IF (pgtrickle._lookup_stream_table(p_name)).pgt_id IS NOT NULL THEN
         RAISE EXCEPTION 'stream table "%" already exists', v_display
             USING ERRCODE = 'duplicate_table',
                   HINT = 'Use create_or_replace_stream_table() or alter_stream_table() to change it.';
@@ -561,8 +560,7 @@ RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     v_name record := pgtrickle._split_name($1);
 BEGIN
-    IF EXISTS (SELECT 1 FROM pgtrickle.pgt_stream_tables st
-               WHERE st.pgt_schema = v_name.schema_name AND st.pgt_name = v_name.rel_name) THEN
+    IF (pgtrickle._lookup_stream_table($1)).pgt_id IS NOT NULL THEN
         RAISE NOTICE 'stream table "%" already exists, skipping',
             pgtrickle._display_name(v_name.schema_name, v_name.rel_name);
         RETURN;
@@ -579,7 +577,6 @@ CREATE OR REPLACE FUNCTION pgtrickle._create_or_replace_stream_table(
     p_append_only boolean, p_cdc_mode text, p_search_path text)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_name record := pgtrickle._split_name(p_name);
     v_st pgtrickle.pgt_stream_tables;
     v_analysis record;
     v_schedule text := pgtrickle.normalize_schedule(p_schedule);
@@ -589,8 +586,7 @@ DECLARE
     v_same_options boolean;
     v_decision record;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pgtrickle.pgt_stream_tables
-                   WHERE pgt_schema = v_name.schema_name AND pgt_name = v_name.rel_name) THEN
+    IF (pgtrickle._lookup_stream_table(p_name)).pgt_id IS NULL THEN
         PERFORM pgtrickle._create_stream_table(p_name, p_query, p_schedule, p_refresh_mode, p_initialize,
                                                p_append_only, p_cdc_mode, p_search_path);
         RETURN;
