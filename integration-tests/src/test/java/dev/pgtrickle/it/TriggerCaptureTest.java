@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pgtrickle.core.catalog.CatalogInstaller;
+import dev.pgtrickle.ivm.compile.StreamTableCompiler;
 import dev.pgtrickle.testsupport.PostgresTest;
 import dev.pgtrickle.testsupport.TestDatabase;
 import java.sql.Connection;
@@ -125,6 +126,34 @@ class TriggerCaptureTest {
         assertEquals(0, db.queryLong("SELECT count(*) FROM " + buffer));
         Oracle.assertStreamTableMatchesQuery(db, "keep_a", "SELECT id FROM keep_src");
         Oracle.assertStreamTableMatchesQuery(db, "keep_b", "SELECT id, v FROM keep_src");
+    }
+
+    @Test
+    void writesAimedAtPartitionsAndChildTablesAreCapturedOnce(TestDatabase db) throws SQLException {
+        db.execute("CREATE TABLE part_src (id int, region text, amount numeric) PARTITION BY LIST (region);"
+                + " CREATE TABLE part_n PARTITION OF part_src FOR VALUES IN ('n');"
+                + " CREATE TABLE part_s PARTITION OF part_src FOR VALUES IN ('s') PARTITION BY RANGE (id);"
+                + " CREATE TABLE part_s1 PARTITION OF part_s FOR VALUES FROM (0) TO (1000);"
+                + " CREATE TABLE inh_src (id int); CREATE TABLE inh_child () INHERITS (inh_src)");
+        String partQuery = "SELECT region, sum(amount) AS total, count(*) AS n FROM part_src GROUP BY region";
+        db.execute("SELECT pgtrickle.create_stream_table('part_st', '" + partQuery + "')");
+        db.execute("SELECT pgtrickle.create_stream_table('inh_st', 'SELECT id FROM inh_src')");
+        try (Connection connection = db.connect()) {
+            new StreamTableCompiler(connection).compile("part_st");
+            new StreamTableCompiler(connection).compile("inh_st");
+        }
+        db.execute("INSERT INTO part_src VALUES (1, 'n', 5), (2, 's', 6)");
+        db.execute("INSERT INTO part_s1 VALUES (3, 's', 7)");
+        db.execute("UPDATE part_n SET amount = 50");
+        db.execute("DELETE FROM part_s WHERE id = 2");
+        db.execute("INSERT INTO inh_child VALUES (9); INSERT INTO inh_src VALUES (8)");
+        assertEquals(6, db.queryLong("SELECT count(*) FROM " + bufferOf(db, "part_src")), "each change once");
+        db.execute("SELECT pgtrickle.refresh_stream_table('part_st')");
+        db.execute("SELECT pgtrickle.refresh_stream_table('inh_st')");
+        assertEquals("DIFFERENTIAL", db.queryString("SELECT action FROM pgtrickle.pgt_refresh_history"
+                + " ORDER BY refresh_id DESC LIMIT 1"));
+        Oracle.assertStreamTableMatchesQuery(db, "part_st", partQuery);
+        Oracle.assertStreamTableMatchesQuery(db, "inh_st", "SELECT id FROM inh_src");
     }
 
     @Test

@@ -99,28 +99,43 @@ $fn$, v_function, v_buffer, v_cols.name_list);
 END
 $ensure$;
 
--- Creates the four capture triggers on a source table, as the calling role. Idempotent.
+-- The table and its partitions or inheritance children, at any depth: a statement's triggers
+-- fire on the table it names only, so DML aimed at a partition directly must be captured there.
+-- Through the parent, only the parent's triggers fire: nothing is captured twice.
+CREATE OR REPLACE FUNCTION pgtrickle._table_and_descendants(p_table oid) RETURNS SETOF oid
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    WITH RECURSIVE tree(relid) AS (
+        SELECT p_table
+        UNION
+        SELECT i.inhrelid FROM tree JOIN pg_inherits i ON i.inhparent = tree.relid
+    )
+    SELECT relid FROM tree
+$$;
+
+-- Creates the four capture triggers on a source table and its descendants, as the calling
+-- role; all of them write the source's buffer. Idempotent.
 CREATE OR REPLACE FUNCTION pgtrickle._install_capture_triggers(p_source oid, p_function name)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_trigger record;
 BEGIN
     FOR v_trigger IN
-        SELECT * FROM (VALUES
+        SELECT t.*, tables.relid FROM pgtrickle._table_and_descendants(p_source) AS tables(relid)
+        CROSS JOIN (VALUES
             ('pgtrickle_capture_insert', 'INSERT', 'REFERENCING NEW TABLE AS __pgt_new'),
             ('pgtrickle_capture_update', 'UPDATE', 'REFERENCING OLD TABLE AS __pgt_old NEW TABLE AS __pgt_new'),
             ('pgtrickle_capture_delete', 'DELETE', 'REFERENCING OLD TABLE AS __pgt_old'),
             ('pgtrickle_capture_truncate', 'TRUNCATE', '')) AS t(tgname, event, referencing)
-        WHERE NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = p_source AND tgname = t.tgname)
+        WHERE NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = tables.relid AND tgname = t.tgname)
     LOOP
         BEGIN
             EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s %s FOR EACH STATEMENT '
                            'EXECUTE FUNCTION pgtrickle_changes.%I()',
-                           v_trigger.tgname, v_trigger.event, p_source::regclass,
+                           v_trigger.tgname, v_trigger.event, v_trigger.relid::regclass,
                            v_trigger.referencing, p_function);
         EXCEPTION WHEN insufficient_privilege THEN
             RAISE EXCEPTION 'cannot capture changes of table %: permission denied to create triggers on it',
-                p_source::regclass
+                v_trigger.relid::regclass
                 USING ERRCODE = 'insufficient_privilege',
                       HINT = 'The owner of the table (or a role with the TRIGGER privilege on it) must create the first stream table over it.';
         END;
@@ -133,22 +148,23 @@ $$;
 CREATE OR REPLACE FUNCTION pgtrickle._drop_capture_if_unused(p_source oid) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_trigger name;
+    v_trigger record;
 BEGIN
     IF EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies WHERE source_relid = p_source)
        OR NOT EXISTS (SELECT 1 FROM pgtrickle.pgt_change_sources WHERE source_relid = p_source) THEN
         RETURN;
     END IF;
     FOR v_trigger IN
-        SELECT tgname FROM pg_trigger
-        WHERE tgrelid = p_source AND tgname IN ('pgtrickle_capture_insert', 'pgtrickle_capture_update',
-                                                'pgtrickle_capture_delete', 'pgtrickle_capture_truncate')
+        SELECT t.tgname, t.tgrelid FROM pgtrickle._table_and_descendants(p_source) AS tables(relid)
+        JOIN pg_trigger t ON t.tgrelid = tables.relid
+        WHERE t.tgname IN ('pgtrickle_capture_insert', 'pgtrickle_capture_update',
+                           'pgtrickle_capture_delete', 'pgtrickle_capture_truncate')
     LOOP
         BEGIN
-            EXECUTE format('DROP TRIGGER %I ON %s', v_trigger, p_source::regclass);
+            EXECUTE format('DROP TRIGGER %I ON %s', v_trigger.tgname, v_trigger.tgrelid::regclass);
         EXCEPTION WHEN insufficient_privilege THEN
             RAISE NOTICE 'capture trigger % on table % stays in place as a no-op: only the table''s owner can drop it',
-                v_trigger, p_source::regclass;
+                v_trigger.tgname, v_trigger.tgrelid::regclass;
         END;
     END LOOP;
     PERFORM pgtrickle._drop_change_buffer(p_source);
