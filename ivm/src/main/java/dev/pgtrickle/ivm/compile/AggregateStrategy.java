@@ -74,7 +74,8 @@ final class AggregateStrategy {
                 + " AS " + ROW_ID + " FROM __pgt_dagg AS __pgt_a) AS __pgt_d"
                 + " LEFT JOIN " + MergeStatement.STORAGE + " AS __pgt_t ON __pgt_t." + ROW_ID + " = __pgt_d." + ROW_ID);
         List<String> source = new ArrayList<>();
-        source.add("CASE WHEN __pgt_n." + COUNT + " < 0 THEN pgtrickle._negative_multiplicity('group row count')"
+        source.add("CASE WHEN __pgt_n." + COUNT + " < 0 THEN pgtrickle._negative_multiplicity('group row count', "
+                + builder.truncatedSinceFrontier() + ")"
                 + (global ? "" : " WHEN __pgt_n." + COUNT + " = 0 THEN CASE WHEN __pgt_n.__pgt_existed THEN 'D' END")
                 + " WHEN __pgt_n.__pgt_existed THEN 'U' ELSE 'I' END AS __pgt_op");
         source.add("__pgt_n." + ROW_ID);

@@ -49,7 +49,8 @@ final class ContentStrategy {
                 + " CROSS JOIN LATERAL pg_catalog.generate_series(__pgt_h.__pgt_n + 1, __pgt_h.__pgt_n + __pgt_h.__pgt_w)"
                 + " AS __pgt_g(" + DUP + ") WHERE __pgt_h.__pgt_w > 0";
         String deletes = "SELECT CASE WHEN __pgt_h.__pgt_n + __pgt_h.__pgt_w < 0"
-                + " THEN pgtrickle._negative_multiplicity('more copies of a row deleted than stored') ELSE 'D' END,"
+                + " THEN pgtrickle._negative_multiplicity('more copies of a row deleted than stored', "
+                + builder.truncatedSinceFrontier() + ") ELSE 'D' END,"
                 + " __pgt_h." + ROW_ID + ", __pgt_g." + DUP + ", " + String.join(", ", Collections.nCopies(columns.size(), "NULL"))
                 + " FROM __pgt_have AS __pgt_h"
                 + " CROSS JOIN LATERAL pg_catalog.generate_series(__pgt_h.__pgt_n + __pgt_h.__pgt_w + 1, __pgt_h.__pgt_n)"

@@ -22,7 +22,12 @@ public final class JdbcTypeProbe implements TypeProbe {
             ResultSetMetaData meta = statement.getMetaData();
             List<String> types = new ArrayList<>();
             for (int i = 1; i <= meta.getColumnCount(); i++) {
-                types.add(meta.getColumnTypeName(i));
+                String type = meta.getColumnTypeName(i);
+                // pgjdbc reports precision 0 for a numeric without a type modifier.
+                if (type.equals("numeric") && meta.getPrecision(i) > 0) {
+                    type = "numeric(" + meta.getPrecision(i) + "," + meta.getScale(i) + ")";
+                }
+                types.add(type);
             }
             return types;
         }

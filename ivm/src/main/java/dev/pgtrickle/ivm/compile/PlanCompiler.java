@@ -24,8 +24,13 @@ import java.util.stream.Collectors;
 /** Chooses the strategy for an operator tree and compiles it into a {@link CompiledPlan}. */
 public final class PlanCompiler {
 
-    /** Argument types whose sums PostgreSQL computes exactly, so a running sum never drifts. */
-    private static final Set<String> EXACT_SUM_TYPES = Set.of("int2", "int4", "int8", "numeric");
+    /**
+     * Argument types whose running sums equal what PostgreSQL computes from scratch. Floats
+     * drift; an unconstrained numeric's sum carries the largest scale of the rows summed, which a
+     * running sum cannot follow when rows go away (and AVG's result scale depends on it). A
+     * numeric with a declared scale gives every value that scale, so it stays exact.
+     */
+    private static final Set<String> EXACT_SUM_TYPES = Set.of("int2", "int4", "int8");
 
     private final TypeProbe types;
 
@@ -69,7 +74,8 @@ public final class PlanCompiler {
             return true;
         }
         String probe = new DeltaBuilder().current(Block.of(aggregate.input()), arguments) + " LIMIT 0";
-        return EXACT_SUM_TYPES.containsAll(types.columnTypes(probe));
+        return types.columnTypes(probe).stream()
+                .allMatch(type -> EXACT_SUM_TYPES.contains(type) || type.startsWith("numeric("));
     }
 
     /** The operator tree, each operator with how its delta is computed. */

@@ -36,7 +36,7 @@ public final class DeltaBuilder {
      * frontier's snapshot, {@code $2}/{@code $3} its cut inside the transaction that took it.
      * Rows the refresh statement cannot see are not returned at all, so no upper bound is needed.
      */
-    private static final String NOT_COVERED = "NOT pgtrickle._covered(__pgt_xid, cmin, $1, $2, $3)";
+    private static final String NOT_COVERED = "NOT pgtrickle._covered(__pgt_xid, __pgt_seq, $1, $2, $3)";
 
     /** Up to this many join inputs use inclusion–exclusion over new states (2^n - 1 terms). */
     private static final int MAX_INCLUSION_EXCLUSION_INPUTS = 4;

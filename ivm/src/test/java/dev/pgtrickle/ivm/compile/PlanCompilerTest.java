@@ -27,8 +27,10 @@ class PlanCompilerTest {
 
     @Test
     void exactSumsAreMaintainedAlgebraically() throws Exception {
-        CompiledPlan plan = new PlanCompiler(query -> List.of("numeric")).compile(sumByRegion(null), "q");
+        CompiledPlan plan = new PlanCompiler(query -> List.of("numeric(12,2)")).compile(sumByRegion(null), "q");
         assertEquals(Strategy.AGGREGATE, plan.strategy());
+        assertEquals(Strategy.AGGREGATE,
+                new PlanCompiler(query -> List.of("int4")).compile(sumByRegion(null), "q").strategy());
         assertEquals(List.of("region", "total", "__pgt_row_id", "__pgt_count", "__pgt_agg_1_n", "__pgt_agg_1_s"),
                 plan.columns());
         assertEquals(List.of(7L), plan.sources());
@@ -40,6 +42,8 @@ class PlanCompilerTest {
     void inexactSumsAndHavingRescanTouchedGroups() throws Exception {
         assertEquals(Strategy.GROUP_RESCAN,
                 new PlanCompiler(query -> List.of("float8")).compile(sumByRegion(null), "q").strategy());
+        assertEquals(Strategy.GROUP_RESCAN,
+                new PlanCompiler(query -> List.of("numeric")).compile(sumByRegion(null), "q").strategy());
         assertEquals(Strategy.GROUP_RESCAN,
                 new PlanCompiler(query -> List.of("numeric")).compile(sumByRegion("__pgt_agg_1 > 5"), "q").strategy());
     }

@@ -38,7 +38,7 @@ class DeltaBuilderTest {
         assertTrue(delta.contains("FROM __pgt_d1 AS \"t\" WHERE (t.v > 1)"), delta);
         assertEquals(1, builder.ctes().size());
         assertTrue(builder.ctes().get(0).contains("pgtrickle_changes.\"changes_42\""), builder.ctes().get(0));
-        assertTrue(builder.ctes().get(0).contains("NOT pgtrickle._covered(__pgt_xid, cmin, $1, $2, $3)"));
+        assertTrue(builder.ctes().get(0).contains("NOT pgtrickle._covered(__pgt_xid, __pgt_seq, $1, $2, $3)"));
     }
 
     @Test

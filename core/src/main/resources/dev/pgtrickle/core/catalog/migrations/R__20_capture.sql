@@ -61,29 +61,32 @@ BEGIN
     EXECUTE format(
         'CREATE TABLE pgtrickle_changes.%I ('
         '__pgt_xid xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(), '
-        '__pgt_action "char" NOT NULL, %s)', v_buffer, v_cols.definitions);
+        '__pgt_seq bigint NOT NULL, __pgt_action "char" NOT NULL, %s)', v_buffer, v_cols.definitions);
     EXECUTE format('COMMENT ON TABLE pgtrickle_changes.%I IS %L', v_buffer,
         format('pgtrickle: change buffer of %I.%I', v_rel.nspname, v_rel.relname));
 
-    -- One INSERT ... SELECT per statement from the transition tables. CREATE OR REPLACE: a
-    -- capture function left behind as a no-op (see _drop_change_buffer) is brought back to life.
+    -- One INSERT ... SELECT per statement from the transition tables, its rows stamped with one
+    -- sequence value (an uncorrelated subquery runs once). CREATE OR REPLACE: a capture function
+    -- left behind as a no-op (see _drop_change_buffer) is brought back to life.
     EXECUTE format($fn$
 CREATE OR REPLACE FUNCTION pgtrickle_changes.%1$I() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $body$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO pgtrickle_changes.%2$I (__pgt_action, %3$s)
-        SELECT 'I', %3$s FROM __pgt_new;
+        INSERT INTO pgtrickle_changes.%2$I (__pgt_seq, __pgt_action, %3$s)
+        SELECT (SELECT nextval('pgtrickle.pgt_capture_seq')), 'I', %3$s FROM __pgt_new;
     ELSIF TG_OP = 'UPDATE' THEN
-        INSERT INTO pgtrickle_changes.%2$I (__pgt_action, %3$s)
-        SELECT 'D', %3$s FROM __pgt_old
-        UNION ALL
-        SELECT 'I', %3$s FROM __pgt_new;
+        INSERT INTO pgtrickle_changes.%2$I (__pgt_seq, __pgt_action, %3$s)
+        SELECT (SELECT nextval('pgtrickle.pgt_capture_seq')), __pgt_action, %3$s FROM (
+            SELECT 'D' AS __pgt_action, %3$s FROM __pgt_old
+            UNION ALL
+            SELECT 'I', %3$s FROM __pgt_new) AS changes;
     ELSIF TG_OP = 'DELETE' THEN
-        INSERT INTO pgtrickle_changes.%2$I (__pgt_action, %3$s)
-        SELECT 'D', %3$s FROM __pgt_old;
+        INSERT INTO pgtrickle_changes.%2$I (__pgt_seq, __pgt_action, %3$s)
+        SELECT (SELECT nextval('pgtrickle.pgt_capture_seq')), 'D', %3$s FROM __pgt_old;
     ELSE
-        INSERT INTO pgtrickle_changes.%2$I (__pgt_action) VALUES ('T');
+        INSERT INTO pgtrickle_changes.%2$I (__pgt_seq, __pgt_action)
+        VALUES (nextval('pgtrickle.pgt_capture_seq'), 'T');
     END IF;
     RETURN NULL;
 END

@@ -103,15 +103,16 @@ DECLARE
 BEGIN
     SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
     PERFORM pgtrickle._lock_storage(v_st);
-    SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
-    RETURN v_st;
+    -- FOR UPDATE: at REPEATABLE READ or SERIALIZABLE, a row another refresh changed after this
+    -- transaction's snapshot raises a serialization failure (retry) instead of a stale frontier.
+    RETURN pgtrickle._claimed(p_pgt_id);
 END
 $$;
 
 -- For the catalog-owner helpers: locks the catalog row and checks that this session holds the
 -- management lock on the storage table (the caller's proof of its rights).
 CREATE OR REPLACE FUNCTION pgtrickle._claimed(p_pgt_id bigint) RETURNS pgtrickle.pgt_stream_tables
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_st pgtrickle.pgt_stream_tables;
 BEGIN
@@ -121,15 +122,15 @@ BEGIN
 END
 $$;
 
--- Whether a buffer row (writer xid, command id) is covered by a frontier: its transaction is
+-- Whether a buffer row (writer xid, capture stamp) is covered by a frontier: its transaction is
 -- visible in the frontier's snapshot, and if it is the transaction that took the frontier, the
--- row was written before the refresh. Inlined by the planner (simple SQL, IMMUTABLE).
+-- row was captured before the refresh. Inlined by the planner (simple SQL, IMMUTABLE).
 CREATE OR REPLACE FUNCTION pgtrickle._covered(
-    p_xid xid8, p_cid cid, p_frontier pg_snapshot, p_own_xid xid8, p_own_cid integer)
+    p_xid xid8, p_seq bigint, p_frontier pg_snapshot, p_own_xid xid8, p_own_seq bigint)
 RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT p_frontier IS NOT NULL AND pg_catalog.pg_visible_in_snapshot(p_xid, p_frontier)
        AND (p_own_xid IS NULL OR p_xid OPERATOR(pg_catalog.<>) p_own_xid
-            OR p_cid::text::integer OPERATOR(pg_catalog.<) p_own_cid)
+            OR p_seq OPERATOR(pg_catalog.<) p_own_seq)
 $$;
 
 -- A frontier from a statement's snapshot and the transaction's own xid (see _frontier_snapshot).
@@ -216,7 +217,6 @@ DECLARE
     v_truncated boolean;
     v_total_consumed bigint;
     v_action text := p_action;
-    v_own_cid integer;
 BEGIN
     v_st := pgtrickle._claimed(p_pgt_id);
 
@@ -232,9 +232,9 @@ BEGIN
                            'coalesce(bool_or(__pgt_action = ''T''), false) '
                            'FROM pgtrickle_changes.%I '
                            'WHERE pg_visible_in_snapshot(__pgt_xid, $1) '
-                           'AND NOT pgtrickle._covered(__pgt_xid, cmin, $2, $3, $4)', v_source.buffer_table)
+                           'AND NOT pgtrickle._covered(__pgt_xid, __pgt_seq, $2, $3, $4)', v_source.buffer_table)
             INTO v_consumed, v_truncated
-            USING p_frontier, v_st.frontier, v_st.frontier_own_xid, v_st.frontier_own_cid;
+            USING p_frontier, v_st.frontier, v_st.frontier_own_xid, v_st.frontier_own_seq;
             v_total_consumed := v_total_consumed + v_consumed;
             IF v_truncated THEN
                 v_action := 'REINITIALIZE';
@@ -242,19 +242,18 @@ BEGIN
         END LOOP;
     END IF;
 
-    -- The history row's command id marks the cut inside this transaction: everything it wrote to
-    -- the sources so far came before it, everything later comes after.
     INSERT INTO pgtrickle.pgt_refresh_history
         (pgt_id, start_time, end_time, action, status, rows_inserted, rows_deleted, rows_updated,
          changes_consumed, initiated_by, frontier)
     VALUES (p_pgt_id, p_start, clock_timestamp(), v_action, 'COMPLETED', p_rows_inserted,
-            p_rows_deleted, p_rows_updated, v_total_consumed, p_initiated_by, p_frontier)
-    RETURNING cmin::text::integer INTO v_own_cid;
+            p_rows_deleted, p_rows_updated, v_total_consumed, p_initiated_by, p_frontier);
 
     UPDATE pgtrickle.pgt_stream_tables st
     SET frontier = p_frontier,
+        -- The cut inside this transaction: what it captured so far came before this stamp,
+        -- anything it captures later comes after.
         frontier_own_xid = pg_current_xact_id_if_assigned(),
-        frontier_own_cid = v_own_cid,
+        frontier_own_seq = nextval('pgtrickle.pgt_capture_seq'),
         data_timestamp = p_data_time,
         is_populated = true,
         consecutive_errors = 0,
@@ -287,8 +286,8 @@ BEGIN
             'SELECT 1 FROM pgtrickle.pgt_dependencies d '
             'JOIN pgtrickle.pgt_stream_tables st USING (pgt_id) '
             'WHERE d.source_relid = $1 AND st.frontier IS NOT NULL '
-            'AND NOT pgtrickle._covered(b.__pgt_xid, b.cmin, st.frontier, st.frontier_own_xid, '
-            'st.frontier_own_cid))', v_source.buffer_table)
+            'AND NOT pgtrickle._covered(b.__pgt_xid, b.__pgt_seq, st.frontier, st.frontier_own_xid, '
+            'st.frontier_own_seq))', v_source.buffer_table)
         USING v_source.source_relid;
     END LOOP;
 END

@@ -38,9 +38,15 @@ $$;
 
 -- Raised from a refresh statement when applying the changes would leave a row with a negative
 -- multiplicity: the stored contents and the changes disagree, which must never happen.
-CREATE OR REPLACE FUNCTION pgtrickle._negative_multiplicity(p_detail text) RETURNS text
+-- A truncated source explains any count and is handled by reinitializing (see
+-- _remember_refresh), so then this returns NULL (no action) instead.
+DROP FUNCTION IF EXISTS pgtrickle._negative_multiplicity(text);
+CREATE OR REPLACE FUNCTION pgtrickle._negative_multiplicity(p_detail text, p_truncated boolean) RETURNS text
 LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
+    IF p_truncated THEN
+        RETURN NULL;
+    END IF;
     RAISE EXCEPTION 'differential refresh would make a row multiplicity negative (%)', p_detail
         USING ERRCODE = 'data_corrupted',
               HINT = 'Please report this; a FULL refresh (alter_stream_table(refresh_mode => ''FULL'')) repairs the table.';
@@ -232,12 +238,12 @@ BEGIN
         BEGIN
             EXECUTE replace(coalesce(v_statement, v_st.plan ->> 'refresh'), '"__pgt_storage__"',
                             v_st.pgt_relid::regclass::text)
-                USING v_st.frontier, v_st.frontier_own_xid, v_st.frontier_own_cid;
+                USING v_st.frontier, v_st.frontier_own_xid, v_st.frontier_own_seq;
         EXCEPTION WHEN SQLSTATE 'PT002' THEN
             RAISE NOTICE 'stream table % is declared append-only but its sources had deletions or updates',
                 v_st.pgt_relid::regclass;
             EXECUTE replace(v_st.plan ->> 'refresh', '"__pgt_storage__"', v_st.pgt_relid::regclass::text)
-                USING v_st.frontier, v_st.frontier_own_xid, v_st.frontier_own_cid;
+                USING v_st.frontier, v_st.frontier_own_xid, v_st.frontier_own_seq;
         END;
     EXCEPTION
         WHEN SQLSTATE 'PT001' THEN

@@ -264,7 +264,7 @@ BEGIN
         SET defining_query = p_defining_query, normalized_query = p_normalized_query,
             effective_mode = p_effective_mode, mode_reason = p_mode_reason,
             compile_status = p_compile_status, compile_error = NULL,
-            frontier = NULL, frontier_own_xid = NULL, frontier_own_cid = NULL,
+            frontier = NULL, frontier_own_xid = NULL, frontier_own_seq = NULL,
             is_populated = false, data_timestamp = NULL, plan = NULL,
             altered_at = now()
         WHERE pgt_id = v_id;

@@ -18,8 +18,11 @@ ALTER TABLE pgtrickle.pgt_refresh_history ADD COLUMN rows_updated bigint;
 -- Why the compiler refused the query (compile_status UNSUPPORTED), kept across mode changes.
 ALTER TABLE pgtrickle.pgt_stream_tables ADD COLUMN compile_error text;
 
--- The frontier's cut inside the refreshing transaction itself: its buffer rows written before
--- the refresh (command id below frontier_own_cid) are covered, those it writes afterwards are not.
+-- The frontier's cut inside the refreshing transaction itself: its buffer rows stamped before
+-- the refresh (__pgt_seq below frontier_own_seq) are covered, those it writes afterwards are not.
 ALTER TABLE pgtrickle.pgt_stream_tables
     ADD COLUMN frontier_own_xid xid8,
-    ADD COLUMN frontier_own_cid integer;
+    ADD COLUMN frontier_own_seq bigint;
+
+-- Stamps each capturing statement's buffer rows, and each refresh's cut, in one order.
+CREATE SEQUENCE pgtrickle.pgt_capture_seq;

@@ -1,0 +1,144 @@
+package dev.pgtrickle.benchmarks;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * The macro benchmark of issue 3 §8 (docs/benchmarks.md):
+ * <pre>
+ * mvn -B -ntp -q -pl benchmarks -am package -DskipTests
+ * java -jar benchmarks/target/pgtrickle-benchmarks.jar [--scale 1.0] [--out report.md]
+ * </pre>
+ * Progress goes to stderr, the Markdown report to stdout (and to {@code --out}).
+ */
+public final class Main {
+
+    private static final String USAGE = """
+            usage: java -jar pgtrickle-benchmarks.jar [options]
+              --scale X           data volume, 1.0 = 1,000,000 orders / 100,000 customers (default 1.0)
+              --batches N         measured change batches per batch size (default 7)
+              --warmup N          warm-up batches per batch size (default 1)
+              --no-change-runs N  refreshes without changes per stream table (default 25)
+              --capture-runs N    repetitions of the capture-overhead measurements (default 5)
+              --single-inserts N  single-row INSERTs per capture repetition (default 1000)
+              --no-analyze-buffers  do not ANALYZE the change buffers after each batch
+              --seed N            seed of the change batches (default 42)
+              --out FILE          also write the Markdown report to FILE
+              --explain FILE      write EXPLAIN ANALYZE of the generated refresh statements to FILE
+              --jdbc-url URL      use this server (a fresh database is created on it) instead of the
+                                  embedded PostgreSQL 18; PGTRICKLE_TEST_JDBC_URL works too
+              --keep-database     with --jdbc-url: keep the benchmark database for inspection
+              --set NAME=VALUE    a server setting of the benchmark database (ALTER DATABASE … SET),
+                                  e.g. --set random_page_cost=1.1; repeatable
+            """;
+
+    private Main() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (List.of(args).contains("--help") || List.of(args).contains("-h")) {
+            System.out.print(USAGE);
+            return;
+        }
+        BenchmarkOptions options;
+        try {
+            options = parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println(e.getMessage());
+            System.err.print(USAGE);
+            System.exit(2);
+            return;
+        }
+        Progress progress = new Progress(System.err);
+        MacroBenchmark.Result result;
+        try (BenchmarkServer server = BenchmarkServer.start(options.jdbcUrl(), options.keepDatabase())) {
+            progress.log("database ready on " + server.describe());
+            result = new MacroBenchmark(options, progress).run(server.databaseUrl(), server.describe());
+        }
+        String report = ReportWriter.write(result, commandLine(args));
+        System.out.print(report);
+        if (options.out() != null) {
+            Files.writeString(options.out(), report);
+            progress.log("report written to " + options.out());
+        }
+    }
+
+    static BenchmarkOptions parse(String[] args) {
+        BenchmarkOptions d = BenchmarkOptions.defaults();
+        double scale = d.scale();
+        int batches = d.batchesPerSize();
+        int warmup = d.warmupBatches();
+        int noChange = d.noChangeRuns();
+        int captureRuns = d.captureRuns();
+        int singleInserts = d.singleRowInserts();
+        boolean analyze = d.analyzeBuffers();
+        long seed = d.seed();
+        Path out = null;
+        Path explain = null;
+        String url = System.getenv("PGTRICKLE_TEST_JDBC_URL");
+        boolean keep = false;
+        java.util.Map<String, String> settings = new java.util.LinkedHashMap<>();
+        Iterator<String> it = List.of(args).iterator();
+        while (it.hasNext()) {
+            String arg = it.next();
+            switch (arg) {
+                case "--scale" -> scale = Double.parseDouble(value(it, arg));
+                case "--batches" -> batches = positive(value(it, arg), arg);
+                case "--warmup" -> warmup = Integer.parseInt(value(it, arg));
+                case "--no-change-runs" -> noChange = positive(value(it, arg), arg);
+                case "--capture-runs" -> captureRuns = positive(value(it, arg), arg);
+                case "--single-inserts" -> singleInserts = positive(value(it, arg), arg);
+                case "--no-analyze-buffers" -> analyze = false;
+                case "--seed" -> seed = Long.parseLong(value(it, arg));
+                case "--out" -> out = Path.of(value(it, arg));
+                case "--explain" -> explain = Path.of(value(it, arg));
+                case "--jdbc-url" -> url = value(it, arg);
+                case "--keep-database" -> keep = true;
+                case "--set" -> {
+                    String setting = value(it, arg);
+                    int eq = setting.indexOf('=');
+                    if (eq < 1 || !setting.substring(0, eq).matches("[a-z_.]+")) {
+                        throw new IllegalArgumentException("--set needs NAME=VALUE, not " + setting);
+                    }
+                    settings.put(setting.substring(0, eq), setting.substring(eq + 1));
+                }
+                default -> throw new IllegalArgumentException("unknown option " + arg);
+            }
+        }
+        if (!(scale > 0)) {
+            throw new IllegalArgumentException("--scale must be positive");
+        }
+        if (url != null && url.isBlank()) {
+            url = null;
+        }
+        return new BenchmarkOptions(scale, batches, warmup, noChange, captureRuns, singleInserts, analyze, seed,
+                out, explain, url, keep, settings);
+    }
+
+    private static String value(Iterator<String> it, String option) {
+        if (!it.hasNext()) {
+            throw new IllegalArgumentException(option + " needs a value");
+        }
+        return it.next();
+    }
+
+    private static int positive(String value, String option) {
+        int n = Integer.parseInt(value);
+        if (n < 1) {
+            throw new IllegalArgumentException(option + " must be at least 1");
+        }
+        return n;
+    }
+
+    /** The command line for the report; a JDBC URL may hold a password, so it is left out. */
+    private static String commandLine(String[] args) {
+        List<String> parts = new ArrayList<>(List.of("java", "-jar", "benchmarks/target/pgtrickle-benchmarks.jar"));
+        for (String arg : args) {
+            parts.add(arg.startsWith("jdbc:") ? "<url>" : arg);
+        }
+        return String.join(" ", parts);
+    }
+}

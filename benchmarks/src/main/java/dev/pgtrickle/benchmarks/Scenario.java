@@ -1,0 +1,36 @@
+package dev.pgtrickle.benchmarks;
+
+import java.util.List;
+
+/**
+ * One defining query of issue 3 §8 and the three objects measured for it: the differential
+ * stream table {@code st_<key>}, a stream table of the same query with {@code refresh_mode =>
+ * 'FULL'} ({@code st_<key>_full}) and a plain materialized view ({@code mv_<key>}).
+ */
+public record Scenario(String key, String title, String query) {
+
+    public static final List<Scenario> ALL = List.of(
+            new Scenario("paid_orders", "filter/project over orders",
+                    "SELECT id, customer_id, amount FROM orders WHERE status = 'paid' AND amount > 100"),
+            new Scenario("customer_totals", "GROUP BY customer_id with COUNT/SUM/AVG",
+                    "SELECT customer_id, count(*) AS orders, sum(amount) AS total, avg(amount) AS avg_amount"
+                            + " FROM orders GROUP BY customer_id"),
+            new Scenario("enterprise_orders", "orders JOIN customers",
+                    "SELECT o.id, o.amount, c.region FROM orders o JOIN customers c ON c.id = o.customer_id"
+                            + " WHERE c.segment = 'enterprise'"),
+            new Scenario("region_totals", "orders JOIN customers GROUP BY region",
+                    "SELECT c.region, count(*) AS orders, sum(o.amount) AS total, avg(o.amount) AS avg_amount"
+                            + " FROM orders o JOIN customers c ON c.id = o.customer_id GROUP BY c.region"));
+
+    public String differentialTable() {
+        return "st_" + key;
+    }
+
+    public String fullTable() {
+        return "st_" + key + "_full";
+    }
+
+    public String materializedView() {
+        return "mv_" + key;
+    }
+}

@@ -1,0 +1,21 @@
+package dev.pgtrickle.benchmarks;
+
+/** The performance targets of issue 3 §8. */
+public final class Targets {
+
+    /** DIFFERENTIAL at least this many times faster than REFRESH MATERIALIZED VIEW at 0.1 % changes. */
+    public static final double SPEEDUP_AT_0_1_PERCENT = 20;
+    /** … and at 1 % changes. */
+    public static final double SPEEDUP_AT_1_PERCENT = 5;
+    /** A refresh without pending changes, in milliseconds. */
+    public static final double NO_CHANGE_MILLIS = 5;
+    /** Bulk DML on a captured table at most this many times slower than without capture. */
+    public static final double CAPTURE_BULK_RATIO = 1.5;
+
+    private Targets() {
+    }
+
+    public static double speedupTarget(double fraction) {
+        return fraction <= 0.001 ? SPEEDUP_AT_0_1_PERCENT : SPEEDUP_AT_1_PERCENT;
+    }
+}

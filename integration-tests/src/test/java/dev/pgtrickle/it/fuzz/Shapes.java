@@ -1,0 +1,248 @@
+package dev.pgtrickle.it.fuzz;
+
+import static dev.pgtrickle.it.fuzz.StreamTableDef.grouped;
+import static dev.pgtrickle.it.fuzz.StreamTableDef.plain;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * The catalogue of query shapes: the constructs differential refresh supports (filters,
+ * projections, inner joins, COUNT/SUM/AVG, HAVING, DISTINCT, UNION ALL, subqueries and views in
+ * FROM, stream tables as sources), each written over the random schema of {@link FuzzSchema}.
+ * A shape yields one stream table, or a chain of them in creation order.
+ */
+final class Shapes {
+
+    /** Builds a shape's stream tables over a schema. */
+    @FunctionalInterface
+    interface Definer {
+        List<StreamTableDef> define(Context c);
+    }
+
+    /**
+     * A query shape.
+     *
+     * @param tables how many source tables it needs at least
+     */
+    record Shape(String name, int tables, Definer definer) {
+
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    /** What a shape sees while it is defined: names, randomness, extra DDL (views). */
+    static final class Context {
+        final FuzzSchema schema;
+        final String prefix;
+        final Random random;
+        final List<String> setup = new ArrayList<>();
+
+        Context(FuzzSchema schema, String prefix, Random random) {
+            this.schema = schema;
+            this.prefix = prefix;
+            this.random = random;
+        }
+
+        /** The qualified name of source table {@code t<index>}. */
+        String t(int index) {
+            return schema.table(index).qualified();
+        }
+
+        /** The qualified name of one of the shape's stream tables. */
+        String st(String name) {
+            return schema.qualified(prefix + name);
+        }
+
+        /** Creates a view (before the stream tables) and returns its qualified name. */
+        String view(String name, String query) {
+            String qualified = schema.qualified(prefix + name);
+            setup.add("CREATE VIEW " + qualified + " AS " + query);
+            return qualified;
+        }
+
+        int small() {
+            return random.nextInt(5);
+        }
+    }
+
+    /**
+     * Float sums: PostgreSQL's own sum depends on the order it reads the rows in, so a group
+     * recomputed by the differential refresh (GROUP_RESCAN) and the same group computed by the
+     * oracle's query may differ in the last bits although both are right. The oracle therefore
+     * compares float sums rounded to 6 decimals (the values are tenths, so an exact sum is far
+     * from any rounding boundary), and float averages as average x count, rounded likewise
+     * (an average itself may sit on a rounding boundary).
+     */
+    private static final String ROUNDED_SUM = "round(%s::numeric, 6)";
+    private static final String ROUNDED_AVG = "round((%s * %s)::numeric, 6)";
+
+    private Shapes() {
+    }
+
+    static List<Shape> all() {
+        List<Shape> shapes = new ArrayList<>();
+
+        // ---------------------------------------------------------------- filters and projections
+        shapes.add(new Shape("filter_project_expressions", 1, c -> List.of(plain(c.st("fp"),
+                "SELECT a.id, a.k, a.v * 2 + 1 AS v2,"
+                        + " CASE WHEN a.v > " + c.small() + " THEN 'hi' WHEN a.v IS NULL THEN 'none' ELSE 'lo' END AS band,"
+                        + " COALESCE(a.g, '?') AS g, a.n IS NULL AS n_missing, a.b"
+                        + " FROM " + c.t(1) + " a WHERE a.v IS NOT NULL OR a.g = 'a'", 1))));
+        shapes.add(new Shape("filter_null_tests", 1, c -> List.of(plain(c.st("fn"),
+                "SELECT a.g, a.n, a.b FROM " + c.t(1) + " a"
+                        + " WHERE (a.k IS NULL OR a.n > 1.5) AND a.g IS DISTINCT FROM 'b'", 1))));
+        shapes.add(new Shape("filter_like_in_between", 1, c -> List.of(plain(c.st("fl"),
+                "SELECT a.id, a.g, a.v, a.f FROM " + c.t(1) + " a"
+                        + " WHERE a.g LIKE 'a%' OR a.v BETWEEN 2 AND 5 OR a.k IN (0, 2)", 1))));
+        shapes.add(new Shape("project_star", 1, c -> List.of(plain(c.st("ps"),
+                "SELECT * FROM " + c.t(1), 1))));
+
+        // ---------------------------------------------------------------- inner joins
+        shapes.add(new Shape("join2_on", 2, c -> List.of(plain(c.st("j2"),
+                "SELECT a.id, a.k, a.v, b.g, b.n FROM " + c.t(1) + " a JOIN " + c.t(2) + " b ON a.k = b.k", 1, 2))));
+        shapes.add(new Shape("join2_comma_where", 2, c -> List.of(plain(c.st("j2c"),
+                "SELECT a.v, b.v AS bv, a.g FROM " + c.t(1) + " a, " + c.t(2) + " b"
+                        + " WHERE a.k = b.k AND a.g = b.g AND a.v IS NOT NULL", 1, 2))));
+        shapes.add(new Shape("join2_non_equi", 2, c -> List.of(plain(c.st("j2n"),
+                "SELECT a.k, b.k AS bk, a.v, b.v AS bv FROM " + c.t(1) + " a JOIN " + c.t(2) + " b"
+                        + " ON a.v < b.v - " + c.small() + " AND a.g <> b.g", 1, 2))));
+        shapes.add(new Shape("join3_on", 3, c -> List.of(plain(c.st("j3"),
+                "SELECT a.k, b.g, c.v, c.n FROM " + c.t(1) + " a JOIN " + c.t(2) + " b ON a.k = b.k"
+                        + " JOIN " + c.t(3) + " c ON b.g = c.g", 1, 2, 3))));
+        shapes.add(new Shape("join3_comma_non_equi", 3, c -> List.of(plain(c.st("j3c"),
+                "SELECT a.id, b.id AS bid, c.id AS cid, a.v FROM " + c.t(1) + " a, " + c.t(2) + " b, " + c.t(3) + " c"
+                        + " WHERE a.k = b.k AND b.k = c.k AND a.v <= c.v", 1, 2, 3))));
+        shapes.add(new Shape("self_join", 1, c -> List.of(plain(c.st("sj"),
+                "SELECT a.id, a.v, b.v AS v2 FROM " + c.t(1) + " a JOIN " + c.t(1) + " b"
+                        + " ON a.k = b.k AND a.g <> b.g", 1))));
+
+        // ---------------------------------------------------------------- GROUP BY
+        shapes.add(new Shape("group_count", 1, c -> List.of(grouped(c.st("gc"),
+                "SELECT a.g, count(*) AS c, count(a.v) AS cv, count(a.n) AS cn FROM " + c.t(1) + " a GROUP BY a.g", 1))));
+        shapes.add(new Shape("group_sum_avg_int", 1, c -> List.of(grouped(c.st("gi"),
+                "SELECT a.k, sum(a.v) AS sv, avg(a.v) AS av, count(*) AS c FROM " + c.t(1) + " a GROUP BY a.k", 1)
+                .withStrategy("AGGREGATE"))));
+        // Column n is a numeric without a declared scale: a sum's scale follows the rows summed,
+        // so touched groups are recomputed (numeric(p,s) sums stay algebraic: DifferentialRefreshTest).
+        shapes.add(new Shape("group_sum_avg_numeric", 1, c -> List.of(grouped(c.st("gn"),
+                "SELECT a.g, sum(a.n) AS sn, avg(a.n) AS an, sum(a.b) AS sb, avg(a.b) AS ab, count(a.n) AS cn"
+                        + " FROM " + c.t(1) + " a GROUP BY a.g", 1).withStrategy("GROUP_RESCAN"))));
+        shapes.add(new Shape("group_aggregate_expressions", 1, c -> List.of(grouped(c.st("ge"),
+                "SELECT a.g, COALESCE(sum(a.v), 0) AS sv0, sum(a.v) + count(*) AS sv_plus_c, count(*) * 2 AS c2,"
+                        + " CASE WHEN count(*) > 2 THEN 'many' ELSE 'few' END AS size, sum(a.n) / count(*) AS mean_n"
+                        + " FROM " + c.t(1) + " a GROUP BY a.g", 1))));
+        shapes.add(new Shape("group_two_keys", 1, c -> List.of(grouped(c.st("g2"),
+                "SELECT a.k, a.g, count(*) AS c, sum(a.v) AS sv FROM " + c.t(1) + " a GROUP BY a.k, a.g", 1))));
+        shapes.add(new Shape("group_key_expression_not_selected", 1, c -> List.of(
+                grouped(c.st("gx"), "SELECT sum(a.v) AS sv, count(*) AS c FROM " + c.t(1) + " a GROUP BY a.g", 1),
+                grouped(c.st("gm"), "SELECT a.v % 3 AS m, count(*) AS c, avg(a.n) AS an FROM " + c.t(1) + " a"
+                        + " GROUP BY (a.v % 3)", 1))));
+        shapes.add(new Shape("global_aggregate", 1, c -> List.of(plain(c.st("ga"),
+                "SELECT count(*) AS c, sum(a.v) AS sv, avg(a.n) AS an, count(a.g) AS cg, sum(a.b) AS sb"
+                        + " FROM " + c.t(1) + " a", 1))));
+        shapes.add(new Shape("global_aggregate_filtered", 1, c -> List.of(plain(c.st("gf"),
+                "SELECT count(*) AS c, COALESCE(sum(a.v), 0) AS sv, avg(a.v) AS av FROM " + c.t(1) + " a"
+                        + " WHERE a.g = 'a'", 1))));
+
+        // ---------------------------------------------------------------- HAVING
+        shapes.add(new Shape("having_count", 1, c -> List.of(grouped(c.st("hc"),
+                "SELECT a.g, count(*) AS c, sum(a.v) AS sv FROM " + c.t(1) + " a GROUP BY a.g"
+                        + " HAVING count(*) > " + (1 + c.small()), 1))));
+        shapes.add(new Shape("having_sum_or_null", 1, c -> List.of(grouped(c.st("hs"),
+                "SELECT a.k, sum(a.v) AS sv, avg(a.n) AS an FROM " + c.t(1) + " a GROUP BY a.k"
+                        + " HAVING sum(a.v) > " + c.small() + " OR sum(a.v) IS NULL", 1))));
+        shapes.add(new Shape("having_global", 1, c -> List.of(plain(c.st("hg"),
+                "SELECT count(*) AS c, sum(a.v) AS sv FROM " + c.t(1) + " a HAVING count(*) > " + (2 + c.small()), 1))));
+
+        // ---------------------------------------------------------------- DISTINCT
+        shapes.add(new Shape("distinct", 1, c -> List.of(grouped(c.st("d"),
+                "SELECT DISTINCT a.k, a.g FROM " + c.t(1) + " a", 1))));
+        shapes.add(new Shape("distinct_join", 2, c -> List.of(grouped(c.st("dj"),
+                "SELECT DISTINCT a.g, b.g AS bg FROM " + c.t(1) + " a JOIN " + c.t(2) + " b ON a.k = b.k", 1, 2))));
+        shapes.add(new Shape("distinct_over_union_all", 2, c -> List.of(grouped(c.st("du"),
+                "SELECT DISTINCT q.g FROM (SELECT a.g FROM " + c.t(1) + " a UNION ALL SELECT b.g FROM " + c.t(2) + " b) q",
+                1, 2))));
+
+        // ---------------------------------------------------------------- UNION ALL
+        shapes.add(new Shape("union_all_2", 2, c -> List.of(plain(c.st("u2"),
+                "SELECT a.k, a.v FROM " + c.t(1) + " a WHERE a.v > 2 UNION ALL SELECT b.k, b.v FROM " + c.t(2) + " b",
+                1, 2))));
+        shapes.add(new Shape("union_all_3", 2, c -> List.of(plain(c.st("u3"),
+                "SELECT a.g, a.v FROM " + c.t(1) + " a"
+                        + " UNION ALL SELECT b.g, b.v FROM " + c.t(2) + " b WHERE b.k IS NOT NULL"
+                        + " UNION ALL SELECT a2.g, a2.v FROM " + c.t(1) + " a2 WHERE a2.v < 2", 1, 2))));
+
+        // ---------------------------------------------------------------- subqueries, views, CTEs
+        shapes.add(new Shape("subquery_in_from", 1, c -> List.of(plain(c.st("sq"),
+                "SELECT q.k, q.v2 FROM (SELECT a.k, a.v * 2 AS v2 FROM " + c.t(1) + " a WHERE a.v IS NOT NULL) q"
+                        + " WHERE q.v2 > 2", 1))));
+        shapes.add(new Shape("join_with_subquery", 2, c -> List.of(plain(c.st("jq"),
+                "SELECT b.g, q.s FROM " + c.t(2) + " b JOIN (SELECT a.k, a.v AS s FROM " + c.t(1) + " a"
+                        + " WHERE a.g <> 'c') q ON b.k = q.k", 1, 2))));
+        shapes.add(new Shape("group_over_union_all_subquery", 2, c -> List.of(grouped(c.st("gu"),
+                "SELECT q.g, count(*) AS c, sum(q.v) AS sv FROM (SELECT a.g, a.v FROM " + c.t(1) + " a"
+                        + " UNION ALL SELECT b.g, b.v FROM " + c.t(2) + " b) q GROUP BY q.g", 1, 2))));
+        shapes.add(new Shape("view_over_join_filtered", 2, c -> {
+            String view = c.view("vj", "SELECT a.k, a.v, b.g, b.n FROM " + c.t(1) + " a JOIN " + c.t(2) + " b ON a.k = b.k");
+            return List.of(plain(c.st("vf"), "SELECT j.g, j.v, j.n FROM " + view + " j WHERE j.v > 0", 1, 2));
+        }));
+        shapes.add(new Shape("view_over_join_grouped", 2, c -> {
+            String view = c.view("vj", "SELECT a.k, a.v, b.g, b.n FROM " + c.t(1) + " a JOIN " + c.t(2) + " b ON a.k = b.k");
+            return List.of(grouped(c.st("vg"), "SELECT j.g, count(*) AS c, sum(j.v) AS sv, avg(j.n) AS an"
+                    + " FROM " + view + " j GROUP BY j.g", 1, 2));
+        }));
+        shapes.add(new Shape("view_joined_with_table", 3, c -> {
+            String view = c.view("vj", "SELECT a.k, a.v, b.g FROM " + c.t(1) + " a JOIN " + c.t(2) + " b ON a.k = b.k");
+            return List.of(plain(c.st("vt"), "SELECT j.k, j.v, t.n FROM " + view + " j JOIN " + c.t(3) + " t"
+                    + " ON j.g = t.g", 1, 2, 3));
+        }));
+        shapes.add(new Shape("cte_grouped", 1, c -> List.of(grouped(c.st("cte"),
+                "WITH x AS (SELECT a.k, a.v FROM " + c.t(1) + " a WHERE a.v > 0)"
+                        + " SELECT x.k, count(*) AS c, sum(x.v) AS sv FROM x GROUP BY x.k", 1))));
+
+        // ---------------------------------------------------------------- GROUP BY over joins
+        shapes.add(new Shape("group_over_join", 2, c -> List.of(grouped(c.st("gj"),
+                "SELECT a.g, count(*) AS c, sum(b.v) AS sv, avg(b.n) AS an, count(b.n) AS cn"
+                        + " FROM " + c.t(1) + " a JOIN " + c.t(2) + " b ON a.k = b.k GROUP BY a.g", 1, 2))));
+        shapes.add(new Shape("group_over_join3", 3, c -> List.of(grouped(c.st("gj3"),
+                "SELECT c.g, sum(a.v) AS sv, count(*) AS c FROM " + c.t(1) + " a JOIN " + c.t(2) + " b ON a.k = b.k"
+                        + " JOIN " + c.t(3) + " c ON b.g = c.g GROUP BY c.g", 1, 2, 3))));
+
+        // ---------------------------------------------------------------- chains of stream tables
+        shapes.add(new Shape("chain_aggregate_over_filter", 1, c -> List.of(
+                plain(c.st("ca"), "SELECT a.k, a.g, a.v FROM " + c.t(1) + " a WHERE a.v IS NOT NULL", 1),
+                grouped(c.st("cb"), "SELECT x.g, count(*) AS c, sum(x.v) AS sv, avg(x.v) AS av"
+                        + " FROM " + c.st("ca") + " x GROUP BY x.g"))));
+        shapes.add(new Shape("chain_join_base_with_stream_table", 2, c -> List.of(
+                grouped(c.st("ka"), "SELECT a.k, sum(a.v) AS sv, count(*) AS c FROM " + c.t(1) + " a GROUP BY a.k", 1),
+                plain(c.st("kb"), "SELECT b.id, b.g, x.sv, x.c FROM " + c.t(2) + " b JOIN " + c.st("ka") + " x"
+                        + " ON x.k = b.k", 2))));
+        shapes.add(new Shape("chain_three_levels", 2, c -> List.of(
+                plain(c.st("la"), "SELECT a.k, a.g, b.v FROM " + c.t(1) + " a JOIN " + c.t(2) + " b ON a.k = b.k"
+                        + " WHERE b.v > 0", 1, 2),
+                grouped(c.st("lb"), "SELECT DISTINCT x.g, x.k FROM " + c.st("la") + " x"),
+                plain(c.st("lc"), "SELECT count(*) AS c, count(y.g) AS cg FROM " + c.st("lb") + " y"))));
+
+        // ---------------------------------------------------------------- inexact sums
+        shapes.add(new Shape("float_sum_group_rescan", 1, c -> List.of(grouped(c.st("fs"),
+                "SELECT a.g, sum(a.f) AS sf, avg(a.f) AS af, count(a.f) AS cf, count(*) AS c"
+                        + " FROM " + c.t(1) + " a GROUP BY a.g", 1)
+                .withStrategy("GROUP_RESCAN")
+                .comparing("sf", ROUNDED_SUM.formatted("sf"))
+                .comparing("af", ROUNDED_AVG.formatted("af", "cf")))));
+        shapes.add(new Shape("float_sum_global_rescan", 1, c -> List.of(plain(c.st("fg"),
+                "SELECT sum(a.f) AS sf, count(a.f) AS cf FROM " + c.t(1) + " a WHERE a.k IS NOT NULL", 1)
+                .withStrategy("GROUP_RESCAN")
+                .comparing("sf", ROUNDED_SUM.formatted("sf")))));
+        return shapes;
+    }
+
+    /** The shape of this name. */
+    static Shape named(String name) {
+        return all().stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow();
+    }
+}
