@@ -50,7 +50,7 @@ final class AggregateStrategy {
             deltaItems.add("(" + call.argument() + ") AS " + arg);
             hidden.add(nonNull(call));
             populateItems.add("pg_catalog.count(" + call.argument() + ") AS " + nonNull(call));
-            deltaAggregates.add("pg_catalog.sum(" + DeltaBuilder.WEIGHT + ") FILTER (WHERE " + arg + " IS NOT NULL) AS __pgt_dn" + i);
+            deltaAggregates.add("pg_catalog.sum(" + DeltaBuilder.WEIGHT + ") FILTER (WHERE " + arg + " IS NOT NULL)::bigint AS __pgt_dn" + i);
             newState.add(addState(nonNull(call), "__pgt_dn" + i));
             if (call.function() != AggregateCall.Function.COUNT) {
                 hidden.add(sum(call));
@@ -64,7 +64,7 @@ final class AggregateStrategy {
         builder.addCte("__pgt_delta", builder.delta(input, deltaItems));
         List<String> keys = AggregateParts.keyColumns(aggregate, "__pgt_delta");
         List<String> dagg = new ArrayList<>(keys);
-        dagg.add("pg_catalog.sum(" + DeltaBuilder.WEIGHT + ") AS __pgt_dcount");
+        dagg.add("pg_catalog.sum(" + DeltaBuilder.WEIGHT + ")::bigint AS __pgt_dcount");
         dagg.addAll(deltaAggregates);
         builder.addCte("__pgt_dagg", "SELECT " + String.join(", ", dagg) + " FROM __pgt_delta"
                 + (global ? " HAVING pg_catalog.count(*) > 0" : " GROUP BY " + String.join(", ", keys)));

@@ -36,25 +36,32 @@ final class ContentStrategy {
         builder.addCte("__pgt_delta", builder.deltaRelation(top));
         builder.addCte("__pgt_keyed", "SELECT __pgt_k.*, " + RowIdentity.content(qualified("__pgt_k", columns))
                 + " AS " + ROW_ID + " FROM __pgt_delta AS __pgt_k");
-        builder.addCte("__pgt_net", "SELECT " + ROW_ID + ", pg_catalog.sum(" + DeltaBuilder.WEIGHT + ") AS __pgt_w"
-                + " FROM __pgt_keyed GROUP BY " + ROW_ID + " HAVING pg_catalog.sum(" + DeltaBuilder.WEIGHT + ") <> 0");
-        builder.addCte("__pgt_have", "SELECT __pgt_n." + ROW_ID + ", __pgt_n.__pgt_w,"
+        // Net weight per content, carrying one copy of the columns along (no lookup back into the
+        // delta per row). Weights are summed as numeric by sum(bigint): cast back for the index.
+        builder.addCte("__pgt_net", "SELECT DISTINCT ON (" + ROW_ID + ") " + ROW_ID + ", "
+                + Sql.columns("", columns) + ", (pg_catalog.sum(" + DeltaBuilder.WEIGHT + ") OVER (PARTITION BY "
+                + ROW_ID + "))::bigint AS __pgt_w FROM __pgt_keyed");
+        builder.addCte("__pgt_have", "SELECT __pgt_n.*,"
                 + " (SELECT pg_catalog.count(*) FROM " + MergeStatement.STORAGE + " AS __pgt_t"
-                + " WHERE __pgt_t." + ROW_ID + " = __pgt_n." + ROW_ID + ") AS __pgt_n FROM __pgt_net AS __pgt_n");
+                + " WHERE __pgt_t." + ROW_ID + " = __pgt_n." + ROW_ID + ") AS __pgt_n"
+                + " FROM __pgt_net AS __pgt_n WHERE __pgt_n.__pgt_w <> 0");
+        // Copies n+1..n+w are inserted, copies n+w+1..n deleted. Nearly always |w| = 1: that case
+        // needs no set-returning function, whose default estimate (1,000 rows) would make the
+        // planner hash the whole storage table instead of probing its identity index.
         String inserts = "SELECT 'I'::text AS __pgt_op, __pgt_h." + ROW_ID + ", __pgt_g." + DUP + ", "
-                + Sql.columns("__pgt_c", columns)
-                + " FROM __pgt_have AS __pgt_h"
-                + " CROSS JOIN LATERAL (SELECT " + Sql.columns("__pgt_k", columns) + " FROM __pgt_keyed AS __pgt_k"
-                + " WHERE __pgt_k." + ROW_ID + " = __pgt_h." + ROW_ID + " LIMIT 1) AS __pgt_c"
-                + " CROSS JOIN LATERAL pg_catalog.generate_series(__pgt_h.__pgt_n + 1, __pgt_h.__pgt_n + __pgt_h.__pgt_w)"
-                + " AS __pgt_g(" + DUP + ") WHERE __pgt_h.__pgt_w > 0";
+                + Sql.columns("__pgt_h", columns)
+                + " FROM __pgt_have AS __pgt_h CROSS JOIN LATERAL ("
+                + "SELECT (__pgt_h.__pgt_n + 1)::integer WHERE __pgt_h.__pgt_w = 1"
+                + " UNION ALL SELECT pgtrickle._copies(__pgt_h.__pgt_n + 1, __pgt_h.__pgt_n + __pgt_h.__pgt_w)"
+                + " WHERE __pgt_h.__pgt_w > 1) AS __pgt_g(" + DUP + ") WHERE __pgt_h.__pgt_w > 0";
         String deletes = "SELECT CASE WHEN __pgt_h.__pgt_n + __pgt_h.__pgt_w < 0"
                 + " THEN pgtrickle._negative_multiplicity('more copies of a row deleted than stored', "
                 + builder.truncatedSinceFrontier() + ") ELSE 'D' END,"
                 + " __pgt_h." + ROW_ID + ", __pgt_g." + DUP + ", " + String.join(", ", Collections.nCopies(columns.size(), "NULL"))
-                + " FROM __pgt_have AS __pgt_h"
-                + " CROSS JOIN LATERAL pg_catalog.generate_series(__pgt_h.__pgt_n + __pgt_h.__pgt_w + 1, __pgt_h.__pgt_n)"
-                + " AS __pgt_g(" + DUP + ") WHERE __pgt_h.__pgt_w < 0";
+                + " FROM __pgt_have AS __pgt_h CROSS JOIN LATERAL ("
+                + "SELECT __pgt_h.__pgt_n::integer WHERE __pgt_h.__pgt_w = -1"
+                + " UNION ALL SELECT pgtrickle._copies(__pgt_h.__pgt_n + __pgt_h.__pgt_w + 1, __pgt_h.__pgt_n)"
+                + " WHERE __pgt_h.__pgt_w < -1) AS __pgt_g(" + DUP + ") WHERE __pgt_h.__pgt_w < 0";
         builder.addCte(MergeStatement.SOURCE_CTE, inserts + "\nUNION ALL\n" + deletes);
 
         List<String> storageColumns = new ArrayList<>(columns);

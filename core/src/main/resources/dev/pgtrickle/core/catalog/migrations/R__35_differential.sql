@@ -11,6 +11,11 @@
 --   sources           oids of the relations whose change buffers the refresh reads
 -- Plans run inside PostgreSQL, as the caller, like the FULL refresh.
 
+-- Copy numbers from..to of a row. STRICT and ROWS 1 on purpose: a strict function is not
+-- inlined, so the planner keeps the estimate of one row per call (see the content strategy).
+CREATE OR REPLACE FUNCTION pgtrickle._copies(p_from bigint, p_to bigint) RETURNS SETOF integer
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE ROWS 1 AS 'SELECT pg_catalog.generate_series($1, $2)::integer';
+
 -- Called once inside a plan's refresh statement, with that statement's snapshot: remembers the
 -- new frontier and the row counts for the caller (transaction-local settings), and stops the
 -- refresh when a source was truncated since the old frontier (PT001: the caller reinitializes)
