@@ -8,20 +8,15 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.pgtrickle.cli.PgTrickleCommand;
 import dev.pgtrickle.core.catalog.CatalogInstaller;
 import dev.pgtrickle.testsupport.PostgresTest;
 import dev.pgtrickle.testsupport.TestDatabase;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /**
  * The {@code pgtrickle} command line, run in-process against a real database: exit codes, what it
@@ -49,48 +44,10 @@ class CliIntegrationTest {
     // ------------------------------------------------------------------------------------------
     // helpers
 
-    /** Exit code and captured output of one run of the command line. */
-    record Run(List<String> args, int exitCode, String out, String err) {
-
-        Run expectExit(int expected) {
-            assertEquals(expected, exitCode, () -> "exit code of " + this);
-            return this;
-        }
-
-        List<String> errLines() {
-            return err.lines().filter(line -> !line.isBlank()).toList();
-        }
-
-        @Override
-        public String toString() {
-            return "pgtrickle " + String.join(" ", args) + "\n--- stdout:\n" + out + "--- stderr:\n" + err;
-        }
+    private CliRun cliDb(String... args) {
+        return CliRun.against(db, args);
     }
 
-    /** Runs the command line in-process, the way {@code Main} does, with stdout and stderr captured. */
-    private static Run cli(String... args) {
-        CommandLine commandLine = PgTrickleCommand.newCommandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        commandLine.setOut(new PrintWriter(out, true));
-        commandLine.setErr(new PrintWriter(err, true));
-        int exitCode = commandLine.execute(args);
-        commandLine.getOut().flush();
-        commandLine.getErr().flush();
-        return new Run(List.of(args), exitCode, out.toString(), err.toString());
-    }
-
-    /** Runs a command against {@code database}: the arguments, then {@code --jdbc-url}. */
-    private static Run cli(TestDatabase database, String... args) {
-        String[] all = Arrays.copyOf(args, args.length + 2);
-        all[args.length] = "--jdbc-url";
-        all[args.length + 1] = database.jdbcUrl();
-        return cli(all);
-    }
-
-    private Run cliDb(String... args) {
-        return cli(db, args);
-    }
 
     private static void assertContains(String text, String... parts) {
         for (String part : parts) {
@@ -98,7 +55,7 @@ class CliIntegrationTest {
         }
     }
 
-    private static void assertNoStackTrace(Run run) {
+    private static void assertNoStackTrace(CliRun run) {
         assertFalse(run.err().contains(STACK_FRAME), () -> "no stack trace expected from " + run);
         assertFalse(run.out().contains(STACK_FRAME), () -> "no stack trace expected from " + run);
     }
@@ -107,7 +64,7 @@ class CliIntegrationTest {
      * The error format of exit code 1: one {@code error:} line, then at most PostgreSQL's DETAIL
      * and HINT lines; no stack trace.
      */
-    private static void assertErrorOutput(Run run) {
+    private static void assertErrorOutput(CliRun run) {
         assertNoStackTrace(run);
         List<String> lines = run.errLines();
         assertFalse(lines.isEmpty(), () -> "an error message expected: " + run);
@@ -146,7 +103,7 @@ class CliIntegrationTest {
     void installOnAnEmptyDatabaseThenAgain() throws SQLException {
         TestDatabase empty = TestDatabase.create(db.server(), "cli_install");
         try {
-            Run first = cli(empty, "install").expectExit(0);
+            CliRun first = CliRun.against(empty, "install").expectExit(0);
             assertContains(first.out(), "pgtrickle catalog installed");
             assertEquals("1", empty.queryString(
                     "SELECT count(*) FROM pg_namespace WHERE nspname = 'pgtrickle'"), "schema pgtrickle");
@@ -154,7 +111,7 @@ class CliIntegrationTest {
                 assertTrue(CatalogInstaller.isCurrent(connection), "catalog is current after install");
             }
 
-            Run second = cli(empty, "install").expectExit(0);
+            CliRun second = CliRun.against(empty, "install").expectExit(0);
             assertContains(second.out(), "already up to date");
             assertFalse(second.out().contains("installed"), second::toString);
         } finally {
@@ -166,7 +123,7 @@ class CliIntegrationTest {
     void aCommandOnADatabaseWithoutCatalogInstallsItAndSaysSo() throws SQLException {
         TestDatabase fresh = TestDatabase.create(db.server(), "cli_autoinstall");
         try {
-            Run first = cli(fresh, "status").expectExit(0);
+            CliRun first = CliRun.against(fresh, "status").expectExit(0);
             assertContains(first.err(), "pgtrickle catalog installed");
             assertFalse(first.out().contains("installed"), () -> "the install notice belongs on stderr: " + first);
             assertContains(first.out(), "no stream tables");
@@ -175,7 +132,7 @@ class CliIntegrationTest {
             }
 
             fresh.execute("CREATE TABLE src (id int PRIMARY KEY, v int); INSERT INTO src VALUES (1, 1)");
-            Run second = cli(fresh, "create", "st", "SELECT id, v FROM src").expectExit(0);
+            CliRun second = CliRun.against(fresh, "create", "st", "SELECT id, v FROM src").expectExit(0);
             assertFalse(second.err().contains("installed"), () -> "installed only once: " + second);
             assertEquals("1", fresh.queryString("SELECT count(*) FROM pgtrickle.pgt_stream_tables"));
         } finally {
@@ -191,7 +148,7 @@ class CliIntegrationTest {
         createSource("c_src");
         String query = groupQuery("c_src");
 
-        Run run = cliDb("create", "c_stats", query, "--schedule", "5m").expectExit(0);
+        CliRun run = cliDb("create", "c_stats", query, "--schedule", "5m").expectExit(0);
         assertContains(run.out(), "stream table c_stats created");
         assertNoStackTrace(run);
 
@@ -210,7 +167,7 @@ class CliIntegrationTest {
         createSource("ine_src");
         cliDb("create", "ine_stats", groupQuery("ine_src"), "--schedule", "5m").expectExit(0);
 
-        Run again = cliDb("create", "ine_stats", "SELECT id FROM ine_src", "--if-not-exists").expectExit(0);
+        CliRun again = cliDb("create", "ine_stats", "SELECT id FROM ine_src", "--if-not-exists").expectExit(0);
         assertContains(again.out(), "ine_stats");
         assertContains(again.err(), "notice: stream table \"public.ine_stats\" already exists, skipping");
         assertNoStackTrace(again);
@@ -225,7 +182,7 @@ class CliIntegrationTest {
         createSource("dup_src");
         cliDb("create", "x", groupQuery("dup_src")).expectExit(0);
 
-        Run run = cliDb("create", "x", "SELECT id FROM dup_src").expectExit(1);
+        CliRun run = cliDb("create", "x", "SELECT id FROM dup_src").expectExit(1);
         List<String> lines = run.errLines();
         assertEquals("error: stream table \"public.x\" already exists", lines.get(0), run::toString);
         assertTrue(lines.size() <= 2, () -> "an error line and at most a hint: " + run);
@@ -241,7 +198,7 @@ class CliIntegrationTest {
     void createWithABadScheduleListsTheAcceptedForms() throws SQLException {
         createSource("bad_sched_src");
 
-        Run run = cliDb("create", "bad_sched", "SELECT id FROM bad_sched_src", "--schedule", "every 5 minutes")
+        CliRun run = cliDb("create", "bad_sched", "SELECT id FROM bad_sched_src", "--schedule", "every 5 minutes")
                 .expectExit(1);
         assertTrue(run.errLines().get(0).startsWith("error: invalid schedule \"every 5 minutes\""), run::toString);
         // The accepted forms: durations, cron expressions, macros and 'calculated'.
@@ -265,7 +222,7 @@ class CliIntegrationTest {
                 + " DELETE FROM r_src WHERE id IN (3, 12);"
                 + " UPDATE r_src SET grp = 'moved' WHERE id = 5");
 
-        Run run = cliDb("refresh", "r_stats").expectExit(0);
+        CliRun run = cliDb("refresh", "r_stats").expectExit(0);
         assertContains(run.out(), "stream table r_stats refreshed");
         Oracle.assertStreamTableMatchesQuery(db, "public.r_stats", query);
         assertEquals(0, ((Number) status("public.r_stats").get("consecutive_errors")).intValue());
@@ -273,7 +230,7 @@ class CliIntegrationTest {
 
     @Test
     void refreshOfAnUnknownStreamTableFails() {
-        Run run = cliDb("refresh", "nope").expectExit(1);
+        CliRun run = cliDb("refresh", "nope").expectExit(1);
         assertContains(run.errLines().get(0), "error: ", "stream table \"public.nope\" does not exist");
         assertErrorOutput(run);
     }
@@ -285,7 +242,7 @@ class CliIntegrationTest {
         cliDb("create", "div", query).expectExit(0);
         db.execute("INSERT INTO t VALUES (3, 0)");
 
-        Run run = cliDb("refresh", "div").expectExit(1);
+        CliRun run = cliDb("refresh", "div").expectExit(1);
         assertContains(run.errLines().get(0), "error: ", "division by zero");
         assertErrorOutput(run);
         assertFalse(run.out().contains("refreshed"), run::toString);
@@ -322,7 +279,7 @@ class CliIntegrationTest {
         List<Map<String, Object>> before = db.queryList(DEFINITION + "'a_stats'");
         assertEquals("hot", db.queryString("SELECT tier FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'a_stats'"));
 
-        Run run = cliDb("alter", "a_stats", "--schedule", "1m", "--tier", "warm").expectExit(0);
+        CliRun run = cliDb("alter", "a_stats", "--schedule", "1m", "--tier", "warm").expectExit(0);
         assertContains(run.out(), "stream table a_stats altered");
 
         assertEquals("1m", db.queryString(
@@ -338,7 +295,7 @@ class CliIntegrationTest {
         createSource("a0_src");
         cliDb("create", "a0_stats", groupQuery("a0_src"), "--schedule", "5m").expectExit(0);
 
-        Run run = cliDb("alter", "a0_stats").expectExit(2);
+        CliRun run = cliDb("alter", "a0_stats").expectExit(2);
         assertContains(run.err(), "Nothing to change", "--schedule");
         assertNoStackTrace(run);
         assertEquals("5m", status("public.a0_stats").get("schedule"));
@@ -352,13 +309,13 @@ class CliIntegrationTest {
         createSource("s_src");
         cliDb("create", "s_stats", groupQuery("s_src"), "--schedule", "30s").expectExit(0);
 
-        Run table = cliDb("status").expectExit(0);
+        CliRun table = cliDb("status").expectExit(0);
         String header = table.out().lines().findFirst().orElse("");
         assertContains(header, "NAME", "STATUS", "SCHEDULE");
         assertTrue(table.out().lines().anyMatch(line -> line.startsWith("public.s_stats ")
                 && line.contains("ACTIVE") && line.contains("30s")), table::toString);
 
-        Run json = cliDb("status", "s_stats", "--json").expectExit(0);
+        CliRun json = cliDb("status", "s_stats", "--json").expectExit(0);
         JsonNode parsed = new ObjectMapper().readTree(json.out());
         assertTrue(parsed.isArray(), json::toString);
         assertEquals(1, parsed.size(), json::toString);
@@ -368,7 +325,7 @@ class CliIntegrationTest {
         assertEquals("30s", entry.get("schedule").asText());
         assertEquals(0, entry.get("consecutive_errors").asInt());
 
-        Run unknown = cliDb("status", "nope").expectExit(1);
+        CliRun unknown = cliDb("status", "nope").expectExit(1);
         assertContains(unknown.errLines().get(0), "error: stream table \"", "nope\" does not exist");
         assertErrorOutput(unknown);
     }
@@ -381,7 +338,7 @@ class CliIntegrationTest {
         createSource("d_src");
         cliDb("create", "d_stats", groupQuery("d_src")).expectExit(0);
 
-        Run run = cliDb("drop", "d_stats").expectExit(0);
+        CliRun run = cliDb("drop", "d_stats").expectExit(0);
         assertContains(run.out(), "stream table d_stats dropped");
         assertFalse(relationExists("public.d_stats"));
         assertNull(status("public.d_stats"));
@@ -396,14 +353,14 @@ class CliIntegrationTest {
         cliDb("create", "dc_base", groupQuery("dc_src")).expectExit(0);
         cliDb("create", "dc_reader", "SELECT grp, n FROM dc_base WHERE n > 1").expectExit(0);
 
-        Run refused = cliDb("drop", "dc_base").expectExit(1);
+        CliRun refused = cliDb("drop", "dc_base").expectExit(1);
         assertTrue(refused.errLines().get(0).startsWith("error: "), refused::toString);
         assertContains(refused.errLines().get(0), "dc_reader");
         assertErrorOutput(refused);
         assertTrue(relationExists("public.dc_base"), "nothing dropped");
         assertTrue(status("public.dc_reader") != null, "nothing dropped");
 
-        Run cascaded = cliDb("drop", "dc_base", "--cascade").expectExit(0);
+        CliRun cascaded = cliDb("drop", "dc_base", "--cascade").expectExit(0);
         assertContains(cascaded.out(), "stream table dc_base dropped");
         assertFalse(relationExists("public.dc_base"));
         assertFalse(relationExists("public.dc_reader"));
@@ -418,23 +375,23 @@ class CliIntegrationTest {
     void withoutAJdbcUrlItIsAUsageError() {
         // The option defaults to the environment variable; only testable when it is not set here.
         assumeTrue(System.getenv("PGTRICKLE_JDBC_URL") == null, "PGTRICKLE_JDBC_URL is set in this environment");
-        Run run = cli("status").expectExit(2);
+        CliRun run = CliRun.run("status").expectExit(2);
         assertContains(run.err(), "PGTRICKLE_JDBC_URL", "--jdbc-url");
         assertNoStackTrace(run);
     }
 
     @Test
     void verboseShowsTheStackTraceOtherwiseNot() {
-        Run plain = cliDb("refresh", "nope_verbose").expectExit(1);
+        CliRun plain = cliDb("refresh", "nope_verbose").expectExit(1);
         assertErrorOutput(plain);
 
         // --verbose also raises the log level of the JVM it runs in: put it back for the other tests.
         String logLevel = System.getProperty(LOG_LEVEL);
         try {
-            Run verbose = cliDb("refresh", "nope_verbose", "--verbose").expectExit(1);
+            CliRun verbose = cliDb("refresh", "nope_verbose", "--verbose").expectExit(1);
             assertContains(verbose.err(), STACK_FRAME, "error: stream table \"public.nope_verbose\" does not exist");
 
-            Run verboseFirst = cli("--verbose", "refresh", "nope_verbose", "--jdbc-url", db.jdbcUrl()).expectExit(1);
+            CliRun verboseFirst = CliRun.run("--verbose", "refresh", "nope_verbose", "--jdbc-url", db.jdbcUrl()).expectExit(1);
             assertContains(verboseFirst.err(), STACK_FRAME, "does not exist");
         } finally {
             if (logLevel == null) {

@@ -16,12 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pgtrickle.cli.PgTrickleCommand;
 import dev.pgtrickle.core.catalog.CatalogInstaller;
 import dev.pgtrickle.testsupport.PostgresTest;
 import dev.pgtrickle.testsupport.TestDatabase;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Arrays;
@@ -33,7 +30,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import picocli.CommandLine;
 
 /**
  * {@code pgtrickle compile}, {@code create} (which compiles synchronously) and {@code explain},
@@ -58,45 +54,8 @@ class CompileCliTest {
         }
     }
 
-    /** Exit code and captured output of one run of the command line. */
-    record Run(List<String> args, int exitCode, String out, String err) {
-
-        Run expectExit(int expected) {
-            assertEquals(expected, exitCode, () -> "exit code of " + this);
-            return this;
-        }
-
-        List<String> outLines() {
-            return out.lines().filter(line -> !line.isBlank()).toList();
-        }
-
-        List<String> errLines() {
-            return err.lines().filter(line -> !line.isBlank()).toList();
-        }
-
-        @Override
-        public String toString() {
-            return "pgtrickle " + String.join(" ", args) + "\n--- stdout:\n" + out + "--- stderr:\n" + err;
-        }
-    }
-
-    private static Run cli(TestDatabase database, String... args) {
-        String[] all = Arrays.copyOf(args, args.length + 2);
-        all[args.length] = "--jdbc-url";
-        all[args.length + 1] = database.jdbcUrl();
-        CommandLine commandLine = PgTrickleCommand.newCommandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        commandLine.setOut(new PrintWriter(out, true));
-        commandLine.setErr(new PrintWriter(err, true));
-        int exitCode = commandLine.execute(all);
-        commandLine.getOut().flush();
-        commandLine.getErr().flush();
-        return new Run(List.of(args), exitCode, out.toString(), err.toString());
-    }
-
-    private Run cli(String... args) {
-        return cli(db, args);
+    private CliRun cli(String... args) {
+        return CliRun.against(db, args);
     }
 
     private static void assertContains(String text, String... parts) {
@@ -105,7 +64,7 @@ class CompileCliTest {
         }
     }
 
-    private static void assertNoStackTrace(Run run) {
+    private static void assertNoStackTrace(CliRun run) {
         assertFalse(run.err().contains(STACK_FRAME), () -> "no stack trace expected from " + run);
         assertFalse(run.out().contains(STACK_FRAME), () -> "no stack trace expected from " + run);
     }
@@ -148,7 +107,7 @@ class CompileCliTest {
             rows(own, "SELECT 1 FROM pgtrickle.create_stream_table('cp_full', 'SELECT id FROM cp_src',"
                     + " refresh_mode => 'FULL')");
 
-            Run run = cli(own, "compile", "--pending").expectExit(0);
+            CliRun run = CliRun.against(own, "compile", "--pending").expectExit(0);
             assertNoStackTrace(run);
             assertEquals(List.of(
                     "public.cp_agg: compiled (AGGREGATE)",
@@ -163,12 +122,12 @@ class CompileCliTest {
             assertEquals("NOT_NEEDED", catalogRow(own, "cp_full").get("compile_status"));
             assertEquals(0, number(own, "SELECT count(*) FROM pgtrickle.pgt_stream_tables WHERE compile_status = 'PENDING'"));
 
-            Run again = cli(own, "compile", "--pending").expectExit(0);
+            CliRun again = CliRun.against(own, "compile", "--pending").expectExit(0);
             assertEquals(List.of("no stream table is waiting for the compiler"), again.outLines(), again::toString);
 
             change(own, "cp_src");
             for (String name : List.of("cp_agg", "cp_rows", "cp_having")) {
-                Run refreshed = cli(own, "refresh", name).expectExit(0);
+                CliRun refreshed = CliRun.against(own, "refresh", name).expectExit(0);
                 assertContains(refreshed.out(), "refreshed");
                 assertDifferential(own, name, queries.get(name));
             }
@@ -189,7 +148,7 @@ class CompileCliTest {
                     + " refresh_mode => 'DIFFERENTIAL')");
             createStreamTable(own, "ce_ok", "SELECT id, v FROM ce_src");
 
-            Run run = cli(own, "compile", "--pending").expectExit(1);
+            CliRun run = CliRun.against(own, "compile", "--pending").expectExit(1);
             assertNoStackTrace(run);
             assertEquals(List.of("public.ce_ok: compiled (CONTENT)"), run.outLines(), run::toString);
             assertContains(run.err(), "error: public.ce_bad: ", "max(", "1 of 2 stream tables could not be compiled");
@@ -211,7 +170,7 @@ class CompileCliTest {
         String query = "SELECT a.id, b.v FROM cu_src a LEFT JOIN cu_src b ON b.id = a.id + 1";
         createStreamTable(db, "cu_st", query);
 
-        Run run = cli("compile", "cu_st").expectExit(0);
+        CliRun run = cli("compile", "cu_st").expectExit(0);
         assertNoStackTrace(run);
         assertEquals(1, run.outLines().size(), run::toString);
         assertTrue(run.outLines().get(0).startsWith("public.cu_st: refreshed FULL, not differentiable: "), run::toString);
@@ -231,24 +190,24 @@ class CompileCliTest {
         createStreamTable(db, "cn_st", query);
         db.execute("INSERT INTO cn_src VALUES (50, 'late', 1)");
 
-        Run run = cli("compile", "cn_st").expectExit(0);
+        CliRun run = cli("compile", "cn_st").expectExit(0);
         assertEquals(List.of("public.cn_st: compiled (AGGREGATE)"), run.outLines(), run::toString);
         assertCorrect(db, "cn_st", query);
         change(db, "cn_src");
         refreshDifferentially(db, "cn_st", query);
 
-        Run unknown = cli("compile", "cn_nope").expectExit(1);
+        CliRun unknown = cli("compile", "cn_nope").expectExit(1);
         assertContains(unknown.errLines().get(0), "error: ", "cn_nope", "does not exist");
         assertNoStackTrace(unknown);
     }
 
     @Test
     void compileWithNeitherNameNorPendingIsAUsageError() {
-        Run neither = cli("compile").expectExit(2);
+        CliRun neither = cli("compile").expectExit(2);
         assertContains(neither.err(), "NAME", "--pending");
         assertNoStackTrace(neither);
 
-        Run both = cli("compile", "x", "--pending").expectExit(2);
+        CliRun both = cli("compile", "x", "--pending").expectExit(2);
         assertContains(both.err(), "NAME", "--pending");
         assertNoStackTrace(both);
     }
@@ -262,7 +221,7 @@ class CompileCliTest {
         long streamTables = number(db, "SELECT count(*) FROM pgtrickle.pgt_stream_tables");
         long views = number(db, "SELECT count(*) FROM pg_views WHERE schemaname = 'pgtrickle'");
 
-        Run run = cli("create", "--refresh-mode", "DIFFERENTIAL", "cd_max", "SELECT max(x) FROM cd_src").expectExit(1);
+        CliRun run = cli("create", "--refresh-mode", "DIFFERENTIAL", "cd_max", "SELECT max(x) FROM cd_src").expectExit(1);
         assertNoStackTrace(run);
         List<String> err = run.errLines();
         assertFalse(err.isEmpty(), run::toString);
@@ -305,7 +264,7 @@ class CompileCliTest {
         String[] args = Stream.concat(Stream.concat(Stream.of("create"), Arrays.stream(options)),
                 Stream.of(name, query)).toArray(String[]::new);
 
-        Run run = cli(args).expectExit(0);
+        CliRun run = cli(args).expectExit(0);
         assertNoStackTrace(run);
         List<String> lines = run.outLines();
         assertEquals(2, lines.size(), run::toString);
@@ -332,7 +291,7 @@ class CompileCliTest {
                 + " WHERE s.v > 1 GROUP BY d.label";
         cli("create", "ex_st", query).expectExit(0);
 
-        Run run = cli("explain", "ex_st").expectExit(0);
+        CliRun run = cli("explain", "ex_st").expectExit(0);
         assertNoStackTrace(run);
         List<String> lines = run.outLines();
         assertEquals("stream table public.ex_st", lines.get(0), run::toString);
@@ -349,7 +308,7 @@ class CompileCliTest {
         assertTrue(indent(lines.get(aggregate)) < indent(lines.get(join))
                 && indent(lines.get(join)) < indent(lines.get(scan)), run::toString);
 
-        Run unknown = cli("explain", "ex_nope").expectExit(1);
+        CliRun unknown = cli("explain", "ex_nope").expectExit(1);
         assertContains(unknown.errLines().get(0), "error: ", "ex_nope", "does not exist");
     }
 

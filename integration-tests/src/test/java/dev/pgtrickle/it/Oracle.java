@@ -18,7 +18,7 @@ import org.postgresql.PGConnection;
  * The correctness oracle of stream tables: a stream table must hold exactly what its defining
  * query returns, as a multiset (duplicates and NULLs included, order ignored).
  */
-final class Oracle {
+public final class Oracle {
 
     /** How many differing rows of each side a failure message shows. */
     private static final int SHOWN_ROWS = 20;
@@ -32,11 +32,11 @@ final class Oracle {
      * must be the query's columns; they are compared in the query's column order, since an
      * in-place rebuild may have left the storage table's columns in another order.
      */
-    static void assertStreamTableMatchesQuery(TestDatabase db, String streamTable, String query)
+    public static void assertStreamTableMatchesQuery(TestDatabase db, String streamTable, String query)
             throws SQLException {
         try (Connection connection = db.connect()) {
             List<String> queryColumns = queryColumns(connection, query);
-            List<String> storageColumns = storageColumns(connection, streamTable);
+            List<String> storageColumns = columns(connection, streamTable, false);
             assertEquals(queryColumns.stream().sorted().toList(), storageColumns.stream().sorted().toList(),
                     "columns of stream table " + streamTable + " vs. its query " + query);
 
@@ -58,7 +58,8 @@ final class Oracle {
         }
     }
 
-    private static List<String> queryColumns(Connection connection, String query) throws SQLException {
+    /** Output column names of a query, in order (the query is planned, not run). */
+    public static List<String> queryColumns(Connection connection, String query) throws SQLException {
         try (Statement statement = connection.createStatement();
              ResultSet rows = statement.executeQuery("SELECT * FROM (" + query + ") AS q LIMIT 0")) {
             ResultSetMetaData meta = rows.getMetaData();
@@ -70,11 +71,13 @@ final class Oracle {
         }
     }
 
-    private static List<String> storageColumns(Connection connection, String streamTable) throws SQLException {
+    /** Visible (or, with {@code hidden}, the {@code __pgt_}) columns of a table, in column order. */
+    public static List<String> columns(Connection connection, String table, boolean hidden) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(
                 "SELECT attname FROM pg_attribute WHERE attrelid = ?::regclass AND attnum > 0"
-                        + " AND NOT attisdropped AND attname !~ '^__pgt_' ORDER BY attnum")) {
-            statement.setString(1, streamTable);
+                        + " AND NOT attisdropped AND (attname ~ '^__pgt_') = ? ORDER BY attnum")) {
+            statement.setString(1, table);
+            statement.setBoolean(2, hidden);
             try (ResultSet rows = statement.executeQuery()) {
                 List<String> names = new ArrayList<>();
                 while (rows.next()) {
@@ -85,17 +88,19 @@ final class Oracle {
         }
     }
 
-    private static long count(Connection connection, String sql) throws SQLException {
+    /** The first column of the first row, as a number. */
+    public static long count(Connection connection, String sql) throws SQLException {
         try (Statement statement = connection.createStatement(); ResultSet rows = statement.executeQuery(sql)) {
             rows.next();
             return rows.getLong(1);
         }
     }
 
-    private static String rows(Connection connection, String sql) throws SQLException {
+    /** Up to a few rows of a query, as text, for failure messages. */
+    public static String rows(Connection connection, String sql) throws SQLException {
         try (Statement statement = connection.createStatement();
              ResultSet rows = statement.executeQuery(
-                     "SELECT d::text FROM (" + sql + ") AS d ORDER BY 1 LIMIT " + (SHOWN_ROWS + 1))) {
+                     "SELECT __oracle_row::text FROM (" + sql + ") AS __oracle_row ORDER BY 1 LIMIT " + (SHOWN_ROWS + 1))) {
             List<String> shown = new ArrayList<>();
             while (rows.next()) {
                 shown.add(shown.size() == SHOWN_ROWS ? "..." : rows.getString(1));

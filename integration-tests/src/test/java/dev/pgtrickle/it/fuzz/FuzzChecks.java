@@ -3,12 +3,11 @@ package dev.pgtrickle.it.fuzz;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.pgtrickle.it.Oracle;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import org.postgresql.PGConnection;
@@ -19,8 +18,6 @@ import org.postgresql.PGConnection;
  * row identity follows content), and the refresh really was differential.
  */
 final class FuzzChecks {
-
-    private static final int SHOWN_ROWS = 12;
 
     /** The newest history row of a stream table. */
     record History(long id, String action, String status) {
@@ -35,8 +32,8 @@ final class FuzzChecks {
      * Both sides are read by one statement, so under one snapshot.
      */
     static void assertMatchesQuery(Connection connection, StreamTableDef st) throws SQLException {
-        List<String> queryColumns = queryColumns(connection, st.query());
-        List<String> storageColumns = columns(connection, st.name(), false);
+        List<String> queryColumns = Oracle.queryColumns(connection, st.query());
+        List<String> storageColumns = Oracle.columns(connection, st.name(), false);
         assertEquals(queryColumns.stream().sorted().toList(), storageColumns.stream().sorted().toList(),
                 "visible columns of stream table " + st.name());
         List<String> items = new ArrayList<>();
@@ -49,14 +46,14 @@ final class FuzzChecks {
         String query = "SELECT " + select + " FROM (" + st.query() + ") AS __fuzz_q";
         String onlyInStream = "(" + stream + ") EXCEPT ALL (" + query + ")";
         String onlyInQuery = "(" + query + ") EXCEPT ALL (" + stream + ")";
-        long differences = count(connection,
+        long differences = Oracle.count(connection,
                 "SELECT count(*) FROM ((" + onlyInStream + ") UNION ALL (" + onlyInQuery + ")) AS __fuzz_d");
         if (differences != 0) {
             fail("I3 violated: stream table " + st.name() + " differs from its query in " + differences + " row(s)"
-                    + "\n  only in the stream table: " + rows(connection, onlyInStream)
-                    + "\n  only in the query:        " + rows(connection, onlyInQuery)
-                    + "\n  stream table now:         " + rows(connection, "SELECT * FROM " + st.name())
-                    + "\n  query now:                " + rows(connection, st.query()));
+                    + "\n  only in the stream table: " + Oracle.rows(connection, onlyInStream)
+                    + "\n  only in the query:        " + Oracle.rows(connection, onlyInQuery)
+                    + "\n  stream table now:         " + Oracle.rows(connection, "SELECT * FROM " + st.name())
+                    + "\n  query now:                " + Oracle.rows(connection, st.query()));
         }
     }
 
@@ -67,8 +64,8 @@ final class FuzzChecks {
      * without GROUP BY) and non-NULL counts between 0 and the row count.
      */
     static void assertHiddenColumnsConsistent(Connection connection, StreamTableDef st) throws SQLException {
-        List<String> hidden = columns(connection, st.name(), true);
-        List<String> visible = columns(connection, st.name(), false);
+        List<String> hidden = Oracle.columns(connection, st.name(), true);
+        List<String> visible = Oracle.columns(connection, st.name(), false);
         List<String> quoted = new ArrayList<>();
         for (String column : visible) {
             quoted.add(ident(connection, column));
@@ -145,57 +142,9 @@ final class FuzzChecks {
     // ---------------------------------------------------------------- helpers
 
     private static void assertNone(Connection connection, String sql, String message) throws SQLException {
-        long found = count(connection, "SELECT count(*) FROM (" + sql + ") AS __fuzz_bad");
+        long found = Oracle.count(connection, "SELECT count(*) FROM (" + sql + ") AS __fuzz_bad");
         if (found != 0) {
-            fail(message + ": " + found + " offending row(s): " + rows(connection, sql));
-        }
-    }
-
-    static List<String> queryColumns(Connection connection, String query) throws SQLException {
-        try (Statement statement = connection.createStatement();
-             ResultSet rows = statement.executeQuery("SELECT * FROM (" + query + ") AS q LIMIT 0")) {
-            ResultSetMetaData meta = rows.getMetaData();
-            List<String> names = new ArrayList<>();
-            for (int column = 1; column <= meta.getColumnCount(); column++) {
-                names.add(meta.getColumnLabel(column));
-            }
-            return names;
-        }
-    }
-
-    /** Visible (or hidden {@code __pgt_}) columns of a table, in column order. */
-    static List<String> columns(Connection connection, String table, boolean hidden) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT attname FROM pg_attribute WHERE attrelid = ?::regclass AND attnum > 0"
-                        + " AND NOT attisdropped AND (attname ~ '^__pgt_') = ? ORDER BY attnum")) {
-            statement.setString(1, table);
-            statement.setBoolean(2, hidden);
-            try (ResultSet rows = statement.executeQuery()) {
-                List<String> names = new ArrayList<>();
-                while (rows.next()) {
-                    names.add(rows.getString(1));
-                }
-                return names;
-            }
-        }
-    }
-
-    static long count(Connection connection, String sql) throws SQLException {
-        try (Statement statement = connection.createStatement(); ResultSet rows = statement.executeQuery(sql)) {
-            rows.next();
-            return rows.getLong(1);
-        }
-    }
-
-    static String rows(Connection connection, String sql) throws SQLException {
-        try (Statement statement = connection.createStatement();
-             ResultSet rows = statement.executeQuery(
-                     "SELECT __fuzz_row::text FROM (" + sql + ") AS __fuzz_row ORDER BY 1 LIMIT " + (SHOWN_ROWS + 1))) {
-            List<String> shown = new ArrayList<>();
-            while (rows.next()) {
-                shown.add(shown.size() == SHOWN_ROWS ? "..." : rows.getString(1));
-            }
-            return shown.toString();
+            fail(message + ": " + found + " offending row(s): " + Oracle.rows(connection, sql));
         }
     }
 

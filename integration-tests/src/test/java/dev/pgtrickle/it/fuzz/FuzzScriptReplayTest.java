@@ -1,6 +1,7 @@
 package dev.pgtrickle.it.fuzz;
 
 import dev.pgtrickle.core.catalog.CatalogInstaller;
+import dev.pgtrickle.it.Oracle;
 import dev.pgtrickle.ivm.compile.CompileResult;
 import dev.pgtrickle.ivm.compile.StreamTableCompiler;
 import dev.pgtrickle.testsupport.PostgresTest;
@@ -94,7 +95,7 @@ class FuzzScriptReplayTest {
                 }
                 if (sql.startsWith(SHOW)) {
                     String query = sql.substring(SHOW.length()).replaceAll(";$", "");
-                    System.out.println("line " + lineNumber + ": " + query + "\n  -> " + FuzzChecks.rows(main, query));
+                    System.out.println("line " + lineNumber + ": " + query + "\n  -> " + Oracle.rows(main, query));
                     continue;
                 }
                 if (sql.isEmpty() || sql.startsWith("--")) {
