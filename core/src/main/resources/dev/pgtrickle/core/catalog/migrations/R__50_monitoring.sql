@@ -54,3 +54,202 @@ BEGIN
     RETURN NEXT '  ' || replace(v_st.plan ->> 'refresh', E'\n', E'\n  ');
 END
 $$;
+
+-- Rows in one change buffer. The buffers are readable only by the catalog owner, so this helper
+-- runs as that owner; it returns a count and nothing of the buffer's contents. NULL when the
+-- source has no buffer.
+CREATE OR REPLACE FUNCTION pgtrickle._buffer_row_count(p_source oid) RETURNS bigint
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_buffer name;
+    v_count bigint;
+BEGIN
+    SELECT cs.buffer_table INTO v_buffer
+    FROM pgtrickle.pgt_change_sources cs
+    JOIN pg_class c ON c.relname = cs.buffer_table
+    JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'pgtrickle_changes'
+    WHERE cs.source_relid = p_source;
+    IF v_buffer IS NULL THEN
+        RETURN NULL;
+    END IF;
+    EXECUTE format('SELECT count(*) FROM pgtrickle_changes.%I', v_buffer) INTO v_count;
+    RETURN v_count;
+END
+$$;
+
+-- One row per change buffer: its source table, pending rows, size on disk, and how many stream
+-- tables read it.
+CREATE OR REPLACE FUNCTION pgtrickle.change_buffer_sizes()
+RETURNS TABLE (source text, buffer text, pending_rows bigint, bytes bigint, consumers integer)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(sn.nspname || '.' || sc.relname, cs.source_schema || '.' || cs.source_name),
+           'pgtrickle_changes.' || cs.buffer_table,
+           pgtrickle._buffer_row_count(cs.source_relid),
+           CASE WHEN bc.oid IS NOT NULL THEN pg_total_relation_size(bc.oid) END,
+           (SELECT count(*)::integer FROM pgtrickle.pgt_dependencies d
+            WHERE d.source_relid = cs.source_relid)
+    FROM pgtrickle.pgt_change_sources cs
+    LEFT JOIN pg_class sc ON sc.oid = cs.source_relid
+    LEFT JOIN pg_namespace sn ON sn.oid = sc.relnamespace
+    LEFT JOIN (pg_class bc JOIN pg_namespace bn
+               ON bn.oid = bc.relnamespace AND bn.nspname = 'pgtrickle_changes')
+        ON bc.relname = cs.buffer_table
+    ORDER BY 1
+$$;
+
+-- Every (stream table, direct source) edge. depth is the stream table's longest chain of stream
+-- tables below it: 0 when it reads only base tables.
+CREATE OR REPLACE FUNCTION pgtrickle.dependency_tree()
+RETURNS TABLE (stream_table text, source text, source_kind text, depth integer)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    WITH RECURSIVE chain (pgt_id, below_id, len) AS (
+        SELECT st.pgt_id, st.pgt_id, 0 FROM pgtrickle.pgt_stream_tables st
+        UNION ALL
+        SELECT ch.pgt_id, below.pgt_id, ch.len + 1
+        FROM chain ch
+        JOIN pgtrickle.pgt_dependencies d
+            ON d.pgt_id = ch.below_id AND d.source_kind = 'STREAM_TABLE'
+        JOIN pgtrickle.pgt_stream_tables below ON below.pgt_relid = d.source_relid
+        WHERE ch.len < 1000  -- cycles are refused at creation; this only bounds a broken catalog
+    ),
+    depths AS (SELECT pgt_id, max(len) AS depth FROM chain GROUP BY pgt_id)
+    SELECT coalesce(n.nspname || '.' || c.relname, st.pgt_schema || '.' || st.pgt_name),
+           coalesce(sn.nspname || '.' || sc.relname, d.source_schema || '.' || d.source_name),
+           d.source_kind,
+           dp.depth
+    FROM pgtrickle.pgt_dependencies d
+    JOIN pgtrickle.pgt_stream_tables st ON st.pgt_id = d.pgt_id
+    JOIN depths dp ON dp.pgt_id = d.pgt_id
+    LEFT JOIN pg_class c ON c.oid = st.pgt_relid
+    LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
+    LEFT JOIN pg_class sc ON sc.oid = d.source_relid
+    LEFT JOIN pg_namespace sn ON sn.oid = sc.relnamespace
+    ORDER BY 4, 1, 2
+$$;
+
+-- The n most recent refreshes of all stream tables, newest first.
+CREATE OR REPLACE FUNCTION pgtrickle.refresh_timeline(n integer DEFAULT 20)
+RETURNS TABLE (
+    stream_table text, start_time timestamptz, end_time timestamptz, duration interval,
+    action text, status text, rows_inserted bigint, rows_updated bigint, rows_deleted bigint,
+    changes_consumed bigint, initiated_by text, error_message text)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF n IS NULL OR n <= 0 THEN
+        RAISE EXCEPTION 'refresh_timeline: n must be a positive number of rows, got %', coalesce(n::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN QUERY
+    SELECT coalesce(ns.nspname || '.' || c.relname, st.pgt_schema || '.' || st.pgt_name)::text,
+           h.start_time, h.end_time, h.end_time - h.start_time,
+           h.action, h.status, h.rows_inserted, h.rows_updated, h.rows_deleted,
+           h.changes_consumed, h.initiated_by, h.error_message
+    FROM pgtrickle.pgt_refresh_history h
+    JOIN pgtrickle.pgt_stream_tables st ON st.pgt_id = h.pgt_id
+    LEFT JOIN pg_class c ON c.oid = st.pgt_relid
+    LEFT JOIN pg_namespace ns ON ns.oid = c.relnamespace
+    ORDER BY h.start_time DESC, h.refresh_id DESC
+    LIMIT n;
+END
+$$;
+
+-- Refresh statistics per stream table, from the refresh history. full_refreshes and
+-- differential_refreshes count completed refreshes (REINITIALIZE counts as full);
+-- last_refresh_at is the end of the last completed refresh.
+CREATE OR REPLACE VIEW pgtrickle.pg_stat_stream_tables AS
+SELECT coalesce(n.nspname || '.' || c.relname, st.pgt_schema || '.' || st.pgt_name) AS pgt_name,
+       count(h.refresh_id) AS total_refreshes,
+       count(h.refresh_id) FILTER (WHERE h.status = 'COMPLETED') AS successful_refreshes,
+       count(h.refresh_id) FILTER (WHERE h.status = 'FAILED') AS failed_refreshes,
+       count(h.refresh_id) FILTER (WHERE h.status = 'COMPLETED' AND h.action = 'DIFFERENTIAL')
+           AS differential_refreshes,
+       count(h.refresh_id) FILTER (WHERE h.status = 'COMPLETED' AND h.action IN ('FULL', 'REINITIALIZE'))
+           AS full_refreshes,
+       round(avg((extract(epoch FROM h.end_time - h.start_time) * 1000)::numeric)
+                 FILTER (WHERE h.status = 'COMPLETED'), 3) AS avg_duration_ms,
+       max(h.end_time) FILTER (WHERE h.status = 'COMPLETED') AS last_refresh_at,
+       clock_timestamp() - st.data_timestamp AS staleness
+FROM pgtrickle.pgt_stream_tables st
+LEFT JOIN pgtrickle.pgt_refresh_history h ON h.pgt_id = st.pgt_id
+LEFT JOIN pg_class c ON c.oid = st.pgt_relid
+LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
+GROUP BY st.pgt_id, n.nspname, c.relname, st.pgt_schema, st.pgt_name, st.data_timestamp;
+
+GRANT SELECT ON pgtrickle.pg_stat_stream_tables TO PUBLIC;
+
+-- Problems worth a look, one row per finding; a check that finds nothing reports one OK row.
+CREATE OR REPLACE FUNCTION pgtrickle.health_check()
+RETURNS TABLE (check_name text, severity text, detail text)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN QUERY
+    SELECT 'stream_table_errors'::text, 'ERROR'::text,
+           CASE WHEN c.oid IS NULL
+                THEN format('%s: storage table was dropped (remove it with pgtrickle.drop_stream_table())',
+                            st.pgt_schema || '.' || st.pgt_name)
+                ELSE format('%s: status ERROR%s', n.nspname || '.' || c.relname,
+                            coalesce(' (' || st.last_error || ')', ''))
+           END
+    FROM pgtrickle.pgt_stream_tables st
+    LEFT JOIN pg_class c ON c.oid = st.pgt_relid
+    LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE st.status = 'ERROR' OR c.oid IS NULL
+    ORDER BY 3;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'stream_table_errors'::text, 'OK'::text,
+                            'no stream table in ERROR status or without storage table'::text;
+    END IF;
+
+    RETURN QUERY
+    SELECT 'consecutive_errors'::text, 'WARNING'::text,
+           format('%s: %s consecutive failed refresh(es), last error: %s',
+                  coalesce(n.nspname || '.' || c.relname, st.pgt_schema || '.' || st.pgt_name),
+                  st.consecutive_errors, coalesce(st.last_error, '(none recorded)'))
+    FROM pgtrickle.pgt_stream_tables st
+    LEFT JOIN pg_class c ON c.oid = st.pgt_relid
+    LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE st.consecutive_errors > 0
+    ORDER BY 3;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'consecutive_errors'::text, 'OK'::text, 'no failing refreshes'::text;
+    END IF;
+
+    RETURN QUERY
+    SELECT 'never_populated'::text, 'WARNING'::text,
+           format('%s: never populated (refresh it with pgtrickle.refresh_stream_table())',
+                  coalesce(n.nspname || '.' || c.relname, st.pgt_schema || '.' || st.pgt_name))
+    FROM pgtrickle.pgt_stream_tables st
+    LEFT JOIN pg_class c ON c.oid = st.pgt_relid
+    LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE NOT st.is_populated
+    ORDER BY 3;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'never_populated'::text, 'OK'::text, 'every stream table is populated'::text;
+    END IF;
+
+    RETURN QUERY
+    SELECT 'pending_compile'::text, 'WARNING'::text,
+           format('%s: refreshed FULL until compiled (run pgtrickle compile --pending)',
+                  coalesce(n.nspname || '.' || c.relname, st.pgt_schema || '.' || st.pgt_name))
+    FROM pgtrickle.pgt_stream_tables st
+    LEFT JOIN pg_class c ON c.oid = st.pgt_relid
+    LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE st.compile_status = 'PENDING' AND st.refresh_mode <> 'FULL'
+    ORDER BY 3;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'pending_compile'::text, 'OK'::text, 'no stream table waits for the compiler'::text;
+    END IF;
+
+    RETURN QUERY
+    SELECT 'change_buffer_backlog'::text, 'WARNING'::text,
+           format('%s: %s pending rows for %s (refresh the stream tables reading it)',
+                  b.buffer, b.pending_rows, b.source)
+    FROM pgtrickle.change_buffer_sizes() b
+    WHERE b.pending_rows > 1000000
+    ORDER BY 3;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'change_buffer_backlog'::text, 'OK'::text,
+                            'no change buffer holds more than 1000000 pending rows'::text;
+    END IF;
+END
+$$;
