@@ -25,7 +25,6 @@ import org.junit.jupiter.api.Test;
 @PostgresTest
 class CliIntegrationTest {
 
-    private static final String STACK_FRAME = "\tat ";
     private static final String LOG_LEVEL = "org.slf4j.simpleLogger.defaultLogLevel";
 
     private final TestDatabase db;
@@ -48,24 +47,12 @@ class CliIntegrationTest {
         return CliRun.against(db, args);
     }
 
-
-    private static void assertContains(String text, String... parts) {
-        for (String part : parts) {
-            assertTrue(text != null && text.contains(part), () -> "expected '" + part + "' in:\n" + text);
-        }
-    }
-
-    private static void assertNoStackTrace(CliRun run) {
-        assertFalse(run.err().contains(STACK_FRAME), () -> "no stack trace expected from " + run);
-        assertFalse(run.out().contains(STACK_FRAME), () -> "no stack trace expected from " + run);
-    }
-
     /**
      * The error format of exit code 1: one {@code error:} line, then at most PostgreSQL's DETAIL
      * and HINT lines; no stack trace.
      */
     private static void assertErrorOutput(CliRun run) {
-        assertNoStackTrace(run);
+        run.assertNoStackTrace();
         List<String> lines = run.errLines();
         assertFalse(lines.isEmpty(), () -> "an error message expected: " + run);
         assertTrue(lines.get(0).startsWith("error: "), run::toString);
@@ -104,7 +91,7 @@ class CliIntegrationTest {
         TestDatabase empty = TestDatabase.create(db.server(), "cli_install");
         try {
             CliRun first = CliRun.against(empty, "install").expectExit(0);
-            assertContains(first.out(), "pgtrickle catalog installed");
+            CliRun.assertContains(first.out(), "pgtrickle catalog installed");
             assertEquals("1", empty.queryString(
                     "SELECT count(*) FROM pg_namespace WHERE nspname = 'pgtrickle'"), "schema pgtrickle");
             try (Connection connection = empty.connect()) {
@@ -112,7 +99,7 @@ class CliIntegrationTest {
             }
 
             CliRun second = CliRun.against(empty, "install").expectExit(0);
-            assertContains(second.out(), "already up to date");
+            CliRun.assertContains(second.out(), "already up to date");
             assertFalse(second.out().contains("installed"), second::toString);
         } finally {
             empty.drop();
@@ -124,9 +111,9 @@ class CliIntegrationTest {
         TestDatabase fresh = TestDatabase.create(db.server(), "cli_autoinstall");
         try {
             CliRun first = CliRun.against(fresh, "status").expectExit(0);
-            assertContains(first.err(), "pgtrickle catalog installed");
+            CliRun.assertContains(first.err(), "pgtrickle catalog installed");
             assertFalse(first.out().contains("installed"), () -> "the install notice belongs on stderr: " + first);
-            assertContains(first.out(), "no stream tables");
+            CliRun.assertContains(first.out(), "no stream tables");
             try (Connection connection = fresh.connect()) {
                 assertTrue(CatalogInstaller.isCurrent(connection), "catalog is current after the first command");
             }
@@ -149,8 +136,8 @@ class CliIntegrationTest {
         String query = groupQuery("c_src");
 
         CliRun run = cliDb("create", "c_stats", query, "--schedule", "5m").expectExit(0);
-        assertContains(run.out(), "stream table c_stats created");
-        assertNoStackTrace(run);
+        CliRun.assertContains(run.out(), "stream table c_stats created");
+        run.assertNoStackTrace();
 
         Map<String, Object> row = status("public.c_stats");
         assertTrue(row != null, "pgt_status() lists public.c_stats");
@@ -168,9 +155,9 @@ class CliIntegrationTest {
         cliDb("create", "ine_stats", groupQuery("ine_src"), "--schedule", "5m").expectExit(0);
 
         CliRun again = cliDb("create", "ine_stats", "SELECT id FROM ine_src", "--if-not-exists").expectExit(0);
-        assertContains(again.out(), "ine_stats");
-        assertContains(again.err(), "notice: stream table \"public.ine_stats\" already exists, skipping");
-        assertNoStackTrace(again);
+        CliRun.assertContains(again.out(), "ine_stats");
+        CliRun.assertContains(again.err(), "notice: stream table \"public.ine_stats\" already exists, skipping");
+        again.assertNoStackTrace();
 
         // Left as it was: same query, same schedule.
         assertEquals("5m", status("public.ine_stats").get("schedule"));
@@ -189,7 +176,7 @@ class CliIntegrationTest {
         if (lines.size() == 2) {
             assertTrue(lines.get(1).startsWith("HINT: "), run::toString);
         }
-        assertNoStackTrace(run);
+        run.assertNoStackTrace();
         assertEquals("", run.out(), run::toString);
         Oracle.assertStreamTableMatchesQuery(db, "public.x", groupQuery("dup_src"));
     }
@@ -202,7 +189,7 @@ class CliIntegrationTest {
                 .expectExit(1);
         assertTrue(run.errLines().get(0).startsWith("error: invalid schedule \"every 5 minutes\""), run::toString);
         // The accepted forms: durations, cron expressions, macros and 'calculated'.
-        assertContains(run.err(), "duration", "'5m'", "cron", "@hourly", "calculated");
+        CliRun.assertContains(run.err(), "duration", "'5m'", "cron", "@hourly", "calculated");
         assertErrorOutput(run);
         assertFalse(relationExists("public.bad_sched"), "nothing created");
         assertNull(status("public.bad_sched"));
@@ -223,7 +210,7 @@ class CliIntegrationTest {
                 + " UPDATE r_src SET grp = 'moved' WHERE id = 5");
 
         CliRun run = cliDb("refresh", "r_stats").expectExit(0);
-        assertContains(run.out(), "stream table r_stats refreshed");
+        CliRun.assertContains(run.out(), "stream table r_stats refreshed");
         Oracle.assertStreamTableMatchesQuery(db, "public.r_stats", query);
         assertEquals(0, ((Number) status("public.r_stats").get("consecutive_errors")).intValue());
     }
@@ -231,7 +218,7 @@ class CliIntegrationTest {
     @Test
     void refreshOfAnUnknownStreamTableFails() {
         CliRun run = cliDb("refresh", "nope").expectExit(1);
-        assertContains(run.errLines().get(0), "error: ", "stream table \"public.nope\" does not exist");
+        CliRun.assertContains(run.errLines().get(0), "error: ", "stream table \"public.nope\" does not exist");
         assertErrorOutput(run);
     }
 
@@ -243,13 +230,13 @@ class CliIntegrationTest {
         db.execute("INSERT INTO t VALUES (3, 0)");
 
         CliRun run = cliDb("refresh", "div").expectExit(1);
-        assertContains(run.errLines().get(0), "error: ", "division by zero");
+        CliRun.assertContains(run.errLines().get(0), "error: ", "division by zero");
         assertErrorOutput(run);
         assertFalse(run.out().contains("refreshed"), run::toString);
 
         Map<String, Object> row = status("public.div");
         assertEquals(1, ((Number) row.get("consecutive_errors")).intValue(), row::toString);
-        assertContains((String) row.get("last_error"), "division by zero");
+        CliRun.assertContains((String) row.get("last_error"), "division by zero");
         // The failed refresh was rolled back: the previous contents are still there.
         assertEquals(2, db.queryLong("SELECT count(*) FROM div"));
         assertEquals("1", db.queryString("SELECT count(*) FROM pgtrickle.pgt_refresh_history h"
@@ -280,7 +267,7 @@ class CliIntegrationTest {
         assertEquals("hot", db.queryString("SELECT tier FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'a_stats'"));
 
         CliRun run = cliDb("alter", "a_stats", "--schedule", "1m", "--tier", "warm").expectExit(0);
-        assertContains(run.out(), "stream table a_stats altered");
+        CliRun.assertContains(run.out(), "stream table a_stats altered");
 
         assertEquals("1m", db.queryString(
                 "SELECT schedule FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'a_stats'"));
@@ -296,8 +283,8 @@ class CliIntegrationTest {
         cliDb("create", "a0_stats", groupQuery("a0_src"), "--schedule", "5m").expectExit(0);
 
         CliRun run = cliDb("alter", "a0_stats").expectExit(2);
-        assertContains(run.err(), "Nothing to change", "--schedule");
-        assertNoStackTrace(run);
+        CliRun.assertContains(run.err(), "Nothing to change", "--schedule");
+        run.assertNoStackTrace();
         assertEquals("5m", status("public.a0_stats").get("schedule"));
     }
 
@@ -311,7 +298,7 @@ class CliIntegrationTest {
 
         CliRun table = cliDb("status").expectExit(0);
         String header = table.out().lines().findFirst().orElse("");
-        assertContains(header, "NAME", "STATUS", "SCHEDULE");
+        CliRun.assertContains(header, "NAME", "STATUS", "SCHEDULE");
         assertTrue(table.out().lines().anyMatch(line -> line.startsWith("public.s_stats ")
                 && line.contains("ACTIVE") && line.contains("30s")), table::toString);
 
@@ -326,7 +313,7 @@ class CliIntegrationTest {
         assertEquals(0, entry.get("consecutive_errors").asInt());
 
         CliRun unknown = cliDb("status", "nope").expectExit(1);
-        assertContains(unknown.errLines().get(0), "error: stream table \"", "nope\" does not exist");
+        CliRun.assertContains(unknown.errLines().get(0), "error: stream table \"", "nope\" does not exist");
         assertErrorOutput(unknown);
     }
 
@@ -339,7 +326,7 @@ class CliIntegrationTest {
         cliDb("create", "d_stats", groupQuery("d_src")).expectExit(0);
 
         CliRun run = cliDb("drop", "d_stats").expectExit(0);
-        assertContains(run.out(), "stream table d_stats dropped");
+        CliRun.assertContains(run.out(), "stream table d_stats dropped");
         assertFalse(relationExists("public.d_stats"));
         assertNull(status("public.d_stats"));
         // No other stream table reads d_src: its capture is gone too.
@@ -355,13 +342,13 @@ class CliIntegrationTest {
 
         CliRun refused = cliDb("drop", "dc_base").expectExit(1);
         assertTrue(refused.errLines().get(0).startsWith("error: "), refused::toString);
-        assertContains(refused.errLines().get(0), "dc_reader");
+        CliRun.assertContains(refused.errLines().get(0), "dc_reader");
         assertErrorOutput(refused);
         assertTrue(relationExists("public.dc_base"), "nothing dropped");
         assertTrue(status("public.dc_reader") != null, "nothing dropped");
 
         CliRun cascaded = cliDb("drop", "dc_base", "--cascade").expectExit(0);
-        assertContains(cascaded.out(), "stream table dc_base dropped");
+        CliRun.assertContains(cascaded.out(), "stream table dc_base dropped");
         assertFalse(relationExists("public.dc_base"));
         assertFalse(relationExists("public.dc_reader"));
         assertNull(status("public.dc_base"));
@@ -376,8 +363,8 @@ class CliIntegrationTest {
         // The option defaults to the environment variable; only testable when it is not set here.
         assumeTrue(System.getenv("PGTRICKLE_JDBC_URL") == null, "PGTRICKLE_JDBC_URL is set in this environment");
         CliRun run = CliRun.run("status").expectExit(2);
-        assertContains(run.err(), "PGTRICKLE_JDBC_URL", "--jdbc-url");
-        assertNoStackTrace(run);
+        CliRun.assertContains(run.err(), "PGTRICKLE_JDBC_URL", "--jdbc-url");
+        run.assertNoStackTrace();
     }
 
     @Test
@@ -389,10 +376,10 @@ class CliIntegrationTest {
         String logLevel = System.getProperty(LOG_LEVEL);
         try {
             CliRun verbose = cliDb("refresh", "nope_verbose", "--verbose").expectExit(1);
-            assertContains(verbose.err(), STACK_FRAME, "error: stream table \"public.nope_verbose\" does not exist");
+            CliRun.assertContains(verbose.err(), CliRun.STACK_FRAME, "error: stream table \"public.nope_verbose\" does not exist");
 
             CliRun verboseFirst = CliRun.run("--verbose", "refresh", "nope_verbose", "--jdbc-url", db.jdbcUrl()).expectExit(1);
-            assertContains(verboseFirst.err(), STACK_FRAME, "does not exist");
+            CliRun.assertContains(verboseFirst.err(), CliRun.STACK_FRAME, "does not exist");
         } finally {
             if (logLevel == null) {
                 System.clearProperty(LOG_LEVEL);

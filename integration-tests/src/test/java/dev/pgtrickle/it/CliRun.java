@@ -1,6 +1,8 @@
 package dev.pgtrickle.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pgtrickle.cli.PgTrickleCommand;
 import dev.pgtrickle.testsupport.TestDatabase;
@@ -12,6 +14,9 @@ import picocli.CommandLine;
 
 /** Exit code and captured output of one in-process run of the {@code pgtrickle} command line. */
 record CliRun(List<String> args, int exitCode, String out, String err) {
+
+    /** How a Java stack frame starts in printed output. */
+    static final String STACK_FRAME = "\tat ";
 
     /** Runs the command line the way {@code Main} does, with stdout and stderr captured. */
     static CliRun run(String... args) {
@@ -37,6 +42,19 @@ record CliRun(List<String> args, int exitCode, String out, String err) {
     CliRun expectExit(int expected) {
         assertEquals(expected, exitCode, () -> "exit code of " + this);
         return this;
+    }
+
+    /** Without --verbose, errors are one line: no stack trace on either stream. */
+    CliRun assertNoStackTrace() {
+        assertFalse(err.contains(STACK_FRAME), () -> "no stack trace expected from " + this);
+        assertFalse(out.contains(STACK_FRAME), () -> "no stack trace expected from " + this);
+        return this;
+    }
+
+    static void assertContains(String text, String... parts) {
+        for (String part : parts) {
+            assertTrue(text != null && text.contains(part), () -> "expected '" + part + "' in:\n" + text);
+        }
     }
 
     List<String> outLines() {

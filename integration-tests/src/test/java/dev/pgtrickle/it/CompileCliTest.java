@@ -39,7 +39,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 @PostgresTest
 class CompileCliTest {
 
-    private static final String STACK_FRAME = "\tat ";
 
     private final TestDatabase db;
 
@@ -56,17 +55,6 @@ class CompileCliTest {
 
     private CliRun cli(String... args) {
         return CliRun.against(db, args);
-    }
-
-    private static void assertContains(String text, String... parts) {
-        for (String part : parts) {
-            assertTrue(text != null && text.contains(part), () -> "expected '" + part + "' in:\n" + text);
-        }
-    }
-
-    private static void assertNoStackTrace(CliRun run) {
-        assertFalse(run.err().contains(STACK_FRAME), () -> "no stack trace expected from " + run);
-        assertFalse(run.out().contains(STACK_FRAME), () -> "no stack trace expected from " + run);
     }
 
     private static void createSource(TestDatabase database, String table) throws SQLException {
@@ -108,7 +96,7 @@ class CompileCliTest {
                     + " refresh_mode => 'FULL')");
 
             CliRun run = CliRun.against(own, "compile", "--pending").expectExit(0);
-            assertNoStackTrace(run);
+            run.assertNoStackTrace();
             assertEquals(List.of(
                     "public.cp_agg: compiled (AGGREGATE)",
                     "public.cp_rows: compiled (CONTENT)",
@@ -128,7 +116,7 @@ class CompileCliTest {
             change(own, "cp_src");
             for (String name : List.of("cp_agg", "cp_rows", "cp_having")) {
                 CliRun refreshed = CliRun.against(own, "refresh", name).expectExit(0);
-                assertContains(refreshed.out(), "refreshed");
+                CliRun.assertContains(refreshed.out(), "refreshed");
                 assertDifferential(own, name, queries.get(name));
             }
             refresh(own, "cp_min");
@@ -149,9 +137,9 @@ class CompileCliTest {
             createStreamTable(own, "ce_ok", "SELECT id, v FROM ce_src");
 
             CliRun run = CliRun.against(own, "compile", "--pending").expectExit(1);
-            assertNoStackTrace(run);
+            run.assertNoStackTrace();
             assertEquals(List.of("public.ce_ok: compiled (CONTENT)"), run.outLines(), run::toString);
-            assertContains(run.err(), "error: public.ce_bad: ", "max(", "1 of 2 stream tables could not be compiled");
+            CliRun.assertContains(run.err(), "error: public.ce_bad: ", "max(", "1 of 2 stream tables could not be compiled");
 
             assertEquals("PENDING", catalogRow(own, "ce_bad").get("compile_status"), "left as it was");
             assertEquals(List.of(), hiddenColumns(own, "ce_bad"));
@@ -171,10 +159,10 @@ class CompileCliTest {
         createStreamTable(db, "cu_st", query);
 
         CliRun run = cli("compile", "cu_st").expectExit(0);
-        assertNoStackTrace(run);
+        run.assertNoStackTrace();
         assertEquals(1, run.outLines().size(), run::toString);
         assertTrue(run.outLines().get(0).startsWith("public.cu_st: refreshed FULL, not differentiable: "), run::toString);
-        assertContains(run.out(), "LEFT JOIN");
+        CliRun.assertContains(run.out(), "LEFT JOIN");
 
         assertEquals("FULL", catalogRow(db, "cu_st").get("effective_mode"));
         change(db, "cu_src");
@@ -197,19 +185,19 @@ class CompileCliTest {
         refreshDifferentially(db, "cn_st", query);
 
         CliRun unknown = cli("compile", "cn_nope").expectExit(1);
-        assertContains(unknown.errLines().get(0), "error: ", "cn_nope", "does not exist");
-        assertNoStackTrace(unknown);
+        CliRun.assertContains(unknown.errLines().get(0), "error: ", "cn_nope", "does not exist");
+        unknown.assertNoStackTrace();
     }
 
     @Test
     void compileWithNeitherNameNorPendingIsAUsageError() {
         CliRun neither = cli("compile").expectExit(2);
-        assertContains(neither.err(), "NAME", "--pending");
-        assertNoStackTrace(neither);
+        CliRun.assertContains(neither.err(), "NAME", "--pending");
+        neither.assertNoStackTrace();
 
         CliRun both = cli("compile", "x", "--pending").expectExit(2);
-        assertContains(both.err(), "NAME", "--pending");
-        assertNoStackTrace(both);
+        CliRun.assertContains(both.err(), "NAME", "--pending");
+        both.assertNoStackTrace();
     }
 
     // ------------------------------------------------------------------------------------------
@@ -222,11 +210,11 @@ class CompileCliTest {
         long views = number(db, "SELECT count(*) FROM pg_views WHERE schemaname = 'pgtrickle'");
 
         CliRun run = cli("create", "--refresh-mode", "DIFFERENTIAL", "cd_max", "SELECT max(x) FROM cd_src").expectExit(1);
-        assertNoStackTrace(run);
+        run.assertNoStackTrace();
         List<String> err = run.errLines();
         assertFalse(err.isEmpty(), run::toString);
         assertTrue(err.get(0).startsWith("error: "), run::toString);
-        assertContains(err.get(0), "max(", "cannot be DIFFERENTIAL");
+        CliRun.assertContains(err.get(0), "max(", "cannot be DIFFERENTIAL");
         assertFalse(run.out().contains("created"), run::toString);
 
         assertNull(value(db, "SELECT to_regclass('public.cd_max')::text"), "no storage table");
@@ -265,7 +253,7 @@ class CompileCliTest {
                 Stream.of(name, query)).toArray(String[]::new);
 
         CliRun run = cli(args).expectExit(0);
-        assertNoStackTrace(run);
+        run.assertNoStackTrace();
         List<String> lines = run.outLines();
         assertEquals(2, lines.size(), run::toString);
         assertEquals("stream table " + name + " created", lines.get(0), run::toString);
@@ -292,10 +280,10 @@ class CompileCliTest {
         cli("create", "ex_st", query).expectExit(0);
 
         CliRun run = cli("explain", "ex_st").expectExit(0);
-        assertNoStackTrace(run);
+        run.assertNoStackTrace();
         List<String> lines = run.outLines();
         assertEquals("stream table public.ex_st", lines.get(0), run::toString);
-        assertContains(run.out(), "refresh mode: AUTO, refreshed DIFFERENTIAL", "compile status: COMPILED",
+        CliRun.assertContains(run.out(), "refresh mode: AUTO, refreshed DIFFERENTIAL", "compile status: COMPILED",
                 "strategy: AGGREGATE", "operators:", "Aggregate GROUP BY d.label", "Inner join of 2 inputs",
                 "Scan table public.ex_src AS s", "Scan table public.ex_dim AS d", "-> algebraic",
                 "hidden columns: __pgt_row_id, __pgt_count", "populate SQL:", "refresh SQL ($1 = previous frontier):",
@@ -309,7 +297,7 @@ class CompileCliTest {
                 && indent(lines.get(join)) < indent(lines.get(scan)), run::toString);
 
         CliRun unknown = cli("explain", "ex_nope").expectExit(1);
-        assertContains(unknown.errLines().get(0), "error: ", "ex_nope", "does not exist");
+        CliRun.assertContains(unknown.errLines().get(0), "error: ", "ex_nope", "does not exist");
     }
 
     private static int indexOf(List<String> lines, String part) {
