@@ -35,6 +35,16 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT quote_ident(p_schema) || '.' || quote_ident(p_name)
 $$;
 
+-- The name a relation has now (schema.name, unquoted, as monitoring shows it), or the one it
+-- was recorded under when it no longer exists.
+CREATE OR REPLACE FUNCTION pgtrickle._current_name(p_relid oid, p_schema name, p_name name) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce((SELECT n.nspname || '.' || c.relname
+                     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                     WHERE c.oid = p_relid),
+                    p_schema || '.' || p_name)
+$$;
+
 CREATE OR REPLACE FUNCTION pgtrickle._schedule_forms() RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT 'expected a duration such as ''30s'', ''5m'' or ''1h30m'' (units d, h, m, s), '

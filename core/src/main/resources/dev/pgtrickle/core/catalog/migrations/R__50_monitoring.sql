@@ -8,7 +8,7 @@ RETURNS TABLE (
     staleness interval, consecutive_errors integer, last_error text,
     effective_mode text, mode_reason text, tier text, is_populated boolean)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT coalesce(n.nspname || '.' || c.relname, st.pgt_schema || '.' || st.pgt_name),
+    SELECT pgtrickle._current_name(st.pgt_relid, st.pgt_schema, st.pgt_name),
            CASE WHEN c.oid IS NULL THEN 'ERROR' ELSE st.status END,
            st.refresh_mode, st.schedule, st.data_timestamp,
            clock_timestamp() - st.data_timestamp,
@@ -17,7 +17,6 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
            st.effective_mode, st.mode_reason, st.tier, st.is_populated
     FROM pgtrickle.pgt_stream_tables st
     LEFT JOIN pg_class c ON c.oid = st.pgt_relid
-    LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
     ORDER BY 1
 $$;
 
@@ -82,15 +81,13 @@ $$;
 CREATE OR REPLACE FUNCTION pgtrickle.change_buffer_sizes()
 RETURNS TABLE (source text, buffer text, pending_rows bigint, bytes bigint, consumers integer)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT coalesce(sn.nspname || '.' || sc.relname, cs.source_schema || '.' || cs.source_name),
+    SELECT pgtrickle._current_name(cs.source_relid, cs.source_schema, cs.source_name),
            'pgtrickle_changes.' || cs.buffer_table,
            pgtrickle._buffer_row_count(cs.source_relid),
            CASE WHEN bc.oid IS NOT NULL THEN pg_total_relation_size(bc.oid) END,
            (SELECT count(*)::integer FROM pgtrickle.pgt_dependencies d
             WHERE d.source_relid = cs.source_relid)
     FROM pgtrickle.pgt_change_sources cs
-    LEFT JOIN pg_class sc ON sc.oid = cs.source_relid
-    LEFT JOIN pg_namespace sn ON sn.oid = sc.relnamespace
     LEFT JOIN (pg_class bc JOIN pg_namespace bn
                ON bn.oid = bc.relnamespace AND bn.nspname = 'pgtrickle_changes')
         ON bc.relname = cs.buffer_table
@@ -113,17 +110,13 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
         WHERE ch.len < 1000  -- cycles are refused at creation; this only bounds a broken catalog
     ),
     depths AS (SELECT pgt_id, max(len) AS depth FROM chain GROUP BY pgt_id)
-    SELECT coalesce(n.nspname || '.' || c.relname, st.pgt_schema || '.' || st.pgt_name),
-           coalesce(sn.nspname || '.' || sc.relname, d.source_schema || '.' || d.source_name),
+    SELECT pgtrickle._current_name(st.pgt_relid, st.pgt_schema, st.pgt_name),
+           pgtrickle._current_name(d.source_relid, d.source_schema, d.source_name),
            d.source_kind,
            dp.depth
     FROM pgtrickle.pgt_dependencies d
     JOIN pgtrickle.pgt_stream_tables st ON st.pgt_id = d.pgt_id
     JOIN depths dp ON dp.pgt_id = d.pgt_id
-    LEFT JOIN pg_class c ON c.oid = st.pgt_relid
-    LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
-    LEFT JOIN pg_class sc ON sc.oid = d.source_relid
-    LEFT JOIN pg_namespace sn ON sn.oid = sc.relnamespace
     ORDER BY 4, 1, 2
 $$;
 
@@ -140,14 +133,12 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     RETURN QUERY
-    SELECT coalesce(ns.nspname || '.' || c.relname, st.pgt_schema || '.' || st.pgt_name)::text,
+    SELECT pgtrickle._current_name(st.pgt_relid, st.pgt_schema, st.pgt_name),
            h.start_time, h.end_time, h.end_time - h.start_time,
            h.action, h.status, h.rows_inserted, h.rows_updated, h.rows_deleted,
            h.changes_consumed, h.initiated_by, h.error_message
     FROM pgtrickle.pgt_refresh_history h
     JOIN pgtrickle.pgt_stream_tables st ON st.pgt_id = h.pgt_id
-    LEFT JOIN pg_class c ON c.oid = st.pgt_relid
-    LEFT JOIN pg_namespace ns ON ns.oid = c.relnamespace
     ORDER BY h.start_time DESC, h.refresh_id DESC
     LIMIT n;
 END
@@ -157,7 +148,7 @@ $$;
 -- differential_refreshes count completed refreshes (REINITIALIZE counts as full);
 -- last_refresh_at is the end of the last completed refresh.
 CREATE OR REPLACE VIEW pgtrickle.pg_stat_stream_tables AS
-SELECT coalesce(n.nspname || '.' || c.relname, st.pgt_schema || '.' || st.pgt_name) AS pgt_name,
+SELECT pgtrickle._current_name(st.pgt_relid, st.pgt_schema, st.pgt_name) AS pgt_name,
        count(h.refresh_id) AS total_refreshes,
        count(h.refresh_id) FILTER (WHERE h.status = 'COMPLETED') AS successful_refreshes,
        count(h.refresh_id) FILTER (WHERE h.status = 'FAILED') AS failed_refreshes,
@@ -171,9 +162,7 @@ SELECT coalesce(n.nspname || '.' || c.relname, st.pgt_schema || '.' || st.pgt_na
        clock_timestamp() - st.data_timestamp AS staleness
 FROM pgtrickle.pgt_stream_tables st
 LEFT JOIN pgtrickle.pgt_refresh_history h ON h.pgt_id = st.pgt_id
-LEFT JOIN pg_class c ON c.oid = st.pgt_relid
-LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
-GROUP BY st.pgt_id, n.nspname, c.relname, st.pgt_schema, st.pgt_name, st.data_timestamp;
+GROUP BY st.pgt_id, st.pgt_relid, st.pgt_schema, st.pgt_name, st.data_timestamp;
 
 GRANT SELECT ON pgtrickle.pg_stat_stream_tables TO PUBLIC;
 
@@ -187,12 +176,11 @@ BEGIN
            CASE WHEN c.oid IS NULL
                 THEN format('%s: storage table was dropped (remove it with pgtrickle.drop_stream_table())',
                             st.pgt_schema || '.' || st.pgt_name)
-                ELSE format('%s: status ERROR%s', n.nspname || '.' || c.relname,
+                ELSE format('%s: status ERROR%s', pgtrickle._current_name(st.pgt_relid, st.pgt_schema, st.pgt_name),
                             coalesce(' (' || st.last_error || ')', ''))
            END
     FROM pgtrickle.pgt_stream_tables st
     LEFT JOIN pg_class c ON c.oid = st.pgt_relid
-    LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE st.status = 'ERROR' OR c.oid IS NULL
     ORDER BY 3;
     IF NOT FOUND THEN
@@ -203,11 +191,9 @@ BEGIN
     RETURN QUERY
     SELECT 'consecutive_errors'::text, 'WARNING'::text,
            format('%s: %s consecutive failed refresh(es), last error: %s',
-                  coalesce(n.nspname || '.' || c.relname, st.pgt_schema || '.' || st.pgt_name),
+                  pgtrickle._current_name(st.pgt_relid, st.pgt_schema, st.pgt_name),
                   st.consecutive_errors, coalesce(st.last_error, '(none recorded)'))
     FROM pgtrickle.pgt_stream_tables st
-    LEFT JOIN pg_class c ON c.oid = st.pgt_relid
-    LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE st.consecutive_errors > 0
     ORDER BY 3;
     IF NOT FOUND THEN
@@ -217,10 +203,8 @@ BEGIN
     RETURN QUERY
     SELECT 'never_populated'::text, 'WARNING'::text,
            format('%s: never populated (refresh it with pgtrickle.refresh_stream_table())',
-                  coalesce(n.nspname || '.' || c.relname, st.pgt_schema || '.' || st.pgt_name))
+                  pgtrickle._current_name(st.pgt_relid, st.pgt_schema, st.pgt_name))
     FROM pgtrickle.pgt_stream_tables st
-    LEFT JOIN pg_class c ON c.oid = st.pgt_relid
-    LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE NOT st.is_populated
     ORDER BY 3;
     IF NOT FOUND THEN
@@ -230,10 +214,8 @@ BEGIN
     RETURN QUERY
     SELECT 'pending_compile'::text, 'WARNING'::text,
            format('%s: refreshed FULL until compiled (run pgtrickle compile --pending)',
-                  coalesce(n.nspname || '.' || c.relname, st.pgt_schema || '.' || st.pgt_name))
+                  pgtrickle._current_name(st.pgt_relid, st.pgt_schema, st.pgt_name))
     FROM pgtrickle.pgt_stream_tables st
-    LEFT JOIN pg_class c ON c.oid = st.pgt_relid
-    LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE st.compile_status = 'PENDING' AND st.refresh_mode <> 'FULL'
     ORDER BY 3;
     IF NOT FOUND THEN
