@@ -10,7 +10,7 @@ import java.time.Duration;
  * {@code unshare -U}, where PostgreSQL no longer sees uid 0; {@link NobodyServer} covers root where
  * user namespaces are blocked.
  */
-final class EmbeddedServer implements PostgresServer {
+final class EmbeddedServer implements LocalServer {
 
     /** A cold start on a loaded CI machine can take a while; zonky's default is 10 s. */
     private static final Duration STARTUP_WAIT = Duration.ofSeconds(120);
@@ -32,28 +32,8 @@ final class EmbeddedServer implements PostgresServer {
     }
 
     @Override
-    public String host() {
-        return "localhost";
-    }
-
-    @Override
     public int port() {
         return postgres.getPort();
-    }
-
-    @Override
-    public String adminUser() {
-        return "postgres";
-    }
-
-    @Override
-    public String adminPassword() {
-        return null;
-    }
-
-    @Override
-    public String maintenanceDatabase() {
-        return "postgres";
     }
 
     @Override

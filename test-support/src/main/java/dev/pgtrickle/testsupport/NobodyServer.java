@@ -16,7 +16,7 @@ import java.util.stream.Stream;
  * root, and where user namespaces are blocked (e.g. Docker's default seccomp profile) zonky's
  * {@code unshare -U} trick is unavailable to a JVM running as root.
  */
-final class NobodyServer implements PostgresServer {
+final class NobodyServer implements LocalServer {
 
     private static final int NOBODY = 65534;
 
@@ -65,28 +65,8 @@ final class NobodyServer implements PostgresServer {
     }
 
     @Override
-    public String host() {
-        return "localhost";
-    }
-
-    @Override
     public int port() {
         return port;
-    }
-
-    @Override
-    public String adminUser() {
-        return "postgres";
-    }
-
-    @Override
-    public String adminPassword() {
-        return null;
-    }
-
-    @Override
-    public String maintenanceDatabase() {
-        return "postgres";
     }
 
     @Override

@@ -13,7 +13,7 @@ import java.util.Map;
  * the server by host and port.
  */
 public sealed interface PostgresServer extends AutoCloseable
-        permits EmbeddedServer, NobodyServer, ExternalServer, DockerServer {
+        permits LocalServer, ExternalServer, DockerServer {
 
     String host();
 
