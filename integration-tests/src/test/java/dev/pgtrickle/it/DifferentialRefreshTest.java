@@ -54,6 +54,9 @@ class DifferentialRefreshTest {
         try (Connection connection = db.connect()) {
             CatalogInstaller.install(connection);
         }
+        // These tests exercise the delta rules: AUTO must not switch their small tables to FULL
+        // (the cost model has tests of its own, AutoModeAndEventsTest).
+        db.execute("ALTER DATABASE \"" + db.databaseName() + "\" SET pgtrickle.auto_cost_model = off");
     }
 
     // ------------------------------------------------------------------------------------------

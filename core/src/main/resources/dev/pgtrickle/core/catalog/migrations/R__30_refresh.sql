@@ -63,11 +63,18 @@ BEGIN
 END
 $$;
 
--- Takes the management lock on a stream table's storage table (see the header).
-CREATE OR REPLACE FUNCTION pgtrickle._lock_storage(p_st pgtrickle.pgt_stream_tables) RETURNS void
+-- Takes the management lock on a stream table's storage table (see the header). Code that will
+-- alter the table asks for ACCESS EXCLUSIVE at once: upgrading from the management lock
+-- deadlocks with a session that has read the table and then asks for the management lock.
+DROP FUNCTION IF EXISTS pgtrickle._lock_storage(pgtrickle.pgt_stream_tables);
+CREATE OR REPLACE FUNCTION pgtrickle._lock_storage(
+    p_st pgtrickle.pgt_stream_tables, p_mode text DEFAULT 'SHARE ROW EXCLUSIVE') RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', pgtrickle._storage_of(p_st));
+    IF p_mode NOT IN ('SHARE ROW EXCLUSIVE', 'ACCESS EXCLUSIVE') THEN
+        RAISE EXCEPTION 'unexpected lock mode %', p_mode USING ERRCODE = 'internal_error';
+    END IF;
+    EXECUTE format('LOCK TABLE %s IN %s MODE', pgtrickle._storage_of(p_st), p_mode);
 EXCEPTION WHEN insufficient_privilege THEN
     RAISE EXCEPTION 'permission denied for stream table "%"',
         pgtrickle._display_name(p_st.pgt_schema, p_st.pgt_name)
@@ -170,8 +177,10 @@ $$;
 -- populate query, which also fills the hidden columns). Deleting the old rows, inserting the
 -- new ones and taking the frontier happen in ONE statement, hence under one snapshot (I2).
 -- Runs as the caller: reading the sources and writing the storage table use the caller's rights.
-CREATE OR REPLACE FUNCTION pgtrickle._full_refresh(p_pgt_id bigint, p_initiated_by text) RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+-- p_reason is recorded in the history (why FULL, when the mode alone does not say).
+DROP FUNCTION IF EXISTS pgtrickle._full_refresh(bigint, text);
+CREATE OR REPLACE FUNCTION pgtrickle._full_refresh(p_pgt_id bigint, p_initiated_by text, p_reason text DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_start timestamptz := clock_timestamp();
     v_st pgtrickle.pgt_stream_tables;
@@ -198,17 +207,20 @@ BEGIN
         v_storage, v_columns, coalesce(v_st.plan ->> 'populate', v_st.normalized_query))
     INTO v_frontier, v_inserted, v_deleted;
     PERFORM pgtrickle._complete_refresh(p_pgt_id, v_frontier, v_data_time, 'FULL',
-                                        v_inserted, v_deleted, v_start, p_initiated_by);
+                                        v_inserted, v_deleted, v_start, p_initiated_by,
+                                        p_reason => p_reason);
 END
 $$;
 
 -- Bookkeeping of a successful refresh, in the refresh's transaction: new frontier, history
--- row, and deletion of buffer rows that every consumer's frontier now covers.
+-- row, deletion of buffer rows that every consumer's frontier now covers, and the
+-- refresh_completed event (sent if the transaction commits).
 DROP FUNCTION IF EXISTS pgtrickle._complete_refresh(bigint, pg_snapshot, timestamptz, text, bigint, bigint, timestamptz, text);
+DROP FUNCTION IF EXISTS pgtrickle._complete_refresh(bigint, pg_snapshot, timestamptz, text, bigint, bigint, timestamptz, text, bigint);
 CREATE OR REPLACE FUNCTION pgtrickle._complete_refresh(
     p_pgt_id bigint, p_frontier pg_snapshot, p_data_time timestamptz, p_action text,
     p_rows_inserted bigint, p_rows_deleted bigint, p_start timestamptz, p_initiated_by text,
-    p_rows_updated bigint DEFAULT NULL)
+    p_rows_updated bigint DEFAULT NULL, p_reason text DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_st pgtrickle.pgt_stream_tables;
@@ -217,6 +229,10 @@ DECLARE
     v_truncated boolean;
     v_total_consumed bigint;
     v_action text := p_action;
+    v_reason text := p_reason;
+    v_refresh_id bigint;
+    v_schema name;
+    v_name name;
 BEGIN
     v_st := pgtrickle._claimed(p_pgt_id);
 
@@ -237,16 +253,19 @@ BEGIN
             USING p_frontier, v_st.frontier, v_st.frontier_own_xid, v_st.frontier_own_seq;
             v_total_consumed := v_total_consumed + v_consumed;
             IF v_truncated THEN
+                -- Whatever else was considered, the truncation is what decided.
                 v_action := 'REINITIALIZE';
+                v_reason := 'a source was truncated: reinitialized';
             END IF;
         END LOOP;
     END IF;
 
     INSERT INTO pgtrickle.pgt_refresh_history
         (pgt_id, start_time, end_time, action, status, rows_inserted, rows_deleted, rows_updated,
-         changes_consumed, initiated_by, frontier)
+         changes_consumed, initiated_by, frontier, reason)
     VALUES (p_pgt_id, p_start, clock_timestamp(), v_action, 'COMPLETED', p_rows_inserted,
-            p_rows_deleted, p_rows_updated, v_total_consumed, p_initiated_by, p_frontier);
+            p_rows_deleted, p_rows_updated, v_total_consumed, p_initiated_by, p_frontier, v_reason)
+    RETURNING refresh_id INTO v_refresh_id;
 
     UPDATE pgtrickle.pgt_stream_tables st
     SET frontier = p_frontier,
@@ -262,9 +281,21 @@ BEGIN
         pgt_schema = n.nspname,
         pgt_name = c.relname
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE st.pgt_id = p_pgt_id AND c.oid = st.pgt_relid;
+    WHERE st.pgt_id = p_pgt_id AND c.oid = st.pgt_relid
+    RETURNING st.pgt_schema, st.pgt_name INTO v_schema, v_name;
 
     PERFORM pgtrickle._cleanup_buffers(p_pgt_id);
+
+    PERFORM pgtrickle._notify_event(jsonb_build_object(
+        'event', 'refresh_completed',
+        'stream_table', pgtrickle._display_name(v_schema, v_name),
+        'pgt_id', p_pgt_id,
+        'refresh_id', v_refresh_id,
+        'action', v_action,
+        'rows_inserted', p_rows_inserted,
+        'rows_updated', p_rows_updated,
+        'rows_deleted', p_rows_deleted,
+        'initiated_by', p_initiated_by));
 END
 $$;
 
@@ -304,25 +335,70 @@ $$;
 
 -- Records a refresh that failed and was rolled back. PostgreSQL has no autonomous
 -- transactions, so the caller (the daemon, the CLI) reports the failure in a new transaction.
-CREATE OR REPLACE FUNCTION pgtrickle.record_refresh_failure(name text, error text, initiated_by text DEFAULT 'MANUAL')
+-- With suspend_after, the stream table is suspended once that many refreshes in a row failed.
+DROP FUNCTION IF EXISTS pgtrickle.record_refresh_failure(text, text, text);
+CREATE OR REPLACE FUNCTION pgtrickle.record_refresh_failure(
+    name text, error text, initiated_by text DEFAULT 'MANUAL', suspend_after integer DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_st pgtrickle.pgt_stream_tables := pgtrickle._find_stream_table(name);
+    v_action text;
+    v_reason text;
 BEGIN
-    PERFORM pgtrickle._lock_storage(v_st);
-    PERFORM pgtrickle._record_failure(v_st.pgt_id, error, initiated_by);
+    IF suspend_after IS NOT NULL AND suspend_after < 1 THEN
+        RAISE EXCEPTION 'suspend_after must be at least 1, got %', suspend_after
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'NULL never suspends.';
+    END IF;
+    v_st := pgtrickle._locked(v_st.pgt_id);
+    -- The failed attempt left no trace, but nothing it read has changed since (except newer
+    -- changes), so asking again tells what it attempted. Whatever made it fail (an invalid
+    -- setting, say) may make the question fail too: then the history says FULL.
+    BEGIN
+        SELECT c.action, c.reason INTO v_action, v_reason FROM pgtrickle._choose_refresh(v_st) AS c;
+    EXCEPTION WHEN OTHERS THEN
+        v_action := 'FULL';
+        v_reason := NULL;
+    END;
+    PERFORM pgtrickle._record_failure(v_st.pgt_id, error, initiated_by, suspend_after, v_action, v_reason);
 END
 $$;
 
-CREATE OR REPLACE FUNCTION pgtrickle._record_failure(p_pgt_id bigint, p_error text, p_initiated_by text)
+DROP FUNCTION IF EXISTS pgtrickle._record_failure(bigint, text, text);
+CREATE OR REPLACE FUNCTION pgtrickle._record_failure(
+    p_pgt_id bigint, p_error text, p_initiated_by text, p_suspend_after integer, p_action text, p_reason text)
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_st pgtrickle.pgt_stream_tables := pgtrickle._claimed(p_pgt_id);
+    v_name text := pgtrickle._event_name(v_st.pgt_relid, v_st.pgt_schema, v_st.pgt_name);
+    v_initiated_by text := coalesce(p_initiated_by, 'MANUAL');
+    v_was_suspended boolean := v_st.status = 'SUSPENDED';
 BEGIN
-    PERFORM pgtrickle._claimed(p_pgt_id);
     UPDATE pgtrickle.pgt_stream_tables
-    SET consecutive_errors = consecutive_errors + 1, last_error = p_error
-    WHERE pgt_id = p_pgt_id;
+    SET consecutive_errors = consecutive_errors + 1, last_error = p_error,
+        status = CASE WHEN consecutive_errors + 1 >= p_suspend_after THEN 'SUSPENDED' ELSE status END
+    WHERE pgt_id = p_pgt_id
+    RETURNING * INTO v_st;
     INSERT INTO pgtrickle.pgt_refresh_history
-        (pgt_id, start_time, end_time, action, status, initiated_by, error_message)
-    VALUES (p_pgt_id, now(), clock_timestamp(), 'FULL', 'FAILED', coalesce(p_initiated_by, 'MANUAL'), p_error);
+        (pgt_id, start_time, end_time, action, status, initiated_by, error_message, reason)
+    VALUES (p_pgt_id, now(), clock_timestamp(),
+            CASE WHEN p_action IN ('FULL', 'DIFFERENTIAL', 'REINITIALIZE') THEN p_action ELSE 'FULL' END,
+            'FAILED', v_initiated_by, p_error, p_reason);
+
+    PERFORM pgtrickle._notify_event(jsonb_build_object(
+        'event', 'refresh_failed',
+        'stream_table', v_name,
+        'pgt_id', p_pgt_id,
+        'error', pgtrickle._event_text(p_error),
+        'consecutive_errors', v_st.consecutive_errors,
+        'initiated_by', v_initiated_by));
+    IF v_st.status = 'SUSPENDED' AND NOT v_was_suspended THEN
+        PERFORM pgtrickle._notify_event(jsonb_build_object(
+            'event', 'stream_table_suspended',
+            'stream_table', v_name,
+            'pgt_id', p_pgt_id,
+            'consecutive_errors', v_st.consecutive_errors,
+            'last_error', pgtrickle._event_text(p_error)));
+    END IF;
 END
 $$;

@@ -148,6 +148,8 @@ DECLARE
     v_decision record;
     v_source oid;
 BEGIN
+    -- Hidden columns are added below (see _lock_storage).
+    PERFORM pgtrickle._lock_storage(v_st, 'ACCESS EXCLUSIVE');
     v_st := pgtrickle._locked(v_st.pgt_id);
     v_storage := pgtrickle._storage_of(v_st);
     IF p_plan ->> 'normalized_query' IS DISTINCT FROM v_st.normalized_query THEN
@@ -195,7 +197,9 @@ DECLARE
     v_st pgtrickle.pgt_stream_tables := pgtrickle._find_stream_table(p_name);
     v_decision record;
 BEGIN
-    PERFORM pgtrickle._lock_storage(v_st);
+    -- A previous plan's hidden columns are dropped below (see _lock_storage).
+    PERFORM pgtrickle._lock_storage(v_st, CASE WHEN v_st.plan IS NULL THEN 'SHARE ROW EXCLUSIVE'
+                                               ELSE 'ACCESS EXCLUSIVE' END);
     v_decision := pgtrickle._mode_decision(pgtrickle._display_name(v_st.pgt_schema, v_st.pgt_name),
                                           v_st.refresh_mode, '{}', 'UNSUPPORTED', p_reason);
     PERFORM pgtrickle._drop_hidden_columns(pgtrickle._storage_of(v_st));
@@ -218,20 +222,222 @@ BEGIN
 END
 $$;
 
--- Applies the changes since the frontier with the plan's one MERGE statement (I2: the delta,
--- every base-table read and the new frontier share that statement's snapshot).
+-- The AUTO cost model's threshold: a source whose pending changes exceed this fraction of its
+-- rows makes the refresh FULL. A custom setting, so it can be set per session, role or
+-- database (ALTER DATABASE ... SET pgtrickle.auto_full_ratio = '0.3').
+CREATE OR REPLACE FUNCTION pgtrickle._auto_full_ratio() RETURNS numeric
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_setting text := btrim(current_setting('pgtrickle.auto_full_ratio', true));
+BEGIN
+    IF v_setting IS NULL OR v_setting = '' THEN
+        RETURN 0.15;
+    END IF;
+    -- A plain non-negative number; checked by pattern rather than by a failing cast, which
+    -- would cost a subtransaction on every refresh.
+    IF v_setting !~ '^([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]{1,3})?$' THEN
+        RAISE EXCEPTION 'invalid value for setting pgtrickle.auto_full_ratio: "%"', v_setting
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Expected a fraction of a source''s rows such as 0.15 (the default, 15%); 0 refreshes FULL whenever anything changed.';
+    END IF;
+    RETURN v_setting::numeric;
+END
+$$;
+
+-- Whether AUTO's cost model is on (setting pgtrickle.auto_cost_model, default on). Off, AUTO
+-- refreshes differentially whenever a plan allows, like DIFFERENTIAL but still falling back to
+-- FULL for queries that cannot have a plan.
+CREATE OR REPLACE FUNCTION pgtrickle._auto_cost_model() RETURNS boolean
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_setting text := lower(btrim(current_setting('pgtrickle.auto_cost_model', true)));
+BEGIN
+    IF v_setting IS NULL OR v_setting IN ('', 'on', 'true', 'yes', '1') THEN
+        RETURN true;
+    ELSIF v_setting IN ('off', 'false', 'no', '0') THEN
+        RETURN false;
+    END IF;
+    RAISE EXCEPTION 'invalid value for setting pgtrickle.auto_cost_model: "%"',
+        current_setting('pgtrickle.auto_cost_model', true)
+        USING ERRCODE = 'invalid_parameter_value', HINT = 'Expected on or off.';
+END
+$$;
+
+-- A fraction as a short percentage for reasons: 0.15 -> 15%, 0.000012 -> <0.01%.
+CREATE OR REPLACE FUNCTION pgtrickle._percent(p_fraction numeric) RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN p_fraction > 0 AND p_fraction < 0.0001 THEN '<0.01%'
+                ELSE trim_scale(round(p_fraction * 100, 2))::text || '%' END
+$$;
+
+-- Changes waiting for a stream table in the buffers of its sources, per source, with
+-- the source's estimated rows (pg_class.reltuples; -1 when not analyzed yet). Counting stops
+-- just past p_ratio of the source's rows (over_ratio), so that deciding for a FULL refresh
+-- never scans a huge buffer; the first source over the ratio ends the list. Runs as the caller,
+-- like the differential refresh it precedes, which reads the same buffers.
+CREATE OR REPLACE FUNCTION pgtrickle._pending_changes(
+    p_pgt_id bigint, p_frontier pg_snapshot, p_own_xid xid8, p_own_seq bigint, p_ratio numeric)
+RETURNS TABLE (source text, source_rows double precision, pending bigint, over_ratio boolean)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_source record;
+    v_cap bigint;
+BEGIN
+    FOR v_source IN
+        SELECT cs.source_relid, cs.buffer_table, c.reltuples, c.relhassubclass
+        FROM pgtrickle.pgt_dependencies d
+        JOIN pgtrickle.pgt_change_sources cs USING (source_relid)
+        JOIN pg_class c ON c.oid = cs.source_relid
+        WHERE d.pgt_id = p_pgt_id
+    LOOP
+        source := v_source.source_relid::regclass::text;
+        source_rows := v_source.reltuples;
+        IF v_source.relhassubclass THEN
+            -- Changes to partitions and inheritance children land in their ancestor's buffer,
+            -- so they are measured against the rows of the whole tree.
+            WITH RECURSIVE tree(relid) AS (
+                SELECT v_source.source_relid
+                UNION ALL
+                SELECT i.inhrelid FROM pg_inherits i JOIN tree t ON i.inhparent = t.relid
+            )
+            SELECT CASE WHEN bool_or(c.reltuples < 0) THEN -1 ELSE sum(c.reltuples) END INTO source_rows
+            FROM tree JOIN pg_class c ON c.oid = tree.relid
+            WHERE c.relkind <> 'p';  -- partitioned tables hold no rows of their own
+        END IF;
+        v_cap := CASE WHEN source_rows >= 0
+                      THEN least(floor(p_ratio * source_rows::numeric), 1e18)::bigint + 1 END;
+        EXECUTE format('SELECT count(*) FROM (SELECT FROM pgtrickle_changes.%I b '
+                       'WHERE NOT pgtrickle._covered(b.__pgt_xid, b.__pgt_seq, $1, $2, $3) LIMIT $4) AS p',
+                       v_source.buffer_table)
+        INTO pending USING p_frontier, p_own_xid, p_own_seq, v_cap;
+        over_ratio := coalesce(pending >= v_cap, false);
+        RETURN NEXT;
+        IF over_ratio THEN
+            RETURN;
+        END IF;
+    END LOOP;
+END
+$$;
+
+-- How a refresh of the stream table runs now, and why: FULL without a plan or before its first
+-- population; otherwise DIFFERENTIAL, unless refresh_mode is AUTO and the cost model expects
+-- FULL to be cheaper:
+--   ratio rule    a source's pending changes exceed pgtrickle.auto_full_ratio of its rows
+--                 (a small dimension table that changed completely counts, however large the
+--                 other sources are);
+--   history rule  among the last 20 completed refreshes, at least 2 differential ones that
+--                 consumed at least a quarter as many changes as are pending now took longer
+--                 on average than the FULL ones (initial fills left out when others exist).
+-- Both are skipped when nothing is pending, and all of it when pgtrickle.auto_cost_model is off.
+-- Runs as the caller, under the management lock (_locked), in the refreshing transaction.
+CREATE OR REPLACE FUNCTION pgtrickle._choose_refresh(
+    p_st pgtrickle.pgt_stream_tables, OUT action text, OUT reason text)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_ratio numeric;
+    v_source record;
+    v_total bigint := 0;
+    v_share numeric;
+    v_max_share numeric;
+    v_max_source text;
+    v_history record;
+BEGIN
+    action := 'FULL';
+    IF p_st.plan IS NULL OR p_st.effective_mode <> 'DIFFERENTIAL' THEN
+        reason := p_st.mode_reason;
+        RETURN;
+    END IF;
+    IF p_st.frontier IS NULL THEN
+        reason := 'not populated yet: refreshed FULL';
+        RETURN;
+    END IF;
+    action := 'DIFFERENTIAL';
+    IF p_st.refresh_mode <> 'AUTO' THEN
+        RETURN;
+    END IF;
+    IF NOT pgtrickle._auto_cost_model() THEN
+        reason := 'AUTO: cost model off (pgtrickle.auto_cost_model)';
+        RETURN;
+    END IF;
+
+    v_ratio := pgtrickle._auto_full_ratio();
+    FOR v_source IN
+        SELECT * FROM pgtrickle._pending_changes(p_st.pgt_id, p_st.frontier, p_st.frontier_own_xid,
+                                                 p_st.frontier_own_seq, v_ratio)
+    LOOP
+        IF v_source.over_ratio THEN
+            action := 'FULL';
+            reason := format('AUTO: %s+ changes to %s (~%s rows), over the %s threshold',
+                             v_source.pending, v_source.source, round(v_source.source_rows::numeric),
+                             pgtrickle._percent(v_ratio));
+            RETURN;
+        END IF;
+        v_total := v_total + v_source.pending;
+        IF v_source.source_rows > 0 THEN
+            v_share := v_source.pending / v_source.source_rows::numeric;
+            IF v_max_share IS NULL OR v_share > v_max_share THEN
+                v_max_share := v_share;
+                v_max_source := v_source.source;
+            END IF;
+        END IF;
+    END LOOP;
+    IF v_total = 0 THEN
+        reason := 'AUTO: no pending changes';
+        RETURN;
+    END IF;
+
+    WITH recent AS (
+        SELECT h.action AS done, h.initiated_by, h.changes_consumed,
+               extract(epoch FROM h.end_time - h.start_time) * 1000 AS ms
+        FROM pgtrickle.pgt_refresh_history h
+        WHERE h.pgt_id = p_st.pgt_id AND h.status = 'COMPLETED'
+        ORDER BY h.refresh_id DESC
+        LIMIT 20
+    ),
+    fulls AS (
+        -- The first fill (CREATE, COMPILE) inserts into an empty table: cheaper than a real
+        -- FULL refresh, so it counts only when there is nothing else to compare with.
+        SELECT r.ms, r.initiated_by NOT IN ('CREATE', 'COMPILE') AS regular
+        FROM recent r WHERE r.done IN ('FULL', 'REINITIALIZE')
+    )
+    SELECT d.n AS differential_count, d.ms AS differential_ms, f.n AS full_count, f.ms AS full_ms
+    INTO v_history
+    FROM (SELECT count(*) AS n, avg(r.ms) AS ms FROM recent r
+          WHERE r.done = 'DIFFERENTIAL' AND r.changes_consumed * 4 >= v_total) AS d,
+         (SELECT count(*) AS n, avg(fl.ms) AS ms FROM fulls fl
+          WHERE fl.regular OR NOT EXISTS (SELECT 1 FROM fulls x WHERE x.regular)) AS f;
+    IF v_history.differential_count >= 2 AND v_history.full_count >= 1
+       AND v_history.differential_ms > v_history.full_ms THEN
+        action := 'FULL';
+        reason := format('AUTO: comparable differential refreshes took %s ms on average, FULL %s ms',
+                         trim_scale(round(v_history.differential_ms, 1)), trim_scale(round(v_history.full_ms, 1)));
+        RETURN;
+    END IF;
+
+    reason := format('AUTO: %s pending change%s%s', v_total, CASE WHEN v_total = 1 THEN '' ELSE 's' END,
+                     CASE WHEN v_max_source IS NULL THEN ' (source sizes unknown until analyzed)'
+                          ELSE format(' (%s of %s, threshold %s)', pgtrickle._percent(v_max_share),
+                                      v_max_source, pgtrickle._percent(v_ratio)) END);
+END
+$$;
+
+-- Refreshes a stream table the way _choose_refresh says: FULL, or by applying the changes since
+-- the frontier with the plan's one MERGE statement (I2: the delta, every base-table read and
+-- the new frontier share that statement's snapshot).
 CREATE OR REPLACE FUNCTION pgtrickle._differential_refresh(p_pgt_id bigint, p_initiated_by text) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_start timestamptz := clock_timestamp();
     v_st pgtrickle.pgt_stream_tables;
+    v_choice record;
     v_data_time timestamptz;
     v_counts bigint[];
     v_statement text;
 BEGIN
     v_st := pgtrickle._locked(p_pgt_id);
-    IF v_st.plan IS NULL OR v_st.effective_mode <> 'DIFFERENTIAL' OR v_st.frontier IS NULL THEN
-        PERFORM pgtrickle._full_refresh(p_pgt_id, p_initiated_by);
+    v_choice := pgtrickle._choose_refresh(v_st);
+    IF v_choice.action = 'FULL' THEN
+        PERFORM pgtrickle._full_refresh(p_pgt_id, p_initiated_by, v_choice.reason);
         RETURN;
     END IF;
     PERFORM set_config('pgtrickle.refresh_frontier', '', true);
@@ -252,7 +458,7 @@ BEGIN
         END;
     EXCEPTION
         WHEN SQLSTATE 'PT001' THEN
-            PERFORM pgtrickle._full_refresh(p_pgt_id, p_initiated_by);
+            PERFORM pgtrickle._full_refresh(p_pgt_id, p_initiated_by, 'a source was truncated: reinitialized');
             RETURN;
         WHEN data_exception THEN
             -- Delta terms evaluate expressions on rows that cancel out (inserted then changed
@@ -261,7 +467,8 @@ BEGIN
             -- decides: if it fails too, the error is real.
             RAISE NOTICE 'differential refresh of % failed (%), refreshing FULL instead',
                 v_st.pgt_relid::regclass, SQLERRM;
-            PERFORM pgtrickle._full_refresh(p_pgt_id, p_initiated_by);
+            PERFORM pgtrickle._full_refresh(p_pgt_id, p_initiated_by,
+                                            format('differential refresh failed (%s): refreshed FULL', SQLERRM));
             RETURN;
     END;
     IF current_setting('pgtrickle.refresh_frontier') = '' THEN
@@ -271,6 +478,6 @@ BEGIN
     v_counts := string_to_array(current_setting('pgtrickle.refresh_counts'), ',')::bigint[];
     PERFORM pgtrickle._complete_refresh(p_pgt_id, current_setting('pgtrickle.refresh_frontier')::pg_snapshot,
                                         v_data_time, 'DIFFERENTIAL', v_counts[1], v_counts[3], v_start,
-                                        p_initiated_by, v_counts[2]);
+                                        p_initiated_by, v_counts[2], v_choice.reason);
 END
 $$;

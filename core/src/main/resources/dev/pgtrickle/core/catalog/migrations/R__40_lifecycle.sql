@@ -288,6 +288,8 @@ BEGIN
     SELECT v_id, s.relid, s.kind, n.nspname, c.relname
     FROM unnest(p_sources, p_source_kinds) AS s(relid, kind)
     JOIN pg_class c ON c.oid = s.relid JOIN pg_namespace n ON n.oid = c.relnamespace;
+    -- The daemon compiles new definitions (it listens on pgtrickle_catalog).
+    PERFORM pgtrickle._notify_catalog(CASE WHEN p_pgt_id IS NULL THEN 'created' ELSE 'altered' END, v_id);
     RETURN v_id;
 END
 $$;
@@ -315,6 +317,7 @@ BEGIN
         cdc_mode = CASE WHEN p_set_cdc_mode THEN p_cdc_mode ELSE cdc_mode END,
         altered_at = now()
     WHERE pgt_id = p_pgt_id;
+    PERFORM pgtrickle._notify_catalog('altered', p_pgt_id);
 END
 $$;
 
@@ -330,6 +333,7 @@ BEGIN
         PERFORM pgtrickle._assert_write_lock(v_st.pgt_relid);
     END IF;
     EXECUTE format('DROP VIEW IF EXISTS pgtrickle.%I', v_st.definition_view);
+    PERFORM pgtrickle._notify_catalog('dropped', p_pgt_id);
     DELETE FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
 END
 $$;

@@ -120,12 +120,14 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     ORDER BY 4, 1, 2
 $$;
 
--- The n most recent refreshes of all stream tables, newest first.
+-- The n most recent refreshes of all stream tables, newest first. (Dropped first: the result
+-- gained the reason column.)
+DROP FUNCTION IF EXISTS pgtrickle.refresh_timeline(integer);
 CREATE OR REPLACE FUNCTION pgtrickle.refresh_timeline(n integer DEFAULT 20)
 RETURNS TABLE (
     stream_table text, start_time timestamptz, end_time timestamptz, duration interval,
     action text, status text, rows_inserted bigint, rows_updated bigint, rows_deleted bigint,
-    changes_consumed bigint, initiated_by text, error_message text)
+    changes_consumed bigint, initiated_by text, error_message text, reason text)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF n IS NULL OR n <= 0 THEN
@@ -136,7 +138,7 @@ BEGIN
     SELECT pgtrickle._current_name(st.pgt_relid, st.pgt_schema, st.pgt_name),
            h.start_time, h.end_time, h.end_time - h.start_time,
            h.action, h.status, h.rows_inserted, h.rows_updated, h.rows_deleted,
-           h.changes_consumed, h.initiated_by, h.error_message
+           h.changes_consumed, h.initiated_by, h.error_message, h.reason
     FROM pgtrickle.pgt_refresh_history h
     JOIN pgtrickle.pgt_stream_tables st ON st.pgt_id = h.pgt_id
     ORDER BY h.start_time DESC, h.refresh_id DESC
