@@ -1,0 +1,236 @@
+package dev.pgtrickle.scheduler;
+
+import dev.pgtrickle.core.catalog.CatalogInstaller;
+import dev.pgtrickle.scheduler.catalog.CatalogReader;
+import dev.pgtrickle.scheduler.catalog.StreamTableState;
+import dev.pgtrickle.scheduler.metrics.DaemonMetrics;
+import dev.pgtrickle.scheduler.plan.RefreshPlanner;
+import dev.pgtrickle.scheduler.run.Backoff;
+import dev.pgtrickle.scheduler.run.CompileStep;
+import dev.pgtrickle.scheduler.run.ConnectionFactory;
+import dev.pgtrickle.scheduler.run.RefreshOutcome;
+import dev.pgtrickle.scheduler.run.RefreshPass;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The pgtrickle daemon for one database: becomes leader through a session advisory lock (other
+ * instances wait as standbys and take over when the leader's session ends), installs or upgrades
+ * the catalog, compiles stream tables created through SQL, and refreshes stream tables on their
+ * schedules in topological order. Survives the database going away by reconnecting.
+ */
+public final class Daemon {
+
+    /** Key of the leader lock ("pgtrickl" in ASCII); advisory locks are per database. */
+    static final long LEADER_LOCK = 0x7067747269636b6cL;
+    static final String CATALOG_CHANNEL = "pgtrickle_catalog";
+    private static final Duration PENDING_METRICS_INTERVAL = Duration.ofSeconds(5);
+
+    private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
+
+    /** What this instance is doing now, for /health. */
+    public enum Role { STARTING, STANDBY, LEADER, STOPPED }
+
+    private final DaemonConfig config;
+    private final ConnectionFactory connections;
+    private final DaemonMetrics metrics;
+    private final RefreshPlanner planner;
+    private final Backoff refreshBackoff;
+    private final CompileStep compiler;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile boolean stopping;
+    private volatile Role role = Role.STARTING;
+    private volatile Instant lastCatalogContact;
+    private Instant lastPendingMetrics = Instant.EPOCH;
+
+    public Daemon(DaemonConfig config, ConnectionFactory connections, DaemonMetrics metrics) {
+        this.config = config;
+        this.connections = connections;
+        this.metrics = metrics;
+        this.planner = new RefreshPlanner(config.isolatedInterval(), ZoneId.systemDefault());
+        this.refreshBackoff = new Backoff(config.retryBase(), config.retryMax());
+        this.compiler = new CompileStep(new Backoff(config.retryBase(), config.retryMax()));
+    }
+
+    /** Runs until {@link #stop()}; returns once the lock is released and connections are closed. */
+    public void run() {
+        Duration reconnectDelay = config.standbyPoll();
+        try {
+            while (!stopping) {
+                try (Connection c = connections.open()) {
+                    reconnectDelay = config.standbyPoll();
+                    if (becomeLeader(c)) {
+                        lead(c);
+                    }
+                } catch (SQLException e) {
+                    lastCatalogContact = null;
+                    LOG.warn("database connection failed: {}; retrying in {} ms", e.getMessage(), reconnectDelay.toMillis());
+                    pause(reconnectDelay);
+                    reconnectDelay = min(reconnectDelay.multipliedBy(2), Duration.ofSeconds(30));
+                } finally {
+                    if (role == Role.LEADER) {
+                        LOG.info("leadership released");
+                    }
+                    role = stopping ? Role.STOPPED : Role.STANDBY;
+                    metrics.leader(false);
+                }
+            }
+        } finally {
+            role = Role.STOPPED;
+            stopped.countDown();
+        }
+    }
+
+    /**
+     * Asks the loop to end: the running pass finishes (or its transactions roll back when the
+     * connections close), then the lock is released.
+     */
+    public void stop() {
+        stopping = true;
+    }
+
+    /** Waits until {@link #run()} has returned. */
+    public boolean awaitStopped(Duration timeout) throws InterruptedException {
+        return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    public Role role() {
+        return role;
+    }
+
+    /** Whether the catalog answered within the last few seconds. */
+    public boolean catalogReachable() {
+        Instant last = lastCatalogContact;
+        return last != null && Duration.between(last, Instant.now()).compareTo(config.standbyPoll().plus(config.tick()).multipliedBy(3)) < 0;
+    }
+
+    /** Waits as standby until the leader lock is ours; false when stopping first. */
+    private boolean becomeLeader(Connection c) throws SQLException {
+        role = Role.STANDBY;
+        boolean announced = false;
+        while (!stopping) {
+            try (PreparedStatement lock = c.prepareStatement("SELECT pg_try_advisory_lock(?)")) {
+                lock.setLong(1, LEADER_LOCK);
+                try (ResultSet row = lock.executeQuery()) {
+                    row.next();
+                    lastCatalogContact = Instant.now();
+                    if (row.getBoolean(1)) {
+                        role = Role.LEADER;
+                        metrics.leader(true);
+                        return true;
+                    }
+                }
+            }
+            if (!announced) {
+                LOG.info("standby: another pgtrickle daemon leads database {}", c.getCatalog());
+                announced = true;
+            }
+            pause(config.standbyPoll());
+        }
+        return false;
+    }
+
+    private void lead(Connection c) throws SQLException {
+        if (!CatalogInstaller.isCurrent(c)) {
+            LOG.info("{}", CatalogInstaller.install(c).describe());
+        }
+        LOG.info("leader of database {} (catalog version {})", c.getCatalog(), CatalogInstaller.installedVersion(c));
+        try (Statement listen = c.createStatement()) {
+            listen.execute("LISTEN " + CATALOG_CHANNEL);
+        }
+        c.setAutoCommit(false);
+        PGConnection notifications = c.unwrap(PGConnection.class);
+        try (RefreshPass pass = new RefreshPass(connections, config.maxWorkers(), config.suspendAfter())) {
+            boolean compile = true;
+            while (!stopping) {
+                if (compile) {
+                    compiler.compilePending(c);
+                }
+                passOnce(c, pass);
+                PGNotification[] received = notifications.getNotifications((int) config.tick().toMillis());
+                compile = received != null && received.length > 0;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void passOnce(Connection c, RefreshPass pass) throws SQLException {
+        List<StreamTableState> tables = CatalogReader.load(c);
+        c.commit();
+        Instant now = Instant.now();
+        lastCatalogContact = now;
+        metrics.staleness(tables, now);
+        if (Duration.between(lastPendingMetrics, now).compareTo(PENDING_METRICS_INTERVAL) >= 0) {
+            metrics.pendingChanges(pendingChanges(c));
+            lastPendingMetrics = now;
+        }
+        List<StreamTableState> due = planner.due(tables, now, id -> refreshBackoff.waiting(id, now));
+        if (due.isEmpty()) {
+            return;
+        }
+        for (Map.Entry<StreamTableState, RefreshOutcome> result : pass.run(due).entrySet()) {
+            account(result.getKey(), result.getValue());
+        }
+    }
+
+    private void account(StreamTableState table, RefreshOutcome outcome) {
+        metrics.record(table, outcome);
+        if (outcome instanceof RefreshOutcome.Failed failed) {
+            int failures = table.consecutiveErrors() + 1;
+            refreshBackoff.failed(table.id(), failures, Instant.now());
+            LOG.warn("refresh of {} failed ({} in a row{}): {}", table.name(), failures,
+                    failures >= config.suspendAfter() ? ", suspended" : "", failed.error());
+        } else if (outcome instanceof RefreshOutcome.Refreshed refreshed) {
+            refreshBackoff.succeeded(table.id());
+            LOG.debug("refreshed {}: {} +{} ~{} -{} in {} ms", table.name(), refreshed.action(),
+                    refreshed.rowsInserted(), refreshed.rowsUpdated(), refreshed.rowsDeleted(), refreshed.took().toMillis());
+        } else if (outcome instanceof RefreshOutcome.Unchanged) {
+            refreshBackoff.succeeded(table.id());
+        }
+    }
+
+    private static Map<String, Long> pendingChanges(Connection c) throws SQLException {
+        Map<String, Long> bySource = new LinkedHashMap<>();
+        try (PreparedStatement statement = c.prepareStatement(
+                "SELECT source, coalesce(pending_rows, 0) FROM pgtrickle.change_buffer_sizes()");
+             ResultSet rows = statement.executeQuery()) {
+            while (rows.next()) {
+                bySource.put(rows.getString(1), rows.getLong(2));
+            }
+        }
+        c.commit();
+        return bySource;
+    }
+
+    private void pause(Duration duration) {
+        long until = System.nanoTime() + duration.toNanos();
+        try {
+            while (!stopping && System.nanoTime() < until) {
+                Thread.sleep(Math.min(50, Math.max(1, (until - System.nanoTime()) / 1_000_000)));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stopping = true;
+        }
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
+    }
+}

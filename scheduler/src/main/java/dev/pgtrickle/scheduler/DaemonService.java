@@ -1,0 +1,69 @@
+package dev.pgtrickle.scheduler;
+
+import dev.pgtrickle.scheduler.metrics.DaemonMetrics;
+import dev.pgtrickle.scheduler.metrics.MetricsServer;
+import dev.pgtrickle.scheduler.run.ConnectionFactory;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.time.Duration;
+
+/**
+ * A running daemon: its loop on a thread of its own, its metrics registry and, when a port is
+ * given, the HTTP endpoint. Closing it stops the loop gracefully and releases the leader lock.
+ */
+public final class DaemonService implements AutoCloseable {
+
+    private static final Duration STOP_TIMEOUT = Duration.ofMinutes(1);
+
+    private final Daemon daemon;
+    private final MetricsServer server;
+    private final PrometheusMeterRegistry registry;
+
+    private DaemonService(Daemon daemon, MetricsServer server, PrometheusMeterRegistry registry) {
+        this.daemon = daemon;
+        this.server = server;
+        this.registry = registry;
+    }
+
+    /** @param metricsPort port of /metrics and /health (0: any free port), or {@code null} for none */
+    public static DaemonService start(ConnectionFactory connections, DaemonConfig config, Integer metricsPort)
+            throws IOException {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        Daemon daemon = new Daemon(config, connections, new DaemonMetrics(registry));
+        MetricsServer server = metricsPort == null ? null : new MetricsServer(metricsPort, registry, daemon);
+        Thread loop = new Thread(daemon::run, "pgtrickle-daemon");
+        loop.start();
+        return new DaemonService(daemon, server, registry);
+    }
+
+    public Daemon daemon() {
+        return daemon;
+    }
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    /** The bound port of the HTTP endpoint, or -1 without one. */
+    public int metricsPort() {
+        return server == null ? -1 : server.port();
+    }
+
+    /** Blocks until the daemon has stopped. */
+    public void await() throws InterruptedException {
+        while (!daemon.awaitStopped(Duration.ofDays(1))) {
+            // Keep waiting: only stop() ends the daemon.
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        daemon.stop();
+        daemon.awaitStopped(STOP_TIMEOUT);
+        if (server != null) {
+            server.close();
+        }
+        registry.close();
+    }
+}

@@ -1,0 +1,41 @@
+package dev.pgtrickle.scheduler.catalog;
+
+import dev.pgtrickle.scheduler.schedule.Schedule;
+import dev.pgtrickle.scheduler.schedule.Tier;
+import java.time.Instant;
+import java.util.Set;
+
+/**
+ * What the daemon needs to know of one stream table, as read from the catalog at the start of a
+ * pass.
+ *
+ * @param name          display name (schema.name, quoted where needed): what the SQL API takes
+ * @param schedule      explicit schedule, or {@code null} for calculated
+ * @param lastRefresh   when the contents were last known current ({@code data_timestamp}), or
+ *                      {@code null} when never populated
+ * @param owner         owner of the storage table: refreshes run under this role
+ * @param upstream      ids of the stream tables this one reads
+ */
+public record StreamTableState(
+        long id,
+        String name,
+        Schedule schedule,
+        Tier tier,
+        String status,
+        Instant lastRefresh,
+        int consecutiveErrors,
+        String owner,
+        Set<Long> upstream) {
+
+    public StreamTableState {
+        upstream = Set.copyOf(upstream);
+    }
+
+    public boolean active() {
+        return status.equals("ACTIVE") && tier.scheduled();
+    }
+
+    public boolean calculated() {
+        return schedule == null;
+    }
+}

@@ -1,0 +1,115 @@
+package dev.pgtrickle.scheduler.metrics;
+
+import dev.pgtrickle.scheduler.catalog.StreamTableState;
+import dev.pgtrickle.scheduler.run.RefreshOutcome;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The daemon's Micrometer meters: refresh durations and counts per stream table and action, rows
+ * applied, errors, staleness, pending changes per source, and whether this instance leads.
+ */
+public final class DaemonMetrics {
+
+    private final MeterRegistry registry;
+    private final AtomicLong leader = new AtomicLong();
+    private final Map<String, AtomicLong> stalenessMillis = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> pendingChanges = new ConcurrentHashMap<>();
+
+    public DaemonMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        Gauge.builder("pgtrickle.leader", leader, AtomicLong::get)
+                .description("1 while this instance is the leader, 0 as standby").register(registry);
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    public void leader(boolean isLeader) {
+        leader.set(isLeader ? 1 : 0);
+    }
+
+    public void record(StreamTableState table, RefreshOutcome outcome) {
+        Tags tags = Tags.of("stream_table", table.name());
+        // Java 17: no pattern matching in switch yet.
+        if (outcome instanceof RefreshOutcome.Unchanged unchanged) {
+            timed(tags, "NO_DATA", "completed", unchanged.took());
+        } else if (outcome instanceof RefreshOutcome.Refreshed refreshed) {
+            timed(tags, refreshed.action(), "completed", refreshed.took());
+            rows(tags, "inserted", refreshed.rowsInserted());
+            rows(tags, "updated", refreshed.rowsUpdated());
+            rows(tags, "deleted", refreshed.rowsDeleted());
+        } else if (outcome instanceof RefreshOutcome.Failed failed) {
+            timed(tags, "FAILED", "failed", failed.took());
+            Counter.builder("pgtrickle.refresh.errors").description("Failed refreshes")
+                    .tags(tags).register(registry).increment();
+        } else {
+            Counter.builder("pgtrickle.refresh.skipped")
+                    .description("Refreshes not attempted because an upstream table failed")
+                    .tags(tags).register(registry).increment();
+        }
+    }
+
+    /** Seconds since each stream table's contents were last known current. */
+    public void staleness(List<StreamTableState> tables, Instant now) {
+        Set<String> present = new HashSet<>();
+        for (StreamTableState table : tables) {
+            present.add(table.name());
+            long millis = table.lastRefresh() == null ? -1 : Duration.between(table.lastRefresh(), now).toMillis();
+            stalenessMillis.computeIfAbsent(table.name(), name -> {
+                AtomicLong value = new AtomicLong();
+                Gauge.builder("pgtrickle.staleness", value, v -> v.get() / 1000.0)
+                        .description("Seconds since the contents were last current (-0.001: never populated)")
+                        .baseUnit("seconds").tags("stream_table", name).register(registry);
+                return value;
+            }).set(millis);
+        }
+        forget(stalenessMillis, present, "pgtrickle.staleness", "stream_table");
+    }
+
+    /** Buffered changes per source table not yet consumed by every reader. */
+    public void pendingChanges(Map<String, Long> bySource) {
+        bySource.forEach((source, rows) -> pendingChanges.computeIfAbsent(source, name -> {
+            AtomicLong value = new AtomicLong();
+            Gauge.builder("pgtrickle.pending.changes", value, AtomicLong::get)
+                    .description("Rows in the change buffer of a source").tags("source", name).register(registry);
+            return value;
+        }).set(rows));
+        forget(pendingChanges, bySource.keySet(), "pgtrickle.pending.changes", "source");
+    }
+
+    private void timed(Tags tags, String action, String status, Duration took) {
+        Timer.builder("pgtrickle.refresh.duration").description("Duration of scheduled refreshes")
+                .tags(tags.and("action", action, "status", status))
+                .publishPercentileHistogram()
+                .register(registry).record(took);
+    }
+
+    private void rows(Tags tags, String kind, long count) {
+        Counter.builder("pgtrickle.rows.applied").description("Rows changed in stream tables by refreshes")
+                .tags(tags.and("kind", kind)).register(registry).increment(count);
+    }
+
+    /** Removes the gauges of stream tables or sources that no longer exist. */
+    private void forget(Map<String, AtomicLong> values, Set<String> present, String meter, String tag) {
+        values.keySet().removeIf(name -> {
+            if (present.contains(name)) {
+                return false;
+            }
+            registry.find(meter).tag(tag, name).meters().forEach(registry::remove);
+            return true;
+        });
+    }
+}

@@ -1,0 +1,53 @@
+package dev.pgtrickle.scheduler.metrics;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.pgtrickle.scheduler.Daemon;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+
+/**
+ * HTTP endpoint of a daemon: {@code /metrics} in the Prometheus text format and {@code /health}
+ * (200 while the catalog is reachable, 503 otherwise; the body says leader or standby).
+ */
+public final class MetricsServer implements AutoCloseable {
+
+    private final HttpServer server;
+
+    public MetricsServer(int port, PrometheusMeterRegistry registry, Daemon daemon) throws IOException {
+        server = HttpServer.create(new InetSocketAddress(port), 0);
+        server.createContext("/metrics", exchange -> respond(exchange, 200,
+                "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
+        server.createContext("/health", exchange -> {
+            boolean reachable = daemon.catalogReachable();
+            String body = String.format(Locale.ROOT, "{\"status\":\"%s\",\"role\":\"%s\",\"catalog\":\"%s\"}%n",
+                    reachable ? "UP" : "DOWN", daemon.role().name().toLowerCase(Locale.ROOT),
+                    reachable ? "reachable" : "unreachable");
+            respond(exchange, reachable ? 200 : 503, "application/json", body);
+        });
+        server.start();
+    }
+
+    /** The port actually bound (useful with port 0). */
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    private static void respond(HttpExchange exchange, int status, String contentType, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", contentType);
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

@@ -1,0 +1,24 @@
+package dev.pgtrickle.scheduler.run;
+
+import java.time.Duration;
+
+/** What one scheduled refresh attempt did. */
+public sealed interface RefreshOutcome {
+
+    /** Nothing had changed: only the data timestamp moved. */
+    record Unchanged(Duration took) implements RefreshOutcome {
+    }
+
+    /** A refresh ran and committed; the figures come from its history row. */
+    record Refreshed(String action, long rowsInserted, long rowsUpdated, long rowsDeleted, Duration took)
+            implements RefreshOutcome {
+    }
+
+    /** The refresh failed and was rolled back; the failure is recorded in the catalog. */
+    record Failed(String error, Duration took) implements RefreshOutcome {
+    }
+
+    /** Not attempted: an upstream table of this pass failed. */
+    record Skipped(String reason) implements RefreshOutcome {
+    }
+}

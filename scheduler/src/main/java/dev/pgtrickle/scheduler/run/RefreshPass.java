@@ -1,0 +1,108 @@
+package dev.pgtrickle.scheduler.run;
+
+import dev.pgtrickle.scheduler.catalog.StreamTableState;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs the refreshes of one pass on up to {@code maxWorkers} connections in parallel: a table
+ * starts once every table of the pass it reads has finished, and is skipped when one of them
+ * failed (it would only re-read old contents; the next pass tries again).
+ */
+public final class RefreshPass implements AutoCloseable {
+
+    private final ExecutorService executor;
+    private final BlockingQueue<RefreshWorker> idle = new LinkedBlockingQueue<>();
+    private final List<RefreshWorker> workers = new ArrayList<>();
+
+    public RefreshPass(ConnectionFactory connections, int maxWorkers, int suspendAfter) {
+        this.executor = Executors.newFixedThreadPool(maxWorkers, runnable -> {
+            Thread thread = new Thread(runnable, "pgtrickle-refresh");
+            thread.setDaemon(true);
+            return thread;
+        });
+        for (int i = 0; i < maxWorkers; i++) {
+            RefreshWorker worker = new RefreshWorker(connections, suspendAfter);
+            workers.add(worker);
+            idle.add(worker);
+        }
+    }
+
+    /**
+     * Refreshes the tables, given in topological order, and returns what happened to each, in
+     * that order.
+     *
+     * @throws SQLException when the database connection was lost during the pass
+     */
+    public Map<StreamTableState, RefreshOutcome> run(List<StreamTableState> order) throws SQLException {
+        Map<Long, CompletableFuture<RefreshOutcome>> started = new HashMap<>();
+        Map<StreamTableState, CompletableFuture<RefreshOutcome>> results = new LinkedHashMap<>();
+        for (StreamTableState table : order) {
+            List<CompletableFuture<RefreshOutcome>> inputs = table.upstream().stream()
+                    .map(started::get).filter(f -> f != null).toList();
+            CompletableFuture<RefreshOutcome> result = CompletableFuture
+                    .allOf(inputs.toArray(CompletableFuture[]::new))
+                    .thenApplyAsync(ignored -> attempt(table, inputs), executor);
+            started.put(table.id(), result);
+            results.put(table, result);
+        }
+        Map<StreamTableState, RefreshOutcome> outcomes = new LinkedHashMap<>();
+        for (Map.Entry<StreamTableState, CompletableFuture<RefreshOutcome>> entry : results.entrySet()) {
+            try {
+                outcomes.put(entry.getKey(), entry.getValue().join());
+            } catch (CompletionException e) {
+                if (e.getCause() instanceof LostConnection lost) {
+                    // Let the other refreshes of the pass end before the caller reconnects.
+                    results.values().forEach(f -> f.handle((r, t) -> null).join());
+                    throw lost.cause;
+                }
+                throw e;
+            }
+        }
+        return outcomes;
+    }
+
+    private RefreshOutcome attempt(StreamTableState table, List<CompletableFuture<RefreshOutcome>> inputs) {
+        for (CompletableFuture<RefreshOutcome> input : inputs) {
+            if (!(input.join() instanceof RefreshOutcome.Refreshed || input.join() instanceof RefreshOutcome.Unchanged)) {
+                return new RefreshOutcome.Skipped("an upstream stream table was not refreshed");
+            }
+        }
+        RefreshWorker worker = idle.poll();
+        try {
+            return worker.refresh(table);
+        } catch (SQLException e) {
+            throw new LostConnection(e);
+        } finally {
+            idle.add(worker);
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        executor.shutdown();
+        executor.awaitTermination(1, TimeUnit.MINUTES);
+        workers.forEach(RefreshWorker::close);
+    }
+
+    /** Carries a lost connection out of a completion stage. */
+    private static final class LostConnection extends RuntimeException {
+        private final SQLException cause;
+
+        LostConnection(SQLException cause) {
+            super(cause);
+            this.cause = cause;
+        }
+    }
+}

@@ -1,0 +1,141 @@
+package dev.pgtrickle.scheduler.run;
+
+import dev.pgtrickle.scheduler.catalog.StreamTableState;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Refreshes stream tables on its own connection, one transaction per attempt, as the stream
+ * table's owner: the defining query then runs with the owner's rights, never the daemon's.
+ */
+public final class RefreshWorker implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RefreshWorker.class);
+
+    private final ConnectionFactory connections;
+    private final int suspendAfter;
+    private Connection connection;
+
+    public RefreshWorker(ConnectionFactory connections, int suspendAfter) {
+        this.connections = connections;
+        this.suspendAfter = suspendAfter;
+    }
+
+    /**
+     * @throws SQLException only when the connection is lost (the database went away): the attempt
+     *                      is then neither a success nor a failure of the stream table
+     */
+    public RefreshOutcome refresh(StreamTableState table) throws SQLException {
+        long start = System.nanoTime();
+        Connection c = connection();
+        try {
+            Connections.actAs(c, table.owner());
+            if (skipIfUnchanged(c, table.id())) {
+                c.commit();
+                return new RefreshOutcome.Unchanged(since(start));
+            }
+            call(c, "SELECT pgtrickle._differential_refresh(?, 'SCHEDULER')", table.id());
+            RefreshOutcome outcome = lastHistoryRow(c, table.id(), since(start));
+            c.commit();
+            return outcome;
+        } catch (SQLException e) {
+            rollback(c);
+            if (Connections.lost(e)) {
+                close();
+                throw e;
+            }
+            recordFailure(c, table, e.getMessage());
+            return new RefreshOutcome.Failed(e.getMessage(), since(start));
+        }
+    }
+
+    private Connection connection() throws SQLException {
+        if (connection == null || connection.isClosed()) {
+            connection = connections.open();
+            connection.setAutoCommit(false);
+        }
+        return connection;
+    }
+
+    private static boolean skipIfUnchanged(Connection c, long id) throws SQLException {
+        try (PreparedStatement statement = c.prepareStatement("SELECT pgtrickle._skip_if_unchanged(?)")) {
+            statement.setLong(1, id);
+            try (ResultSet row = statement.executeQuery()) {
+                row.next();
+                return row.getBoolean(1);
+            }
+        }
+    }
+
+    private static RefreshOutcome lastHistoryRow(Connection c, long id, Duration took) throws SQLException {
+        try (PreparedStatement statement = c.prepareStatement(
+                "SELECT action, coalesce(rows_inserted, 0), coalesce(rows_updated, 0), coalesce(rows_deleted, 0)"
+                        + " FROM pgtrickle.pgt_refresh_history WHERE pgt_id = ? ORDER BY refresh_id DESC LIMIT 1")) {
+            statement.setLong(1, id);
+            try (ResultSet row = statement.executeQuery()) {
+                if (!row.next()) {
+                    return new RefreshOutcome.Refreshed("FULL", 0, 0, 0, took);
+                }
+                return new RefreshOutcome.Refreshed(row.getString(1), row.getLong(2), row.getLong(3), row.getLong(4), took);
+            }
+        }
+    }
+
+    /** In a new transaction: PostgreSQL has no autonomous transactions. */
+    private void recordFailure(Connection c, StreamTableState table, String error) throws SQLException {
+        try {
+            Connections.actAs(c, table.owner());
+            try (PreparedStatement statement = c.prepareStatement(
+                    "SELECT pgtrickle.record_refresh_failure(?, ?, 'SCHEDULER', ?)")) {
+                statement.setString(1, table.name());
+                statement.setString(2, error);
+                statement.setInt(3, suspendAfter);
+                statement.execute();
+            }
+            c.commit();
+        } catch (SQLException e) {
+            rollback(c);
+            if (Connections.lost(e)) {
+                close();
+                throw e;
+            }
+            LOG.warn("could not record the failed refresh of {}: {}", table.name(), e.getMessage());
+        }
+    }
+
+    private static void call(Connection c, String sql, long id) throws SQLException {
+        try (PreparedStatement statement = c.prepareStatement(sql)) {
+            statement.setLong(1, id);
+            statement.execute();
+        }
+    }
+
+    private static void rollback(Connection c) {
+        try {
+            c.rollback();
+        } catch (SQLException ignored) {
+            // The connection is broken; close() or the next attempt deals with it.
+        }
+    }
+
+    private static Duration since(long startNanos) {
+        return Duration.ofNanos(System.nanoTime() - startNanos);
+    }
+
+    @Override
+    public void close() {
+        if (connection != null) {
+            try {
+                connection.close();
+            } catch (SQLException ignored) {
+                // Closing a broken connection: nothing left to release.
+            }
+            connection = null;
+        }
+    }
+}

@@ -1,0 +1,132 @@
+package dev.pgtrickle.scheduler.plan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.pgtrickle.scheduler.catalog.StreamTableState;
+import dev.pgtrickle.scheduler.schedule.Schedule;
+import dev.pgtrickle.scheduler.schedule.Tier;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class RefreshPlannerTest {
+
+    private static final Instant NOW = Instant.parse("2026-11-21T12:00:00Z");
+    private final RefreshPlanner planner = new RefreshPlanner(Duration.ofSeconds(1), ZoneOffset.UTC);
+
+    private static StreamTableState table(long id, String schedule, Duration sinceRefresh, Long... upstream) {
+        return table(id, schedule, Tier.HOT, "ACTIVE", sinceRefresh, upstream);
+    }
+
+    private static StreamTableState table(long id, String schedule, Tier tier, String status, Duration sinceRefresh,
+                                          Long... upstream) {
+        return new StreamTableState(id, "st" + id, Schedule.parse(schedule), tier, status,
+                sinceRefresh == null ? null : NOW.minus(sinceRefresh), 0, "owner", Set.of(upstream));
+    }
+
+    private List<Long> due(List<StreamTableState> tables) {
+        return planner.due(tables, NOW, id -> false).stream().map(StreamTableState::id).toList();
+    }
+
+    @Test
+    void aTableIsDueWhenItsIntervalHasElapsed() {
+        assertEquals(List.of(1L), due(List.of(table(1, "10s", Duration.ofSeconds(10)), table(2, "10s", Duration.ofSeconds(9)))));
+    }
+
+    @Test
+    void aNeverPopulatedTableIsDueAtOnce() {
+        assertEquals(List.of(1L), due(List.of(table(1, "1h", null))));
+    }
+
+    @Test
+    void tiersStretchTheScheduleAndFrozenIsNeverDue() {
+        List<StreamTableState> tables = List.of(
+                table(1, "10s", Tier.WARM, "ACTIVE", Duration.ofSeconds(15)),
+                table(2, "10s", Tier.WARM, "ACTIVE", Duration.ofSeconds(20)),
+                table(3, "10s", Tier.COLD, "ACTIVE", Duration.ofSeconds(99)),
+                table(4, "10s", Tier.COLD, "ACTIVE", Duration.ofSeconds(100)),
+                table(5, "10s", Tier.FROZEN, "ACTIVE", Duration.ofDays(300)));
+        assertEquals(List.of(2L, 4L), due(tables));
+    }
+
+    @Test
+    void suspendedErroredAndBackingOffTablesAreLeftOut() {
+        List<StreamTableState> tables = List.of(
+                table(1, "1s", Tier.HOT, "SUSPENDED", Duration.ofMinutes(1)),
+                table(2, "1s", Tier.HOT, "ERROR", Duration.ofMinutes(1)),
+                table(3, "1s", Duration.ofMinutes(1)),
+                table(4, "1s", Duration.ofMinutes(1)));
+        assertEquals(List.of(4L), planner.due(tables, NOW, id -> id == 3).stream().map(StreamTableState::id).toList());
+    }
+
+    @Test
+    void aDueTablePullsInItsCalculatedUpstreamInTopologicalOrder() {
+        // 3 reads 2 reads 1; only 3 has a schedule. 4 has its own schedule and is not due.
+        List<StreamTableState> tables = List.of(
+                table(3, "5s", Duration.ofSeconds(5), 2L, 4L),
+                table(2, null, Duration.ofSeconds(1), 1L),
+                table(1, null, Duration.ofSeconds(1)),
+                table(4, "1h", Duration.ofSeconds(1)));
+        assertEquals(List.of(1L, 2L, 3L), due(tables));
+    }
+
+    @Test
+    void aCalculatedTableThatIsReadIsRefreshedOnlyWithItsConsumers() {
+        // 1 is calculated and long unrefreshed, but 2 and 3 read it and neither is due.
+        List<StreamTableState> quiet = List.of(
+                table(1, null, Duration.ofMinutes(9)),
+                table(2, "1m", Duration.ofSeconds(1), 1L),
+                table(3, "5s", Duration.ofSeconds(1), 1L));
+        assertEquals(List.of(), due(quiet));
+        List<StreamTableState> consumerDue = List.of(
+                table(1, null, Duration.ofMillis(10)),
+                table(2, "1m", Duration.ofSeconds(1), 1L),
+                table(3, "5s", Duration.ofSeconds(5), 1L));
+        assertEquals(List.of(1L, 3L), due(consumerDue));
+    }
+
+    @Test
+    void aCalculatedTableWhoseConsumersAreInactiveRunsOnItsOwn() {
+        List<StreamTableState> tables = List.of(
+                table(1, null, Duration.ofSeconds(2)),
+                table(2, "1s", Tier.HOT, "SUSPENDED", Duration.ofMinutes(1), 1L),
+                table(3, "1s", Tier.FROZEN, "ACTIVE", Duration.ofMinutes(1), 1L));
+        assertEquals(List.of(1L), due(tables));
+    }
+
+    @Test
+    void anIsolatedCalculatedTableIsCheckedAtTheIsolatedInterval() {
+        assertEquals(List.of(1L), due(List.of(table(1, null, Duration.ofSeconds(1)), table(2, null, Duration.ofMillis(500)))));
+    }
+
+    @Test
+    void cronSchedulesFireAtTheirNextTime() {
+        // Now is 12:00:00: after a refresh at 11:56 a five-minute cron fires at 12:00, after one
+        // at 12:00:00 only at 12:05; the six-field form fires every 10 seconds.
+        assertEquals(List.of(1L, 3L), due(List.of(
+                table(1, "*/5 * * * *", Duration.ofMinutes(4)),
+                table(2, "*/5 * * * *", Duration.ZERO),
+                table(3, "*/10 * * * * *", Duration.ofSeconds(1)),
+                table(4, "*/10 * * * * *", Duration.ZERO))));
+    }
+
+    @Test
+    void independentTablesComeInIdOrderAndDiamondsAfterBothParents() {
+        List<StreamTableState> tables = List.of(
+                table(4, "1s", Duration.ofSeconds(2), 2L, 3L),
+                table(3, null, Duration.ofSeconds(2), 1L),
+                table(2, null, Duration.ofSeconds(2), 1L),
+                table(1, null, Duration.ofSeconds(2)));
+        assertEquals(List.of(1L, 2L, 3L, 4L), due(tables));
+    }
+
+    @Test
+    void aCycleInTheCatalogIsReported() {
+        List<StreamTableState> tables = List.of(table(1, "1s", Duration.ofSeconds(2), 2L), table(2, null, Duration.ofSeconds(2), 1L));
+        assertThrows(IllegalStateException.class, () -> due(tables));
+    }
+}
