@@ -9,6 +9,7 @@ import dev.pgtrickle.cli.command.InstallCommand;
 import dev.pgtrickle.cli.command.RefreshCommand;
 import dev.pgtrickle.cli.command.StatusCommand;
 import dev.pgtrickle.cli.playground.PlaygroundCommand;
+import dev.pgtrickle.cli.serve.ServeCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -35,6 +36,7 @@ import picocli.CommandLine.Spec;
             CompileCommand.class,
             ExplainCommand.class,
             PlaygroundCommand.class,
+            ServeCommand.class,
         })
 public final class PgTrickleCommand implements Runnable {
 
@@ -56,7 +58,7 @@ public final class PgTrickleCommand implements Runnable {
     void setVerbose(boolean verbose) {
         this.verbose = verbose;
         if (verbose) {
-            System.setProperty(Main.LOG_LEVEL_PROPERTY, "info");
+            Logging.verbose();
         }
     }
 

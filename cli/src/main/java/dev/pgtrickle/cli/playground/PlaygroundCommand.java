@@ -3,6 +3,8 @@ package dev.pgtrickle.cli.playground;
 import dev.pgtrickle.cli.command.StatusRow;
 import dev.pgtrickle.cli.command.StatusView;
 import dev.pgtrickle.core.catalog.CatalogInstaller;
+import dev.pgtrickle.scheduler.DaemonConfig;
+import dev.pgtrickle.scheduler.DaemonService;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -13,6 +15,8 @@ import java.time.ZoneId;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import javax.sql.DataSource;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -21,9 +25,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code pgtrickle playground}: a throw-away (or, with {@code --data-dir}, persistent) PostgreSQL 18
- * with the catalog and a small demo installed, running until Ctrl-C.
+ * with the catalog, a small demo and the daemon running until Ctrl-C.
  */
-@Command(name = "playground", description = "Run an embedded PostgreSQL 18 with pgtrickle and demo data until Ctrl-C.")
+@Command(name = "playground", description = "Run an embedded PostgreSQL 18 with pgtrickle, demo data and the daemon until Ctrl-C.")
 public final class PlaygroundCommand implements Callable<Integer> {
 
     @Spec
@@ -48,16 +52,20 @@ public final class PlaygroundCommand implements Callable<Integer> {
                 + (dir == null ? " (temporary data directory)" : " (data directory " + dir + ")"));
         out.flush();
         EmbeddedPostgres postgres = EmbeddedServer.start(port, dir);
-        Thread stopper = new Thread(() -> stop(postgres, out), "pgtrickle-playground-stop");
+        AtomicReference<DaemonService> daemon = new AtomicReference<>();
+        Thread stopper = new Thread(() -> stop(daemon.get(), postgres, out), "pgtrickle-playground-stop");
         Runtime.getRuntime().addShutdownHook(stopper);
         try (Connection connection = postgres.getPostgresDatabase().getConnection()) {
             prepare(connection, out);
-        } catch (SQLException | RuntimeException e) {
+            DataSource database = postgres.getPostgresDatabase();
+            daemon.set(DaemonService.start(database::getConnection, DaemonConfig.defaults(), null));
+        } catch (SQLException | IOException | RuntimeException e) {
             Runtime.getRuntime().removeShutdownHook(stopper);
-            stop(postgres, out);
+            stop(daemon.get(), postgres, out);
             throw e;
         }
         out.println();
+        out.println("The pgtrickle daemon runs too: stream tables refresh on their schedules by themselves.");
         out.println("JDBC URL:  " + postgres.getJdbcUrl("postgres", "postgres"));
         out.println("psql:      psql -h localhost -p " + port + " -U postgres postgres");
         out.println();
@@ -82,7 +90,14 @@ public final class PlaygroundCommand implements Callable<Integer> {
         out.print(new StatusView(ZoneId.systemDefault()).table(demo));
     }
 
-    private static void stop(EmbeddedPostgres postgres, PrintWriter out) {
+    private static void stop(DaemonService daemon, EmbeddedPostgres postgres, PrintWriter out) {
+        if (daemon != null) {
+            try {
+                daemon.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         out.println("stopping PostgreSQL");
         out.flush();
         try {
