@@ -25,8 +25,6 @@ import org.junit.jupiter.api.Test;
 @PostgresTest
 class CliIntegrationTest {
 
-    private static final String LOG_LEVEL = "org.slf4j.simpleLogger.defaultLogLevel";
-
     private final TestDatabase db;
 
     CliIntegrationTest(TestDatabase db) {
@@ -373,7 +371,9 @@ class CliIntegrationTest {
         assertErrorOutput(plain);
 
         // --verbose also raises the log level of the JVM it runs in: put it back for the other tests.
-        String logLevel = System.getProperty(LOG_LEVEL);
+        ch.qos.logback.classic.Logger root =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        ch.qos.logback.classic.Level level = root.getLevel();
         try {
             CliRun verbose = cliDb("refresh", "nope_verbose", "--verbose").expectExit(1);
             CliRun.assertContains(verbose.err(), CliRun.STACK_FRAME, "error: stream table \"public.nope_verbose\" does not exist");
@@ -381,11 +381,7 @@ class CliIntegrationTest {
             CliRun verboseFirst = CliRun.run("--verbose", "refresh", "nope_verbose", "--jdbc-url", db.jdbcUrl()).expectExit(1);
             CliRun.assertContains(verboseFirst.err(), CliRun.STACK_FRAME, "does not exist");
         } finally {
-            if (logLevel == null) {
-                System.clearProperty(LOG_LEVEL);
-            } else {
-                System.setProperty(LOG_LEVEL, logLevel);
-            }
+            root.setLevel(level);
         }
     }
 }

@@ -1,0 +1,33 @@
+package dev.pgtrickle.it;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.time.Duration;
+
+/**
+ * Waits for something the daemon does in the background. The limit is generous on purpose: it
+ * only keeps a broken test from hanging, it measures nothing.
+ */
+final class Eventually {
+
+    static final Duration LIMIT = Duration.ofSeconds(60);
+
+    /** A condition that may query the database. */
+    @FunctionalInterface
+    interface Condition {
+        boolean holds() throws Exception;
+    }
+
+    private Eventually() {
+    }
+
+    static void await(String what, Condition condition) throws Exception {
+        long deadline = System.nanoTime() + LIMIT.toNanos();
+        while (!condition.holds()) {
+            if (System.nanoTime() > deadline) {
+                fail("still waiting after " + LIMIT.toSeconds() + " s for: " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+}
