@@ -51,6 +51,15 @@ public final class BenchmarkServer implements AutoCloseable {
 
     /** Starts the embedded server, or uses {@code jdbcUrl}'s server; creates the benchmark database. */
     public static BenchmarkServer start(String jdbcUrl, boolean keepDatabase) throws IOException, SQLException {
+        return start(jdbcUrl, keepDatabase, Map.of());
+    }
+
+    /**
+     * @param serverSettings for the embedded server: settings that replace or add to
+     *                       {@link #BENCHMARK_SETTINGS} (an existing server is left as it is)
+     */
+    public static BenchmarkServer start(String jdbcUrl, boolean keepDatabase, Map<String, String> serverSettings)
+            throws IOException, SQLException {
         String name = "pgtrickle_bench_" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffL);
         if (jdbcUrl != null) {
             createDatabase(jdbcUrl, name);
@@ -62,6 +71,7 @@ public final class BenchmarkServer implements AutoCloseable {
         }
         Map<String, String> settings = new LinkedHashMap<>(ServerSettings.values());
         settings.putAll(BENCHMARK_SETTINGS);
+        settings.putAll(serverSettings);
         EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder().setPGStartupWait(Duration.ofSeconds(120));
         settings.forEach(builder::setServerConfig);
         EmbeddedPostgres postgres = builder.start();

@@ -89,6 +89,14 @@ public final class Db implements AutoCloseable {
         }
     }
 
+    /** Gives the current database these settings (ALTER DATABASE … SET); new sessions get them. */
+    public void alterDatabase(java.util.Map<String, String> settings) throws SQLException {
+        for (var setting : settings.entrySet()) {
+            execute("ALTER DATABASE " + queryString("SELECT quote_ident(current_database())")
+                    + " SET " + setting.getKey() + " = " + quoteLiteral(setting.getValue()));
+        }
+    }
+
     public String quoteLiteral(String value) throws SQLException {
         return "'" + connection.unwrap(org.postgresql.PGConnection.class).escapeLiteral(value) + "'";
     }

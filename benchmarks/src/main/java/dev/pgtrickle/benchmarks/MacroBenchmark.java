@@ -26,10 +26,7 @@ public final class MacroBenchmark {
         Instant started = Instant.now();
         String loadBefore = Environment.loadAverage();
         try (Db admin = Db.connect(jdbcUrl)) {
-            for (var setting : options.databaseSettings().entrySet()) {
-                admin.execute("ALTER DATABASE " + admin.queryString("SELECT quote_ident(current_database())")
-                        + " SET " + setting.getKey() + " = " + admin.quoteLiteral(setting.getValue()));
-            }
+            admin.alterDatabase(options.databaseSettings());
         }
         try (Db db = Db.connect(jdbcUrl)) {
             Environment environment = Environment.capture(db);

@@ -3,14 +3,19 @@ package dev.pgtrickle.benchmarks;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The macro benchmark of issue 3 §8 (docs/benchmarks.md):
+ * The benchmarks of issue 3 §8 (docs/benchmarks.md): the macro benchmark, and with the command
+ * {@code latency} the propagation-latency benchmark:
  * <pre>
  * mvn -B -ntp -q -pl benchmarks -am package -DskipTests
  * java -jar benchmarks/target/pgtrickle-benchmarks.jar [--scale 1.0] [--out report.md]
+ * java -jar benchmarks/target/pgtrickle-benchmarks.jar latency [--rates 1000,5000] [--duration 60]
  * </pre>
  * Progress goes to stderr, the Markdown report to stdout (and to {@code --out}).
  */
@@ -33,7 +38,21 @@ public final class Main {
               --keep-database     with --jdbc-url: keep the benchmark database for inspection
               --set NAME=VALUE    a server setting of the benchmark database (ALTER DATABASE … SET),
                                   e.g. --set random_page_cost=1.1; repeatable
+
+            usage: java -jar pgtrickle-benchmarks.jar latency [options]
+              propagation latency from a source commit to the last of three chained stream tables,
+              refreshed by the daemon, under a sustained write rate
+              --rates N,N,...     source rows per second, one run each (default 1000,5000)
+              --duration S        measured seconds per rate (default 60)
+              --warmup S          seconds of writing before the measured ones (default 5)
+              --batch-ms N        one INSERT transaction every N ms (default 10)
+              --poll-ms N         read the last stream table every N ms (default 20)
+              --accounts N        distinct accounts of the written rows (default 1000)
+              --seed N, --out FILE, --jdbc-url URL, --keep-database, --set NAME=VALUE  as above
             """;
+
+    /** The embedded server of the latency benchmark: autovacuum on, as in production (see LatencyBenchmark). */
+    static final Map<String, String> LATENCY_SERVER_SETTINGS = Map.of("autovacuum", "on");
 
     private Main() {
     }
@@ -43,9 +62,15 @@ public final class Main {
             System.out.print(USAGE);
             return;
         }
-        BenchmarkOptions options;
+        boolean latency = args.length > 0 && args[0].equals("latency");
+        BenchmarkOptions options = null;
+        LatencyOptions latencyOptions = null;
         try {
-            options = parse(args);
+            if (latency) {
+                latencyOptions = parseLatency(Arrays.copyOfRange(args, 1, args.length));
+            } else {
+                options = parse(args);
+            }
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage());
             System.err.print(USAGE);
@@ -53,16 +78,30 @@ public final class Main {
             return;
         }
         Progress progress = new Progress(System.err);
-        MacroBenchmark.Result result;
-        try (BenchmarkServer server = BenchmarkServer.start(options.jdbcUrl(), options.keepDatabase())) {
-            progress.log("database ready on " + server.describe());
-            result = new MacroBenchmark(options, progress).run(server.databaseUrl(), server.describe());
+        String report;
+        Path out;
+        if (latency) {
+            LatencyBenchmark.Result result;
+            try (BenchmarkServer server = BenchmarkServer.start(latencyOptions.jdbcUrl(), latencyOptions.keepDatabase(),
+                    LATENCY_SERVER_SETTINGS)) {
+                progress.log("database ready on " + server.describe());
+                result = new LatencyBenchmark(latencyOptions, progress).run(server.databaseUrl(), server.describe());
+            }
+            report = ReportWriter.write(result, commandLine(args));
+            out = latencyOptions.out();
+        } else {
+            MacroBenchmark.Result result;
+            try (BenchmarkServer server = BenchmarkServer.start(options.jdbcUrl(), options.keepDatabase())) {
+                progress.log("database ready on " + server.describe());
+                result = new MacroBenchmark(options, progress).run(server.databaseUrl(), server.describe());
+            }
+            report = ReportWriter.write(result, commandLine(args));
+            out = options.out();
         }
-        String report = ReportWriter.write(result, commandLine(args));
         System.out.print(report);
-        if (options.out() != null) {
-            Files.writeString(options.out(), report);
-            progress.log("report written to " + options.out());
+        if (out != null) {
+            Files.writeString(out, report);
+            progress.log("report written to " + out);
         }
     }
 
@@ -80,7 +119,7 @@ public final class Main {
         Path explain = null;
         String url = System.getenv("PGTRICKLE_TEST_JDBC_URL");
         boolean keep = false;
-        java.util.Map<String, String> settings = new java.util.LinkedHashMap<>();
+        Map<String, String> settings = new LinkedHashMap<>();
         Iterator<String> it = List.of(args).iterator();
         while (it.hasNext()) {
             String arg = it.next();
@@ -97,14 +136,7 @@ public final class Main {
                 case "--explain" -> explain = Path.of(value(it, arg));
                 case "--jdbc-url" -> url = value(it, arg);
                 case "--keep-database" -> keep = true;
-                case "--set" -> {
-                    String setting = value(it, arg);
-                    int eq = setting.indexOf('=');
-                    if (eq < 1 || !setting.substring(0, eq).matches("[a-z_.]+")) {
-                        throw new IllegalArgumentException("--set needs NAME=VALUE, not " + setting);
-                    }
-                    settings.put(setting.substring(0, eq), setting.substring(eq + 1));
-                }
+                case "--set" -> setting(value(it, arg), settings);
                 default -> throw new IllegalArgumentException("unknown option " + arg);
             }
         }
@@ -116,6 +148,62 @@ public final class Main {
         }
         return new BenchmarkOptions(scale, batches, warmup, noChange, captureRuns, singleInserts, analyze, seed,
                 out, explain, url, keep, settings);
+    }
+
+    /** The options of the {@code latency} command (the arguments after it). */
+    static LatencyOptions parseLatency(String[] args) {
+        LatencyOptions d = LatencyOptions.defaults();
+        List<Integer> rates = d.rates();
+        int duration = d.durationSeconds();
+        int warmup = d.warmupSeconds();
+        int batchMillis = d.batchMillis();
+        int pollMillis = d.pollMillis();
+        int accounts = d.accounts();
+        long seed = d.seed();
+        Path out = null;
+        String url = System.getenv("PGTRICKLE_TEST_JDBC_URL");
+        boolean keep = false;
+        Map<String, String> settings = new LinkedHashMap<>();
+        Iterator<String> it = List.of(args).iterator();
+        while (it.hasNext()) {
+            String arg = it.next();
+            switch (arg) {
+                case "--rates" -> {
+                    List<Integer> parsed = new ArrayList<>();
+                    for (String rate : value(it, arg).split(",")) {
+                        parsed.add(positive(rate.trim(), arg));
+                    }
+                    rates = parsed;
+                }
+                case "--duration" -> duration = positive(value(it, arg), arg);
+                case "--warmup" -> warmup = Integer.parseInt(value(it, arg));
+                case "--batch-ms" -> batchMillis = positive(value(it, arg), arg);
+                case "--poll-ms" -> pollMillis = positive(value(it, arg), arg);
+                case "--accounts" -> accounts = positive(value(it, arg), arg);
+                case "--seed" -> seed = Long.parseLong(value(it, arg));
+                case "--out" -> out = Path.of(value(it, arg));
+                case "--jdbc-url" -> url = value(it, arg);
+                case "--keep-database" -> keep = true;
+                case "--set" -> setting(value(it, arg), settings);
+                default -> throw new IllegalArgumentException("unknown option of latency: " + arg);
+            }
+        }
+        if (warmup < 0) {
+            throw new IllegalArgumentException("--warmup must not be negative");
+        }
+        if (url != null && url.isBlank()) {
+            url = null;
+        }
+        return new LatencyOptions(rates, duration, warmup, batchMillis, pollMillis, accounts, seed, out, url, keep,
+                settings);
+    }
+
+    private static void setting(String setting, Map<String, String> settings) {
+        int eq = setting.indexOf('=');
+        if (eq < 1 || !setting.substring(0, eq).matches("[a-z_.]+")) {
+            throw new IllegalArgumentException("--set needs NAME=VALUE, not " + setting);
+        }
+        settings.put(setting.substring(0, eq), setting.substring(eq + 1));
     }
 
     private static String value(Iterator<String> it, String option) {

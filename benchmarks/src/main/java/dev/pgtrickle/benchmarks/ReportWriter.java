@@ -1,5 +1,7 @@
 package dev.pgtrickle.benchmarks;
 
+import dev.pgtrickle.scheduler.DaemonConfig;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -19,20 +21,42 @@ public final class ReportWriter {
         return new ReportWriter().render(result, commandLine);
     }
 
-    private String render(MacroBenchmark.Result r, String commandLine) {
-        BenchmarkOptions o = r.options();
-        line("# pgtrickle macro benchmark");
+    /** The report of the propagation-latency benchmark ({@link LatencyBenchmark}). */
+    public static String write(LatencyBenchmark.Result result, String commandLine) {
+        return new ReportWriter().render(result, commandLine);
+    }
+
+    /** Title and the lines every report starts with: command, time, load, machine, server. */
+    private void header(String title, String commandLine, Instant started, String loadBefore, String loadAfter,
+                        Environment environment, String server) {
+        line("# " + title);
         line("");
         line("- command: `" + commandLine + "`");
-        line("- started: " + r.started() + "; load average (1/5/15 min) before: " + r.loadAverageBefore()
-                + ", after: " + r.loadAverageAfter());
-        line("- machine: " + r.environment().cores() + " cores (" + r.environment().cpu() + "), "
-                + r.environment().memory() + " RAM");
-        line("- server: " + r.server() + ", " + r.environment().postgresVersion());
+        line("- started: " + started + "; load average (1/5/15 min) before: " + loadBefore + ", after: " + loadAfter);
+        line("- machine: " + environment.cores() + " cores (" + environment.cpu() + "), " + environment.memory() + " RAM");
+        line("- server: " + server + ", " + environment.postgresVersion());
         StringBuilder settings = new StringBuilder();
-        r.environment().settings().forEach((k, v) -> settings.append(settings.length() == 0 ? "" : ", ")
+        environment.settings().forEach((k, v) -> settings.append(settings.length() == 0 ? "" : ", ")
                 .append(k).append('=').append(v));
         line("- settings: " + settings);
+    }
+
+    private void targets() {
+        line("## Targets");
+        line("");
+        if (targetLines.isEmpty()) {
+            line("No target applies to what this run measured.");
+            return;
+        }
+        line((targetLines.size() - missed) + " of " + targetLines.size() + " targets met.");
+        line("");
+        targetLines.forEach(this::line);
+    }
+
+    private String render(MacroBenchmark.Result r, String commandLine) {
+        BenchmarkOptions o = r.options();
+        header("pgtrickle macro benchmark", commandLine, r.started(), r.loadAverageBefore(), r.loadAverageAfter(),
+                r.environment(), r.server());
         line(String.format(Locale.ROOT, "- data: %,d orders, %,d customers (scale %s), loaded in %.1f s",
                 o.orders(), o.customers(), o.scale(), r.loadSeconds()));
         line("- method: per batch size " + o.warmupBatches() + " warm-up + " + o.batchesPerSize()
@@ -133,12 +157,122 @@ public final class ReportWriter {
         refresh.oracleDifferences().forEach((rel, d) -> line("| `" + rel + "` | " + d + " |"));
         line("");
 
-        line("## Targets");
-        line("");
-        line((targetLines.size() - missed) + " of " + targetLines.size() + " targets met.");
-        line("");
-        targetLines.forEach(this::line);
+        targets();
         return md.toString();
+    }
+
+    private String render(LatencyBenchmark.Result r, String commandLine) {
+        LatencyOptions o = r.options();
+        header("pgtrickle propagation-latency benchmark", commandLine, r.started(), r.loadAverageBefore(),
+                r.loadAverageAfter(), r.environment(), r.server());
+        DaemonConfig d = r.daemon();
+        line(String.format(Locale.ROOT, "- daemon: in-process, %d refresh workers, tick %d ms",
+                d.maxWorkers(), d.tick().toMillis()));
+        line(String.format(Locale.ROOT, "- method: per rate %d s warm-up + %d s measured; the writer commits one multi-row"
+                + " INSERT into `%s` every %d ms (autocommit) at the target rate over %,d accounts; the observer reads"
+                + " `%s.events` (source rows reflected) every %d ms; latency = from the return of a transaction's"
+                + " commit to the end of the first read that includes it. After the measured window the observer"
+                + " keeps reading until every transaction arrived.", o.warmupSeconds(), o.durationSeconds(),
+                LatencyBenchmark.SOURCE, o.batchMillis(), o.accounts(), LatencyBenchmark.LAST, o.pollMillis()));
+        line("");
+
+        line("## Chain");
+        line("");
+        line("| stage | stream table | schedule | query | strategy |");
+        line("|---|---|---|---|---|");
+        int index = 1;
+        for (LatencyBenchmark.Stage stage : LatencyBenchmark.CHAIN) {
+            line(String.format(Locale.ROOT, "| %d | `%s` | %s | `%s` | %s |", index++, stage.name(), stage.schedule(),
+                    stage.query(), r.strategies().get(stage.name())));
+        }
+        line("");
+
+        line("## Latency from source commit to `" + LatencyBenchmark.LAST + "`");
+        line("");
+        line("| target rows/s | achieved rows/s | transactions | rows per transaction | p50 ms | p99 ms | max ms"
+                + " | count | not observed | target p99 < " + fmt(Targets.LATENCY_P99_MILLIS) + " ms |");
+        line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        for (LatencyBenchmark.RateResult rate : r.rates()) {
+            Samples latency = rate.latency();
+            double p99 = latency.quantile(0.99);
+            boolean applies = rate.targetRate() >= Targets.LATENCY_RATE;
+            boolean met = applies && rate.notObserved() == 0 && p99 < Targets.LATENCY_P99_MILLIS;
+            line(String.format(Locale.ROOT, "| %,d | %,.0f | %,d | %s | %s | %s | %s | %,d | %,d | %s |",
+                    rate.targetRate(), rate.achievedRate(), rate.transactions(), fmt(rate.rowsPerTransaction()),
+                    fmt(latency.median()), fmt(p99), latency.size() == 0 ? "n/a" : fmt(latency.max()), latency.size(),
+                    rate.notObserved(), applies ? (met ? "met" : "**missed**") : "(no target)"));
+            if (applies) {
+                target(met, String.format(Locale.ROOT, "propagation latency p99 < %s ms at %,d rows/s (achieved %,.0f rows/s): %s ms%s",
+                        fmt(Targets.LATENCY_P99_MILLIS), rate.targetRate(), rate.achievedRate(), fmt(p99),
+                        rate.notObserved() == 0 ? "" : String.format(Locale.ROOT, ", %,d transactions never observed",
+                                rate.notObserved())));
+            }
+        }
+        line("");
+
+        line("## Refreshes by the daemon");
+        line("");
+        line("From `pgt_refresh_history`, from the start of each measured window until the last transaction arrived."
+                + " Duration = end_time − start_time of the refresh transaction; interval = between the starts of"
+                + " consecutive refreshes of the same stream table (refreshes skipped because nothing changed leave no row).");
+        line("");
+        line("| rows/s | stream table | refreshes | actions | duration median ms | p99 ms | max ms | changes per refresh"
+                + " | interval median ms | interval max ms |");
+        line("|---:|---|---:|---|---:|---:|---:|---:|---:|---:|");
+        for (LatencyBenchmark.RateResult rate : r.rates()) {
+            rate.stages().forEach((name, st) -> {
+                StringBuilder actions = new StringBuilder();
+                st.actions().forEach((a, n) -> actions.append(actions.length() == 0 ? "" : ", ").append(a).append(' ').append(n));
+                line(String.format(Locale.ROOT, "| %,d | `%s` | %,d | %s | %s | %s | %s | %s | %s | %s |", rate.targetRate(),
+                        name, st.refreshes(), actions, fmt(st.durations().median()), fmt(st.durations().quantile(0.99)),
+                        maxOf(st.durations()), fmt(st.changesPerRefresh()), fmt(st.intervals().median()),
+                        maxOf(st.intervals())));
+            });
+        }
+        line("");
+        line("Chain pass: from the start of the latest refresh of `" + LatencyBenchmark.CHAIN.get(0).name()
+                + "` to the end of the following refresh of `" + LatencyBenchmark.LAST + "`.");
+        line("");
+        line("| rows/s | chain passes | median ms | p99 ms | max ms |");
+        line("|---:|---:|---:|---:|---:|");
+        for (LatencyBenchmark.RateResult rate : r.rates()) {
+            Samples passes = rate.chainPasses();
+            line(String.format(Locale.ROOT, "| %,d | %,d | %s | %s | %s |", rate.targetRate(), passes.size(),
+                    fmt(passes.median()), fmt(passes.quantile(0.99)), maxOf(passes)));
+        }
+        line("");
+
+        line("## Writer and observer");
+        line("");
+        line("| rows/s | INSERT + commit median ms | p99 ms | reads of `" + LatencyBenchmark.LAST + "` | read median ms"
+                + " | p99 ms | new values seen | load average before | after |");
+        line("|---:|---:|---:|---:|---:|---:|---:|---|---|");
+        for (LatencyBenchmark.RateResult rate : r.rates()) {
+            line(String.format(Locale.ROOT, "| %,d | %s | %s | %,d | %s | %s | %,d | %s | %s |", rate.targetRate(),
+                    fmt(rate.inserts().median()), fmt(rate.inserts().quantile(0.99)), rate.polls().size(),
+                    fmt(rate.polls().median()), fmt(rate.polls().quantile(0.99)), rate.observations(),
+                    rate.loadAverageBefore(), rate.loadAverageAfter()));
+        }
+        line("");
+
+        line("## Correctness");
+        line("");
+        boolean allEqual = r.differences().values().stream().allMatch(n -> n == 0);
+        line(String.format(Locale.ROOT, "At the end `%s` held %,d rows and `%s` reflected %,d. Each stage compared with"
+                        + " its query (symmetric EXCEPT ALL): %s", LatencyBenchmark.SOURCE, r.sourceRows(),
+                LatencyBenchmark.LAST, r.reflectedRows(), allEqual ? "all equal." : "**DIFFERENCES FOUND**."));
+        line("");
+        line("| stream table | differing rows |");
+        line("|---|---:|");
+        r.differences().forEach((name, n) -> line("| `" + name + "` | " + n + " |"));
+        line("");
+
+        targets();
+        return md.toString();
+    }
+
+    private static String maxOf(Samples s) {
+        return s.size() == 0 ? "n/a" : fmt(s.max());
     }
 
     private void target(boolean met, String text) {

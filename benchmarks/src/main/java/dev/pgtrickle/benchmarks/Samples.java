@@ -13,6 +13,10 @@ public final class Samples {
         millis.add(nanos / 1_000_000.0);
     }
 
+    public void addMillis(double value) {
+        millis.add(value);
+    }
+
     public int size() {
         return millis.size();
     }

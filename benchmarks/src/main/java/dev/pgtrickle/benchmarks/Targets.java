@@ -11,6 +11,10 @@ public final class Targets {
     public static final double NO_CHANGE_MILLIS = 5;
     /** Bulk DML on a captured table at most this many times slower than without capture. */
     public static final double CAPTURE_BULK_RATIO = 1.5;
+    /** Propagation latency through a three-deep chain: p99 below this many milliseconds … */
+    public static final double LATENCY_P99_MILLIS = 2000;
+    /** … at this sustained write rate to the source (rows per second) and above. */
+    public static final int LATENCY_RATE = 5000;
 
     private Targets() {
     }
