@@ -10,6 +10,7 @@ import dev.pgtrickle.scheduler.run.CompileStep;
 import dev.pgtrickle.scheduler.run.ConnectionFactory;
 import dev.pgtrickle.scheduler.run.RefreshOutcome;
 import dev.pgtrickle.scheduler.run.RefreshPass;
+import dev.pgtrickle.scheduler.run.SourceRepair;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -40,6 +41,8 @@ public final class Daemon {
     static final long LEADER_LOCK = 0x7067747269636b6cL;
     static final String CATALOG_CHANNEL = "pgtrickle_catalog";
     private static final Duration PENDING_METRICS_INTERVAL = Duration.ofSeconds(5);
+    /** How often source DDL is looked for (also after every catalog notification). */
+    private static final Duration SOURCE_CHECK_INTERVAL = Duration.ofSeconds(1);
 
     private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
 
@@ -52,11 +55,13 @@ public final class Daemon {
     private final RefreshPlanner planner;
     private final Backoff refreshBackoff;
     private final CompileStep compiler;
+    private final SourceRepair repair;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean stopping;
     private volatile Role role = Role.STARTING;
     private volatile Instant lastCatalogContact;
     private Instant lastPendingMetrics = Instant.EPOCH;
+    private Instant lastSourceCheck = Instant.EPOCH;
 
     public Daemon(DaemonConfig config, ConnectionFactory connections, DaemonMetrics metrics) {
         this.config = config;
@@ -65,6 +70,7 @@ public final class Daemon {
         this.planner = new RefreshPlanner(config.isolatedInterval(), ZoneId.systemDefault());
         this.refreshBackoff = new Backoff(config.retryBase(), config.retryMax());
         this.compiler = new CompileStep(new Backoff(config.retryBase(), config.retryMax()));
+        this.repair = new SourceRepair(new Backoff(config.retryBase(), config.retryMax()));
     }
 
     /** Runs until {@link #stop()}; returns once the lock is released and connections are closed. */
@@ -158,6 +164,10 @@ public final class Daemon {
         try (RefreshPass pass = new RefreshPass(connections, config.maxWorkers(), config.suspendAfter())) {
             boolean compile = true;
             while (!stopping) {
+                if (compile || Duration.between(lastSourceCheck, Instant.now()).compareTo(SOURCE_CHECK_INTERVAL) >= 0) {
+                    repair.repair(c);
+                    lastSourceCheck = Instant.now();
+                }
                 if (compile) {
                     compiler.compilePending(c);
                 }

@@ -58,9 +58,13 @@ public final class DaemonService implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         daemon.stop();
-        daemon.awaitStopped(STOP_TIMEOUT);
+        try {
+            daemon.awaitStopped(STOP_TIMEOUT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         if (server != null) {
             server.close();
         }

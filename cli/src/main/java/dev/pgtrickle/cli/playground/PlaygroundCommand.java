@@ -92,11 +92,7 @@ public final class PlaygroundCommand implements Callable<Integer> {
 
     private static void stop(DaemonService daemon, EmbeddedPostgres postgres, PrintWriter out) {
         if (daemon != null) {
-            try {
-                daemon.close();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            daemon.close();
         }
         out.println("stopping PostgreSQL");
         out.flush();

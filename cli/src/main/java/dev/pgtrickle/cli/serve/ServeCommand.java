@@ -66,12 +66,8 @@ public final class ServeCommand implements Callable<Integer> {
         LoggerFactory.getLogger(ServeCommand.class).info("pgtrickle daemon started (max workers {}, metrics {})",
                 daemonConfig.maxWorkers(), port == null ? "off" : "on port " + service.metricsPort());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                service.close();
-                LoggerFactory.getLogger(ServeCommand.class).info("pgtrickle daemon stopped");
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            service.close();
+            LoggerFactory.getLogger(ServeCommand.class).info("pgtrickle daemon stopped");
         }, "pgtrickle-daemon-stop"));
         service.await();
         return 0;
