@@ -238,9 +238,23 @@ class DaemonTest {
                     HttpResponse.BodyHandlers.ofString());
             return metrics.statusCode() == 200 && expected.stream().allMatch(metrics.body()::contains);
         });
+        // The counter sums the rows the daemon's refreshes inserted, as their history rows record.
         db.execute("INSERT INTO metrics_src SELECT generate_series(6, 8)");
-        Eventually.await("/metrics to count the applied rows", () -> http.send(
-                HttpRequest.newBuilder(URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString())
-                .body().contains("pgtrickle_rows_applied_total{kind=\"inserted\",stream_table=\"public.metrics_st\"} 3.0"));
+        Eventually.await("/metrics to count the rows the scheduled refreshes applied", () -> {
+            long recorded = db.queryLong("SELECT coalesce(sum(h.rows_inserted), 0) FROM pgtrickle.pgt_refresh_history h "
+                    + "JOIN pgtrickle.pgt_stream_tables st USING (pgt_id) "
+                    + "WHERE st.pgt_name = 'metrics_st' AND h.initiated_by = 'SCHEDULER'");
+            return db.queryLong("SELECT count(*) FROM metrics_st") == 8 && recorded >= 3
+                    && insertedRows(http, base) == recorded;
+        });
+    }
+
+    /** The value of pgtrickle_rows_applied_total for rows inserted into metrics_st (0 before any). */
+    private static double insertedRows(HttpClient http, String base) throws Exception {
+        String body = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        java.util.regex.Matcher value = java.util.regex.Pattern.compile(
+                "pgtrickle_rows_applied_total\\{kind=\"inserted\",stream_table=\"public.metrics_st\"} (\\S+)").matcher(body);
+        return value.find() ? Double.parseDouble(value.group(1)) : 0;
     }
 }

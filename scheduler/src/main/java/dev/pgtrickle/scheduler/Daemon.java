@@ -175,8 +175,6 @@ public final class Daemon {
                 PGNotification[] received = notifications.getNotifications((int) config.tick().toMillis());
                 compile = received != null && received.length > 0;
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 

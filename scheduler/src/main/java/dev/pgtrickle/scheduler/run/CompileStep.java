@@ -55,6 +55,14 @@ public final class CompileStep {
     private void compile(Connection c, long id, String name, String owner) throws SQLException {
         try {
             Connections.actAs(c, owner);
+            // The strongest lock installing the plan needs, first: upgrading a weaker lock later
+            // deadlocks with sessions that hold one and want more (e.g. creating a stream table
+            // that reads this one).
+            try (PreparedStatement lock = c.prepareStatement("SELECT pgtrickle._lock_storage(st, 'ACCESS EXCLUSIVE')"
+                    + " FROM pgtrickle.pgt_stream_tables st WHERE st.pgt_id = ?")) {
+                lock.setLong(1, id);
+                lock.execute();
+            }
             CompileResult result = new StreamTableCompiler(c).compile(name);
             c.commit();
             failures.remove(id);
@@ -64,6 +72,11 @@ public final class CompileStep {
             c.rollback();
             if (e instanceof SQLException sql && Connections.lost(sql)) {
                 throw sql;
+            }
+            if (e instanceof SQLException sql && "42P01".equals(sql.getSQLState())) {
+                // Dropped since the pending list was read: nothing left to compile.
+                LOG.debug("stream table {} was dropped before it was compiled", name);
+                return;
             }
             int count = failures.merge(id, 1, Integer::sum);
             backoff.failed(id, count, Instant.now());

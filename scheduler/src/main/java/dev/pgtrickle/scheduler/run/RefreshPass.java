@@ -90,9 +90,13 @@ public final class RefreshPass implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         executor.shutdown();
-        executor.awaitTermination(1, TimeUnit.MINUTES);
+        try {
+            executor.awaitTermination(1, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         workers.forEach(RefreshWorker::close);
     }
 
