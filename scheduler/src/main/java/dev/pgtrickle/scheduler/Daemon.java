@@ -136,8 +136,6 @@ public final class Daemon {
                     row.next();
                     lastCatalogContact = Instant.now();
                     if (row.getBoolean(1)) {
-                        role = Role.LEADER;
-                        metrics.leader(true);
                         return true;
                     }
                 }
@@ -155,6 +153,9 @@ public final class Daemon {
         if (!CatalogInstaller.isCurrent(c)) {
             LOG.info("{}", CatalogInstaller.install(c).describe());
         }
+        // LEADER only now: whoever waits for it may rely on the catalog being in place.
+        role = Role.LEADER;
+        metrics.leader(true);
         LOG.info("leader of database {} (catalog version {})", c.getCatalog(), CatalogInstaller.installedVersion(c));
         try (Statement listen = c.createStatement()) {
             listen.execute("LISTEN " + CATALOG_CHANNEL);
