@@ -75,7 +75,8 @@ public final class RefreshPass implements AutoCloseable {
 
     private RefreshOutcome attempt(StreamTableState table, List<CompletableFuture<RefreshOutcome>> inputs) {
         for (CompletableFuture<RefreshOutcome> input : inputs) {
-            if (!(input.join() instanceof RefreshOutcome.Refreshed || input.join() instanceof RefreshOutcome.Unchanged)) {
+            RefreshOutcome upstream = input.join();
+            if (!(upstream instanceof RefreshOutcome.Refreshed || upstream instanceof RefreshOutcome.Unchanged)) {
                 return new RefreshOutcome.Skipped("an upstream stream table was not refreshed");
             }
         }
