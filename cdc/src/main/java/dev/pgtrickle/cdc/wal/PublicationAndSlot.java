@@ -1,0 +1,91 @@
+package dev.pgtrickle.cdc.wal;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * The one publication and the one logical replication slot pgtrickle uses per database ("decode
+ * once"): created on demand, named after the database's oid because slot names are cluster-wide.
+ */
+public final class PublicationAndSlot {
+
+    public static final String PUBLICATION = "pgtrickle_publication";
+
+    private final String slot;
+
+    private PublicationAndSlot(String slot) {
+        this.slot = slot;
+    }
+
+    /** The names for the database {@code c} is connected to. */
+    public static PublicationAndSlot of(Connection c) throws SQLException {
+        try (Statement statement = c.createStatement();
+             ResultSet row = statement.executeQuery(
+                     "SELECT oid FROM pg_database WHERE datname = current_database()")) {
+            row.next();
+            return new PublicationAndSlot("pgtrickle_" + row.getLong(1));
+        }
+    }
+
+    public String slot() {
+        return slot;
+    }
+
+    public String publication() {
+        return PUBLICATION;
+    }
+
+    /** Creates the (initially empty) publication and the slot unless they exist. Autocommit. */
+    public void ensure(Connection c) throws SQLException {
+        try (Statement statement = c.createStatement()) {
+            try (ResultSet exists = statement.executeQuery(
+                    "SELECT 1 FROM pg_publication WHERE pubname = '" + PUBLICATION + "'")) {
+                if (!exists.next()) {
+                    statement.execute("CREATE PUBLICATION " + PUBLICATION);
+                }
+            }
+        }
+        try (PreparedStatement create = c.prepareStatement(
+                "SELECT pg_create_logical_replication_slot(?, 'pgoutput') "
+                        + "WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = ?)")) {
+            create.setString(1, slot);
+            create.setString(2, slot);
+            create.execute();
+        }
+    }
+
+    /** Adds a table to the publication unless it is in it. */
+    public void addTable(Connection c, long relationOid) throws SQLException {
+        try (PreparedStatement add = c.prepareStatement(
+                "SELECT format('ALTER PUBLICATION %I ADD TABLE %s', ?, ?::oid::regclass) "
+                        + "WHERE NOT EXISTS (SELECT 1 FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid "
+                        + "WHERE p.pubname = ? AND pr.prrelid = ?::oid)")) {
+            add.setString(1, PUBLICATION);
+            add.setLong(2, relationOid);
+            add.setString(3, PUBLICATION);
+            add.setLong(4, relationOid);
+            try (ResultSet row = add.executeQuery()) {
+                if (row.next()) {
+                    try (Statement alter = c.createStatement()) {
+                        alter.execute(row.getString(1));
+                    }
+                }
+            }
+        }
+    }
+
+    /** Drops the slot (it holds WAL back while it exists) and the publication. */
+    public void drop(Connection c) throws SQLException {
+        try (PreparedStatement dropSlot = c.prepareStatement(
+                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ?")) {
+            dropSlot.setString(1, slot);
+            dropSlot.execute();
+        }
+        try (Statement statement = c.createStatement()) {
+            statement.execute("DROP PUBLICATION IF EXISTS " + PUBLICATION);
+        }
+    }
+}
