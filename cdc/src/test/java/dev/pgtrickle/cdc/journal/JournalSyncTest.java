@@ -6,9 +6,9 @@ import static dev.pgtrickle.cdc.journal.Journals.transaction;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pgtrickle.cdc.ChildJvm;
 import java.io.File;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -85,19 +85,8 @@ class JournalSyncTest {
     @Test
     void whatWasSyncedSurvivesAKilledWriterAndItsTornTailIsIgnored() throws Exception {
         Path dir = root.resolve("journal");
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String argument : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (argument.startsWith("--add-") || argument.startsWith("-Dchronicle.")) {
-                command.add(argument);
-            }
-        }
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(JournalCrashWriter.class.getName());
-        command.add(dir.toString());
         File log = root.resolve("writer.log").toFile();
-        Process writer = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log).start();
+        Process writer = ChildJvm.start(JournalCrashWriter.class, log, dir.toString());
         assertTrue(writer.waitFor(5, TimeUnit.MINUTES), "the writer finishes");
         assertEquals(JournalCrashWriter.EXIT_CODE, writer.exitValue(), () -> "writer output:\n" + read(log));
 

@@ -50,11 +50,14 @@ class WalDecoderTest {
         }
     }
 
-    private final class Running implements AutoCloseable {
+    /** A decoder on a thread of the test JVM. */
+    static final class Running implements AutoCloseable {
+        final TestDatabase db;
         final WalDecoder decoder;
         final Thread thread;
 
-        Running(ChangeJournal journal) {
+        Running(TestDatabase db, PublicationAndSlot names, ChangeJournal journal) {
+            this.db = db;
             decoder = new WalDecoder(WalConnections.of(db.jdbcUrl()), names, journal, Duration.ofMillis(100));
             thread = new Thread(decoder, "wal-decoder-test");
             thread.start();
@@ -95,17 +98,17 @@ class WalDecoderTest {
         }
         long knownXid;
         try (ChangeJournal journal = ChangeJournal.open(journalDir)) {
-            try (Running running = new Running(journal)) {
+            try (Running running = new Running(db, names, journal)) {
                 knownXid = writeSome(new Random(1), 0);
                 running.catchUp();
             }
             // Written while no decoder runs: the slot keeps it.
             writeSome(new Random(2), 1000);
         }
-        try (ChangeJournal journal = ChangeJournal.open(journalDir); Running running = new Running(journal)) {
+        try (ChangeJournal journal = ChangeJournal.open(journalDir); Running running = new Running(db, names, journal)) {
             writeSome(new Random(3), 2000);
             running.catchUp();
-            assertReplayEqualsTable(journal, oid);
+            assertReplayEqualsTable(db, journal, oid, "SELECT id::text, v, big FROM w");
             assertTrue(entries(journal).stream().anyMatch(e -> e.xid() == knownXid), "the writer's xid8 is kept");
         }
     }
@@ -139,7 +142,7 @@ class WalDecoderTest {
         return xid;
     }
 
-    private static List<JournalEntry> entries(ChangeJournal journal) {
+    static List<JournalEntry> entries(ChangeJournal journal) {
         List<JournalEntry> all = new ArrayList<>();
         try (JournalCursor cursor = journal.cursor(0)) {
             for (JournalEntry entry; (entry = cursor.next()) != null; ) {
@@ -153,7 +156,8 @@ class WalDecoderTest {
         return java.util.Arrays.stream(entry.values()).map(v -> v == null ? "\0null" : v).toList();
     }
 
-    private void assertReplayEqualsTable(ChangeJournal journal, long oid) throws SQLException {
+    /** Replaying the journal's entries of the table gives exactly the rows of {@code query}. */
+    static void assertReplayEqualsTable(TestDatabase db, ChangeJournal journal, long oid, String query) throws SQLException {
         Map<List<String>, Integer> replay = new HashMap<>();
         for (JournalEntry entry : entries(journal)) {
             if (entry.relationOid() != (int) oid) {
@@ -169,10 +173,11 @@ class WalDecoderTest {
         replay.forEach((row, count) -> assertTrue(count > 0, "negative multiplicity " + count + " of " + row));
         Map<List<String>, Integer> table = new HashMap<>();
         try (Connection c = db.connect(); Statement s = c.createStatement();
-             ResultSet rows = s.executeQuery("SELECT id::text, v, big FROM w")) {
+             ResultSet rows = s.executeQuery(query)) {
+            int columns = rows.getMetaData().getColumnCount();
             while (rows.next()) {
                 List<String> row = new ArrayList<>();
-                for (int i = 1; i <= 3; i++) {
+                for (int i = 1; i <= columns; i++) {
                     row.add(rows.getString(i) == null ? "\0null" : rows.getString(i));
                 }
                 table.merge(row, 1, Integer::sum);
