@@ -114,15 +114,14 @@ public final class Main {
         int captureRuns = d.captureRuns();
         int singleInserts = d.singleRowInserts();
         boolean analyze = d.analyzeBuffers();
-        long seed = d.seed();
-        Path out = null;
         Path explain = null;
-        String url = System.getenv("PGTRICKLE_TEST_JDBC_URL");
-        boolean keep = false;
-        Map<String, String> settings = new LinkedHashMap<>();
+        SharedOptions shared = new SharedOptions(d.seed());
         Iterator<String> it = List.of(args).iterator();
         while (it.hasNext()) {
             String arg = it.next();
+            if (shared.accept(arg, it)) {
+                continue;
+            }
             switch (arg) {
                 case "--scale" -> scale = Double.parseDouble(value(it, arg));
                 case "--batches" -> batches = positive(value(it, arg), arg);
@@ -131,23 +130,15 @@ public final class Main {
                 case "--capture-runs" -> captureRuns = positive(value(it, arg), arg);
                 case "--single-inserts" -> singleInserts = positive(value(it, arg), arg);
                 case "--no-analyze-buffers" -> analyze = false;
-                case "--seed" -> seed = Long.parseLong(value(it, arg));
-                case "--out" -> out = Path.of(value(it, arg));
                 case "--explain" -> explain = Path.of(value(it, arg));
-                case "--jdbc-url" -> url = value(it, arg);
-                case "--keep-database" -> keep = true;
-                case "--set" -> setting(value(it, arg), settings);
                 default -> throw new IllegalArgumentException("unknown option " + arg);
             }
         }
         if (!(scale > 0)) {
             throw new IllegalArgumentException("--scale must be positive");
         }
-        if (url != null && url.isBlank()) {
-            url = null;
-        }
-        return new BenchmarkOptions(scale, batches, warmup, noChange, captureRuns, singleInserts, analyze, seed,
-                out, explain, url, keep, settings);
+        return new BenchmarkOptions(scale, batches, warmup, noChange, captureRuns, singleInserts, analyze,
+                shared.seed, shared.out, explain, shared.url(), shared.keep, shared.settings);
     }
 
     /** The options of the {@code latency} command (the arguments after it). */
@@ -159,14 +150,13 @@ public final class Main {
         int batchMillis = d.batchMillis();
         int pollMillis = d.pollMillis();
         int accounts = d.accounts();
-        long seed = d.seed();
-        Path out = null;
-        String url = System.getenv("PGTRICKLE_TEST_JDBC_URL");
-        boolean keep = false;
-        Map<String, String> settings = new LinkedHashMap<>();
+        SharedOptions shared = new SharedOptions(d.seed());
         Iterator<String> it = List.of(args).iterator();
         while (it.hasNext()) {
             String arg = it.next();
+            if (shared.accept(arg, it)) {
+                continue;
+            }
             switch (arg) {
                 case "--rates" -> {
                     List<Integer> parsed = new ArrayList<>();
@@ -180,22 +170,47 @@ public final class Main {
                 case "--batch-ms" -> batchMillis = positive(value(it, arg), arg);
                 case "--poll-ms" -> pollMillis = positive(value(it, arg), arg);
                 case "--accounts" -> accounts = positive(value(it, arg), arg);
-                case "--seed" -> seed = Long.parseLong(value(it, arg));
-                case "--out" -> out = Path.of(value(it, arg));
-                case "--jdbc-url" -> url = value(it, arg);
-                case "--keep-database" -> keep = true;
-                case "--set" -> setting(value(it, arg), settings);
                 default -> throw new IllegalArgumentException("unknown option of latency: " + arg);
             }
         }
         if (warmup < 0) {
             throw new IllegalArgumentException("--warmup must not be negative");
         }
-        if (url != null && url.isBlank()) {
-            url = null;
+        return new LatencyOptions(rates, duration, warmup, batchMillis, pollMillis, accounts, shared.seed, shared.out,
+                shared.url(), shared.keep, shared.settings);
+    }
+
+    /** The options every command takes: --seed, --out, --jdbc-url, --keep-database, --set. */
+    private static final class SharedOptions {
+        long seed;
+        Path out;
+        String url = System.getenv("PGTRICKLE_TEST_JDBC_URL");
+        boolean keep;
+        final Map<String, String> settings = new LinkedHashMap<>();
+
+        SharedOptions(long seed) {
+            this.seed = seed;
         }
-        return new LatencyOptions(rates, duration, warmup, batchMillis, pollMillis, accounts, seed, out, url, keep,
-                settings);
+
+        /** Takes {@code arg} (and its value from {@code it}) if it is a shared option. */
+        boolean accept(String arg, Iterator<String> it) {
+            switch (arg) {
+                case "--seed" -> seed = Long.parseLong(value(it, arg));
+                case "--out" -> out = Path.of(value(it, arg));
+                case "--jdbc-url" -> url = value(it, arg);
+                case "--keep-database" -> keep = true;
+                case "--set" -> setting(value(it, arg), settings);
+                default -> {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /** The JDBC URL, or null (an empty environment variable counts as unset). */
+        String url() {
+            return url == null || url.isBlank() ? null : url;
+        }
     }
 
     private static void setting(String setting, Map<String, String> settings) {

@@ -15,7 +15,6 @@ import java.sql.Statement;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,31 +33,20 @@ class DecoderKillTest {
     Path dir;
 
     private final TestDatabase db;
-    private PublicationAndSlot names;
-
     DecoderKillTest(TestDatabase db) {
         this.db = db;
     }
 
-    @AfterEach
-    void dropSlot() throws SQLException {
-        if (names != null) {
-            try (Connection c = db.connect()) {
-                names.drop(c);
-            }
+    @Test
+    void killedDecodersLoseNothingAndWriteNothingTwice() throws Exception {
+        try (CapturedTable captured = CapturedTable.create(db, "k", "id bigint PRIMARY KEY, v text, big text")) {
+            run(captured);
         }
     }
 
-    @Test
-    void killedDecodersLoseNothingAndWriteNothingTwice() throws Exception {
-        db.execute("CREATE TABLE k (id bigint PRIMARY KEY, v text, big text)");
-        db.execute("ALTER TABLE k REPLICA IDENTITY FULL");
-        long oid = db.queryLong("SELECT 'k'::regclass::oid");
-        try (Connection c = db.connect()) {
-            names = PublicationAndSlot.of(c);
-            names.ensure(c);
-            names.addTable(c, oid);
-        }
+    private void run(CapturedTable captured) throws Exception {
+        PublicationAndSlot names = captured.names;
+        long oid = captured.oid;
         Path journalDir = dir.resolve("journal");
         AtomicBoolean writing = new AtomicBoolean(true);
         Thread writer = new Thread(() -> write(writing), "kill-test-writer");

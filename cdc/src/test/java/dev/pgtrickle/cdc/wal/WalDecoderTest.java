@@ -20,7 +20,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,19 +34,8 @@ class WalDecoderTest {
     Path journalDir;
 
     private final TestDatabase db;
-    private PublicationAndSlot names;
-
     WalDecoderTest(TestDatabase db) {
         this.db = db;
-    }
-
-    @AfterEach
-    void dropSlot() throws SQLException {
-        if (names != null) {
-            try (Connection c = db.connect()) {
-                names.drop(c);
-            }
-        }
     }
 
     /** A decoder on a thread of the test JVM. */
@@ -88,14 +76,14 @@ class WalDecoderTest {
 
     @Test
     void theJournalReplaysToTheTableAcrossARestart() throws Exception {
-        db.execute("CREATE TABLE w (id int PRIMARY KEY, v text, big text)");
-        db.execute("ALTER TABLE w REPLICA IDENTITY FULL");
-        long oid = db.queryLong("SELECT 'w'::regclass::oid");
-        try (Connection c = db.connect()) {
-            names = PublicationAndSlot.of(c);
-            names.ensure(c);
-            names.addTable(c, oid);
+        try (CapturedTable captured = CapturedTable.create(db, "w", "id int PRIMARY KEY, v text, big text")) {
+            run(captured);
         }
+    }
+
+    private void run(CapturedTable captured) throws Exception {
+        PublicationAndSlot names = captured.names;
+        long oid = captured.oid;
         long knownXid;
         try (ChangeJournal journal = ChangeJournal.open(journalDir)) {
             try (Running running = new Running(db, names, journal)) {
