@@ -69,6 +69,8 @@ class DatabaseRestartTest {
             execute("CREATE TABLE restart_src (id int PRIMARY KEY, v int NOT NULL)");
             execute("SELECT pgtrickle.create_stream_table('restart_st', "
                     + "$$SELECT v % 3 AS k, count(*) AS n, sum(v) AS total FROM restart_src GROUP BY v % 3$$, schedule => '1s')");
+            Eventually.await("restart_st to be compiled", () -> count(
+                    "SELECT count(*) FROM pgtrickle.pgt_stream_tables WHERE compile_status = 'COMPILED'") == 1);
             execute("INSERT INTO restart_src SELECT g, g FROM generate_series(1, 30) g");
             Eventually.await("the first rows", () -> count("SELECT coalesce(sum(n), 0) FROM restart_st") == 30);
 
@@ -80,8 +82,12 @@ class DatabaseRestartTest {
             Eventually.await("the daemon to lead again and refresh", () -> daemon.daemon().role() == Daemon.Role.LEADER
                     && count("SELECT coalesce(sum(n), 0) FROM restart_st") == 40
                     && count("SELECT sum(total) FROM restart_st") == count("SELECT sum(v) FROM restart_src"));
-            assertEquals(0, count("SELECT count(*) FROM ((SELECT v % 3 AS k, count(*) AS n, sum(v) AS total "
-                    + "FROM restart_src GROUP BY v % 3) EXCEPT ALL (SELECT k, n, total FROM restart_st)) d"));
+            // The oracle, both ways (Oracle needs the shared server's TestDatabase), and no hidden
+            // multiplicity below one.
+            String query = "SELECT v % 3 AS k, count(*) AS n, sum(v) AS total FROM restart_src GROUP BY v % 3";
+            assertEquals(0, count("SELECT count(*) FROM (((" + query + ") EXCEPT ALL (SELECT k, n, total FROM restart_st)) "
+                    + "UNION ALL ((SELECT k, n, total FROM restart_st) EXCEPT ALL (" + query + "))) d"));
+            assertEquals(0, count("SELECT count(*) FROM restart_st WHERE __pgt_count < 1"));
             assertEquals(0, count("SELECT count(*) FROM pgtrickle.pgt_refresh_history WHERE status = 'FAILED'"));
         } finally {
             server.close();
