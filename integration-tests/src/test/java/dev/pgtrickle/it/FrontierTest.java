@@ -16,6 +16,7 @@ import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -163,6 +164,44 @@ class FrontierTest {
             Thread.sleep(50);
         }
         throw new AssertionError("backend " + pid + " never waited for the refresh lock");
+    }
+
+    /**
+     * A transaction that replaces an upstream stream table's query (new columns: its storage is
+     * altered) and then drops it with its dependents,
+     * while a refresh of a dependent waits: the refresh takes its source locks before its own
+     * storage lock, so it waits holding nothing the drop needs (the other order deadlocked).
+     */
+    @Test
+    void dropCascadeInTheTransactionOfAReplaceDoesNotDeadlockWithAWaitingRefresh(TestDatabase db) throws Exception {
+        db.execute("CREATE TABLE dl_src (id int PRIMARY KEY, v int)");
+        db.execute("INSERT INTO dl_src SELECT g, g FROM generate_series(1, 5) g");
+        db.execute("SELECT pgtrickle.create_stream_table('dl_up', 'SELECT id, v FROM dl_src')");
+        db.execute("SELECT pgtrickle.create_stream_table('dl_down', 'SELECT count(*) AS n FROM dl_up')");
+        try (Connection user = db.connect(); Statement userStatement = user.createStatement();
+             Connection refresher = db.connect(); Statement refresherStatement = refresher.createStatement()) {
+            user.setAutoCommit(false);
+            userStatement.execute("SELECT pgtrickle.create_or_replace_stream_table('dl_up',"
+                    + " 'SELECT id, v, v * 2 AS w FROM dl_src')");
+            String refresherPid = single(refresherStatement, "SELECT pg_backend_pid()");
+            CompletableFuture<Void> refresh = CompletableFuture.runAsync(() -> {
+                try {
+                    refresherStatement.execute("SELECT pgtrickle.refresh_stream_table('dl_down')");
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            awaitLockWait(db, refresherPid);
+
+            userStatement.execute("SELECT pgtrickle.drop_stream_table('dl_up', cascade => true)");
+            user.commit();
+
+            ExecutionException failure = assertThrows(ExecutionException.class, () -> refresh.get(2, TimeUnit.MINUTES));
+            SQLException cause = (SQLException) failure.getCause().getCause();
+            assertEquals("42P01", cause.getSQLState(), cause.getMessage());
+            assertTrue(cause.getMessage().contains("\"public.dl_down\" was dropped while waiting"), cause.getMessage());
+        }
+        assertEquals(0, db.queryLong("SELECT count(*) FROM pgtrickle.pgt_stream_tables WHERE pgt_name LIKE 'dl_%'"));
     }
 
     @Test

@@ -101,6 +101,25 @@ BEGIN
 END
 $$;
 
+-- Takes the read locks of a refresh on a stream table's sources before its storage lock, so that
+-- locks are always taken upstream first: drop_stream_table(cascade) locks a table before its
+-- dependents, and a refresh holding its own storage while waiting for a source would deadlock
+-- with it. Only kinds LOCK TABLE accepts; a source gone since is left to the refresh to report.
+CREATE OR REPLACE FUNCTION pgtrickle._lock_sources(p_pgt_id bigint) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_source regclass;
+BEGIN
+    FOR v_source IN
+        SELECT c.oid::regclass FROM pgtrickle.pgt_dependencies d JOIN pg_class c ON c.oid = d.source_relid
+        WHERE d.pgt_id = p_pgt_id AND c.relkind IN ('r', 'p', 'v')
+        ORDER BY c.oid
+    LOOP
+        EXECUTE format('LOCK TABLE %s IN ACCESS SHARE MODE', v_source);
+    END LOOP;
+END
+$$;
+
 -- Locks a stream table for management (see the header) and returns its catalog row as it is
 -- once the lock is held: a refresh that held the lock before may have committed a newer state.
 CREATE OR REPLACE FUNCTION pgtrickle._locked(p_pgt_id bigint) RETURNS pgtrickle.pgt_stream_tables
@@ -109,7 +128,16 @@ DECLARE
     v_st pgtrickle.pgt_stream_tables;
 BEGIN
     SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
-    PERFORM pgtrickle._lock_storage(v_st);
+    BEGIN
+        PERFORM pgtrickle._lock_sources(p_pgt_id);
+        PERFORM pgtrickle._lock_storage(v_st);
+    EXCEPTION WHEN undefined_table THEN
+        IF NOT EXISTS (SELECT 1 FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id) THEN
+            RAISE EXCEPTION 'stream table "%" was dropped while waiting for its locks',
+                pgtrickle._display_name(v_st.pgt_schema, v_st.pgt_name) USING ERRCODE = 'undefined_table';
+        END IF;
+        RAISE;
+    END;
     -- FOR UPDATE: at REPEATABLE READ or SERIALIZABLE, a row another refresh changed after this
     -- transaction's snapshot raises a serialization failure (retry) instead of a stale frontier.
     RETURN pgtrickle._claimed(p_pgt_id);

@@ -520,6 +520,11 @@ BEGIN
             USING ERRCODE = 'dependent_objects_still_exist',
                   HINT = 'Drop them first, or use cascade => true to drop them too.';
     END IF;
+    -- Locked before its dependents, as a refresh locks its sources before its storage (see
+    -- _lock_sources): the other order deadlocks with a refresh of a dependent.
+    IF v_exists THEN
+        PERFORM pgtrickle._lock_storage(p_st, 'ACCESS EXCLUSIVE');
+    END IF;
     -- One at a time, re-reading the dependents: dropping one may already have dropped another
     -- (a diamond: c reads both a and b, b reads a).
     LOOP
@@ -531,9 +536,6 @@ BEGIN
         PERFORM pgtrickle._drop_stream_table(v_dependent, true);
     END LOOP;
 
-    IF v_exists THEN
-        PERFORM pgtrickle._lock_storage(p_st);
-    END IF;
     SELECT coalesce(array_agg(source_relid), '{}') INTO v_sources
     FROM pgtrickle.pgt_dependencies WHERE pgt_id = p_st.pgt_id;
     PERFORM pgtrickle._unregister(p_st.pgt_id);
