@@ -1,5 +1,6 @@
 package dev.pgtrickle.benchmarks;
 
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -10,12 +11,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The benchmarks of issue 3 §8 (docs/benchmarks.md): the macro benchmark, and with the command
- * {@code latency} the propagation-latency benchmark:
+ * The benchmarks of issue 3 §8 (docs/benchmarks.md): the macro benchmark, with the command
+ * {@code latency} the propagation-latency benchmark, and with {@code wal} the WAL-capture benchmark
+ * (which needs Chronicle Queue's JVM flags, {@link #CHRONICLE_FLAGS}):
  * <pre>
  * mvn -B -ntp -q -pl benchmarks -am package -DskipTests
  * java -jar benchmarks/target/pgtrickle-benchmarks.jar [--scale 1.0] [--out report.md]
  * java -jar benchmarks/target/pgtrickle-benchmarks.jar latency [--rates 1000,5000] [--duration 60]
+ * java &lt;CHRONICLE_FLAGS&gt; -jar benchmarks/target/pgtrickle-benchmarks.jar wal [--out wal-report.md]
  * </pre>
  * Progress goes to stderr, the Markdown report to stdout (and to {@code --out}).
  */
@@ -49,7 +52,26 @@ public final class Main {
               --poll-ms N         read the last stream table every N ms (default 20)
               --accounts N        distinct accounts of the written rows (default 1000)
               --seed N, --out FILE, --jdbc-url URL, --keep-database, --set NAME=VALUE  as above
+
+            usage: java <chronicle flags> -jar pgtrickle-benchmarks.jar wal [options]
+              writer overhead of WAL capture against no capture and trigger capture, and the decoder's
+              throughput against streaming the slot raw; needs the JVM flags of docs/benchmarks.md
+              --bulk-rows N       rows of the bulk INSERT, UPDATE and DELETE (default 100000)
+              --single-rows N     single-row INSERTs, UPDATEs and DELETEs (default 5000)
+              --runs N            repetitions of the writer measurements (default 5)
+              --decode-changes N  row changes of the decode workload (default 200000)
+              --txn-changes N     row changes per transaction of that workload (default 100)
+              --decode-runs N     reads of the workload by each reader (default 3)
+              --seed N, --out FILE, --jdbc-url URL, --keep-database, --set NAME=VALUE  as above
             """;
+
+    /**
+     * What Chronicle Queue (the decoder's journal) needs on Java 17: the root pom's
+     * {@code chronicle.jvm.flags}, repeated here for the error message.
+     */
+    static final String CHRONICLE_FLAGS = "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED"
+            + " --add-exports=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/java.lang.reflect=ALL-UNNAMED"
+            + " -Dchronicle.analytics.disable=true -Dchronicle.announcer.disable=true";
 
     /** The embedded server of the latency benchmark: autovacuum on, as in production (see LatencyBenchmark). */
     static final Map<String, String> LATENCY_SERVER_SETTINGS = Map.of("autovacuum", "on");
@@ -62,47 +84,74 @@ public final class Main {
             System.out.print(USAGE);
             return;
         }
-        boolean latency = args.length > 0 && args[0].equals("latency");
-        BenchmarkOptions options = null;
-        LatencyOptions latencyOptions = null;
+        String command = args.length > 0 && (args[0].equals("latency") || args[0].equals("wal")) ? args[0] : "";
+        String[] rest = command.isEmpty() ? args : Arrays.copyOfRange(args, 1, args.length);
+        Object options;
         try {
-            if (latency) {
-                latencyOptions = parseLatency(Arrays.copyOfRange(args, 1, args.length));
-            } else {
-                options = parse(args);
-            }
+            options = switch (command) {
+                case "latency" -> parseLatency(rest);
+                case "wal" -> parseWal(rest);
+                default -> parse(rest);
+            };
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage());
             System.err.print(USAGE);
             System.exit(2);
             return;
         }
+        if (options instanceof WalOptions && !chronicleFlagsGiven()) {
+            System.err.println("the wal benchmark journals through Chronicle Queue, which needs these JVM flags:\n  java "
+                    + CHRONICLE_FLAGS + " -jar benchmarks/target/pgtrickle-benchmarks.jar wal ...");
+            System.exit(2);
+            return;
+        }
         Progress progress = new Progress(System.err);
         String report;
         Path out;
-        if (latency) {
+        if (options instanceof LatencyOptions latency) {
             LatencyBenchmark.Result result;
-            try (BenchmarkServer server = BenchmarkServer.start(latencyOptions.jdbcUrl(), latencyOptions.keepDatabase(),
+            try (BenchmarkServer server = BenchmarkServer.start(latency.jdbcUrl(), latency.keepDatabase(),
                     LATENCY_SERVER_SETTINGS)) {
                 progress.log("database ready on " + server.describe());
-                result = new LatencyBenchmark(latencyOptions, progress).run(server.databaseUrl(), server.describe());
+                result = new LatencyBenchmark(latency, progress).run(server.databaseUrl(), server.describe());
             }
             report = ReportWriter.write(result, commandLine(args));
-            out = latencyOptions.out();
-        } else {
-            MacroBenchmark.Result result;
-            try (BenchmarkServer server = BenchmarkServer.start(options.jdbcUrl(), options.keepDatabase())) {
+            out = latency.out();
+        } else if (options instanceof WalOptions wal) {
+            WalBenchmark.Result result;
+            try (BenchmarkServer server = BenchmarkServer.start(wal.jdbcUrl(), wal.keepDatabase())) {
                 progress.log("database ready on " + server.describe());
-                result = new MacroBenchmark(options, progress).run(server.databaseUrl(), server.describe());
+                result = new WalBenchmark(wal, progress).run(server.databaseUrl(), server.describe());
             }
             report = ReportWriter.write(result, commandLine(args));
-            out = options.out();
+            out = wal.out();
+        } else {
+            BenchmarkOptions macro = (BenchmarkOptions) options;
+            MacroBenchmark.Result result;
+            try (BenchmarkServer server = BenchmarkServer.start(macro.jdbcUrl(), macro.keepDatabase())) {
+                progress.log("database ready on " + server.describe());
+                result = new MacroBenchmark(macro, progress).run(server.databaseUrl(), server.describe());
+            }
+            report = ReportWriter.write(result, commandLine(args));
+            out = macro.out();
         }
         System.out.print(report);
         if (out != null) {
             Files.writeString(out, report);
             progress.log("report written to " + out);
         }
+    }
+
+    /**
+     * Whether the JVM runs with {@link #CHRONICLE_FLAGS}. Checked before the server starts, so that
+     * a run without them stops at once with the command to use, not part-way through.
+     */
+    private static boolean chronicleFlagsGiven() {
+        Module base = Object.class.getModule();
+        Module self = Main.class.getModule();
+        return base.isExported("jdk.internal.ref", self) && base.isExported("sun.nio.ch", self)
+                && base.isOpen("java.lang.reflect", self)
+                && Boolean.getBoolean("chronicle.analytics.disable") && Boolean.getBoolean("chronicle.announcer.disable");
     }
 
     static BenchmarkOptions parse(String[] args) {
@@ -180,6 +229,36 @@ public final class Main {
                 shared.url(), shared.keep, shared.settings);
     }
 
+    /** The options of the {@code wal} command (the arguments after it). */
+    static WalOptions parseWal(String[] args) {
+        WalOptions d = WalOptions.defaults();
+        int bulkRows = d.bulkRows();
+        int singleRows = d.singleRows();
+        int runs = d.writerRuns();
+        int decodeChanges = d.decodeChanges();
+        int transactionChanges = d.transactionChanges();
+        int decodeRuns = d.decodeRuns();
+        SharedOptions shared = new SharedOptions(d.seed());
+        Iterator<String> it = List.of(args).iterator();
+        while (it.hasNext()) {
+            String arg = it.next();
+            if (shared.accept(arg, it)) {
+                continue;
+            }
+            switch (arg) {
+                case "--bulk-rows" -> bulkRows = positive(value(it, arg), arg);
+                case "--single-rows" -> singleRows = positive(value(it, arg), arg);
+                case "--runs" -> runs = positive(value(it, arg), arg);
+                case "--decode-changes" -> decodeChanges = positive(value(it, arg), arg);
+                case "--txn-changes" -> transactionChanges = positive(value(it, arg), arg);
+                case "--decode-runs" -> decodeRuns = positive(value(it, arg), arg);
+                default -> throw new IllegalArgumentException("unknown option of wal: " + arg);
+            }
+        }
+        return new WalOptions(bulkRows, singleRows, runs, decodeChanges, transactionChanges, decodeRuns, shared.seed,
+                shared.out, shared.url(), shared.keep, shared.settings);
+    }
+
     /** The options every command takes: --seed, --out, --jdbc-url, --keep-database, --set. */
     private static final class SharedOptions {
         long seed;
@@ -236,9 +315,14 @@ public final class Main {
         return n;
     }
 
-    /** The command line for the report; a JDBC URL may hold a password, so it is left out. */
+    /**
+     * The command line for the report, with the JVM's flags (the wal command needs some); a JDBC
+     * URL may hold a password, so it is left out.
+     */
     private static String commandLine(String[] args) {
-        List<String> parts = new ArrayList<>(List.of("java", "-jar", "benchmarks/target/pgtrickle-benchmarks.jar"));
+        List<String> parts = new ArrayList<>(List.of("java"));
+        parts.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        parts.addAll(List.of("-jar", "benchmarks/target/pgtrickle-benchmarks.jar"));
         for (String arg : args) {
             parts.add(arg.startsWith("jdbc:") ? "<url>" : arg);
         }

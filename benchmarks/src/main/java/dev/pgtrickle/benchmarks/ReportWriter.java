@@ -26,6 +26,11 @@ public final class ReportWriter {
         return new ReportWriter().render(result, commandLine);
     }
 
+    /** The report of the WAL-capture benchmark ({@link WalBenchmark}). */
+    public static String write(WalBenchmark.Result result, String commandLine) {
+        return new ReportWriter().render(result, commandLine);
+    }
+
     /** Title and the lines every report starts with: command, time, load, machine, server. */
     private void header(String title, String commandLine, Instant started, String loadBefore, String loadAfter,
                         Environment environment, String server) {
@@ -269,6 +274,103 @@ public final class ReportWriter {
 
         targets();
         return md.toString();
+    }
+
+    private String render(WalBenchmark.Result r, String commandLine) {
+        header("pgtrickle WAL-capture benchmark", commandLine, r.started(), r.loadAverageBefore(), r.loadAverageAfter(),
+                r.environment(), r.server());
+        WriterOverhead.Result w = r.writers();
+        line(String.format(Locale.ROOT, "- writers: three empty tables shaped like `orders` (primary key, index on"
+                + " customer_id): `%s` without capture, `%s` read by the differential stream table `%s` (trigger"
+                + " capture), `%s` with REPLICA IDENTITY FULL in the publication while pgtrickle's WalDecoder"
+                + " decodes its slot into a journal in a temporary directory (heartbeat %d s; it runs only during"
+                + " that table's turn and catches up, untimed, before it). Per repetition and table: the bulk shape"
+                + " (INSERT … SELECT of %,d rows, UPDATE of all, DELETE of all) and the single-row shape (%,d"
+                + " INSERTs, then UPDATEs and DELETEs by key in seeded random order, each autocommit); tables take"
+                + " turns going first; wall-clock from the client, commit included.",
+                WriterOverhead.Capture.NONE.table, WriterOverhead.Capture.TRIGGER.table, WriterOverhead.STREAM_TABLE,
+                WriterOverhead.Capture.WAL.table, RunningDecoder.HEARTBEAT.toSeconds(), w.bulkRows(), w.singleRows()));
+        line("");
+
+        line("## Writer overhead");
+        line("");
+        line("Medians in ms (min–max) over " + w.runs() + " repetitions; ratios are medians over the median without capture.");
+        line("");
+        line("| operation | no capture | trigger capture | WAL capture | trigger / none | WAL / none | target WAL / none < "
+                + fmt(Targets.CAPTURE_BULK_RATIO) + "× (bulk) |");
+        line("|---|---:|---:|---:|---:|---:|---|");
+        w.times().forEach((operation, byCapture) ->
+                writerRow(operation.label, byCapture, operation.bulk, "(no target)"));
+        writerRow("**bulk shape (sum)**", w.bulk(), false, "");
+        writerRow("**single-row shape (sum)**", w.single(), false, "");
+        line("");
+        Map<WriterOverhead.Capture, Samples> single = w.single();
+        line(String.format(Locale.ROOT, "Per single-row statement: %s µs without capture, %s µs with triggers, %s µs"
+                        + " with WAL capture.", fmt(single.get(WriterOverhead.Capture.NONE).median() * 1000 / (3.0 * w.singleRows())),
+                fmt(single.get(WriterOverhead.Capture.TRIGGER).median() * 1000 / (3.0 * w.singleRows())),
+                fmt(single.get(WriterOverhead.Capture.WAL).median() * 1000 / (3.0 * w.singleRows()))));
+        line("");
+        line(String.format(Locale.ROOT, "Decoder lag (WAL capture): from the end of a shape's last statement until"
+                        + " the decoder had journaled it, median %s ms (min–max %s–%s) after the bulk shape, %s ms"
+                        + " (%s–%s) after the single-row shape.", fmt(w.bulkLag().median()), fmt(w.bulkLag().min()),
+                fmt(w.bulkLag().max()), fmt(w.singleLag().median()), fmt(w.singleLag().min()), fmt(w.singleLag().max())));
+        line("");
+
+        DecodeThroughput.Result d = r.decode();
+        DecodeThroughput.Workload work = d.workload();
+        line("## Decode throughput");
+        line("");
+        line(String.format(Locale.ROOT, "Workload, written in %.1f s while nothing read the slots: %,d row changes"
+                        + " (%,d inserts, %,d updates, %,d deletes) in %,d transactions on `%s` (REPLICA IDENTITY FULL);"
+                        + " %,d pgoutput messages, %.1f MB. Raw: pgjdbc streams a second slot created before the workload"
+                        + " (proto_version 1, the publication, messages on, automatic flush off) to the end LSN and"
+                        + " discards the messages. Decoded: WalDecoder decodes pgtrickle's slot into a fresh journal"
+                        + " (%,d row entries: an update is two) until decodedThrough() reaches the end LSN (synced)."
+                        + " Both timed from connecting; %d reads each, taking turns going first.",
+                d.writeSeconds(), work.changes(), work.inserts(), work.updates(), work.deletes(), work.transactions(),
+                DecodeThroughput.TABLE, d.messages(), d.bytes() / 1e6, work.journalEntries(), d.raw().size()));
+        line("");
+        boolean met = d.fraction() >= Targets.WAL_DECODE_FRACTION;
+        line("| reader | ms median (min–max) | row changes/s | MB/s |");
+        line("|---|---:|---:|---:|");
+        line(String.format(Locale.ROOT, "| raw (stream and discard) | %s | %,.0f | %.1f |", spread(d.raw()),
+                d.rawChangesPerSecond(), d.bytes() / 1e6 / (d.raw().median() / 1000)));
+        line(String.format(Locale.ROOT, "| decoded (WalDecoder into the journal) | %s | %,.0f | %.1f |", spread(d.decoded()),
+                d.decodedChangesPerSecond(), d.bytes() / 1e6 / (d.decoded().median() / 1000)));
+        line("");
+        line(String.format(Locale.ROOT, "Decoded / raw: %.0f %% (target ≥ %.0f %%: %s).", d.fraction() * 100,
+                Targets.WAL_DECODE_FRACTION * 100, met ? "met" : "**missed**"));
+        target(met, String.format(Locale.ROOT, "decoded throughput ≥ %.0f %% of raw: %.0f %%",
+                Targets.WAL_DECODE_FRACTION * 100, d.fraction() * 100));
+        line("");
+
+        line("## Correctness");
+        line("");
+        line(String.format(Locale.ROOT, "Every decoder run journaled exactly the expected row entries (%,d per writer"
+                        + " repetition, %,d per decode run) and every raw read streamed %,d row messages (checked,"
+                        + " the run fails otherwise). `%s` against its query (symmetric EXCEPT ALL): %s",
+                w.journaledPerRun(), work.journalEntries(), work.changes(), WriterOverhead.STREAM_TABLE,
+                w.streamTableDifferences() == 0 ? "equal." : "**" + w.streamTableDifferences() + " rows differ**."));
+        line("");
+
+        targets();
+        return md.toString();
+    }
+
+    /** One row of the writer table: times per capture, the ratios to no capture, the bulk target or {@code noTarget}. */
+    private void writerRow(String label, Map<WriterOverhead.Capture, Samples> byCapture, boolean bulkTarget,
+                           String noTarget) {
+        double trigger = WriterOverhead.Result.ratio(byCapture, WriterOverhead.Capture.TRIGGER);
+        double wal = WriterOverhead.Result.ratio(byCapture, WriterOverhead.Capture.WAL);
+        boolean met = wal < Targets.CAPTURE_BULK_RATIO;
+        line(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s× | %s× | %s |", label,
+                spread(byCapture.get(WriterOverhead.Capture.NONE)), spread(byCapture.get(WriterOverhead.Capture.TRIGGER)),
+                spread(byCapture.get(WriterOverhead.Capture.WAL)), fmt(trigger), fmt(wal),
+                bulkTarget ? (met ? "met" : "**missed**") : noTarget));
+        if (bulkTarget) {
+            target(met, String.format(Locale.ROOT, "WAL capture overhead < %s× on %s: %s×",
+                    fmt(Targets.CAPTURE_BULK_RATIO), label, fmt(wal)));
+        }
     }
 
     private static String maxOf(Samples s) {

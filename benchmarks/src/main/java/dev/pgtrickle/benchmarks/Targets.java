@@ -1,6 +1,6 @@
 package dev.pgtrickle.benchmarks;
 
-/** The performance targets of issue 3 §8. */
+/** The performance targets of issue 3 §8 (and of WAL capture: {@link #WAL_DECODE_FRACTION}). */
 public final class Targets {
 
     /** DIFFERENTIAL at least this many times faster than REFRESH MATERIALIZED VIEW at 0.1 % changes. */
@@ -15,6 +15,8 @@ public final class Targets {
     public static final double LATENCY_P99_MILLIS = 2000;
     /** … at this sustained write rate to the source (rows per second) and above. */
     public static final int LATENCY_RATE = 5000;
+    /** The decoder's throughput on a backlog at least this fraction of merely streaming the slot. */
+    public static final double WAL_DECODE_FRACTION = 0.8;
 
     private Targets() {
     }
