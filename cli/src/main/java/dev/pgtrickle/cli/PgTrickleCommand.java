@@ -1,5 +1,6 @@
 package dev.pgtrickle.cli;
 
+import dev.pgtrickle.cli.cdc.CdcCommand;
 import dev.pgtrickle.cli.command.AlterCommand;
 import dev.pgtrickle.cli.command.CompileCommand;
 import dev.pgtrickle.cli.command.CreateCommand;
@@ -37,6 +38,7 @@ import picocli.CommandLine.Spec;
             ExplainCommand.class,
             PlaygroundCommand.class,
             ServeCommand.class,
+            CdcCommand.class,
         })
 public final class PgTrickleCommand implements Runnable {
 

@@ -319,13 +319,15 @@ class StreamTableErrorsTest {
     }
 
     @Test
-    void walCdcModeIsNotSupportedYet() throws SQLException {
+    void cdcModeIsNormalizedAndSetCdcModeChecksItsInput() throws SQLException {
         createSource("wal_src");
-        PSQLException e = expectError("SELECT pgtrickle.create_stream_table('wal_st', 'SELECT id FROM wal_src',"
-                + " cdc_mode => 'WAL')", "0A000");
-        assertContains(message(e), "cdc_mode 'wal' is not supported yet");
-        assertNoStreamTable("wal_st");
-        assertNotCaptured("wal_src");
+        db.execute("SELECT pgtrickle.create_stream_table('wal_st', 'SELECT id FROM wal_src', cdc_mode => ' WAL ')");
+        assertEquals("wal", db.queryString("SELECT cdc_mode FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'wal_st'"));
+        PSQLException bad = expectError("SELECT pgtrickle.set_cdc_mode('wal_src', 'kafka')", "22023");
+        assertContains(message(bad), "unknown cdc mode \"kafka\"");
+        PSQLException notASource = expectError("SELECT pgtrickle.set_cdc_mode('pg_class', 'wal')", "42704");
+        assertContains(message(notASource), "is not a source of any stream table");
+        db.execute("SELECT pgtrickle.drop_stream_table('wal_st')");
     }
 
     // ------------------------------------------------------------------------------------------

@@ -1,8 +1,11 @@
 package dev.pgtrickle.scheduler;
 
+import dev.pgtrickle.cdc.wal.WalCapture;
 import dev.pgtrickle.core.catalog.CatalogInstaller;
 import dev.pgtrickle.scheduler.catalog.CatalogReader;
 import dev.pgtrickle.scheduler.catalog.StreamTableState;
+import dev.pgtrickle.scheduler.cdc.CdcStep;
+import dev.pgtrickle.scheduler.cdc.JournalRefresh;
 import dev.pgtrickle.scheduler.metrics.DaemonMetrics;
 import dev.pgtrickle.scheduler.plan.RefreshPlanner;
 import dev.pgtrickle.scheduler.run.Backoff;
@@ -11,6 +14,7 @@ import dev.pgtrickle.scheduler.run.ConnectionFactory;
 import dev.pgtrickle.scheduler.run.RefreshOutcome;
 import dev.pgtrickle.scheduler.run.RefreshPass;
 import dev.pgtrickle.scheduler.run.SourceRepair;
+import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -22,6 +26,7 @@ import java.time.ZoneId;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.postgresql.PGConnection;
@@ -51,6 +56,7 @@ public final class Daemon {
 
     private final DaemonConfig config;
     private final ConnectionFactory connections;
+    private final WalSettings wal;
     private final DaemonMetrics metrics;
     private final RefreshPlanner planner;
     private final Backoff refreshBackoff;
@@ -63,9 +69,10 @@ public final class Daemon {
     private Instant lastPendingMetrics = Instant.EPOCH;
     private Instant lastSourceCheck = Instant.EPOCH;
 
-    public Daemon(DaemonConfig config, ConnectionFactory connections, DaemonMetrics metrics) {
+    public Daemon(DaemonConfig config, ConnectionFactory connections, DaemonMetrics metrics, WalSettings wal) {
         this.config = config;
         this.connections = connections;
+        this.wal = wal;
         this.metrics = metrics;
         this.planner = new RefreshPlanner(config.isolatedInterval(), ZoneId.systemDefault());
         this.refreshBackoff = new Backoff(config.retryBase(), config.retryMax());
@@ -162,24 +169,46 @@ public final class Daemon {
         }
         c.setAutoCommit(false);
         PGConnection notifications = c.unwrap(PGConnection.class);
-        try (RefreshPass pass = new RefreshPass(connections, config.maxWorkers(), config.suspendAfter())) {
+        WalCapture capture = openWalCapture();
+        CdcStep cdc = new CdcStep(capture, new Backoff(config.retryBase(), config.retryMax()), metrics);
+        try (RefreshPass pass = new RefreshPass(connections, config.maxWorkers(), config.suspendAfter(),
+                capture == null ? null : new JournalRefresh(capture))) {
             boolean compile = true;
             while (!stopping) {
                 if (compile || Duration.between(lastSourceCheck, Instant.now()).compareTo(SOURCE_CHECK_INTERVAL) >= 0) {
                     repair.repair(c);
+                    cdc.step(c);
                     lastSourceCheck = Instant.now();
                 }
                 if (compile) {
                     compiler.compilePending(c);
                 }
-                passOnce(c, pass);
+                passOnce(c, pass, cdc.laggards());
                 PGNotification[] received = notifications.getNotifications((int) config.tick().toMillis());
                 compile = received != null && received.length > 0;
+            }
+        } finally {
+            if (capture != null) {
+                capture.close();
             }
         }
     }
 
-    private void passOnce(Connection c, RefreshPass pass) throws SQLException {
+    /** The leader's journal and decoder; none when not configured or the journal cannot be opened. */
+    private WalCapture openWalCapture() {
+        if (wal == null) {
+            return null;
+        }
+        try {
+            return WalCapture.open(wal.connections(), wal.journalDirectory());
+        } catch (IOException | RuntimeException e) {
+            LOG.error("cannot open the journal in {}: {}; sources stay on trigger capture", wal.journalDirectory(), e.getMessage());
+            return null;
+        }
+    }
+
+    /** @param urgent stream tables holding the WAL back: refreshed whatever their schedule */
+    private void passOnce(Connection c, RefreshPass pass, Set<Long> urgent) throws SQLException {
         List<StreamTableState> tables = CatalogReader.load(c);
         c.commit();
         Instant now = Instant.now();
@@ -189,7 +218,7 @@ public final class Daemon {
             metrics.pendingChanges(pendingChanges(c));
             lastPendingMetrics = now;
         }
-        List<StreamTableState> due = planner.due(tables, now, id -> refreshBackoff.waiting(id, now));
+        List<StreamTableState> due = planner.due(tables, now, id -> refreshBackoff.waiting(id, now), urgent::contains);
         if (due.isEmpty()) {
             return;
         }

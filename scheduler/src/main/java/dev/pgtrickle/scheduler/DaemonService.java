@@ -26,11 +26,20 @@ public final class DaemonService implements AutoCloseable {
         this.registry = registry;
     }
 
-    /** @param metricsPort port of /metrics and /health (0: any free port), or {@code null} for none */
+    /** A daemon without WAL capture. */
     public static DaemonService start(ConnectionFactory connections, DaemonConfig config, Integer metricsPort)
             throws IOException {
+        return start(connections, config, metricsPort, null);
+    }
+
+    /**
+     * @param metricsPort port of /metrics and /health (0: any free port), or {@code null} for none
+     * @param wal         what WAL capture needs, or {@code null} to capture with triggers only
+     */
+    public static DaemonService start(ConnectionFactory connections, DaemonConfig config, Integer metricsPort,
+                                      WalSettings wal) throws IOException {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        Daemon daemon = new Daemon(config, connections, new DaemonMetrics(registry));
+        Daemon daemon = new Daemon(config, connections, new DaemonMetrics(registry), wal);
         MetricsServer server = metricsPort == null ? null : new MetricsServer(metricsPort, registry, daemon);
         Thread loop = new Thread(daemon::run, "pgtrickle-daemon");
         loop.start();

@@ -12,23 +12,25 @@ import java.util.Objects;
  * @param commitLsn   LSN of the transaction's commit record (the same for every entry of it)
  * @param xid         the transaction's full 64-bit id (xid8), what readers filter snapshots by
  * @param relationOid the changed relation's OID (its raw 32 bits; OIDs above 2^31 are negative here)
- * @param action      {@link #INSERT} (weight +1), {@link #DELETE} (weight -1) or {@link #TRUNCATE}
- *                    (a marker without values)
+ * @param action      {@link #INSERT} (weight +1), {@link #DELETE} (weight -1), {@link #TRUNCATE}
+ *                    (a marker without values) or {@link #SCHEMA} (the column names the relation's
+ *                    later entries of the same transaction follow)
  * @param values      column values in PostgreSQL text form, a {@code null} element is SQL NULL;
- *                    empty for a truncate marker
+ *                    empty for a truncate marker; the column names for a schema entry
  */
 public record JournalEntry(long commitLsn, long xid, int relationOid, char action, String[] values) {
 
     public static final char INSERT = 'I';
     public static final char DELETE = 'D';
     public static final char TRUNCATE = 'T';
+    public static final char SCHEMA = 'S';
 
     private static final String[] NONE = new String[0];
 
     public JournalEntry {
         Objects.requireNonNull(values, "values (use an empty array for no columns)");
-        if (action != INSERT && action != DELETE && action != TRUNCATE) {
-            throw new IllegalArgumentException("action must be 'I', 'D' or 'T', not '" + action + "'");
+        if (action != INSERT && action != DELETE && action != TRUNCATE && action != SCHEMA) {
+            throw new IllegalArgumentException("action must be 'I', 'D', 'T' or 'S', not '" + action + "'");
         }
         if (action == TRUNCATE && values.length != 0) {
             throw new IllegalArgumentException("a truncate marker carries no values");
@@ -48,6 +50,10 @@ public record JournalEntry(long commitLsn, long xid, int relationOid, char actio
         return new JournalEntry(commitLsn, xid, relationOid, TRUNCATE, NONE);
     }
 
+    public static JournalEntry schema(long commitLsn, long xid, int relationOid, String... columnNames) {
+        return new JournalEntry(commitLsn, xid, relationOid, SCHEMA, columnNames);
+    }
+
     /** A copy of the column values. */
     @Override
     public String[] values() {
@@ -63,7 +69,7 @@ public record JournalEntry(long commitLsn, long xid, int relationOid, char actio
         return values[i];
     }
 
-    /** +1 for an insert, -1 for a delete, 0 for a truncate marker. */
+    /** +1 for an insert, -1 for a delete, 0 for a truncate marker or a schema entry. */
     public int weight() {
         return action == INSERT ? 1 : action == DELETE ? -1 : 0;
     }

@@ -44,7 +44,8 @@ public final class PublicationAndSlot {
             try (ResultSet exists = statement.executeQuery(
                     "SELECT 1 FROM pg_publication WHERE pubname = '" + PUBLICATION + "'")) {
                 if (!exists.next()) {
-                    statement.execute("CREATE PUBLICATION " + PUBLICATION);
+                    // Changes of partitions under the partitioned table's name: what the stream tables read.
+                    statement.execute("CREATE PUBLICATION " + PUBLICATION + " WITH (publish_via_partition_root = true)");
                 }
             }
         }
@@ -68,6 +69,24 @@ public final class PublicationAndSlot {
             add.setString(3, PUBLICATION);
             add.setLong(4, relationOid);
             try (ResultSet row = add.executeQuery()) {
+                if (row.next()) {
+                    try (Statement alter = c.createStatement()) {
+                        alter.execute(row.getString(1));
+                    }
+                }
+            }
+        }
+    }
+
+    /** Removes a table from the publication if it is in it. */
+    public void removeTable(Connection c, long relationOid) throws SQLException {
+        try (PreparedStatement remove = c.prepareStatement(
+                "SELECT format('ALTER PUBLICATION %I DROP TABLE %s', p.pubname, pr.prrelid::regclass) "
+                        + "FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid "
+                        + "WHERE p.pubname = ? AND pr.prrelid = ?::oid")) {
+            remove.setString(1, PUBLICATION);
+            remove.setLong(2, relationOid);
+            try (ResultSet row = remove.executeQuery()) {
                 if (row.next()) {
                     try (Statement alter = c.createStatement()) {
                         alter.execute(row.getString(1));

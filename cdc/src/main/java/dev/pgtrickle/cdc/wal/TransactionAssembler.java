@@ -13,15 +13,19 @@ import dev.pgtrickle.cdc.wal.decode.TupleData;
 import dev.pgtrickle.cdc.wal.decode.Update;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Turns the pgoutput message stream into whole transactions of journal entries: an INSERT is one
  * 'I' entry, a DELETE one 'D' entry of the old row, an UPDATE 'D' of the old row and 'I' of the
- * new one, a TRUNCATE a 'T' marker per table.
+ * new one, a TRUNCATE a 'T' marker per table. Before the first change to a table, each
+ * transaction carries an 'S' entry with the table's column names (as the server publishes them
+ * then), so a reader starting anywhere maps values by name, across schema changes.
  *
  * <p>Old rows need every column, which only REPLICA IDENTITY FULL sends. Where a value is missing
  * (no old row, only its key, or an unchanged TOAST value without an old copy) no placeholder may
@@ -34,6 +38,7 @@ public final class TransactionAssembler {
 
     private final Map<Integer, Relation> relations = new HashMap<>();
     private final List<JournalEntry> entries = new ArrayList<>();
+    private final Set<Integer> described = new HashSet<>();
     private Begin current;
     private long xid;
     private long xidReference;
@@ -53,8 +58,11 @@ public final class TransactionAssembler {
             current = begin;
             xid = FullXids.widen(begin.xid(), xidReference);
             entries.clear();
+            described.clear();
         } else if (message instanceof Relation relation) {
             relations.put(relation.relationOid(), relation);
+            // A schema change inside the transaction: describe the table again before its next change.
+            described.remove(relation.relationOid());
         } else if (message instanceof Insert insert) {
             add(insert.relationOid(), 'I', text(insert.newTuple(), null));
         } else if (message instanceof Update update) {
@@ -87,6 +95,14 @@ public final class TransactionAssembler {
     private void add(int relationOid, char action, String[] values) {
         if (current == null) {
             throw new IllegalStateException("a row change outside a transaction (relation " + relationOid + ")");
+        }
+        if (described.add(relationOid)) {
+            Relation relation = relations.get(relationOid);
+            if (relation == null) {
+                throw new IllegalStateException("a row change of relation " + relationOid + " before its Relation message");
+            }
+            entries.add(JournalEntry.schema(current.finalLsn(), xid, relationOid,
+                    relation.columns().stream().map(Relation.Column::name).toArray(String[]::new)));
         }
         entries.add(new JournalEntry(current.finalLsn(), xid, relationOid, action, values));
     }

@@ -1,7 +1,9 @@
 package dev.pgtrickle.cdc.wal;
 
 import dev.pgtrickle.cdc.journal.ChangeJournal;
+import dev.pgtrickle.cdc.wal.decode.LogicalMessage;
 import dev.pgtrickle.cdc.wal.decode.PgOutputDecoder;
+import dev.pgtrickle.cdc.wal.decode.PgOutputMessage;
 import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -10,6 +12,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.postgresql.PGConnection;
 import org.postgresql.replication.LogSequenceNumber;
 import org.postgresql.replication.PGReplicationStream;
@@ -17,12 +20,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Decodes the database's slot into the journal, until stopped. The slot's position is confirmed
- * only after the transactions up to it are synced into the journal (automatic flush is off), so
- * after a crash the server sends again what may not have reached the journal; transactions the
- * journal already holds (commit LSN at or below its last one) are skipped: nothing is lost or
- * written twice. A transactional heartbeat message every {@code heartbeat} keeps an idle slot
- * moving and the xid reference fresh. Reconnects after connection loss.
+ * Decodes the database's slot into the journal, until stopped. Automatic flush is off: the slot
+ * is confirmed only up to what is synced into the journal and, below that, up to the bound the
+ * readers give ({@code confirmBound}: every transaction committed at or below it is in the change
+ * buffers), so the slot, not our disk, stays the source of truth. After a restart the server sends
+ * again from the confirmed position; transactions the journal already holds (commit LSN at or
+ * below its last one) are skipped: nothing is lost or written twice.
+ *
+ * <p>A refresh learns that everything committed before its snapshot is journaled by emitting a
+ * non-transactional {@value #SYNC_PREFIX} message and waiting for it ({@link #awaitDecoded}):
+ * decoding is in commit order, so when that message arrives every earlier commit has been seen.
+ * A transactional heartbeat message every {@code heartbeat} keeps an idle slot moving and the xid
+ * reference fresh. Reconnects after connection loss.
  */
 public final class WalDecoder implements Runnable {
 
@@ -30,28 +39,68 @@ public final class WalDecoder implements Runnable {
     /** Transactions journaled before one sync and confirmation (group commit). */
     private static final int BATCH = 1000;
     private static final String HEARTBEAT_PREFIX = "pgtrickle.heartbeat";
+    /** Prefix of the non-transactional messages refreshes emit to wait for the decoder. */
+    public static final String SYNC_PREFIX = "pgtrickle.sync";
+    private static final Duration STATUS_INTERVAL = Duration.ofSeconds(1);
 
     private final WalConnections connections;
     private final PublicationAndSlot names;
     private final ChangeJournal journal;
     private final Duration heartbeat;
+    private final LongSupplier confirmBound;
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final Object progress = new Object();
     private volatile boolean stopping;
     private volatile long decodedThrough;
 
-    public WalDecoder(WalConnections connections, PublicationAndSlot names, ChangeJournal journal, Duration heartbeat) {
+    /**
+     * @param confirmBound the LSN up to which readers no longer need the WAL ({@link Long#MAX_VALUE}
+     *                     when no reader needs any): the slot is never confirmed past it
+     */
+    public WalDecoder(WalConnections connections, PublicationAndSlot names, ChangeJournal journal, Duration heartbeat,
+                      LongSupplier confirmBound) {
         this.connections = connections;
         this.names = names;
         this.journal = journal;
         this.heartbeat = heartbeat;
+        this.confirmBound = confirmBound;
+    }
+
+    /** A decoder whose slot follows the journal (nobody reads it yet). */
+    public WalDecoder(WalConnections connections, PublicationAndSlot names, ChangeJournal journal, Duration heartbeat) {
+        this(connections, names, journal, heartbeat, () -> Long.MAX_VALUE);
     }
 
     /**
-     * The end position of the last transaction whose entries are durable in the journal: every
-     * transaction that committed before it is journaled.
+     * A position every transaction committed before which is durable in the journal: the end of
+     * the last synced transaction, or the last sync message seen.
      */
     public long decodedThrough() {
         return decodedThrough;
+    }
+
+    /** Waits until {@link #decodedThrough()} reaches {@code lsn}; false on timeout or stop. */
+    public boolean awaitDecoded(long lsn, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (progress) {
+            while (Long.compareUnsigned(decodedThrough, lsn) < 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || stopping) {
+                    return false;
+                }
+                progress.wait(Math.max(1, Math.min(left / 1_000_000, 100)));
+            }
+            return true;
+        }
+    }
+
+    private void advance(long lsn) {
+        synchronized (progress) {
+            if (Long.compareUnsigned(lsn, decodedThrough) > 0) {
+                decodedThrough = lsn;
+            }
+            progress.notifyAll();
+        }
     }
 
     public void stop() {
@@ -92,53 +141,74 @@ public final class WalDecoder implements Runnable {
                     .withStatusInterval(1, TimeUnit.SECONDS)
                     .withAutomaticFlush(false)
                     .start();
-            long unconfirmed = 0;
-            int pending = 0;
+            long received = 0;
+            long confirmed = 0;
+            int unsynced = 0;
             long nextHeartbeat = System.nanoTime();
+            long nextStatus = System.nanoTime();
             while (!stopping) {
                 if (System.nanoTime() - nextHeartbeat >= 0) {
                     assembler.referenceXid(emitHeartbeat(sql));
                     nextHeartbeat = System.nanoTime() + heartbeat.toNanos();
                 }
                 ByteBuffer message = stream.readPending();
-                if (message == null) {
-                    if (unconfirmed != 0) {
-                        confirm(stream, unconfirmed);
-                        unconfirmed = 0;
-                        pending = 0;
+                if (message == null || unsynced >= BATCH) {
+                    if (unsynced > 0) {
+                        journal.sync();
+                        unsynced = 0;
+                        advance(received);
                     }
-                    pause(Duration.ofMillis(5));
+                    if (System.nanoTime() - nextStatus >= 0) {
+                        confirmed = confirm(stream, confirmed);
+                        nextStatus = System.nanoTime() + STATUS_INTERVAL.toNanos();
+                    }
+                    if (message == null) {
+                        pause(Duration.ofMillis(2));
+                        continue;
+                    }
+                }
+                PgOutputMessage decoded = PgOutputDecoder.decode(message);
+                if (decoded instanceof LogicalMessage sync && !sync.transactional() && SYNC_PREFIX.equals(sync.prefix())) {
+                    // Everything committed before it has been seen: make it durable, then say so.
+                    journal.sync();
+                    unsynced = 0;
+                    advance(sync.lsn());
                     continue;
                 }
-                CommittedTransaction transaction = assembler.accept(PgOutputDecoder.decode(message));
+                CommittedTransaction transaction = assembler.accept(decoded);
                 if (transaction == null) {
                     continue;
                 }
                 if (transaction.commitLsn() > skipThrough && !transaction.entries().isEmpty()) {
                     journal.appendTransaction(transaction.entries());
                 }
-                unconfirmed = transaction.endLsn();
-                if (++pending >= BATCH) {
-                    confirm(stream, unconfirmed);
-                    unconfirmed = 0;
-                    pending = 0;
-                }
+                received = transaction.endLsn();
+                unsynced++;
             }
-            if (unconfirmed != 0) {
-                confirm(stream, unconfirmed);
+            if (unsynced > 0) {
+                journal.sync();
+                advance(received);
             }
+            confirm(stream, confirmed);
             stream.close();
         }
     }
 
-    /** Makes the journal durable, then lets the server forget the WAL up to {@code lsn}. */
-    private void confirm(PGReplicationStream stream, long lsn) throws SQLException {
-        journal.sync();
-        decodedThrough = lsn;
+    /**
+     * Lets the server forget the WAL up to what is durable in the journal and no reader needs;
+     * returns the position confirmed.
+     */
+    private long confirm(PGReplicationStream stream, long confirmed) throws SQLException {
+        long bound = confirmBound.getAsLong();
+        long lsn = Long.compareUnsigned(bound, decodedThrough) < 0 ? bound : decodedThrough;
+        if (lsn == 0 || Long.compareUnsigned(lsn, confirmed) <= 0) {
+            return confirmed;
+        }
         LogSequenceNumber position = LogSequenceNumber.valueOf(lsn);
         stream.setFlushedLSN(position);
         stream.setAppliedLSN(position);
         stream.forceUpdateStatus();
+        return lsn;
     }
 
     /** Writes a transactional logical message; returns the server's next full xid. */

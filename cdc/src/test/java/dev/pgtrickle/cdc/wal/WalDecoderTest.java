@@ -147,10 +147,17 @@ class WalDecoderTest {
     /** Replaying the journal's entries of the table gives exactly the rows of {@code query}. */
     static void assertReplayEqualsTable(TestDatabase db, ChangeJournal journal, long oid, String query) throws SQLException {
         Map<List<String>, Integer> replay = new HashMap<>();
+        long describedXid = -1;
         for (JournalEntry entry : entries(journal)) {
             if (entry.relationOid() != (int) oid) {
                 continue;
             }
+            if (entry.action() == 'S') {
+                assertTrue(entry.columnCount() > 0, "a schema entry names the columns");
+                describedXid = entry.xid();
+                continue;
+            }
+            assertEquals(describedXid, entry.xid(), "a transaction's changes follow its schema entry");
             switch (entry.action()) {
                 case 'T' -> replay.clear();
                 case 'I' -> replay.merge(key(entry), 1, Integer::sum);

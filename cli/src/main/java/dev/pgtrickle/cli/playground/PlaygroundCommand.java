@@ -1,23 +1,28 @@
 package dev.pgtrickle.cli.playground;
 
+import dev.pgtrickle.cdc.wal.WalConnections;
 import dev.pgtrickle.cli.command.StatusRow;
 import dev.pgtrickle.cli.command.StatusView;
 import dev.pgtrickle.core.catalog.CatalogInstaller;
 import dev.pgtrickle.scheduler.DaemonConfig;
 import dev.pgtrickle.scheduler.DaemonService;
+import dev.pgtrickle.scheduler.WalSettings;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.ZoneId;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.sql.DataSource;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -52,13 +57,22 @@ public final class PlaygroundCommand implements Callable<Integer> {
                 + (dir == null ? " (temporary data directory)" : " (data directory " + dir + ")"));
         out.flush();
         EmbeddedPostgres postgres = EmbeddedServer.start(port, dir);
+        // Next to a kept data directory; a temporary one goes with the temporary database.
+        Path journal = dir == null ? Files.createTempDirectory("pgtrickle-journal-")
+                : dir.resolveSibling(dir.getFileName() + "-journal");
         AtomicReference<DaemonService> daemon = new AtomicReference<>();
-        Thread stopper = new Thread(() -> stop(daemon.get(), postgres, out), "pgtrickle-playground-stop");
+        Thread stopper = new Thread(() -> {
+            stop(daemon.get(), postgres, out);
+            if (dir == null) {
+                deleteTree(journal);
+            }
+        }, "pgtrickle-playground-stop");
         Runtime.getRuntime().addShutdownHook(stopper);
         try (Connection connection = postgres.getPostgresDatabase().getConnection()) {
             prepare(connection, out);
             DataSource database = postgres.getPostgresDatabase();
-            daemon.set(DaemonService.start(database::getConnection, DaemonConfig.defaults(), null));
+            daemon.set(DaemonService.start(database::getConnection, DaemonConfig.defaults(), null,
+                    new WalSettings(WalConnections.of(postgres.getJdbcUrl("postgres", "postgres")), journal)));
         } catch (SQLException | IOException | RuntimeException e) {
             Runtime.getRuntime().removeShutdownHook(stopper);
             stop(daemon.get(), postgres, out);
@@ -88,6 +102,14 @@ public final class PlaygroundCommand implements Callable<Integer> {
         out.println();
         out.println("demo stream tables (sources: demo.customers, demo.orders):");
         out.print(new StatusView(ZoneId.systemDefault()).table(demo));
+    }
+
+    private static void deleteTree(Path root) {
+        try (Stream<Path> paths = Files.walk(root)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException ignored) {
+            // A temporary directory left behind is harmless.
+        }
     }
 
     private static void stop(DaemonService daemon, EmbeddedPostgres postgres, PrintWriter out) {

@@ -1,8 +1,10 @@
 package dev.pgtrickle.cli.serve;
 
+import dev.pgtrickle.cdc.wal.WalConnections;
 import dev.pgtrickle.cli.Logging;
 import dev.pgtrickle.scheduler.DaemonConfig;
 import dev.pgtrickle.scheduler.DaemonService;
+import dev.pgtrickle.scheduler.WalSettings;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.DriverManager;
@@ -31,7 +33,7 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE",
             description = "Properties file with settings (keys: jdbc-url, metrics-port, max-workers, "
-                    + "max-consecutive-errors, log-format, log-level); default: $PGTRICKLE_CONFIG.")
+                    + "max-consecutive-errors, log-format, log-level, journal-dir); default: $PGTRICKLE_CONFIG.")
     private Path config;
 
     @Option(names = "--metrics-port", paramLabel = "PORT",
@@ -53,6 +55,10 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Level of pgtrickle's own logs: error, warn, info (default), debug or trace.")
     private String logLevel;
 
+    @Option(names = "--journal-dir", paramLabel = "DIR",
+            description = "Directory of the journal of changes decoded from the WAL (default: pgtrickle-journal).")
+    private String journalDir;
+
     @Override
     public Integer call() throws IOException, InterruptedException {
         ServeSettings settings = ServeSettings.resolve(flags(), System.getenv(), configFile());
@@ -62,7 +68,8 @@ public final class ServeCommand implements Callable<Integer> {
                 .withSuspendAfter(settings.maxConsecutiveErrors());
         Integer port = settings.metricsPort();
         Logging.configure(settings.logLevel(), Logging.Format.valueOf(settings.logFormat().toUpperCase(Locale.ROOT)));
-        DaemonService service = DaemonService.start(() -> DriverManager.getConnection(url), daemonConfig, port);
+        DaemonService service = DaemonService.start(() -> DriverManager.getConnection(url), daemonConfig, port,
+                new WalSettings(WalConnections.of(url), settings.journalDirectory()));
         LoggerFactory.getLogger(ServeCommand.class).info("pgtrickle daemon started (max workers {}, metrics {})",
                 daemonConfig.maxWorkers(), port == null ? "off" : "on port " + service.metricsPort());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -81,6 +88,7 @@ public final class ServeCommand implements Callable<Integer> {
         flags.put("max-consecutive-errors", maxConsecutiveErrors);
         flags.put("log-format", logFormat);
         flags.put("log-level", logLevel);
+        flags.put("journal-dir", journalDir);
         flags.values().removeIf(value -> value == null);
         return flags;
     }

@@ -36,6 +36,7 @@ public final class ServeSettings {
         defaults.put("max-consecutive-errors", "3");
         defaults.put("log-format", "text");
         defaults.put("log-level", "info");
+        defaults.put("journal-dir", "pgtrickle-journal");
         return defaults;
     }
 
@@ -120,6 +121,15 @@ public final class ServeSettings {
                     + "\": expected error, warn, info, debug or trace");
         }
         return level;
+    }
+
+    /** Where the journal of changes decoded from the WAL lives (created when missing). */
+    public Path journalDirectory() {
+        try {
+            return Path.of(values.get("journal-dir"));
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new CliException("invalid journal-dir \"" + values.get("journal-dir") + "\": " + e.getMessage());
+        }
     }
 
     private int integer(String key, int min, int max) {

@@ -24,6 +24,8 @@ public final class DaemonMetrics {
 
     private final MeterRegistry registry;
     private final AtomicLong leader = new AtomicLong();
+    private final AtomicLong walRetained = new AtomicLong();
+    private final AtomicLong journalBacklog = new AtomicLong();
     private final Map<String, AtomicLong> stalenessMillis = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> pendingChanges = new ConcurrentHashMap<>();
 
@@ -31,6 +33,10 @@ public final class DaemonMetrics {
         this.registry = registry;
         Gauge.builder("pgtrickle.leader", leader, AtomicLong::get)
                 .description("1 while this instance is the leader, 0 as standby").register(registry);
+        Gauge.builder("pgtrickle.wal.slot.retained", walRetained, AtomicLong::get).baseUnit("bytes")
+                .description("WAL retained by pgtrickle's replication slot").register(registry);
+        Gauge.builder("pgtrickle.wal.journal.backlog", journalBacklog, AtomicLong::get).baseUnit("bytes")
+                .description("WAL decoded into the journal but not yet loaded into every change buffer").register(registry);
     }
 
     public MeterRegistry registry() {
@@ -88,6 +94,15 @@ public final class DaemonMetrics {
             return value;
         }).set(rows));
         forget(pendingChanges, bySource.keySet(), "pgtrickle.pending.changes", "source");
+    }
+
+    /**
+     * WAL capture: the WAL the slot retains, and how far the journal runs ahead of what the
+     * change buffers hold (both in bytes of WAL).
+     */
+    public void wal(long slotRetainedBytes, long journalBacklogBytes) {
+        walRetained.set(slotRetainedBytes);
+        journalBacklog.set(journalBacklogBytes);
     }
 
     private void timed(Tags tags, String action, String status, Duration took) {

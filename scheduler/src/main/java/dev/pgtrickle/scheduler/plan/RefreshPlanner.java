@@ -45,6 +45,15 @@ public final class RefreshPlanner {
      * @param backingOff ids of tables whose retry time after a failure has not come yet
      */
     public List<StreamTableState> due(List<StreamTableState> tables, Instant now, LongPredicate backingOff) {
+        return due(tables, now, backingOff, id -> false);
+    }
+
+    /**
+     * @param backingOff ids of tables whose retry time after a failure has not come yet
+     * @param urgent     ids of tables to refresh now whatever their schedule (they hold the WAL back)
+     */
+    public List<StreamTableState> due(List<StreamTableState> tables, Instant now, LongPredicate backingOff,
+                                      LongPredicate urgent) {
         Map<Long, StreamTableState> byId = new HashMap<>();
         Set<Long> read = new HashSet<>();
         for (StreamTableState table : tables) {
@@ -56,7 +65,7 @@ public final class RefreshPlanner {
         Set<Long> due = new LinkedHashSet<>();
         for (StreamTableState table : tables) {
             boolean ownClock = !table.calculated() || !read.contains(table.id());
-            if (ownClock && eligible(table, now, backingOff) && isDue(table, now)) {
+            if (eligible(table, now, backingOff) && (urgent.test(table.id()) || ownClock && isDue(table, now))) {
                 pullIn(table, byId, now, backingOff, due);
             }
         }

@@ -1,6 +1,7 @@
 package dev.pgtrickle.scheduler.run;
 
 import dev.pgtrickle.scheduler.catalog.StreamTableState;
+import dev.pgtrickle.scheduler.cdc.JournalRefresh;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -26,14 +27,15 @@ public final class RefreshPass implements AutoCloseable {
     private final BlockingQueue<RefreshWorker> idle = new LinkedBlockingQueue<>();
     private final List<RefreshWorker> workers = new ArrayList<>();
 
-    public RefreshPass(ConnectionFactory connections, int maxWorkers, int suspendAfter) {
+    /** @param journal loads the changes of WAL-captured sources, or {@code null} without WAL capture */
+    public RefreshPass(ConnectionFactory connections, int maxWorkers, int suspendAfter, JournalRefresh journal) {
         this.executor = Executors.newFixedThreadPool(maxWorkers, runnable -> {
             Thread thread = new Thread(runnable, "pgtrickle-refresh");
             thread.setDaemon(true);
             return thread;
         });
         for (int i = 0; i < maxWorkers; i++) {
-            RefreshWorker worker = new RefreshWorker(connections, suspendAfter);
+            RefreshWorker worker = new RefreshWorker(connections, suspendAfter, journal);
             workers.add(worker);
             idle.add(worker);
         }

@@ -1,6 +1,8 @@
 package dev.pgtrickle.scheduler.run;
 
+import dev.pgtrickle.cdc.load.StaleCaptureException;
 import dev.pgtrickle.scheduler.catalog.StreamTableState;
+import dev.pgtrickle.scheduler.cdc.JournalRefresh;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -17,13 +19,19 @@ public final class RefreshWorker implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(RefreshWorker.class);
 
+    /** Attempts of a refresh that lost a serialization race before it counts as failed. */
+    private static final int CONFLICT_ATTEMPTS = 3;
+
     private final ConnectionFactory connections;
     private final int suspendAfter;
+    private final JournalRefresh journal;
     private Connection connection;
 
-    public RefreshWorker(ConnectionFactory connections, int suspendAfter) {
+    /** @param journal loads the changes of WAL-captured sources, or {@code null} without WAL capture */
+    public RefreshWorker(ConnectionFactory connections, int suspendAfter, JournalRefresh journal) {
         this.connections = connections;
         this.suspendAfter = suspendAfter;
+        this.journal = journal;
     }
 
     /**
@@ -32,25 +40,63 @@ public final class RefreshWorker implements AutoCloseable {
      */
     public RefreshOutcome refresh(StreamTableState table) throws SQLException {
         long start = System.nanoTime();
-        Connection c = connection();
-        try {
-            Connections.actAs(c, table.owner());
-            if (skipIfUnchanged(c, table.id())) {
+        for (int attempt = 1; ; attempt++) {
+            Connection c = connection();
+            boolean repeatableRead = false;
+            try {
+                repeatableRead = journal != null && journal.begin(c, table.id());
+                Connections.actAs(c, table.owner());
+                if (skipIfUnchanged(c, table.id())) {
+                    c.commit();
+                    return new RefreshOutcome.Unchanged(since(start));
+                }
+                call(c, "SELECT pgtrickle._differential_refresh(?, 'SCHEDULER')", table.id());
+                RefreshOutcome outcome = lastHistoryRow(c, table.id(), since(start));
                 c.commit();
-                return new RefreshOutcome.Unchanged(since(start));
+                return outcome;
+            } catch (SQLException e) {
+                rollback(c);
+                if (Connections.lost(e)) {
+                    close();
+                    throw e;
+                }
+                readCommitted(c, repeatableRead);
+                if (attempt < CONFLICT_ATTEMPTS && conflict(e)) {
+                    // A REPEATABLE READ refresh met a concurrent change (e.g. at a capture switch): nothing applied, go again.
+                    continue;
+                }
+                recordFailure(c, table, e.getMessage());
+                return new RefreshOutcome.Failed(e.getMessage(), since(start));
+            } catch (StaleCaptureException e) {
+                // Source DDL the repair step has not handled yet: not a failure of the stream table.
+                rollback(c);
+                return new RefreshOutcome.Skipped(e.getMessage());
+            } catch (RuntimeException e) {
+                // The journal could not be read: nothing was applied.
+                rollback(c);
+                readCommitted(c, repeatableRead);
+                recordFailure(c, table, String.valueOf(e.getMessage()));
+                return new RefreshOutcome.Failed(String.valueOf(e.getMessage()), since(start));
+            } finally {
+                readCommitted(c, repeatableRead);
             }
-            call(c, "SELECT pgtrickle._differential_refresh(?, 'SCHEDULER')", table.id());
-            RefreshOutcome outcome = lastHistoryRow(c, table.id(), since(start));
-            c.commit();
-            return outcome;
-        } catch (SQLException e) {
-            rollback(c);
-            if (Connections.lost(e)) {
-                close();
-                throw e;
+        }
+    }
+
+    /** Serialization failure or deadlock: the transaction lost a race and may simply run again. */
+    private static boolean conflict(SQLException e) {
+        return "40001".equals(e.getSQLState()) || "40P01".equals(e.getSQLState());
+    }
+
+    private static void readCommitted(Connection c, boolean changed) {
+        if (changed) {
+            try {
+                if (!c.isClosed() && c.getTransactionIsolation() != Connection.TRANSACTION_READ_COMMITTED) {
+                    c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+                }
+            } catch (SQLException ignored) {
+                // A broken connection is replaced on the next attempt.
             }
-            recordFailure(c, table, e.getMessage());
-            return new RefreshOutcome.Failed(e.getMessage(), since(start));
         }
     }
 

@@ -180,13 +180,8 @@ LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v text := lower(btrim(p_mode));
 BEGIN
-    IF p_mode IS NULL OR v IN ('trigger', 'auto') THEN
+    IF p_mode IS NULL OR v IN ('trigger', 'wal', 'auto') THEN
         RETURN v;
-    END IF;
-    IF v = 'wal' THEN
-        RAISE EXCEPTION 'cdc_mode ''wal'' is not supported yet'
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = 'Use ''trigger'' (the default) or ''auto''.';
     END IF;
     RAISE EXCEPTION 'unknown cdc_mode "%": expected ''trigger'', ''wal'' or ''auto''', p_mode
         USING ERRCODE = 'invalid_parameter_value';

@@ -435,6 +435,15 @@ DECLARE
     v_statement text;
 BEGIN
     v_st := pgtrickle._locked(p_pgt_id);
+    -- Changes of sources captured from the WAL are in the daemon's journal: only its refreshes
+    -- load them (see R__70_wal.sql). Without them the delta would miss changes; FULL is exact.
+    IF NOT pgtrickle._journal_loaded(p_pgt_id) THEN
+        RAISE NOTICE 'stream table % reads tables captured from the WAL, whose changes only the pgtrickle daemon can read: refreshing FULL',
+            v_st.pgt_relid::regclass
+            USING HINT = 'The daemon refreshes it differentially on its schedule.';
+        PERFORM pgtrickle._full_refresh(p_pgt_id, p_initiated_by, 'a source is captured from the WAL and this refresh did not load the journal');
+        RETURN;
+    END IF;
     v_choice := pgtrickle._choose_refresh(v_st);
     IF v_choice.action = 'FULL' THEN
         PERFORM pgtrickle._full_refresh(p_pgt_id, p_initiated_by, v_choice.reason);

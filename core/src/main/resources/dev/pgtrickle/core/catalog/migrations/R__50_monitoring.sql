@@ -235,5 +235,8 @@ BEGIN
         RETURN QUERY SELECT 'change_buffer_backlog'::text, 'OK'::text,
                             'no change buffer holds more than 1000000 pending rows'::text;
     END IF;
+
+    -- WAL capture (see R__70_wal.sql): the slot, and the sources holding it back.
+    RETURN QUERY SELECT * FROM pgtrickle._wal_health();
 END
 $$;

@@ -102,7 +102,8 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
         WHERE EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies d
                       CROSS JOIN LATERAL pgtrickle._table_and_descendants(d.source_relid) AS tables(relid)
                       WHERE d.pgt_id = st.pgt_id
-                        AND EXISTS (SELECT 1 FROM pgtrickle.pgt_change_sources cs WHERE cs.source_relid = d.source_relid)
+                        AND EXISTS (SELECT 1 FROM pgtrickle.pgt_change_sources cs WHERE cs.source_relid = d.source_relid
+                                    AND cs.cdc_mode = 'trigger')
                         AND NOT EXISTS (SELECT 1 FROM pg_trigger t
                                         WHERE t.tgrelid = tables.relid AND t.tgname = 'pgtrickle_capture_insert'))
         UNION ALL
@@ -133,7 +134,7 @@ $$;
 CREATE OR REPLACE FUNCTION pgtrickle._rebuild_change_buffer(p_pgt_id bigint, p_source oid) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_buffer name;
+    v_old pgtrickle.pgt_change_sources;
     v_reader record;
 BEGIN
     PERFORM pgtrickle._claimed(p_pgt_id);
@@ -141,9 +142,17 @@ BEGIN
         RAISE EXCEPTION 'stream table % does not read relation %', p_pgt_id, p_source
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    DELETE FROM pgtrickle.pgt_change_sources WHERE source_relid = p_source RETURNING buffer_table INTO v_buffer;
-    EXECUTE format('DROP TABLE IF EXISTS pgtrickle_changes.%I', v_buffer);
+    DELETE FROM pgtrickle.pgt_change_sources WHERE source_relid = p_source RETURNING * INTO v_old;
+    EXECUTE format('DROP TABLE IF EXISTS pgtrickle_changes.%I', v_old.buffer_table);
     PERFORM pgtrickle._ensure_change_buffer(p_source);
+    -- The capture mode stays. Journal changes of transactions this snapshot sees predate the DDL
+    -- (it holds the table's exclusive lock) and follow the old columns: the readers recompute
+    -- instead. The old start LSN stays: a lower bound is always safe.
+    UPDATE pgtrickle.pgt_change_sources
+    SET cdc_mode = v_old.cdc_mode, cdc_request = v_old.cdc_request, wal_cut = v_old.wal_cut,
+        wal_loaded = CASE WHEN v_old.wal_loaded IS NOT NULL THEN pg_current_snapshot() END,
+        wal_loaded_lsn = v_old.wal_loaded_lsn, cdc_note = v_old.cdc_note
+    WHERE source_relid = p_source;
     FOR v_reader IN
         SELECT DISTINCT c.relowner FROM pgtrickle.pgt_dependencies d
         JOIN pgtrickle.pgt_stream_tables st USING (pgt_id) JOIN pg_class c ON c.oid = st.pgt_relid
@@ -177,14 +186,15 @@ BEGIN
 
     -- Capture first, whatever else is wrong: a stale capture function makes the writers' DML fail.
     FOR v_source IN
-        SELECT d.source_relid, cs.capture_function FROM pgtrickle.pgt_dependencies d
+        SELECT d.source_relid, cs.capture_function, cs.cdc_mode FROM pgtrickle.pgt_dependencies d
         JOIN pgtrickle.pgt_change_sources cs USING (source_relid)
         WHERE d.pgt_id = p_pgt_id AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = d.source_relid)
     LOOP
         IF NOT pgtrickle._buffer_is_current(v_source.source_relid) THEN
             PERFORM pgtrickle._rebuild_change_buffer(p_pgt_id, v_source.source_relid);
         END IF;
-        IF EXISTS (SELECT 1 FROM pgtrickle._table_and_descendants(v_source.source_relid) AS tables(relid)
+        -- (A source captured from the WAL has no triggers; the publication covers its partitions.)
+        IF v_source.cdc_mode = 'trigger' AND EXISTS (SELECT 1 FROM pgtrickle._table_and_descendants(v_source.source_relid) AS tables(relid)
                    WHERE NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = tables.relid
                                      AND t.tgname = 'pgtrickle_capture_insert')) THEN
             -- Rows of a newly attached partition, or written to it directly so far, were never

@@ -1,0 +1,188 @@
+package dev.pgtrickle.cdc.load;
+
+import dev.pgtrickle.cdc.journal.ChangeJournal;
+import dev.pgtrickle.cdc.journal.JournalCursor;
+import dev.pgtrickle.cdc.journal.JournalEntry;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
+
+/**
+ * Loads the journal's changes a refresh owes into the change buffers, inside the refresh's
+ * REPEATABLE READ transaction: for each journal source, the changes of transactions visible in
+ * the refresh snapshot and not yet loaded (see {@link JournalSource#owed}), stamped with the
+ * writer's xid8 and capture stamp 0, so the generated delta SQL reads them like trigger rows.
+ * Values are mapped to buffer columns by name through the journal's schema entries.
+ */
+public final class JournalLoader {
+
+    private static final int FLUSH_BYTES = 1 << 16;
+
+    private final ChangeJournal journal;
+
+    public JournalLoader(ChangeJournal journal) {
+        this.journal = journal;
+    }
+
+    /**
+     * @param now       the refresh snapshot
+     * @param nowLsn    a position the decoder has passed, after every commit {@code now} sees
+     * @param lsnBefore an LSN read before {@code now} was taken: every transaction {@code now} does
+     *                  not see commits after it
+     * @return the number of buffer rows written
+     */
+    public long load(Connection c, List<JournalSource> sources, Snapshot now, long nowLsn, long lsnBefore)
+            throws SQLException {
+        long rows = 0;
+        for (JournalSource source : sources) {
+            if (source.wal() && source.cut() != null) {
+                dropTriggerRowsAfterCut(c, source);
+            }
+            rows += copy(c, source, now, nowLsn);
+            try (PreparedStatement loaded = c.prepareStatement(
+                    "UPDATE pgtrickle.pgt_change_sources SET wal_loaded = ?::pg_snapshot, wal_loaded_lsn = ?::pg_lsn"
+                            + " WHERE source_relid = ?")) {
+                loaded.setString(1, now.toString());
+                loaded.setString(2, lsnText(lsnBefore));
+                loaded.setLong(3, source.oid());
+                loaded.executeUpdate();
+            }
+        }
+        return rows;
+    }
+
+    /**
+     * Trigger rows of transactions the cut does not see duplicate their journal changes: the
+     * triggers outlive the cut until their lock can be taken.
+     */
+    private static void dropTriggerRowsAfterCut(Connection c, JournalSource source) throws SQLException {
+        try (PreparedStatement delete = c.prepareStatement(String.format(
+                "DELETE FROM pgtrickle_changes.%s WHERE __pgt_seq > 0 AND NOT pg_visible_in_snapshot(__pgt_xid, ?::pg_snapshot)",
+                quoteIdent(source.buffer())))) {
+            delete.setString(1, source.cut().toString());
+            delete.executeUpdate();
+        }
+    }
+
+    private long copy(Connection c, JournalSource source, Snapshot now, long nowLsn) throws SQLException {
+        int relation = (int) source.oid();
+        int[] positions = null;
+        CopyIn copy = null;
+        StringBuilder pending = new StringBuilder();
+        long rows = 0;
+        try (JournalCursor cursor = journal.cursorAfterCommitLsn(source.loadedLsn())) {
+            for (JournalEntry entry; (entry = cursor.next()) != null; ) {
+                if (Long.compareUnsigned(entry.commitLsn(), nowLsn) > 0) {
+                    break;
+                }
+                if (entry.relationOid() != relation) {
+                    continue;
+                }
+                if (entry.action() == JournalEntry.SCHEMA) {
+                    positions = positions(source, entry);
+                    continue;
+                }
+                if (!source.owed(entry.xid(), now)) {
+                    continue;
+                }
+                if (positions == null) {
+                    throw new IllegalStateException("journal change of " + source.buffer() + " without a schema entry");
+                }
+                if (copy == null) {
+                    copy = startCopy(c, source);
+                }
+                appendRow(pending, entry, positions);
+                rows++;
+                if (pending.length() >= FLUSH_BYTES) {
+                    write(copy, pending);
+                }
+            }
+            if (copy != null) {
+                write(copy, pending);
+                copy.endCopy();
+                copy = null;
+            }
+        } finally {
+            if (copy != null && copy.isActive()) {
+                copy.cancelCopy();
+            }
+        }
+        return rows;
+    }
+
+    /** For each captured column, its position in the journal's values. */
+    private static int[] positions(JournalSource source, JournalEntry schema) {
+        Map<String, Integer> byName = new HashMap<>();
+        for (int i = 0; i < schema.columnCount(); i++) {
+            byName.put(schema.value(i), i);
+        }
+        int[] positions = new int[source.columns().size()];
+        for (int i = 0; i < positions.length; i++) {
+            Integer position = byName.get(source.columns().get(i));
+            if (position == null) {
+                throw new StaleCaptureException("column " + source.columns().get(i) + " of table with oid "
+                        + Integer.toUnsignedString((int) source.oid()) + " is not in the WAL (dropped or renamed?);"
+                        + " the capture is rebuilt and the stream tables recomputed");
+            }
+            positions[i] = position;
+        }
+        return positions;
+    }
+
+    private static CopyIn startCopy(Connection c, JournalSource source) throws SQLException {
+        StringBuilder sql = new StringBuilder("COPY pgtrickle_changes.").append(quoteIdent(source.buffer()))
+                .append(" (__pgt_xid, __pgt_seq, __pgt_action");
+        for (String column : source.columns()) {
+            sql.append(", ").append(quoteIdent(column));
+        }
+        sql.append(") FROM STDIN");
+        return c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql.toString());
+    }
+
+    private static void appendRow(StringBuilder out, JournalEntry entry, int[] positions) {
+        out.append(Long.toUnsignedString(entry.xid())).append("\t0\t").append(entry.action());
+        for (int position : positions) {
+            out.append('\t');
+            appendValue(out, entry.action() == JournalEntry.TRUNCATE ? null : entry.value(position));
+        }
+        out.append('\n');
+    }
+
+    /** COPY text format: backslash escapes for the delimiter, line breaks and backslash; \N is NULL. */
+    static void appendValue(StringBuilder out, String value) {
+        if (value == null) {
+            out.append("\\N");
+            return;
+        }
+        for (int i = 0; i < value.length(); i++) {
+            char ch = value.charAt(i);
+            switch (ch) {
+                case '\\' -> out.append("\\\\");
+                case '\t' -> out.append("\\t");
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                default -> out.append(ch);
+            }
+        }
+    }
+
+    private static void write(CopyIn copy, StringBuilder pending) throws SQLException {
+        byte[] bytes = pending.toString().getBytes(StandardCharsets.UTF_8);
+        copy.writeToCopy(bytes, 0, bytes.length);
+        pending.setLength(0);
+    }
+
+    static String lsnText(long lsn) {
+        return Long.toHexString(lsn >>> 32).toUpperCase() + "/" + Long.toHexString(lsn & 0xFFFFFFFFL).toUpperCase();
+    }
+
+    static String quoteIdent(String name) {
+        return '"' + name.replace("\"", "\"\"") + '"';
+    }
+}

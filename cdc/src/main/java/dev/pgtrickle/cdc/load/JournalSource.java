@@ -1,0 +1,54 @@
+package dev.pgtrickle.cdc.load;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A source table whose changes (partly) come from the journal, as {@code pgt_change_sources}
+ * describes it (see R__70_wal.sql).
+ *
+ * @param oid              the source table
+ * @param buffer           its change buffer in schema {@code pgtrickle_changes}
+ * @param columns          the captured columns, in buffer order
+ * @param wal              captured from the WAL now (else: back on triggers, journal still owed)
+ * @param cut              the snapshot of the last switch, or {@code null}
+ * @param loaded           the journal is loaded for the transactions this snapshot sees
+ * @param loadedLsn        every transaction {@code loaded} does not see commits after this LSN
+ */
+public record JournalSource(long oid, String buffer, List<String> columns, boolean wal, Snapshot cut,
+                            Snapshot loaded, long loadedLsn) {
+
+    public JournalSource {
+        columns = List.copyOf(columns);
+    }
+
+    /** Whether the journal's change of transaction {@code xid} belongs in the buffer for a refresh at {@code now}. */
+    boolean owed(long xid, Snapshot now) {
+        return now.visible(xid) && !loaded.visible(xid) && (wal || cut.visible(xid));
+    }
+
+    /** The journal sources of stream table {@code pgtId}, read in the caller's transaction. */
+    public static List<JournalSource> of(Connection c, long pgtId) throws SQLException {
+        List<JournalSource> sources = new ArrayList<>();
+        try (PreparedStatement statement = c.prepareStatement(
+                "SELECT source_relid, buffer_table, captured_columns, cdc_mode = 'wal', wal_cut::text, wal_loaded::text,"
+                        + " (wal_loaded_lsn - '0/0')::text FROM pgtrickle._journal_sources(?)")) {
+            statement.setLong(1, pgtId);
+            try (ResultSet rows = statement.executeQuery()) {
+                while (rows.next()) {
+                    Array columns = rows.getArray(3);
+                    sources.add(new JournalSource(rows.getLong(1), rows.getString(2),
+                            List.of((String[]) columns.getArray()), rows.getBoolean(4),
+                            rows.getString(5) == null ? null : Snapshot.parse(rows.getString(5)),
+                            Snapshot.parse(rows.getString(6)), Long.parseLong(rows.getString(7))));
+                }
+            }
+        }
+        return sources;
+    }
+}

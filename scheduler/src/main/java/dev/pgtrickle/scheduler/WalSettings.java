@@ -1,0 +1,17 @@
+package dev.pgtrickle.scheduler;
+
+import dev.pgtrickle.cdc.wal.WalConnections;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * What the daemon needs to capture changes from the WAL: connections (a replication one among
+ * them) and the directory of its journal, which only the leader opens.
+ */
+public record WalSettings(WalConnections connections, Path journalDirectory) {
+
+    public WalSettings {
+        Objects.requireNonNull(connections, "connections");
+        Objects.requireNonNull(journalDirectory, "journalDirectory");
+    }
+}
