@@ -32,7 +32,9 @@ class ServeProcessTest {
     @Test
     void servesUntilSigtermWithSettingsFromEverySource(@TempDir Path dir) throws Exception {
         Path config = dir.resolve("pgtrickle.properties");
-        Files.writeString(config, "log-format=json\nmax-workers=5\nmax-consecutive-errors=4\n");
+        Path journal = dir.resolve("journal");
+        Files.writeString(config, "log-format=json\nmax-workers=5\nmax-consecutive-errors=4\njournal-dir="
+                + journal.toString().replace("\\", "\\\\") + "\n");
         Path jar = repositoryRoot().resolve("cli/target/pgtrickle.jar");
         ProcessBuilder builder = new ProcessBuilder(
                 Paths.get(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar.toString(),
@@ -53,6 +55,7 @@ class ServeProcessTest {
             Eventually.await("serve_st to be compiled and refreshed", () -> db.queryLong("SELECT count(*) FROM serve_st") == 3
                     && "COMPILED".equals(db.queryString("SELECT compile_status FROM pgtrickle.pgt_stream_tables")));
             assertEquals(1, db.queryLong("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"));
+            assertTrue(Files.isRegularFile(journal.resolve("metadata.cq4t")), "the leader opened its journal from the jar");
         } finally {
             process.destroy();
             assertTrue(process.waitFor(2, TimeUnit.MINUTES), "serve did not stop on SIGTERM");
