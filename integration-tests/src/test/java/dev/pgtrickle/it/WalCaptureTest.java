@@ -246,7 +246,7 @@ class WalCaptureTest {
     }
 
     @Test
-    void aManualRefreshFromSqlIsFullWithANotice() throws Exception {
+    void aManualRefreshFromSqlIsDelegatedToTheDaemonOrFull() throws Exception {
         db.execute("SELECT pgtrickle.set_cdc_mode('wal_src', 'wal')");
         awaitMode("wal_src", "wal");
         assertEquals("f", db.queryString("SELECT relreplident::text FROM pg_class WHERE oid = 'wal_src'::regclass"),
@@ -262,11 +262,24 @@ class WalCaptureTest {
             }
         }
         assertTrue(daemon.registry().find("pgtrickle.wal.slot.retained").gauge() != null, "slot metric");
+        // With the daemon leading, a refresh from SQL is delegated to it and waits for it.
         db.execute("INSERT INTO wal_src VALUES (5000, 1, 5, 'manual')");
         try (Connection c = db.connect(); Statement s = c.createStatement()) {
             s.execute("SELECT pgtrickle.refresh_stream_table('wal_totals')");
             SQLWarning warning = s.getWarnings();
+            assertTrue(warning != null && warning.getMessage().contains("refreshed by the pgtrickle daemon"), String.valueOf(warning));
+        }
+        Oracle.assertStreamTableMatchesQuery(db, "wal_totals", TOTALS);
+
+        // Where it cannot delegate (REPEATABLE READ: it would not see the daemon's commit), FULL.
+        db.execute("INSERT INTO wal_src VALUES (5001, 2, 6, 'manual')");
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            c.setAutoCommit(false);
+            s.execute("SELECT pgtrickle.refresh_stream_table('wal_totals')");
+            SQLWarning warning = s.getWarnings();
             assertTrue(warning != null && warning.getMessage().contains("captured from the WAL"), String.valueOf(warning));
+            c.commit();
         }
         assertEquals("FULL", db.queryString("SELECT action FROM pgtrickle.pgt_refresh_history h JOIN pgtrickle.pgt_stream_tables st"
                 + " USING (pgt_id) WHERE pgt_name = 'wal_totals' AND initiated_by = 'MANUAL' ORDER BY refresh_id DESC LIMIT 1"));

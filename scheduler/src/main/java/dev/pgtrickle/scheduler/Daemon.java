@@ -23,6 +23,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -183,7 +184,7 @@ public final class Daemon {
                 if (compile) {
                     compiler.compilePending(c);
                 }
-                passOnce(c, pass, cdc.laggards());
+                passOnce(c, pass, urgent(cdc, capture));
                 PGNotification[] received = notifications.getNotifications((int) config.tick().toMillis());
                 compile = received != null && received.length > 0;
             }
@@ -192,6 +193,20 @@ public final class Daemon {
                 capture.close();
             }
         }
+    }
+
+    /**
+     * Stream tables to refresh now whatever their schedule: those holding the slot back, and
+     * those a session asked for from SQL (it waits for the answer).
+     */
+    private static Set<Long> urgent(CdcStep cdc, WalCapture capture) {
+        List<Long> requested = capture == null ? List.of() : capture.drainRefreshRequests();
+        if (requested.isEmpty()) {
+            return cdc.laggards();
+        }
+        Set<Long> urgent = new HashSet<>(cdc.laggards());
+        urgent.addAll(requested);
+        return urgent;
     }
 
     /** The leader's journal and decoder; none when not configured or the journal cannot be opened. */

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -79,6 +80,15 @@ public final class WalCapture implements AutoCloseable {
             current = decoder;
         }
         return current != null && current.awaitDecoded(lsn, timeout);
+    }
+
+    /** The stream tables whose refresh was asked for from SQL (see R__70_wal.sql) since the last call. */
+    public List<Long> drainRefreshRequests() {
+        WalDecoder current;
+        synchronized (this) {
+            current = decoder;
+        }
+        return current == null ? List.of() : current.drainRefreshRequests();
     }
 
     /** Stops decoding (the slot stays). */

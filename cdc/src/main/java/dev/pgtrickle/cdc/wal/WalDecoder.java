@@ -5,11 +5,16 @@ import dev.pgtrickle.cdc.wal.decode.LogicalMessage;
 import dev.pgtrickle.cdc.wal.decode.PgOutputDecoder;
 import dev.pgtrickle.cdc.wal.decode.PgOutputMessage;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -41,6 +46,8 @@ public final class WalDecoder implements Runnable {
     private static final String HEARTBEAT_PREFIX = "pgtrickle.heartbeat";
     /** Prefix of the non-transactional messages refreshes emit to wait for the decoder. */
     public static final String SYNC_PREFIX = "pgtrickle.sync";
+    /** Prefix of the non-transactional messages asking the daemon to refresh a stream table (its id). */
+    public static final String REFRESH_PREFIX = "pgtrickle.refresh";
     private static final Duration STATUS_INTERVAL = Duration.ofSeconds(1);
 
     private final WalConnections connections;
@@ -50,6 +57,7 @@ public final class WalDecoder implements Runnable {
     private final LongSupplier confirmBound;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Object progress = new Object();
+    private final Queue<Long> refreshRequests = new ConcurrentLinkedQueue<>();
     private volatile boolean stopping;
     private volatile long decodedThrough;
 
@@ -91,6 +99,23 @@ public final class WalDecoder implements Runnable {
                 progress.wait(Math.max(1, Math.min(left / 1_000_000, 100)));
             }
             return true;
+        }
+    }
+
+    /** The stream tables whose refresh was asked for from SQL since the last call. */
+    public List<Long> drainRefreshRequests() {
+        List<Long> ids = new ArrayList<>();
+        for (Long id; (id = refreshRequests.poll()) != null; ) {
+            ids.add(id);
+        }
+        return ids;
+    }
+
+    private void refreshRequested(String content) {
+        try {
+            refreshRequests.add(Long.parseLong(content.trim()));
+        } catch (NumberFormatException e) {
+            LOG.warn("ignoring a refresh request message with content {}", content);
         }
     }
 
@@ -168,6 +193,11 @@ public final class WalDecoder implements Runnable {
                     }
                 }
                 PgOutputMessage decoded = PgOutputDecoder.decode(message);
+                if (decoded instanceof LogicalMessage request && !request.transactional()
+                        && REFRESH_PREFIX.equals(request.prefix())) {
+                    refreshRequested(new String(request.content(), StandardCharsets.UTF_8));
+                    continue;
+                }
                 if (decoded instanceof LogicalMessage sync && !sync.transactional() && SYNC_PREFIX.equals(sync.prefix())) {
                     // Everything committed before it has been seen: make it durable, then say so.
                     journal.sync();

@@ -120,6 +120,16 @@ BEGIN
 END
 $$;
 
+-- The moment the contents of a refresh starting now are current as of: now at READ COMMITTED,
+-- where the next statement takes a fresh snapshot; the transaction's start otherwise, since its
+-- snapshot may be older than this moment (a daemon refresh of a WAL source waits for the
+-- decoder after taking it).
+CREATE OR REPLACE FUNCTION pgtrickle._data_time() RETURNS timestamptz
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN current_setting('transaction_isolation') = 'read committed'
+                THEN clock_timestamp() ELSE transaction_timestamp() END
+$$;
+
 -- Locks a stream table for management (see the header) and returns its catalog row as it is
 -- once the lock is held: a refresh that held the lock before may have committed a newer state.
 CREATE OR REPLACE FUNCTION pgtrickle._locked(p_pgt_id bigint) RETURNS pgtrickle.pgt_stream_tables
@@ -227,7 +237,7 @@ BEGIN
         SELECT string_agg(quote_ident(c), ', ') INTO v_columns
         FROM jsonb_array_elements_text(v_st.plan -> 'columns') AS c;
     END IF;
-    v_data_time := clock_timestamp();
+    v_data_time := pgtrickle._data_time();
     EXECUTE format(
         'WITH deleted AS (DELETE FROM %1$s RETURNING 1), '
         'inserted AS (INSERT INTO %1$s (%2$s) SELECT %2$s FROM (%3$s) AS q RETURNING 1) '
@@ -356,8 +366,15 @@ $$;
 -- compiled plan and is populated, FULL otherwise.
 CREATE OR REPLACE FUNCTION pgtrickle.refresh_stream_table(name text) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_st pgtrickle.pgt_stream_tables := pgtrickle._find_stream_table(name);
 BEGIN
-    PERFORM pgtrickle._differential_refresh((pgtrickle._find_stream_table(name)).pgt_id, 'MANUAL');
+    -- Sources captured from the WAL: the daemon, which reads the journal, refreshes differentially;
+    -- this session cannot (see _differential_refresh, which refreshes FULL then).
+    IF NOT pgtrickle._journal_loaded(v_st.pgt_id) AND pgtrickle._delegated_refresh(v_st) THEN
+        RETURN;
+    END IF;
+    PERFORM pgtrickle._differential_refresh(v_st.pgt_id, 'MANUAL');
 END
 $$;
 

@@ -450,7 +450,7 @@ BEGIN
         RETURN;
     END IF;
     PERFORM set_config('pgtrickle.refresh_frontier', '', true);
-    v_data_time := clock_timestamp();
+    v_data_time := pgtrickle._data_time();
     -- Append-only stream tables first try the plain INSERT; the plan names the storage table by a
     -- placeholder, since the table may have been renamed.
     v_statement := CASE WHEN v_st.append_only THEN v_st.plan ->> 'refresh_insert_only' END;

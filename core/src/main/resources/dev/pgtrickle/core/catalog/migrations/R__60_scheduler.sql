@@ -42,9 +42,13 @@ BEGIN
             RETURN false;
         END IF;
     END LOOP;
-    -- Each statement of this (volatile) function saw every commit before the calling statement
-    -- began, so the contents are current at least as of that moment.
-    UPDATE pgtrickle.pgt_stream_tables SET data_timestamp = statement_timestamp() WHERE pgt_id = p_pgt_id;
+    -- At READ COMMITTED each statement of this (volatile) function saw every commit before the
+    -- calling statement began, so the contents are current at least as of that moment; in a
+    -- REPEATABLE READ refresh, as of the transaction's start.
+    UPDATE pgtrickle.pgt_stream_tables
+    SET data_timestamp = CASE WHEN current_setting('transaction_isolation') = 'read committed'
+                              THEN statement_timestamp() ELSE transaction_timestamp() END
+    WHERE pgt_id = p_pgt_id;
     RETURN true;
 END
 $$;

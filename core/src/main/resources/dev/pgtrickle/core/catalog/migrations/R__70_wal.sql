@@ -265,3 +265,68 @@ BEGIN
     END IF;
 END
 $$;
+
+-- Catalog owner part of a delegated refresh: asks the daemon, through a non-transactional logical
+-- message its decoder sees at once, to refresh a stream table the caller may refresh. Returns the
+-- moment before asking.
+CREATE OR REPLACE FUNCTION pgtrickle._request_refresh(p_pgt_id bigint) RETURNS timestamptz
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_asked timestamptz := clock_timestamp();
+    v_relid oid := (SELECT pgt_relid FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id);
+BEGIN
+    IF v_relid IS NULL OR NOT has_table_privilege(session_user, v_relid, 'UPDATE') THEN
+        RAISE EXCEPTION 'permission denied for stream table %', v_relid::regclass
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    PERFORM pg_logical_emit_message(false, 'pgtrickle.refresh', p_pgt_id::text);
+    RETURN v_asked;
+END
+$$;
+
+-- A refresh from SQL of a stream table reading WAL-captured sources, done by the daemon: at READ
+-- COMMITTED (each statement here sees the daemon's commits) with a daemon leading, asks it and
+-- waits (setting pgtrickle.delegate_timeout, default 30s) until the contents are current as of a
+-- moment after the request, or its refresh failed (raised here). False when it cannot delegate
+-- or the daemon did not answer in time: the caller refreshes FULL itself.
+CREATE OR REPLACE FUNCTION pgtrickle._delegated_refresh(p_st pgtrickle.pgt_stream_tables) RETURNS boolean
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_timeout interval;
+    v_asked timestamptz;
+    v_deadline timestamptz;
+    v_failure text;
+BEGIN
+    IF current_setting('transaction_isolation') <> 'read committed' OR NOT pgtrickle.daemon_connected() THEN
+        RETURN false;
+    END IF;
+    BEGIN
+        v_timeout := coalesce(nullif(current_setting('pgtrickle.delegate_timeout', true), ''), '30s')::interval;
+    EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR syntax_error THEN
+        RAISE EXCEPTION 'invalid value for setting pgtrickle.delegate_timeout: "%"',
+            current_setting('pgtrickle.delegate_timeout', true)
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'An interval such as ''30s'' or ''2min''.';
+    END;
+    v_asked := pgtrickle._request_refresh(p_st.pgt_id);
+    v_deadline := v_asked + v_timeout;
+    LOOP
+        IF EXISTS (SELECT 1 FROM pgtrickle.pgt_stream_tables
+                   WHERE pgt_id = p_st.pgt_id AND data_timestamp >= v_asked) THEN
+            RAISE NOTICE 'stream table % was refreshed by the pgtrickle daemon, which reads the WAL-captured sources',
+                p_st.pgt_relid::regclass;
+            RETURN true;
+        END IF;
+        SELECT error_message INTO v_failure FROM pgtrickle.pgt_refresh_history
+        WHERE pgt_id = p_st.pgt_id AND status = 'FAILED' AND start_time >= v_asked
+        ORDER BY refresh_id DESC LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'the pgtrickle daemon''s refresh of % failed: %', p_st.pgt_relid::regclass, v_failure
+                USING ERRCODE = 'object_not_in_prerequisite_state';
+        END IF;
+        EXIT WHEN clock_timestamp() > v_deadline;
+        PERFORM pg_sleep(0.02);
+    END LOOP;
+    RAISE NOTICE 'the pgtrickle daemon did not refresh % within %', p_st.pgt_relid::regclass, v_timeout;
+    RETURN false;
+END
+$$;
