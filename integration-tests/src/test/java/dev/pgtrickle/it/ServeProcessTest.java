@@ -78,7 +78,7 @@ class ServeProcessTest {
         assertTrue(logs.stream().allMatch(l -> l.has("level") && l.has("loggerName") && l.has("timestamp")), lines::toString);
     }
 
-    private static Path repositoryRoot() {
+    static Path repositoryRoot() {
         for (Path dir = Paths.get("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
             if (Files.isRegularFile(dir.resolve("cli/target/pgtrickle.jar"))) {
                 return dir;
