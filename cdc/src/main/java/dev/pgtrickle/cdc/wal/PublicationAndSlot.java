@@ -60,33 +60,26 @@ public final class PublicationAndSlot {
 
     /** Adds a table to the publication unless it is in it. */
     public void addTable(Connection c, long relationOid) throws SQLException {
-        try (PreparedStatement add = c.prepareStatement(
-                "SELECT format('ALTER PUBLICATION %I ADD TABLE %s', ?, ?::oid::regclass) "
-                        + "WHERE NOT EXISTS (SELECT 1 FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid "
-                        + "WHERE p.pubname = ? AND pr.prrelid = ?::oid)")) {
-            add.setString(1, PUBLICATION);
-            add.setLong(2, relationOid);
-            add.setString(3, PUBLICATION);
-            add.setLong(4, relationOid);
-            try (ResultSet row = add.executeQuery()) {
-                if (row.next()) {
-                    try (Statement alter = c.createStatement()) {
-                        alter.execute(row.getString(1));
-                    }
-                }
-            }
-        }
+        alterMembership(c, relationOid, false, "ADD");
     }
 
     /** Removes a table from the publication if it is in it. */
     public void removeTable(Connection c, long relationOid) throws SQLException {
-        try (PreparedStatement remove = c.prepareStatement(
-                "SELECT format('ALTER PUBLICATION %I DROP TABLE %s', p.pubname, pr.prrelid::regclass) "
-                        + "FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid "
-                        + "WHERE p.pubname = ? AND pr.prrelid = ?::oid")) {
-            remove.setString(1, PUBLICATION);
-            remove.setLong(2, relationOid);
-            try (ResultSet row = remove.executeQuery()) {
+        alterMembership(c, relationOid, true, "DROP");
+    }
+
+    /** Runs ALTER PUBLICATION … {@code verb} TABLE when the table's membership is {@code member}. */
+    private static void alterMembership(Connection c, long relationOid, boolean member, String verb) throws SQLException {
+        try (PreparedStatement statement = c.prepareStatement(
+                "SELECT format('ALTER PUBLICATION %I " + verb + " TABLE %s', ?, ?::oid::regclass) "
+                        + "WHERE EXISTS (SELECT 1 FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid "
+                        + "WHERE p.pubname = ? AND pr.prrelid = ?::oid) = ?")) {
+            statement.setString(1, PUBLICATION);
+            statement.setLong(2, relationOid);
+            statement.setString(3, PUBLICATION);
+            statement.setLong(4, relationOid);
+            statement.setBoolean(5, member);
+            try (ResultSet row = statement.executeQuery()) {
                 if (row.next()) {
                     try (Statement alter = c.createStatement()) {
                         alter.execute(row.getString(1));

@@ -120,7 +120,7 @@ final class CdcSwitch {
     /** Drops the triggers of a source now captured from the WAL; false when its lock was busy. */
     static boolean dropTriggers(Connection c, long source, String owner) throws SQLException {
         return underLock(c, owner, () -> {
-            try (PreparedStatement drop = c.prepareStatement("SELECT pgtrickle._drop_capture_triggers(?::oid)")) {
+            try (PreparedStatement drop = c.prepareStatement("SELECT pgtrickle._drop_capture_triggers(?::oid, false)")) {
                 drop.setLong(1, source);
                 drop.execute();
             }

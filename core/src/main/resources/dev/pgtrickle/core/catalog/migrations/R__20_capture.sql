@@ -150,13 +150,24 @@ $$;
 -- calling role, then the buffer and function as the catalog owner.
 CREATE OR REPLACE FUNCTION pgtrickle._drop_capture_if_unused(p_source oid) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    v_trigger record;
 BEGIN
     IF EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies WHERE source_relid = p_source)
        OR NOT EXISTS (SELECT 1 FROM pgtrickle.pgt_change_sources WHERE source_relid = p_source) THEN
         RETURN;
     END IF;
+    PERFORM pgtrickle._drop_capture_triggers(p_source, true);
+    PERFORM pgtrickle._drop_change_buffer(p_source);
+END
+$$;
+
+-- Drops the capture triggers of a source and its descendants, as the calling role. With
+-- p_keep_denied, a trigger the role may not drop stays (the capture function then becomes a no-op,
+-- see _drop_change_buffer) with a NOTICE; otherwise the error is raised.
+CREATE OR REPLACE FUNCTION pgtrickle._drop_capture_triggers(p_source oid, p_keep_denied boolean) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_trigger record;
+BEGIN
     FOR v_trigger IN
         SELECT t.tgname, t.tgrelid FROM pgtrickle._table_and_descendants(p_source) AS tables(relid)
         JOIN pg_trigger t ON t.tgrelid = tables.relid
@@ -166,11 +177,13 @@ BEGIN
         BEGIN
             EXECUTE format('DROP TRIGGER %I ON %s', v_trigger.tgname, v_trigger.tgrelid::regclass);
         EXCEPTION WHEN insufficient_privilege THEN
+            IF NOT p_keep_denied THEN
+                RAISE;
+            END IF;
             RAISE NOTICE 'capture trigger % on table % stays in place as a no-op: only the table''s owner can drop it',
                 v_trigger.tgname, v_trigger.tgrelid::regclass;
         END;
     END LOOP;
-    PERFORM pgtrickle._drop_change_buffer(p_source);
 END
 $$;
 

@@ -129,22 +129,7 @@ BEGIN
 END
 $$;
 
--- Drops the capture triggers of a source and its descendants (as the calling role).
-CREATE OR REPLACE FUNCTION pgtrickle._drop_capture_triggers(p_source oid) RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    v_trigger record;
-BEGIN
-    FOR v_trigger IN
-        SELECT t.tgname, t.tgrelid FROM pgtrickle._table_and_descendants(p_source) AS tables(relid)
-        JOIN pg_trigger t ON t.tgrelid = tables.relid
-        WHERE t.tgname IN ('pgtrickle_capture_insert', 'pgtrickle_capture_update',
-                           'pgtrickle_capture_delete', 'pgtrickle_capture_truncate')
-    LOOP
-        EXECUTE format('DROP TRIGGER %I ON %s', v_trigger.tgname, v_trigger.tgrelid::regclass);
-    END LOOP;
-END
-$$;
+DROP FUNCTION IF EXISTS pgtrickle._drop_capture_triggers(oid);
 
 -- Whether the source still has capture triggers.
 CREATE OR REPLACE FUNCTION pgtrickle._has_capture_triggers(p_source oid) RETURNS boolean
