@@ -63,6 +63,18 @@ class RefreshPlannerTest {
         assertEquals(List.of(4L), planner.due(tables, NOW, id -> id == 3).stream().map(StreamTableState::id).toList());
     }
 
+    /** Tables holding the WAL back, or asked for from SQL, are refreshed now, still never when suspended. */
+    @Test
+    void urgentTablesAreDueWhateverTheirScheduleWithTheirCalculatedUpstream() {
+        List<StreamTableState> tables = List.of(
+                table(1, "1h", Duration.ofSeconds(5), 3L),
+                table(2, "1h", Tier.HOT, "SUSPENDED", Duration.ofSeconds(5)),
+                table(3, null, Duration.ofSeconds(1)),
+                table(4, "1h", Duration.ofSeconds(5)));
+        assertEquals(List.of(3L, 1L), planner.due(tables, NOW, id -> false, id -> id == 1 || id == 2)
+                .stream().map(StreamTableState::id).toList());
+    }
+
     @Test
     void aDueTablePullsInItsCalculatedUpstreamInTopologicalOrder() {
         // 3 reads 2 reads 1; only 3 has a schedule. 4 has its own schedule and is not due.
