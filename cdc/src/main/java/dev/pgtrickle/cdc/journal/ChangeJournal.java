@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +47,8 @@ import net.openhft.chronicle.wire.DocumentContext;
  */
 public final class ChangeJournal implements AutoCloseable {
 
+    private static final Duration OPEN_RETRY = Duration.ofSeconds(60);
+
     private final Path directory;
     private final JournalSettings settings;
     private final SingleChronicleQueue queue;
@@ -83,6 +86,34 @@ public final class ChangeJournal implements AutoCloseable {
         return open(directory, JournalSettings.defaults());
     }
 
+    /**
+     * Chronicle claims a file lock on the queue's metadata while opening it. Right after the
+     * previous owner was killed (a daemon restarted after kill -9) the claim can time out; the
+     * lock frees itself, so opening is retried for a while before giving up.
+     */
+    private static SingleChronicleQueue build(Path dir, JournalSettings settings) throws IOException {
+        long deadline = System.nanoTime() + OPEN_RETRY.toNanos();
+        while (true) {
+            try {
+                return SingleChronicleQueueBuilder.binary(dir)
+                        .rollCycle(settings.rollCycle())
+                        .timeProvider(settings.timeProvider())
+                        .syncMode(SyncMode.SYNC)
+                        .build();
+            } catch (IllegalStateException e) {
+                if (!String.valueOf(e.getMessage()).startsWith("Unable to claim") || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while opening the journal in " + dir, interrupted);
+                }
+            }
+        }
+    }
+
     static ChangeJournal open(Path directory, JournalSettings settings) throws IOException {
         Path dir = directory.toAbsolutePath();
         boolean existed = Files.isDirectory(dir);
@@ -90,11 +121,7 @@ public final class ChangeJournal implements AutoCloseable {
         if (!existed && dir.getParent() != null) {
             settings.fileSync().forceDirectory(dir.getParent());
         }
-        SingleChronicleQueue queue = SingleChronicleQueueBuilder.binary(dir)
-                .rollCycle(settings.rollCycle())
-                .timeProvider(settings.timeProvider())
-                .syncMode(SyncMode.SYNC)
-                .build();
+        SingleChronicleQueue queue = build(dir, settings);
         ChangeJournal journal = null;
         try {
             journal = new ChangeJournal(dir, settings, queue);
