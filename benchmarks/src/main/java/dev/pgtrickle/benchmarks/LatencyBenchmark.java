@@ -4,6 +4,7 @@ import dev.pgtrickle.core.catalog.CatalogInstaller;
 import dev.pgtrickle.scheduler.Daemon;
 import dev.pgtrickle.scheduler.DaemonConfig;
 import dev.pgtrickle.scheduler.DaemonService;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.sql.Array;
@@ -44,7 +45,11 @@ import java.util.concurrent.locks.LockSupport;
  * records when each new value arrived. The latency of a transaction is the time from its commit
  * to the first observation that includes it. Transactions committed during the warm-up are not
  * measured; after the measured window the observer keeps polling until the last transaction
- * arrived.
+ * arrived (with {@link LatencyOptions#keepWriting()} the writer goes on writing, unmeasured, until then).
+ *
+ * <p>The source is captured by triggers or, with {@link LatencyOptions.Capture#WAL}, from the WAL
+ * by the daemon's decoder ({@link SourceCapture}): then the source is graduated before the first
+ * rate, and each refresh of the first stage waits for the decoder and loads the journal first.
  */
 public final class LatencyBenchmark {
 
@@ -80,9 +85,15 @@ public final class LatencyBenchmark {
         this.progress = progress;
     }
 
-    /** Refreshes of one stage during a measured window (from pgt_refresh_history). */
+    /**
+     * Refreshes of one stage during a measured window (from pgt_refresh_history).
+     *
+     * @param workerMeanMillis the daemon's mean time per refresh that applied changes, worker
+     *                         start to commit ({@link WorkerTimes}): {@code durations} plus what
+     *                         precedes the refresh function, e.g. loading the journal
+     */
     public record StageRefreshes(int refreshes, Map<String, Integer> actions, long changesConsumed,
-                                 Samples durations, Samples intervals) {
+                                 Samples durations, Samples intervals, double workerMeanMillis) {
 
         public double changesPerRefresh() {
             return refreshes == 0 ? Double.NaN : (double) changesConsumed / refreshes;
@@ -121,11 +132,13 @@ public final class LatencyBenchmark {
      * @param differences rows in which each stage differs from its query after the last drain
      * @param sourceRows    rows in the source at the end
      * @param reflectedRows source rows the last stage reflects at the end
+     * @param graduation    how long the daemon took to switch the source to WAL capture (zero for triggers)
+     * @param sourceCapture the source's capture after the last rate, as {@code pgtrickle.cdc_status()} shows it
      */
     public record Result(LatencyOptions options, Environment environment, String server, Instant started,
                          String loadAverageBefore, String loadAverageAfter, DaemonConfig daemon,
                          Map<String, String> strategies, List<RateResult> rates, Map<String, Long> differences,
-                         long sourceRows, long reflectedRows) {
+                         long sourceRows, long reflectedRows, Duration graduation, String sourceCapture) {
     }
 
     /** Runs everything in the (empty) database at {@code jdbcUrl}. */
@@ -153,14 +166,23 @@ public final class LatencyBenchmark {
                 }
             }
             List<RateResult> rates = new ArrayList<>();
-            try (DaemonService daemon = DaemonService.start(() -> DriverManager.getConnection(jdbcUrl), config, null)) {
+            Duration graduation;
+            String sourceCapture;
+            // Closed in reverse order: the daemon stops before its slot is dropped and its journal deleted.
+            try (SourceCapture capture = SourceCapture.prepare(options.capture(), jdbcUrl);
+                 DaemonService daemon = DaemonService.start(() -> DriverManager.getConnection(jdbcUrl), config, null,
+                         capture.walSettings())) {
                 await("the daemon to lead", () -> daemon.daemon().role() == Daemon.Role.LEADER);
                 await("the daemon to compile the chain", () -> db.queryLong("SELECT count(*) FROM"
                         + " pgtrickle.pgt_stream_tables WHERE compile_status = 'COMPILED'") == CHAIN.size());
                 progress.log("daemon leads and has compiled the chain " + String.join(" → ", stageNames()));
+                graduation = capture.establish(db, SOURCE);
+                progress.log(SOURCE + " captured by " + options.capture().label() + ": "
+                        + SourceCapture.describe(db, SOURCE));
                 for (int rate : options.rates()) {
-                    rates.add(runRate(jdbcUrl, db, rate));
+                    rates.add(runRate(jdbcUrl, db, daemon.registry(), rate));
                 }
+                sourceCapture = SourceCapture.describe(db, SOURCE);
             }
             Map<String, String> strategies = new LinkedHashMap<>();
             Map<String, Long> differences = new LinkedHashMap<>();
@@ -170,12 +192,13 @@ public final class LatencyBenchmark {
                 differences.put(stage.name(), Oracle.differences(db, stage.name(), stage.query()));
             }
             return new Result(options, environment, serverDescription, started, loadBefore, Environment.loadAverage(),
-                    config, strategies, rates, differences, db.queryLong("SELECT count(*) FROM " + SOURCE), reflected(db));
+                    config, strategies, rates, differences, db.queryLong("SELECT count(*) FROM " + SOURCE), reflected(db),
+                    graduation, sourceCapture);
         }
     }
 
-    private RateResult runRate(String jdbcUrl, Db db, int rate) throws SQLException, InterruptedException,
-            ExecutionException {
+    private RateResult runRate(String jdbcUrl, Db db, MeterRegistry daemonMeters, int rate) throws SQLException,
+            InterruptedException, ExecutionException {
         // Start from a chain that reflects every row written so far.
         long base = db.queryLong("SELECT count(*) FROM " + SOURCE);
         await("the chain to catch up before " + rate + " rows/s", () -> reflected(db) == base);
@@ -189,7 +212,7 @@ public final class LatencyBenchmark {
         try {
             Future<Void> observing = executor.submit(observer);
             try (Db writerDb = Db.connect(jdbcUrl)) {
-                writer = new Writer(writerDb, db, rate, base);
+                writer = new Writer(writerDb, db, daemonMeters, observer, rate, base);
                 writer.run();
             } catch (SQLException | RuntimeException e) {
                 observer.stop();
@@ -224,7 +247,8 @@ public final class LatencyBenchmark {
         }
         Map<String, StageRefreshes> stages = new LinkedHashMap<>();
         Samples chainPasses = new Samples();
-        refreshes(db, writer.historyMarker, endMarker, stages, chainPasses);
+        refreshes(db, writer.historyMarker, endMarker, writer.workerTimesAtStart, WorkerTimes.of(daemonMeters), stages,
+                chainPasses);
         RateResult result = new RateResult(rate, writer.measuredSeconds(), transactions, rows, latency, notObserved,
                 writer.inserts, observer.polls, observer.seen.size(), stages, chainPasses, loadBefore,
                 Environment.loadAverage());
@@ -248,9 +272,12 @@ public final class LatencyBenchmark {
         return CHAIN.stream().map(Stage::name).toList();
     }
 
-    /** Refresh history of the chain with {@code from < refresh_id <= to}, per stage. */
-    private static void refreshes(Db db, long from, long to, Map<String, StageRefreshes> stages, Samples chainPasses)
-            throws SQLException {
+    /**
+     * Refresh history of the chain with {@code from < refresh_id <= to}, per stage, with the
+     * daemon's timing of the same window ({@code timesFrom} to {@code timesTo}).
+     */
+    private static void refreshes(Db db, long from, long to, WorkerTimes timesFrom, WorkerTimes timesTo,
+                                  Map<String, StageRefreshes> stages, Samples chainPasses) throws SQLException {
         Map<String, List<double[]>> byStage = new LinkedHashMap<>();
         Map<String, Map<String, Integer>> actions = new LinkedHashMap<>();
         Map<String, Long> consumed = new LinkedHashMap<>();
@@ -297,7 +324,9 @@ public final class LatencyBenchmark {
                     intervals.addMillis(rows.get(i)[0] - rows.get(i - 1)[0]);
                 }
             }
-            stages.put(name, new StageRefreshes(rows.size(), actions.get(name), consumed.get(name), durations, intervals));
+            // The daemon's meters name a stream table with its schema.
+            stages.put(name, new StageRefreshes(rows.size(), actions.get(name), consumed.get(name), durations, intervals,
+                    timesTo.meanSince(timesFrom, "public." + name)));
         });
     }
 
@@ -334,6 +363,8 @@ public final class LatencyBenchmark {
     private final class Writer {
         private final Db db;
         private final Db admin;
+        private final MeterRegistry daemonMeters;
+        private final Observer observer;
         private final int rate;
         private final long base;
         private final List<Commit> commits = new ArrayList<>();
@@ -341,12 +372,15 @@ public final class LatencyBenchmark {
         private final SplittableRandom random;
         private long total;
         private long historyMarker;
+        private WorkerTimes workerTimesAtStart;
         private long measureStart;
         private long measureEnd;
 
-        Writer(Db db, Db admin, int rate, long base) {
+        Writer(Db db, Db admin, MeterRegistry daemonMeters, Observer observer, int rate, long base) {
             this.db = db;
             this.admin = admin;
+            this.daemonMeters = daemonMeters;
+            this.observer = observer;
             this.rate = rate;
             this.base = base;
             this.total = base;
@@ -362,21 +396,22 @@ public final class LatencyBenchmark {
             long maxRows = Math.max(1, (long) Math.ceil((double) rate * options.batchMillis() / 1000)) * MAX_CATCH_UP_BATCHES;
             long warmup = Duration.ofSeconds(options.warmupSeconds()).toNanos();
             long measured = Duration.ofSeconds(options.durationSeconds()).toNanos();
-            historyMarker = historyMarker(admin);
+            mark();
             long start = System.nanoTime();
             measureStart = start + warmup;
             measureEnd = measureStart + measured;
             boolean marked = warmup == 0;
             long written = 0;
+            long lastMeasured = base;
             try (PreparedStatement insert = db.prepare("INSERT INTO " + SOURCE + " (account, amount)"
                     + " SELECT * FROM unnest(?::int[], ?::numeric[])")) {
                 for (long tick = 0; ; ) {
                     long now = System.nanoTime();
-                    if (now >= measureEnd) {
+                    if (now >= measureEnd && !writingOn(now, lastMeasured)) {
                         break;
                     }
                     if (!marked && now >= measureStart) {
-                        historyMarker = historyMarker(admin);
+                        mark();
                         marked = true;
                     }
                     // Rows due by the end of this tick's interval, at the target rate.
@@ -389,7 +424,11 @@ public final class LatencyBenchmark {
                         inserts.add(committed - begin);
                         written += rows;
                         total += rows;
-                        commits.add(new Commit(committed, rows, total, committed >= measureStart && committed < measureEnd));
+                        boolean inWindow = committed >= measureStart && committed < measureEnd;
+                        commits.add(new Commit(committed, rows, total, inWindow));
+                        if (inWindow) {
+                            lastMeasured = total;
+                        }
                     }
                     long nextTick = start + (tick + 1) * interval;
                     long after = System.nanoTime();
@@ -403,8 +442,24 @@ public final class LatencyBenchmark {
                 }
             }
             if (!marked) {
-                historyMarker = historyMarker(admin);
+                mark();
             }
+        }
+
+        /**
+         * After the measured window, with {@code --keep-writing}: whether to go on writing because
+         * a measured transaction has not arrived yet. Otherwise the last measured transactions would
+         * travel through a chain whose load is stopping: quicker refreshes, and with WAL capture a
+         * refresh's sync message that no later commit pushes out of the WAL buffers.
+         */
+        private boolean writingOn(long now, long lastMeasured) {
+            return options.keepWriting() && observer.latest() < lastMeasured && now < measureEnd + DRAIN_LIMIT.toNanos();
+        }
+
+        /** Where the measured window starts in the refresh history and in the daemon's refresh timer. */
+        private void mark() throws SQLException {
+            historyMarker = historyMarker(admin);
+            workerTimesAtStart = WorkerTimes.of(daemonMeters);
         }
 
         private void insert(PreparedStatement insert, int rows) throws SQLException {
@@ -435,6 +490,8 @@ public final class LatencyBenchmark {
         private final Samples polls = new Samples();
         private volatile long target = Long.MAX_VALUE;
         private volatile long deadline = Long.MAX_VALUE;
+        /** The value of the latest read, for the writer (see {@code Writer.writingOn}). */
+        private volatile long latest = -1;
 
         Observer(String jdbcUrl, int pollMillis) {
             this.jdbcUrl = jdbcUrl;
@@ -445,6 +502,10 @@ public final class LatencyBenchmark {
         void writerDone(long total, Duration drain) {
             deadline = System.nanoTime() + drain.toNanos();
             target = total;
+        }
+
+        long latest() {
+            return latest;
         }
 
         /** Ends at once. */
@@ -466,6 +527,7 @@ public final class LatencyBenchmark {
                     }
                     long end = System.nanoTime();
                     polls.add(end - begin);
+                    latest = value;
                     if (value != last) {
                         seen.add(new Seen(end, value));
                         last = value;

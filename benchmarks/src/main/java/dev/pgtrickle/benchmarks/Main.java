@@ -12,12 +12,13 @@ import java.util.Map;
 
 /**
  * The benchmarks of issue 3 §8 (docs/benchmarks.md): the macro benchmark, with the command
- * {@code latency} the propagation-latency benchmark, and with {@code wal} the WAL-capture benchmark
- * (which needs Chronicle Queue's JVM flags, {@link #CHRONICLE_FLAGS}):
+ * {@code latency} the propagation-latency benchmark, and with {@code wal} the WAL-capture benchmark;
+ * {@code wal} and {@code latency --cdc wal} need Chronicle Queue's JVM flags ({@link #CHRONICLE_FLAGS}):
  * <pre>
  * mvn -B -ntp -q -pl benchmarks -am package -DskipTests
  * java -jar benchmarks/target/pgtrickle-benchmarks.jar [--scale 1.0] [--out report.md]
  * java -jar benchmarks/target/pgtrickle-benchmarks.jar latency [--rates 1000,5000] [--duration 60]
+ * java &lt;CHRONICLE_FLAGS&gt; -jar benchmarks/target/pgtrickle-benchmarks.jar latency --cdc wal [...]
  * java &lt;CHRONICLE_FLAGS&gt; -jar benchmarks/target/pgtrickle-benchmarks.jar wal [--out wal-report.md]
  * </pre>
  * Progress goes to stderr, the Markdown report to stdout (and to {@code --out}).
@@ -51,6 +52,10 @@ public final class Main {
               --batch-ms N        one INSERT transaction every N ms (default 10)
               --poll-ms N         read the last stream table every N ms (default 20)
               --accounts N        distinct accounts of the written rows (default 1000)
+              --cdc trigger|wal   capture the source with triggers (default) or from the WAL; wal
+                                  needs the JVM flags of the wal command
+              --keep-writing      after the measured seconds, keep writing (unmeasured) until every
+                                  measured transaction has arrived
               --seed N, --out FILE, --jdbc-url URL, --keep-database, --set NAME=VALUE  as above
 
             usage: java <chronicle flags> -jar pgtrickle-benchmarks.jar wal [options]
@@ -99,9 +104,9 @@ public final class Main {
             System.exit(2);
             return;
         }
-        if (options instanceof WalOptions && !chronicleFlagsGiven()) {
-            System.err.println("the wal benchmark journals through Chronicle Queue, which needs these JVM flags:\n  java "
-                    + CHRONICLE_FLAGS + " -jar benchmarks/target/pgtrickle-benchmarks.jar wal ...");
+        if (journals(options) && !chronicleFlagsGiven()) {
+            System.err.println("WAL capture journals through Chronicle Queue, which needs these JVM flags:\n  java "
+                    + CHRONICLE_FLAGS + " -jar benchmarks/target/pgtrickle-benchmarks.jar " + String.join(" ", shown(args)));
             System.exit(2);
             return;
         }
@@ -140,6 +145,12 @@ public final class Main {
             Files.writeString(out, report);
             progress.log("report written to " + out);
         }
+    }
+
+    /** Whether the run opens a Chronicle Queue journal: the wal command, and latency with WAL capture. */
+    private static boolean journals(Object options) {
+        return options instanceof WalOptions
+                || options instanceof LatencyOptions latency && latency.capture() == LatencyOptions.Capture.WAL;
     }
 
     /**
@@ -199,6 +210,8 @@ public final class Main {
         int batchMillis = d.batchMillis();
         int pollMillis = d.pollMillis();
         int accounts = d.accounts();
+        LatencyOptions.Capture capture = d.capture();
+        boolean keepWriting = d.keepWriting();
         SharedOptions shared = new SharedOptions(d.seed());
         Iterator<String> it = List.of(args).iterator();
         while (it.hasNext()) {
@@ -219,14 +232,16 @@ public final class Main {
                 case "--batch-ms" -> batchMillis = positive(value(it, arg), arg);
                 case "--poll-ms" -> pollMillis = positive(value(it, arg), arg);
                 case "--accounts" -> accounts = positive(value(it, arg), arg);
+                case "--cdc" -> capture = LatencyOptions.Capture.parse(value(it, arg));
+                case "--keep-writing" -> keepWriting = true;
                 default -> throw new IllegalArgumentException("unknown option of latency: " + arg);
             }
         }
         if (warmup < 0) {
             throw new IllegalArgumentException("--warmup must not be negative");
         }
-        return new LatencyOptions(rates, duration, warmup, batchMillis, pollMillis, accounts, shared.seed, shared.out,
-                shared.url(), shared.keep, shared.settings);
+        return new LatencyOptions(rates, duration, warmup, batchMillis, pollMillis, accounts, capture, keepWriting,
+                shared.seed, shared.out, shared.url(), shared.keep, shared.settings);
     }
 
     /** The options of the {@code wal} command (the arguments after it). */
@@ -323,9 +338,12 @@ public final class Main {
         List<String> parts = new ArrayList<>(List.of("java"));
         parts.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
         parts.addAll(List.of("-jar", "benchmarks/target/pgtrickle-benchmarks.jar"));
-        for (String arg : args) {
-            parts.add(arg.startsWith("jdbc:") ? "<url>" : arg);
-        }
+        parts.addAll(shown(args));
         return String.join(" ", parts);
+    }
+
+    /** The arguments as they may be shown: a JDBC URL may hold a password. */
+    private static List<String> shown(String[] args) {
+        return Arrays.stream(args).map(arg -> arg.startsWith("jdbc:") ? "<url>" : arg).toList();
     }
 }

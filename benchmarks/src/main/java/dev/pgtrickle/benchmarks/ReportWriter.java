@@ -173,12 +173,23 @@ public final class ReportWriter {
         DaemonConfig d = r.daemon();
         line(String.format(Locale.ROOT, "- daemon: in-process, %d refresh workers, tick %d ms",
                 d.maxWorkers(), d.tick().toMillis()));
+        if (o.capture() == LatencyOptions.Capture.WAL) {
+            line(String.format(Locale.ROOT, "- capture of `%s`: WAL — the daemon decodes pgtrickle's slot into a journal in"
+                            + " a temporary directory; graduated from triggers by `pgtrickle.set_cdc_mode` before the first"
+                            + " rate (the switch took %s ms); after the last rate: %s", LatencyBenchmark.SOURCE,
+                    fmt(r.graduation().toNanos() / 1e6), r.sourceCapture()));
+        } else {
+            line(String.format(Locale.ROOT, "- capture of `%s`: triggers; after the last rate: %s", LatencyBenchmark.SOURCE,
+                    r.sourceCapture()));
+        }
         line(String.format(Locale.ROOT, "- method: per rate %d s warm-up + %d s measured; the writer commits one multi-row"
                 + " INSERT into `%s` every %d ms (autocommit) at the target rate over %,d accounts; the observer reads"
                 + " `%s.events` (source rows reflected) every %d ms; latency = from the return of a transaction's"
                 + " commit to the end of the first read that includes it. After the measured window the observer"
-                + " keeps reading until every transaction arrived.", o.warmupSeconds(), o.durationSeconds(),
-                LatencyBenchmark.SOURCE, o.batchMillis(), o.accounts(), LatencyBenchmark.LAST, o.pollMillis()));
+                + " keeps reading until every transaction arrived%s.", o.warmupSeconds(), o.durationSeconds(),
+                LatencyBenchmark.SOURCE, o.batchMillis(), o.accounts(), LatencyBenchmark.LAST, o.pollMillis(),
+                o.keepWriting() ? ", and the writer keeps writing at the rate, unmeasured, until then (--keep-writing)"
+                        : "; the writer stops at the end of the window"));
         line("");
 
         line("## Chain");
@@ -219,19 +230,23 @@ public final class ReportWriter {
         line("");
         line("From `pgt_refresh_history`, from the start of each measured window until the last transaction arrived."
                 + " Duration = end_time − start_time of the refresh transaction; interval = between the starts of"
-                + " consecutive refreshes of the same stream table (refreshes skipped because nothing changed leave no row).");
+                + " consecutive refreshes of the same stream table (refreshes skipped because nothing changed leave no row)."
+                + " Worker mean = the daemon's own mean time per refresh (meter pgtrickle.refresh.duration), from the"
+                + " worker's start to its commit: the duration plus what precedes the refresh function in its"
+                + " transaction (locks, the skip check; with WAL capture also waiting for the decoder and loading the"
+                + " journal into the change buffer).");
         line("");
-        line("| rows/s | stream table | refreshes | actions | duration median ms | p99 ms | max ms | changes per refresh"
-                + " | interval median ms | interval max ms |");
-        line("|---:|---|---:|---|---:|---:|---:|---:|---:|---:|");
+        line("| rows/s | stream table | refreshes | actions | duration median ms | p99 ms | max ms | worker mean ms"
+                + " | changes per refresh | interval median ms | interval max ms |");
+        line("|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|");
         for (LatencyBenchmark.RateResult rate : r.rates()) {
             rate.stages().forEach((name, st) -> {
                 StringBuilder actions = new StringBuilder();
                 st.actions().forEach((a, n) -> actions.append(actions.length() == 0 ? "" : ", ").append(a).append(' ').append(n));
-                line(String.format(Locale.ROOT, "| %,d | `%s` | %,d | %s | %s | %s | %s | %s | %s | %s |", rate.targetRate(),
-                        name, st.refreshes(), actions, fmt(st.durations().median()), fmt(st.durations().quantile(0.99)),
-                        maxOf(st.durations()), fmt(st.changesPerRefresh()), fmt(st.intervals().median()),
-                        maxOf(st.intervals())));
+                line(String.format(Locale.ROOT, "| %,d | `%s` | %,d | %s | %s | %s | %s | %s | %s | %s | %s |",
+                        rate.targetRate(), name, st.refreshes(), actions, fmt(st.durations().median()),
+                        fmt(st.durations().quantile(0.99)), maxOf(st.durations()), fmt(st.workerMeanMillis()),
+                        fmt(st.changesPerRefresh()), fmt(st.intervals().median()), maxOf(st.intervals())));
             });
         }
         line("");

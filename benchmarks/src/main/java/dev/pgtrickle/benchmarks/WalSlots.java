@@ -34,6 +34,14 @@ final class WalSlots implements AutoCloseable {
         return new WalSlots(db, names);
     }
 
+    /**
+     * pgtrickle's publication and slot in {@code db}'s database, as someone else (the daemon)
+     * creates them; closing drops them whether or not they were created.
+     */
+    static WalSlots existing(Db db) throws SQLException {
+        return new WalSlots(db, PublicationAndSlot.of(db.connection()));
+    }
+
     PublicationAndSlot names() {
         return names;
     }
