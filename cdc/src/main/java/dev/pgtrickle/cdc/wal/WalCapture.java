@@ -73,6 +73,17 @@ public final class WalCapture implements AutoCloseable {
         confirmBound.set(lsn);
     }
 
+    /** See {@link WalDecoder#requestFlush()}. */
+    public void requestFlush() {
+        WalDecoder current;
+        synchronized (this) {
+            current = decoder;
+        }
+        if (current != null) {
+            current.requestFlush();
+        }
+    }
+
     /** Waits until every transaction committed before {@code lsn} is durable in the journal. */
     public boolean awaitDecoded(long lsn, Duration timeout) throws InterruptedException {
         WalDecoder current;

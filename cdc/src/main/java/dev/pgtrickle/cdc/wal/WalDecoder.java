@@ -60,6 +60,7 @@ public final class WalDecoder implements Runnable {
     private final Queue<Long> refreshRequests = new ConcurrentLinkedQueue<>();
     private volatile boolean stopping;
     private volatile long decodedThrough;
+    private volatile boolean flushRequested;
 
     /**
      * @param confirmBound the LSN up to which readers no longer need the WAL ({@link Long#MAX_VALUE}
@@ -85,6 +86,15 @@ public final class WalDecoder implements Runnable {
      */
     public long decodedThrough() {
         return decodedThrough;
+    }
+
+    /**
+     * Asks for a heartbeat now. The server sends only flushed WAL, and a non-transactional message
+     * (a refresh's sync message) is not flushed by itself: with asynchronous commits it could wait
+     * for the next commit. The heartbeat's commit is synchronous and flushes it.
+     */
+    public void requestFlush() {
+        flushRequested = true;
     }
 
     /** Waits until {@link #decodedThrough()} reaches {@code lsn}; false on timeout or stop. */
@@ -155,6 +165,10 @@ public final class WalDecoder implements Runnable {
     private void session() throws SQLException {
         try (Connection sql = connections.sql(); Connection replication = connections.replication()) {
             TransactionAssembler assembler = new TransactionAssembler();
+            try (java.sql.Statement settings = sql.createStatement()) {
+                // The heartbeat's commit flushes the WAL before it (see requestFlush).
+                settings.execute("SET synchronous_commit = on");
+            }
             assembler.referenceXid(nextXid(sql));
             long skipThrough = journal.lastCommitLsn();
             PGReplicationStream stream = replication.unwrap(PGConnection.class).getReplicationAPI()
@@ -172,7 +186,8 @@ public final class WalDecoder implements Runnable {
             long nextHeartbeat = System.nanoTime();
             long nextStatus = System.nanoTime();
             while (!stopping) {
-                if (System.nanoTime() - nextHeartbeat >= 0) {
+                if (flushRequested || System.nanoTime() - nextHeartbeat >= 0) {
+                    flushRequested = false;
                     assembler.referenceXid(emitHeartbeat(sql));
                     nextHeartbeat = System.nanoTime() + heartbeat.toNanos();
                 }

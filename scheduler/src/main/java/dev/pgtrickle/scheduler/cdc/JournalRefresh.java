@@ -83,6 +83,7 @@ public final class JournalRefresh {
                 }
                 throw new SQLException("the capture mode of a source kept changing during the refresh; retrying later", "40001");
             }
+            capture.requestFlush();
             awaitDecoder(syncLsn);
             new JournalLoader(capture.journal()).load(c, locked, now, syncLsn, lsnBefore);
             return true;

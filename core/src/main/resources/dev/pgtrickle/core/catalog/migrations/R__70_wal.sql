@@ -264,7 +264,13 @@ BEGIN
         RAISE EXCEPTION 'permission denied for stream table %', v_relid::regclass
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    PERFORM pg_logical_emit_message(false, 'pgtrickle.refresh', p_pgt_id::text);
+    -- The server sends only flushed WAL: flushed at once where PostgreSQL can (17+), else with the
+    -- next commit or the daemon's heartbeat.
+    IF current_setting('server_version_num')::int >= 170000 THEN
+        EXECUTE 'SELECT pg_logical_emit_message(false, $1, $2, true)' USING 'pgtrickle.refresh', p_pgt_id::text;
+    ELSE
+        PERFORM pg_logical_emit_message(false, 'pgtrickle.refresh', p_pgt_id::text);
+    END IF;
     RETURN v_asked;
 END
 $$;
