@@ -41,8 +41,12 @@ public final class JournalLoader {
             throws SQLException {
         long rows = 0;
         for (JournalSource source : sources) {
-            if (source.wal() && source.cut() != null) {
-                dropTriggerRowsAfterCut(c, source);
+            if (source.wal() && source.triggers()) {
+                // Their rows for transactions after the cut duplicate the journal (see R__70_wal.sql).
+                try (PreparedStatement delete = c.prepareStatement("SELECT pgtrickle._drop_trigger_rows_after_cut(?::oid)")) {
+                    delete.setLong(1, source.oid());
+                    delete.execute();
+                }
             }
             rows += copy(c, source, now, nowLsn);
             try (PreparedStatement loaded = c.prepareStatement(
@@ -55,19 +59,6 @@ public final class JournalLoader {
             }
         }
         return rows;
-    }
-
-    /**
-     * Trigger rows of transactions the cut does not see duplicate their journal changes: the
-     * triggers outlive the cut until their lock can be taken.
-     */
-    private static void dropTriggerRowsAfterCut(Connection c, JournalSource source) throws SQLException {
-        try (PreparedStatement delete = c.prepareStatement(String.format(
-                "DELETE FROM pgtrickle_changes.%s WHERE __pgt_seq > 0 AND NOT pg_visible_in_snapshot(__pgt_xid, ?::pg_snapshot)",
-                quoteIdent(source.buffer())))) {
-            delete.setString(1, source.cut().toString());
-            delete.executeUpdate();
-        }
     }
 
     private long copy(Connection c, JournalSource source, Snapshot now, long nowLsn) throws SQLException {

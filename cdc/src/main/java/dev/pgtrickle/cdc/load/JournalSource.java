@@ -16,11 +16,12 @@ import java.util.List;
  * @param buffer           its change buffer in schema {@code pgtrickle_changes}
  * @param columns          the captured columns, in buffer order
  * @param wal              captured from the WAL now (else: back on triggers, journal still owed)
+ * @param triggers         capture triggers are (still) installed on the table
  * @param cut              the snapshot of the last switch, or {@code null}
  * @param loaded           the journal is loaded for the transactions this snapshot sees
  * @param loadedLsn        every transaction {@code loaded} does not see commits after this LSN
  */
-public record JournalSource(long oid, String buffer, List<String> columns, boolean wal, Snapshot cut,
+public record JournalSource(long oid, String buffer, List<String> columns, boolean wal, boolean triggers, Snapshot cut,
                             Snapshot loaded, long loadedLsn) {
 
     public JournalSource {
@@ -37,13 +38,14 @@ public record JournalSource(long oid, String buffer, List<String> columns, boole
         List<JournalSource> sources = new ArrayList<>();
         try (PreparedStatement statement = c.prepareStatement(
                 "SELECT source_relid, buffer_table, captured_columns, cdc_mode = 'wal', wal_cut::text, wal_loaded::text,"
-                        + " (wal_loaded_lsn - '0/0')::text FROM pgtrickle._journal_sources(?)")) {
+                        + " (wal_loaded_lsn - '0/0')::text, pgtrickle._has_capture_triggers(source_relid)"
+                        + " FROM pgtrickle._journal_sources(?)")) {
             statement.setLong(1, pgtId);
             try (ResultSet rows = statement.executeQuery()) {
                 while (rows.next()) {
                     Array columns = rows.getArray(3);
                     sources.add(new JournalSource(rows.getLong(1), rows.getString(2),
-                            List.of((String[]) columns.getArray()), rows.getBoolean(4),
+                            List.of((String[]) columns.getArray()), rows.getBoolean(4), rows.getBoolean(8),
                             rows.getString(5) == null ? null : Snapshot.parse(rows.getString(5)),
                             Snapshot.parse(rows.getString(6)), Long.parseLong(rows.getString(7))));
                 }

@@ -10,6 +10,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -165,7 +166,7 @@ public final class WalDecoder implements Runnable {
     private void session() throws SQLException {
         try (Connection sql = connections.sql(); Connection replication = connections.replication()) {
             TransactionAssembler assembler = new TransactionAssembler();
-            try (java.sql.Statement settings = sql.createStatement()) {
+            try (Statement settings = sql.createStatement()) {
                 // The heartbeat's commit flushes the WAL before it (see requestFlush).
                 settings.execute("SET synchronous_commit = on");
             }

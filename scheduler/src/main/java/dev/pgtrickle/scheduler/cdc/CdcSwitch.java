@@ -117,12 +117,21 @@ final class CdcSwitch {
         c.commit();
     }
 
-    /** Drops the triggers of a source now captured from the WAL; false when its lock was busy. */
+    /**
+     * Drops the triggers of a source now captured from the WAL, and in the same transaction the
+     * rows they wrote after the cut (loaders stop looking once the triggers are gone); false when
+     * its lock was busy.
+     */
     static boolean dropTriggers(Connection c, long source, String owner) throws SQLException {
         return underLock(c, owner, () -> {
             try (PreparedStatement drop = c.prepareStatement("SELECT pgtrickle._drop_capture_triggers(?::oid, false)")) {
                 drop.setLong(1, source);
                 drop.execute();
+            }
+            execute(c, "RESET ROLE");
+            try (PreparedStatement delete = c.prepareStatement("SELECT pgtrickle._drop_trigger_rows_after_cut(?::oid)")) {
+                delete.setLong(1, source);
+                delete.execute();
             }
         });
     }

@@ -42,17 +42,16 @@ public final class JournalRefresh {
      */
     public boolean begin(Connection c, long pgtId) throws SQLException {
         for (int attempt = 1; ; attempt++) {
+            List<JournalSource> sources = JournalSource.of(c, pgtId);
+            if (sources.isEmpty()) {
+                c.commit();
+                return false;
+            }
             long lsnBefore;
-            List<JournalSource> sources;
             try (Statement statement = c.createStatement();
                  ResultSet row = statement.executeQuery("SELECT (pg_current_wal_insert_lsn() - '0/0')::text")) {
                 row.next();
                 lsnBefore = Long.parseLong(row.getString(1));
-            }
-            sources = JournalSource.of(c, pgtId);
-            c.commit();
-            if (sources.isEmpty()) {
-                return false;
             }
             StreamTableLocks locks = StreamTableLocks.of(c, pgtId);
             c.commit();

@@ -131,6 +131,24 @@ $$;
 
 DROP FUNCTION IF EXISTS pgtrickle._drop_capture_triggers(oid);
 
+-- After a graduation, deletes the trigger rows of transactions the cut does not see: the journal
+-- has their changes (the triggers outlive the cut until their lock can be taken). Needed while
+-- the triggers exist, and once in the transaction that drops them (which waits for their writers).
+-- Returns nothing; only the catalog owner (the daemon) can write the buffers.
+CREATE OR REPLACE FUNCTION pgtrickle._drop_trigger_rows_after_cut(p_source oid) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_source record;
+BEGIN
+    SELECT buffer_table, wal_cut INTO v_source FROM pgtrickle.pgt_change_sources
+    WHERE source_relid = p_source AND cdc_mode = 'wal' AND wal_cut IS NOT NULL;
+    IF FOUND THEN
+        EXECUTE format('DELETE FROM pgtrickle_changes.%I WHERE __pgt_seq > 0 AND NOT pg_visible_in_snapshot(__pgt_xid, $1)',
+                       v_source.buffer_table) USING v_source.wal_cut;
+    END IF;
+END
+$$;
+
 -- Whether the source still has capture triggers.
 CREATE OR REPLACE FUNCTION pgtrickle._has_capture_triggers(p_source oid) RETURNS boolean
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
