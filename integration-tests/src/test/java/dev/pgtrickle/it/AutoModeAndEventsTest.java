@@ -200,7 +200,7 @@ class AutoModeAndEventsTest {
         refreshExpecting("rr_st", query, "FULL",
                 "AUTO: 301+ changes to public.rr_orders (~2000 rows), over the 15% threshold");
 
-        refreshExpecting("rr_st", query, "DIFFERENTIAL", "AUTO: no pending changes");
+        refreshExpecting("rr_st", query, "NO_DATA", "no source changed since the last refresh");
         db.execute("DELETE FROM rr_orders WHERE id = 1");
         refreshExpecting("rr_st", query, "DIFFERENTIAL",
                 "AUTO: 1 pending change (0.05% of public.rr_orders, threshold 15%)");
@@ -290,6 +290,7 @@ class AutoModeAndEventsTest {
                     "AUTO: cost model off (pgtrickle.auto_cost_model)");
 
             execute(connection, "SET pgtrickle.auto_cost_model = 'maybe'");
+            execute(connection, "UPDATE co_src SET v = v + 1 WHERE id = 1");
             SQLException e = assertThrows(SQLException.class, () -> refresh(connection, "co_st"));
             assertEquals("22023", e.getSQLState(), e::getMessage);
             assertContains(e.getMessage(), "invalid value for setting pgtrickle.auto_cost_model: \"maybe\"");
@@ -388,6 +389,7 @@ class AutoModeAndEventsTest {
 
         // Not compiled yet: the stream table's mode_reason.
         rows(db, "SELECT 1 FROM pgtrickle.create_stream_table('fr_st', ?)", query);
+        db.execute("UPDATE fr_src SET d = d + 1 WHERE id = 1");
         refreshExpecting("fr_st", query, "FULL",
                 "waiting for the differential compiler (pgtrickle compile): refreshed FULL");
         assertEquals(CompileResult.Outcome.COMPILED, compile(db, "fr_st").outcome());

@@ -164,15 +164,25 @@ class DaemonTest {
         db.execute("SELECT pgtrickle.alter_stream_table('tier_suspended', status => 'SUSPENDED')");
         DaemonService daemon = startDaemon(FAST, null);
         awaitLeader(daemon);
+        // Frozen means never scheduled, not never compiled; a suspended table waits to be resumed.
+        Eventually.await("tier_frozen to be compiled", () -> "COMPILED".equals(db.queryString(
+                "SELECT compile_status FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'tier_frozen'")));
         db.execute("INSERT INTO tier_src VALUES (1, 1)");
         Eventually.await("tier_hot to get the row", () -> db.queryLong("SELECT count(*) FROM tier_hot") == 1);
         db.execute("INSERT INTO tier_src VALUES (2, 2)");
         Eventually.await("tier_hot to get the second row", () -> db.queryLong("SELECT count(*) FROM tier_hot") == 2);
         assertEquals(0, db.queryLong("SELECT count(*) FROM tier_frozen"));
         assertEquals(0, db.queryLong("SELECT count(*) FROM tier_suspended"));
-        // A manual refresh still works on both.
+        assertEquals("PENDING", db.queryString(
+                "SELECT compile_status FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'tier_suspended'"));
+        // A manual refresh still works on both, differentially once compiled.
         db.execute("SELECT pgtrickle.refresh_stream_table('tier_frozen')");
         Oracle.assertStreamTableMatchesQuery(db, "tier_frozen", "SELECT id, v FROM tier_src");
+        assertEquals("DIFFERENTIAL", db.queryString("SELECT h.action FROM pgtrickle.pgt_refresh_history h"
+                + " JOIN pgtrickle.pgt_stream_tables st USING (pgt_id) WHERE st.pgt_name = 'tier_frozen'"
+                + " ORDER BY h.refresh_id DESC LIMIT 1"));
+        db.execute("SELECT pgtrickle.refresh_stream_table('tier_suspended')");
+        Oracle.assertStreamTableMatchesQuery(db, "tier_suspended", "SELECT id, v FROM tier_src");
     }
 
     @Test

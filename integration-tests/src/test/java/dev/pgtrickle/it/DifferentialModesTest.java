@@ -150,10 +150,15 @@ class DifferentialModesTest {
         }
     }
 
+    /**
+     * An explicit DIFFERENTIAL the compiler cannot honour is an error state the user sees, never a
+     * quiet FULL refresh: the outcome is stored, the status is ERROR with the reason, health_check
+     * reports it, a refresh refuses, and asking for AUTO resolves it.
+     */
     @ParameterizedTest(name = "{0}")
     @MethodSource("unsupportedConstructs")
-    void differentialModeWithAnUnsupportedConstructFailsToCompileAndChangesNothing(String tag, String template,
-                                                                                  String construct)
+    void differentialModeWithAnUnsupportedConstructPutsTheStreamTableInError(String tag, String template,
+                                                                            String construct)
             throws SQLException {
         String source = "du_" + tag;
         String name = source + "_st";
@@ -163,16 +168,38 @@ class DifferentialModesTest {
         Map<String, Object> before = catalogRow(db, name);
         assertEquals("PENDING", before.get("compile_status"), "waits for the compiler like any other");
         List<String> contents = dump(db, name);
-        long history = number(db, "SELECT count(*) FROM pgtrickle.pgt_refresh_history");
 
-        SQLException e = assertThrows(SQLException.class, () -> compile(db, name));
-        assertEquals("0A000", e.getSQLState(), e::getMessage);
-        assertContains(e.getMessage(), "cannot be DIFFERENTIAL", construct);
+        CompileResult result = compile(db, name);
+        assertEquals(CompileResult.Outcome.REFUSED, result.outcome(), result::describe);
+        assertContains(result.describe(), "cannot be refreshed DIFFERENTIAL", construct);
 
-        assertEquals(before, catalogRow(db, name), "catalog unchanged");
+        Map<String, Object> entry = catalogRow(db, name);
+        assertEquals("UNSUPPORTED", entry.get("compile_status"), entry::toString);
+        assertContains((String) entry.get("compile_error"), construct);
+        assertEquals(Boolean.FALSE, entry.get("has_plan"));
+        Map<String, Object> status = status("public." + name);
+        assertEquals("ERROR", status.get("status"));
+        assertContains((String) status.get("last_error"), "cannot be refreshed DIFFERENTIAL", construct);
         assertEquals(contents, dump(db, name), "contents unchanged");
         assertEquals(List.of(), hiddenColumns(db, name));
-        assertEquals(history, number(db, "SELECT count(*) FROM pgtrickle.pgt_refresh_history"));
+        assertEquals(1L, number(db, "SELECT count(*) FROM pgtrickle.health_check() WHERE check_name = 'stream_table_errors'"
+                + " AND severity = 'ERROR' AND detail LIKE ?", "%" + name + "%cannot be refreshed DIFFERENTIAL%"));
+        assertAnyLineContains(explain(name), "status: ERROR");
+
+        change(source, 0);
+        SQLException refused = assertThrows(SQLException.class, () -> refresh(db, name));
+        assertEquals("0A000", refused.getSQLState(), refused::getMessage);
+        assertContains(refused.getMessage(), "cannot be refreshed DIFFERENTIAL", construct);
+
+        rows(db, "SELECT 1 FROM pgtrickle.alter_stream_table(?, refresh_mode => 'AUTO')", name);
+        status = status("public." + name);
+        assertEquals("ACTIVE", status.get("status"), status::toString);
+        assertNull(status.get("last_error"), status::toString);
+        assertEquals("FULL", status.get("effective_mode"));
+        assertContains((String) status.get("mode_reason"), "not differentiable", construct);
+        refresh(db, name);
+        assertLastAction(db, name, "FULL");
+        assertCorrect(db, name, query);
 
         // The same query under AUTO, then asked to become DIFFERENTIAL: refused, nothing changed.
         String auto = source + "_auto";

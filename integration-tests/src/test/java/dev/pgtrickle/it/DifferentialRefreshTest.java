@@ -979,7 +979,8 @@ class DifferentialRefreshTest {
         assertEquals(7, consumed(lastRefresh(db, "lt_st")), "the long transaction, counted by the first refresh after its commit");
         assertEquals(1, number(db, "SELECT count(*) FROM lt_st WHERE grp = 'long'"));
 
-        refreshDifferentially(db, "lt_st", query);
+        refresh(db, "lt_st");
+        assertLastAction(db, "lt_st", "NO_DATA");
         assertEquals(0, consumed(lastRefresh(db, "lt_st")), "and never again");
     }
 
@@ -1087,8 +1088,10 @@ class DifferentialRefreshTest {
         String query = "SELECT id, v FROM ri_src";
         createCompiled(db, "ri_st", query, "CONTENT");
         db.execute("ALTER TABLE ri_st RENAME TO ri_st_old");
-        // A refresh records the new name in the catalog.
-        refreshDifferentially(db, "ri_st_old", query);
+        // A refresh records the new name in the catalog, also when nothing changed.
+        refresh(db, "ri_st_old");
+        assertLastAction(db, "ri_st_old", "NO_DATA");
+        assertEquals("ri_st_old", value(db, "SELECT pgt_name FROM pgtrickle.pgt_stream_tables WHERE pgt_name LIKE 'ri_st%'"));
 
         // The old one's identity index must not be in the way of the new one's.
         String other = "SELECT id, v * 2 AS w FROM ri_src";
@@ -1110,8 +1113,12 @@ class DifferentialRefreshTest {
         refreshDifferentially(db, prefix + "_two", query);
     }
 
+    /**
+     * With no source change since the frontier, a refresh in any mode records NO_DATA and writes
+     * nothing: not a row of the storage table is touched (their xmin and ctid stay).
+     */
     @Test
-    void aRefreshWithoutChangesIsDifferentialAndChangesNothing() throws SQLException {
+    void aRefreshWithoutChangesRecordsNoDataAndWritesNothing() throws SQLException {
         db.execute("CREATE TABLE nc_src (id int PRIMARY KEY, grp text, v int);"
                 + " INSERT INTO nc_src SELECT g, 'g' || (g % 3), g FROM generate_series(1, 9) g");
         String grouped = "SELECT grp, count(*) AS n, sum(v) AS s FROM nc_src GROUP BY grp";
@@ -1120,23 +1127,33 @@ class DifferentialRefreshTest {
         createCompiled(db, "nc_grp", grouped, "AGGREGATE");
         createCompiled(db, "nc_all", global, "AGGREGATE");
         createCompiled(db, "nc_rows", content, "CONTENT");
+        rows(db, "SELECT 1 FROM pgtrickle.create_stream_table('nc_full', ?, refresh_mode => 'FULL')", content);
+        // A change that was refreshed already is no reason either.
+        db.execute("UPDATE nc_src SET v = v + 1 WHERE id = 9");
+        for (String name : List.of("nc_grp", "nc_all", "nc_rows", "nc_full")) {
+            refresh(db, name);
+        }
 
-        for (String name : List.of("nc_grp", "nc_all", "nc_rows")) {
+        for (String name : List.of("nc_grp", "nc_all", "nc_rows", "nc_full")) {
             List<String> before = dump(db, name);
+            String versions = "SELECT string_agg(xmin::text || ctid::text, ',' ORDER BY ctid) FROM " + name;
+            String written = value(db, versions);
             for (int i = 0; i < 2; i++) {
                 refresh(db, name);
                 Map<String, Object> last = lastRefresh(db, name);
-                assertEquals("DIFFERENTIAL", last.get("action"), last::toString);
+                assertEquals("NO_DATA", last.get("action"), last::toString);
                 assertEquals(0L, ((Number) last.get("rows_inserted")).longValue(), last::toString);
                 assertEquals(0L, ((Number) last.get("rows_updated")).longValue(), last::toString);
                 assertEquals(0L, ((Number) last.get("rows_deleted")).longValue(), last::toString);
                 assertEquals(0L, consumed(last), last::toString);
                 assertEquals(before, dump(db, name), "nothing changed in " + name);
+                assertEquals(written, value(db, versions), "no row of " + name + " was written");
             }
         }
         assertCorrect(db, "nc_grp", grouped);
         assertCorrect(db, "nc_all", global);
         assertCorrect(db, "nc_rows", content);
+        Oracle.assertStreamTableMatchesQuery(db, "nc_full", content);
 
         // Changes that cancel out inside the window: consumed, but nothing applied.
         db.execute("INSERT INTO nc_src VALUES (100, 'x', 100); DELETE FROM nc_src WHERE id = 100");

@@ -209,6 +209,7 @@ class FrontierTest {
         db.execute("CREATE TABLE hist_src (id int PRIMARY KEY)");
         db.execute("INSERT INTO hist_src SELECT generate_series(1, 3)");
         db.execute("SELECT pgtrickle.create_stream_table('hist_st', 'SELECT id FROM hist_src')");
+        db.execute("INSERT INTO hist_src VALUES (4)");
         db.execute("SELECT pgtrickle.refresh_stream_table('hist_st')");
         db.execute("SELECT pgtrickle.record_refresh_failure('hist_st', 'boom', 'CLI')");
         db.execute("SELECT pgtrickle.record_refresh_failure('hist_st', 'boom again', 'CLI')");

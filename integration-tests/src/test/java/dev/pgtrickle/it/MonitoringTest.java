@@ -79,8 +79,9 @@ class MonitoringTest {
 
         // Health before anything went wrong: st_b never populated, both wait for the compiler.
         Map<String, List<Map<String, Object>>> health = healthByCheck();
-        assertEquals(List.of("cdc_switch", "change_buffer_backlog", "consecutive_errors", "never_populated", "pending_compile",
-                "stream_table_errors", "wal_slot"), health.keySet().stream().sorted().toList());
+        assertEquals(List.of("cdc_switch", "change_buffer_backlog", "consecutive_errors", "daemon", "never_populated",
+                "pending_compile", "stream_table_errors", "wal_slot"), health.keySet().stream().sorted().toList());
+        assertOnly(health, "daemon", "WARNING", "no pgtrickle daemon serves this database");
         assertOnly(health, "wal_slot", "OK", "no replication slot");
         assertOnly(health, "cdc_switch", "OK");
         assertOnly(health, "stream_table_errors", "OK");

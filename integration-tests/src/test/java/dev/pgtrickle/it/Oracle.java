@@ -35,26 +35,35 @@ public final class Oracle {
     public static void assertStreamTableMatchesQuery(TestDatabase db, String streamTable, String query)
             throws SQLException {
         try (Connection connection = db.connect()) {
-            List<String> queryColumns = queryColumns(connection, query);
-            List<String> storageColumns = columns(connection, streamTable, false);
-            assertEquals(queryColumns.stream().sorted().toList(), storageColumns.stream().sorted().toList(),
-                    "columns of stream table " + streamTable + " vs. its query " + query);
+            assertStreamTableMatchesQuery(connection, streamTable, query);
+        }
+    }
 
-            PGConnection pg = connection.unwrap(PGConnection.class);
-            List<String> quoted = new ArrayList<>();
-            for (String column : queryColumns) {
-                quoted.add(pg.escapeIdentifier(column));
-            }
-            String stream = "SELECT " + String.join(", ", quoted) + " FROM " + streamTable;
-            String onlyInStream = "(" + stream + ") EXCEPT ALL (" + query + ")";
-            String onlyInQuery = "(" + query + ") EXCEPT ALL (" + stream + ")";
-            long differences = count(connection,
-                    "SELECT count(*) FROM ((" + onlyInStream + ") UNION ALL (" + onlyInQuery + ")) AS diff");
-            if (differences != 0) {
-                fail("stream table " + streamTable + " differs from its query " + query + " in " + differences
-                        + " row(s)\n  only in the stream table: " + rows(connection, onlyInStream)
-                        + "\n  only in the query:        " + rows(connection, onlyInQuery));
-            }
+    /**
+     * The same on the caller's connection: inside its transaction, e.g. where the query reads the
+     * clock and must be evaluated at the same now() as the refresh before it.
+     */
+    public static void assertStreamTableMatchesQuery(Connection connection, String streamTable, String query)
+            throws SQLException {
+        List<String> queryColumns = queryColumns(connection, query);
+        List<String> storageColumns = columns(connection, streamTable, false);
+        assertEquals(queryColumns.stream().sorted().toList(), storageColumns.stream().sorted().toList(),
+                "columns of stream table " + streamTable + " vs. its query " + query);
+
+        PGConnection pg = connection.unwrap(PGConnection.class);
+        List<String> quoted = new ArrayList<>();
+        for (String column : queryColumns) {
+            quoted.add(pg.escapeIdentifier(column));
+        }
+        String stream = "SELECT " + String.join(", ", quoted) + " FROM " + streamTable;
+        String onlyInStream = "(" + stream + ") EXCEPT ALL (" + query + ")";
+        String onlyInQuery = "(" + query + ") EXCEPT ALL (" + stream + ")";
+        long differences = count(connection,
+                "SELECT count(*) FROM ((" + onlyInStream + ") UNION ALL (" + onlyInQuery + ")) AS diff");
+        if (differences != 0) {
+            fail("stream table " + streamTable + " differs from its query " + query + " in " + differences
+                    + " row(s)\n  only in the stream table: " + rows(connection, onlyInStream)
+                    + "\n  only in the query:        " + rows(connection, onlyInQuery));
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.pgtrickle.scheduler;
 
+import dev.pgtrickle.cdc.journal.JournalLocation;
 import dev.pgtrickle.cdc.wal.WalCapture;
 import dev.pgtrickle.core.catalog.CatalogInstaller;
 import dev.pgtrickle.scheduler.catalog.CatalogReader;
@@ -11,10 +12,12 @@ import dev.pgtrickle.scheduler.plan.RefreshPlanner;
 import dev.pgtrickle.scheduler.run.Backoff;
 import dev.pgtrickle.scheduler.run.CompileStep;
 import dev.pgtrickle.scheduler.run.ConnectionFactory;
+import dev.pgtrickle.scheduler.run.Connections;
 import dev.pgtrickle.scheduler.run.RefreshOutcome;
 import dev.pgtrickle.scheduler.run.RefreshPass;
 import dev.pgtrickle.scheduler.run.SourceRepair;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -23,11 +26,13 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.postgresql.PGConnection;
@@ -67,6 +72,10 @@ public final class Daemon {
     private volatile boolean stopping;
     private volatile Role role = Role.STARTING;
     private volatile Instant lastCatalogContact;
+    /** What /health reports as degrading this leader; empty when all is well or not leading. */
+    private volatile List<String> problems = List.of();
+    private List<String> grantProblems = List.of();
+    private String journalProblem;
     private Instant lastPendingMetrics = Instant.EPOCH;
     private Instant lastSourceCheck = Instant.EPOCH;
 
@@ -77,8 +86,8 @@ public final class Daemon {
         this.metrics = metrics;
         this.planner = new RefreshPlanner(config.isolatedInterval(), ZoneId.systemDefault());
         this.refreshBackoff = new Backoff(config.retryBase(), config.retryMax());
-        this.compiler = new CompileStep(new Backoff(config.retryBase(), config.retryMax()));
-        this.repair = new SourceRepair(new Backoff(config.retryBase(), config.retryMax()));
+        this.compiler = new CompileStep(new Backoff(config.retryBase(), config.retryMax()), metrics);
+        this.repair = new SourceRepair(new Backoff(config.retryBase(), config.retryMax()), config.suspendAfter());
     }
 
     /** Runs until {@link #stop()}; returns once the lock is released and connections are closed. */
@@ -170,29 +179,37 @@ public final class Daemon {
         }
         c.setAutoCommit(false);
         PGConnection notifications = c.unwrap(PGConnection.class);
-        WalCapture capture = openWalCapture();
+        WalCapture capture = openWalCapture(c);
         CdcStep cdc = new CdcStep(capture, new Backoff(config.retryBase(), config.retryMax()), metrics);
         try (RefreshPass pass = new RefreshPass(connections, config.maxWorkers(), config.suspendAfter(),
                 capture == null ? null : new JournalRefresh(capture))) {
-            boolean compile = true;
+            boolean notified = true;
             while (!stopping) {
-                if (compile || Duration.between(lastSourceCheck, Instant.now()).compareTo(SOURCE_CHECK_INTERVAL) >= 0) {
+                if (notified || Duration.between(lastSourceCheck, Instant.now()).compareTo(SOURCE_CHECK_INTERVAL) >= 0) {
                     repair.repair(c);
                     cdc.step(c);
                     lastSourceCheck = Instant.now();
                 }
-                if (compile) {
-                    compiler.compilePending(c);
+                List<StreamTableState> tables = readCatalog(c);
+                // Every pass, not only after a notification: failed compiles are retried (with backoff).
+                if (compiler.compilePending(c, tables)) {
+                    tables = readCatalog(c);
                 }
-                passOnce(c, pass, urgent(cdc, capture));
+                passOnce(c, pass, tables, urgent(cdc, capture));
                 PGNotification[] received = notifications.getNotifications((int) config.tick().toMillis());
-                compile = received != null && received.length > 0;
+                notified = received != null && received.length > 0;
             }
         } finally {
+            problems = List.of();
             if (capture != null) {
                 capture.close();
             }
         }
+    }
+
+    /** What /health reports as wrong while this instance leads (empty: nothing). */
+    public List<String> problems() {
+        return problems;
     }
 
     /**
@@ -209,30 +226,105 @@ public final class Daemon {
         return urgent;
     }
 
-    /** The leader's journal and decoder; none when not configured or the journal cannot be opened. */
-    private WalCapture openWalCapture() {
+    /**
+     * The leader's journal and decoder; none when not configured or the journal cannot be opened
+     * (then a problem for /health). Without a configured directory, the default journal of this
+     * installation (see {@link JournalLocation}); where it is gets recorded in the catalog, for
+     * {@code pgtrickle uninstall}.
+     */
+    private WalCapture openWalCapture(Connection c) throws SQLException {
+        journalProblem = null;
         if (wal == null) {
             return null;
         }
+        Path directory = wal.journalDirectory() != null ? wal.journalDirectory()
+                : JournalLocation.forInstance(JournalLocation.defaultBase(), instanceId(c));
         try {
-            return WalCapture.open(wal.connections(), wal.journalDirectory());
+            WalCapture capture = WalCapture.open(wal.connections(), directory);
+            recordJournal(c, directory);
+            return capture;
         } catch (IOException | RuntimeException e) {
-            LOG.error("cannot open the journal in {}: {}; sources stay on trigger capture", wal.journalDirectory(), e.getMessage());
+            journalProblem = "the journal in " + directory + " cannot be opened (" + e.getMessage()
+                    + "): sources stay on trigger capture";
+            LOG.error("{}", journalProblem);
             return null;
         }
     }
 
-    /** @param urgent stream tables holding the WAL back: refreshed whatever their schedule */
-    private void passOnce(Connection c, RefreshPass pass, Set<Long> urgent) throws SQLException {
+    private static UUID instanceId(Connection c) throws SQLException {
+        try (Statement statement = c.createStatement();
+             ResultSet row = statement.executeQuery("SELECT instance_id FROM pgtrickle.pgt_instance")) {
+            row.next();
+            return row.getObject(1, UUID.class);
+        } finally {
+            c.commit();
+        }
+    }
+
+    private static void recordJournal(Connection c, Path directory) throws SQLException {
+        try (PreparedStatement statement = c.prepareStatement(
+                "UPDATE pgtrickle.pgt_instance SET journal_host = ?, journal_dir = ?")) {
+            statement.setString(1, JournalLocation.hostName());
+            statement.setString(2, directory.toAbsolutePath().toString());
+            statement.execute();
+            c.commit();
+        } catch (SQLException e) {
+            c.rollback();
+            if (Connections.lost(e)) {
+                throw e;
+            }
+            // The grant check below reports the missing right on /health and in health_check.
+            LOG.warn("could not record the journal's directory in the catalog: {}", e.getMessage());
+        }
+    }
+
+    /** The catalog for this pass; the metrics and /health follow it. */
+    private List<StreamTableState> readCatalog(Connection c) throws SQLException {
         List<StreamTableState> tables = CatalogReader.load(c);
         c.commit();
         Instant now = Instant.now();
         lastCatalogContact = now;
         metrics.staleness(tables, now);
+        metrics.statuses(tables);
         if (Duration.between(lastPendingMetrics, now).compareTo(PENDING_METRICS_INTERVAL) >= 0) {
             metrics.pendingChanges(pendingChanges(c));
+            grantProblems = missingGrants(c);
             lastPendingMetrics = now;
         }
+        List<String> found = new ArrayList<>(grantProblems);
+        if (journalProblem != null) {
+            found.add(journalProblem);
+        }
+        for (StreamTableState table : tables) {
+            if (!table.status().equals("ACTIVE")) {
+                found.add(table.name() + ": status " + table.status());
+            } else if (table.consecutiveErrors() > 0) {
+                found.add(table.name() + ": " + table.consecutiveErrors() + " failed refresh(es) in a row");
+            }
+        }
+        problems = List.copyOf(found);
+        metrics.problems(found.size());
+        return tables;
+    }
+
+    /** The grants this daemon's role lacks, each with the statement that gives it. */
+    private static List<String> missingGrants(Connection c) throws SQLException {
+        List<String> missing = new ArrayList<>();
+        try (Statement statement = c.createStatement();
+             ResultSet rows = statement.executeQuery("SELECT * FROM pgtrickle._missing_daemon_grants(session_user)")) {
+            while (rows.next()) {
+                missing.add(rows.getString(1));
+            }
+        } finally {
+            c.commit();
+        }
+        return missing;
+    }
+
+    /** @param urgent stream tables holding the WAL back: refreshed whatever their schedule */
+    private void passOnce(Connection c, RefreshPass pass, List<StreamTableState> tables, Set<Long> urgent)
+            throws SQLException {
+        Instant now = Instant.now();
         List<StreamTableState> due = planner.due(tables, now, id -> refreshBackoff.waiting(id, now), urgent::contains);
         if (due.isEmpty()) {
             return;

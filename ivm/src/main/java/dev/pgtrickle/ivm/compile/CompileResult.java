@@ -14,6 +14,11 @@ public record CompileResult(String name, Outcome outcome, String detail) {
         COMPILED,
         /** The query cannot be refreshed differentially; it is refreshed FULL (AUTO) and says why. */
         UNSUPPORTED,
+        /**
+         * The query cannot be refreshed differentially although DIFFERENTIAL was asked for: the
+         * stream table is in status ERROR until its mode or query changes.
+         */
+        REFUSED,
         /** Nothing to compile: refresh mode FULL, or volatile functions. */
         NOT_NEEDED
     }
@@ -22,6 +27,8 @@ public record CompileResult(String name, Outcome outcome, String detail) {
         return switch (outcome) {
             case COMPILED -> name + ": compiled (" + detail + ")";
             case UNSUPPORTED -> name + ": refreshed FULL, not differentiable: " + detail;
+            case REFUSED -> name + ": cannot be refreshed DIFFERENTIAL: " + detail
+                    + " (status ERROR until its refresh mode is AUTO or FULL, or its query changes)";
             case NOT_NEEDED -> name + ": nothing to compile (" + detail + ")";
         };
     }

@@ -50,8 +50,17 @@ public final class StreamTableCompiler {
             Plan tree = new QueryParser().parse(normalizedQuery, new JdbcRelationCatalog(connection));
             plan = new PlanCompiler(new JdbcTypeProbe(connection)).compile(tree, normalizedQuery);
         } catch (UnsupportedQueryException e) {
-            call("SELECT pgtrickle._mark_unsupported(?, ?)", canonicalName, e.getMessage());
-            return new CompileResult(canonicalName, CompileResult.Outcome.UNSUPPORTED, e.getMessage());
+            boolean refused;
+            try (PreparedStatement mark = connection.prepareStatement("SELECT pgtrickle._mark_unsupported(?, ?)")) {
+                mark.setString(1, canonicalName);
+                mark.setString(2, e.getMessage());
+                try (ResultSet row = mark.executeQuery()) {
+                    row.next();
+                    refused = row.getBoolean(1);
+                }
+            }
+            return new CompileResult(canonicalName,
+                    refused ? CompileResult.Outcome.REFUSED : CompileResult.Outcome.UNSUPPORTED, e.getMessage());
         }
         try (PreparedStatement install = connection.prepareStatement("SELECT pgtrickle._install_plan(?, ?::jsonb)")) {
             install.setString(1, canonicalName);
@@ -73,14 +82,5 @@ public final class StreamTableCompiler {
             }
         }
         return names;
-    }
-
-    private void call(String sql, String... arguments) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(sql)) {
-            for (int i = 0; i < arguments.length; i++) {
-                statement.setString(i + 1, arguments[i]);
-            }
-            statement.execute();
-        }
     }
 }

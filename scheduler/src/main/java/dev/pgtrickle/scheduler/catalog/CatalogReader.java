@@ -22,7 +22,8 @@ public final class CatalogReader {
                    st.status, st.data_timestamp, st.consecutive_errors, pg_get_userbyid(c.relowner),
                    ARRAY(SELECT up.pgt_id FROM pgtrickle.pgt_dependencies d
                          JOIN pgtrickle.pgt_stream_tables up ON up.pgt_relid = d.source_relid
-                         WHERE d.pgt_id = st.pgt_id)
+                         WHERE d.pgt_id = st.pgt_id),
+                   st.compile_status
             FROM pgtrickle.pgt_stream_tables st
             JOIN pg_class c ON c.oid = st.pgt_relid
             JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -47,7 +48,8 @@ public final class CatalogReader {
                         lastRefresh == null ? null : lastRefresh.toInstant(),
                         row.getInt(7),
                         row.getString(8),
-                        ids(row.getArray(9))));
+                        ids(row.getArray(9)),
+                        row.getString(10)));
             }
         }
         return tables;

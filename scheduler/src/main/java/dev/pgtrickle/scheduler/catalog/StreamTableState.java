@@ -15,6 +15,7 @@ import java.util.Set;
  *                      {@code null} when never populated
  * @param owner         owner of the storage table: refreshes run under this role
  * @param upstream      ids of the stream tables this one reads
+ * @param compileStatus {@code PENDING} while the differential compiler has yet to run
  */
 public record StreamTableState(
         long id,
@@ -25,7 +26,8 @@ public record StreamTableState(
         Instant lastRefresh,
         int consecutiveErrors,
         String owner,
-        Set<Long> upstream) {
+        Set<Long> upstream,
+        String compileStatus) {
 
     public StreamTableState {
         upstream = Set.copyOf(upstream);
@@ -33,6 +35,14 @@ public record StreamTableState(
 
     public boolean active() {
         return status.equals("ACTIVE") && tier.scheduled();
+    }
+
+    /**
+     * Whether the compiler should run: every tier is compiled (frozen means never scheduled, not
+     * never compiled); suspended tables wait until resumed, tables in ERROR until repaired.
+     */
+    public boolean awaitsCompiler() {
+        return compileStatus.equals("PENDING") && status.equals("ACTIVE");
     }
 
     public boolean calculated() {

@@ -4,6 +4,7 @@ import dev.pgtrickle.cdc.journal.ChangeJournal;
 import dev.pgtrickle.cdc.journal.JournalCursor;
 import dev.pgtrickle.cdc.wal.PublicationAndSlot;
 import dev.pgtrickle.cdc.wal.WalCapture;
+import dev.pgtrickle.core.jdbc.ServerErrors;
 import dev.pgtrickle.scheduler.metrics.DaemonMetrics;
 import dev.pgtrickle.scheduler.run.Backoff;
 import dev.pgtrickle.scheduler.run.Connections;
@@ -97,7 +98,7 @@ public final class CdcStep {
                 int count = failures.merge(source.oid(), 1, Integer::sum);
                 backoff.failed(source.oid(), count, Instant.now());
                 LOG.warn("capture switch of {} failed (attempt {}): {}", source.name(), count, e.getMessage());
-                CdcSwitch.note(c, source.oid(), e.getMessage());
+                CdcSwitch.note(c, source.oid(), ServerErrors.message(e));
             }
         }
         removeUnusedFromPublication(c);

@@ -5,6 +5,7 @@ import dev.pgtrickle.cdc.load.JournalSource;
 import dev.pgtrickle.cdc.load.Snapshot;
 import dev.pgtrickle.cdc.wal.WalCapture;
 import dev.pgtrickle.cdc.wal.WalDecoder;
+import dev.pgtrickle.scheduler.run.Connections;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -107,20 +108,29 @@ public final class JournalRefresh {
      */
     private record StreamTableLocks(String sources, String storage, String owner, boolean actAsOwner) {
 
+        /** Read before the refresh's transaction: there, nothing may take a snapshot before the locks. */
         static StreamTableLocks of(Connection c, long pgtId) throws SQLException {
+            String ownerName;
             try (PreparedStatement statement = c.prepareStatement(
                     "SELECT (SELECT string_agg(s.oid::regclass::text, ', ' ORDER BY s.oid) FROM pgtrickle.pgt_dependencies d"
                             + "         JOIN pg_class s ON s.oid = d.source_relid"
                             + "         WHERE d.pgt_id = st.pgt_id AND s.relkind IN ('r', 'p', 'v')),"
                             + " st.pgt_relid::regclass::text, quote_ident(pg_get_userbyid(c.relowner)),"
-                            + " pg_has_role(current_user, c.relowner, 'MEMBER') AND current_user <> pg_get_userbyid(c.relowner)"
+                            + " current_user <> pg_get_userbyid(c.relowner), pg_get_userbyid(c.relowner)"
                             + " FROM pgtrickle.pgt_stream_tables st JOIN pg_class c ON c.oid = st.pgt_relid WHERE st.pgt_id = ?")) {
                 statement.setLong(1, pgtId);
                 try (ResultSet row = statement.executeQuery()) {
                     if (!row.next()) {
                         throw new SQLException("stream table " + pgtId + " no longer exists", "42P01");
                     }
-                    return new StreamTableLocks(row.getString(1), row.getString(2), row.getString(3), row.getBoolean(4));
+                    ownerName = row.getString(5);
+                    StreamTableLocks locks = new StreamTableLocks(row.getString(1), row.getString(2), row.getString(3),
+                            row.getBoolean(4));
+                    if (locks.actAsOwner()) {
+                        // Raises, naming the missing grant, unless the daemon may act as the owner.
+                        Connections.actAs(c, ownerName);
+                    }
+                    return locks;
                 }
             }
         }

@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +29,8 @@ public final class DaemonMetrics {
     private final AtomicLong journalBacklog = new AtomicLong();
     private final Map<String, AtomicLong> stalenessMillis = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> pendingChanges = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> byStatus = new ConcurrentHashMap<>();
+    private final AtomicLong problems = new AtomicLong();
 
     public DaemonMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -37,6 +40,16 @@ public final class DaemonMetrics {
                 .description("WAL retained by pgtrickle's replication slot").register(registry);
         Gauge.builder("pgtrickle.wal.journal.backlog", journalBacklog, AtomicLong::get).baseUnit("bytes")
                 .description("WAL decoded into the journal but not yet loaded into every change buffer").register(registry);
+        for (String status : List.of("ACTIVE", "SUSPENDED", "ERROR", "PENDING_COMPILE")) {
+            AtomicLong count = new AtomicLong();
+            byStatus.put(status, count);
+            Gauge.builder("pgtrickle.stream.tables", count, AtomicLong::get)
+                    .description("Stream tables by status (PENDING_COMPILE: active and waiting for the compiler)")
+                    .tags("status", status).register(registry);
+        }
+        Gauge.builder("pgtrickle.health.problems", problems, AtomicLong::get)
+                .description("Problems /health reports: failing or stopped stream tables, missing grants of the daemon")
+                .register(registry);
     }
 
     public MeterRegistry registry() {
@@ -66,6 +79,28 @@ public final class DaemonMetrics {
                     .description("Refreshes not attempted because an upstream table failed")
                     .tags(tags).register(registry).increment();
         }
+    }
+
+    /** What compiling a stream table did: COMPILED, UNSUPPORTED, REFUSED, NOT_NEEDED or FAILED. */
+    public void compiled(StreamTableState table, String outcome) {
+        Counter.builder("pgtrickle.compiles").description("Compiles by the daemon, by outcome")
+                .tags("stream_table", table.name(), "outcome", outcome).register(registry).increment();
+    }
+
+    /** How many stream tables are in each status. */
+    public void statuses(List<StreamTableState> tables) {
+        Map<String, Long> counts = new HashMap<>();
+        for (StreamTableState table : tables) {
+            counts.merge(table.status(), 1L, Long::sum);
+            if (table.awaitsCompiler()) {
+                counts.merge("PENDING_COMPILE", 1L, Long::sum);
+            }
+        }
+        byStatus.forEach((status, count) -> count.set(counts.getOrDefault(status, 0L)));
+    }
+
+    public void problems(int count) {
+        problems.set(count);
     }
 
     /** Seconds since each stream table's contents were last known current. */

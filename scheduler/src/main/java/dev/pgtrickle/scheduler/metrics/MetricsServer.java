@@ -8,11 +8,10 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.Locale;
 
 /**
  * HTTP endpoint of a daemon: {@code /metrics} in the Prometheus text format and {@code /health}
- * (200 while the catalog is reachable, 503 otherwise; the body says leader or standby).
+ * (see {@link Health}).
  */
 public final class MetricsServer implements AutoCloseable {
 
@@ -23,11 +22,8 @@ public final class MetricsServer implements AutoCloseable {
         server.createContext("/metrics", exchange -> respond(exchange, 200,
                 "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
         server.createContext("/health", exchange -> {
-            boolean reachable = daemon.catalogReachable();
-            String body = String.format(Locale.ROOT, "{\"status\":\"%s\",\"role\":\"%s\",\"catalog\":\"%s\"}%n",
-                    reachable ? "UP" : "DOWN", daemon.role().name().toLowerCase(Locale.ROOT),
-                    reachable ? "reachable" : "unreachable");
-            respond(exchange, reachable ? 200 : 503, "application/json", body);
+            Health health = Health.of(daemon);
+            respond(exchange, health.httpStatus(), "application/json", health.json());
         });
         server.start();
     }

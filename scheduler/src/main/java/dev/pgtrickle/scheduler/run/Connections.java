@@ -2,10 +2,14 @@ package dev.pgtrickle.scheduler.run;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 
 /** Session helpers shared by the daemon's connections. */
 public final class Connections {
+
+    /** SQLSTATE insufficient_privilege. */
+    static final String INSUFFICIENT_PRIVILEGE = "42501";
 
     private Connections() {
     }
@@ -20,17 +24,36 @@ public final class Connections {
     }
 
     /**
-     * For the rest of the transaction, acts as {@code owner} when the daemon's role may (a
-     * superuser or a member): a stream table's query then runs with its owner's rights, never
-     * with the daemon's.
+     * For the rest of the transaction, acts as {@code owner}: a stream table's query then runs
+     * with its owner's rights, never with the daemon's.
+     *
+     * @throws SQLException (insufficient_privilege) naming the grant that is missing when the
+     *                      daemon's role may not act as the owner: the refresh would otherwise
+     *                      fail later with a less helpful "permission denied"
      */
     public static void actAs(Connection c, String owner) throws SQLException {
         try (PreparedStatement statement = c.prepareStatement(
-                "SELECT set_config('role', ?, true) WHERE pg_has_role(current_user, ?, 'MEMBER')"
-                        + " AND current_user <> ?::name")) {
+                "SELECT current_user = r.rolname, current_user = r.rolname OR pgtrickle._may_set_role(current_user, r.oid),"
+                        + " quote_ident(current_user), quote_ident(r.rolname)"
+                        + " FROM pg_roles r WHERE r.rolname = ?")) {
             statement.setString(1, owner);
-            statement.setString(2, owner);
-            statement.setString(3, owner);
+            try (ResultSet row = statement.executeQuery()) {
+                if (!row.next()) {
+                    throw new SQLException("role \"" + owner + "\" does not exist", "42704");
+                }
+                if (!row.getBoolean(2)) {
+                    throw new SQLException(String.format(
+                            "the pgtrickle daemon's role %s may not act as role %s, which owns this stream table: GRANT %s TO %s",
+                            row.getString(3), row.getString(4), row.getString(4), row.getString(3)),
+                            INSUFFICIENT_PRIVILEGE);
+                }
+                if (row.getBoolean(1)) {
+                    return;
+                }
+            }
+        }
+        try (PreparedStatement statement = c.prepareStatement("SELECT set_config('role', ?, true)")) {
+            statement.setString(1, owner);
             statement.execute();
         }
     }

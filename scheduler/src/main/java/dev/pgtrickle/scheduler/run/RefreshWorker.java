@@ -1,6 +1,7 @@
 package dev.pgtrickle.scheduler.run;
 
 import dev.pgtrickle.cdc.load.StaleCaptureException;
+import dev.pgtrickle.core.jdbc.ServerErrors;
 import dev.pgtrickle.scheduler.catalog.StreamTableState;
 import dev.pgtrickle.scheduler.cdc.JournalRefresh;
 import java.sql.Connection;
@@ -8,16 +9,12 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Refreshes stream tables on its own connection, one transaction per attempt, as the stream
  * table's owner: the defining query then runs with the owner's rights, never the daemon's.
  */
 public final class RefreshWorker implements AutoCloseable {
-
-    private static final Logger LOG = LoggerFactory.getLogger(RefreshWorker.class);
 
     /** Attempts of a refresh that lost a serialization race before it counts as failed. */
     private static final int CONFLICT_ATTEMPTS = 3;
@@ -65,8 +62,8 @@ public final class RefreshWorker implements AutoCloseable {
                     // A REPEATABLE READ refresh met a concurrent change (e.g. at a capture switch): nothing applied, go again.
                     continue;
                 }
-                recordFailure(c, table, e.getMessage());
-                return new RefreshOutcome.Failed(e.getMessage(), since(start));
+                recordFailure(c, table, ServerErrors.message(e));
+                return new RefreshOutcome.Failed(ServerErrors.message(e), since(start));
             } catch (StaleCaptureException e) {
                 // Source DDL the repair step has not handled yet: not a failure of the stream table.
                 rollback(c);
@@ -75,8 +72,8 @@ public final class RefreshWorker implements AutoCloseable {
                 // The journal could not be read: nothing was applied.
                 rollback(c);
                 readCommitted(c, repeatableRead);
-                recordFailure(c, table, String.valueOf(e.getMessage()));
-                return new RefreshOutcome.Failed(String.valueOf(e.getMessage()), since(start));
+                recordFailure(c, table, ServerErrors.message(e));
+                return new RefreshOutcome.Failed(ServerErrors.message(e), since(start));
             } finally {
                 readCommitted(c, repeatableRead);
             }
@@ -132,25 +129,12 @@ public final class RefreshWorker implements AutoCloseable {
         }
     }
 
-    /** In a new transaction: PostgreSQL has no autonomous transactions. */
     private void recordFailure(Connection c, StreamTableState table, String error) throws SQLException {
         try {
-            Connections.actAs(c, table.owner());
-            try (PreparedStatement statement = c.prepareStatement(
-                    "SELECT pgtrickle.record_refresh_failure(?, ?, 'SCHEDULER', ?)")) {
-                statement.setString(1, table.name());
-                statement.setString(2, error);
-                statement.setInt(3, suspendAfter);
-                statement.execute();
-            }
-            c.commit();
-        } catch (SQLException e) {
-            rollback(c);
-            if (Connections.lost(e)) {
-                close();
-                throw e;
-            }
-            LOG.warn("could not record the failed refresh of {}: {}", table.name(), e.getMessage());
+            FailureRecorder.refreshFailed(c, table.id(), table.name(), error, suspendAfter);
+        } catch (SQLException lost) {
+            close();
+            throw lost;
         }
     }
 

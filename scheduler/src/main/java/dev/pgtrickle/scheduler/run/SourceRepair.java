@@ -1,5 +1,6 @@
 package dev.pgtrickle.scheduler.run;
 
+import dev.pgtrickle.core.jdbc.ServerErrors;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -16,17 +17,21 @@ import org.slf4j.LoggerFactory;
  * Repairs stream tables after DDL on their sources ({@code pgtrickle._source_changes()} names
  * them): each in its own transaction, as its owner, through {@code pgtrickle._reinitialize}.
  * A dropped source ends in status ERROR with the reason, which takes the table out of the
- * schedule instead of failing every pass. A repair that fails is retried with backoff.
+ * schedule instead of failing every pass. A repair that fails is recorded as a failed refresh of
+ * the stream table (it cannot be refreshed until repaired) and retried with backoff.
  */
 public final class SourceRepair {
 
     private static final Logger LOG = LoggerFactory.getLogger(SourceRepair.class);
 
     private final Backoff backoff;
+    private final int suspendAfter;
     private final Map<Long, Integer> failures = new HashMap<>();
 
-    public SourceRepair(Backoff backoff) {
+    /** @param suspendAfter failed attempts in a row after which the stream table is suspended */
+    public SourceRepair(Backoff backoff, int suspendAfter) {
         this.backoff = backoff;
+        this.suspendAfter = suspendAfter;
     }
 
     private record Problem(long id, String name, String owner, String problem) {
@@ -81,8 +86,9 @@ public final class SourceRepair {
             }
             int count = failures.merge(problem.id(), 1, Integer::sum);
             backoff.failed(problem.id(), count, Instant.now());
-            LOG.warn("could not repair stream table {} after {} (attempt {}): {}", problem.name(), problem.problem(),
-                    count, e.getMessage());
+            String error = "could not repair it after source DDL (" + problem.problem() + "): " + ServerErrors.message(e);
+            LOG.warn("stream table {}: {} (attempt {})", problem.name(), error, count);
+            FailureRecorder.refreshFailed(c, problem.id(), problem.name(), error, suspendAfter);
         }
     }
 }

@@ -141,7 +141,12 @@ BEGIN
     BEGIN
         PERFORM pgtrickle._lock_sources(p_pgt_id);
         PERFORM pgtrickle._lock_storage(v_st);
-    EXCEPTION WHEN undefined_table THEN
+    EXCEPTION WHEN insufficient_privilege THEN
+        -- A source it may not read, or the storage table it may not write: name the stream table.
+        RAISE EXCEPTION 'permission denied for stream table "%"', pgtrickle._display_name(v_st.pgt_schema, v_st.pgt_name)
+            USING ERRCODE = 'insufficient_privilege', DETAIL = SQLERRM,
+                  HINT = 'Managing a stream table requires the right to write its storage table (usually: be its owner) and to read its sources.';
+    WHEN undefined_table THEN
         IF NOT EXISTS (SELECT 1 FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id) THEN
             RAISE EXCEPTION 'stream table "%" was dropped while waiting for its locks',
                 pgtrickle._display_name(v_st.pgt_schema, v_st.pgt_name) USING ERRCODE = 'undefined_table';
@@ -378,6 +383,19 @@ BEGIN
 END
 $$;
 
+-- What a refresh that failed and rolled back had attempted: it left no trace, but nothing it read
+-- has changed since (except newer changes), so asking again tells. Whatever made it fail (an
+-- invalid setting, say) may make the question fail too: then FULL.
+CREATE OR REPLACE FUNCTION pgtrickle._attempted_refresh(p_st pgtrickle.pgt_stream_tables, OUT action text, OUT reason text)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    SELECT c.action, c.reason INTO action, reason FROM pgtrickle._choose_refresh(p_st) AS c;
+EXCEPTION WHEN OTHERS THEN
+    action := 'FULL';
+    reason := NULL;
+END
+$$;
+
 -- Records a refresh that failed and was rolled back. PostgreSQL has no autonomous
 -- transactions, so the caller (the daemon, the CLI) reports the failure in a new transaction.
 -- With suspend_after, the stream table is suspended once that many refreshes in a row failed.
@@ -387,43 +405,78 @@ CREATE OR REPLACE FUNCTION pgtrickle.record_refresh_failure(
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_st pgtrickle.pgt_stream_tables := pgtrickle._find_stream_table(name);
-    v_action text;
-    v_reason text;
+    v_attempted record;
 BEGIN
-    IF suspend_after IS NOT NULL AND suspend_after < 1 THEN
-        RAISE EXCEPTION 'suspend_after must be at least 1, got %', suspend_after
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'NULL never suspends.';
-    END IF;
+    PERFORM pgtrickle._check_suspend_after(suspend_after);
     v_st := pgtrickle._locked(v_st.pgt_id);
-    -- The failed attempt left no trace, but nothing it read has changed since (except newer
-    -- changes), so asking again tells what it attempted. Whatever made it fail (an invalid
-    -- setting, say) may make the question fail too: then the history says FULL.
-    BEGIN
-        SELECT c.action, c.reason INTO v_action, v_reason FROM pgtrickle._choose_refresh(v_st) AS c;
-    EXCEPTION WHEN OTHERS THEN
-        v_action := 'FULL';
-        v_reason := NULL;
-    END;
-    PERFORM pgtrickle._record_failure(v_st.pgt_id, error, initiated_by, suspend_after, v_action, v_reason);
+    v_attempted := pgtrickle._attempted_refresh(v_st);
+    PERFORM pgtrickle._record_failure(v_st.pgt_id, error, initiated_by, suspend_after,
+                                      v_attempted.action, v_attempted.reason);
 END
 $$;
 
+CREATE OR REPLACE FUNCTION pgtrickle._check_suspend_after(p_suspend_after integer) RETURNS void
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF p_suspend_after IS NOT NULL AND p_suspend_after < 1 THEN
+        RAISE EXCEPTION 'suspend_after must be at least 1, got %', p_suspend_after
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'NULL never suspends.';
+    END IF;
+END
+$$;
+
+-- Catalog owner part of record_refresh_failure: the caller proved its rights with the lock.
 DROP FUNCTION IF EXISTS pgtrickle._record_failure(bigint, text, text);
 CREATE OR REPLACE FUNCTION pgtrickle._record_failure(
     p_pgt_id bigint, p_error text, p_initiated_by text, p_suspend_after integer, p_action text, p_reason text)
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    v_st pgtrickle.pgt_stream_tables := pgtrickle._claimed(p_pgt_id);
-    v_name text := pgtrickle._event_name(v_st.pgt_relid, v_st.pgt_schema, v_st.pgt_name);
-    v_initiated_by text := coalesce(p_initiated_by, 'MANUAL');
-    v_was_suspended boolean := v_st.status = 'SUSPENDED';
 BEGIN
+    PERFORM pgtrickle._claimed(p_pgt_id);
+    PERFORM pgtrickle._apply_refresh_failure(p_pgt_id, p_error, p_initiated_by, p_suspend_after, p_action, p_reason);
+END
+$$;
+
+-- The daemon's way to record a failed refresh: it needs no lock on the storage table, so it
+-- works also when the daemon may not act as the stream table's owner, which is often the very
+-- failure to record. Only the catalog owner (and its members, such as the daemon's role) may.
+CREATE OR REPLACE FUNCTION pgtrickle._daemon_refresh_failure(
+    p_pgt_id bigint, p_error text, p_suspend_after integer)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_st pgtrickle.pgt_stream_tables;
+    v_attempted record;
+BEGIN
+    PERFORM pgtrickle._check_suspend_after(p_suspend_after);
+    SELECT * INTO v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN;  -- dropped since: nothing left to record
+    END IF;
+    v_attempted := pgtrickle._attempted_refresh(v_st);
+    PERFORM pgtrickle._apply_refresh_failure(p_pgt_id, p_error, 'SCHEDULER', p_suspend_after,
+                                             v_attempted.action, v_attempted.reason);
+END
+$$;
+REVOKE ALL ON FUNCTION pgtrickle._daemon_refresh_failure(bigint, text, integer) FROM PUBLIC;
+
+-- Counts the failure, stores the error, suspends after p_suspend_after failures in a row, adds a
+-- FAILED history row and sends the events. Callable by the catalog owner only (see above).
+CREATE OR REPLACE FUNCTION pgtrickle._apply_refresh_failure(
+    p_pgt_id bigint, p_error text, p_initiated_by text, p_suspend_after integer, p_action text, p_reason text)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_st pgtrickle.pgt_stream_tables;
+    v_name text;
+    v_initiated_by text := coalesce(p_initiated_by, 'MANUAL');
+    v_was_suspended boolean;
+BEGIN
+    SELECT status = 'SUSPENDED' INTO v_was_suspended FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
     UPDATE pgtrickle.pgt_stream_tables
     SET consecutive_errors = consecutive_errors + 1, last_error = p_error,
-        status = CASE WHEN consecutive_errors + 1 >= p_suspend_after THEN 'SUSPENDED' ELSE status END
+        status = CASE WHEN consecutive_errors + 1 >= p_suspend_after AND status = 'ACTIVE' THEN 'SUSPENDED' ELSE status END
     WHERE pgt_id = p_pgt_id
     RETURNING * INTO v_st;
+    v_name := pgtrickle._event_name(v_st.pgt_relid, v_st.pgt_schema, v_st.pgt_name);
     INSERT INTO pgtrickle.pgt_refresh_history
         (pgt_id, start_time, end_time, action, status, initiated_by, error_message, reason)
     VALUES (p_pgt_id, now(), clock_timestamp(),
@@ -447,3 +500,4 @@ BEGIN
     END IF;
 END
 $$;
+REVOKE ALL ON FUNCTION pgtrickle._apply_refresh_failure(bigint, text, text, integer, text, text) FROM PUBLIC;

@@ -58,10 +58,12 @@ BEGIN
 END
 $$;
 
--- How a stream table is refreshed, from what was asked, what its query calls and what the
--- compiler said. Raises when DIFFERENTIAL was asked and cannot be had.
+-- How a stream table is refreshed, from what was asked, what its query calls (p_unstable_functions,
+-- see _unstable_functions) and what the compiler said. Raises when DIFFERENTIAL was asked and
+-- cannot be had.
+DROP FUNCTION IF EXISTS pgtrickle._mode_decision(text, text, text[], text, text);
 CREATE OR REPLACE FUNCTION pgtrickle._mode_decision(
-    p_display_name text, p_refresh_mode text, p_volatile_functions text[],
+    p_display_name text, p_refresh_mode text, p_unstable_functions text[],
     p_compile_status text, p_compile_error text,
     OUT effective_mode text, OUT mode_reason text, OUT compile_status text)
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -74,15 +76,14 @@ BEGIN
         END IF;
         RETURN;
     END IF;
-    IF cardinality(p_volatile_functions) > 0 THEN
+    IF cardinality(p_unstable_functions) > 0 THEN
         IF p_refresh_mode = 'DIFFERENTIAL' THEN
-            RAISE EXCEPTION 'stream table "%" cannot be DIFFERENTIAL: its query calls the volatile function(s) %',
-                p_display_name, array_to_string(p_volatile_functions, ', ')
+            RAISE EXCEPTION 'stream table "%" cannot be DIFFERENTIAL: its result can change while no source changes: %',
+                p_display_name, array_to_string(p_unstable_functions, ', ')
                 USING ERRCODE = 'feature_not_supported',
-                      HINT = 'Use refresh_mode => ''FULL'' (or ''AUTO''), or replace the volatile function.';
+                      HINT = 'Use refresh_mode => ''FULL'' (or ''AUTO''), which recomputes it at every refresh.';
         END IF;
-        mode_reason := 'volatile function(s) ' || array_to_string(p_volatile_functions, ', ')
-                       || ': refreshed FULL';
+        mode_reason := array_to_string(p_unstable_functions, ', ') || ': refreshed FULL';
         compile_status := 'NOT_NEEDED';
         RETURN;
     END IF;
@@ -190,21 +191,78 @@ BEGIN
 END
 $$;
 
--- Records that the compiler cannot refresh the stream table differentially, and why.
-CREATE OR REPLACE FUNCTION pgtrickle._mark_unsupported(p_name text, p_reason text) RETURNS void
+-- Records that the compiler cannot refresh the stream table differentially, and why. Under AUTO
+-- it is refreshed FULL from now on, with the reason in mode_reason. An explicit DIFFERENTIAL
+-- cannot be honoured: the stream table goes to status ERROR (last_error, a stream_table_error
+-- event) instead of quietly running FULL, and the result is true.
+DROP FUNCTION IF EXISTS pgtrickle._mark_unsupported(text, text);
+CREATE OR REPLACE FUNCTION pgtrickle._mark_unsupported(p_name text, p_reason text) RETURNS boolean
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_st pgtrickle.pgt_stream_tables := pgtrickle._find_stream_table(p_name);
+    v_display text := pgtrickle._display_name(v_st.pgt_schema, v_st.pgt_name);
     v_decision record;
 BEGIN
     -- A previous plan's hidden columns are dropped below (see _lock_storage).
     PERFORM pgtrickle._lock_storage(v_st, CASE WHEN v_st.plan IS NULL THEN 'SHARE ROW EXCLUSIVE'
                                                ELSE 'ACCESS EXCLUSIVE' END);
-    v_decision := pgtrickle._mode_decision(pgtrickle._display_name(v_st.pgt_schema, v_st.pgt_name),
-                                          v_st.refresh_mode, '{}', 'UNSUPPORTED', p_reason);
     PERFORM pgtrickle._drop_hidden_columns(pgtrickle._storage_of(v_st));
+    IF v_st.refresh_mode = 'DIFFERENTIAL' THEN
+        PERFORM pgtrickle._store_compile_result(v_st.pgt_id, NULL, 'UNSUPPORTED', p_reason, 'FULL',
+                                                'cannot be DIFFERENTIAL: ' || p_reason);
+        PERFORM pgtrickle._mark_error(v_st.pgt_id, format(
+            'stream table %s cannot be refreshed DIFFERENTIAL: %s; alter it to refresh_mode AUTO or FULL, or change its query',
+            v_display, p_reason));
+        RETURN true;
+    END IF;
+    v_decision := pgtrickle._mode_decision(v_display, v_st.refresh_mode, '{}', 'UNSUPPORTED', p_reason);
     PERFORM pgtrickle._store_compile_result(v_st.pgt_id, NULL, 'UNSUPPORTED', p_reason,
                                             v_decision.effective_mode, v_decision.mode_reason);
+    RETURN false;
+END
+$$;
+
+-- A compile that failed (an error while recomputing the contents, a lock timeout, a lost
+-- connection) rolled back; this records its error in a new transaction. The stream table stays
+-- PENDING (the daemon retries with backoff), refreshed FULL meanwhile, and says why.
+-- Callable by the catalog owner (the daemon) directly, by others through record_compile_failure.
+CREATE OR REPLACE FUNCTION pgtrickle._apply_compile_failure(p_pgt_id bigint, p_error text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_st pgtrickle.pgt_stream_tables;
+BEGIN
+    UPDATE pgtrickle.pgt_stream_tables
+    SET compile_error = p_error,
+        mode_reason = format('waiting for the differential compiler, whose last attempt failed (%s): refreshed FULL', p_error)
+    WHERE pgt_id = p_pgt_id AND compile_status = 'PENDING'
+    RETURNING * INTO v_st;
+    IF FOUND THEN
+        PERFORM pgtrickle._notify_event(jsonb_build_object(
+            'event', 'compile_failed',
+            'stream_table', pgtrickle._event_name(v_st.pgt_relid, v_st.pgt_schema, v_st.pgt_name),
+            'pgt_id', p_pgt_id,
+            'error', pgtrickle._event_text(p_error)));
+    END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION pgtrickle._apply_compile_failure(bigint, text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION pgtrickle._record_compile_failure(p_pgt_id bigint, p_error text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM pgtrickle._claimed(p_pgt_id);
+    PERFORM pgtrickle._apply_compile_failure(p_pgt_id, p_error);
+END
+$$;
+
+-- For `pgtrickle compile` run by a stream table's owner: the lock proves the right.
+CREATE OR REPLACE FUNCTION pgtrickle.record_compile_failure(name text, error text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_st pgtrickle.pgt_stream_tables := pgtrickle._find_stream_table(name);
+BEGIN
+    v_st := pgtrickle._locked(v_st.pgt_id);
+    PERFORM pgtrickle._record_compile_failure(v_st.pgt_id, error);
 END
 $$;
 
@@ -435,6 +493,11 @@ DECLARE
     v_statement text;
 BEGIN
     v_st := pgtrickle._locked(p_pgt_id);
+    IF v_st.refresh_mode = 'DIFFERENTIAL' AND v_st.compile_status = 'UNSUPPORTED' THEN
+        RAISE EXCEPTION 'stream table % cannot be refreshed DIFFERENTIAL: %', v_st.pgt_relid::regclass, v_st.compile_error
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'Use alter_stream_table(refresh_mode => ''AUTO'') (falls back to FULL) or ''FULL''.';
+    END IF;
     -- Changes of sources captured from the WAL are in the daemon's journal: only its refreshes
     -- load them (see R__70_wal.sql). Without them the delta would miss changes; FULL is exact.
     IF NOT pgtrickle._journal_loaded(p_pgt_id) THEN
@@ -442,6 +505,11 @@ BEGIN
             v_st.pgt_relid::regclass
             USING HINT = 'The daemon refreshes it differentially on its schedule.';
         PERFORM pgtrickle._full_refresh(p_pgt_id, p_initiated_by, 'a source is captured from the WAL and this refresh did not load the journal');
+        RETURN;
+    END IF;
+    -- Nothing changed since the frontier: the contents are current, whatever the mode; a
+    -- FULL refresh would rewrite every row for nothing.
+    IF pgtrickle._mark_fresh_if_unchanged(p_pgt_id, p_initiated_by, v_start) THEN
         RETURN;
     END IF;
     v_choice := pgtrickle._choose_refresh(v_st);

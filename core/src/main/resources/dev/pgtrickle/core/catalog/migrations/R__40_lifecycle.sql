@@ -9,6 +9,7 @@
 DROP FUNCTION IF EXISTS pgtrickle._effective_mode(text, text, text[]);
 DROP FUNCTION IF EXISTS pgtrickle._install_capture(oid[], text[]);
 DROP FUNCTION IF EXISTS pgtrickle._register(bigint, oid, text, text, oid[], text[], text, text, text, text, boolean, text);
+DROP FUNCTION IF EXISTS pgtrickle._register(bigint, oid, text, text, oid[], text[], text, text, text, text, text, boolean, text);
 DROP FUNCTION IF EXISTS pgtrickle._set_options(bigint, boolean, text, text, text, text, text, text, boolean, boolean, text);
 
 -- Deparses a view with every name schema-qualified (only pg_catalog is on the search_path).
@@ -20,11 +21,12 @@ $$;
 -- Analyzes a defining query through PostgreSQL itself, as the calling role, under the given
 -- search_path: it must be one query the caller may run; returns its canonical text, its output
 -- columns, its sources (views expanded to base tables; stream tables kept as such) and the
--- volatile functions it calls.
+-- functions it calls whose results change without a source change (see _unstable_functions).
+DROP FUNCTION IF EXISTS pgtrickle._analyze_query(text, text);
 CREATE OR REPLACE FUNCTION pgtrickle._analyze_query(
     p_query text, p_search_path text,
     OUT normalized text, OUT column_names name[], OUT column_types text[], OUT column_definitions text,
-    OUT sources oid[], OUT source_kinds text[], OUT volatile_functions text[])
+    OUT sources oid[], OUT source_kinds text[], OUT unstable_functions text[])
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_cursor refcursor;
@@ -146,15 +148,22 @@ BEGIN
     JOIN pg_class c ON c.oid = r.relid AND c.relkind IN ('r', 'p')
     LEFT JOIN pgtrickle.pgt_stream_tables st ON st.pgt_relid = c.oid;
 
-    volatile_functions := pgtrickle._volatile_functions(v_probe);
+    unstable_functions := pgtrickle._unstable_functions(v_probe);
     EXECUTE 'DROP VIEW pg_temp.__pgt_probe';
 END
 $$;
 
--- Volatile functions a view calls, directly or through the views it reads. User-defined
--- functions and operators are found through pg_depend; built-in ones are not recorded there
--- (they are pinned), so the deparsed texts are scanned for calls of volatile pg_catalog functions.
-CREATE OR REPLACE FUNCTION pgtrickle._volatile_functions(p_view oid) RETURNS text[]
+-- Functions a view calls, directly or through the views it reads, whose result can change while
+-- no source changes: a differential refresh would miss such a change, and "nothing changed since
+-- the frontier" would be wrong. One phrase each, e.g. 'volatile function random()':
+--   volatile functions and operators: user-defined ones through pg_depend; built-in ones are
+--     pinned (not recorded there), so the deparsed texts are scanned for their calls;
+--   the clock: now(), statement_timestamp(), transaction_timestamp(), age() of one argument
+--     (FuncExpr nodes of the rewrite rules, by oid) and CURRENT_DATE, CURRENT_TIME,
+--     CURRENT_TIMESTAMP, LOCALTIME, LOCALTIMESTAMP (SQLValueFunction nodes, ops 0 to 8);
+--   user-defined STABLE functions: they may read the clock or other tables.
+DROP FUNCTION IF EXISTS pgtrickle._volatile_functions(oid);
+CREATE OR REPLACE FUNCTION pgtrickle._unstable_functions(p_view oid) RETURNS text[]
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     WITH RECURSIVE views(relid) AS (
         SELECT p_view
@@ -166,23 +175,27 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
         JOIN pg_class c ON c.oid = d.refobjid AND c.relkind = 'v'
     ),
     rules AS (
-        SELECT r.oid FROM views JOIN pg_rewrite r ON r.ev_class = views.relid
+        SELECT r.oid, r.ev_action::text AS tree FROM views JOIN pg_rewrite r ON r.ev_class = views.relid
     ),
-    found(fn) AS (
-        SELECT p.oid::regprocedure::text FROM rules
+    called(fn) AS (
+        SELECT d.refobjid FROM rules
         JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rules.oid
                         AND d.refclassid = 'pg_proc'::regclass
-        JOIN pg_proc p ON p.oid = d.refobjid
-        WHERE p.provolatile = 'v'
         UNION
-        SELECT p.oid::regprocedure::text FROM rules
+        SELECT o.oprcode FROM rules
         JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rules.oid
                         AND d.refclassid = 'pg_operator'::regclass
         JOIN pg_operator o ON o.oid = d.refobjid
-        JOIN pg_proc p ON p.oid = o.oprcode
-        WHERE p.provolatile = 'v'
+    ),
+    found(phrase) AS (
+        SELECT format('volatile function %s', p.oid::regprocedure)
+        FROM called JOIN pg_proc p ON p.oid = called.fn WHERE p.provolatile = 'v'
         UNION
-        SELECT DISTINCT m[1] || '()' FROM views,
+        SELECT format('STABLE function %s (it may read the clock or other tables; declare it IMMUTABLE if its result depends on its arguments only)',
+                      p.oid::regprocedure)
+        FROM called JOIN pg_proc p ON p.oid = called.fn WHERE p.provolatile = 's'
+        UNION
+        SELECT DISTINCT format('volatile function %s()', m[1]) FROM views,
             regexp_matches(
                 regexp_replace(regexp_replace(pgtrickle._deparse_view(views.relid),
                     '''([^'']|'''')*''', '''''', 'g'),     -- string literals
@@ -191,8 +204,21 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
         WHERE EXISTS (SELECT 1 FROM pg_proc p
                       WHERE p.proname = m[1] AND p.pronamespace = 'pg_catalog'::regnamespace
                         AND p.provolatile = 'v' AND p.prokind = 'f')
+        UNION
+        SELECT format('%s() reads the clock', p.proname) FROM rules,
+            regexp_matches(rules.tree, ':funcid ([0-9]+) ', 'g') AS m
+        JOIN pg_proc p ON p.oid = m[1]::oid
+        WHERE p.pronamespace = 'pg_catalog'::regnamespace
+          AND (p.proname IN ('now', 'statement_timestamp', 'transaction_timestamp')
+               OR (p.proname = 'age' AND p.pronargs = 1))
+        UNION
+        SELECT format('%s reads the clock',
+                      (ARRAY['CURRENT_DATE', 'CURRENT_TIME', 'CURRENT_TIME', 'CURRENT_TIMESTAMP',
+                             'CURRENT_TIMESTAMP', 'LOCALTIME', 'LOCALTIME', 'LOCALTIMESTAMP',
+                             'LOCALTIMESTAMP'])[m[1]::int + 1])
+        FROM rules, regexp_matches(rules.tree, '\{SQLVALUEFUNCTION :op ([0-8]) ', 'g') AS m
     )
-    SELECT coalesce(array_agg(fn ORDER BY fn), '{}') FROM found
+    SELECT coalesce(array_agg(phrase ORDER BY phrase), '{}') FROM found
 $$;
 
 -- Picks the name of the view that pins a stream table's sources. It carries the stream table's
@@ -235,7 +261,7 @@ CREATE OR REPLACE FUNCTION pgtrickle._register(
     p_pgt_id bigint, p_relid oid, p_defining_query text, p_normalized_query text,
     p_sources oid[], p_source_kinds text[],
     p_schedule text, p_refresh_mode text, p_effective_mode text, p_mode_reason text,
-    p_compile_status text, p_append_only boolean, p_cdc_mode text)
+    p_compile_status text, p_append_only boolean, p_cdc_mode text, p_unstable_functions text[])
 RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_schema name;
@@ -250,10 +276,11 @@ BEGIN
     IF v_id IS NULL THEN
         INSERT INTO pgtrickle.pgt_stream_tables
             (pgt_relid, pgt_schema, pgt_name, defining_query, normalized_query, definition_view,
-             schedule, refresh_mode, effective_mode, mode_reason, compile_status, append_only, cdc_mode)
+             schedule, refresh_mode, effective_mode, mode_reason, compile_status, append_only, cdc_mode,
+             unstable_functions)
         VALUES (p_relid, v_schema, v_name, p_defining_query, p_normalized_query, '',
                 p_schedule, p_refresh_mode, p_effective_mode, p_mode_reason, p_compile_status,
-                p_append_only, p_cdc_mode)
+                p_append_only, p_cdc_mode, p_unstable_functions)
         RETURNING pgt_id INTO v_id;
     ELSE
         SELECT definition_view INTO STRICT v_view FROM pgtrickle.pgt_stream_tables
@@ -264,6 +291,7 @@ BEGIN
         SET defining_query = p_defining_query, normalized_query = p_normalized_query,
             effective_mode = p_effective_mode, mode_reason = p_mode_reason,
             compile_status = p_compile_status, compile_error = NULL,
+            unstable_functions = p_unstable_functions,
             frontier = NULL, frontier_own_xid = NULL, frontier_own_seq = NULL,
             is_populated = false, data_timestamp = NULL, plan = NULL,
             altered_at = now()
@@ -302,16 +330,25 @@ CREATE OR REPLACE FUNCTION pgtrickle._set_options(
     p_effective_mode text, p_mode_reason text, p_compile_status text, p_status text, p_tier text,
     p_append_only boolean, p_set_cdc_mode boolean, p_cdc_mode text)
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_st pgtrickle.pgt_stream_tables := pgtrickle._claimed(p_pgt_id);
+    v_status text := p_status;
 BEGIN
-    PERFORM pgtrickle._claimed(p_pgt_id);
+    -- An explicit DIFFERENTIAL the compiler could not honour put the table in ERROR (see
+    -- _mark_unsupported); asking for AUTO or FULL instead resolves it.
+    IF v_status IS NULL AND v_st.status = 'ERROR' AND v_st.refresh_mode = 'DIFFERENTIAL'
+       AND v_st.compile_status = 'UNSUPPORTED' AND p_refresh_mode IN ('AUTO', 'FULL') THEN
+        v_status := 'ACTIVE';
+    END IF;
     UPDATE pgtrickle.pgt_stream_tables
     SET schedule = CASE WHEN p_set_schedule THEN p_schedule ELSE schedule END,
         refresh_mode = coalesce(p_refresh_mode, refresh_mode),
         effective_mode = coalesce(p_effective_mode, effective_mode),
         mode_reason = CASE WHEN p_effective_mode IS NOT NULL THEN p_mode_reason ELSE mode_reason END,
         compile_status = coalesce(p_compile_status, compile_status),
-        status = coalesce(p_status, status),
-        consecutive_errors = CASE WHEN p_status = 'ACTIVE' THEN 0 ELSE consecutive_errors END,
+        status = coalesce(v_status, status),
+        last_error = CASE WHEN v_status = 'ACTIVE' AND p_status IS NULL THEN NULL ELSE last_error END,
+        consecutive_errors = CASE WHEN v_status = 'ACTIVE' THEN 0 ELSE consecutive_errors END,
         tier = coalesce(p_tier, tier),
         append_only = coalesce(p_append_only, append_only),
         cdc_mode = CASE WHEN p_set_cdc_mode THEN p_cdc_mode ELSE cdc_mode END,
@@ -381,14 +418,15 @@ BEGIN
     END IF;
 
     v_query := pgtrickle._analyze_query(p_query, p_search_path);
-    v_decision := pgtrickle._mode_decision(v_display, v_mode, v_query.volatile_functions, NULL, NULL);
+    v_decision := pgtrickle._mode_decision(v_display, v_mode, v_query.unstable_functions, NULL, NULL);
 
     EXECUTE format('CREATE TABLE %s (%s)', v_display, v_query.column_definitions);
     v_relid := to_regclass(v_display);
     v_id := pgtrickle._register(NULL, v_relid, p_query, v_query.normalized,
                                 v_query.sources, v_query.source_kinds,
                                 v_schedule, v_mode, v_decision.effective_mode, v_decision.mode_reason,
-                                v_decision.compile_status, coalesce(p_append_only, false), v_cdc_mode);
+                                v_decision.compile_status, coalesce(p_append_only, false), v_cdc_mode,
+                                v_query.unstable_functions);
     PERFORM pgtrickle._install_capture(v_query.sources);
     IF coalesce(p_initialize, true) THEN
         PERFORM pgtrickle._full_refresh(v_id, 'CREATE');
@@ -442,7 +480,7 @@ CREATE OR REPLACE FUNCTION pgtrickle._replace_query(
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_display text := pgtrickle._display_name(p_st.pgt_schema, p_st.pgt_name);
-    v_decision record := pgtrickle._mode_decision(v_display, p_refresh_mode, p_analysis.volatile_functions,
+    v_decision record := pgtrickle._mode_decision(v_display, p_refresh_mode, p_analysis.unstable_functions,
                                                   NULL, NULL);
     v_old_sources oid[];
     v_source oid;
@@ -457,7 +495,7 @@ BEGIN
     PERFORM pgtrickle._register(p_st.pgt_id, p_st.pgt_relid, p_query, p_analysis.normalized,
                                 p_analysis.sources, p_analysis.source_kinds, NULL, NULL,
                                 v_decision.effective_mode, v_decision.mode_reason, v_decision.compile_status,
-                                NULL, NULL);
+                                NULL, NULL, p_analysis.unstable_functions);
     PERFORM pgtrickle._install_capture(p_analysis.sources);
     FOREACH v_source IN ARRAY v_old_sources LOOP
         PERFORM pgtrickle._drop_capture_if_unused(v_source);
@@ -491,7 +529,7 @@ BEGIN
             SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = v_st.pgt_id;
         END IF;
         SELECT * INTO v_effective_mode, v_mode_reason, v_compile_status
-        FROM pgtrickle._mode_decision(v_display, v_mode, v_analysis.volatile_functions,
+        FROM pgtrickle._mode_decision(v_display, v_mode, v_analysis.unstable_functions,
                                       v_st.compile_status, v_st.compile_error);
     END IF;
     PERFORM pgtrickle._set_options(v_st.pgt_id, p_schedule IS NOT NULL, v_schedule,
@@ -611,7 +649,7 @@ BEGIN
     END IF;
     SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = v_st.pgt_id;
     v_decision := pgtrickle._mode_decision(pgtrickle._display_name(v_st.pgt_schema, v_st.pgt_name),
-                                           v_mode, v_analysis.volatile_functions,
+                                           v_mode, v_analysis.unstable_functions,
                                            v_st.compile_status, v_st.compile_error);
     PERFORM pgtrickle._set_options(v_st.pgt_id, true, v_schedule, v_mode,
         v_decision.effective_mode, v_decision.mode_reason, v_decision.compile_status, NULL, NULL,
@@ -642,4 +680,43 @@ $$;
 CREATE OR REPLACE FUNCTION pgtrickle.drop_stream_table(name text, cascade boolean DEFAULT false)
 RETURNS void LANGUAGE sql AS $$
     SELECT pgtrickle._drop_stream_table(pgtrickle._find_stream_table($1), coalesce($2, false))
+$$;
+
+-- Stream tables created before catalog version 5 were not analyzed for functions whose result
+-- changes while no source changes (see _unstable_functions): analyze them now. Those found were
+-- maintained differentially and could hold stale rows; they are refreshed FULL from now on (the
+-- plan stays, for its populate query), or, if DIFFERENTIAL was asked for, put in ERROR. Dynamic
+-- SQL: an install stopped at an older version (tests of upgrades) runs this script too.
+DO $$
+DECLARE
+    v_st record;
+    v_unstable text[];
+    v_why text;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'pgtrickle.pgt_stream_tables'::regclass
+                   AND attname = 'unstable_functions' AND NOT attisdropped) THEN
+        RETURN;
+    END IF;
+    FOR v_st IN EXECUTE
+        'SELECT pgt_id, definition_view, refresh_mode FROM pgtrickle.pgt_stream_tables
+         WHERE unstable_functions IS NULL AND to_regclass(format(''pgtrickle.%I'', definition_view)) IS NOT NULL'
+    LOOP
+        v_unstable := pgtrickle._unstable_functions(format('pgtrickle.%I', v_st.definition_view)::regclass);
+        v_why := 'its result can change while no source changes: ' || array_to_string(v_unstable, ', ');
+        EXECUTE $sql$
+            UPDATE pgtrickle.pgt_stream_tables
+            SET unstable_functions = $2,
+                effective_mode = CASE WHEN $4 THEN 'FULL' ELSE effective_mode END,
+                compile_status = CASE WHEN NOT $4 THEN compile_status
+                                      WHEN $3 = 'DIFFERENTIAL' THEN 'UNSUPPORTED' ELSE 'NOT_NEEDED' END,
+                compile_error = CASE WHEN $4 AND $3 = 'DIFFERENTIAL' THEN $5 ELSE compile_error END,
+                mode_reason = CASE WHEN $4 THEN array_to_string($2, ', ') || ': refreshed FULL' ELSE mode_reason END,
+                status = CASE WHEN $4 AND $3 = 'DIFFERENTIAL' THEN 'ERROR' ELSE status END,
+                last_error = CASE WHEN $4 AND $3 = 'DIFFERENTIAL' THEN 'cannot be refreshed DIFFERENTIAL: ' || $5
+                                  ELSE last_error END
+            WHERE pgt_id = $1
+        $sql$ USING v_st.pgt_id, v_unstable, v_st.refresh_mode,
+                    cardinality(v_unstable) > 0 AND v_st.refresh_mode <> 'FULL', v_why;
+    END LOOP;
+END
 $$;

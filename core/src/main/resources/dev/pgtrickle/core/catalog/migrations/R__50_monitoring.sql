@@ -29,8 +29,12 @@ DECLARE
     v_line jsonb;
 BEGIN
     RETURN NEXT format('stream table %s', pgtrickle._display_name(v_st.pgt_schema, v_st.pgt_name));
+    -- Reasons end in "refreshed FULL" where they stand alone (history, pgt_status); said once here.
     RETURN NEXT format('refresh mode: %s, refreshed %s%s', v_st.refresh_mode, v_st.effective_mode,
-                       coalesce(' (' || v_st.mode_reason || ')', ''));
+                       coalesce(' (' || regexp_replace(v_st.mode_reason, '[:;] refreshed FULL$', '') || ')', ''));
+    IF v_st.status <> 'ACTIVE' THEN
+        RETURN NEXT format('status: %s%s', v_st.status, coalesce(' (' || v_st.last_error || ')', ''));
+    END IF;
     RETURN NEXT format('compile status: %s', v_st.compile_status);
     RETURN NEXT 'defining query:';
     RETURN NEXT '  ' || replace(v_st.normalized_query, E'\n', E'\n  ');
@@ -215,14 +219,25 @@ BEGIN
 
     RETURN QUERY
     SELECT 'pending_compile'::text, 'WARNING'::text,
-           format('%s: refreshed FULL until compiled (run pgtrickle compile --pending)',
-                  pgtrickle._current_name(st.pgt_relid, st.pgt_schema, st.pgt_name))
+           format('%s: refreshed FULL until compiled; %s',
+                  pgtrickle._current_name(st.pgt_relid, st.pgt_schema, st.pgt_name),
+                  CASE WHEN st.status = 'SUSPENDED' THEN 'suspended tables are compiled once resumed'
+                       WHEN st.compile_error IS NOT NULL AND pgtrickle.daemon_connected()
+                       THEN format('the last compile failed (%s); the daemon retries', st.compile_error)
+                       WHEN st.compile_error IS NOT NULL
+                       THEN format('the last compile failed (%s); run pgtrickle compile %s', st.compile_error,
+                                   pgtrickle._display_name(st.pgt_schema, st.pgt_name))
+                       WHEN pgtrickle.daemon_connected() THEN 'the daemon compiles it shortly'
+                       ELSE 'no daemon is running: run pgtrickle compile --pending' END)
     FROM pgtrickle.pgt_stream_tables st
-    WHERE st.compile_status = 'PENDING' AND st.refresh_mode <> 'FULL'
+    WHERE st.compile_status = 'PENDING' AND st.refresh_mode <> 'FULL' AND st.status <> 'ERROR'
     ORDER BY 3;
     IF NOT FOUND THEN
         RETURN QUERY SELECT 'pending_compile'::text, 'OK'::text, 'no stream table waits for the compiler'::text;
     END IF;
+
+    -- The daemon: running, and with the rights it needs (see docs/operations.md).
+    RETURN QUERY SELECT 'daemon'::text, m.severity, m.detail FROM pgtrickle._daemon_findings() AS m ORDER BY 2;
 
     RETURN QUERY
     SELECT 'change_buffer_backlog'::text, 'WARNING'::text,
@@ -238,5 +253,97 @@ BEGIN
 
     -- WAL capture (see R__70_wal.sql): the slot, and the sources holding it back.
     RETURN QUERY SELECT * FROM pgtrickle._wal_health();
+END
+$$;
+
+-- The role the leading daemon's session logged in as, or NULL when no daemon leads.
+CREATE OR REPLACE FUNCTION pgtrickle._daemon_role() RETURNS name
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT a.usename FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND l.classid = 1885828210::oid AND l.objid = 1768123244::oid
+    LIMIT 1
+$$;
+
+-- Whether p_member may SET ROLE to p_role (PostgreSQL 16 made that an option of membership).
+CREATE OR REPLACE FUNCTION pgtrickle._may_set_role(p_member name, p_role oid) RETURNS boolean
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF current_setting('server_version_num')::int >= 160000 THEN
+        RETURN pg_has_role(p_member, p_role, 'SET');
+    END IF;
+    RETURN pg_has_role(p_member, p_role, 'MEMBER');
+END
+$$;
+
+-- The grants a daemon running as p_role lacks, each with the statement that gives it:
+--   the catalog owner's rights (it records refresh and compile outcomes, upgrades the catalog,
+--   loads the journal into the buffers);
+--   SET ROLE to the owner of every stream table (refreshes and compiles run as the owner);
+--   for sources to be captured from the WAL: REPLICATION, and membership in the source's owner
+--   (publication and REPLICA IDENTITY).
+CREATE OR REPLACE FUNCTION pgtrickle._missing_daemon_grants(p_role name) RETURNS SETOF text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_catalog_owner oid := (SELECT nspowner FROM pg_namespace WHERE nspname = 'pgtrickle');
+    v_finding record;
+BEGIN
+    IF NOT pg_has_role(p_role, v_catalog_owner, 'USAGE') THEN
+        RETURN NEXT format('role %s lacks the rights of the catalog owner %s, so it cannot record refresh and compile outcomes: GRANT %s TO %s',
+                           quote_ident(p_role), v_catalog_owner::regrole, v_catalog_owner::regrole, quote_ident(p_role));
+    END IF;
+    FOR v_finding IN
+        SELECT c.relowner, string_agg(pgtrickle._current_name(st.pgt_relid, st.pgt_schema, st.pgt_name), ', '
+                                      ORDER BY st.pgt_id) AS tables
+        FROM pgtrickle.pgt_stream_tables st JOIN pg_class c ON c.oid = st.pgt_relid
+        WHERE NOT pgtrickle._may_set_role(p_role, c.relowner)
+        GROUP BY c.relowner
+    LOOP
+        RETURN NEXT format('role %s cannot act as %s, the owner of %s, so it cannot refresh or compile them: GRANT %s TO %s',
+                           quote_ident(p_role), v_finding.relowner::regrole, v_finding.tables,
+                           v_finding.relowner::regrole, quote_ident(p_role));
+    END LOOP;
+    IF EXISTS (SELECT 1 FROM pgtrickle._cdc_targets() t WHERE t.target = 'wal')
+       AND NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = p_role AND (rolreplication OR rolsuper)) THEN
+        RETURN NEXT format('role %s has no REPLICATION privilege, which capturing changes from the WAL needs: ALTER ROLE %s REPLICATION',
+                           quote_ident(p_role), quote_ident(p_role));
+    END IF;
+    FOR v_finding IN
+        SELECT c.relowner, string_agg(c.oid::regclass::text, ', ' ORDER BY c.oid) AS tables
+        FROM pgtrickle._cdc_targets() t JOIN pg_class c ON c.oid = t.source_relid
+        WHERE t.target = 'wal' AND NOT pg_has_role(p_role, c.relowner, 'USAGE')
+        GROUP BY c.relowner
+    LOOP
+        RETURN NEXT format('role %s is not a member of %s, the owner of %s, which capturing them from the WAL needs: GRANT %s TO %s',
+                           quote_ident(p_role), v_finding.relowner::regrole, v_finding.tables,
+                           v_finding.relowner::regrole, quote_ident(p_role));
+    END LOOP;
+END
+$$;
+
+-- health_check rows about the daemon: none leading while stream tables wait for schedules, or
+-- one lacking rights (each missing grant an ERROR naming the statement that gives it).
+CREATE OR REPLACE FUNCTION pgtrickle._daemon_findings(OUT severity text, OUT detail text)
+RETURNS SETOF record LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_role name := pgtrickle._daemon_role();
+BEGIN
+    IF v_role IS NULL THEN
+        severity := CASE WHEN EXISTS (SELECT 1 FROM pgtrickle.pgt_stream_tables
+                                      WHERE status = 'ACTIVE' AND tier <> 'frozen') THEN 'WARNING' ELSE 'OK' END;
+        detail := 'no pgtrickle daemon serves this database: stream tables are refreshed only on request (run pgtrickle serve)';
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    severity := 'ERROR';
+    FOR detail IN SELECT * FROM pgtrickle._missing_daemon_grants(v_role) LOOP
+        RETURN NEXT;
+    END LOOP;
+    IF NOT FOUND THEN
+        severity := 'OK';
+        detail := format('a daemon serves this database as role %s, with the rights it needs', quote_ident(v_role));
+        RETURN NEXT;
+    END IF;
 END
 $$;

@@ -2,32 +2,38 @@
 
 -- Called by the daemon, as the stream table's owner, before a scheduled refresh. When no source
 -- change is waiting beyond the frontier, the contents are current as of this statement: only
--- data_timestamp moves (no history row, the frontier stays) and the result is true. Otherwise
--- (or when a refresh is needed anyway) false, and the caller refreshes.
+-- data_timestamp moves (no history row: a quiet table checked every second would only grow the
+-- history) and the result is true. Otherwise (or when a refresh is needed anyway) false, and
+-- the caller refreshes.
 CREATE OR REPLACE FUNCTION pgtrickle._skip_if_unchanged(p_pgt_id bigint) RETURNS boolean
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM pgtrickle._locked(p_pgt_id);
-    RETURN pgtrickle._mark_fresh_if_unchanged(p_pgt_id);
+    RETURN pgtrickle._mark_fresh_if_unchanged(p_pgt_id, NULL, NULL);
 END
 $$;
 
--- Catalog owner part of _skip_if_unchanged: the buffers are readable by the catalog owner only,
--- and only a yes/no answer leaves this function.
-CREATE OR REPLACE FUNCTION pgtrickle._mark_fresh_if_unchanged(p_pgt_id bigint) RETURNS boolean
+-- Catalog owner part of _skip_if_unchanged and of refreshes with nothing to do: the buffers are
+-- readable by the catalog owner only, and only a yes/no answer leaves this function. With
+-- p_initiated_by, an unchanged table also gets a NO_DATA history row and a refresh_completed
+-- event (an explicit refresh is answered, and its answer recorded).
+DROP FUNCTION IF EXISTS pgtrickle._mark_fresh_if_unchanged(bigint);
+CREATE OR REPLACE FUNCTION pgtrickle._mark_fresh_if_unchanged(
+    p_pgt_id bigint, p_initiated_by text, p_start timestamptz) RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_st pgtrickle.pgt_stream_tables := pgtrickle._claimed(p_pgt_id);
     v_buffer name;
     v_pending boolean;
+    v_refresh_id bigint;
 BEGIN
-    IF v_st.frontier IS NULL OR NOT v_st.is_populated THEN
+    -- (A table in ERROR, e.g. with a dropped source, is not current whatever its buffers say.)
+    IF v_st.frontier IS NULL OR NOT v_st.is_populated OR v_st.status = 'ERROR' THEN
         RETURN false;
     END IF;
-    -- A query calling now(), random() and the like changes without any source change. Only
-    -- tables refreshed FULL can call them (see _mode_decision).
-    IF v_st.effective_mode <> 'DIFFERENTIAL' AND cardinality(pgtrickle._volatile_functions(
-            to_regclass(format('pgtrickle.%I', v_st.definition_view)))) > 0 THEN
+    -- A query calling now(), random() and the like changes without any source change.
+    IF cardinality(coalesce(v_st.unstable_functions, pgtrickle._unstable_functions(
+            to_regclass(format('pgtrickle.%I', v_st.definition_view))))) > 0 THEN
         RETURN false;
     END IF;
     FOR v_buffer IN
@@ -44,11 +50,33 @@ BEGIN
     END LOOP;
     -- At READ COMMITTED each statement of this (volatile) function saw every commit before the
     -- calling statement began, so the contents are current at least as of that moment; in a
-    -- REPEATABLE READ refresh, as of the transaction's start.
-    UPDATE pgtrickle.pgt_stream_tables
+    -- REPEATABLE READ refresh, as of the transaction's start. Current contents also end a run
+    -- of failures.
+    UPDATE pgtrickle.pgt_stream_tables st
     SET data_timestamp = CASE WHEN current_setting('transaction_isolation') = 'read committed'
-                              THEN statement_timestamp() ELSE transaction_timestamp() END
-    WHERE pgt_id = p_pgt_id;
+                              THEN statement_timestamp() ELSE transaction_timestamp() END,
+        consecutive_errors = 0, last_error = NULL,
+        pgt_schema = n.nspname, pgt_name = c.relname
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE st.pgt_id = p_pgt_id AND c.oid = st.pgt_relid;
+    IF p_initiated_by IS NOT NULL THEN
+        INSERT INTO pgtrickle.pgt_refresh_history
+            (pgt_id, start_time, end_time, action, status, rows_inserted, rows_deleted, rows_updated,
+             changes_consumed, initiated_by, frontier, reason)
+        VALUES (p_pgt_id, coalesce(p_start, clock_timestamp()), clock_timestamp(), 'NO_DATA', 'COMPLETED', 0, 0, 0,
+                0, p_initiated_by, v_st.frontier, 'no source changed since the last refresh')
+        RETURNING refresh_id INTO v_refresh_id;
+        PERFORM pgtrickle._notify_event(jsonb_build_object(
+            'event', 'refresh_completed',
+            'stream_table', pgtrickle._event_name(v_st.pgt_relid, v_st.pgt_schema, v_st.pgt_name),
+            'pgt_id', p_pgt_id,
+            'refresh_id', v_refresh_id,
+            'action', 'NO_DATA',
+            'rows_inserted', 0,
+            'rows_updated', 0,
+            'rows_deleted', 0,
+            'initiated_by', p_initiated_by));
+    END IF;
     RETURN true;
 END
 $$;

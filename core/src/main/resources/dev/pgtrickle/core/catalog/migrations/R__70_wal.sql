@@ -184,6 +184,8 @@ END
 $$;
 
 -- One row per captured source: how its changes are captured now and what is pending.
+-- journal_pending: after a fallback to triggers, the journal still owes changes of transactions
+-- before the cut (a source captured from the WAL reads the journal anyway: not "pending").
 CREATE OR REPLACE FUNCTION pgtrickle.cdc_status(
     OUT source text, OUT cdc_mode text, OUT target text, OUT why text, OUT triggers boolean,
     OUT journal_pending boolean, OUT note text, OUT relid oid)
@@ -192,7 +194,8 @@ RETURNS SETOF record LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_te
 BEGIN
     RETURN QUERY
     SELECT cs.source_relid::regclass::text, cs.cdc_mode, t.target, t.why,
-           pgtrickle._has_capture_triggers(cs.source_relid), pgtrickle._needs_journal(cs), cs.cdc_note,
+           pgtrickle._has_capture_triggers(cs.source_relid),
+           cs.cdc_mode = 'trigger' AND pgtrickle._needs_journal(cs), cs.cdc_note,
            cs.source_relid
     FROM pgtrickle.pgt_change_sources cs
     JOIN pgtrickle._cdc_targets() AS t USING (source_relid)

@@ -1,0 +1,34 @@
+package dev.pgtrickle.core.jdbc;
+
+import org.postgresql.util.PSQLException;
+import org.postgresql.util.ServerErrorMessage;
+
+/**
+ * The words of a failure as a user should read them: for a database error, the server's own
+ * message, without pgjdbc's "ERROR:" prefix and the "Where:" trace of the PL/pgSQL functions it
+ * went through.
+ */
+public final class ServerErrors {
+
+    private ServerErrors() {
+    }
+
+    /** The failure's message without decoration: the server's own text for database errors. */
+    public static String message(Throwable failure) {
+        ServerErrorMessage server = serverMessage(failure);
+        if (server != null) {
+            return server.getMessage();
+        }
+        return failure.getMessage() != null ? failure.getMessage() : failure.toString();
+    }
+
+    /** The server's message, also when a library (e.g. the catalog installer) wrapped the exception. */
+    public static ServerErrorMessage serverMessage(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof PSQLException psql && psql.getServerErrorMessage() != null) {
+                return psql.getServerErrorMessage();
+            }
+        }
+        return null;
+    }
+}
