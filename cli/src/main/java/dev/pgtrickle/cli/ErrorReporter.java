@@ -1,9 +1,9 @@
 package dev.pgtrickle.cli;
 
+import dev.pgtrickle.core.jdbc.ServerErrors;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
-import org.postgresql.util.PSQLException;
 import org.postgresql.util.ServerErrorMessage;
 import picocli.CommandLine;
 import picocli.CommandLine.IExecutionExceptionHandler;
@@ -27,7 +27,10 @@ public final class ErrorReporter implements IExecutionExceptionHandler {
         return commandLine.getCommandSpec().exitCodeOnExecutionException();
     }
 
-    /** The {@code error:} line, then PostgreSQL's DETAIL and HINT when the server sent them. */
+    /**
+     * The {@code error:} line, then PostgreSQL's DETAIL and HINT when the server sent them, the
+     * SQL API's advice (the hint) in the command line's words.
+     */
     static List<String> describe(Throwable failure) {
         List<String> lines = new ArrayList<>();
         lines.add("error: " + message(failure));
@@ -39,27 +42,17 @@ public final class ErrorReporter implements IExecutionExceptionHandler {
             lines.add("DETAIL: " + server.getDetail());
         }
         if (server.getHint() != null) {
-            lines.add("HINT: " + server.getHint());
+            lines.add("HINT: " + CliWording.of(server.getHint()));
         }
         return lines;
     }
 
     /** The failure's message without decoration: the server's own text for database errors. */
     public static String message(Throwable failure) {
-        ServerErrorMessage server = serverMessage(failure);
-        if (server != null) {
-            return server.getMessage();
-        }
-        return failure.getMessage() != null ? failure.getMessage() : failure.toString();
+        return ServerErrors.message(failure);
     }
 
-    /** The server's own message, also when a library (e.g. the catalog installer) wrapped the exception. */
     private static ServerErrorMessage serverMessage(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof PSQLException && ((PSQLException) t).getServerErrorMessage() != null) {
-                return ((PSQLException) t).getServerErrorMessage();
-            }
-        }
-        return null;
+        return ServerErrors.serverMessage(failure);
     }
 }

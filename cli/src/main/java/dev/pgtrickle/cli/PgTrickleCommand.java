@@ -11,6 +11,7 @@ import dev.pgtrickle.cli.command.RefreshCommand;
 import dev.pgtrickle.cli.command.StatusCommand;
 import dev.pgtrickle.cli.playground.PlaygroundCommand;
 import dev.pgtrickle.cli.serve.ServeCommand;
+import dev.pgtrickle.cli.uninstall.UninstallCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -26,7 +27,10 @@ import picocli.CommandLine.Spec;
         versionProvider = VersionProvider.class,
         // Subcommands inherit --help and --version (with the version provider) from here.
         scope = ScopeType.INHERIT,
-        description = "Stream tables for PostgreSQL.",
+        description = {"Stream tables for PostgreSQL.", "",
+            "Every command but playground works on the database named by --jdbc-url URL (default: the "
+                    + "environment variable PGTRICKLE_JDBC_URL), e.g. "
+                    + "--jdbc-url 'jdbc:postgresql://localhost:5432/app?user=app'.", ""},
         subcommands = {
             InstallCommand.class,
             CreateCommand.class,
@@ -39,6 +43,7 @@ import picocli.CommandLine.Spec;
             PlaygroundCommand.class,
             ServeCommand.class,
             CdcCommand.class,
+            UninstallCommand.class,
         })
 public final class PgTrickleCommand implements Runnable {
 

@@ -141,8 +141,12 @@ class CompileCliTest {
             assertEquals(List.of("public.ce_ok: compiled (CONTENT)"), run.outLines(), run::toString);
             CliRun.assertContains(run.err(), "error: public.ce_bad: ", "max(", "1 of 2 stream tables could not be compiled");
 
-            assertEquals("PENDING", catalogRow(own, "ce_bad").get("compile_status"), "left as it was");
+            // The outcome is stored: what compile --pending reported is what the catalog says.
+            assertEquals("UNSUPPORTED", catalogRow(own, "ce_bad").get("compile_status"));
+            assertEquals("ERROR", value(own, "SELECT status FROM pgtrickle.pgt_status() WHERE name = 'public.ce_bad'"));
             assertEquals(List.of(), hiddenColumns(own, "ce_bad"));
+            CliRun again = CliRun.against(own, "compile", "--pending").expectExit(0);
+            assertEquals(List.of("no stream table is waiting for the compiler"), again.outLines(), again::toString);
             assertEquals("COMPILED", catalogRow(own, "ce_ok").get("compile_status"));
         } finally {
             own.drop();
@@ -214,7 +218,8 @@ class CompileCliTest {
         List<String> err = run.errLines();
         assertFalse(err.isEmpty(), run::toString);
         assertTrue(err.get(0).startsWith("error: "), run::toString);
-        CliRun.assertContains(err.get(0), "max(", "cannot be DIFFERENTIAL");
+        CliRun.assertContains(err.get(0), "max(", "cannot be refreshed DIFFERENTIAL", "nothing was created",
+                "--refresh-mode AUTO");
         assertFalse(run.out().contains("created"), run::toString);
 
         assertNull(value(db, "SELECT to_regclass('public.cd_max')::text"), "no storage table");

@@ -96,6 +96,36 @@ class QuickstartTest {
                 () -> "expected '" + STOPPED + "' after SIGTERM; the output:\n" + playgroundOutput);
     }
 
+    /**
+     * A client connecting as soon as the port answers (before the playground says it is ready)
+     * finds the catalog and the demo in place: the playground prepares them before PostgreSQL
+     * listens on its port.
+     */
+    @Test
+    void theFirstConnectionThatSucceedsFindsTheCatalog() throws Exception {
+        Path root = repositoryRoot();
+        int port = freePort();
+        CountDownLatch ready = new CountDownLatch(1);
+        Thread reader = launchPlayground(root, root.resolve("cli/target/pgtrickle.jar"), port, ready);
+        String url = "jdbc:postgresql://localhost:" + port + "/postgres?user=postgres&connectTimeout=2";
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(START_MINUTES);
+        Connection first = null;
+        while (first == null) {
+            try {
+                first = DriverManager.getConnection(url);
+            } catch (PSQLException notYet) {
+                assertTrue(playground.isAlive(), () -> "the playground exited:\n" + playgroundOutput);
+                assertTrue(System.nanoTime() < deadline, () -> "no connection succeeded:\n" + playgroundOutput);
+                Thread.sleep(20);
+            }
+        }
+        try (Connection connection = first) {
+            assertEquals("pgtrickle.pgt_status", queryString(connection, "SELECT to_regproc('pgtrickle.pgt_status')::text"));
+            assertEquals("demo.revenue_by_region", queryString(connection, "SELECT to_regclass('demo.revenue_by_region')::text"));
+        }
+        awaitReady(reader, ready);
+    }
+
     // ------------------------------------------------------------------------------------------
     // what the quickstart promises
 
@@ -262,13 +292,22 @@ class QuickstartTest {
 
     /** Starts {@code pgtrickle playground} and waits until it is ready; fails with its output otherwise. */
     private Thread startPlayground(Path root, Path jar, int port) throws IOException, InterruptedException {
+        CountDownLatch ready = new CountDownLatch(1);
+        Thread reader = launchPlayground(root, jar, port, ready);
+        awaitReady(reader, ready);
+        return reader;
+    }
+
+    private Thread launchPlayground(Path root, Path jar, int port, CountDownLatch ready) throws IOException {
         ProcessBuilder builder = new ProcessBuilder(javaExecutable(), "-jar", jar.toString(),
                 "playground", "--port", Integer.toString(port))
                 .directory(root.toFile())
                 .redirectErrorStream(true);
         playground = builder.start();
-        CountDownLatch ready = new CountDownLatch(1);
-        Thread reader = collect(playground, playgroundOutput, "playground", ready);
+        return collect(playground, playgroundOutput, "playground", ready);
+    }
+
+    private void awaitReady(Thread reader, CountDownLatch ready) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(START_MINUTES);
         while (!ready.await(1, TimeUnit.SECONDS)) {
             if (!playground.isAlive()) {
@@ -281,7 +320,6 @@ class QuickstartTest {
                         + playgroundOutput);
             }
         }
-        return reader;
     }
 
     /** Copies a process's output to {@code sink} and to our stdout; counts {@code ready} down on READY. */

@@ -13,6 +13,11 @@ import picocli.CommandLine.Command;
 public final class CdcStatusCommand extends DatabaseCommand {
 
     @Override
+    protected boolean readOnly() {
+        return true;
+    }
+
+    @Override
     protected void run(Connection connection) throws SQLException {
         TextTable table = new TextTable("SOURCE", "MODE", "TARGET", "TRIGGERS", "JOURNAL", "WHY", "NOTE");
         try (Statement statement = connection.createStatement();
@@ -20,7 +25,7 @@ public final class CdcStatusCommand extends DatabaseCommand {
                      "SELECT source, cdc_mode, target, triggers, journal_pending, why, note FROM pgtrickle.cdc_status()")) {
             while (rows.next()) {
                 table.addRow(rows.getString(1), rows.getString(2), rows.getString(3),
-                        rows.getBoolean(4) ? "yes" : "no", rows.getBoolean(5) ? "pending" : "-",
+                        rows.getBoolean(4) ? "yes" : "no", journal(rows.getString(2), rows.getBoolean(5)),
                         rows.getString(6), rows.getString(7) == null ? "" : rows.getString(7));
             }
         }
@@ -28,5 +33,10 @@ public final class CdcStatusCommand extends DatabaseCommand {
         if (!CdcSwitchCommand.daemonConnected(connection)) {
             err().println("note: no pgtrickle daemon serves this database; switches happen while `pgtrickle serve` runs");
         }
+    }
+
+    /** The journal's part: where a WAL source's changes come from, or what a fallback still owes. */
+    private static String journal(String mode, boolean owes) {
+        return mode.equals("wal") ? "in use" : owes ? "owes changes" : "-";
     }
 }

@@ -68,6 +68,11 @@ abstract class CdcSwitchCommand extends DatabaseCommand {
                     + " this database, so the switch happens once `pgtrickle serve` runs");
             return;
         }
+        if (waitSeconds == 0) {
+            out().println("requested " + mode() + " capture for " + sources.size() + " table(s); the daemon makes the"
+                    + " switch (see `pgtrickle cdc status`)");
+            return;
+        }
         await(connection, sources);
     }
 

@@ -2,6 +2,8 @@ package dev.pgtrickle.cli.command;
 
 import dev.pgtrickle.cli.CliException;
 import dev.pgtrickle.cli.DatabaseCommand;
+import dev.pgtrickle.cli.ErrorReporter;
+import dev.pgtrickle.cli.FunctionCall;
 import dev.pgtrickle.ivm.compile.CompileResult;
 import dev.pgtrickle.ivm.compile.StreamTableCompiler;
 import java.sql.Connection;
@@ -42,19 +44,45 @@ public final class CompileCommand extends DatabaseCommand {
         int failures = 0;
         for (String table : names) {
             try {
-                out().println(new StreamTableCompiler(connection).compile(table).describe());
+                CompileResult result = new StreamTableCompiler(connection).compile(table);
                 connection.commit();
+                if (result.outcome() != CompileResult.Outcome.REFUSED) {
+                    out().println(result.describe());
+                } else if (pending) {
+                    failures++;
+                    err().println("error: " + result.describe());
+                } else {
+                    throw new CliException(result.describe());
+                }
             } catch (SQLException e) {
                 connection.rollback();
+                recordFailure(connection, table, ErrorReporter.message(e));
                 if (!pending) {
                     throw e;
                 }
                 failures++;
-                err().println("error: " + table + ": " + e.getMessage());
+                err().println("error: " + table + ": " + ErrorReporter.message(e));
             }
         }
         if (failures > 0) {
             throw new CliException(failures + " of " + names.size() + " stream tables could not be compiled");
+        }
+    }
+
+    /**
+     * Keeps the error with the stream table, so that status and health_check say what happened.
+     * Best effort: the error itself has been reported already.
+     */
+    private static void recordFailure(Connection connection, String table, String error) {
+        try {
+            new FunctionCall("pgtrickle.record_compile_failure").arg("name", table).arg("error", error).execute(connection);
+            connection.commit();
+        } catch (SQLException ignored) {
+            try {
+                connection.rollback();
+            } catch (SQLException alsoIgnored) {
+                // The connection is closed right after; nothing more to undo.
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.pgtrickle.cli.command;
 
+import dev.pgtrickle.cli.CliException;
 import dev.pgtrickle.cli.DatabaseCommand;
 import dev.pgtrickle.cli.FunctionCall;
 import dev.pgtrickle.ivm.compile.CompileResult;
@@ -72,6 +73,10 @@ public final class CreateCommand extends DatabaseCommand {
         try {
             execute(connection, functionCall());
             CompileResult compiled = new StreamTableCompiler(connection).compile(name);
+            if (compiled.outcome() == CompileResult.Outcome.REFUSED) {
+                throw new CliException("stream table " + name + " cannot be refreshed DIFFERENTIAL: " + compiled.detail()
+                        + "; nothing was created (use --refresh-mode AUTO, which falls back to FULL, or FULL)");
+            }
             connection.commit();
             boolean mayHaveExisted = existing != null && existing.ifNotExists;
             out().println("stream table " + name + (mayHaveExisted ? " is in place" : " created"));

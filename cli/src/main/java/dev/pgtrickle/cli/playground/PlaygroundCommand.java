@@ -20,9 +20,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
-import javax.sql.DataSource;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import javax.sql.DataSource;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -56,26 +56,46 @@ public final class PlaygroundCommand implements Callable<Integer> {
         out.println("starting PostgreSQL on port " + port
                 + (dir == null ? " (temporary data directory)" : " (data directory " + dir + ")"));
         out.flush();
-        EmbeddedPostgres postgres = EmbeddedServer.start(port, dir);
+        EmbeddedServer.checkPortFree(port);
+        Path data = dir == null ? Files.createTempDirectory("pgtrickle-playground-") : dir;
         // Next to a kept data directory; a temporary one goes with the temporary database.
         Path journal = dir == null ? Files.createTempDirectory("pgtrickle-journal-")
                 : dir.resolveSibling(dir.getFileName() + "-journal");
+        Runnable removeTemporary = () -> {
+            if (dir == null) {
+                deleteTree(data);
+                deleteTree(journal);
+            }
+        };
+        // Catalog and demo first, on a port nobody knows: whoever connects to the playground's
+        // port finds them in place.
+        try (EmbeddedPostgres setup = EmbeddedServer.start(EmbeddedServer.freePort(), data);
+             Connection connection = setup.getPostgresDatabase().getConnection()) {
+            prepare(connection, out);
+        } catch (SQLException | IOException | RuntimeException e) {
+            removeTemporary.run();
+            throw e;
+        }
+        EmbeddedPostgres postgres;
+        try {
+            postgres = EmbeddedServer.start(port, data);
+        } catch (IOException | RuntimeException e) {
+            removeTemporary.run();
+            throw e;
+        }
         AtomicReference<DaemonService> daemon = new AtomicReference<>();
         Thread stopper = new Thread(() -> {
             stop(daemon.get(), postgres, out);
-            if (dir == null) {
-                deleteTree(journal);
-            }
+            removeTemporary.run();
         }, "pgtrickle-playground-stop");
         Runtime.getRuntime().addShutdownHook(stopper);
-        try (Connection connection = postgres.getPostgresDatabase().getConnection()) {
-            prepare(connection, out);
+        try {
             DataSource database = postgres.getPostgresDatabase();
             daemon.set(DaemonService.start(database::getConnection, DaemonConfig.defaults(), null,
                     new WalSettings(WalConnections.of(postgres.getJdbcUrl("postgres", "postgres")), journal)));
-        } catch (SQLException | IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             Runtime.getRuntime().removeShutdownHook(stopper);
-            stop(daemon.get(), postgres, out);
+            stopper.run();
             throw e;
         }
         out.println();

@@ -56,7 +56,8 @@ public final class ServeCommand implements Callable<Integer> {
     private String logLevel;
 
     @Option(names = "--journal-dir", paramLabel = "DIR",
-            description = "Directory of the journal of changes decoded from the WAL (default: pgtrickle-journal).")
+            description = "Directory of the journal of changes decoded from the WAL (default: a directory per"
+                    + " installation under $XDG_STATE_HOME/pgtrickle/journal, else ~/.local/state/pgtrickle/journal).")
     private String journalDir;
 
     @Override

@@ -36,7 +36,8 @@ public final class ServeSettings {
         defaults.put("max-consecutive-errors", "3");
         defaults.put("log-format", "text");
         defaults.put("log-level", "info");
-        defaults.put("journal-dir", "pgtrickle-journal");
+        // None: the daemon uses the installation's default journal (JournalLocation).
+        defaults.put("journal-dir", null);
         return defaults;
     }
 
@@ -123,8 +124,14 @@ public final class ServeSettings {
         return level;
     }
 
-    /** Where the journal of changes decoded from the WAL lives (created when missing). */
+    /**
+     * Where the journal of changes decoded from the WAL lives (created when missing), or
+     * {@code null} for the default: a directory per installation under the user's state directory.
+     */
     public Path journalDirectory() {
+        if (values.get("journal-dir") == null) {
+            return null;
+        }
         try {
             return Path.of(values.get("journal-dir"));
         } catch (java.nio.file.InvalidPathException e) {
