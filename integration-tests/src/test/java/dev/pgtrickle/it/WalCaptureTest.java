@@ -249,6 +249,38 @@ class WalCaptureTest {
                 "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'pgtrickle_publication'") == 0);
     }
 
+    /**
+     * A transaction elsewhere in the cluster: while it holds an xid, PostgreSQL cannot create the
+     * slot, and the daemon says so instead of stalling (the other stream tables go on refreshing);
+     * without an xid it does not hold the graduation up (only this database's transactions can
+     * write the table).
+     */
+    @Test
+    void aTransactionInAnotherDatabaseNeitherStallsTheDaemonNorHoldsUpAGraduation() throws Exception {
+        TestDatabase other = TestDatabase.create(db.server(), "wal_other");
+        try (Connection elsewhere = other.connect(); Statement statement = elsewhere.createStatement()) {
+            elsewhere.setAutoCommit(false);
+            statement.execute("SELECT pg_current_xact_id()");
+            db.execute("SELECT pgtrickle.set_cdc_mode('wal_src', 'wal')");
+            Eventually.await("the note on the slot", () -> {
+                String note = db.queryString("SELECT note FROM pgtrickle.cdc_status() WHERE source = 'public.wal_src'");
+                return note != null && note.contains("cannot be created yet") && note.contains(other.databaseName());
+            });
+            db.execute("UPDATE wal_groups SET label = label || '!' WHERE grp = 1");
+            Eventually.await("refreshes to go on meanwhile", () -> db.queryLong(
+                    "SELECT count(*) FROM wal_joined WHERE label = 'group 1!'") > 0);
+            elsewhere.rollback();
+
+            statement.execute("SELECT 1");
+            awaitMode("wal_src", "wal");
+            elsewhere.rollback();
+        } finally {
+            other.drop();
+        }
+        db.execute("UPDATE wal_src SET v = v + 1 WHERE id % 10 = 0");
+        awaitOracle();
+    }
+
     @Test
     void aManualRefreshFromSqlIsDelegatedToTheDaemonOrFull() throws Exception {
         db.execute("SELECT pgtrickle.set_cdc_mode('wal_src', 'wal')");

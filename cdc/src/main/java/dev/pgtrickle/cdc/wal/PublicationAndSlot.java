@@ -13,6 +13,9 @@ import java.sql.Statement;
 public final class PublicationAndSlot {
 
     public static final String PUBLICATION = "pgtrickle_publication";
+    /** How long creating the slot may wait for the cluster's running transactions. */
+    static final String SLOT_CREATION_WAIT = "5s";
+    private static final String QUERY_CANCELED = "57014";
 
     private final String slot;
 
@@ -49,12 +52,38 @@ public final class PublicationAndSlot {
                 }
             }
         }
+        // A logical slot is created once every transaction running in the cluster (any database)
+        // has ended: bounded, so that a long transaction elsewhere does not stall the caller (the
+        // daemon's loop); the caller tries again later. An interrupted creation leaves no slot.
+        try (Statement timeout = c.createStatement()) {
+            timeout.execute("SET statement_timeout = '" + SLOT_CREATION_WAIT + "'");
+        }
         try (PreparedStatement create = c.prepareStatement(
                 "SELECT pg_create_logical_replication_slot(?, 'pgoutput') "
                         + "WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = ?)")) {
             create.setString(1, slot);
             create.setString(2, slot);
             create.execute();
+        } catch (SQLException e) {
+            if (!QUERY_CANCELED.equals(e.getSQLState())) {
+                throw e;
+            }
+            throw new SQLException("the replication slot " + slot + " cannot be created yet: PostgreSQL waits until the"
+                    + " transactions running in the cluster (in any database) have ended; the oldest began at "
+                    + oldestTransaction(c) + ". Tried again shortly", "55000", e);
+        } finally {
+            try (Statement reset = c.createStatement()) {
+                reset.execute("RESET statement_timeout");
+            }
+        }
+    }
+
+    private static String oldestTransaction(Connection c) throws SQLException {
+        try (Statement statement = c.createStatement();
+             ResultSet row = statement.executeQuery("SELECT format('%s (process %s, database %s)', xact_start, pid, datname)"
+                     + " FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()"
+                     + " ORDER BY xact_start LIMIT 1")) {
+            return row.next() ? row.getString(1) : "an unknown time";
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.pgtrickle.core.jdbc;
 
+import java.sql.SQLException;
 import org.postgresql.util.PSQLException;
 import org.postgresql.util.ServerErrorMessage;
 
@@ -22,11 +23,18 @@ public final class ServerErrors {
         return failure.getMessage() != null ? failure.getMessage() : failure.toString();
     }
 
-    /** The server's message, also when a library (e.g. the catalog installer) wrapped the exception. */
+    /**
+     * The server's message, also when a library (e.g. the catalog installer) wrapped the exception;
+     * {@code null} when the first {@link SQLException} on the way is one of our own, which says
+     * better what happened than the server's error it wraps.
+     */
     public static ServerErrorMessage serverMessage(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof PSQLException psql && psql.getServerErrorMessage() != null) {
                 return psql.getServerErrorMessage();
+            }
+            if (t instanceof SQLException) {
+                return null;
             }
         }
         return null;

@@ -67,8 +67,11 @@ final class CdcSwitch {
         }
         Set<String> running = new HashSet<>();
         try (Statement statement = c.createStatement();
-             ResultSet rows = statement.executeQuery("SELECT virtualxid FROM pg_locks WHERE locktype = 'virtualxid'"
-                     + " AND pid <> pg_backend_pid() AND granted")) {
+             // Only this database's: a transaction elsewhere (another database's long report,
+             // its autovacuum) cannot write the table, and must not hold the graduation up.
+             ResultSet rows = statement.executeQuery("SELECT l.virtualxid FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
+                     + " WHERE l.locktype = 'virtualxid' AND l.pid <> pg_backend_pid() AND l.granted"
+                     + " AND a.datname = current_database()")) {
             while (rows.next()) {
                 running.add(rows.getString(1));
             }
