@@ -27,6 +27,12 @@ class CommandLineTest {
     }
 
     @Test
+    void theTopLevelHelpNamesTheDatabaseOption() {
+        assertEquals(0, cli.execute("--help"));
+        assertTrue(cli.out().contains("--jdbc-url URL") && cli.out().contains("PGTRICKLE_JDBC_URL"), cli.out());
+    }
+
+    @Test
     void requiresASubcommand() {
         assertEquals(2, cli.execute());
         assertTrue(cli.err().contains("Missing required subcommand"), cli.err());

@@ -139,6 +139,8 @@ class DifferentialModesTest {
 
         List<String> explained = explain(name);
         assertAnyLineContains(explained, "refreshed FULL");
+        assertTrue(explained.stream().noneMatch(line -> line.indexOf("refreshed FULL") != line.lastIndexOf("refreshed FULL")),
+                () -> "said once:\n" + String.join("\n", explained));
         assertAnyLineContains(explained, construct);
         assertAnyLineContains(explained, "compile status: UNSUPPORTED");
 

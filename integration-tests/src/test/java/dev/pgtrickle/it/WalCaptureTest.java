@@ -372,8 +372,17 @@ class WalCaptureTest {
         CliRun.assertContains(graduate.out(), "public.wal_src: captured by the WAL");
         CliRun status = CliRun.against(db, "cdc", "status").expectExit(0);
         CliRun.assertContains(status.out(), "SOURCE", "public.wal_src", "wal", "requested by an operator", "public.wal_groups");
+        // The journal is where a WAL source's changes come from, not something pending.
+        assertTrue(status.outLines().stream().anyMatch(line -> line.startsWith("public.wal_src") && line.contains("in use")
+                && !line.contains("pending")), status::toString);
         db.execute("UPDATE wal_src SET v = v + 1 WHERE id % 3 = 0");
         awaitOracle();
+
+        // --wait 0 asks and returns at once.
+        CliRun asked = CliRun.against(db, "cdc", "fallback", "wal_src", "--wait", "0").expectExit(0);
+        CliRun.assertContains(asked.out(), "requested trigger capture for 1 table(s)");
+        awaitMode("wal_src", "trigger");
+        CliRun.against(db, "cdc", "graduate", "wal_src").expectExit(0);
 
         CliRun fallback = CliRun.against(db, "cdc", "fallback", "--all").expectExit(0);
         CliRun.assertContains(fallback.out(), "public.wal_src: captured by triggers", "public.wal_groups: captured by triggers");

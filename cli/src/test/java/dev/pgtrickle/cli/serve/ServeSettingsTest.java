@@ -45,6 +45,8 @@ class ServeSettingsTest {
         assertEquals(2, settings.maxWorkers());
         assertEquals(3, settings.maxConsecutiveErrors());
         assertEquals("text", settings.logFormat());
+        // No journal directory: the daemon's per-installation default, not the working directory.
+        assertNull(settings.journalDirectory());
     }
 
     @Test
