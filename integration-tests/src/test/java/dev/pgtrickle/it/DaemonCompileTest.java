@@ -197,4 +197,24 @@ class DaemonCompileTest {
                 + " JOIN pgtrickle.pgt_stream_tables st USING (pgt_id) WHERE st.pgt_name = 'cf_st' ORDER BY h.refresh_id DESC LIMIT 1"));
         Oracle.assertStreamTableMatchesQuery(db, "cf_st", query);
     }
+
+    /** A reader holding the storage table makes a compile time out (never queue behind it); retried later. */
+    @Test
+    void aCompileThatMeetsALockIsRetriedOnceTheLockIsGone() throws Exception {
+        db.execute("CREATE TABLE cl_src (id int PRIMARY KEY, v int); INSERT INTO cl_src VALUES (1, 1), (2, 2);"
+                + " SELECT pgtrickle.create_stream_table('cl_st', 'SELECT id, v FROM cl_src', schedule => '1h')");
+        try (Connection reader = db.connect(); Statement statement = reader.createStatement()) {
+            reader.setAutoCommit(false);
+            statement.execute("LOCK TABLE cl_st IN ACCESS SHARE MODE");
+            startDaemon();
+            Eventually.await("the lock timeout to be recorded", () -> db.queryString(
+                    "SELECT coalesce(compile_error, '') FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'cl_st'")
+                    .contains("lock timeout"));
+            assertEquals("PENDING", db.queryString("SELECT compile_status FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'cl_st'"));
+            reader.rollback();
+        }
+        Eventually.await("the retried compile to succeed", () -> "COMPILED".equals(db.queryString(
+                "SELECT compile_status FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'cl_st'")));
+        Oracle.assertStreamTableMatchesQuery(db, "cl_st", "SELECT id, v FROM cl_src");
+    }
 }
