@@ -8,6 +8,7 @@ import dev.pgtrickle.scheduler.catalog.StreamTableState;
 import dev.pgtrickle.scheduler.cdc.CdcStep;
 import dev.pgtrickle.scheduler.cdc.JournalRefresh;
 import dev.pgtrickle.scheduler.metrics.DaemonMetrics;
+import dev.pgtrickle.scheduler.metrics.LeaderProblems;
 import dev.pgtrickle.scheduler.plan.RefreshPlanner;
 import dev.pgtrickle.scheduler.run.Backoff;
 import dev.pgtrickle.scheduler.run.CompileStep;
@@ -26,7 +27,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -72,10 +72,7 @@ public final class Daemon {
     private volatile boolean stopping;
     private volatile Role role = Role.STARTING;
     private volatile Instant lastCatalogContact;
-    /** What /health reports as degrading this leader; empty when all is well or not leading. */
-    private volatile List<String> problems = List.of();
-    private List<String> grantProblems = List.of();
-    private String journalProblem;
+    private final LeaderProblems problems = new LeaderProblems();
     private Instant lastPendingMetrics = Instant.EPOCH;
     private Instant lastSourceCheck = Instant.EPOCH;
 
@@ -200,7 +197,7 @@ public final class Daemon {
                 notified = received != null && received.length > 0;
             }
         } finally {
-            problems = List.of();
+            problems.clear();
             if (capture != null) {
                 capture.close();
             }
@@ -209,7 +206,7 @@ public final class Daemon {
 
     /** What /health reports as wrong while this instance leads (empty: nothing). */
     public List<String> problems() {
-        return problems;
+        return problems.current();
     }
 
     /**
@@ -233,7 +230,7 @@ public final class Daemon {
      * {@code pgtrickle uninstall}.
      */
     private WalCapture openWalCapture(Connection c) throws SQLException {
-        journalProblem = null;
+        problems.journal(null);
         if (wal == null) {
             return null;
         }
@@ -244,9 +241,10 @@ public final class Daemon {
             recordJournal(c, directory);
             return capture;
         } catch (IOException | RuntimeException e) {
-            journalProblem = "the journal in " + directory + " cannot be opened (" + e.getMessage()
+            String problem = "the journal in " + directory + " cannot be opened (" + e.getMessage()
                     + "): sources stay on trigger capture";
-            LOG.error("{}", journalProblem);
+            problems.journal(problem);
+            LOG.error("{}", problem);
             return null;
         }
     }
@@ -288,37 +286,11 @@ public final class Daemon {
         metrics.statuses(tables);
         if (Duration.between(lastPendingMetrics, now).compareTo(PENDING_METRICS_INTERVAL) >= 0) {
             metrics.pendingChanges(pendingChanges(c));
-            grantProblems = missingGrants(c);
+            problems.checkGrants(c);
             lastPendingMetrics = now;
         }
-        List<String> found = new ArrayList<>(grantProblems);
-        if (journalProblem != null) {
-            found.add(journalProblem);
-        }
-        for (StreamTableState table : tables) {
-            if (!table.status().equals("ACTIVE")) {
-                found.add(table.name() + ": status " + table.status());
-            } else if (table.consecutiveErrors() > 0) {
-                found.add(table.name() + ": " + table.consecutiveErrors() + " failed refresh(es) in a row");
-            }
-        }
-        problems = List.copyOf(found);
-        metrics.problems(found.size());
+        metrics.problems(problems.update(tables));
         return tables;
-    }
-
-    /** The grants this daemon's role lacks, each with the statement that gives it. */
-    private static List<String> missingGrants(Connection c) throws SQLException {
-        List<String> missing = new ArrayList<>();
-        try (Statement statement = c.createStatement();
-             ResultSet rows = statement.executeQuery("SELECT * FROM pgtrickle._missing_daemon_grants(session_user)")) {
-            while (rows.next()) {
-                missing.add(rows.getString(1));
-            }
-        } finally {
-            c.commit();
-        }
-        return missing;
     }
 
     /** @param urgent stream tables holding the WAL back: refreshed whatever their schedule */
