@@ -215,4 +215,26 @@ class DaemonPrivilegesTest {
         });
         assertFalse(healthEndpoint().contains("\"status\":\"UP\""));
     }
+
+    @Test
+    @Order(5)
+    void aDaemonThatMayNotUpgradeTheCatalogSaysSoInsteadOfLeading() throws Exception {
+        TestDatabase old = TestDatabase.create(db.server(), "dp_old_catalog");
+        try {
+            try (Connection admin = old.connect()) {
+                CatalogInstaller.install(admin, "4");
+            }
+            daemon = DaemonService.start(() -> old.connectAs(STRANGER, PASSWORD), DaemonTest.FAST, 0);
+            Eventually.await("/health to say why it does not lead", () -> {
+                String body = healthEndpoint();
+                return body.contains("\"status\":\"DEGRADED\"") && body.contains("older than this daemon")
+                        && body.contains("run `pgtrickle install` as ");
+            });
+            assertFalse(daemon.daemon().role() == Daemon.Role.LEADER);
+        } finally {
+            daemon.close();
+            daemon = null;
+            old.drop();
+        }
+    }
 }

@@ -3,6 +3,7 @@ package dev.pgtrickle.scheduler;
 import dev.pgtrickle.cdc.journal.JournalLocation;
 import dev.pgtrickle.cdc.wal.WalCapture;
 import dev.pgtrickle.core.catalog.CatalogInstaller;
+import dev.pgtrickle.core.catalog.CatalogState;
 import dev.pgtrickle.scheduler.catalog.CatalogReader;
 import dev.pgtrickle.scheduler.catalog.StreamTableState;
 import dev.pgtrickle.scheduler.cdc.CdcStep;
@@ -54,6 +55,8 @@ public final class Daemon {
     private static final Duration PENDING_METRICS_INTERVAL = Duration.ofSeconds(5);
     /** How often source DDL is looked for (also after every catalog notification). */
     private static final Duration SOURCE_CHECK_INTERVAL = Duration.ofSeconds(1);
+    /** How long a daemon that may not upgrade the catalog waits before looking again. */
+    private static final Duration CATALOG_RETRY = Duration.ofSeconds(30);
 
     private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
 
@@ -164,9 +167,22 @@ public final class Daemon {
     }
 
     private void lead(Connection c) throws SQLException {
-        if (!CatalogInstaller.isCurrent(c)) {
+        CatalogState catalog = CatalogState.of(c);
+        if (!catalog.current()) {
+            if (!catalog.mayInstall()) {
+                // Leading with functions of another version would be worse than not leading.
+                String problem = "the pgtrickle catalog is " + (catalog.installed() ? "older than this daemon" : "not installed")
+                        + " and the daemon's role may not " + (catalog.installed() ? "upgrade" : "install") + " it: run"
+                        + " `pgtrickle install` as " + (catalog.installed() ? catalog.owner() : "a role with CREATE on the database")
+                        + " or run the daemon as the catalog owner";
+                problems.standing("catalog", problem);
+                LOG.error("{}; trying again in {} s", problem, CATALOG_RETRY.toSeconds());
+                pause(CATALOG_RETRY);
+                return;
+            }
             LOG.info("{}", CatalogInstaller.install(c).describe());
         }
+        problems.standing("catalog", null);
         // LEADER only now: whoever waits for it may rely on the catalog being in place.
         role = Role.LEADER;
         metrics.leader(true);
@@ -230,7 +246,6 @@ public final class Daemon {
      * {@code pgtrickle uninstall}.
      */
     private WalCapture openWalCapture(Connection c) throws SQLException {
-        problems.journal(null);
         if (wal == null) {
             return null;
         }
@@ -243,7 +258,7 @@ public final class Daemon {
         } catch (IOException | RuntimeException e) {
             String problem = "the journal in " + directory + " cannot be opened (" + e.getMessage()
                     + "): sources stay on trigger capture";
-            problems.journal(problem);
+            problems.standing("journal", problem);
             LOG.error("{}", problem);
             return null;
         }

@@ -7,26 +7,38 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
- * What degrades a leading daemon, as {@code /health} lists it: stream tables failing, suspended or
- * in error (from each pass's catalog), grants the daemon's role lacks (checked now and then), a
- * journal it could not open. Written by the daemon's loop, read by the HTTP endpoint.
+ * What degrades a daemon, as {@code /health} lists it: stream tables failing, suspended or in
+ * error (from each pass's catalog), grants the daemon's role lacks (checked now and then), and
+ * standing ones such as a journal it could not open or a catalog it may not upgrade. Written by
+ * the daemon's loop, read by the HTTP endpoint.
  */
 public final class LeaderProblems {
 
     private volatile List<String> current = List.of();
+    private final Map<String, String> standing = new TreeMap<>();
     private List<String> missingGrants = List.of();
-    private String journal;
+    private List<String> fromTables = List.of();
 
-    /** What is wrong now (empty: nothing, or not leading). */
+    /** What is wrong now (empty: nothing). */
     public List<String> current() {
         return current;
     }
 
-    /** Why the journal could not be opened, or {@code null} once it could (or none is used). */
-    public void journal(String problem) {
-        journal = problem;
+    /**
+     * A problem that holds until said otherwise, e.g. {@code standing("journal", "the journal …")};
+     * {@code null} ends it. Reported at once.
+     */
+    public synchronized void standing(String what, String problem) {
+        if (problem == null) {
+            standing.remove(what);
+        } else {
+            standing.put(what, problem);
+        }
+        publish();
     }
 
     /** Asks the catalog which grants this session's role lacks, each with the statement giving it. */
@@ -40,15 +52,14 @@ public final class LeaderProblems {
         } finally {
             c.commit();
         }
-        missingGrants = missing;
+        synchronized (this) {
+            missingGrants = List.copyOf(missing);
+        }
     }
 
-    /** Recomputes the list from this pass's catalog; returns its size. */
-    public int update(List<StreamTableState> tables) {
-        List<String> found = new ArrayList<>(missingGrants);
-        if (journal != null) {
-            found.add(journal);
-        }
+    /** Takes this pass's catalog into account; returns how many problems there are now. */
+    public synchronized int update(List<StreamTableState> tables) {
+        List<String> found = new ArrayList<>();
         for (StreamTableState table : tables) {
             if (!table.status().equals("ACTIVE")) {
                 found.add(table.name() + ": status " + table.status());
@@ -56,12 +67,23 @@ public final class LeaderProblems {
                 found.add(table.name() + ": " + table.consecutiveErrors() + " failed refresh(es) in a row");
             }
         }
-        current = List.copyOf(found);
-        return found.size();
+        fromTables = found;
+        return publish();
     }
 
-    /** Leadership ended: a standby reports nothing. */
-    public void clear() {
-        current = List.of();
+    /** Leadership ended: what the leader found no longer applies. */
+    public synchronized void clear() {
+        standing.clear();
+        missingGrants = List.of();
+        fromTables = List.of();
+        publish();
+    }
+
+    private int publish() {
+        List<String> all = new ArrayList<>(standing.values());
+        all.addAll(missingGrants);
+        all.addAll(fromTables);
+        current = List.copyOf(all);
+        return all.size();
     }
 }
