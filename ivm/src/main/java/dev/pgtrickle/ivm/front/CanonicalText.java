@@ -23,6 +23,10 @@ import java.util.regex.Pattern;
  *       be misread the same way (for example {@code #-} is read as {@code # -}).</li>
  *   <li>Identifiers PostgreSQL prints unquoted but JSqlParser reserves (such as {@code minus})
  *       are quoted, which means the same to PostgreSQL.</li>
+ *   <li>Quoted identifiers containing a dot become placeholders {@code "__pgt_id_<n>"}: JSqlParser
+ *       splits a column reference at every dot, even inside quotes ({@code "a.b"} is read as
+ *       column {@code b} of table {@code a}). {@link #sql} puts them back and {@link #name} gives
+ *       the name they denote.</li>
  * </ul>
  */
 final class CanonicalText {
@@ -54,18 +58,24 @@ final class CanonicalText {
     private static final String OPERATOR_CHARS = "+-*/<>=~!@#%^&|`?";
     private static final String PLACEHOLDER_PREFIX = "'__pgt_lit_";
     private static final Pattern PLACEHOLDER = Pattern.compile("'__pgt_lit_\\d+'");
+    private static final String IDENTIFIER_PREFIX = "\"__pgt_id_";
+    private static final Pattern IDENTIFIER_PLACEHOLDER = Pattern.compile("\"__pgt_id_\\d+\"");
 
     private final String parseable;
     private final List<String> literals;
+    /** Quoted identifiers replaced by placeholders, as spelled (with their quotes). */
+    private final List<String> identifiers;
 
-    private CanonicalText(String parseable, List<String> literals) {
+    private CanonicalText(String parseable, List<String> literals, List<String> identifiers) {
         this.parseable = parseable;
         this.literals = literals;
+        this.identifiers = identifiers;
     }
 
     static CanonicalText of(String sql) throws UnsupportedQueryException {
         StringBuilder out = new StringBuilder(sql.length());
         List<String> literals = new ArrayList<>();
+        List<String> identifiers = new ArrayList<>();
         int i = 0;
         while (i < sql.length()) {
             char c = sql.charAt(i);
@@ -81,7 +91,18 @@ final class CanonicalText {
                 out.append("'__pgt_lit_").append(index).append('\'');
             } else if (c == '"') {
                 end = quotedIdentifierEnd(sql, i);
-                out.append(sql, i, end);
+                String quoted = sql.substring(i, end);
+                // A user's own "__pgt_id_<n>" is replaced too, so that no placeholder is ambiguous.
+                if (quoted.indexOf('.') >= 0 || quoted.startsWith(IDENTIFIER_PREFIX)) {
+                    int index = identifiers.indexOf(quoted);
+                    if (index < 0) {
+                        index = identifiers.size();
+                        identifiers.add(quoted);
+                    }
+                    out.append(IDENTIFIER_PREFIX).append(index).append('"');
+                } else {
+                    out.append(quoted);
+                }
             } else if (Character.isLetter(c) || c == '_') {
                 end = wordEnd(sql, i);
                 String word = sql.substring(i, end);
@@ -95,7 +116,7 @@ final class CanonicalText {
             }
             i = end;
         }
-        return new CanonicalText(out.toString(), List.copyOf(literals));
+        return new CanonicalText(out.toString(), List.copyOf(literals), List.copyOf(identifiers));
     }
 
     /** The text to hand to JSqlParser. */
@@ -117,7 +138,7 @@ final class CanonicalText {
                 out.append(PLACEHOLDER.matcher(literal).matches() ? literals.get(placeholderIndex(literal)) : literal);
             } else if (c == '"') {
                 end = closing(deparsed, '"', i);
-                out.append(deparsed, i, end);
+                out.append(original(deparsed.substring(i, end)));
             } else if (OPERATOR_CHARS.indexOf(c) >= 0) {
                 end = operatorEnd(deparsed, i);
                 String op = deparsed.substring(i, end);
@@ -129,6 +150,22 @@ final class CanonicalText {
             i = end;
         }
         return out.toString();
+    }
+
+    /**
+     * The name an identifier spelled in the parseable text (as JSqlParser hands it out) denotes:
+     * quotes removed, or folded to lower case like PostgreSQL does.
+     */
+    String name(String spelled) {
+        return Identifiers.unquote(original(spelled));
+    }
+
+    /** An identifier as spelled in the canonical text: placeholders replaced by what they stand for. */
+    private String original(String spelled) {
+        if (IDENTIFIER_PLACEHOLDER.matcher(spelled).matches()) {
+            return identifiers.get(Integer.parseInt(spelled.substring(IDENTIFIER_PREFIX.length(), spelled.length() - 1)));
+        }
+        return spelled;
     }
 
     private static int placeholderIndex(String placeholder) {

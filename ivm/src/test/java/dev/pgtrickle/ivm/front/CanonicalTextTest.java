@@ -18,6 +18,20 @@ class CanonicalTextTest {
     }
 
     @Test
+    void quotedIdentifiersWithDotsAreMaskedAndPutBack() throws Exception {
+        // JSqlParser reads "a.b" in a column reference as column b of table a.
+        CanonicalText text = CanonicalText.of("SELECT t.\"a.b\", \"a.b\" AS \"x.y\", \"__pgt_id_7\", \"c\" FROM \"s.1\".\"a.b\" t");
+        assertEquals("SELECT t.\"__pgt_id_0\", \"__pgt_id_0\" AS \"__pgt_id_1\", \"__pgt_id_2\", \"c\""
+                + " FROM \"__pgt_id_3\".\"__pgt_id_0\" t", text.parseable());
+        assertEquals("SELECT t.\"a.b\", \"a.b\" AS \"x.y\", \"__pgt_id_7\", \"c\" FROM \"s.1\".\"a.b\" t",
+                text.sql(CCJSqlParserUtil.parse(text.parseable())));
+        assertEquals("a.b", text.name("\"__pgt_id_0\""));
+        assertEquals("__pgt_id_7", text.name("\"__pgt_id_2\""));
+        assertEquals("a\"b", text.name("\"a\"\"b\""));
+        assertEquals("mixed", text.name("Mixed"));
+    }
+
+    @Test
     void escapeStringsAreLiteralsToo() throws Exception {
         CanonicalText text = CanonicalText.of("SELECT E'it\\'s', e'\\\\' FROM t");
         assertEquals("SELECT '__pgt_lit_0', '__pgt_lit_1' FROM t", text.parseable());
