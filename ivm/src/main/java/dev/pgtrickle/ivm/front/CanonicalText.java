@@ -53,7 +53,16 @@ final class CanonicalText {
             "prior", "qualify", "returns", "safe_cast", "safe_convert", "sample", "script", "semi",
             "set", "settings", "sql_cache", "sql_calc_found_rows", "sql_no_cache", "statement",
             "struct", "top", "try_cast", "try_convert", "unbounded", "unknown", "unpivot", "use",
-            "verify", "xor");
+            "verify", "xor", "enum");
+
+    /**
+     * Words PostgreSQL prints unquoted both as names and inside its own syntax ({@code EXTRACT(year
+     * FROM ts)}, {@code interval day to second}, {@code double precision}, {@code character varying}),
+     * which JSqlParser reads as that syntax wherever they stand: a column named {@code year} became an
+     * interval expression. They are quoted where they are names, left alone where they are syntax.
+     */
+    private static final Set<String> JSQLPARSER_SYNTAX_WORDS = Set.of(
+            "year", "month", "day", "hour", "minute", "second", "double", "varying");
 
     private static final String OPERATOR_CHARS = "+-*/<>=~!@#%^&|`?";
     private static final String PLACEHOLDER_PREFIX = "'__pgt_lit_";
@@ -106,7 +115,9 @@ final class CanonicalText {
             } else if (Character.isLetter(c) || c == '_') {
                 end = wordEnd(sql, i);
                 String word = sql.substring(i, end);
-                out.append(JSQLPARSER_RESERVED.contains(word) ? '"' + word + '"' : word);
+                boolean quote = JSQLPARSER_RESERVED.contains(word)
+                        || (JSQLPARSER_SYNTAX_WORDS.contains(word) && !isSyntax(sql, i, end, word));
+                out.append(quote ? '"' + word + '"' : word);
             } else if (OPERATOR_CHARS.indexOf(c) >= 0) {
                 end = operatorEnd(sql, i);
                 out.append(operator(sql.substring(i, end)));
@@ -217,6 +228,43 @@ final class CanonicalText {
             i++;
         }
         throw new UnsupportedQueryException(excerpt(sql, quote), "unterminated quoted identifier");
+    }
+
+    /**
+     * Whether one of {@link #JSQLPARSER_SYNTAX_WORDS} is part of PostgreSQL's syntax here: a field
+     * of EXTRACT or of an interval type, {@code double precision}, {@code character varying} or
+     * {@code bit varying}. The words around it are keywords PostgreSQL would quote as names.
+     */
+    private static boolean isSyntax(String sql, int start, int end, String word) {
+        int before = start;
+        while (before > 0 && Character.isWhitespace(sql.charAt(before - 1))) {
+            before--;
+        }
+        boolean afterParenthesis = before > 0 && sql.charAt(before - 1) == '(';
+        if (afterParenthesis) {
+            before--;
+            while (before > 0 && Character.isWhitespace(sql.charAt(before - 1))) {
+                before--;
+            }
+        }
+        int wordStart = before;
+        while (wordStart > 0 && isWordChar(sql.charAt(wordStart - 1))) {
+            wordStart--;
+        }
+        String previous = sql.substring(wordStart, before).toLowerCase(java.util.Locale.ROOT);
+        if (afterParenthesis) {
+            return previous.equals("extract") && !word.equals("double") && !word.equals("varying");
+        }
+        int after = end;
+        while (after < sql.length() && Character.isWhitespace(sql.charAt(after))) {
+            after++;
+        }
+        String next = sql.substring(after, wordEnd(sql, after)).toLowerCase(java.util.Locale.ROOT);
+        return switch (word) {
+            case "double" -> next.equals("precision");
+            case "varying" -> previous.equals("character") || previous.equals("bit");
+            default -> previous.equals("interval") || previous.equals("to");
+        };
     }
 
     private static int wordEnd(String sql, int start) {

@@ -60,6 +60,38 @@ class CanonicalTextTest {
     }
 
     @Test
+    void namesJsqlparserReadsAsSyntaxAreQuotedOnlyWhereTheyAreNames() throws Exception {
+        // As PostgreSQL 18 prints columns named year, day, double, varying, second and enum.
+        CanonicalText text = CanonicalText.of("""
+                SELECT year,
+                    t.day,
+                    double,
+                    varying,
+                    enum,
+                    EXTRACT(year FROM ts) AS a,
+                    '1 year'::interval year AS b,
+                    '00:00:01'::interval day to second AS c,
+                    (1)::double precision AS d,
+                    (varying)::character varying AS e,
+                    ('1'::"bit")::bit varying AS f
+                   FROM public.kwt t""");
+        assertEquals("""
+                SELECT "year",
+                    t."day",
+                    "double",
+                    "varying",
+                    "enum",
+                    EXTRACT(year FROM ts) AS a,
+                    '__pgt_lit_0'::interval year AS b,
+                    '__pgt_lit_1'::interval day to second AS c,
+                    (1)::double precision AS d,
+                    ("varying")::character varying AS e,
+                    ('__pgt_lit_2'::"bit")::bit varying AS f
+                   FROM public.kwt t""", text.parseable());
+        CCJSqlParserUtil.parse(text.parseable());
+    }
+
+    @Test
     void unknownOperatorIsRefused() {
         UnsupportedQueryException e = assertThrows(UnsupportedQueryException.class,
                 () -> CanonicalText.of("SELECT (j #- '{a}'::text[]) FROM t"));
