@@ -83,7 +83,7 @@ class QuotedNamesTest {
         static final List<String> PIECES = List.of(
                 "a\"b", "o'brien", "with space", "MixedCase", "größe", "naïve", "日本", "a$b", "$$", "x$$y",
                 "select", "from", "order", "user", "table", "a.b", "back\\slash", "semi;colon", "--dash",
-                "/*c", "c*/", "%I", "%L%s", "?", "$1", "\"", "'", "Ünïcødé", "\"\"",
+                "/*c", "c*/", "%I", "%L%s", "?", "$1", "\"", "'", "Ünïcødé", "\"\"", "😀", "𝔘𝔫𝔦",
                 "\"; DROP TABLE canary; --", "'; DROP TABLE canary; --", "$$; DROP TABLE canary; --",
                 "'); CREATE TABLE pwned (i int); --",
                 // Printed unquoted by PostgreSQL, though keywords of its syntax or JSqlParser's.
@@ -92,7 +92,7 @@ class QuotedNamesTest {
                 "found", "tg_op", "new", "old", "x$body$y", "$fn$");
         /** Pieces that matter most in source column names, taken in turn for them. */
         static final List<String> COLUMN_PIECES = List.of(
-                "found", "a.b", "x$body$y", "year", "tg_op", "double", "new", "$$", "a\"b", "o'brien", "日本", "old");
+                "found", "a.b", "x$body$y", "year", "tg_op", "double", "new", "$$", "a\"b", "o'brien", "日本", "old", "😀");
         private static final List<String> SEPARATORS = List.of("", " ", "_", ".", "-");
         private static final int MAX_BYTES = 63;
 
