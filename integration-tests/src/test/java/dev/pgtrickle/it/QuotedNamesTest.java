@@ -525,6 +525,35 @@ class QuotedNamesTest {
                 + " IS DISTINCT FROM 'x''; DROP TABLE canary; --'";
     }
 
+    /**
+     * Text the generated SQL gives a meaning to, in a user's names and literals: placeholders of
+     * aggregate outputs in a literal stay literal, and a name holding the storage table's
+     * placeholder is refused by the compiler (refreshed FULL) instead of being replaced.
+     */
+    @org.junit.jupiter.api.Test
+    void textTheGeneratedSqlUsesStaysTheUsersOwn() throws Exception {
+        db.execute("CREATE TABLE reserved_src (id int PRIMARY KEY, grp int NOT NULL, \"x __pgt_key_1\" int NOT NULL)");
+        db.execute("INSERT INTO reserved_src SELECT g, g % 3, g FROM generate_series(1, 12) g");
+        try {
+            String literal = "SELECT grp, count(*) AS n, sum(\"x __pgt_key_1\") AS s, 'x __pgt_key_1 __pgt_agg_1' AS label"
+                    + " FROM reserved_src GROUP BY grp";
+            CliRun.assertContains(cli("create", "reserved_literal", literal).out(), "compiled (AGGREGATE)");
+            String alias = "SELECT \"a \"\"__pgt_storage__\"\"\".id FROM reserved_src AS \"a \"\"__pgt_storage__\"\"\"";
+            CliRun.assertContains(cli("create", "reserved_alias", alias).out(), "refreshed FULL, not differentiable",
+                    "reserved for the SQL pgtrickle generates");
+            db.execute("INSERT INTO reserved_src VALUES (100, 1, 100); UPDATE reserved_src SET grp = 2 WHERE id = 1");
+            cli("refresh", "reserved_literal");
+            cli("refresh", "reserved_alias");
+            Oracle.assertStreamTableMatchesQuery(db, "reserved_literal", literal);
+            Oracle.assertStreamTableMatchesQuery(db, "reserved_alias", alias);
+            assertEquals(0, db.queryLong("SELECT count(*) FROM pgtrickle.pgt_refresh_history WHERE status = 'FAILED'"));
+        } finally {
+            db.execute("SELECT pgtrickle.drop_stream_table(pgtrickle._display_name(pgt_schema, pgt_name))"
+                    + " FROM pgtrickle.pgt_stream_tables WHERE pgt_name LIKE 'reserved%'");
+            db.execute("DROP TABLE reserved_src");
+        }
+    }
+
     // ------------------------------------------------------------------------------------------
     // changes
 

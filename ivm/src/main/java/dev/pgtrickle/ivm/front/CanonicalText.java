@@ -27,6 +27,9 @@ import java.util.regex.Pattern;
  *       splits a column reference at every dot, even inside quotes ({@code "a.b"} is read as
  *       column {@code b} of table {@code a}). {@link #sql} puts them back and {@link #name} gives
  *       the name they denote.</li>
+ *   <li>Names starting with {@code __pgt_} are refused: the generated SQL uses that prefix for its
+ *       own aliases, columns and placeholders (the storage table is {@code "__pgt_storage__"} until
+ *       a refresh runs), and a user's name spelled like one of them would be taken for it.</li>
  * </ul>
  */
 final class CanonicalText {
@@ -68,6 +71,8 @@ final class CanonicalText {
     private static final String PLACEHOLDER_PREFIX = "'__pgt_lit_";
     private static final Pattern PLACEHOLDER = Pattern.compile("'__pgt_lit_\\d+'");
     private static final String IDENTIFIER_PREFIX = "\"__pgt_id_";
+    private static final String RESERVED_PREFIX = "__pgt_";
+    private static final String STORAGE_PLACEHOLDER = "\"__pgt_storage__\"";
     private static final Pattern IDENTIFIER_PLACEHOLDER = Pattern.compile("\"__pgt_id_\\d+\"");
 
     private final String parseable;
@@ -92,6 +97,7 @@ final class CanonicalText {
             if (c == '\'' || isEscapeStringStart(sql, i)) {
                 end = literalEnd(sql, c == '\'' ? i : i + 1, c != '\'');
                 String literal = sql.substring(i, end);
+                refuseStoragePlaceholder(literal);
                 int index = literals.indexOf(literal);
                 if (index < 0) {
                     index = literals.size();
@@ -101,8 +107,9 @@ final class CanonicalText {
             } else if (c == '"') {
                 end = quotedIdentifierEnd(sql, i);
                 String quoted = sql.substring(i, end);
-                // A user's own "__pgt_id_<n>" is replaced too, so that no placeholder is ambiguous.
-                if (quoted.indexOf('.') >= 0 || quoted.startsWith(IDENTIFIER_PREFIX)) {
+                refuseReserved(Identifiers.unquote(quoted));
+                refuseStoragePlaceholder(quoted);
+                if (quoted.indexOf('.') >= 0) {
                     int index = identifiers.indexOf(quoted);
                     if (index < 0) {
                         index = identifiers.size();
@@ -115,6 +122,7 @@ final class CanonicalText {
             } else if (Character.isLetter(c) || c == '_') {
                 end = wordEnd(sql, i);
                 String word = sql.substring(i, end);
+                refuseReserved(word);
                 boolean quote = JSQLPARSER_RESERVED.contains(word)
                         || (JSQLPARSER_SYNTAX_WORDS.contains(word) && !isSyntax(sql, i, end, word));
                 out.append(quote ? '"' + word + '"' : word);
@@ -128,6 +136,21 @@ final class CanonicalText {
             i = end;
         }
         return new CanonicalText(out.toString(), List.copyOf(literals), List.copyOf(identifiers));
+    }
+
+    private static void refuseReserved(String name) throws UnsupportedQueryException {
+        if (name.startsWith(RESERVED_PREFIX)) {
+            throw new UnsupportedQueryException(name,
+                    "names starting with __pgt_ are reserved for the SQL pgtrickle generates");
+        }
+    }
+
+    /** Refreshes put the storage table's name in place of this text wherever it is. */
+    private static void refuseStoragePlaceholder(String token) throws UnsupportedQueryException {
+        if (token.contains(STORAGE_PLACEHOLDER)) {
+            throw new UnsupportedQueryException(token, "the text " + STORAGE_PLACEHOLDER
+                    + " is reserved for the SQL pgtrickle generates");
+        }
     }
 
     /** The text to hand to JSqlParser. */

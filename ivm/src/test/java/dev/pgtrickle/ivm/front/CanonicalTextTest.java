@@ -6,6 +6,9 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
 
 class CanonicalTextTest {
 
@@ -20,15 +23,28 @@ class CanonicalTextTest {
     @Test
     void quotedIdentifiersWithDotsAreMaskedAndPutBack() throws Exception {
         // JSqlParser reads "a.b" in a column reference as column b of table a.
-        CanonicalText text = CanonicalText.of("SELECT t.\"a.b\", \"a.b\" AS \"x.y\", \"__pgt_id_7\", \"c\" FROM \"s.1\".\"a.b\" t");
-        assertEquals("SELECT t.\"__pgt_id_0\", \"__pgt_id_0\" AS \"__pgt_id_1\", \"__pgt_id_2\", \"c\""
-                + " FROM \"__pgt_id_3\".\"__pgt_id_0\" t", text.parseable());
-        assertEquals("SELECT t.\"a.b\", \"a.b\" AS \"x.y\", \"__pgt_id_7\", \"c\" FROM \"s.1\".\"a.b\" t",
+        CanonicalText text = CanonicalText.of("SELECT t.\"a.b\", \"a.b\" AS \"x.y\", \"c\" FROM \"s.1\".\"a.b\" t");
+        assertEquals("SELECT t.\"__pgt_id_0\", \"__pgt_id_0\" AS \"__pgt_id_1\", \"c\""
+                + " FROM \"__pgt_id_2\".\"__pgt_id_0\" t", text.parseable());
+        assertEquals("SELECT t.\"a.b\", \"a.b\" AS \"x.y\", \"c\" FROM \"s.1\".\"a.b\" t",
                 text.sql(CCJSqlParserUtil.parse(text.parseable())));
         assertEquals("a.b", text.name("\"__pgt_id_0\""));
-        assertEquals("__pgt_id_7", text.name("\"__pgt_id_2\""));
+        assertEquals("x.y", text.name("\"__pgt_id_1\""));
         assertEquals("a\"b", text.name("\"a\"\"b\""));
         assertEquals("mixed", text.name("Mixed"));
+    }
+
+    @Test
+    void namesWithPgtricklesPrefixAreRefusedLiteralsAreNot() throws Exception {
+        for (String sql : List.of("SELECT id FROM public.t \"__pgt_storage__\"", "SELECT id AS __pgt_x FROM public.t",
+                "SELECT \"__pgt_key_1\" FROM public.t")) {
+            UnsupportedQueryException e = assertThrows(UnsupportedQueryException.class, () -> CanonicalText.of(sql));
+            assertTrue(e.getMessage().contains("reserved"), e.getMessage());
+        }
+        CanonicalText.of("SELECT '__pgt_storage__', \"x__pgt_\" FROM public.t");
+        // Refreshes replace the storage table's placeholder wherever it is, literals included.
+        assertThrows(UnsupportedQueryException.class, () -> CanonicalText.of("SELECT 'a\"__pgt_storage__\"' FROM public.t"));
+        assertThrows(UnsupportedQueryException.class, () -> CanonicalText.of("SELECT 1 AS \"a \"\"__pgt_storage__\"\"\" FROM public.t"));
     }
 
     @Test

@@ -27,7 +27,7 @@ import java.util.Set;
  * CREATE VIEW public.high_paid_names AS SELECT h.name FROM public.high_paid h;
  * CREATE AGGREGATE public.my_sum(numeric) (sfunc = numeric_add, stype = numeric);
  * CREATE TEMP TABLE tt(a int);
- * CREATE SCHEMA "a.b"; CREATE TABLE "a.b"."c.d"(id int, "x.y" int, "__pgt_id_0" int);
+ * CREATE SCHEMA "a.b"; CREATE TABLE "a.b"."c.d"(id int, "x.y" int, "w.v" int);
  * </pre>
  */
 final class FakeCatalog implements RelationCatalog {
@@ -42,7 +42,7 @@ final class FakeCatalog implements RelationCatalog {
     static final Source MISC = table(16006, "public", "misc", "i", "b", "t", "vc", "ch", "ts", "j", "a", "bits",
             "f", "r", "tv", "bo", "p", "x");
     static final Source TEMP = table(16007, "pg_temp_3", "tt", "a");
-    static final Source DOTTED = table(16008, "a.b", "c.d", "id", "x.y", "__pgt_id_0");
+    static final Source DOTTED = table(16008, "a.b", "c.d", "id", "x.y", "w.v");
 
     /** pg_get_viewdef of public.high_paid, as PostgreSQL 18 prints it. */
     static final String HIGH_PAID = """

@@ -80,19 +80,19 @@ class QueryParserTest {
 
     @Test
     void quotedNamesWithDotsKeepTheirMeaning() throws Exception {
-        // SELECT t."x.y" AS "p.q", t.id, t."__pgt_id_0" AS w FROM "a.b"."c.d" t JOIN emp "e.f"
+        // SELECT t."x.y" AS "p.q", t.id, t."w.v" AS w FROM "a.b"."c.d" t JOIN emp "e.f"
         //   ON "e.f".id = t."x.y" WHERE t."x.y" > 1
         Plan plan = parse("""
                 SELECT t."x.y" AS "p.q",
                     t.id,
-                    t."__pgt_id_0" AS w
+                    t."w.v" AS w
                    FROM ("a.b"."c.d" t
                      JOIN public.emp "e.f" ON (("e.f".id = t."x.y")))
                   WHERE (t."x.y" > 1)""");
         assertEquals(new Project(
                 new Filter(new Join(List.of(new Scan(DOTTED, "t"), new Scan(EMP, "e.f")), List.of("(\"e.f\".id = t.\"x.y\")")),
                         "(t.\"x.y\" > 1)"),
-                outputs("p.q", "t.\"x.y\"", "id", "t.id", "w", "t.\"__pgt_id_0\"")), plan);
+                outputs("p.q", "t.\"x.y\"", "id", "t.id", "w", "t.\"w.v\"")), plan);
     }
 
     @Test
