@@ -162,7 +162,7 @@ class QuotedNamesTest {
     /** A stream table: where it lives, how a user names it, its query (which follows renames). */
     private static final class StreamDef {
         final String label;
-        final String schema;
+        String schema;
         final String name;
         final boolean qualify;
         Supplier<String> query;
@@ -197,13 +197,13 @@ class QuotedNamesTest {
         final long seed;
         final NameGenerator names;
         final Random random;
-        final String schema;
+        String schema;
         String a;
         final String aId;
         final String aGrp;
         String aVal;
         final String aLabel;
-        final String bSchema;
+        String bSchema;
         String b;
         final String bKey;
         String bName;
@@ -484,6 +484,27 @@ class QuotedNamesTest {
             randomChanges(w);
             awaitOracle(w.streams);
             assertCompiled(w.streams);
+
+            // The odd schema renamed while the daemon runs: the sources and stream tables in it move.
+            String oldSchema = w.schema;
+            String newSchema = w.names.next();
+            db.execute("ALTER SCHEMA " + q(oldSchema) + " RENAME TO " + q(newSchema));
+            w.schema = newSchema;
+            if (w.bSchema.equals(oldSchema)) {
+                w.bSchema = newSchema;
+            }
+            for (StreamDef st : w.streams) {
+                if (st.schema.equals(oldSchema)) {
+                    st.schema = newSchema;
+                }
+            }
+            awaitRepaired();
+            randomChanges(w);
+            awaitOracle(w.streams);
+            assertCompiled(w.streams);
+            for (StreamDef st : w.streams) {
+                CliRun.assertContains(cli("status", st.userName()).out(), st.schema + "." + st.name);
+            }
 
             // Drop: from SQL and the CLI; the aggregate with cascade takes the chain along.
             call("SELECT pgtrickle.drop_stream_table(?)", filter.userName());
