@@ -3,6 +3,8 @@ package dev.pgtrickle.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pgtrickle.cdc.wal.WalConnections;
 import dev.pgtrickle.core.catalog.CatalogInstaller;
 import dev.pgtrickle.scheduler.Daemon;
@@ -16,6 +18,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -29,6 +32,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
 
 /**
  * Names that need quoting, through the whole lifecycle: schemas, tables, columns, aliases and
@@ -351,13 +356,35 @@ class QuotedNamesTest {
             Oracle.assertStreamTableMatchesQuery(db, st.ref(), st.query.get());
         }
 
-        // Differential refreshes from SQL and the CLI after random changes.
-        for (int round = 0; round < 3; round++) {
-            randomChanges(w);
-            for (StreamDef st : beforeDaemon) {
-                refresh(w, st);
+        // Differential refreshes from SQL and the CLI after random changes. Each sends an event
+        // naming the stream table so that the name can be handed back to the SQL API.
+        try (Connection listener = db.connect(); Statement listen = listener.createStatement()) {
+            listen.execute("LISTEN pgtrickle_events");
+            for (int round = 0; round < 3; round++) {
+                randomChanges(w);
+                for (StreamDef st : beforeDaemon) {
+                    refresh(w, st);
+                }
+                assertOracle(beforeDaemon);
             }
-            assertOracle(beforeDaemon);
+            Set<String> named = new TreeSet<>();
+            PGNotification[] events = listener.unwrap(PGConnection.class).getNotifications(1000);
+            for (PGNotification event : events == null ? new PGNotification[0] : events) {
+                JsonNode payload = new ObjectMapper().readTree(event.getParameter());
+                try (PreparedStatement find = listener.prepareStatement(
+                        "SELECT pgt_relid::regclass::text FROM pgtrickle._find_stream_table(?)")) {
+                    find.setString(1, payload.path("stream_table").asText());
+                    try (ResultSet row = find.executeQuery()) {
+                        row.next();
+                        named.add(row.getString(1));
+                    }
+                }
+            }
+            Set<String> expected = new TreeSet<>();
+            for (StreamDef st : beforeDaemon) {
+                expected.add(regclass(st.ref()));
+            }
+            assertEquals(expected, named, "stream tables named by the refresh events");
         }
         assertRefreshedDifferentially(beforeDaemon);
 
