@@ -185,4 +185,29 @@ class TriggerCaptureTest {
         Oracle.assertStreamTableMatchesQuery(db, "owned_st", "SELECT id, amount FROM owned_src WHERE amount > 5");
         assertEquals(0, db.queryLong("SELECT count(*) FROM " + buffer));
     }
+
+    /**
+     * The capture function's body holds the source's column names: a column named like a variable
+     * of every PL/pgSQL trigger function is captured as the column, and one holding the body's
+     * dollar-quote tag neither breaks the function nor runs as SQL (as the catalog owner), even
+     * where function bodies are not checked at creation.
+     */
+    @Test
+    void columnsNamedLikePlpgsqlVariablesOrDollarQuoteTagsAreCaptured(TestDatabase db) throws SQLException {
+        String tag = "\"$body$;CREATE TABLE IF NOT EXISTS pwned_capture();SELECT $body$\"";
+        db.execute("CREATE TABLE plvar_src (id int PRIMARY KEY, found int, tg_op text, new int, old int, " + tag + " text)");
+        db.execute("INSERT INTO plvar_src VALUES (1, 1, 'a', 1, 1, 'x')");
+        String query = "SELECT id, found, tg_op, new, old, " + tag + " AS tagged FROM plvar_src";
+        try (Connection c = db.connect(); Statement statement = c.createStatement()) {
+            statement.execute("SET check_function_bodies = off");
+            statement.execute("SELECT pgtrickle.create_stream_table('plvar_st', $q$" + query + "$q$)");
+        }
+        assertEquals(0, db.queryLong("SELECT count(*) FROM pg_class WHERE relname = 'pwned_capture'"), "nothing injected");
+        db.execute("INSERT INTO plvar_src VALUES (2, 2, 'b', 2, 2, 'y')");
+        db.execute("UPDATE plvar_src SET found = found + 10, tg_op = 'c', new = 5, " + tag + " = 'z' WHERE id = 1");
+        db.execute("DELETE FROM plvar_src WHERE id = 2");
+        assertEquals(4, db.queryLong("SELECT count(*) FROM " + bufferOf(db, "plvar_src")));
+        db.execute("SELECT pgtrickle.refresh_stream_table('plvar_st')");
+        Oracle.assertStreamTableMatchesQuery(db, "plvar_st", query);
+    }
 }

@@ -6,8 +6,9 @@ import java.util.regex.Pattern;
 
 /**
  * Replaces the {@code __pgt_key_<n>} and {@code __pgt_agg_<n>} placeholders of aggregate
- * outputs. The {@code __pgt_} prefix is reserved (user columns may not use it), so a whole-word
- * match cannot hit user text outside string literals, where the parser never puts placeholders.
+ * outputs. Names starting with {@code __pgt_} are refused in user queries, so a whole-word match
+ * cannot hit a user's name; string literals and quoted identifiers are skipped, since a user's
+ * literal may hold any text ({@code 'x __pgt_key_1'} stays what it is).
  */
 final class Placeholders {
 
@@ -21,14 +22,64 @@ final class Placeholders {
      * @param aggregates SQL for aggregate placeholder n (1-based)
      */
     static String substitute(String expression, Function<Integer, String> keys, Function<Integer, String> aggregates) {
-        Matcher matcher = PLACEHOLDER.matcher(expression);
         StringBuilder out = new StringBuilder();
+        int i = 0;
+        while (i < expression.length()) {
+            int quote = nextQuote(expression, i);
+            substituteIn(expression.substring(i, quote), keys, aggregates, out);
+            if (quote == expression.length()) {
+                break;
+            }
+            int end = quotedEnd(expression, quote);
+            out.append(expression, quote, end);
+            i = end;
+        }
+        return out.toString();
+    }
+
+    private static void substituteIn(String sql, Function<Integer, String> keys, Function<Integer, String> aggregates,
+                                     StringBuilder out) {
+        Matcher matcher = PLACEHOLDER.matcher(sql);
         while (matcher.find()) {
             int index = Integer.parseInt(matcher.group(2));
             String replacement = matcher.group(1).equals("key") ? keys.apply(index) : aggregates.apply(index);
             matcher.appendReplacement(out, Matcher.quoteReplacement("(" + replacement + ")"));
         }
         matcher.appendTail(out);
-        return out.toString();
+    }
+
+    private static int nextQuote(String sql, int from) {
+        for (int i = from; i < sql.length(); i++) {
+            if (sql.charAt(i) == '\'' || sql.charAt(i) == '"') {
+                return i;
+            }
+        }
+        return sql.length();
+    }
+
+    /**
+     * The end of the literal or quoted identifier opening at {@code quote} (a doubled quote stays
+     * inside; an {@code E'...'} literal also has backslash escapes), or of the text if it is cut short.
+     */
+    private static int quotedEnd(String sql, int quote) {
+        char q = sql.charAt(quote);
+        boolean backslashes = q == '\'' && quote > 0 && (sql.charAt(quote - 1) == 'E' || sql.charAt(quote - 1) == 'e')
+                && (quote == 1 || !Character.isLetterOrDigit(sql.charAt(quote - 2)) && sql.charAt(quote - 2) != '_');
+        int i = quote + 1;
+        while (i < sql.length()) {
+            char c = sql.charAt(i);
+            if (backslashes && c == '\\') {
+                i += 2;
+            } else if (c == q) {
+                if (i + 1 < sql.length() && sql.charAt(i + 1) == q) {
+                    i += 2;
+                } else {
+                    return i + 1;
+                }
+            } else {
+                i++;
+            }
+        }
+        return sql.length();
     }
 }

@@ -103,11 +103,11 @@ final class AggregateFunctions {
      */
     private String builtinName(Function f) throws UnsupportedQueryException {
         List<String> parts = f.getMultipartName();
-        String name = Identifiers.unquote(parts.get(parts.size() - 1));
+        String name = text.name(parts.get(parts.size() - 1));
         if (parts.size() == 1) {
             return name;
         }
-        String schema = Identifiers.unquote(parts.get(parts.size() - 2));
+        String schema = text.name(parts.get(parts.size() - 2));
         if (schema.equals("pg_catalog")) {
             return name;
         }

@@ -23,6 +23,13 @@ import java.util.regex.Pattern;
  *       be misread the same way (for example {@code #-} is read as {@code # -}).</li>
  *   <li>Identifiers PostgreSQL prints unquoted but JSqlParser reserves (such as {@code minus})
  *       are quoted, which means the same to PostgreSQL.</li>
+ *   <li>Quoted identifiers containing a dot become placeholders {@code "__pgt_id_<n>"}: JSqlParser
+ *       splits a column reference at every dot, even inside quotes ({@code "a.b"} is read as
+ *       column {@code b} of table {@code a}). {@link #sql} puts them back and {@link #name} gives
+ *       the name they denote.</li>
+ *   <li>Names starting with {@code __pgt_} are refused: the generated SQL uses that prefix for its
+ *       own aliases, columns and placeholders (the storage table is {@code "__pgt_storage__"} until
+ *       a refresh runs), and a user's name spelled like one of them would be taken for it.</li>
  * </ul>
  */
 final class CanonicalText {
@@ -49,23 +56,40 @@ final class CanonicalText {
             "prior", "qualify", "returns", "safe_cast", "safe_convert", "sample", "script", "semi",
             "set", "settings", "sql_cache", "sql_calc_found_rows", "sql_no_cache", "statement",
             "struct", "top", "try_cast", "try_convert", "unbounded", "unknown", "unpivot", "use",
-            "verify", "xor");
+            "verify", "xor", "enum");
+
+    /**
+     * Words PostgreSQL prints unquoted both as names and inside its own syntax ({@code EXTRACT(year
+     * FROM ts)}, {@code interval day to second}, {@code double precision}, {@code character varying}),
+     * which JSqlParser reads as that syntax wherever they stand: a column named {@code year} became an
+     * interval expression. They are quoted where they are names, left alone where they are syntax.
+     */
+    private static final Set<String> JSQLPARSER_SYNTAX_WORDS = Set.of(
+            "year", "month", "day", "hour", "minute", "second", "double", "varying");
 
     private static final String OPERATOR_CHARS = "+-*/<>=~!@#%^&|`?";
     private static final String PLACEHOLDER_PREFIX = "'__pgt_lit_";
     private static final Pattern PLACEHOLDER = Pattern.compile("'__pgt_lit_\\d+'");
+    private static final String IDENTIFIER_PREFIX = "\"__pgt_id_";
+    private static final String RESERVED_PREFIX = "__pgt_";
+    private static final String STORAGE_PLACEHOLDER = "\"__pgt_storage__\"";
+    private static final Pattern IDENTIFIER_PLACEHOLDER = Pattern.compile("\"__pgt_id_\\d+\"");
 
     private final String parseable;
     private final List<String> literals;
+    /** Quoted identifiers replaced by placeholders, as spelled (with their quotes). */
+    private final List<String> identifiers;
 
-    private CanonicalText(String parseable, List<String> literals) {
+    private CanonicalText(String parseable, List<String> literals, List<String> identifiers) {
         this.parseable = parseable;
         this.literals = literals;
+        this.identifiers = identifiers;
     }
 
     static CanonicalText of(String sql) throws UnsupportedQueryException {
         StringBuilder out = new StringBuilder(sql.length());
         List<String> literals = new ArrayList<>();
+        List<String> identifiers = new ArrayList<>();
         int i = 0;
         while (i < sql.length()) {
             char c = sql.charAt(i);
@@ -73,6 +97,7 @@ final class CanonicalText {
             if (c == '\'' || isEscapeStringStart(sql, i)) {
                 end = literalEnd(sql, c == '\'' ? i : i + 1, c != '\'');
                 String literal = sql.substring(i, end);
+                refuseStoragePlaceholder(literal);
                 int index = literals.indexOf(literal);
                 if (index < 0) {
                     index = literals.size();
@@ -81,11 +106,26 @@ final class CanonicalText {
                 out.append("'__pgt_lit_").append(index).append('\'');
             } else if (c == '"') {
                 end = quotedIdentifierEnd(sql, i);
-                out.append(sql, i, end);
+                String quoted = sql.substring(i, end);
+                refuseReserved(Identifiers.unquote(quoted));
+                refuseStoragePlaceholder(quoted);
+                if (quoted.indexOf('.') >= 0) {
+                    int index = identifiers.indexOf(quoted);
+                    if (index < 0) {
+                        index = identifiers.size();
+                        identifiers.add(quoted);
+                    }
+                    out.append(IDENTIFIER_PREFIX).append(index).append('"');
+                } else {
+                    out.append(quoted);
+                }
             } else if (Character.isLetter(c) || c == '_') {
                 end = wordEnd(sql, i);
                 String word = sql.substring(i, end);
-                out.append(JSQLPARSER_RESERVED.contains(word) ? '"' + word + '"' : word);
+                refuseReserved(word);
+                boolean quote = JSQLPARSER_RESERVED.contains(word)
+                        || (JSQLPARSER_SYNTAX_WORDS.contains(word) && !isSyntax(sql, i, end, word));
+                out.append(quote ? '"' + word + '"' : word);
             } else if (OPERATOR_CHARS.indexOf(c) >= 0) {
                 end = operatorEnd(sql, i);
                 out.append(operator(sql.substring(i, end)));
@@ -95,7 +135,22 @@ final class CanonicalText {
             }
             i = end;
         }
-        return new CanonicalText(out.toString(), List.copyOf(literals));
+        return new CanonicalText(out.toString(), List.copyOf(literals), List.copyOf(identifiers));
+    }
+
+    private static void refuseReserved(String name) throws UnsupportedQueryException {
+        if (name.startsWith(RESERVED_PREFIX)) {
+            throw new UnsupportedQueryException(name,
+                    "names starting with __pgt_ are reserved for the SQL pgtrickle generates");
+        }
+    }
+
+    /** Refreshes put the storage table's name in place of this text wherever it is. */
+    private static void refuseStoragePlaceholder(String token) throws UnsupportedQueryException {
+        if (token.contains(STORAGE_PLACEHOLDER)) {
+            throw new UnsupportedQueryException(token, "the text " + STORAGE_PLACEHOLDER
+                    + " is reserved for the SQL pgtrickle generates");
+        }
     }
 
     /** The text to hand to JSqlParser. */
@@ -117,7 +172,7 @@ final class CanonicalText {
                 out.append(PLACEHOLDER.matcher(literal).matches() ? literals.get(placeholderIndex(literal)) : literal);
             } else if (c == '"') {
                 end = closing(deparsed, '"', i);
-                out.append(deparsed, i, end);
+                out.append(original(deparsed.substring(i, end)));
             } else if (OPERATOR_CHARS.indexOf(c) >= 0) {
                 end = operatorEnd(deparsed, i);
                 String op = deparsed.substring(i, end);
@@ -129,6 +184,22 @@ final class CanonicalText {
             i = end;
         }
         return out.toString();
+    }
+
+    /**
+     * The name an identifier spelled in the parseable text (as JSqlParser hands it out) denotes:
+     * quotes removed, or folded to lower case like PostgreSQL does.
+     */
+    String name(String spelled) {
+        return Identifiers.unquote(original(spelled));
+    }
+
+    /** An identifier as spelled in the canonical text: placeholders replaced by what they stand for. */
+    private String original(String spelled) {
+        if (IDENTIFIER_PLACEHOLDER.matcher(spelled).matches()) {
+            return identifiers.get(Integer.parseInt(spelled.substring(IDENTIFIER_PREFIX.length(), spelled.length() - 1)));
+        }
+        return spelled;
     }
 
     private static int placeholderIndex(String placeholder) {
@@ -180,6 +251,43 @@ final class CanonicalText {
             i++;
         }
         throw new UnsupportedQueryException(excerpt(sql, quote), "unterminated quoted identifier");
+    }
+
+    /**
+     * Whether one of {@link #JSQLPARSER_SYNTAX_WORDS} is part of PostgreSQL's syntax here: a field
+     * of EXTRACT or of an interval type, {@code double precision}, {@code character varying} or
+     * {@code bit varying}. The words around it are keywords PostgreSQL would quote as names.
+     */
+    private static boolean isSyntax(String sql, int start, int end, String word) {
+        int before = start;
+        while (before > 0 && Character.isWhitespace(sql.charAt(before - 1))) {
+            before--;
+        }
+        boolean afterParenthesis = before > 0 && sql.charAt(before - 1) == '(';
+        if (afterParenthesis) {
+            before--;
+            while (before > 0 && Character.isWhitespace(sql.charAt(before - 1))) {
+                before--;
+            }
+        }
+        int wordStart = before;
+        while (wordStart > 0 && isWordChar(sql.charAt(wordStart - 1))) {
+            wordStart--;
+        }
+        String previous = sql.substring(wordStart, before).toLowerCase(java.util.Locale.ROOT);
+        if (afterParenthesis) {
+            return previous.equals("extract") && !word.equals("double") && !word.equals("varying");
+        }
+        int after = end;
+        while (after < sql.length() && Character.isWhitespace(sql.charAt(after))) {
+            after++;
+        }
+        String next = sql.substring(after, wordEnd(sql, after)).toLowerCase(java.util.Locale.ROOT);
+        return switch (word) {
+            case "double" -> next.equals("precision");
+            case "varying" -> previous.equals("character") || previous.equals("bit");
+            default -> previous.equals("interval") || previous.equals("to");
+        };
     }
 
     private static int wordEnd(String sql, int start) {

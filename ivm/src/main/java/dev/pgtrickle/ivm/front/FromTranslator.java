@@ -89,14 +89,14 @@ final class FromTranslator {
             throw new UnsupportedQueryException(sql(table), "names with a database part are not supported");
         }
         String spelledAlias = spelledAlias(table.getAlias(), table.getName(), table);
-        String alias = Identifiers.unquote(spelledAlias);
-        String name = Identifiers.unquote(table.getName());
+        String alias = queries.text().name(spelledAlias);
+        String name = queries.text().name(table.getName());
         CteScope cte = table.getSchemaName() == null ? scope.find(name) : null;
         Plan leaf;
         if (cte != null) {
             leaf = new Derived(queries.cte(cte), alias);
         } else {
-            String schema = table.getSchemaName() == null ? null : Identifiers.unquote(table.getSchemaName());
+            String schema = table.getSchemaName() == null ? null : queries.text().name(table.getSchemaName());
             Relation relation = queries.catalog().resolve(schema, name);
             if (relation instanceof Relation.SourceTable source) {
                 leaf = new Scan(source.source(), alias);
@@ -114,7 +114,7 @@ final class FromTranslator {
         }
         String spelledAlias = spelledAlias(subquery.getAlias(), null, subquery);
         Plan query = queries.query(subquery, scope);
-        items.add(new Item(new Derived(query, Identifiers.unquote(spelledAlias)), spelledAlias));
+        items.add(new Item(new Derived(query, queries.text().name(spelledAlias)), spelledAlias));
     }
 
     private void group(ParenthesedFromItem group) throws UnsupportedQueryException {
@@ -159,12 +159,12 @@ final class FromTranslator {
 
     /** {@code USING (c)} as {@code (left.c = right.c)}, when each side has exactly one input with a column c. */
     private String usingCondition(Column column, int groupStart, int rightStart) throws UnsupportedQueryException {
-        String name = Identifiers.unquote(column.getColumnName());
-        String construct = "USING (" + column.getColumnName() + ")";
+        String name = queries.text().name(column.getColumnName());
+        String construct = sql("USING (" + column.getColumnName() + ")");
         Item left = onlyInputWith(name, items.subList(groupStart, rightStart), construct);
         Item right = onlyInputWith(name, items.subList(rightStart, items.size()), construct);
-        return "(" + left.spelledAlias() + "." + column.getColumnName() + " = "
-                + right.spelledAlias() + "." + column.getColumnName() + ")";
+        return sql("(" + left.spelledAlias() + "." + column.getColumnName() + " = "
+                + right.spelledAlias() + "." + column.getColumnName() + ")");
     }
 
     private static Item onlyInputWith(String column, List<Item> side, String construct)

@@ -93,7 +93,7 @@ final class QueryTranslator {
             if (!(item.getStatement() instanceof ParenthesedSelect body)) {
                 throw new UnsupportedQueryException(text.sql(item), "data-modifying WITH queries are not supported");
             }
-            result = result.with(Identifiers.unquote(item.getAliasName()), body);
+            result = result.with(text.name(item.getAliasName()), body);
         }
         return result;
     }

@@ -33,23 +33,23 @@ final class SelectList {
             if (e instanceof AllColumns star) {
                 expand(star, from, text, outputs);
             } else {
-                outputs.add(new Output(name(item), e));
+                outputs.add(new Output(name(item, text), e));
             }
         }
         return outputs;
     }
 
     /** The alias, else what PostgreSQL would name the column (canonical text spells out the rest). */
-    private static String name(SelectItem<?> item) {
+    private static String name(SelectItem<?> item, CanonicalText text) {
         if (item.getAlias() != null) {
-            return Identifiers.unquote(item.getAlias().getName());
+            return text.name(item.getAlias().getName());
         }
         if (item.getExpression() instanceof Column c) {
-            return Identifiers.unquote(c.getColumnName());
+            return text.name(c.getColumnName());
         }
         if (item.getExpression() instanceof Function f) {
             List<String> parts = f.getMultipartName();
-            return Identifiers.unquote(parts.get(parts.size() - 1));
+            return text.name(parts.get(parts.size() - 1));
         }
         return "?column?";
     }
@@ -61,7 +61,7 @@ final class SelectList {
         if (from.mergesColumns()) {
             throw new UnsupportedQueryException(text.sql(star), "* over JOIN ... USING is not supported yet");
         }
-        String only = star instanceof AllTableColumns t ? Identifiers.unquote(t.getTable().getName()) : null;
+        String only = star instanceof AllTableColumns t ? text.name(t.getTable().getName()) : null;
         for (Plan leaf : from.leaves()) {
             String alias = leaf instanceof Scan s ? s.alias() : ((Derived) leaf).alias();
             if (only != null && !only.equals(alias)) {

@@ -12,4 +12,11 @@ class PlaceholdersTest {
                 key -> "k" + key, agg -> "a" + agg);
         assertEquals("COALESCE((a1), 0) + (a10) || (k2)", out);
     }
+
+    @Test
+    void leavesStringLiteralsAndQuotedIdentifiersAlone() {
+        String out = Placeholders.substitute("(__pgt_key_1 || ' __pgt_key_1 ''__pgt_agg_1''' || E'\\' __pgt_agg_1 \\'' "
+                + "|| \"a __pgt_agg_1\"(__pgt_agg_1))", key -> "k" + key, agg -> "a" + agg);
+        assertEquals("((k1) || ' __pgt_key_1 ''__pgt_agg_1''' || E'\\' __pgt_agg_1 \\'' || \"a __pgt_agg_1\"((a1)))", out);
+    }
 }

@@ -27,6 +27,7 @@ import java.util.Set;
  * CREATE VIEW public.high_paid_names AS SELECT h.name FROM public.high_paid h;
  * CREATE AGGREGATE public.my_sum(numeric) (sfunc = numeric_add, stype = numeric);
  * CREATE TEMP TABLE tt(a int);
+ * CREATE SCHEMA "a.b"; CREATE TABLE "a.b"."c.d"(id int, "x.y" int, "w.v" int);
  * </pre>
  */
 final class FakeCatalog implements RelationCatalog {
@@ -41,6 +42,7 @@ final class FakeCatalog implements RelationCatalog {
     static final Source MISC = table(16006, "public", "misc", "i", "b", "t", "vc", "ch", "ts", "j", "a", "bits",
             "f", "r", "tv", "bo", "p", "x");
     static final Source TEMP = table(16007, "pg_temp_3", "tt", "a");
+    static final Source DOTTED = table(16008, "a.b", "c.d", "id", "x.y", "w.v");
 
     /** pg_get_viewdef of public.high_paid, as PostgreSQL 18 prints it. */
     static final String HIGH_PAID = """
@@ -55,7 +57,7 @@ final class FakeCatalog implements RelationCatalog {
     private final List<String> lookups = new java.util.ArrayList<>();
 
     FakeCatalog() {
-        for (Source source : List.of(EMP, DEPT, REGION, ORDERS, DEPT_TOTALS, MISC)) {
+        for (Source source : List.of(EMP, DEPT, REGION, ORDERS, DEPT_TOTALS, MISC, DOTTED)) {
             relations.put(source.schema() + "." + source.name(), new Relation.SourceTable(source));
         }
         relations.put("tt", new Relation.SourceTable(TEMP));

@@ -17,6 +17,7 @@ import java.util.List;
 
 import static dev.pgtrickle.ivm.front.FakeCatalog.DEPT;
 import static dev.pgtrickle.ivm.front.FakeCatalog.DEPT_TOTALS;
+import static dev.pgtrickle.ivm.front.FakeCatalog.DOTTED;
 import static dev.pgtrickle.ivm.front.FakeCatalog.EMP;
 import static dev.pgtrickle.ivm.front.FakeCatalog.REGION;
 import static dev.pgtrickle.ivm.front.FakeCatalog.TEMP;
@@ -75,6 +76,23 @@ class QueryParserTest {
         assertEquals(new Project(
                 new Filter(new Scan(EMP, "emp"), "((emp.salary > (1000)::numeric) AND (emp.dept_id IS NOT NULL))"),
                 outputs("id", "emp.id", "name", "emp.name", "double_salary", "(emp.salary * (2)::numeric)")), plan);
+    }
+
+    @Test
+    void quotedNamesWithDotsKeepTheirMeaning() throws Exception {
+        // SELECT t."x.y" AS "p.q", t.id, t."w.v" AS w FROM "a.b"."c.d" t JOIN emp "e.f"
+        //   ON "e.f".id = t."x.y" WHERE t."x.y" > 1
+        Plan plan = parse("""
+                SELECT t."x.y" AS "p.q",
+                    t.id,
+                    t."w.v" AS w
+                   FROM ("a.b"."c.d" t
+                     JOIN public.emp "e.f" ON (("e.f".id = t."x.y")))
+                  WHERE (t."x.y" > 1)""");
+        assertEquals(new Project(
+                new Filter(new Join(List.of(new Scan(DOTTED, "t"), new Scan(EMP, "e.f")), List.of("(\"e.f\".id = t.\"x.y\")")),
+                        "(t.\"x.y\" > 1)"),
+                outputs("p.q", "t.\"x.y\"", "id", "t.id", "w", "t.\"w.v\"")), plan);
     }
 
     @Test

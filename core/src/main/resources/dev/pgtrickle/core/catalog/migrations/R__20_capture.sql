@@ -42,6 +42,7 @@ DECLARE
     v_function name := 'capture_' || p_source;
     v_rel record;
     v_cols record;
+    v_body text;
 BEGIN
     IF EXISTS (SELECT 1 FROM pgtrickle.pgt_change_sources WHERE source_relid = p_source) THEN
         RETURN (SELECT capture_function FROM pgtrickle.pgt_change_sources WHERE source_relid = p_source);
@@ -68,30 +69,34 @@ BEGIN
     -- One INSERT ... SELECT per statement from the transition tables, its rows stamped with one
     -- sequence value (an uncorrelated subquery runs once). CREATE OR REPLACE: a capture function
     -- left behind as a no-op (see _drop_change_buffer) is brought back to life.
-    EXECUTE format($fn$
-CREATE OR REPLACE FUNCTION pgtrickle_changes.%1$I() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $body$
+    -- The body holds the source's column names, so it is passed as a %L literal: in a dollar
+    -- quote, a column named like x$body$ would end the body there. use_column: a column named like
+    -- a PL/pgSQL variable of every trigger function (found, tg_op, new, ...) is the column.
+    v_body := format($fn$
+#variable_conflict use_column
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO pgtrickle_changes.%2$I (__pgt_seq, __pgt_action, %3$s)
-        SELECT (SELECT nextval('pgtrickle.pgt_capture_seq')), 'I', %3$s FROM __pgt_new;
+        INSERT INTO pgtrickle_changes.%1$I (__pgt_seq, __pgt_action, %2$s)
+        SELECT (SELECT nextval('pgtrickle.pgt_capture_seq')), 'I', %2$s FROM __pgt_new;
     ELSIF TG_OP = 'UPDATE' THEN
-        INSERT INTO pgtrickle_changes.%2$I (__pgt_seq, __pgt_action, %3$s)
-        SELECT (SELECT nextval('pgtrickle.pgt_capture_seq')), __pgt_action, %3$s FROM (
-            SELECT 'D' AS __pgt_action, %3$s FROM __pgt_old
+        INSERT INTO pgtrickle_changes.%1$I (__pgt_seq, __pgt_action, %2$s)
+        SELECT (SELECT nextval('pgtrickle.pgt_capture_seq')), __pgt_action, %2$s FROM (
+            SELECT 'D' AS __pgt_action, %2$s FROM __pgt_old
             UNION ALL
-            SELECT 'I', %3$s FROM __pgt_new) AS changes;
+            SELECT 'I', %2$s FROM __pgt_new) AS changes;
     ELSIF TG_OP = 'DELETE' THEN
-        INSERT INTO pgtrickle_changes.%2$I (__pgt_seq, __pgt_action, %3$s)
-        SELECT (SELECT nextval('pgtrickle.pgt_capture_seq')), 'D', %3$s FROM __pgt_old;
+        INSERT INTO pgtrickle_changes.%1$I (__pgt_seq, __pgt_action, %2$s)
+        SELECT (SELECT nextval('pgtrickle.pgt_capture_seq')), 'D', %2$s FROM __pgt_old;
     ELSE
-        INSERT INTO pgtrickle_changes.%2$I (__pgt_seq, __pgt_action)
+        INSERT INTO pgtrickle_changes.%1$I (__pgt_seq, __pgt_action)
         VALUES (nextval('pgtrickle.pgt_capture_seq'), 'T');
     END IF;
     RETURN NULL;
 END
-$body$
-$fn$, v_function, v_buffer, v_cols.name_list);
+$fn$, v_buffer, v_cols.name_list);
+    EXECUTE format('CREATE OR REPLACE FUNCTION pgtrickle_changes.%I() RETURNS trigger '
+                   'LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS %L',
+                   v_function, v_body);
     EXECUTE format('COMMENT ON FUNCTION pgtrickle_changes.%I() IS %L', v_function,
         format('pgtrickle: captures changes of %I.%I', v_rel.nspname, v_rel.relname));
 
