@@ -102,10 +102,11 @@ class DaemonPrivilegesTest {
         return db.queryList("SELECT severity, detail FROM pgtrickle.health_check() WHERE check_name = 'daemon'");
     }
 
+    /** The body of /health; DEGRADED and UP come with HTTP 200, DOWN (not connected yet) with 503. */
     private String healthEndpoint() throws Exception {
         HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                 URI.create("http://localhost:" + daemon.metricsPort() + "/health")).build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, response.statusCode(), response::body);
+        assertEquals(response.body().contains("\"status\":\"DOWN\"") ? 503 : 200, response.statusCode(), response::body);
         return response.body();
     }
 
@@ -231,6 +232,9 @@ class DaemonPrivilegesTest {
                         && body.contains("run `pgtrickle install` as ");
             });
             assertFalse(daemon.daemon().role() == Daemon.Role.LEADER);
+            // Still so a few seconds later: it keeps in touch with the database while it waits.
+            Thread.sleep(1500);
+            assertTrue(healthEndpoint().contains("older than this daemon"));
         } finally {
             daemon.close();
             daemon = null;

@@ -177,7 +177,7 @@ public final class Daemon {
                         + " or run the daemon as the catalog owner";
                 problems.standing("catalog", problem);
                 LOG.error("{}; trying again in {} s", problem, CATALOG_RETRY.toSeconds());
-                pause(CATALOG_RETRY);
+                awaitCatalogRetry(c);
                 return;
             }
             LOG.info("{}", CatalogInstaller.install(c).describe());
@@ -217,6 +217,18 @@ public final class Daemon {
             if (capture != null) {
                 capture.close();
             }
+        }
+    }
+
+    /** Waits before looking at the catalog again, keeping in touch with it: /health says the database answers. */
+    private void awaitCatalogRetry(Connection c) throws SQLException {
+        Instant until = Instant.now().plus(CATALOG_RETRY);
+        while (!stopping && Instant.now().isBefore(until)) {
+            pause(config.standbyPoll());
+            try (Statement ping = c.createStatement()) {
+                ping.execute("SELECT 1");
+            }
+            lastCatalogContact = Instant.now();
         }
     }
 
