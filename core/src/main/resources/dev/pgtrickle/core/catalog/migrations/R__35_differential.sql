@@ -508,8 +508,9 @@ BEGIN
         RETURN;
     END IF;
     -- Nothing changed since the frontier: the contents are current, whatever the mode; a
-    -- FULL refresh would rewrite every row for nothing.
-    IF pgtrickle._mark_fresh_if_unchanged(p_pgt_id, p_initiated_by, v_start) THEN
+    -- FULL refresh would rewrite every row for nothing. (The daemon asked _skip_if_unchanged
+    -- already, in this transaction: no second look at the buffers.)
+    IF p_initiated_by <> 'SCHEDULER' AND pgtrickle._mark_fresh_if_unchanged(p_pgt_id, p_initiated_by, v_start) THEN
         RETURN;
     END IF;
     v_choice := pgtrickle._choose_refresh(v_st);
