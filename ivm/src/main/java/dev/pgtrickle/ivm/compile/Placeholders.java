@@ -1,5 +1,6 @@
 package dev.pgtrickle.ivm.compile;
 
+import dev.pgtrickle.ivm.sql.QuotedText;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -30,7 +31,8 @@ final class Placeholders {
             if (quote == expression.length()) {
                 break;
             }
-            int end = quotedEnd(expression, quote);
+            int end = QuotedText.end(expression, quote);
+            end = end < 0 ? expression.length() : end;
             out.append(expression, quote, end);
             i = end;
         }
@@ -52,32 +54,6 @@ final class Placeholders {
         for (int i = from; i < sql.length(); i++) {
             if (sql.charAt(i) == '\'' || sql.charAt(i) == '"') {
                 return i;
-            }
-        }
-        return sql.length();
-    }
-
-    /**
-     * The end of the literal or quoted identifier opening at {@code quote} (a doubled quote stays
-     * inside; an {@code E'...'} literal also has backslash escapes), or of the text if it is cut short.
-     */
-    private static int quotedEnd(String sql, int quote) {
-        char q = sql.charAt(quote);
-        boolean backslashes = q == '\'' && quote > 0 && (sql.charAt(quote - 1) == 'E' || sql.charAt(quote - 1) == 'e')
-                && (quote == 1 || !Character.isLetterOrDigit(sql.charAt(quote - 2)) && sql.charAt(quote - 2) != '_');
-        int i = quote + 1;
-        while (i < sql.length()) {
-            char c = sql.charAt(i);
-            if (backslashes && c == '\\') {
-                i += 2;
-            } else if (c == q) {
-                if (i + 1 < sql.length() && sql.charAt(i + 1) == q) {
-                    i += 2;
-                } else {
-                    return i + 1;
-                }
-            } else {
-                i++;
             }
         }
         return sql.length();

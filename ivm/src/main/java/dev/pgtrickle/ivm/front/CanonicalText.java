@@ -1,6 +1,7 @@
 package dev.pgtrickle.ivm.front;
 
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
+import dev.pgtrickle.ivm.sql.QuotedText;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -94,8 +95,8 @@ final class CanonicalText {
         while (i < sql.length()) {
             char c = sql.charAt(i);
             int end;
-            if (c == '\'' || isEscapeStringStart(sql, i)) {
-                end = literalEnd(sql, c == '\'' ? i : i + 1, c != '\'');
+            if (c == '\'' || QuotedText.escapeStringAt(sql, i)) {
+                end = quotedEnd(sql, c == '\'' ? i : i + 1);
                 String literal = sql.substring(i, end);
                 refuseStoragePlaceholder(literal);
                 int index = literals.indexOf(literal);
@@ -105,7 +106,7 @@ final class CanonicalText {
                 }
                 out.append("'__pgt_lit_").append(index).append('\'');
             } else if (c == '"') {
-                end = quotedIdentifierEnd(sql, i);
+                end = quotedEnd(sql, i);
                 String quoted = sql.substring(i, end);
                 refuseReserved(Identifiers.unquote(quoted));
                 refuseStoragePlaceholder(quoted);
@@ -212,45 +213,14 @@ final class CanonicalText {
         return close < 0 ? text.length() : close + 1;
     }
 
-    private static boolean isEscapeStringStart(String sql, int i) {
-        return (sql.charAt(i) == 'E' || sql.charAt(i) == 'e')
-                && i + 1 < sql.length() && sql.charAt(i + 1) == '\''
-                && (i == 0 || !isWordChar(sql.charAt(i - 1)));
-    }
-
-    /** End of the literal whose opening quote is at {@code quote}; E'' strings have backslash escapes. */
-    private static int literalEnd(String sql, int quote, boolean backslashEscapes) throws UnsupportedQueryException {
-        int i = quote + 1;
-        while (i < sql.length()) {
-            char c = sql.charAt(i);
-            if (backslashEscapes && c == '\\') {
-                i += 2;
-            } else if (c == '\'') {
-                if (i + 1 < sql.length() && sql.charAt(i + 1) == '\'') {
-                    i += 2;
-                } else {
-                    return i + 1;
-                }
-            } else {
-                i++;
-            }
+    /** End of the literal or quoted identifier whose opening quote is at {@code quote}. */
+    private static int quotedEnd(String sql, int quote) throws UnsupportedQueryException {
+        int end = QuotedText.end(sql, quote);
+        if (end < 0) {
+            throw new UnsupportedQueryException(excerpt(sql, quote),
+                    sql.charAt(quote) == '"' ? "unterminated quoted identifier" : "unterminated string literal");
         }
-        throw new UnsupportedQueryException(excerpt(sql, quote), "unterminated string literal");
-    }
-
-    private static int quotedIdentifierEnd(String sql, int quote) throws UnsupportedQueryException {
-        int i = quote + 1;
-        while (i < sql.length()) {
-            if (sql.charAt(i) == '"') {
-                if (i + 1 < sql.length() && sql.charAt(i + 1) == '"') {
-                    i += 2;
-                    continue;
-                }
-                return i + 1;
-            }
-            i++;
-        }
-        throw new UnsupportedQueryException(excerpt(sql, quote), "unterminated quoted identifier");
+        return end;
     }
 
     /**
@@ -271,7 +241,7 @@ final class CanonicalText {
             }
         }
         int wordStart = before;
-        while (wordStart > 0 && isWordChar(sql.charAt(wordStart - 1))) {
+        while (wordStart > 0 && QuotedText.isWordChar(sql.charAt(wordStart - 1))) {
             wordStart--;
         }
         String previous = sql.substring(wordStart, before).toLowerCase(java.util.Locale.ROOT);
@@ -292,14 +262,10 @@ final class CanonicalText {
 
     private static int wordEnd(String sql, int start) {
         int i = start;
-        while (i < sql.length() && isWordChar(sql.charAt(i))) {
+        while (i < sql.length() && QuotedText.isWordChar(sql.charAt(i))) {
             i++;
         }
         return i;
-    }
-
-    private static boolean isWordChar(char c) {
-        return Character.isLetterOrDigit(c) || c == '_' || c == '$';
     }
 
     private static int operatorEnd(String sql, int start) {
