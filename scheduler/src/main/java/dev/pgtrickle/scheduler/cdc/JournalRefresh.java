@@ -110,7 +110,6 @@ public final class JournalRefresh {
 
         /** Read before the refresh's transaction: there, nothing may take a snapshot before the locks. */
         static StreamTableLocks of(Connection c, long pgtId) throws SQLException {
-            String ownerName;
             try (PreparedStatement statement = c.prepareStatement(
                     "SELECT (SELECT string_agg(s.oid::regclass::text, ', ' ORDER BY s.oid) FROM pgtrickle.pgt_dependencies d"
                             + "         JOIN pg_class s ON s.oid = d.source_relid"
@@ -123,12 +122,11 @@ public final class JournalRefresh {
                     if (!row.next()) {
                         throw new SQLException("stream table " + pgtId + " no longer exists", "42P01");
                     }
-                    ownerName = row.getString(5);
                     StreamTableLocks locks = new StreamTableLocks(row.getString(1), row.getString(2), row.getString(3),
                             row.getBoolean(4));
                     if (locks.actAsOwner()) {
                         // Raises, naming the missing grant, unless the daemon may act as the owner.
-                        Connections.actAs(c, ownerName);
+                        Connections.actAs(c, row.getString(5));
                     }
                     return locks;
                 }
