@@ -9,7 +9,7 @@ import java.util.Random;
 
 /**
  * The catalogue of query shapes: the constructs differential refresh supports (filters,
- * projections, inner joins, COUNT/SUM/AVG, HAVING, DISTINCT, UNION ALL, subqueries and views in
+ * projections, inner and outer joins, EXISTS / IN and their negations, COUNT/SUM/AVG, HAVING, DISTINCT, UNION ALL, subqueries and views in
  * FROM, stream tables as sources), each written over the random schema of {@link FuzzSchema}.
  * A shape yields one stream table, or a chain of them in creation order.
  */
@@ -119,6 +119,59 @@ final class Shapes {
         shapes.add(new Shape("self_join", 1, c -> List.of(plain(c.st("sj"),
                 "SELECT a.id, a.v, b.v AS v2 FROM " + c.t(1) + " a JOIN " + c.t(1) + " b"
                         + " ON a.k = b.k AND a.g <> b.g", 1))));
+
+        // ---------------------------------------------------------------- outer joins
+        shapes.add(new Shape("left_join", 2, c -> List.of(plain(c.st("lj"),
+                "SELECT a.id, a.k, b.g, b.v FROM " + c.t(1) + " a LEFT JOIN " + c.t(2) + " b ON a.k = b.k", 1, 2))));
+        shapes.add(new Shape("right_join_two_columns", 2, c -> List.of(plain(c.st("rj"),
+                "SELECT a.v, b.id, b.g FROM " + c.t(1) + " a RIGHT JOIN " + c.t(2) + " b"
+                        + " ON a.k = b.k AND a.g = b.g", 1, 2))));
+        shapes.add(new Shape("full_join", 2, c -> List.of(plain(c.st("fj"),
+                "SELECT a.id, b.id AS bid, a.k, b.k AS bk, b.n FROM " + c.t(1) + " a FULL JOIN " + c.t(2) + " b"
+                        + " ON a.k = b.k", 1, 2))));
+        shapes.add(new Shape("left_join_non_equi_filtered", 2, c -> List.of(plain(c.st("ljn"),
+                "SELECT a.id, a.v, b.v AS bv FROM " + c.t(1) + " a LEFT JOIN " + c.t(2) + " b"
+                        + " ON a.v < b.v AND b.g <> 'c' WHERE a.g IS NOT NULL", 1, 2))));
+        shapes.add(new Shape("left_join_unmatched_only", 2, c -> List.of(plain(c.st("lju"),
+                "SELECT a.id, a.k FROM " + c.t(1) + " a LEFT JOIN " + c.t(2) + " b ON a.k = b.k"
+                        + " WHERE b.id IS NULL", 1, 2))));
+        shapes.add(new Shape("two_left_joins", 3, c -> List.of(plain(c.st("lj2"),
+                "SELECT a.id, b.g, c.v FROM " + c.t(1) + " a LEFT JOIN " + c.t(2) + " b ON a.k = b.k"
+                        + " LEFT JOIN " + c.t(3) + " c ON b.g = c.g", 1, 2, 3))));
+        shapes.add(new Shape("inner_then_left_join", 3, c -> List.of(plain(c.st("ilj"),
+                "SELECT a.id, b.v, c.n FROM " + c.t(1) + " a JOIN " + c.t(2) + " b ON a.k = b.k"
+                        + " LEFT JOIN " + c.t(3) + " c ON c.g = a.g AND c.v > b.v", 1, 2, 3))));
+        shapes.add(new Shape("left_join_grouped", 2, c -> List.of(grouped(c.st("ljg"),
+                "SELECT a.g, count(*) AS c, count(b.id) AS cb, sum(b.v) AS sv FROM " + c.t(1) + " a"
+                        + " LEFT JOIN " + c.t(2) + " b ON a.k = b.k GROUP BY a.g", 1, 2))));
+        shapes.add(new Shape("chain_over_left_join", 2, c -> List.of(
+                plain(c.st("cl"), "SELECT a.k, a.v, b.g FROM " + c.t(1) + " a LEFT JOIN " + c.t(2) + " b"
+                        + " ON a.k = b.k AND b.v > 1", 1, 2),
+                grouped(c.st("cm"), "SELECT x.g, count(*) AS c, sum(x.v) AS sv FROM " + c.st("cl") + " x"
+                        + " GROUP BY x.g"))));
+
+        // ---------------------------------------------------------------- EXISTS, IN and their negations
+        shapes.add(new Shape("exists_correlated", 2, c -> List.of(plain(c.st("ex"),
+                "SELECT a.id, a.g FROM " + c.t(1) + " a WHERE EXISTS (SELECT 1 FROM " + c.t(2) + " b"
+                        + " WHERE b.k = a.k AND b.v > " + c.small() + ")", 1, 2))));
+        shapes.add(new Shape("not_exists", 2, c -> List.of(plain(c.st("nex"),
+                "SELECT a.id, a.k, a.v FROM " + c.t(1) + " a WHERE a.v IS NOT NULL AND NOT EXISTS"
+                        + " (SELECT 1 FROM " + c.t(2) + " b WHERE b.k = a.k AND b.g = a.g)", 1, 2))));
+        shapes.add(new Shape("in_subquery", 2, c -> List.of(plain(c.st("in"),
+                "SELECT a.id, a.v FROM " + c.t(1) + " a WHERE a.k IN (SELECT b.k FROM " + c.t(2) + " b"
+                        + " WHERE b.g <> 'a')", 1, 2))));
+        shapes.add(new Shape("not_in_with_nulls", 2, c -> List.of(plain(c.st("nin"),
+                "SELECT a.id, a.k FROM " + c.t(1) + " a WHERE a.v NOT IN (SELECT b.v FROM " + c.t(2) + " b"
+                        + " WHERE b.g = 'a')", 1, 2))));
+        shapes.add(new Shape("exists_grouped", 2, c -> List.of(grouped(c.st("exg"),
+                "SELECT a.g, count(*) AS c, sum(a.v) AS sv FROM " + c.t(1) + " a WHERE EXISTS"
+                        + " (SELECT 1 FROM " + c.t(2) + " b WHERE b.k = a.k) GROUP BY a.g", 1, 2))));
+        shapes.add(new Shape("not_exists_over_join", 3, c -> List.of(plain(c.st("nej"),
+                "SELECT a.id, b.id AS bid, a.v FROM " + c.t(1) + " a JOIN " + c.t(2) + " b ON a.k = b.k"
+                        + " WHERE NOT EXISTS (SELECT 1 FROM " + c.t(3) + " c WHERE c.g = b.g AND c.v > a.v)", 1, 2, 3))));
+        shapes.add(new Shape("greatest_per_group_self_anti_join", 1, c -> List.of(plain(c.st("gpg"),
+                "SELECT a.k, a.v, a.id FROM " + c.t(1) + " a WHERE NOT EXISTS (SELECT 1 FROM " + c.t(1) + " a2"
+                        + " WHERE a2.k = a.k AND a2.v > a.v)", 1))));
 
         // ---------------------------------------------------------------- GROUP BY
         shapes.add(new Shape("group_count", 1, c -> List.of(grouped(c.st("gc"),

@@ -1,11 +1,14 @@
 package dev.pgtrickle.ivm.compile;
 
-import dev.pgtrickle.ivm.delta.Block;
-import dev.pgtrickle.ivm.delta.DeltaBuilder;
+import static dev.pgtrickle.ivm.compile.PlanContract.COUNT;
+import static dev.pgtrickle.ivm.compile.PlanContract.ROW_ID;
+
+import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.delta.RowIdentity;
 import dev.pgtrickle.ivm.plan.Aggregate;
 import dev.pgtrickle.ivm.plan.AggregateCall;
 import dev.pgtrickle.ivm.plan.OutputColumn;
+import dev.pgtrickle.ivm.plan.Placeholders;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import dev.pgtrickle.ivm.sql.Sql;
 import java.util.ArrayList;
@@ -19,21 +22,13 @@ import java.util.List;
  * is deleted (except the one row of an aggregate without GROUP BY). Work is proportional to
  * the changed rows and groups.
  */
-final class AggregateStrategy {
+record AggregateStrategy(Aggregate aggregate) implements MaintenanceStrategy {
 
-    static final String ROW_ID = ContentStrategy.ROW_ID;
-    static final String COUNT = "__pgt_count";
-
-    private AggregateStrategy() {
-    }
-
-    static CompiledPlan compile(Aggregate aggregate, String normalizedQuery,
-                                List<ExplainLine> operators) throws UnsupportedQueryException {
-        DeltaBuilder builder = new DeltaBuilder();
-        Block input = Block.of(aggregate.input());
+    @Override
+    public Maintenance maintain(DeltaContext context) throws UnsupportedQueryException {
         boolean global = aggregate.groupKeys().isEmpty();
         List<String> hidden = new ArrayList<>(List.of(ROW_ID, COUNT));
-        List<String> populateItems = new ArrayList<>(AggregateParts.plainOutputs(aggregate));
+        List<String> populateItems = new ArrayList<>();
         populateItems.add(RowIdentity.groupKey(aggregate.groupKeys().stream().map(k -> "(" + k + ")").toList())
                 + " AS " + ROW_ID);
         populateItems.add("pg_catalog.count(*) AS " + COUNT);
@@ -50,32 +45,35 @@ final class AggregateStrategy {
             deltaItems.add("(" + call.argument() + ") AS " + arg);
             hidden.add(nonNull(call));
             populateItems.add("pg_catalog.count(" + call.argument() + ") AS " + nonNull(call));
-            deltaAggregates.add("pg_catalog.sum(" + DeltaBuilder.WEIGHT + ") FILTER (WHERE " + arg + " IS NOT NULL)::bigint AS __pgt_dn" + i);
+            deltaAggregates.add("pg_catalog.sum(" + DeltaContext.WEIGHT + ") FILTER (WHERE " + arg
+                    + " IS NOT NULL)::bigint AS __pgt_dn" + i);
             newState.add(addState(nonNull(call), "__pgt_dn" + i));
             if (call.function() != AggregateCall.Function.COUNT) {
                 hidden.add(sum(call));
                 populateItems.add("pg_catalog.sum(" + call.argument() + ") AS " + sum(call));
-                deltaAggregates.add("pg_catalog.sum(" + DeltaBuilder.WEIGHT + " * " + arg + ") AS __pgt_ds" + i);
+                deltaAggregates.add("pg_catalog.sum(" + DeltaContext.WEIGHT + " * " + arg + ") AS __pgt_ds" + i);
                 newState.add(addState(sum(call), "__pgt_ds" + i));
             }
         }
-        String populate = builder.current(input, populateItems) + AggregateParts.groupBy(aggregate);
+        String populate = aggregate.current(context, populateItems);
 
-        builder.addCte("__pgt_delta", builder.delta(input, deltaItems));
+        DeltaContext.Exposure changes = context.expose(aggregate.input());
+        deltaItems.add(changes.weight() + " AS " + DeltaContext.WEIGHT);
+        context.addCte("__pgt_delta", "SELECT " + String.join(", ", deltaItems) + " FROM " + changes.from());
         List<String> keys = AggregateParts.keyColumns(aggregate, "__pgt_delta");
         List<String> dagg = new ArrayList<>(keys);
-        dagg.add("pg_catalog.sum(" + DeltaBuilder.WEIGHT + ")::bigint AS __pgt_dcount");
+        dagg.add("pg_catalog.sum(" + DeltaContext.WEIGHT + ")::bigint AS __pgt_dcount");
         dagg.addAll(deltaAggregates);
-        builder.addCte("__pgt_dagg", "SELECT " + String.join(", ", dagg) + " FROM __pgt_delta"
+        context.addCte("__pgt_dagg", "SELECT " + String.join(", ", dagg) + " FROM __pgt_delta"
                 + (global ? " HAVING pg_catalog.count(*) > 0" : " GROUP BY " + String.join(", ", keys)));
-        builder.addCte("__pgt_new", "SELECT __pgt_d.*, " + String.join(", ", newState)
+        context.addCte("__pgt_new", "SELECT __pgt_d.*, " + String.join(", ", newState)
                 + ", __pgt_t." + ROW_ID + " IS NOT NULL AS __pgt_existed"
                 + " FROM (SELECT __pgt_a.*, " + RowIdentity.groupKey(AggregateParts.keyColumns(aggregate, "__pgt_a"))
                 + " AS " + ROW_ID + " FROM __pgt_dagg AS __pgt_a) AS __pgt_d"
-                + " LEFT JOIN " + MergeStatement.STORAGE + " AS __pgt_t ON __pgt_t." + ROW_ID + " = __pgt_d." + ROW_ID);
+                + " LEFT JOIN " + PlanContract.STORAGE + " AS __pgt_t ON __pgt_t." + ROW_ID + " = __pgt_d." + ROW_ID);
         List<String> source = new ArrayList<>();
         source.add("CASE WHEN __pgt_n." + COUNT + " < 0 THEN pgtrickle._negative_multiplicity('group row count', "
-                + builder.truncatedSinceFrontier() + ")"
+                + context.truncatedSinceFrontier() + ")"
                 + (global ? "" : " WHEN __pgt_n." + COUNT + " = 0 THEN CASE WHEN __pgt_n.__pgt_existed THEN 'D' END")
                 + " WHEN __pgt_n.__pgt_existed THEN 'U' ELSE 'I' END AS __pgt_op");
         source.add("__pgt_n." + ROW_ID);
@@ -83,21 +81,15 @@ final class AggregateStrategy {
             source.add("__pgt_n." + column);
         }
         for (OutputColumn output : aggregate.outputs()) {
-            source.add(fromState(aggregate, output.expression()) + " AS " + Sql.ident(output.name()));
+            source.add(fromState(output.expression()) + " AS " + Sql.ident(output.name()));
         }
-        builder.addCte(MergeStatement.SOURCE_CTE, "SELECT " + String.join(", ", source) + " FROM __pgt_new AS __pgt_n");
+        context.addCte(MergeStatement.SOURCE_CTE, "SELECT " + String.join(", ", source) + " FROM __pgt_new AS __pgt_n");
 
-        List<String> storageColumns = new ArrayList<>(aggregate.columns());
-        storageColumns.addAll(hidden);
-        List<String> updated = new ArrayList<>(storageColumns);
-        updated.remove(ROW_ID);
-        String refresh = MergeStatement.build(builder.ctes(), builder.truncatedSinceFrontier(), List.of(ROW_ID),
-                storageColumns, updated);
-        List<ExplainLine> explain = new ArrayList<>(operators);
-        explain.add(0, new ExplainLine(0, "Apply", "one MERGE keyed on __pgt_row_id (the group key): groups"
-                + " inserted, updated in place or deleted when their row count reaches zero"));
-        return new CompiledPlan(CompiledPlan.FORMAT, normalizedQuery, Strategy.AGGREGATE, storageColumns, hidden,
-                List.of(ROW_ID), populate, refresh, null, builder.sources().stream().map(s -> s.oid()).toList(), explain);
+        List<String> updated = new ArrayList<>(aggregate.columns());
+        updated.addAll(hidden.subList(1, hidden.size()));
+        return new Maintenance(Strategy.AGGREGATE, populate, aggregate.columns(), hidden, List.of(ROW_ID), updated,
+                false, "one MERGE keyed on __pgt_row_id (the group key): groups inserted, updated in place or"
+                        + " deleted when their row count reaches zero");
     }
 
     private static String nonNull(AggregateCall call) {
@@ -113,7 +105,7 @@ final class AggregateStrategy {
     }
 
     /** An output expression computed from a group's new state (in CTE __pgt_new). */
-    private static String fromState(Aggregate aggregate, String expression) {
+    private String fromState(String expression) {
         return Placeholders.substitute(expression,
                 key -> "__pgt_n." + AggregateParts.key(key),
                 agg -> {

@@ -1,11 +1,13 @@
 package dev.pgtrickle.ivm.compile;
 
-import dev.pgtrickle.ivm.delta.DeltaBuilder;
+import static dev.pgtrickle.ivm.compile.PlanContract.DUP;
+import static dev.pgtrickle.ivm.compile.PlanContract.ROW_ID;
+
+import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.delta.RowIdentity;
-import dev.pgtrickle.ivm.plan.Plan;
+import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import dev.pgtrickle.ivm.sql.Sql;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 
@@ -15,34 +17,25 @@ import java.util.List;
  * {@code __pgt_dup} = 1..n. The delta is consolidated per content; a net +k inserts copies
  * n+1..n+k, a net -k deletes copies n-k+1..n, so the numbering stays 1..n.
  */
-final class ContentStrategy {
+record ContentStrategy(QueryPlan top) implements MaintenanceStrategy {
 
-    static final String ROW_ID = "__pgt_row_id";
-    static final String DUP = "__pgt_dup";
-
-    private ContentStrategy() {
-    }
-
-    static CompiledPlan compile(Plan top, String normalizedQuery, List<ExplainLine> operators)
-            throws UnsupportedQueryException {
+    @Override
+    public Maintenance maintain(DeltaContext context) throws UnsupportedQueryException {
         List<String> columns = top.columns();
-        DeltaBuilder builder = new DeltaBuilder();
-
         String populate = "SELECT " + Sql.columns("", columns) + ", " + ROW_ID
                 + ", (pg_catalog.row_number() OVER (PARTITION BY " + ROW_ID + "))::integer AS " + DUP
                 + " FROM (SELECT __pgt_q.*, " + RowIdentity.content(qualified("__pgt_q", columns)) + " AS " + ROW_ID
-                + " FROM (" + builder.currentRelation(top) + ") AS __pgt_q) AS __pgt_r";
+                + " FROM (" + top.current(context) + ") AS __pgt_q) AS __pgt_r";
 
-        builder.addCte("__pgt_delta", builder.deltaRelation(top));
-        builder.addCte("__pgt_keyed", "SELECT __pgt_k.*, " + RowIdentity.content(qualified("__pgt_k", columns))
-                + " AS " + ROW_ID + " FROM __pgt_delta AS __pgt_k");
+        context.addCte("__pgt_keyed", "SELECT __pgt_k.*, " + RowIdentity.content(qualified("__pgt_k", columns))
+                + " AS " + ROW_ID + " FROM " + context.delta(top) + " AS __pgt_k");
         // Net weight per content, carrying one copy of the columns along (no lookup back into the
         // delta per row). Weights are summed as numeric by sum(bigint): cast back for the index.
-        builder.addCte("__pgt_net", "SELECT DISTINCT ON (" + ROW_ID + ") " + ROW_ID + ", "
-                + Sql.columns("", columns) + ", (pg_catalog.sum(" + DeltaBuilder.WEIGHT + ") OVER (PARTITION BY "
+        context.addCte("__pgt_net", "SELECT DISTINCT ON (" + ROW_ID + ") " + ROW_ID + ", "
+                + Sql.columns("", columns) + ", (pg_catalog.sum(" + DeltaContext.WEIGHT + ") OVER (PARTITION BY "
                 + ROW_ID + "))::bigint AS __pgt_w FROM __pgt_keyed");
-        builder.addCte("__pgt_have", "SELECT __pgt_n.*,"
-                + " (SELECT pg_catalog.count(*) FROM " + MergeStatement.STORAGE + " AS __pgt_t"
+        context.addCte("__pgt_have", "SELECT __pgt_n.*,"
+                + " (SELECT pg_catalog.count(*) FROM " + PlanContract.STORAGE + " AS __pgt_t"
                 + " WHERE __pgt_t." + ROW_ID + " = __pgt_n." + ROW_ID + ") AS __pgt_n"
                 + " FROM __pgt_net AS __pgt_n WHERE __pgt_n.__pgt_w <> 0");
         // Copies n+1..n+w are inserted, copies n+w+1..n deleted. Nearly always |w| = 1: that case
@@ -56,27 +49,17 @@ final class ContentStrategy {
                 + " WHERE __pgt_h.__pgt_w > 1) AS __pgt_g(" + DUP + ") WHERE __pgt_h.__pgt_w > 0";
         String deletes = "SELECT CASE WHEN __pgt_h.__pgt_n + __pgt_h.__pgt_w < 0"
                 + " THEN pgtrickle._negative_multiplicity('more copies of a row deleted than stored', "
-                + builder.truncatedSinceFrontier() + ") ELSE 'D' END,"
-                + " __pgt_h." + ROW_ID + ", __pgt_g." + DUP + ", " + String.join(", ", Collections.nCopies(columns.size(), "NULL"))
+                + context.truncatedSinceFrontier() + ") ELSE 'D' END,"
+                + " __pgt_h." + ROW_ID + ", __pgt_g." + DUP + ", "
+                + String.join(", ", Collections.nCopies(columns.size(), "NULL"))
                 + " FROM __pgt_have AS __pgt_h CROSS JOIN LATERAL ("
                 + "SELECT __pgt_h.__pgt_n::integer WHERE __pgt_h.__pgt_w = -1"
                 + " UNION ALL SELECT pgtrickle._copies(__pgt_h.__pgt_n + __pgt_h.__pgt_w + 1, __pgt_h.__pgt_n)"
                 + " WHERE __pgt_h.__pgt_w < -1) AS __pgt_g(" + DUP + ") WHERE __pgt_h.__pgt_w < 0";
-        builder.addCte(MergeStatement.SOURCE_CTE, inserts + "\nUNION ALL\n" + deletes);
-
-        List<String> storageColumns = new ArrayList<>(columns);
-        storageColumns.add(ROW_ID);
-        storageColumns.add(DUP);
-        String refresh = MergeStatement.build(builder.ctes(), builder.truncatedSinceFrontier(),
-                List.of(ROW_ID, DUP), storageColumns, List.of());
-        String insertOnly = MergeStatement.buildInsertOnly(builder.ctes(), builder.truncatedSinceFrontier(),
-                storageColumns);
-        List<ExplainLine> explain = new ArrayList<>(operators);
-        explain.add(0, new ExplainLine(0, "Apply", "one MERGE keyed on (__pgt_row_id, __pgt_dup): rows identified by"
-                + " content, copies of equal rows numbered 1..n"));
-        return new CompiledPlan(CompiledPlan.FORMAT, normalizedQuery, Strategy.CONTENT, storageColumns,
-                List.of(ROW_ID, DUP), List.of(ROW_ID, DUP), populate, refresh, insertOnly,
-                builder.sources().stream().map(s -> s.oid()).toList(), explain);
+        context.addCte(MergeStatement.SOURCE_CTE, inserts + "\nUNION ALL\n" + deletes);
+        return new Maintenance(Strategy.CONTENT, populate, columns, List.of(ROW_ID, DUP), List.of(ROW_ID, DUP),
+                List.of(), true, "one MERGE keyed on (__pgt_row_id, __pgt_dup): rows identified by content,"
+                        + " copies of equal rows numbered 1..n");
     }
 
     private static List<String> qualified(String alias, List<String> columns) {

@@ -13,8 +13,6 @@ import java.util.stream.Collectors;
  */
 final class MergeStatement {
 
-    /** Stands for the storage table; replaced by its current name when the plan runs. */
-    static final String STORAGE = "\"__pgt_storage__\"";
     static final String SOURCE_CTE = "__pgt_src";
 
     private MergeStatement() {
@@ -31,7 +29,7 @@ final class MergeStatement {
                         List<String> insertColumns, List<String> updateColumns) {
         StringBuilder sql = new StringBuilder("WITH ")
                 .append(String.join(",\n", ctes))
-                .append("\nMERGE INTO ").append(STORAGE).append(" AS __pgt_t\nUSING (SELECT __pgt_row.* FROM (SELECT pgtrickle._remember_refresh(")
+                .append("\nMERGE INTO ").append(PlanContract.STORAGE).append(" AS __pgt_t\nUSING (SELECT __pgt_row.* FROM (SELECT pgtrickle._remember_refresh(")
                 .append("pg_catalog.pg_current_snapshot(), pg_catalog.pg_current_xact_id_if_assigned(), ")
                 .append(truncated).append(", ")
                 .append(count("I")).append(", ").append(count("U")).append(", ").append(count("D"))
@@ -60,7 +58,7 @@ final class MergeStatement {
      */
     static String buildInsertOnly(List<String> ctes, String truncated, List<String> insertColumns) {
         return "WITH " + String.join(",\n", ctes)
-                + ",\n__pgt_inserted AS (INSERT INTO " + STORAGE + " (" + Sql.columns("", insertColumns) + ") SELECT "
+                + ",\n__pgt_inserted AS (INSERT INTO " + PlanContract.STORAGE + " (" + Sql.columns("", insertColumns) + ") SELECT "
                 + Sql.columns("", insertColumns) + " FROM " + SOURCE_CTE + " WHERE __pgt_op = 'I' RETURNING 1)"
                 + "\nSELECT pgtrickle._remember_refresh(pg_catalog.pg_current_snapshot(),"
                 + " pg_catalog.pg_current_xact_id_if_assigned(), " + truncated + ","

@@ -2,7 +2,7 @@ package dev.pgtrickle.ivm.compile;
 
 import dev.pgtrickle.ivm.front.JdbcRelationCatalog;
 import dev.pgtrickle.ivm.front.QueryParser;
-import dev.pgtrickle.ivm.plan.Plan;
+import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -47,7 +47,7 @@ public final class StreamTableCompiler {
         }
         CompiledPlan plan;
         try {
-            Plan tree = new QueryParser().parse(normalizedQuery, new JdbcRelationCatalog(connection));
+            QueryPlan tree = new QueryParser().parse(normalizedQuery, new JdbcRelationCatalog(connection));
             plan = new PlanCompiler(new JdbcTypeProbe(connection)).compile(tree, normalizedQuery);
         } catch (UnsupportedQueryException e) {
             boolean refused;

@@ -3,7 +3,7 @@ package dev.pgtrickle.ivm.front;
 import dev.pgtrickle.ivm.plan.Aggregate;
 import dev.pgtrickle.ivm.plan.AggregateCall;
 import dev.pgtrickle.ivm.plan.OutputColumn;
-import dev.pgtrickle.ivm.plan.Plan;
+import dev.pgtrickle.ivm.plan.FromPlan;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.Function;
@@ -33,7 +33,7 @@ final class AggregateTranslator {
         this.text = text;
     }
 
-    Aggregate translate(Plan input, List<SelectList.Output> outputs, GroupByElement groupBy, Expression having)
+    Aggregate translate(FromPlan input, List<SelectList.Output> outputs, GroupByElement groupBy, Expression having)
             throws UnsupportedQueryException {
         if (groupBy != null) {
             groupKeys(groupBy);

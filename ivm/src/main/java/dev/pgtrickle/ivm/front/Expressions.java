@@ -1,6 +1,13 @@
 package dev.pgtrickle.ivm.front;
 
+import dev.pgtrickle.ivm.plan.Binding;
+import dev.pgtrickle.ivm.plan.Condition;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
+import dev.pgtrickle.ivm.sql.Sql;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 import net.sf.jsqlparser.expression.ArrayConstructor;
 import net.sf.jsqlparser.expression.BooleanValue;
 import net.sf.jsqlparser.expression.CaseExpression;
@@ -16,7 +23,9 @@ import net.sf.jsqlparser.expression.StringValue;
 import net.sf.jsqlparser.expression.TimeKeyExpression;
 import net.sf.jsqlparser.expression.TrimFunction;
 import net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList;
+import net.sf.jsqlparser.expression.operators.conditional.AndExpression;
 import net.sf.jsqlparser.schema.Column;
+import net.sf.jsqlparser.schema.Table;
 
 /** The expression-level services the translators share, for one canonical text. */
 final class Expressions {
@@ -43,6 +52,64 @@ final class Expressions {
             return null;
         });
         return sql(e);
+    }
+
+    /** A condition evaluated row by row (see {@link #scalar}) and the aliases it refers to. */
+    Condition condition(Expression e) throws UnsupportedQueryException {
+        Set<String> aliases = aliases(e);
+        return new Condition(scalar(e), aliases);
+    }
+
+    /** The aliases the column references of {@code e} name. */
+    Set<String> aliases(Expression e) throws UnsupportedQueryException {
+        Set<String> aliases = new LinkedHashSet<>();
+        tree.rewrite(e, node -> {
+            if (node instanceof Column column && column.getTable() != null && column.getTable().getName() != null) {
+                aliases.add(text.name(column.getTable().getName()));
+            }
+            return null;
+        });
+        return aliases;
+    }
+
+    /**
+     * Qualifies the unqualified references to the columns of {@code only}, in place. PostgreSQL
+     * prints a query block with one FROM item without qualifiers, but the delta rules put other
+     * relations (a subquery's, a change buffer's) in scope next to it.
+     */
+    void qualify(Expression e, Binding only) throws UnsupportedQueryException {
+        tree.rewrite(e, node -> {
+            if (node instanceof Column column && (column.getTable() == null || column.getTable().getName() == null)
+                    && only.columns().contains(text.name(column.getColumnName()))) {
+                column.setTable(new Table(Sql.ident(only.alias())));
+            }
+            return null;
+        });
+    }
+
+    /** The conjuncts of a condition: {@code a AND (b AND c)} is a, b, c. */
+    static List<Expression> conjuncts(Expression condition) {
+        List<Expression> conjuncts = new ArrayList<>();
+        Expression e = condition;
+        while (parenthesized(e) != null) {
+            e = parenthesized(e);
+        }
+        if (e instanceof AndExpression and) {
+            conjuncts.addAll(conjuncts(and.getLeftExpression()));
+            conjuncts.addAll(conjuncts(and.getRightExpression()));
+        } else {
+            conjuncts.add(e);
+        }
+        return conjuncts;
+    }
+
+    /** {@code e} without the parentheses around it. */
+    static Expression unparenthesized(Expression e) {
+        Expression inner = e;
+        while (parenthesized(inner) != null) {
+            inner = parenthesized(inner);
+        }
+        return inner;
     }
 
     /** Whether {@code e} calls a supported aggregate; it throws on aggregates that are not supported. */
@@ -90,11 +157,7 @@ final class Expressions {
      * prints {@code GROUP BY (lower(x))} but {@code SELECT lower(x)}.
      */
     String comparable(Expression e) {
-        Expression inner = e;
-        while (parenthesized(inner) != null) {
-            inner = parenthesized(inner);
-        }
-        return text.sql(inner);
+        return text.sql(unparenthesized(e));
     }
 
     /** The expression inside {@code (e)}, or {@code null} if {@code e} is not parenthesized. */

@@ -1,8 +1,11 @@
 package dev.pgtrickle.ivm.front;
 
+import dev.pgtrickle.ivm.plan.Binding;
+import dev.pgtrickle.ivm.plan.Condition;
 import dev.pgtrickle.ivm.plan.Derived;
+import dev.pgtrickle.ivm.plan.FromPlan;
 import dev.pgtrickle.ivm.plan.Join;
-import dev.pgtrickle.ivm.plan.Plan;
+import dev.pgtrickle.ivm.plan.JoinKind;
 import dev.pgtrickle.ivm.plan.Scan;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import net.sf.jsqlparser.expression.Alias;
@@ -18,32 +21,30 @@ import net.sf.jsqlparser.statement.select.TableFunction;
 import net.sf.jsqlparser.statement.select.Values;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
- * Translates the FROM clause of one query block into a leaf ({@link Scan} or {@link Derived}) or
- * an inner {@link Join} of leaves. Inner joins are associative, so PostgreSQL's parenthesized
- * join trees ({@code ((a JOIN b ON ..) JOIN c ON ..)}) flatten into one join with all ON
- * conditions.
+ * Translates the FROM clause of one query block into a tree of binary {@link Join}s over leaves
+ * ({@link Scan} or {@link Derived}), as written: {@code a JOIN b ON .. LEFT JOIN c ON ..} is
+ * {@code ((a ⋈ b) ⟕ c)}, commas and CROSS JOIN are inner joins on {@code true}. Conditions are
+ * placed afterwards ({@link dev.pgtrickle.ivm.rewrite.InnerJoins}).
  */
 final class FromTranslator {
 
     /**
-     * @param plan the leaf or the join
-     * @param leaves the aliased inputs, in FROM order
+     * @param plan the join tree
      * @param mergesColumns whether a JOIN ... USING merges columns (which {@code *} would show once)
      */
-    record FromClause(Plan plan, List<Plan> leaves, boolean mergesColumns) {
-    }
-
-    /** A leaf and its alias as spelled in the query (for the conditions written for USING). */
-    private record Item(Plan leaf, String spelledAlias) {
+    record FromClause(FromPlan plan, boolean mergesColumns) {
     }
 
     private final QueryTranslator queries;
     private final CteScope scope;
-    private final List<Item> items = new ArrayList<>();
-    private final List<String> conditions = new ArrayList<>();
+    /** Each leaf's alias as spelled in the query (for the conditions written for USING). */
+    private final Map<String, String> spelledAliases = new HashMap<>();
     private boolean mergesColumns;
 
     FromTranslator(QueryTranslator queries, CteScope scope) {
@@ -56,32 +57,28 @@ final class FromTranslator {
             throw new UnsupportedQueryException("FROM ONLY " + sql(block.getFromItem()),
                     "FROM ONLY is not supported yet");
         }
-        add(block.getFromItem());
-        joins(block.getJoins(), 0);
-        List<Plan> leaves = items.stream().map(Item::leaf).toList();
-        Plan plan = leaves.size() == 1 ? leaves.get(0) : new Join(leaves, conditions);
-        return new FromClause(plan, leaves, mergesColumns);
+        FromPlan plan = joins(item(block.getFromItem()), block.getJoins());
+        return new FromClause(plan, mergesColumns);
     }
 
-    private void add(FromItem item) throws UnsupportedQueryException {
+    private FromPlan item(FromItem item) throws UnsupportedQueryException {
         if (item instanceof Table table) {
-            table(table);
+            return table(table);
         } else if (item instanceof LateralSubSelect lateral) {
             throw new UnsupportedQueryException(sql(lateral), "LATERAL is not supported yet");
         } else if (item instanceof ParenthesedSelect subquery) {
-            subquery(subquery);
+            return subquery(subquery);
         } else if (item instanceof ParenthesedFromItem group) {
-            group(group);
+            return group(group);
         } else if (item instanceof TableFunction function) {
             throw new UnsupportedQueryException(sql(function), "table functions in FROM are not supported yet");
         } else if (item instanceof Values values) {
             throw new UnsupportedQueryException(sql(values), "VALUES lists are not supported yet");
-        } else {
-            throw new UnsupportedQueryException(sql(item), "this kind of FROM item is not supported yet");
         }
+        throw new UnsupportedQueryException(sql(item), "this kind of FROM item is not supported yet");
     }
 
-    private void table(Table table) throws UnsupportedQueryException {
+    private FromPlan table(Table table) throws UnsupportedQueryException {
         if (table.getSampleClause() != null) {
             throw new UnsupportedQueryException(sql(table), "TABLESAMPLE is not supported yet");
         }
@@ -90,91 +87,94 @@ final class FromTranslator {
         }
         String spelledAlias = spelledAlias(table.getAlias(), table.getName(), table);
         String alias = queries.text().name(spelledAlias);
+        spelledAliases.put(alias, spelledAlias);
         String name = queries.text().name(table.getName());
         CteScope cte = table.getSchemaName() == null ? scope.find(name) : null;
-        Plan leaf;
         if (cte != null) {
-            leaf = new Derived(queries.cte(cte), alias);
-        } else {
-            String schema = table.getSchemaName() == null ? null : queries.text().name(table.getSchemaName());
-            Relation relation = queries.catalog().resolve(schema, name);
-            if (relation instanceof Relation.SourceTable source) {
-                leaf = new Scan(source.source(), alias);
-            } else {
-                Relation.View view = (Relation.View) relation;
-                leaf = new Derived(new QueryParser().parse(view.definition(), queries.catalog()), alias);
-            }
+            return new Derived(queries.cte(cte), alias);
         }
-        items.add(new Item(leaf, spelledAlias));
+        String schema = table.getSchemaName() == null ? null : queries.text().name(table.getSchemaName());
+        Relation relation = queries.catalog().resolve(schema, name);
+        if (relation instanceof Relation.SourceTable source) {
+            return new Scan(source.source(), alias);
+        }
+        Relation.View view = (Relation.View) relation;
+        return new Derived(new QueryParser().parse(view.definition(), queries.catalog()), alias);
     }
 
-    private void subquery(ParenthesedSelect subquery) throws UnsupportedQueryException {
+    private FromPlan subquery(ParenthesedSelect subquery) throws UnsupportedQueryException {
         if (subquery.getAlias() == null) {
             throw new UnsupportedQueryException(sql(subquery), "a subquery in FROM needs an alias");
         }
         String spelledAlias = spelledAlias(subquery.getAlias(), null, subquery);
-        Plan query = queries.query(subquery, scope);
-        items.add(new Item(new Derived(query, queries.text().name(spelledAlias)), spelledAlias));
+        String alias = queries.text().name(spelledAlias);
+        spelledAliases.put(alias, spelledAlias);
+        return new Derived(queries.query(subquery, scope), alias);
     }
 
-    private void group(ParenthesedFromItem group) throws UnsupportedQueryException {
+    private FromPlan group(ParenthesedFromItem group) throws UnsupportedQueryException {
         if (group.getFromItem() instanceof Values values) {
             throw new UnsupportedQueryException(sql(group), "VALUES lists are not supported yet");
         }
         if (group.getAlias() != null) {
             throw new UnsupportedQueryException(sql(group), "an alias on a parenthesized join is not supported yet");
         }
-        int start = items.size();
-        add(group.getFromItem());
-        joins(group.getJoins(), start);
+        return joins(item(group.getFromItem()), group.getJoins());
     }
 
-    /** Adds joins whose left side is everything added since {@code groupStart}. */
-    private void joins(List<net.sf.jsqlparser.statement.select.Join> joins, int groupStart)
+    /** {@code left} joined with each of {@code joins} in turn. */
+    private FromPlan joins(FromPlan left, List<net.sf.jsqlparser.statement.select.Join> joins)
             throws UnsupportedQueryException {
+        FromPlan tree = left;
         if (joins == null) {
-            return;
+            return tree;
         }
         for (net.sf.jsqlparser.statement.select.Join join : joins) {
-            if (join.isLeft() || join.isRight() || join.isFull() || join.isOuter()) {
-                throw new UnsupportedQueryException(sql(join), "outer joins are not supported yet");
-            }
             if (join.isNatural()) {
                 throw new UnsupportedQueryException(sql(join), "NATURAL JOIN is not supported yet");
             }
             if (join.isApply() || join.isSemi() || join.isStraight() || join.isWindowJoin()) {
                 throw new UnsupportedQueryException(sql(join), "this kind of join is not supported");
             }
-            int rightStart = items.size();
-            add(join.getFromItem());
+            JoinKind kind = join.isFull() ? JoinKind.FULL
+                    : join.isLeft() ? JoinKind.LEFT : join.isRight() ? JoinKind.RIGHT : JoinKind.INNER;
+            FromPlan right = item(join.getFromItem());
+            List<Condition> conditions = new ArrayList<>();
             for (Expression on : join.getOnExpressions()) {
-                conditions.add(queries.expressions().scalar(on));
+                conditions.add(queries.expressions().condition(on));
             }
             for (Column column : join.getUsingColumns()) {
-                conditions.add(usingCondition(column, groupStart, rightStart));
+                if (kind == JoinKind.FULL) {
+                    throw new UnsupportedQueryException(sql(join), "FULL JOIN ... USING is not supported yet;"
+                            + " write the join with ON");
+                }
+                conditions.add(usingCondition(column, tree, right));
                 mergesColumns = true;
             }
+            tree = new Join(kind, tree, right, Condition.all(conditions));
         }
+        return tree;
     }
 
     /** {@code USING (c)} as {@code (left.c = right.c)}, when each side has exactly one input with a column c. */
-    private String usingCondition(Column column, int groupStart, int rightStart) throws UnsupportedQueryException {
+    private Condition usingCondition(Column column, FromPlan left, FromPlan right) throws UnsupportedQueryException {
         String name = queries.text().name(column.getColumnName());
         String construct = sql("USING (" + column.getColumnName() + ")");
-        Item left = onlyInputWith(name, items.subList(groupStart, rightStart), construct);
-        Item right = onlyInputWith(name, items.subList(rightStart, items.size()), construct);
-        return sql("(" + left.spelledAlias() + "." + column.getColumnName() + " = "
-                + right.spelledAlias() + "." + column.getColumnName() + ")");
+        String l = onlyInputWith(name, left, construct);
+        String r = onlyInputWith(name, right, construct);
+        return new Condition(sql("(" + spelledAliases.get(l) + "." + column.getColumnName() + " = "
+                + spelledAliases.get(r) + "." + column.getColumnName() + ")"), Set.of(l, r));
     }
 
-    private static Item onlyInputWith(String column, List<Item> side, String construct)
+    /** The alias of the only input on {@code side} with the column. */
+    private static String onlyInputWith(String column, FromPlan side, String construct)
             throws UnsupportedQueryException {
-        List<Item> having = side.stream().filter(item -> item.leaf().columns().contains(column)).toList();
+        List<Binding> having = side.bindings().stream().filter(b -> b.columns().contains(column)).toList();
         if (having.size() != 1) {
             throw new UnsupportedQueryException(construct, (having.isEmpty() ? "no" : "more than one")
                     + " input on one side of the join has the column " + column + "; write the join with ON");
         }
-        return having.get(0);
+        return having.get(0).alias();
     }
 
     private String spelledAlias(Alias alias, String otherwise, Object item) throws UnsupportedQueryException {

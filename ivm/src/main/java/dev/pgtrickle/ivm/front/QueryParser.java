@@ -1,6 +1,6 @@
 package dev.pgtrickle.ivm.front;
 
-import dev.pgtrickle.ivm.plan.Plan;
+import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import net.sf.jsqlparser.JSQLParserException;
 import net.sf.jsqlparser.parser.CCJSqlParserUtil;
@@ -21,7 +21,7 @@ public final class QueryParser {
      *     differentially (yet); the exception names the construct
      * @throws CatalogLookupException if the catalog cannot be read
      */
-    public Plan parse(String canonicalSql, RelationCatalog catalog) throws UnsupportedQueryException {
+    public QueryPlan parse(String canonicalSql, RelationCatalog catalog) throws UnsupportedQueryException {
         CanonicalText text = CanonicalText.of(canonicalSql);
         Statement statement;
         try {

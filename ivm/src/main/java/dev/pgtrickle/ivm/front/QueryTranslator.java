@@ -1,16 +1,24 @@
 package dev.pgtrickle.ivm.front;
 
+import dev.pgtrickle.ivm.plan.Binding;
+import dev.pgtrickle.ivm.plan.Condition;
 import dev.pgtrickle.ivm.plan.Distinct;
-import dev.pgtrickle.ivm.plan.Filter;
+import dev.pgtrickle.ivm.plan.FromPlan;
 import dev.pgtrickle.ivm.plan.OutputColumn;
-import dev.pgtrickle.ivm.plan.Plan;
 import dev.pgtrickle.ivm.plan.Project;
+import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.UnionAll;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
+import dev.pgtrickle.ivm.rewrite.InnerJoins;
+import net.sf.jsqlparser.expression.Expression;
+import net.sf.jsqlparser.expression.NotExpression;
+import net.sf.jsqlparser.expression.operators.relational.ExistsExpression;
+import net.sf.jsqlparser.expression.operators.relational.InExpression;
 import net.sf.jsqlparser.statement.select.OrderByElement;
 import net.sf.jsqlparser.statement.select.ParenthesedSelect;
 import net.sf.jsqlparser.statement.select.PlainSelect;
 import net.sf.jsqlparser.statement.select.Select;
+import net.sf.jsqlparser.statement.select.SelectItem;
 import net.sf.jsqlparser.statement.select.SetOperation;
 import net.sf.jsqlparser.statement.select.SetOperationList;
 import net.sf.jsqlparser.statement.select.UnionOp;
@@ -29,7 +37,7 @@ final class QueryTranslator {
     private final RelationCatalog catalog;
     private final Expressions expressions;
     /** Each CTE body is translated once: the translation rewrites its syntax tree in place. */
-    private final Map<Select, Plan> cteBodies = new IdentityHashMap<>();
+    private final Map<Select, QueryPlan> cteBodies = new IdentityHashMap<>();
 
     QueryTranslator(CanonicalText text, RelationCatalog catalog) {
         this.text = text;
@@ -50,7 +58,7 @@ final class QueryTranslator {
     }
 
     /** A query, with the CTEs of {@code scope} visible in it. ORDER BY alone is dropped: a table has no order. */
-    Plan query(Select select, CteScope scope) throws UnsupportedQueryException {
+    QueryPlan query(Select select, CteScope scope) throws UnsupportedQueryException {
         if (select.getLimit() != null || select.getOffset() != null || select.getFetch() != null) {
             throw new UnsupportedQueryException(topK(select), "TopK (ORDER BY ... LIMIT) is not supported yet");
         }
@@ -68,8 +76,8 @@ final class QueryTranslator {
     }
 
     /** The plan of the CTE {@code cte} refers to; the same plan under every alias referring to it. */
-    Plan cte(CteScope cte) throws UnsupportedQueryException {
-        Plan plan = cteBodies.get(cte.body());
+    QueryPlan cte(CteScope cte) throws UnsupportedQueryException {
+        QueryPlan plan = cteBodies.get(cte.body());
         if (plan == null) {
             plan = query(cte.body(), cte.outer());
             cteBodies.put(cte.body(), plan);
@@ -98,16 +106,16 @@ final class QueryTranslator {
         return result;
     }
 
-    private Plan unionAll(SetOperationList operations, CteScope scope) throws UnsupportedQueryException {
+    private QueryPlan unionAll(SetOperationList operations, CteScope scope) throws UnsupportedQueryException {
         for (SetOperation operation : operations.getOperations()) {
             if (!(operation instanceof UnionOp union && union.isAll())) {
                 throw new UnsupportedQueryException(operation.toString(),
                         "UNION without ALL, INTERSECT and EXCEPT are not supported yet; UNION ALL is");
             }
         }
-        List<Plan> branches = new ArrayList<>();
+        List<QueryPlan> branches = new ArrayList<>();
         for (Select branch : operations.getSelects()) {
-            Plan plan = query(branch, scope);
+            QueryPlan plan = query(branch, scope);
             // UNION ALL is associative: a parenthesized UNION ALL branch joins the list.
             if (plan instanceof UnionAll nested) {
                 branches.addAll(nested.branches());
@@ -119,7 +127,7 @@ final class QueryTranslator {
     }
 
     /** One SELECT ... FROM ... [WHERE] [GROUP BY] [HAVING] block. */
-    private Plan block(PlainSelect block, CteScope scope) throws UnsupportedQueryException {
+    private QueryPlan block(PlainSelect block, CteScope scope) throws UnsupportedQueryException {
         if (block.getFromItem() == null) {
             throw new UnsupportedQueryException(text.sql(block),
                     "a query without FROM reads no table; it cannot be maintained incrementally");
@@ -137,22 +145,71 @@ final class QueryTranslator {
                     "row locking clauses are not supported");
         }
         FromTranslator.FromClause from = new FromTranslator(this, scope).translate(block);
-        Plan plan = from.plan();
+        if (from.plan().bindings().size() == 1) {
+            qualify(block, from.plan().bindings().get(0));
+        }
+        Sublinks sublinks = new Sublinks(this, scope);
+        List<Condition> conditions = new ArrayList<>();
+        List<Sublinks.Sublink> tests = new ArrayList<>();
         if (block.getWhere() != null) {
-            plan = new Filter(plan, expressions.scalar(block.getWhere()));
+            for (Expression conjunct : Expressions.conjuncts(block.getWhere())) {
+                Sublinks.Sublink sublink = sublinks.recognize(conjunct);
+                if (sublink != null) {
+                    tests.add(sublink);
+                } else {
+                    conditions.add(expressions.condition(conjunct));
+                }
+            }
+        }
+        FromPlan input = InnerJoins.place(from.plan(), conditions);
+        for (Sublinks.Sublink sublink : tests) {
+            input = sublinks.join(input, sublink);
         }
         List<SelectList.Output> outputs = SelectList.outputs(block.getSelectItems(), from, text);
+        QueryPlan plan;
         if (block.getGroupBy() != null || block.getHaving() != null || anyAggregate(outputs)) {
             plan = new AggregateTranslator(expressions, text)
-                    .translate(plan, outputs, block.getGroupBy(), block.getHaving());
+                    .translate(input, outputs, block.getGroupBy(), block.getHaving());
         } else {
             List<OutputColumn> columns = new ArrayList<>();
             for (SelectList.Output output : outputs) {
                 columns.add(new OutputColumn(output.name(), expressions.scalar(output.expression())));
             }
-            plan = new Project(plan, columns);
+            plan = new Project(input, columns);
         }
         return block.getDistinct() != null ? new Distinct(plan) : plan;
+    }
+
+    /** Qualifies the references to the only FROM item's columns (see {@link Expressions#qualify}). */
+    private void qualify(PlainSelect block, Binding only) throws UnsupportedQueryException {
+        List<Expression> expressions = new ArrayList<>();
+        if (block.getWhere() != null) {
+            for (Expression conjunct : Expressions.conjuncts(block.getWhere())) {
+                Expression e = Expressions.unparenthesized(conjunct);
+                if (e instanceof NotExpression not) {
+                    e = Expressions.unparenthesized(not.getExpression());
+                }
+                if (e instanceof InExpression in && in.getRightExpression() instanceof Select) {
+                    expressions.add(in.getLeftExpression());
+                } else if (!(e instanceof ExistsExpression)) {
+                    expressions.add(conjunct);
+                }
+            }
+        }
+        for (SelectItem<?> item : block.getSelectItems()) {
+            expressions.add(item.getExpression());
+        }
+        if (block.getGroupBy() != null && block.getGroupBy().getGroupByExpressionList() != null) {
+            for (Object key : block.getGroupBy().getGroupByExpressionList()) {
+                expressions.add((Expression) key);
+            }
+        }
+        if (block.getHaving() != null) {
+            expressions.add(block.getHaving());
+        }
+        for (Expression e : expressions) {
+            this.expressions.qualify(e, only);
+        }
     }
 
     private boolean anyAggregate(List<SelectList.Output> outputs) throws UnsupportedQueryException {

@@ -1,8 +1,6 @@
 package dev.pgtrickle.ivm.front;
 
-import dev.pgtrickle.ivm.plan.Derived;
-import dev.pgtrickle.ivm.plan.Plan;
-import dev.pgtrickle.ivm.plan.Scan;
+import dev.pgtrickle.ivm.plan.Binding;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import dev.pgtrickle.ivm.sql.Sql;
 import net.sf.jsqlparser.expression.Expression;
@@ -62,12 +60,12 @@ final class SelectList {
             throw new UnsupportedQueryException(text.sql(star), "* over JOIN ... USING is not supported yet");
         }
         String only = star instanceof AllTableColumns t ? text.name(t.getTable().getName()) : null;
-        for (Plan leaf : from.leaves()) {
-            String alias = leaf instanceof Scan s ? s.alias() : ((Derived) leaf).alias();
+        for (Binding binding : from.plan().bindings()) {
+            String alias = binding.alias();
             if (only != null && !only.equals(alias)) {
                 continue;
             }
-            for (String column : leaf.columns()) {
+            for (String column : binding.columns()) {
                 Column reference = new Column(new Table(Sql.ident(alias)), Sql.ident(column));
                 outputs.add(new Output(column, reference));
             }

@@ -1,6 +1,10 @@
 package dev.pgtrickle.ivm.plan;
 
+import dev.pgtrickle.ivm.delta.DeltaContext;
+import dev.pgtrickle.ivm.sql.Sql;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Collectors;
 
 /**
  * GROUP BY with aggregates, optionally HAVING; it also computes its SELECT list.
@@ -9,6 +13,8 @@ import java.util.List;
  * ({@code __pgt_agg_<n>}) and to grouping expressions through {@code __pgt_key_<n>}
  * (1-based index into {@link #groupKeys()}); every other column reference has been replaced by
  * one of those, so an output can be computed from a group's keys and aggregate values alone.
+ * Maintained at the top of a defining query only (the strategies keep per-group state), so it
+ * has no delta of its own as a relation.
  *
  * @param input the rows being grouped
  * @param groupKeys GROUP BY expressions over the input (SQL text); empty for a global aggregate
@@ -16,8 +22,8 @@ import java.util.List;
  * @param outputs the SELECT list, in terms of placeholders
  * @param having the HAVING predicate in terms of placeholders, or {@code null}
  */
-public record Aggregate(Plan input, List<String> groupKeys, List<AggregateCall> calls,
-                        List<OutputColumn> outputs, String having) implements Plan {
+public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCall> calls,
+                        List<OutputColumn> outputs, String having) implements QueryPlan {
 
     public Aggregate {
         groupKeys = List.copyOf(groupKeys);
@@ -37,5 +43,76 @@ public record Aggregate(Plan input, List<String> groupKeys, List<AggregateCall> 
     @Override
     public List<Plan> inputs() {
         return List.of(input);
+    }
+
+    /** The grouped query, as PostgreSQL evaluates it; {@code extra} items are added to the SELECT list. */
+    public String current(DeltaContext context, List<String> extra) throws UnsupportedQueryException {
+        List<String> items = new ArrayList<>(plainOutputs());
+        items.addAll(extra);
+        return input.current(context).select(items) + groupBy() + havingClause();
+    }
+
+    @Override
+    public String current(DeltaContext context) throws UnsupportedQueryException {
+        return current(context, List.of());
+    }
+
+    @Override
+    public String delta(DeltaContext context) throws UnsupportedQueryException {
+        throw UnsupportedQueryException.onlyAtTop("AGGREGATE");
+    }
+
+    @Override
+    public String describe() {
+        String list = calls.stream().map(c -> c.function() + (c.argument() == null ? "" : "(" + c.argument() + ")"))
+                .collect(Collectors.joining(", "));
+        return "Aggregate GROUP BY " + (groupKeys.isEmpty() ? "()" : String.join(", ", groupKeys))
+                + (list.isEmpty() ? "" : ": " + list) + (having == null ? "" : " HAVING " + having);
+    }
+
+    @Override
+    public String deltaRule() {
+        return having != null
+                ? "group rescan: groups touched by the delta are recomputed (HAVING needs hidden groups' state)"
+                : "algebraic: per-group count, non-NULL counts and sums in hidden columns, updated by the"
+                        + " delta (group rescan instead when a SUM/AVG argument is not of an exact type)";
+    }
+
+    /** The aggregate call in plain SQL, as PostgreSQL evaluates it over a group. */
+    public static String plainCall(AggregateCall call) {
+        return switch (call.function()) {
+            case COUNT_STAR -> "pg_catalog.count(*)";
+            case COUNT -> "pg_catalog.count(" + call.argument() + ")";
+            case SUM -> "pg_catalog.sum(" + call.argument() + ")";
+            case AVG -> "pg_catalog.avg(" + call.argument() + ")";
+        };
+    }
+
+    /** The outputs over the input rows ({@code expression AS "name"}, placeholders replaced). */
+    public List<String> plainOutputs() {
+        List<String> items = new ArrayList<>();
+        for (OutputColumn output : outputs) {
+            items.add(plain(output.expression()) + " AS " + Sql.ident(output.name()));
+        }
+        return items;
+    }
+
+    /** {@code GROUP BY K1, …}, or nothing for a global aggregate. */
+    public String groupBy() {
+        if (groupKeys.isEmpty()) {
+            return "";
+        }
+        return " GROUP BY " + groupKeys.stream().map(k -> "(" + k + ")").collect(Collectors.joining(", "));
+    }
+
+    /** {@code HAVING condition}, or nothing. */
+    public String havingClause() {
+        return having == null ? "" : " HAVING " + plain(having);
+    }
+
+    /** An output or HAVING expression over the input rows of the group. */
+    private String plain(String expression) {
+        return Placeholders.substitute(expression, key -> groupKeys.get(key - 1),
+                agg -> plainCall(calls.get(agg - 1)));
     }
 }

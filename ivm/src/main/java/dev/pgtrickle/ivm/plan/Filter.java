@@ -1,17 +1,41 @@
 package dev.pgtrickle.ivm.plan;
 
+import dev.pgtrickle.ivm.delta.DeltaContext;
+import dev.pgtrickle.ivm.delta.Fragment;
 import java.util.List;
 
-/** Keeps the rows of its input for which {@code predicate} (SQL text) is true: WHERE. */
-public record Filter(Plan input, String predicate) implements Plan {
+/** Keeps the rows of its input for which {@code condition} is true: WHERE. */
+public record Filter(FromPlan input, Condition condition) implements FromPlan {
 
     @Override
-    public List<String> columns() {
-        return input.columns();
+    public List<Binding> bindings() {
+        return input.bindings();
     }
 
     @Override
     public List<Plan> inputs() {
         return List.of(input);
+    }
+
+    @Override
+    public Fragment current(DeltaContext context) throws UnsupportedQueryException {
+        return input.current(context).and(condition.sql());
+    }
+
+    @Override
+    public String delta(DeltaContext context) throws UnsupportedQueryException {
+        DeltaContext.Exposure changes = context.expose(input);
+        return DeltaContext.term(DeltaContext.positionalItems(bindings(), List.of()), changes.weight(),
+                List.of(changes.from()), List.of(condition.sql()));
+    }
+
+    @Override
+    public String describe() {
+        return "Filter " + condition.sql();
+    }
+
+    @Override
+    public String deltaRule() {
+        return "linear: applied to the delta";
     }
 }

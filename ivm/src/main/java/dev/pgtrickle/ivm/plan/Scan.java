@@ -1,17 +1,43 @@
 package dev.pgtrickle.ivm.plan;
 
+import dev.pgtrickle.ivm.delta.DeltaContext;
+import dev.pgtrickle.ivm.delta.Fragment;
+import dev.pgtrickle.ivm.sql.Sql;
 import java.util.List;
 
 /** Reads a source relation under an alias: {@code FROM schema.name AS alias}. */
-public record Scan(Source source, String alias) implements Plan {
+public record Scan(Source source, String alias) implements FromPlan {
 
     @Override
-    public List<String> columns() {
-        return source.columns();
+    public List<Binding> bindings() {
+        return List.of(new Binding(alias, source.columns()));
     }
 
     @Override
     public List<Plan> inputs() {
         return List.of();
+    }
+
+    @Override
+    public Fragment current(DeltaContext context) {
+        return Fragment.of(context.current(source) + " AS " + Sql.ident(alias));
+    }
+
+    @Override
+    public String delta(DeltaContext context) {
+        return context.changes(source);
+    }
+
+    @Override
+    public String describe() {
+        String what = source.kind() == Source.Kind.STREAM_TABLE ? "stream table" : "table";
+        return "Scan " + what + " " + source.schema() + "." + source.name() + " AS " + alias;
+    }
+
+    @Override
+    public String deltaRule() {
+        String what = source.kind() == Source.Kind.STREAM_TABLE ? "stream table" : "table";
+        return "delta: rows of change buffer pgtrickle_changes.changes_" + source.oid()
+                + " committed after the frontier; current state: the " + what + " itself";
     }
 }

@@ -7,7 +7,7 @@ import dev.pgtrickle.ivm.plan.Aggregate;
 import dev.pgtrickle.ivm.plan.AggregateCall;
 import dev.pgtrickle.ivm.plan.Distinct;
 import dev.pgtrickle.ivm.plan.OutputColumn;
-import dev.pgtrickle.ivm.plan.Plan;
+import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.Project;
 import dev.pgtrickle.ivm.plan.Scan;
 import dev.pgtrickle.ivm.plan.Source;
@@ -35,7 +35,7 @@ class PlanCompilerTest {
                 plan.columns());
         assertEquals(List.of(7L), plan.sources());
         assertTrue(plan.refresh().startsWith("WITH "), plan.refresh());
-        assertTrue(plan.refresh().contains("MERGE INTO " + MergeStatement.STORAGE), plan.refresh());
+        assertTrue(plan.refresh().contains("MERGE INTO " + PlanContract.STORAGE), plan.refresh());
     }
 
     @Test
@@ -50,7 +50,7 @@ class PlanCompilerTest {
 
     @Test
     void distinctKeepsAMultiplicityPerRowAndProjectionsUseContentIdentity() throws Exception {
-        Plan project = new Project(ORDERS, List.of(new OutputColumn("region", "o.region")));
+        QueryPlan project = new Project(ORDERS, List.of(new OutputColumn("region", "o.region")));
         CompiledPlan distinct = new PlanCompiler(query -> List.of()).compile(new Distinct(project), "q");
         assertEquals(Strategy.AGGREGATE, distinct.strategy());
         assertEquals(List.of("region", "__pgt_row_id", "__pgt_count"), distinct.columns());

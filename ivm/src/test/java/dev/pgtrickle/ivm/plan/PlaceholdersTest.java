@@ -1,4 +1,4 @@
-package dev.pgtrickle.ivm.compile;
+package dev.pgtrickle.ivm.plan;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

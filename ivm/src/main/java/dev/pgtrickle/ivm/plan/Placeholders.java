@@ -1,4 +1,4 @@
-package dev.pgtrickle.ivm.compile;
+package dev.pgtrickle.ivm.plan;
 
 import dev.pgtrickle.ivm.sql.QuotedText;
 import java.util.function.Function;
@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
  * cannot hit a user's name; string literals and quoted identifiers are skipped, since a user's
  * literal may hold any text ({@code 'x __pgt_key_1'} stays what it is).
  */
-final class Placeholders {
+public final class Placeholders {
 
     private static final Pattern PLACEHOLDER = Pattern.compile("\\b__pgt_(key|agg)_(\\d+)\\b");
 
@@ -22,7 +22,7 @@ final class Placeholders {
      * @param keys SQL for key placeholder n (1-based)
      * @param aggregates SQL for aggregate placeholder n (1-based)
      */
-    static String substitute(String expression, Function<Integer, String> keys, Function<Integer, String> aggregates) {
+    public static String substitute(String expression, Function<Integer, String> keys, Function<Integer, String> aggregates) {
         StringBuilder out = new StringBuilder();
         int i = 0;
         while (i < expression.length()) {

@@ -1,0 +1,34 @@
+package dev.pgtrickle.ivm.compile;
+
+import dev.pgtrickle.ivm.delta.DeltaContext;
+import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
+import java.util.List;
+
+/**
+ * How changes are applied to the storage table, chosen by the top of the operator tree. A
+ * strategy decides the row identity and hidden state and computes, as the last CTE
+ * {@value MergeStatement#SOURCE_CTE}, the storage rows to insert, update or delete; the rest (the
+ * MERGE, the plan record, explain) is shared ({@link PlanAssembler}).
+ */
+interface MaintenanceStrategy {
+
+    /**
+     * The layout of the storage table and how it is maintained.
+     *
+     * @param kind the strategy, as recorded in the plan
+     * @param populate query computing the full contents, hidden columns included
+     * @param visibleColumns the stream table's columns
+     * @param hiddenColumns the {@code __pgt_} columns after them
+     * @param identityColumns the columns identifying a stored row
+     * @param updatedColumns the columns a MERGE UPDATE sets; empty when rows are only inserted and deleted
+     * @param insertOnlyPath whether changes without deletions can be applied with a plain INSERT
+     * @param apply how the MERGE applies changes, for explain
+     */
+    record Maintenance(Strategy kind, String populate, List<String> visibleColumns, List<String> hiddenColumns,
+                       List<String> identityColumns, List<String> updatedColumns, boolean insertOnlyPath,
+                       String apply) {
+    }
+
+    /** Registers the CTEs ending in {@value MergeStatement#SOURCE_CTE} in {@code context}. */
+    Maintenance maintain(DeltaContext context) throws UnsupportedQueryException;
+}

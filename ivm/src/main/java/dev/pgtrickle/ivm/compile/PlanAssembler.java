@@ -1,0 +1,42 @@
+package dev.pgtrickle.ivm.compile;
+
+import dev.pgtrickle.ivm.delta.ChangeBuffers;
+import dev.pgtrickle.ivm.delta.DeltaContext;
+import dev.pgtrickle.ivm.plan.Plan;
+import dev.pgtrickle.ivm.plan.Source;
+import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The ending every strategy shares: storage columns, the MERGE, the explain lines, the plan record. */
+final class PlanAssembler {
+
+    private PlanAssembler() {
+    }
+
+    static CompiledPlan assemble(Plan top, String normalizedQuery, MaintenanceStrategy strategy)
+            throws UnsupportedQueryException {
+        DeltaContext context = new DeltaContext(new ChangeBuffers());
+        MaintenanceStrategy.Maintenance maintenance = strategy.maintain(context);
+        List<String> storage = new ArrayList<>(maintenance.visibleColumns());
+        storage.addAll(maintenance.hiddenColumns());
+        String truncated = context.truncatedSinceFrontier();
+        String refresh = MergeStatement.build(context.ctes(), truncated, maintenance.identityColumns(), storage,
+                maintenance.updatedColumns());
+        String insertOnly = maintenance.insertOnlyPath()
+                ? MergeStatement.buildInsertOnly(context.ctes(), truncated, storage) : null;
+        List<ExplainLine> explain = new ArrayList<>();
+        explain.add(new ExplainLine(0, "Apply", maintenance.apply()));
+        explain(top, 1, explain);
+        return new CompiledPlan(CompiledPlan.FORMAT, normalizedQuery, maintenance.kind(), storage,
+                maintenance.hiddenColumns(), maintenance.identityColumns(), maintenance.populate(), refresh, insertOnly,
+                context.sources().stream().map(Source::oid).toList(), explain);
+    }
+
+    private static void explain(Plan plan, int depth, List<ExplainLine> lines) {
+        lines.add(new ExplainLine(depth, plan.describe(), plan.deltaRule()));
+        for (Plan input : plan.inputs()) {
+            explain(input, depth + 1, lines);
+        }
+    }
+}

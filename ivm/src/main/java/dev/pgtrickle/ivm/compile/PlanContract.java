@@ -1,0 +1,28 @@
+package dev.pgtrickle.ivm.compile;
+
+/**
+ * What the compiled plans and the catalog's SQL (migrations R__30_refresh, R__35_differential,
+ * R__50_monitoring) rely on from each other, in one place. The fields of the plan's jsonb are the
+ * components of {@link CompiledPlan} in snake_case ({@link PlanJson}); PlanContractTest checks
+ * that the SQL reads every one of them and knows the names below.
+ */
+public final class PlanContract {
+
+    /** Stands for the storage table in a plan's statements; replaced by its current name when they run. */
+    public static final String STORAGE = "\"__pgt_storage__\"";
+
+    /** Every hidden column's name starts with this; the catalog drops them by it when a plan changes. */
+    public static final String HIDDEN_PREFIX = "__pgt_";
+
+    /** Identity of a stored row: its content's hash, or its group key's. */
+    public static final String ROW_ID = HIDDEN_PREFIX + "row_id";
+
+    /** Copy number 1..n among stored rows with equal content. */
+    public static final String DUP = HIDDEN_PREFIX + "dup";
+
+    /** A group's row count. */
+    public static final String COUNT = HIDDEN_PREFIX + "count";
+
+    private PlanContract() {
+    }
+}

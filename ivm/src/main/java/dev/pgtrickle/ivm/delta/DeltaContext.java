@@ -1,0 +1,157 @@
+package dev.pgtrickle.ivm.delta;
+
+import dev.pgtrickle.ivm.plan.Binding;
+import dev.pgtrickle.ivm.plan.FromPlan;
+import dev.pgtrickle.ivm.plan.Plan;
+import dev.pgtrickle.ivm.plan.QueryPlan;
+import dev.pgtrickle.ivm.plan.Source;
+import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
+import dev.pgtrickle.ivm.sql.Sql;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the delta rules of one refresh statement share: where source changes come from, and the
+ * deltas computed so far. Each operator's delta becomes a CTE (in dependency order), computed
+ * once per refresh however many terms read it.
+ *
+ * <p>The delta of a {@link FromPlan} has positional columns ({@link #column(int)}); {@link #expose}
+ * makes its aliases visible again through LATERAL projections, which the planner pulls up, so
+ * the user's conditions and expressions apply to a delta as they are and join conditions
+ * still reach the other inputs' indexes.
+ */
+public final class DeltaContext {
+
+    /** Weight column of every delta: +n inserted copies, -n deleted ones. */
+    public static final String WEIGHT = "__pgt_w";
+
+    private final DeltaSource changes;
+    private final Map<Plan, String> deltaCtes = new IdentityHashMap<>();
+    private final Map<String, String> cteDefinitions = new LinkedHashMap<>();
+    private final Map<Long, Source> sources = new LinkedHashMap<>();
+    private int exposures;
+
+    public DeltaContext(DeltaSource changes) {
+        this.changes = changes;
+    }
+
+    /** Name of the n-th (1-based) positional column of a {@link FromPlan}'s delta. */
+    public static String column(int index) {
+        return "__pgt_c" + index;
+    }
+
+    /**
+     * A delta made visible under its aliases.
+     *
+     * @param from FROM items: the delta's CTE and a LATERAL projection per alias
+     * @param weight the expression of a row's weight
+     */
+    public record Exposure(String from, String weight) {
+    }
+
+    /** The delta of {@code plan}, its aliases visible (one more reference to its CTE). */
+    public Exposure expose(FromPlan plan) throws UnsupportedQueryException {
+        String cte = deltaCte(plan, () -> plan.delta(this));
+        String reference = "__pgt_x" + (++exposures);
+        StringBuilder from = new StringBuilder(cte).append(" AS ").append(reference);
+        int position = 1;
+        for (Binding binding : plan.bindings()) {
+            List<String> items = new ArrayList<>();
+            for (String name : binding.columns()) {
+                items.add(reference + "." + column(position++) + " AS " + Sql.ident(name));
+            }
+            from.append(", LATERAL (SELECT ").append(String.join(", ", items)).append(") AS ")
+                    .append(Sql.ident(binding.alias()));
+        }
+        return new Exposure(from.toString(), reference + "." + WEIGHT);
+    }
+
+    /** Name of the CTE holding the delta of {@code plan} (its output columns and the weight). */
+    public String delta(QueryPlan plan) throws UnsupportedQueryException {
+        return deltaCte(plan, () -> plan.delta(this));
+    }
+
+    /** The changes of a source under positional column names; the source is recorded as read. */
+    public String changes(Source source) {
+        sources.putIfAbsent(source.oid(), source);
+        List<String> names = new ArrayList<>();
+        for (int i = 1; i <= source.columns().size(); i++) {
+            names.add(column(i));
+        }
+        return changes.changes(source, names);
+    }
+
+    /** A source as the refresh sees it now. */
+    public String current(Source source) {
+        return changes.current(source);
+    }
+
+    /** SQL boolean: a source whose changes the delta reads was truncated since they began. */
+    public String truncatedSinceFrontier() {
+        return changes.truncated(sources.values());
+    }
+
+    /** Every source whose changes the delta reads. */
+    public List<Source> sources() {
+        return List.copyOf(sources.values());
+    }
+
+    /** Registers a CTE after the ones collected so far. */
+    public void addCte(String name, String query) {
+        cteDefinitions.put(name, query);
+    }
+
+    /** CTE definitions ({@code name AS (query)}) the generated SQL relies on, in order. */
+    public List<String> ctes() {
+        return cteDefinitions.entrySet().stream().map(cte -> cte.getKey() + " AS (" + cte.getValue() + ")").toList();
+    }
+
+    /**
+     * {@code "alias"."column" AS __pgt_c<n>} for every column of {@code bindings}, or {@code NULL}
+     * for those of the bindings in {@code padded} (the null-extended side of an outer join).
+     */
+    public static List<String> positionalItems(List<Binding> bindings, List<Binding> padded) {
+        List<String> items = new ArrayList<>();
+        int position = 1;
+        for (Binding binding : bindings) {
+            boolean isNull = padded.contains(binding);
+            for (String name : binding.columns()) {
+                items.add((isNull ? "NULL" : Sql.ident(binding.alias()) + "." + Sql.ident(name))
+                        + " AS " + column(position++));
+            }
+        }
+        return items;
+    }
+
+    /** {@code SELECT items, (weight)::bigint AS __pgt_w FROM from WHERE conditions}: one delta term. */
+    public static String term(List<String> items, String weight, List<String> from, List<String> where) {
+        List<String> all = new ArrayList<>(items);
+        all.add("(" + weight + ")::bigint AS " + WEIGHT);
+        return "SELECT " + String.join(", ", all) + " FROM " + String.join(", ", from) + " WHERE " + Sql.and(where);
+    }
+
+    /** Terms of a delta, as one query. */
+    public static String union(List<String> terms) {
+        return String.join("\nUNION ALL\n", terms);
+    }
+
+    @FunctionalInterface
+    private interface DeltaQuery {
+        String sql() throws UnsupportedQueryException;
+    }
+
+    private String deltaCte(Plan plan, DeltaQuery query) throws UnsupportedQueryException {
+        String existing = deltaCtes.get(plan);
+        if (existing != null) {
+            return existing;
+        }
+        String sql = query.sql();
+        String name = "__pgt_d" + (deltaCtes.size() + 1);
+        deltaCtes.put(plan, name);
+        cteDefinitions.put(name, sql);
+        return name;
+    }
+}

@@ -1,0 +1,36 @@
+package dev.pgtrickle.ivm.plan;
+
+import dev.pgtrickle.ivm.delta.DeltaContext;
+import dev.pgtrickle.ivm.delta.Fragment;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * An operator whose rows are addressed by alias, like the items of a FROM clause: their columns
+ * are {@code alias.column} for each of its {@link #bindings()}.
+ */
+public sealed interface FromPlan extends Plan permits Scan, Derived, Join, Filter {
+
+    /** The aliases this operator makes visible, with their columns, in output order. */
+    List<Binding> bindings();
+
+    /** The current state: a FROM clause (and conditions) under which the bindings are visible. */
+    Fragment current(DeltaContext context) throws UnsupportedQueryException;
+
+    /**
+     * The delta since the old frontier: every column of {@link #bindings()} in order, named
+     * {@link DeltaContext#column(int)}, and the weight {@link DeltaContext#WEIGHT}. Read it through
+     * {@link DeltaContext#expose}, which computes it once per refresh.
+     */
+    String delta(DeltaContext context) throws UnsupportedQueryException;
+
+    /** The aliases of {@link #bindings()}. */
+    default Set<String> aliases() {
+        Set<String> aliases = new LinkedHashSet<>();
+        for (Binding binding : bindings()) {
+            aliases.add(binding.alias());
+        }
+        return aliases;
+    }
+}
