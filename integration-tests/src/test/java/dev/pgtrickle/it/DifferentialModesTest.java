@@ -107,7 +107,8 @@ class DifferentialModesTest {
     /** The constructs as PostgreSQL 15 to 18 print them (before 16, columns come qualified). */
     static Stream<Arguments> unsupportedConstructs() {
         return Stream.of(
-                Arguments.of("left_join", "SELECT a.id, b.w FROM %1$s a LEFT JOIN %1$s_b b ON a.k = b.k", "LEFT JOIN"),
+                Arguments.of("exists_or", "SELECT a.id FROM %1$s a WHERE a.v > 3 OR EXISTS (SELECT 1 FROM %1$s_b b"
+                        + " WHERE b.k = a.k)", "EXISTS"),
                 Arguments.of("min", "SELECT k, min(v) AS lo, count(*) AS n FROM %1$s GROUP BY k", "min("),
                 Arguments.of("top_k", "SELECT id, v FROM %1$s ORDER BY v DESC LIMIT 3", "LIMIT 3"),
                 Arguments.of("window", "SELECT id, sum(v) OVER (PARTITION BY k) AS s FROM %1$s", "OVER (PARTITION BY"));
@@ -421,8 +422,8 @@ class DifferentialModesTest {
         createCompiled(db, "pe_join", joined, "CONTENT");
         List<String> joinLines = explain("pe_join");
         assertAnyLineContains(joinLines, "strategy: CONTENT");
-        assertAnyLineContains(joinLines, "Inner join of 2 inputs");
-        assertAnyLineContains(joinLines, "inclusion");
+        assertAnyLineContains(joinLines, "Inner join ON");
+        assertAnyLineContains(joinLines, "ΔL⋈R + L⋈ΔR − ΔL⋈ΔR");
         assertAnyLineContains(joinLines, "Scan table public.pe_b AS b");
         assertAnyLineContains(joinLines, "hidden columns: __pgt_row_id, __pgt_dup");
         assertEquals("CONTENT", value(db, "SELECT plan ->> 'strategy' FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'pe_join'"));

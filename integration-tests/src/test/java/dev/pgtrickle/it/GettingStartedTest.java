@@ -91,6 +91,9 @@ class GettingStartedTest {
             awaitReport(Map.of("R&D", "5 580000.00", "Operations", "1 100000.00", "Sales", "1 90000.00"));
         }
         assertEquals(0, db.queryLong("SELECT count(*) FROM pgtrickle.pgt_refresh_history WHERE initiated_by = 'MANUAL'"));
+        // The self-joins of the tree and the LEFT JOIN + GROUP BY of the stats are differential.
+        assertEquals(3, db.queryLong("SELECT count(*) FROM pgtrickle.pgt_stream_tables"
+                + " WHERE effective_mode = 'DIFFERENTIAL' AND compile_status = 'COMPILED'"));
         Oracle.assertStreamTableMatchesQuery(db, "department_tree", TREE);
         Oracle.assertStreamTableMatchesQuery(db, "department_stats", STATS);
         Oracle.assertStreamTableMatchesQuery(db, "department_report", REPORT);

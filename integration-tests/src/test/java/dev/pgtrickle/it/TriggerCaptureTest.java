@@ -17,7 +17,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.postgresql.util.PSQLException;
 
-/** Statement-level trigger capture into change buffers (DESIGN section 4). */
+/** Statement-level trigger capture into change buffers (docs/architecture.md, "Change capture with triggers"). */
 @PostgresTest
 class TriggerCaptureTest {
 

@@ -10,7 +10,7 @@ package dev.pgtrickle.ivm.plan;
  */
 public record AggregateCall(int index, Function function, String argument) {
 
-    /** Aggregates with algebraic delta rules (DESIGN section 4). */
+    /** Aggregates with algebraic delta rules (docs/architecture.md, "Differential refresh"). */
     public enum Function { COUNT_STAR, COUNT, SUM, AVG }
 
     public AggregateCall {

@@ -11,7 +11,7 @@ import java.util.HashSet;
 import java.util.Set;
 
 /**
- * The steps that move one source between trigger and WAL capture (DESIGN section 5), each in its
+ * The steps that move one source between trigger and WAL capture (docs/architecture.md, "WAL capture"), each in its
  * own transaction on a manual-commit connection. Steps that need the table's lock (triggers,
  * REPLICA IDENTITY) give up after {@link #LOCK_TIMEOUT} instead of queueing writers behind them;
  * the caller retries on a later tick.

@@ -17,7 +17,7 @@ import java.util.stream.Collectors;
 
 /**
  * Opens the transaction of a refresh whose stream table reads sources captured from the WAL
- * (DESIGN section 5): REPEATABLE READ; the locks taken before the snapshot S (LOCK takes no
+ * (docs/architecture.md, "WAL capture"): REPEATABLE READ; the locks taken before the snapshot S (LOCK takes no
  * snapshot), in the order every refresh and drop takes them — the sources, the storage table (as
  * its owner), then the sources' buffers against concurrent loaders; S and a sync message in one
  * statement; the decoder awaited past that message; the owed journal changes loaded into the

@@ -1,4 +1,4 @@
--- Trigger-based change capture (DESIGN section 4).
+-- Trigger-based change capture (docs/architecture.md, "Change capture with triggers").
 --
 -- One buffer per captured source table, pgtrickle_changes.changes_<source oid>, shared by every
 -- stream table that reads the source. Each row carries the writer's top-level transaction id

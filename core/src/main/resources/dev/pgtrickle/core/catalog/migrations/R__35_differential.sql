@@ -1,14 +1,21 @@
--- Differential refresh: installing a compiled plan and executing it (DESIGN sections 3 and 4).
+-- Differential refresh: installing a compiled plan and executing it (docs/architecture.md,
+-- "Differential refresh").
 --
--- The IVM compiler (Java, module ivm) turns the canonical defining query into a plan (jsonb):
+-- The IVM compiler (Java, module ivm) turns the canonical defining query into a plan (jsonb);
+-- the Java side of this contract is ivm's CompiledPlan and PlanContract (PlanContractTest checks
+-- that this SQL reads every field):
+--   format            layout version of the plan (1)
 --   normalized_query  the definition it was compiled from
 --   strategy          CONTENT | AGGREGATE | GROUP_RESCAN
 --   columns           storage columns the populate query produces, visible ones first
 --   hidden_columns    the __pgt_ columns among them
 --   identity_columns  the columns identifying a row (unique index, MERGE key)
 --   populate          query computing the full contents, hidden columns included
---   refresh           one MERGE statement applying the changes since frontier $1
+--   refresh           one MERGE statement applying the changes since frontier $1, the storage
+--                     table written as "__pgt_storage__"
+--   refresh_insert_only  the same changes as a plain INSERT, for append-only stream tables
 --   sources           oids of the relations whose change buffers the refresh reads
+--   operators         the operator tree for explain: depth, operator, strategy
 -- Plans run inside PostgreSQL, as the caller, like the FULL refresh.
 
 -- Copy numbers from..to of a row. STRICT and ROWS 1 on purpose: a strict function is not
@@ -153,6 +160,12 @@ BEGIN
     PERFORM pgtrickle._lock_storage(v_st, 'ACCESS EXCLUSIVE');
     v_st := pgtrickle._locked(v_st.pgt_id);
     v_storage := pgtrickle._storage_of(v_st);
+    IF (p_plan ->> 'format')::int IS DISTINCT FROM 1 THEN
+        RAISE EXCEPTION 'plan format % of stream table % is not the one this catalog runs (1)',
+            p_plan ->> 'format', v_storage
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Compile it with the pgtrickle version that installed this catalog.';
+    END IF;
     IF p_plan ->> 'normalized_query' IS DISTINCT FROM v_st.normalized_query THEN
         RAISE EXCEPTION 'the plan was compiled for another definition of stream table %', v_storage
             USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Compile it again.';

@@ -1,4 +1,4 @@
--- Capture from the WAL (DESIGN section 5).
+-- Capture from the WAL (docs/architecture.md, "WAL capture").
 --
 -- A source captured from the WAL has no capture triggers: the daemon decodes the database's slot
 -- into its journal and, in each refresh's REPEATABLE READ transaction, loads the journal's changes

@@ -1,0 +1,106 @@
+package dev.pgtrickle.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.pgtrickle.core.catalog.CatalogInstaller;
+import dev.pgtrickle.scheduler.DaemonService;
+import dev.pgtrickle.testsupport.PostgresTest;
+import dev.pgtrickle.testsupport.TestDatabase;
+import java.sql.Connection;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Patterns of the reference documentation, created as written there with
+ * {@code refresh_mode => 'DIFFERENTIAL'} (the schedule shortened to 1s) and kept fresh by the
+ * daemon alone: each refresh must be differential and leave the stream table equal to its query.
+ */
+@PostgresTest
+class ReferencePatternsTest {
+
+    /** SCD type 1: the current customer state with order statistics (LEFT JOIN + GROUP BY). */
+    private static final String CUSTOMER_360 = """
+            SELECT c.customer_id,
+            c.name,
+            c.email,
+            c.tier,
+            COUNT(o.id) AS total_orders,
+            COALESCE(SUM(o.amount), 0) AS lifetime_value
+            FROM customers c
+            LEFT JOIN orders o ON o.customer_id = c.customer_id
+            GROUP BY c.customer_id, c.name, c.email, c.tier""";
+
+    private final TestDatabase db;
+
+    ReferencePatternsTest(TestDatabase db) {
+        this.db = db;
+    }
+
+    @Test
+    void customer360FollowsCustomersWithAndWithoutOrders() throws Exception {
+        try (Connection connection = db.connect()) {
+            CatalogInstaller.install(connection);
+        }
+        db.execute("""
+                CREATE TABLE customers (
+                    customer_id INT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    email TEXT,
+                    tier TEXT DEFAULT 'standard',
+                    updated_at TIMESTAMPTZ DEFAULT now());
+                CREATE TABLE orders (id SERIAL PRIMARY KEY, customer_id INT, amount NUMERIC(10,2));
+                CREATE INDEX ON orders (customer_id);
+                INSERT INTO customers (customer_id, name, email)
+                    SELECT g, 'c' || g, 'c' || g || '@example.com' FROM generate_series(1, 20) g;
+                INSERT INTO orders (customer_id, amount) SELECT 1 + g % 12, g * 1.25 FROM generate_series(1, 40) g;
+                """);
+        db.execute("SELECT pgtrickle.create_stream_table('customer_360', $$" + CUSTOMER_360 + "$$,"
+                + " schedule => '1s', refresh_mode => 'DIFFERENTIAL')");
+        Random random = new Random(360);
+        try (DaemonService daemon = DaemonService.start(db::connect, DaemonTest.FAST, null)) {
+            List<String> steps = List.of(
+                    // A customer without orders gets its first one; another loses all of its orders.
+                    "INSERT INTO orders (customer_id, amount) VALUES (15, 10.00), (15, 2.50);"
+                            + " DELETE FROM orders WHERE customer_id = 3",
+                    // SCD-1: the dimension is overwritten in place.
+                    "UPDATE customers SET tier = 'gold', email = NULL WHERE customer_id IN (1, 15)",
+                    // Orders move between customers, to a customer that does not exist, and back.
+                    "UPDATE orders SET customer_id = 99 WHERE customer_id = 4;"
+                            + " UPDATE orders SET customer_id = 5 WHERE id IN (SELECT id FROM orders WHERE customer_id = 6 LIMIT 1)",
+                    "INSERT INTO customers (customer_id, name) VALUES (99, 'late'); DELETE FROM customers WHERE customer_id = 2",
+                    "UPDATE orders SET amount = NULL WHERE customer_id = 7; UPDATE orders SET amount = amount * 2 WHERE customer_id = 8");
+            for (String step : steps) {
+                db.execute(step);
+                awaitOracle();
+            }
+            for (int round = 0; round < 5; round++) {
+                int customer = 1 + random.nextInt(25);
+                db.execute(switch (random.nextInt(4)) {
+                    case 0 -> "INSERT INTO orders (customer_id, amount) VALUES (" + customer + ", " + random.nextInt(100) + ".10)";
+                    case 1 -> "DELETE FROM orders WHERE customer_id = " + customer;
+                    case 2 -> "UPDATE customers SET name = name || '+' WHERE customer_id = " + customer;
+                    default -> "INSERT INTO customers (customer_id, name) VALUES (" + (100 + round) + ", 'new')";
+                });
+                awaitOracle();
+            }
+        }
+        assertEquals(0L, db.queryLong("SELECT count(*) FROM pgtrickle.pgt_refresh_history h"
+                + " JOIN pgtrickle.pgt_stream_tables st USING (pgt_id) WHERE st.pgt_name = 'customer_360'"
+                + " AND h.initiated_by = 'SCHEDULER' AND h.action NOT IN ('DIFFERENTIAL', 'NO_DATA')"));
+        assertEquals("AGGREGATE", db.queryString("SELECT plan ->> 'strategy' FROM pgtrickle.pgt_stream_tables"
+                + " WHERE pgt_name = 'customer_360'"));
+        DifferentialRefreshTest.assertHiddenMultiplicities(db, "customer_360");
+    }
+
+    private void awaitOracle() throws Exception {
+        Eventually.await("customer_360 to equal its query", () -> {
+            try {
+                Oracle.assertStreamTableMatchesQuery(db, "customer_360", CUSTOMER_360);
+                return true;
+            } catch (AssertionError notYet) {
+                return false;
+            }
+        });
+    }
+}

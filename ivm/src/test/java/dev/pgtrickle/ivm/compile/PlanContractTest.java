@@ -1,0 +1,78 @@
+package dev.pgtrickle.ivm.compile;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pgtrickle.ivm.plan.Aggregate;
+import dev.pgtrickle.ivm.plan.AggregateCall;
+import dev.pgtrickle.ivm.plan.OutputColumn;
+import dev.pgtrickle.ivm.plan.Scan;
+import dev.pgtrickle.ivm.plan.Source;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** The catalog's SQL reads every field of a compiled plan and knows the names Java generates. */
+class PlanContractTest {
+
+    private static final List<String> MIGRATIONS = List.of("R__30_refresh.sql", "R__35_differential.sql",
+            "R__50_monitoring.sql");
+
+    private static String catalogSql() throws IOException {
+        StringBuilder sql = new StringBuilder();
+        for (String name : MIGRATIONS) {
+            try (InputStream in = PlanContractTest.class.getResourceAsStream(
+                    "/dev/pgtrickle/core/catalog/migrations/" + name)) {
+                sql.append(new String(in.readAllBytes(), StandardCharsets.UTF_8)).append('\n');
+            }
+        }
+        return sql.toString();
+    }
+
+    private static CompiledPlan samplePlan() throws Exception {
+        Scan orders = new Scan(new Source(7, "public", "orders", Source.Kind.TABLE, List.of("id", "region", "amount")),
+                "o");
+        Aggregate aggregate = new Aggregate(orders, List.of("o.region"),
+                List.of(new AggregateCall(1, AggregateCall.Function.SUM, "o.amount")),
+                List.of(new OutputColumn("region", "__pgt_key_1"), new OutputColumn("total", "__pgt_agg_1")), null);
+        return new PlanCompiler(query -> List.of("int4")).compile(aggregate, "q");
+    }
+
+    @Test
+    void theSqlReadsEveryFieldJavaWrites() throws Exception {
+        String sql = catalogSql();
+        JsonNode plan = new ObjectMapper().readTree(PlanJson.write(samplePlan()));
+        assertReadsFields(sql, plan);
+        assertReadsFields(sql, plan.get("operators").get(0));
+    }
+
+    private static void assertReadsFields(String sql, JsonNode object) {
+        for (Iterator<String> names = object.fieldNames(); names.hasNext(); ) {
+            String field = names.next();
+            assertTrue(Pattern.compile("->>?\\s*'" + Pattern.quote(field) + "'").matcher(sql).find(),
+                    "the catalog's SQL never reads the plan field " + field);
+        }
+    }
+
+    @Test
+    void theSqlKnowsThePlanFormatAndTheStoragePlaceholder() throws Exception {
+        String sql = catalogSql();
+        assertTrue(sql.contains("(p_plan ->> 'format')::int IS DISTINCT FROM " + CompiledPlan.FORMAT),
+                "the catalog checks the plan format it runs");
+        assertTrue(sql.contains("'" + PlanContract.STORAGE + "'"), "the catalog replaces the storage placeholder");
+        assertTrue(sql.contains("attname ~ '^" + PlanContract.HIDDEN_PREFIX + "'"),
+                "the catalog finds hidden columns by their prefix");
+    }
+
+    @Test
+    void everyHiddenColumnHasThePrefix() throws Exception {
+        for (String hidden : samplePlan().hiddenColumns()) {
+            assertTrue(hidden.startsWith(PlanContract.HIDDEN_PREFIX), hidden);
+        }
+    }
+}

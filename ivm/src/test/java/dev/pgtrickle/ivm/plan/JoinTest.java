@@ -1,0 +1,128 @@
+package dev.pgtrickle.ivm.plan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pgtrickle.ivm.delta.ChangeBuffers;
+import dev.pgtrickle.ivm.delta.DeltaContext;
+import dev.pgtrickle.ivm.delta.Fragment;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The delta rules of {@link Join}, as SQL: which terms, reading which states. */
+class JoinTest {
+
+    private static Scan scan(long oid, String alias) {
+        return new Scan(new Source(oid, "public", "t" + oid, Source.Kind.TABLE, List.of("id", "k")), alias);
+    }
+
+    private static final Condition A_B = new Condition("(a.k = b.k)", Set.of("a", "b"));
+
+    private static Join join(JoinKind kind) {
+        return new Join(kind, scan(1, "a"), scan(2, "b"), A_B);
+    }
+
+    private static List<String> terms(String delta) {
+        return List.of(delta.split("\nUNION ALL\n"));
+    }
+
+    @Test
+    void innerJoinDeltaIsThreeTermsOverCurrentStates() throws Exception {
+        DeltaContext context = new DeltaContext(new ChangeBuffers());
+        List<String> terms = terms(join(JoinKind.INNER).delta(context));
+        assertEquals(3, terms.size());
+        assertTrue(terms.get(0).contains("\"public\".\"t2\" AS \"b\"") && terms.get(0).contains("__pgt_d1"),
+                "ΔA ⋈ B: " + terms.get(0));
+        assertTrue(terms.get(1).contains("\"public\".\"t1\" AS \"a\"") && terms.get(1).contains("__pgt_d2"),
+                "A ⋈ ΔB: " + terms.get(1));
+        assertTrue(terms.get(2).contains("(-__pgt_x1.__pgt_w * __pgt_x2.__pgt_w)"), "− ΔA ⋈ ΔB: " + terms.get(2));
+        for (String term : terms) {
+            assertTrue(term.endsWith("WHERE ((a.k = b.k))"), "every term joins on the condition: " + term);
+        }
+        assertEquals(List.of(1L, 2L), context.sources().stream().map(Source::oid).toList());
+    }
+
+    @Test
+    void deltasExposeTheirAliasesThroughLateralProjections() throws Exception {
+        DeltaContext context = new DeltaContext(new ChangeBuffers());
+        String delta = join(JoinKind.INNER).delta(context);
+        assertTrue(delta.contains("__pgt_d1 AS __pgt_x1, LATERAL (SELECT __pgt_x1.__pgt_c1 AS \"id\","
+                + " __pgt_x1.__pgt_c2 AS \"k\") AS \"a\""), delta);
+        assertTrue(context.ctes().get(0).startsWith("__pgt_d1 AS (SELECT \"id\" AS __pgt_c1, \"k\" AS __pgt_c2,"),
+                context.ctes().get(0));
+        assertTrue(context.ctes().get(0).contains("NOT pgtrickle._covered(__pgt_xid, __pgt_seq, $1, $2, $3)"));
+    }
+
+    @Test
+    void outerJoinsAddNullPaddedTermsPerPreservedSide() throws Exception {
+        List<String> left = terms(join(JoinKind.LEFT).delta(new DeltaContext(new ChangeBuffers())));
+        assertEquals(6, left.size());
+        for (String pad : left.subList(3, 6)) {
+            assertTrue(pad.contains("NULL AS __pgt_c3, NULL AS __pgt_c4"), "b's columns are NULL: " + pad);
+        }
+        assertTrue(left.get(3).contains("NOT EXISTS (SELECT 1 FROM \"public\".\"t2\" AS \"b\""),
+                "a changed row of a without a match in b now: " + left.get(3));
+        assertTrue(left.get(4).contains("LIMIT GREATEST(__pgt_m1.s, 0) + 1"),
+                "matches counted up to one past the changes' net weight: " + left.get(4));
+        List<String> right = terms(join(JoinKind.RIGHT).delta(new DeltaContext(new ChangeBuffers())));
+        assertTrue(right.get(3).contains("NULL AS __pgt_c1, NULL AS __pgt_c2"), right.get(3));
+        assertEquals(9, terms(join(JoinKind.FULL).delta(new DeltaContext(new ChangeBuffers()))).size());
+    }
+
+    @Test
+    void semiAndAntiJoinsOutputTheLeftColumnsOnly() throws Exception {
+        for (JoinKind kind : List.of(JoinKind.SEMI, JoinKind.ANTI)) {
+            List<String> terms = terms(join(kind).delta(new DeltaContext(new ChangeBuffers())));
+            assertEquals(3, terms.size(), kind.name());
+            for (String term : terms) {
+                assertFalse(term.contains("__pgt_c3"), kind + " outputs a's columns only: " + term);
+            }
+            assertEquals(kind == JoinKind.ANTI, terms.get(0).contains("NOT EXISTS"), terms.get(0));
+            // The flip of a row's status has opposite signs for SEMI and ANTI.
+            assertEquals(kind == JoinKind.SEMI, terms.get(1).contains("(-(CASE WHEN __pgt_m2.n = 0"), terms.get(1));
+        }
+    }
+
+    @Test
+    void currentStatesUseJoinSyntaxAndSubqueryTests() throws Exception {
+        DeltaContext context = new DeltaContext(new ChangeBuffers());
+        Fragment left = join(JoinKind.LEFT).current(context);
+        assertEquals("\"public\".\"t1\" AS \"a\" LEFT JOIN \"public\".\"t2\" AS \"b\" ON ((a.k = b.k))", left.from());
+        Fragment semi = join(JoinKind.SEMI).current(context);
+        assertEquals(List.of("EXISTS (SELECT 1 FROM \"public\".\"t2\" AS \"b\" WHERE ((a.k = b.k)))"), semi.where());
+        Fragment anti = join(JoinKind.ANTI).current(context);
+        assertTrue(anti.where().get(0).startsWith("NOT EXISTS"), anti.where().get(0));
+    }
+
+    @Test
+    void filtersOfTheNullableSideGoIntoTheOnClause() throws Exception {
+        Filter b = new Filter(scan(2, "b"), new Condition("(b.id > 1)", Set.of("b")));
+        Fragment left = new Join(JoinKind.LEFT, scan(1, "a"), b, A_B).current(new DeltaContext(new ChangeBuffers()));
+        assertTrue(left.from().endsWith("ON ((a.k = b.k)) AND ((b.id > 1))"), left.from());
+        assertEquals(List.of(), left.where());
+        Join full = new Join(JoinKind.FULL, scan(1, "a"), b, A_B);
+        assertThrows(UnsupportedQueryException.class, () -> full.current(new DeltaContext(new ChangeBuffers())));
+    }
+
+    @Test
+    void aChainOfSixInnerJoinsHasThreeTermsPerJoinEachReadingOneInputsDelta() throws Exception {
+        FromPlan chain = scan(1, "a1");
+        for (int i = 2; i <= 6; i++) {
+            chain = new Join(JoinKind.INNER, chain, scan(i, "a" + i),
+                    new Condition("(a" + (i - 1) + ".k = a" + i + ".k)", Set.of("a" + (i - 1), "a" + i)));
+        }
+        DeltaContext context = new DeltaContext(new ChangeBuffers());
+        context.expose(chain);
+        List<String> ctes = context.ctes();
+        assertEquals(6 + 5, ctes.size(), "a delta per input and per join");
+        long terms = ctes.stream().mapToLong(cte -> terms(cte).size()).sum();
+        assertEquals(6 + 3 * 5, terms);
+        for (String cte : ctes) {
+            assertFalse(cte.contains("-__pgt_w") && !cte.contains(" * "),
+                    "no input's old state is rebuilt as current state minus delta: " + cte);
+        }
+    }
+}
