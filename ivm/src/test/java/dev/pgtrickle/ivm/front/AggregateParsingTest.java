@@ -6,39 +6,32 @@ import dev.pgtrickle.ivm.plan.Derived;
 import dev.pgtrickle.ivm.plan.Distinct;
 import dev.pgtrickle.ivm.plan.Filter;
 import dev.pgtrickle.ivm.plan.Join;
-import dev.pgtrickle.ivm.plan.OutputColumn;
-import dev.pgtrickle.ivm.plan.Plan;
 import dev.pgtrickle.ivm.plan.Project;
+import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.Scan;
 import dev.pgtrickle.ivm.plan.UnionAll;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
 import java.util.List;
 
 import static dev.pgtrickle.ivm.front.FakeCatalog.DEPT;
 import static dev.pgtrickle.ivm.front.FakeCatalog.EMP;
 import static dev.pgtrickle.ivm.front.FakeCatalog.ORDERS;
+import static dev.pgtrickle.ivm.front.Plans.on;
+import static dev.pgtrickle.ivm.front.Plans.outputs;
 import static dev.pgtrickle.ivm.plan.AggregateCall.Function.AVG;
 import static dev.pgtrickle.ivm.plan.AggregateCall.Function.COUNT;
 import static dev.pgtrickle.ivm.plan.AggregateCall.Function.COUNT_STAR;
 import static dev.pgtrickle.ivm.plan.AggregateCall.Function.SUM;
+import static dev.pgtrickle.ivm.plan.JoinKind.INNER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** GROUP BY, aggregates and HAVING, from canonical texts PostgreSQL 18 printed (query in the comment). */
 class AggregateParsingTest {
 
-    private static Plan parse(String sql) throws UnsupportedQueryException {
+    private static QueryPlan parse(String sql) throws UnsupportedQueryException {
         return new QueryParser().parse(sql, new FakeCatalog());
-    }
-
-    private static List<OutputColumn> outputs(String... nameExpressionPairs) {
-        List<OutputColumn> outputs = new ArrayList<>();
-        for (int i = 0; i < nameExpressionPairs.length; i += 2) {
-            outputs.add(new OutputColumn(nameExpressionPairs[i], nameExpressionPairs[i + 1]));
-        }
-        return outputs;
     }
 
     private static AggregateCall call(int index, AggregateCall.Function function, String argument) {
@@ -49,7 +42,7 @@ class AggregateParsingTest {
     void groupByWithCountSumAvg() throws Exception {
         // SELECT dept_id, count(*) AS n, count(salary) AS with_salary, sum(salary) AS total,
         //   avg(salary) AS mean FROM emp GROUP BY dept_id
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT dept_id,
                     count(*) AS n,
                     count(salary) AS with_salary,
@@ -57,15 +50,16 @@ class AggregateParsingTest {
                     avg(salary) AS mean
                    FROM public.emp
                   GROUP BY dept_id""");
-        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of("dept_id"),
-                List.of(call(1, COUNT_STAR, null), call(2, COUNT, "salary"), call(3, SUM, "salary"), call(4, AVG, "salary")),
+        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of("\"emp\".dept_id"),
+                List.of(call(1, COUNT_STAR, null), call(2, COUNT, "\"emp\".salary"), call(3, SUM, "\"emp\".salary"),
+                        call(4, AVG, "\"emp\".salary")),
                 outputs("dept_id", "__pgt_key_1", "n", "__pgt_agg_1", "with_salary", "__pgt_agg_2",
                         "total", "__pgt_agg_3", "mean", "__pgt_agg_4"), null), plan);
     }
 
     @Test
     void postgres15FormatQualifiesKeysAndArguments() throws Exception {
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                  SELECT emp.dept_id,
                     sum(emp.salary) AS total
                    FROM public.emp
@@ -77,14 +71,14 @@ class AggregateParsingTest {
     @Test
     void aggregatesInsideExpressionsAreDeduplicated() throws Exception {
         // SELECT dept_id, COALESCE(sum(salary), 0) AS total, sum(salary) / count(*) AS ratio FROM emp GROUP BY dept_id
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT dept_id,
                     COALESCE(sum(salary), (0)::numeric) AS total,
                     (sum(salary) / (count(*))::numeric) AS ratio
                    FROM public.emp
                   GROUP BY dept_id""");
-        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of("dept_id"),
-                List.of(call(1, SUM, "salary"), call(2, COUNT_STAR, null)),
+        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of("\"emp\".dept_id"),
+                List.of(call(1, SUM, "\"emp\".salary"), call(2, COUNT_STAR, null)),
                 outputs("dept_id", "__pgt_key_1", "total", "COALESCE(__pgt_agg_1, (0)::numeric)",
                         "ratio", "(__pgt_agg_1 / (__pgt_agg_2)::numeric)"), null), plan);
     }
@@ -93,7 +87,7 @@ class AggregateParsingTest {
     void havingOverAJoin() throws Exception {
         // SELECT d.name, count(*) AS n FROM emp e JOIN dept d ON e.dept_id = d.id GROUP BY d.name
         //   HAVING count(*) > 5 AND sum(e.salary) > 100
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT d.name,
                     count(*) AS n
                    FROM (public.emp e
@@ -101,7 +95,7 @@ class AggregateParsingTest {
                   GROUP BY d.name
                  HAVING ((count(*) > 5) AND (sum(e.salary) > (100)::numeric))""");
         assertEquals(new Aggregate(
-                new Join(List.of(new Scan(EMP, "e"), new Scan(DEPT, "d")), List.of("(e.dept_id = d.id)")),
+                new Join(INNER, new Scan(EMP, "e"), new Scan(DEPT, "d"), on("(e.dept_id = d.id)", "e", "d")),
                 List.of("d.name"), List.of(call(1, COUNT_STAR, null), call(2, SUM, "e.salary")),
                 outputs("name", "__pgt_key_1", "n", "__pgt_agg_1"),
                 "((__pgt_agg_1 > 5) AND (__pgt_agg_2 > (100)::numeric))"), plan);
@@ -122,19 +116,19 @@ class AggregateParsingTest {
     @Test
     void globalAggregate() throws Exception {
         // SELECT count(*) AS n, sum(salary) AS total FROM emp
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT count(*) AS n,
                     sum(salary) AS total
                    FROM public.emp""");
         assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of(),
-                List.of(call(1, COUNT_STAR, null), call(2, SUM, "salary")),
+                List.of(call(1, COUNT_STAR, null), call(2, SUM, "\"emp\".salary")),
                 outputs("n", "__pgt_agg_1", "total", "__pgt_agg_2"), null), plan);
     }
 
     @Test
     void havingWithoutGroupByIsAGlobalAggregate() throws Exception {
         // SELECT count(*) AS n FROM emp HAVING count(*) > 0
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT count(*) AS n
                    FROM public.emp
                  HAVING (count(*) > 0)""");
@@ -156,7 +150,7 @@ class AggregateParsingTest {
     void columnsDependingOnTheGroupedPrimaryKeyBecomeExtraKeys() throws Exception {
         // SELECT d.id, d.name, upper(d.name) AS uname, count(*) AS n FROM dept d JOIN emp e
         //   ON e.dept_id = d.id GROUP BY d.id HAVING d.region_id > 0
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT d.id,
                     d.name,
                     upper(d.name) AS uname,
@@ -166,7 +160,7 @@ class AggregateParsingTest {
                   GROUP BY d.id
                  HAVING (d.region_id > 0)""");
         assertEquals(new Aggregate(
-                new Join(List.of(new Scan(DEPT, "d"), new Scan(EMP, "e")), List.of("(e.dept_id = d.id)")),
+                new Join(INNER, new Scan(DEPT, "d"), new Scan(EMP, "e"), on("(e.dept_id = d.id)", "e", "d")),
                 List.of("d.id", "d.name", "d.region_id"), List.of(call(1, COUNT_STAR, null)),
                 outputs("id", "__pgt_key_1", "name", "__pgt_key_2", "uname", "upper(__pgt_key_2)", "n", "__pgt_agg_1"),
                 "(__pgt_key_3 > 0)"), plan);
@@ -176,14 +170,14 @@ class AggregateParsingTest {
     void expressionKeysMatchTheSelectListDespitePostgresParentheses() throws Exception {
         // SELECT lower(name) AS lname, dept_id + 1 AS d1, (dept_id + 1) * 2 AS d2, count(*)
         //   FROM emp GROUP BY lower(name), dept_id + 1
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT lower(name) AS lname,
                     (dept_id + 1) AS d1,
                     ((dept_id + 1) * 2) AS d2,
                     count(*) AS count
                    FROM public.emp
                   GROUP BY (lower(name)), (dept_id + 1)""");
-        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of("(lower(name))", "(dept_id + 1)"),
+        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of("(lower(\"emp\".name))", "(\"emp\".dept_id + 1)"),
                 List.of(call(1, COUNT_STAR, null)),
                 outputs("lname", "__pgt_key_1", "d1", "__pgt_key_2", "d2", "(__pgt_key_2 * 2)", "count", "__pgt_agg_1"),
                 null), plan);
@@ -198,7 +192,7 @@ class AggregateParsingTest {
                     count(*) AS n
                    FROM public.emp
                   GROUP BY (dept_id + 1)""");
-        assertEquals(List.of("(dept_id + 1)"), plan.groupKeys());
+        assertEquals(List.of("(\"emp\".dept_id + 1)"), plan.groupKeys());
         assertEquals(outputs("d1", "__pgt_key_1", "n", "__pgt_agg_1"), plan.outputs());
     }
 
@@ -222,8 +216,8 @@ class AggregateParsingTest {
                             WHEN (salary > (10)::numeric) THEN 'hi'::text
                             ELSE 'lo'::text
                         END, (hired)::text, tags[1], 5::integer""");
-        assertEquals(List.of("CASE WHEN (salary > (10)::numeric) THEN 'hi'::text ELSE 'lo'::text END",
-                "(hired)::text", "tags[1]", "5::integer"), plan.groupKeys());
+        assertEquals(List.of("CASE WHEN (\"emp\".salary > (10)::numeric) THEN 'hi'::text ELSE 'lo'::text END",
+                "(\"emp\".hired)::text", "\"emp\".tags[1]", "5::integer"), plan.groupKeys());
         assertEquals(outputs("band", "__pgt_key_1", "h", "__pgt_key_2", "t1", "__pgt_key_3", "k", "5",
                 "n", "__pgt_agg_1"), plan.outputs());
     }
@@ -236,8 +230,8 @@ class AggregateParsingTest {
                     sum(((data ->> 'n'::text))::numeric) AS s
                    FROM public.emp
                   GROUP BY (data ->> 'k'::text)""");
-        assertEquals(List.of("(data ->> 'k'::text)"), byKey.groupKeys());
-        assertEquals(List.of(call(1, SUM, "((data ->> 'n'::text))::numeric")), byKey.calls());
+        assertEquals(List.of("(\"emp\".data ->> 'k'::text)"), byKey.groupKeys());
+        assertEquals(List.of(call(1, SUM, "((\"emp\".data ->> 'n'::text))::numeric")), byKey.calls());
         assertEquals(outputs("k", "__pgt_key_1", "s", "__pgt_agg_1"), byKey.outputs());
 
         // SELECT e.id, e.data -> 'a' AS a, count(*) AS n FROM emp e JOIN dept d ON d.id = e.dept_id GROUP BY e.id
@@ -267,8 +261,8 @@ class AggregateParsingTest {
                         END) AS s
                    FROM public.emp
                   GROUP BY dept_id""");
-        assertEquals(List.of(call(1, COUNT, "(salary * (2)::numeric)"),
-                call(2, SUM, "CASE WHEN (salary > (10)::numeric) THEN 1 ELSE 0 END")), plan.calls());
+        assertEquals(List.of(call(1, COUNT, "(\"emp\".salary * (2)::numeric)"),
+                call(2, SUM, "CASE WHEN (\"emp\".salary > (10)::numeric) THEN 1 ELSE 0 END")), plan.calls());
     }
 
     @Test
@@ -282,7 +276,8 @@ class AggregateParsingTest {
                     (sum(salary) + avg(salary)) AS x
                    FROM public.emp
                   GROUP BY dept_id""");
-        assertEquals(List.of(call(1, SUM, "salary"), call(2, COUNT_STAR, null), call(3, AVG, "salary")), plan.calls());
+        assertEquals(List.of(call(1, SUM, "\"emp\".salary"), call(2, COUNT_STAR, null), call(3, AVG, "\"emp\".salary")),
+                plan.calls());
         assertEquals(outputs("dept_id", "__pgt_key_1", "s", "(__pgt_agg_1)::bigint", "c1", "(__pgt_agg_2 + 1)",
                 "x", "(__pgt_agg_1 + __pgt_agg_3)"), plan.outputs());
     }
@@ -290,35 +285,36 @@ class AggregateParsingTest {
     @Test
     void groupByWithoutAggregates() throws Exception {
         // SELECT dept_id FROM emp GROUP BY dept_id
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT dept_id
                    FROM public.emp
                   GROUP BY dept_id""");
-        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of("dept_id"), List.of(),
+        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of("\"emp\".dept_id"), List.of(),
                 outputs("dept_id", "__pgt_key_1"), null), plan);
     }
 
     @Test
     void whereGoesBelowTheAggregate() throws Exception {
         // SELECT o.customer, sum(o.amount) AS total FROM sales.orders o WHERE o.amount > 0 GROUP BY o.customer
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT customer,
                     sum(amount) AS total
                    FROM sales.orders o
                   WHERE (amount > (0)::numeric)
                   GROUP BY customer""");
-        assertEquals(new Aggregate(new Filter(new Scan(ORDERS, "o"), "(amount > (0)::numeric)"), List.of("customer"),
-                List.of(call(1, SUM, "amount")), outputs("customer", "__pgt_key_1", "total", "__pgt_agg_1"), null), plan);
+        assertEquals(new Aggregate(new Filter(new Scan(ORDERS, "o"), on("(\"o\".amount > (0)::numeric)", "o")),
+                List.of("\"o\".customer"), List.of(call(1, SUM, "\"o\".amount")),
+                outputs("customer", "__pgt_key_1", "total", "__pgt_agg_1"), null), plan);
     }
 
     @Test
     void distinctOverGroupBy() throws Exception {
         // SELECT DISTINCT count(*) AS n FROM emp GROUP BY dept_id
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT DISTINCT count(*) AS n
                    FROM public.emp
                   GROUP BY dept_id""");
-        assertEquals(new Distinct(new Aggregate(new Scan(EMP, "emp"), List.of("dept_id"),
+        assertEquals(new Distinct(new Aggregate(new Scan(EMP, "emp"), List.of("\"emp\".dept_id"),
                 List.of(call(1, COUNT_STAR, null)), outputs("n", "__pgt_agg_1"), null)), plan);
     }
 
@@ -326,7 +322,7 @@ class AggregateParsingTest {
     void groupedCteReferencedTwice() throws Exception {
         // WITH s AS (SELECT dept_id, COALESCE(sum(salary), 0) AS total FROM emp GROUP BY dept_id)
         //   SELECT a.total, b.dept_id FROM s a JOIN s b ON a.dept_id = b.dept_id
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 WITH s AS (
                          SELECT emp.dept_id,
                             COALESCE(sum(emp.salary), (0)::numeric) AS total
@@ -337,9 +333,9 @@ class AggregateParsingTest {
                     b.dept_id
                    FROM (s a
                      JOIN s b ON ((a.dept_id = b.dept_id)))""");
-        Plan s = new Aggregate(new Scan(EMP, "emp"), List.of("emp.dept_id"), List.of(call(1, SUM, "emp.salary")),
+        QueryPlan s = new Aggregate(new Scan(EMP, "emp"), List.of("emp.dept_id"), List.of(call(1, SUM, "emp.salary")),
                 outputs("dept_id", "__pgt_key_1", "total", "COALESCE(__pgt_agg_1, (0)::numeric)"), null);
-        assertEquals(new Join(List.of(new Derived(s, "a"), new Derived(s, "b")), List.of("(a.dept_id = b.dept_id)")),
+        assertEquals(new Join(INNER, new Derived(s, "a"), new Derived(s, "b"), on("(a.dept_id = b.dept_id)", "a", "b")),
                 plan.inputs().get(0));
     }
 
@@ -347,7 +343,7 @@ class AggregateParsingTest {
     void aggregateInASubqueryAndInAUnionBranch() throws Exception {
         // SELECT dept_id, total FROM (SELECT dept_id, sum(salary) AS total FROM emp GROUP BY dept_id) s
         //   WHERE total > 10 UNION ALL SELECT id, 1 FROM dept
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT s.dept_id,
                     s.total
                    FROM ( SELECT emp.dept_id,
@@ -359,10 +355,10 @@ class AggregateParsingTest {
                  SELECT dept.id AS dept_id,
                     1 AS total
                    FROM public.dept""");
-        Plan grouped = new Aggregate(new Scan(EMP, "emp"), List.of("emp.dept_id"), List.of(call(1, SUM, "emp.salary")),
+        QueryPlan grouped = new Aggregate(new Scan(EMP, "emp"), List.of("emp.dept_id"), List.of(call(1, SUM, "emp.salary")),
                 outputs("dept_id", "__pgt_key_1", "total", "__pgt_agg_1"), null);
         assertEquals(new UnionAll(List.of(
-                new Project(new Filter(new Derived(grouped, "s"), "(s.total > (10)::numeric)"),
+                new Project(new Filter(new Derived(grouped, "s"), on("(s.total > (10)::numeric)", "s")),
                         outputs("dept_id", "s.dept_id", "total", "s.total")),
                 new Project(new Scan(DEPT, "dept"), outputs("dept_id", "dept.id", "total", "1")))), plan);
     }

@@ -1,12 +1,13 @@
 package dev.pgtrickle.ivm.front;
 
+import dev.pgtrickle.ivm.plan.Condition;
 import dev.pgtrickle.ivm.plan.Derived;
 import dev.pgtrickle.ivm.plan.Distinct;
 import dev.pgtrickle.ivm.plan.Filter;
 import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.OutputColumn;
-import dev.pgtrickle.ivm.plan.Plan;
 import dev.pgtrickle.ivm.plan.Project;
+import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.Scan;
 import dev.pgtrickle.ivm.plan.Source;
 import dev.pgtrickle.ivm.plan.UnionAll;
@@ -21,6 +22,15 @@ import static dev.pgtrickle.ivm.front.FakeCatalog.DOTTED;
 import static dev.pgtrickle.ivm.front.FakeCatalog.EMP;
 import static dev.pgtrickle.ivm.front.FakeCatalog.REGION;
 import static dev.pgtrickle.ivm.front.FakeCatalog.TEMP;
+import static dev.pgtrickle.ivm.front.Plans.and;
+import static dev.pgtrickle.ivm.front.Plans.on;
+import static dev.pgtrickle.ivm.front.Plans.outputs;
+import static dev.pgtrickle.ivm.plan.JoinKind.ANTI;
+import static dev.pgtrickle.ivm.plan.JoinKind.FULL;
+import static dev.pgtrickle.ivm.plan.JoinKind.INNER;
+import static dev.pgtrickle.ivm.plan.JoinKind.LEFT;
+import static dev.pgtrickle.ivm.plan.JoinKind.RIGHT;
+import static dev.pgtrickle.ivm.plan.JoinKind.SEMI;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
@@ -32,49 +42,45 @@ class QueryParserTest {
 
     private final FakeCatalog catalog = new FakeCatalog();
 
-    private Plan parse(String sql) throws UnsupportedQueryException {
+    private QueryPlan parse(String sql) throws UnsupportedQueryException {
         return new QueryParser().parse(sql, catalog);
     }
 
-    private static List<OutputColumn> outputs(String... nameExpressionPairs) {
-        List<OutputColumn> outputs = new java.util.ArrayList<>();
-        for (int i = 0; i < nameExpressionPairs.length; i += 2) {
-            outputs.add(new OutputColumn(nameExpressionPairs[i], nameExpressionPairs[i + 1]));
-        }
-        return outputs;
-    }
-
     /** Everything {@code public.emp} restricted like the view public.high_paid. */
-    private static Plan highPaid() {
-        return new Project(new Filter(new Scan(EMP, "emp"), "(salary > (100000)::numeric)"),
-                outputs("id", "id", "name", "name", "dept_id", "dept_id"));
+    private static QueryPlan highPaid() {
+        return new Project(new Filter(new Scan(EMP, "emp"), on("(\"emp\".salary > (100000)::numeric)", "emp")),
+                outputs("id", "\"emp\".id", "name", "\"emp\".name", "dept_id", "\"emp\".dept_id"));
     }
 
     @Test
     void filterAndProject() throws Exception {
         // SELECT id, name, salary * 2 AS double_salary FROM emp WHERE salary > 1000 AND dept_id IS NOT NULL
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT id,
                     name,
                     (salary * (2)::numeric) AS double_salary
                    FROM public.emp
                   WHERE ((salary > (1000)::numeric) AND (dept_id IS NOT NULL))""");
         assertEquals(new Project(
-                new Filter(new Scan(EMP, "emp"), "((salary > (1000)::numeric) AND (dept_id IS NOT NULL))"),
-                outputs("id", "id", "name", "name", "double_salary", "(salary * (2)::numeric)")), plan);
+                new Filter(new Scan(EMP, "emp"), and(on("(\"emp\".salary > (1000)::numeric)", "emp"),
+                        on("(\"emp\".dept_id IS NOT NULL)", "emp"))),
+                outputs("id", "\"emp\".id", "name", "\"emp\".name",
+                        "double_salary", "(\"emp\".salary * (2)::numeric)")),
+                plan);
         assertEquals(List.of("id", "name", "double_salary"), plan.columns());
     }
 
     @Test
     void filterAndProjectInPostgres15Format() throws Exception {
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                  SELECT emp.id,
                     emp.name,
                     (emp.salary * (2)::numeric) AS double_salary
                    FROM public.emp
                   WHERE ((emp.salary > (1000)::numeric) AND (emp.dept_id IS NOT NULL))""");
         assertEquals(new Project(
-                new Filter(new Scan(EMP, "emp"), "((emp.salary > (1000)::numeric) AND (emp.dept_id IS NOT NULL))"),
+                new Filter(new Scan(EMP, "emp"),
+                        and(on("(emp.salary > (1000)::numeric)", "emp"), on("(emp.dept_id IS NOT NULL)", "emp"))),
                 outputs("id", "emp.id", "name", "emp.name", "double_salary", "(emp.salary * (2)::numeric)")), plan);
     }
 
@@ -82,7 +88,7 @@ class QueryParserTest {
     void quotedNamesWithDotsKeepTheirMeaning() throws Exception {
         // SELECT t."x.y" AS "p.q", t.id, t."w.v" AS w FROM "a.b"."c.d" t JOIN emp "e.f"
         //   ON "e.f".id = t."x.y" WHERE t."x.y" > 1
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT t."x.y" AS "p.q",
                     t.id,
                     t."w.v" AS w
@@ -90,29 +96,29 @@ class QueryParserTest {
                      JOIN public.emp "e.f" ON (("e.f".id = t."x.y")))
                   WHERE (t."x.y" > 1)""");
         assertEquals(new Project(
-                new Filter(new Join(List.of(new Scan(DOTTED, "t"), new Scan(EMP, "e.f")), List.of("(\"e.f\".id = t.\"x.y\")")),
-                        "(t.\"x.y\" > 1)"),
+                new Join(INNER, new Filter(new Scan(DOTTED, "t"), on("(t.\"x.y\" > 1)", "t")), new Scan(EMP, "e.f"),
+                        on("(\"e.f\".id = t.\"x.y\")", "e.f", "t")),
                 outputs("p.q", "t.\"x.y\"", "id", "t.id", "w", "t.\"w.v\"")), plan);
     }
 
     @Test
     void twoWayJoin() throws Exception {
         // SELECT e.name, d.name AS dept FROM emp e JOIN dept d ON e.dept_id = d.id
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT e.name,
                     d.name AS dept
                    FROM (public.emp e
                      JOIN public.dept d ON ((e.dept_id = d.id)))""");
         assertEquals(new Project(
-                new Join(List.of(new Scan(EMP, "e"), new Scan(DEPT, "d")), List.of("(e.dept_id = d.id)")),
+                new Join(INNER, new Scan(EMP, "e"), new Scan(DEPT, "d"), on("(e.dept_id = d.id)", "e", "d")),
                 outputs("name", "e.name", "dept", "d.name")), plan);
     }
 
     @Test
-    void threeWayJoinNestedToTheLeftFlattens() throws Exception {
+    void threeWayJoinNestedToTheLeftStaysLeftDeepWithTheWhereConditionOnItsInput() throws Exception {
         // SELECT e.name, d.name AS dept, r.name AS region FROM emp e JOIN dept d ON e.dept_id = d.id
         //   JOIN region r ON r.id = d.region_id WHERE r.name <> 'EU'
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT e.name,
                     d.name AS dept,
                     r.name AS region
@@ -121,116 +127,135 @@ class QueryParserTest {
                      JOIN public.region r ON ((r.id = d.region_id)))
                   WHERE (r.name <> 'EU'::text)""");
         assertEquals(new Project(
-                new Filter(new Join(List.of(new Scan(EMP, "e"), new Scan(DEPT, "d"), new Scan(REGION, "r")),
-                        List.of("(e.dept_id = d.id)", "(r.id = d.region_id)")), "(r.name <> 'EU'::text)"),
+                new Join(INNER,
+                        new Join(INNER, new Scan(EMP, "e"), new Scan(DEPT, "d"), on("(e.dept_id = d.id)", "e", "d")),
+                        new Filter(new Scan(REGION, "r"), on("(r.name <> 'EU'::text)", "r")),
+                        on("(r.id = d.region_id)", "r", "d")),
                 outputs("name", "e.name", "dept", "d.name", "region", "r.name")), plan);
     }
 
     @Test
-    void threeWayJoinNestedToTheRightFlattens() throws Exception {
+    void threeWayJoinNestedToTheRightIsRebuiltLeftDeep() throws Exception {
         // SELECT a.name FROM emp a JOIN (dept b JOIN region c ON c.id = b.region_id) ON b.id = a.dept_id
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT a.name
                    FROM (public.emp a
                      JOIN (public.dept b
                      JOIN public.region c ON ((c.id = b.region_id))) ON ((b.id = a.dept_id)))""");
         assertEquals(new Project(
-                new Join(List.of(new Scan(EMP, "a"), new Scan(DEPT, "b"), new Scan(REGION, "c")),
-                        List.of("(c.id = b.region_id)", "(b.id = a.dept_id)")),
+                new Join(INNER,
+                        new Join(INNER, new Scan(EMP, "a"), new Scan(DEPT, "b"), on("(b.id = a.dept_id)", "b", "a")),
+                        new Scan(REGION, "c"), on("(c.id = b.region_id)", "c", "b")),
                 outputs("name", "a.name")), plan);
     }
 
     @Test
-    void commaJoinKeepsItsConditionInWhere() throws Exception {
+    void commaJoinTakesItsConditionFromWhere() throws Exception {
         // SELECT e.name, d.name AS dept FROM emp e, dept d WHERE e.dept_id = d.id AND e.salary > 10
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT e.name,
                     d.name AS dept
                    FROM public.emp e,
                     public.dept d
                   WHERE ((e.dept_id = d.id) AND (e.salary > (10)::numeric))""");
         assertEquals(new Project(
-                new Filter(new Join(List.of(new Scan(EMP, "e"), new Scan(DEPT, "d")), List.of()),
-                        "((e.dept_id = d.id) AND (e.salary > (10)::numeric))"),
+                new Join(INNER, new Filter(new Scan(EMP, "e"), on("(e.salary > (10)::numeric)", "e")),
+                        new Scan(DEPT, "d"), on("(e.dept_id = d.id)", "e", "d")),
                 outputs("name", "e.name", "dept", "d.name")), plan);
+    }
+
+    @Test
+    void commaJoinIsRebuiltSoThatNoJoinIsACrossProduct() throws Exception {
+        // SELECT e.name, r.name AS region FROM emp e, region r, dept d WHERE e.dept_id = d.id AND d.region_id = r.id
+        QueryPlan plan = parse("""
+                SELECT e.name,
+                    r.name AS region
+                   FROM public.emp e,
+                    public.region r,
+                    public.dept d
+                  WHERE ((e.dept_id = d.id) AND (d.region_id = r.id))""");
+        assertEquals(new Join(INNER,
+                new Join(INNER, new Scan(EMP, "e"), new Scan(DEPT, "d"), on("(e.dept_id = d.id)", "e", "d")),
+                new Scan(REGION, "r"), on("(d.region_id = r.id)", "d", "r")), plan.inputs().get(0));
     }
 
     @Test
     void crossJoinHasNoCondition() throws Exception {
         // SELECT e.name, r.name AS region FROM emp e CROSS JOIN region r
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT e.name,
                     r.name AS region
                    FROM (public.emp e
                      CROSS JOIN public.region r)""");
-        assertEquals(new Join(List.of(new Scan(EMP, "e"), new Scan(REGION, "r")), List.of()),
+        assertEquals(new Join(INNER, new Scan(EMP, "e"), new Scan(REGION, "r"), Condition.TRUE),
                 plan.inputs().get(0));
     }
 
     @Test
     void joinUsingBecomesAnOnCondition() throws Exception {
         // SELECT id, e.name, d.name AS dname FROM emp e JOIN dept d USING (id)
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT e.id,
                     e.name,
                     d.name AS dname
                    FROM (public.emp e
                      JOIN public.dept d USING (id))""");
         assertEquals(new Project(
-                new Join(List.of(new Scan(EMP, "e"), new Scan(DEPT, "d")), List.of("(e.id = d.id)")),
+                new Join(INNER, new Scan(EMP, "e"), new Scan(DEPT, "d"), on("(e.id = d.id)", "e", "d")),
                 outputs("id", "e.id", "name", "e.name", "dname", "d.name")), plan);
     }
 
     @Test
     void naturalJoinArrivesAsUsingAndIsConverted() throws Exception {
         // SELECT e.name FROM emp e NATURAL JOIN dept d: PostgreSQL prints the USING list it implies.
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT e.name
                    FROM (public.emp e
                      JOIN public.dept d USING (id, name))""");
-        assertEquals(new Join(List.of(new Scan(EMP, "e"), new Scan(DEPT, "d")),
-                List.of("(e.id = d.id)", "(e.name = d.name)")), plan.inputs().get(0));
+        assertEquals(new Join(INNER, new Scan(EMP, "e"), new Scan(DEPT, "d"),
+                and(on("(e.id = d.id)", "e", "d"), on("(e.name = d.name)", "e", "d"))), plan.inputs().get(0));
     }
 
     @Test
     void usingAfterAJoinFindsTheOnlyLeftInputWithTheColumn() throws Exception {
         // SELECT e.name, t.total FROM emp e JOIN region r ON r.id = e.id JOIN dept_totals t USING (dept_id)
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT e.name,
                     t.total
                    FROM ((public.emp e
                      JOIN public.region r ON ((r.id = e.id)))
                      JOIN public.dept_totals t USING (dept_id))""");
-        assertEquals(new Join(List.of(new Scan(EMP, "e"), new Scan(REGION, "r"), new Scan(DEPT_TOTALS, "t")),
-                List.of("(r.id = e.id)", "(e.dept_id = t.dept_id)")), plan.inputs().get(0));
+        assertEquals(new Join(INNER,
+                new Join(INNER, new Scan(EMP, "e"), new Scan(REGION, "r"), on("(r.id = e.id)", "r", "e")),
+                new Scan(DEPT_TOTALS, "t"), on("(e.dept_id = t.dept_id)", "e", "t")), plan.inputs().get(0));
     }
 
     @Test
     void distinct() throws Exception {
         // SELECT DISTINCT dept_id, name FROM emp
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT DISTINCT dept_id,
                     name
                    FROM public.emp""");
-        assertEquals(new Distinct(new Project(new Scan(EMP, "emp"), outputs("dept_id", "dept_id", "name", "name"))),
-                plan);
+        assertEquals(new Distinct(new Project(new Scan(EMP, "emp"),
+                outputs("dept_id", "\"emp\".dept_id", "name", "\"emp\".name"))), plan);
     }
 
     @Test
     void orderByWithoutLimitIsDropped() throws Exception {
         // SELECT id, name FROM emp ORDER BY name
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT id,
                     name
                    FROM public.emp
                   ORDER BY name""");
-        assertEquals(new Project(new Scan(EMP, "emp"), outputs("id", "id", "name", "name")), plan);
+        assertEquals(new Project(new Scan(EMP, "emp"), outputs("id", "\"emp\".id", "name", "\"emp\".name")), plan);
     }
 
     @Test
     void unionAllOfTwo() throws Exception {
         // SELECT id, name FROM emp UNION ALL SELECT id, name FROM dept
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT emp.id,
                     emp.name
                    FROM public.emp
@@ -246,7 +271,7 @@ class QueryParserTest {
     @Test
     void unionAllOfThreeWithOrderBy() throws Exception {
         // SELECT id, name FROM emp UNION ALL SELECT id, name FROM dept UNION ALL SELECT id, name FROM region ORDER BY 1
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT emp.id,
                     emp.name
                    FROM public.emp
@@ -267,7 +292,7 @@ class QueryParserTest {
 
     @Test
     void parenthesizedUnionAllBranchIsFlattened() throws Exception {
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT emp.id
                    FROM public.emp
                 UNION ALL (
@@ -283,37 +308,38 @@ class QueryParserTest {
     @Test
     void parenthesizedQuery() throws Exception {
         // Hand-written: PostgreSQL drops the parentheses.
-        assertEquals(new Project(new Scan(EMP, "emp"), outputs("id", "id")), parse("(SELECT id FROM public.emp)"));
+        assertEquals(new Project(new Scan(EMP, "emp"), outputs("id", "\"emp\".id")), parse("(SELECT id FROM public.emp)"));
     }
 
     @Test
     void viewIsExpandedUnderItsAlias() throws Exception {
         // SELECT h.name, d.name AS dept FROM high_paid h JOIN dept d ON d.id = h.dept_id
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT h.name,
                     d.name AS dept
                    FROM (public.high_paid h
                      JOIN public.dept d ON ((d.id = h.dept_id)))""");
         assertEquals(new Project(
-                new Join(List.of(new Derived(highPaid(), "h"), new Scan(DEPT, "d")), List.of("(d.id = h.dept_id)")),
+                new Join(INNER, new Derived(highPaid(), "h"), new Scan(DEPT, "d"), on("(d.id = h.dept_id)", "d", "h")),
                 outputs("name", "h.name", "dept", "d.name")), plan);
     }
 
     @Test
     void viewsAreExpandedRecursively() throws Exception {
         // SELECT name FROM high_paid_names, a view over the view high_paid
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT name
                    FROM public.high_paid_names""");
         assertEquals(new Project(
-                new Derived(new Project(new Derived(highPaid(), "h"), outputs("name", "name")), "high_paid_names"),
-                outputs("name", "name")), plan);
+                new Derived(new Project(new Derived(highPaid(), "h"), outputs("name", "\"h\".name")),
+                        "high_paid_names"),
+                outputs("name", "\"high_paid_names\".name")), plan);
     }
 
     @Test
     void subqueryInFrom() throws Exception {
         // SELECT s.dept_id, s.name FROM (SELECT dept_id, name FROM emp WHERE salary > 10) s WHERE s.dept_id > 1
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT dept_id,
                     name
                    FROM ( SELECT emp.dept_id,
@@ -321,16 +347,16 @@ class QueryParserTest {
                            FROM public.emp
                           WHERE (emp.salary > (10)::numeric)) s
                   WHERE (dept_id > 1)""");
-        Plan subquery = new Project(new Filter(new Scan(EMP, "emp"), "(emp.salary > (10)::numeric)"),
+        QueryPlan subquery = new Project(new Filter(new Scan(EMP, "emp"), on("(emp.salary > (10)::numeric)", "emp")),
                 outputs("dept_id", "emp.dept_id", "name", "emp.name"));
-        assertEquals(new Project(new Filter(new Derived(subquery, "s"), "(dept_id > 1)"),
-                outputs("dept_id", "dept_id", "name", "name")), plan);
+        assertEquals(new Project(new Filter(new Derived(subquery, "s"), on("(\"s\".dept_id > 1)", "s")),
+                outputs("dept_id", "\"s\".dept_id", "name", "\"s\".name")), plan);
     }
 
     @Test
     void cteIsInlinedUnderEachReferencingAlias() throws Exception {
         // WITH big AS (SELECT id, name FROM emp WHERE salary > 10) SELECT b1.name FROM big b1 JOIN big b2 ON b1.id = b2.id
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 WITH big AS (
                          SELECT emp.id,
                             emp.name
@@ -340,17 +366,17 @@ class QueryParserTest {
                  SELECT b1.name
                    FROM (big b1
                      JOIN big b2 ON ((b1.id = b2.id)))""");
-        Plan big = new Project(new Filter(new Scan(EMP, "emp"), "(emp.salary > (10)::numeric)"),
+        QueryPlan big = new Project(new Filter(new Scan(EMP, "emp"), on("(emp.salary > (10)::numeric)", "emp")),
                 outputs("id", "emp.id", "name", "emp.name"));
         assertEquals(new Project(
-                new Join(List.of(new Derived(big, "b1"), new Derived(big, "b2")), List.of("(b1.id = b2.id)")),
+                new Join(INNER, new Derived(big, "b1"), new Derived(big, "b2"), on("(b1.id = b2.id)", "b1", "b2")),
                 outputs("name", "b1.name")), plan);
         assertEquals(List.of("public.emp"), catalog.lookups(), "translated once; the CTE's name is no relation");
     }
 
     @Test
     void cteSeenByEveryUnionBranchAndByLaterCtes() throws Exception {
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 WITH a AS (
                          SELECT emp.id
                            FROM public.emp
@@ -363,7 +389,7 @@ class QueryParserTest {
                 UNION ALL
                  SELECT a.id
                    FROM a""");
-        Plan a = new Project(new Scan(EMP, "emp"), outputs("id", "emp.id"));
+        QueryPlan a = new Project(new Scan(EMP, "emp"), outputs("id", "emp.id"));
         assertEquals(new UnionAll(List.of(
                 new Project(new Derived(new Project(new Derived(a, "a"), outputs("id", "a.id")), "b"), outputs("id", "b.id")),
                 new Project(new Derived(a, "a"), outputs("id", "a.id")))), plan);
@@ -372,7 +398,7 @@ class QueryParserTest {
     @Test
     void cteInsideASubquery() throws Exception {
         // SELECT s.id FROM (WITH inner_c AS (SELECT id FROM emp) SELECT id FROM inner_c) s
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT id
                    FROM ( WITH inner_c AS (
                                  SELECT emp.id
@@ -380,15 +406,15 @@ class QueryParserTest {
                                 )
                          SELECT inner_c.id
                            FROM inner_c) s""");
-        Plan inner = new Project(new Derived(new Project(new Scan(EMP, "emp"), outputs("id", "emp.id")), "inner_c"),
+        QueryPlan inner = new Project(new Derived(new Project(new Scan(EMP, "emp"), outputs("id", "emp.id")), "inner_c"),
                 outputs("id", "inner_c.id"));
-        assertEquals(new Project(new Derived(inner, "s"), outputs("id", "id")), plan);
+        assertEquals(new Project(new Derived(inner, "s"), outputs("id", "\"s\".id")), plan);
     }
 
     @Test
     void streamTableSource() throws Exception {
         // SELECT dept_id, total FROM dept_totals WHERE total > 0
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT dept_id,
                     total
                    FROM public.dept_totals
@@ -401,11 +427,11 @@ class QueryParserTest {
     @Test
     void unqualifiedNameIsResolvedUnqualified() throws Exception {
         // A temporary table: the only kind of source canonical text leaves unqualified.
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT tt.a
                    FROM (tt
                      JOIN public.emp e ON ((e.id = tt.a)))""");
-        assertEquals(new Join(List.of(new Scan(TEMP, "tt"), new Scan(EMP, "e")), List.of("(e.id = tt.a)")),
+        assertEquals(new Join(INNER, new Scan(TEMP, "tt"), new Scan(EMP, "e"), on("(e.id = tt.a)", "e", "tt")),
                 plan.inputs().get(0));
         assertEquals(List.of("tt", "public.emp"), catalog.lookups());
     }
@@ -413,17 +439,17 @@ class QueryParserTest {
     @Test
     void quotedIdentifiersAndAliasesAreUnquotedInNames() throws Exception {
         // SELECT "Mixed Case" AS "Weird Name", name AS "select" FROM emp "E x"
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                 SELECT "Mixed Case" AS "Weird Name",
                     name AS "select"
                    FROM public.emp "E x\"""");
         assertEquals(new Project(new Scan(EMP, "E x"),
-                outputs("Weird Name", "\"Mixed Case\"", "select", "name")), plan);
+                outputs("Weird Name", "\"E x\".\"Mixed Case\"", "select", "\"E x\".name")), plan);
     }
 
     @Test
     void quotedAliasInPostgres15Format() throws Exception {
-        Plan plan = parse("""
+        QueryPlan plan = parse("""
                  SELECT "E x"."Mixed Case" AS "Weird Name",
                     "E x".name AS "select"
                    FROM public.emp "E x\"""");
@@ -433,13 +459,13 @@ class QueryParserTest {
 
     @Test
     void outputNamesWithoutAlias() throws Exception {
-        Plan plan = parse("SELECT e.\"Mixed Case\", upper(e.name), (e.id + 1) FROM public.emp e");
+        QueryPlan plan = parse("SELECT e.\"Mixed Case\", upper(e.name), (e.id + 1) FROM public.emp e");
         assertEquals(List.of("Mixed Case", "upper", "?column?"), plan.columns());
     }
 
     @Test
     void starIsExpandedFromTheCatalog() throws Exception {
-        Plan plan = parse("SELECT *, d.* FROM public.emp e JOIN public.dept d ON d.id = e.dept_id");
+        QueryPlan plan = parse("SELECT *, d.* FROM public.emp e JOIN public.dept d ON d.id = e.dept_id");
         assertEquals(List.of("id", "name", "dept_id", "salary", "hired", "tags", "data", "Mixed Case",
                 "id", "name", "region_id", "id", "name", "region_id"), plan.columns());
         assertEquals(new OutputColumn("Mixed Case", "\"e\".\"Mixed Case\""), ((Project) plan).outputs().get(7));
@@ -449,14 +475,123 @@ class QueryParserTest {
     void jsqlparserReservedWordsAsIdentifiers() throws Exception {
         // SELECT top.id AS minus, top.name AS sample FROM emp top: PostgreSQL prints these words
         // unquoted, JSqlParser 5.4 reserves them.
-        assertEquals(new Project(new Scan(EMP, "top"), outputs("minus", "id", "sample", "name")), parse("""
-                SELECT id AS minus,
-                    name AS sample
-                   FROM public.emp top"""));
+        assertEquals(new Project(new Scan(EMP, "top"), outputs("minus", "\"top\".id", "sample", "\"top\".name")),
+                parse("""
+                        SELECT id AS minus,
+                            name AS sample
+                           FROM public.emp top"""));
         assertEquals(new Project(new Scan(EMP, "top"), outputs("minus", "\"top\".id", "sample", "\"top\".name")),
                 parse("""
                          SELECT top.id AS minus,
                             top.name AS sample
                            FROM public.emp top"""));
+    }
+
+    @Test
+    void leftJoinKeepsItsOnConditionAndWhereStaysAboveIt() throws Exception {
+        // SELECT e.name, d.name AS dept FROM emp e LEFT JOIN dept d ON e.dept_id = d.id AND d.region_id = 1
+        //   WHERE e.salary > 10 AND d.id IS NULL
+        QueryPlan plan = parse("""
+                SELECT e.name,
+                    d.name AS dept
+                   FROM (public.emp e
+                     LEFT JOIN public.dept d ON (((e.dept_id = d.id) AND (d.region_id = 1))))
+                  WHERE ((e.salary > (10)::numeric) AND (d.id IS NULL))""");
+        assertEquals(new Project(
+                new Filter(new Join(LEFT, new Scan(EMP, "e"), new Scan(DEPT, "d"),
+                        on("((e.dept_id = d.id) AND (d.region_id = 1))", "e", "d")),
+                        and(on("(e.salary > (10)::numeric)", "e"), on("(d.id IS NULL)", "d"))),
+                outputs("name", "e.name", "dept", "d.name")), plan);
+    }
+
+    @Test
+    void rightJoinOverAnInnerJoinPlacesTheInnerJoinsConditionsOnTheirOwn() throws Exception {
+        // SELECT e.name, r.name AS region FROM emp e RIGHT JOIN (dept d JOIN region r ON r.id = d.region_id)
+        //   ON d.id = e.dept_id WHERE r.name <> 'EU'
+        QueryPlan plan = parse("""
+                SELECT e.name,
+                    r.name AS region
+                   FROM (public.emp e
+                     RIGHT JOIN (public.dept d
+                     JOIN public.region r ON ((r.id = d.region_id))) ON ((d.id = e.dept_id)))
+                  WHERE (r.name <> 'EU'::text)""");
+        assertEquals(new Filter(
+                new Join(RIGHT, new Scan(EMP, "e"),
+                        new Join(INNER, new Scan(DEPT, "d"), new Scan(REGION, "r"), on("(r.id = d.region_id)", "r", "d")),
+                        on("(d.id = e.dept_id)", "d", "e")),
+                on("(r.name <> 'EU'::text)", "r")), plan.inputs().get(0));
+    }
+
+    @Test
+    void fullJoin() throws Exception {
+        // SELECT e.name, d.name AS dept FROM emp e FULL JOIN dept d ON e.dept_id = d.id
+        QueryPlan plan = parse("""
+                SELECT e.name,
+                    d.name AS dept
+                   FROM (public.emp e
+                     FULL JOIN public.dept d ON ((e.dept_id = d.id)))""");
+        assertEquals(new Project(
+                new Join(FULL, new Scan(EMP, "e"), new Scan(DEPT, "d"), on("(e.dept_id = d.id)", "e", "d")),
+                outputs("name", "e.name", "dept", "d.name")), plan);
+    }
+
+    @Test
+    void existsBecomesASemiJoinOnItsCorrelationWithItsLocalConditionInside() throws Exception {
+        // SELECT id FROM emp e WHERE salary > 10 AND EXISTS (SELECT 1 FROM dept d WHERE d.id = e.dept_id
+        //   AND d.region_id = 3)
+        QueryPlan plan = parse("""
+                SELECT id
+                   FROM public.emp e
+                  WHERE ((salary > (10)::numeric) AND (EXISTS ( SELECT 1
+                           FROM public.dept d
+                          WHERE ((d.id = e.dept_id) AND (d.region_id = 3)))))""");
+        assertEquals(new Project(
+                new Join(SEMI, new Filter(new Scan(EMP, "e"), on("(\"e\".salary > (10)::numeric)", "e")),
+                        new Filter(new Scan(DEPT, "d"), on("(d.region_id = 3)", "d")),
+                        on("(d.id = e.dept_id)", "d", "e")),
+                outputs("id", "\"e\".id")), plan);
+    }
+
+    @Test
+    void notExistsBecomesAnAntiJoin() throws Exception {
+        // SELECT id FROM emp e WHERE NOT EXISTS (SELECT 1 FROM dept d WHERE d.id = e.dept_id)
+        QueryPlan plan = parse("""
+                SELECT id
+                   FROM public.emp e
+                  WHERE (NOT (EXISTS ( SELECT 1
+                           FROM public.dept d
+                          WHERE (d.id = e.dept_id))))""");
+        assertEquals(new Project(
+                new Join(ANTI, new Scan(EMP, "e"), new Scan(DEPT, "d"), on("(d.id = e.dept_id)", "d", "e")),
+                outputs("id", "\"e\".id")), plan);
+    }
+
+    @Test
+    void inSubqueryBecomesASemiJoinOnEquality() throws Exception {
+        // SELECT id FROM emp WHERE dept_id IN (SELECT id FROM dept), and the same written = ANY (SELECT ...)
+        QueryPlan plan = parse("""
+                SELECT id
+                   FROM public.emp
+                  WHERE (dept_id IN ( SELECT dept.id
+                           FROM public.dept))""");
+        assertEquals(new Project(
+                new Join(SEMI, new Scan(EMP, "emp"), new Scan(DEPT, "dept"),
+                        on("(\"emp\".dept_id = dept.id)", "emp", "dept")),
+                outputs("id", "\"emp\".id")), plan);
+    }
+
+    @Test
+    void notInSubqueryBecomesAnAntiJoinMatchingUnlessFalse() throws Exception {
+        // SELECT id FROM emp e WHERE dept_id NOT IN (SELECT d.id FROM dept d WHERE d.region_id = 3)
+        QueryPlan plan = parse("""
+                SELECT id
+                   FROM public.emp e
+                  WHERE (NOT (dept_id IN ( SELECT d.id
+                           FROM public.dept d
+                          WHERE (d.region_id = 3))))""");
+        assertEquals(new Project(
+                new Join(ANTI, new Scan(EMP, "e"), new Filter(new Scan(DEPT, "d"), on("(d.region_id = 3)", "d")),
+                        on("((\"e\".dept_id = d.id) IS NOT FALSE)", "e", "d")),
+                outputs("id", "\"e\".id")), plan);
     }
 }
