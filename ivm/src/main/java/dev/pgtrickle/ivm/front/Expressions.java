@@ -75,13 +75,14 @@ final class Expressions {
     /**
      * Qualifies the unqualified references to the columns of {@code only}, in place. PostgreSQL
      * prints a query block with one FROM item without qualifiers, but the delta rules put other
-     * relations (a subquery's, a change buffer's) in scope next to it.
+     * relations (a subquery's, a change buffer's) in scope next to it. The alias is written as
+     * the query spells it, so error messages show what the user would write.
      */
-    void qualify(Expression e, Binding only) throws UnsupportedQueryException {
+    void qualify(Expression e, Binding only, String spelledAlias) throws UnsupportedQueryException {
         tree.rewrite(e, node -> {
             if (node instanceof Column column && (column.getTable() == null || column.getTable().getName() == null)
                     && only.columns().contains(text.name(column.getColumnName()))) {
-                column.setTable(new Table(Sql.ident(only.alias())));
+                column.setTable(new Table(spelledAlias));
             }
             return null;
         });

@@ -37,8 +37,13 @@ final class FromTranslator {
     /**
      * @param plan the join tree
      * @param mergesColumns whether a JOIN ... USING merges columns (which {@code *} would show once)
+     * @param spelledAliases each alias as spelled in the query text
      */
-    record FromClause(FromPlan plan, boolean mergesColumns) {
+    record FromClause(FromPlan plan, boolean mergesColumns, Map<String, String> spelledAliases) {
+
+        FromClause {
+            spelledAliases = Map.copyOf(spelledAliases);
+        }
     }
 
     private final QueryTranslator queries;
@@ -58,7 +63,7 @@ final class FromTranslator {
                     "FROM ONLY is not supported yet");
         }
         FromPlan plan = joins(item(block.getFromItem()), block.getJoins());
-        return new FromClause(plan, mergesColumns);
+        return new FromClause(plan, mergesColumns, spelledAliases);
     }
 
     private FromPlan item(FromItem item) throws UnsupportedQueryException {

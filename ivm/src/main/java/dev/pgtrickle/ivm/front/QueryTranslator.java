@@ -146,7 +146,8 @@ final class QueryTranslator {
         }
         FromTranslator.FromClause from = new FromTranslator(this, scope).translate(block);
         if (from.plan().bindings().size() == 1) {
-            qualify(block, from.plan().bindings().get(0));
+            Binding only = from.plan().bindings().get(0);
+            qualify(block, only, from.spelledAliases().get(only.alias()));
         }
         Sublinks sublinks = new Sublinks(this, scope);
         List<Condition> conditions = new ArrayList<>();
@@ -181,7 +182,7 @@ final class QueryTranslator {
     }
 
     /** Qualifies the references to the only FROM item's columns (see {@link Expressions#qualify}). */
-    private void qualify(PlainSelect block, Binding only) throws UnsupportedQueryException {
+    private void qualify(PlainSelect block, Binding only, String spelledAlias) throws UnsupportedQueryException {
         List<Expression> expressions = new ArrayList<>();
         if (block.getWhere() != null) {
             for (Expression conjunct : Expressions.conjuncts(block.getWhere())) {
@@ -208,7 +209,7 @@ final class QueryTranslator {
             expressions.add(block.getHaving());
         }
         for (Expression e : expressions) {
-            this.expressions.qualify(e, only);
+            this.expressions.qualify(e, only, spelledAlias);
         }
     }
 

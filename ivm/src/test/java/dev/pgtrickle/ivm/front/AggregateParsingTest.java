@@ -50,9 +50,9 @@ class AggregateParsingTest {
                     avg(salary) AS mean
                    FROM public.emp
                   GROUP BY dept_id""");
-        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of("\"emp\".dept_id"),
-                List.of(call(1, COUNT_STAR, null), call(2, COUNT, "\"emp\".salary"), call(3, SUM, "\"emp\".salary"),
-                        call(4, AVG, "\"emp\".salary")),
+        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of("emp.dept_id"),
+                List.of(call(1, COUNT_STAR, null), call(2, COUNT, "emp.salary"), call(3, SUM, "emp.salary"),
+                        call(4, AVG, "emp.salary")),
                 outputs("dept_id", "__pgt_key_1", "n", "__pgt_agg_1", "with_salary", "__pgt_agg_2",
                         "total", "__pgt_agg_3", "mean", "__pgt_agg_4"), null), plan);
     }
@@ -77,8 +77,8 @@ class AggregateParsingTest {
                     (sum(salary) / (count(*))::numeric) AS ratio
                    FROM public.emp
                   GROUP BY dept_id""");
-        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of("\"emp\".dept_id"),
-                List.of(call(1, SUM, "\"emp\".salary"), call(2, COUNT_STAR, null)),
+        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of("emp.dept_id"),
+                List.of(call(1, SUM, "emp.salary"), call(2, COUNT_STAR, null)),
                 outputs("dept_id", "__pgt_key_1", "total", "COALESCE(__pgt_agg_1, (0)::numeric)",
                         "ratio", "(__pgt_agg_1 / (__pgt_agg_2)::numeric)"), null), plan);
     }
@@ -121,7 +121,7 @@ class AggregateParsingTest {
                     sum(salary) AS total
                    FROM public.emp""");
         assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of(),
-                List.of(call(1, COUNT_STAR, null), call(2, SUM, "\"emp\".salary")),
+                List.of(call(1, COUNT_STAR, null), call(2, SUM, "emp.salary")),
                 outputs("n", "__pgt_agg_1", "total", "__pgt_agg_2"), null), plan);
     }
 
@@ -177,7 +177,7 @@ class AggregateParsingTest {
                     count(*) AS count
                    FROM public.emp
                   GROUP BY (lower(name)), (dept_id + 1)""");
-        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of("(lower(\"emp\".name))", "(\"emp\".dept_id + 1)"),
+        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of("(lower(emp.name))", "(emp.dept_id + 1)"),
                 List.of(call(1, COUNT_STAR, null)),
                 outputs("lname", "__pgt_key_1", "d1", "__pgt_key_2", "d2", "(__pgt_key_2 * 2)", "count", "__pgt_agg_1"),
                 null), plan);
@@ -192,7 +192,7 @@ class AggregateParsingTest {
                     count(*) AS n
                    FROM public.emp
                   GROUP BY (dept_id + 1)""");
-        assertEquals(List.of("(\"emp\".dept_id + 1)"), plan.groupKeys());
+        assertEquals(List.of("(emp.dept_id + 1)"), plan.groupKeys());
         assertEquals(outputs("d1", "__pgt_key_1", "n", "__pgt_agg_1"), plan.outputs());
     }
 
@@ -216,8 +216,8 @@ class AggregateParsingTest {
                             WHEN (salary > (10)::numeric) THEN 'hi'::text
                             ELSE 'lo'::text
                         END, (hired)::text, tags[1], 5::integer""");
-        assertEquals(List.of("CASE WHEN (\"emp\".salary > (10)::numeric) THEN 'hi'::text ELSE 'lo'::text END",
-                "(\"emp\".hired)::text", "\"emp\".tags[1]", "5::integer"), plan.groupKeys());
+        assertEquals(List.of("CASE WHEN (emp.salary > (10)::numeric) THEN 'hi'::text ELSE 'lo'::text END",
+                "(emp.hired)::text", "emp.tags[1]", "5::integer"), plan.groupKeys());
         assertEquals(outputs("band", "__pgt_key_1", "h", "__pgt_key_2", "t1", "__pgt_key_3", "k", "5",
                 "n", "__pgt_agg_1"), plan.outputs());
     }
@@ -230,8 +230,8 @@ class AggregateParsingTest {
                     sum(((data ->> 'n'::text))::numeric) AS s
                    FROM public.emp
                   GROUP BY (data ->> 'k'::text)""");
-        assertEquals(List.of("(\"emp\".data ->> 'k'::text)"), byKey.groupKeys());
-        assertEquals(List.of(call(1, SUM, "((\"emp\".data ->> 'n'::text))::numeric")), byKey.calls());
+        assertEquals(List.of("(emp.data ->> 'k'::text)"), byKey.groupKeys());
+        assertEquals(List.of(call(1, SUM, "((emp.data ->> 'n'::text))::numeric")), byKey.calls());
         assertEquals(outputs("k", "__pgt_key_1", "s", "__pgt_agg_1"), byKey.outputs());
 
         // SELECT e.id, e.data -> 'a' AS a, count(*) AS n FROM emp e JOIN dept d ON d.id = e.dept_id GROUP BY e.id
@@ -261,8 +261,8 @@ class AggregateParsingTest {
                         END) AS s
                    FROM public.emp
                   GROUP BY dept_id""");
-        assertEquals(List.of(call(1, COUNT, "(\"emp\".salary * (2)::numeric)"),
-                call(2, SUM, "CASE WHEN (\"emp\".salary > (10)::numeric) THEN 1 ELSE 0 END")), plan.calls());
+        assertEquals(List.of(call(1, COUNT, "(emp.salary * (2)::numeric)"),
+                call(2, SUM, "CASE WHEN (emp.salary > (10)::numeric) THEN 1 ELSE 0 END")), plan.calls());
     }
 
     @Test
@@ -276,7 +276,7 @@ class AggregateParsingTest {
                     (sum(salary) + avg(salary)) AS x
                    FROM public.emp
                   GROUP BY dept_id""");
-        assertEquals(List.of(call(1, SUM, "\"emp\".salary"), call(2, COUNT_STAR, null), call(3, AVG, "\"emp\".salary")),
+        assertEquals(List.of(call(1, SUM, "emp.salary"), call(2, COUNT_STAR, null), call(3, AVG, "emp.salary")),
                 plan.calls());
         assertEquals(outputs("dept_id", "__pgt_key_1", "s", "(__pgt_agg_1)::bigint", "c1", "(__pgt_agg_2 + 1)",
                 "x", "(__pgt_agg_1 + __pgt_agg_3)"), plan.outputs());
@@ -289,7 +289,7 @@ class AggregateParsingTest {
                 SELECT dept_id
                    FROM public.emp
                   GROUP BY dept_id""");
-        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of("\"emp\".dept_id"), List.of(),
+        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of("emp.dept_id"), List.of(),
                 outputs("dept_id", "__pgt_key_1"), null), plan);
     }
 
@@ -302,8 +302,8 @@ class AggregateParsingTest {
                    FROM sales.orders o
                   WHERE (amount > (0)::numeric)
                   GROUP BY customer""");
-        assertEquals(new Aggregate(new Filter(new Scan(ORDERS, "o"), on("(\"o\".amount > (0)::numeric)", "o")),
-                List.of("\"o\".customer"), List.of(call(1, SUM, "\"o\".amount")),
+        assertEquals(new Aggregate(new Filter(new Scan(ORDERS, "o"), on("(o.amount > (0)::numeric)", "o")),
+                List.of("o.customer"), List.of(call(1, SUM, "o.amount")),
                 outputs("customer", "__pgt_key_1", "total", "__pgt_agg_1"), null), plan);
     }
 
@@ -314,7 +314,7 @@ class AggregateParsingTest {
                 SELECT DISTINCT count(*) AS n
                    FROM public.emp
                   GROUP BY dept_id""");
-        assertEquals(new Distinct(new Aggregate(new Scan(EMP, "emp"), List.of("\"emp\".dept_id"),
+        assertEquals(new Distinct(new Aggregate(new Scan(EMP, "emp"), List.of("emp.dept_id"),
                 List.of(call(1, COUNT_STAR, null)), outputs("n", "__pgt_agg_1"), null)), plan);
     }
 

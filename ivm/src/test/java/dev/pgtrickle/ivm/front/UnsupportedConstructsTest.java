@@ -197,7 +197,7 @@ class UnsupportedConstructsTest {
                         SELECT dept_id,
                             min(salary) AS lo
                            FROM public.emp e
-                          GROUP BY dept_id""", "min(\"e\".salary)", MIN_MAX),
+                          GROUP BY dept_id""", "min(e.salary)", MIN_MAX),
                 Arguments.of("""
                         SELECT d.name,
                             min(e.salary) AS lo
@@ -206,31 +206,31 @@ class UnsupportedConstructsTest {
                           GROUP BY d.name""", "min(e.salary)", MIN_MAX),
                 Arguments.of("""
                         SELECT max(salary) AS hi
-                           FROM public.emp""", "max(\"emp\".salary)", MIN_MAX),
+                           FROM public.emp""", "max(emp.salary)", MIN_MAX),
                 Arguments.of("""
                         SELECT dept_id,
                             string_agg(name, ','::text ORDER BY name) AS names
                            FROM public.emp
-                          GROUP BY dept_id""", "string_agg(\"emp\".name, ','::text ORDER BY \"emp\".name)",
+                          GROUP BY dept_id""", "string_agg(emp.name, ','::text ORDER BY emp.name)",
                         "the aggregate string_agg " + OTHER_AGGREGATE),
                 Arguments.of("""
                         SELECT dept_id,
                             array_agg(name) AS names
                            FROM public.emp
-                          GROUP BY dept_id""", "array_agg(\"emp\".name)", "the aggregate array_agg " + OTHER_AGGREGATE),
+                          GROUP BY dept_id""", "array_agg(emp.name)", "the aggregate array_agg " + OTHER_AGGREGATE),
                 Arguments.of("""
                         SELECT bool_and((salary > (0)::numeric)) AS ok
-                           FROM public.emp""", "bool_and((\"emp\".salary > (0)::numeric))",
+                           FROM public.emp""", "bool_and((emp.salary > (0)::numeric))",
                         "the aggregate bool_and " + OTHER_AGGREGATE),
                 Arguments.of("""
                         SELECT stddev(salary) AS s
-                           FROM public.emp""", "stddev(\"emp\".salary)", "the aggregate stddev " + OTHER_AGGREGATE),
+                           FROM public.emp""", "stddev(emp.salary)", "the aggregate stddev " + OTHER_AGGREGATE),
                 Arguments.of("""
                         SELECT json_agg(name) AS j
-                           FROM public.emp""", "json_agg(\"emp\".name)", "the aggregate json_agg " + OTHER_AGGREGATE),
+                           FROM public.emp""", "json_agg(emp.name)", "the aggregate json_agg " + OTHER_AGGREGATE),
                 Arguments.of("""
                         SELECT public.my_sum(salary) AS s
-                           FROM public.emp""", "public.my_sum(\"emp\".salary)",
+                           FROM public.emp""", "public.my_sum(emp.salary)",
                         "user-defined aggregates are not supported yet"),
                 Arguments.of("""
                         SELECT percentile_cont((0.5)::double precision) WITHIN GROUP (ORDER BY ((salary)::double precision)) AS med
@@ -270,11 +270,11 @@ class UnsupportedConstructsTest {
                            FROM public.emp""", "sum(salary) FILTER (WHERE (salary > (10)::numeric))", FILTER),
                 Arguments.of("""
                         SELECT count(DISTINCT dept_id) AS n
-                           FROM public.emp""", "count(DISTINCT \"emp\".dept_id)",
+                           FROM public.emp""", "count(DISTINCT emp.dept_id)",
                         "DISTINCT inside an aggregate is not supported yet"),
                 Arguments.of("""
                         SELECT sum(salary ORDER BY id) AS s
-                           FROM public.emp""", "sum(\"emp\".salary ORDER BY \"emp\".id)",
+                           FROM public.emp""", "sum(emp.salary ORDER BY emp.id)",
                         "ORDER BY inside an aggregate is not supported yet"),
                 Arguments.of("""
                         SELECT dept_id,
@@ -287,13 +287,13 @@ class UnsupportedConstructsTest {
                         SELECT dept_id,
                             count(*) AS n
                            FROM public.emp
-                          GROUP BY ROLLUP(dept_id)""", "GROUP BY ROLLUP(\"emp\".dept_id)", GROUPING_SETS),
+                          GROUP BY ROLLUP(dept_id)""", "GROUP BY ROLLUP(emp.dept_id)", GROUPING_SETS),
                 Arguments.of("""
                         SELECT dept_id,
                             name,
                             count(*) AS n
                            FROM public.emp
-                          GROUP BY CUBE(dept_id, name)""", "GROUP BY CUBE(\"emp\".dept_id, \"emp\".name)",
+                          GROUP BY CUBE(dept_id, name)""", "GROUP BY CUBE(emp.dept_id, emp.name)",
                         GROUPING_SETS),
                 Arguments.of("""
                         SELECT DISTINCT ON (dept_id) dept_id,

@@ -46,12 +46,13 @@ class InnerJoinsTest {
     }
 
     @Test
-    void aConditionOnOneInputFiltersThatInputAndConstantsStayOnTop() {
+    void aConditionOnOneInputFiltersThatInputAndConstantsGoToTheFirstJoin() {
         Condition ab = on("a.k = b.k", "a", "b");
         Condition bOnly = on("b.g > 1", "b");
         Condition constant = on("1 = 1");
         FromPlan placed = InnerJoins.place(new Join(JoinKind.INNER, A, B, ab), List.of(bOnly, constant));
-        assertEquals(new Filter(new Join(JoinKind.INNER, A, new Filter(B, bOnly), ab), constant), placed);
+        assertEquals(new Join(JoinKind.INNER, A, new Filter(B, bOnly), Condition.all(List.of(constant, ab))), placed);
+        assertEquals(new Filter(A, constant), InnerJoins.place(A, List.of(constant)));
     }
 
     @Test
