@@ -173,6 +173,29 @@ final class Shapes {
                 "SELECT a.k, a.v, a.id FROM " + c.t(1) + " a WHERE NOT EXISTS (SELECT 1 FROM " + c.t(1) + " a2"
                         + " WHERE a2.k = a.k AND a2.v > a.v)", 1))));
 
+        // ---------------------------------------------------------------- aggregates inside the query
+        shapes.add(new Shape("join_with_grouped_subquery", 2, c -> List.of(plain(c.st("jgs"),
+                "SELECT b.id, b.g, s.sv, s.c, s.an FROM " + c.t(2) + " b JOIN (SELECT a.k, sum(a.v) AS sv, count(*) AS c,"
+                        + " avg(a.n) AS an FROM " + c.t(1) + " a GROUP BY a.k) s ON s.k = b.k", 1, 2))));
+        shapes.add(new Shape("left_join_grouped_subquery_having", 2, c -> List.of(plain(c.st("lgh"),
+                "SELECT b.id, s.c, s.sn FROM " + c.t(2) + " b LEFT JOIN (SELECT a.g, count(*) AS c, sum(a.n) AS sn"
+                        + " FROM " + c.t(1) + " a GROUP BY a.g HAVING count(*) > 1) s ON s.g = b.g", 1, 2))));
+        shapes.add(new Shape("distinct_subquery_joined", 2, c -> List.of(plain(c.st("dsj"),
+                "SELECT b.id, d.g FROM " + c.t(2) + " b JOIN (SELECT DISTINCT a.k, a.g FROM " + c.t(1) + " a) d"
+                        + " ON d.k = b.k", 1, 2))));
+        shapes.add(new Shape("in_grouped_subquery", 2, c -> List.of(plain(c.st("igs"),
+                "SELECT a.id, a.k FROM " + c.t(1) + " a WHERE a.k IN (SELECT b.k FROM " + c.t(2) + " b"
+                        + " GROUP BY b.k HAVING sum(b.v) > " + c.small() + ")", 1, 2))));
+        shapes.add(new Shape("scalar_subquery_in_where", 2, c -> List.of(plain(c.st("ssw"),
+                "SELECT a.id, a.v FROM " + c.t(1) + " a WHERE a.v > (SELECT avg(b.v) FROM " + c.t(2) + " b"
+                        + " WHERE b.g <> 'c')", 1, 2))));
+        shapes.add(new Shape("scalar_subquery_in_select", 2, c -> List.of(plain(c.st("sss"),
+                "SELECT a.id, a.k, (SELECT count(*) FROM " + c.t(2) + " b WHERE b.v IS NOT NULL) AS total,"
+                        + " (SELECT sum(b.n) FROM " + c.t(2) + " b) AS sn FROM " + c.t(1) + " a", 1, 2))));
+        shapes.add(new Shape("scalar_subquery_in_having", 2, c -> List.of(grouped(c.st("ssh"),
+                "SELECT a.g, sum(a.v) AS sv FROM " + c.t(1) + " a GROUP BY a.g"
+                        + " HAVING sum(a.v) > (SELECT avg(b.v) FROM " + c.t(2) + " b)", 1, 2))));
+
         // ---------------------------------------------------------------- GROUP BY
         shapes.add(new Shape("group_count", 1, c -> List.of(grouped(c.st("gc"),
                 "SELECT a.g, count(*) AS c, count(a.v) AS cv, count(a.n) AS cn FROM " + c.t(1) + " a GROUP BY a.g", 1))));

@@ -5,12 +5,10 @@ import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.plan.Aggregate;
 import dev.pgtrickle.ivm.plan.AggregateCall;
 import dev.pgtrickle.ivm.plan.Distinct;
-import dev.pgtrickle.ivm.plan.OutputColumn;
-import dev.pgtrickle.ivm.plan.Project;
+import dev.pgtrickle.ivm.plan.Plan;
 import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -32,16 +30,38 @@ public final class PlanCompiler {
     }
 
     public CompiledPlan compile(QueryPlan top, String normalizedQuery) throws UnsupportedQueryException, SQLException {
+        for (Plan input : top.inputs()) {
+            checkNestedAggregates(input);
+        }
         return PlanAssembler.assemble(top, normalizedQuery, strategy(top));
+    }
+
+    /**
+     * An aggregate inside the query recomputes the old values of the groups a change touches;
+     * they must come out exactly as computed before, which float sums (their last bits depend on
+     * the order rows are read in) cannot promise.
+     */
+    private void checkNestedAggregates(Plan plan) throws UnsupportedQueryException, SQLException {
+        if (plan instanceof Aggregate aggregate) {
+            List<AggregateCall> sums = sums(aggregate);
+            List<String> types = argumentTypes(aggregate, sums);
+            for (int i = 0; i < sums.size(); i++) {
+                if (types.get(i).startsWith("float")) {
+                    AggregateCall call = sums.get(i);
+                    throw new UnsupportedQueryException(call.function().name().toLowerCase(java.util.Locale.ROOT)
+                            + "(" + call.argument() + ")", "sums of floating-point values inside a subquery are not"
+                            + " supported: their last digits depend on the order rows are read in");
+                }
+            }
+        }
+        for (Plan input : plan.inputs()) {
+            checkNestedAggregates(input);
+        }
     }
 
     private MaintenanceStrategy strategy(QueryPlan top) throws UnsupportedQueryException, SQLException {
         if (top instanceof Distinct distinct) {
-            if (!(distinct.input() instanceof Project project)) {
-                throw new UnsupportedQueryException("SELECT DISTINCT over GROUP BY",
-                        "DISTINCT is supported over plain SELECT lists only");
-            }
-            return new AggregateStrategy(asGrouping(project));
+            return new AggregateStrategy(distinct.asGrouping());
         }
         if (top instanceof Aggregate aggregate) {
             if (aggregate.having() != null || !exactSums(aggregate)) {
@@ -52,26 +72,25 @@ public final class PlanCompiler {
         return new ContentStrategy(top);
     }
 
-    /** DISTINCT is a GROUP BY of every output without aggregates: a multiplicity per row. */
-    private static Aggregate asGrouping(Project project) {
-        List<String> keys = project.outputs().stream().map(OutputColumn::expression).toList();
-        List<OutputColumn> outputs = new ArrayList<>();
-        for (int i = 0; i < project.outputs().size(); i++) {
-            outputs.add(new OutputColumn(project.outputs().get(i).name(), Aggregate.keyPlaceholder(i + 1)));
-        }
-        return new Aggregate(project.input(), keys, List.of(), outputs, null);
+    private boolean exactSums(Aggregate aggregate) throws UnsupportedQueryException, SQLException {
+        return argumentTypes(aggregate, sums(aggregate)).stream()
+                .allMatch(type -> EXACT_SUM_TYPES.contains(type) || type.startsWith("numeric("));
     }
 
-    private boolean exactSums(Aggregate aggregate) throws UnsupportedQueryException, SQLException {
-        List<String> arguments = aggregate.calls().stream()
+    private static List<AggregateCall> sums(Aggregate aggregate) {
+        return aggregate.calls().stream()
                 .filter(c -> c.function() == AggregateCall.Function.SUM || c.function() == AggregateCall.Function.AVG)
-                .map(c -> "(" + c.argument() + ")")
                 .toList();
-        if (arguments.isEmpty()) {
-            return true;
+    }
+
+    /** The types of the calls' arguments, as PostgreSQL infers them. */
+    private List<String> argumentTypes(Aggregate aggregate, List<AggregateCall> calls)
+            throws UnsupportedQueryException, SQLException {
+        if (calls.isEmpty()) {
+            return List.of();
         }
+        List<String> arguments = calls.stream().map(c -> "(" + c.argument() + ")").toList();
         String probe = aggregate.input().current(new DeltaContext(new ChangeBuffers())).select(arguments) + " LIMIT 0";
-        return types.columnTypes(probe).stream()
-                .allMatch(type -> EXACT_SUM_TYPES.contains(type) || type.startsWith("numeric("));
+        return types.columnTypes(probe);
     }
 }

@@ -33,6 +33,7 @@ public final class DeltaContext {
     private final Map<String, String> cteDefinitions = new LinkedHashMap<>();
     private final Map<Long, Source> sources = new LinkedHashMap<>();
     private int exposures;
+    private int names;
 
     public DeltaContext(DeltaSource changes) {
         this.changes = changes;
@@ -54,11 +55,18 @@ public final class DeltaContext {
 
     /** The delta of {@code plan}, its aliases visible (one more reference to its CTE). */
     public Exposure expose(FromPlan plan) throws UnsupportedQueryException {
-        String cte = deltaCte(plan, () -> plan.delta(this));
+        return exposeRows(deltaCte(plan, () -> plan.delta(this)), plan.bindings());
+    }
+
+    /**
+     * Rows with positional columns ({@link #column(int)}) and {@link #WEIGHT} — a CTE's name or a
+     * parenthesized query — with the aliases of {@code bindings} visible.
+     */
+    public Exposure exposeRows(String rows, List<Binding> bindings) {
         String reference = "__pgt_x" + (++exposures);
-        StringBuilder from = new StringBuilder(cte).append(" AS ").append(reference);
+        StringBuilder from = new StringBuilder(rows).append(" AS ").append(reference);
         int position = 1;
-        for (Binding binding : plan.bindings()) {
+        for (Binding binding : bindings) {
             List<String> items = new ArrayList<>();
             for (String name : binding.columns()) {
                 items.add(reference + "." + column(position++) + " AS " + Sql.ident(name));
@@ -67,6 +75,11 @@ public final class DeltaContext {
                     .append(Sql.ident(binding.alias()));
         }
         return new Exposure(from.toString(), reference + "." + WEIGHT);
+    }
+
+    /** A CTE name not used before in this statement, starting with {@code prefix}. */
+    public String freshName(String prefix) {
+        return prefix + (++names);
     }
 
     /** Name of the CTE holding the delta of {@code plan} (its output columns and the weight). */

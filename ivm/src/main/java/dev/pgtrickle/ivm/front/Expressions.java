@@ -26,6 +26,9 @@ import net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionLi
 import net.sf.jsqlparser.expression.operators.conditional.AndExpression;
 import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.schema.Table;
+import net.sf.jsqlparser.statement.select.PlainSelect;
+import net.sf.jsqlparser.statement.select.Select;
+import net.sf.jsqlparser.statement.select.SelectItem;
 
 /** The expression-level services the translators share, for one canonical text. */
 final class Expressions {
@@ -72,6 +75,18 @@ final class Expressions {
         return aliases;
     }
 
+    /** The aliases a subquery's SELECT list and WHERE name: its own and, if it is correlated, outer ones. */
+    Set<String> aliases(PlainSelect block) throws UnsupportedQueryException {
+        Set<String> aliases = new LinkedHashSet<>();
+        for (SelectItem<?> item : block.getSelectItems()) {
+            aliases.addAll(aliases(item.getExpression()));
+        }
+        if (block.getWhere() != null) {
+            aliases.addAll(aliases(block.getWhere()));
+        }
+        return aliases;
+    }
+
     /**
      * Qualifies the unqualified references to the columns of {@code only}, in place. PostgreSQL
      * prints a query block with one FROM item without qualifiers, but the delta rules put other
@@ -80,6 +95,9 @@ final class Expressions {
      */
     void qualify(Expression e, Binding only, String spelledAlias) throws UnsupportedQueryException {
         tree.rewrite(e, node -> {
+            if (node instanceof Select subquery) {
+                return subquery; // PostgreSQL qualifies every column inside a subquery
+            }
             if (node instanceof Column column && (column.getTable() == null || column.getTable().getName() == null)
                     && only.columns().contains(text.name(column.getColumnName()))) {
                 column.setTable(new Table(spelledAlias));

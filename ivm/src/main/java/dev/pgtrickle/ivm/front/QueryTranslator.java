@@ -14,6 +14,7 @@ import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.NotExpression;
 import net.sf.jsqlparser.expression.operators.relational.ExistsExpression;
 import net.sf.jsqlparser.expression.operators.relational.InExpression;
+import net.sf.jsqlparser.statement.select.AllColumns;
 import net.sf.jsqlparser.statement.select.OrderByElement;
 import net.sf.jsqlparser.statement.select.ParenthesedSelect;
 import net.sf.jsqlparser.statement.select.PlainSelect;
@@ -36,6 +37,8 @@ final class QueryTranslator {
     private final CanonicalText text;
     private final RelationCatalog catalog;
     private final Expressions expressions;
+    /** Subqueries of expressions made inputs so far: each gets an alias of its own. */
+    private int subqueryInputs;
     /** Each CTE body is translated once: the translation rewrites its syntax tree in place. */
     private final Map<Select, QueryPlan> cteBodies = new IdentityHashMap<>();
 
@@ -73,6 +76,11 @@ final class QueryTranslator {
             throw new UnsupportedQueryException(text.sql(select), "VALUES lists are not supported yet");
         }
         throw new UnsupportedQueryException(text.sql(select), "only SELECT and UNION ALL queries are supported");
+    }
+
+    /** A new alias for the input a subquery of an expression becomes; user names cannot start with {@code __pgt_}. */
+    String subqueryAlias() {
+        return "__pgt_subquery_" + (++subqueryInputs);
     }
 
     /** The plan of the CTE {@code cte} refers to; the same plan under every alias referring to it. */
@@ -127,6 +135,7 @@ final class QueryTranslator {
     }
 
     /** One SELECT ... FROM ... [WHERE] [GROUP BY] [HAVING] block. */
+    @SuppressWarnings("unchecked") // a SELECT list item holds an expression
     private QueryPlan block(PlainSelect block, CteScope scope) throws UnsupportedQueryException {
         if (block.getFromItem() == null) {
             throw new UnsupportedQueryException(text.sql(block),
@@ -150,6 +159,7 @@ final class QueryTranslator {
             qualify(block, only, from.spelledAliases().get(only.alias()));
         }
         Sublinks sublinks = new Sublinks(this, scope);
+        ScalarSubqueries scalars = new ScalarSubqueries(this, scope);
         List<Condition> conditions = new ArrayList<>();
         List<Sublinks.Sublink> tests = new ArrayList<>();
         if (block.getWhere() != null) {
@@ -158,11 +168,19 @@ final class QueryTranslator {
                 if (sublink != null) {
                     tests.add(sublink);
                 } else {
-                    conditions.add(expressions.condition(conjunct));
+                    conditions.add(expressions.condition(scalars.replace(conjunct)));
                 }
             }
         }
-        FromPlan input = InnerJoins.place(from.plan(), conditions);
+        for (SelectItem<?> item : block.getSelectItems()) {
+            if (!(item.getExpression() instanceof AllColumns)) {
+                ((SelectItem<Expression>) item).setExpression(scalars.replace(item.getExpression()));
+            }
+        }
+        if (block.getHaving() != null) {
+            block.setHaving(scalars.replace(block.getHaving()));
+        }
+        FromPlan input = InnerJoins.place(scalars.joinedTo(from.plan()), conditions);
         for (Sublinks.Sublink sublink : tests) {
             input = sublinks.join(input, sublink);
         }

@@ -1,11 +1,17 @@
 package dev.pgtrickle.ivm.front;
 
+import dev.pgtrickle.ivm.plan.Aggregate;
 import dev.pgtrickle.ivm.plan.Condition;
+import dev.pgtrickle.ivm.plan.Derived;
+import dev.pgtrickle.ivm.plan.Distinct;
 import dev.pgtrickle.ivm.plan.FromPlan;
 import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.JoinKind;
+import dev.pgtrickle.ivm.plan.Project;
+import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import dev.pgtrickle.ivm.rewrite.InnerJoins;
+import dev.pgtrickle.ivm.sql.Sql;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.NotExpression;
 import net.sf.jsqlparser.expression.operators.relational.ExistsExpression;
@@ -24,14 +30,15 @@ import java.util.Set;
  * Decorrelates the subqueries of WHERE conjuncts into semi and anti joins: {@code EXISTS (q)} and
  * {@code x IN (SELECT y ...)} keep the rows with a match, {@code NOT EXISTS} and {@code NOT IN}
  * those without one. The subquery's conditions on its own inputs stay inside it; those that
- * refer to the outer query become the join condition. {@code x NOT IN (SELECT y ...)} is true only
+ * refer to the outer query become the join condition. A subquery that groups (GROUP BY, HAVING,
+ * aggregates, DISTINCT) is an input of its own, joined on membership; it must not be correlated. {@code x NOT IN (SELECT y ...)} is true only
  * when no y equals x and neither x nor any y is NULL, so its match condition is
  * {@code (x = y) IS NOT FALSE}.
  */
 final class Sublinks {
 
     /** A WHERE conjunct that is a subquery test. */
-    record Sublink(JoinKind kind, PlainSelect body, Expression tested) {
+    record Sublink(JoinKind kind, Select body, Expression tested) {
     }
 
     private final QueryTranslator queries;
@@ -51,21 +58,32 @@ final class Sublinks {
             e = Expressions.unparenthesized(not.getExpression());
         }
         if (e instanceof ExistsExpression exists && exists.getRightExpression() instanceof Select body) {
-            return new Sublink(negated ? JoinKind.ANTI : JoinKind.SEMI, block(body), null);
+            return new Sublink(negated ? JoinKind.ANTI : JoinKind.SEMI, body, null);
         }
         if (e instanceof InExpression in && in.getRightExpression() instanceof Select body) {
             if (in.getLeftExpression() instanceof ParenthesedExpressionList<?> list && list.size() > 1) {
                 throw new UnsupportedQueryException(queries.text().sql(in), "IN with several columns is not supported yet");
             }
             negated ^= in.isNot();
-            return new Sublink(negated ? JoinKind.ANTI : JoinKind.SEMI, block(body), in.getLeftExpression());
+            return new Sublink(negated ? JoinKind.ANTI : JoinKind.SEMI, body, in.getLeftExpression());
         }
         return null;
     }
 
     /** {@code outer} semi- or anti-joined with the subquery. */
     FromPlan join(FromPlan outer, Sublink sublink) throws UnsupportedQueryException {
-        PlainSelect body = sublink.body();
+        PlainSelect body = block(sublink.body());
+        if (sublink.tested() != null && body.getSelectItems().size() != 1) {
+            throw new UnsupportedQueryException(queries.text().sql(sublink.body()), "the subquery of IN must return one column");
+        }
+        if (isPlain(body)) {
+            return decorrelated(outer, sublink, body);
+        }
+        return overGroupedInput(outer, sublink, body);
+    }
+
+    /** A plain subquery: its own inputs and conditions inside, the correlation as the join condition. */
+    private FromPlan decorrelated(FromPlan outer, Sublink sublink, PlainSelect body) throws UnsupportedQueryException {
         FromPlan inner = new FromTranslator(queries, scope).translate(body).plan();
         Set<String> innerAliases = inner.aliases();
         List<Condition> local = new ArrayList<>();
@@ -82,26 +100,60 @@ final class Sublinks {
             }
         }
         if (sublink.tested() != null) {
-            correlated.add(membership(sublink, body));
+            correlated.add(membership(sublink, queries.expressions().condition(
+                    body.getSelectItems().get(0).getExpression())));
         }
         return new Join(sublink.kind(), outer, InnerJoins.place(inner, local), Condition.all(correlated));
     }
 
-    /** {@code x IN (SELECT y ...)} as the condition {@code x = y}; for NOT IN, {@code (x = y) IS NOT FALSE}. */
-    private Condition membership(Sublink sublink, PlainSelect body) throws UnsupportedQueryException {
-        if (body.getSelectItems().size() != 1) {
-            throw new UnsupportedQueryException(queries.text().sql(body), "the subquery of IN must return one column");
+    /**
+     * A subquery with GROUP BY, HAVING, aggregates or DISTINCT: an input of its own (whose delta
+     * is that of the grouping), joined on membership. It must not be correlated.
+     */
+    private FromPlan overGroupedInput(FromPlan outer, Sublink sublink, PlainSelect body)
+            throws UnsupportedQueryException {
+        String construct = queries.text().sql(sublink.body());
+        Set<String> referenced = new HashSet<>(queries.expressions().aliases(body));
+        if (body.getHaving() != null) {
+            referenced.addAll(queries.expressions().aliases(body.getHaving()));
         }
-        Expressions expressions = queries.expressions();
-        Condition tested = expressions.condition(sublink.tested());
-        Condition member = expressions.condition(body.getSelectItems().get(0).getExpression());
+        QueryPlan plan = queries.query(body, scope);
+        if (!ownAliases(plan).containsAll(referenced)) {
+            throw new UnsupportedQueryException(construct,
+                    "correlated subqueries with GROUP BY, HAVING, aggregates or DISTINCT are not supported yet");
+        }
+        Derived input = new Derived(plan, queries.subqueryAlias());
+        Condition condition = Condition.TRUE;
+        if (sublink.tested() != null) {
+            String member = Sql.ident(input.alias()) + "." + Sql.ident(plan.columns().get(0));
+            condition = membership(sublink, new Condition(member, Set.of(input.alias())));
+        }
+        return new Join(sublink.kind(), outer, input, condition);
+    }
+
+    private static Set<String> ownAliases(QueryPlan plan) {
+        if (plan instanceof Aggregate aggregate) {
+            return aggregate.input().aliases();
+        }
+        if (plan instanceof Project project) {
+            return project.input().aliases();
+        }
+        if (plan instanceof Distinct distinct) {
+            return ownAliases(distinct.input());
+        }
+        return Set.of();
+    }
+
+    /** {@code x IN (SELECT y ...)} as the condition {@code x = y}; for NOT IN, {@code (x = y) IS NOT FALSE}. */
+    private Condition membership(Sublink sublink, Condition member) throws UnsupportedQueryException {
+        Condition tested = queries.expressions().condition(sublink.tested());
         Set<String> aliases = new HashSet<>(tested.aliases());
         aliases.addAll(member.aliases());
         String equal = "(" + tested.sql() + " = " + member.sql() + ")";
         return new Condition(sublink.kind() == JoinKind.ANTI ? "(" + equal + " IS NOT FALSE)" : equal, aliases);
     }
 
-    /** The subquery as a plain block that the semi join can read: no grouping, DISTINCT ON, LIMIT or WITH. */
+    /** The subquery as one block: no set operations, LIMIT, WITH or DISTINCT ON; IN takes one column. */
     private PlainSelect block(Select body) throws UnsupportedQueryException {
         Select select = body;
         while (select instanceof ParenthesedSelect parenthesized && parenthesized.getWithItemsList() == null) {
@@ -109,18 +161,24 @@ final class Sublinks {
         }
         if (!(select instanceof PlainSelect block) || select.getWithItemsList() != null
                 || select.getLimit() != null || select.getOffset() != null || select.getFetch() != null
-                || block.getGroupBy() != null || block.getHaving() != null || block.getFromItem() == null
-                || block.getWindowDefinitions() != null
+                || block.getFromItem() == null || block.getWindowDefinitions() != null
                 || (block.getDistinct() != null && block.getDistinct().getOnSelectItems() != null)) {
             throw new UnsupportedQueryException(queries.text().sql(body),
-                    "only subqueries that are a plain SELECT ... FROM ... WHERE are supported in EXISTS and IN");
+                    "only subqueries that are one SELECT ... FROM block are supported in EXISTS and IN");
+        }
+        return block;
+    }
+
+    /** Without grouping, aggregates or DISTINCT: the rows of its FROM clause that pass its WHERE. */
+    private boolean isPlain(PlainSelect block) throws UnsupportedQueryException {
+        if (block.getGroupBy() != null || block.getHaving() != null || block.getDistinct() != null) {
+            return false;
         }
         for (var item : block.getSelectItems()) {
             if (queries.expressions().containsAggregate(item.getExpression())) {
-                throw new UnsupportedQueryException(queries.text().sql(body),
-                        "aggregates in an EXISTS or IN subquery are not supported yet");
+                return false;
             }
         }
-        return block;
+        return true;
     }
 }

@@ -1,6 +1,7 @@
 package dev.pgtrickle.ivm.plan;
 
 import dev.pgtrickle.ivm.delta.DeltaContext;
+import dev.pgtrickle.ivm.delta.OldState;
 import dev.pgtrickle.ivm.sql.Sql;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,8 +14,8 @@ import java.util.stream.Collectors;
  * ({@code __pgt_agg_<n>}) and to grouping expressions through {@code __pgt_key_<n>}
  * (1-based index into {@link #groupKeys()}); every other column reference has been replaced by
  * one of those, so an output can be computed from a group's keys and aggregate values alone.
- * Maintained at the top of a defining query only (the strategies keep per-group state), so it
- * has no delta of its own as a relation.
+ * At the top of a defining query the maintenance strategies keep per-group state; inside a
+ * query it is a relation with a delta of its own ({@link #delta}).
  *
  * @param input the rows being grouped
  * @param groupKeys GROUP BY expressions over the input (SQL text); empty for a global aggregate
@@ -57,9 +58,39 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
         return current(context, List.of());
     }
 
+    /**
+     * As a relation (a subquery, a view, a scalar subquery): the groups the input's delta touches
+     * are computed twice, from the input's current rows (weight +1) and from its old rows (weight
+     * -1); where the change left a group's output as it was, the two cancel. Only exact
+     * aggregates qualify (see {@code PlanCompiler}): the old rows must reproduce the very values
+     * computed from them before.
+     */
     @Override
     public String delta(DeltaContext context) throws UnsupportedQueryException {
-        throw UnsupportedQueryException.onlyAtTop("AGGREGATE");
+        DeltaContext.Exposure changes = context.expose(input);
+        String touched = context.freshName("__pgt_touched");
+        String condition;
+        if (groupKeys.isEmpty()) {
+            context.addCte(touched, "SELECT 1 FROM " + changes.from() + " LIMIT 1");
+            condition = "EXISTS (SELECT 1 FROM " + touched + ")";
+        } else {
+            List<String> keys = new ArrayList<>();
+            List<String> matches = new ArrayList<>();
+            for (int i = 1; i <= groupKeys.size(); i++) {
+                keys.add("(" + groupKeys.get(i - 1) + ") AS __pgt_k" + i);
+                matches.add("__pgt_t.__pgt_k" + i + " IS NOT DISTINCT FROM (" + groupKeys.get(i - 1) + ")");
+            }
+            context.addCte(touched, "SELECT DISTINCT " + String.join(", ", keys) + " FROM " + changes.from());
+            condition = "EXISTS (SELECT 1 FROM " + touched + " AS __pgt_t WHERE " + String.join(" AND ", matches) + ")";
+        }
+        List<String> now = new ArrayList<>(plainOutputs());
+        now.add("1::bigint AS " + DeltaContext.WEIGHT);
+        List<String> before = new ArrayList<>(plainOutputs());
+        before.add("-1::bigint AS " + DeltaContext.WEIGHT);
+        return input.current(context).and(condition).select(now) + groupBy() + havingClause()
+                + "\nUNION ALL\n"
+                + "SELECT " + String.join(", ", before) + " FROM " + OldState.rows(context, input, condition)
+                + groupBy() + havingClause();
     }
 
     @Override
@@ -72,10 +103,11 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
 
     @Override
     public String deltaRule() {
-        return having != null
+        return "at the top: " + (having != null
                 ? "group rescan: groups touched by the delta are recomputed (HAVING needs hidden groups' state)"
                 : "algebraic: per-group count, non-NULL counts and sums in hidden columns, updated by the"
-                        + " delta (group rescan instead when a SUM/AVG argument is not of an exact type)";
+                        + " delta (group rescan instead when a SUM/AVG argument is not of an exact type)")
+                + "; in a subquery: the touched groups recomputed before and after the change";
     }
 
     /** The aggregate call in plain SQL, as PostgreSQL evaluates it over a group. */

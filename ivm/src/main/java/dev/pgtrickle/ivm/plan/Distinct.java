@@ -1,11 +1,12 @@
 package dev.pgtrickle.ivm.plan;
 
 import dev.pgtrickle.ivm.delta.DeltaContext;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
- * SELECT DISTINCT: each distinct row of its input once. Maintained at the top of a defining
- * query only (as a multiplicity per row), so it has no delta of its own as a relation.
+ * SELECT DISTINCT: each distinct row of its input once. It is a GROUP BY of every output without
+ * aggregates ({@link #asGrouping()}), maintained as such.
  */
 public record Distinct(QueryPlan input) implements QueryPlan {
 
@@ -21,12 +22,12 @@ public record Distinct(QueryPlan input) implements QueryPlan {
 
     @Override
     public String current(DeltaContext context) throws UnsupportedQueryException {
-        return "SELECT DISTINCT * FROM (" + input.current(context) + ") AS __pgt_distinct";
+        return asGrouping().current(context);
     }
 
     @Override
     public String delta(DeltaContext context) throws UnsupportedQueryException {
-        throw UnsupportedQueryException.onlyAtTop("DISTINCT");
+        return asGrouping().delta(context);
     }
 
     @Override
@@ -36,6 +37,20 @@ public record Distinct(QueryPlan input) implements QueryPlan {
 
     @Override
     public String deltaRule() {
-        return "algebraic: multiplicity of each distinct row in __pgt_count";
+        return "as a GROUP BY of every column: a multiplicity per distinct row";
+    }
+
+    /** The GROUP BY of every output of the SELECT list below; DISTINCT over anything else is not supported. */
+    public Aggregate asGrouping() throws UnsupportedQueryException {
+        if (!(input instanceof Project project)) {
+            throw new UnsupportedQueryException("SELECT DISTINCT over GROUP BY",
+                    "DISTINCT is supported over plain SELECT lists only");
+        }
+        List<String> keys = project.outputs().stream().map(OutputColumn::expression).toList();
+        List<OutputColumn> outputs = new ArrayList<>();
+        for (int i = 0; i < project.outputs().size(); i++) {
+            outputs.add(new OutputColumn(project.outputs().get(i).name(), Aggregate.keyPlaceholder(i + 1)));
+        }
+        return new Aggregate(project.input(), keys, List.of(), outputs, null);
     }
 }

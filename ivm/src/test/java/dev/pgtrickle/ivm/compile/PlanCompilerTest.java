@@ -1,16 +1,19 @@
 package dev.pgtrickle.ivm.compile;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pgtrickle.ivm.plan.Aggregate;
 import dev.pgtrickle.ivm.plan.AggregateCall;
+import dev.pgtrickle.ivm.plan.Derived;
 import dev.pgtrickle.ivm.plan.Distinct;
 import dev.pgtrickle.ivm.plan.OutputColumn;
 import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.Project;
 import dev.pgtrickle.ivm.plan.Scan;
 import dev.pgtrickle.ivm.plan.Source;
+import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -57,6 +60,18 @@ class PlanCompilerTest {
         CompiledPlan content = new PlanCompiler(query -> List.of()).compile(project, "q");
         assertEquals(Strategy.CONTENT, content.strategy());
         assertEquals(List.of("__pgt_row_id", "__pgt_dup"), content.identityColumns());
+    }
+
+    @Test
+    void floatSumsInsideASubqueryAreRefused() throws Exception {
+        Aggregate inner = new Aggregate(ORDERS, List.of("o.region"),
+                List.of(new AggregateCall(1, AggregateCall.Function.SUM, "o.amount")),
+                List.of(new OutputColumn("region", "__pgt_key_1"), new OutputColumn("total", "__pgt_agg_1")), null);
+        QueryPlan top = new Project(new Derived(inner, "s"), List.of(new OutputColumn("total", "s.total")));
+        UnsupportedQueryException e = assertThrows(UnsupportedQueryException.class,
+                () -> new PlanCompiler(query -> List.of("float8")).compile(top, "q"));
+        assertEquals("sum(o.amount)", e.construct());
+        assertEquals(Strategy.CONTENT, new PlanCompiler(query -> List.of("numeric")).compile(top, "q").strategy());
     }
 
     @Test

@@ -1,0 +1,45 @@
+package dev.pgtrickle.ivm.delta;
+
+import dev.pgtrickle.ivm.plan.FromPlan;
+import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
+import dev.pgtrickle.ivm.sql.Sql;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The rows of an input as they were at the old frontier, restricted by a condition: its current
+ * rows plus the rows its delta deleted minus the ones it inserted. Used where an operator has to
+ * recompute a part of its old output (the groups a change touched); with the restriction served
+ * by an index, the cost is that of the part.
+ *
+ * <p>Rows are consolidated by their binary content (the bytes an insertion carried are the bytes
+ * its deletion carries), not by equality: numeric 1.0 and 1.00 are equal but print, and sum,
+ * differently, and the old rows must reproduce exactly what was computed from them before.
+ */
+public final class OldState {
+
+    private OldState() {
+    }
+
+    /** FROM items under which the aliases of {@code input} show its old rows satisfying {@code condition}. */
+    public static String rows(DeltaContext context, FromPlan input, String condition) throws UnsupportedQueryException {
+        List<String> items = DeltaContext.positionalItems(input.bindings(), List.of());
+        List<String> columns = new ArrayList<>();
+        for (int i = 1; i <= items.size(); i++) {
+            columns.add("__pgt_u." + DeltaContext.column(i));
+        }
+        Fragment now = input.current(context).and(condition);
+        DeltaContext.Exposure changes = context.expose(input);
+        String union = "SELECT " + String.join(", ", items) + ", 1::bigint AS " + DeltaContext.WEIGHT
+                + " FROM " + now.from() + " WHERE " + Sql.and(now.where())
+                + " UNION ALL SELECT " + String.join(", ", items) + ", -" + changes.weight() + " AS " + DeltaContext.WEIGHT
+                + " FROM " + changes.from() + " WHERE " + condition;
+        String consolidated = "SELECT DISTINCT ON (__pgt_h) __pgt_r.*, (pg_catalog.sum(__pgt_r." + DeltaContext.WEIGHT
+                + ") OVER (PARTITION BY __pgt_r.__pgt_h))::bigint AS __pgt_n FROM (SELECT __pgt_u.*,"
+                + " pg_catalog.sha256(pg_catalog.record_send(ROW(" + String.join(", ", columns) + "))) AS __pgt_h"
+                + " FROM (" + union + ") AS __pgt_u) AS __pgt_r";
+        String expanded = "(SELECT __pgt_o.* FROM (" + consolidated + ") AS __pgt_o"
+                + " CROSS JOIN pg_catalog.generate_series(1, __pgt_o.__pgt_n) AS __pgt_copy)";
+        return context.exposeRows(expanded, input.bindings()).from();
+    }
+}

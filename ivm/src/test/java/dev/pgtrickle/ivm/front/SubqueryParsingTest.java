@@ -1,0 +1,130 @@
+package dev.pgtrickle.ivm.front;
+
+import static dev.pgtrickle.ivm.front.FakeCatalog.DEPT;
+import static dev.pgtrickle.ivm.front.FakeCatalog.EMP;
+import static dev.pgtrickle.ivm.front.Plans.on;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pgtrickle.ivm.plan.Aggregate;
+import dev.pgtrickle.ivm.plan.Derived;
+import dev.pgtrickle.ivm.plan.Filter;
+import dev.pgtrickle.ivm.plan.Join;
+import dev.pgtrickle.ivm.plan.JoinKind;
+import dev.pgtrickle.ivm.plan.Project;
+import dev.pgtrickle.ivm.plan.QueryPlan;
+import dev.pgtrickle.ivm.plan.Scan;
+import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
+import org.junit.jupiter.api.Test;
+
+/** Scalar subqueries and grouped IN subqueries become inputs of their own. */
+class SubqueryParsingTest {
+
+    private final FakeCatalog catalog = new FakeCatalog();
+
+    private QueryPlan parse(String sql) throws UnsupportedQueryException {
+        return new QueryParser().parse(sql, catalog);
+    }
+
+    @Test
+    void anUncorrelatedScalarSubqueryIsAOneRowInputJoinedWhereItIsCompared() throws Exception {
+        // SELECT id FROM emp WHERE salary > (SELECT avg(salary) FROM emp)
+        Project plan = (Project) parse("""
+                 SELECT id
+                   FROM public.emp
+                  WHERE (salary > ( SELECT avg(emp_1.salary) AS avg
+                           FROM public.emp emp_1))""");
+        Join join = (Join) plan.input();
+        assertEquals(JoinKind.INNER, join.kind());
+        assertEquals(new Scan(EMP, "emp"), join.left());
+        Derived scalar = (Derived) join.right();
+        assertEquals("__pgt_subquery_1", scalar.alias());
+        Aggregate average = (Aggregate) scalar.query();
+        assertTrue(average.groupKeys().isEmpty());
+        assertEquals(on("(emp.salary > __pgt_subquery_1.\"avg\")", "emp", "__pgt_subquery_1"), join.condition());
+    }
+
+    @Test
+    void scalarSubqueriesInTheSelectListAreCrossJoined() throws Exception {
+        // SELECT name, (SELECT count(*) FROM public.dept) AS depts FROM public.emp
+        Project plan = (Project) parse("""
+                 SELECT name,
+                    ( SELECT count(*) AS count
+                           FROM public.dept) AS depts
+                   FROM public.emp""");
+        Join join = (Join) plan.input();
+        assertTrue(join.condition().isTrue());
+        assertEquals("__pgt_subquery_1.\"count\"", plan.outputs().get(1).expression());
+    }
+
+    @Test
+    void aCorrelatedOrManyRowScalarSubqueryIsRefused() {
+        UnsupportedQueryException correlated = assertThrows(UnsupportedQueryException.class, () -> parse("""
+                 SELECT e.id
+                   FROM public.emp e
+                  WHERE (e.salary > ( SELECT avg(e2.salary) AS avg
+                           FROM public.emp e2
+                          WHERE (e2.dept_id = e.dept_id)))"""));
+        assertTrue(correlated.getMessage().contains("correlated scalar subqueries"), correlated.getMessage());
+        UnsupportedQueryException rows = assertThrows(UnsupportedQueryException.class, () -> parse("""
+                 SELECT e.id, ( SELECT d.name FROM public.dept d WHERE (d.id = 1)) AS n
+                   FROM public.emp e"""));
+        assertTrue(rows.getMessage().contains("exactly one row"), rows.getMessage());
+    }
+
+    @Test
+    void inOverAGroupedSubqueryIsASemiJoinWithItsGroups() throws Exception {
+        // SELECT name FROM dept WHERE id IN (SELECT dept_id FROM emp GROUP BY dept_id HAVING count(*) > 2)
+        Project plan = (Project) parse("""
+                 SELECT name
+                   FROM public.dept
+                  WHERE (id IN ( SELECT emp.dept_id
+                           FROM public.emp
+                          GROUP BY emp.dept_id
+                         HAVING (count(*) > 2)))""");
+        Join semi = (Join) plan.input();
+        assertEquals(JoinKind.SEMI, semi.kind());
+        assertEquals(new Scan(DEPT, "dept"), semi.left());
+        Derived groups = (Derived) semi.right();
+        assertTrue(groups.query() instanceof Aggregate aggregate && aggregate.having() != null);
+        assertEquals(on("(dept.id = \"__pgt_subquery_1\".\"dept_id\")", "dept", "__pgt_subquery_1"), semi.condition());
+    }
+
+    @Test
+    void notInOverADistinctSubqueryIsAnAntiJoinMatchingUnlessFalse() throws Exception {
+        Project plan = (Project) parse("""
+                 SELECT d.name
+                   FROM public.dept d
+                  WHERE (NOT (d.id IN ( SELECT DISTINCT e.dept_id
+                           FROM public.emp e
+                          WHERE (e.salary > (10)::numeric))))""");
+        Join anti = (Join) plan.input();
+        assertEquals(JoinKind.ANTI, anti.kind());
+        assertEquals("((d.id = \"__pgt_subquery_1\".\"dept_id\") IS NOT FALSE)", anti.condition().sql());
+        assertTrue(((Derived) anti.right()).query().toString().contains("Filter"), "the subquery keeps its WHERE");
+    }
+
+    @Test
+    void aCorrelatedGroupedSubqueryIsRefused() {
+        UnsupportedQueryException e = assertThrows(UnsupportedQueryException.class, () -> parse("""
+                 SELECT d.name
+                   FROM public.dept d
+                  WHERE (d.id IN ( SELECT e.dept_id
+                           FROM public.emp e
+                          WHERE (e.dept_id = d.id)
+                          GROUP BY e.dept_id))"""));
+        assertTrue(e.getMessage().contains("correlated subqueries with GROUP BY"), e.getMessage());
+    }
+
+    @Test
+    void whereOfAFilteredInputStaysBelowTheScalarJoin() throws Exception {
+        Project plan = (Project) parse("""
+                 SELECT e.id
+                   FROM public.emp e
+                  WHERE ((e.dept_id = 3) AND (e.salary > ( SELECT avg(e2.salary) AS avg
+                           FROM public.emp e2)))""");
+        Join join = (Join) plan.input();
+        assertEquals(new Filter(new Scan(EMP, "e"), on("(e.dept_id = 3)", "e")), join.left());
+    }
+}

@@ -1,0 +1,46 @@
+package dev.pgtrickle.ivm.plan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pgtrickle.ivm.delta.ChangeBuffers;
+import dev.pgtrickle.ivm.delta.DeltaContext;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The delta of an aggregate inside a query: touched groups before (−1) and after (+1). */
+class AggregateTest {
+
+    private static final Scan ORDERS = new Scan(new Source(7, "public", "orders", Source.Kind.TABLE,
+            List.of("id", "region", "amount")), "o");
+
+    private static Aggregate sumByRegion(List<String> keys) {
+        return new Aggregate(ORDERS, keys, List.of(new AggregateCall(1, AggregateCall.Function.SUM, "o.amount")),
+                List.of(new OutputColumn("total", "__pgt_agg_1")), null);
+    }
+
+    @Test
+    void touchedGroupsAreComputedNowAndBefore() throws Exception {
+        DeltaContext context = new DeltaContext(new ChangeBuffers());
+        String delta = sumByRegion(List.of("o.region")).delta(context);
+        String[] terms = delta.split("\nUNION ALL\n");
+        assertEquals(2, terms.length, delta);
+        assertTrue(terms[0].contains("1::bigint AS __pgt_w") && terms[0].contains("\"public\".\"orders\" AS \"o\""),
+                "now: the current rows of the touched groups: " + terms[0]);
+        assertTrue(terms[0].contains("__pgt_t.__pgt_k1 IS NOT DISTINCT FROM (o.region)"), terms[0]);
+        assertTrue(terms[1].contains("-1::bigint AS __pgt_w"), terms[1]);
+        assertTrue(terms[1].contains("pg_catalog.sha256(pg_catalog.record_send(ROW("),
+                "before: rows consolidated by their bytes, not by equality: " + terms[1]);
+        assertTrue(terms[1].contains("pg_catalog.generate_series(1, __pgt_o.__pgt_n)"), terms[1]);
+        assertTrue(context.ctes().stream().anyMatch(cte -> cte.startsWith("__pgt_touched1 AS (SELECT DISTINCT (o.region)")),
+                context.ctes().toString());
+    }
+
+    @Test
+    void aGlobalAggregateIsRecomputedWhenAnythingChanged() throws Exception {
+        DeltaContext context = new DeltaContext(new ChangeBuffers());
+        String delta = sumByRegion(List.of()).delta(context);
+        assertTrue(delta.contains("EXISTS (SELECT 1 FROM __pgt_touched1)"), delta);
+        assertTrue(context.ctes().stream().anyMatch(cte -> cte.endsWith("LIMIT 1)")), context.ctes().toString());
+    }
+}
