@@ -534,11 +534,11 @@ class DifferentialRefreshTest {
 
     @Test
     void numericSumsStayExact() throws SQLException {
-        // Unconstrained numeric: a sum's scale is the largest scale among the rows summed, which a
-        // running sum cannot follow when rows go away, so touched groups are recomputed.
+        // Unconstrained numeric: a sum's scale is the largest scale among the rows summed; the group
+        // keeps that scale and how many values have it, and looks it up again when the last leaves.
         db.execute("CREATE TABLE ge_src (id int PRIMARY KEY, grp text NOT NULL, v numeric, q int)");
         String query = String.format(GROUP_QUERY, "ge_src");
-        createCompiled(db, "ge_st", query, "GROUP_RESCAN");
+        createCompiled(db, "ge_st", query, "AGGREGATE");
 
         for (int i = 1; i <= 10; i++) {
             db.execute("INSERT INTO ge_src VALUES (" + i + ", 'tenths', 0.1, 1)");

@@ -202,11 +202,17 @@ final class Shapes {
         shapes.add(new Shape("group_sum_avg_int", 1, c -> List.of(grouped(c.st("gi"),
                 "SELECT a.k, sum(a.v) AS sv, avg(a.v) AS av, count(*) AS c FROM " + c.t(1) + " a GROUP BY a.k", 1)
                 .withStrategy("AGGREGATE"))));
-        // Column n is a numeric without a declared scale: a sum's scale follows the rows summed,
-        // so touched groups are recomputed (numeric(p,s) sums stay algebraic: DifferentialRefreshTest).
+        // Column n is a numeric without a declared scale: a sum's scale follows the rows summed
+        // (values of 1, 2, 3 and 18 decimals), tracked per group beside the sum.
         shapes.add(new Shape("group_sum_avg_numeric", 1, c -> List.of(grouped(c.st("gn"),
                 "SELECT a.g, sum(a.n) AS sn, avg(a.n) AS an, sum(a.b) AS sb, avg(a.b) AS ab, count(a.n) AS cn"
-                        + " FROM " + c.t(1) + " a GROUP BY a.g", 1).withStrategy("GROUP_RESCAN"))));
+                        + " FROM " + c.t(1) + " a GROUP BY a.g", 1).withStrategy("AGGREGATE"))));
+        shapes.add(new Shape("numeric_sums_over_join_and_global", 2, c -> List.of(
+                grouped(c.st("gnj"), "SELECT b.g, sum(a.n * b.v) AS snv, avg(a.n + b.n) AS an2, count(*) AS c"
+                        + " FROM " + c.t(1) + " a JOIN " + c.t(2) + " b ON a.k = b.k GROUP BY b.g", 1, 2)
+                        .withStrategy("AGGREGATE"),
+                plain(c.st("gng"), "SELECT sum(a.n) AS sn, avg(a.n) AS an FROM " + c.t(1) + " a", 1)
+                        .withStrategy("AGGREGATE"))));
         shapes.add(new Shape("group_aggregate_expressions", 1, c -> List.of(grouped(c.st("ge"),
                 "SELECT a.g, COALESCE(sum(a.v), 0) AS sv0, sum(a.v) + count(*) AS sv_plus_c, count(*) * 2 AS c2,"
                         + " CASE WHEN count(*) > 2 THEN 'many' ELSE 'few' END AS size, sum(a.n) / count(*) AS mean_n"

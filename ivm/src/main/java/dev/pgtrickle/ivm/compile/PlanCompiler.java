@@ -16,12 +16,13 @@ import java.util.Set;
 public final class PlanCompiler {
 
     /**
-     * Argument types whose running sums equal what PostgreSQL computes from scratch. Floats
-     * drift; an unconstrained numeric's sum carries the largest scale of the rows summed, which a
-     * running sum cannot follow when rows go away (and AVG's result scale depends on it). A
-     * numeric with a declared scale gives every value that scale, so it stays exact.
+     * Argument types whose running sums equal what PostgreSQL computes from scratch. A numeric
+     * with a declared scale gives every value that scale, so it is exact too; an unconstrained
+     * numeric's sum shows the largest scale of the values summed, which is tracked besides the
+     * sum (see {@link AggregateStrategy}). Floats drift: their groups are recomputed.
      */
     private static final Set<String> EXACT_SUM_TYPES = Set.of("int2", "int4", "int8");
+    private static final String UNCONSTRAINED_NUMERIC = "numeric";
 
     private final TypeProbe types;
 
@@ -64,17 +65,23 @@ public final class PlanCompiler {
             return new AggregateStrategy(distinct.asGrouping());
         }
         if (top instanceof Aggregate aggregate) {
-            if (aggregate.having() != null || !exactSums(aggregate)) {
+            if (aggregate.having() != null) {
                 return new GroupRescanStrategy(aggregate);
             }
-            return new AggregateStrategy(aggregate);
+            List<AggregateCall> sums = sums(aggregate);
+            List<String> types = argumentTypes(aggregate, sums);
+            Set<Integer> scaled = new java.util.HashSet<>();
+            for (int i = 0; i < sums.size(); i++) {
+                String type = types.get(i);
+                if (type.equals(UNCONSTRAINED_NUMERIC)) {
+                    scaled.add(sums.get(i).index());
+                } else if (!EXACT_SUM_TYPES.contains(type) && !type.startsWith("numeric(")) {
+                    return new GroupRescanStrategy(aggregate);
+                }
+            }
+            return new AggregateStrategy(aggregate, scaled);
         }
         return new ContentStrategy(top);
-    }
-
-    private boolean exactSums(Aggregate aggregate) throws UnsupportedQueryException, SQLException {
-        return argumentTypes(aggregate, sums(aggregate)).stream()
-                .allMatch(type -> EXACT_SUM_TYPES.contains(type) || type.startsWith("numeric("));
     }
 
     private static List<AggregateCall> sums(Aggregate aggregate) {

@@ -47,10 +47,15 @@ public final class DeltaContext {
     /**
      * A delta made visible under its aliases.
      *
-     * @param from FROM items: the delta's CTE and a LATERAL projection per alias
-     * @param weight the expression of a row's weight
+     * @param from FROM items: the rows under {@code reference} and a LATERAL projection per alias
+     * @param reference the name the rows are read under, for columns beyond the aliases'
      */
-    public record Exposure(String from, String weight) {
+    public record Exposure(String from, String reference) {
+
+        /** The expression of a row's weight. */
+        public String weight() {
+            return reference + "." + WEIGHT;
+        }
     }
 
     /** The delta of {@code plan}, its aliases visible (one more reference to its CTE). */
@@ -74,7 +79,7 @@ public final class DeltaContext {
             from.append(", LATERAL (SELECT ").append(String.join(", ", items)).append(") AS ")
                     .append(Sql.ident(binding.alias()));
         }
-        return new Exposure(from.toString(), reference + "." + WEIGHT);
+        return new Exposure(from.toString(), reference);
     }
 
     /** A CTE name not used before in this statement, starting with {@code prefix}. */

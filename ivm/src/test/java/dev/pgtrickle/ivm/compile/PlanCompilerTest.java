@@ -46,9 +46,20 @@ class PlanCompilerTest {
         assertEquals(Strategy.GROUP_RESCAN,
                 new PlanCompiler(query -> List.of("float8")).compile(sumByRegion(null), "q").strategy());
         assertEquals(Strategy.GROUP_RESCAN,
-                new PlanCompiler(query -> List.of("numeric")).compile(sumByRegion(null), "q").strategy());
-        assertEquals(Strategy.GROUP_RESCAN,
                 new PlanCompiler(query -> List.of("numeric")).compile(sumByRegion("__pgt_agg_1 > 5"), "q").strategy());
+    }
+
+    @Test
+    void unconstrainedNumericSumsTrackTheirDisplayScale() throws Exception {
+        CompiledPlan plan = new PlanCompiler(query -> List.of("numeric")).compile(sumByRegion(null), "q");
+        assertEquals(Strategy.AGGREGATE, plan.strategy());
+        assertEquals(List.of("region", "total", "__pgt_row_id", "__pgt_count", "__pgt_agg_1_n", "__pgt_agg_1_s",
+                "__pgt_agg_1_d", "__pgt_agg_1_dn"), plan.columns());
+        assertTrue(plan.populate().contains("pg_catalog.max(pg_catalog.scale(o.amount)) OVER (PARTITION BY (o.region))"),
+                plan.populate());
+        assertTrue(plan.refresh().contains("pg_catalog.round(__pgt_n.__pgt_agg_1_s, __pgt_n.__pgt_agg_1_d)"),
+                "the sum is shown at the largest scale of its values");
+        assertTrue(plan.refresh().contains("__pgt_scales1 AS (SELECT"), "the changes' net count per scale");
     }
 
     @Test
