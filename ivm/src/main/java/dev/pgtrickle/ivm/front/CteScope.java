@@ -1,5 +1,6 @@
 package dev.pgtrickle.ivm.front;
 
+import java.util.List;
 import net.sf.jsqlparser.statement.select.Select;
 
 /**
@@ -7,12 +8,15 @@ import net.sf.jsqlparser.statement.select.Select;
  * {@code outer} is also the scope the CTE's own body sees (the CTEs defined before it), since
  * only non-recursive CTEs are supported.
  */
-record CteScope(String name, Select body, CteScope outer) {
+record CteScope(String name, Select body, List<String> columns, CteScope outer) {
 
-    static final CteScope NONE = new CteScope(null, null, null);
+    static final CteScope NONE = new CteScope(null, null, List.of(), null);
 
-    CteScope with(String cteName, Select cteBody) {
-        return new CteScope(cteName, cteBody, this);
+    /**
+     * @param cteColumns the column list written after the CTE's name; empty for its query's own names
+     */
+    CteScope with(String cteName, Select cteBody, List<String> cteColumns) {
+        return new CteScope(cteName, cteBody, List.copyOf(cteColumns), this);
     }
 
     /** The innermost CTE named {@code cteName}, or {@code null}. */

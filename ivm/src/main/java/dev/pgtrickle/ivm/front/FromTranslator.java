@@ -6,6 +6,7 @@ import dev.pgtrickle.ivm.plan.Derived;
 import dev.pgtrickle.ivm.plan.FromPlan;
 import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.JoinKind;
+import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.Scan;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import net.sf.jsqlparser.expression.Alias;
@@ -96,7 +97,11 @@ final class FromTranslator {
         String name = queries.text().name(table.getName());
         CteScope cte = table.getSchemaName() == null ? scope.find(name) : null;
         if (cte != null) {
-            return new Derived(queries.cte(cte), alias);
+            QueryPlan body = queries.cte(cte);
+            if (cte.columns().isEmpty()) {
+                return new Derived(body, alias);
+            }
+            return new Derived(body, alias, renamed(body, cte.columns(), table));
         }
         String schema = table.getSchemaName() == null ? null : queries.text().name(table.getSchemaName());
         Relation relation = queries.catalog().resolve(schema, name);
@@ -108,13 +113,32 @@ final class FromTranslator {
     }
 
     private FromPlan subquery(ParenthesedSelect subquery) throws UnsupportedQueryException {
-        if (subquery.getAlias() == null) {
+        Alias given = subquery.getAlias();
+        if (given == null) {
             throw new UnsupportedQueryException(sql(subquery), "a subquery in FROM needs an alias");
         }
-        String spelledAlias = spelledAlias(subquery.getAlias(), null, subquery);
+        String spelledAlias = given.getName();
         String alias = queries.text().name(spelledAlias);
         spelledAliases.put(alias, spelledAlias);
-        return new Derived(queries.query(subquery, scope), alias);
+        QueryPlan query = queries.query(subquery, scope);
+        if (given.getAliasColumns() == null || given.getAliasColumns().isEmpty()) {
+            return new Derived(query, alias);
+        }
+        List<String> names = new ArrayList<>();
+        for (Alias.AliasColumn column : given.getAliasColumns()) {
+            names.add(queries.text().name(column.name));
+        }
+        return new Derived(query, alias, renamed(query, names, subquery));
+    }
+
+    /** The query's columns under {@code names}; fewer names keep the remaining columns' own, as in PostgreSQL. */
+    private List<String> renamed(QueryPlan query, List<String> names, Object item) throws UnsupportedQueryException {
+        if (names.size() > query.columns().size()) {
+            throw new UnsupportedQueryException(sql(item), "more column names than columns");
+        }
+        List<String> all = new ArrayList<>(names);
+        all.addAll(query.columns().subList(names.size(), query.columns().size()));
+        return all;
     }
 
     private FromPlan group(ParenthesedFromItem group) throws UnsupportedQueryException {

@@ -102,14 +102,19 @@ final class QueryTranslator {
             if (item.isRecursive()) {
                 throw new UnsupportedQueryException(text.sql(item), "WITH RECURSIVE is not supported yet");
             }
-            if (item.getWithItemList() != null && !item.getWithItemList().isEmpty()) {
-                throw new UnsupportedQueryException(text.sql(item),
-                        "column lists on WITH queries are not supported yet");
-            }
             if (!(item.getStatement() instanceof ParenthesedSelect body)) {
                 throw new UnsupportedQueryException(text.sql(item), "data-modifying WITH queries are not supported");
             }
-            result = result.with(text.name(item.getAliasName()), body);
+            List<String> columns = new ArrayList<>();
+            if (item.getWithItemList() != null) {
+                for (SelectItem<?> column : item.getWithItemList()) {
+                    if (!(column.getExpression() instanceof net.sf.jsqlparser.schema.Column name)) {
+                        throw new UnsupportedQueryException(text.sql(item), "a WITH column list holds names only");
+                    }
+                    columns.add(text.name(name.getColumnName()));
+                }
+            }
+            result = result.with(text.name(item.getAliasName()), body, columns);
         }
         return result;
     }

@@ -5,13 +5,32 @@ import dev.pgtrickle.ivm.delta.Fragment;
 import dev.pgtrickle.ivm.sql.Sql;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Collectors;
 
-/** A subquery in FROM (or an expanded view, or a CTE) under an alias: {@code FROM (query) AS alias}. */
-public record Derived(QueryPlan query, String alias) implements FromPlan {
+/**
+ * A subquery in FROM (or an expanded view, or a CTE) under an alias:
+ * {@code FROM (query) AS alias (columns)}.
+ *
+ * @param columns the names its columns are known by: the query's own, or a column alias list
+ */
+public record Derived(QueryPlan query, String alias, List<String> columns) implements FromPlan {
+
+    public Derived {
+        columns = List.copyOf(columns);
+        if (columns.size() != query.columns().size()) {
+            throw new IllegalArgumentException("a subquery with " + query.columns().size() + " columns named "
+                    + columns);
+        }
+    }
+
+    /** Under the query's own column names. */
+    public Derived(QueryPlan query, String alias) {
+        this(query, alias, query.columns());
+    }
 
     @Override
     public List<Binding> bindings() {
-        return List.of(new Binding(alias, query.columns()));
+        return List.of(new Binding(alias, columns));
     }
 
     @Override
@@ -21,16 +40,18 @@ public record Derived(QueryPlan query, String alias) implements FromPlan {
 
     @Override
     public Fragment current(DeltaContext context) throws UnsupportedQueryException {
-        return Fragment.of("(" + query.current(context) + ") AS " + Sql.ident(alias));
+        String names = columns.equals(query.columns()) ? ""
+                : columns.stream().map(Sql::ident).collect(Collectors.joining(", ", " (", ")"));
+        return Fragment.of("(" + query.current(context) + ") AS " + Sql.ident(alias) + names);
     }
 
     @Override
     public String delta(DeltaContext context) throws UnsupportedQueryException {
         String cte = context.delta(query);
         List<String> items = new ArrayList<>();
-        List<String> columns = query.columns();
-        for (int i = 0; i < columns.size(); i++) {
-            items.add("__pgt_q." + Sql.ident(columns.get(i)) + " AS " + DeltaContext.column(i + 1));
+        List<String> own = query.columns();
+        for (int i = 0; i < own.size(); i++) {
+            items.add("__pgt_q." + Sql.ident(own.get(i)) + " AS " + DeltaContext.column(i + 1));
         }
         items.add("__pgt_q." + DeltaContext.WEIGHT);
         return "SELECT " + String.join(", ", items) + " FROM " + cte + " AS __pgt_q";

@@ -7,7 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pgtrickle.ivm.delta.ChangeBuffers;
+import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.plan.Aggregate;
+import dev.pgtrickle.ivm.plan.Binding;
 import dev.pgtrickle.ivm.plan.Derived;
 import dev.pgtrickle.ivm.plan.Filter;
 import dev.pgtrickle.ivm.plan.Join;
@@ -16,6 +19,7 @@ import dev.pgtrickle.ivm.plan.Project;
 import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.Scan;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Scalar subqueries and grouped IN subqueries become inputs of their own. */
@@ -126,5 +130,29 @@ class SubqueryParsingTest {
                            FROM public.emp e2)))""");
         Join join = (Join) plan.input();
         assertEquals(new Filter(new Scan(EMP, "e"), on("(e.dept_id = 3)", "e")), join.left());
+    }
+
+    @Test
+    void columnListsRenameTheColumnsOfCtesAndSubqueries() throws Exception {
+        Project fromCte = (Project) parse("""
+                WITH c(a, b) AS (
+                         SELECT emp.id,
+                            emp.name
+                           FROM public.emp
+                        )
+                 SELECT a,
+                    b
+                   FROM c""");
+        assertEquals(List.of(new Binding("c", List.of("a", "b"))), fromCte.input().bindings());
+        assertEquals("c.a", fromCte.outputs().get(0).expression());
+        Project fromSubquery = (Project) parse("""
+                 SELECT s.k
+                   FROM ( SELECT emp.dept_id, count(*) AS count
+                           FROM public.emp
+                          GROUP BY emp.dept_id) s(k)""");
+        assertEquals(List.of(new Binding("s", List.of("k", "count"))), fromSubquery.input().bindings());
+        DeltaContext context = new DeltaContext(new ChangeBuffers());
+        assertTrue(fromSubquery.input().current(context).from().endsWith(") AS \"s\" (\"k\", \"count\")"),
+                fromSubquery.input().current(context).from());
     }
 }

@@ -299,16 +299,6 @@ class UnsupportedConstructsTest {
                         "system catalogs have no change capture and cannot be refreshed differentially"),
                 Arguments.of("SELECT id FROM public.nowhere", "public.nowhere", "relation not found"),
                 Arguments.of("""
-                        WITH c(a, b) AS (
-                                 SELECT emp.id,
-                                    emp.name
-                                   FROM public.emp
-                                )
-                         SELECT a,
-                            b
-                           FROM c""", "c(a,b) AS (SELECT emp.id, emp.name FROM public.emp)",
-                        "column lists on WITH queries are not supported yet"),
-                Arguments.of("""
                         SELECT x,
                             y
                            FROM public.dept d(x, y, region_id)""", "public.dept d(x, y, region_id)",
