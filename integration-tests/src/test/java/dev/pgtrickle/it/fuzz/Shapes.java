@@ -192,6 +192,15 @@ final class Shapes {
         shapes.add(new Shape("scalar_subquery_in_select", 2, c -> List.of(plain(c.st("sss"),
                 "SELECT a.id, a.k, (SELECT count(*) FROM " + c.t(2) + " b WHERE b.v IS NOT NULL) AS total,"
                         + " (SELECT sum(b.n) FROM " + c.t(2) + " b) AS sn FROM " + c.t(1) + " a", 1, 2))));
+        shapes.add(new Shape("correlated_scalar_subquery_in_where", 2, c -> List.of(plain(c.st("csw"),
+                "SELECT a.id, a.v FROM " + c.t(1) + " a WHERE a.v < (SELECT avg(b.v) FROM " + c.t(2) + " b"
+                        + " WHERE b.k = a.k AND b.g <> 'c')", 1, 2))));
+        shapes.add(new Shape("correlated_scalar_subquery_in_select", 2, c -> List.of(plain(c.st("css"),
+                "SELECT a.id, (SELECT sum(b.n) * 2 FROM " + c.t(2) + " b WHERE b.k = a.k AND b.g = a.g) AS sn"
+                        + " FROM " + c.t(1) + " a", 1, 2))));
+        shapes.add(new Shape("correlated_scalar_q17_like", 2, c -> List.of(plain(c.st("q17"),
+                "SELECT sum(a.v) AS s, count(*) AS c FROM " + c.t(1) + " a, " + c.t(2) + " b WHERE a.k = b.k AND b.g <> 'b'"
+                        + " AND a.v < (SELECT 0.5 * avg(a2.v) FROM " + c.t(1) + " a2 WHERE a2.k = b.k)", 1, 2))));
         shapes.add(new Shape("scalar_subquery_in_having", 2, c -> List.of(grouped(c.st("ssh"),
                 "SELECT a.g, sum(a.v) AS sv FROM " + c.t(1) + " a GROUP BY a.g"
                         + " HAVING sum(a.v) > (SELECT avg(b.v) FROM " + c.t(2) + " b)", 1, 2))));

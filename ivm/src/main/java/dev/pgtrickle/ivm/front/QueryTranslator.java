@@ -3,6 +3,7 @@ package dev.pgtrickle.ivm.front;
 import dev.pgtrickle.ivm.plan.Binding;
 import dev.pgtrickle.ivm.plan.Condition;
 import dev.pgtrickle.ivm.plan.Distinct;
+import dev.pgtrickle.ivm.plan.Filter;
 import dev.pgtrickle.ivm.plan.FromPlan;
 import dev.pgtrickle.ivm.plan.OutputColumn;
 import dev.pgtrickle.ivm.plan.Project;
@@ -30,6 +31,7 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** Translates the queries of one canonical text: set operations, WITH, and each query block. */
 final class QueryTranslator {
@@ -185,7 +187,14 @@ final class QueryTranslator {
         if (block.getHaving() != null) {
             block.setHaving(scalars.replace(block.getHaving()));
         }
-        FromPlan input = InnerJoins.place(scalars.joinedTo(from.plan()), conditions);
+        // Conditions on what a correlated subquery became apply above its (outer) join.
+        Set<String> correlated = scalars.correlatedAliases();
+        List<Condition> above = conditions.stream().filter(c -> c.aliases().stream().anyMatch(correlated::contains)).toList();
+        conditions.removeAll(above);
+        FromPlan input = scalars.withCorrelated(InnerJoins.place(scalars.withUncorrelated(from.plan()), conditions));
+        if (!above.isEmpty()) {
+            input = new Filter(input, Condition.all(above));
+        }
         for (Sublinks.Sublink sublink : tests) {
             input = sublinks.join(input, sublink);
         }

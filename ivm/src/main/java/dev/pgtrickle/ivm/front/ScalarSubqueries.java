@@ -8,30 +8,52 @@ import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.JoinKind;
 import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
+import dev.pgtrickle.ivm.rewrite.InnerJoins;
 import dev.pgtrickle.ivm.sql.Sql;
+import net.sf.jsqlparser.expression.CastExpression;
+import net.sf.jsqlparser.expression.DoubleValue;
 import net.sf.jsqlparser.expression.Expression;
+import net.sf.jsqlparser.expression.LongValue;
+import net.sf.jsqlparser.expression.SignedExpression;
+import net.sf.jsqlparser.expression.operators.arithmetic.Addition;
+import net.sf.jsqlparser.expression.operators.arithmetic.Division;
+import net.sf.jsqlparser.expression.operators.arithmetic.Multiplication;
+import net.sf.jsqlparser.expression.operators.arithmetic.Subtraction;
+import net.sf.jsqlparser.expression.operators.relational.EqualsTo;
 import net.sf.jsqlparser.expression.operators.relational.InExpression;
 import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.schema.Table;
+import net.sf.jsqlparser.statement.select.GroupByElement;
 import net.sf.jsqlparser.statement.select.ParenthesedSelect;
 import net.sf.jsqlparser.statement.select.PlainSelect;
 import net.sf.jsqlparser.statement.select.Select;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
 /**
- * Uncorrelated scalar subqueries in the SELECT list, WHERE and HAVING of a query block, as
- * one-row inputs: each becomes a subquery in FROM, joined to the block's other inputs, and the
- * expression refers to its column. Only aggregates without GROUP BY qualify — exactly one row,
- * whatever their input — so the join neither drops nor repeats rows.
+ * Scalar subqueries in the SELECT list, WHERE and HAVING of a query block, as inputs of their own
+ * that the expression refers to:
+ * <ul>
+ *   <li>uncorrelated ones that aggregate without GROUP BY — exactly one row, whatever their input
+ *       — are joined to the block's other inputs;</li>
+ *   <li>correlated ones whose correlation is a conjunction of equalities {@code inner = outer}
+ *       become a GROUP BY of the inner expressions, LEFT JOINed on the outer ones: a row of the
+ *       outer query without rows in the subquery meets no group. That gives NULL, which is right
+ *       only when the value over no rows is NULL, so the value must be arithmetic over sum and
+ *       avg (count over no rows is 0).</li>
+ * </ul>
  */
 final class ScalarSubqueries {
 
+    private record Input(Derived derived, JoinKind kind, Condition condition) {
+    }
+
     private final QueryTranslator queries;
     private final CteScope scope;
-    private final List<Derived> inputs = new ArrayList<>();
+    private final List<Input> inputs = new ArrayList<>();
 
     ScalarSubqueries(QueryTranslator queries, CteScope scope) {
         this.queries = queries;
@@ -49,31 +71,142 @@ final class ScalarSubqueries {
         });
     }
 
-    /** {@code from} joined with the one-row inputs of the subqueries replaced so far. */
-    FromPlan joinedTo(FromPlan from) {
+    /** The aliases of the inputs that correlated subqueries became: conditions naming them go above their joins. */
+    Set<String> correlatedAliases() {
+        Set<String> aliases = new HashSet<>();
+        for (Input input : inputs) {
+            if (input.kind() == JoinKind.LEFT) {
+                aliases.add(input.derived().alias());
+            }
+        }
+        return aliases;
+    }
+
+    /** {@code from} joined with the one-row inputs of the uncorrelated subqueries. */
+    FromPlan withUncorrelated(FromPlan from) {
+        return joined(from, JoinKind.INNER);
+    }
+
+    /** {@code from} (its conditions placed) joined with the inputs of the correlated subqueries. */
+    FromPlan withCorrelated(FromPlan from) {
+        return joined(from, JoinKind.LEFT);
+    }
+
+    private FromPlan joined(FromPlan from, JoinKind kind) {
         FromPlan plan = from;
-        for (Derived input : inputs) {
-            plan = new Join(JoinKind.INNER, plan, input, Condition.TRUE);
+        for (Input input : inputs) {
+            if (input.kind() == kind) {
+                plan = new Join(kind, plan, input.derived(), input.condition());
+            }
         }
         return plan;
     }
 
     private Column input(ParenthesedSelect subquery) throws UnsupportedQueryException {
         String construct = queries.text().sql(subquery);
-        if (!(subquery.getSelect() instanceof PlainSelect block) || block.getFromItem() == null) {
-            throw new UnsupportedQueryException(construct, "only scalar subqueries over a FROM clause are supported");
+        if (!(subquery.getSelect() instanceof PlainSelect block) || block.getFromItem() == null
+                || subquery.getSelect().getWithItemsList() != null) {
+            throw new UnsupportedQueryException(construct, "only scalar subqueries that are one SELECT ... FROM"
+                    + " block are supported");
         }
-        Set<String> referenced = queries.expressions().aliases(block);
+        Set<String> own = new FromTranslator(queries, scope).translate(block).plan().aliases();
+        if (!own.containsAll(queries.expressions().aliases(block))) {
+            return correlated(block, own, construct);
+        }
         QueryPlan plan = queries.query(subquery, scope);
         if (!(plan instanceof Aggregate aggregate) || !aggregate.groupKeys().isEmpty() || aggregate.having() != null) {
             throw new UnsupportedQueryException(construct, "only scalar subqueries that aggregate without GROUP BY"
                     + " (exactly one row) are supported yet");
         }
-        if (!aggregate.input().aliases().containsAll(referenced)) {
-            throw new UnsupportedQueryException(construct, "correlated scalar subqueries are not supported yet");
+        String alias = queries.subqueryAlias();
+        inputs.add(new Input(new Derived(plan, alias), JoinKind.INNER, Condition.TRUE));
+        return new Column(new Table(alias), Sql.ident(plan.columns().get(0)));
+    }
+
+    private Column correlated(PlainSelect block, Set<String> own, String construct) throws UnsupportedQueryException {
+        if (block.getGroupBy() != null || block.getHaving() != null || block.getDistinct() != null
+                || block.getLimit() != null || block.getOffset() != null || block.getSelectItems().size() != 1) {
+            throw new UnsupportedQueryException(construct, "correlated scalar subqueries with GROUP BY, HAVING,"
+                    + " DISTINCT, LIMIT or several columns are not supported yet");
+        }
+        Expressions expressions = queries.expressions();
+        Expression value = block.getSelectItems().get(0).getExpression();
+        if (!own.containsAll(expressions.aliases(value)) || !nullOverNoRows(value)) {
+            throw new UnsupportedQueryException(construct, "correlated scalar subqueries are supported when their"
+                    + " value is arithmetic over sum and avg of the subquery's own columns");
+        }
+        FromPlan inner = new FromTranslator(queries, scope).translate(block).plan();
+        List<Condition> local = new ArrayList<>();
+        List<Expression> innerKeys = new ArrayList<>();
+        List<Condition> outerKeys = new ArrayList<>();
+        for (Expression conjunct : block.getWhere() == null ? List.<Expression>of() : Expressions.conjuncts(block.getWhere())) {
+            Condition condition = expressions.condition(conjunct);
+            if (!condition.aliases().isEmpty() && own.containsAll(condition.aliases())) {
+                local.add(condition);
+                continue;
+            }
+            Expression e = Expressions.unparenthesized(conjunct);
+            if (!(e instanceof EqualsTo equal)) {
+                throw new UnsupportedQueryException(queries.text().sql(conjunct), "a correlated scalar subquery"
+                        + " may only compare its own expressions with the outer query's by equality");
+            }
+            Set<String> left = expressions.aliases(equal.getLeftExpression());
+            Set<String> right = expressions.aliases(equal.getRightExpression());
+            boolean innerLeft = !left.isEmpty() && own.containsAll(left) && right.stream().noneMatch(own::contains);
+            boolean innerRight = !right.isEmpty() && own.containsAll(right) && left.stream().noneMatch(own::contains);
+            if (!innerLeft && !innerRight) {
+                throw new UnsupportedQueryException(queries.text().sql(conjunct), "a correlated scalar subquery"
+                        + " may only compare its own expressions with the outer query's by equality");
+            }
+            innerKeys.add(innerLeft ? equal.getLeftExpression() : equal.getRightExpression());
+            outerKeys.add(expressions.condition(innerLeft ? equal.getRightExpression() : equal.getLeftExpression()));
         }
         String alias = queries.subqueryAlias();
-        inputs.add(new Derived(plan, alias));
-        return new Column(new Table(alias), Sql.ident(plan.columns().get(0)));
+        List<SelectList.Output> outputs = new ArrayList<>();
+        for (int i = 0; i < innerKeys.size(); i++) {
+            outputs.add(new SelectList.Output("__pgt_key" + (i + 1), innerKeys.get(i)));
+        }
+        outputs.add(new SelectList.Output("__pgt_value", value));
+        GroupByElement groupBy = new GroupByElement().addGroupByExpressions(innerKeys);
+        Aggregate groups = new AggregateTranslator(expressions, queries.text())
+                .translate(InnerJoins.place(inner, local), outputs, groupBy, null);
+        List<Condition> on = new ArrayList<>();
+        for (int i = 0; i < outerKeys.size(); i++) {
+            Set<String> aliases = new HashSet<>(outerKeys.get(i).aliases());
+            aliases.add(alias);
+            on.add(new Condition("(" + outerKeys.get(i).sql() + " = " + Sql.ident(alias) + "."
+                    + Sql.ident("__pgt_key" + (i + 1)) + ")", aliases));
+        }
+        inputs.add(new Input(new Derived(groups, alias), JoinKind.LEFT, Condition.all(on)));
+        return new Column(new Table(alias), Sql.ident("__pgt_value"));
+    }
+
+    /** Arithmetic over sum, avg and constants: NULL when the subquery has no rows. */
+    private boolean nullOverNoRows(Expression value) throws UnsupportedQueryException {
+        Expression e = Expressions.unparenthesized(value);
+        if (e instanceof Addition || e instanceof Subtraction || e instanceof Multiplication || e instanceof Division) {
+            var binary = (net.sf.jsqlparser.expression.BinaryExpression) e;
+            boolean left = nullOverNoRows(binary.getLeftExpression());
+            boolean right = nullOverNoRows(binary.getRightExpression());
+            return (left || constant(binary.getLeftExpression())) && (right || constant(binary.getRightExpression()))
+                    && (left || right);
+        }
+        if (e instanceof CastExpression cast) {
+            return nullOverNoRows(cast.getLeftExpression());
+        }
+        AggregateFunctions.Call call = queries.expressions().aggregate(e);
+        return call != null && (call.function() == dev.pgtrickle.ivm.plan.AggregateCall.Function.SUM
+                || call.function() == dev.pgtrickle.ivm.plan.AggregateCall.Function.AVG);
+    }
+
+    private static boolean constant(Expression value) {
+        Expression e = Expressions.unparenthesized(value);
+        if (e instanceof CastExpression cast) {
+            return constant(cast.getLeftExpression());
+        }
+        if (e instanceof SignedExpression signed) {
+            return constant(signed.getExpression());
+        }
+        return e instanceof LongValue || e instanceof DoubleValue;
     }
 }

@@ -63,14 +63,40 @@ class SubqueryParsingTest {
     }
 
     @Test
-    void aCorrelatedOrManyRowScalarSubqueryIsRefused() {
-        UnsupportedQueryException correlated = assertThrows(UnsupportedQueryException.class, () -> parse("""
+    void aCorrelatedScalarSubqueryIsAGroupingLeftJoinedOnItsCorrelation() throws Exception {
+        // SELECT e.id FROM emp e WHERE e.salary > (SELECT 0.5 * avg(e2.salary) FROM emp e2 WHERE e2.dept_id = e.dept_id)
+        Project plan = (Project) parse("""
+                 SELECT e.id
+                   FROM public.emp e
+                  WHERE (e.salary > ( SELECT (0.5 * avg(e2.salary))
+                           FROM public.emp e2
+                          WHERE ((e2.dept_id = e.dept_id) AND (e2.name <> 'x'::text))))""");
+        Filter above = (Filter) plan.input();
+        assertEquals(on("(e.salary > __pgt_subquery_1.\"__pgt_value\")", "e", "__pgt_subquery_1"), above.condition());
+        Join left = (Join) above.input();
+        assertEquals(JoinKind.LEFT, left.kind());
+        assertEquals(on("(e.dept_id = \"__pgt_subquery_1\".\"__pgt_key1\")", "e", "__pgt_subquery_1"), left.condition());
+        Aggregate groups = (Aggregate) ((Derived) left.right()).query();
+        assertEquals(List.of("e2.dept_id"), groups.groupKeys());
+        assertEquals(new Filter(new Scan(EMP, "e2"), on("(e2.name <> 'x'::text)", "e2")), groups.input());
+    }
+
+    @Test
+    void aCorrelatedSubqueryCountingRowsOrCorrelatedOtherwiseIsRefused() {
+        UnsupportedQueryException counting = assertThrows(UnsupportedQueryException.class, () -> parse("""
+                 SELECT e.id
+                   FROM public.emp e
+                  WHERE (e.salary > ( SELECT count(*) AS count
+                           FROM public.emp e2
+                          WHERE (e2.dept_id = e.dept_id)))"""));
+        assertTrue(counting.getMessage().contains("arithmetic over sum and avg"), counting.getMessage());
+        UnsupportedQueryException inequality = assertThrows(UnsupportedQueryException.class, () -> parse("""
                  SELECT e.id
                    FROM public.emp e
                   WHERE (e.salary > ( SELECT avg(e2.salary) AS avg
                            FROM public.emp e2
-                          WHERE (e2.dept_id = e.dept_id)))"""));
-        assertTrue(correlated.getMessage().contains("correlated scalar subqueries"), correlated.getMessage());
+                          WHERE (e2.dept_id < e.dept_id)))"""));
+        assertTrue(inequality.getMessage().contains("by equality"), inequality.getMessage());
         UnsupportedQueryException rows = assertThrows(UnsupportedQueryException.class, () -> parse("""
                  SELECT e.id, ( SELECT d.name FROM public.dept d WHERE (d.id = 1)) AS n
                    FROM public.emp e"""));
