@@ -295,6 +295,10 @@ final class Shapes {
                 "WITH x AS (SELECT a.k, a.v FROM " + c.t(1) + " a WHERE a.v > 0)"
                         + " SELECT x.k, count(*) AS c, sum(x.v) AS sv FROM x GROUP BY x.k", 1))));
 
+        shapes.add(new Shape("cte_used_twice", 1, c -> List.of(plain(c.st("ct2"),
+                "WITH x AS (SELECT a.k, a.v, a.g FROM " + c.t(1) + " a WHERE a.v IS NOT NULL)"
+                        + " SELECT x1.k, x1.v, x2.g FROM x x1 JOIN x x2 ON x1.k = x2.k AND x1.v < x2.v", 1))));
+
         // ---------------------------------------------------------------- GROUP BY over joins
         shapes.add(new Shape("group_over_join", 2, c -> List.of(grouped(c.st("gj"),
                 "SELECT a.g, count(*) AS c, sum(b.v) AS sv, avg(b.n) AS an, count(b.n) AS cn"

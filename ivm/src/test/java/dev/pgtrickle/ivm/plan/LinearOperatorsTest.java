@@ -1,0 +1,57 @@
+package dev.pgtrickle.ivm.plan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pgtrickle.ivm.delta.ChangeBuffers;
+import dev.pgtrickle.ivm.delta.DeltaContext;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** Scan, Filter, Project, UnionAll and Derived: their deltas are their inputs' deltas, transformed row by row. */
+class LinearOperatorsTest {
+
+    private static final Scan T = new Scan(new Source(42, "public", "t", Source.Kind.TABLE, List.of("id", "v")), "t");
+
+    @Test
+    void aScanReadsItsBufferBeyondTheFrontier() {
+        DeltaContext context = new DeltaContext(new ChangeBuffers());
+        String delta = T.delta(context);
+        assertTrue(delta.startsWith("SELECT \"id\" AS __pgt_c1, \"v\" AS __pgt_c2, CASE __pgt_action WHEN 'I' THEN 1"
+                + " ELSE -1 END::bigint AS __pgt_w FROM pgtrickle_changes.\"changes_42\""), delta);
+        assertEquals(List.of(42L), context.sources().stream().map(Source::oid).toList());
+        assertEquals("\"public\".\"t\" AS \"t\"", T.current(context).from());
+    }
+
+    @Test
+    void aFilterAppliesItsConditionToTheDelta() throws Exception {
+        Filter filter = new Filter(T, new Condition("(t.v > 1)", Set.of("t")));
+        DeltaContext context = new DeltaContext(new ChangeBuffers());
+        String delta = filter.delta(context);
+        assertTrue(delta.startsWith("SELECT \"t\".\"id\" AS __pgt_c1, \"t\".\"v\" AS __pgt_c2,"
+                + " (__pgt_x1.__pgt_w)::bigint AS __pgt_w FROM __pgt_d1 AS __pgt_x1"), delta);
+        assertTrue(delta.endsWith("WHERE ((t.v > 1))"), delta);
+        assertEquals(List.of("(t.v > 1)"), filter.current(context).where());
+    }
+
+    @Test
+    void aProjectionComputesItsOutputsOnTheDelta() throws Exception {
+        Project project = new Project(T, List.of(new OutputColumn("double", "(t.v * 2)")));
+        String delta = project.delta(new DeltaContext(new ChangeBuffers()));
+        assertTrue(delta.startsWith("SELECT (t.v * 2) AS \"double\", __pgt_x1.__pgt_w AS __pgt_w FROM __pgt_d1 AS __pgt_x1,"
+                + " LATERAL (SELECT"), delta);
+    }
+
+    @Test
+    void unionAllAndSubqueriesPassTheirInputsDeltasOn() throws Exception {
+        Project left = new Project(T, List.of(new OutputColumn("v", "t.v")));
+        Scan other = new Scan(new Source(43, "public", "u", Source.Kind.TABLE, List.of("v")), "u");
+        Project right = new Project(other, List.of(new OutputColumn("v", "u.v")));
+        DeltaContext context = new DeltaContext(new ChangeBuffers());
+        String union = new UnionAll(List.of(left, right)).delta(context);
+        assertEquals(2, union.split(" UNION ALL ").length, union);
+        String derived = new Derived(left, "s").delta(context);
+        assertTrue(derived.startsWith("SELECT __pgt_q.\"v\" AS __pgt_c1, __pgt_q.__pgt_w FROM __pgt_d"), derived);
+    }
+}
