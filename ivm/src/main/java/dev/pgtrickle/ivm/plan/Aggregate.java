@@ -103,11 +103,11 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
 
     @Override
     public String deltaRule() {
-        return "at the top: " + (having != null
+        String inside = "; inside a query: the touched groups recomputed before and after the change";
+        return (having != null
                 ? "group rescan: groups touched by the delta are recomputed (HAVING needs hidden groups' state)"
                 : "algebraic: per-group count, non-NULL counts and sums in hidden columns, updated by the"
-                        + " delta (group rescan instead when a SUM/AVG argument is not of an exact type)")
-                + "; in a subquery: the touched groups recomputed before and after the change";
+                        + " delta (group rescan instead when a SUM/AVG argument is not of an exact type)") + inside;
     }
 
     /** The aggregate call in plain SQL, as PostgreSQL evaluates it over a group. */

@@ -395,9 +395,12 @@ $$;
 -- its few rows instead of hashing whole tables, which the planner prefers when it overestimates
 -- a delta (CTEs over change buffers carry no statistics). Larger deltas keep the planner's choice.
 CREATE OR REPLACE FUNCTION pgtrickle._small_delta(p_st pgtrickle.pgt_stream_tables) RETURNS boolean
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-    SELECT NOT coalesce(bool_or(p.over_ratio), false)
-    FROM pgtrickle._pending_changes(p_st.pgt_id, p_st.frontier, p_st.frontier_own_xid, p_st.frontier_own_seq, 0.01) AS p
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN (SELECT NOT coalesce(bool_or(p.over_ratio), false)
+            FROM pgtrickle._pending_changes(p_st.pgt_id, p_st.frontier, p_st.frontier_own_xid,
+                                            p_st.frontier_own_seq, 0.01) AS p);
+END
 $$;
 
 -- How a refresh of the stream table runs now, and why: FULL without a plan or before its first
