@@ -186,6 +186,12 @@ final class Shapes {
         shapes.add(new Shape("in_grouped_subquery", 2, c -> List.of(plain(c.st("igs"),
                 "SELECT a.id, a.k FROM " + c.t(1) + " a WHERE a.k IN (SELECT b.k FROM " + c.t(2) + " b"
                         + " GROUP BY b.k HAVING sum(b.v) > " + c.small() + ")", 1, 2))));
+        shapes.add(new Shape("not_in_grouped_subquery_correlated_free", 2, c -> List.of(plain(c.st("nig"),
+                "SELECT a.id, a.k FROM " + c.t(1) + " a WHERE a.k NOT IN (SELECT b.k FROM " + c.t(2) + " b"
+                        + " GROUP BY b.k HAVING count(*) > 1)", 1, 2))));
+        shapes.add(new Shape("not_in_correlated", 2, c -> List.of(plain(c.st("nic"),
+                "SELECT a.id, a.v FROM " + c.t(1) + " a WHERE a.v NOT IN (SELECT b.v FROM " + c.t(2) + " b"
+                        + " WHERE b.g = a.g)", 1, 2))));
         shapes.add(new Shape("scalar_subquery_in_where", 2, c -> List.of(plain(c.st("ssw"),
                 "SELECT a.id, a.v FROM " + c.t(1) + " a WHERE a.v > (SELECT avg(b.v) FROM " + c.t(2) + " b"
                         + " WHERE b.g <> 'c')", 1, 2))));

@@ -31,9 +31,8 @@ import java.util.Set;
  * {@code x IN (SELECT y ...)} keep the rows with a match, {@code NOT EXISTS} and {@code NOT IN}
  * those without one. The subquery's conditions on its own inputs stay inside it; those that
  * refer to the outer query become the join condition. A subquery that groups (GROUP BY, HAVING,
- * aggregates, DISTINCT) is an input of its own, joined on membership; it must not be correlated. {@code x NOT IN (SELECT y ...)} is true only
- * when no y equals x and neither x nor any y is NULL, so its match condition is
- * {@code (x = y) IS NOT FALSE}.
+ * aggregates, DISTINCT) is an input of its own, joined on membership; it must not be correlated.
+ * {@code NOT IN} keeps SQL's NULL rule (see {@link #membership}).
  */
 final class Sublinks {
 
@@ -99,11 +98,12 @@ final class Sublinks {
                 (own ? local : correlated).add(condition);
             }
         }
-        if (sublink.tested() != null) {
-            correlated.add(membership(sublink, queries.expressions().condition(
-                    body.getSelectItems().get(0).getExpression())));
+        FromPlan subquery = InnerJoins.place(inner, local);
+        if (sublink.tested() == null) {
+            return new Join(sublink.kind(), outer, subquery, Condition.all(correlated));
         }
-        return new Join(sublink.kind(), outer, InnerJoins.place(inner, local), Condition.all(correlated));
+        return membership(outer, sublink, subquery, correlated,
+                queries.expressions().condition(body.getSelectItems().get(0).getExpression()));
     }
 
     /**
@@ -123,12 +123,11 @@ final class Sublinks {
                     "correlated subqueries with GROUP BY, HAVING, aggregates or DISTINCT are not supported yet");
         }
         Derived input = new Derived(plan, queries.subqueryAlias());
-        Condition condition = Condition.TRUE;
-        if (sublink.tested() != null) {
-            String member = Sql.ident(input.alias()) + "." + Sql.ident(plan.columns().get(0));
-            condition = membership(sublink, new Condition(member, Set.of(input.alias())));
+        if (sublink.tested() == null) {
+            return new Join(sublink.kind(), outer, input, Condition.TRUE);
         }
-        return new Join(sublink.kind(), outer, input, condition);
+        String member = Sql.ident(input.alias()) + "." + Sql.ident(plan.columns().get(0));
+        return membership(outer, sublink, input, List.of(), new Condition(member, Set.of(input.alias())));
     }
 
     private static Set<String> ownAliases(QueryPlan plan) {
@@ -144,13 +143,33 @@ final class Sublinks {
         return Set.of();
     }
 
-    /** {@code x IN (SELECT y ...)} as the condition {@code x = y}; for NOT IN, {@code (x = y) IS NOT FALSE}. */
-    private Condition membership(Sublink sublink, Condition member) throws UnsupportedQueryException {
+    /**
+     * {@code x IN (SELECT y ...)}: a semi join on {@code x = y}. {@code x NOT IN (SELECT y ...)}
+     * holds when no member equals x, no member is NULL, and x is not NULL (unless there are no
+     * members): three anti joins, each on a condition PostgreSQL can hash or probe an index with,
+     * instead of one on {@code (x = y) IS NOT FALSE}, which it could only evaluate row by row.
+     * Correlated conditions apply to each.
+     */
+    private FromPlan membership(FromPlan outer, Sublink sublink, FromPlan subquery, List<Condition> correlated,
+                                Condition member) throws UnsupportedQueryException {
         Condition tested = queries.expressions().condition(sublink.tested());
         Set<String> aliases = new HashSet<>(tested.aliases());
         aliases.addAll(member.aliases());
-        String equal = "(" + tested.sql() + " = " + member.sql() + ")";
-        return new Condition(sublink.kind() == JoinKind.ANTI ? "(" + equal + " IS NOT FALSE)" : equal, aliases);
+        Condition equal = new Condition("(" + tested.sql() + " = " + member.sql() + ")", aliases);
+        if (sublink.kind() == JoinKind.SEMI) {
+            return new Join(JoinKind.SEMI, outer, subquery, Condition.all(with(correlated, equal)));
+        }
+        FromPlan plan = new Join(JoinKind.ANTI, outer, subquery, Condition.all(with(correlated, equal)));
+        plan = new Join(JoinKind.ANTI, plan, subquery, Condition.all(with(correlated,
+                new Condition("(" + member.sql() + " IS NULL)", member.aliases()))));
+        return new Join(JoinKind.ANTI, plan, subquery, Condition.all(with(correlated,
+                new Condition("(" + tested.sql() + " IS NULL)", tested.aliases()))));
+    }
+
+    private static List<Condition> with(List<Condition> conditions, Condition more) {
+        List<Condition> all = new ArrayList<>(conditions);
+        all.add(more);
+        return all;
     }
 
     /** The subquery as one block: no set operations, LIMIT, WITH or DISTINCT ON; IN takes one column. */

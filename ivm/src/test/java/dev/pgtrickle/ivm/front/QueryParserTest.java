@@ -582,7 +582,7 @@ class QueryParserTest {
     }
 
     @Test
-    void notInSubqueryBecomesAnAntiJoinMatchingUnlessFalse() throws Exception {
+    void notInSubqueryIsThreeAntiJoinsForEqualityAndEachSidesNulls() throws Exception {
         // SELECT id FROM emp e WHERE dept_id NOT IN (SELECT d.id FROM dept d WHERE d.region_id = 3)
         QueryPlan plan = parse("""
                 SELECT id
@@ -590,9 +590,10 @@ class QueryParserTest {
                   WHERE (NOT (dept_id IN ( SELECT d.id
                            FROM public.dept d
                           WHERE (d.region_id = 3))))""");
-        assertEquals(new Project(
-                new Join(ANTI, new Scan(EMP, "e"), new Filter(new Scan(DEPT, "d"), on("(d.region_id = 3)", "d")),
-                        on("((e.dept_id = d.id) IS NOT FALSE)", "e", "d")),
-                outputs("id", "e.id")), plan);
+        Filter depts = new Filter(new Scan(DEPT, "d"), on("(d.region_id = 3)", "d"));
+        Join noneEqual = new Join(ANTI, new Scan(EMP, "e"), depts, on("(e.dept_id = d.id)", "e", "d"));
+        Join noneNull = new Join(ANTI, noneEqual, depts, on("(d.id IS NULL)", "d"));
+        Join testedNotNull = new Join(ANTI, noneNull, depts, on("(e.dept_id IS NULL)", "e"));
+        assertEquals(new Project(testedNotNull, outputs("id", "e.id")), plan);
     }
 }

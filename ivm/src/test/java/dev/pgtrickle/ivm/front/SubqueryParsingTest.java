@@ -122,16 +122,20 @@ class SubqueryParsingTest {
     }
 
     @Test
-    void notInOverADistinctSubqueryIsAnAntiJoinMatchingUnlessFalse() throws Exception {
+    void notInOverADistinctSubqueryIsAntiJoinedWithItsInput() throws Exception {
         Project plan = (Project) parse("""
                  SELECT d.name
                    FROM public.dept d
                   WHERE (NOT (d.id IN ( SELECT DISTINCT e.dept_id
                            FROM public.emp e
                           WHERE (e.salary > (10)::numeric))))""");
-        Join anti = (Join) plan.input();
+        Join testedNotNull = (Join) plan.input();
+        assertEquals("(d.id IS NULL)", testedNotNull.condition().sql());
+        Join noneNull = (Join) testedNotNull.left();
+        assertEquals("(\"__pgt_subquery_1\".\"dept_id\" IS NULL)", noneNull.condition().sql());
+        Join anti = (Join) noneNull.left();
         assertEquals(JoinKind.ANTI, anti.kind());
-        assertEquals("((d.id = \"__pgt_subquery_1\".\"dept_id\") IS NOT FALSE)", anti.condition().sql());
+        assertEquals("(d.id = \"__pgt_subquery_1\".\"dept_id\")", anti.condition().sql());
         assertTrue(((Derived) anti.right()).query().toString().contains("Filter"), "the subquery keeps its WHERE");
     }
 
