@@ -3,6 +3,7 @@ package dev.pgtrickle.ivm.front;
 import dev.pgtrickle.ivm.plan.Binding;
 import dev.pgtrickle.ivm.plan.Condition;
 import dev.pgtrickle.ivm.plan.Derived;
+import dev.pgtrickle.ivm.plan.Filter;
 import dev.pgtrickle.ivm.plan.FromPlan;
 import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.JoinKind;
@@ -30,8 +31,9 @@ import java.util.Set;
 /**
  * Translates the FROM clause of one query block into a tree of binary {@link Join}s over leaves
  * ({@link Scan} or {@link Derived}), as written: {@code a JOIN b ON .. LEFT JOIN c ON ..} is
- * {@code ((a ⋈ b) ⟕ c)}, commas and CROSS JOIN are inner joins on {@code true}. Conditions are
- * placed afterwards ({@link dev.pgtrickle.ivm.rewrite.InnerJoins}).
+ * {@code ((a ⋈ b) ⟕ c)}, commas and CROSS JOIN are inner joins on {@code true}. The ON
+ * conjuncts of an inner join come as filters above it, to be placed like WHERE's afterwards
+ * ({@link dev.pgtrickle.ivm.rewrite.InnerJoins}); outer joins keep their ON clause whole.
  */
 final class FromTranslator {
 
@@ -170,7 +172,10 @@ final class FromTranslator {
             FromPlan right = item(join.getFromItem());
             List<Condition> conditions = new ArrayList<>();
             for (Expression on : join.getOnExpressions()) {
-                conditions.add(queries.expressions().condition(on));
+                // An inner join's ON conjuncts are placed one by one, like WHERE's (InnerJoins).
+                for (Expression conjunct : kind == JoinKind.INNER ? Expressions.conjuncts(on) : List.of(on)) {
+                    conditions.add(queries.expressions().condition(conjunct));
+                }
             }
             for (Column column : join.getUsingColumns()) {
                 if (kind == JoinKind.FULL) {
@@ -180,7 +185,14 @@ final class FromTranslator {
                 conditions.add(usingCondition(column, tree, right));
                 mergesColumns = true;
             }
-            tree = new Join(kind, tree, right, Condition.all(conditions));
+            if (kind == JoinKind.INNER) {
+                tree = new Join(kind, tree, right, Condition.TRUE);
+                for (Condition condition : conditions) {
+                    tree = new Filter(tree, condition);
+                }
+            } else {
+                tree = new Join(kind, tree, right, Condition.all(conditions));
+            }
         }
         return tree;
     }
