@@ -1,5 +1,7 @@
 package dev.pgtrickle.benchmarks;
 
+import dev.pgtrickle.benchmarks.tpch.TpchBenchmark;
+import dev.pgtrickle.benchmarks.tpch.TpchOptions;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +14,8 @@ import java.util.Map;
 
 /**
  * The benchmarks of issue 3 §8 (docs/benchmarks.md): the macro benchmark, with the command
- * {@code latency} the propagation-latency benchmark, and with {@code wal} the WAL-capture benchmark;
+ * {@code latency} the propagation-latency benchmark, with {@code wal} the WAL-capture benchmark, and
+ * with {@code tpch} the TPC-H queries as stream tables ({@link TpchBenchmark});
  * {@code wal} and {@code latency --cdc wal} need Chronicle Queue's JVM flags ({@link #CHRONICLE_FLAGS}):
  * <pre>
  * mvn -B -ntp -q -pl benchmarks -am package -DskipTests
@@ -20,6 +23,7 @@ import java.util.Map;
  * java -jar benchmarks/target/pgtrickle-benchmarks.jar latency [--rates 1000,5000] [--duration 60]
  * java &lt;CHRONICLE_FLAGS&gt; -jar benchmarks/target/pgtrickle-benchmarks.jar latency --cdc wal [...]
  * java &lt;CHRONICLE_FLAGS&gt; -jar benchmarks/target/pgtrickle-benchmarks.jar wal [--out wal-report.md]
+ * java -jar benchmarks/target/pgtrickle-benchmarks.jar tpch [--scale 1] [--runs 3] [--queries 1,3,5]
  * </pre>
  * Progress goes to stderr, the Markdown report to stdout (and to {@code --out}).
  */
@@ -68,6 +72,17 @@ public final class Main {
               --txn-changes N     row changes per transaction of that workload (default 100)
               --decode-runs N     reads of the workload by each reader (default 3)
               --seed N, --out FILE, --jdbc-url URL, --keep-database, --set NAME=VALUE  as above
+
+            usage: java -jar pgtrickle-benchmarks.jar tpch [options]
+              the 22 TPC-H queries, each as a DIFFERENTIAL stream table (where accepted), a FULL stream
+              table and a materialized view, refreshed after rounds of the refresh functions (RF1
+              inserts 0.1 % of orders, RF2 deletes 0.1 %, plus updates of about 0.1 %); a row per query
+              --scale SF          TPC-H scale factor, at least 0.01 (default 1: 1,500,000 orders,
+                                  about 6,000,000 lineitems)
+              --runs N            rounds of refresh functions and refreshes (default 3)
+              --queries N,N,...   the queries to run, 1-22 (default all)
+              --seed N            seed of the generated data and of the refresh functions (default 42)
+              --out FILE, --jdbc-url URL, --keep-database, --set NAME=VALUE  as above
             """;
 
     /**
@@ -89,13 +104,14 @@ public final class Main {
             System.out.print(USAGE);
             return;
         }
-        String command = args.length > 0 && (args[0].equals("latency") || args[0].equals("wal")) ? args[0] : "";
+        String command = args.length > 0 && List.of("latency", "wal", "tpch").contains(args[0]) ? args[0] : "";
         String[] rest = command.isEmpty() ? args : Arrays.copyOfRange(args, 1, args.length);
         Object options;
         try {
             options = switch (command) {
                 case "latency" -> parseLatency(rest);
                 case "wal" -> parseWal(rest);
+                case "tpch" -> parseTpch(rest);
                 default -> parse(rest);
             };
         } catch (IllegalArgumentException e) {
@@ -130,6 +146,14 @@ public final class Main {
             }
             report = ReportWriter.write(result, commandLine(args));
             out = wal.out();
+        } else if (options instanceof TpchOptions tpch) {
+            TpchBenchmark.Result result;
+            try (BenchmarkServer server = BenchmarkServer.start(tpch.jdbcUrl(), tpch.keepDatabase())) {
+                progress.log("database ready on " + server.describe());
+                result = new TpchBenchmark(tpch, progress).run(server.databaseUrl(), server.describe());
+            }
+            report = ReportWriter.write(result, commandLine(args));
+            out = tpch.out();
         } else {
             BenchmarkOptions macro = (BenchmarkOptions) options;
             MacroBenchmark.Result result;
@@ -272,6 +296,36 @@ public final class Main {
         }
         return new WalOptions(bulkRows, singleRows, runs, decodeChanges, transactionChanges, decodeRuns, shared.seed,
                 shared.out, shared.url(), shared.keep, shared.settings);
+    }
+
+    /** The options of the {@code tpch} command (the arguments after it). */
+    static TpchOptions parseTpch(String[] args) {
+        TpchOptions d = TpchOptions.defaults();
+        double scale = d.scale();
+        int runs = d.runs();
+        List<Integer> queries = d.queries();
+        SharedOptions shared = new SharedOptions(d.seed());
+        Iterator<String> it = List.of(args).iterator();
+        while (it.hasNext()) {
+            String arg = it.next();
+            if (shared.accept(arg, it)) {
+                continue;
+            }
+            switch (arg) {
+                case "--scale" -> scale = Double.parseDouble(value(it, arg));
+                case "--runs" -> runs = positive(value(it, arg), arg);
+                case "--queries" -> {
+                    List<Integer> parsed = new ArrayList<>();
+                    for (String query : value(it, arg).split(",")) {
+                        parsed.add(positive(query.trim(), arg));
+                    }
+                    queries = parsed;
+                }
+                default -> throw new IllegalArgumentException("unknown option of tpch: " + arg);
+            }
+        }
+        return new TpchOptions(scale, runs, queries, shared.seed, shared.out, shared.url(), shared.keep,
+                shared.settings);
     }
 
     /** The options every command takes: --seed, --out, --jdbc-url, --keep-database, --set. */

@@ -1,8 +1,13 @@
 package dev.pgtrickle.benchmarks;
 
+import dev.pgtrickle.benchmarks.tpch.RefreshFunctions;
+import dev.pgtrickle.benchmarks.tpch.TpchBenchmark;
+import dev.pgtrickle.benchmarks.tpch.TpchOptions;
+import dev.pgtrickle.benchmarks.tpch.TpchQueries;
 import dev.pgtrickle.scheduler.DaemonConfig;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -28,6 +33,11 @@ public final class ReportWriter {
 
     /** The report of the WAL-capture benchmark ({@link WalBenchmark}). */
     public static String write(WalBenchmark.Result result, String commandLine) {
+        return new ReportWriter().render(result, commandLine);
+    }
+
+    /** The report of the TPC-H benchmark ({@link TpchBenchmark}). */
+    public static String write(TpchBenchmark.Result result, String commandLine) {
         return new ReportWriter().render(result, commandLine);
     }
 
@@ -370,6 +380,109 @@ public final class ReportWriter {
 
         targets();
         return md.toString();
+    }
+
+    private String render(TpchBenchmark.Result r, String commandLine) {
+        TpchOptions o = r.options();
+        header("pgtrickle TPC-H benchmark", commandLine, r.started(), r.loadAverageBefore(), r.loadAverageAfter(),
+                r.environment(), r.server());
+        StringBuilder counts = new StringBuilder();
+        r.rowCounts().forEach((table, n) -> counts.append(counts.length() == 0 ? "" : ", ")
+                .append(table).append(String.format(Locale.ROOT, " %,d", n)));
+        line(String.format(Locale.ROOT, "- data: scale factor %s, generated server-side by the benchmark's own generator"
+                + " (seed %d) in %.1f s: %s rows; primary keys and indexes on lineitem (l_partkey, l_suppkey),"
+                + " lineitem (l_suppkey), orders (o_custkey), partsupp (ps_suppkey), customer (c_nationkey),"
+                + " supplier (s_nationkey), nation (n_regionkey); VACUUM ANALYZEd", o.scale(), o.seed(),
+                r.loadSeconds(), counts));
+        line(String.format(Locale.ROOT, "- queries: the specification's text with its validation parameters (query 11's"
+                + " FRACTION 0.0001 / SF = %s), each as a DIFFERENTIAL stream table `st_qNN` (where accepted), a FULL"
+                + " stream table `st_qNN_full` and a materialized view `mv_qNN`", TpchQueries.fraction(o.scale())));
+        line(String.format(Locale.ROOT, "- method: %d round%s, each: RF1 inserts %,d orders (0.1 %%) with their lineitems"
+                + " above the largest key, RF2 deletes %,d random orders with their lineitems, then updates"
+                + " o_orderpriority and o_totalprice of %,d random orders and l_quantity, l_discount and"
+                + " l_extendedprice of their lineitems, c_acctbal of 0.1 %% of the customers and ps_supplycost of"
+                + " 0.1 %% of partsupp (each a committed transaction); the change buffers are ANALYZEd; then each"
+                + " DIFFERENTIAL stream table is refreshed, then each FULL one, then each materialized view (REFRESH"
+                + " MATERIALIZED VIEW); then each DIFFERENTIAL stream table is compared with its query; tables are"
+                + " VACUUM ANALYZEd between rounds (untimed). Times are wall-clock from the client, one autocommit"
+                + " statement each (commit included).", o.runs(), o.runs() == 1 ? "" : "s", o.refreshOrders(),
+                o.refreshOrders(), o.refreshOrders()));
+        line(String.format(Locale.ROOT, "- run time: %.0f s (database setup to the last round)", r.seconds()));
+        line("");
+
+        line("## Summary");
+        line("");
+        long failed = r.queries().stream().filter(q -> q.failure() != null).count();
+        long differing = r.queries().stream().filter(q -> q.accepted() && q.failure() == null
+                && !q.oracleEqual(o.runs())).count();
+        line(String.format(Locale.ROOT, "**%d of %d queries accepted as DIFFERENTIAL; %d of them refresh ≥ %s× faster"
+                        + " than FULL** (median FULL / DIFF). Oracle: %s%s", r.accepted(), r.queries().size(),
+                r.fastAgainstFull(), String.format(Locale.ROOT, "%.0f", TpchBenchmark.SPEEDUP),
+                differing == 0 ? "every accepted stream table equalled its query after every round."
+                        : "**" + differing + " stream tables differed from their queries**.",
+                failed == 0 ? "" : " **" + failed + " failed** (see the table)."));
+        line("");
+
+        line("## Per query");
+        line("");
+        line("Medians in ms (min–max) over " + o.runs() + " round" + (o.runs() == 1 ? "" : "s")
+                + "; actions of the DIFFERENTIAL refreshes from `pgt_refresh_history`; oracle = rows in which the"
+                + " DIFFERENTIAL stream table differed from its query (symmetric EXCEPT ALL), per round.");
+        line("");
+        line("| query | DIFFERENTIAL | strategy | actions | DIFF | FULL | REFRESH MATERIALIZED VIEW | FULL / DIFF"
+                + " | MV / DIFF | oracle |");
+        line("|---|---|---|---|---:|---:|---:|---:|---:|---|");
+        for (TpchBenchmark.QueryResult q : r.queries()) {
+            boolean timed = q.accepted() && q.differential().size() > 0;
+            String oracle;
+            if (!q.accepted()) {
+                oracle = "–";
+            } else if (q.failure() != null) {
+                oracle = "**failed**: " + cell(q.failure());
+            } else if (q.oracleEqual(o.runs())) {
+                oracle = "equal";
+            } else {
+                oracle = "**differs**: " + q.oracle();
+            }
+            line(String.format(Locale.ROOT, "| Q%d | %s | %s | %s | %s | %s | %s | %s | %s | %s |", q.number(),
+                    q.accepted() ? "accepted" : "refused: " + cell(q.refusal()),
+                    q.accepted() ? q.strategy() : "–", q.accepted() ? actions(q.actions()) : "–",
+                    timed ? spread(q.differential()) : "–", spread(q.full()), spread(q.view()),
+                    timed ? fmt(q.fullOverDifferential()) + "×" : "–", timed ? fmt(q.viewOverDifferential()) + "×" : "–",
+                    oracle));
+        }
+        line("");
+
+        line("## Changes per round");
+        line("");
+        line("| round | RF1 orders | RF1 lineitems | RF2 orders | RF2 lineitems | updated orders | updated lineitems"
+                + " | updated customers | updated partsupp | rows |");
+        line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        int index = 1;
+        for (RefreshFunctions.Round c : r.rounds()) {
+            line(String.format(Locale.ROOT, "| %d | %,d | %,d | %,d | %,d | %,d | %,d | %,d | %,d | %,d |", index++,
+                    c.insertedOrders(), c.insertedLineitems(), c.deletedOrders(), c.deletedLineitems(),
+                    c.updatedOrders(), c.updatedLineitems(), c.updatedCustomers(), c.updatedPartsupps(), c.rows()));
+        }
+        line("");
+        return md.toString();
+    }
+
+    /** Actions with their counts in order of first appearance, e.g. "DIFFERENTIAL ×3". */
+    private static String actions(List<String> actions) {
+        if (actions.isEmpty()) {
+            return "–";
+        }
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        actions.forEach(a -> counts.merge(a, 1, Integer::sum));
+        List<String> parts = new ArrayList<>();
+        counts.forEach((a, n) -> parts.add(a + " ×" + n));
+        return String.join(", ", parts);
+    }
+
+    /** Text fit for a table cell: one line, no column separator. */
+    private static String cell(String text) {
+        return text.replaceAll("\\s+", " ").replace("|", "\\|");
     }
 
     /** One row of the writer table: times per capture, the ratios to no capture, the bulk target or {@code noTarget}. */
