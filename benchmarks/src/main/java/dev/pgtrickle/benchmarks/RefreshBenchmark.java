@@ -174,25 +174,25 @@ public final class RefreshBenchmark {
     private void explainOneBatch(double fraction, int size) throws SQLException {
         workload.apply(db, size);
         analyzeBuffers();
-        // The refresh binds the old frontier as $1 (and, in newer catalogs, its cut inside the
-        // transaction that took it as $2, $3); unused parameters are harmless.
+        // The refresh binds the old frontier as $1 and its cut inside the transaction that took
+        // it as $2, $3, with hash and merge joins off for small deltas (_small_delta).
         db.execute("CREATE OR REPLACE FUNCTION pg_temp.pgt_bench_explain(p_sql text, p_frontier pg_snapshot,"
-                + " p_own_xid xid8, p_own_cid integer)"
+                + " p_own_xid xid8, p_own_seq bigint, p_small boolean)"
                 + " RETURNS SETOF text LANGUAGE plpgsql AS $$ DECLARE v_line text; BEGIN"
-                + " FOR v_line IN EXECUTE 'EXPLAIN (ANALYZE, BUFFERS) ' || p_sql USING p_frontier, p_own_xid, p_own_cid"
+                + " IF p_small THEN PERFORM set_config('enable_hashjoin', 'off', true),"
+                + " set_config('enable_mergejoin', 'off', true); END IF;"
+                + " FOR v_line IN EXECUTE 'EXPLAIN (ANALYZE, BUFFERS) ' || p_sql USING p_frontier, p_own_xid, p_own_seq"
                 + " LOOP RETURN NEXT v_line; END LOOP; END $$");
-        boolean cut = db.queryLong("SELECT count(*) FROM pg_attribute WHERE attrelid = 'pgtrickle.pgt_stream_tables'::regclass"
-                + " AND attname = 'frontier_own_cid' AND NOT attisdropped") > 0;
-        String cutArguments = cut ? "frontier_own_xid, frontier_own_cid" : "NULL::xid8, NULL::integer";
+        String cutArguments = "st.frontier_own_xid, st.frontier_own_seq, pgtrickle._small_delta(st)";
         for (Scenario scenario : Scenario.ALL) {
             explain.append("## ").append(scenario.differentialTable()).append(", batch of ").append(size)
                     .append(" changes (").append(percent(fraction)).append(")\n\n```\n");
             db.connection().setAutoCommit(false);
             try {
                 List<String> lines = db.queryColumn("SELECT pg_temp.pgt_bench_explain("
-                        + "replace(plan ->> 'refresh', '\"__pgt_storage__\"', pgt_relid::regclass::text), frontier, "
+                        + "replace(st.plan ->> 'refresh', '\"__pgt_storage__\"', st.pgt_relid::regclass::text), st.frontier, "
                         + cutArguments + ")"
-                        + " FROM pgtrickle.pgt_stream_tables WHERE pgt_schema = 'public' AND pgt_name = '"
+                        + " FROM pgtrickle.pgt_stream_tables st WHERE st.pgt_schema = 'public' AND st.pgt_name = '"
                         + scenario.differentialTable() + "'");
                 lines.forEach(line -> explain.append(line).append('\n'));
             } finally {

@@ -1,5 +1,6 @@
 package dev.pgtrickle.ivm.compile;
 
+import dev.pgtrickle.ivm.delta.TouchedGroups;
 import dev.pgtrickle.ivm.plan.Aggregate;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,16 +11,11 @@ final class AggregateParts {
     private AggregateParts() {
     }
 
-    /** Column name of the delta's n-th group key. */
-    static String key(int index) {
-        return "__pgt_k" + index;
-    }
-
     /** {@code K1 AS __pgt_k1, …}: the group keys of the input rows. */
     static List<String> keyItems(Aggregate aggregate) {
         List<String> items = new ArrayList<>();
         for (int i = 1; i <= aggregate.groupKeys().size(); i++) {
-            items.add("(" + aggregate.groupKeys().get(i - 1) + ") AS " + key(i));
+            items.add("(" + aggregate.groupKeys().get(i - 1) + ") AS " + TouchedGroups.key(i));
         }
         return items;
     }
@@ -28,7 +24,7 @@ final class AggregateParts {
     static List<String> keyColumns(Aggregate aggregate, String alias) {
         List<String> columns = new ArrayList<>();
         for (int i = 1; i <= aggregate.groupKeys().size(); i++) {
-            columns.add(alias + "." + key(i));
+            columns.add(alias + "." + TouchedGroups.key(i));
         }
         return columns;
     }

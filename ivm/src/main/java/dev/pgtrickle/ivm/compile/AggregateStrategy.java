@@ -6,6 +6,7 @@ import static dev.pgtrickle.ivm.compile.PlanContract.ROW_ID;
 import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.delta.Fragment;
 import dev.pgtrickle.ivm.delta.RowIdentity;
+import dev.pgtrickle.ivm.delta.TouchedGroups;
 import dev.pgtrickle.ivm.plan.Aggregate;
 import dev.pgtrickle.ivm.plan.AggregateCall;
 import dev.pgtrickle.ivm.plan.FromPlan;
@@ -158,11 +159,15 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
                 + " IS NOT NULL GROUP BY " + String.join(", ", concat(keys, List.of("pg_catalog.scale(" + arg + ")")))
                 + " HAVING pg_catalog.sum(" + DeltaContext.WEIGHT + ") <> 0");
         List<String> sameGroup = new ArrayList<>();
-        List<String> groupInInput = new ArrayList<>();
+        List<String> equalKeys = new ArrayList<>();
+        List<String> nullSafeKeys = new ArrayList<>();
+        List<String> someNull = new ArrayList<>();
         for (int k = 1; k <= aggregate.groupKeys().size(); k++) {
-            sameGroup.add("__pgt_x." + AggregateParts.key(k) + " IS NOT DISTINCT FROM __pgt_d." + AggregateParts.key(k));
-            groupInInput.add("(" + aggregate.groupKeys().get(k - 1) + ") IS NOT DISTINCT FROM __pgt_d."
-                    + AggregateParts.key(k));
+            String key = "__pgt_d." + TouchedGroups.key(k);
+            sameGroup.add("__pgt_x." + TouchedGroups.key(k) + " IS NOT DISTINCT FROM " + key);
+            equalKeys.add("(" + aggregate.groupKeys().get(k - 1) + ") = " + key);
+            nullSafeKeys.add("(" + aggregate.groupKeys().get(k - 1) + ") IS NOT DISTINCT FROM " + key);
+            someNull.add(key + " IS NULL");
         }
         String same = sameGroup.isEmpty() ? "true" : String.join(" AND ", sameGroup);
         String changes = "__pgt_sc" + i;
@@ -173,13 +178,20 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
                 + ") AS at_old FROM (SELECT pg_catalog.max(__pgt_x.s) AS up FROM " + perScale + " AS __pgt_x WHERE " + same
                 + " AND __pgt_x.c > 0 AND __pgt_x.s > COALESCE(" + oldScale + ", -1)) AS __pgt_u) AS " + changes + " ON true";
 
-        Fragment group = aggregate.input().current(context);
-        for (String condition : groupInInput) {
-            group = group.and(condition);
+        // The group's rows in the input, found with = (an index serves it) unless a key is NULL.
+        Fragment input = aggregate.input().current(context);
+        Fragment equalGroup = input;
+        Fragment nullGroup = input;
+        for (int k = 0; k < equalKeys.size(); k++) {
+            equalGroup = equalGroup.and(equalKeys.get(k));
+            nullGroup = nullGroup.and(nullSafeKeys.get(k));
         }
-        String largest = "(" + group.select(List.of("pg_catalog.max(pg_catalog.scale(" + call.argument() + "))")) + ")";
-        String countAtLargest = "(" + group.and("pg_catalog.scale(" + call.argument() + ") = " + largest)
-                .select(List.of("pg_catalog.count(*)")) + ")";
+        String scaleOf = "pg_catalog.scale(" + call.argument() + ")";
+        String largest = perGroup(someNull, equalGroup.select(List.of("pg_catalog.max(" + scaleOf + ")")),
+                nullGroup.select(List.of("pg_catalog.max(" + scaleOf + ")")));
+        String countAtLargest = perGroup(someNull,
+                equalGroup.and(scaleOf + " = " + largest).select(List.of("pg_catalog.count(*)")),
+                nullGroup.and(scaleOf + " = " + largest).select(List.of("pg_catalog.count(*)")));
         String empty = "COALESCE(__pgt_t." + nonNull(call) + ", 0) + COALESCE(__pgt_d.__pgt_dn" + i + ", 0) = 0";
         String remaining = "COALESCE(__pgt_t." + scaleCount(call) + ", 0) + COALESCE(" + changes + ".at_old, 0)";
         newState.add("CASE WHEN " + empty + " THEN NULL WHEN " + changes + ".up IS NOT NULL THEN " + changes + ".up"
@@ -187,6 +199,14 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
         newState.add("CASE WHEN " + empty + " THEN 0 WHEN " + changes + ".up IS NOT NULL THEN " + changes + ".up_count"
                 + " WHEN " + remaining + " > 0 THEN " + remaining + " ELSE " + countAtLargest + " END AS " + scaleCount(call));
         return counts;
+    }
+
+    /** The subquery for the group at hand: {@code equal} when no key of it is NULL, else {@code nullSafe}. */
+    private static String perGroup(List<String> someNull, String equal, String nullSafe) {
+        if (someNull.isEmpty()) {
+            return "(" + equal + ")";
+        }
+        return "CASE WHEN " + String.join(" OR ", someNull) + " THEN (" + nullSafe + ") ELSE (" + equal + ") END";
     }
 
     private static List<String> concat(List<String> first, List<String> second) {
@@ -225,7 +245,7 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
     /** An output expression computed from a group's new state (in CTE __pgt_new). */
     private String fromState(String expression) {
         return Placeholders.substitute(expression,
-                key -> "__pgt_n." + AggregateParts.key(key),
+                key -> "__pgt_n." + TouchedGroups.key(key),
                 agg -> {
                     AggregateCall call = aggregate.calls().get(agg - 1);
                     String n = "__pgt_n." + nonNull(call);

@@ -4,6 +4,7 @@ import static dev.pgtrickle.ivm.compile.PlanContract.ROW_ID;
 
 import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.delta.RowIdentity;
+import dev.pgtrickle.ivm.delta.TouchedGroups;
 import dev.pgtrickle.ivm.plan.Aggregate;
 import dev.pgtrickle.ivm.plan.Condition;
 import dev.pgtrickle.ivm.plan.Filter;
@@ -27,34 +28,24 @@ record GroupRescanStrategy(Aggregate aggregate) implements MaintenanceStrategy {
                 .map(k -> "(" + k + ")").toList()) + " AS " + ROW_ID);
         String populate = aggregate.current(context, identity);
 
-        List<String> keyItems = new ArrayList<>(AggregateParts.keyItems(aggregate));
-        if (keyItems.isEmpty()) {
-            keyItems.add("1 AS __pgt_any");
+        TouchedGroups touched = TouchedGroups.of(context, "__pgt_affected", aggregate.groupKeys(),
+                context.expose(aggregate.input()));
+        List<String> affectedKeys = new ArrayList<>();
+        for (int i = 1; i <= aggregate.groupKeys().size(); i++) {
+            affectedKeys.add("__pgt_a." + TouchedGroups.key(i));
         }
-        DeltaContext.Exposure changes = context.expose(aggregate.input());
-        context.addCte("__pgt_delta", "SELECT " + String.join(", ", keyItems) + " FROM " + changes.from());
-        List<String> affectedKeys = AggregateParts.keyColumns(aggregate, "__pgt_a");
-        String touched;
-        if (global) {
-            context.addCte("__pgt_affected", "SELECT 1 FROM __pgt_delta LIMIT 1");
-            context.addCte("__pgt_ids", "SELECT " + RowIdentity.CONSTANT + " AS " + ROW_ID + " FROM __pgt_affected");
-            touched = "EXISTS (SELECT 1 FROM __pgt_affected)";
-        } else {
-            context.addCte("__pgt_affected", "SELECT DISTINCT " + String.join(", ",
-                    AggregateParts.keyColumns(aggregate, "__pgt_delta")) + " FROM __pgt_delta");
-            context.addCte("__pgt_ids", "SELECT DISTINCT " + RowIdentity.groupKey(affectedKeys) + " AS " + ROW_ID
-                    + " FROM __pgt_affected AS __pgt_a");
-            List<String> matches = new ArrayList<>();
-            for (int i = 1; i <= aggregate.groupKeys().size(); i++) {
-                matches.add("__pgt_a." + AggregateParts.key(i) + " IS NOT DISTINCT FROM ("
-                        + aggregate.groupKeys().get(i - 1) + ")");
-            }
-            touched = "EXISTS (SELECT 1 FROM __pgt_affected AS __pgt_a WHERE " + String.join(" AND ", matches) + ")";
+        context.addCte("__pgt_ids", global
+                ? "SELECT " + RowIdentity.CONSTANT + " AS " + ROW_ID + " FROM " + touched.cte()
+                : "SELECT DISTINCT " + RowIdentity.groupKey(affectedKeys) + " AS " + ROW_ID + " FROM " + touched.cte()
+                        + " AS __pgt_a");
+        List<String> fresh = new ArrayList<>();
+        for (String condition : touched.conditions()) {
+            Aggregate touchedGroups = new Aggregate(new Filter(aggregate.input(),
+                    new Condition(condition, aggregate.input().aliases())),
+                    aggregate.groupKeys(), aggregate.calls(), aggregate.outputs(), aggregate.having());
+            fresh.add(touchedGroups.current(context, identity));
         }
-        Aggregate touchedGroups = new Aggregate(new Filter(aggregate.input(),
-                new Condition(touched, aggregate.input().aliases())),
-                aggregate.groupKeys(), aggregate.calls(), aggregate.outputs(), aggregate.having());
-        context.addCte("__pgt_fresh", touchedGroups.current(context, identity));
+        context.addCte("__pgt_fresh", DeltaContext.union(fresh));
         List<String> columns = aggregate.columns();
         context.addCte(MergeStatement.SOURCE_CTE, "SELECT CASE"
                 + " WHEN __pgt_f." + ROW_ID + " IS NULL THEN CASE WHEN __pgt_t." + ROW_ID + " IS NOT NULL THEN 'D' END"

@@ -2,6 +2,7 @@ package dev.pgtrickle.ivm.plan;
 
 import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.delta.OldState;
+import dev.pgtrickle.ivm.delta.TouchedGroups;
 import dev.pgtrickle.ivm.sql.Sql;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,30 +68,18 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
      */
     @Override
     public String delta(DeltaContext context) throws UnsupportedQueryException {
-        DeltaContext.Exposure changes = context.expose(input);
-        String touched = context.freshName("__pgt_touched");
-        String condition;
-        if (groupKeys.isEmpty()) {
-            context.addCte(touched, "SELECT 1 FROM " + changes.from() + " LIMIT 1");
-            condition = "EXISTS (SELECT 1 FROM " + touched + ")";
-        } else {
-            List<String> keys = new ArrayList<>();
-            List<String> matches = new ArrayList<>();
-            for (int i = 1; i <= groupKeys.size(); i++) {
-                keys.add("(" + groupKeys.get(i - 1) + ") AS __pgt_k" + i);
-                matches.add("__pgt_t.__pgt_k" + i + " IS NOT DISTINCT FROM (" + groupKeys.get(i - 1) + ")");
-            }
-            context.addCte(touched, "SELECT DISTINCT " + String.join(", ", keys) + " FROM " + changes.from());
-            condition = "EXISTS (SELECT 1 FROM " + touched + " AS __pgt_t WHERE " + String.join(" AND ", matches) + ")";
-        }
+        TouchedGroups touched = TouchedGroups.of(context, "__pgt_touched", groupKeys, context.expose(input));
         List<String> now = new ArrayList<>(plainOutputs());
         now.add("1::bigint AS " + DeltaContext.WEIGHT);
         List<String> before = new ArrayList<>(plainOutputs());
         before.add("-1::bigint AS " + DeltaContext.WEIGHT);
-        return input.current(context).and(condition).select(now) + groupBy() + havingClause()
-                + "\nUNION ALL\n"
-                + "SELECT " + String.join(", ", before) + " FROM " + OldState.rows(context, input, condition)
-                + groupBy() + havingClause();
+        List<String> terms = new ArrayList<>();
+        for (String condition : touched.conditions()) {
+            terms.add(input.current(context).and(condition).select(now) + groupBy() + havingClause());
+            terms.add("SELECT " + String.join(", ", before) + " FROM " + OldState.rows(context, input, condition)
+                    + groupBy() + havingClause());
+        }
+        return DeltaContext.union(terms);
     }
 
     @Override

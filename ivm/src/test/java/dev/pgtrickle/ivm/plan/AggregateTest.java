@@ -24,14 +24,16 @@ class AggregateTest {
         DeltaContext context = new DeltaContext(new ChangeBuffers());
         String delta = sumByRegion(List.of("o.region")).delta(context);
         String[] terms = delta.split("\nUNION ALL\n");
-        assertEquals(2, terms.length, delta);
+        assertEquals(4, terms.length, "groups without and with NULL keys, now and before: " + delta);
         assertTrue(terms[0].contains("1::bigint AS __pgt_w") && terms[0].contains("\"public\".\"orders\" AS \"o\""),
                 "now: the current rows of the touched groups: " + terms[0]);
-        assertTrue(terms[0].contains("__pgt_t.__pgt_k1 IS NOT DISTINCT FROM (o.region)"), terms[0]);
+        assertTrue(terms[0].contains("__pgt_t.__pgt_k1 = (o.region)"), "matched by equality: " + terms[0]);
         assertTrue(terms[1].contains("-1::bigint AS __pgt_w"), terms[1]);
         assertTrue(terms[1].contains("pg_catalog.sha256(pg_catalog.record_send(ROW("),
                 "before: rows consolidated by their bytes, not by equality: " + terms[1]);
         assertTrue(terms[1].contains("pg_catalog.generate_series(1, __pgt_o.__pgt_n)"), terms[1]);
+        assertTrue(terms[2].contains("(__pgt_t.__pgt_k1 IS NULL) AND __pgt_t.__pgt_k1 IS NOT DISTINCT FROM (o.region)"),
+                "groups with a NULL key, null-safely: " + terms[2]);
         assertTrue(context.ctes().stream().anyMatch(cte -> cte.startsWith("__pgt_touched1 AS (SELECT DISTINCT (o.region)")),
                 context.ctes().toString());
     }

@@ -1,0 +1,66 @@
+package dev.pgtrickle.ivm.delta;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The groups a delta touches, as a CTE of their keys ({@code __pgt_k1, …}), and the conditions
+ * that pick their rows out of the grouped input. Keys are matched with {@code =}, which
+ * PostgreSQL hashes or probes an index with; groups with a NULL key (never equal to anything)
+ * are matched null-safely by a second condition, over the few touched keys that have a NULL.
+ * The two sets of groups are disjoint, so the rows of both are the union of what each condition
+ * picks.
+ *
+ * @param cte the name of the CTE holding the touched keys
+ * @param keys the group keys over the input (SQL); empty for a global aggregate
+ */
+public record TouchedGroups(String cte, List<String> keys) {
+
+    public TouchedGroups {
+        keys = List.copyOf(keys);
+    }
+
+    /**
+     * Registers the CTE of the keys the changes (exposed as {@code changes}) touch.
+     *
+     * @param prefix the CTE's name, made unique in the statement
+     */
+    public static TouchedGroups of(DeltaContext context, String prefix, List<String> keys, DeltaContext.Exposure changes) {
+        String name = context.freshName(prefix);
+        if (keys.isEmpty()) {
+            context.addCte(name, "SELECT 1 FROM " + changes.from() + " LIMIT 1");
+        } else {
+            List<String> items = new ArrayList<>();
+            for (int i = 1; i <= keys.size(); i++) {
+                items.add("(" + keys.get(i - 1) + ") AS " + key(i));
+            }
+            context.addCte(name, "SELECT DISTINCT " + String.join(", ", items) + " FROM " + changes.from());
+        }
+        return new TouchedGroups(name, keys);
+    }
+
+    /** Column of the n-th (1-based) key in the CTE. */
+    public static String key(int index) {
+        return "__pgt_k" + index;
+    }
+
+    /** Conditions over the input whose rows, together, are those of the touched groups; pairwise disjoint. */
+    public List<String> conditions() {
+        if (keys.isEmpty()) {
+            return List.of("EXISTS (SELECT 1 FROM " + cte + ")");
+        }
+        List<String> equal = new ArrayList<>();
+        List<String> nullSafe = new ArrayList<>();
+        List<String> someNull = new ArrayList<>();
+        for (int i = 1; i <= keys.size(); i++) {
+            String touched = "__pgt_t." + key(i);
+            equal.add(touched + " = (" + keys.get(i - 1) + ")");
+            nullSafe.add(touched + " IS NOT DISTINCT FROM (" + keys.get(i - 1) + ")");
+            someNull.add(touched + " IS NULL");
+        }
+        return List.of(
+                "EXISTS (SELECT 1 FROM " + cte + " AS __pgt_t WHERE " + String.join(" AND ", equal) + ")",
+                "EXISTS (SELECT 1 FROM " + cte + " AS __pgt_t WHERE (" + String.join(" OR ", someNull) + ") AND "
+                        + String.join(" AND ", nullSafe) + ")");
+    }
+}
