@@ -58,9 +58,12 @@ public record TouchedGroups(String cte, List<String> keys) {
             nullSafe.add(touched + " IS NOT DISTINCT FROM (" + keys.get(i - 1) + ")");
             someNull.add(touched + " IS NULL");
         }
+        String anyNull = "(" + String.join(" OR ", someNull) + ")";
+        // The first EXISTS is uncorrelated: PostgreSQL evaluates it once and skips the input
+        // altogether when no touched key has a NULL, which is the usual case.
         return List.of(
                 "EXISTS (SELECT 1 FROM " + cte + " AS __pgt_t WHERE " + String.join(" AND ", equal) + ")",
-                "EXISTS (SELECT 1 FROM " + cte + " AS __pgt_t WHERE (" + String.join(" OR ", someNull) + ") AND "
-                        + String.join(" AND ", nullSafe) + ")");
+                "EXISTS (SELECT 1 FROM " + cte + " AS __pgt_t WHERE " + anyNull + ") AND EXISTS (SELECT 1 FROM " + cte
+                        + " AS __pgt_t WHERE " + anyNull + " AND " + String.join(" AND ", nullSafe) + ")");
     }
 }
