@@ -21,12 +21,6 @@ public final class UnsupportedQueryException extends Exception {
         this.construct = construct;
     }
 
-    /** An operator maintained only as the top of a defining query met below it. */
-    public static UnsupportedQueryException onlyAtTop(String operator) {
-        return new UnsupportedQueryException(operator,
-                operator + " is only supported at the top of the defining query, not inside a subquery or UNION ALL");
-    }
-
     public String construct() {
         return construct;
     }
