@@ -77,8 +77,8 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
             }
         }
         String populate = rows == null ? aggregate.current(context, populateItems)
-                : "SELECT " + String.join(", ", concat(aggregate.plainOutputs(), populateItems)) + " FROM " + rows.from()
-                        + aggregate.groupBy();
+                : "SELECT " + String.join(", ", Sql.concat(aggregate.plainOutputs(), populateItems))
+                        + " FROM " + rows.from() + aggregate.groupBy();
 
         DeltaContext.Exposure changes = context.expose(aggregate.input());
         deltaItems.add(changes.weight() + " AS " + DeltaContext.WEIGHT);
@@ -154,9 +154,10 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
         int i = call.index();
         String arg = "__pgt_a" + i;
         String perScale = "__pgt_scales" + i;
-        context.addCte(perScale, "SELECT " + String.join(", ", concat(keys, List.of("pg_catalog.scale(" + arg + ") AS s",
+        String scaleOfArg = "pg_catalog.scale(" + arg + ")";
+        context.addCte(perScale, "SELECT " + String.join(", ", Sql.concat(keys, List.of(scaleOfArg + " AS s",
                 "pg_catalog.sum(" + DeltaContext.WEIGHT + ")::bigint AS c"))) + " FROM __pgt_delta WHERE " + arg
-                + " IS NOT NULL GROUP BY " + String.join(", ", concat(keys, List.of("pg_catalog.scale(" + arg + ")")))
+                + " IS NOT NULL GROUP BY " + String.join(", ", Sql.concat(keys, List.of(scaleOfArg)))
                 + " HAVING pg_catalog.sum(" + DeltaContext.WEIGHT + ") <> 0");
         List<String> sameGroup = new ArrayList<>();
         List<String> equalKeys = new ArrayList<>();
@@ -207,12 +208,6 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
             return "(" + equal + ")";
         }
         return "CASE WHEN " + String.join(" OR ", someNull) + " THEN (" + nullSafe + ") ELSE (" + equal + ") END";
-    }
-
-    private static List<String> concat(List<String> first, List<String> second) {
-        List<String> all = new ArrayList<>(first);
-        all.addAll(second);
-        return all;
     }
 
     private static String scale(AggregateCall call) {

@@ -45,9 +45,9 @@ public record Join(JoinKind kind, FromPlan left, FromPlan right, Condition condi
         Fragment l = left.current(context);
         Fragment r = right.current(context);
         return switch (kind) {
-            case INNER -> joined(l, "JOIN", r, concat(List.of(condition.sql()), l.where(), r.where()), List.of());
-            case LEFT -> joined(l, "LEFT JOIN", r, concat(List.of(condition.sql()), r.where()), l.where());
-            case RIGHT -> joined(l, "RIGHT JOIN", r, concat(List.of(condition.sql()), l.where()), r.where());
+            case INNER -> joined(l, "JOIN", r, Sql.concat(List.of(condition.sql()), l.where(), r.where()), List.of());
+            case LEFT -> joined(l, "LEFT JOIN", r, Sql.concat(List.of(condition.sql()), r.where()), l.where());
+            case RIGHT -> joined(l, "RIGHT JOIN", r, Sql.concat(List.of(condition.sql()), l.where()), r.where());
             case FULL -> {
                 if (!l.where().isEmpty() || !r.where().isEmpty()) {
                     throw new UnsupportedQueryException(describe(), "a FULL JOIN of filtered inputs is not supported");
@@ -115,9 +115,9 @@ public record Join(JoinKind kind, FromPlan left, FromPlan right, Condition condi
         DeltaContext.Exposure dr = context.expose(right);
         return List.of(
                 DeltaContext.term(items, dl.weight(), List.of(dl.from(), r.nested()),
-                        concat(r.where(), List.of(condition.sql()))),
+                        Sql.concat(r.where(), List.of(condition.sql()))),
                 DeltaContext.term(items, dr.weight(), List.of(l.nested(), dr.from()),
-                        concat(l.where(), List.of(condition.sql()))),
+                        Sql.concat(l.where(), List.of(condition.sql()))),
                 DeltaContext.term(items, "-" + dl.weight() + " * " + dr.weight(), List.of(dl.from(), dr.from()),
                         List.of(condition.sql())));
     }
@@ -144,7 +144,7 @@ public record Join(JoinKind kind, FromPlan left, FromPlan right, Condition condi
         List<String> fromNow = new ArrayList<>(List.of(p.nested()));
         fromNow.addAll(matchCounts(context, other));
         terms.add(DeltaContext.term(items, change, fromNow,
-                concat(p.where(), List.of(changedMatch(context, other), flipped))));
+                Sql.concat(p.where(), List.of(changedMatch(context, other), flipped))));
 
         DeltaContext.Exposure changed = context.expose(preserved);
         List<String> fromChanged = new ArrayList<>(List.of(changed.from()));
@@ -174,14 +174,5 @@ public record Join(JoinKind kind, FromPlan left, FromPlan right, Condition condi
                         + " LIMIT GREATEST(__pgt_m1.s, 0) + 1) AS __pgt_l) AS __pgt_m2");
     }
 
-    private static List<String> concat(List<String> first, List<String> second) {
-        List<String> all = new ArrayList<>(first);
-        all.addAll(second);
-        return all;
-    }
-
-    private static List<String> concat(List<String> first, List<String> second, List<String> third) {
-        return concat(concat(first, second), third);
-    }
 
 }

@@ -1,5 +1,6 @@
 package dev.pgtrickle.ivm.sql;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -35,5 +36,15 @@ public final class Sql {
             return "true";
         }
         return predicates.stream().map(p -> "(" + p + ")").collect(Collectors.joining(" AND "));
+    }
+
+    /** The pieces of SQL of several lists, in order. */
+    @SafeVarargs
+    public static List<String> concat(List<String>... lists) {
+        List<String> all = new ArrayList<>();
+        for (List<String> list : lists) {
+            all.addAll(list);
+        }
+        return all;
     }
 }
