@@ -109,9 +109,9 @@ final class ScalarSubqueries {
             throw new UnsupportedQueryException(construct, "only scalar subqueries that are one SELECT ... FROM"
                     + " block are supported");
         }
-        Set<String> own = new FromTranslator(queries, scope).translate(block).plan().aliases();
-        if (!own.containsAll(queries.expressions().aliases(block))) {
-            return correlated(block, own, construct);
+        FromPlan inner = new FromTranslator(queries, scope).translate(block).plan();
+        if (!inner.aliases().containsAll(queries.expressions().aliases(block))) {
+            return correlated(block, inner, construct);
         }
         QueryPlan plan = queries.query(subquery, scope);
         if (!(plan instanceof Aggregate aggregate) || !aggregate.groupKeys().isEmpty() || aggregate.having() != null) {
@@ -123,7 +123,8 @@ final class ScalarSubqueries {
         return new Column(new Table(alias), Sql.ident(plan.columns().get(0)));
     }
 
-    private Column correlated(PlainSelect block, Set<String> own, String construct) throws UnsupportedQueryException {
+    private Column correlated(PlainSelect block, FromPlan inner, String construct) throws UnsupportedQueryException {
+        Set<String> own = inner.aliases();
         if (block.getGroupBy() != null || block.getHaving() != null || block.getDistinct() != null
                 || block.getLimit() != null || block.getOffset() != null || block.getSelectItems().size() != 1) {
             throw new UnsupportedQueryException(construct, "correlated scalar subqueries with GROUP BY, HAVING,"
@@ -135,7 +136,6 @@ final class ScalarSubqueries {
             throw new UnsupportedQueryException(construct, "correlated scalar subqueries are supported when their"
                     + " value is arithmetic over sum and avg of the subquery's own columns");
         }
-        FromPlan inner = new FromTranslator(queries, scope).translate(block).plan();
         List<Condition> local = new ArrayList<>();
         List<Expression> innerKeys = new ArrayList<>();
         List<Condition> outerKeys = new ArrayList<>();
