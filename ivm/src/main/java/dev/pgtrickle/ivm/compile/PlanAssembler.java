@@ -14,9 +14,10 @@ final class PlanAssembler {
     private PlanAssembler() {
     }
 
-    static CompiledPlan assemble(Plan top, String normalizedQuery, MaintenanceStrategy strategy)
+    /** @param exactSums aggregates inside the query whose sums add up exactly ({@link DeltaContext}) */
+    static CompiledPlan assemble(Plan top, String normalizedQuery, MaintenanceStrategy strategy, List<Plan> exactSums)
             throws UnsupportedQueryException {
-        DeltaContext context = new DeltaContext(new ChangeBuffers());
+        DeltaContext context = new DeltaContext(new ChangeBuffers(), exactSums);
         MaintenanceStrategy.Maintenance maintenance = strategy.maintain(context);
         List<String> storage = new ArrayList<>(maintenance.visibleColumns());
         storage.addAll(maintenance.hiddenColumns());

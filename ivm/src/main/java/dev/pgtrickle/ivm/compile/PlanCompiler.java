@@ -9,6 +9,7 @@ import dev.pgtrickle.ivm.plan.Plan;
 import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -31,21 +32,24 @@ public final class PlanCompiler {
     }
 
     public CompiledPlan compile(QueryPlan top, String normalizedQuery) throws UnsupportedQueryException, SQLException {
+        List<Plan> exactSums = new ArrayList<>();
         for (Plan input : top.inputs()) {
-            checkNestedAggregates(input);
+            checkNestedAggregates(input, exactSums);
         }
-        return PlanAssembler.assemble(top, normalizedQuery, strategy(top));
+        return PlanAssembler.assemble(top, normalizedQuery, strategy(top), exactSums);
     }
 
     /**
      * An aggregate inside the query recomputes the old values of the groups a change touches;
      * they must come out exactly as computed before, which float sums (their last bits depend on
-     * the order rows are read in) cannot promise.
+     * the order rows are read in) cannot promise. Collects the aggregates whose sums add up
+     * exactly at a fixed scale, whose old values can be summed from weighted rows.
      */
-    private void checkNestedAggregates(Plan plan) throws UnsupportedQueryException, SQLException {
+    private void checkNestedAggregates(Plan plan, List<Plan> exactSums) throws UnsupportedQueryException, SQLException {
         if (plan instanceof Aggregate aggregate) {
             List<AggregateCall> sums = sums(aggregate);
             List<String> types = argumentTypes(aggregate, sums);
+            boolean exact = true;
             for (int i = 0; i < sums.size(); i++) {
                 if (types.get(i).startsWith("float")) {
                     AggregateCall call = sums.get(i);
@@ -53,11 +57,19 @@ public final class PlanCompiler {
                             + "(" + call.argument() + ")", "sums of floating-point values inside a subquery are not"
                             + " supported: their last digits depend on the order rows are read in");
                 }
+                exact &= fixedScale(types.get(i));
+            }
+            if (exact) {
+                exactSums.add(aggregate);
             }
         }
         for (Plan input : plan.inputs()) {
-            checkNestedAggregates(input);
+            checkNestedAggregates(input, exactSums);
         }
+    }
+
+    private static boolean fixedScale(String type) {
+        return EXACT_SUM_TYPES.contains(type) || type.startsWith("numeric(");
     }
 
     private MaintenanceStrategy strategy(QueryPlan top) throws UnsupportedQueryException, SQLException {
@@ -75,7 +87,7 @@ public final class PlanCompiler {
                 String type = types.get(i);
                 if (type.equals(UNCONSTRAINED_NUMERIC)) {
                     scaled.add(sums.get(i).index());
-                } else if (!EXACT_SUM_TYPES.contains(type) && !type.startsWith("numeric(")) {
+                } else if (!fixedScale(type)) {
                     return new GroupRescanStrategy(aggregate);
                 }
             }

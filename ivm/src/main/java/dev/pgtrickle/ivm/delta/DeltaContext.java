@@ -8,10 +8,13 @@ import dev.pgtrickle.ivm.plan.Source;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import dev.pgtrickle.ivm.sql.Sql;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What the delta rules of one refresh statement share: where source changes come from, and the
@@ -29,6 +32,7 @@ public final class DeltaContext {
     public static final String WEIGHT = "__pgt_w";
 
     private final DeltaSource changes;
+    private final Set<Plan> exactSums = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Map<Plan, String> deltaCtes = new IdentityHashMap<>();
     private final Map<String, String> cteDefinitions = new LinkedHashMap<>();
     private final Map<Long, Source> sources = new LinkedHashMap<>();
@@ -36,7 +40,22 @@ public final class DeltaContext {
     private int names;
 
     public DeltaContext(DeltaSource changes) {
+        this(changes, List.of());
+    }
+
+    /**
+     * @param exactSums the aggregates inside the query whose sums are over types that add up
+     *     exactly, at a fixed scale (integers, numerics with a declared scale): their old values
+     *     may be summed from weighted rows (see {@link #hasExactSums})
+     */
+    public DeltaContext(DeltaSource changes, Collection<? extends Plan> exactSums) {
         this.changes = changes;
+        this.exactSums.addAll(exactSums);
+    }
+
+    /** Whether {@code aggregate}'s sums were found to be over exact, fixed-scale types. */
+    public boolean hasExactSums(Plan aggregate) {
+        return exactSums.contains(aggregate);
     }
 
     /** Name of the n-th (1-based) positional column of a {@link FromPlan}'s delta. */

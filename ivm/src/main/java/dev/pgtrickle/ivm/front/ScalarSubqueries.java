@@ -6,6 +6,7 @@ import dev.pgtrickle.ivm.plan.Derived;
 import dev.pgtrickle.ivm.plan.FromPlan;
 import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.JoinKind;
+import dev.pgtrickle.ivm.plan.Lookup;
 import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import dev.pgtrickle.ivm.rewrite.InnerJoins;
@@ -40,7 +41,8 @@ import java.util.Set;
  *   <li>uncorrelated ones that aggregate without GROUP BY — exactly one row, whatever their input
  *       — are joined to the block's other inputs;</li>
  *   <li>correlated ones whose correlation is a conjunction of equalities {@code inner = outer}
- *       become a GROUP BY of the inner expressions, LEFT JOINed on the outer ones: a row of the
+ *       become a GROUP BY of the inner expressions, LEFT JOINed on the outer ones and read per
+ *       row as a {@link Lookup}, as PostgreSQL evaluates the subquery itself: a row of the
  *       outer query without rows in the subquery meets no group. That gives NULL, which is right
  *       only when the value over no rows is NULL, so the value must be arithmetic over sum and
  *       avg (count over no rows is 0).</li>
@@ -48,7 +50,7 @@ import java.util.Set;
  */
 final class ScalarSubqueries {
 
-    private record Input(Derived derived, JoinKind kind, Condition condition) {
+    private record Input(FromPlan input, JoinKind kind, Condition condition) {
     }
 
     private final QueryTranslator queries;
@@ -76,7 +78,7 @@ final class ScalarSubqueries {
         Set<String> aliases = new HashSet<>();
         for (Input input : inputs) {
             if (input.kind() == JoinKind.LEFT) {
-                aliases.add(input.derived().alias());
+                aliases.addAll(input.input().aliases());
             }
         }
         return aliases;
@@ -96,7 +98,7 @@ final class ScalarSubqueries {
         FromPlan plan = from;
         for (Input input : inputs) {
             if (input.kind() == kind) {
-                plan = new Join(kind, plan, input.derived(), input.condition());
+                plan = new Join(kind, plan, input.input(), input.condition());
             }
         }
         return plan;
@@ -177,7 +179,8 @@ final class ScalarSubqueries {
             on.add(new Condition("(" + outerKeys.get(i).sql() + " = " + Sql.ident(alias) + "."
                     + Sql.ident("__pgt_key" + (i + 1)) + ")", aliases));
         }
-        inputs.add(new Input(new Derived(groups, alias), JoinKind.LEFT, Condition.all(on)));
+        Condition correlation = Condition.all(on);
+        inputs.add(new Input(new Lookup(new Derived(groups, alias), correlation), JoinKind.LEFT, correlation));
         return new Column(new Table(alias), Sql.ident("__pgt_value"));
     }
 

@@ -63,23 +63,75 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
      * As a relation (a subquery, a view, a scalar subquery): the groups the input's delta touches
      * are computed twice, from the input's current rows (weight +1) and from its old rows (weight
      * -1); where the change left a group's output as it was, the two cancel. Only exact
-     * aggregates qualify (see {@code PlanCompiler}): the old rows must reproduce the very values
-     * computed from them before.
+     * aggregates qualify (see {@code PlanCompiler}): the old values must be the very values
+     * computed before. Where every sum adds up exactly at a fixed scale (or there is none), they
+     * are summed from weighted rows ({@link OldState#weighted}); otherwise the old rows are
+     * matched up first ({@link OldState#rows}), so that e.g. an unconstrained numeric's sum shows
+     * the scale of the old rows only.
      */
     @Override
     public String delta(DeltaContext context) throws UnsupportedQueryException {
         TouchedGroups touched = TouchedGroups.of(context, "__pgt_touched", groupKeys, context.expose(input));
         List<String> now = new ArrayList<>(plainOutputs());
         now.add("1::bigint AS " + DeltaContext.WEIGHT);
-        List<String> before = new ArrayList<>(plainOutputs());
-        before.add("-1::bigint AS " + DeltaContext.WEIGHT);
+        boolean weighted = context.hasExactSums(this)
+                || calls.stream().allMatch(c -> c.function() == AggregateCall.Function.COUNT_STAR
+                        || c.function() == AggregateCall.Function.COUNT);
         List<String> terms = new ArrayList<>();
         for (String condition : touched.conditions()) {
             terms.add(input.current(context).and(condition).select(now) + groupBy() + havingClause());
-            terms.add("SELECT " + String.join(", ", before) + " FROM " + OldState.rows(context, input, condition)
-                    + groupBy() + havingClause());
+            terms.add(weighted ? weightedBefore(context, condition) : consolidatedBefore(context, condition));
         }
         return DeltaContext.union(terms);
+    }
+
+    private String consolidatedBefore(DeltaContext context, String condition) throws UnsupportedQueryException {
+        List<String> before = new ArrayList<>(plainOutputs());
+        before.add("-1::bigint AS " + DeltaContext.WEIGHT);
+        return "SELECT " + String.join(", ", before) + " FROM " + OldState.rows(context, input, condition)
+                + groupBy() + havingClause();
+    }
+
+    private String weightedBefore(DeltaContext context, String condition) throws UnsupportedQueryException {
+        DeltaContext.Exposure rows = OldState.weighted(context, input, condition);
+        String weight = rows.weight();
+        List<String> before = new ArrayList<>();
+        for (OutputColumn output : outputs) {
+            before.add(weighted(output.expression(), weight) + " AS " + Sql.ident(output.name()));
+        }
+        before.add("-1::bigint AS " + DeltaContext.WEIGHT);
+        List<String> having = new ArrayList<>();
+        if (!groupKeys.isEmpty()) {
+            // A group whose rows all came with the change did not exist before.
+            having.add("pg_catalog.sum(" + weight + ") > 0");
+        }
+        if (this.having != null) {
+            having.add("(" + weighted(this.having, weight) + ")");
+        }
+        return "SELECT " + String.join(", ", before) + " FROM " + rows.from() + groupBy()
+                + (having.isEmpty() ? "" : " HAVING " + String.join(" AND ", having));
+    }
+
+    /** An output or HAVING expression over weighted rows ({@link #weightedCall}). */
+    private String weighted(String expression, String weight) {
+        return Placeholders.substitute(expression, key -> groupKeys.get(key - 1),
+                agg -> weightedCall(calls.get(agg - 1), weight));
+    }
+
+    /**
+     * The aggregate call over rows that each stand for {@code weight} copies, of the same type
+     * as {@link #plainCall}: the weight is an int4 factor, so a sum of int2 or int4 stays bigint,
+     * and numeric keeps its scale; avg divides as PostgreSQL's avg does (numeric sum by count).
+     */
+    static String weightedCall(AggregateCall call, String weight) {
+        String count = call.argument() == null ? "COALESCE(pg_catalog.sum(" + weight + "), 0)"
+                : "COALESCE(pg_catalog.sum(" + weight + ") FILTER (WHERE (" + call.argument() + ") IS NOT NULL), 0)";
+        String sum = "pg_catalog.sum((" + call.argument() + ") * (" + weight + ")::int4)";
+        return switch (call.function()) {
+            case COUNT_STAR, COUNT -> count + "::bigint";
+            case SUM -> "CASE WHEN " + count + " = 0 THEN NULL ELSE " + sum + " END";
+            case AVG -> "CASE WHEN " + count + " = 0 THEN NULL ELSE " + sum + "::numeric / " + count + "::numeric END";
+        };
     }
 
     @Override

@@ -15,6 +15,7 @@ import dev.pgtrickle.ivm.plan.Derived;
 import dev.pgtrickle.ivm.plan.Filter;
 import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.JoinKind;
+import dev.pgtrickle.ivm.plan.Lookup;
 import dev.pgtrickle.ivm.plan.Project;
 import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.Scan;
@@ -63,7 +64,7 @@ class SubqueryParsingTest {
     }
 
     @Test
-    void aCorrelatedScalarSubqueryIsAGroupingLeftJoinedOnItsCorrelation() throws Exception {
+    void aCorrelatedScalarSubqueryIsAGroupingLookedUpPerRowOnItsCorrelation() throws Exception {
         // SELECT e.id FROM emp e WHERE e.salary > (SELECT 0.5 * avg(e2.salary) FROM emp e2 WHERE e2.dept_id = e.dept_id)
         Project plan = (Project) parse("""
                  SELECT e.id
@@ -76,7 +77,9 @@ class SubqueryParsingTest {
         Join left = (Join) above.input();
         assertEquals(JoinKind.LEFT, left.kind());
         assertEquals(on("(e.dept_id = \"__pgt_subquery_1\".\"__pgt_key1\")", "e", "__pgt_subquery_1"), left.condition());
-        Aggregate groups = (Aggregate) ((Derived) left.right()).query();
+        Lookup lookup = (Lookup) left.right();
+        assertEquals(left.condition(), lookup.correlation(), "read per row of e through the correlation");
+        Aggregate groups = (Aggregate) lookup.subquery().query();
         assertEquals(List.of("e2.dept_id"), groups.groupKeys());
         assertEquals(new Filter(new Scan(EMP, "e2"), on("(e2.name <> 'x'::text)", "e2")), groups.input());
     }

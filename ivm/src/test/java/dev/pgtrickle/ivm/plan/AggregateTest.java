@@ -45,4 +45,30 @@ class AggregateTest {
         assertTrue(delta.contains("EXISTS (SELECT 1 FROM __pgt_touched1)"), delta);
         assertTrue(context.ctes().stream().anyMatch(cte -> cte.endsWith("LIMIT 1)")), context.ctes().toString());
     }
+
+    @Test
+    void exactSumsAreSummedFromWeightedRowsWithoutMatchingThemUp() throws Exception {
+        Aggregate aggregate = sumByRegion(List.of("o.region"));
+        DeltaContext context = new DeltaContext(new ChangeBuffers(), List.of(aggregate));
+        String before = aggregate.delta(context).split("\nUNION ALL\n")[1];
+        assertTrue(before.contains("CASE WHEN COALESCE(pg_catalog.sum(__pgt_x2.__pgt_w) FILTER (WHERE (o.amount) IS NOT NULL), 0)"
+                + " = 0 THEN NULL ELSE pg_catalog.sum((o.amount) * (__pgt_x2.__pgt_w)::int4) END AS \"total\""), before);
+        assertTrue(before.endsWith("GROUP BY (o.region) HAVING pg_catalog.sum(__pgt_x2.__pgt_w) > 0"),
+                "a group that only the change brought did not exist before: " + before);
+        assertTrue(!before.contains("sha256"), before);
+    }
+
+    @Test
+    void countsAlwaysAddUpAndAvgDividesLikePostgres() {
+        assertEquals("COALESCE(pg_catalog.sum(w), 0)::bigint",
+                Aggregate.weightedCall(new AggregateCall(1, AggregateCall.Function.COUNT_STAR, null), "w"));
+        assertEquals("CASE WHEN COALESCE(pg_catalog.sum(w) FILTER (WHERE (x) IS NOT NULL), 0) = 0 THEN NULL ELSE"
+                        + " pg_catalog.sum((x) * (w)::int4)::numeric / COALESCE(pg_catalog.sum(w) FILTER (WHERE (x) IS NOT NULL), 0)::numeric END",
+                Aggregate.weightedCall(new AggregateCall(1, AggregateCall.Function.AVG, "x"), "w"));
+        Aggregate counting = new Aggregate(ORDERS, List.of("o.region"),
+                List.of(new AggregateCall(1, AggregateCall.Function.COUNT, "o.amount")),
+                List.of(new OutputColumn("n", "__pgt_agg_1")), null);
+        assertTrue(!counting.delta(new DeltaContext(new ChangeBuffers())).contains("sha256"),
+                "counts are exact without the compiler's say");
+    }
 }

@@ -125,4 +125,21 @@ class JoinTest {
                     "no input's old state is rebuilt as current state minus delta: " + cte);
         }
     }
+
+    @Test
+    void aLookupIsReadPerRowOfTheDeltaItIsJoinedToAndItsDeltaIsTheSubquerys() throws Exception {
+        Derived grouped = new Derived(new Project(scan(2, "b"), List.of(new OutputColumn("k", "b.k"))), "s");
+        Condition correlation = new Condition("(a.k = s.k)", Set.of("a", "s"));
+        Join join = new Join(JoinKind.LEFT, scan(1, "a"), new Lookup(grouped, correlation), correlation);
+        DeltaContext context = new DeltaContext(new ChangeBuffers());
+        List<String> terms = terms(join.delta(context));
+        String lateral = "LATERAL (SELECT * FROM (SELECT b.k AS \"k\" FROM \"public\".\"t2\" AS \"b\" WHERE true)"
+                + " AS \"s\" WHERE ((a.k = s.k)) OFFSET 0) AS \"s\"";
+        assertTrue(terms.get(0).contains("AS \"a\", " + lateral), "ΔA ⋈ S probes S per row of ΔA: " + terms.get(0));
+        assertTrue(terms.get(1).startsWith("SELECT") && !terms.get(1).contains("LATERAL (SELECT *"),
+                "A ⋈ ΔS reads the subquery's delta: " + terms.get(1));
+        assertEquals("\"public\".\"t1\" AS \"a\" LEFT JOIN " + lateral + " ON ((a.k = s.k))",
+                join.current(context).from());
+        assertEquals(List.<Plan>of(grouped), new Lookup(grouped, correlation).inputs());
+    }
 }
