@@ -33,6 +33,7 @@ public final class DeltaContext {
 
     private final DeltaSource changes;
     private final Set<Plan> exactSums = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Map<Plan, GroupFilter> groupFilters = new IdentityHashMap<>();
     private final Map<Plan, String> deltaCtes = new IdentityHashMap<>();
     private final Map<String, String> cteDefinitions = new LinkedHashMap<>();
     private final Map<Long, Source> sources = new LinkedHashMap<>();
@@ -56,6 +57,27 @@ public final class DeltaContext {
     /** Whether {@code aggregate}'s sums were found to be over exact, fixed-scale types. */
     public boolean hasExactSums(Plan aggregate) {
         return exactSums.contains(aggregate);
+    }
+
+    /** Which of the groups a change touched matter to the operator that reads an aggregate's delta. */
+    @FunctionalInterface
+    public interface GroupFilter {
+
+        /** A condition over the touched keys (SQL expressions, in group key order). */
+        String condition(List<String> touchedKeys) throws UnsupportedQueryException;
+    }
+
+    /**
+     * Limits the delta of {@code aggregate} to the touched groups that pass {@code filter}; set
+     * by the only reader of that delta before it reads it.
+     */
+    public void restrictGroups(Plan aggregate, GroupFilter filter) {
+        groupFilters.put(aggregate, filter);
+    }
+
+    /** The filter set for {@code aggregate}'s touched groups, or {@code null}. */
+    public GroupFilter groupFilter(Plan aggregate) {
+        return groupFilters.get(aggregate);
     }
 
     /** Name of the n-th (1-based) positional column of a {@link FromPlan}'s delta. */

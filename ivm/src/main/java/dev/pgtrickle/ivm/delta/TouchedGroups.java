@@ -1,5 +1,6 @@
 package dev.pgtrickle.ivm.delta;
 
+import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -25,17 +26,28 @@ public record TouchedGroups(String cte, List<String> keys) {
      *
      * @param prefix the CTE's name, made unique in the statement
      */
-    public static TouchedGroups of(DeltaContext context, String prefix, List<String> keys, DeltaContext.Exposure changes) {
+    public static TouchedGroups of(DeltaContext context, String prefix, List<String> keys, DeltaContext.Exposure changes)
+            throws UnsupportedQueryException {
+        return of(context, prefix, keys, changes, null);
+    }
+
+    /** As {@link #of(DeltaContext, String, List, DeltaContext.Exposure)}, keeping the keys that pass {@code filter}. */
+    public static TouchedGroups of(DeltaContext context, String prefix, List<String> keys, DeltaContext.Exposure changes,
+                                   DeltaContext.GroupFilter filter) throws UnsupportedQueryException {
         String name = context.freshName(prefix);
         if (keys.isEmpty()) {
             context.addCte(name, "SELECT 1 FROM " + changes.from() + " LIMIT 1");
-        } else {
-            List<String> items = new ArrayList<>();
-            for (int i = 1; i <= keys.size(); i++) {
-                items.add("(" + keys.get(i - 1) + ") AS " + key(i));
-            }
-            context.addCte(name, "SELECT DISTINCT " + String.join(", ", items) + " FROM " + changes.from());
+            return new TouchedGroups(name, keys);
         }
+        List<String> items = new ArrayList<>();
+        List<String> touched = new ArrayList<>();
+        for (int i = 1; i <= keys.size(); i++) {
+            items.add("(" + keys.get(i - 1) + ") AS " + key(i));
+            touched.add("__pgt_c." + key(i));
+        }
+        String distinct = "SELECT DISTINCT " + String.join(", ", items) + " FROM " + changes.from();
+        context.addCte(name, filter == null ? distinct
+                : "SELECT __pgt_c.* FROM (" + distinct + ") AS __pgt_c WHERE " + filter.condition(touched));
         return new TouchedGroups(name, keys);
     }
 

@@ -71,7 +71,8 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
      */
     @Override
     public String delta(DeltaContext context) throws UnsupportedQueryException {
-        TouchedGroups touched = TouchedGroups.of(context, "__pgt_touched", groupKeys, context.expose(input));
+        TouchedGroups touched = TouchedGroups.of(context, "__pgt_touched", groupKeys, context.expose(input),
+                context.groupFilter(this));
         List<String> now = new ArrayList<>(plainOutputs());
         now.add("1::bigint AS " + DeltaContext.WEIGHT);
         boolean weighted = context.hasExactSums(this)

@@ -61,6 +61,9 @@ public record Join(JoinKind kind, FromPlan left, FromPlan right, Condition condi
 
     @Override
     public String delta(DeltaContext context) throws UnsupportedQueryException {
+        if (right instanceof Lookup lookup) {
+            lookup.restrictDelta(context, left);
+        }
         List<String> terms = new ArrayList<>();
         List<Binding> output = bindings();
         if (kind.outputsRight()) {

@@ -3,6 +3,7 @@ package dev.pgtrickle.ivm.plan;
 import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.delta.Fragment;
 import dev.pgtrickle.ivm.sql.Sql;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -44,6 +45,36 @@ public record Lookup(Derived subquery, Condition correlation) implements FromPla
     @Override
     public String delta(DeltaContext context) throws UnsupportedQueryException {
         return subquery.delta(context);
+    }
+
+    /**
+     * Limits the subquery's delta to the groups that rows of {@code left} correlate with — as
+     * they are now, or as its delta has them (which covers the rows it had before): no other
+     * group's change reaches the join. Without it, a change to a group no outer row asks for
+     * would still be recomputed, e.g. every part whose lineitems changed, when the outer query
+     * wants one brand.
+     */
+    void restrictDelta(DeltaContext context, FromPlan left) {
+        if (!(subquery.query() instanceof Aggregate aggregate)) {
+            return;
+        }
+        context.restrictGroups(aggregate, touched -> {
+            List<String> items = new ArrayList<>();
+            for (int i = 0; i < aggregate.outputs().size(); i++) {
+                String expression = aggregate.outputs().get(i).expression();
+                for (int k = 1; k <= touched.size(); k++) {
+                    if (expression.equals(Aggregate.keyPlaceholder(k))) {
+                        items.add(touched.get(k - 1) + " AS " + Sql.ident(subquery.columns().get(i)));
+                    }
+                }
+            }
+            String keys = "LATERAL (SELECT " + String.join(", ", items) + ") AS " + Sql.ident(subquery.alias());
+            Fragment now = left.current(context);
+            DeltaContext.Exposure changed = context.expose(left);
+            return "(EXISTS (SELECT 1 FROM " + now.from() + ", " + keys + " WHERE "
+                    + Sql.and(Sql.concat(now.where(), List.of(correlation.sql()))) + ") OR EXISTS (SELECT 1 FROM "
+                    + changed.from() + ", " + keys + " WHERE " + correlation.sql() + "))";
+        });
     }
 
     @Override

@@ -142,4 +142,19 @@ class JoinTest {
                 join.current(context).from());
         assertEquals(List.<Plan>of(grouped), new Lookup(grouped, correlation).inputs());
     }
+
+    @Test
+    void aGroupedLookupRecomputesOnlyTheTouchedGroupsThatTheLeftInputCorrelatesWith() throws Exception {
+        Aggregate byKey = new Aggregate(scan(2, "b"), List.of("b.k"),
+                List.of(new AggregateCall(1, AggregateCall.Function.SUM, "b.id")),
+                List.of(new OutputColumn("__pgt_key1", "__pgt_key_1"), new OutputColumn("v", "__pgt_agg_1")), null);
+        Condition correlation = new Condition("(a.k = s.__pgt_key1)", Set.of("a", "s"));
+        Join join = new Join(JoinKind.LEFT, scan(1, "a"), new Lookup(new Derived(byKey, "s"), correlation), correlation);
+        DeltaContext context = new DeltaContext(new ChangeBuffers());
+        join.delta(context);
+        String touched = context.ctes().stream().filter(cte -> cte.startsWith("__pgt_touched")).findFirst().orElseThrow();
+        assertTrue(touched.contains("WHERE (EXISTS (SELECT 1 FROM \"public\".\"t1\" AS \"a\", LATERAL (SELECT"
+                + " __pgt_c.__pgt_k1 AS \"__pgt_key1\") AS \"s\" WHERE (a.k = s.__pgt_key1)) OR EXISTS (SELECT 1 FROM"
+                + " __pgt_d1 AS"), "touched keys some row of a, now or changed, correlates with: " + touched);
+    }
 }
