@@ -169,6 +169,14 @@ final class Shapes {
         shapes.add(new Shape("not_exists_over_join", 3, c -> List.of(plain(c.st("nej"),
                 "SELECT a.id, b.id AS bid, a.v FROM " + c.t(1) + " a JOIN " + c.t(2) + " b ON a.k = b.k"
                         + " WHERE NOT EXISTS (SELECT 1 FROM " + c.t(3) + " c WHERE c.g = b.g AND c.v > a.v)", 1, 2, 3))));
+        shapes.add(new Shape("subqueries_inside_in_subquery", 3, c -> List.of(plain(c.st("q20"),
+                "SELECT a.id, a.g FROM " + c.t(1) + " a WHERE a.k IN (SELECT b.k FROM " + c.t(2) + " b"
+                        + " WHERE b.g IN (SELECT c.g FROM " + c.t(3) + " c WHERE c.v > " + c.small() + ")"
+                        + " AND b.v > (SELECT 0.5 * sum(c2.v) FROM " + c.t(3) + " c2 WHERE c2.k = b.k))", 1, 2, 3))));
+        shapes.add(new Shape("exists_inside_not_exists", 3, c -> List.of(plain(c.st("een"),
+                "SELECT a.id, a.v FROM " + c.t(1) + " a WHERE NOT EXISTS (SELECT 1 FROM " + c.t(2) + " b"
+                        + " WHERE b.k = a.k AND EXISTS (SELECT 1 FROM " + c.t(3) + " c WHERE c.g = b.g AND c.n > b.n))",
+                1, 2, 3))));
         shapes.add(new Shape("greatest_per_group_self_anti_join", 1, c -> List.of(plain(c.st("gpg"),
                 "SELECT a.k, a.v, a.id FROM " + c.t(1) + " a WHERE NOT EXISTS (SELECT 1 FROM " + c.t(1) + " a2"
                         + " WHERE a2.k = a.k AND a2.v > a.v)", 1))));

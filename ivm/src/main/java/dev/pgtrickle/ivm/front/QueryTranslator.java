@@ -3,14 +3,12 @@ package dev.pgtrickle.ivm.front;
 import dev.pgtrickle.ivm.plan.Binding;
 import dev.pgtrickle.ivm.plan.Condition;
 import dev.pgtrickle.ivm.plan.Distinct;
-import dev.pgtrickle.ivm.plan.Filter;
 import dev.pgtrickle.ivm.plan.FromPlan;
 import dev.pgtrickle.ivm.plan.OutputColumn;
 import dev.pgtrickle.ivm.plan.Project;
 import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.UnionAll;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
-import dev.pgtrickle.ivm.rewrite.InnerJoins;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.NotExpression;
 import net.sf.jsqlparser.expression.operators.relational.ExistsExpression;
@@ -31,7 +29,6 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /** Translates the queries of one canonical text: set operations, WITH, and each query block. */
 final class QueryTranslator {
@@ -166,7 +163,7 @@ final class QueryTranslator {
             qualify(block, only, from.spelledAliases().get(only.alias()));
         }
         Sublinks sublinks = new Sublinks(this, scope);
-        ScalarSubqueries scalars = new ScalarSubqueries(this, scope);
+        ScalarSubqueries scalars = new ScalarSubqueries(this, scope, from.plan().aliases());
         List<Condition> conditions = new ArrayList<>();
         List<Sublinks.Sublink> tests = new ArrayList<>();
         if (block.getWhere() != null) {
@@ -187,14 +184,7 @@ final class QueryTranslator {
         if (block.getHaving() != null) {
             block.setHaving(scalars.replace(block.getHaving()));
         }
-        // Conditions on what a correlated subquery became apply above its (outer) join.
-        Set<String> correlated = scalars.correlatedAliases();
-        List<Condition> above = conditions.stream().filter(c -> c.aliases().stream().anyMatch(correlated::contains)).toList();
-        conditions.removeAll(above);
-        FromPlan input = scalars.withCorrelated(InnerJoins.place(scalars.withUncorrelated(from.plan()), conditions));
-        if (!above.isEmpty()) {
-            input = new Filter(input, Condition.all(above));
-        }
+        FromPlan input = scalars.place(from.plan(), conditions);
         for (Sublinks.Sublink sublink : tests) {
             input = sublinks.join(input, sublink);
         }

@@ -3,6 +3,7 @@ package dev.pgtrickle.ivm.front;
 import dev.pgtrickle.ivm.plan.Aggregate;
 import dev.pgtrickle.ivm.plan.Condition;
 import dev.pgtrickle.ivm.plan.Derived;
+import dev.pgtrickle.ivm.plan.Filter;
 import dev.pgtrickle.ivm.plan.FromPlan;
 import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.JoinKind;
@@ -55,11 +56,14 @@ final class ScalarSubqueries {
 
     private final QueryTranslator queries;
     private final CteScope scope;
+    private final Set<String> visible;
     private final List<Input> inputs = new ArrayList<>();
 
-    ScalarSubqueries(QueryTranslator queries, CteScope scope) {
+    /** @param visible the aliases of the block's FROM clause, which a correlation may name */
+    ScalarSubqueries(QueryTranslator queries, CteScope scope, Set<String> visible) {
         this.queries = queries;
         this.scope = scope;
+        this.visible = Set.copyOf(visible);
     }
 
     /** {@code e} with its scalar subqueries replaced by references to their inputs. */
@@ -73,25 +77,33 @@ final class ScalarSubqueries {
         });
     }
 
-    /** The aliases of the inputs that correlated subqueries became: conditions naming them go above their joins. */
-    Set<String> correlatedAliases() {
+    /** The aliases of the inputs the subqueries became. */
+    Set<String> aliases() {
         Set<String> aliases = new HashSet<>();
         for (Input input : inputs) {
-            if (input.kind() == JoinKind.LEFT) {
-                aliases.addAll(input.input().aliases());
-            }
+            aliases.addAll(input.input().aliases());
         }
         return aliases;
     }
 
-    /** {@code from} joined with the one-row inputs of the uncorrelated subqueries. */
-    FromPlan withUncorrelated(FromPlan from) {
-        return joined(from, JoinKind.INNER);
-    }
-
-    /** {@code from} (its conditions placed) joined with the inputs of the correlated subqueries. */
-    FromPlan withCorrelated(FromPlan from) {
-        return joined(from, JoinKind.LEFT);
+    /**
+     * The block's FROM clause joined with the inputs its subqueries became, {@code conditions}
+     * placed: the one-row inputs of uncorrelated subqueries join before the conditions are
+     * placed, those of correlated ones after, and conditions on what a correlated subquery
+     * became apply above its (outer) join.
+     */
+    FromPlan place(FromPlan from, List<Condition> conditions) {
+        Set<String> correlated = new HashSet<>();
+        for (Input input : inputs) {
+            if (input.kind() == JoinKind.LEFT) {
+                correlated.addAll(input.input().aliases());
+            }
+        }
+        List<Condition> above = conditions.stream().filter(c -> c.aliases().stream().anyMatch(correlated::contains)).toList();
+        List<Condition> below = new ArrayList<>(conditions);
+        below.removeAll(above);
+        FromPlan plan = joined(InnerJoins.place(joined(from, JoinKind.INNER), below), JoinKind.LEFT);
+        return above.isEmpty() ? plan : new Filter(plan, Condition.all(above));
     }
 
     private FromPlan joined(FromPlan from, JoinKind kind) {
@@ -161,7 +173,12 @@ final class ScalarSubqueries {
                         + " may only compare its own expressions with the outer query's by equality");
             }
             innerKeys.add(innerLeft ? equal.getLeftExpression() : equal.getRightExpression());
-            outerKeys.add(expressions.condition(innerLeft ? equal.getRightExpression() : equal.getLeftExpression()));
+            Condition outerKey = expressions.condition(innerLeft ? equal.getRightExpression() : equal.getLeftExpression());
+            if (!visible.containsAll(outerKey.aliases())) {
+                throw new UnsupportedQueryException(queries.text().sql(conjunct), "a subquery correlated with a query"
+                        + " more than one level out is not supported yet");
+            }
+            outerKeys.add(outerKey);
         }
         String alias = queries.subqueryAlias();
         List<SelectList.Output> outputs = new ArrayList<>();

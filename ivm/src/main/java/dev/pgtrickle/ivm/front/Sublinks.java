@@ -10,7 +10,6 @@ import dev.pgtrickle.ivm.plan.JoinKind;
 import dev.pgtrickle.ivm.plan.Project;
 import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
-import dev.pgtrickle.ivm.rewrite.InnerJoins;
 import dev.pgtrickle.ivm.sql.Sql;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.NotExpression;
@@ -81,24 +80,42 @@ final class Sublinks {
         return overGroupedInput(outer, sublink, body);
     }
 
-    /** A plain subquery: its own inputs and conditions inside, the correlation as the join condition. */
+    /**
+     * A plain subquery: its own inputs and conditions inside, the correlation as the join
+     * condition. Subqueries inside it are decorrelated into it the same way, as long as they are
+     * correlated with it only, not with the query around it.
+     */
     private FromPlan decorrelated(FromPlan outer, Sublink sublink, PlainSelect body) throws UnsupportedQueryException {
         FromPlan inner = new FromTranslator(queries, scope).translate(body).plan();
-        Set<String> innerAliases = inner.aliases();
+        ScalarSubqueries scalars = new ScalarSubqueries(queries, scope, inner.aliases());
         List<Condition> local = new ArrayList<>();
         List<Condition> correlated = new ArrayList<>();
+        List<Sublink> nested = new ArrayList<>();
         if (body.getWhere() != null) {
             for (Expression conjunct : Expressions.conjuncts(body.getWhere())) {
-                if (recognize(conjunct) != null) {
-                    throw new UnsupportedQueryException(queries.text().sql(conjunct),
-                            "a subquery inside a subquery is not supported yet");
+                Sublink test = recognize(conjunct);
+                if (test != null) {
+                    nested.add(test);
+                    continue;
                 }
-                Condition condition = queries.expressions().condition(conjunct);
-                boolean own = !condition.aliases().isEmpty() && innerAliases.containsAll(condition.aliases());
-                (own ? local : correlated).add(condition);
+                Condition condition = queries.expressions().condition(scalars.replace(conjunct));
+                Set<String> own = new HashSet<>(inner.aliases());
+                own.addAll(scalars.aliases());
+                (!condition.aliases().isEmpty() && own.containsAll(condition.aliases()) ? local : correlated).add(condition);
             }
         }
-        FromPlan subquery = InnerJoins.place(inner, local);
+        FromPlan subquery = scalars.place(inner, local);
+        for (Sublink test : nested) {
+            subquery = join(subquery, test);
+        }
+        Set<String> visible = new HashSet<>(subquery.aliases());
+        visible.addAll(outer.aliases());
+        for (Condition condition : correlated) {
+            if (!visible.containsAll(condition.aliases())) {
+                throw new UnsupportedQueryException(condition.sql(), "a subquery correlated with a query more than one"
+                        + " level out is not supported yet");
+            }
+        }
         if (sublink.tested() == null) {
             return new Join(sublink.kind(), outer, subquery, Condition.all(correlated));
         }

@@ -188,4 +188,39 @@ class SubqueryParsingTest {
         assertTrue(fromSubquery.input().current(context).from().endsWith(") AS \"s\" (\"k\", \"count\")"),
                 fromSubquery.input().current(context).from());
     }
+
+    @Test
+    void subqueriesInsideAnInSubqueryAreDecorrelatedIntoIt() throws Exception {
+        // TPC-H Q20's shape: an IN and a correlated scalar subquery inside an IN subquery
+        Project plan = (Project) parse("""
+                 SELECT d.name
+                   FROM public.dept d
+                  WHERE (d.id IN ( SELECT e.dept_id
+                           FROM public.emp e
+                          WHERE ((e.name IN ( SELECT d2.name
+                                   FROM public.dept d2)) AND (e.salary > ( SELECT (0.5 * sum(e2.salary))
+                                   FROM public.emp e2
+                                  WHERE (e2.dept_id = e.dept_id))))))""");
+        Join outer = (Join) plan.input();
+        assertEquals(JoinKind.SEMI, outer.kind());
+        assertEquals(new Scan(DEPT, "d"), outer.left());
+        Join nested = (Join) outer.right();
+        assertEquals(JoinKind.SEMI, nested.kind());
+        assertEquals(on("(e.name = d2.name)", "e", "d2"), nested.condition());
+        Filter overScalar = (Filter) nested.left();
+        assertTrue(((Join) overScalar.input()).right() instanceof Lookup, overScalar.toString());
+    }
+
+    @Test
+    void aSubqueryCorrelatedWithTheQueryTwoLevelsOutIsRefused() {
+        UnsupportedQueryException e = assertThrows(UnsupportedQueryException.class, () -> parse("""
+                 SELECT d.name
+                   FROM public.dept d
+                  WHERE (d.id IN ( SELECT e.dept_id
+                           FROM public.emp e
+                          WHERE (EXISTS ( SELECT 1
+                                   FROM public.dept d2
+                                  WHERE ((d2.id = e.dept_id) AND (d2.region_id = d.region_id))))))"""));
+        assertTrue(e.getMessage().contains("more than one level out"), e.getMessage());
+    }
 }

@@ -51,15 +51,16 @@ class AggregateTest {
         Aggregate aggregate = sumByRegion(List.of("o.region"));
         DeltaContext context = new DeltaContext(new ChangeBuffers(), List.of(aggregate));
         String before = aggregate.delta(context).split("\nUNION ALL\n")[1];
-        assertTrue(before.contains("CASE WHEN COALESCE(pg_catalog.sum(__pgt_x2.__pgt_w) FILTER (WHERE (o.amount) IS NOT NULL), 0)"
-                + " = 0 THEN NULL ELSE pg_catalog.sum((o.amount) * (__pgt_x2.__pgt_w)::int4) END AS \"total\""), before);
-        assertTrue(before.endsWith("GROUP BY (o.region) HAVING pg_catalog.sum(__pgt_x2.__pgt_w) > 0"),
+        assertTrue(before.matches(".*\\(CASE WHEN COALESCE\\(pg_catalog.sum\\((__pgt_x\\d+).__pgt_w\\) FILTER \\(WHERE"
+                + " \\(o.amount\\) IS NOT NULL\\), 0\\) = 0 THEN NULL ELSE pg_catalog.sum\\(\\(o.amount\\) \\* \\(\\1.__pgt_w\\)::int4\\)"
+                + " END\\) AS \"total\".*"), "sum = Σ w·x, NULL without values: " + before);
+        assertTrue(before.matches(".*GROUP BY \\(o.region\\) HAVING pg_catalog.sum\\(__pgt_x\\d+.__pgt_w\\) > 0"),
                 "a group that only the change brought did not exist before: " + before);
         assertTrue(!before.contains("sha256"), before);
     }
 
     @Test
-    void countsAlwaysAddUpAndAvgDividesLikePostgres() {
+    void countsAlwaysAddUpAndAvgDividesLikePostgres() throws Exception {
         assertEquals("COALESCE(pg_catalog.sum(w), 0)::bigint",
                 Aggregate.weightedCall(new AggregateCall(1, AggregateCall.Function.COUNT_STAR, null), "w"));
         assertEquals("CASE WHEN COALESCE(pg_catalog.sum(w) FILTER (WHERE (x) IS NOT NULL), 0) = 0 THEN NULL ELSE"

@@ -154,7 +154,7 @@ class JoinTest {
         join.delta(context);
         String touched = context.ctes().stream().filter(cte -> cte.startsWith("__pgt_touched")).findFirst().orElseThrow();
         assertTrue(touched.contains("WHERE (EXISTS (SELECT 1 FROM \"public\".\"t1\" AS \"a\", LATERAL (SELECT"
-                + " __pgt_c.__pgt_k1 AS \"__pgt_key1\") AS \"s\" WHERE (a.k = s.__pgt_key1)) OR EXISTS (SELECT 1 FROM"
+                + " __pgt_c.__pgt_k1 AS \"__pgt_key1\") AS \"s\" WHERE ((a.k = s.__pgt_key1))) OR EXISTS (SELECT 1 FROM"
                 + " __pgt_d1 AS"), "touched keys some row of a, now or changed, correlates with: " + touched);
     }
 }
