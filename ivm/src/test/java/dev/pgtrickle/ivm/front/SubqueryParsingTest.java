@@ -223,4 +223,16 @@ class SubqueryParsingTest {
                                   WHERE ((d2.id = e.dept_id) AND (d2.region_id = d.region_id))))))"""));
         assertTrue(e.getMessage().contains("more than one level out"), e.getMessage());
     }
+
+    @Test
+    void aSubqueryInsideACorrelatedScalarSubqueryIsRefusedNotTakenAsText() {
+        UnsupportedQueryException e = assertThrows(UnsupportedQueryException.class, () -> parse("""
+                 SELECT e.id
+                   FROM public.emp e
+                  WHERE (e.salary > ( SELECT avg(e2.salary) AS avg
+                           FROM public.emp e2
+                          WHERE ((e2.dept_id = e.dept_id) AND (e2.name IN ( SELECT d.name
+                                   FROM public.dept d)))))"""));
+        assertTrue(e.getMessage().contains("subquer"), e.getMessage());
+    }
 }
