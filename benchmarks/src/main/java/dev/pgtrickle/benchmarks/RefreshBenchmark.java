@@ -175,15 +175,13 @@ public final class RefreshBenchmark {
         workload.apply(db, size);
         analyzeBuffers();
         // The refresh binds the old frontier as $1 and its cut inside the transaction that took
-        // it as $2, $3, with hash and merge joins off for small deltas (_small_delta).
+        // it as $2, $3.
         db.execute("CREATE OR REPLACE FUNCTION pg_temp.pgt_bench_explain(p_sql text, p_frontier pg_snapshot,"
-                + " p_own_xid xid8, p_own_seq bigint, p_small boolean)"
+                + " p_own_xid xid8, p_own_seq bigint)"
                 + " RETURNS SETOF text LANGUAGE plpgsql AS $$ DECLARE v_line text; BEGIN"
-                + " IF p_small THEN PERFORM set_config('enable_hashjoin', 'off', true),"
-                + " set_config('enable_mergejoin', 'off', true); END IF;"
                 + " FOR v_line IN EXECUTE 'EXPLAIN (ANALYZE, BUFFERS) ' || p_sql USING p_frontier, p_own_xid, p_own_seq"
                 + " LOOP RETURN NEXT v_line; END LOOP; END $$");
-        String cutArguments = "st.frontier_own_xid, st.frontier_own_seq, pgtrickle._small_delta(st)";
+        String cutArguments = "st.frontier_own_xid, st.frontier_own_seq";
         for (Scenario scenario : Scenario.ALL) {
             explain.append("## ").append(scenario.differentialTable()).append(", batch of ").append(size)
                     .append(" changes (").append(percent(fraction)).append(")\n\n```\n");

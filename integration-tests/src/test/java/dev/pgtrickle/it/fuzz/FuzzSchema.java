@@ -11,6 +11,7 @@ import java.util.Random;
  * {@code id, k, g, v, n, b, f} so that every query shape applies to every seed; what varies is
  * whether {@code id} is a primary key (keyless tables get duplicate rows), the type of the join
  * and group key {@code k} (int, bigint or numeric written with varying scale: 1 = 1.0 = 1.00),
+ * whether {@code k} and {@code g} are indexed (which decides whether delta terms probe per row),
  * the size of the value domains (small, so joins and groups collide and groups appear and
  * vanish) and how often values are NULL.
  */
@@ -28,9 +29,10 @@ final class FuzzSchema {
      * @param keyDomain values of {@code k} are 0..keyDomain-1 (or NULL)
      * @param idDomain values of {@code id} of a keyless table are 1..idDomain
      * @param nullPercent how often a nullable value is NULL
+     * @param indexed whether {@code k} and {@code g} have indexes
      */
     record Table(String schema, int index, boolean primaryKey, String keyType, int keyDomain, int idDomain,
-                 int nullPercent) {
+                 int nullPercent, boolean indexed) {
 
         String name() {
             return "t" + index;
@@ -67,7 +69,7 @@ final class FuzzSchema {
             boolean primaryKey = (i < count || anyKeyless) && random.nextBoolean();
             anyKeyless |= !primaryKey;
             tables.add(new Table(schema, i, primaryKey, KEY_TYPES[random.nextInt(KEY_TYPES.length)],
-                    2 + random.nextInt(4), 4 + random.nextInt(8), 5 + random.nextInt(25)));
+                    2 + random.nextInt(4), 4 + random.nextInt(8), 5 + random.nextInt(25), random.nextBoolean()));
         }
         return new FuzzSchema(schema, tables);
     }
@@ -85,6 +87,10 @@ final class FuzzSchema {
         statements.add("CREATE SCHEMA " + schema);
         for (Table table : tables) {
             statements.add(table.ddl());
+            if (table.indexed()) {
+                statements.add("CREATE INDEX ON " + table.qualified() + " (k)");
+                statements.add("CREATE INDEX ON " + table.qualified() + " (g)");
+            }
         }
         return statements;
     }

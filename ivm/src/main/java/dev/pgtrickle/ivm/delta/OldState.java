@@ -21,8 +21,12 @@ public final class OldState {
     private OldState() {
     }
 
-    /** FROM items under which the aliases of {@code input} show its old rows satisfying {@code condition}. */
-    public static String rows(DeltaContext context, FromPlan input, String condition) throws UnsupportedQueryException {
+    /**
+     * FROM items under which the aliases of {@code input} show its old rows satisfying
+     * {@code condition}, given its current rows {@code now} that do.
+     */
+    public static String rows(DeltaContext context, FromPlan input, Fragment now, String condition)
+            throws UnsupportedQueryException {
         List<String> columns = new ArrayList<>();
         for (int i = 1; i <= input.bindings().stream().mapToInt(b -> b.columns().size()).sum(); i++) {
             columns.add("__pgt_u." + DeltaContext.column(i));
@@ -30,7 +34,7 @@ public final class OldState {
         String consolidated = "SELECT DISTINCT ON (__pgt_h) __pgt_r.*, (pg_catalog.sum(__pgt_r." + DeltaContext.WEIGHT
                 + ") OVER (PARTITION BY __pgt_r.__pgt_h))::bigint AS __pgt_n FROM (SELECT __pgt_u.*,"
                 + " pg_catalog.sha256(pg_catalog.record_send(ROW(" + String.join(", ", columns) + "))) AS __pgt_h"
-                + " FROM (" + union(context, input, condition) + ") AS __pgt_u) AS __pgt_r";
+                + " FROM (" + union(context, input, now, condition) + ") AS __pgt_u) AS __pgt_r";
         String expanded = "(SELECT __pgt_o.* FROM (" + consolidated + ") AS __pgt_o"
                 + " CROSS JOIN pg_catalog.generate_series(1, __pgt_o.__pgt_n) AS __pgt_copy)";
         return context.exposeRows(expanded, input.bindings()).from();
@@ -42,14 +46,14 @@ public final class OldState {
      * that weigh their rows (count as a sum of weights, sum as a sum of weighted values) get the
      * old values from them without the cost of matching rows up, where adding values is exact.
      */
-    public static DeltaContext.Exposure weighted(DeltaContext context, FromPlan input, String condition)
+    public static DeltaContext.Exposure weighted(DeltaContext context, FromPlan input, Fragment now, String condition)
             throws UnsupportedQueryException {
-        return context.exposeRows("(" + union(context, input, condition) + ")", input.bindings());
+        return context.exposeRows("(" + union(context, input, now, condition) + ")", input.bindings());
     }
 
-    private static String union(DeltaContext context, FromPlan input, String condition) throws UnsupportedQueryException {
+    private static String union(DeltaContext context, FromPlan input, Fragment now, String condition)
+            throws UnsupportedQueryException {
         List<String> items = DeltaContext.positionalItems(input.bindings(), List.of());
-        Fragment now = input.current(context).and(condition);
         DeltaContext.Exposure changes = context.expose(input);
         return "SELECT " + String.join(", ", items) + ", 1::bigint AS " + DeltaContext.WEIGHT
                 + " FROM " + now.from() + " WHERE " + Sql.and(now.where())

@@ -1,8 +1,14 @@
 package dev.pgtrickle.ivm.delta;
 
+import dev.pgtrickle.ivm.plan.Condition;
+import dev.pgtrickle.ivm.plan.FromPlan;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The groups a delta touches, as a CTE of their keys ({@code __pgt_k1, …}), and the conditions
@@ -55,6 +61,56 @@ public record TouchedGroups(String cte, List<String> keys) {
     public static String key(int index) {
         return "__pgt_k" + index;
     }
+
+    /**
+     * The current rows of {@code input} in the touched groups, one fragment per condition of
+     * {@link #conditions()}. Where the input can be entered through an index on the group keys
+     * ({@link FromPlan#probedBy}), the groups matched by {@code =} are read per touched key — a
+     * LATERAL subquery, which PostgreSQL can only run from the keys — rather than left to the
+     * planner, which cannot know how few keys the CTE holds and may read the whole input.
+     */
+    public List<Fragment> rows(DeltaContext context, FromPlan input) throws UnsupportedQueryException {
+        List<String> conditions = conditions();
+        List<Fragment> rows = new ArrayList<>();
+        Condition byKey = byKey();
+        for (int i = 0; i < conditions.size(); i++) {
+            if (i == 0 && byKey != null && input.probedBy(Set.of(ROW), List.of(byKey))) {
+                String probe = input.current(context).and(byKey.sql())
+                        .select(DeltaContext.positionalItems(input.bindings(), List.of())) + " OFFSET 0";
+                DeltaContext.Exposure probed = context.exposeRows("LATERAL (" + probe + ")", input.bindings());
+                rows.add(Fragment.of(cte + " AS " + ROW + ", " + probed.from()));
+            } else {
+                rows.add(input.current(context).and(conditions.get(i)));
+            }
+        }
+        return rows;
+    }
+
+    /**
+     * {@code __pgt_t.__pgt_k<i> = key<i>} for every key, with the equalities of the keys that are
+     * plain columns ({@code alias.column} without quotes); {@code null} for a global aggregate.
+     */
+    private Condition byKey() {
+        if (keys.isEmpty()) {
+            return null;
+        }
+        List<String> equal = new ArrayList<>();
+        List<Condition.Equality> equalities = new ArrayList<>();
+        Set<String> aliases = new HashSet<>();
+        for (int i = 1; i <= keys.size(); i++) {
+            String key = keys.get(i - 1);
+            equal.add(ROW + "." + key(i) + " = (" + key + ")");
+            Matcher column = PLAIN_COLUMN.matcher(key);
+            if (column.matches()) {
+                equalities.add(new Condition.Equality(column.group(1), column.group(2), Set.of(ROW)));
+                aliases.add(column.group(1));
+            }
+        }
+        return new Condition(String.join(" AND ", equal), aliases, equalities);
+    }
+
+    private static final String ROW = "__pgt_t";
+    private static final Pattern PLAIN_COLUMN = Pattern.compile("([a-z_][a-z0-9_]*)\\.([a-z_][a-z0-9_]*)");
 
     /** Conditions over the input whose rows, together, are those of the touched groups; pairwise disjoint. */
     public List<String> conditions() {

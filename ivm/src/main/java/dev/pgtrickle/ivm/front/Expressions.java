@@ -24,6 +24,7 @@ import net.sf.jsqlparser.expression.TimeKeyExpression;
 import net.sf.jsqlparser.expression.TrimFunction;
 import net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList;
 import net.sf.jsqlparser.expression.operators.conditional.AndExpression;
+import net.sf.jsqlparser.expression.operators.relational.EqualsTo;
 import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.schema.Table;
 import net.sf.jsqlparser.statement.select.PlainSelect;
@@ -60,7 +61,26 @@ final class Expressions {
     /** A condition evaluated row by row (see {@link #scalar}) and the aliases it refers to. */
     Condition condition(Expression e) throws UnsupportedQueryException {
         Set<String> aliases = aliases(e);
-        return new Condition(scalar(e), aliases);
+        List<Condition.Equality> equalities = new ArrayList<>();
+        for (Expression conjunct : conjuncts(e)) {
+            if (unparenthesized(conjunct) instanceof EqualsTo equal) {
+                equality(equal.getLeftExpression(), equal.getRightExpression(), equalities);
+                equality(equal.getRightExpression(), equal.getLeftExpression(), equalities);
+            }
+        }
+        return new Condition(scalar(e), aliases, equalities);
+    }
+
+    /** Records {@code column = other} if the column is qualified and {@code other} does not name its alias. */
+    private void equality(Expression column, Expression other, List<Condition.Equality> equalities)
+            throws UnsupportedQueryException {
+        if (unparenthesized(column) instanceof Column c && c.getTable() != null && c.getTable().getName() != null) {
+            String alias = text.name(c.getTable().getName());
+            Set<String> others = aliases(other);
+            if (!others.contains(alias)) {
+                equalities.add(new Condition.Equality(alias, text.name(c.getColumnName()), others));
+            }
+        }
     }
 
     /** The aliases the column references of {@code e} name. */

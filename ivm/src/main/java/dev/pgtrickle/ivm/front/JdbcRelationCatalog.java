@@ -9,6 +9,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /** {@link RelationCatalog} reading PostgreSQL's catalogs and pgtrickle's over a JDBC connection. */
 public final class JdbcRelationCatalog implements RelationCatalog {
@@ -33,6 +34,12 @@ public final class JdbcRelationCatalog implements RelationCatalog {
              WHERE attrelid = ?::pg_catalog.oid AND attnum > 0 AND NOT attisdropped
                AND attname !~ '^__pgt_'
              ORDER BY attnum
+            """;
+
+    private static final String INDEX_LEADS = """
+            SELECT DISTINCT a.attname FROM pg_catalog.pg_index i
+              JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+             WHERE i.indrelid = ?::pg_catalog.oid AND i.indisvalid AND i.indpred IS NULL
             """;
 
     private static final String VIEW_DEFINITION = "SELECT pgtrickle._deparse_view(?::pg_catalog.oid)";
@@ -71,7 +78,8 @@ public final class JdbcRelationCatalog implements RelationCatalog {
                 }
                 return switch (kind) {
                     case "r", "p" -> new Relation.SourceTable(new Source(oid, foundSchema, foundName,
-                            streamTable ? Source.Kind.STREAM_TABLE : Source.Kind.TABLE, userColumns(oid)));
+                            streamTable ? Source.Kind.STREAM_TABLE : Source.Kind.TABLE, names(USER_COLUMNS, oid),
+                            Set.copyOf(names(INDEX_LEADS, oid))));
                     case "v" -> new Relation.View(foundSchema, foundName, viewDefinition(oid));
                     default -> throw new UnsupportedQueryException(display,
                             describe(kind) + " cannot be a source of a differentially refreshed stream table");
@@ -96,8 +104,9 @@ public final class JdbcRelationCatalog implements RelationCatalog {
         }
     }
 
-    private List<String> userColumns(long oid) throws SQLException {
-        try (PreparedStatement ps = connection.prepareStatement(USER_COLUMNS)) {
+    /** The names a one-column query over a relation's oid returns. */
+    private List<String> names(String query, long oid) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement(query)) {
             ps.setLong(1, oid);
             try (ResultSet rs = ps.executeQuery()) {
                 List<String> columns = new ArrayList<>();

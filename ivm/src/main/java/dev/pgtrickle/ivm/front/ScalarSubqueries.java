@@ -153,6 +153,7 @@ final class ScalarSubqueries {
         List<Condition> local = new ArrayList<>();
         List<Expression> innerKeys = new ArrayList<>();
         List<Condition> outerKeys = new ArrayList<>();
+        List<Expression> outerExpressions = new ArrayList<>();
         for (Expression conjunct : block.getWhere() == null ? List.<Expression>of() : Expressions.conjuncts(block.getWhere())) {
             Condition condition = expressions.condition(conjunct);
             if (!condition.aliases().isEmpty() && own.containsAll(condition.aliases())) {
@@ -179,6 +180,7 @@ final class ScalarSubqueries {
                         + " more than one level out is not supported yet");
             }
             outerKeys.add(outerKey);
+            outerExpressions.add(innerLeft ? equal.getRightExpression() : equal.getLeftExpression());
         }
         String alias = queries.subqueryAlias();
         List<SelectList.Output> outputs = new ArrayList<>();
@@ -193,8 +195,11 @@ final class ScalarSubqueries {
         for (int i = 0; i < outerKeys.size(); i++) {
             Set<String> aliases = new HashSet<>(outerKeys.get(i).aliases());
             aliases.add(alias);
+            // The equalities a join probes indexes with, read off the same comparison as parsed.
+            Condition parsed = expressions.condition(new EqualsTo(outerExpressions.get(i),
+                    new Column(new Table(alias), "__pgt_key" + (i + 1))));
             on.add(new Condition("(" + outerKeys.get(i).sql() + " = " + Sql.ident(alias) + "."
-                    + Sql.ident("__pgt_key" + (i + 1)) + ")", aliases));
+                    + Sql.ident("__pgt_key" + (i + 1)) + ")", aliases, parsed.equalities()));
         }
         Condition correlation = Condition.all(on);
         inputs.add(new Input(new Lookup(new Derived(groups, alias), correlation), JoinKind.LEFT, correlation));

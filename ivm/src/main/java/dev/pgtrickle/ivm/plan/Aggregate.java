@@ -1,6 +1,7 @@
 package dev.pgtrickle.ivm.plan;
 
 import dev.pgtrickle.ivm.delta.DeltaContext;
+import dev.pgtrickle.ivm.delta.Fragment;
 import dev.pgtrickle.ivm.delta.OldState;
 import dev.pgtrickle.ivm.delta.TouchedGroups;
 import dev.pgtrickle.ivm.sql.Sql;
@@ -79,22 +80,27 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
                 || calls.stream().allMatch(c -> c.function() == AggregateCall.Function.COUNT_STAR
                         || c.function() == AggregateCall.Function.COUNT);
         List<String> terms = new ArrayList<>();
-        for (String condition : touched.conditions()) {
-            terms.add(input.current(context).and(condition).select(now) + groupBy() + havingClause());
-            terms.add(weighted ? weightedBefore(context, condition) : consolidatedBefore(context, condition));
+        List<String> conditions = touched.conditions();
+        List<Fragment> rows = touched.rows(context, input);
+        for (int i = 0; i < conditions.size(); i++) {
+            terms.add(rows.get(i).select(now) + groupBy() + havingClause());
+            terms.add(weighted ? weightedBefore(context, rows.get(i), conditions.get(i))
+                    : consolidatedBefore(context, rows.get(i), conditions.get(i)));
         }
         return DeltaContext.union(terms);
     }
 
-    private String consolidatedBefore(DeltaContext context, String condition) throws UnsupportedQueryException {
+    private String consolidatedBefore(DeltaContext context, Fragment now, String condition)
+            throws UnsupportedQueryException {
         List<String> before = new ArrayList<>(plainOutputs());
         before.add("-1::bigint AS " + DeltaContext.WEIGHT);
-        return "SELECT " + String.join(", ", before) + " FROM " + OldState.rows(context, input, condition)
+        return "SELECT " + String.join(", ", before) + " FROM " + OldState.rows(context, input, now, condition)
                 + groupBy() + havingClause();
     }
 
-    private String weightedBefore(DeltaContext context, String condition) throws UnsupportedQueryException {
-        DeltaContext.Exposure rows = OldState.weighted(context, input, condition);
+    private String weightedBefore(DeltaContext context, Fragment now, String condition)
+            throws UnsupportedQueryException {
+        DeltaContext.Exposure rows = OldState.weighted(context, input, now, condition);
         String weight = rows.weight();
         List<String> before = new ArrayList<>();
         for (OutputColumn output : outputs) {

@@ -5,6 +5,7 @@ import dev.pgtrickle.ivm.delta.Fragment;
 import dev.pgtrickle.ivm.sql.Sql;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -55,6 +56,11 @@ public record Derived(QueryPlan query, String alias, List<String> columns) imple
         }
         items.add("__pgt_q." + DeltaContext.WEIGHT);
         return "SELECT " + String.join(", ", items) + " FROM " + cte + " AS __pgt_q";
+    }
+
+    @Override
+    public boolean probedBy(Set<String> known, List<Condition> conditions) {
+        return false;
     }
 
     @Override

@@ -2,7 +2,9 @@ package dev.pgtrickle.ivm.plan;
 
 import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.delta.Fragment;
+import dev.pgtrickle.ivm.sql.Sql;
 import java.util.List;
+import java.util.Set;
 
 /** Keeps the rows of its input for which {@code condition} is true: WHERE. */
 public record Filter(FromPlan input, Condition condition) implements FromPlan {
@@ -27,6 +29,11 @@ public record Filter(FromPlan input, Condition condition) implements FromPlan {
         DeltaContext.Exposure changes = context.expose(input);
         return DeltaContext.term(DeltaContext.positionalItems(bindings(), List.of()), changes.weight(),
                 List.of(changes.from()), List.of(condition.sql()));
+    }
+
+    @Override
+    public boolean probedBy(Set<String> known, List<Condition> conditions) {
+        return input.probedBy(known, Sql.concat(conditions, List.of(condition)));
     }
 
     @Override

@@ -25,6 +25,15 @@ public sealed interface FromPlan extends Plan permits Scan, Derived, Lookup, Joi
      */
     String delta(DeltaContext context) throws UnsupportedQueryException;
 
+    /**
+     * Whether the current state can be read for one row of another input with index probes
+     * only: entered through an index on a column that {@code conditions} equate with an
+     * expression over {@code known} aliases (or a constant), each further input likewise through
+     * what is known by then. Decides whether a delta term reads this input per changed row
+     * ({@link Join}); without such indexes the planner's choice is the better one.
+     */
+    boolean probedBy(Set<String> known, List<Condition> conditions);
+
     /** The aliases of {@link #bindings()}. */
     default Set<String> aliases() {
         Set<String> aliases = new LinkedHashSet<>();

@@ -4,7 +4,9 @@ import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.delta.Fragment;
 import dev.pgtrickle.ivm.sql.Sql;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A binary join. The condition is the ON clause (or, for SEMI and ANTI, the correlation of the
@@ -84,13 +86,36 @@ public record Join(JoinKind kind, FromPlan left, FromPlan right, Condition condi
     }
 
     @Override
+    public boolean probedBy(Set<String> known, List<Condition> conditions) {
+        List<Condition> here = Sql.concat(conditions, List.of(condition));
+        return switch (kind) {
+            case INNER -> enters(left, right, known, here, here) || enters(right, left, known, here, here);
+            case LEFT, SEMI, ANTI -> enters(left, right, known, conditions, List.of(condition));
+            case RIGHT -> enters(right, left, known, conditions, List.of(condition));
+            case FULL -> false;
+        };
+    }
+
+    /** Entered through {@code first}, then {@code second} probed with what {@code first} made known. */
+    private static boolean enters(FromPlan first, FromPlan second, Set<String> known, List<Condition> firstConditions,
+                                  List<Condition> secondConditions) {
+        if (!first.probedBy(known, firstConditions)) {
+            return false;
+        }
+        Set<String> more = new HashSet<>(known);
+        more.addAll(first.aliases());
+        return second.probedBy(more, secondConditions);
+    }
+
+    @Override
     public String describe() {
         return kind.title() + (condition.isTrue() ? "" : " ON " + condition.sql());
     }
 
     @Override
     public String deltaRule() {
-        String matches = "ΔL⋈R + L⋈ΔR − ΔL⋈ΔR over current states, each term probing the other input";
+        String matches = "ΔL⋈R + L⋈ΔR − ΔL⋈ΔR over current states, each term probing the other input"
+                + " (per changed row where its indexes serve the condition)";
         return switch (kind) {
             case INNER -> "delta: " + matches;
             case LEFT, RIGHT, FULL -> "delta: " + matches + "; NULL-padded rows follow the changes of each side"
@@ -112,17 +137,33 @@ public record Join(JoinKind kind, FromPlan left, FromPlan right, Condition condi
     /** Δ of the matching pairs: ΔL⋈R + L⋈ΔR − ΔL⋈ΔR. */
     private List<String> matchedTerms(DeltaContext context) throws UnsupportedQueryException {
         List<String> items = DeltaContext.positionalItems(bindings(), List.of());
-        Fragment l = left.current(context);
-        Fragment r = right.current(context);
         DeltaContext.Exposure dl = context.expose(left);
         DeltaContext.Exposure dr = context.expose(right);
         return List.of(
-                DeltaContext.term(items, dl.weight(), List.of(dl.from(), r.nested()),
-                        Sql.concat(r.where(), List.of(condition.sql()))),
-                DeltaContext.term(items, dr.weight(), List.of(l.nested(), dr.from()),
-                        Sql.concat(l.where(), List.of(condition.sql()))),
+                changedJoined(context, items, dl, left, right),
+                changedJoined(context, items, dr, right, left),
                 DeltaContext.term(items, "-" + dl.weight() + " * " + dr.weight(), List.of(dl.from(), dr.from()),
                         List.of(condition.sql())));
+    }
+
+    /**
+     * The changes of {@code changed} joined with {@code other} as it is now. Where {@code other}
+     * can be read per changed row through indexes ({@link FromPlan#probedBy}), it is: a LATERAL
+     * subquery (OFFSET 0 keeps it from being pulled up) makes the plan start from the changes
+     * and probe, whatever the planner estimates for the whole of {@code other} — an estimate
+     * that can be off by orders of magnitude for a join of several tables, and then leads it to
+     * scan or hash all of it. Otherwise the planner chooses.
+     */
+    private String changedJoined(DeltaContext context, List<String> items, DeltaContext.Exposure changes,
+                                 FromPlan changed, FromPlan other) throws UnsupportedQueryException {
+        Fragment now = other.current(context);
+        if (!other.probedBy(changed.aliases(), List.of(condition))) {
+            return DeltaContext.term(items, changes.weight(), List.of(changes.from(), now.nested()),
+                    Sql.concat(now.where(), List.of(condition.sql())));
+        }
+        String probe = now.and(condition.sql()).select(DeltaContext.positionalItems(other.bindings(), List.of()));
+        DeltaContext.Exposure probed = context.exposeRows("LATERAL (" + probe + " OFFSET 0)", other.bindings());
+        return DeltaContext.term(items, changes.weight(), List.of(changes.from(), probed.from()), List.of());
     }
 
     /**

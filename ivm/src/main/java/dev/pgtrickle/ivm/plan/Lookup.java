@@ -5,6 +5,7 @@ import dev.pgtrickle.ivm.delta.Fragment;
 import dev.pgtrickle.ivm.sql.Sql;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A subquery that is evaluated for each row of the input it is joined to, the way PostgreSQL
@@ -71,10 +72,18 @@ public record Lookup(Derived subquery, Condition correlation) implements FromPla
             String keys = "LATERAL (SELECT " + String.join(", ", items) + ") AS " + Sql.ident(subquery.alias());
             Fragment now = left.current(context);
             DeltaContext.Exposure changed = context.expose(left);
+            // OFFSET 0 keeps the EXISTS a subplan run per touched key, probing the left input's
+            // indexes, instead of a semi join the planner may answer by hashing all of it.
+            String perKey = left.probedBy(Set.of(subquery.alias()), List.of(correlation)) ? " OFFSET 0" : "";
             return "(EXISTS (SELECT 1 FROM " + now.from() + ", " + keys + " WHERE "
-                    + Sql.and(Sql.concat(now.where(), List.of(correlation.sql()))) + ") OR EXISTS (SELECT 1 FROM "
+                    + Sql.and(Sql.concat(now.where(), List.of(correlation.sql()))) + perKey + ") OR EXISTS (SELECT 1 FROM "
                     + changed.from() + ", " + keys + " WHERE " + correlation.sql() + "))";
         });
+    }
+
+    @Override
+    public boolean probedBy(Set<String> known, List<Condition> conditions) {
+        return false;
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.delta.Fragment;
 import dev.pgtrickle.ivm.sql.Sql;
 import java.util.List;
+import java.util.Set;
 
 /** Reads a source relation under an alias: {@code FROM schema.name AS alias}. */
 public record Scan(Source source, String alias) implements FromPlan {
@@ -26,6 +27,12 @@ public record Scan(Source source, String alias) implements FromPlan {
     @Override
     public String delta(DeltaContext context) {
         return context.changes(source);
+    }
+
+    @Override
+    public boolean probedBy(Set<String> known, List<Condition> conditions) {
+        return conditions.stream().anyMatch(c -> c.columnsEquated(alias, known).stream()
+                .anyMatch(source.indexed()::contains));
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.pgtrickle.ivm.plan;
 
 import java.util.List;
+import java.util.Set;
 
 /**
  * A relation a stream table reads: a base table (changes captured into its buffer) or another
@@ -11,12 +12,20 @@ import java.util.List;
  * @param name relation name
  * @param kind what the relation is
  * @param columns the relation's user columns, in order (hidden {@code __pgt_} columns excluded)
+ * @param indexed the columns that lead a valid, non-partial index, when the plan was compiled: an
+ *     equality on one of them is an index probe
  */
-public record Source(long oid, String schema, String name, Kind kind, List<String> columns) {
+public record Source(long oid, String schema, String name, Kind kind, List<String> columns, Set<String> indexed) {
 
     public enum Kind { TABLE, STREAM_TABLE }
 
     public Source {
         columns = List.copyOf(columns);
+        indexed = Set.copyOf(indexed);
+    }
+
+    /** A source without known indexes. */
+    public Source(long oid, String schema, String name, Kind kind, List<String> columns) {
+        this(oid, schema, name, kind, columns, Set.of());
     }
 }

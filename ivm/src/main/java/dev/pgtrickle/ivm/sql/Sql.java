@@ -38,11 +38,11 @@ public final class Sql {
         return predicates.stream().map(p -> "(" + p + ")").collect(Collectors.joining(" AND "));
     }
 
-    /** The pieces of SQL of several lists, in order. */
+    /** The pieces of SQL (or conditions) of several lists, in order. */
     @SafeVarargs
-    public static List<String> concat(List<String>... lists) {
-        List<String> all = new ArrayList<>();
-        for (List<String> list : lists) {
+    public static <T> List<T> concat(List<? extends T>... lists) {
+        List<T> all = new ArrayList<>();
+        for (List<? extends T> list : lists) {
             all.addAll(list);
         }
         return all;

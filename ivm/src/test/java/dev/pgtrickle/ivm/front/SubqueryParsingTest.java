@@ -21,6 +21,7 @@ import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.Scan;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** Scalar subqueries and grouped IN subqueries become inputs of their own. */
@@ -79,6 +80,8 @@ class SubqueryParsingTest {
         assertEquals(on("(e.dept_id = \"__pgt_subquery_1\".\"__pgt_key1\")", "e", "__pgt_subquery_1"), left.condition());
         Lookup lookup = (Lookup) left.right();
         assertEquals(left.condition(), lookup.correlation(), "read per row of e through the correlation");
+        assertEquals(Set.of("dept_id"), lookup.correlation().columnsEquated("e", Set.of("__pgt_subquery_1")),
+                "the correlation can probe an index on e.dept_id");
         Aggregate groups = (Aggregate) lookup.subquery().query();
         assertEquals(List.of("e2.dept_id"), groups.groupKeys());
         assertEquals(new Filter(new Scan(EMP, "e2"), on("(e2.name <> 'x'::text)", "e2")), groups.input());

@@ -72,4 +72,20 @@ class AggregateTest {
         assertTrue(!counting.delta(new DeltaContext(new ChangeBuffers())).contains("sha256"),
                 "counts are exact without the compiler's say");
     }
+
+    @Test
+    void touchedGroupsAreReadPerKeyWhereAnIndexLeadsWithTheGroupKey() throws Exception {
+        Scan indexed = new Scan(new Source(7, "public", "orders", Source.Kind.TABLE, List.of("id", "region", "amount"),
+                java.util.Set.of("region")), "o");
+        Aggregate aggregate = new Aggregate(indexed, List.of("o.region"),
+                List.of(new AggregateCall(1, AggregateCall.Function.COUNT_STAR, null)),
+                List.of(new OutputColumn("n", "__pgt_agg_1")), null);
+        String[] terms = aggregate.delta(new DeltaContext(new ChangeBuffers())).split("\nUNION ALL\n");
+        assertTrue(terms[0].contains("FROM __pgt_touched1 AS __pgt_t, LATERAL (SELECT \"o\".\"id\" AS __pgt_c1,")
+                && terms[0].contains("WHERE (__pgt_t.__pgt_k1 = (o.region)) OFFSET 0)"), "now, per touched key: " + terms[0]);
+        assertTrue(terms[1].contains("OFFSET 0"), "before, from the same rows: " + terms[1]);
+        assertTrue(!terms[2].contains("OFFSET 0"), "NULL keys are matched null-safely, not probed: " + terms[2]);
+        String plain = sumByRegion(List.of("o.region")).delta(new DeltaContext(new ChangeBuffers()));
+        assertTrue(!plain.contains("OFFSET 0"), "without an index the planner chooses: " + plain);
+    }
 }

@@ -157,4 +157,37 @@ class JoinTest {
                 + " __pgt_c.__pgt_k1 AS \"__pgt_key1\") AS \"s\" WHERE ((a.k = s.__pgt_key1))) OR EXISTS (SELECT 1 FROM"
                 + " __pgt_d1 AS"), "touched keys some row of a, now or changed, correlates with: " + touched);
     }
+
+    private static Scan indexedScan(long oid, String alias) {
+        return new Scan(new Source(oid, "public", "t" + oid, Source.Kind.TABLE, List.of("id", "k"), Set.of("k")), alias);
+    }
+
+    private static Condition equal(String left, String right) {
+        String[] l = left.split("\\.");
+        String[] r = right.split("\\.");
+        return new Condition("(" + left + " = " + right + ")", Set.of(l[0], r[0]), List.of(
+                new Condition.Equality(l[0], l[1], Set.of(r[0])), new Condition.Equality(r[0], r[1], Set.of(l[0]))));
+    }
+
+    @Test
+    void aChangedSideProbesTheOtherPerRowWhereAnIndexServesTheCondition() throws Exception {
+        Join join = new Join(JoinKind.INNER, scan(1, "a"), indexedScan(2, "b"), equal("a.k", "b.k"));
+        List<String> terms = terms(join.delta(new DeltaContext(new ChangeBuffers())));
+        assertTrue(terms.get(0).contains("LATERAL (SELECT \"b\".\"id\" AS __pgt_c1, \"b\".\"k\" AS __pgt_c2 FROM"
+                + " \"public\".\"t2\" AS \"b\" WHERE ((a.k = b.k)) OFFSET 0)"), "ΔA probes B's index per row: " + terms.get(0));
+        assertFalse(terms.get(1).contains("OFFSET 0"), "A has no index on k: the planner chooses: " + terms.get(1));
+    }
+
+    @Test
+    void aJoinIsProbedWhenEachInputCanBeEnteredThroughAnIndexInTurn() {
+        Join chain = new Join(JoinKind.INNER, indexedScan(2, "b"), indexedScan(3, "c"), equal("b.id", "c.k"));
+        Condition fromA = equal("a.k", "b.k");
+        assertTrue(chain.probedBy(Set.of("a"), List.of(fromA)), "a → b.k (indexed) → c.k = b.id (indexed)");
+        assertFalse(chain.probedBy(Set.of("a"), List.of(equal("a.k", "b.id"))), "b.id has no index");
+        assertFalse(new Join(JoinKind.FULL, indexedScan(2, "b"), indexedScan(3, "c"), equal("b.k", "c.k"))
+                .probedBy(Set.of("a"), List.of(fromA)));
+        Filter constant = new Filter(indexedScan(2, "b"), new Condition("(b.k = 3)", Set.of("b"),
+                List.of(new Condition.Equality("b", "k", Set.of()))));
+        assertTrue(constant.probedBy(Set.of("a"), List.of()), "an equality with a constant probes too");
+    }
 }

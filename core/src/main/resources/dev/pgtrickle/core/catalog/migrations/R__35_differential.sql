@@ -390,18 +390,8 @@ BEGIN
 END
 $$;
 
--- Whether every source's pending changes are at most 1% of its rows: then the refresh statement
--- runs with hash and merge joins off, so each delta term probes the other inputs' indexes for
--- its few rows instead of hashing whole tables, which the planner prefers when it overestimates
--- a delta (CTEs over change buffers carry no statistics). Larger deltas keep the planner's choice.
-CREATE OR REPLACE FUNCTION pgtrickle._small_delta(p_st pgtrickle.pgt_stream_tables) RETURNS boolean
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    RETURN (SELECT NOT coalesce(bool_or(p.over_ratio), false)
-            FROM pgtrickle._pending_changes(p_st.pgt_id, p_st.frontier, p_st.frontier_own_xid,
-                                            p_st.frontier_own_seq, 0.01) AS p);
-END
-$$;
+-- Replaced by delta terms that probe indexes by construction (docs/architecture.md, "Delta rules").
+DROP FUNCTION IF EXISTS pgtrickle._small_delta(pgtrickle.pgt_stream_tables);
 
 -- How a refresh of the stream table runs now, and why: FULL without a plan or before its first
 -- population; otherwise DIFFERENTIAL, unless refresh_mode is AUTO and the cost model expects
@@ -517,9 +507,6 @@ DECLARE
     v_data_time timestamptz;
     v_counts bigint[];
     v_statement text;
-    v_small boolean;
-    v_hashjoin text;
-    v_mergejoin text;
 BEGIN
     v_st := pgtrickle._locked(p_pgt_id);
     IF v_st.refresh_mode = 'DIFFERENTIAL' AND v_st.compile_status = 'UNSUPPORTED' THEN
@@ -552,15 +539,7 @@ BEGIN
     -- Append-only stream tables first try the plain INSERT; the plan names the storage table by a
     -- placeholder, since the table may have been renamed.
     v_statement := CASE WHEN v_st.append_only THEN v_st.plan ->> 'refresh_insert_only' END;
-    v_small := pgtrickle._small_delta(v_st);
-    v_hashjoin := current_setting('enable_hashjoin');
-    v_mergejoin := current_setting('enable_mergejoin');
     BEGIN
-        -- Transaction-local and undone below (and by the block's rollback on an error), so the
-        -- caller's own statements keep their settings.
-        IF v_small THEN
-            PERFORM set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true);
-        END IF;
         BEGIN
             EXECUTE replace(coalesce(v_statement, v_st.plan ->> 'refresh'), '"__pgt_storage__"',
                             v_st.pgt_relid::regclass::text)
@@ -571,9 +550,6 @@ BEGIN
             EXECUTE replace(v_st.plan ->> 'refresh', '"__pgt_storage__"', v_st.pgt_relid::regclass::text)
                 USING v_st.frontier, v_st.frontier_own_xid, v_st.frontier_own_seq;
         END;
-        IF v_small THEN
-            PERFORM set_config('enable_hashjoin', v_hashjoin, true), set_config('enable_mergejoin', v_mergejoin, true);
-        END IF;
     EXCEPTION
         WHEN SQLSTATE 'PT001' THEN
             PERFORM pgtrickle._full_refresh(p_pgt_id, p_initiated_by, 'a source was truncated: reinitialized');
