@@ -23,6 +23,11 @@ import java.util.regex.Pattern;
  */
 public record TouchedGroups(String cte, List<String> keys) {
 
+    /** The alias of a touched key's row. */
+    private static final String ROW = "__pgt_t";
+    /** A group key that is a plain column reference, as canonical text spells one without quotes. */
+    private static final Pattern PLAIN_COLUMN = Pattern.compile("([a-z_][a-z0-9_]*)\\.([a-z_][a-z0-9_]*)");
+
     public TouchedGroups {
         keys = List.copyOf(keys);
     }
@@ -109,9 +114,6 @@ public record TouchedGroups(String cte, List<String> keys) {
         return new Condition(String.join(" AND ", equal), aliases, equalities);
     }
 
-    private static final String ROW = "__pgt_t";
-    private static final Pattern PLAIN_COLUMN = Pattern.compile("([a-z_][a-z0-9_]*)\\.([a-z_][a-z0-9_]*)");
-
     /** Conditions over the input whose rows, together, are those of the touched groups; pairwise disjoint. */
     public List<String> conditions() {
         if (keys.isEmpty()) {
@@ -121,7 +123,7 @@ public record TouchedGroups(String cte, List<String> keys) {
         List<String> nullSafe = new ArrayList<>();
         List<String> someNull = new ArrayList<>();
         for (int i = 1; i <= keys.size(); i++) {
-            String touched = "__pgt_t." + key(i);
+            String touched = ROW + "." + key(i);
             equal.add(touched + " = (" + keys.get(i - 1) + ")");
             nullSafe.add(touched + " IS NOT DISTINCT FROM (" + keys.get(i - 1) + ")");
             someNull.add(touched + " IS NULL");
@@ -130,8 +132,8 @@ public record TouchedGroups(String cte, List<String> keys) {
         // The first EXISTS is uncorrelated: PostgreSQL evaluates it once and skips the input
         // altogether when no touched key has a NULL, which is the usual case.
         return List.of(
-                "EXISTS (SELECT 1 FROM " + cte + " AS __pgt_t WHERE " + String.join(" AND ", equal) + ")",
-                "EXISTS (SELECT 1 FROM " + cte + " AS __pgt_t WHERE " + anyNull + ") AND EXISTS (SELECT 1 FROM " + cte
-                        + " AS __pgt_t WHERE " + anyNull + " AND " + String.join(" AND ", nullSafe) + ")");
+                "EXISTS (SELECT 1 FROM " + cte + " AS " + ROW + " WHERE " + String.join(" AND ", equal) + ")",
+                "EXISTS (SELECT 1 FROM " + cte + " AS " + ROW + " WHERE " + anyNull + ") AND EXISTS (SELECT 1 FROM " + cte
+                        + " AS " + ROW + " WHERE " + anyNull + " AND " + String.join(" AND ", nullSafe) + ")");
     }
 }
