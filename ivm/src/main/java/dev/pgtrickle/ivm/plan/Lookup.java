@@ -10,11 +10,11 @@ import java.util.Set;
 /**
  * A subquery that is evaluated for each row of the input it is joined to, the way PostgreSQL
  * evaluates a correlated subquery: {@code LATERAL (SELECT * FROM (query) AS alias WHERE
- * correlation OFFSET 0)}. A decorrelated scalar subquery is a GROUP BY of the correlation keys; joined as a
- * plain subquery, its current state would be grouped over the whole input by every delta term
- * that reads it, because PostgreSQL does not push a join condition into a grouped subquery. Read
- * per row, the correlation — equalities on grouping columns — is pushed down to the grouped input,
- * so each row costs an index probe.
+ * correlation OFFSET 0)}. A decorrelated scalar subquery is a GROUP BY of the correlation keys;
+ * joined as a plain subquery, its current state would be grouped over the whole input by every
+ * delta term that reads it, because PostgreSQL does not push a join condition into a grouped
+ * subquery. Read per row, the correlation — equalities on grouping columns — is pushed down to
+ * the grouped input, so each row costs an index probe.
  *
  * <p>It may only be the right input of a join whose left input provides the correlation's other
  * aliases; the join's condition is the correlation too, which the delta terms that join the
