@@ -123,6 +123,17 @@ public final class DeltaContext {
         return new Exposure(from.toString(), reference);
     }
 
+    /**
+     * The current rows of {@code plan} that satisfy {@code condition}, read once per row of the
+     * FROM items before them — a LATERAL subquery, which PostgreSQL can only run from those rows
+     * (OFFSET 0 keeps it from pulling the subquery up into a join it would plan from its own
+     * estimates) — with the aliases of {@code plan} visible.
+     */
+    public Exposure exposePerRow(FromPlan plan, String condition) throws UnsupportedQueryException {
+        String rows = plan.current(this).and(condition).select(positionalItems(plan.bindings(), List.of()));
+        return exposeRows("LATERAL (" + rows + " OFFSET 0)", plan.bindings());
+    }
+
     /** A CTE name not used before in this statement, starting with {@code prefix}. */
     public String freshName(String prefix) {
         return prefix + (++names);

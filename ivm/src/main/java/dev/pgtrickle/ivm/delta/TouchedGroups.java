@@ -80,9 +80,7 @@ public record TouchedGroups(String cte, List<String> keys) {
         Condition byKey = byKey();
         for (int i = 0; i < conditions.size(); i++) {
             if (i == 0 && byKey != null && input.probedBy(Set.of(ROW), List.of(byKey))) {
-                String probe = input.current(context).and(byKey.sql())
-                        .select(DeltaContext.positionalItems(input.bindings(), List.of())) + " OFFSET 0";
-                DeltaContext.Exposure probed = context.exposeRows("LATERAL (" + probe + ")", input.bindings());
+                DeltaContext.Exposure probed = context.exposePerRow(input, byKey.sql());
                 rows.add(Fragment.of(cte + " AS " + ROW + ", " + probed.from()));
             } else {
                 rows.add(input.current(context).and(conditions.get(i)));
@@ -119,12 +117,10 @@ public record TouchedGroups(String cte, List<String> keys) {
         if (keys.isEmpty()) {
             return List.of("EXISTS (SELECT 1 FROM " + cte + ")");
         }
-        List<String> equal = new ArrayList<>();
         List<String> nullSafe = new ArrayList<>();
         List<String> someNull = new ArrayList<>();
         for (int i = 1; i <= keys.size(); i++) {
             String touched = ROW + "." + key(i);
-            equal.add(touched + " = (" + keys.get(i - 1) + ")");
             nullSafe.add(touched + " IS NOT DISTINCT FROM (" + keys.get(i - 1) + ")");
             someNull.add(touched + " IS NULL");
         }
@@ -132,7 +128,7 @@ public record TouchedGroups(String cte, List<String> keys) {
         // The first EXISTS is uncorrelated: PostgreSQL evaluates it once and skips the input
         // altogether when no touched key has a NULL, which is the usual case.
         return List.of(
-                "EXISTS (SELECT 1 FROM " + cte + " AS " + ROW + " WHERE " + String.join(" AND ", equal) + ")",
+                "EXISTS (SELECT 1 FROM " + cte + " AS " + ROW + " WHERE " + byKey().sql() + ")",
                 "EXISTS (SELECT 1 FROM " + cte + " AS " + ROW + " WHERE " + anyNull + ") AND EXISTS (SELECT 1 FROM " + cte
                         + " AS " + ROW + " WHERE " + anyNull + " AND " + String.join(" AND ", nullSafe) + ")");
     }

@@ -148,22 +148,21 @@ public record Join(JoinKind kind, FromPlan left, FromPlan right, Condition condi
 
     /**
      * The changes of {@code changed} joined with {@code other} as it is now. Where {@code other}
-     * can be read per changed row through indexes ({@link FromPlan#probedBy}), it is: a LATERAL
-     * subquery (OFFSET 0 keeps it from being pulled up) makes the plan start from the changes
-     * and probe, whatever the planner estimates for the whole of {@code other} — an estimate
+     * can be read per changed row through indexes ({@link FromPlan#probedBy}), it is
+     * ({@link DeltaContext#exposePerRow}): the plan starts from the changes and probes,
+     * whatever the planner estimates for the whole of {@code other} — an estimate
      * that can be off by orders of magnitude for a join of several tables, and then leads it to
      * scan or hash all of it. Otherwise the planner chooses.
      */
     private String changedJoined(DeltaContext context, List<String> items, DeltaContext.Exposure changes,
                                  FromPlan changed, FromPlan other) throws UnsupportedQueryException {
-        Fragment now = other.current(context);
-        if (!other.probedBy(changed.aliases(), List.of(condition))) {
-            return DeltaContext.term(items, changes.weight(), List.of(changes.from(), now.nested()),
-                    Sql.concat(now.where(), List.of(condition.sql())));
+        if (other.probedBy(changed.aliases(), List.of(condition))) {
+            DeltaContext.Exposure probed = context.exposePerRow(other, condition.sql());
+            return DeltaContext.term(items, changes.weight(), List.of(changes.from(), probed.from()), List.of());
         }
-        String probe = now.and(condition.sql()).select(DeltaContext.positionalItems(other.bindings(), List.of()));
-        DeltaContext.Exposure probed = context.exposeRows("LATERAL (" + probe + " OFFSET 0)", other.bindings());
-        return DeltaContext.term(items, changes.weight(), List.of(changes.from(), probed.from()), List.of());
+        Fragment now = other.current(context);
+        return DeltaContext.term(items, changes.weight(), List.of(changes.from(), now.nested()),
+                Sql.concat(now.where(), List.of(condition.sql())));
     }
 
     /**
