@@ -11,7 +11,7 @@ import java.util.List;
  *   <li>{@code pgtrickle.fuzz.iterations} (default 5): seeds per shape and scenario; CI runs the
  *       fixed seeds 1..N, so every run checks the same cases.</li>
  *   <li>{@code pgtrickle.fuzz.seed}: replay this one seed only (overrides iterations).</li>
- *   <li>{@code pgtrickle.fuzz.shape}: run only the shape (or concurrent scenario) of this name.</li>
+ *   <li>{@code pgtrickle.fuzz.shape}: run only the shapes (or concurrent scenarios) of these comma-separated names.</li>
  *   <li>{@code pgtrickle.fuzz.rounds} (default 10): DML + refresh rounds per test.</li>
  *   <li>{@code pgtrickle.fuzz.concurrentOps} (default 40): statements each writer thread runs in
  *       the concurrent scenario.</li>
@@ -50,7 +50,8 @@ final class FuzzConfig {
     /** Whether the shape or scenario of this name is selected by {@code pgtrickle.fuzz.shape}. */
     static boolean selected(String name) {
         String only = System.getProperty("pgtrickle.fuzz.shape");
-        return only == null || only.isBlank() || only.strip().equals(name);
+        return only == null || only.isBlank()
+                || java.util.Arrays.stream(only.split(",")).map(String::strip).anyMatch(name::equals);
     }
 
     /** The random source of one test: depends only on the seed and the shape's name. */

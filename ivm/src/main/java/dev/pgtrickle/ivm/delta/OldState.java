@@ -18,6 +18,9 @@ import java.util.List;
  */
 public final class OldState {
 
+    /** Column of {@link #weighted}'s rows: true for a current row, false for a row of the delta. */
+    public static final String IS_NOW = "__pgt_now";
+
     private OldState() {
     }
 
@@ -45,6 +48,8 @@ public final class OldState {
      * A row inserted since the old frontier appears twice, with weights that cancel; aggregates
      * that weigh their rows (count as a sum of weights, sum as a sum of weighted values) get the
      * old values from them without the cost of matching rows up, where adding values is exact.
+     * The current rows are marked by {@value #IS_NOW}, so that one pass over them can compute
+     * the new values too.
      */
     public static DeltaContext.Exposure weighted(DeltaContext context, FromPlan input, Fragment now, String condition)
             throws UnsupportedQueryException {
@@ -55,9 +60,9 @@ public final class OldState {
             throws UnsupportedQueryException {
         List<String> items = DeltaContext.positionalItems(input.bindings(), List.of());
         DeltaContext.Exposure changes = context.expose(input);
-        return "SELECT " + String.join(", ", items) + ", 1::bigint AS " + DeltaContext.WEIGHT
+        return "SELECT " + String.join(", ", items) + ", 1::bigint AS " + DeltaContext.WEIGHT + ", true AS " + IS_NOW
                 + " FROM " + now.from() + " WHERE " + Sql.and(now.where())
                 + " UNION ALL SELECT " + String.join(", ", items) + ", -" + changes.weight() + " AS " + DeltaContext.WEIGHT
-                + " FROM " + changes.from() + " WHERE " + condition;
+                + ", false FROM " + changes.from() + " WHERE " + condition;
     }
 }

@@ -4,7 +4,6 @@ import dev.pgtrickle.ivm.plan.Condition;
 import dev.pgtrickle.ivm.plan.FromPlan;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -97,19 +96,16 @@ public record TouchedGroups(String cte, List<String> keys) {
         if (keys.isEmpty()) {
             return null;
         }
-        List<String> equal = new ArrayList<>();
-        List<Condition.Equality> equalities = new ArrayList<>();
-        Set<String> aliases = new HashSet<>();
+        List<Condition> equal = new ArrayList<>();
         for (int i = 1; i <= keys.size(); i++) {
             String key = keys.get(i - 1);
-            equal.add(ROW + "." + key(i) + " = (" + key + ")");
             Matcher column = PLAIN_COLUMN.matcher(key);
-            if (column.matches()) {
-                equalities.add(new Condition.Equality(column.group(1), column.group(2), Set.of(ROW)));
-                aliases.add(column.group(1));
-            }
+            Condition.Operand input = column.matches()
+                    ? Condition.Operand.column("(" + key + ")", column.group(1), column.group(2))
+                    : Condition.Operand.expression("(" + key + ")", Set.of());
+            equal.add(Condition.equal(Condition.Operand.expression(ROW + "." + key(i), Set.of(ROW)), input));
         }
-        return new Condition(String.join(" AND ", equal), aliases, equalities);
+        return Condition.all(equal);
     }
 
     /** Conditions over the input whose rows, together, are those of the touched groups; pairwise disjoint. */

@@ -58,29 +58,27 @@ final class Expressions {
         return sql(e);
     }
 
-    /** A condition evaluated row by row (see {@link #scalar}) and the aliases it refers to. */
+    /** A condition evaluated row by row (see {@link #scalar}), the aliases it refers to and its conjuncts. */
     Condition condition(Expression e) throws UnsupportedQueryException {
-        Set<String> aliases = aliases(e);
-        List<Condition.Equality> equalities = new ArrayList<>();
+        List<Condition.Conjunct> conjuncts = new ArrayList<>();
         for (Expression conjunct : conjuncts(e)) {
+            Condition.Operand left = null;
+            Condition.Operand right = null;
             if (unparenthesized(conjunct) instanceof EqualsTo equal) {
-                equality(equal.getLeftExpression(), equal.getRightExpression(), equalities);
-                equality(equal.getRightExpression(), equal.getLeftExpression(), equalities);
+                left = operand(equal.getLeftExpression());
+                right = operand(equal.getRightExpression());
             }
+            conjuncts.add(new Condition.Conjunct(scalar(conjunct), aliases(conjunct), left, right));
         }
-        return new Condition(scalar(e), aliases, equalities);
+        return new Condition(scalar(e), aliases(e), conjuncts);
     }
 
-    /** Records {@code column = other} if the column is qualified and {@code other} does not name its alias. */
-    private void equality(Expression column, Expression other, List<Condition.Equality> equalities)
-            throws UnsupportedQueryException {
-        if (unparenthesized(column) instanceof Column c && c.getTable() != null && c.getTable().getName() != null) {
-            String alias = text.name(c.getTable().getName());
-            Set<String> others = aliases(other);
-            if (!others.contains(alias)) {
-                equalities.add(new Condition.Equality(alias, text.name(c.getColumnName()), others));
-            }
+    /** An expression as an operand of an equality, naming its column when it is a qualified one. */
+    Condition.Operand operand(Expression e) throws UnsupportedQueryException {
+        if (unparenthesized(e) instanceof Column c && c.getTable() != null && c.getTable().getName() != null) {
+            return Condition.Operand.column(scalar(e), text.name(c.getTable().getName()), text.name(c.getColumnName()));
         }
+        return Condition.Operand.expression(scalar(e), aliases(e));
     }
 
     /** The aliases the column references of {@code e} name. */

@@ -203,8 +203,9 @@ final class FromTranslator {
         String construct = sql("USING (" + column.getColumnName() + ")");
         String l = onlyInputWith(name, left, construct);
         String r = onlyInputWith(name, right, construct);
-        return new Condition(sql("(" + spelledAliases.get(l) + "." + column.getColumnName() + " = "
-                + spelledAliases.get(r) + "." + column.getColumnName() + ")"), Set.of(l, r));
+        return Condition.equal(
+                Condition.Operand.column(sql(spelledAliases.get(l) + "." + column.getColumnName()), l, name),
+                Condition.Operand.column(sql(spelledAliases.get(r) + "." + column.getColumnName()), r, name));
     }
 
     /** The alias of the only input on {@code side} with the column. */

@@ -152,8 +152,7 @@ final class ScalarSubqueries {
         }
         List<Condition> local = new ArrayList<>();
         List<Expression> innerKeys = new ArrayList<>();
-        List<Condition> outerKeys = new ArrayList<>();
-        List<Expression> outerExpressions = new ArrayList<>();
+        List<Condition.Operand> outerKeys = new ArrayList<>();
         for (Expression conjunct : block.getWhere() == null ? List.<Expression>of() : Expressions.conjuncts(block.getWhere())) {
             Condition condition = expressions.condition(conjunct);
             if (!condition.aliases().isEmpty() && own.containsAll(condition.aliases())) {
@@ -174,13 +173,12 @@ final class ScalarSubqueries {
                         + " may only compare its own expressions with the outer query's by equality");
             }
             innerKeys.add(innerLeft ? equal.getLeftExpression() : equal.getRightExpression());
-            Condition outerKey = expressions.condition(innerLeft ? equal.getRightExpression() : equal.getLeftExpression());
+            Condition.Operand outerKey = expressions.operand(innerLeft ? equal.getRightExpression() : equal.getLeftExpression());
             if (!visible.containsAll(outerKey.aliases())) {
                 throw new UnsupportedQueryException(queries.text().sql(conjunct), "a subquery correlated with a query"
                         + " more than one level out is not supported yet");
             }
             outerKeys.add(outerKey);
-            outerExpressions.add(innerLeft ? equal.getRightExpression() : equal.getLeftExpression());
         }
         String alias = queries.subqueryAlias();
         List<SelectList.Output> outputs = new ArrayList<>();
@@ -193,13 +191,9 @@ final class ScalarSubqueries {
                 .translate(InnerJoins.place(inner, local), outputs, groupBy, null);
         List<Condition> on = new ArrayList<>();
         for (int i = 0; i < outerKeys.size(); i++) {
-            Set<String> aliases = new HashSet<>(outerKeys.get(i).aliases());
-            aliases.add(alias);
-            // The equalities a join probes indexes with, read off the same comparison as parsed.
-            Condition parsed = expressions.condition(new EqualsTo(outerExpressions.get(i),
-                    new Column(new Table(alias), "__pgt_key" + (i + 1))));
-            on.add(new Condition("(" + outerKeys.get(i).sql() + " = " + Sql.ident(alias) + "."
-                    + Sql.ident("__pgt_key" + (i + 1)) + ")", aliases, parsed.equalities()));
+            String key = "__pgt_key" + (i + 1);
+            on.add(Condition.equal(outerKeys.get(i),
+                    Condition.Operand.column(Sql.ident(alias) + "." + Sql.ident(key), alias, key)));
         }
         Condition correlation = Condition.all(on);
         inputs.add(new Input(new Lookup(new Derived(groups, alias), correlation), JoinKind.LEFT, correlation));

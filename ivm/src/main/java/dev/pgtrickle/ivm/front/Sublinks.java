@@ -120,7 +120,7 @@ final class Sublinks {
             return new Join(sublink.kind(), outer, subquery, Condition.all(correlated));
         }
         return membership(outer, sublink, subquery, correlated,
-                queries.expressions().condition(body.getSelectItems().get(0).getExpression()));
+                queries.expressions().operand(body.getSelectItems().get(0).getExpression()));
     }
 
     /**
@@ -143,8 +143,9 @@ final class Sublinks {
         if (sublink.tested() == null) {
             return new Join(sublink.kind(), outer, input, Condition.TRUE);
         }
-        String member = Sql.ident(input.alias()) + "." + Sql.ident(plan.columns().get(0));
-        return membership(outer, sublink, input, List.of(), new Condition(member, Set.of(input.alias())));
+        String column = plan.columns().get(0);
+        return membership(outer, sublink, input, List.of(), Condition.Operand.column(
+                Sql.ident(input.alias()) + "." + Sql.ident(column), input.alias(), column));
     }
 
     private static Set<String> ownAliases(QueryPlan plan) {
@@ -168,11 +169,9 @@ final class Sublinks {
      * Correlated conditions apply to each.
      */
     private FromPlan membership(FromPlan outer, Sublink sublink, FromPlan subquery, List<Condition> correlated,
-                                Condition member) throws UnsupportedQueryException {
-        Condition tested = queries.expressions().condition(sublink.tested());
-        Set<String> aliases = new HashSet<>(tested.aliases());
-        aliases.addAll(member.aliases());
-        Condition equal = new Condition("(" + tested.sql() + " = " + member.sql() + ")", aliases);
+                                Condition.Operand member) throws UnsupportedQueryException {
+        Condition.Operand tested = queries.expressions().operand(sublink.tested());
+        Condition equal = Condition.equal(tested, member);
         if (sublink.kind() == JoinKind.SEMI) {
             return new Join(JoinKind.SEMI, outer, subquery, Condition.all(with(correlated, equal)));
         }

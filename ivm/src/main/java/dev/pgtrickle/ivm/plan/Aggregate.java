@@ -83,9 +83,12 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
         List<String> conditions = touched.conditions();
         List<Fragment> rows = touched.rows(context, input);
         for (int i = 0; i < conditions.size(); i++) {
-            terms.add(rows.get(i).select(now) + groupBy() + havingClause());
-            terms.add(weighted ? weightedBefore(context, rows.get(i), conditions.get(i))
-                    : consolidatedBefore(context, rows.get(i), conditions.get(i)));
+            if (weighted) {
+                terms.addAll(nowAndBefore(context, rows.get(i), conditions.get(i)));
+            } else {
+                terms.add(rows.get(i).select(now) + groupBy() + havingClause());
+                terms.add(consolidatedBefore(context, rows.get(i), conditions.get(i)));
+            }
         }
         return DeltaContext.union(terms);
     }
@@ -98,25 +101,46 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
                 + groupBy() + havingClause();
     }
 
-    private String weightedBefore(DeltaContext context, Fragment now, String condition)
+    /**
+     * The groups' outputs now (weight +1) and before (weight −1), from one pass over their
+     * current rows and the delta's ({@link OldState#weighted}): the new values over the current
+     * rows only, the old ones over all rows weighted. A CTE holds both per group; each term
+     * reads the groups that exist, and pass HAVING, at its time.
+     */
+    private List<String> nowAndBefore(DeltaContext context, Fragment now, String condition)
             throws UnsupportedQueryException {
         DeltaContext.Exposure rows = OldState.weighted(context, input, now, condition);
         String weight = rows.weight();
-        List<String> before = new ArrayList<>();
-        for (OutputColumn output : outputs) {
-            before.add(weighted(output.expression(), weight) + " AS " + Sql.ident(output.name()));
+        String isNow = rows.reference() + "." + OldState.IS_NOW;
+        List<String> items = new ArrayList<>();
+        List<String> nowItems = new ArrayList<>();
+        List<String> beforeItems = new ArrayList<>();
+        for (int i = 0; i < outputs.size(); i++) {
+            String expression = outputs.get(i).expression();
+            String name = Sql.ident(outputs.get(i).name());
+            items.add(Placeholders.substitute(expression, key -> groupKeys.get(key - 1),
+                    agg -> plainCall(calls.get(agg - 1)) + " FILTER (WHERE " + isNow + ")") + " AS __pgt_n" + i);
+            items.add(weighted(expression, weight) + " AS __pgt_b" + i);
+            nowItems.add("__pgt_n" + i + " AS " + name);
+            beforeItems.add("__pgt_b" + i + " AS " + name);
         }
-        before.add("-1::bigint AS " + DeltaContext.WEIGHT);
-        List<String> having = new ArrayList<>();
-        if (!groupKeys.isEmpty()) {
-            // A group whose rows all came with the change did not exist before.
-            having.add("pg_catalog.sum(" + weight + ") > 0");
+        // A global aggregate has its one row at both times; a group exists while it has rows.
+        items.add((groupKeys.isEmpty() ? "true" : "pg_catalog.bool_or(" + isNow + ")") + " AS __pgt_now");
+        items.add((groupKeys.isEmpty() ? "true" : "pg_catalog.sum(" + weight + ") > 0") + " AS __pgt_before");
+        if (having != null) {
+            items.add("(" + Placeholders.substitute(having, key -> groupKeys.get(key - 1),
+                    agg -> plainCall(calls.get(agg - 1)) + " FILTER (WHERE " + isNow + ")") + ") AS __pgt_having_now");
+            items.add("(" + weighted(having, weight) + ") AS __pgt_having_before");
         }
-        if (this.having != null) {
-            having.add("(" + weighted(this.having, weight) + ")");
-        }
-        return "SELECT " + String.join(", ", before) + " FROM " + rows.from() + groupBy()
-                + (having.isEmpty() ? "" : " HAVING " + String.join(" AND ", having));
+        String groups = context.freshName("__pgt_groups");
+        context.addCte(groups, "SELECT " + String.join(", ", items) + " FROM " + rows.from() + groupBy());
+        nowItems.add("1::bigint AS " + DeltaContext.WEIGHT);
+        beforeItems.add("-1::bigint AS " + DeltaContext.WEIGHT);
+        String havingNow = having == null ? "" : " AND __pgt_having_now";
+        String havingBefore = having == null ? "" : " AND __pgt_having_before";
+        return List.of(
+                "SELECT " + String.join(", ", nowItems) + " FROM " + groups + " WHERE __pgt_now" + havingNow,
+                "SELECT " + String.join(", ", beforeItems) + " FROM " + groups + " WHERE __pgt_before" + havingBefore);
     }
 
     /** An output or HAVING expression over weighted rows ({@link #weightedCall}). */

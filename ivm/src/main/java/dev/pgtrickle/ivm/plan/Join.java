@@ -6,6 +6,7 @@ import dev.pgtrickle.ivm.sql.Sql;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -171,30 +172,49 @@ public record Join(JoinKind kind, FromPlan left, FromPlan right, Condition condi
      */
     private List<String> unmatchedTerms(DeltaContext context, FromPlan preserved, FromPlan other, boolean anti,
                                         List<String> items) throws UnsupportedQueryException {
-        Fragment p = preserved.current(context);
-        Fragment o = other.current(context);
-        String matchesNow = "EXISTS (" + o.and(condition.sql()).select(List.of("1")) + ")";
-        // Status now minus status before: [no match now] − [no match before] for anti, the opposite otherwise.
-        String flip = "(CASE WHEN __pgt_m2.n = 0 THEN 1 ELSE 0 END - CASE WHEN __pgt_m2.n = __pgt_m1.s THEN 1 ELSE 0 END)";
-        String change = anti ? flip : "-" + flip;
-        String flipped = "(__pgt_m2.n = 0) <> (__pgt_m2.n = __pgt_m1.s)";
-
+        String matchesNow = "EXISTS (" + other.current(context).and(condition.sql()).select(List.of("1")) + ")";
         List<String> terms = new ArrayList<>();
         DeltaContext.Exposure dp = context.expose(preserved);
         terms.add(DeltaContext.term(items, dp.weight(), List.of(dp.from()),
                 List.of(anti ? "NOT " + matchesNow : matchesNow)));
 
+        // A Lookup's current state names the preserved side's aliases, so it cannot be read per key.
+        Optional<Condition.Split> split = other instanceof Lookup ? Optional.empty()
+                : condition.split(preserved.aliases(), other.aliases());
+        if (split.isPresent()) {
+            FlippedKeys flipped = FlippedKeys.of(context, other, split.get());
+            int sign = anti ? 1 : -1;
+            terms.add(flipped.current(context, preserved, items, sign));
+            terms.add(flipped.changed(context, preserved, items, sign));
+        } else {
+            terms.addAll(flippedPerRow(context, preserved, other, anti, items));
+        }
+        return terms;
+    }
+
+    /**
+     * The flip terms when the condition mixes the inputs other than by equalities, judged row by
+     * row: each preserved row some change matches contributes (its weight) × (status now −
+     * status before).
+     */
+    private List<String> flippedPerRow(DeltaContext context, FromPlan preserved, FromPlan other, boolean anti,
+                                       List<String> items) throws UnsupportedQueryException {
+        Fragment p = preserved.current(context);
+        // Status now minus status before: [no match now] − [no match before] for anti, the opposite otherwise.
+        String flip = "(CASE WHEN __pgt_m2.n = 0 THEN 1 ELSE 0 END - CASE WHEN __pgt_m2.n = __pgt_m1.s THEN 1 ELSE 0 END)";
+        String change = anti ? flip : "-" + flip;
+        String flipped = "(__pgt_m2.n = 0) <> (__pgt_m2.n = __pgt_m1.s)";
+
         List<String> fromNow = new ArrayList<>(List.of(p.nested()));
         fromNow.addAll(matchCounts(context, other));
-        terms.add(DeltaContext.term(items, change, fromNow,
-                Sql.concat(p.where(), List.of(changedMatch(context, other), flipped))));
-
         DeltaContext.Exposure changed = context.expose(preserved);
         List<String> fromChanged = new ArrayList<>(List.of(changed.from()));
         fromChanged.addAll(matchCounts(context, other));
-        terms.add(DeltaContext.term(items, "-" + changed.weight() + " * " + change, fromChanged,
-                List.of(changedMatch(context, other), flipped)));
-        return terms;
+        return List.of(
+                DeltaContext.term(items, change, fromNow,
+                        Sql.concat(p.where(), List.of(changedMatch(context, other), flipped))),
+                DeltaContext.term(items, "-" + changed.weight() + " * " + change, fromChanged,
+                        List.of(changedMatch(context, other), flipped)));
     }
 
     /** Some change of {@code other} matches the row. */

@@ -165,8 +165,7 @@ class JoinTest {
     private static Condition equal(String left, String right) {
         String[] l = left.split("\\.");
         String[] r = right.split("\\.");
-        return new Condition("(" + left + " = " + right + ")", Set.of(l[0], r[0]), List.of(
-                new Condition.Equality(l[0], l[1], Set.of(r[0])), new Condition.Equality(r[0], r[1], Set.of(l[0]))));
+        return Condition.equal(Condition.Operand.column(left, l[0], l[1]), Condition.Operand.column(right, r[0], r[1]));
     }
 
     @Test
@@ -186,8 +185,8 @@ class JoinTest {
         assertFalse(chain.probedBy(Set.of("a"), List.of(equal("a.k", "b.id"))), "b.id has no index");
         assertFalse(new Join(JoinKind.FULL, indexedScan(2, "b"), indexedScan(3, "c"), equal("b.k", "c.k"))
                 .probedBy(Set.of("a"), List.of(fromA)));
-        Filter constant = new Filter(indexedScan(2, "b"), new Condition("(b.k = 3)", Set.of("b"),
-                List.of(new Condition.Equality("b", "k", Set.of()))));
+        Filter constant = new Filter(indexedScan(2, "b"), Condition.equal(
+                Condition.Operand.column("b.k", "b", "k"), Condition.Operand.expression("3", Set.of())));
         assertTrue(constant.probedBy(Set.of("a"), List.of()), "an equality with a constant probes too");
     }
 }
