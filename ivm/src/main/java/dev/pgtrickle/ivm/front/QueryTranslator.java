@@ -184,10 +184,11 @@ final class QueryTranslator {
         if (block.getHaving() != null) {
             block.setHaving(scalars.replace(block.getHaving()));
         }
-        FromPlan input = scalars.place(from.plan(), conditions);
+        FromPlan input = scalars.placeUncorrelated(from.plan(), conditions);
         for (Sublinks.Sublink sublink : tests) {
             input = sublinks.join(input, sublink);
         }
+        input = scalars.placeCorrelated(input, conditions);
         List<SelectList.Output> outputs = SelectList.outputs(block.getSelectItems(), from, text);
         QueryPlan plan;
         if (block.getGroupBy() != null || block.getHaving() != null || anyAggregate(outputs)) {

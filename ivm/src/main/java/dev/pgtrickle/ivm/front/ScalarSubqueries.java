@@ -87,23 +87,35 @@ final class ScalarSubqueries {
     }
 
     /**
-     * The block's FROM clause joined with the inputs its subqueries became, {@code conditions}
-     * placed: the one-row inputs of uncorrelated subqueries join before the conditions are
-     * placed, those of correlated ones after, and conditions on what a correlated subquery
-     * became apply above its (outer) join.
+     * The block's FROM clause joined with the one-row inputs of its uncorrelated subqueries, and
+     * the conditions placed that do not name what a correlated subquery became.
      */
-    FromPlan place(FromPlan from, List<Condition> conditions) {
+    FromPlan placeUncorrelated(FromPlan from, List<Condition> conditions) {
+        List<Condition> below = new ArrayList<>(conditions);
+        below.removeAll(onCorrelated(conditions));
+        return InnerJoins.place(joined(from, JoinKind.INNER), below);
+    }
+
+    /**
+     * {@code plan} (the block's rows so far: {@link #placeUncorrelated}, then its semi and anti
+     * joins, which only filter, so that the correlated subqueries are read for fewer rows and
+     * their deltas restricted to the groups those rows ask for) joined with the inputs of the
+     * correlated subqueries, and the conditions on those applied above.
+     */
+    FromPlan placeCorrelated(FromPlan plan, List<Condition> conditions) {
+        List<Condition> above = onCorrelated(conditions);
+        FromPlan joined = joined(plan, JoinKind.LEFT);
+        return above.isEmpty() ? joined : new Filter(joined, Condition.all(above));
+    }
+
+    private List<Condition> onCorrelated(List<Condition> conditions) {
         Set<String> correlated = new HashSet<>();
         for (Input input : inputs) {
             if (input.kind() == JoinKind.LEFT) {
                 correlated.addAll(input.input().aliases());
             }
         }
-        List<Condition> above = conditions.stream().filter(c -> c.aliases().stream().anyMatch(correlated::contains)).toList();
-        List<Condition> below = new ArrayList<>(conditions);
-        below.removeAll(above);
-        FromPlan plan = joined(InnerJoins.place(joined(from, JoinKind.INNER), below), JoinKind.LEFT);
-        return above.isEmpty() ? plan : new Filter(plan, Condition.all(above));
+        return conditions.stream().filter(c -> c.aliases().stream().anyMatch(correlated::contains)).toList();
     }
 
     private FromPlan joined(FromPlan from, JoinKind kind) {

@@ -104,10 +104,11 @@ final class Sublinks {
                 (!condition.aliases().isEmpty() && own.containsAll(condition.aliases()) ? local : correlated).add(condition);
             }
         }
-        FromPlan subquery = scalars.place(inner, local);
+        FromPlan subquery = scalars.placeUncorrelated(inner, local);
         for (Sublink test : nested) {
             subquery = join(subquery, test);
         }
+        subquery = scalars.placeCorrelated(subquery, local);
         Set<String> visible = new HashSet<>(subquery.aliases());
         visible.addAll(outer.aliases());
         for (Condition condition : correlated) {

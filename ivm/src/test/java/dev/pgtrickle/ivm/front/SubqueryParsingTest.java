@@ -207,11 +207,13 @@ class SubqueryParsingTest {
         Join outer = (Join) plan.input();
         assertEquals(JoinKind.SEMI, outer.kind());
         assertEquals(new Scan(DEPT, "d"), outer.left());
-        Join nested = (Join) outer.right();
+        // The semi join filters the rows first; the correlated subquery is read for those only.
+        Filter overScalar = (Filter) outer.right();
+        Join lookup = (Join) overScalar.input();
+        assertTrue(lookup.right() instanceof Lookup, overScalar.toString());
+        Join nested = (Join) lookup.left();
         assertEquals(JoinKind.SEMI, nested.kind());
         assertEquals(on("(e.name = d2.name)", "e", "d2"), nested.condition());
-        Filter overScalar = (Filter) nested.left();
-        assertTrue(((Join) overScalar.input()).right() instanceof Lookup, overScalar.toString());
     }
 
     @Test
