@@ -24,7 +24,9 @@ import java.util.Set;
  *       now; a preserved row matched by some change of the other side may have flipped, so it
  *       contributes (its weight) × (status now − status before), where its matches before are
  *       its matches now minus the net weight of the changes matching it. Counting matches now
- *       stops one past that net weight, so a row with many matches costs little.</li>
+ *       stops one past that net weight, so a row with many matches costs little. Where the
+ *       condition is equalities between the inputs and conditions on either alone, this is
+ *       decided per changed key instead of per row ({@link FlippedKeys}).</li>
  * </ul>
  */
 public record Join(JoinKind kind, FromPlan left, FromPlan right, Condition condition) implements FromPlan {

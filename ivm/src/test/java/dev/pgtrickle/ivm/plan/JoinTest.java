@@ -87,6 +87,49 @@ class JoinTest {
     }
 
     @Test
+    void flipsAreDecidedPerChangedKeyWhenTheConditionSplitsIntoEqualities() throws Exception {
+        Condition on = Condition.all(List.of(equal("a.k", "b.k"), new Condition("(b.id > 1)", Set.of("b"))));
+        DeltaContext context = new DeltaContext(new ChangeBuffers());
+        List<String> terms = terms(new Join(JoinKind.LEFT, scan(1, "a"), indexedScan(2, "b"), on).delta(context));
+        String sums = cte(context, "__pgt_sums");
+        assertTrue(sums.contains("SELECT b.k AS __pgt_k1, pg_catalog.sum(") && sums.contains("WHERE ((b.id > 1)) AND (b.k IS NOT NULL)")
+                && sums.matches(".* GROUP BY 1 HAVING pg_catalog.sum\\(__pgt_x\\d+.__pgt_w\\) <> 0\\)"),
+                "b's changes summed per key, NULL keys and cancelled keys left out: " + sums);
+        String flipped = cte(context, "__pgt_flipped");
+        assertTrue(flipped.contains("((b.k = __pgt_g.__pgt_k1)) LIMIT GREATEST(__pgt_g.__pgt_s, 0) + 1")
+                && flipped.endsWith("WHERE (__pgt_m.n = 0) <> (__pgt_m.n = __pgt_g.__pgt_s))"),
+                "matches now counted per key through b's index; only flipped keys kept: " + flipped);
+        assertTrue(terms.get(4).contains("FROM __pgt_flipped") && terms.get(4).contains("(a.k = __pgt_f.__pgt_k1)")
+                && terms.get(4).contains("(1 * __pgt_f.__pgt_flip)"), "current rows of a per flipped key: " + terms.get(4));
+        assertTrue(terms.get(5).matches("(?s).*\\(-1 \\* __pgt_x\\d+.__pgt_w \\* __pgt_f.__pgt_flip\\).*"),
+                "changed rows of a per flipped key, the flip negated: " + terms.get(5));
+        assertFalse(String.join("", terms).contains("__pgt_m1"), "no scan of b's changes per row of a");
+    }
+
+    @Test
+    void withoutAnIndexTheMatchesOfFlippedKeysAreCountedInOnePass() throws Exception {
+        DeltaContext context = new DeltaContext(new ChangeBuffers());
+        new Join(JoinKind.ANTI, scan(1, "a"), scan(2, "b"), equal("a.k", "b.k")).delta(context);
+        String flipped = cte(context, "__pgt_flipped");
+        assertTrue(flipped.contains(" AS __pgt_g LEFT JOIN (SELECT b.k AS __pgt_k1, pg_catalog.count(*) AS n FROM")
+                && flipped.contains("(b.k) IN (SELECT __pgt_k1 FROM __pgt_sums") && flipped.contains("GROUP BY __pgt_k1)"),
+                flipped);
+    }
+
+    @Test
+    void aConditionMixingTheSidesOtherwiseIsJudgedPerRow() throws Exception {
+        Condition on = new Condition("(a.k < b.k)", Set.of("a", "b"));
+        DeltaContext context = new DeltaContext(new ChangeBuffers());
+        List<String> terms = terms(new Join(JoinKind.SEMI, scan(1, "a"), scan(2, "b"), on).delta(context));
+        assertTrue(terms.get(1).contains("AS __pgt_m1"), terms.get(1));
+        assertTrue(context.ctes().stream().noneMatch(c -> c.startsWith("__pgt_flipped")), context.ctes().toString());
+    }
+
+    private static String cte(DeltaContext context, String prefix) {
+        return context.ctes().stream().filter(c -> c.startsWith(prefix)).findFirst().orElseThrow();
+    }
+
+    @Test
     void currentStatesUseJoinSyntaxAndSubqueryTests() throws Exception {
         DeltaContext context = new DeltaContext(new ChangeBuffers());
         Fragment left = join(JoinKind.LEFT).current(context);
