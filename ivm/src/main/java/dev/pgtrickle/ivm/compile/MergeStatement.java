@@ -38,6 +38,7 @@ final class MergeStatement {
                 .append(matchColumns.stream()
                         .map(c -> "__pgt_t." + Sql.ident(c) + " = __pgt_s." + Sql.ident(c))
                         .collect(Collectors.joining(" AND ")))
+                .append(" AND __pgt_t.ctid = ANY (").append(storedRows(matchColumns)).append(")")
                 .append("\nWHEN MATCHED AND __pgt_s.__pgt_op = 'D' THEN DELETE");
         if (!updateColumns.isEmpty()) {
             sql.append("\nWHEN MATCHED AND __pgt_s.__pgt_op = 'U' THEN UPDATE SET ")
@@ -64,6 +65,21 @@ final class MergeStatement {
                 + " pg_catalog.pg_current_xact_id_if_assigned(), " + truncated + ","
                 + " (SELECT pg_catalog.count(*) FROM __pgt_inserted), 0, 0,"
                 + " EXISTS (SELECT 1 FROM " + SOURCE_CTE + " WHERE __pgt_op <> 'I'))";
+    }
+
+    /**
+     * The ctids of the storage rows that some source row matches, each looked up through the
+     * identity index ({@code OFFSET 0} keeps the lookup per source row). Given to the MERGE as
+     * a restriction of the storage table, it makes the storage side a TID scan of those rows:
+     * left to its cost model, PostgreSQL joins a few thousand source rows to the storage table
+     * by hashing all of it, since it prices each index probe as a random page read.
+     */
+    private static String storedRows(List<String> matchColumns) {
+        return "ARRAY(SELECT __pgt_l.ctid FROM " + SOURCE_CTE + " AS __pgt_r, LATERAL (SELECT __pgt_k.ctid FROM "
+                + PlanContract.STORAGE + " AS __pgt_k WHERE "
+                + matchColumns.stream().map(c -> "__pgt_k." + Sql.ident(c) + " = __pgt_r." + Sql.ident(c))
+                        .collect(Collectors.joining(" AND "))
+                + " OFFSET 0) AS __pgt_l)";
     }
 
     private static String count(String op) {
