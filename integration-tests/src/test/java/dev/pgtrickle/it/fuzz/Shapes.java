@@ -160,6 +160,12 @@ final class Shapes {
         shapes.add(new Shape("in_subquery", 2, c -> List.of(plain(c.st("in"),
                 "SELECT a.id, a.v FROM " + c.t(1) + " a WHERE a.k IN (SELECT b.k FROM " + c.t(2) + " b"
                         + " WHERE b.g <> 'a')", 1, 2))));
+        shapes.add(new Shape("in_two_columns", 2, c -> List.of(plain(c.st("in2"),
+                "SELECT a.id, a.v FROM " + c.t(1) + " a WHERE (a.k, a.g) IN (SELECT b.k, b.g FROM " + c.t(2) + " b"
+                        + " WHERE b.v > 0)", 1, 2))));
+        shapes.add(new Shape("in_two_columns_grouped", 2, c -> List.of(plain(c.st("in2g"),
+                "SELECT a.id, a.g FROM " + c.t(1) + " a WHERE (a.g, a.k) IN (SELECT b.g, b.k FROM " + c.t(2) + " b"
+                        + " GROUP BY b.g, b.k HAVING count(*) > 1)", 1, 2))));
         shapes.add(new Shape("not_in_with_nulls", 2, c -> List.of(plain(c.st("nin"),
                 "SELECT a.id, a.k FROM " + c.t(1) + " a WHERE a.v NOT IN (SELECT b.v FROM " + c.t(2) + " b"
                         + " WHERE b.g = 'a')", 1, 2))));

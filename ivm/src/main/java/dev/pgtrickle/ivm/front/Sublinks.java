@@ -35,8 +35,12 @@ import java.util.Set;
  */
 final class Sublinks {
 
-    /** A WHERE conjunct that is a subquery test. */
-    record Sublink(JoinKind kind, Select body, Expression tested) {
+    /**
+     * A WHERE conjunct that is a subquery test.
+     *
+     * @param tested the expressions {@code IN} tests, one per column of the subquery; empty for EXISTS
+     */
+    record Sublink(JoinKind kind, Select body, List<Expression> tested) {
     }
 
     private final QueryTranslator queries;
@@ -56,14 +60,23 @@ final class Sublinks {
             e = Expressions.unparenthesized(not.getExpression());
         }
         if (e instanceof ExistsExpression exists && exists.getRightExpression() instanceof Select body) {
-            return new Sublink(negated ? JoinKind.ANTI : JoinKind.SEMI, body, null);
+            return new Sublink(negated ? JoinKind.ANTI : JoinKind.SEMI, body, List.of());
         }
         if (e instanceof InExpression in && in.getRightExpression() instanceof Select body) {
-            if (in.getLeftExpression() instanceof ParenthesedExpressionList<?> list && list.size() > 1) {
-                throw new UnsupportedQueryException(queries.text().sql(in), "IN with several columns is not supported yet");
-            }
             negated ^= in.isNot();
-            return new Sublink(negated ? JoinKind.ANTI : JoinKind.SEMI, body, in.getLeftExpression());
+            List<Expression> tested = new ArrayList<>();
+            if (in.getLeftExpression() instanceof ParenthesedExpressionList<?> list && list.size() > 1) {
+                if (negated) {
+                    // Row-wise NOT IN is true only when each member differs in some non-NULL
+                    // column: a condition of ORs that could only be evaluated row by row.
+                    throw new UnsupportedQueryException(queries.text().sql(in),
+                            "NOT IN with several columns is not supported yet; write it as NOT EXISTS");
+                }
+                tested.addAll(list);
+            } else {
+                tested.add(in.getLeftExpression());
+            }
+            return new Sublink(negated ? JoinKind.ANTI : JoinKind.SEMI, body, tested);
         }
         return null;
     }
@@ -71,8 +84,9 @@ final class Sublinks {
     /** {@code outer} semi- or anti-joined with the subquery. */
     FromPlan join(FromPlan outer, Sublink sublink) throws UnsupportedQueryException {
         PlainSelect body = block(sublink.body());
-        if (sublink.tested() != null && body.getSelectItems().size() != 1) {
-            throw new UnsupportedQueryException(queries.text().sql(sublink.body()), "the subquery of IN must return one column");
+        if (!sublink.tested().isEmpty() && body.getSelectItems().size() != sublink.tested().size()) {
+            throw new UnsupportedQueryException(queries.text().sql(sublink.body()), "the subquery of IN must return "
+                    + (sublink.tested().size() == 1 ? "one column" : sublink.tested().size() + " columns, one per tested expression"));
         }
         if (isPlain(body)) {
             return decorrelated(outer, sublink, body);
@@ -117,11 +131,14 @@ final class Sublinks {
                         + " level out is not supported yet");
             }
         }
-        if (sublink.tested() == null) {
+        if (sublink.tested().isEmpty()) {
             return new Join(sublink.kind(), outer, subquery, Condition.all(correlated));
         }
-        return membership(outer, sublink, subquery, correlated,
-                queries.expressions().operand(body.getSelectItems().get(0).getExpression()));
+        List<Condition.Operand> members = new ArrayList<>();
+        for (var item : body.getSelectItems()) {
+            members.add(queries.expressions().operand(item.getExpression()));
+        }
+        return membership(outer, sublink, subquery, correlated, members);
     }
 
     /**
@@ -141,12 +158,14 @@ final class Sublinks {
                     "correlated subqueries with GROUP BY, HAVING, aggregates or DISTINCT are not supported yet");
         }
         Derived input = new Derived(plan, queries.subqueryAlias());
-        if (sublink.tested() == null) {
+        if (sublink.tested().isEmpty()) {
             return new Join(sublink.kind(), outer, input, Condition.TRUE);
         }
-        String column = plan.columns().get(0);
-        return membership(outer, sublink, input, List.of(), Condition.Operand.column(
-                Sql.ident(input.alias()) + "." + Sql.ident(column), input.alias(), column));
+        List<Condition.Operand> members = new ArrayList<>();
+        for (String column : plan.columns()) {
+            members.add(Condition.Operand.column(Sql.ident(input.alias()) + "." + Sql.ident(column), input.alias(), column));
+        }
+        return membership(outer, sublink, input, List.of(), members);
     }
 
     private static Set<String> ownAliases(QueryPlan plan) {
@@ -163,20 +182,25 @@ final class Sublinks {
     }
 
     /**
-     * {@code x IN (SELECT y ...)}: a semi join on {@code x = y}. {@code x NOT IN (SELECT y ...)}
-     * holds when no member equals x, no member is NULL, and x is not NULL (unless there are no
-     * members): three anti joins, each on a condition PostgreSQL can hash or probe an index with,
-     * instead of one on {@code (x = y) IS NOT FALSE}, which it could only evaluate row by row.
-     * Correlated conditions apply to each.
+     * {@code (x1, …) IN (SELECT y1, … ...)}: a semi join on {@code x1 = y1 AND …}.
+     * {@code x NOT IN (SELECT y ...)} (one column: {@link #recognize} refuses more) holds when no
+     * member equals x, no member is NULL, and x is not NULL (unless there are no members): three
+     * anti joins, each on a condition PostgreSQL can hash or probe an index with, instead of one
+     * on {@code (x = y) IS NOT FALSE}, which it could only evaluate row by row. Correlated
+     * conditions apply to each.
      */
     private FromPlan membership(FromPlan outer, Sublink sublink, FromPlan subquery, List<Condition> correlated,
-                                Condition.Operand member) throws UnsupportedQueryException {
-        Condition.Operand tested = queries.expressions().operand(sublink.tested());
-        Condition equal = Condition.equal(tested, member);
-        if (sublink.kind() == JoinKind.SEMI) {
-            return new Join(JoinKind.SEMI, outer, subquery, Condition.all(with(correlated, equal)));
+                                List<Condition.Operand> members) throws UnsupportedQueryException {
+        List<Condition> equal = new ArrayList<>(correlated);
+        for (int i = 0; i < members.size(); i++) {
+            equal.add(Condition.equal(queries.expressions().operand(sublink.tested().get(i)), members.get(i)));
         }
-        FromPlan plan = new Join(JoinKind.ANTI, outer, subquery, Condition.all(with(correlated, equal)));
+        if (sublink.kind() == JoinKind.SEMI) {
+            return new Join(JoinKind.SEMI, outer, subquery, Condition.all(equal));
+        }
+        Condition.Operand tested = queries.expressions().operand(sublink.tested().get(0));
+        Condition.Operand member = members.get(0);
+        FromPlan plan = new Join(JoinKind.ANTI, outer, subquery, Condition.all(equal));
         plan = new Join(JoinKind.ANTI, plan, subquery, Condition.all(with(correlated,
                 new Condition("(" + member.sql() + " IS NULL)", member.aliases()))));
         return new Join(JoinKind.ANTI, plan, subquery, Condition.all(with(correlated,
@@ -189,7 +213,7 @@ final class Sublinks {
         return all;
     }
 
-    /** The subquery as one block: no set operations, LIMIT, WITH or DISTINCT ON; IN takes one column. */
+    /** The subquery as one block: no set operations, LIMIT, WITH or DISTINCT ON. */
     private PlainSelect block(Select body) throws UnsupportedQueryException {
         Select select = body;
         while (select instanceof ParenthesedSelect parenthesized && parenthesized.getWithItemsList() == null) {

@@ -146,6 +146,37 @@ class SubqueryParsingTest {
     }
 
     @Test
+    void inWithSeveralColumnsIsASemiJoinOnEachPair() throws Exception {
+        Project plan = (Project) parse("""
+                 SELECT e.name
+                   FROM public.emp e
+                  WHERE ((e.dept_id, e.name) IN ( SELECT d.id, d.name
+                           FROM public.dept d))""");
+        Join semi = (Join) plan.input();
+        assertEquals(JoinKind.SEMI, semi.kind());
+        assertEquals("((e.dept_id = d.id)) AND ((e.name = d.name))", semi.condition().sql());
+        assertEquals(Set.of("id", "name"), semi.condition().columnsEquated("d", Set.of("e")),
+                "each pair is an equality the join can probe or hash with");
+    }
+
+    @Test
+    void notInWithSeveralColumnsAndMismatchedColumnCountsAreRefused() {
+        UnsupportedQueryException notIn = assertThrows(UnsupportedQueryException.class, () -> parse("""
+                 SELECT e.name
+                   FROM public.emp e
+                  WHERE (NOT ((e.dept_id, e.name) IN ( SELECT d.id, d.name
+                           FROM public.dept d)))"""));
+        assertTrue(notIn.getMessage().contains("NOT IN with several columns is not supported yet; write it as NOT EXISTS"),
+                notIn.getMessage());
+        UnsupportedQueryException count = assertThrows(UnsupportedQueryException.class, () -> parse("""
+                 SELECT e.name
+                   FROM public.emp e
+                  WHERE ((e.dept_id, e.name) IN ( SELECT d.id
+                           FROM public.dept d))"""));
+        assertTrue(count.getMessage().contains("must return 2 columns"), count.getMessage());
+    }
+
+    @Test
     void aCorrelatedGroupedSubqueryIsRefused() {
         UnsupportedQueryException e = assertThrows(UnsupportedQueryException.class, () -> parse("""
                  SELECT d.name
