@@ -291,6 +291,9 @@ final class Shapes {
         shapes.add(new Shape("subquery_in_from", 1, c -> List.of(plain(c.st("sq"),
                 "SELECT q.k, q.v2 FROM (SELECT a.k, a.v * 2 AS v2 FROM " + c.t(1) + " a WHERE a.v IS NOT NULL) q"
                         + " WHERE q.v2 > 2", 1))));
+        shapes.add(new Shape("table_column_lists", 2, c -> List.of(plain(c.st("tcl"),
+                "SELECT x.i, x.kk, y.gg FROM " + c.t(1) + " AS x (i, kk) LEFT JOIN " + c.t(2) + " y (j, k2, gg)"
+                        + " ON y.k2 = x.kk WHERE x.v IS NOT NULL", 1, 2))));
         shapes.add(new Shape("join_with_subquery", 2, c -> List.of(plain(c.st("jq"),
                 "SELECT b.g, q.s FROM " + c.t(2) + " b JOIN (SELECT a.k, a.v AS s FROM " + c.t(1) + " a"
                         + " WHERE a.g <> 'c') q ON b.k = q.k", 1, 2))));

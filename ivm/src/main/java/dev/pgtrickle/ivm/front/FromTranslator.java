@@ -7,9 +7,12 @@ import dev.pgtrickle.ivm.plan.Filter;
 import dev.pgtrickle.ivm.plan.FromPlan;
 import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.JoinKind;
+import dev.pgtrickle.ivm.plan.OutputColumn;
+import dev.pgtrickle.ivm.plan.Project;
 import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.Scan;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
+import dev.pgtrickle.ivm.sql.Sql;
 import net.sf.jsqlparser.expression.Alias;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.schema.Column;
@@ -93,25 +96,47 @@ final class FromTranslator {
         if (table.getNameParts().size() > 2) {
             throw new UnsupportedQueryException(sql(table), "names with a database part are not supported");
         }
-        String spelledAlias = spelledAlias(table.getAlias(), table.getName(), table);
+        String spelledAlias = table.getAlias() == null ? table.getName() : table.getAlias().getName();
         String alias = queries.text().name(spelledAlias);
         spelledAliases.put(alias, spelledAlias);
+        List<String> aliasColumns = columnList(table.getAlias());
         String name = queries.text().name(table.getName());
         CteScope cte = table.getSchemaName() == null ? scope.find(name) : null;
         if (cte != null) {
             QueryPlan body = queries.cte(cte);
-            if (cte.columns().isEmpty()) {
-                return new Derived(body, alias);
-            }
-            return new Derived(body, alias, renamed(body, cte.columns(), table));
+            List<String> columns = cte.columns().isEmpty() ? body.columns() : renamed(body.columns(), cte.columns(), table);
+            return new Derived(body, alias, renamed(columns, aliasColumns, table));
         }
         String schema = table.getSchemaName() == null ? null : queries.text().name(table.getSchemaName());
         Relation relation = queries.catalog().resolve(schema, name);
         if (relation instanceof Relation.SourceTable source) {
-            return new Scan(source.source(), alias);
+            if (aliasColumns.isEmpty()) {
+                return new Scan(source.source(), alias);
+            }
+            // FROM t AS x (a, b): the table under an alias of its own, its columns renamed by a
+            // projection, as PostgreSQL reads it.
+            String inner = queries.subqueryAlias();
+            List<OutputColumn> all = new ArrayList<>();
+            for (String column : source.source().columns()) {
+                all.add(new OutputColumn(column, Sql.ident(inner) + "." + Sql.ident(column)));
+            }
+            Project columns = new Project(new Scan(source.source(), inner), all);
+            return new Derived(columns, alias, renamed(columns.columns(), aliasColumns, table));
         }
         Relation.View view = (Relation.View) relation;
-        return new Derived(new QueryParser().parse(view.definition(), queries.catalog()), alias);
+        QueryPlan body = new QueryParser().parse(view.definition(), queries.catalog());
+        return new Derived(body, alias, renamed(body.columns(), aliasColumns, table));
+    }
+
+    /** The names of a FROM item's column alias list, empty when it has none. */
+    private List<String> columnList(Alias alias) {
+        List<String> names = new ArrayList<>();
+        if (alias != null && alias.getAliasColumns() != null) {
+            for (Alias.AliasColumn column : alias.getAliasColumns()) {
+                names.add(queries.text().name(column.name));
+            }
+        }
+        return names;
     }
 
     private FromPlan subquery(ParenthesedSelect subquery) throws UnsupportedQueryException {
@@ -123,23 +148,16 @@ final class FromTranslator {
         String alias = queries.text().name(spelledAlias);
         spelledAliases.put(alias, spelledAlias);
         QueryPlan query = queries.query(subquery, scope);
-        if (given.getAliasColumns() == null || given.getAliasColumns().isEmpty()) {
-            return new Derived(query, alias);
-        }
-        List<String> names = new ArrayList<>();
-        for (Alias.AliasColumn column : given.getAliasColumns()) {
-            names.add(queries.text().name(column.name));
-        }
-        return new Derived(query, alias, renamed(query, names, subquery));
+        return new Derived(query, alias, renamed(query.columns(), columnList(given), subquery));
     }
 
-    /** The query's columns under {@code names}; fewer names keep the remaining columns' own, as in PostgreSQL. */
-    private List<String> renamed(QueryPlan query, List<String> names, Object item) throws UnsupportedQueryException {
-        if (names.size() > query.columns().size()) {
+    /** {@code columns} under {@code names}; fewer names keep the remaining columns' own, as in PostgreSQL. */
+    private List<String> renamed(List<String> columns, List<String> names, Object item) throws UnsupportedQueryException {
+        if (names.size() > columns.size()) {
             throw new UnsupportedQueryException(sql(item), "more column names than columns");
         }
         List<String> all = new ArrayList<>(names);
-        all.addAll(query.columns().subList(names.size(), query.columns().size()));
+        all.addAll(columns.subList(names.size(), columns.size()));
         return all;
     }
 
@@ -217,16 +235,6 @@ final class FromTranslator {
                     + " input on one side of the join has the column " + column + "; write the join with ON");
         }
         return having.get(0).alias();
-    }
-
-    private String spelledAlias(Alias alias, String otherwise, Object item) throws UnsupportedQueryException {
-        if (alias == null) {
-            return otherwise;
-        }
-        if (alias.getAliasColumns() != null && !alias.getAliasColumns().isEmpty()) {
-            throw new UnsupportedQueryException(sql(item), "column aliases in FROM are not supported yet");
-        }
-        return alias.getName();
     }
 
     private String sql(Object node) {

@@ -224,6 +224,20 @@ class SubqueryParsingTest {
     }
 
     @Test
+    void columnListsRenameTheColumnsOfTablesThroughAProjection() throws Exception {
+        Project plan = (Project) parse("""
+                 SELECT d.x,
+                    d.region_id
+                   FROM public.dept d(i, x)""");
+        Derived renamed = (Derived) plan.input();
+        assertEquals(List.of("i", "x", "region_id"), renamed.columns(), "fewer names keep the other columns' own");
+        Project columns = (Project) renamed.query();
+        assertEquals(new Scan(DEPT, "__pgt_subquery_1"), columns.input());
+        assertEquals("\"__pgt_subquery_1\".\"name\"", columns.outputs().get(1).expression());
+        assertEquals("d.x", plan.outputs().get(0).expression());
+    }
+
+    @Test
     void subqueriesInsideAnInSubqueryAreDecorrelatedIntoIt() throws Exception {
         // TPC-H Q20's shape: an IN and a correlated scalar subquery inside an IN subquery
         Project plan = (Project) parse("""

@@ -301,8 +301,8 @@ class UnsupportedConstructsTest {
                 Arguments.of("""
                         SELECT x,
                             y
-                           FROM public.dept d(x, y, region_id)""", "public.dept d(x, y, region_id)",
-                        "column aliases in FROM are not supported yet"),
+                           FROM public.dept d(x, y, z, w)""", "public.dept d(x, y, z, w)",
+                        "more column names than columns"),
                 Arguments.of("""
                         SELECT id
                            FROM ONLY public.emp""", "FROM ONLY public.emp", "FROM ONLY is not supported yet"),
