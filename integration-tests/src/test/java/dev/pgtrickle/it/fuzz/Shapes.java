@@ -218,6 +218,13 @@ final class Shapes {
         shapes.add(new Shape("correlated_scalar_subquery_in_select", 2, c -> List.of(plain(c.st("css"),
                 "SELECT a.id, (SELECT sum(b.n) * 2 FROM " + c.t(2) + " b WHERE b.k = a.k AND b.g = a.g) AS sn"
                         + " FROM " + c.t(1) + " a", 1, 2))));
+        shapes.add(new Shape("correlated_count_in_select", 2, c -> List.of(plain(c.st("ccs"),
+                "SELECT a.id, (SELECT count(*) FROM " + c.t(2) + " b WHERE b.k = a.k) AS n,"
+                        + " (SELECT count(b.v) + coalesce(sum(b.v), -1) FROM " + c.t(2) + " b WHERE b.g = a.g) AS m"
+                        + " FROM " + c.t(1) + " a", 1, 2))));
+        shapes.add(new Shape("correlated_count_in_where", 2, c -> List.of(grouped(c.st("ccw"),
+                "SELECT a.g, count(*) AS c FROM " + c.t(1) + " a"
+                        + " WHERE (SELECT count(b.id) FROM " + c.t(2) + " b WHERE b.k = a.k AND b.v > 0) < 2 GROUP BY a.g", 1, 2))));
         shapes.add(new Shape("correlated_scalar_q17_like", 2, c -> List.of(plain(c.st("q17"),
                 "SELECT sum(a.v) AS s, count(*) AS c FROM " + c.t(1) + " a, " + c.t(2) + " b WHERE a.k = b.k AND b.g <> 'b'"
                         + " AND a.v < (SELECT 0.5 * avg(a2.v) FROM " + c.t(1) + " a2 WHERE a2.k = b.k)", 1, 2))));

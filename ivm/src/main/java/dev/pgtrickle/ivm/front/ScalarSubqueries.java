@@ -1,6 +1,7 @@
 package dev.pgtrickle.ivm.front;
 
 import dev.pgtrickle.ivm.plan.Aggregate;
+import dev.pgtrickle.ivm.plan.AggregateCall;
 import dev.pgtrickle.ivm.plan.Condition;
 import dev.pgtrickle.ivm.plan.Derived;
 import dev.pgtrickle.ivm.plan.Filter;
@@ -12,17 +13,12 @@ import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import dev.pgtrickle.ivm.rewrite.InnerJoins;
 import dev.pgtrickle.ivm.sql.Sql;
-import net.sf.jsqlparser.expression.CastExpression;
-import net.sf.jsqlparser.expression.DoubleValue;
 import net.sf.jsqlparser.expression.Expression;
+import net.sf.jsqlparser.expression.Function;
 import net.sf.jsqlparser.expression.LongValue;
-import net.sf.jsqlparser.expression.SignedExpression;
-import net.sf.jsqlparser.expression.operators.arithmetic.Addition;
-import net.sf.jsqlparser.expression.operators.arithmetic.Division;
-import net.sf.jsqlparser.expression.operators.arithmetic.Multiplication;
-import net.sf.jsqlparser.expression.operators.arithmetic.Subtraction;
 import net.sf.jsqlparser.expression.operators.relational.EqualsTo;
 import net.sf.jsqlparser.expression.operators.relational.InExpression;
+import net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList;
 import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.schema.Table;
 import net.sf.jsqlparser.statement.select.GroupByElement;
@@ -44,9 +40,10 @@ import java.util.Set;
  *   <li>correlated ones whose correlation is a conjunction of equalities {@code inner = outer}
  *       become a GROUP BY of the inner expressions, LEFT JOINed on the outer ones and read per
  *       row as a {@link Lookup}, as PostgreSQL evaluates the subquery itself: a row of the
- *       outer query without rows in the subquery meets no group. That gives NULL, which is right
- *       only when the value over no rows is NULL, so the value must be arithmetic over sum and
- *       avg (count over no rows is 0).</li>
+ *       outer query without rows in the subquery meets no group. Each aggregate call of the
+ *       value is a column of the grouping, and the value is computed from them in the outer
+ *       query, counts read as 0 where no group matched, so that it is the subquery's value over
+ *       no rows.</li>
  * </ul>
  */
 final class ScalarSubqueries {
@@ -128,7 +125,7 @@ final class ScalarSubqueries {
         return plan;
     }
 
-    private Column input(ParenthesedSelect subquery) throws UnsupportedQueryException {
+    private Expression input(ParenthesedSelect subquery) throws UnsupportedQueryException {
         String construct = queries.text().sql(subquery);
         if (!(subquery.getSelect() instanceof PlainSelect block) || block.getFromItem() == null
                 || subquery.getSelect().getWithItemsList() != null) {
@@ -149,7 +146,7 @@ final class ScalarSubqueries {
         return new Column(new Table(alias), Sql.ident(plan.columns().get(0)));
     }
 
-    private Column correlated(PlainSelect block, FromPlan inner, String construct) throws UnsupportedQueryException {
+    private Expression correlated(PlainSelect block, FromPlan inner, String construct) throws UnsupportedQueryException {
         Set<String> own = inner.aliases();
         if (block.getGroupBy() != null || block.getHaving() != null || block.getDistinct() != null
                 || block.getLimit() != null || block.getOffset() != null || block.getSelectItems().size() != 1) {
@@ -158,9 +155,29 @@ final class ScalarSubqueries {
         }
         Expressions expressions = queries.expressions();
         Expression value = block.getSelectItems().get(0).getExpression();
-        if (!own.containsAll(expressions.aliases(value)) || !nullOverNoRows(value)) {
+        if (!own.containsAll(expressions.aliases(value))) {
+            throw new UnsupportedQueryException(construct, "the value of a correlated scalar subquery may only use"
+                    + " the subquery's own columns");
+        }
+        String alias = queries.subqueryAlias();
+        // Each aggregate call of the value becomes a column of the grouping, and the value is
+        // computed from those in the outer query: where no group matches (the subquery has no
+        // rows), a count reads as 0 and sum and avg as NULL — what the subquery gives over no rows.
+        List<Expression> calls = new ArrayList<>();
+        Expression outer = expressions.rewrite(value, node -> {
+            AggregateFunctions.Call call = expressions.aggregate(node);
+            if (call == null) {
+                return null;
+            }
+            calls.add(node);
+            Column column = new Column(new Table(alias), Sql.ident("__pgt_value" + calls.size()));
+            boolean count = call.function() == AggregateCall.Function.COUNT
+                    || call.function() == AggregateCall.Function.COUNT_STAR;
+            return count ? new Function("COALESCE", column, new LongValue(0)) : column;
+        });
+        if (calls.isEmpty() || !Set.of(alias).containsAll(expressions.aliases(outer))) {
             throw new UnsupportedQueryException(construct, "correlated scalar subqueries are supported when their"
-                    + " value is arithmetic over sum and avg of the subquery's own columns");
+                    + " value aggregates the subquery's rows (its columns only inside count, sum and avg)");
         }
         List<Condition> local = new ArrayList<>();
         List<Expression> innerKeys = new ArrayList<>();
@@ -192,12 +209,13 @@ final class ScalarSubqueries {
             }
             outerKeys.add(outerKey);
         }
-        String alias = queries.subqueryAlias();
         List<SelectList.Output> outputs = new ArrayList<>();
         for (int i = 0; i < innerKeys.size(); i++) {
             outputs.add(new SelectList.Output("__pgt_key" + (i + 1), innerKeys.get(i)));
         }
-        outputs.add(new SelectList.Output("__pgt_value", value));
+        for (int i = 0; i < calls.size(); i++) {
+            outputs.add(new SelectList.Output("__pgt_value" + (i + 1), calls.get(i)));
+        }
         GroupByElement groupBy = new GroupByElement().addGroupByExpressions(innerKeys);
         Aggregate groups = new AggregateTranslator(expressions, queries.text())
                 .translate(InnerJoins.place(inner, local), outputs, groupBy, null);
@@ -209,35 +227,7 @@ final class ScalarSubqueries {
         }
         Condition correlation = Condition.all(on);
         inputs.add(new Input(new Lookup(new Derived(groups, alias), correlation), JoinKind.LEFT, correlation));
-        return new Column(new Table(alias), Sql.ident("__pgt_value"));
-    }
-
-    /** Arithmetic over sum, avg and constants: NULL when the subquery has no rows. */
-    private boolean nullOverNoRows(Expression value) throws UnsupportedQueryException {
-        Expression e = Expressions.unparenthesized(value);
-        if (e instanceof Addition || e instanceof Subtraction || e instanceof Multiplication || e instanceof Division) {
-            var binary = (net.sf.jsqlparser.expression.BinaryExpression) e;
-            boolean left = nullOverNoRows(binary.getLeftExpression());
-            boolean right = nullOverNoRows(binary.getRightExpression());
-            return (left || constant(binary.getLeftExpression())) && (right || constant(binary.getRightExpression()))
-                    && (left || right);
-        }
-        if (e instanceof CastExpression cast) {
-            return nullOverNoRows(cast.getLeftExpression());
-        }
-        AggregateFunctions.Call call = queries.expressions().aggregate(e);
-        return call != null && (call.function() == dev.pgtrickle.ivm.plan.AggregateCall.Function.SUM
-                || call.function() == dev.pgtrickle.ivm.plan.AggregateCall.Function.AVG);
-    }
-
-    private static boolean constant(Expression value) {
-        Expression e = Expressions.unparenthesized(value);
-        if (e instanceof CastExpression cast) {
-            return constant(cast.getLeftExpression());
-        }
-        if (e instanceof SignedExpression signed) {
-            return constant(signed.getExpression());
-        }
-        return e instanceof LongValue || e instanceof DoubleValue;
+        boolean delimited = outer instanceof Column || outer instanceof Function || outer instanceof ParenthesedExpressionList;
+        return delimited ? outer : new ParenthesedExpressionList<>(outer);
     }
 }

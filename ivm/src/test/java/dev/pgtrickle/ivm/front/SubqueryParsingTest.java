@@ -74,7 +74,7 @@ class SubqueryParsingTest {
                            FROM public.emp e2
                           WHERE ((e2.dept_id = e.dept_id) AND (e2.name <> 'x'::text))))""");
         Filter above = (Filter) plan.input();
-        assertEquals(on("(e.salary > __pgt_subquery_1.\"__pgt_value\")", "e", "__pgt_subquery_1"), above.condition());
+        assertEquals(on("(e.salary > (0.5 * __pgt_subquery_1.\"__pgt_value1\"))", "e", "__pgt_subquery_1"), above.condition());
         Join left = (Join) above.input();
         assertEquals(JoinKind.LEFT, left.kind());
         assertEquals(on("(e.dept_id = \"__pgt_subquery_1\".\"__pgt_key1\")", "e", "__pgt_subquery_1"), left.condition());
@@ -88,14 +88,29 @@ class SubqueryParsingTest {
     }
 
     @Test
-    void aCorrelatedSubqueryCountingRowsOrCorrelatedOtherwiseIsRefused() {
-        UnsupportedQueryException counting = assertThrows(UnsupportedQueryException.class, () -> parse("""
+    void aCorrelatedCountReadsAsZeroWhereNoGroupMatches() throws Exception {
+        Project plan = (Project) parse("""
                  SELECT e.id
                    FROM public.emp e
-                  WHERE (e.salary > ( SELECT count(*) AS count
+                  WHERE (e.salary > ( SELECT (count(*) + sum(e2.salary))
                            FROM public.emp e2
-                          WHERE (e2.dept_id = e.dept_id)))"""));
-        assertTrue(counting.getMessage().contains("arithmetic over sum and avg"), counting.getMessage());
+                          WHERE (e2.dept_id = e.dept_id)))""");
+        Filter above = (Filter) plan.input();
+        assertEquals("(e.salary > (COALESCE(__pgt_subquery_1.\"__pgt_value1\", 0) + __pgt_subquery_1.\"__pgt_value2\"))",
+                above.condition().sql());
+        Aggregate groups = (Aggregate) ((Lookup) ((Join) above.input()).right()).subquery().query();
+        assertEquals(List.of("__pgt_key1", "__pgt_value1", "__pgt_value2"), groups.columns());
+    }
+
+    @Test
+    void aCorrelatedSubqueryNotAggregatingOrCorrelatedOtherwiseIsRefused() {
+        UnsupportedQueryException plain = assertThrows(UnsupportedQueryException.class, () -> parse("""
+                 SELECT e.id
+                   FROM public.emp e
+                  WHERE (e.salary > ( SELECT e2.salary
+                           FROM public.emp e2
+                          WHERE (e2.id = e.id)))"""));
+        assertTrue(plain.getMessage().contains("value aggregates the subquery's rows"), plain.getMessage());
         UnsupportedQueryException inequality = assertThrows(UnsupportedQueryException.class, () -> parse("""
                  SELECT e.id
                    FROM public.emp e
