@@ -25,6 +25,7 @@ import net.sf.jsqlparser.expression.TrimFunction;
 import net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList;
 import net.sf.jsqlparser.expression.operators.conditional.AndExpression;
 import net.sf.jsqlparser.expression.operators.relational.EqualsTo;
+import net.sf.jsqlparser.expression.operators.relational.ExistsExpression;
 import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.schema.Table;
 import net.sf.jsqlparser.statement.select.PlainSelect;
@@ -113,8 +114,8 @@ final class Expressions {
      */
     void qualify(Expression e, Binding only, String spelledAlias) throws UnsupportedQueryException {
         tree.rewrite(e, node -> {
-            if (node instanceof Select subquery) {
-                return subquery; // PostgreSQL qualifies every column inside a subquery
+            if (node instanceof Select || node instanceof ExistsExpression) {
+                return node; // PostgreSQL qualifies every column inside a subquery
             }
             if (node instanceof Column column && (column.getTable() == null || column.getTable().getName() == null)
                     && only.columns().contains(text.name(column.getColumnName()))) {

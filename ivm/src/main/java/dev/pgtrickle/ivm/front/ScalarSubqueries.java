@@ -17,14 +17,18 @@ import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.Function;
 import net.sf.jsqlparser.expression.LongValue;
 import net.sf.jsqlparser.expression.operators.relational.EqualsTo;
+import net.sf.jsqlparser.expression.operators.relational.ExistsExpression;
+import net.sf.jsqlparser.expression.operators.relational.GreaterThan;
 import net.sf.jsqlparser.expression.operators.relational.InExpression;
 import net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList;
 import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.schema.Table;
+import net.sf.jsqlparser.statement.select.AllColumns;
 import net.sf.jsqlparser.statement.select.GroupByElement;
 import net.sf.jsqlparser.statement.select.ParenthesedSelect;
 import net.sf.jsqlparser.statement.select.PlainSelect;
 import net.sf.jsqlparser.statement.select.Select;
+import net.sf.jsqlparser.statement.select.SelectItem;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -70,8 +74,28 @@ final class ScalarSubqueries {
                 // A list, not a scalar: IN is decorrelated only as a conjunct of WHERE (Sublinks).
                 throw new UnsupportedQueryException(queries.text().sql(list), "subqueries in expressions are not supported yet");
             }
+            if (node instanceof ExistsExpression exists && exists.getRightExpression() instanceof ParenthesedSelect subquery) {
+                return existence(exists, subquery);
+            }
             return node instanceof ParenthesedSelect subquery ? input(subquery) : null;
         });
+    }
+
+    /**
+     * {@code EXISTS (q)} inside an expression (under OR, in the SELECT list, …), where it cannot
+     * become a semi join: {@code (SELECT count(*) FROM … WHERE …) > 0}, the count a scalar
+     * subquery like any other — read as 0 where a correlated one finds no group.
+     */
+    private Expression existence(ExistsExpression exists, ParenthesedSelect subquery) throws UnsupportedQueryException {
+        if (!(subquery.getSelect() instanceof PlainSelect block) || block.getGroupBy() != null
+                || block.getHaving() != null || block.getDistinct() != null || block.getLimit() != null
+                || block.getOffset() != null || block.getFetch() != null) {
+            throw new UnsupportedQueryException(queries.text().sql(exists), "EXISTS inside an expression is supported"
+                    + " for subqueries without GROUP BY, HAVING, DISTINCT or LIMIT");
+        }
+        block.setSelectItems(List.of(new SelectItem<>(new Function("count", new AllColumns()))));
+        Expression count = input(subquery);
+        return exists.isNot() ? new EqualsTo(count, new LongValue(0)) : new GreaterThan(count, new LongValue(0));
     }
 
     /** The aliases of the inputs the subqueries became. */

@@ -103,6 +103,23 @@ class SubqueryParsingTest {
     }
 
     @Test
+    void existsInsideAnExpressionIsACountAboveZero() throws Exception {
+        Project plan = (Project) parse("""
+                 SELECT e.id
+                   FROM public.emp e
+                  WHERE ((e.salary > (10)::numeric) OR (NOT (EXISTS ( SELECT 1
+                           FROM public.dept d
+                          WHERE ((d.id = e.dept_id) AND (d.name <> 'x'::text))))))""");
+        Filter above = (Filter) plan.input();
+        assertEquals("((e.salary > (10)::numeric) OR (NOT (COALESCE(__pgt_subquery_1.\"__pgt_value1\", 0) > 0)))",
+                above.condition().sql());
+        Lookup lookup = (Lookup) ((Join) above.input()).right();
+        Aggregate groups = (Aggregate) lookup.subquery().query();
+        assertEquals(List.of("d.id"), groups.groupKeys());
+        assertEquals(new Filter(new Scan(DEPT, "d"), on("(d.name <> 'x'::text)", "d")), groups.input());
+    }
+
+    @Test
     void aCorrelatedSubqueryNotAggregatingOrCorrelatedOtherwiseIsRefused() {
         UnsupportedQueryException plain = assertThrows(UnsupportedQueryException.class, () -> parse("""
                  SELECT e.id

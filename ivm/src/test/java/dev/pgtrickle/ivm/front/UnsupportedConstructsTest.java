@@ -39,15 +39,18 @@ class UnsupportedConstructsTest {
                             ( SELECT max(d.id) AS max
                                    FROM public.dept d) AS m
                            FROM public.emp""", "max(d.id)", MIN_MAX),
-                // EXISTS and IN are decorrelated only as conjuncts of WHERE (QueryParserTest), not under OR.
-                // SELECT id FROM emp e WHERE EXISTS (SELECT 1 FROM dept d WHERE d.id = e.dept_id) OR salary > 10
+                // EXISTS under OR is a count above zero (SubqueryParsingTest), not over a grouping.
+                // SELECT id FROM emp e WHERE EXISTS (SELECT 1 FROM dept d WHERE d.id = e.dept_id GROUP BY d.name) OR salary > 10
                 Arguments.of("""
                         SELECT id
                            FROM public.emp e
                           WHERE ((EXISTS ( SELECT 1
                                    FROM public.dept d
-                                  WHERE (d.id = e.dept_id))) OR (salary > (10)::numeric))""",
-                        "EXISTS (SELECT 1 FROM public.dept d WHERE (d.id = e.dept_id))", SUBQUERY),
+                                  WHERE (d.id = e.dept_id)
+                                  GROUP BY d.name)) OR (salary > (10)::numeric))""",
+                        "EXISTS (SELECT 1 FROM public.dept d WHERE (d.id = e.dept_id) GROUP BY d.name)",
+                        "EXISTS inside an expression is supported for subqueries without GROUP BY, HAVING, DISTINCT or LIMIT"),
+                // IN is decorrelated only as a conjunct of WHERE (QueryParserTest), not under OR.
                 // SELECT id FROM emp WHERE dept_id IN (SELECT id FROM dept) OR salary > 10
                 Arguments.of("""
                         SELECT id
