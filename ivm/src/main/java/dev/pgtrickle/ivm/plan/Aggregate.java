@@ -118,8 +118,7 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
         for (int i = 0; i < outputs.size(); i++) {
             String expression = outputs.get(i).expression();
             String name = Sql.ident(outputs.get(i).name());
-            items.add(Placeholders.substitute(expression, key -> groupKeys.get(key - 1),
-                    agg -> plainCall(calls.get(agg - 1)) + " FILTER (WHERE " + isNow + ")") + " AS __pgt_n" + i);
+            items.add(overCurrentRows(expression, isNow) + " AS __pgt_n" + i);
             items.add(weighted(expression, weight) + " AS __pgt_b" + i);
             nowItems.add("__pgt_n" + i + " AS " + name);
             beforeItems.add("__pgt_b" + i + " AS " + name);
@@ -128,8 +127,7 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
         items.add((groupKeys.isEmpty() ? "true" : "pg_catalog.bool_or(" + isNow + ")") + " AS __pgt_now");
         items.add((groupKeys.isEmpty() ? "true" : "pg_catalog.sum(" + weight + ") > 0") + " AS __pgt_before");
         if (having != null) {
-            items.add("(" + Placeholders.substitute(having, key -> groupKeys.get(key - 1),
-                    agg -> plainCall(calls.get(agg - 1)) + " FILTER (WHERE " + isNow + ")") + ") AS __pgt_having_now");
+            items.add("(" + overCurrentRows(having, isNow) + ") AS __pgt_having_now");
             items.add("(" + weighted(having, weight) + ") AS __pgt_having_before");
         }
         String groups = context.freshName("__pgt_groups");
@@ -141,6 +139,12 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
         return List.of(
                 "SELECT " + String.join(", ", nowItems) + " FROM " + groups + " WHERE __pgt_now" + havingNow,
                 "SELECT " + String.join(", ", beforeItems) + " FROM " + groups + " WHERE __pgt_before" + havingBefore);
+    }
+
+    /** An output or HAVING expression over the rows marked current by {@code isNow} only. */
+    private String overCurrentRows(String expression, String isNow) {
+        return Placeholders.substitute(expression, key -> groupKeys.get(key - 1),
+                agg -> plainCall(calls.get(agg - 1)) + " FILTER (WHERE " + isNow + ")");
     }
 
     /** An output or HAVING expression over weighted rows ({@link #weightedCall}). */

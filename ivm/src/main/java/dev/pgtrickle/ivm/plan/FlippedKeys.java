@@ -36,17 +36,14 @@ final class FlippedKeys {
      */
     static FlippedKeys of(DeltaContext context, FromPlan other, Condition.Split split)
             throws UnsupportedQueryException {
-        List<String> keys = new ArrayList<>();
         List<String> notNull = new ArrayList<>();
         List<String> positions = new ArrayList<>();
         for (int i = 1; i <= split.keys().size(); i++) {
-            String key = split.keys().get(i - 1).other().sql();
-            keys.add(key + " AS " + key(i));
-            notNull.add(key + " IS NOT NULL");
+            notNull.add(split.keys().get(i - 1).other().sql() + " IS NOT NULL");
             positions.add(String.valueOf(i));
         }
         DeltaContext.Exposure changes = context.expose(other);
-        List<String> items = new ArrayList<>(keys);
+        List<String> items = otherKeys(split);
         String sum = "pg_catalog.sum(" + changes.weight() + ")";
         items.add(sum + "::bigint AS __pgt_s");
         // A NULL key matches nothing, and a key whose changes cancel out flips nothing.
@@ -80,15 +77,13 @@ final class FlippedKeys {
                     + now.and(byKey.sql()).select(List.of("1")) + " LIMIT GREATEST(" + SUMS + ".__pgt_s, 0) + 1)"
                     + " AS __pgt_l) AS __pgt_m";
         }
-        List<String> keys = new ArrayList<>();
         List<String> columns = new ArrayList<>();
         List<String> equal = new ArrayList<>();
         for (int i = 1; i <= split.keys().size(); i++) {
-            keys.add(split.keys().get(i - 1).other().sql() + " AS " + key(i));
             columns.add(key(i));
             equal.add("__pgt_n." + key(i) + " = " + SUMS + "." + key(i));
         }
-        List<String> items = new ArrayList<>(keys);
+        List<String> items = otherKeys(split);
         items.add("pg_catalog.count(*) AS n");
         String counts = now.and("(" + String.join(", ", split.keys().stream().map(k -> k.other().sql()).toList())
                 + ") IN (SELECT " + String.join(", ", columns) + " FROM " + sums + ")").select(items)
@@ -135,6 +130,15 @@ final class FlippedKeys {
                     Condition.Operand.expression(keys + "." + key(i), Set.of(keys))));
         }
         return Condition.all(equal);
+    }
+
+    /** The other side's key expressions, {@code AS __pgt_k<i>}. */
+    private static List<String> otherKeys(Condition.Split split) {
+        List<String> keys = new ArrayList<>();
+        for (int i = 1; i <= split.keys().size(); i++) {
+            keys.add(split.keys().get(i - 1).other().sql() + " AS " + key(i));
+        }
+        return keys;
     }
 
     private static String key(int index) {
