@@ -175,6 +175,12 @@ final class Shapes {
         shapes.add(new Shape("not_exists_in_select", 2, c -> List.of(plain(c.st("nes"),
                 "SELECT a.id, NOT EXISTS (SELECT 1 FROM " + c.t(2) + " b WHERE b.g = a.g) AS lonely FROM " + c.t(1) + " a",
                 1, 2))));
+        shapes.add(new Shape("in_under_or", 2, c -> List.of(plain(c.st("ino"),
+                "SELECT a.id, a.v FROM " + c.t(1) + " a WHERE a.v > 5 OR a.k IN (SELECT b.k FROM " + c.t(2) + " b"
+                        + " WHERE b.g <> 'a')", 1, 2))));
+        shapes.add(new Shape("not_in_in_select", 2, c -> List.of(plain(c.st("nis"),
+                "SELECT a.id, a.v NOT IN (SELECT b.v FROM " + c.t(2) + " b WHERE b.g = a.g) AS outside FROM " + c.t(1) + " a",
+                1, 2))));
         shapes.add(new Shape("exists_grouped", 2, c -> List.of(grouped(c.st("exg"),
                 "SELECT a.g, count(*) AS c, sum(a.v) AS sv FROM " + c.t(1) + " a WHERE EXISTS"
                         + " (SELECT 1 FROM " + c.t(2) + " b WHERE b.k = a.k) GROUP BY a.g", 1, 2))));

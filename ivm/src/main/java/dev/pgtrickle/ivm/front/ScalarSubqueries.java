@@ -14,6 +14,7 @@ import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import dev.pgtrickle.ivm.rewrite.InnerJoins;
 import dev.pgtrickle.ivm.sql.Sql;
 import net.sf.jsqlparser.expression.Expression;
+import net.sf.jsqlparser.JSQLParserException;
 import net.sf.jsqlparser.expression.Function;
 import net.sf.jsqlparser.expression.LongValue;
 import net.sf.jsqlparser.expression.operators.relational.EqualsTo;
@@ -21,6 +22,7 @@ import net.sf.jsqlparser.expression.operators.relational.ExistsExpression;
 import net.sf.jsqlparser.expression.operators.relational.GreaterThan;
 import net.sf.jsqlparser.expression.operators.relational.InExpression;
 import net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList;
+import net.sf.jsqlparser.parser.CCJSqlParserUtil;
 import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.schema.Table;
 import net.sf.jsqlparser.statement.select.AllColumns;
@@ -70,9 +72,8 @@ final class ScalarSubqueries {
     /** {@code e} with its scalar subqueries replaced by references to their inputs. */
     Expression replace(Expression e) throws UnsupportedQueryException {
         return queries.expressions().rewrite(e, node -> {
-            if (node instanceof InExpression in && in.getRightExpression() instanceof Select list) {
-                // A list, not a scalar: IN is decorrelated only as a conjunct of WHERE (Sublinks).
-                throw new UnsupportedQueryException(queries.text().sql(list), "subqueries in expressions are not supported yet");
+            if (node instanceof InExpression in && in.getRightExpression() instanceof ParenthesedSelect subquery) {
+                return replace(membership(in, subquery));
             }
             if (node instanceof ExistsExpression exists && exists.getRightExpression() instanceof ParenthesedSelect subquery) {
                 return existence(exists, subquery);
@@ -82,14 +83,60 @@ final class ScalarSubqueries {
     }
 
     /**
+     * {@code x [NOT] IN (SELECT y FROM … WHERE p)} inside an expression (under OR, in the SELECT
+     * list), where it cannot become a semi or anti join, spelled out with its NULL rule as
+     * EXISTS tests, which become counts: true if some member equals x; else false if there are
+     * no members; else NULL if x is NULL or some member is; else false.
+     */
+    private Expression membership(InExpression in, ParenthesedSelect subquery) throws UnsupportedQueryException {
+        String construct = queries.text().sql(in);
+        if (!(subquery.getSelect() instanceof PlainSelect block) || !plain(block) || block.getSelectItems().size() != 1
+                || in.getLeftExpression() instanceof ParenthesedExpressionList<?> list && list.size() > 1) {
+            throw new UnsupportedQueryException(construct, "IN inside an expression is supported for a subquery"
+                    + " without GROUP BY, HAVING, DISTINCT or LIMIT returning one column, tested against one expression");
+        }
+        String tested = in.getLeftExpression().toString();
+        String member = block.getSelectItems().get(0).getExpression().toString();
+        String equal = members(block, "(" + member + ") = (" + tested + ")");
+        String any = members(block, null);
+        String nullMember = members(block, "(" + member + ") IS NULL");
+        String value = "(CASE WHEN EXISTS " + equal + " THEN true WHEN NOT EXISTS " + any + " THEN false"
+                + " WHEN (" + tested + ") IS NULL OR EXISTS " + nullMember + " THEN NULL ELSE false END)";
+        try {
+            return CCJSqlParserUtil.parseExpression(in.isNot() ? "(NOT " + value + ")" : value);
+        } catch (JSQLParserException e) {
+            throw new UnsupportedQueryException(construct, "IN inside this expression could not be rewritten: "
+                    + e.getMessage());
+        }
+    }
+
+    /** {@code (SELECT 1 FROM … WHERE p [AND condition])}: a copy of the subquery's block, as parseable text. */
+    private static String members(PlainSelect block, String condition) {
+        StringBuilder from = new StringBuilder(block.getFromItem().toString());
+        if (block.getJoins() != null) {
+            for (net.sf.jsqlparser.statement.select.Join join : block.getJoins()) {
+                from.append(join.isSimple() ? ", " : " ").append(join);
+            }
+        }
+        String where = block.getWhere() == null ? null : "(" + block.getWhere() + ")";
+        String all = where == null ? condition : condition == null ? where : where + " AND " + condition;
+        return "(SELECT 1 FROM " + from + (all == null ? "" : " WHERE " + all) + ")";
+    }
+
+    /** Without GROUP BY, HAVING, DISTINCT or LIMIT: its rows are those of its FROM clause that pass its WHERE. */
+    private static boolean plain(PlainSelect block) {
+        return block.getFromItem() != null && block.getGroupBy() == null && block.getHaving() == null
+                && block.getDistinct() == null && block.getLimit() == null && block.getOffset() == null
+                && block.getFetch() == null;
+    }
+
+    /**
      * {@code EXISTS (q)} inside an expression (under OR, in the SELECT list, …), where it cannot
      * become a semi join: {@code (SELECT count(*) FROM … WHERE …) > 0}, the count a scalar
      * subquery like any other — read as 0 where a correlated one finds no group.
      */
     private Expression existence(ExistsExpression exists, ParenthesedSelect subquery) throws UnsupportedQueryException {
-        if (!(subquery.getSelect() instanceof PlainSelect block) || block.getGroupBy() != null
-                || block.getHaving() != null || block.getDistinct() != null || block.getLimit() != null
-                || block.getOffset() != null || block.getFetch() != null) {
+        if (!(subquery.getSelect() instanceof PlainSelect block) || !plain(block)) {
             throw new UnsupportedQueryException(queries.text().sql(exists), "EXISTS inside an expression is supported"
                     + " for subqueries without GROUP BY, HAVING, DISTINCT or LIMIT");
         }

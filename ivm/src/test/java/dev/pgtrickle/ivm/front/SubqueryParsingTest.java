@@ -120,6 +120,21 @@ class SubqueryParsingTest {
     }
 
     @Test
+    void inInsideAnExpressionIsSpelledOutWithItsNullRule() throws Exception {
+        Project plan = (Project) parse("""
+                 SELECT e.id,
+                    (e.dept_id IN ( SELECT d.id
+                           FROM public.dept d
+                          WHERE (d.name <> 'x'::text))) AS member
+                   FROM public.emp e""");
+        String member = plan.outputs().get(1).expression();
+        assertEquals("(CASE WHEN COALESCE(__pgt_subquery_1.\"__pgt_value1\", 0) > 0 THEN true"
+                + " WHEN NOT __pgt_subquery_2.\"count\" > 0 THEN false"
+                + " WHEN (e.dept_id) IS NULL OR __pgt_subquery_3.\"count\" > 0 THEN NULL ELSE false END)", member,
+                "a member equal to e.dept_id (correlated, 0 where none); no members; a NULL on either side");
+    }
+
+    @Test
     void aCorrelatedSubqueryNotAggregatingOrCorrelatedOtherwiseIsRefused() {
         UnsupportedQueryException plain = assertThrows(UnsupportedQueryException.class, () -> parse("""
                  SELECT e.id

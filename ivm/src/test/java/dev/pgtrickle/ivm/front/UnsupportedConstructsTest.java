@@ -50,14 +50,17 @@ class UnsupportedConstructsTest {
                                   GROUP BY d.name)) OR (salary > (10)::numeric))""",
                         "EXISTS (SELECT 1 FROM public.dept d WHERE (d.id = e.dept_id) GROUP BY d.name)",
                         "EXISTS inside an expression is supported for subqueries without GROUP BY, HAVING, DISTINCT or LIMIT"),
-                // IN is decorrelated only as a conjunct of WHERE (QueryParserTest), not under OR.
-                // SELECT id FROM emp WHERE dept_id IN (SELECT id FROM dept) OR salary > 10
+                // IN under OR is spelled out as EXISTS tests (SubqueryParsingTest), not over a grouping.
+                // SELECT id FROM emp WHERE dept_id IN (SELECT id FROM dept GROUP BY id) OR salary > 10
                 Arguments.of("""
                         SELECT id
                            FROM public.emp
                           WHERE ((dept_id IN ( SELECT dept.id
-                                   FROM public.dept)) OR (salary > (10)::numeric))""",
-                        "(SELECT dept.id FROM public.dept)", SUBQUERY),
+                                   FROM public.dept
+                                  GROUP BY dept.id)) OR (salary > (10)::numeric))""",
+                        "emp.dept_id IN (SELECT dept.id FROM public.dept GROUP BY dept.id)",
+                        "IN inside an expression is supported for a subquery without GROUP BY, HAVING, DISTINCT or LIMIT"
+                                + " returning one column, tested against one expression"),
                 // SELECT d.id FROM dept d WHERE EXISTS (SELECT 1 FROM emp e WHERE e.dept_id = d.id HAVING count(*) > 2)
                 Arguments.of("""
                         SELECT id
