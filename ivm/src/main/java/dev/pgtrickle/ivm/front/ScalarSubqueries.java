@@ -95,6 +95,13 @@ final class ScalarSubqueries {
             throw new UnsupportedQueryException(construct, "IN inside an expression is supported for a subquery"
                     + " without GROUP BY, HAVING, DISTINCT or LIMIT returning one column, tested against one expression");
         }
+        Set<String> shadowed = new HashSet<>(queries.expressions().aliases(in.getLeftExpression()));
+        shadowed.retainAll(fromAliases(block));
+        if (!shadowed.isEmpty()) {
+            // Moved into the subquery, the tested expression would name the subquery's own input.
+            throw new UnsupportedQueryException(construct, "IN inside an expression whose subquery reuses the alias "
+                    + String.join(", ", shadowed) + " of the tested expression is not supported; rename one of them");
+        }
         String tested = in.getLeftExpression().toString();
         String member = block.getSelectItems().get(0).getExpression().toString();
         String equal = members(block, "(" + member + ") = (" + tested + ")");
@@ -121,6 +128,23 @@ final class ScalarSubqueries {
         String where = block.getWhere() == null ? null : "(" + block.getWhere() + ")";
         String all = where == null ? condition : condition == null ? where : where + " AND " + condition;
         return "(SELECT 1 FROM " + from + (all == null ? "" : " WHERE " + all) + ")";
+    }
+
+    /** The names the FROM items of {@code block} are known by. */
+    private Set<String> fromAliases(PlainSelect block) {
+        List<net.sf.jsqlparser.statement.select.FromItem> items = new ArrayList<>(List.of(block.getFromItem()));
+        if (block.getJoins() != null) {
+            block.getJoins().forEach(join -> items.add(join.getFromItem()));
+        }
+        Set<String> names = new HashSet<>();
+        for (var item : items) {
+            if (item.getAlias() != null) {
+                names.add(queries.text().name(item.getAlias().getName()));
+            } else if (item instanceof Table table) {
+                names.add(queries.text().name(table.getName()));
+            }
+        }
+        return names;
     }
 
     /** Without GROUP BY, HAVING, DISTINCT or LIMIT: its rows are those of its FROM clause that pass its WHERE. */

@@ -135,6 +135,16 @@ class SubqueryParsingTest {
     }
 
     @Test
+    void inInsideAnExpressionTestingAnAliasTheSubqueryReusesIsRefused() {
+        UnsupportedQueryException e = assertThrows(UnsupportedQueryException.class, () -> parse("""
+                 SELECT d.id,
+                    (d.id IN ( SELECT d.dept_id
+                           FROM public.emp d)) AS member
+                   FROM public.dept d"""));
+        assertTrue(e.getMessage().contains("reuses the alias d of the tested expression"), e.getMessage());
+    }
+
+    @Test
     void aCorrelatedSubqueryNotAggregatingOrCorrelatedOtherwiseIsRefused() {
         UnsupportedQueryException plain = assertThrows(UnsupportedQueryException.class, () -> parse("""
                  SELECT e.id
