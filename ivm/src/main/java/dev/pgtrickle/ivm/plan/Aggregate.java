@@ -74,8 +74,6 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
     public String delta(DeltaContext context) throws UnsupportedQueryException {
         TouchedGroups touched = TouchedGroups.of(context, "__pgt_touched", groupKeys, context.expose(input),
                 context.groupFilter(this));
-        List<String> now = new ArrayList<>(plainOutputs());
-        now.add("1::bigint AS " + DeltaContext.WEIGHT);
         boolean weighted = context.hasExactSums(this)
                 || calls.stream().allMatch(c -> c.function() == AggregateCall.Function.COUNT_STAR
                         || c.function() == AggregateCall.Function.COUNT);
@@ -86,6 +84,8 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
             if (weighted) {
                 terms.addAll(nowAndBefore(context, rows.get(i), conditions.get(i)));
             } else {
+                List<String> now = new ArrayList<>(plainOutputs());
+                now.add("1::bigint AS " + DeltaContext.WEIGHT);
                 terms.add(rows.get(i).select(now) + groupBy() + havingClause());
                 terms.add(consolidatedBefore(context, rows.get(i), conditions.get(i)));
             }

@@ -1,5 +1,7 @@
 package dev.pgtrickle.ivm.plan;
 
+import static dev.pgtrickle.ivm.delta.TouchedGroups.key;
+
 import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.delta.Fragment;
 import dev.pgtrickle.ivm.sql.Sql;
@@ -139,9 +141,5 @@ final class FlippedKeys {
             keys.add(split.keys().get(i - 1).other().sql() + " AS " + key(i));
         }
         return keys;
-    }
-
-    private static String key(int index) {
-        return "__pgt_k" + index;
     }
 }
