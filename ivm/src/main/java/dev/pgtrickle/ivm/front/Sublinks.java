@@ -69,7 +69,7 @@ final class Sublinks {
                 if (negated) {
                     // Row-wise NOT IN is true only when each member differs in some non-NULL
                     // column: a condition of ORs that could only be evaluated row by row.
-                    throw new UnsupportedQueryException(queries.text().sql(in),
+                    throw new UnsupportedQueryException(queries.text().sql(conjunct),
                             "NOT IN with several columns is not supported yet; write it as NOT EXISTS");
                 }
                 tested.addAll(list);
