@@ -172,6 +172,14 @@ final class Shapes {
         shapes.add(new Shape("exists_under_or", 2, c -> List.of(plain(c.st("exo"),
                 "SELECT a.id, a.v FROM " + c.t(1) + " a WHERE a.v > 5 OR EXISTS (SELECT 1 FROM " + c.t(2) + " b"
                         + " WHERE b.k = a.k AND b.g <> 'a')", 1, 2))));
+        shapes.add(new Shape("or_across_join", 2, c -> List.of(plain(c.st("oaj"),
+                "SELECT a.id, b.id AS bid, a.v FROM " + c.t(1) + " a JOIN " + c.t(2) + " b ON a.k = b.k"
+                        + " WHERE (a.g = 'a' AND b.v > 3) OR (a.g = 'b' AND b.v IS NULL) OR (a.v < 2 AND b.g = 'c')",
+                1, 2))));
+        shapes.add(new Shape("or_with_shared_key", 3, c -> List.of(grouped(c.st("osk"),
+                "SELECT b.g, count(*) AS n, sum(a.v) AS s FROM " + c.t(1) + " a, " + c.t(2) + " b, " + c.t(3) + " x"
+                        + " WHERE x.k = a.k AND ((a.k = b.k AND b.g = 'a' AND x.g = 'b') OR (a.k = b.k AND b.g = 'b'"
+                        + " AND x.g = 'a') OR (a.k = b.k AND a.v > 5)) GROUP BY b.g", 1, 2, 3))));
         shapes.add(new Shape("not_exists_in_select", 2, c -> List.of(plain(c.st("nes"),
                 "SELECT a.id, NOT EXISTS (SELECT 1 FROM " + c.t(2) + " b WHERE b.g = a.g) AS lonely FROM " + c.t(1) + " a",
                 1, 2))));

@@ -17,10 +17,10 @@ public final class ChangeBuffers implements DeltaSource {
     private static final String NOT_COVERED = "NOT pgtrickle._covered(__pgt_xid, __pgt_seq, $1, $2, $3)";
 
     @Override
-    public String changes(Source source, List<String> names) {
+    public String changes(Source source, List<String> columns, List<String> names) {
         StringBuilder items = new StringBuilder();
         for (int i = 0; i < names.size(); i++) {
-            items.append(Sql.ident(source.columns().get(i))).append(" AS ").append(names.get(i)).append(", ");
+            items.append(Sql.ident(columns.get(i))).append(" AS ").append(names.get(i)).append(", ");
         }
         // An UPDATE was captured as 'D' of the old row and 'I' of the new one.
         return "SELECT " + items + "CASE __pgt_action WHEN 'I' THEN 1 ELSE -1 END::bigint AS " + DeltaContext.WEIGHT

@@ -144,14 +144,17 @@ public final class DeltaContext {
         return deltaCte(plan, () -> plan.delta(this));
     }
 
-    /** The changes of a source under positional column names; the source is recorded as read. */
-    public String changes(Source source) {
+    /**
+     * The changes of a source, its {@code columns} under positional column names; the source is
+     * recorded as read.
+     */
+    public String changes(Source source, List<String> columns) {
         sources.putIfAbsent(source.oid(), source);
         List<String> names = new ArrayList<>();
-        for (int i = 1; i <= source.columns().size(); i++) {
+        for (int i = 1; i <= columns.size(); i++) {
             names.add(column(i));
         }
-        return changes.changes(source, names);
+        return changes.changes(source, columns, names);
     }
 
     /** A source as the refresh sees it now. */

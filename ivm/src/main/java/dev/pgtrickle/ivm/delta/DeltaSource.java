@@ -12,10 +12,10 @@ import java.util.List;
 public interface DeltaSource {
 
     /**
-     * The source's changes: its columns under {@code names} (in order) and the weight
+     * The source's changes: its {@code columns} under {@code names} (in order) and the weight
      * {@link DeltaContext#WEIGHT}, +1 for an inserted row and -1 for a deleted one.
      */
-    String changes(Source source, List<String> names);
+    String changes(Source source, List<String> columns, List<String> names);
 
     /** The source as the refresh sees it now. */
     String current(Source source);

@@ -74,6 +74,16 @@ final class Expressions {
         return new Condition(scalar(e), aliases(e), conjuncts);
     }
 
+    /**
+     * A conjunct of WHERE (or of an inner join's ON) as a condition, followed by the conditions
+     * it implies that can be placed lower ({@link ImpliedConditions}).
+     */
+    List<Condition> conditions(Expression conjunct) throws UnsupportedQueryException {
+        List<Condition> conditions = new ArrayList<>(List.of(condition(conjunct)));
+        conditions.addAll(ImpliedConditions.of(conjunct, this));
+        return conditions;
+    }
+
     /** An expression as an operand of an equality, naming its column when it is a qualified one. */
     Condition.Operand operand(Expression e) throws UnsupportedQueryException {
         if (unparenthesized(e) instanceof Column c && c.getTable() != null && c.getTable().getName() != null) {

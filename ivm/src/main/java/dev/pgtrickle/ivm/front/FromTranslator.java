@@ -111,7 +111,7 @@ final class FromTranslator {
         Relation relation = queries.catalog().resolve(schema, name);
         if (relation instanceof Relation.SourceTable source) {
             if (aliasColumns.isEmpty()) {
-                return new Scan(source.source(), alias);
+                return new Scan(source.source(), alias, queries.columnUse().used(alias, source.source().columns()));
             }
             // FROM t AS x (a, b): the table under an alias of its own, its columns renamed by a
             // projection, as PostgreSQL reads it.
@@ -191,8 +191,12 @@ final class FromTranslator {
             List<Condition> conditions = new ArrayList<>();
             for (Expression on : join.getOnExpressions()) {
                 // An inner join's ON conjuncts are placed one by one, like WHERE's (InnerJoins).
-                for (Expression conjunct : kind == JoinKind.INNER ? Expressions.conjuncts(on) : List.of(on)) {
-                    conditions.add(queries.expressions().condition(conjunct));
+                if (kind == JoinKind.INNER) {
+                    for (Expression conjunct : Expressions.conjuncts(on)) {
+                        conditions.addAll(queries.expressions().conditions(conjunct));
+                    }
+                } else {
+                    conditions.add(queries.expressions().condition(on));
                 }
             }
             for (Column column : join.getUsingColumns()) {

@@ -34,6 +34,7 @@ import java.util.Map;
 final class QueryTranslator {
 
     private final CanonicalText text;
+    private final ColumnUse columnUse;
     private final RelationCatalog catalog;
     private final Expressions expressions;
     /** Subqueries of expressions made inputs so far: each gets an alias of its own. */
@@ -41,14 +42,20 @@ final class QueryTranslator {
     /** Each CTE body is translated once: the translation rewrites its syntax tree in place. */
     private final Map<Select, QueryPlan> cteBodies = new IdentityHashMap<>();
 
-    QueryTranslator(CanonicalText text, RelationCatalog catalog) {
+    QueryTranslator(CanonicalText text, ColumnUse columnUse, RelationCatalog catalog) {
         this.text = text;
+        this.columnUse = columnUse;
         this.catalog = catalog;
         this.expressions = new Expressions(text, catalog);
     }
 
     CanonicalText text() {
         return text;
+    }
+
+    /** Which columns of each FROM item the query may reference. */
+    ColumnUse columnUse() {
+        return columnUse;
     }
 
     RelationCatalog catalog() {
@@ -172,7 +179,7 @@ final class QueryTranslator {
                 if (sublink != null) {
                     tests.add(sublink);
                 } else {
-                    conditions.add(expressions.condition(scalars.replace(conjunct)));
+                    conditions.addAll(expressions.conditions(scalars.replace(conjunct)));
                 }
             }
         }

@@ -112,10 +112,14 @@ final class Sublinks {
                     nested.add(test);
                     continue;
                 }
-                Condition condition = queries.expressions().condition(scalars.replace(conjunct));
+                // Replacing its scalar subqueries makes their aliases known.
+                List<Condition> conditions = queries.expressions().conditions(scalars.replace(conjunct));
                 Set<String> own = new HashSet<>(inner.aliases());
                 own.addAll(scalars.aliases());
-                (!condition.aliases().isEmpty() && own.containsAll(condition.aliases()) ? local : correlated).add(condition);
+                for (Condition condition : conditions) {
+                    (!condition.aliases().isEmpty() && own.containsAll(condition.aliases()) ? local : correlated)
+                            .add(condition);
+                }
             }
         }
         FromPlan subquery = scalars.placeUncorrelated(inner, local);

@@ -6,12 +6,29 @@ import dev.pgtrickle.ivm.sql.Sql;
 import java.util.List;
 import java.util.Set;
 
-/** Reads a source relation under an alias: {@code FROM schema.name AS alias}. */
-public record Scan(Source source, String alias) implements FromPlan {
+/**
+ * Reads a source relation under an alias: {@code FROM schema.name AS alias}.
+ *
+ * @param columns the source's columns the query reads, in the source's order: only these are
+ *     carried through the delta rules (see docs/architecture.md, "Column pruning")
+ */
+public record Scan(Source source, String alias, List<String> columns) implements FromPlan {
+
+    public Scan {
+        columns = List.copyOf(columns);
+        if (!source.columns().containsAll(columns)) {
+            throw new IllegalArgumentException("columns " + columns + " are not all columns of " + source.name());
+        }
+    }
+
+    /** A scan that carries every column of the source. */
+    public Scan(Source source, String alias) {
+        this(source, alias, source.columns());
+    }
 
     @Override
     public List<Binding> bindings() {
-        return List.of(new Binding(alias, source.columns()));
+        return List.of(new Binding(alias, columns));
     }
 
     @Override
@@ -26,7 +43,7 @@ public record Scan(Source source, String alias) implements FromPlan {
 
     @Override
     public String delta(DeltaContext context) {
-        return context.changes(source);
+        return context.changes(source, columns);
     }
 
     @Override
@@ -38,7 +55,9 @@ public record Scan(Source source, String alias) implements FromPlan {
     @Override
     public String describe() {
         String what = source.kind() == Source.Kind.STREAM_TABLE ? "stream table" : "table";
-        return "Scan " + what + " " + source.schema() + "." + source.name() + " AS " + alias;
+        String read = columns.size() == source.columns().size() ? ""
+                : " (" + columns.size() + " of " + source.columns().size() + " columns)";
+        return "Scan " + what + " " + source.schema() + "." + source.name() + " AS " + alias + read;
     }
 
     @Override

@@ -50,7 +50,7 @@ class AggregateParsingTest {
                     avg(salary) AS mean
                    FROM public.emp
                   GROUP BY dept_id""");
-        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of("emp.dept_id"),
+        assertEquals(new Aggregate(new Scan(EMP, "emp", List.of("dept_id", "salary")), List.of("emp.dept_id"),
                 List.of(call(1, COUNT_STAR, null), call(2, COUNT, "emp.salary"), call(3, SUM, "emp.salary"),
                         call(4, AVG, "emp.salary")),
                 outputs("dept_id", "__pgt_key_1", "n", "__pgt_agg_1", "with_salary", "__pgt_agg_2",
@@ -64,7 +64,7 @@ class AggregateParsingTest {
                     sum(emp.salary) AS total
                    FROM public.emp
                   GROUP BY emp.dept_id""");
-        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of("emp.dept_id"), List.of(call(1, SUM, "emp.salary")),
+        assertEquals(new Aggregate(new Scan(EMP, "emp", List.of("dept_id", "salary")), List.of("emp.dept_id"), List.of(call(1, SUM, "emp.salary")),
                 outputs("dept_id", "__pgt_key_1", "total", "__pgt_agg_1"), null), plan);
     }
 
@@ -77,7 +77,7 @@ class AggregateParsingTest {
                     (sum(salary) / (count(*))::numeric) AS ratio
                    FROM public.emp
                   GROUP BY dept_id""");
-        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of("emp.dept_id"),
+        assertEquals(new Aggregate(new Scan(EMP, "emp", List.of("dept_id", "salary")), List.of("emp.dept_id"),
                 List.of(call(1, SUM, "emp.salary"), call(2, COUNT_STAR, null)),
                 outputs("dept_id", "__pgt_key_1", "total", "COALESCE(__pgt_agg_1, (0)::numeric)",
                         "ratio", "(__pgt_agg_1 / (__pgt_agg_2)::numeric)"), null), plan);
@@ -95,7 +95,7 @@ class AggregateParsingTest {
                   GROUP BY d.name
                  HAVING ((count(*) > 5) AND (sum(e.salary) > (100)::numeric))""");
         assertEquals(new Aggregate(
-                new Join(INNER, new Scan(EMP, "e"), new Scan(DEPT, "d"), on("(e.dept_id = d.id)", "e", "d")),
+                new Join(INNER, new Scan(EMP, "e", List.of("dept_id", "salary")), new Scan(DEPT, "d", List.of("id", "name")), on("(e.dept_id = d.id)", "e", "d")),
                 List.of("d.name"), List.of(call(1, COUNT_STAR, null), call(2, SUM, "e.salary")),
                 outputs("name", "__pgt_key_1", "n", "__pgt_agg_1"),
                 "((__pgt_agg_1 > 5) AND (__pgt_agg_2 > (100)::numeric))"), plan);
@@ -120,7 +120,7 @@ class AggregateParsingTest {
                 SELECT count(*) AS n,
                     sum(salary) AS total
                    FROM public.emp""");
-        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of(),
+        assertEquals(new Aggregate(new Scan(EMP, "emp", List.of("salary")), List.of(),
                 List.of(call(1, COUNT_STAR, null), call(2, SUM, "emp.salary")),
                 outputs("n", "__pgt_agg_1", "total", "__pgt_agg_2"), null), plan);
     }
@@ -132,7 +132,7 @@ class AggregateParsingTest {
                 SELECT count(*) AS n
                    FROM public.emp
                  HAVING (count(*) > 0)""");
-        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of(), List.of(call(1, COUNT_STAR, null)),
+        assertEquals(new Aggregate(new Scan(EMP, "emp", List.of()), List.of(), List.of(call(1, COUNT_STAR, null)),
                 outputs("n", "__pgt_agg_1"), "(__pgt_agg_1 > 0)"), plan);
     }
 
@@ -160,7 +160,7 @@ class AggregateParsingTest {
                   GROUP BY d.id
                  HAVING (d.region_id > 0)""");
         assertEquals(new Aggregate(
-                new Join(INNER, new Scan(DEPT, "d"), new Scan(EMP, "e"), on("(e.dept_id = d.id)", "e", "d")),
+                new Join(INNER, new Scan(DEPT, "d"), new Scan(EMP, "e", List.of("dept_id")), on("(e.dept_id = d.id)", "e", "d")),
                 List.of("d.id", "d.name", "d.region_id"), List.of(call(1, COUNT_STAR, null)),
                 outputs("id", "__pgt_key_1", "name", "__pgt_key_2", "uname", "upper(__pgt_key_2)", "n", "__pgt_agg_1"),
                 "(__pgt_key_3 > 0)"), plan);
@@ -177,7 +177,7 @@ class AggregateParsingTest {
                     count(*) AS count
                    FROM public.emp
                   GROUP BY (lower(name)), (dept_id + 1)""");
-        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of("(lower(emp.name))", "(emp.dept_id + 1)"),
+        assertEquals(new Aggregate(new Scan(EMP, "emp", List.of("name", "dept_id")), List.of("(lower(emp.name))", "(emp.dept_id + 1)"),
                 List.of(call(1, COUNT_STAR, null)),
                 outputs("lname", "__pgt_key_1", "d1", "__pgt_key_2", "d2", "(__pgt_key_2 * 2)", "count", "__pgt_agg_1"),
                 null), plan);
@@ -289,7 +289,7 @@ class AggregateParsingTest {
                 SELECT dept_id
                    FROM public.emp
                   GROUP BY dept_id""");
-        assertEquals(new Aggregate(new Scan(EMP, "emp"), List.of("emp.dept_id"), List.of(),
+        assertEquals(new Aggregate(new Scan(EMP, "emp", List.of("dept_id")), List.of("emp.dept_id"), List.of(),
                 outputs("dept_id", "__pgt_key_1"), null), plan);
     }
 
@@ -302,7 +302,7 @@ class AggregateParsingTest {
                    FROM sales.orders o
                   WHERE (amount > (0)::numeric)
                   GROUP BY customer""");
-        assertEquals(new Aggregate(new Filter(new Scan(ORDERS, "o"), on("(o.amount > (0)::numeric)", "o")),
+        assertEquals(new Aggregate(new Filter(new Scan(ORDERS, "o", List.of("customer", "amount")), on("(o.amount > (0)::numeric)", "o")),
                 List.of("o.customer"), List.of(call(1, SUM, "o.amount")),
                 outputs("customer", "__pgt_key_1", "total", "__pgt_agg_1"), null), plan);
     }
@@ -314,7 +314,7 @@ class AggregateParsingTest {
                 SELECT DISTINCT count(*) AS n
                    FROM public.emp
                   GROUP BY dept_id""");
-        assertEquals(new Distinct(new Aggregate(new Scan(EMP, "emp"), List.of("emp.dept_id"),
+        assertEquals(new Distinct(new Aggregate(new Scan(EMP, "emp", List.of("dept_id")), List.of("emp.dept_id"),
                 List.of(call(1, COUNT_STAR, null)), outputs("n", "__pgt_agg_1"), null)), plan);
     }
 
@@ -333,7 +333,7 @@ class AggregateParsingTest {
                     b.dept_id
                    FROM (s a
                      JOIN s b ON ((a.dept_id = b.dept_id)))""");
-        QueryPlan s = new Aggregate(new Scan(EMP, "emp"), List.of("emp.dept_id"), List.of(call(1, SUM, "emp.salary")),
+        QueryPlan s = new Aggregate(new Scan(EMP, "emp", List.of("dept_id", "salary")), List.of("emp.dept_id"), List.of(call(1, SUM, "emp.salary")),
                 outputs("dept_id", "__pgt_key_1", "total", "COALESCE(__pgt_agg_1, (0)::numeric)"), null);
         assertEquals(new Join(INNER, new Derived(s, "a"), new Derived(s, "b"), on("(a.dept_id = b.dept_id)", "a", "b")),
                 plan.inputs().get(0));
@@ -355,11 +355,11 @@ class AggregateParsingTest {
                  SELECT dept.id AS dept_id,
                     1 AS total
                    FROM public.dept""");
-        QueryPlan grouped = new Aggregate(new Scan(EMP, "emp"), List.of("emp.dept_id"), List.of(call(1, SUM, "emp.salary")),
+        QueryPlan grouped = new Aggregate(new Scan(EMP, "emp", List.of("dept_id", "salary")), List.of("emp.dept_id"), List.of(call(1, SUM, "emp.salary")),
                 outputs("dept_id", "__pgt_key_1", "total", "__pgt_agg_1"), null);
         assertEquals(new UnionAll(List.of(
                 new Project(new Filter(new Derived(grouped, "s"), on("(s.total > (10)::numeric)", "s")),
                         outputs("dept_id", "s.dept_id", "total", "s.total")),
-                new Project(new Scan(DEPT, "dept"), outputs("dept_id", "dept.id", "total", "1")))), plan);
+                new Project(new Scan(DEPT, "dept", List.of("id")), outputs("dept_id", "dept.id", "total", "1")))), plan);
     }
 }

@@ -15,6 +15,7 @@ import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.Set;
 
 import static dev.pgtrickle.ivm.front.FakeCatalog.DEPT;
 import static dev.pgtrickle.ivm.front.FakeCatalog.DEPT_TOTALS;
@@ -32,6 +33,7 @@ import static dev.pgtrickle.ivm.plan.JoinKind.LEFT;
 import static dev.pgtrickle.ivm.plan.JoinKind.RIGHT;
 import static dev.pgtrickle.ivm.plan.JoinKind.SEMI;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Query shapes without aggregates. Each input is what PostgreSQL 18's pg_get_viewdef printed for
@@ -48,7 +50,7 @@ class QueryParserTest {
 
     /** Everything {@code public.emp} restricted like the view public.high_paid. */
     private static QueryPlan highPaid() {
-        return new Project(new Filter(new Scan(EMP, "emp"), on("(emp.salary > (100000)::numeric)", "emp")),
+        return new Project(new Filter(new Scan(EMP, "emp", List.of("id", "name", "dept_id", "salary")), on("(emp.salary > (100000)::numeric)", "emp")),
                 outputs("id", "emp.id", "name", "emp.name", "dept_id", "emp.dept_id"));
     }
 
@@ -62,7 +64,7 @@ class QueryParserTest {
                    FROM public.emp
                   WHERE ((salary > (1000)::numeric) AND (dept_id IS NOT NULL))""");
         assertEquals(new Project(
-                new Filter(new Scan(EMP, "emp"), and(on("(emp.salary > (1000)::numeric)", "emp"),
+                new Filter(new Scan(EMP, "emp", List.of("id", "name", "dept_id", "salary")), and(on("(emp.salary > (1000)::numeric)", "emp"),
                         on("(emp.dept_id IS NOT NULL)", "emp"))),
                 outputs("id", "emp.id", "name", "emp.name",
                         "double_salary", "(emp.salary * (2)::numeric)")),
@@ -79,7 +81,7 @@ class QueryParserTest {
                    FROM public.emp
                   WHERE ((emp.salary > (1000)::numeric) AND (emp.dept_id IS NOT NULL))""");
         assertEquals(new Project(
-                new Filter(new Scan(EMP, "emp"),
+                new Filter(new Scan(EMP, "emp", List.of("id", "name", "dept_id", "salary")),
                         and(on("(emp.salary > (1000)::numeric)", "emp"), on("(emp.dept_id IS NOT NULL)", "emp"))),
                 outputs("id", "emp.id", "name", "emp.name", "double_salary", "(emp.salary * (2)::numeric)")), plan);
     }
@@ -96,7 +98,7 @@ class QueryParserTest {
                      JOIN public.emp "e.f" ON (("e.f".id = t."x.y")))
                   WHERE (t."x.y" > 1)""");
         assertEquals(new Project(
-                new Join(INNER, new Filter(new Scan(DOTTED, "t"), on("(t.\"x.y\" > 1)", "t")), new Scan(EMP, "e.f"),
+                new Join(INNER, new Filter(new Scan(DOTTED, "t"), on("(t.\"x.y\" > 1)", "t")), new Scan(EMP, "e.f", List.of("id")),
                         on("(\"e.f\".id = t.\"x.y\")", "e.f", "t")),
                 outputs("p.q", "t.\"x.y\"", "id", "t.id", "w", "t.\"w.v\"")), plan);
     }
@@ -110,7 +112,7 @@ class QueryParserTest {
                    FROM (public.emp e
                      JOIN public.dept d ON ((e.dept_id = d.id)))""");
         assertEquals(new Project(
-                new Join(INNER, new Scan(EMP, "e"), new Scan(DEPT, "d"), on("(e.dept_id = d.id)", "e", "d")),
+                new Join(INNER, new Scan(EMP, "e", List.of("name", "dept_id")), new Scan(DEPT, "d", List.of("id", "name")), on("(e.dept_id = d.id)", "e", "d")),
                 outputs("name", "e.name", "dept", "d.name")), plan);
     }
 
@@ -128,7 +130,7 @@ class QueryParserTest {
                   WHERE (r.name <> 'EU'::text)""");
         assertEquals(new Project(
                 new Join(INNER,
-                        new Join(INNER, new Scan(EMP, "e"), new Scan(DEPT, "d"), on("(e.dept_id = d.id)", "e", "d")),
+                        new Join(INNER, new Scan(EMP, "e", List.of("name", "dept_id")), new Scan(DEPT, "d"), on("(e.dept_id = d.id)", "e", "d")),
                         new Filter(new Scan(REGION, "r"), on("(r.name <> 'EU'::text)", "r")),
                         on("(r.id = d.region_id)", "r", "d")),
                 outputs("name", "e.name", "dept", "d.name", "region", "r.name")), plan);
@@ -144,8 +146,8 @@ class QueryParserTest {
                      JOIN public.region c ON ((c.id = b.region_id))) ON ((b.id = a.dept_id)))""");
         assertEquals(new Project(
                 new Join(INNER,
-                        new Join(INNER, new Scan(EMP, "a"), new Scan(DEPT, "b"), on("(b.id = a.dept_id)", "b", "a")),
-                        new Scan(REGION, "c"), on("(c.id = b.region_id)", "c", "b")),
+                        new Join(INNER, new Scan(EMP, "a", List.of("name", "dept_id")), new Scan(DEPT, "b", List.of("id", "region_id")), on("(b.id = a.dept_id)", "b", "a")),
+                        new Scan(REGION, "c", List.of("id")), on("(c.id = b.region_id)", "c", "b")),
                 outputs("name", "a.name")), plan);
     }
 
@@ -159,9 +161,27 @@ class QueryParserTest {
                     public.dept d
                   WHERE ((e.dept_id = d.id) AND (e.salary > (10)::numeric))""");
         assertEquals(new Project(
-                new Join(INNER, new Filter(new Scan(EMP, "e"), on("(e.salary > (10)::numeric)", "e")),
-                        new Scan(DEPT, "d"), on("(e.dept_id = d.id)", "e", "d")),
+                new Join(INNER, new Filter(new Scan(EMP, "e", List.of("name", "dept_id", "salary")), on("(e.salary > (10)::numeric)", "e")),
+                        new Scan(DEPT, "d", List.of("id", "name")), on("(e.dept_id = d.id)", "e", "d")),
                 outputs("name", "e.name", "dept", "d.name")), plan);
+    }
+
+    @Test
+    void anOrOverTwoInputsAlsoPlacesWhatItImpliesOnEachInputAndTheirSharedEquality() throws Exception {
+        QueryPlan plan = parse("""
+                SELECT e.name
+                   FROM public.emp e,
+                    public.dept d
+                  WHERE ((((e.dept_id = d.id) AND (d.name = 'a'::text)) AND (e.salary > (1)::numeric))
+                     OR (((e.dept_id = d.id) AND (d.name = 'b'::text)) AND (e.salary < (5)::numeric)))""");
+        Join join = (Join) plan.inputs().get(0);
+        assertEquals(new Filter(new Scan(EMP, "e", List.of("name", "dept_id", "salary")),
+                on("((e.salary > (1)::numeric) OR (e.salary < (5)::numeric))", "e")), join.left());
+        assertEquals(new Filter(new Scan(DEPT, "d", List.of("id", "name")),
+                on("((d.name = 'a'::text) OR (d.name = 'b'::text))", "d")), join.right());
+        // The equality every branch has is a join key; the OR itself stays at the join.
+        assertEquals(Set.of("id"), join.condition().columnsEquated("d", Set.of("e")));
+        assertTrue(join.condition().sql().contains(" OR "), join.condition().sql());
     }
 
     @Test
@@ -175,7 +195,7 @@ class QueryParserTest {
                     public.dept d
                   WHERE ((e.dept_id = d.id) AND (d.region_id = r.id))""");
         assertEquals(new Join(INNER,
-                new Join(INNER, new Scan(EMP, "e"), new Scan(DEPT, "d"), on("(e.dept_id = d.id)", "e", "d")),
+                new Join(INNER, new Scan(EMP, "e", List.of("name", "dept_id")), new Scan(DEPT, "d", List.of("id", "region_id")), on("(e.dept_id = d.id)", "e", "d")),
                 new Scan(REGION, "r"), on("(d.region_id = r.id)", "d", "r")), plan.inputs().get(0));
     }
 
@@ -187,7 +207,7 @@ class QueryParserTest {
                     r.name AS region
                    FROM (public.emp e
                      CROSS JOIN public.region r)""");
-        assertEquals(new Join(INNER, new Scan(EMP, "e"), new Scan(REGION, "r"), Condition.TRUE),
+        assertEquals(new Join(INNER, new Scan(EMP, "e", List.of("name")), new Scan(REGION, "r", List.of("name")), Condition.TRUE),
                 plan.inputs().get(0));
     }
 
@@ -201,7 +221,7 @@ class QueryParserTest {
                    FROM (public.emp e
                      JOIN public.dept d USING (id))""");
         assertEquals(new Project(
-                new Join(INNER, new Scan(EMP, "e"), new Scan(DEPT, "d"), on("(e.id = d.id)", "e", "d")),
+                new Join(INNER, new Scan(EMP, "e", List.of("id", "name")), new Scan(DEPT, "d", List.of("id", "name")), on("(e.id = d.id)", "e", "d")),
                 outputs("id", "e.id", "name", "e.name", "dname", "d.name")), plan);
     }
 
@@ -212,7 +232,7 @@ class QueryParserTest {
                 SELECT e.name
                    FROM (public.emp e
                      JOIN public.dept d USING (id, name))""");
-        assertEquals(new Join(INNER, new Scan(EMP, "e"), new Scan(DEPT, "d"),
+        assertEquals(new Join(INNER, new Scan(EMP, "e", List.of("id", "name")), new Scan(DEPT, "d", List.of("id", "name")),
                 and(on("(e.id = d.id)", "e", "d"), on("(e.name = d.name)", "e", "d"))), plan.inputs().get(0));
     }
 
@@ -226,7 +246,7 @@ class QueryParserTest {
                      JOIN public.region r ON ((r.id = e.id)))
                      JOIN public.dept_totals t USING (dept_id))""");
         assertEquals(new Join(INNER,
-                new Join(INNER, new Scan(EMP, "e"), new Scan(REGION, "r"), on("(r.id = e.id)", "r", "e")),
+                new Join(INNER, new Scan(EMP, "e", List.of("id", "name", "dept_id")), new Scan(REGION, "r", List.of("id")), on("(r.id = e.id)", "r", "e")),
                 new Scan(DEPT_TOTALS, "t"), on("(e.dept_id = t.dept_id)", "e", "t")), plan.inputs().get(0));
     }
 
@@ -237,7 +257,7 @@ class QueryParserTest {
                 SELECT DISTINCT dept_id,
                     name
                    FROM public.emp""");
-        assertEquals(new Distinct(new Project(new Scan(EMP, "emp"),
+        assertEquals(new Distinct(new Project(new Scan(EMP, "emp", List.of("name", "dept_id")),
                 outputs("dept_id", "emp.dept_id", "name", "emp.name"))), plan);
     }
 
@@ -249,7 +269,7 @@ class QueryParserTest {
                     name
                    FROM public.emp
                   ORDER BY name""");
-        assertEquals(new Project(new Scan(EMP, "emp"), outputs("id", "emp.id", "name", "emp.name")), plan);
+        assertEquals(new Project(new Scan(EMP, "emp", List.of("id", "name")), outputs("id", "emp.id", "name", "emp.name")), plan);
     }
 
     @Test
@@ -264,8 +284,8 @@ class QueryParserTest {
                     dept.name
                    FROM public.dept""");
         assertEquals(new UnionAll(List.of(
-                new Project(new Scan(EMP, "emp"), outputs("id", "emp.id", "name", "emp.name")),
-                new Project(new Scan(DEPT, "dept"), outputs("id", "dept.id", "name", "dept.name")))), plan);
+                new Project(new Scan(EMP, "emp", List.of("id", "name")), outputs("id", "emp.id", "name", "emp.name")),
+                new Project(new Scan(DEPT, "dept", List.of("id", "name")), outputs("id", "dept.id", "name", "dept.name")))), plan);
     }
 
     @Test
@@ -285,8 +305,8 @@ class QueryParserTest {
                    FROM public.region
                   ORDER BY 1""");
         assertEquals(new UnionAll(List.of(
-                new Project(new Scan(EMP, "emp"), outputs("id", "emp.id", "name", "emp.name")),
-                new Project(new Scan(DEPT, "dept"), outputs("id", "dept.id", "name", "dept.name")),
+                new Project(new Scan(EMP, "emp", List.of("id", "name")), outputs("id", "emp.id", "name", "emp.name")),
+                new Project(new Scan(DEPT, "dept", List.of("id", "name")), outputs("id", "dept.id", "name", "dept.name")),
                 new Project(new Scan(REGION, "region"), outputs("id", "region.id", "name", "region.name")))), plan);
     }
 
@@ -308,7 +328,7 @@ class QueryParserTest {
     @Test
     void parenthesizedQuery() throws Exception {
         // Hand-written: PostgreSQL drops the parentheses.
-        assertEquals(new Project(new Scan(EMP, "emp"), outputs("id", "emp.id")), parse("(SELECT id FROM public.emp)"));
+        assertEquals(new Project(new Scan(EMP, "emp", List.of("id")), outputs("id", "emp.id")), parse("(SELECT id FROM public.emp)"));
     }
 
     @Test
@@ -320,7 +340,7 @@ class QueryParserTest {
                    FROM (public.high_paid h
                      JOIN public.dept d ON ((d.id = h.dept_id)))""");
         assertEquals(new Project(
-                new Join(INNER, new Derived(highPaid(), "h"), new Scan(DEPT, "d"), on("(d.id = h.dept_id)", "d", "h")),
+                new Join(INNER, new Derived(highPaid(), "h"), new Scan(DEPT, "d", List.of("id", "name")), on("(d.id = h.dept_id)", "d", "h")),
                 outputs("name", "h.name", "dept", "d.name")), plan);
     }
 
@@ -347,7 +367,7 @@ class QueryParserTest {
                            FROM public.emp
                           WHERE (emp.salary > (10)::numeric)) s
                   WHERE (dept_id > 1)""");
-        QueryPlan subquery = new Project(new Filter(new Scan(EMP, "emp"), on("(emp.salary > (10)::numeric)", "emp")),
+        QueryPlan subquery = new Project(new Filter(new Scan(EMP, "emp", List.of("name", "dept_id", "salary")), on("(emp.salary > (10)::numeric)", "emp")),
                 outputs("dept_id", "emp.dept_id", "name", "emp.name"));
         assertEquals(new Project(new Filter(new Derived(subquery, "s"), on("(s.dept_id > 1)", "s")),
                 outputs("dept_id", "s.dept_id", "name", "s.name")), plan);
@@ -366,7 +386,7 @@ class QueryParserTest {
                  SELECT b1.name
                    FROM (big b1
                      JOIN big b2 ON ((b1.id = b2.id)))""");
-        QueryPlan big = new Project(new Filter(new Scan(EMP, "emp"), on("(emp.salary > (10)::numeric)", "emp")),
+        QueryPlan big = new Project(new Filter(new Scan(EMP, "emp", List.of("id", "name", "salary")), on("(emp.salary > (10)::numeric)", "emp")),
                 outputs("id", "emp.id", "name", "emp.name"));
         assertEquals(new Project(
                 new Join(INNER, new Derived(big, "b1"), new Derived(big, "b2"), on("(b1.id = b2.id)", "b1", "b2")),
@@ -389,7 +409,7 @@ class QueryParserTest {
                 UNION ALL
                  SELECT a.id
                    FROM a""");
-        QueryPlan a = new Project(new Scan(EMP, "emp"), outputs("id", "emp.id"));
+        QueryPlan a = new Project(new Scan(EMP, "emp", List.of("id")), outputs("id", "emp.id"));
         assertEquals(new UnionAll(List.of(
                 new Project(new Derived(new Project(new Derived(a, "a"), outputs("id", "a.id")), "b"), outputs("id", "b.id")),
                 new Project(new Derived(a, "a"), outputs("id", "a.id")))), plan);
@@ -406,7 +426,7 @@ class QueryParserTest {
                                 )
                          SELECT inner_c.id
                            FROM inner_c) s""");
-        QueryPlan inner = new Project(new Derived(new Project(new Scan(EMP, "emp"), outputs("id", "emp.id")), "inner_c"),
+        QueryPlan inner = new Project(new Derived(new Project(new Scan(EMP, "emp", List.of("id")), outputs("id", "emp.id")), "inner_c"),
                 outputs("id", "inner_c.id"));
         assertEquals(new Project(new Derived(inner, "s"), outputs("id", "s.id")), plan);
     }
@@ -431,7 +451,7 @@ class QueryParserTest {
                 SELECT tt.a
                    FROM (tt
                      JOIN public.emp e ON ((e.id = tt.a)))""");
-        assertEquals(new Join(INNER, new Scan(TEMP, "tt"), new Scan(EMP, "e"), on("(e.id = tt.a)", "e", "tt")),
+        assertEquals(new Join(INNER, new Scan(TEMP, "tt"), new Scan(EMP, "e", List.of("id")), on("(e.id = tt.a)", "e", "tt")),
                 plan.inputs().get(0));
         assertEquals(List.of("tt", "public.emp"), catalog.lookups());
     }
@@ -443,7 +463,7 @@ class QueryParserTest {
                 SELECT "Mixed Case" AS "Weird Name",
                     name AS "select"
                    FROM public.emp "E x\"""");
-        assertEquals(new Project(new Scan(EMP, "E x"),
+        assertEquals(new Project(new Scan(EMP, "E x", List.of("name", "Mixed Case")),
                 outputs("Weird Name", "\"E x\".\"Mixed Case\"", "select", "\"E x\".name")), plan);
     }
 
@@ -453,7 +473,7 @@ class QueryParserTest {
                  SELECT "E x"."Mixed Case" AS "Weird Name",
                     "E x".name AS "select"
                    FROM public.emp "E x\"""");
-        assertEquals(new Project(new Scan(EMP, "E x"),
+        assertEquals(new Project(new Scan(EMP, "E x", List.of("name", "Mixed Case")),
                 outputs("Weird Name", "\"E x\".\"Mixed Case\"", "select", "\"E x\".name")), plan);
     }
 
@@ -476,12 +496,12 @@ class QueryParserTest {
         // SELECT top.id AS minus, top.name AS sample FROM emp top: PostgreSQL prints these words
         // unquoted, JSqlParser 5.4 reserves them (the qualifier added to the unqualified columns is
         // the alias as the parser is given it: quoted, as the reserved word is everywhere).
-        assertEquals(new Project(new Scan(EMP, "top"), outputs("minus", "\"top\".id", "sample", "\"top\".name")),
+        assertEquals(new Project(new Scan(EMP, "top", List.of("id", "name")), outputs("minus", "\"top\".id", "sample", "\"top\".name")),
                 parse("""
                         SELECT id AS minus,
                             name AS sample
                            FROM public.emp top"""));
-        assertEquals(new Project(new Scan(EMP, "top"), outputs("minus", "\"top\".id", "sample", "\"top\".name")),
+        assertEquals(new Project(new Scan(EMP, "top", List.of("id", "name")), outputs("minus", "\"top\".id", "sample", "\"top\".name")),
                 parse("""
                          SELECT top.id AS minus,
                             top.name AS sample
@@ -499,7 +519,7 @@ class QueryParserTest {
                      LEFT JOIN public.dept d ON (((e.dept_id = d.id) AND (d.region_id = 1))))
                   WHERE ((e.salary > (10)::numeric) AND (d.id IS NULL))""");
         assertEquals(new Project(
-                new Filter(new Join(LEFT, new Scan(EMP, "e"), new Scan(DEPT, "d"),
+                new Filter(new Join(LEFT, new Scan(EMP, "e", List.of("name", "dept_id", "salary")), new Scan(DEPT, "d"),
                         on("((e.dept_id = d.id) AND (d.region_id = 1))", "e", "d")),
                         and(on("(e.salary > (10)::numeric)", "e"), on("(d.id IS NULL)", "d"))),
                 outputs("name", "e.name", "dept", "d.name")), plan);
@@ -517,8 +537,8 @@ class QueryParserTest {
                      JOIN public.region r ON ((r.id = d.region_id))) ON ((d.id = e.dept_id)))
                   WHERE (r.name <> 'EU'::text)""");
         assertEquals(new Filter(
-                new Join(RIGHT, new Scan(EMP, "e"),
-                        new Join(INNER, new Scan(DEPT, "d"), new Scan(REGION, "r"), on("(r.id = d.region_id)", "r", "d")),
+                new Join(RIGHT, new Scan(EMP, "e", List.of("name", "dept_id")),
+                        new Join(INNER, new Scan(DEPT, "d", List.of("id", "region_id")), new Scan(REGION, "r"), on("(r.id = d.region_id)", "r", "d")),
                         on("(d.id = e.dept_id)", "d", "e")),
                 on("(r.name <> 'EU'::text)", "r")), plan.inputs().get(0));
     }
@@ -532,7 +552,7 @@ class QueryParserTest {
                    FROM (public.emp e
                      FULL JOIN public.dept d ON ((e.dept_id = d.id)))""");
         assertEquals(new Project(
-                new Join(FULL, new Scan(EMP, "e"), new Scan(DEPT, "d"), on("(e.dept_id = d.id)", "e", "d")),
+                new Join(FULL, new Scan(EMP, "e", List.of("name", "dept_id")), new Scan(DEPT, "d", List.of("id", "name")), on("(e.dept_id = d.id)", "e", "d")),
                 outputs("name", "e.name", "dept", "d.name")), plan);
     }
 
@@ -547,8 +567,8 @@ class QueryParserTest {
                            FROM public.dept d
                           WHERE ((d.id = e.dept_id) AND (d.region_id = 3)))))""");
         assertEquals(new Project(
-                new Join(SEMI, new Filter(new Scan(EMP, "e"), on("(e.salary > (10)::numeric)", "e")),
-                        new Filter(new Scan(DEPT, "d"), on("(d.region_id = 3)", "d")),
+                new Join(SEMI, new Filter(new Scan(EMP, "e", List.of("id", "dept_id", "salary")), on("(e.salary > (10)::numeric)", "e")),
+                        new Filter(new Scan(DEPT, "d", List.of("id", "region_id")), on("(d.region_id = 3)", "d")),
                         on("(d.id = e.dept_id)", "d", "e")),
                 outputs("id", "e.id")), plan);
     }
@@ -563,7 +583,7 @@ class QueryParserTest {
                            FROM public.dept d
                           WHERE (d.id = e.dept_id))))""");
         assertEquals(new Project(
-                new Join(ANTI, new Scan(EMP, "e"), new Scan(DEPT, "d"), on("(d.id = e.dept_id)", "d", "e")),
+                new Join(ANTI, new Scan(EMP, "e", List.of("id", "dept_id")), new Scan(DEPT, "d", List.of("id")), on("(d.id = e.dept_id)", "d", "e")),
                 outputs("id", "e.id")), plan);
     }
 
@@ -576,7 +596,7 @@ class QueryParserTest {
                   WHERE (dept_id IN ( SELECT dept.id
                            FROM public.dept))""");
         assertEquals(new Project(
-                new Join(SEMI, new Scan(EMP, "emp"), new Scan(DEPT, "dept"),
+                new Join(SEMI, new Scan(EMP, "emp", List.of("id", "dept_id")), new Scan(DEPT, "dept", List.of("id")),
                         on("(emp.dept_id = dept.id)", "emp", "dept")),
                 outputs("id", "emp.id")), plan);
     }
@@ -590,8 +610,8 @@ class QueryParserTest {
                   WHERE (NOT (dept_id IN ( SELECT d.id
                            FROM public.dept d
                           WHERE (d.region_id = 3))))""");
-        Filter depts = new Filter(new Scan(DEPT, "d"), on("(d.region_id = 3)", "d"));
-        Join noneEqual = new Join(ANTI, new Scan(EMP, "e"), depts, on("(e.dept_id = d.id)", "e", "d"));
+        Filter depts = new Filter(new Scan(DEPT, "d", List.of("id", "region_id")), on("(d.region_id = 3)", "d"));
+        Join noneEqual = new Join(ANTI, new Scan(EMP, "e", List.of("id", "dept_id")), depts, on("(e.dept_id = d.id)", "e", "d"));
         Join noneNull = new Join(ANTI, noneEqual, depts, on("(d.id IS NULL)", "d"));
         Join testedNotNull = new Join(ANTI, noneNull, depts, on("(e.dept_id IS NULL)", "e"));
         assertEquals(new Project(testedNotNull, outputs("id", "e.id")), plan);

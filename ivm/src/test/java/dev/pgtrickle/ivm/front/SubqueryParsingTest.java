@@ -43,7 +43,7 @@ class SubqueryParsingTest {
                            FROM public.emp emp_1))""");
         Join join = (Join) plan.input();
         assertEquals(JoinKind.INNER, join.kind());
-        assertEquals(new Scan(EMP, "emp"), join.left());
+        assertEquals(new Scan(EMP, "emp", List.of("id", "salary")), join.left());
         Derived scalar = (Derived) join.right();
         assertEquals("__pgt_subquery_1", scalar.alias());
         Aggregate average = (Aggregate) scalar.query();
@@ -84,7 +84,7 @@ class SubqueryParsingTest {
                 "the correlation can probe an index on e.dept_id");
         Aggregate groups = (Aggregate) lookup.subquery().query();
         assertEquals(List.of("e2.dept_id"), groups.groupKeys());
-        assertEquals(new Filter(new Scan(EMP, "e2"), on("(e2.name <> 'x'::text)", "e2")), groups.input());
+        assertEquals(new Filter(new Scan(EMP, "e2", List.of("name", "dept_id", "salary")), on("(e2.name <> 'x'::text)", "e2")), groups.input());
     }
 
     @Test
@@ -116,7 +116,7 @@ class SubqueryParsingTest {
         Lookup lookup = (Lookup) ((Join) above.input()).right();
         Aggregate groups = (Aggregate) lookup.subquery().query();
         assertEquals(List.of("d.id"), groups.groupKeys());
-        assertEquals(new Filter(new Scan(DEPT, "d"), on("(d.name <> 'x'::text)", "d")), groups.input());
+        assertEquals(new Filter(new Scan(DEPT, "d", List.of("id", "name")), on("(d.name <> 'x'::text)", "d")), groups.input());
     }
 
     @Test
@@ -178,7 +178,7 @@ class SubqueryParsingTest {
                          HAVING (count(*) > 2)))""");
         Join semi = (Join) plan.input();
         assertEquals(JoinKind.SEMI, semi.kind());
-        assertEquals(new Scan(DEPT, "dept"), semi.left());
+        assertEquals(new Scan(DEPT, "dept", List.of("id", "name")), semi.left());
         Derived groups = (Derived) semi.right();
         assertTrue(groups.query() instanceof Aggregate aggregate && aggregate.having() != null);
         assertEquals(on("(dept.id = \"__pgt_subquery_1\".\"dept_id\")", "dept", "__pgt_subquery_1"), semi.condition());
@@ -253,7 +253,7 @@ class SubqueryParsingTest {
                   WHERE ((e.dept_id = 3) AND (e.salary > ( SELECT avg(e2.salary) AS avg
                            FROM public.emp e2)))""");
         Join join = (Join) plan.input();
-        assertEquals(new Filter(new Scan(EMP, "e"), on("(e.dept_id = 3)", "e")), join.left());
+        assertEquals(new Filter(new Scan(EMP, "e", List.of("id", "dept_id", "salary")), on("(e.dept_id = 3)", "e")), join.left());
     }
 
     @Test
@@ -308,7 +308,7 @@ class SubqueryParsingTest {
                                   WHERE (e2.dept_id = e.dept_id))))))""");
         Join outer = (Join) plan.input();
         assertEquals(JoinKind.SEMI, outer.kind());
-        assertEquals(new Scan(DEPT, "d"), outer.left());
+        assertEquals(new Scan(DEPT, "d", List.of("id", "name")), outer.left());
         // The semi join filters the rows first; the correlated subquery is read for those only.
         Filter overScalar = (Filter) outer.right();
         Join lookup = (Join) overScalar.input();

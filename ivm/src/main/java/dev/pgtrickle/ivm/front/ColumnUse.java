@@ -1,0 +1,117 @@
+package dev.pgtrickle.ivm.front;
+
+import dev.pgtrickle.ivm.sql.QuotedText;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Which columns of each FROM item a canonical query text may reference, so that the delta rules
+ * carry only those through every join level instead of every column of every table (see
+ * docs/architecture.md, "Column pruning").
+ *
+ * <p>Read from the tokens of the text, not from the syntax tree, so no clause can be missed: a
+ * column counts as used if it is named {@code alias.column}, or named bare anywhere (PostgreSQL
+ * prints a block with one FROM item without qualifiers), or if the whole row is
+ * ({@code alias.*}, which is how PostgreSQL prints a whole-row reference), or if a {@code *}
+ * select item remains. Any other word that happens to equal a column name keeps that column too:
+ * the answer may hold more columns than needed, never fewer.
+ */
+final class ColumnUse {
+
+    private enum Kind { WORD, DOT, STAR, OTHER }
+
+    private record Token(Kind kind, String text) {
+    }
+
+    private final Map<String, Set<String>> qualified = new HashMap<>();
+    private final Set<String> wholeRows = new HashSet<>();
+    private final Set<String> bare = new HashSet<>();
+    private boolean everything;
+
+    private ColumnUse() {
+    }
+
+    static ColumnUse of(String sql) {
+        ColumnUse use = new ColumnUse();
+        List<Token> tokens = tokens(sql);
+        for (int i = 0; i < tokens.size(); i++) {
+            Token token = tokens.get(i);
+            Kind before = i > 0 ? tokens.get(i - 1).kind() : Kind.OTHER;
+            Kind after = i + 1 < tokens.size() ? tokens.get(i + 1).kind() : Kind.OTHER;
+            if (token.kind() == Kind.WORD && after == Kind.DOT && i + 2 < tokens.size()) {
+                Token next = tokens.get(i + 2);
+                if (next.kind() == Kind.WORD) {
+                    use.qualified.computeIfAbsent(token.text(), k -> new HashSet<>()).add(next.text());
+                } else if (next.kind() == Kind.STAR) {
+                    use.wholeRows.add(token.text());
+                }
+            }
+            if (token.kind() == Kind.WORD && before != Kind.DOT && after != Kind.DOT) {
+                use.bare.add(token.text());
+            }
+            if (token.kind() == Kind.STAR && before != Kind.DOT && startsSelectItem(tokens, i)) {
+                use.everything = true;
+            }
+        }
+        return use;
+    }
+
+    /** The columns of {@code columns} (a FROM item's, in order) the text may reference under {@code alias}. */
+    List<String> used(String alias, List<String> columns) {
+        if (everything || wholeRows.contains(alias)) {
+            return columns;
+        }
+        Set<String> named = qualified.getOrDefault(alias, Set.of());
+        List<String> used = new ArrayList<>();
+        for (String column : columns) {
+            if (named.contains(column) || bare.contains(column)) {
+                used.add(column);
+            }
+        }
+        return used;
+    }
+
+    /** A {@code *} right after SELECT, DISTINCT, ALL or a comma is a select item, not a product. */
+    private static boolean startsSelectItem(List<Token> tokens, int star) {
+        if (star == 0) {
+            return true;
+        }
+        Token before = tokens.get(star - 1);
+        return before.text().equals(",") || before.kind() == Kind.WORD
+                && Set.of("select", "distinct", "all").contains(before.text());
+    }
+
+    private static List<Token> tokens(String sql) {
+        List<Token> tokens = new ArrayList<>();
+        int i = 0;
+        while (i < sql.length()) {
+            char c = sql.charAt(i);
+            int end;
+            if (c == '\'' || QuotedText.escapeStringAt(sql, i)) {
+                end = QuotedText.end(sql, c == '\'' ? i : i + 1);
+                tokens.add(new Token(Kind.OTHER, "'"));
+            } else if (c == '"') {
+                end = QuotedText.end(sql, i);
+                tokens.add(new Token(Kind.WORD, Identifiers.unquote(sql.substring(i, end < 0 ? sql.length() : end))));
+            } else if (QuotedText.isWordChar(c)) {
+                end = i;
+                while (end < sql.length() && QuotedText.isWordChar(sql.charAt(end))) {
+                    end++;
+                }
+                tokens.add(new Token(Kind.WORD, Identifiers.unquote(sql.substring(i, end))));
+            } else if (Character.isWhitespace(c)) {
+                end = i + 1;
+            } else {
+                end = i + 1;
+                Kind kind = c == '.' ? Kind.DOT : c == '*' ? Kind.STAR : Kind.OTHER;
+                tokens.add(new Token(kind, String.valueOf(c)));
+            }
+            i = end < 0 ? sql.length() : end;
+        }
+        return tokens;
+    }
+}
