@@ -344,25 +344,32 @@ $$;
 
 -- Deletes buffer rows of the given stream table's sources that are visible in the frontier of
 -- every stream table reading that source (I4). Stream tables that were never populated do not
--- hold rows back: their first refresh is FULL and sees every committed change.
+-- hold rows back: their first refresh is FULL and sees every committed change. A row covered by
+-- a frontier is visible in it, so its xid is below that frontier's xmax: rows at or above the
+-- lowest xmax of the readers' frontiers (the changes a lagging reader has not consumed yet) are
+-- passed over by one comparison instead of a look at every reader's frontier.
 CREATE OR REPLACE FUNCTION pgtrickle._cleanup_buffers(p_pgt_id bigint) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_source record;
 BEGIN
     FOR v_source IN
-        SELECT cs.source_relid, cs.buffer_table FROM pgtrickle.pgt_dependencies d
+        SELECT cs.source_relid, cs.buffer_table,
+               (SELECT min(pg_snapshot_xmax(st.frontier)) FROM pgtrickle.pgt_dependencies r
+                JOIN pgtrickle.pgt_stream_tables st USING (pgt_id)
+                WHERE r.source_relid = cs.source_relid AND st.frontier IS NOT NULL) AS below
+        FROM pgtrickle.pgt_dependencies d
         JOIN pgtrickle.pgt_change_sources cs USING (source_relid)
         WHERE d.pgt_id = p_pgt_id
     LOOP
         EXECUTE format(
-            'DELETE FROM pgtrickle_changes.%I b WHERE NOT EXISTS ('
+            'DELETE FROM pgtrickle_changes.%I b WHERE ($2 IS NULL OR b.__pgt_xid < $2) AND NOT EXISTS ('
             'SELECT 1 FROM pgtrickle.pgt_dependencies d '
             'JOIN pgtrickle.pgt_stream_tables st USING (pgt_id) '
             'WHERE d.source_relid = $1 AND st.frontier IS NOT NULL '
             'AND NOT pgtrickle._covered(b.__pgt_xid, b.__pgt_seq, st.frontier, st.frontier_own_xid, '
             'st.frontier_own_seq))', v_source.buffer_table)
-        USING v_source.source_relid;
+        USING v_source.source_relid, v_source.below;
     END LOOP;
 END
 $$;
