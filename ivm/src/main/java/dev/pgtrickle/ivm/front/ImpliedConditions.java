@@ -3,10 +3,8 @@ package dev.pgtrickle.ivm.front;
 import dev.pgtrickle.ivm.plan.Condition;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.operators.conditional.OrExpression;
@@ -28,47 +26,51 @@ final class ImpliedConditions {
     private ImpliedConditions() {
     }
 
+    /** A conjunct of one disjunct, with what the rules ask of it, worked out once. */
+    private record Part(Expression expression, String comparable, Set<String> aliases) {
+    }
+
     /** The conditions {@code conjunct} implies besides itself; none unless it is an OR over several aliases. */
     static List<Condition> of(Expression conjunct, Expressions expressions) throws UnsupportedQueryException {
         List<Expression> disjuncts = new ArrayList<>();
         disjuncts(Expressions.unparenthesized(conjunct), disjuncts);
-        if (disjuncts.size() < 2 || expressions.aliases(conjunct).size() < 2) {
+        Set<String> aliases = expressions.aliases(conjunct);
+        if (disjuncts.size() < 2 || aliases.size() < 2) {
             return List.of();
         }
-        List<Condition> implied = new ArrayList<>();
-        List<List<Expression>> branches = new ArrayList<>();
+        List<List<Part>> branches = new ArrayList<>();
         for (Expression disjunct : disjuncts) {
-            branches.add(Expressions.conjuncts(disjunct));
+            List<Part> parts = new ArrayList<>();
+            for (Expression e : Expressions.conjuncts(disjunct)) {
+                parts.add(new Part(e, expressions.comparable(e), expressions.aliases(e)));
+            }
+            branches.add(parts);
         }
-        for (Expression shared : branches.get(0)) {
-            String text = expressions.comparable(shared);
-            if (branches.stream().allMatch(b -> b.stream().anyMatch(e -> expressions.comparable(e).equals(text)))) {
-                implied.add(expressions.condition(shared));
+        List<Condition> implied = new ArrayList<>();
+        for (Part shared : branches.get(0)) {
+            if (branches.stream().allMatch(b -> b.stream().anyMatch(p -> p.comparable().equals(shared.comparable())))) {
+                implied.add(expressions.condition(shared.expression()));
             }
         }
-        Map<String, List<String>> perAlias = new LinkedHashMap<>();
-        for (String alias : expressions.aliases(conjunct)) {
-            List<String> branchConditions = new ArrayList<>();
-            for (List<Expression> branch : branches) {
+        for (String alias : aliases) {
+            Set<String> branchConditions = new LinkedHashSet<>();
+            for (List<Part> branch : branches) {
                 List<String> own = new ArrayList<>();
-                for (Expression e : branch) {
-                    if (expressions.aliases(e).equals(Set.of(alias))) {
-                        own.add(expressions.scalar(e));
+                for (Part part : branch) {
+                    if (part.aliases().equals(Set.of(alias))) {
+                        own.add(expressions.scalar(part.expression()));
                     }
                 }
                 if (own.isEmpty()) {
+                    branchConditions = null;
                     break;
                 }
                 branchConditions.add(own.size() == 1 ? own.get(0) : "(" + String.join(" AND ", own) + ")");
             }
             // The same conditions in every branch are conjuncts every disjunct has, implied above.
-            if (branchConditions.size() == branches.size() && new LinkedHashSet<>(branchConditions).size() > 1) {
-                perAlias.put(alias, branchConditions);
+            if (branchConditions != null && branchConditions.size() > 1) {
+                implied.add(new Condition("(" + String.join(" OR ", branchConditions) + ")", Set.of(alias)));
             }
-        }
-        for (Map.Entry<String, List<String>> alias : perAlias.entrySet()) {
-            implied.add(new Condition("(" + String.join(" OR ", new LinkedHashSet<>(alias.getValue())) + ")",
-                    Set.of(alias.getKey())));
         }
         return implied;
     }
