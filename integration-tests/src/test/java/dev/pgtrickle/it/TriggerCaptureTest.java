@@ -129,6 +129,27 @@ class TriggerCaptureTest {
     }
 
     @Test
+    void theReaderFurthestBehindDeletesWhatEveryReaderHasConsumed(TestDatabase db) throws SQLException {
+        db.execute("CREATE TABLE lag_src (id int PRIMARY KEY, v int)");
+        db.execute("SELECT pgtrickle.create_stream_table('lag_a', 'SELECT id FROM lag_src')");
+        db.execute("SELECT pgtrickle.create_stream_table('lag_b', 'SELECT id, v FROM lag_src')");
+        String buffer = bufferOf(db, "lag_src");
+        db.execute("INSERT INTO lag_src SELECT g, g FROM generate_series(1, 50) g");
+        // lag_b is ahead of lag_a after its refresh: lag_a still needs every row.
+        db.execute("SELECT pgtrickle.refresh_stream_table('lag_b')");
+        assertEquals(50, db.queryLong("SELECT count(*) FROM " + buffer), "lag_a has not seen them yet");
+        db.execute("SELECT pgtrickle.refresh_stream_table('lag_a')");
+        assertEquals(0, db.queryLong("SELECT count(*) FROM " + buffer), "lag_a was furthest behind and caught up");
+        db.execute("UPDATE lag_src SET v = v + 1 WHERE id <= 10");
+        db.execute("SELECT pgtrickle.refresh_stream_table('lag_a')");
+        assertEquals(20, db.queryLong("SELECT count(*) FROM " + buffer), "now lag_b is behind");
+        db.execute("SELECT pgtrickle.refresh_stream_table('lag_b')");
+        assertEquals(0, db.queryLong("SELECT count(*) FROM " + buffer));
+        Oracle.assertStreamTableMatchesQuery(db, "lag_a", "SELECT id FROM lag_src");
+        Oracle.assertStreamTableMatchesQuery(db, "lag_b", "SELECT id, v FROM lag_src");
+    }
+
+    @Test
     void writesAimedAtPartitionsAndChildTablesAreCapturedOnce(TestDatabase db) throws SQLException {
         db.execute("CREATE TABLE part_src (id int, region text, amount numeric) PARTITION BY LIST (region);"
                 + " CREATE TABLE part_n PARTITION OF part_src FOR VALUES IN ('n');"

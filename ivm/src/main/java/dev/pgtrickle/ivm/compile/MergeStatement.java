@@ -19,20 +19,30 @@ final class MergeStatement {
     }
 
     /**
-     * @param ctes CTE definitions, the last one being {@value #SOURCE_CTE}
+     * What the statement reports about the changes it read.
+     *
      * @param truncated SQL boolean: a source was truncated since the old frontier
+     * @param consumed SQL bigint: how many change rows the refresh reads
+     */
+    record Changes(String truncated, String consumed) {
+    }
+
+    /**
+     * @param ctes CTE definitions, the last one being {@value #SOURCE_CTE}
+     * @param changes what is reported about the changes read
      * @param matchColumns identity columns matched between storage and source rows
      * @param insertColumns columns set on insert
      * @param updateColumns columns set on update; empty when rows are never updated
      */
-    static String build(List<String> ctes, String truncated, List<String> matchColumns,
+    static String build(List<String> ctes, Changes changes, List<String> matchColumns,
                         List<String> insertColumns, List<String> updateColumns) {
         StringBuilder sql = new StringBuilder("WITH ")
                 .append(String.join(",\n", ctes))
                 .append("\nMERGE INTO ").append(PlanContract.STORAGE).append(" AS __pgt_t\nUSING (SELECT __pgt_row.* FROM (SELECT pgtrickle._remember_refresh(")
                 .append("pg_catalog.pg_current_snapshot(), pg_catalog.pg_current_xact_id_if_assigned(), ")
-                .append(truncated).append(", ")
+                .append(changes.truncated()).append(", ")
                 .append(count("I")).append(", ").append(count("U")).append(", ").append(count("D"))
+                .append(", false, ").append(changes.consumed())
                 .append(") AS __pgt_remembered) AS __pgt_snapshot LEFT JOIN ").append(SOURCE_CTE)
                 .append(" AS __pgt_row ON true) AS __pgt_s\nON ")
                 .append(matchColumns.stream()
@@ -57,14 +67,14 @@ final class MergeStatement {
      * the snapshot the same way; any other row means the changes were not insert-only, and
      * {@code pgtrickle._remember_refresh} stops the statement with SQLSTATE PT002.
      */
-    static String buildInsertOnly(List<String> ctes, String truncated, List<String> insertColumns) {
+    static String buildInsertOnly(List<String> ctes, Changes changes, List<String> insertColumns) {
         return "WITH " + String.join(",\n", ctes)
                 + ",\n__pgt_inserted AS (INSERT INTO " + PlanContract.STORAGE + " (" + Sql.columns("", insertColumns) + ") SELECT "
                 + Sql.columns("", insertColumns) + " FROM " + SOURCE_CTE + " WHERE __pgt_op = 'I' RETURNING 1)"
                 + "\nSELECT pgtrickle._remember_refresh(pg_catalog.pg_current_snapshot(),"
-                + " pg_catalog.pg_current_xact_id_if_assigned(), " + truncated + ","
+                + " pg_catalog.pg_current_xact_id_if_assigned(), " + changes.truncated() + ","
                 + " (SELECT pg_catalog.count(*) FROM __pgt_inserted), 0, 0,"
-                + " EXISTS (SELECT 1 FROM " + SOURCE_CTE + " WHERE __pgt_op <> 'I'))";
+                + " EXISTS (SELECT 1 FROM " + SOURCE_CTE + " WHERE __pgt_op <> 'I'), " + changes.consumed() + ")";
     }
 
     /**

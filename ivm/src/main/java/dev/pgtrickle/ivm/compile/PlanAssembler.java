@@ -21,11 +21,12 @@ final class PlanAssembler {
         MaintenanceStrategy.Maintenance maintenance = strategy.maintain(context);
         List<String> storage = new ArrayList<>(maintenance.visibleColumns());
         storage.addAll(maintenance.hiddenColumns());
-        String truncated = context.truncatedSinceFrontier();
-        String refresh = MergeStatement.build(context.ctes(), truncated, maintenance.identityColumns(), storage,
+        MergeStatement.Changes changes = new MergeStatement.Changes(context.truncatedSinceFrontier(),
+                context.consumedChanges());
+        String refresh = MergeStatement.build(context.ctes(), changes, maintenance.identityColumns(), storage,
                 maintenance.updatedColumns());
         String insertOnly = maintenance.insertOnlyPath()
-                ? MergeStatement.buildInsertOnly(context.ctes(), truncated, storage) : null;
+                ? MergeStatement.buildInsertOnly(context.ctes(), changes, storage) : null;
         List<ExplainLine> explain = new ArrayList<>();
         explain.add(new ExplainLine(0, "Apply", maintenance.apply()));
         explain(top, 1, explain);

@@ -33,14 +33,14 @@ public final class ChangeBuffers implements DeltaSource {
     }
 
     @Override
-    public String truncated(Collection<Source> sources) {
-        if (sources.isEmpty()) {
-            return "false";
-        }
-        return sources.stream()
-                .map(source -> "EXISTS (SELECT 1 FROM " + buffer(source) + " WHERE __pgt_action = 'T' AND "
-                        + NOT_COVERED + ")")
-                .collect(Collectors.joining(" OR "));
+    public String consumed(Collection<Source> sources) {
+        String actions = sources.isEmpty() ? "SELECT NULL::\"char\" AS __pgt_action WHERE false"
+                : sources.stream()
+                        .map(source -> "SELECT __pgt_action FROM " + buffer(source) + " WHERE " + NOT_COVERED)
+                        .collect(Collectors.joining(" UNION ALL "));
+        return "SELECT pg_catalog.count(*) FILTER (WHERE __pgt_action <> 'T') AS " + DeltaContext.CONSUMED
+                + ", coalesce(pg_catalog.bool_or(__pgt_action = 'T'), false) AS " + DeltaContext.TRUNCATED
+                + " FROM (" + actions + ") AS __pgt_actions";
     }
 
     private static String buffer(Source source) {

@@ -30,6 +30,10 @@ public final class DeltaContext {
 
     /** Weight column of every delta: +n inserted copies, -n deleted ones. */
     public static final String WEIGHT = "__pgt_w";
+    /** The CTE, and its column, with the number of change rows a refresh reads. */
+    public static final String CONSUMED = "__pgt_consumed";
+    /** Column of {@value #CONSUMED}: a source was truncated since the changes began. */
+    public static final String TRUNCATED = "__pgt_truncated";
 
     private final DeltaSource changes;
     private final Set<Plan> exactSums = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -37,6 +41,7 @@ public final class DeltaContext {
     private final Map<Plan, String> deltaCtes = new IdentityHashMap<>();
     private final Map<String, String> cteDefinitions = new LinkedHashMap<>();
     private final Map<Long, Source> sources = new LinkedHashMap<>();
+    private Set<Long> consumedOf;
     private int exposures;
     private int names;
 
@@ -164,7 +169,26 @@ public final class DeltaContext {
 
     /** SQL boolean: a source whose changes the delta reads was truncated since they began. */
     public String truncatedSinceFrontier() {
-        return changes.truncated(sources.values());
+        return "(SELECT " + TRUNCATED + " FROM " + consumedCte() + ")";
+    }
+
+    /** SQL bigint: how many change rows of its sources the refresh reads. */
+    public String consumedChanges() {
+        return "(SELECT " + CONSUMED + " FROM " + consumedCte() + ")";
+    }
+
+    /**
+     * The CTE counting the changes read, added once every delta has been built: a source read
+     * after it was added would be missing from it.
+     */
+    private String consumedCte() {
+        if (consumedOf == null) {
+            consumedOf = Set.copyOf(sources.keySet());
+            addCte(CONSUMED, changes.consumed(sources.values()));
+        } else if (!consumedOf.equals(sources.keySet())) {
+            throw new IllegalStateException("a source was read after the changes were counted");
+        }
+        return CONSUMED;
     }
 
     /** Every source whose changes the delta reads. */

@@ -21,8 +21,10 @@ public interface DeltaSource {
     String current(Source source);
 
     /**
-     * SQL boolean: one of {@code sources} was truncated since the changes began, so they cannot
-     * be applied and the stream table is recomputed instead.
+     * A query of one row over the changes of {@code sources}: {@code __pgt_consumed}, how many
+     * change rows the refresh reads (for its history), and {@code __pgt_truncated}, whether one
+     * of them was truncated since the changes began, so that they cannot be applied and the
+     * stream table is recomputed instead. One pass over each source's changes answers both.
      */
-    String truncated(Collection<Source> sources);
+    String consumed(Collection<Source> sources);
 }

@@ -1,6 +1,7 @@
 package dev.pgtrickle.ivm.plan;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pgtrickle.ivm.delta.ChangeBuffers;
@@ -22,6 +23,24 @@ class LinearOperatorsTest {
                 + " ELSE -1 END::bigint AS __pgt_w FROM pgtrickle_changes.\"changes_42\""), delta);
         assertEquals(List.of(42L), context.sources().stream().map(Source::oid).toList());
         assertEquals("\"public\".\"t\" AS \"t\"", T.current(context).from());
+    }
+
+    @Test
+    void theChangesReadAreCountedInOnePassThatAlsoSeesTruncations() {
+        DeltaContext context = new DeltaContext(new ChangeBuffers());
+        T.delta(context);
+        assertEquals("(SELECT __pgt_truncated FROM __pgt_consumed)", context.truncatedSinceFrontier());
+        assertEquals("(SELECT __pgt_consumed FROM __pgt_consumed)", context.consumedChanges());
+        List<String> ctes = context.ctes();
+        assertEquals(1, ctes.size(), "one CTE, however often it is referred to");
+        assertTrue(ctes.get(0).startsWith("__pgt_consumed AS (SELECT pg_catalog.count(*) FILTER (WHERE __pgt_action <> 'T')"
+                + " AS __pgt_consumed, coalesce(pg_catalog.bool_or(__pgt_action = 'T'), false) AS __pgt_truncated"
+                + " FROM (SELECT __pgt_action FROM pgtrickle_changes.\"changes_42\" WHERE NOT pgtrickle._covered("), ctes.get(0));
+        Scan late = new Scan(new Source(43, "public", "u", Source.Kind.TABLE, List.of("v")), "u");
+        assertThrows(IllegalStateException.class, () -> {
+            late.delta(context);
+            context.consumedChanges();
+        }, "a source read after the count would be missing from it");
     }
 
     @Test

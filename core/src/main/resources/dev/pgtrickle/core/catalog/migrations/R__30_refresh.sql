@@ -260,10 +260,11 @@ $$;
 -- refresh_completed event (sent if the transaction commits).
 DROP FUNCTION IF EXISTS pgtrickle._complete_refresh(bigint, pg_snapshot, timestamptz, text, bigint, bigint, timestamptz, text);
 DROP FUNCTION IF EXISTS pgtrickle._complete_refresh(bigint, pg_snapshot, timestamptz, text, bigint, bigint, timestamptz, text, bigint);
+DROP FUNCTION IF EXISTS pgtrickle._complete_refresh(bigint, pg_snapshot, timestamptz, text, bigint, bigint, timestamptz, text, bigint, text);
 CREATE OR REPLACE FUNCTION pgtrickle._complete_refresh(
     p_pgt_id bigint, p_frontier pg_snapshot, p_data_time timestamptz, p_action text,
     p_rows_inserted bigint, p_rows_deleted bigint, p_start timestamptz, p_initiated_by text,
-    p_rows_updated bigint DEFAULT NULL, p_reason text DEFAULT NULL)
+    p_rows_updated bigint DEFAULT NULL, p_reason text DEFAULT NULL, p_consumed bigint DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_st pgtrickle.pgt_stream_tables;
@@ -279,8 +280,11 @@ DECLARE
 BEGIN
     v_st := pgtrickle._claimed(p_pgt_id);
 
-    -- Changes the refresh accounted for: visible in the new frontier, not in the old one.
-    IF v_st.frontier IS NOT NULL THEN
+    -- Changes the refresh accounted for: visible in the new frontier, not in the old one. A
+    -- differential refresh statement counted them as it read them (and stopped on a truncation).
+    IF p_consumed IS NOT NULL THEN
+        v_total_consumed := p_consumed;
+    ELSIF v_st.frontier IS NOT NULL THEN
         v_total_consumed := 0;
         FOR v_source IN
             SELECT cs.buffer_table FROM pgtrickle.pgt_dependencies d
@@ -327,7 +331,7 @@ BEGIN
     WHERE st.pgt_id = p_pgt_id AND c.oid = st.pgt_relid
     RETURNING st.pgt_schema, st.pgt_name INTO v_schema, v_name;
 
-    PERFORM pgtrickle._cleanup_buffers(p_pgt_id);
+    PERFORM pgtrickle._cleanup_buffers(p_pgt_id, v_st.frontier);
 
     PERFORM pgtrickle._notify_event(jsonb_build_object(
         'event', 'refresh_completed',
@@ -348,8 +352,14 @@ $$;
 -- a frontier is visible in it, so its xid is below that frontier's xmax: rows at or above the
 -- lowest xmax of the readers' frontiers (the changes a lagging reader has not consumed yet) are
 -- passed over by one comparison instead of a look at every reader's frontier.
-CREATE OR REPLACE FUNCTION pgtrickle._cleanup_buffers(p_pgt_id bigint) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+--
+-- p_old_frontier: the frontier this refresh started from. A source that another reader read up
+-- to an earlier snapshot (lower xmax) is skipped: the changes this refresh consumed are not
+-- covered by that reader, so nothing new became deletable, and the scan would find nothing. The
+-- reader furthest behind cleans up when it moves. (Skipping only ever keeps rows longer.)
+DROP FUNCTION IF EXISTS pgtrickle._cleanup_buffers(bigint);
+CREATE OR REPLACE FUNCTION pgtrickle._cleanup_buffers(p_pgt_id bigint, p_old_frontier pg_snapshot DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_source record;
 BEGIN
@@ -361,6 +371,10 @@ BEGIN
         FROM pgtrickle.pgt_dependencies d
         JOIN pgtrickle.pgt_change_sources cs USING (source_relid)
         WHERE d.pgt_id = p_pgt_id
+          AND NOT EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies r
+                          JOIN pgtrickle.pgt_stream_tables st USING (pgt_id)
+                          WHERE r.source_relid = cs.source_relid AND r.pgt_id <> p_pgt_id
+                            AND pg_snapshot_xmax(st.frontier) < pg_snapshot_xmax(p_old_frontier))
     LOOP
         EXECUTE format(
             'DELETE FROM pgtrickle_changes.%I b WHERE ($2 IS NULL OR b.__pgt_xid < $2) AND NOT EXISTS ('

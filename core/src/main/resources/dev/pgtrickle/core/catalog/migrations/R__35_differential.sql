@@ -24,14 +24,17 @@ CREATE OR REPLACE FUNCTION pgtrickle._copies(p_from bigint, p_to bigint) RETURNS
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE ROWS 1 AS 'SELECT pg_catalog.generate_series($1, $2)::integer';
 
 -- Called once inside a plan's refresh statement, with that statement's snapshot: remembers the
--- new frontier and the row counts for the caller (transaction-local settings), and stops the
+-- new frontier, the row counts and the number of change rows read (plans compiled before it was
+-- passed leave it NULL) for the caller (transaction-local settings), and stops the
 -- refresh when a source was truncated since the old frontier (PT001: the caller reinitializes)
 -- or when the INSERT-only path met changes that are not insertions (PT002: the caller applies
 -- them with the MERGE instead).
 DROP FUNCTION IF EXISTS pgtrickle._remember_refresh(pg_snapshot, xid8, boolean, bigint, bigint, bigint);
+DROP FUNCTION IF EXISTS pgtrickle._remember_refresh(pg_snapshot, xid8, boolean, bigint, bigint, bigint, boolean);
 CREATE OR REPLACE FUNCTION pgtrickle._remember_refresh(
     p_snapshot pg_snapshot, p_own xid8, p_truncated boolean,
-    p_inserted bigint, p_updated bigint, p_deleted bigint, p_not_insert_only boolean DEFAULT false)
+    p_inserted bigint, p_updated bigint, p_deleted bigint, p_not_insert_only boolean DEFAULT false,
+    p_consumed bigint DEFAULT NULL)
 RETURNS boolean LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF p_truncated THEN
@@ -44,6 +47,7 @@ BEGIN
     END IF;
     PERFORM set_config('pgtrickle.refresh_frontier', pgtrickle._frontier_of(p_snapshot, p_own)::text, true);
     PERFORM set_config('pgtrickle.refresh_counts', concat_ws(',', p_inserted, p_updated, p_deleted), true);
+    PERFORM set_config('pgtrickle.refresh_consumed', coalesce(p_consumed::text, ''), true);
     RETURN true;
 END
 $$;
@@ -569,6 +573,7 @@ BEGIN
         RETURN;
     END IF;
     PERFORM set_config('pgtrickle.refresh_frontier', '', true);
+    PERFORM set_config('pgtrickle.refresh_consumed', '', true);
     v_data_time := pgtrickle._data_time();
     -- Append-only stream tables first try the plain INSERT; the plan names the storage table by a
     -- placeholder, since the table may have been renamed.
@@ -607,6 +612,7 @@ BEGIN
     v_counts := string_to_array(current_setting('pgtrickle.refresh_counts'), ',')::bigint[];
     PERFORM pgtrickle._complete_refresh(p_pgt_id, current_setting('pgtrickle.refresh_frontier')::pg_snapshot,
                                         v_data_time, 'DIFFERENTIAL', v_counts[1], v_counts[3], v_start,
-                                        p_initiated_by, v_counts[2], v_choice.reason);
+                                        p_initiated_by, v_counts[2], v_choice.reason,
+                                        nullif(current_setting('pgtrickle.refresh_consumed'), '')::bigint);
 END
 $$;

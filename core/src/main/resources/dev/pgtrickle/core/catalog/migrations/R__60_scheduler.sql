@@ -36,10 +36,14 @@ BEGIN
             to_regclass(format('pgtrickle.%I', v_st.definition_view))))) > 0 THEN
         RETURN false;
     END IF;
+    -- Smallest buffers first: one pending change anywhere answers, and a large buffer holding
+    -- rows other readers have not consumed yet is scanned up to its first pending row.
     FOR v_buffer IN
         SELECT cs.buffer_table FROM pgtrickle.pgt_dependencies d
         JOIN pgtrickle.pgt_change_sources cs USING (source_relid)
+        LEFT JOIN pg_class b ON b.oid = to_regclass(format('pgtrickle_changes.%I', cs.buffer_table))
         WHERE d.pgt_id = p_pgt_id
+        ORDER BY b.relpages, cs.buffer_table
     LOOP
         EXECUTE format('SELECT EXISTS (SELECT 1 FROM pgtrickle_changes.%I '
                        'WHERE NOT pgtrickle._covered(__pgt_xid, __pgt_seq, $1, $2, $3))', v_buffer)
