@@ -98,6 +98,13 @@ final class FuzzRun implements AutoCloseable {
                 execute(dml.insert(table, Math.min(10, rows - done)));
             }
         }
+        // A join term probes a table per changed row or reads it whole, by its statistics
+        // (docs/architecture.md, "Join deltas through indexes"): some tables have them.
+        for (Table table : schema.tables) {
+            if (random.nextBoolean()) {
+                execute("ANALYZE " + table.qualified());
+            }
+        }
         for (StreamTableDef st : streamTables) {
             execute("SELECT pgtrickle.create_stream_table('" + st.name() + "', $q$" + st.query() + "$q$,"
                     + " refresh_mode => 'DIFFERENTIAL')");

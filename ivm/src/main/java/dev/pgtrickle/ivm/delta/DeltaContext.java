@@ -28,6 +28,13 @@ import java.util.Set;
  */
 public final class DeltaContext {
 
+    /**
+     * How many rows of a table reading it sequentially costs as much as one index probe: the
+     * break-even of {@link #fewChanges}. Measured at TPC-H scale factor 1 with warm caches: a
+     * probe of {@code part} per change row took ~4 µs, a sequential read of it ~0.15 µs a row.
+     */
+    static final int ROWS_PER_PROBE = 20;
+
     /** Weight column of every delta: +n inserted copies, -n deleted ones. */
     public static final String WEIGHT = "__pgt_w";
     /** The CTE, and its column, with the number of change rows a refresh reads. */
@@ -147,6 +154,18 @@ public final class DeltaContext {
     /** Name of the CTE holding the delta of {@code plan} (its output columns and the weight). */
     public String delta(QueryPlan plan) throws UnsupportedQueryException {
         return deltaCte(plan, () -> plan.delta(this));
+    }
+
+    /**
+     * SQL boolean, evaluated once per refresh: {@code plan} changed in few enough rows that
+     * probing {@code table} per changed row costs less than reading all of it, as far as the
+     * table's statistics tell (a table never analyzed counts as large: probes stay cheap however
+     * large it is, a wrong read of all of it does not).
+     */
+    public String fewChanges(FromPlan plan, Source table) throws UnsupportedQueryException {
+        return "coalesce((SELECT pg_catalog.count(*) FROM " + deltaCte(plan, () -> plan.delta(this)) + ") * "
+                + ROWS_PER_PROBE + " <= (SELECT CASE WHEN c.reltuples < 0 THEN 'Infinity' ELSE c.reltuples END"
+                + " FROM pg_catalog.pg_class AS c WHERE c.oid = " + table.oid() + "), true)";
     }
 
     /**

@@ -4,6 +4,7 @@ import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.delta.Fragment;
 import dev.pgtrickle.ivm.sql.Sql;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /** Keeps the rows of its input for which {@code condition} is true: WHERE. */
@@ -34,6 +35,11 @@ public record Filter(FromPlan input, Condition condition) implements FromPlan {
     @Override
     public boolean probedBy(Set<String> known, List<Condition> conditions) {
         return input.probedBy(known, Sql.concat(conditions, List.of(condition)));
+    }
+
+    @Override
+    public Optional<Source> table() {
+        return input.table();
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.delta.Fragment;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -33,6 +34,11 @@ public sealed interface FromPlan extends Plan permits Scan, Derived, Lookup, Joi
      * ({@link Join}); without such indexes the planner's choice is the better one.
      */
     boolean probedBy(Set<String> known, List<Condition> conditions);
+
+    /** The one table this operator reads, when it is a scan of it (filtered or not). */
+    default Optional<Source> table() {
+        return Optional.empty();
+    }
 
     /** The aliases of {@link #bindings()}. */
     default Set<String> aliases() {

@@ -155,17 +155,32 @@ public record Join(JoinKind kind, FromPlan left, FromPlan right, Condition condi
      * ({@link DeltaContext#exposePerRow}): the plan starts from the changes and probes,
      * whatever the planner estimates for the whole of {@code other} — an estimate
      * that can be off by orders of magnitude for a join of several tables, and then leads it to
-     * scan or hash all of it. Otherwise the planner chooses.
+     * scan or hash all of it. Otherwise the planner chooses. Where {@code other} is one table,
+     * the refresh decides between the two by the number of changes ({@link DeltaContext#fewChanges}):
+     * probing it for each of many changes costs more than reading it once.
      */
     private String changedJoined(DeltaContext context, List<String> items, DeltaContext.Exposure changes,
                                  FromPlan changed, FromPlan other) throws UnsupportedQueryException {
-        if (other.probedBy(changed.aliases(), List.of(condition))) {
-            DeltaContext.Exposure probed = context.exposePerRow(other, condition.sql());
+        if (!other.probedBy(changed.aliases(), List.of(condition))) {
+            return joinedAsItIs(context, items, changes, other, List.of());
+        }
+        DeltaContext.Exposure probed = context.exposePerRow(other, condition.sql());
+        Optional<Source> table = other.table();
+        if (table.isEmpty()) {
             return DeltaContext.term(items, changes.weight(), List.of(changes.from(), probed.from()), List.of());
         }
+        String few = context.fewChanges(changed, table.get());
+        return DeltaContext.union(List.of(
+                DeltaContext.term(items, changes.weight(), List.of(changes.from(), probed.from()), List.of(few)),
+                joinedAsItIs(context, items, changes, other, List.of("NOT " + few))));
+    }
+
+    /** The changes joined with {@code other} as it is now, in the plan the planner chooses. */
+    private String joinedAsItIs(DeltaContext context, List<String> items, DeltaContext.Exposure changes,
+                                FromPlan other, List<String> gate) throws UnsupportedQueryException {
         Fragment now = other.current(context);
         return DeltaContext.term(items, changes.weight(), List.of(changes.from(), now.nested()),
-                Sql.concat(now.where(), List.of(condition.sql())));
+                Sql.concat(gate, now.where(), List.of(condition.sql())));
     }
 
     /**

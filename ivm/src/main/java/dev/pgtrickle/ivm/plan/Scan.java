@@ -4,6 +4,7 @@ import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.delta.Fragment;
 import dev.pgtrickle.ivm.sql.Sql;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -50,6 +51,11 @@ public record Scan(Source source, String alias, List<String> columns) implements
     public boolean probedBy(Set<String> known, List<Condition> conditions) {
         return conditions.stream().anyMatch(c -> c.columnsEquated(alias, known).stream()
                 .anyMatch(source.indexed()::contains));
+    }
+
+    @Override
+    public Optional<Source> table() {
+        return Optional.of(source);
     }
 
     @Override

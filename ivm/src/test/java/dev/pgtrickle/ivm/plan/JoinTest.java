@@ -99,10 +99,11 @@ class JoinTest {
         assertTrue(flipped.contains("((b.k = __pgt_g.__pgt_k1)) LIMIT GREATEST(__pgt_g.__pgt_s, 0) + 1")
                 && flipped.endsWith("WHERE (__pgt_m.n = 0) <> (__pgt_m.n = __pgt_g.__pgt_s))"),
                 "matches now counted per key through b's index; only flipped keys kept: " + flipped);
-        assertTrue(terms.get(4).contains("FROM __pgt_flipped") && terms.get(4).contains("(a.k = __pgt_f.__pgt_k1)")
-                && terms.get(4).contains("(1 * __pgt_f.__pgt_flip)"), "current rows of a per flipped key: " + terms.get(4));
-        assertTrue(terms.get(5).matches("(?s).*\\(-1 \\* __pgt_x\\d+.__pgt_w \\* __pgt_f.__pgt_flip\\).*"),
-                "changed rows of a per flipped key, the flip negated: " + terms.get(5));
+        // Terms 0–1: ΔA ⋈ B, probed or read as a whole (see below); 2: A ⋈ ΔB; 3: −ΔA ⋈ ΔB.
+        assertTrue(terms.get(5).contains("FROM __pgt_flipped") && terms.get(5).contains("(a.k = __pgt_f.__pgt_k1)")
+                && terms.get(5).contains("(1 * __pgt_f.__pgt_flip)"), "current rows of a per flipped key: " + terms.get(5));
+        assertTrue(terms.get(6).matches("(?s).*\\(-1 \\* __pgt_x\\d+.__pgt_w \\* __pgt_f.__pgt_flip\\).*"),
+                "changed rows of a per flipped key, the flip negated: " + terms.get(6));
         assertFalse(String.join("", terms).contains("__pgt_m1"), "no scan of b's changes per row of a");
     }
 
@@ -217,7 +218,13 @@ class JoinTest {
         List<String> terms = terms(join.delta(new DeltaContext(new ChangeBuffers())));
         assertTrue(terms.get(0).contains("LATERAL (SELECT \"b\".\"id\" AS __pgt_c1, \"b\".\"k\" AS __pgt_c2 FROM"
                 + " \"public\".\"t2\" AS \"b\" WHERE ((a.k = b.k)) OFFSET 0)"), "ΔA probes B's index per row: " + terms.get(0));
-        assertFalse(terms.get(1).contains("OFFSET 0"), "A has no index on k: the planner chooses: " + terms.get(1));
+        String few = "coalesce((SELECT pg_catalog.count(*) FROM __pgt_d1) * 20 <= (SELECT CASE WHEN c.reltuples < 0"
+                + " THEN 'Infinity' ELSE c.reltuples END FROM pg_catalog.pg_class AS c WHERE c.oid = 2), true)";
+        assertTrue(terms.get(0).endsWith("WHERE (" + few + ")"), "... while A changed in few rows for B's size: " + terms.get(0));
+        assertTrue(terms.get(1).contains("\"public\".\"t2\" AS \"b\"") && !terms.get(1).contains("OFFSET 0")
+                && terms.get(1).endsWith("WHERE (NOT " + few + ") AND ((a.k = b.k))"),
+                "otherwise B is joined as a whole, in the planner's plan: " + terms.get(1));
+        assertFalse(terms.get(2).contains("OFFSET 0"), "A has no index on k: the planner chooses: " + terms.get(2));
     }
 
     @Test
