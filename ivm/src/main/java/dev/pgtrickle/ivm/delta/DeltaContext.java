@@ -10,6 +10,7 @@ import dev.pgtrickle.ivm.sql.Sql;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,6 +50,7 @@ public final class DeltaContext {
     private final Map<String, String> cteDefinitions = new LinkedHashMap<>();
     private final Map<Long, Source> sources = new LinkedHashMap<>();
     private Set<Long> consumedOf;
+    private final Map<ChangesAgainst, String> fewChanges = new HashMap<>();
     private int exposures;
     private int names;
 
@@ -113,7 +115,11 @@ public final class DeltaContext {
 
     /** The delta of {@code plan}, its aliases visible (one more reference to its CTE). */
     public Exposure expose(FromPlan plan) throws UnsupportedQueryException {
-        return exposeRows(deltaCte(plan, () -> plan.delta(this)), plan.bindings());
+        return exposeRows(deltaOf(plan), plan.bindings());
+    }
+
+    private String deltaOf(FromPlan plan) throws UnsupportedQueryException {
+        return deltaCte(plan, () -> plan.delta(this));
     }
 
     /**
@@ -146,6 +152,10 @@ public final class DeltaContext {
         return exposeRows("LATERAL (" + rows + " OFFSET 0)", plan.bindings());
     }
 
+    /** The changes of an input (a CTE) weighed against the size of a table. */
+    private record ChangesAgainst(String changes, long table) {
+    }
+
     /** A CTE name not used before in this statement, starting with {@code prefix}. */
     public String freshName(String prefix) {
         return prefix + (++names);
@@ -160,12 +170,19 @@ public final class DeltaContext {
      * SQL boolean, evaluated once per refresh: {@code plan} changed in few enough rows that
      * probing {@code table} per changed row costs less than reading all of it, as far as the
      * table's statistics tell (a table never analyzed counts as large: probes stay cheap however
-     * large it is, a wrong read of all of it does not).
+     * large it is, a wrong read of all of it does not). Decided in a CTE of its own, so that the
+     * changes are counted once however many terms ask.
      */
     public String fewChanges(FromPlan plan, Source table) throws UnsupportedQueryException {
-        return "coalesce((SELECT pg_catalog.count(*) FROM " + deltaCte(plan, () -> plan.delta(this)) + ") * "
-                + ROWS_PER_PROBE + " <= (SELECT CASE WHEN c.reltuples < 0 THEN 'Infinity' ELSE c.reltuples END"
-                + " FROM pg_catalog.pg_class AS c WHERE c.oid = " + table.oid() + "), true)";
+        String changes = deltaOf(plan);
+        String name = fewChanges.computeIfAbsent(new ChangesAgainst(changes, table.oid()), key -> {
+            String cte = freshName("__pgt_few");
+            addCte(cte, "SELECT coalesce((SELECT pg_catalog.count(*) FROM " + changes + ") * " + ROWS_PER_PROBE
+                    + " <= (SELECT CASE WHEN c.reltuples < 0 THEN 'Infinity' ELSE c.reltuples END"
+                    + " FROM pg_catalog.pg_class AS c WHERE c.oid = " + table.oid() + "), true) AS few");
+            return cte;
+        });
+        return "(SELECT few FROM " + name + ")";
     }
 
     /**
