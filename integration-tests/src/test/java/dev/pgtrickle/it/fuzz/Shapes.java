@@ -129,6 +129,11 @@ final class Shapes {
         shapes.add(new Shape("full_join", 2, c -> List.of(plain(c.st("fj"),
                 "SELECT a.id, b.id AS bid, a.k, b.k AS bk, b.n FROM " + c.t(1) + " a FULL JOIN " + c.t(2) + " b"
                         + " ON a.k = b.k", 1, 2))));
+        shapes.add(new Shape("full_join_using", 2, c -> List.of(plain(c.st("fju"),
+                "SELECT k, a.id, b.id AS bid, b.n FROM " + c.t(1) + " a FULL JOIN " + c.t(2) + " b USING (k)", 1, 2))));
+        shapes.add(new Shape("full_join_using_grouped", 2, c -> List.of(grouped(c.st("fjg"),
+                "SELECT k, count(*) AS c, count(a.id) AS ca, sum(b.v) AS sv FROM " + c.t(1) + " a"
+                        + " FULL JOIN " + c.t(2) + " b USING (k) WHERE k IS DISTINCT FROM 3 GROUP BY k", 1, 2))));
         shapes.add(new Shape("left_join_non_equi_filtered", 2, c -> List.of(plain(c.st("ljn"),
                 "SELECT a.id, a.v, b.v AS bv FROM " + c.t(1) + " a LEFT JOIN " + c.t(2) + " b"
                         + " ON a.v < b.v AND b.g <> 'c' WHERE a.g IS NOT NULL", 1, 2))));

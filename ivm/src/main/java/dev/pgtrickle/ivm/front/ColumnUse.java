@@ -75,6 +75,11 @@ final class ColumnUse {
         return used;
     }
 
+    /** Whether the text names {@code column} unqualified somewhere. */
+    boolean namesBare(String column) {
+        return bare.contains(column);
+    }
+
     /** A {@code *} right after SELECT, DISTINCT, ALL or a comma is a select item, not a product. */
     private static boolean startsSelectItem(List<Token> tokens, int star) {
         if (star == 0) {

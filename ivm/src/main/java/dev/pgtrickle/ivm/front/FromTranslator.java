@@ -15,6 +15,7 @@ import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import dev.pgtrickle.ivm.sql.Sql;
 import net.sf.jsqlparser.expression.Alias;
 import net.sf.jsqlparser.expression.Expression;
+import net.sf.jsqlparser.expression.Function;
 import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.schema.Table;
 import net.sf.jsqlparser.statement.select.FromItem;
@@ -44,11 +45,31 @@ final class FromTranslator {
      * @param plan the join tree
      * @param mergesColumns whether a JOIN ... USING merges columns (which {@code *} would show once)
      * @param spelledAliases each alias as spelled in the query text
+     * @param fullyMerged the columns a FULL JOIN ... USING merges, by name: PostgreSQL prints a
+     *     reference to one bare, and it means the value of whichever side has a row
      */
-    record FromClause(FromPlan plan, boolean mergesColumns, Map<String, String> spelledAliases) {
+    record FromClause(FromPlan plan, boolean mergesColumns, Map<String, String> spelledAliases,
+                      Map<String, MergedColumn> fullyMerged) {
 
         FromClause {
             spelledAliases = Map.copyOf(spelledAliases);
+            fullyMerged = Map.copyOf(fullyMerged);
+        }
+    }
+
+    /**
+     * A column merged by JOIN ... USING, as spelled in the query, from the inputs spelled
+     * {@code left} and {@code right}.
+     */
+    record MergedColumn(String left, String right, String column) {
+
+        /**
+         * Its value after a FULL JOIN: {@code COALESCE(left.column, right.column)}, a new tree
+         * each time (trees are rewritten in place).
+         */
+        Expression value() {
+            return new Function().withName("COALESCE").withParameters(
+                    new Column(new Table(left), column), new Column(new Table(right), column));
         }
     }
 
@@ -57,6 +78,7 @@ final class FromTranslator {
     /** Each leaf's alias as spelled in the query (for the conditions written for USING). */
     private final Map<String, String> spelledAliases = new HashMap<>();
     private boolean mergesColumns;
+    private final Map<String, MergedColumn> fullyMerged = new HashMap<>();
 
     FromTranslator(QueryTranslator queries, CteScope scope) {
         this.queries = queries;
@@ -69,7 +91,7 @@ final class FromTranslator {
                     "FROM ONLY is not supported yet");
         }
         FromPlan plan = joins(item(block.getFromItem()), block.getJoins());
-        return new FromClause(plan, mergesColumns, spelledAliases);
+        return new FromClause(plan, mergesColumns, spelledAliases, fullyMerged);
     }
 
     private FromPlan item(FromItem item) throws UnsupportedQueryException {
@@ -190,6 +212,7 @@ final class FromTranslator {
             FromPlan right = item(join.getFromItem());
             List<Condition> conditions = new ArrayList<>();
             for (Expression on : join.getOnExpressions()) {
+                refuseFullyMergedIn(on, sql(join));
                 // An inner join's ON conjuncts are placed one by one, like WHERE's (InnerJoins).
                 if (kind == JoinKind.INNER) {
                     for (Expression conjunct : Expressions.conjuncts(on)) {
@@ -200,12 +223,15 @@ final class FromTranslator {
                 }
             }
             for (Column column : join.getUsingColumns()) {
-                if (kind == JoinKind.FULL) {
-                    throw new UnsupportedQueryException(sql(join), "FULL JOIN ... USING is not supported yet;"
-                            + " write the join with ON");
-                }
-                conditions.add(usingCondition(column, tree, right));
+                String name = queries.text().name(column.getColumnName());
+                String construct = sql("USING (" + column.getColumnName() + ")");
+                MergedColumn merged = new MergedColumn(spelledAliases.get(onlyInputWith(name, tree, construct)),
+                        spelledAliases.get(onlyInputWith(name, right, construct)), column.getColumnName());
+                conditions.add(usingCondition(merged, name));
                 mergesColumns = true;
+                if (kind == JoinKind.FULL) {
+                    fullyMerged.put(name, merged);
+                }
             }
             if (kind == JoinKind.INNER) {
                 tree = new Join(kind, tree, right, Condition.TRUE);
@@ -219,15 +245,24 @@ final class FromTranslator {
         return tree;
     }
 
-    /** {@code USING (c)} as {@code (left.c = right.c)}, when each side has exactly one input with a column c. */
-    private Condition usingCondition(Column column, FromPlan left, FromPlan right) throws UnsupportedQueryException {
-        String name = queries.text().name(column.getColumnName());
-        String construct = sql("USING (" + column.getColumnName() + ")");
-        String l = onlyInputWith(name, left, construct);
-        String r = onlyInputWith(name, right, construct);
+    /**
+     * A later join's ON condition naming a column merged by FULL JOIN ... USING: PostgreSQL
+     * prints it bare there too, and it is not one input's column.
+     */
+    private void refuseFullyMergedIn(Expression on, String construct) throws UnsupportedQueryException {
+        for (String name : fullyMerged.keySet()) {
+            if (ColumnUse.of(sql(on)).namesBare(name)) {
+                throw new UnsupportedQueryException(construct, "the join condition refers to " + name
+                        + ", merged by an earlier FULL JOIN ... USING; write that join with ON");
+            }
+        }
+    }
+
+    /** {@code USING (c)} as {@code (left.c = right.c)}. */
+    private Condition usingCondition(MergedColumn merged, String name) throws UnsupportedQueryException {
         return Condition.equal(
-                Condition.Operand.column(sql(spelledAliases.get(l) + "." + column.getColumnName()), l, name),
-                Condition.Operand.column(sql(spelledAliases.get(r) + "." + column.getColumnName()), r, name));
+                Condition.Operand.column(sql(merged.left() + "." + merged.column()), queries.text().name(merged.left()), name),
+                Condition.Operand.column(sql(merged.right() + "." + merged.column()), queries.text().name(merged.right()), name));
     }
 
     /** The alias of the only input on {@code side} with the column. */

@@ -9,10 +9,12 @@ import dev.pgtrickle.ivm.plan.Project;
 import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.UnionAll;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
+import net.sf.jsqlparser.expression.Alias;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.NotExpression;
 import net.sf.jsqlparser.expression.operators.relational.ExistsExpression;
 import net.sf.jsqlparser.expression.operators.relational.InExpression;
+import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.statement.select.AllColumns;
 import net.sf.jsqlparser.statement.select.OrderByElement;
 import net.sf.jsqlparser.statement.select.ParenthesedSelect;
@@ -165,6 +167,9 @@ final class QueryTranslator {
                     "row locking clauses are not supported");
         }
         FromTranslator.FromClause from = new FromTranslator(this, scope).translate(block);
+        if (!from.fullyMerged().isEmpty()) {
+            replaceFullyMerged(block, from.fullyMerged());
+        }
         if (from.plan().bindings().size() == 1) {
             Binding only = from.plan().bindings().get(0);
             qualify(block, only, from.spelledAliases().get(only.alias()));
@@ -209,6 +214,59 @@ final class QueryTranslator {
             plan = new Project(input, columns);
         }
         return block.getDistinct() != null ? new Distinct(plan) : plan;
+    }
+
+    /**
+     * Replaces the bare references to columns merged by FULL JOIN ... USING with the
+     * {@code COALESCE} they stand for; a select item keeps the column's name. A subquery naming
+     * one is refused: inside it the name could be the subquery's own column.
+     */
+    @SuppressWarnings("unchecked")
+    private void replaceFullyMerged(PlainSelect block, Map<String, FromTranslator.MergedColumn> merged)
+            throws UnsupportedQueryException {
+        ExpressionTree.Rewriter rewriter = node -> {
+            if (node instanceof Select || node instanceof ExistsExpression) {
+                for (String name : merged.keySet()) {
+                    if (ColumnUse.of(text.sql(node)).namesBare(name)) {
+                        throw new UnsupportedQueryException(text.sql(node), "a subquery refers to " + name
+                                + ", merged by FULL JOIN ... USING; write the join with ON");
+                    }
+                }
+                return node;
+            }
+            FromTranslator.MergedColumn column = mergedColumn(node, merged);
+            return column == null ? null : column.value();
+        };
+        if (block.getWhere() != null) {
+            block.setWhere(expressions.rewrite(block.getWhere(), rewriter));
+        }
+        for (SelectItem<?> item : block.getSelectItems()) {
+            if (item.getExpression() instanceof AllColumns) {
+                continue;
+            }
+            FromTranslator.MergedColumn bare = mergedColumn(item.getExpression(), merged);
+            if (bare != null && item.getAlias() == null) {
+                item.setAlias(new Alias(bare.column()));
+            }
+            ((SelectItem<Expression>) item).setExpression(expressions.rewrite(item.getExpression(), rewriter));
+        }
+        if (block.getGroupBy() != null && block.getGroupBy().getGroupByExpressionList() != null) {
+            List<Expression> keys = block.getGroupBy().getGroupByExpressionList();
+            for (int i = 0; i < keys.size(); i++) {
+                keys.set(i, expressions.rewrite(keys.get(i), rewriter));
+            }
+        }
+        if (block.getHaving() != null) {
+            block.setHaving(expressions.rewrite(block.getHaving(), rewriter));
+        }
+    }
+
+    /** The merged column {@code node} names bare, if it is one. */
+    private FromTranslator.MergedColumn mergedColumn(Expression node, Map<String, FromTranslator.MergedColumn> merged) {
+        if (node instanceof Column column && (column.getTable() == null || column.getTable().getName() == null)) {
+            return merged.get(text.name(column.getColumnName()));
+        }
+        return null;
     }
 
     /** Qualifies the references to the only FROM item's columns (see {@link Expressions#qualify}). */

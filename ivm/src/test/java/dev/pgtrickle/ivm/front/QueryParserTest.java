@@ -557,6 +557,23 @@ class QueryParserTest {
     }
 
     @Test
+    void aColumnMergedByFullJoinUsingIsTheCoalesceOfBothSides() throws Exception {
+        // SELECT id, e.name, count(*) AS n FROM emp e FULL JOIN dept d USING (id) WHERE id > 1 GROUP BY id, e.name
+        QueryPlan plan = parse("""
+                SELECT id,
+                    e.name,
+                    count(*) AS n
+                   FROM (public.emp e
+                     FULL JOIN public.dept d USING (id))
+                  WHERE (id > 1)
+                  GROUP BY id, e.name""");
+        assertTrue(plan.describe().contains("COALESCE(e.id, d.id)"),
+                "the group key is the merged column, as PostgreSQL computes it: " + plan.describe());
+        assertEquals(new Filter(new Join(FULL, new Scan(EMP, "e", List.of("id", "name")), new Scan(DEPT, "d", List.of("id")),
+                on("(e.id = d.id)", "e", "d")), on("(COALESCE(e.id, d.id) > 1)", "e", "d")), plan.inputs().get(0));
+    }
+
+    @Test
     void existsBecomesASemiJoinOnItsCorrelationWithItsLocalConditionInside() throws Exception {
         // SELECT id FROM emp e WHERE salary > 10 AND EXISTS (SELECT 1 FROM dept d WHERE d.id = e.dept_id
         //   AND d.region_id = 3)

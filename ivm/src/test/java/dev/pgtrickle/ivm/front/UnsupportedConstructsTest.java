@@ -90,16 +90,26 @@ class UnsupportedConstructsTest {
                            FROM (public.emp e
                              JOIN public.dept d ON (((d.id = e.dept_id) AND (d.id IN ( SELECT dept.region_id
                                    FROM public.dept)))))""", "(SELECT dept.region_id FROM public.dept)", SUBQUERY),
-                // Outer joins are supported (QueryParserTest), except FULL JOIN ... USING, whose merged
-                // column is the COALESCE of both sides.
-                // SELECT e.name, d.name AS dept FROM emp e FULL JOIN dept d USING (id)
+                // A column merged by FULL JOIN ... USING is the COALESCE of both sides
+                // (QueryParserTest); PostgreSQL prints it bare, also inside a subquery or a later
+                // join's condition, where it is refused.
+                // SELECT id FROM emp e FULL JOIN dept d USING (id) WHERE EXISTS (SELECT 1 FROM region r WHERE r.id = id + 1)
                 Arguments.of("""
-                        SELECT e.name,
-                            d.name AS dept
+                        SELECT id
                            FROM (public.emp e
-                             FULL JOIN public.dept d USING (id))""",
-                        "FULL JOIN public.dept d USING (id)",
-                        "FULL JOIN ... USING is not supported yet; write the join with ON"),
+                             FULL JOIN public.dept d USING (id))
+                          WHERE (EXISTS ( SELECT 1
+                                   FROM public.region r
+                                  WHERE (r.name = (id)::text)))""",
+                        "EXISTS (SELECT 1 FROM public.region r WHERE (r.name = (id)::text))",
+                        "a subquery refers to id, merged by FULL JOIN ... USING; write the join with ON"),
+                Arguments.of("""
+                        SELECT id
+                           FROM ((public.emp e
+                             FULL JOIN public.dept d USING (id))
+                             LEFT JOIN public.region r ON ((r.name = (id)::text)))""",
+                        "LEFT JOIN public.region r ON ((r.name = (id)::text))",
+                        "the join condition refers to id, merged by an earlier FULL JOIN ... USING; write that join with ON"),
                 // Hand-written: PostgreSQL prints NATURAL JOIN as JOIN ... USING (its columns).
                 Arguments.of("SELECT e.name FROM public.emp e NATURAL JOIN public.dept d",
                         "NATURAL JOIN public.dept d", "NATURAL JOIN is not supported yet"),
