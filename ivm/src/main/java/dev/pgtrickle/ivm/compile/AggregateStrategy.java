@@ -65,7 +65,8 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
             if (call.function() != AggregateCall.Function.COUNT) {
                 hidden.add(sum(call));
                 populateItems.add("pg_catalog.sum(" + call.argument() + ") AS " + sum(call));
-                deltaAggregates.add("pg_catalog.sum(" + DeltaContext.WEIGHT + " * " + arg + ") AS __pgt_ds" + i);
+                deltaAggregates.add(Sql.finiteSum("pg_catalog.sum(" + DeltaContext.WEIGHT + " * " + arg + ")")
+                        + " AS __pgt_ds" + i);
                 newState.add(addState(sum(call), "__pgt_ds" + i));
             }
             if (scaled.contains(i)) {

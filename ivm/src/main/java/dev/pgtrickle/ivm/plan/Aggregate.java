@@ -161,7 +161,7 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
     static String weightedCall(AggregateCall call, String weight) {
         String count = call.argument() == null ? "COALESCE(pg_catalog.sum(" + weight + "), 0)"
                 : "COALESCE(pg_catalog.sum(" + weight + ") FILTER (WHERE (" + call.argument() + ") IS NOT NULL), 0)";
-        String sum = "pg_catalog.sum((" + call.argument() + ") * (" + weight + ")::int4)";
+        String sum = Sql.finiteSum("pg_catalog.sum((" + call.argument() + ") * (" + weight + ")::int4)");
         return switch (call.function()) {
             case COUNT_STAR, COUNT -> count + "::bigint";
             case SUM -> "CASE WHEN " + count + " = 0 THEN NULL ELSE " + sum + " END";

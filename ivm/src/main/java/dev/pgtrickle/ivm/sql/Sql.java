@@ -30,6 +30,18 @@ public final class Sql {
         return names.stream().map(name -> dot + ident(name)).collect(Collectors.joining(", "));
     }
 
+    /**
+     * {@code sum}, a sum that is added to or subtracted from a kept one, checked to be finite:
+     * NaN and the infinities do not cancel ({@code NaN - NaN} is NaN), so one that a change
+     * brings in stops the refresh with SQLSTATE 22003, and the refresh falls back to FULL with
+     * that reason. Told apart by their text, whatever the type (numeric and floats print
+     * {@code Infinity}, intervals {@code infinity}).
+     */
+    public static String finiteSum(String sum) {
+        return "CASE WHEN (" + sum + ")::text IN ('NaN', 'Infinity', '-Infinity', 'infinity', '-infinity')"
+                + " THEN pgtrickle._not_finite(" + sum + ") ELSE " + sum + " END";
+    }
+
     /** Predicates joined with AND, each parenthesized; {@code true} when there are none. */
     public static String and(List<String> predicates) {
         if (predicates.isEmpty()) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pgtrickle.ivm.delta.ChangeBuffers;
 import dev.pgtrickle.ivm.delta.DeltaContext;
+import dev.pgtrickle.ivm.sql.Sql;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -52,9 +53,11 @@ class AggregateTest {
         DeltaContext context = new DeltaContext(new ChangeBuffers(), List.of(aggregate));
         String[] terms = aggregate.delta(context).split("\nUNION ALL\n");
         String groups = groupsCtes(context).get(0);
+        String sum = "pg_catalog.sum\\(\\(o.amount\\) \\* \\(\\1.__pgt_w\\)::int4\\)";
         assertTrue(groups.matches(".*\\(CASE WHEN COALESCE\\(pg_catalog.sum\\((__pgt_x\\d+).__pgt_w\\) FILTER \\(WHERE"
-                + " \\(o.amount\\) IS NOT NULL\\), 0\\) = 0 THEN NULL ELSE pg_catalog.sum\\(\\(o.amount\\) \\* \\(\\1.__pgt_w\\)::int4\\)"
-                + " END\\) AS __pgt_b0.*"), "sum before = Σ w·x, NULL without values: " + groups);
+                + " \\(o.amount\\) IS NOT NULL\\), 0\\) = 0 THEN NULL ELSE CASE WHEN \\(" + sum + "\\)::text IN \\('NaN', 'Infinity',"
+                + " '-Infinity', 'infinity', '-infinity'\\) THEN pgtrickle._not_finite\\(" + sum + "\\) ELSE " + sum
+                + " END END\\) AS __pgt_b0.*"), "sum before = Σ w·x, NULL without values, NaN and infinities refused: " + groups);
         assertTrue(groups.matches(".*\\(pg_catalog.sum\\(o.amount\\) FILTER \\(WHERE __pgt_x\\d+.__pgt_now\\)\\) AS __pgt_n0.*"),
                 "sum now, over the current rows of the same pass: " + groups);
         assertTrue(groups.matches(".*pg_catalog.sum\\(__pgt_x\\d+.__pgt_w\\) > 0 AS __pgt_before.*GROUP BY \\(o.region\\)\\)"),
@@ -71,8 +74,9 @@ class AggregateTest {
     void countsAlwaysAddUpAndAvgDividesLikePostgres() throws Exception {
         assertEquals("COALESCE(pg_catalog.sum(w), 0)::bigint",
                 Aggregate.weightedCall(new AggregateCall(1, AggregateCall.Function.COUNT_STAR, null), "w"));
+        String sum = "pg_catalog.sum((x) * (w)::int4)";
         assertEquals("CASE WHEN COALESCE(pg_catalog.sum(w) FILTER (WHERE (x) IS NOT NULL), 0) = 0 THEN NULL ELSE"
-                        + " pg_catalog.sum((x) * (w)::int4)::numeric / COALESCE(pg_catalog.sum(w) FILTER (WHERE (x) IS NOT NULL), 0)::numeric END",
+                        + " " + Sql.finiteSum(sum) + "::numeric / COALESCE(pg_catalog.sum(w) FILTER (WHERE (x) IS NOT NULL), 0)::numeric END",
                 Aggregate.weightedCall(new AggregateCall(1, AggregateCall.Function.AVG, "x"), "w"));
         Aggregate counting = new Aggregate(ORDERS, List.of("o.region"),
                 List.of(new AggregateCall(1, AggregateCall.Function.COUNT, "o.amount")),

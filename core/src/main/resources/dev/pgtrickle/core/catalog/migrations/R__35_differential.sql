@@ -52,6 +52,18 @@ BEGIN
 END
 $$;
 
+-- Raised from a refresh statement when a change brings NaN or an infinity into a sum that is
+-- kept by adding and subtracting (they do not cancel: NaN - NaN is NaN). data_exception class:
+-- the differential refresh falls back to FULL, which computes the sum from the rows, and records
+-- the reason.
+CREATE OR REPLACE FUNCTION pgtrickle._not_finite(p_sum anyelement) RETURNS anyelement
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    RAISE EXCEPTION 'a change brings % into a sum that is kept by adding and subtracting', p_sum
+        USING ERRCODE = 'numeric_value_out_of_range';
+END
+$$;
+
 -- Raised from a refresh statement when applying the changes would leave a row with a negative
 -- multiplicity: the stored contents and the changes disagree, which must never happen.
 -- A truncated source explains any count and is handled by reinitializing (see
