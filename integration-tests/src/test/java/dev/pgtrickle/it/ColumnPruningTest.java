@@ -38,9 +38,7 @@ class ColumnPruningTest {
         db.execute("UPDATE pr_src SET note = note || '!', blob = '{\"b\": 2}' WHERE id % 2 = 0");
         db.execute("UPDATE pr_src SET g = g WHERE id % 5 = 0");
         db.execute("UPDATE pr_src SET n = 3.00 WHERE id = 2");
-        for (String name : new String[] {"pr_rows", "pr_groups"}) {
-            DifferentialRefreshTest.refreshDifferentially(db, name, name.equals("pr_rows") ? rows : groups);
-        }
+        DifferentialRefreshTest.refreshEachDifferentially(db, "pr_rows", rows, "pr_groups", groups);
         assertEquals("3.00", db.queryString("SELECT n::text FROM pr_rows WHERE id = 2"));
         assertEquals(db.queryString("SELECT sum(n)::text FROM pr_src WHERE g = 'g2'"),
                 db.queryString("SELECT total::text FROM pr_groups WHERE g = 'g2'"));

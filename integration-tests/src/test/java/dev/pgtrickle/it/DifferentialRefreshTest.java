@@ -189,6 +189,13 @@ class DifferentialRefreshTest {
         assertDifferential(db, name, query);
     }
 
+    /** {@link #refreshDifferentially} for each stream table of {@code namesAndQueries} (name, query, ...). */
+    static void refreshEachDifferentially(TestDatabase db, String... namesAndQueries) throws SQLException {
+        for (int i = 0; i < namesAndQueries.length; i += 2) {
+            refreshDifferentially(db, namesAndQueries[i], namesAndQueries[i + 1]);
+        }
+    }
+
     /** The last refresh was DIFFERENTIAL, and the stream table is correct. */
     static void assertDifferential(TestDatabase db, String name, String query) throws SQLException {
         assertLastAction(db, name, "DIFFERENTIAL");

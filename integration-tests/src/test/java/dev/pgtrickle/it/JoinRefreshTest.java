@@ -50,22 +50,22 @@ class JoinRefreshTest {
         db.execute("INSERT INTO jp_big SELECT i, i % 60, -i FROM generate_series(2001, 2200) i");
         db.execute("UPDATE jp_big SET k = (k + 7) % 60, v = v + 1 WHERE id % 9 = 0");
         db.execute("DELETE FROM jp_big WHERE id % 13 = 0");
-        refresh(db, "jp_rows", rows, "jp_groups", groups);
+        DifferentialRefreshTest.refreshEachDifferentially(db, "jp_rows", rows, "jp_groups", groups);
 
         // One change: probed.
         db.execute("UPDATE jp_big SET k = 3 WHERE id = 5");
-        refresh(db, "jp_rows", rows, "jp_groups", groups);
+        DifferentialRefreshTest.refreshEachDifferentially(db, "jp_rows", rows, "jp_groups", groups);
 
         // Changes of jp_small probe jp_big through its index; keys appear and vanish.
         db.execute("UPDATE jp_small SET name = 'renamed' WHERE k = 3");
         db.execute("DELETE FROM jp_small WHERE k = 4");
         db.execute("INSERT INTO jp_small VALUES (55, 'new')");
-        refresh(db, "jp_rows", rows, "jp_groups", groups);
+        DifferentialRefreshTest.refreshEachDifferentially(db, "jp_rows", rows, "jp_groups", groups);
 
         // Both sides at once, many rows.
         db.execute("UPDATE jp_big SET k = k + 1 WHERE id % 4 = 0");
         db.execute("UPDATE jp_small SET k = k + 100 WHERE k % 10 = 0");
-        refresh(db, "jp_rows", rows, "jp_groups", groups);
+        DifferentialRefreshTest.refreshEachDifferentially(db, "jp_rows", rows, "jp_groups", groups);
     }
 
     /**
@@ -88,24 +88,17 @@ class JoinRefreshTest {
 
         // a's row of key 1 goes: b's row is unmatched now, and shows b's spelling.
         db.execute("DELETE FROM fu_a WHERE k = 1");
-        refresh(db, "fu_rows", rows, "fu_groups", groups);
+        DifferentialRefreshTest.refreshEachDifferentially(db, "fu_rows", rows, "fu_groups", groups);
         assertEquals("1.00", db.queryString("SELECT k::text FROM fu_rows WHERE y = 100"));
 
         // Keys change on both sides; a match appears, another disappears; NULL keys never match.
         db.execute("UPDATE fu_a SET k = 3 WHERE k = 2");
         db.execute("UPDATE fu_b SET k = NULL WHERE k = 4");
         db.execute("INSERT INTO fu_a VALUES (NULL, 31), (1.000, 11)");
-        refresh(db, "fu_rows", rows, "fu_groups", groups);
+        DifferentialRefreshTest.refreshEachDifferentially(db, "fu_rows", rows, "fu_groups", groups);
 
         db.execute("DELETE FROM fu_b WHERE k IS NULL");
         db.execute("UPDATE fu_a SET x = x + 1");
-        refresh(db, "fu_rows", rows, "fu_groups", groups);
-    }
-
-    /** Refreshes each stream table (name, query, name, query, ...) and checks it. */
-    private static void refresh(TestDatabase db, String... namesAndQueries) throws SQLException {
-        for (int i = 0; i < namesAndQueries.length; i += 2) {
-            DifferentialRefreshTest.refreshDifferentially(db, namesAndQueries[i], namesAndQueries[i + 1]);
-        }
+        DifferentialRefreshTest.refreshEachDifferentially(db, "fu_rows", rows, "fu_groups", groups);
     }
 }

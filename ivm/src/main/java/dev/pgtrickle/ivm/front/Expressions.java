@@ -117,13 +117,13 @@ final class Expressions {
     }
 
     /**
-     * Qualifies the unqualified references to the columns of {@code only}, in place. PostgreSQL
-     * prints a query block with one FROM item without qualifiers, but the delta rules put other
-     * relations (a subquery's, a change buffer's) in scope next to it. The alias is written as
-     * the query spells it, so error messages show what the user would write.
+     * A rewriter that qualifies the unqualified references to the columns of {@code only}, in
+     * place. PostgreSQL prints a query block with one FROM item without qualifiers, but the delta
+     * rules put other relations (a subquery's, a change buffer's) in scope next to it. The alias
+     * is written as the query spells it, so error messages show what the user would write.
      */
-    void qualify(Expression e, Binding only, String spelledAlias) throws UnsupportedQueryException {
-        tree.rewrite(e, node -> {
+    ExpressionTree.Rewriter qualifier(Binding only, String spelledAlias) {
+        return node -> {
             if (node instanceof Select || node instanceof ExistsExpression) {
                 return node; // PostgreSQL qualifies every column inside a subquery
             }
@@ -132,7 +132,7 @@ final class Expressions {
                 column.setTable(new Table(spelledAlias));
             }
             return null;
-        });
+        };
     }
 
     /** The conjuncts of a condition: {@code a AND (b AND c)} is a, b, c. */

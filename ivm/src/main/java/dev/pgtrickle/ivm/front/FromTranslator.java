@@ -250,8 +250,12 @@ final class FromTranslator {
      * prints it bare there too, and it is not one input's column.
      */
     private void refuseFullyMergedIn(Expression on, String construct) throws UnsupportedQueryException {
+        if (fullyMerged.isEmpty()) {
+            return;
+        }
+        ColumnUse use = ColumnUse.of(sql(on));
         for (String name : fullyMerged.keySet()) {
-            if (ColumnUse.of(sql(on)).namesBare(name)) {
+            if (use.namesBare(name)) {
                 throw new UnsupportedQueryException(construct, "the join condition refers to " + name
                         + ", merged by an earlier FULL JOIN ... USING; write that join with ON");
             }

@@ -11,9 +11,7 @@ import dev.pgtrickle.ivm.plan.UnionAll;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import net.sf.jsqlparser.expression.Alias;
 import net.sf.jsqlparser.expression.Expression;
-import net.sf.jsqlparser.expression.NotExpression;
 import net.sf.jsqlparser.expression.operators.relational.ExistsExpression;
-import net.sf.jsqlparser.expression.operators.relational.InExpression;
 import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.statement.select.AllColumns;
 import net.sf.jsqlparser.statement.select.OrderByElement;
@@ -172,7 +170,7 @@ final class QueryTranslator {
         }
         if (from.plan().bindings().size() == 1) {
             Binding only = from.plan().bindings().get(0);
-            qualify(block, only, from.spelledAliases().get(only.alias()));
+            rewriteClauses(block, expressions.qualifier(only, from.spelledAliases().get(only.alias())));
         }
         Sublinks sublinks = new Sublinks(this, scope);
         ScalarSubqueries scalars = new ScalarSubqueries(this, scope, from.plan().aliases());
@@ -221,13 +219,19 @@ final class QueryTranslator {
      * {@code COALESCE} they stand for; a select item keeps the column's name. A subquery naming
      * one is refused: inside it the name could be the subquery's own column.
      */
-    @SuppressWarnings("unchecked")
     private void replaceFullyMerged(PlainSelect block, Map<String, FromTranslator.MergedColumn> merged)
             throws UnsupportedQueryException {
-        ExpressionTree.Rewriter rewriter = node -> {
+        for (SelectItem<?> item : block.getSelectItems()) {
+            FromTranslator.MergedColumn bare = mergedColumn(item.getExpression(), merged);
+            if (bare != null && item.getAlias() == null) {
+                item.setAlias(new Alias(bare.column()));
+            }
+        }
+        rewriteClauses(block, node -> {
             if (node instanceof Select || node instanceof ExistsExpression) {
+                ColumnUse use = ColumnUse.of(text.sql(node));
                 for (String name : merged.keySet()) {
-                    if (ColumnUse.of(text.sql(node)).namesBare(name)) {
+                    if (use.namesBare(name)) {
                         throw new UnsupportedQueryException(text.sql(node), "a subquery refers to " + name
                                 + ", merged by FULL JOIN ... USING; write the join with ON");
                     }
@@ -236,29 +240,7 @@ final class QueryTranslator {
             }
             FromTranslator.MergedColumn column = mergedColumn(node, merged);
             return column == null ? null : column.value();
-        };
-        if (block.getWhere() != null) {
-            block.setWhere(expressions.rewrite(block.getWhere(), rewriter));
-        }
-        for (SelectItem<?> item : block.getSelectItems()) {
-            if (item.getExpression() instanceof AllColumns) {
-                continue;
-            }
-            FromTranslator.MergedColumn bare = mergedColumn(item.getExpression(), merged);
-            if (bare != null && item.getAlias() == null) {
-                item.setAlias(new Alias(bare.column()));
-            }
-            ((SelectItem<Expression>) item).setExpression(expressions.rewrite(item.getExpression(), rewriter));
-        }
-        if (block.getGroupBy() != null && block.getGroupBy().getGroupByExpressionList() != null) {
-            List<Expression> keys = block.getGroupBy().getGroupByExpressionList();
-            for (int i = 0; i < keys.size(); i++) {
-                keys.set(i, expressions.rewrite(keys.get(i), rewriter));
-            }
-        }
-        if (block.getHaving() != null) {
-            block.setHaving(expressions.rewrite(block.getHaving(), rewriter));
-        }
+        });
     }
 
     /** The merged column {@code node} names bare, if it is one. */
@@ -269,35 +251,28 @@ final class QueryTranslator {
         return null;
     }
 
-    /** Qualifies the references to the only FROM item's columns (see {@link Expressions#qualify}). */
-    private void qualify(PlainSelect block, Binding only, String spelledAlias) throws UnsupportedQueryException {
-        List<Expression> expressions = new ArrayList<>();
+    /**
+     * Rewrites the expressions of a block's WHERE, select list, GROUP BY and HAVING. Subqueries
+     * are the rewriter's to skip or refuse; {@code *} select items are left alone.
+     */
+    @SuppressWarnings("unchecked")
+    private void rewriteClauses(PlainSelect block, ExpressionTree.Rewriter rewriter) throws UnsupportedQueryException {
         if (block.getWhere() != null) {
-            for (Expression conjunct : Expressions.conjuncts(block.getWhere())) {
-                Expression e = Expressions.unparenthesized(conjunct);
-                if (e instanceof NotExpression not) {
-                    e = Expressions.unparenthesized(not.getExpression());
-                }
-                if (e instanceof InExpression in && in.getRightExpression() instanceof Select) {
-                    expressions.add(in.getLeftExpression());
-                } else if (!(e instanceof ExistsExpression)) {
-                    expressions.add(conjunct);
-                }
-            }
+            block.setWhere(expressions.rewrite(block.getWhere(), rewriter));
         }
         for (SelectItem<?> item : block.getSelectItems()) {
-            expressions.add(item.getExpression());
+            if (!(item.getExpression() instanceof AllColumns)) {
+                ((SelectItem<Expression>) item).setExpression(expressions.rewrite(item.getExpression(), rewriter));
+            }
         }
         if (block.getGroupBy() != null && block.getGroupBy().getGroupByExpressionList() != null) {
-            for (Object key : block.getGroupBy().getGroupByExpressionList()) {
-                expressions.add((Expression) key);
+            List<Expression> keys = block.getGroupBy().getGroupByExpressionList();
+            for (int i = 0; i < keys.size(); i++) {
+                keys.set(i, expressions.rewrite(keys.get(i), rewriter));
             }
         }
         if (block.getHaving() != null) {
-            expressions.add(block.getHaving());
-        }
-        for (Expression e : expressions) {
-            this.expressions.qualify(e, only, spelledAlias);
+            block.setHaving(expressions.rewrite(block.getHaving(), rewriter));
         }
     }
 
