@@ -8,6 +8,7 @@ import static dev.pgtrickle.it.DifferentialRefreshTest.refresh;
 import static dev.pgtrickle.it.DifferentialRefreshTest.rows;
 import static dev.pgtrickle.it.DifferentialRefreshTest.value;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -398,6 +399,9 @@ class AutoModeAndEventsTest {
         // A truncated source: reinitialized, whatever the cost model said.
         db.execute("TRUNCATE fr_src; INSERT INTO fr_src VALUES (1, 1), (2, 2)");
         refreshExpecting("fr_st", query, "REINITIALIZE", "a source was truncated: reinitialized");
+        assertEquals(0L, number(db, "SELECT count(*) FROM pgtrickle.pgt_refresh_history WHERE fallback"
+                        + " AND pgt_id = ?", pgtId("fr_st")),
+                "the FULL refreshes the mode or a truncation asks for are not fallbacks");
 
     }
 
@@ -409,7 +413,35 @@ class AutoModeAndEventsTest {
         createCompiled(db, "fb_st", query, "CONTENT");
         // Inserted and deleted within one window: the query never sees the row, a delta term does.
         db.execute("INSERT INTO fb_src VALUES (1000, 0); DELETE FROM fb_src WHERE id = 1000");
-        refreshExpecting("fb_st", query, "FULL", "differential refresh failed (division by zero): refreshed FULL");
+        String reason = "differential refresh failed (division by zero): refreshed FULL";
+        refreshExpecting("fb_st", query, "FULL", reason);
+
+        // Not only in the history: pgt_status() and health_check() show it.
+        assertEquals(Boolean.TRUE, rows(db, "SELECT fallback FROM pgtrickle.pgt_refresh_history"
+                + " WHERE refresh_id = ?", last("fb_st").get("refresh_id")).get(0).get("fallback"));
+        Map<String, Object> status = rows(db, "SELECT last_fallback_at, last_fallback_reason"
+                + " FROM pgtrickle.pgt_status() WHERE name = 'public.fb_st'").get(0);
+        assertEquals(reason, status.get("last_fallback_reason"));
+        assertNotNull(status.get("last_fallback_at"));
+        List<Map<String, Object>> health = rows(db, "SELECT severity, detail FROM pgtrickle.health_check()"
+                + " WHERE check_name = 'differential_fallbacks' AND detail LIKE 'public.fb_st:%'");
+        assertEquals(1, health.size(), health::toString);
+        assertEquals("WARNING", health.get(0).get("severity"));
+        assertTrue(((String) health.get(0).get("detail")).startsWith(
+                "public.fb_st: 1 refresh(es) fell back to FULL within the last hour, the latest at "), health::toString);
+        assertTrue(((String) health.get(0).get("detail")).endsWith(": " + reason), health::toString);
+
+        // A later differential refresh does not hide it; an hour later health_check is quiet.
+        db.execute("UPDATE fb_src SET d = 8 WHERE id = 7");
+        refresh(db, "fb_st");
+        assertEquals("DIFFERENTIAL", last("fb_st").get("action"));
+        assertCorrect(db, "fb_st", query);
+        assertEquals(reason, rows(db, "SELECT last_fallback_reason FROM pgtrickle.pgt_status()"
+                + " WHERE name = 'public.fb_st'").get(0).get("last_fallback_reason"));
+        db.execute("UPDATE pgtrickle.pgt_refresh_history SET end_time = end_time - interval '61 minutes'"
+                + " WHERE fallback");
+        assertEquals(List.of(Map.of("severity", "OK")), rows(db, "SELECT severity FROM pgtrickle.health_check()"
+                + " WHERE check_name = 'differential_fallbacks'"));
     }
 
     // ------------------------------------------------------------------------------------------
@@ -430,7 +462,7 @@ class AutoModeAndEventsTest {
                     "rows_inserted", "100", "rows_deleted", "0", "initiated_by", "CREATE"));
             assertNull(created.get(1).get("rows_updated"));
             assertEquals(created.get(1).fields().keySet(), Set.of("event", "stream_table", "pgt_id",
-                    "refresh_id", "action", "rows_inserted", "rows_updated", "rows_deleted", "initiated_by"));
+                    "refresh_id", "action", "rows_inserted", "rows_updated", "rows_deleted", "initiated_by", "fallback"));
 
             assertEquals(CompileResult.Outcome.COMPILED, compile(db, "ev_st").outcome());
             assertEvent(events(listener, "public.ev_st", 1).get(0), "pgtrickle_events", "refresh_completed",

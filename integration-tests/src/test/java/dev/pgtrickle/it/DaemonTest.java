@@ -259,6 +259,40 @@ class DaemonTest {
         });
     }
 
+    @Test
+    void aRefreshRedoneFullShowsOnHealthAndInTheMetrics() throws Exception {
+        db.execute("CREATE TABLE fallback_src (id int PRIMARY KEY, d int NOT NULL)");
+        db.execute("INSERT INTO fallback_src SELECT g, g FROM generate_series(1, 20) g");
+        db.execute("SELECT pgtrickle.create_stream_table('fallback_st', $$SELECT id, 100 / d AS q FROM fallback_src$$, "
+                + "schedule => '1s', refresh_mode => 'DIFFERENTIAL')");
+        DaemonService daemon = startDaemon(FAST, 0);
+        awaitLeader(daemon);
+        Eventually.await("the daemon to compile fallback_st", () -> db.queryLong("SELECT count(*) FROM"
+                + " pgtrickle.pgt_stream_tables WHERE compile_status = 'COMPILED' AND pgt_name = 'fallback_st'") == 1);
+        // Inserted and deleted in one transaction: the query never divides by zero, a delta term does.
+        try (Connection writer = db.connect()) {
+            writer.setAutoCommit(false);
+            writer.createStatement().execute("INSERT INTO fallback_src VALUES (1000, 0);"
+                    + " DELETE FROM fallback_src WHERE id = 1000; UPDATE fallback_src SET d = 50 WHERE id = 1");
+            writer.commit();
+        }
+
+        HttpClient http = HttpClient.newHttpClient();
+        String base = "http://localhost:" + daemon.metricsPort();
+        String problem = "public.fallback_st: 1 refresh(es) fell back to FULL within the last hour";
+        String counter = "pgtrickle_refresh_fallbacks_total{stream_table=\"public.fallback_st\"} 1.0";
+        Eventually.await("/health to list the fallback and /metrics to count it", () -> {
+            String health = http.send(HttpRequest.newBuilder(URI.create(base + "/health")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            String metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            return health.contains("\"status\":\"DEGRADED\"") && health.contains(problem)
+                    && health.contains("differential refresh failed (division by zero): refreshed FULL")
+                    && metrics.contains(counter);
+        });
+        Oracle.assertStreamTableMatchesQuery(db, "fallback_st", "SELECT id, 100 / d AS q FROM fallback_src");
+    }
+
     /** The value of pgtrickle_rows_applied_total for rows inserted into metrics_st (0 before any). */
     private static double insertedRows(HttpClient http, String base) throws Exception {
         String body = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),

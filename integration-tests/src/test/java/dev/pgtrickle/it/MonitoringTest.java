@@ -79,8 +79,9 @@ class MonitoringTest {
 
         // Health before anything went wrong: st_b never populated, both wait for the compiler.
         Map<String, List<Map<String, Object>>> health = healthByCheck();
-        assertEquals(List.of("cdc_switch", "change_buffer_backlog", "consecutive_errors", "daemon", "never_populated",
-                "pending_compile", "stream_table_errors", "wal_slot"), health.keySet().stream().sorted().toList());
+        assertEquals(List.of("cdc_switch", "change_buffer_backlog", "consecutive_errors", "daemon",
+                "differential_fallbacks", "never_populated", "pending_compile", "stream_table_errors", "wal_slot"),
+                health.keySet().stream().sorted().toList());
         assertOnly(health, "daemon", "WARNING", "no pgtrickle daemon serves this database");
         assertOnly(health, "wal_slot", "OK", "no replication slot");
         assertOnly(health, "cdc_switch", "OK");
@@ -91,6 +92,7 @@ class MonitoringTest {
         assertOnly(health, "pending_compile", "WARNING", "public.st_a", "public.st_b",
                 "run pgtrickle compile --pending");
         assertOnly(health, "change_buffer_backlog", "OK");
+        assertOnly(health, "differential_fallbacks", "OK");
 
         // Change buffer of base: empty, then two pending rows, then consumed by the refresh.
         Map<String, Object> buffer = baseBuffer();

@@ -20,11 +20,13 @@ public record StatusRow(
         Long consecutiveErrors,
         String lastError,
         String effectiveMode,
-        String modeReason) {
+        String modeReason,
+        OffsetDateTime lastFallbackAt,
+        String lastFallbackReason) {
 
     private static final String SELECT = "SELECT name, status, refresh_mode, schedule, data_timestamp,"
             + " extract(epoch FROM staleness) AS staleness_seconds, consecutive_errors, last_error, effective_mode,"
-            + " mode_reason"
+            + " mode_reason, last_fallback_at, last_fallback_reason"
             + " FROM pgtrickle.pgt_status()";
 
     // Names resolve as in the SQL API: without a schema they mean schema public.
@@ -62,6 +64,8 @@ public record StatusRow(
                 consecutiveErrors,
                 rs.getString("last_error"),
                 rs.getString("effective_mode"),
-                rs.getString("mode_reason"));
+                rs.getString("mode_reason"),
+                rs.getObject("last_fallback_at", OffsetDateTime.class),
+                rs.getString("last_fallback_reason"));
     }
 }

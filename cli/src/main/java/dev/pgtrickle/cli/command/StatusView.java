@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.pgtrickle.cli.output.Durations;
 import dev.pgtrickle.cli.output.TextTable;
+import java.time.OffsetDateTime;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
@@ -28,7 +29,7 @@ public final class StatusView {
         }
         TextTable table = new TextTable(
                 "NAME", "STATUS", "MODE", "REFRESHED", "SCHEDULE", "DATA TIMESTAMP", "STALENESS", "ERRORS",
-                "LAST ERROR");
+                "LAST ERROR", "LAST FALLBACK");
         for (StatusRow row : rows) {
             table.addRow(
                     row.name(),
@@ -36,12 +37,18 @@ public final class StatusView {
                     row.refreshMode(),
                     row.effectiveMode(),
                     row.schedule() == null ? "calculated" : row.schedule(),
-                    row.dataTimestamp() == null ? null : LOCAL_TIME.format(row.dataTimestamp().atZoneSameInstant(zone)),
+                    row.dataTimestamp() == null ? null : localTime(row.dataTimestamp()),
                     row.stalenessSeconds() == null ? null : Durations.format(row.stalenessSeconds()),
                     row.consecutiveErrors() == null ? null : row.consecutiveErrors().toString(),
-                    row.lastError());
+                    row.lastError(),
+                    row.lastFallbackAt() == null ? null
+                            : localTime(row.lastFallbackAt()) + " " + row.lastFallbackReason());
         }
         return table.render();
+    }
+
+    private String localTime(OffsetDateTime time) {
+        return LOCAL_TIME.format(time.atZoneSameInstant(zone));
     }
 
     /** A JSON array of objects with raw values (schedule NULL stays null, staleness in seconds). */
@@ -58,7 +65,9 @@ public final class StatusView {
                     .put("consecutive_errors", row.consecutiveErrors())
                     .put("last_error", row.lastError())
                     .put("effective_mode", row.effectiveMode())
-                    .put("mode_reason", row.modeReason());
+                    .put("mode_reason", row.modeReason())
+                    .put("last_fallback_at", row.lastFallbackAt() == null ? null : row.lastFallbackAt().toString())
+                    .put("last_fallback_reason", row.lastFallbackReason());
         }
         try {
             return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(array) + "\n";

@@ -23,7 +23,8 @@ public final class CatalogReader {
                    ARRAY(SELECT up.pgt_id FROM pgtrickle.pgt_dependencies d
                          JOIN pgtrickle.pgt_stream_tables up ON up.pgt_relid = d.source_relid
                          WHERE d.pgt_id = st.pgt_id),
-                   st.compile_status
+                   st.compile_status,
+                   (SELECT fb.recent FROM pgtrickle._last_fallback(st.pgt_id) fb)
             FROM pgtrickle.pgt_stream_tables st
             JOIN pg_class c ON c.oid = st.pgt_relid
             JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -49,7 +50,8 @@ public final class CatalogReader {
                         row.getInt(7),
                         row.getString(8),
                         ids(row.getArray(9)),
-                        row.getString(10)));
+                        row.getString(10),
+                        row.getString(11)));
             }
         }
         return tables;

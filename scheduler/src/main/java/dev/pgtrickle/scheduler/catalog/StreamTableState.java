@@ -16,6 +16,8 @@ import java.util.Set;
  * @param owner         owner of the storage table: refreshes run under this role
  * @param upstream      ids of the stream tables this one reads
  * @param compileStatus {@code PENDING} while the differential compiler has yet to run
+ * @param recentFallbacks how many refreshes fell back to FULL within the last hour and why the
+ *                      latest did, or {@code null} when none did
  */
 public record StreamTableState(
         long id,
@@ -27,7 +29,8 @@ public record StreamTableState(
         int consecutiveErrors,
         String owner,
         Set<Long> upstream,
-        String compileStatus) {
+        String compileStatus,
+        String recentFallbacks) {
 
     public StreamTableState {
         upstream = Set.copyOf(upstream);

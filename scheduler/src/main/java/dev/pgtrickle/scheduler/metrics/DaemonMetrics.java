@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The daemon's Micrometer meters: refresh durations and counts per stream table and action, rows
- * applied, errors, staleness, pending changes per source, and whether this instance leads.
+ * applied, errors, fallbacks to FULL, staleness, pending changes per source, and whether this instance leads.
  */
 public final class DaemonMetrics {
 
@@ -70,6 +70,11 @@ public final class DaemonMetrics {
             rows(tags, "inserted", refreshed.rowsInserted());
             rows(tags, "updated", refreshed.rowsUpdated());
             rows(tags, "deleted", refreshed.rowsDeleted());
+            if (refreshed.fallback()) {
+                Counter.builder("pgtrickle.refresh.fallbacks")
+                        .description("Refreshes that should have been differential and were redone FULL")
+                        .tags(tags).register(registry).increment();
+            }
         } else if (outcome instanceof RefreshOutcome.Failed failed) {
             timed(tags, "FAILED", "failed", failed.took());
             Counter.builder("pgtrickle.refresh.errors").description("Failed refreshes")

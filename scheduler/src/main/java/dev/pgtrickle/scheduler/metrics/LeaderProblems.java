@@ -12,7 +12,7 @@ import java.util.TreeMap;
 
 /**
  * What degrades a daemon, as {@code /health} lists it: stream tables failing, suspended or in
- * error (from each pass's catalog), grants the daemon's role lacks (checked now and then), and
+ * error, or whose refreshes fell back to FULL within the last hour (from each pass's catalog), grants the daemon's role lacks (checked now and then), and
  * standing ones such as a journal it could not open or a catalog it may not upgrade. Written by
  * the daemon's loop, read by the HTTP endpoint.
  */
@@ -65,6 +65,9 @@ public final class LeaderProblems {
                 found.add(table.name() + ": status " + table.status());
             } else if (table.consecutiveErrors() > 0) {
                 found.add(table.name() + ": " + table.consecutiveErrors() + " failed refresh(es) in a row");
+            }
+            if (table.recentFallbacks() != null) {
+                found.add(table.name() + ": " + table.recentFallbacks());
             }
         }
         fromTables = found;

@@ -9,8 +9,12 @@ public sealed interface RefreshOutcome {
     record Unchanged(Duration took) implements RefreshOutcome {
     }
 
-    /** A refresh ran and committed; the figures come from its history row. */
-    record Refreshed(String action, long rowsInserted, long rowsUpdated, long rowsDeleted, Duration took)
+    /**
+     * A refresh ran and committed; the figures come from its history row. {@code fallback}: it
+     * should have been differential and was redone FULL.
+     */
+    record Refreshed(String action, long rowsInserted, long rowsUpdated, long rowsDeleted, boolean fallback,
+                     Duration took)
             implements RefreshOutcome {
     }
 

@@ -117,14 +117,15 @@ public final class RefreshWorker implements AutoCloseable {
 
     private static RefreshOutcome lastHistoryRow(Connection c, long id, Duration took) throws SQLException {
         try (PreparedStatement statement = c.prepareStatement(
-                "SELECT action, coalesce(rows_inserted, 0), coalesce(rows_updated, 0), coalesce(rows_deleted, 0)"
+                "SELECT action, coalesce(rows_inserted, 0), coalesce(rows_updated, 0), coalesce(rows_deleted, 0), fallback"
                         + " FROM pgtrickle.pgt_refresh_history WHERE pgt_id = ? ORDER BY refresh_id DESC LIMIT 1")) {
             statement.setLong(1, id);
             try (ResultSet row = statement.executeQuery()) {
                 if (!row.next()) {
-                    return new RefreshOutcome.Refreshed("FULL", 0, 0, 0, took);
+                    return new RefreshOutcome.Refreshed("FULL", 0, 0, 0, false, took);
                 }
-                return new RefreshOutcome.Refreshed(row.getString(1), row.getLong(2), row.getLong(3), row.getLong(4), took);
+                return new RefreshOutcome.Refreshed(row.getString(1), row.getLong(2), row.getLong(3), row.getLong(4),
+                        row.getBoolean(5), took);
             }
         }
     }

@@ -25,7 +25,7 @@ class RefreshPlannerTest {
     private static StreamTableState table(long id, String schedule, Tier tier, String status, Duration sinceRefresh,
                                           Long... upstream) {
         return new StreamTableState(id, "st" + id, Schedule.parse(schedule), tier, status,
-                sinceRefresh == null ? null : NOW.minus(sinceRefresh), 0, "owner", Set.of(upstream), "COMPILED");
+                sinceRefresh == null ? null : NOW.minus(sinceRefresh), 0, "owner", Set.of(upstream), "COMPILED", null);
     }
 
     private List<Long> due(List<StreamTableState> tables) {

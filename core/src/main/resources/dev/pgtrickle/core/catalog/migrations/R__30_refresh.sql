@@ -220,9 +220,13 @@ $$;
 -- populate query, which also fills the hidden columns). Deleting the old rows, inserting the
 -- new ones and taking the frontier happen in ONE statement, hence under one snapshot (I2).
 -- Runs as the caller: reading the sources and writing the storage table use the caller's rights.
--- p_reason is recorded in the history (why FULL, when the mode alone does not say).
+-- p_reason is recorded in the history (why FULL, when the mode alone does not say); p_fallback
+-- marks a refresh that should have been differential and is redone FULL, which pgt_status() and
+-- health_check() report.
 DROP FUNCTION IF EXISTS pgtrickle._full_refresh(bigint, text);
-CREATE OR REPLACE FUNCTION pgtrickle._full_refresh(p_pgt_id bigint, p_initiated_by text, p_reason text DEFAULT NULL)
+DROP FUNCTION IF EXISTS pgtrickle._full_refresh(bigint, text, text);
+CREATE OR REPLACE FUNCTION pgtrickle._full_refresh(
+    p_pgt_id bigint, p_initiated_by text, p_reason text DEFAULT NULL, p_fallback boolean DEFAULT false)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_start timestamptz := clock_timestamp();
@@ -251,7 +255,7 @@ BEGIN
     INTO v_frontier, v_inserted, v_deleted;
     PERFORM pgtrickle._complete_refresh(p_pgt_id, v_frontier, v_data_time, 'FULL',
                                         v_inserted, v_deleted, v_start, p_initiated_by,
-                                        p_reason => p_reason);
+                                        p_reason => p_reason, p_fallback => p_fallback);
 END
 $$;
 
@@ -261,10 +265,12 @@ $$;
 DROP FUNCTION IF EXISTS pgtrickle._complete_refresh(bigint, pg_snapshot, timestamptz, text, bigint, bigint, timestamptz, text);
 DROP FUNCTION IF EXISTS pgtrickle._complete_refresh(bigint, pg_snapshot, timestamptz, text, bigint, bigint, timestamptz, text, bigint);
 DROP FUNCTION IF EXISTS pgtrickle._complete_refresh(bigint, pg_snapshot, timestamptz, text, bigint, bigint, timestamptz, text, bigint, text);
+DROP FUNCTION IF EXISTS pgtrickle._complete_refresh(bigint, pg_snapshot, timestamptz, text, bigint, bigint, timestamptz, text, bigint, text, bigint);
 CREATE OR REPLACE FUNCTION pgtrickle._complete_refresh(
     p_pgt_id bigint, p_frontier pg_snapshot, p_data_time timestamptz, p_action text,
     p_rows_inserted bigint, p_rows_deleted bigint, p_start timestamptz, p_initiated_by text,
-    p_rows_updated bigint DEFAULT NULL, p_reason text DEFAULT NULL, p_consumed bigint DEFAULT NULL)
+    p_rows_updated bigint DEFAULT NULL, p_reason text DEFAULT NULL, p_consumed bigint DEFAULT NULL,
+    p_fallback boolean DEFAULT false)
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_st pgtrickle.pgt_stream_tables;
@@ -309,9 +315,10 @@ BEGIN
 
     INSERT INTO pgtrickle.pgt_refresh_history
         (pgt_id, start_time, end_time, action, status, rows_inserted, rows_deleted, rows_updated,
-         changes_consumed, initiated_by, frontier, reason)
+         changes_consumed, initiated_by, frontier, reason, fallback)
     VALUES (p_pgt_id, p_start, clock_timestamp(), v_action, 'COMPLETED', p_rows_inserted,
-            p_rows_deleted, p_rows_updated, v_total_consumed, p_initiated_by, p_frontier, v_reason)
+            p_rows_deleted, p_rows_updated, v_total_consumed, p_initiated_by, p_frontier, v_reason,
+            p_fallback)
     RETURNING refresh_id INTO v_refresh_id;
 
     UPDATE pgtrickle.pgt_stream_tables st
@@ -342,7 +349,8 @@ BEGIN
         'rows_inserted', p_rows_inserted,
         'rows_updated', p_rows_updated,
         'rows_deleted', p_rows_deleted,
-        'initiated_by', p_initiated_by));
+        'initiated_by', p_initiated_by,
+        'fallback', p_fallback));
 END
 $$;
 

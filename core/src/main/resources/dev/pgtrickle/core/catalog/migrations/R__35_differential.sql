@@ -570,7 +570,8 @@ BEGIN
         RAISE NOTICE 'stream table % reads tables captured from the WAL, whose changes only the pgtrickle daemon can read: refreshing FULL',
             v_st.pgt_relid::regclass
             USING HINT = 'The daemon refreshes it differentially on its schedule.';
-        PERFORM pgtrickle._full_refresh(p_pgt_id, p_initiated_by, 'a source is captured from the WAL and this refresh did not load the journal');
+        PERFORM pgtrickle._full_refresh(p_pgt_id, p_initiated_by,
+            'a source is captured from the WAL and this refresh did not load the journal', p_fallback => true);
         RETURN;
     END IF;
     -- Nothing changed since the frontier: the contents are current, whatever the mode; a
@@ -614,7 +615,8 @@ BEGIN
             RAISE NOTICE 'differential refresh of % failed (%), refreshing FULL instead',
                 v_st.pgt_relid::regclass, SQLERRM;
             PERFORM pgtrickle._full_refresh(p_pgt_id, p_initiated_by,
-                                            format('differential refresh failed (%s): refreshed FULL', SQLERRM));
+                                            format('differential refresh failed (%s): refreshed FULL', SQLERRM),
+                                            p_fallback => true);
             RETURN;
     END;
     IF current_setting('pgtrickle.refresh_frontier') = '' THEN

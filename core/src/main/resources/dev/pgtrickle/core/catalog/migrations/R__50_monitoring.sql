@@ -1,12 +1,39 @@
 -- Monitoring.
 
+-- The latest refresh of a stream table that fell back to FULL, if any: when it ended and why;
+-- recent says how many did within the last hour (NULL when none did), in the words health_check
+-- and the daemon's /health use. (PL/pgSQL: its body is checked when it runs, so that installing
+-- an older catalog version, whose history has no fallback column, still creates it.)
+CREATE OR REPLACE FUNCTION pgtrickle._last_fallback(
+    p_pgt_id bigint, OUT end_time timestamptz, OUT reason text, OUT recent text)
+RETURNS SETOF record LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN QUERY
+    SELECT h.end_time, h.reason,
+           CASE WHEN n.last_hour > 0
+                THEN format('%s refresh(es) fell back to FULL within the last hour, the latest at %s: %s',
+                            n.last_hour, date_trunc('second', h.end_time), h.reason) END
+    FROM pgtrickle.pgt_refresh_history h,
+         LATERAL (SELECT count(*) AS last_hour FROM pgtrickle.pgt_refresh_history r
+                  WHERE r.pgt_id = p_pgt_id AND r.fallback
+                    AND r.end_time > clock_timestamp() - interval '1 hour') n
+    WHERE h.pgt_id = p_pgt_id AND h.fallback
+    ORDER BY h.refresh_id DESC
+    LIMIT 1;
+END
+$$;
+
 -- One row per stream table. The first eight columns are the ones users know from the reference
--- system; effective_mode and mode_reason tell how refresh really runs and why.
+-- system; effective_mode and mode_reason tell how refresh really runs and why; last_fallback_at
+-- and last_fallback_reason tell when and why a refresh that should have been differential was
+-- last redone FULL. (Dropped first: the result gained the fallback columns.)
+DROP FUNCTION IF EXISTS pgtrickle.pgt_status();
 CREATE OR REPLACE FUNCTION pgtrickle.pgt_status()
 RETURNS TABLE (
     name text, status text, refresh_mode text, schedule text, data_timestamp timestamptz,
     staleness interval, consecutive_errors integer, last_error text,
-    effective_mode text, mode_reason text, tier text, is_populated boolean)
+    effective_mode text, mode_reason text, tier text, is_populated boolean,
+    last_fallback_at timestamptz, last_fallback_reason text)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT pgtrickle._current_name(st.pgt_relid, st.pgt_schema, st.pgt_name),
            CASE WHEN c.oid IS NULL THEN 'ERROR' ELSE st.status END,
@@ -14,9 +41,11 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
            clock_timestamp() - st.data_timestamp,
            st.consecutive_errors,
            CASE WHEN c.oid IS NULL THEN 'storage table was dropped' ELSE st.last_error END,
-           st.effective_mode, st.mode_reason, st.tier, st.is_populated
+           st.effective_mode, st.mode_reason, st.tier, st.is_populated,
+           fb.end_time, fb.reason
     FROM pgtrickle.pgt_stream_tables st
     LEFT JOIN pg_class c ON c.oid = st.pgt_relid
+    LEFT JOIN LATERAL pgtrickle._last_fallback(st.pgt_id) fb ON true
     ORDER BY 1
 $$;
 
@@ -234,6 +263,17 @@ BEGIN
     ORDER BY 3;
     IF NOT FOUND THEN
         RETURN QUERY SELECT 'pending_compile'::text, 'OK'::text, 'no stream table waits for the compiler'::text;
+    END IF;
+
+    RETURN QUERY
+    SELECT 'differential_fallbacks'::text, 'WARNING'::text,
+           pgtrickle._current_name(st.pgt_relid, st.pgt_schema, st.pgt_name) || ': ' || fb.recent
+    FROM pgtrickle.pgt_stream_tables st
+    JOIN LATERAL pgtrickle._last_fallback(st.pgt_id) fb ON fb.recent IS NOT NULL
+    ORDER BY 3;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'differential_fallbacks'::text, 'OK'::text,
+                            'no refresh fell back to FULL within the last hour'::text;
     END IF;
 
     -- The daemon: running, and with the rights it needs (see docs/operations.md).

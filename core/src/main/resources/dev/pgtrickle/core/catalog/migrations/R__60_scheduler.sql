@@ -79,7 +79,8 @@ BEGIN
             'rows_inserted', 0,
             'rows_updated', 0,
             'rows_deleted', 0,
-            'initiated_by', p_initiated_by));
+            'initiated_by', p_initiated_by,
+            'fallback', false));
     END IF;
     RETURN true;
 END
