@@ -47,6 +47,8 @@ public final class DeltaContext {
     private final Set<Plan> exactSums = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Map<Plan, GroupFilter> groupFilters = new IdentityHashMap<>();
     private final Map<Plan, String> deltaCtes = new IdentityHashMap<>();
+    private final Map<Plan, String> sharedCurrent = new IdentityHashMap<>();
+    private int buildingDelta;
     private final Map<String, String> cteDefinitions = new LinkedHashMap<>();
     private final Map<Long, Source> sources = new LinkedHashMap<>();
     private Set<Long> consumedOf;
@@ -232,6 +234,24 @@ public final class DeltaContext {
         return List.copyOf(sources.values());
     }
 
+    /**
+     * The current rows of a relation of at most one row ({@code query}, e.g. an uncorrelated
+     * scalar subquery's aggregate) as delta terms read them: one CTE, so that the terms reading
+     * it (the changes of the other side joined with it, rows whose match may have flipped)
+     * compute it once. Outside a delta (the populate query, which stands alone) the query itself.
+     */
+    public String sharedCurrent(Plan plan, String query) {
+        if (buildingDelta == 0) {
+            return query;
+        }
+        String name = sharedCurrent.computeIfAbsent(plan, key -> {
+            String cte = freshName("__pgt_now");
+            addCte(cte, query);
+            return cte;
+        });
+        return "SELECT * FROM " + name;
+    }
+
     /** Registers a CTE after the ones collected so far. */
     public void addCte(String name, String query) {
         cteDefinitions.put(name, query);
@@ -281,7 +301,13 @@ public final class DeltaContext {
         if (existing != null) {
             return existing;
         }
-        String sql = query.sql();
+        String sql;
+        buildingDelta++;
+        try {
+            sql = query.sql();
+        } finally {
+            buildingDelta--;
+        }
         String name = "__pgt_d" + (deltaCtes.size() + 1);
         deltaCtes.put(plan, name);
         cteDefinitions.put(name, sql);

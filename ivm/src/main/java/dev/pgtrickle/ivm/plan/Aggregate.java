@@ -48,11 +48,15 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
         return List.of(input);
     }
 
-    /** The grouped query, as PostgreSQL evaluates it; {@code extra} items are added to the SELECT list. */
+    /**
+     * The grouped query, as PostgreSQL evaluates it; {@code extra} items are added to the SELECT
+     * list. A global aggregate (one row) read by delta terms is computed once for all of them.
+     */
     public String current(DeltaContext context, List<String> extra) throws UnsupportedQueryException {
         List<String> items = new ArrayList<>(plainOutputs());
         items.addAll(extra);
-        return input.current(context).select(items) + groupBy() + havingClause();
+        String query = input.current(context).select(items) + groupBy() + havingClause();
+        return groupKeys.isEmpty() && extra.isEmpty() ? context.sharedCurrent(this, query) : query;
     }
 
     @Override

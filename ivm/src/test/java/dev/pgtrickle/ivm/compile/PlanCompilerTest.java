@@ -6,8 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pgtrickle.ivm.plan.Aggregate;
 import dev.pgtrickle.ivm.plan.AggregateCall;
+import dev.pgtrickle.ivm.plan.Condition;
 import dev.pgtrickle.ivm.plan.Derived;
 import dev.pgtrickle.ivm.plan.Distinct;
+import dev.pgtrickle.ivm.plan.Join;
+import dev.pgtrickle.ivm.plan.JoinKind;
 import dev.pgtrickle.ivm.plan.OutputColumn;
 import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.Project;
@@ -15,6 +18,7 @@ import dev.pgtrickle.ivm.plan.Scan;
 import dev.pgtrickle.ivm.plan.Source;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class PlanCompilerTest {
@@ -83,6 +87,29 @@ class PlanCompilerTest {
                 () -> new PlanCompiler(query -> List.of("float8")).compile(top, "q"));
         assertEquals("sum(o.amount)", e.construct());
         assertEquals(Strategy.CONTENT, new PlanCompiler(query -> List.of("numeric")).compile(top, "q").strategy());
+    }
+
+    @Test
+    void theCurrentValueOfAGlobalAggregateIsComputedOnceForAllDeltaTerms() throws Exception {
+        // SELECT o.id FROM orders o JOIN (SELECT avg(amount) AS mean FROM orders) s ON o.amount > s.mean
+        Scan others = new Scan(ORDERS.source(), "x");
+        Aggregate mean = new Aggregate(others, List.of(), List.of(new AggregateCall(1, AggregateCall.Function.AVG,
+                "x.amount")), List.of(new OutputColumn("mean", "__pgt_agg_1")), null);
+        QueryPlan top = new Project(new Join(JoinKind.INNER, ORDERS, new Derived(mean, "s"),
+                new Condition("(o.amount > s.mean)", Set.of("o", "s"))), List.of(new OutputColumn("id", "o.id")));
+        CompiledPlan plan = new PlanCompiler(query -> List.of("numeric")).compile(top, "q");
+        String average = "(pg_catalog.avg(x.amount)) AS \"mean\" FROM \"public\".\"orders\" AS \"x\"";
+        assertEquals(1, occurrences(plan.refresh(), average), plan.refresh());
+        java.util.regex.Matcher shared = java.util.regex.Pattern.compile("(__pgt_now\\d+) AS \\(SELECT "
+                + java.util.regex.Pattern.quote(average)).matcher(plan.refresh());
+        assertTrue(shared.find(), plan.refresh());
+        assertTrue(plan.refresh().contains("(SELECT * FROM " + shared.group(1) + ") AS \"s\""), plan.refresh());
+        assertEquals(1, occurrences(plan.populate(), average), "the populate query stands alone: " + plan.populate());
+        assertTrue(!plan.populate().contains("__pgt_now"), plan.populate());
+    }
+
+    private static int occurrences(String text, String part) {
+        return text.split(java.util.regex.Pattern.quote(part), -1).length - 1;
     }
 
     @Test
