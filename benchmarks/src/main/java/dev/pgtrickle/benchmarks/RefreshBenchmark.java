@@ -188,7 +188,7 @@ public final class RefreshBenchmark {
             db.connection().setAutoCommit(false);
             try {
                 List<String> lines = db.queryColumn("SELECT pg_temp.pgt_bench_explain("
-                        + "replace(st.plan ->> 'refresh', '\"__pgt_storage__\"', st.pgt_relid::regclass::text), st.frontier, "
+                        + "pgtrickle._plan_statement(st, st.plan ->> 'refresh'), st.frontier, "
                         + cutArguments + ")"
                         + " FROM pgtrickle.pgt_stream_tables st WHERE st.pgt_schema = 'public' AND st.pgt_name = '"
                         + scenario.differentialTable() + "'");

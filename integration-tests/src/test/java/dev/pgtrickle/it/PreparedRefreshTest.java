@@ -105,8 +105,8 @@ class PreparedRefreshTest {
             // The caller plants a statement under the name the refresh would look for.
             String name;
             try (ResultSet r = statement.executeQuery("SELECT format('pgt_refresh_%s_refresh_%s', pgt_id,"
-                    + " md5(replace(plan ->> 'refresh', '\"__pgt_storage__\"', pgt_relid::regclass::text)))"
-                    + " FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'owned_prep_st'")) {
+                    + " md5(pgtrickle._plan_statement(st, plan ->> 'refresh')))"
+                    + " FROM pgtrickle.pgt_stream_tables st WHERE pgt_name = 'owned_prep_st'")) {
                 assertTrue(r.next());
                 name = r.getString(1);
             }

@@ -20,11 +20,13 @@ import java.util.List;
  *     caller then runs {@code refresh}); {@code null} when the strategy has no such path
  * @param sources oids of the relations whose change buffers the refresh reads
  * @param operators the operator tree with the strategy of each operator
+ * @param keptStates tables keeping the groups of aggregates inside the query, which a FULL
+ *     refresh fills (in its statement) and the refresh statement maintains
  */
 public record CompiledPlan(int format, String normalizedQuery, Strategy strategy, List<String> columns,
                            List<String> hiddenColumns, List<String> identityColumns, String populate,
                            String refresh, String refreshInsertOnly, List<Long> sources,
-                           List<ExplainLine> operators) {
+                           List<ExplainLine> operators, List<KeptState> keptStates) {
 
     public static final int FORMAT = 1;
 
@@ -34,5 +36,15 @@ public record CompiledPlan(int format, String normalizedQuery, Strategy strategy
         identityColumns = List.copyOf(identityColumns);
         sources = List.copyOf(sources);
         operators = List.copyOf(operators);
+        keptStates = keptStates == null ? List.of() : List.copyOf(keptStates);
+    }
+
+    /**
+     * A table keeping the groups of an aggregate inside the query.
+     *
+     * @param table its placeholder in {@code refresh} ({@link PlanContract#keptTable})
+     * @param fill the query computing its rows from the sources, in the table's column order
+     */
+    public record KeptState(String table, String fill) {
     }
 }

@@ -2,11 +2,14 @@ package dev.pgtrickle.ivm.compile;
 
 import dev.pgtrickle.ivm.delta.ChangeBuffers;
 import dev.pgtrickle.ivm.delta.DeltaContext;
+import dev.pgtrickle.ivm.plan.Aggregate;
 import dev.pgtrickle.ivm.plan.Plan;
 import dev.pgtrickle.ivm.plan.Source;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** The ending every strategy shares: storage columns, the MERGE, the explain lines, the plan record. */
 final class PlanAssembler {
@@ -14,11 +17,26 @@ final class PlanAssembler {
     private PlanAssembler() {
     }
 
-    /** @param exactSums aggregates inside the query whose sums add up exactly ({@link DeltaContext}) */
-    static CompiledPlan assemble(Plan top, String normalizedQuery, MaintenanceStrategy strategy, List<Plan> exactSums)
-            throws UnsupportedQueryException {
-        DeltaContext context = new DeltaContext(new ChangeBuffers(), exactSums);
+    /**
+     * @param exactSums aggregates inside the query whose sums add up exactly ({@link DeltaContext})
+     * @param kept aggregates inside the query whose groups are kept in a table, in placeholder order
+     */
+    static CompiledPlan assemble(Plan top, String normalizedQuery, MaintenanceStrategy strategy, List<Plan> exactSums,
+                                 List<Aggregate> kept) throws UnsupportedQueryException {
+        Map<Plan, String> tables = new IdentityHashMap<>();
+        for (int i = 0; i < kept.size(); i++) {
+            tables.put(kept.get(i), PlanContract.keptTable(i + 1));
+        }
+        DeltaContext context = new DeltaContext(new ChangeBuffers(), exactSums, tables);
+        // Every kept state is maintained, whether or not a delta term reads its aggregate's delta.
+        for (Aggregate aggregate : kept) {
+            context.delta(aggregate);
+        }
         MaintenanceStrategy.Maintenance maintenance = strategy.maintain(context);
+        List<CompiledPlan.KeptState> states = new ArrayList<>();
+        for (Aggregate aggregate : kept) {
+            states.add(new CompiledPlan.KeptState(tables.get(aggregate), aggregate.keptFill(context)));
+        }
         List<String> storage = new ArrayList<>(maintenance.visibleColumns());
         storage.addAll(maintenance.hiddenColumns());
         MergeStatement.Changes changes = new MergeStatement.Changes(context.truncatedSinceFrontier(),
@@ -32,7 +50,7 @@ final class PlanAssembler {
         explain(top, 1, explain);
         return new CompiledPlan(CompiledPlan.FORMAT, normalizedQuery, maintenance.kind(), storage,
                 maintenance.hiddenColumns(), maintenance.identityColumns(), maintenance.populate(), refresh, insertOnly,
-                context.sources().stream().map(Source::oid).toList(), explain);
+                context.sources().stream().map(Source::oid).toList(), explain, states);
     }
 
     private static void explain(Plan plan, int depth, List<ExplainLine> lines) {

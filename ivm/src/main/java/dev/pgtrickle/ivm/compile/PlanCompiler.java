@@ -5,6 +5,7 @@ import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.plan.Aggregate;
 import dev.pgtrickle.ivm.plan.AggregateCall;
 import dev.pgtrickle.ivm.plan.Distinct;
+import dev.pgtrickle.ivm.plan.Lookup;
 import dev.pgtrickle.ivm.plan.Plan;
 import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
@@ -36,7 +37,31 @@ public final class PlanCompiler {
         for (Plan input : top.inputs()) {
             checkNestedAggregates(input, exactSums);
         }
-        return PlanAssembler.assemble(top, normalizedQuery, strategy(top), exactSums);
+        List<Aggregate> kept = new ArrayList<>();
+        for (Plan input : top.inputs()) {
+            collectKept(input, exactSums, kept);
+        }
+        return PlanAssembler.assemble(top, normalizedQuery, strategy(top), exactSums, kept);
+    }
+
+    /**
+     * The aggregates inside the query whose groups are kept in a table (see {@code KeptGroups}):
+     * those with exact sums, so that a running state equals what PostgreSQL computes, except
+     * under a correlated subquery's lookup, which reads the groups per outer row through the
+     * input's indexes.
+     */
+    private static void collectKept(Plan plan, List<Plan> exactSums, List<Aggregate> kept) {
+        if (plan instanceof Lookup) {
+            return;
+        }
+        for (Plan input : plan.inputs()) {
+            collectKept(input, exactSums, kept);
+        }
+        // By identity: a CTE read twice is one node, two equal subqueries are two.
+        if (plan instanceof Aggregate aggregate && exactSums.stream().anyMatch(p -> p == aggregate)
+                && kept.stream().noneMatch(k -> k == aggregate)) {
+            kept.add(aggregate);
+        }
     }
 
     /**

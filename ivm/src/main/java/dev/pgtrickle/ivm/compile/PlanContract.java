@@ -23,6 +23,14 @@ public final class PlanContract {
     /** A group's row count. */
     public static final String COUNT = HIDDEN_PREFIX + "count";
 
+    /**
+     * Stands for the n-th table keeping an aggregate's groups (1-based); replaced by
+     * {@code pgtrickle_changes."kept_<pgt_id>_<n>"} when the statements run.
+     */
+    public static String keptTable(int n) {
+        return "\"__pgt_kept_" + n + "__\"";
+    }
+
     private PlanContract() {
     }
 }

@@ -48,6 +48,8 @@ public final class DeltaContext {
     private final Map<Plan, GroupFilter> groupFilters = new IdentityHashMap<>();
     private final Map<Plan, String> deltaCtes = new IdentityHashMap<>();
     private final Map<Plan, String> sharedCurrent = new IdentityHashMap<>();
+    private final Map<Plan, String> keptTables;
+    private final Map<Plan, String> keptGroups = new IdentityHashMap<>();
     private int buildingDelta;
     private final Map<String, String> cteDefinitions = new LinkedHashMap<>();
     private final Map<Long, Source> sources = new LinkedHashMap<>();
@@ -66,8 +68,40 @@ public final class DeltaContext {
      *     may be summed from weighted rows (see {@link #hasExactSums})
      */
     public DeltaContext(DeltaSource changes, Collection<? extends Plan> exactSums) {
+        this(changes, exactSums, Map.of());
+    }
+
+    /**
+     * @param keptTables the aggregates inside the query whose groups are kept in a table, with
+     *     the table's placeholder (see {@link #keptTable})
+     */
+    public DeltaContext(DeltaSource changes, Collection<? extends Plan> exactSums, Map<? extends Plan, String> keptTables) {
         this.changes = changes;
         this.exactSums.addAll(exactSums);
+        this.keptTables = new IdentityHashMap<>(keptTables);
+    }
+
+    /** The placeholder of the table keeping {@code aggregate}'s groups, or {@code null} when none does. */
+    public String keptTable(Plan aggregate) {
+        return keptTables.get(aggregate);
+    }
+
+    /** Records the CTE holding the states of the groups of {@code aggregate} that the delta touches. */
+    public void keptGroups(Plan aggregate, String cte) {
+        keptGroups.put(aggregate, cte);
+    }
+
+    /** The CTE recorded by {@link #keptGroups(Plan, String)}; the aggregate's delta registers it. */
+    public String keptGroups(Plan aggregate) {
+        return keptGroups.get(aggregate);
+    }
+
+    /**
+     * Whether SQL is being built for a delta, inside the refresh statement (its CTEs are there),
+     * rather than for a statement that stands alone (the populate query).
+     */
+    public boolean insideDelta() {
+        return buildingDelta > 0;
     }
 
     /** Whether {@code aggregate}'s sums were found to be over exact, fixed-scale types. */
@@ -241,7 +275,7 @@ public final class DeltaContext {
      * compute it once. Outside a delta (the populate query, which stands alone) the query itself.
      */
     public String sharedCurrent(Plan plan, String query) {
-        if (buildingDelta == 0) {
+        if (!insideDelta()) {
             return query;
         }
         String name = sharedCurrent.computeIfAbsent(plan, key -> {

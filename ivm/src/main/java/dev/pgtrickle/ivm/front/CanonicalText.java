@@ -75,6 +75,7 @@ final class CanonicalText {
     private static final String RESERVED_PREFIX = "__pgt_";
     private static final String STORAGE_PLACEHOLDER = "\"__pgt_storage__\"";
     private static final Pattern IDENTIFIER_PLACEHOLDER = Pattern.compile("\"__pgt_id_\\d+\"");
+    private static final Pattern KEPT_PLACEHOLDER = Pattern.compile("\"__pgt_kept_[0-9]+__\"");
 
     private final String parseable;
     private final List<String> literals;
@@ -146,11 +147,15 @@ final class CanonicalText {
         }
     }
 
-    /** Refreshes put the storage table's name in place of this text wherever it is. */
+    /** Refreshes put the storage and kept-state tables' names in place of these texts wherever they are. */
     private static void refuseStoragePlaceholder(String token) throws UnsupportedQueryException {
         if (token.contains(STORAGE_PLACEHOLDER)) {
             throw new UnsupportedQueryException(token, "the text " + STORAGE_PLACEHOLDER
                     + " is reserved for the SQL pgtrickle generates");
+        }
+        if (KEPT_PLACEHOLDER.matcher(token).find()) {
+            throw new UnsupportedQueryException(token, "texts like \"__pgt_kept_1__\" are reserved for the SQL"
+                    + " pgtrickle generates");
         }
     }
 

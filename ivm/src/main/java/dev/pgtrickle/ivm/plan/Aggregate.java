@@ -53,6 +53,11 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
      * list. A global aggregate (one row) read by delta terms is computed once for all of them.
      */
     public String current(DeltaContext context, List<String> extra) throws UnsupportedQueryException {
+        KeptGroups kept = kept(context);
+        if (kept != null && extra.isEmpty() && context.insideDelta()) {
+            context.delta(this);
+            return kept.current(context.keptGroups(this));
+        }
         List<String> items = new ArrayList<>(plainOutputs());
         items.addAll(extra);
         String query = input.current(context).select(items) + groupBy() + havingClause();
@@ -65,8 +70,9 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
     }
 
     /**
-     * As a relation (a subquery, a view, a scalar subquery): the groups the input's delta touches
-     * are computed twice, from the input's current rows (weight +1) and from its old rows (weight
+     * As a relation (a subquery, a view, a scalar subquery): where the compiler keeps the groups'
+     * state in a table, the delta adds the input's changes to it ({@link KeptGroups}). Otherwise
+     * the groups the input's delta touches are computed twice, from the input's current rows (weight +1) and from its old rows (weight
      * -1); where the change left a group's output as it was, the two cancel. Only exact
      * aggregates qualify (see {@code PlanCompiler}): the old values must be the very values
      * computed before. Where every sum adds up exactly at a fixed scale (or there is none), they
@@ -76,6 +82,10 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
      */
     @Override
     public String delta(DeltaContext context) throws UnsupportedQueryException {
+        KeptGroups kept = kept(context);
+        if (kept != null) {
+            return kept.delta(context);
+        }
         TouchedGroups touched = TouchedGroups.of(context, "__pgt_touched", groupKeys, context.expose(input),
                 context.groupFilter(this));
         boolean weighted = context.hasExactSums(this)
@@ -95,6 +105,20 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
             }
         }
         return DeltaContext.union(terms);
+    }
+
+    /** The kept state of this aggregate's groups, where the compiler gave it one. */
+    private KeptGroups kept(DeltaContext context) {
+        String table = context.keptTable(this);
+        return table == null ? null : new KeptGroups(this, table);
+    }
+
+    /**
+     * The query that fills the table keeping this aggregate's groups ({@link KeptGroups}); the
+     * compiler gave it one.
+     */
+    public String keptFill(DeltaContext context) throws UnsupportedQueryException {
+        return kept(context).fill(context);
     }
 
     private String consolidatedBefore(DeltaContext context, Fragment now, String condition)

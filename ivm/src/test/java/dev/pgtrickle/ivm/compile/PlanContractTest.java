@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pgtrickle.ivm.plan.Aggregate;
 import dev.pgtrickle.ivm.plan.AggregateCall;
+import dev.pgtrickle.ivm.plan.Derived;
 import dev.pgtrickle.ivm.plan.OutputColumn;
 import dev.pgtrickle.ivm.plan.Scan;
 import dev.pgtrickle.ivm.plan.Source;
@@ -34,13 +35,25 @@ class PlanContractTest {
         return sql.toString();
     }
 
-    private static CompiledPlan samplePlan() throws Exception {
+    /** SELECT region, sum(amount) AS total FROM orders o GROUP BY region */
+    private static Aggregate sumByRegion() {
         Scan orders = new Scan(new Source(7, "public", "orders", Source.Kind.TABLE, List.of("id", "region", "amount")),
                 "o");
-        Aggregate aggregate = new Aggregate(orders, List.of("o.region"),
+        return new Aggregate(orders, List.of("o.region"),
                 List.of(new AggregateCall(1, AggregateCall.Function.SUM, "o.amount")),
                 List.of(new OutputColumn("region", "__pgt_key_1"), new OutputColumn("total", "__pgt_agg_1")), null);
-        return new PlanCompiler(query -> List.of("int4")).compile(aggregate, "q");
+    }
+
+    private static CompiledPlan samplePlan() throws Exception {
+        return new PlanCompiler(query -> List.of("int4")).compile(sumByRegion(), "q");
+    }
+
+    /** The total of the regions' sums: the inner aggregate's groups are kept. */
+    private static CompiledPlan nestedSamplePlan() throws Exception {
+        Aggregate outer = new Aggregate(new Derived(sumByRegion(), "s"), List.of(),
+                List.of(new AggregateCall(1, AggregateCall.Function.SUM, "s.total")),
+                List.of(new OutputColumn("grand", "__pgt_agg_1")), null);
+        return new PlanCompiler(query -> List.of("int4")).compile(outer, "q");
     }
 
     @Test
@@ -49,6 +62,15 @@ class PlanContractTest {
         JsonNode plan = new ObjectMapper().readTree(PlanJson.write(samplePlan()));
         assertReadsFields(sql, plan);
         assertReadsFields(sql, plan.get("operators").get(0));
+        JsonNode nested = new ObjectMapper().readTree(PlanJson.write(nestedSamplePlan()));
+        assertReadsFields(sql, nested.get("kept_states").get(0));
+    }
+
+    @Test
+    void theSqlReplacesTheKeptStatePlaceholders() throws Exception {
+        String table = nestedSamplePlan().keptStates().get(0).table();
+        assertTrue(table.equals(PlanContract.keptTable(1)), table);
+        assertTrue(catalogSql().contains("'\"__pgt_kept_([0-9]+)__\"'"), "the catalog replaces " + table);
     }
 
     private static void assertReadsFields(String sql, JsonNode object) {

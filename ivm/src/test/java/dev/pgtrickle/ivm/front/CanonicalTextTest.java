@@ -45,6 +45,7 @@ class CanonicalTextTest {
         // Refreshes replace the storage table's placeholder wherever it is, literals included.
         assertThrows(UnsupportedQueryException.class, () -> CanonicalText.of("SELECT 'a\"__pgt_storage__\"' FROM public.t"));
         assertThrows(UnsupportedQueryException.class, () -> CanonicalText.of("SELECT 1 AS \"a \"\"__pgt_storage__\"\"\" FROM public.t"));
+        assertThrows(UnsupportedQueryException.class, () -> CanonicalText.of("SELECT 'a\"__pgt_kept_1__\"' FROM public.t"));
     }
 
     @Test

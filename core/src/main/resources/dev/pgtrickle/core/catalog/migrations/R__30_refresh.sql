@@ -237,6 +237,7 @@ DECLARE
     v_inserted bigint;
     v_deleted bigint;
     v_data_time timestamptz;
+    v_kept text;
 BEGIN
     v_st := pgtrickle._locked(p_pgt_id);
     v_storage := pgtrickle._storage_of(v_st);
@@ -246,12 +247,20 @@ BEGIN
         SELECT string_agg(quote_ident(c), ', ') INTO v_columns
         FROM jsonb_array_elements_text(v_st.plan -> 'columns') AS c;
     END IF;
+    -- The plan's kept states (groups of aggregates inside the query) are refilled in the same
+    -- statement, so under the same snapshot as the contents.
+    SELECT coalesce(string_agg(format('__pgt_kept_clear%1$s AS (DELETE FROM %2$s), '
+                                      '__pgt_kept_fill%1$s AS (INSERT INTO %2$s %3$s), ',
+                                      k.n, pgtrickle._plan_statement(v_st, k.state ->> 'table'), k.state ->> 'fill'),
+                               '' ORDER BY k.n), '')
+    INTO v_kept
+    FROM jsonb_array_elements(coalesce(v_st.plan -> 'kept_states', '[]')) WITH ORDINALITY AS k(state, n);
     v_data_time := pgtrickle._data_time();
     EXECUTE format(
-        'WITH deleted AS (DELETE FROM %1$s RETURNING 1), '
+        'WITH %4$s deleted AS (DELETE FROM %1$s RETURNING 1), '
         'inserted AS (INSERT INTO %1$s (%2$s) SELECT %2$s FROM (%3$s) AS q RETURNING 1) '
         'SELECT pgtrickle._frontier_snapshot(), (SELECT count(*) FROM inserted), (SELECT count(*) FROM deleted)',
-        v_storage, v_columns, coalesce(v_st.plan ->> 'populate', v_st.normalized_query))
+        v_storage, v_columns, coalesce(v_st.plan ->> 'populate', v_st.normalized_query), v_kept)
     INTO v_frontier, v_inserted, v_deleted;
     PERFORM pgtrickle._complete_refresh(p_pgt_id, v_frontier, v_data_time, 'FULL',
                                         v_inserted, v_deleted, v_start, p_initiated_by,

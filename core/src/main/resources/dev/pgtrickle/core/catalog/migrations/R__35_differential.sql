@@ -171,6 +171,7 @@ DECLARE
     v_column record;
     v_decision record;
     v_source oid;
+    v_kept record;
 BEGIN
     -- Hidden columns are added below (see _lock_storage).
     PERFORM pgtrickle._lock_storage(v_st, 'ACCESS EXCLUSIVE');
@@ -209,6 +210,17 @@ BEGIN
     EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I UNIQUE (%s) DEFERRABLE INITIALLY IMMEDIATE',
                    v_storage, '__pgt_identity_' || v_st.pgt_relid, v_hidden);
 
+    -- Kept-state tables get the types PostgreSQL infers for their fill queries.
+    PERFORM pgtrickle._drop_kept_states(v_st.pgt_id);
+    FOR v_kept IN SELECT k.state, k.n FROM jsonb_array_elements(p_plan -> 'kept_states') WITH ORDINALITY AS k(state, n) LOOP
+        EXECUTE format(E'CREATE TEMPORARY VIEW __pgt_kept_probe AS %s\n', v_kept.state ->> 'fill');
+        PERFORM pgtrickle._create_kept_state(v_st.pgt_id, v_kept.n::integer,
+            array_agg(a.attname ORDER BY a.attnum), array_agg(a.atttypid ORDER BY a.attnum),
+            array_agg(a.atttypmod ORDER BY a.attnum))
+        FROM pg_attribute a WHERE a.attrelid = 'pg_temp.__pgt_kept_probe'::regclass AND a.attnum > 0;
+        EXECUTE 'DROP VIEW pg_temp.__pgt_kept_probe';
+    END LOOP;
+
     SELECT relowner INTO v_owner FROM pg_class WHERE oid = v_storage;
     FOR v_source IN SELECT jsonb_array_elements_text(p_plan -> 'sources')::oid LOOP
         PERFORM pgtrickle._grant_buffer_access(v_source, v_owner);
@@ -236,6 +248,7 @@ BEGIN
     PERFORM pgtrickle._lock_storage(v_st, CASE WHEN v_st.plan IS NULL THEN 'SHARE ROW EXCLUSIVE'
                                                ELSE 'ACCESS EXCLUSIVE' END);
     PERFORM pgtrickle._drop_hidden_columns(pgtrickle._storage_of(v_st));
+    PERFORM pgtrickle._drop_kept_states(v_st.pgt_id);
     IF v_st.refresh_mode = 'DIFFERENTIAL' THEN
         PERFORM pgtrickle._store_compile_result(v_st.pgt_id, NULL, 'UNSUPPORTED', p_reason, 'FULL',
                                                 'cannot be DIFFERENTIAL: ' || p_reason);
@@ -307,6 +320,66 @@ BEGIN
         EXECUTE format('ALTER TABLE %s DROP COLUMN %I', p_storage, v_column);
     END LOOP;
 END
+$$;
+
+-- Tables keeping the groups of aggregates inside a stream table's query (docs/architecture.md,
+-- "Kept state of aggregates inside a query"): pgtrickle_changes.kept_<pgt_id>_<n>, owned by the
+-- catalog owner like the change buffers, written by the refreshes (which run as the stream
+-- table's owner). Created and dropped only by a session holding the storage table's lock, as
+-- _claimed checks: the compiler installing a plan, drop_stream_table.
+CREATE OR REPLACE FUNCTION pgtrickle._create_kept_state(
+    p_pgt_id bigint, p_n integer, p_columns name[], p_types oid[], p_typmods integer[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_st pgtrickle.pgt_stream_tables := pgtrickle._claimed(p_pgt_id);
+    v_table name := format('kept_%s_%s', p_pgt_id, p_n);
+    v_owner oid := (SELECT relowner FROM pg_class WHERE oid = v_st.pgt_relid);
+    v_definitions text;
+BEGIN
+    IF EXISTS (SELECT 1 FROM unnest(p_columns) AS c WHERE c !~ '^__pgt_[a-z0-9_]+$') THEN
+        RAISE EXCEPTION 'kept state columns must be named __pgt_...: %', p_columns
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT string_agg(format('%I %s', c.name, format_type(c.type, c.typmod)), ', ' ORDER BY c.i)
+    INTO v_definitions
+    FROM unnest(p_columns, p_types, p_typmods) WITH ORDINALITY AS c(name, type, typmod, i);
+    EXECUTE format('CREATE TABLE pgtrickle_changes.%I (%s)', v_table, v_definitions);
+    EXECUTE format('CREATE INDEX ON pgtrickle_changes.%I (__pgt_row_id)', v_table);
+    EXECUTE format('COMMENT ON TABLE pgtrickle_changes.%I IS %L', v_table,
+        format('pgtrickle: kept groups of an aggregate inside the query of %s', v_st.pgt_relid::regclass));
+    IF NOT pg_has_role(v_owner, current_user, 'USAGE') THEN
+        EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON pgtrickle_changes.%I TO %I', v_table, v_owner::regrole::text);
+    END IF;
+END
+$$;
+
+-- Drops the kept-state tables of a stream table (a plan replaced or given up, the table dropped).
+CREATE OR REPLACE FUNCTION pgtrickle._drop_kept_states(p_pgt_id bigint) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_st pgtrickle.pgt_stream_tables;
+    v_table name;
+BEGIN
+    SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id FOR UPDATE;
+    IF EXISTS (SELECT 1 FROM pg_class WHERE oid = v_st.pgt_relid) THEN
+        PERFORM pgtrickle._assert_write_lock(v_st.pgt_relid);
+    END IF;
+    FOR v_table IN
+        SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'pgtrickle_changes' AND c.relkind = 'r'
+          AND c.relname ~ ('^kept_' || p_pgt_id || '_[0-9]+$')
+    LOOP
+        EXECUTE format('DROP TABLE pgtrickle_changes.%I', v_table);
+    END LOOP;
+END
+$$;
+
+-- A statement of a stream table's plan, ready to run: the placeholders of the storage table and
+-- of the kept-state tables replaced by their names.
+CREATE OR REPLACE FUNCTION pgtrickle._plan_statement(p_st pgtrickle.pgt_stream_tables, p_sql text) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT regexp_replace(replace(p_sql, '"__pgt_storage__"', p_st.pgt_relid::regclass::text),
+                          '"__pgt_kept_([0-9]+)__"', 'pgtrickle_changes."kept_' || p_st.pgt_id || '_\1"', 'g')
 $$;
 
 -- The AUTO cost model's threshold: a source whose pending changes exceed this fraction of its
@@ -594,13 +667,13 @@ BEGIN
     BEGIN
         BEGIN
             PERFORM pgtrickle._execute_refresh(v_st.pgt_id, CASE WHEN v_statement IS NULL THEN 'refresh' ELSE 'insert_only' END,
-                replace(coalesce(v_statement, v_st.plan ->> 'refresh'), '"__pgt_storage__"', v_st.pgt_relid::regclass::text),
+                pgtrickle._plan_statement(v_st, coalesce(v_statement, v_st.plan ->> 'refresh')),
                 v_st.frontier, v_st.frontier_own_xid, v_st.frontier_own_seq);
         EXCEPTION WHEN SQLSTATE 'PT002' THEN
             RAISE NOTICE 'stream table % is declared append-only but its sources had deletions or updates',
                 v_st.pgt_relid::regclass;
             PERFORM pgtrickle._execute_refresh(v_st.pgt_id, 'refresh',
-                replace(v_st.plan ->> 'refresh', '"__pgt_storage__"', v_st.pgt_relid::regclass::text),
+                pgtrickle._plan_statement(v_st, v_st.plan ->> 'refresh'),
                 v_st.frontier, v_st.frontier_own_xid, v_st.frontier_own_seq);
         END;
     EXCEPTION

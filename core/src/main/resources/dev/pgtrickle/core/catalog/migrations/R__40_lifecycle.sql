@@ -370,6 +370,7 @@ BEGIN
         PERFORM pgtrickle._assert_write_lock(v_st.pgt_relid);
     END IF;
     EXECUTE format('DROP VIEW IF EXISTS pgtrickle.%I', v_st.definition_view);
+    PERFORM pgtrickle._drop_kept_states(p_pgt_id);
     PERFORM pgtrickle._notify_catalog('dropped', p_pgt_id);
     DELETE FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
 END
@@ -487,8 +488,9 @@ DECLARE
 BEGIN
     PERFORM pgtrickle._check_no_cycle(p_st.pgt_id, p_st.pgt_relid, p_analysis.sources);
     PERFORM pgtrickle._lock_storage(p_st);
-    -- The old plan's hidden columns go with it; the new query is compiled afresh.
+    -- The old plan's hidden columns and kept states go with it; the new query is compiled afresh.
     PERFORM pgtrickle._drop_hidden_columns(p_st.pgt_relid::regclass);
+    PERFORM pgtrickle._drop_kept_states(p_st.pgt_id);
     PERFORM pgtrickle._reshape_storage(p_st.pgt_relid::regclass, p_analysis.column_names, p_analysis.column_types);
     SELECT coalesce(array_agg(source_relid), '{}') INTO v_old_sources
     FROM pgtrickle.pgt_dependencies WHERE pgt_id = p_st.pgt_id;

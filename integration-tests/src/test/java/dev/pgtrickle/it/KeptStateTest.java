@@ -1,0 +1,174 @@
+package dev.pgtrickle.it;
+
+import static dev.pgtrickle.it.DifferentialRefreshTest.assertCorrect;
+import static dev.pgtrickle.it.DifferentialRefreshTest.assertLastAction;
+import static dev.pgtrickle.it.DifferentialRefreshTest.createCompiled;
+import static dev.pgtrickle.it.DifferentialRefreshTest.refresh;
+import static dev.pgtrickle.it.DifferentialRefreshTest.refreshEachDifferentially;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.pgtrickle.ivm.compile.CompileResult;
+import dev.pgtrickle.ivm.compile.StreamTableCompiler;
+import dev.pgtrickle.testsupport.PostgresTest;
+import dev.pgtrickle.testsupport.TestDatabase;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Aggregates inside a query keep their groups' state in a table (docs/architecture.md, "Kept
+ * state of aggregates inside a query"): a refresh adds the changes to it instead of reading the
+ * touched groups' rows again, a FULL refresh refills it, and it goes with the plan. The oracle
+ * throughout, and the kept state against the grouping it keeps.
+ */
+@PostgresTest
+class KeptStateTest {
+
+    /** TPC-H Q13's shape: how many customers have how many orders. */
+    private static final String PER_COUNT = "SELECT n, count(*) AS customers FROM (SELECT c.id, count(o.id) AS n"
+            + " FROM ks_c c LEFT JOIN ks_o o ON o.cid = c.id AND o.note IS NULL GROUP BY c.id) AS per GROUP BY n";
+    /** The grouping PER_COUNT's kept state holds: key, row count, non-NULL count of o.id. */
+    private static final String PER_CUSTOMER = "SELECT c.id, count(*), count(o.id) FROM ks_c c"
+            + " LEFT JOIN ks_o o ON o.cid = c.id AND o.note IS NULL GROUP BY c.id";
+    /** An uncorrelated scalar subquery: one kept row. */
+    private static final String ABOVE_AVERAGE = "SELECT id, amt FROM ks_o WHERE amt > (SELECT avg(amt) FROM ks_o)";
+
+    private final TestDatabase db;
+
+    KeptStateTest(TestDatabase db) {
+        this.db = db;
+    }
+
+    @BeforeAll
+    static void install(TestDatabase db) throws SQLException {
+        DifferentialRefreshTest.install(db);
+    }
+
+    private List<String> keptTables(String name) throws SQLException {
+        return db.queryList("SELECT c.relname::text AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                + " WHERE n.nspname = 'pgtrickle_changes' AND c.relkind = 'r' AND c.relname ~ ('^kept_' || (SELECT f.pgt_id FROM"
+                + " pgtrickle._find_stream_table('" + name + "') f) || '_') ORDER BY 1")
+                .stream().map(row -> (String) row.get("name")).toList();
+    }
+
+    /** The kept groups equal the grouping, and none has a negative count. */
+    private void assertKept(String table, String columns, String grouping) throws SQLException {
+        String kept = "SELECT " + columns + " FROM pgtrickle_changes." + table;
+        assertEquals(0, db.queryLong("SELECT count(*) FROM ((" + kept + " EXCEPT ALL " + grouping + ") UNION ALL ("
+                + grouping + " EXCEPT ALL " + kept + ")) AS d"), () -> table + " differs from " + grouping);
+        assertEquals(0, db.queryLong("SELECT count(*) FROM pgtrickle_changes." + table + " WHERE __pgt_count < 0"));
+    }
+
+    private void createSources() throws SQLException {
+        db.execute("CREATE TABLE ks_c (id int PRIMARY KEY, name text)");
+        db.execute("CREATE TABLE ks_o (id int PRIMARY KEY, cid int, amt numeric(10,2), note text)");
+        db.execute("INSERT INTO ks_c SELECT g, 'c' || g FROM generate_series(1, 40) g");
+        db.execute("INSERT INTO ks_o SELECT g, g % 45, CASE WHEN g % 11 = 0 THEN NULL ELSE g % 17 + 0.25 END,"
+                + " CASE WHEN g % 7 = 0 THEN 'special requests' END FROM generate_series(1, 300) g");
+    }
+
+    @Test
+    void keptGroupsFollowRandomChanges() throws SQLException {
+        createSources();
+        createCompiled(db, "ks_per_count", PER_COUNT, "AGGREGATE");
+        createCompiled(db, "ks_above", ABOVE_AVERAGE, "CONTENT");
+        List<String> perCount = keptTables("ks_per_count");
+        List<String> above = keptTables("ks_above");
+        assertEquals(1, perCount.size(), perCount::toString);
+        assertEquals(1, above.size(), above::toString);
+        String perCustomerColumns = "__pgt_k1, __pgt_count, __pgt_agg_1_n";
+        String averageColumns = "__pgt_count, __pgt_agg_1_n, __pgt_agg_1_s";
+        String average = "SELECT count(*), count(amt), coalesce(sum(amt), 0) FROM ks_o";
+        assertKept(perCount.get(0), perCustomerColumns, PER_CUSTOMER);
+
+        Random random = new Random(1303);
+        int nextId = 1000;
+        for (int round = 0; round < 12; round++) {
+            try (Connection writer = db.connect(); Statement statement = writer.createStatement()) {
+                writer.setAutoCommit(false);
+                for (int i = 0; i < 6; i++) {
+                    int id = random.nextInt(320);
+                    switch (random.nextInt(6)) {
+                        case 0 -> statement.execute("INSERT INTO ks_o VALUES (" + nextId++ + ", " + random.nextInt(45)
+                                + ", " + (random.nextBoolean() ? "NULL" : random.nextInt(30) + ".50") + ", NULL)");
+                        case 1 -> statement.execute("DELETE FROM ks_o WHERE id = " + id);
+                        // The key changes: the order moves to another customer, or to none.
+                        case 2 -> statement.execute("UPDATE ks_o SET cid = " + (random.nextInt(10) == 0 ? "NULL"
+                                : random.nextInt(45)) + " WHERE id = " + id);
+                        case 3 -> statement.execute("UPDATE ks_o SET note = CASE WHEN note IS NULL THEN 'x' END,"
+                                + " amt = amt + 1 WHERE id = " + id);
+                        // Every order of a customer goes: its count drops to zero.
+                        case 4 -> statement.execute("DELETE FROM ks_o WHERE cid = " + random.nextInt(45));
+                        default -> statement.execute(random.nextBoolean()
+                                ? "DELETE FROM ks_c WHERE id = " + random.nextInt(45)
+                                : "INSERT INTO ks_c VALUES (" + (40 + round) + ", 'new') ON CONFLICT DO NOTHING");
+                    }
+                }
+                writer.commit();
+            }
+            refreshEachDifferentially(db, "ks_per_count", PER_COUNT, "ks_above", ABOVE_AVERAGE);
+            assertKept(perCount.get(0), perCustomerColumns, PER_CUSTOMER);
+            assertKept(above.get(0), averageColumns, average);
+        }
+    }
+
+    @Test
+    void aFullRefreshRefillsTheStateWhichGoesWithThePlan() throws SQLException {
+        db.execute("CREATE TABLE kf_o (id int PRIMARY KEY, cid int, amt int)");
+        db.execute("INSERT INTO kf_o SELECT g, g % 9, g FROM generate_series(1, 100) g");
+        String query = "SELECT t, count(*) AS n FROM (SELECT cid, sum(amt) % 3 AS t FROM kf_o GROUP BY cid) s GROUP BY t";
+        String grouping = "SELECT cid, count(*), count(amt), coalesce(sum(amt), 0) FROM kf_o GROUP BY cid";
+        String columns = "__pgt_k1, __pgt_count, __pgt_agg_1_n, __pgt_agg_1_s";
+        createCompiled(db, "kf_st", query, "AGGREGATE");
+        String table = keptTables("kf_st").get(0);
+
+        db.execute("TRUNCATE kf_o; INSERT INTO kf_o SELECT g, g % 4, g * 2 FROM generate_series(1, 30) g");
+        refresh(db, "kf_st");
+        assertLastAction(db, "kf_st", "REINITIALIZE");
+        assertCorrect(db, "kf_st", query);
+        assertKept(table, columns, grouping);
+        db.execute("UPDATE kf_o SET cid = cid + 1 WHERE id % 5 = 0; DELETE FROM kf_o WHERE id < 4");
+        refreshEachDifferentially(db, "kf_st", query);
+        assertKept(table, columns, grouping);
+
+        // A new query brings a new plan, and the old state goes.
+        String grouped = "SELECT t, count(*) AS n FROM (SELECT cid, count(*) AS t FROM kf_o GROUP BY cid) s GROUP BY t";
+        db.execute("SELECT pgtrickle.alter_stream_table('kf_st', query => $$" + grouped + "$$)");
+        assertEquals(List.of(), keptTables("kf_st"));
+        assertEquals(CompileResult.Outcome.COMPILED, DifferentialRefreshTest.compile(db, "kf_st").outcome());
+        assertEquals(1, keptTables("kf_st").size());
+        db.execute("DELETE FROM kf_o WHERE cid = 2");
+        refreshEachDifferentially(db, "kf_st", grouped);
+
+        long pgtId = db.queryLong("SELECT pgt_id FROM pgtrickle._find_stream_table('kf_st')");
+        db.execute("SELECT pgtrickle.drop_stream_table('kf_st')");
+        assertEquals(0, db.queryLong("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                + " WHERE n.nspname = 'pgtrickle_changes' AND c.relname LIKE 'kept\\_" + pgtId + "\\_%'"));
+    }
+
+    @Test
+    void aNonSuperuserOwnerCompilesAndRefreshes() throws SQLException {
+        db.createRole("kept_owner", "owner-pw", "LOGIN", "NOSUPERUSER");
+        db.execute("GRANT CREATE ON SCHEMA public TO kept_owner");
+        String query = "SELECT n, count(*) AS k FROM (SELECT g, count(*) AS n FROM ko_t GROUP BY g) s GROUP BY n";
+        try (Connection owner = db.connectAs("kept_owner", "owner-pw"); Statement statement = owner.createStatement()) {
+            statement.execute("CREATE TABLE ko_t (id int PRIMARY KEY, g int)");
+            statement.execute("INSERT INTO ko_t SELECT i, i % 6 FROM generate_series(1, 50) i");
+            statement.execute("SELECT pgtrickle.create_stream_table('ko_st', $$" + query + "$$)");
+            owner.setAutoCommit(false);
+            CompileResult result = new StreamTableCompiler(owner).compile("ko_st");
+            owner.commit();
+            assertEquals(CompileResult.Outcome.COMPILED, result.outcome(), result::describe);
+            owner.setAutoCommit(true);
+            statement.execute("UPDATE ko_t SET g = g + 1 WHERE id % 3 = 0; DELETE FROM ko_t WHERE id > 45");
+            statement.execute("SELECT pgtrickle.refresh_stream_table('ko_st')");
+        }
+        assertLastAction(db, "ko_st", "DIFFERENTIAL");
+        assertCorrect(db, "ko_st", query);
+        assertKept(keptTables("ko_st").get(0), "__pgt_k1, __pgt_count", "SELECT g, count(*) FROM ko_t GROUP BY g");
+    }
+}

@@ -1,0 +1,196 @@
+package dev.pgtrickle.ivm.plan;
+
+import dev.pgtrickle.ivm.delta.DeltaContext;
+import dev.pgtrickle.ivm.delta.RowIdentity;
+import dev.pgtrickle.ivm.delta.TouchedGroups;
+import dev.pgtrickle.ivm.sql.Sql;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The kept state of an aggregate inside a query (docs/architecture.md, "Kept state of aggregates
+ * inside a query"): a table with one row per group — its identity {@code __pgt_row_id}, its keys
+ * {@code __pgt_k<n>}, its row count and, per call, the count of non-NULL arguments and their sum,
+ * as AGGREGATE keeps a stream table's own groups. A refresh aggregates the input's delta per
+ * group, reads the touched groups' old state by identity, and writes the new state back in the
+ * same statement: data-modifying CTEs, which run under the statement's snapshot, so every read of
+ * the table within the statement sees the old state. The old and the new outputs are the
+ * aggregate's delta; its current rows are the untouched groups as kept and the touched ones as
+ * they are now. No row of the input is read again.
+ *
+ * @param table the table's placeholder in the plan's statements, replaced when they run
+ */
+record KeptGroups(Aggregate aggregate, String table) {
+
+    static final String ROW_ID = "__pgt_row_id";
+    static final String COUNT = "__pgt_count";
+
+    /** The query that fills the table from the aggregate's input, as PostgreSQL groups it. */
+    String fill(DeltaContext context) throws UnsupportedQueryException {
+        List<String> keys = aggregate.groupKeys().stream().map(k -> "(" + k + ")").toList();
+        List<String> items = new ArrayList<>();
+        items.add(RowIdentity.groupKey(keys) + " AS " + ROW_ID);
+        for (int i = 1; i <= keys.size(); i++) {
+            items.add(keys.get(i - 1) + " AS " + TouchedGroups.key(i));
+        }
+        items.add("pg_catalog.count(*) AS " + COUNT);
+        for (AggregateCall call : aggregate.calls()) {
+            if (call.function() != AggregateCall.Function.COUNT_STAR) {
+                items.add("pg_catalog.count(" + call.argument() + ") AS " + nonNull(call));
+            }
+            if (summed(call)) {
+                items.add("pg_catalog.sum(" + call.argument() + ") AS " + sum(call));
+            }
+        }
+        return aggregate.input().current(context).select(items) + aggregate.groupBy();
+    }
+
+    /**
+     * Registers the CTEs that compute the touched groups' new state and write it; returns the
+     * aggregate's delta: old outputs (weight −1) and new ones (+1) of the groups that exist and
+     * pass HAVING at each time.
+     */
+    String delta(DeltaContext context) throws UnsupportedQueryException {
+        boolean global = aggregate.groupKeys().isEmpty();
+        DeltaContext.Exposure changes = context.expose(aggregate.input());
+        List<String> rows = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        for (int i = 1; i <= aggregate.groupKeys().size(); i++) {
+            rows.add("(" + aggregate.groupKeys().get(i - 1) + ") AS " + TouchedGroups.key(i));
+            keys.add(TouchedGroups.key(i));
+        }
+        List<String> summed = new ArrayList<>(keys);
+        summed.add("pg_catalog.sum(" + DeltaContext.WEIGHT + ")::bigint AS " + COUNT);
+        List<String> state = new ArrayList<>(List.of(COUNT));
+        for (AggregateCall call : aggregate.calls()) {
+            if (call.function() == AggregateCall.Function.COUNT_STAR) {
+                continue;
+            }
+            String argument = "__pgt_a" + call.index();
+            rows.add("(" + call.argument() + ") AS " + argument);
+            summed.add("COALESCE(pg_catalog.sum(" + DeltaContext.WEIGHT + ") FILTER (WHERE " + argument
+                    + " IS NOT NULL), 0)::bigint AS " + nonNull(call));
+            state.add(nonNull(call));
+            if (summed(call)) {
+                // An int4 factor keeps the sum's type PostgreSQL's own sum has (bigint over int2 and int4).
+                summed.add("COALESCE(" + Sql.finiteSum("pg_catalog.sum(" + argument + " * (" + DeltaContext.WEIGHT
+                        + ")::int4)") + ", 0) AS " + sum(call));
+                state.add(sum(call));
+            }
+        }
+        rows.add(changes.weight() + " AS " + DeltaContext.WEIGHT);
+        String changed = context.freshName("__pgt_kept_changes");
+        context.addCte(changed, "SELECT " + String.join(", ", rows) + " FROM " + changes.from());
+
+        // Per touched group: the summed changes, the old state (NULL where the group was not
+        // kept) and the new one.
+        List<String> now = new ArrayList<>();
+        for (String column : state) {
+            now.add("__pgt_t." + column + " AS " + old(column));
+            now.add("COALESCE(__pgt_t." + column + ", 0) + __pgt_d." + column + " AS " + column);
+        }
+        List<String> identity = keys.stream().map(k -> "__pgt_d." + k).toList();
+        String groups = context.freshName("__pgt_kept");
+        context.addCte(groups, "SELECT " + String.join(", ", Sql.concat(identity, now))
+                + ", __pgt_d." + ROW_ID + ", __pgt_t." + ROW_ID + " IS NOT NULL AS __pgt_existed"
+                + " FROM (SELECT __pgt_s.*, " + RowIdentity.groupKey(keys.stream().map(k -> "__pgt_s." + k).toList())
+                + " AS " + ROW_ID + " FROM (SELECT " + String.join(", ", summed) + " FROM " + changed
+                + (global ? " HAVING pg_catalog.count(*) > 0" : " GROUP BY " + String.join(", ", keys))
+                + ") AS __pgt_s) AS __pgt_d LEFT JOIN " + table + " AS __pgt_t ON __pgt_t." + ROW_ID + " = __pgt_d." + ROW_ID);
+
+        // The writes. A global aggregate keeps its one row, at count zero too.
+        String match = " WHERE __pgt_t." + ROW_ID + " = __pgt_g." + ROW_ID + " AND __pgt_g.__pgt_existed";
+        List<String> set = state.stream().map(c -> c + " = __pgt_g." + c).toList();
+        context.addCte(context.freshName("__pgt_kept_update"), "UPDATE " + table + " AS __pgt_t SET "
+                + String.join(", ", set) + " FROM " + groups + " AS __pgt_g" + match
+                + (global ? "" : " AND __pgt_g." + COUNT + " > 0"));
+        if (!global) {
+            context.addCte(context.freshName("__pgt_kept_delete"), "DELETE FROM " + table + " AS __pgt_t USING "
+                    + groups + " AS __pgt_g" + match + " AND __pgt_g." + COUNT + " = 0");
+        }
+        List<String> columns = new ArrayList<>(List.of(ROW_ID));
+        columns.addAll(keys);
+        columns.addAll(state);
+        context.addCte(context.freshName("__pgt_kept_insert"), "INSERT INTO " + table + " ("
+                + String.join(", ", columns) + ") SELECT " + String.join(", ", columns) + " FROM " + groups
+                + " WHERE NOT __pgt_existed AND " + COUNT + " > 0");
+
+        // A truncation captures no deletions, so it cannot drive a kept count below zero: only a
+        // broken state can (the refresh then fails; a FULL refresh rebuilds the state).
+        String checked = "CASE WHEN __pgt_g." + COUNT + " < 0 THEN pgtrickle._negative_multiplicity("
+                + "'kept group row count', false) IS NULL ELSE true END";
+        context.keptGroups(aggregate, groups);
+        List<String> before = outputs("__pgt_g", true);
+        before.add("-1::bigint AS " + DeltaContext.WEIGHT);
+        List<String> after = outputs("__pgt_g", false);
+        after.add("1::bigint AS " + DeltaContext.WEIGHT);
+        return DeltaContext.union(List.of(
+                "SELECT " + String.join(", ", before) + " FROM " + groups + " AS __pgt_g WHERE __pgt_g.__pgt_existed"
+                        + (global ? "" : " AND __pgt_g." + old(COUNT) + " > 0") + having("__pgt_g", true),
+                "SELECT " + String.join(", ", after) + " FROM " + groups + " AS __pgt_g WHERE " + checked
+                        + (global ? "" : " AND __pgt_g." + COUNT + " > 0") + having("__pgt_g", false)));
+    }
+
+    /**
+     * The aggregate's rows now, inside the refresh statement whose delta registered
+     * {@code groups} (the touched groups' states): the kept groups nobody touched, and the
+     * touched ones that exist now.
+     */
+    String current(String groups) {
+        boolean global = aggregate.groupKeys().isEmpty();
+        return "SELECT " + String.join(", ", outputs("__pgt_t", false)) + " FROM " + table + " AS __pgt_t WHERE "
+                + (global ? "" : "__pgt_t." + COUNT + " > 0 AND ") + "NOT EXISTS (SELECT 1 FROM " + groups
+                + " AS __pgt_g WHERE __pgt_g." + ROW_ID + " = __pgt_t." + ROW_ID + ")" + having("__pgt_t", false)
+                + "\nUNION ALL\nSELECT " + String.join(", ", outputs("__pgt_g", false)) + " FROM " + groups
+                + " AS __pgt_g WHERE " + (global ? "true" : "__pgt_g." + COUNT + " > 0") + having("__pgt_g", false);
+    }
+
+    /** The outputs ({@code expression AS "name"}) from the state in row {@code alias}: its old one when {@code before}. */
+    private List<String> outputs(String alias, boolean before) {
+        List<String> items = new ArrayList<>();
+        for (OutputColumn output : aggregate.outputs()) {
+            items.add(fromState(output.expression(), alias, before) + " AS " + Sql.ident(output.name()));
+        }
+        return items;
+    }
+
+    private String having(String alias, boolean before) {
+        return aggregate.having() == null ? "" : " AND (" + fromState(aggregate.having(), alias, before) + ")";
+    }
+
+    private String fromState(String expression, String alias, boolean before) {
+        return Placeholders.substitute(expression,
+                key -> alias + "." + TouchedGroups.key(key),
+                agg -> {
+                    AggregateCall call = aggregate.calls().get(agg - 1);
+                    String n = column(alias, nonNull(call), before);
+                    String s = column(alias, sum(call), before);
+                    return switch (call.function()) {
+                        case COUNT_STAR -> column(alias, COUNT, before);
+                        case COUNT -> n;
+                        case SUM -> "CASE WHEN " + n + " = 0 THEN NULL ELSE " + s + " END";
+                        case AVG -> "CASE WHEN " + n + " = 0 THEN NULL ELSE " + s + "::numeric / " + n + " END";
+                    };
+                });
+    }
+
+    private static String column(String alias, String column, boolean before) {
+        return alias + "." + (before ? old(column) : column);
+    }
+
+    private static String old(String column) {
+        return "__pgt_old" + column.substring("__pgt".length());
+    }
+
+    private static boolean summed(AggregateCall call) {
+        return call.function() == AggregateCall.Function.SUM || call.function() == AggregateCall.Function.AVG;
+    }
+
+    private static String nonNull(AggregateCall call) {
+        return call.placeholder() + "_n";
+    }
+
+    private static String sum(AggregateCall call) {
+        return call.placeholder() + "_s";
+    }
+}
