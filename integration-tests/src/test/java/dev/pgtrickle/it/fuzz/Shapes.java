@@ -234,6 +234,13 @@ final class Shapes {
         shapes.add(new Shape("scalar_subquery_in_where", 2, c -> List.of(plain(c.st("ssw"),
                 "SELECT a.id, a.v FROM " + c.t(1) + " a WHERE a.v > (SELECT avg(b.v) FROM " + c.t(2) + " b"
                         + " WHERE b.g <> 'c')", 1, 2))));
+        // The threshold moves with the rows it tests (TPC-H Q22's shape), under OR and beside an anti join.
+        shapes.add(new Shape("scalar_threshold_same_table", 1, c -> List.of(plain(c.st("sst"),
+                "SELECT a.id, a.v, a.g FROM " + c.t(1) + " a WHERE a.v >= (SELECT avg(a2.v) FROM " + c.t(1) + " a2)", 1))));
+        shapes.add(new Shape("scalar_threshold_q22_like", 2, c -> List.of(grouped(c.st("q22"),
+                "SELECT a.g, count(*) AS c, sum(a.v) AS s FROM " + c.t(1) + " a"
+                        + " WHERE (a.v > (SELECT avg(a2.v) FROM " + c.t(1) + " a2 WHERE a2.v > 0) OR a.n IS NULL)"
+                        + " AND NOT EXISTS (SELECT 1 FROM " + c.t(2) + " b WHERE b.k = a.k) GROUP BY a.g", 1, 2))));
         shapes.add(new Shape("scalar_subquery_in_select", 2, c -> List.of(plain(c.st("sss"),
                 "SELECT a.id, a.k, (SELECT count(*) FROM " + c.t(2) + " b WHERE b.v IS NOT NULL) AS total,"
                         + " (SELECT sum(b.n) FROM " + c.t(2) + " b) AS sn FROM " + c.t(1) + " a", 1, 2))));

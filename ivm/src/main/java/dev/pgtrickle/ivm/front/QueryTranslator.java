@@ -182,7 +182,9 @@ final class QueryTranslator {
                 if (sublink != null) {
                     tests.add(sublink);
                 } else {
-                    conditions.addAll(expressions.conditions(scalars.replace(conjunct)));
+                    int before = scalars.inputCount();
+                    Expression replaced = scalars.replace(conjunct);
+                    conditions.addAll(scalars.semiJoinTest(before, expressions.conditions(replaced)));
                 }
             }
         }

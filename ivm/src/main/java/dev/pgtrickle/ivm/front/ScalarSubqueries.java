@@ -169,6 +169,31 @@ final class ScalarSubqueries {
         return exists.isNot() ? new EqualsTo(count, new LongValue(0)) : new GreaterThan(count, new LongValue(0));
     }
 
+    /** How many inputs the subqueries replaced so far became. */
+    int inputCount() {
+        return inputs.size();
+    }
+
+    /**
+     * The conditions of a WHERE conjunct, replaced after {@code before} inputs existed: where the
+     * conjunct held exactly one scalar subquery and it is uncorrelated, nothing else reads its
+     * input (every occurrence is an input of its own), so the block's rows are semi-joined with
+     * that one-row input on the conjunct instead of joined and filtered. Its columns are then not
+     * output, and a change of its value reaches only the rows whose test it flips (see
+     * {@code plan.Join}). Returns the conditions left to place on the block's rows: the implied
+     * ones that do not name the input, or all of them when the conjunct is no such test.
+     */
+    List<Condition> semiJoinTest(int before, List<Condition> conditions) {
+        if (inputs.size() != before + 1 || inputs.get(before).kind() != JoinKind.INNER) {
+            return conditions;
+        }
+        Input input = inputs.get(before);
+        Set<String> own = input.input().aliases();
+        inputs.set(before, new Input(input.input(), JoinKind.SEMI, conditions.get(0)));
+        return conditions.subList(1, conditions.size()).stream()
+                .filter(c -> c.aliases().stream().noneMatch(own::contains)).toList();
+    }
+
     /** The aliases of the inputs the subqueries became. */
     Set<String> aliases() {
         Set<String> aliases = new HashSet<>();
@@ -180,12 +205,13 @@ final class ScalarSubqueries {
 
     /**
      * The block's FROM clause joined with the one-row inputs of its uncorrelated subqueries, and
-     * the conditions placed that do not name what a correlated subquery became.
+     * the conditions placed that do not name what a correlated subquery became; then semi-joined
+     * with the inputs that only a WHERE conjunct tests ({@link #semiJoinTest}).
      */
     FromPlan placeUncorrelated(FromPlan from, List<Condition> conditions) {
         List<Condition> below = new ArrayList<>(conditions);
         below.removeAll(onCorrelated(conditions));
-        return InnerJoins.place(joined(from, JoinKind.INNER), below);
+        return joined(InnerJoins.place(joined(from, JoinKind.INNER), below), JoinKind.SEMI);
     }
 
     /**

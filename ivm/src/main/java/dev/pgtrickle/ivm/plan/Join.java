@@ -2,6 +2,7 @@ package dev.pgtrickle.ivm.plan;
 
 import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.delta.Fragment;
+import dev.pgtrickle.ivm.delta.RowIdentity;
 import dev.pgtrickle.ivm.sql.Sql;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -69,6 +70,9 @@ public record Join(JoinKind kind, FromPlan left, FromPlan right, Condition condi
         if (right instanceof Lookup lookup) {
             lookup.restrictDelta(context, left);
         }
+        if (kind == JoinKind.SEMI && oneRow(right)) {
+            return DeltaContext.union(testedTerms(context));
+        }
         List<String> terms = new ArrayList<>();
         List<Binding> output = bindings();
         if (kind.outputsRight()) {
@@ -123,8 +127,11 @@ public record Join(JoinKind kind, FromPlan left, FromPlan right, Condition condi
             case INNER -> "delta: " + matches;
             case LEFT, RIGHT, FULL -> "delta: " + matches + "; NULL-padded rows follow the changes of each side"
                     + " and the rows whose matches those changes flip";
-            case SEMI, ANTI -> "delta: changed left rows tested against the right input, and left rows whose"
-                    + " match the right input's changes flip (matches now vs. before)";
+            case SEMI, ANTI -> oneRow(right) && kind == JoinKind.SEMI
+                    ? "delta: as the inner join with the one-row right input, without its columns; left rows"
+                            + " whose test its change leaves as it was cancel before going further"
+                    : "delta: changed left rows tested against the right input, and left rows whose"
+                            + " match the right input's changes flip (matches now vs. before)";
         };
     }
 
@@ -135,6 +142,45 @@ public record Join(JoinKind kind, FromPlan left, FromPlan right, Condition condi
     /** {@code EXISTS (a matching row of the right input as it is now)}. */
     private String matches(Fragment r) {
         return "EXISTS (" + r.and(condition.sql()).select(List.of("1")) + ")";
+    }
+
+    /**
+     * Always exactly one row: an aggregate without GROUP BY or HAVING (an uncorrelated scalar
+     * subquery). Its delta, when it changed, is its old row (−1) and its new one (+1).
+     */
+    private static boolean oneRow(FromPlan plan) {
+        return plan instanceof Derived derived && derived.query() instanceof Aggregate aggregate
+                && aggregate.groupKeys().isEmpty() && aggregate.having() == null;
+    }
+
+    /**
+     * Δ of the left rows that pass the test against a one-row right input: with one row, L⋉R is
+     * L⋈R without R's columns, so its delta is the inner join's, projected. The term of the
+     * right input's change, L⋈ΔR, pairs every left row passing the test before with −1 and
+     * every one passing it now with +1; the rows whose test the change left as it was cancel,
+     * and are consolidated away (by content, as the storage counts copies) before anything
+     * above reads the term: a threshold that moved a little flips a few rows.
+     */
+    private List<String> testedTerms(DeltaContext context) throws UnsupportedQueryException {
+        List<String> items = DeltaContext.positionalItems(bindings(), List.of());
+        DeltaContext.Exposure dl = context.expose(left);
+        DeltaContext.Exposure dr = context.expose(right);
+        List<String> columns = new ArrayList<>();
+        for (int i = 1; i <= items.size(); i++) {
+            columns.add("__pgt_f." + DeltaContext.column(i));
+        }
+        String paired = joinedAsItIs(context, items, dr, left, List.of());
+        List<String> pairedColumns = columns.stream().map(c -> c.replace("__pgt_f.", "__pgt_t.")).toList();
+        String flipped = "SELECT " + String.join(", ", columns) + ", __pgt_f.__pgt_net AS " + DeltaContext.WEIGHT
+                + " FROM (SELECT DISTINCT ON (__pgt_p.__pgt_h) __pgt_p.*, (pg_catalog.sum(__pgt_p." + DeltaContext.WEIGHT
+                + ") OVER (PARTITION BY __pgt_p.__pgt_h))::bigint AS __pgt_net FROM (SELECT __pgt_t.*, "
+                + RowIdentity.content(pairedColumns) + " AS __pgt_h FROM (" + paired + ") AS __pgt_t) AS __pgt_p)"
+                + " AS __pgt_f WHERE __pgt_f.__pgt_net <> 0";
+        return List.of(
+                changedJoined(context, items, dl, left, right),
+                flipped,
+                DeltaContext.term(items, "-" + dl.weight() + " * " + dr.weight(), List.of(dl.from(), dr.from()),
+                        List.of(condition.sql())));
     }
 
     /** Δ of the matching pairs: ΔL⋈R + L⋈ΔR − ΔL⋈ΔR. */

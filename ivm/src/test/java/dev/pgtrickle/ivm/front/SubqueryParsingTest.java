@@ -34,7 +34,7 @@ class SubqueryParsingTest {
     }
 
     @Test
-    void anUncorrelatedScalarSubqueryIsAOneRowInputJoinedWhereItIsCompared() throws Exception {
+    void anUncorrelatedScalarSubqueryOnlyAWhereConjunctTestsIsAOneRowInputSemiJoinedOnIt() throws Exception {
         // SELECT id FROM emp WHERE salary > (SELECT avg(salary) FROM emp)
         Project plan = (Project) parse("""
                  SELECT id
@@ -42,13 +42,27 @@ class SubqueryParsingTest {
                   WHERE (salary > ( SELECT avg(emp_1.salary) AS avg
                            FROM public.emp emp_1))""");
         Join join = (Join) plan.input();
-        assertEquals(JoinKind.INNER, join.kind());
+        assertEquals(JoinKind.SEMI, join.kind(), "its columns are not output");
         assertEquals(new Scan(EMP, "emp", List.of("id", "salary")), join.left());
         Derived scalar = (Derived) join.right();
         assertEquals("__pgt_subquery_1", scalar.alias());
         Aggregate average = (Aggregate) scalar.query();
         assertTrue(average.groupKeys().isEmpty());
         assertEquals(on("(emp.salary > __pgt_subquery_1.\"avg\")", "emp", "__pgt_subquery_1"), join.condition());
+    }
+
+    @Test
+    void aConjunctTestingTwoScalarSubqueriesJoinsThem() throws Exception {
+        // SELECT id FROM emp WHERE salary >= (SELECT sum(salary) FROM emp) OR salary < (SELECT avg(salary) FROM emp)
+        Project plan = (Project) parse("""
+                 SELECT id
+                   FROM public.emp
+                  WHERE ((salary >= ( SELECT sum(emp_1.salary) AS sum
+                           FROM public.emp emp_1)) OR (salary < ( SELECT avg(emp_2.salary) AS avg
+                           FROM public.emp emp_2)))""");
+        Join join = (Join) plan.input();
+        assertEquals(JoinKind.INNER, join.kind());
+        assertEquals(JoinKind.INNER, ((Join) join.left()).kind());
     }
 
     @Test

@@ -46,6 +46,31 @@ class JoinTest {
     }
 
     @Test
+    void aSemiJoinWithAOneRowInputIsTheInnerJoinWithoutItsColumnsWithUnflippedRowsCancelled() throws Exception {
+        // a ⋉ (SELECT avg(b.k) AS m FROM t2 b) s ON a.k > s.m
+        Aggregate mean = new Aggregate(scan(2, "b"), List.of(),
+                List.of(new AggregateCall(1, AggregateCall.Function.AVG, "b.k")),
+                List.of(new OutputColumn("m", "__pgt_agg_1")), null);
+        Join semi = new Join(JoinKind.SEMI, scan(1, "a"), new Derived(mean, "s"),
+                new Condition("(a.k > s.m)", Set.of("a", "s")));
+        DeltaContext context = new DeltaContext(new ChangeBuffers());
+        String delta = semi.delta(context);
+        List<String> terms = terms(delta);
+        assertEquals(3, terms.size(), delta);
+        assertTrue(terms.get(0).contains("__pgt_d1") && terms.get(0).contains("(pg_catalog.avg(b.k)) AS \"m\""),
+                "ΔA ⋉ S as it is now: " + terms.get(0));
+        assertTrue(terms.get(1).contains("\"public\".\"t1\" AS \"a\"")
+                && terms.get(1).contains("PARTITION BY __pgt_p.__pgt_h")
+                && terms.get(1).endsWith("WHERE __pgt_f.__pgt_net <> 0"),
+                "A ⋉ ΔS: rows tested before and now cancel: " + terms.get(1));
+        assertTrue(terms.get(2).contains("(-__pgt_x"), "− ΔA ⋉ ΔS: " + terms.get(2));
+        for (String term : terms) {
+            assertFalse(term.startsWith("SELECT") && term.substring(0, term.indexOf(" FROM ")).contains("__pgt_c3"),
+                    "only a's two columns are output: " + term);
+        }
+    }
+
+    @Test
     void deltasExposeTheirAliasesThroughLateralProjections() throws Exception {
         DeltaContext context = new DeltaContext(new ChangeBuffers());
         String delta = join(JoinKind.INNER).delta(context);
