@@ -84,6 +84,8 @@ class KeptStateTest {
         String averageColumns = "__pgt_count, __pgt_agg_1_n, __pgt_agg_1_s";
         String average = "SELECT count(*), count(amt), coalesce(sum(amt), 0) FROM ks_o";
         assertKept(perCount.get(0), perCustomerColumns, PER_CUSTOMER);
+        assertEquals(1, db.queryLong("SELECT count(*) FROM pgtrickle.explain_stream_table('ks_per_count') AS line"
+                + " WHERE line LIKE 'kept state pgtrickle_changes.\"" + perCount.get(0) + "\": SELECT %'"));
 
         Random random = new Random(1303);
         int nextId = 1000;

@@ -378,8 +378,10 @@ $$;
 -- of the kept-state tables replaced by their names.
 CREATE OR REPLACE FUNCTION pgtrickle._plan_statement(p_st pgtrickle.pgt_stream_tables, p_sql text) RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT regexp_replace(replace(p_sql, '"__pgt_storage__"', p_st.pgt_relid::regclass::text),
-                          '"__pgt_kept_([0-9]+)__"', 'pgtrickle_changes."kept_' || p_st.pgt_id || '_\1"', 'g')
+    SELECT CASE WHEN strpos(p_sql, '"__pgt_kept_') = 0 THEN replace(p_sql, '"__pgt_storage__"', p_st.pgt_relid::regclass::text)
+                ELSE regexp_replace(replace(p_sql, '"__pgt_storage__"', p_st.pgt_relid::regclass::text),
+                                    '"__pgt_kept_([0-9]+)__"', 'pgtrickle_changes."kept_' || p_st.pgt_id || '_\1"', 'g')
+           END
 $$;
 
 -- The AUTO cost model's threshold: a source whose pending changes exceed this fraction of its

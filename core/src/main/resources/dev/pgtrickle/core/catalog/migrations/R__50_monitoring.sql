@@ -80,6 +80,9 @@ BEGIN
         (SELECT string_agg(c, ', ') FROM jsonb_array_elements_text(v_st.plan -> 'hidden_columns') AS c));
     RETURN NEXT format('row identity: %s',
         (SELECT string_agg(c, ', ') FROM jsonb_array_elements_text(v_st.plan -> 'identity_columns') AS c));
+    FOR v_line IN SELECT * FROM jsonb_array_elements(coalesce(v_st.plan -> 'kept_states', '[]')) LOOP
+        RETURN NEXT format('kept state %s: %s', pgtrickle._plan_statement(v_st, v_line ->> 'table'), v_line ->> 'fill');
+    END LOOP;
     RETURN NEXT 'populate SQL:';
     RETURN NEXT '  ' || (v_st.plan ->> 'populate');
     RETURN NEXT 'refresh SQL ($1 = previous frontier):';
