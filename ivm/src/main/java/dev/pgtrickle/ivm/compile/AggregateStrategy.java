@@ -57,17 +57,17 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
             int i = call.index();
             String arg = "__pgt_a" + i;
             deltaItems.add("(" + call.argument() + ") AS " + arg);
-            hidden.add(nonNull(call));
-            populateItems.add("pg_catalog.count(" + call.argument() + ") AS " + nonNull(call));
+            hidden.add(call.nonNullColumn());
+            populateItems.add("pg_catalog.count(" + call.argument() + ") AS " + call.nonNullColumn());
             deltaAggregates.add("pg_catalog.sum(" + DeltaContext.WEIGHT + ") FILTER (WHERE " + arg
                     + " IS NOT NULL)::bigint AS __pgt_dn" + i);
-            newState.add(addState(nonNull(call), "__pgt_dn" + i));
+            newState.add(addState(call.nonNullColumn(), "__pgt_dn" + i));
             if (call.function() != AggregateCall.Function.COUNT) {
-                hidden.add(sum(call));
-                populateItems.add("pg_catalog.sum(" + call.argument() + ") AS " + sum(call));
+                hidden.add(call.sumColumn());
+                populateItems.add("pg_catalog.sum(" + call.argument() + ") AS " + call.sumColumn());
                 deltaAggregates.add(Sql.finiteSum("pg_catalog.sum(" + DeltaContext.WEIGHT + " * " + arg + ")")
                         + " AS __pgt_ds" + i);
-                newState.add(addState(sum(call), "__pgt_ds" + i));
+                newState.add(addState(call.sumColumn(), "__pgt_ds" + i));
             }
             if (scaled.contains(i)) {
                 hidden.add(scale(call));
@@ -194,7 +194,7 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
         String countAtLargest = perGroup(someNull,
                 equalGroup.and(scaleOf + " = " + largest).select(List.of("pg_catalog.count(*)")),
                 nullGroup.and(scaleOf + " = " + largest).select(List.of("pg_catalog.count(*)")));
-        String empty = "COALESCE(__pgt_t." + nonNull(call) + ", 0) + COALESCE(__pgt_d.__pgt_dn" + i + ", 0) = 0";
+        String empty = "COALESCE(__pgt_t." + call.nonNullColumn() + ", 0) + COALESCE(__pgt_d.__pgt_dn" + i + ", 0) = 0";
         String remaining = "COALESCE(__pgt_t." + scaleCount(call) + ", 0) + COALESCE(" + changes + ".at_old, 0)";
         newState.add("CASE WHEN " + empty + " THEN NULL WHEN " + changes + ".up IS NOT NULL THEN " + changes + ".up"
                 + " WHEN " + remaining + " > 0 THEN " + oldScale + " ELSE " + largest + " END AS " + scale(call));
@@ -219,19 +219,11 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
         return call.placeholder() + "_dn";
     }
 
-    private static String nonNull(AggregateCall call) {
-        return call.placeholder() + "_n";
-    }
-
-    private static String sum(AggregateCall call) {
-        return call.placeholder() + "_s";
-    }
-
     /** The running sum, at the display scale PostgreSQL's own sum would have. */
     private String displayedSum(AggregateCall call) {
         return scaled.contains(call.index())
-                ? "pg_catalog.round(__pgt_n." + sum(call) + ", __pgt_n." + scale(call) + ")"
-                : "__pgt_n." + sum(call);
+                ? "pg_catalog.round(__pgt_n." + call.sumColumn() + ", __pgt_n." + scale(call) + ")"
+                : "__pgt_n." + call.sumColumn();
     }
 
     private static String addState(String column, String delta) {
@@ -244,14 +236,7 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
                 key -> "__pgt_n." + TouchedGroups.key(key),
                 agg -> {
                     AggregateCall call = aggregate.calls().get(agg - 1);
-                    String n = "__pgt_n." + nonNull(call);
-                    return switch (call.function()) {
-                        case COUNT_STAR -> "__pgt_n." + COUNT;
-                        case COUNT -> n;
-                        case SUM -> "CASE WHEN " + n + " = 0 THEN NULL ELSE " + displayedSum(call) + " END";
-                        case AVG -> "CASE WHEN " + n + " = 0 THEN NULL ELSE " + displayedSum(call)
-                                + "::numeric / " + n + " END";
-                    };
+                    return call.fromState("__pgt_n." + COUNT, "__pgt_n." + call.nonNullColumn(), displayedSum(call));
                 });
     }
 }

@@ -22,4 +22,28 @@ public record AggregateCall(int index, Function function, String argument) {
     public String placeholder() {
         return "__pgt_agg_" + index;
     }
+
+    /** The column keeping a group's count of non-NULL arguments. */
+    public String nonNullColumn() {
+        return placeholder() + "_n";
+    }
+
+    /** The column keeping the sum of a group's arguments (SUM and AVG). */
+    public String sumColumn() {
+        return placeholder() + "_s";
+    }
+
+    /**
+     * The call's value from a group's kept state (SQL expressions): its row count, its count of
+     * non-NULL arguments and their sum, as PostgreSQL's aggregate gives it (NULL over no values,
+     * avg dividing as numerics).
+     */
+    public String fromState(String count, String nonNull, String sum) {
+        return switch (function) {
+            case COUNT_STAR -> count;
+            case COUNT -> nonNull;
+            case SUM -> "CASE WHEN " + nonNull + " = 0 THEN NULL ELSE " + sum + " END";
+            case AVG -> "CASE WHEN " + nonNull + " = 0 THEN NULL ELSE " + sum + "::numeric / " + nonNull + " END";
+        };
+    }
 }

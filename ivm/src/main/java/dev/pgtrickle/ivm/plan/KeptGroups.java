@@ -36,10 +36,10 @@ record KeptGroups(Aggregate aggregate, String table) {
         items.add("pg_catalog.count(*) AS " + COUNT);
         for (AggregateCall call : aggregate.calls()) {
             if (call.function() != AggregateCall.Function.COUNT_STAR) {
-                items.add("pg_catalog.count(" + call.argument() + ") AS " + nonNull(call));
+                items.add("pg_catalog.count(" + call.argument() + ") AS " + call.nonNullColumn());
             }
             if (summed(call)) {
-                items.add("pg_catalog.sum(" + call.argument() + ") AS " + sum(call));
+                items.add("pg_catalog.sum(" + call.argument() + ") AS " + call.sumColumn());
             }
         }
         return aggregate.input().current(context).select(items) + aggregate.groupBy();
@@ -69,13 +69,13 @@ record KeptGroups(Aggregate aggregate, String table) {
             String argument = "__pgt_a" + call.index();
             rows.add("(" + call.argument() + ") AS " + argument);
             summed.add("COALESCE(pg_catalog.sum(" + DeltaContext.WEIGHT + ") FILTER (WHERE " + argument
-                    + " IS NOT NULL), 0)::bigint AS " + nonNull(call));
-            state.add(nonNull(call));
+                    + " IS NOT NULL), 0)::bigint AS " + call.nonNullColumn());
+            state.add(call.nonNullColumn());
             if (summed(call)) {
                 // An int4 factor keeps the sum's type PostgreSQL's own sum has (bigint over int2 and int4).
                 summed.add("COALESCE(" + Sql.finiteSum("pg_catalog.sum(" + argument + " * (" + DeltaContext.WEIGHT
-                        + ")::int4)") + ", 0) AS " + sum(call));
-                state.add(sum(call));
+                        + ")::int4)") + ", 0) AS " + call.sumColumn());
+                state.add(call.sumColumn());
             }
         }
         rows.add(changes.weight() + " AS " + DeltaContext.WEIGHT);
@@ -163,14 +163,8 @@ record KeptGroups(Aggregate aggregate, String table) {
                 key -> alias + "." + TouchedGroups.key(key),
                 agg -> {
                     AggregateCall call = aggregate.calls().get(agg - 1);
-                    String n = column(alias, nonNull(call), before);
-                    String s = column(alias, sum(call), before);
-                    return switch (call.function()) {
-                        case COUNT_STAR -> column(alias, COUNT, before);
-                        case COUNT -> n;
-                        case SUM -> "CASE WHEN " + n + " = 0 THEN NULL ELSE " + s + " END";
-                        case AVG -> "CASE WHEN " + n + " = 0 THEN NULL ELSE " + s + "::numeric / " + n + " END";
-                    };
+                    return call.fromState(column(alias, COUNT, before), column(alias, call.nonNullColumn(), before),
+                            column(alias, call.sumColumn(), before));
                 });
     }
 
@@ -186,11 +180,4 @@ record KeptGroups(Aggregate aggregate, String table) {
         return call.function() == AggregateCall.Function.SUM || call.function() == AggregateCall.Function.AVG;
     }
 
-    private static String nonNull(AggregateCall call) {
-        return call.placeholder() + "_n";
-    }
-
-    private static String sum(AggregateCall call) {
-        return call.placeholder() + "_s";
-    }
 }

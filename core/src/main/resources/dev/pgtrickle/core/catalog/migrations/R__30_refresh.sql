@@ -172,6 +172,21 @@ BEGIN
 END
 $$;
 
+-- As _claimed, for a stream table whose storage table may be gone (dropped behind pgtrickle's
+-- back): then anyone may claim it, since only cleaning up remains.
+CREATE OR REPLACE FUNCTION pgtrickle._claimed_for_cleanup(p_pgt_id bigint) RETURNS pgtrickle.pgt_stream_tables
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_st pgtrickle.pgt_stream_tables;
+BEGIN
+    SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id FOR UPDATE;
+    IF EXISTS (SELECT 1 FROM pg_class WHERE oid = v_st.pgt_relid) THEN
+        PERFORM pgtrickle._assert_write_lock(v_st.pgt_relid);
+    END IF;
+    RETURN v_st;
+END
+$$;
+
 -- Whether a buffer row (writer xid, capture stamp) is covered by a frontier: its transaction is
 -- visible in the frontier's snapshot, and if it is the transaction that took the frontier, the
 -- row was captured before the refresh. Inlined by the planner (simple SQL, IMMUTABLE).

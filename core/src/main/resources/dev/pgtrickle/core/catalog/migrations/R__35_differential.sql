@@ -357,13 +357,9 @@ $$;
 CREATE OR REPLACE FUNCTION pgtrickle._drop_kept_states(p_pgt_id bigint) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_st pgtrickle.pgt_stream_tables;
     v_table name;
 BEGIN
-    SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id FOR UPDATE;
-    IF EXISTS (SELECT 1 FROM pg_class WHERE oid = v_st.pgt_relid) THEN
-        PERFORM pgtrickle._assert_write_lock(v_st.pgt_relid);
-    END IF;
+    PERFORM pgtrickle._claimed_for_cleanup(p_pgt_id);
     FOR v_table IN
         SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = 'pgtrickle_changes' AND c.relkind = 'r'

@@ -363,12 +363,8 @@ $$;
 CREATE OR REPLACE FUNCTION pgtrickle._unregister(p_pgt_id bigint) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_st pgtrickle.pgt_stream_tables;
+    v_st pgtrickle.pgt_stream_tables := pgtrickle._claimed_for_cleanup(p_pgt_id);
 BEGIN
-    SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id FOR UPDATE;
-    IF EXISTS (SELECT 1 FROM pg_class WHERE oid = v_st.pgt_relid) THEN
-        PERFORM pgtrickle._assert_write_lock(v_st.pgt_relid);
-    END IF;
     EXECUTE format('DROP VIEW IF EXISTS pgtrickle.%I', v_st.definition_view);
     PERFORM pgtrickle._drop_kept_states(p_pgt_id);
     PERFORM pgtrickle._notify_catalog('dropped', p_pgt_id);
