@@ -17,7 +17,7 @@ import java.util.UUID;
  * @param database            the database's name
  * @param streamTables        stream tables whose storage table exists
  * @param captureTriggers     tables carrying triggers that call pgtrickle's capture functions
- * @param changeBuffers       tables in schema {@code pgtrickle_changes}
+ * @param changeBuffers       tables in schema {@code pgtrickle_changes}: change buffers and kept states
  * @param publication         pgtrickle's publication, or {@code null}
  * @param slot                the name of pgtrickle's replication slot of this database, or {@code null}
  * @param schemas             those of {@code pgtrickle} and {@code pgtrickle_changes} that exist
