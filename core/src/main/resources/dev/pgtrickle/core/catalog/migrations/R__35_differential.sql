@@ -343,7 +343,9 @@ BEGIN
     SELECT string_agg(format('%I %s', c.name, format_type(c.type, c.typmod)), ', ' ORDER BY c.i)
     INTO v_definitions
     FROM unnest(p_columns, p_types, p_typmods) WITH ORDINALITY AS c(name, type, typmod, i);
-    EXECUTE format('CREATE TABLE pgtrickle_changes.%I (%s)', v_table, v_definitions);
+    -- Refreshes update rows in place without touching the indexed identity: room on each page
+    -- lets PostgreSQL do that without new index entries (HOT updates).
+    EXECUTE format('CREATE TABLE pgtrickle_changes.%I (%s) WITH (fillfactor = 75)', v_table, v_definitions);
     EXECUTE format('CREATE INDEX ON pgtrickle_changes.%I (__pgt_row_id)', v_table);
     EXECUTE format('COMMENT ON TABLE pgtrickle_changes.%I IS %L', v_table,
         format('pgtrickle: kept groups of an aggregate inside the query of %s', v_st.pgt_relid::regclass));
