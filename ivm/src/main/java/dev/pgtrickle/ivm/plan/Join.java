@@ -2,7 +2,6 @@ package dev.pgtrickle.ivm.plan;
 
 import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.delta.Fragment;
-import dev.pgtrickle.ivm.delta.RowIdentity;
 import dev.pgtrickle.ivm.sql.Sql;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -156,29 +155,22 @@ public record Join(JoinKind kind, FromPlan left, FromPlan right, Condition condi
     /**
      * Δ of the left rows that pass the test against a one-row right input: with one row, L⋉R is
      * L⋈R without R's columns, so its delta is the inner join's, projected. The term of the
-     * right input's change, L⋈ΔR, pairs every left row passing the test before with −1 and
-     * every one passing it now with +1; the rows whose test the change left as it was cancel,
-     * and are consolidated away (by content, as the storage counts copies) before anything
-     * above reads the term: a threshold that moved a little flips a few rows.
+     * right input's change, L⋈ΔR, pairs every left row passing the test before (its old row,
+     * −1) and every one passing it now (its new row, +1); a row that passes with both is left
+     * out, since the two would cancel: only the rows whose test the change flips go further (a
+     * threshold that moved a little flips a few rows). The other row of ΔR is read under the
+     * right input's alias inside the NOT EXISTS, where it shadows the outer one.
      */
     private List<String> testedTerms(DeltaContext context) throws UnsupportedQueryException {
         List<String> items = DeltaContext.positionalItems(bindings(), List.of());
         DeltaContext.Exposure dl = context.expose(left);
         DeltaContext.Exposure dr = context.expose(right);
-        List<String> columns = new ArrayList<>();
-        for (int i = 1; i <= items.size(); i++) {
-            columns.add("__pgt_f." + DeltaContext.column(i));
-        }
-        String paired = joinedAsItIs(context, items, dr, left, List.of());
-        List<String> pairedColumns = columns.stream().map(c -> c.replace("__pgt_f.", "__pgt_t.")).toList();
-        String flipped = "SELECT " + String.join(", ", columns) + ", __pgt_f.__pgt_net AS " + DeltaContext.WEIGHT
-                + " FROM (SELECT DISTINCT ON (__pgt_p.__pgt_h) __pgt_p.*, (pg_catalog.sum(__pgt_p." + DeltaContext.WEIGHT
-                + ") OVER (PARTITION BY __pgt_p.__pgt_h))::bigint AS __pgt_net FROM (SELECT __pgt_t.*, "
-                + RowIdentity.content(pairedColumns) + " AS __pgt_h FROM (" + paired + ") AS __pgt_t) AS __pgt_p)"
-                + " AS __pgt_f WHERE __pgt_f.__pgt_net <> 0";
+        DeltaContext.Exposure otherRow = context.expose(right);
+        String flipped = "NOT EXISTS (SELECT 1 FROM " + otherRow.from() + " WHERE " + otherRow.weight() + " = -"
+                + dr.weight() + " AND " + condition.sql() + ")";
         return List.of(
                 changedJoined(context, items, dl, left, right),
-                flipped,
+                joinedAsItIs(context, items, dr, left, List.of(flipped)),
                 DeltaContext.term(items, "-" + dl.weight() + " * " + dr.weight(), List.of(dl.from(), dr.from()),
                         List.of(condition.sql())));
     }
