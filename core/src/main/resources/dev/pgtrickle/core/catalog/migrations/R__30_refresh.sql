@@ -160,27 +160,19 @@ END
 $$;
 
 -- For the catalog-owner helpers: locks the catalog row and checks that this session holds the
--- management lock on the storage table (the caller's proof of its rights).
-CREATE OR REPLACE FUNCTION pgtrickle._claimed(p_pgt_id bigint) RETURNS pgtrickle.pgt_stream_tables
+-- management lock on the storage table (the caller's proof of its rights). With
+-- p_storage_may_be_gone, a stream table whose storage table was dropped behind pgtrickle's back
+-- may be claimed by anyone: only cleaning up remains.
+DROP FUNCTION IF EXISTS pgtrickle._claimed(bigint);
+DROP FUNCTION IF EXISTS pgtrickle._claimed_for_cleanup(bigint);
+CREATE OR REPLACE FUNCTION pgtrickle._claimed(p_pgt_id bigint, p_storage_may_be_gone boolean DEFAULT false)
+RETURNS pgtrickle.pgt_stream_tables
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_st pgtrickle.pgt_stream_tables;
 BEGIN
     SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id FOR UPDATE;
-    PERFORM pgtrickle._assert_write_lock(v_st.pgt_relid);
-    RETURN v_st;
-END
-$$;
-
--- As _claimed, for a stream table whose storage table may be gone (dropped behind pgtrickle's
--- back): then anyone may claim it, since only cleaning up remains.
-CREATE OR REPLACE FUNCTION pgtrickle._claimed_for_cleanup(p_pgt_id bigint) RETURNS pgtrickle.pgt_stream_tables
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    v_st pgtrickle.pgt_stream_tables;
-BEGIN
-    SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id FOR UPDATE;
-    IF EXISTS (SELECT 1 FROM pg_class WHERE oid = v_st.pgt_relid) THEN
+    IF NOT p_storage_may_be_gone OR EXISTS (SELECT 1 FROM pg_class WHERE oid = v_st.pgt_relid) THEN
         PERFORM pgtrickle._assert_write_lock(v_st.pgt_relid);
     END IF;
     RETURN v_st;

@@ -361,7 +361,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_table name;
 BEGIN
-    PERFORM pgtrickle._claimed_for_cleanup(p_pgt_id);
+    PERFORM pgtrickle._claimed(p_pgt_id, p_storage_may_be_gone => true);
     FOR v_table IN
         SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = 'pgtrickle_changes' AND c.relkind = 'r'

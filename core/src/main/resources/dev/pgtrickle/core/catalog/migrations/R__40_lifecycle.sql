@@ -363,7 +363,7 @@ $$;
 CREATE OR REPLACE FUNCTION pgtrickle._unregister(p_pgt_id bigint) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_st pgtrickle.pgt_stream_tables := pgtrickle._claimed_for_cleanup(p_pgt_id);
+    v_st pgtrickle.pgt_stream_tables := pgtrickle._claimed(p_pgt_id, p_storage_may_be_gone => true);
 BEGIN
     EXECUTE format('DROP VIEW IF EXISTS pgtrickle.%I', v_st.definition_view);
     PERFORM pgtrickle._drop_kept_states(p_pgt_id);
