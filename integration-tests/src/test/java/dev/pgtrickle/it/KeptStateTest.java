@@ -173,4 +173,56 @@ class KeptStateTest {
         assertCorrect(db, "ko_st", query);
         assertKept(keptTables("ko_st").get(0), "__pgt_k1, __pgt_count", "SELECT g, count(*) FROM ko_t GROUP BY g");
     }
+
+    /**
+     * TPC-H Q11's shape: groups tested in HAVING against a share of the total. Both aggregates are
+     * kept, the sums over an unconstrained numeric with their display scales (values of 0 to 4
+     * decimals come and go), and the groups meet the moving threshold through a semi join.
+     */
+    @Test
+    void keptNumericSumsShowTheScaleARecomputationShows() throws SQLException {
+        String query = "SELECT k, sum(v) AS sv, avg(v) AS av FROM ks_n GROUP BY k"
+                + " HAVING sum(v) > (SELECT sum(v) * 0.06 FROM ks_n)";
+        db.execute("CREATE TABLE ks_n (id int PRIMARY KEY, k int, v numeric)");
+        db.execute("INSERT INTO ks_n SELECT g, g % 20, round((g % 13)::numeric / 3, g % 5) FROM generate_series(1, 200) g");
+        createCompiled(db, "ks_share", query, "CONTENT");
+        List<String> kept = keptTables("ks_share");
+        assertEquals(2, kept.size(), kept::toString);
+        assertEquals(1, db.queryLong("SELECT count(*) FROM pgtrickle.explain_stream_table('ks_share') AS line"
+                + " WHERE line LIKE '%Semi join ON%'"), "the threshold is a semi join's test");
+        String groups = "SELECT k, count(*), count(v), sum(v)::text, max(scale(v)) FROM ks_n GROUP BY k";
+        String keptColumns = "__pgt_k1, __pgt_count, __pgt_agg_1_n, __pgt_agg_1_s::text,"
+                + " pgtrickle._scale_of(__pgt_agg_1_dc)";
+
+        Random random = new Random(1107);
+        int nextId = 1000;
+        for (int round = 0; round < 15; round++) {
+            try (Connection writer = db.connect(); Statement statement = writer.createStatement()) {
+                writer.setAutoCommit(false);
+                for (int i = 0; i < 5; i++) {
+                    int id = random.nextInt(220);
+                    String value = random.nextInt(8) == 0 ? "NULL"
+                            : "round(" + random.nextInt(400) + "::numeric / 7, " + random.nextInt(5) + ")";
+                    switch (random.nextInt(5)) {
+                        case 0 -> statement.execute("INSERT INTO ks_n VALUES (" + nextId++ + ", " + random.nextInt(22)
+                                + ", " + value + ")");
+                        case 1 -> statement.execute("DELETE FROM ks_n WHERE id = " + id);
+                        case 2 -> statement.execute("UPDATE ks_n SET v = " + value + " WHERE id = " + id);
+                        case 3 -> statement.execute("UPDATE ks_n SET k = " + random.nextInt(22) + " WHERE id = " + id);
+                        // The values of the largest scale leave a group, or the whole group goes.
+                        default -> statement.execute(random.nextBoolean()
+                                ? "DELETE FROM ks_n WHERE k = " + random.nextInt(22) + " AND scale(v) >= 3"
+                                : "DELETE FROM ks_n WHERE k = " + random.nextInt(22));
+                    }
+                }
+                writer.commit();
+            }
+            refreshEachDifferentially(db, "ks_share", query);
+            String shown = "SELECT k, sv::text, av::text FROM ";
+            assertEquals(0, db.queryLong("SELECT count(*) FROM ((" + shown + "ks_share EXCEPT ALL " + shown + "(" + query
+                    + ") q) UNION ALL (" + shown + "(" + query + ") q EXCEPT ALL " + shown + "ks_share)) AS d"),
+                    "sums and averages as text, display scale included");
+            assertKept(kept.get(0), keptColumns, groups);
+        }
+    }
 }

@@ -264,6 +264,15 @@ final class Shapes {
                 "SELECT a.g, sum(a.v) AS sv FROM " + c.t(1) + " a GROUP BY a.g"
                         + " HAVING sum(a.v) > (SELECT avg(b.v) FROM " + c.t(2) + " b)", 1, 2))));
 
+        // TPC-H Q11's shape: groups against a share of the total of the same rows, a numeric without
+        // a declared scale; and a threshold written first, compared with <=.
+        shapes.add(new Shape("having_share_of_total", 1, c -> List.of(grouped(c.st("hst"),
+                "SELECT a.k, sum(a.n) AS sn, count(*) AS c FROM " + c.t(1) + " a GROUP BY a.k"
+                        + " HAVING sum(a.n) > (SELECT sum(a2.n) * 0.05 FROM " + c.t(1) + " a2) AND count(*) > 0", 1))));
+        shapes.add(new Shape("having_threshold_first", 2, c -> List.of(grouped(c.st("htf"),
+                "SELECT a.g, count(*) AS c, avg(a.n) AS an FROM " + c.t(1) + " a GROUP BY a.g"
+                        + " HAVING (SELECT avg(b.v) FROM " + c.t(2) + " b WHERE b.v > 0) <= count(*)", 1, 2))));
+
         // ---------------------------------------------------------------- GROUP BY
         shapes.add(new Shape("group_count", 1, c -> List.of(grouped(c.st("gc"),
                 "SELECT a.g, count(*) AS c, count(a.v) AS cv, count(a.n) AS cn FROM " + c.t(1) + " a GROUP BY a.g", 1))));

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** The ending every strategy shares: storage columns, the MERGE, the explain lines, the plan record. */
 final class PlanAssembler {
@@ -17,25 +18,31 @@ final class PlanAssembler {
     private PlanAssembler() {
     }
 
+    /** An aggregate inside the query whose groups are kept, with its calls whose display scales are tracked. */
+    record Kept(Aggregate aggregate, Set<Integer> scaledCalls) {
+    }
+
     /**
      * @param exactSums aggregates inside the query whose sums add up exactly ({@link DeltaContext})
-     * @param kept aggregates inside the query whose groups are kept in a table, in placeholder order
+     * @param kept aggregates inside the query whose groups are kept in a table, in placeholder
+     *     order, with the indexes of their calls whose display scales the table tracks
      */
     static CompiledPlan assemble(Plan top, String normalizedQuery, MaintenanceStrategy strategy, List<Plan> exactSums,
-                                 List<Aggregate> kept) throws UnsupportedQueryException {
-        Map<Plan, String> tables = new IdentityHashMap<>();
+                                 List<Kept> kept) throws UnsupportedQueryException {
+        Map<Plan, DeltaContext.KeptTable> tables = new IdentityHashMap<>();
         for (int i = 0; i < kept.size(); i++) {
-            tables.put(kept.get(i), PlanContract.keptTable(i + 1));
+            tables.put(kept.get(i).aggregate(),
+                    new DeltaContext.KeptTable(PlanContract.keptTable(i + 1), kept.get(i).scaledCalls()));
         }
         DeltaContext context = new DeltaContext(new ChangeBuffers(), exactSums, tables);
         // Every kept state is maintained, whether or not a delta term reads its aggregate's delta.
-        for (Aggregate aggregate : kept) {
-            context.delta(aggregate);
+        for (Kept k : kept) {
+            context.delta(k.aggregate());
         }
         MaintenanceStrategy.Maintenance maintenance = strategy.maintain(context);
         List<CompiledPlan.KeptState> states = new ArrayList<>();
-        for (Aggregate aggregate : kept) {
-            states.add(new CompiledPlan.KeptState(tables.get(aggregate), aggregate.keptFill(context)));
+        for (Kept k : kept) {
+            states.add(new CompiledPlan.KeptState(tables.get(k.aggregate()).table(), k.aggregate().keptFill(context)));
         }
         List<String> storage = new ArrayList<>(maintenance.visibleColumns());
         storage.addAll(maintenance.hiddenColumns());

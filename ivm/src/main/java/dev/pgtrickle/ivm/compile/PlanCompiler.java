@@ -11,7 +11,10 @@ import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /** Chooses the maintenance strategy for an operator tree and compiles it into a {@link CompiledPlan}. */
@@ -34,33 +37,34 @@ public final class PlanCompiler {
 
     public CompiledPlan compile(QueryPlan top, String normalizedQuery) throws UnsupportedQueryException, SQLException {
         List<Plan> exactSums = new ArrayList<>();
+        Map<Plan, Set<Integer>> scaled = new IdentityHashMap<>();
         for (Plan input : top.inputs()) {
-            checkNestedAggregates(input, exactSums);
+            checkNestedAggregates(input, exactSums, scaled);
         }
-        List<Aggregate> kept = new ArrayList<>();
+        List<PlanAssembler.Kept> kept = new ArrayList<>();
         for (Plan input : top.inputs()) {
-            collectKept(input, exactSums, kept);
+            collectKept(input, scaled, kept);
         }
         return PlanAssembler.assemble(top, normalizedQuery, strategy(top), exactSums, kept);
     }
 
     /**
      * The aggregates inside the query whose groups are kept in a table (see {@code KeptGroups}):
-     * those with exact sums, so that a running state equals what PostgreSQL computes, except
-     * under a correlated subquery's lookup, which reads the groups per outer row through the
-     * input's indexes.
+     * those whose sums a running state follows exactly ({@code scaled} has them), except under a
+     * correlated subquery's lookup, which reads the groups per outer row through the input's
+     * indexes.
      */
-    private static void collectKept(Plan plan, List<Plan> exactSums, List<Aggregate> kept) {
+    private static void collectKept(Plan plan, Map<Plan, Set<Integer>> scaled, List<PlanAssembler.Kept> kept) {
         if (plan instanceof Lookup) {
             return;
         }
         for (Plan input : plan.inputs()) {
-            collectKept(input, exactSums, kept);
+            collectKept(input, scaled, kept);
         }
         // By identity: a CTE read twice is one node, two equal subqueries are two.
-        if (plan instanceof Aggregate aggregate && exactSums.stream().anyMatch(p -> p == aggregate)
-                && kept.stream().noneMatch(k -> k == aggregate)) {
-            kept.add(aggregate);
+        if (plan instanceof Aggregate aggregate && scaled.containsKey(aggregate)
+                && kept.stream().noneMatch(k -> k.aggregate() == aggregate)) {
+            kept.add(new PlanAssembler.Kept(aggregate, scaled.get(aggregate)));
         }
     }
 
@@ -68,13 +72,18 @@ public final class PlanCompiler {
      * An aggregate inside the query recomputes the old values of the groups a change touches;
      * they must come out exactly as computed before, which float sums (their last bits depend on
      * the order rows are read in) cannot promise. Collects the aggregates whose sums add up
-     * exactly at a fixed scale, whose old values can be summed from weighted rows.
+     * exactly at a fixed scale, whose old values can be summed from weighted rows, and in
+     * {@code scaled} those whose running state is exact once the display scales of their sums
+     * over unconstrained numerics are tracked (with the indexes of those calls).
      */
-    private void checkNestedAggregates(Plan plan, List<Plan> exactSums) throws UnsupportedQueryException, SQLException {
+    private void checkNestedAggregates(Plan plan, List<Plan> exactSums, Map<Plan, Set<Integer>> scaled)
+            throws UnsupportedQueryException, SQLException {
         if (plan instanceof Aggregate aggregate) {
             List<AggregateCall> sums = sums(aggregate);
             List<String> types = argumentTypes(aggregate, sums);
+            Set<Integer> unconstrained = new HashSet<>();
             boolean exact = true;
+            boolean followed = true;
             for (int i = 0; i < sums.size(); i++) {
                 if (types.get(i).startsWith("float")) {
                     AggregateCall call = sums.get(i);
@@ -82,14 +91,21 @@ public final class PlanCompiler {
                             + "(" + call.argument() + ")", "sums of floating-point values inside a subquery are not"
                             + " supported: their last digits depend on the order rows are read in");
                 }
+                if (types.get(i).equals(UNCONSTRAINED_NUMERIC)) {
+                    unconstrained.add(sums.get(i).index());
+                }
                 exact &= fixedScale(types.get(i));
+                followed &= fixedScale(types.get(i)) || types.get(i).equals(UNCONSTRAINED_NUMERIC);
             }
             if (exact) {
                 exactSums.add(aggregate);
             }
+            if (followed) {
+                scaled.put(aggregate, unconstrained);
+            }
         }
         for (Plan input : plan.inputs()) {
-            checkNestedAggregates(input, exactSums);
+            checkNestedAggregates(input, exactSums, scaled);
         }
     }
 
@@ -107,7 +123,7 @@ public final class PlanCompiler {
             }
             List<AggregateCall> sums = sums(aggregate);
             List<String> types = argumentTypes(aggregate, sums);
-            Set<Integer> scaled = new java.util.HashSet<>();
+            Set<Integer> scaled = new HashSet<>();
             for (int i = 0; i < sums.size(); i++) {
                 String type = types.get(i);
                 if (type.equals(UNCONSTRAINED_NUMERIC)) {

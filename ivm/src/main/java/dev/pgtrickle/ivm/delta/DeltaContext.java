@@ -48,7 +48,7 @@ public final class DeltaContext {
     private final Map<Plan, GroupFilter> groupFilters = new IdentityHashMap<>();
     private final Map<Plan, String> deltaCtes = new IdentityHashMap<>();
     private final Map<Plan, String> sharedCurrent = new IdentityHashMap<>();
-    private final Map<Plan, String> keptTables;
+    private final Map<Plan, KeptTable> keptTables;
     private final Map<Plan, String> keptGroups = new IdentityHashMap<>();
     private int buildingDelta;
     private final Map<String, String> cteDefinitions = new LinkedHashMap<>();
@@ -72,17 +72,32 @@ public final class DeltaContext {
     }
 
     /**
-     * @param keptTables the aggregates inside the query whose groups are kept in a table, with
-     *     the table's placeholder (see {@link #keptTable})
+     * Where an aggregate inside the query keeps its groups.
+     *
+     * @param table the table's placeholder in the plan's statements
+     * @param scaledCalls the indexes of its SUM and AVG calls over unconstrained numerics, whose
+     *     display scales the table tracks
      */
-    public DeltaContext(DeltaSource changes, Collection<? extends Plan> exactSums, Map<? extends Plan, String> keptTables) {
+    public record KeptTable(String table, Set<Integer> scaledCalls) {
+
+        public KeptTable {
+            scaledCalls = Set.copyOf(scaledCalls);
+        }
+    }
+
+    /**
+     * @param keptTables the aggregates inside the query whose groups are kept in a table (see
+     *     {@link #keptTable})
+     */
+    public DeltaContext(DeltaSource changes, Collection<? extends Plan> exactSums,
+                        Map<? extends Plan, KeptTable> keptTables) {
         this.changes = changes;
         this.exactSums.addAll(exactSums);
         this.keptTables = new IdentityHashMap<>(keptTables);
     }
 
-    /** The placeholder of the table keeping {@code aggregate}'s groups, or {@code null} when none does. */
-    public String keptTable(Plan aggregate) {
+    /** The table keeping {@code aggregate}'s groups, or {@code null} when none does. */
+    public KeptTable keptTable(Plan aggregate) {
         return keptTables.get(aggregate);
     }
 

@@ -7,6 +7,7 @@ import dev.pgtrickle.ivm.sql.Sql;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import net.sf.jsqlparser.expression.ArrayConstructor;
 import net.sf.jsqlparser.expression.BooleanValue;
@@ -24,7 +25,12 @@ import net.sf.jsqlparser.expression.TimeKeyExpression;
 import net.sf.jsqlparser.expression.TrimFunction;
 import net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList;
 import net.sf.jsqlparser.expression.operators.conditional.AndExpression;
+import net.sf.jsqlparser.expression.operators.relational.ComparisonOperator;
 import net.sf.jsqlparser.expression.operators.relational.EqualsTo;
+import net.sf.jsqlparser.expression.operators.relational.GreaterThan;
+import net.sf.jsqlparser.expression.operators.relational.GreaterThanEquals;
+import net.sf.jsqlparser.expression.operators.relational.MinorThan;
+import net.sf.jsqlparser.expression.operators.relational.MinorThanEquals;
 import net.sf.jsqlparser.expression.operators.relational.ExistsExpression;
 import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.schema.Table;
@@ -38,6 +44,10 @@ final class Expressions {
     private final CanonicalText text;
     private final ExpressionTree tree;
     private final AggregateFunctions aggregates;
+
+    /** The comparisons whose operands a condition records (see {@code Condition.Conjunct}). */
+    private static final Map<Class<?>, String> COMPARISONS = Map.of(EqualsTo.class, "=", MinorThan.class, "<",
+            MinorThanEquals.class, "<=", GreaterThan.class, ">", GreaterThanEquals.class, ">=");
 
     Expressions(CanonicalText text, RelationCatalog catalog) {
         this.text = text;
@@ -63,13 +73,15 @@ final class Expressions {
     Condition condition(Expression e) throws UnsupportedQueryException {
         List<Condition.Conjunct> conjuncts = new ArrayList<>();
         for (Expression conjunct : conjuncts(e)) {
-            Condition.Operand left = null;
-            Condition.Operand right = null;
-            if (unparenthesized(conjunct) instanceof EqualsTo equal) {
-                left = operand(equal.getLeftExpression());
-                right = operand(equal.getRightExpression());
+            Expression bare = unparenthesized(conjunct);
+            String operator = bare instanceof ComparisonOperator comparison ? COMPARISONS.get(comparison.getClass()) : null;
+            if (operator == null) {
+                conjuncts.add(Condition.Conjunct.opaque(scalar(conjunct), aliases(conjunct)));
+            } else {
+                ComparisonOperator comparison = (ComparisonOperator) bare;
+                conjuncts.add(new Condition.Conjunct(scalar(conjunct), aliases(conjunct), operator,
+                        operand(comparison.getLeftExpression()), operand(comparison.getRightExpression())));
             }
-            conjuncts.add(new Condition.Conjunct(scalar(conjunct), aliases(conjunct), left, right));
         }
         return new Condition(scalar(e), aliases(e), conjuncts);
     }
@@ -149,6 +161,16 @@ final class Expressions {
             conjuncts.add(e);
         }
         return conjuncts;
+    }
+
+    /** The conjunction of {@code conjuncts}, each parenthesized. */
+    static Expression and(List<Expression> conjuncts) {
+        Expression all = null;
+        for (Expression conjunct : conjuncts) {
+            Expression term = new ParenthesedExpressionList<>(conjunct);
+            all = all == null ? term : new AndExpression(all, term);
+        }
+        return all;
     }
 
     /** {@code e} without the parentheses around it. */

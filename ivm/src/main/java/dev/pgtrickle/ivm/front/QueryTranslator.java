@@ -1,5 +1,6 @@
 package dev.pgtrickle.ivm.front;
 
+import dev.pgtrickle.ivm.plan.Aggregate;
 import dev.pgtrickle.ivm.plan.Binding;
 import dev.pgtrickle.ivm.plan.Condition;
 import dev.pgtrickle.ivm.plan.Distinct;
@@ -193,8 +194,18 @@ final class QueryTranslator {
                 ((SelectItem<Expression>) item).setExpression(scalars.replace(item.getExpression()));
             }
         }
+        boolean grouped = block.getGroupBy() != null || block.getHaving() != null;
+        HavingTests havingTests = new HavingTests(this);
         if (block.getHaving() != null) {
-            block.setHaving(scalars.replace(block.getHaving()));
+            List<Expression> having = new ArrayList<>();
+            for (Expression conjunct : Expressions.conjuncts(block.getHaving())) {
+                int before = scalars.inputCount();
+                Expression replaced = scalars.replace(conjunct);
+                if (!havingTests.take(replaced, scalars.takeHavingTest(before))) {
+                    having.add(replaced);
+                }
+            }
+            block.setHaving(having.isEmpty() ? null : Expressions.and(having));
         }
         FromPlan input = scalars.placeUncorrelated(from.plan(), conditions);
         for (Sublinks.Sublink sublink : tests) {
@@ -203,9 +214,10 @@ final class QueryTranslator {
         input = scalars.placeCorrelated(input, conditions);
         List<SelectList.Output> outputs = SelectList.outputs(block.getSelectItems(), from, text);
         QueryPlan plan;
-        if (block.getGroupBy() != null || block.getHaving() != null || anyAggregate(outputs)) {
-            plan = new AggregateTranslator(expressions, text)
-                    .translate(input, outputs, block.getGroupBy(), block.getHaving());
+        if (grouped || anyAggregate(outputs)) {
+            Aggregate groups = new AggregateTranslator(expressions, text)
+                    .translate(input, havingTests.outputs(outputs), block.getGroupBy(), block.getHaving());
+            plan = havingTests.isEmpty() ? groups : havingTests.apply(groups, outputs);
         } else {
             List<OutputColumn> columns = new ArrayList<>();
             for (SelectList.Output output : outputs) {

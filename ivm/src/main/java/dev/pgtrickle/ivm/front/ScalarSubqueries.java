@@ -194,6 +194,18 @@ final class ScalarSubqueries {
                 .filter(c -> c.aliases().stream().noneMatch(own::contains)).toList();
     }
 
+    /**
+     * The input of a HAVING conjunct's only scalar subquery, replaced after {@code before} inputs
+     * existed, taken out of the block's inputs when it is uncorrelated: the conjunct then tests
+     * the groups against it ({@link HavingTests}). {@code null} when the conjunct is no such test.
+     */
+    FromPlan takeHavingTest(int before) {
+        if (inputs.size() != before + 1 || inputs.get(before).kind() != JoinKind.INNER) {
+            return null;
+        }
+        return inputs.remove(before).input();
+    }
+
     /** The aliases of the inputs the subqueries became. */
     Set<String> aliases() {
         Set<String> aliases = new HashSet<>();

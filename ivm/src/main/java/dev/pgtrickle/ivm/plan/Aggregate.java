@@ -109,8 +109,8 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
 
     /** The kept state of this aggregate's groups, where the compiler gave it one. */
     private KeptGroups kept(DeltaContext context) {
-        String table = context.keptTable(this);
-        return table == null ? null : new KeptGroups(this, table);
+        DeltaContext.KeptTable table = context.keptTable(this);
+        return table == null ? null : new KeptGroups(this, table.table(), table.scaledCalls());
     }
 
     /**

@@ -39,11 +39,23 @@ public record Condition(String sql, Set<String> aliases, List<Conjunct> conjunct
         }
     }
 
-    /** One conjunct; {@code left} and {@code right} are its operands when it is an equality, else {@code null}. */
-    public record Conjunct(String sql, Set<String> aliases, Operand left, Operand right) {
+    /**
+     * One conjunct; {@code left} and {@code right} are its operands when it is a comparison
+     * ({@code operator} one of {@code = < <= > >=}), else {@code null}.
+     */
+    public record Conjunct(String sql, Set<String> aliases, String operator, Operand left, Operand right) {
 
         public Conjunct {
             aliases = Set.copyOf(aliases);
+        }
+
+        /** Not a comparison the condition knows the operands of. */
+        public static Conjunct opaque(String sql, Set<String> aliases) {
+            return new Conjunct(sql, aliases, null, null, null);
+        }
+
+        public boolean isEquality() {
+            return "=".equals(operator);
         }
     }
 
@@ -75,7 +87,7 @@ public record Condition(String sql, Set<String> aliases, List<Conjunct> conjunct
 
     /** A condition of one conjunct that is not an equality a join could use. */
     public Condition(String sql, Set<String> aliases) {
-        this(sql, aliases, List.of(new Conjunct(sql, aliases, null, null)));
+        this(sql, aliases, List.of(Conjunct.opaque(sql, aliases)));
     }
 
     /** {@code (left = right)}. */
@@ -83,7 +95,7 @@ public record Condition(String sql, Set<String> aliases, List<Conjunct> conjunct
         String sql = "(" + left.sql() + " = " + right.sql() + ")";
         Set<String> aliases = new HashSet<>(left.aliases());
         aliases.addAll(right.aliases());
-        return new Condition(sql, aliases, List.of(new Conjunct(sql, aliases, left, right)));
+        return new Condition(sql, aliases, List.of(new Conjunct(sql, aliases, "=", left, right)));
     }
 
     /** Equal when the predicate and its aliases are: the conjuncts are read off the same text. */
@@ -101,7 +113,7 @@ public record Condition(String sql, Set<String> aliases, List<Conjunct> conjunct
     public List<Equality> equalities() {
         List<Equality> equalities = new ArrayList<>();
         for (Conjunct conjunct : conjuncts) {
-            if (conjunct.left() != null) {
+            if (conjunct.isEquality()) {
                 equality(conjunct.left(), conjunct.right(), equalities);
                 equality(conjunct.right(), conjunct.left(), equalities);
             }
@@ -135,15 +147,41 @@ public record Condition(String sql, Set<String> aliases, List<Conjunct> conjunct
                 ownOnly.add(conjunct.sql());
             } else if (other.containsAll(conjunct.aliases())) {
                 otherOnly.add(conjunct.sql());
-            } else if (conjunct.left() != null && sides(conjunct.left(), conjunct.right(), own, other)) {
+            } else if (conjunct.isEquality() && sides(conjunct.left(), conjunct.right(), own, other)) {
                 keys.add(new Key(conjunct.left(), conjunct.right()));
-            } else if (conjunct.left() != null && sides(conjunct.right(), conjunct.left(), own, other)) {
+            } else if (conjunct.isEquality() && sides(conjunct.right(), conjunct.left(), own, other)) {
                 keys.add(new Key(conjunct.right(), conjunct.left()));
             } else {
                 return Optional.empty();
             }
         }
         return Optional.of(new Split(keys, ownOnly, otherOnly));
+    }
+
+    /**
+     * The condition as one comparison {@code own op other} (the operator turned around where the
+     * operands come the other way), {@code own} over the aliases {@code own} only and
+     * {@code other} over {@code other} only; empty when it is no such comparison.
+     */
+    public Optional<Conjunct> comparison(Set<String> own, Set<String> other) {
+        if (conjuncts.size() != 1 || conjuncts.get(0).operator() == null) {
+            return Optional.empty();
+        }
+        Conjunct c = conjuncts.get(0);
+        if (sides(c.left(), c.right(), own, other)) {
+            return Optional.of(c);
+        }
+        if (sides(c.right(), c.left(), own, other)) {
+            String turned = switch (c.operator()) {
+                case "<" -> ">";
+                case "<=" -> ">=";
+                case ">" -> "<";
+                case ">=" -> "<=";
+                default -> c.operator();
+            };
+            return Optional.of(new Conjunct(c.sql(), c.aliases(), turned, c.right(), c.left()));
+        }
+        return Optional.empty();
     }
 
     private static boolean sides(Operand first, Operand second, Set<String> own, Set<String> other) {

@@ -170,9 +170,38 @@ public record Join(JoinKind kind, FromPlan left, FromPlan right, Condition condi
                 + dr.weight() + " AND " + condition.sql() + ")";
         return List.of(
                 changedJoined(context, items, dl, left, right),
-                joinedAsItIs(context, items, dr, left, List.of(flipped)),
+                joinedAsItIs(context, items, dr, left, Sql.concat(band(context), List.of(flipped))),
                 DeltaContext.term(items, "-" + dl.weight() + " * " + dr.weight(), List.of(dl.from(), dr.from()),
                         List.of(condition.sql())));
+    }
+
+    /**
+     * Where the test compares an expression A over the left input with one over the right
+     * (A > B, A <= B, …): bounds on A that every row of the term of the right input's change
+     * satisfies, as conditions over the left input alone, so that the rows outside them are
+     * dropped as the left input is read, before being paired with ΔR. Such a row passes the
+     * test with one row of ΔR and fails it with the other (if both have a value), so it lies
+     * between the two values: for A > B above the smaller one and, where ΔR is a pair of values,
+     * at or below the larger one (TPC-H Q11: the groups between the old and the new threshold).
+     */
+    private List<String> band(DeltaContext context) throws UnsupportedQueryException {
+        Optional<Condition.Conjunct> test = condition.comparison(left.aliases(), right.aliases());
+        if (test.isEmpty() || test.get().isEquality()) {
+            return List.of();
+        }
+        String operator = test.get().operator();
+        String tested = test.get().left().sql();
+        String value = test.get().right().sql();
+        DeltaContext.Exposure changes = context.expose(right);
+        boolean above = operator.startsWith(">");
+        String nearer = "(SELECT " + value + " FROM " + changes.from() + " WHERE " + value + " IS NOT NULL ORDER BY "
+                + value + (above ? " ASC" : " DESC") + " LIMIT 1)";
+        String farther = "(SELECT " + value + " FROM " + changes.from() + " WHERE " + value + " IS NOT NULL ORDER BY "
+                + value + (above ? " DESC" : " ASC") + " LIMIT 1)";
+        String pair = "(SELECT pg_catalog.count(" + value + ") = 2 AND pg_catalog.sum(" + changes.weight() + ") = 0 FROM "
+                + changes.from() + ")";
+        return List.of("(" + tested + ") " + operator + " " + nearer,
+                "(NOT " + pair + " OR (" + tested + ") " + (above ? "<=" : ">=") + " " + farther + ")");
     }
 
     /** Δ of the matching pairs: ΔL⋈R + L⋈ΔR − ΔL⋈ΔR. */

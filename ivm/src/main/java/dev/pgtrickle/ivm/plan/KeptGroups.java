@@ -6,6 +6,7 @@ import dev.pgtrickle.ivm.delta.TouchedGroups;
 import dev.pgtrickle.ivm.sql.Sql;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The kept state of an aggregate inside a query (docs/architecture.md, "Kept state of aggregates
@@ -18,12 +19,19 @@ import java.util.List;
  * aggregate's delta; its current rows are the untouched groups as kept and the touched ones as
  * they are now. No row of the input is read again.
  *
+ * <p>A sum over unconstrained numerics shows the largest scale among its values, which a running
+ * sum cannot follow when values leave: for those calls the group also keeps how many of its
+ * values have each scale ({@code __pgt_agg_<n>_dc}, see {@code pgtrickle._scale_counts}), and
+ * the sum is written rounded to the largest scale still counted, so that it reads as is.
+ *
  * @param table the table's placeholder in the plan's statements, replaced when they run
+ * @param scaledCalls the indexes of the calls whose display scales are kept
  */
-record KeptGroups(Aggregate aggregate, String table) {
+record KeptGroups(Aggregate aggregate, String table, Set<Integer> scaledCalls) {
 
     static final String ROW_ID = "__pgt_row_id";
     static final String COUNT = "__pgt_count";
+    private static final String SCALE_COUNTS = "_dc";
 
     /** The query that fills the table from the aggregate's input, as PostgreSQL groups it. */
     String fill(DeltaContext context) throws UnsupportedQueryException {
@@ -40,6 +48,10 @@ record KeptGroups(Aggregate aggregate, String table) {
             }
             if (summed(call)) {
                 items.add("pg_catalog.sum(" + call.argument() + ") AS " + call.sumColumn());
+            }
+            if (scaledCalls.contains(call.index())) {
+                items.add("pgtrickle._scale_counts(pg_catalog.array_agg(pg_catalog.scale(" + call.argument()
+                        + ")), NULL) AS " + scaleCounts(call));
             }
         }
         return aggregate.input().current(context).select(items) + aggregate.groupBy();
@@ -77,6 +89,13 @@ record KeptGroups(Aggregate aggregate, String table) {
                         + ")::int4)") + ", 0) AS " + call.sumColumn());
                 state.add(call.sumColumn());
             }
+            if (scaledCalls.contains(call.index())) {
+                String scale = "__pgt_sc" + call.index();
+                rows.add("pg_catalog.scale(" + call.argument() + ") AS " + scale);
+                summed.add("pgtrickle._scale_counts(pg_catalog.array_agg(" + scale + "), pg_catalog.array_agg("
+                        + DeltaContext.WEIGHT + ")) AS " + scaleCounts(call));
+                state.add(scaleCounts(call));
+            }
         }
         rows.add(changes.weight() + " AS " + DeltaContext.WEIGHT);
         String changed = context.freshName("__pgt_kept_changes");
@@ -87,9 +106,20 @@ record KeptGroups(Aggregate aggregate, String table) {
         List<String> now = new ArrayList<>();
         for (String column : state) {
             now.add("__pgt_t." + column + " AS " + old(column));
-            now.add("COALESCE(__pgt_t." + column + ", 0) + __pgt_d." + column + " AS " + column);
+            now.add(added(column) + " AS " + column);
         }
-        List<String> identity = keys.stream().map(k -> "__pgt_d." + k).toList();
+        for (AggregateCall call : aggregate.calls()) {
+            if (scaledCalls.contains(call.index())) {
+                // Rounded to the largest scale left: exact, as no value has more digits.
+                now.set(now.indexOf(added(call.sumColumn()) + " AS " + call.sumColumn()), "pg_catalog.round("
+                        + added(call.sumColumn()) + ", pgtrickle._scale_of(" + added(scaleCounts(call)) + ")) AS "
+                        + call.sumColumn());
+            }
+        }
+        // A kept group shows the key it was kept with: a change may spell an equal key
+        // differently (numeric 1.0 and 1.00), and the old output must be the one output before.
+        List<String> identity = keys.stream().map(k -> "CASE WHEN __pgt_t." + ROW_ID + " IS NULL THEN __pgt_d." + k
+                + " ELSE __pgt_t." + k + " END AS " + k).toList();
         String groups = context.freshName("__pgt_kept");
         context.addCte(groups, "SELECT " + String.join(", ", Sql.concat(identity, now))
                 + ", __pgt_d." + ROW_ID + ", __pgt_t." + ROW_ID + " IS NOT NULL AS __pgt_existed, __pgt_t.ctid AS __pgt_at"
@@ -189,6 +219,17 @@ record KeptGroups(Aggregate aggregate, String table) {
 
     private static String old(String column) {
         return "__pgt_old" + column.substring("__pgt".length());
+    }
+
+    /** A state column's old value plus the touched group's summed changes. */
+    private static String added(String column) {
+        return column.endsWith(SCALE_COUNTS)
+                ? "pgtrickle._scale_counts_add(__pgt_t." + column + ", __pgt_d." + column + ")"
+                : "COALESCE(__pgt_t." + column + ", 0) + __pgt_d." + column;
+    }
+
+    private static String scaleCounts(AggregateCall call) {
+        return call.placeholder() + SCALE_COUNTS;
     }
 
     private static boolean summed(AggregateCall call) {

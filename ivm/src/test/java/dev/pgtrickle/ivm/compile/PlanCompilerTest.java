@@ -91,13 +91,9 @@ class PlanCompilerTest {
 
     @Test
     void theCurrentValueOfAGlobalAggregateIsComputedOnceForAllDeltaTerms() throws Exception {
-        // SELECT o.id FROM orders o JOIN (SELECT avg(amount) AS mean FROM orders) s ON o.amount > s.mean
-        Scan others = new Scan(ORDERS.source(), "x");
-        Aggregate mean = new Aggregate(others, List.of(), List.of(new AggregateCall(1, AggregateCall.Function.AVG,
-                "x.amount")), List.of(new OutputColumn("mean", "__pgt_agg_1")), null);
-        QueryPlan top = new Project(new Join(JoinKind.INNER, ORDERS, new Derived(mean, "s"),
-                new Condition("(o.amount > s.mean)", Set.of("o", "s"))), List.of(new OutputColumn("id", "o.id")));
-        CompiledPlan plan = new PlanCompiler(query -> List.of("numeric")).compile(top, "q");
+        QueryPlan top = aboveAverage();
+        // money: a sum no kept state follows, so the aggregate is recomputed where read.
+        CompiledPlan plan = new PlanCompiler(query -> List.of("money")).compile(top, "q");
         String average = "(pg_catalog.avg(x.amount)) AS \"mean\" FROM \"public\".\"orders\" AS \"x\"";
         assertEquals(1, occurrences(plan.refresh(), average), plan.refresh());
         java.util.regex.Matcher shared = java.util.regex.Pattern.compile("(__pgt_now\\d+) AS \\(SELECT "
@@ -106,6 +102,27 @@ class PlanCompilerTest {
         assertTrue(plan.refresh().contains("(SELECT * FROM " + shared.group(1) + ") AS \"s\""), plan.refresh());
         assertEquals(1, occurrences(plan.populate(), average), "the populate query stands alone: " + plan.populate());
         assertTrue(!plan.populate().contains("__pgt_now"), plan.populate());
+    }
+
+    @Test
+    void anInnerSumOfUnconstrainedNumericsIsKeptWithItsScaleCounts() throws Exception {
+        QueryPlan top = aboveAverage();
+        CompiledPlan plan = new PlanCompiler(query -> List.of("numeric")).compile(top, "q");
+        assertEquals(1, plan.keptStates().size());
+        assertTrue(plan.keptStates().get(0).fill().contains("pgtrickle._scale_counts(pg_catalog.array_agg("
+                + "pg_catalog.scale(x.amount)), NULL) AS __pgt_agg_1_dc"), plan.keptStates().get(0).fill());
+        assertTrue(plan.refresh().contains("pg_catalog.round(COALESCE(__pgt_t.__pgt_agg_1_s, 0) + __pgt_d.__pgt_agg_1_s,"
+                + " pgtrickle._scale_of(pgtrickle._scale_counts_add(__pgt_t.__pgt_agg_1_dc, __pgt_d.__pgt_agg_1_dc)))"
+                + " AS __pgt_agg_1_s"), "written at the largest scale left: " + plan.refresh());
+    }
+
+    /** SELECT o.id FROM orders o JOIN (SELECT avg(amount) AS mean FROM orders) s ON o.amount > s.mean */
+    private static QueryPlan aboveAverage() {
+        Scan others = new Scan(ORDERS.source(), "x");
+        Aggregate mean = new Aggregate(others, List.of(), List.of(new AggregateCall(1, AggregateCall.Function.AVG,
+                "x.amount")), List.of(new OutputColumn("mean", "__pgt_agg_1")), null);
+        return new Project(new Join(JoinKind.INNER, ORDERS, new Derived(mean, "s"),
+                new Condition("(o.amount > s.mean)", Set.of("o", "s"))), List.of(new OutputColumn("id", "o.id")));
     }
 
     private static int occurrences(String text, String part) {

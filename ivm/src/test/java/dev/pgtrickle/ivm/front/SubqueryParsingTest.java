@@ -52,6 +52,29 @@ class SubqueryParsingTest {
     }
 
     @Test
+    void aHavingConjunctTestingAnUncorrelatedScalarSubquerySemiJoinsTheGroupsWithIt() throws Exception {
+        // SELECT dept_id, sum(salary) AS total FROM emp GROUP BY dept_id
+        //   HAVING sum(salary) > (SELECT sum(salary) * 0.1 FROM emp) AND count(*) > 1
+        Project plan = (Project) parse("""
+                 SELECT dept_id,
+                    sum(salary) AS total
+                   FROM public.emp
+                  GROUP BY dept_id
+                 HAVING ((sum(salary) > ( SELECT (sum(emp_1.salary) * 0.1)
+                           FROM public.emp emp_1)) AND (count(*) > 1))""");
+        assertEquals(List.of("dept_id", "total"), plan.columns(), "the hidden operand is not output");
+        Join join = (Join) plan.input();
+        assertEquals(JoinKind.SEMI, join.kind());
+        Derived groups = (Derived) join.left();
+        Aggregate grouping = (Aggregate) groups.query();
+        assertEquals(List.of("dept_id", "total", "__pgt_having1"), grouping.columns());
+        assertEquals("(__pgt_agg_2 > 1)", grouping.having(), "a conjunct without a subquery stays in HAVING");
+        assertTrue(((Derived) join.right()).query() instanceof Aggregate average && average.groupKeys().isEmpty());
+        assertEquals(Set.of(groups.alias(), "__pgt_subquery_1"), join.condition().aliases());
+        assertTrue(join.condition().sql().contains(groups.alias() + ".\"__pgt_having1\" >"), join.condition().sql());
+    }
+
+    @Test
     void aConjunctTestingTwoScalarSubqueriesJoinsThem() throws Exception {
         // SELECT id FROM emp WHERE salary >= (SELECT sum(salary) FROM emp) OR salary < (SELECT avg(salary) FROM emp)
         Project plan = (Project) parse("""

@@ -72,6 +72,31 @@ class JoinTest {
     }
 
     @Test
+    void aComparisonWithTheOneRowInputBoundsTheRowsItsChangeCanFlip() throws Exception {
+        Aggregate mean = new Aggregate(scan(2, "b"), List.of(),
+                List.of(new AggregateCall(1, AggregateCall.Function.AVG, "b.k")),
+                List.of(new OutputColumn("m", "__pgt_agg_1")), null);
+        Condition.Operand k = Condition.Operand.column("a.k", "a", "k");
+        Condition.Operand m = Condition.Operand.column("s.m", "s", "m");
+        // a.k > s.m, and the same test written s.m < a.k: between the smaller and the larger value.
+        for (Condition.Conjunct test : List.of(new Condition.Conjunct("(a.k > s.m)", Set.of("a", "s"), ">", k, m),
+                new Condition.Conjunct("(s.m < a.k)", Set.of("a", "s"), "<", m, k))) {
+            Join semi = new Join(JoinKind.SEMI, scan(1, "a"), new Derived(mean, "s"),
+                    new Condition(test.sql(), test.aliases(), List.of(test)));
+            String flips = terms(semi.delta(new DeltaContext(new ChangeBuffers()))).get(1);
+            assertTrue(flips.matches("(?s).*\\(a\\.k\\) > \\(SELECT s\\.m FROM .* ORDER BY s\\.m ASC LIMIT 1\\).*"),
+                    "above the smaller value: " + flips);
+            assertTrue(flips.matches("(?s).*\\(NOT \\(SELECT pg_catalog\\.count\\(s\\.m\\) = 2 AND .* OR \\(a\\.k\\) <="
+                    + " \\(SELECT s\\.m FROM .* ORDER BY s\\.m DESC LIMIT 1\\)\\).*"),
+                    "at or below the larger one, where there are two: " + flips);
+        }
+        // An opaque test gets no bounds.
+        Join opaque = new Join(JoinKind.SEMI, scan(1, "a"), new Derived(mean, "s"),
+                new Condition("(a.k > s.m OR a.k IS NULL)", Set.of("a", "s")));
+        assertFalse(terms(opaque.delta(new DeltaContext(new ChangeBuffers()))).get(1).contains("LIMIT 1"));
+    }
+
+    @Test
     void deltasExposeTheirAliasesThroughLateralProjections() throws Exception {
         DeltaContext context = new DeltaContext(new ChangeBuffers());
         String delta = join(JoinKind.INNER).delta(context);
