@@ -228,6 +228,12 @@ final class Shapes {
         shapes.add(new Shape("not_in_grouped_subquery_correlated_free", 2, c -> List.of(plain(c.st("nig"),
                 "SELECT a.id, a.k FROM " + c.t(1) + " a WHERE a.k NOT IN (SELECT b.k FROM " + c.t(2) + " b"
                         + " GROUP BY b.k HAVING count(*) > 1)", 1, 2))));
+        // Row-wise NOT IN: a member with a NULL column blocks every row equal in the others.
+        shapes.add(new Shape("not_in_two_columns", 2, c -> List.of(plain(c.st("ni2"),
+                "SELECT a.id, a.k, a.g FROM " + c.t(1) + " a WHERE (a.k, a.g) NOT IN (SELECT b.k, b.g FROM " + c.t(2) + " b"
+                        + " WHERE b.v > 2)", 1, 2),
+                plain(c.st("ni2c"), "SELECT a.id, a.g FROM " + c.t(1) + " a WHERE (a.g, a.v) NOT IN (SELECT b.g, b.v"
+                        + " FROM " + c.t(2) + " b WHERE b.k = a.k)", 1, 2))));
         shapes.add(new Shape("not_in_correlated", 2, c -> List.of(plain(c.st("nic"),
                 "SELECT a.id, a.v FROM " + c.t(1) + " a WHERE a.v NOT IN (SELECT b.v FROM " + c.t(2) + " b"
                         + " WHERE b.g = a.g)", 1, 2))));

@@ -66,12 +66,6 @@ final class Sublinks {
             negated ^= in.isNot();
             List<Expression> tested = new ArrayList<>();
             if (in.getLeftExpression() instanceof ParenthesedExpressionList<?> list && list.size() > 1) {
-                if (negated) {
-                    // Row-wise NOT IN is true only when each member differs in some non-NULL
-                    // column: a condition of ORs that could only be evaluated row by row.
-                    throw new UnsupportedQueryException(queries.text().sql(conjunct),
-                            "NOT IN with several columns is not supported yet; write it as NOT EXISTS");
-                }
                 tested.addAll(list);
             } else {
                 tested.add(in.getLeftExpression());
@@ -187,11 +181,13 @@ final class Sublinks {
 
     /**
      * {@code (x1, …) IN (SELECT y1, … ...)}: a semi join on {@code x1 = y1 AND …}.
-     * {@code x NOT IN (SELECT y ...)} (one column: {@link #recognize} refuses more) holds when no
-     * member equals x, no member is NULL, and x is not NULL (unless there are no members): three
-     * anti joins, each on a condition PostgreSQL can hash or probe an index with, instead of one
-     * on {@code (x = y) IS NOT FALSE}, which it could only evaluate row by row. Correlated
-     * conditions apply to each.
+     * {@code x NOT IN (SELECT y ...)} holds when no member equals x, no member is NULL, and x is
+     * not NULL (unless there are no members): three anti joins, each on a condition PostgreSQL
+     * can hash or probe an index with, instead of one on {@code (x = y) IS NOT FALSE}, which it
+     * could only evaluate row by row. With several columns a member blocks the row when the row
+     * comparison is not false, that is when no column pair is known to differ: one anti join on
+     * {@code (x1 = y1) IS NOT FALSE AND …}, evaluated row by row (splitting it by which columns
+     * are NULL would take an anti join per combination). Correlated conditions apply to each.
      */
     private FromPlan membership(FromPlan outer, Sublink sublink, FromPlan subquery, List<Condition> correlated,
                                 List<Condition.Operand> members) throws UnsupportedQueryException {
@@ -201,6 +197,16 @@ final class Sublinks {
         }
         if (sublink.kind() == JoinKind.SEMI) {
             return new Join(JoinKind.SEMI, outer, subquery, Condition.all(equal));
+        }
+        if (members.size() > 1) {
+            List<Condition> notFalse = new ArrayList<>(correlated);
+            for (int i = 0; i < members.size(); i++) {
+                Condition.Operand x = queries.expressions().operand(sublink.tested().get(i));
+                Set<String> aliases = new HashSet<>(x.aliases());
+                aliases.addAll(members.get(i).aliases());
+                notFalse.add(new Condition("((" + x.sql() + " = " + members.get(i).sql() + ") IS NOT FALSE)", aliases));
+            }
+            return new Join(JoinKind.ANTI, outer, subquery, Condition.all(notFalse));
         }
         Condition.Operand tested = queries.expressions().operand(sublink.tested().get(0));
         Condition.Operand member = members.get(0);

@@ -254,14 +254,20 @@ class SubqueryParsingTest {
     }
 
     @Test
-    void notInWithSeveralColumnsAndMismatchedColumnCountsAreRefused() {
-        UnsupportedQueryException notIn = assertThrows(UnsupportedQueryException.class, () -> parse("""
+    void notInWithSeveralColumnsIsAnAntiJoinOnPairsThatAreNotKnownToDiffer() throws Exception {
+        Project plan = (Project) parse("""
                  SELECT e.name
                    FROM public.emp e
                   WHERE (NOT ((e.dept_id, e.name) IN ( SELECT d.id, d.name
-                           FROM public.dept d)))"""));
-        assertTrue(notIn.getMessage().startsWith("NOT ((e.dept_id, e.name) IN (SELECT d.id, d.name FROM public.dept d)):"
-                + " NOT IN with several columns is not supported yet; write it as NOT EXISTS"), notIn.getMessage());
+                           FROM public.dept d)))""");
+        Join anti = (Join) plan.input();
+        assertEquals(JoinKind.ANTI, anti.kind());
+        assertEquals("(((e.dept_id = d.id) IS NOT FALSE)) AND (((e.name = d.name) IS NOT FALSE))", anti.condition().sql(),
+                "a member blocks the row unless some column pair is known to differ");
+    }
+
+    @Test
+    void inWithMismatchedColumnCountsIsRefused() {
         UnsupportedQueryException count = assertThrows(UnsupportedQueryException.class, () -> parse("""
                  SELECT e.name
                    FROM public.emp e
