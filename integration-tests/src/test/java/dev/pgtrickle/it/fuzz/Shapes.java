@@ -234,6 +234,12 @@ final class Shapes {
                         + " WHERE b.v > 2)", 1, 2),
                 plain(c.st("ni2c"), "SELECT a.id, a.g FROM " + c.t(1) + " a WHERE (a.g, a.v) NOT IN (SELECT b.g, b.v"
                         + " FROM " + c.t(2) + " b WHERE b.k = a.k)", 1, 2))));
+        // IN, NOT IN and EXISTS under OR or in the SELECT list over groupings (read as derived tables).
+        shapes.add(new Shape("grouped_subqueries_inside_expressions", 2, c -> List.of(plain(c.st("gse"),
+                "SELECT a.id, a.k, EXISTS (SELECT 1 FROM " + c.t(2) + " b2 WHERE b2.v > 1 GROUP BY b2.g"
+                        + " HAVING count(*) > 2) AS many FROM " + c.t(1) + " a WHERE a.k IN (SELECT b.k FROM " + c.t(2) + " b"
+                        + " GROUP BY b.k HAVING sum(b.v) > 3) OR a.g NOT IN (SELECT DISTINCT b3.g FROM " + c.t(2) + " b3)"
+                        + " OR a.v < 2", 1, 2))));
         shapes.add(new Shape("not_in_correlated", 2, c -> List.of(plain(c.st("nic"),
                 "SELECT a.id, a.v FROM " + c.t(1) + " a WHERE a.v NOT IN (SELECT b.v FROM " + c.t(2) + " b"
                         + " WHERE b.g = a.g)", 1, 2))));

@@ -90,10 +90,13 @@ final class ScalarSubqueries {
      */
     private Expression membership(InExpression in, ParenthesedSelect subquery) throws UnsupportedQueryException {
         String construct = queries.text().sql(in);
-        if (!(subquery.getSelect() instanceof PlainSelect block) || !plain(block) || block.getSelectItems().size() != 1
-                || in.getLeftExpression() instanceof ParenthesedExpressionList<?> list && list.size() > 1) {
+        PlainSelect block = subquery.getSelect() instanceof PlainSelect select && select.getSelectItems().size() == 1
+                && !(in.getLeftExpression() instanceof ParenthesedExpressionList<?> list && list.size() > 1)
+                ? asPlain(select) : null;
+        if (block == null) {
             throw new UnsupportedQueryException(construct, "IN inside an expression is supported for a subquery"
-                    + " without GROUP BY, HAVING, DISTINCT or LIMIT returning one column, tested against one expression");
+                    + " returning one column, tested against one expression, without LIMIT, and not correlated"
+                    + " where it groups (GROUP BY, HAVING, aggregates, DISTINCT)");
         }
         Set<String> shadowed = new HashSet<>(queries.expressions().aliases(in.getLeftExpression()));
         shadowed.retainAll(fromAliases(block));
@@ -147,6 +150,33 @@ final class ScalarSubqueries {
         return names;
     }
 
+    /**
+     * {@code block} as a block without grouping: itself when it is one; else, when it groups
+     * (GROUP BY, HAVING, aggregates, DISTINCT) without LIMIT and without naming the query around
+     * it, a block over it as a derived table, {@code SELECT __pgt_member.m FROM (block) AS
+     * __pgt_member (m)}, which has the grouping's rows. {@code null} otherwise.
+     */
+    private PlainSelect asPlain(PlainSelect block) throws UnsupportedQueryException {
+        if (plain(block) && !queries.expressions().containsAggregate(block.getSelectItems().get(0).getExpression())) {
+            return block;
+        }
+        Set<String> referenced = new HashSet<>(queries.expressions().aliases(block));
+        if (block.getHaving() != null) {
+            referenced.addAll(queries.expressions().aliases(block.getHaving()));
+        }
+        if (block.getFromItem() == null || block.getLimit() != null || block.getOffset() != null
+                || block.getFetch() != null || block.getSelectItems().size() != 1
+                || !fromAliases(block).containsAll(referenced)) {
+            return null;
+        }
+        try {
+            return (PlainSelect) CCJSqlParserUtil.parse("SELECT __pgt_member.m FROM (" + block + ") AS __pgt_member (m)");
+        } catch (JSQLParserException e) {
+            throw new UnsupportedQueryException(queries.text().sql(block), "this subquery could not be rewritten: "
+                    + e.getMessage());
+        }
+    }
+
     /** Without GROUP BY, HAVING, DISTINCT or LIMIT: its rows are those of its FROM clause that pass its WHERE. */
     private static boolean plain(PlainSelect block) {
         return block.getFromItem() != null && block.getGroupBy() == null && block.getHaving() == null
@@ -160,12 +190,21 @@ final class ScalarSubqueries {
      * subquery like any other — read as 0 where a correlated one finds no group.
      */
     private Expression existence(ExistsExpression exists, ParenthesedSelect subquery) throws UnsupportedQueryException {
-        if (!(subquery.getSelect() instanceof PlainSelect block) || !plain(block)) {
+        PlainSelect block = null;
+        if (subquery.getSelect() instanceof PlainSelect select) {
+            if (!plain(select)) {
+                // Whether a row exists does not depend on what the subquery selects.
+                select.setSelectItems(List.of(new SelectItem<>(new LongValue(1))));
+            }
+            block = asPlain(select);
+        }
+        if (block == null) {
             throw new UnsupportedQueryException(queries.text().sql(exists), "EXISTS inside an expression is supported"
-                    + " for subqueries without GROUP BY, HAVING, DISTINCT or LIMIT");
+                    + " for subqueries without LIMIT, and not correlated where they group (GROUP BY, HAVING,"
+                    + " aggregates, DISTINCT)");
         }
         block.setSelectItems(List.of(new SelectItem<>(new Function("count", new AllColumns()))));
-        Expression count = input(subquery);
+        Expression count = input(new ParenthesedSelect().withSelect(block));
         return exists.isNot() ? new EqualsTo(count, new LongValue(0)) : new GreaterThan(count, new LongValue(0));
     }
 
@@ -265,9 +304,15 @@ final class ScalarSubqueries {
             throw new UnsupportedQueryException(construct, "only scalar subqueries that are one SELECT ... FROM"
                     + " block are supported");
         }
-        FromPlan inner = new FromTranslator(queries, scope).translate(block).plan();
-        if (!inner.aliases().containsAll(queries.expressions().aliases(block))) {
-            return correlated(block, inner, construct);
+        // Translating rewrites a grouping's syntax tree in place (its aggregates become
+        // placeholders), so the FROM clause is translated apart only when its names do not
+        // already show that the subquery is uncorrelated.
+        Set<String> referenced = queries.expressions().aliases(block);
+        if (!fromAliases(block).containsAll(referenced)) {
+            FromPlan inner = new FromTranslator(queries, scope).translate(block).plan();
+            if (!inner.aliases().containsAll(referenced)) {
+                return correlated(block, inner, construct);
+            }
         }
         QueryPlan plan = queries.query(subquery, scope);
         if (!(plan instanceof Aggregate aggregate) || !aggregate.groupKeys().isEmpty() || aggregate.having() != null) {

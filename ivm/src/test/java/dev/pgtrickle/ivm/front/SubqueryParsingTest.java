@@ -75,6 +75,21 @@ class SubqueryParsingTest {
     }
 
     @Test
+    void inUnderOrOverAGroupingReadsTheGroupingAsADerivedTable() throws Exception {
+        // SELECT id FROM emp WHERE dept_id IN (SELECT dept_id FROM emp GROUP BY dept_id HAVING count(*) > 2) OR salary > 10
+        Project plan = (Project) parse("""
+                 SELECT id
+                   FROM public.emp
+                  WHERE ((dept_id IN ( SELECT emp_1.dept_id
+                           FROM public.emp emp_1
+                          GROUP BY emp_1.dept_id
+                         HAVING (count(*) > 2))) OR (salary > (10)::numeric))""");
+        String described = describeAll(plan);
+        assertTrue(described.contains("Subquery AS __pgt_member"), described);
+        assertTrue(described.contains("HAVING"), "the grouping is kept whole: " + described);
+    }
+
+    @Test
     void aConjunctTestingTwoScalarSubqueriesJoinsThem() throws Exception {
         // SELECT id FROM emp WHERE salary >= (SELECT sum(salary) FROM emp) OR salary < (SELECT avg(salary) FROM emp)
         Project plan = (Project) parse("""
@@ -384,5 +399,14 @@ class SubqueryParsingTest {
                           WHERE ((e2.dept_id = e.dept_id) AND (e2.name IN ( SELECT d.name
                                    FROM public.dept d)))))"""));
         assertTrue(e.getMessage().contains("subquer"), e.getMessage());
+    }
+
+    /** The descriptions of {@code plan} and everything under it, one per line. */
+    private static String describeAll(dev.pgtrickle.ivm.plan.Plan plan) {
+        StringBuilder lines = new StringBuilder(plan.describe()).append('\n');
+        for (dev.pgtrickle.ivm.plan.Plan input : plan.inputs()) {
+            lines.append(describeAll(input));
+        }
+        return lines.toString();
     }
 }

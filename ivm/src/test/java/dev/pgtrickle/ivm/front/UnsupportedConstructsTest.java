@@ -49,18 +49,22 @@ class UnsupportedConstructsTest {
                                   WHERE (d.id = e.dept_id)
                                   GROUP BY d.name)) OR (salary > (10)::numeric))""",
                         "EXISTS (SELECT 1 FROM public.dept d WHERE (d.id = e.dept_id) GROUP BY d.name)",
-                        "EXISTS inside an expression is supported for subqueries without GROUP BY, HAVING, DISTINCT or LIMIT"),
-                // IN under OR is spelled out as EXISTS tests (SubqueryParsingTest), not over a grouping.
-                // SELECT id FROM emp WHERE dept_id IN (SELECT id FROM dept GROUP BY id) OR salary > 10
+                        "EXISTS inside an expression is supported for subqueries without LIMIT, and not correlated"
+                                + " where they group (GROUP BY, HAVING, aggregates, DISTINCT)"),
+                // IN under OR is spelled out as EXISTS tests (SubqueryParsingTest); a grouping in them
+                // must not be correlated.
+                // SELECT id FROM emp e WHERE dept_id IN (SELECT id FROM dept d WHERE d.name = e.name GROUP BY id) OR salary > 10
                 Arguments.of("""
                         SELECT id
-                           FROM public.emp
-                          WHERE ((dept_id IN ( SELECT dept.id
-                                   FROM public.dept
-                                  GROUP BY dept.id)) OR (salary > (10)::numeric))""",
-                        "emp.dept_id IN (SELECT dept.id FROM public.dept GROUP BY dept.id)",
-                        "IN inside an expression is supported for a subquery without GROUP BY, HAVING, DISTINCT or LIMIT"
-                                + " returning one column, tested against one expression"),
+                           FROM public.emp e
+                          WHERE ((dept_id IN ( SELECT d.id
+                                   FROM public.dept d
+                                  WHERE (d.name = e.name)
+                                  GROUP BY d.id)) OR (salary > (10)::numeric))""",
+                        "e.dept_id IN (SELECT d.id FROM public.dept d WHERE (d.name = e.name) GROUP BY d.id)",
+                        "IN inside an expression is supported for a subquery returning one column, tested against one"
+                                + " expression, without LIMIT, and not correlated where it groups (GROUP BY, HAVING,"
+                                + " aggregates, DISTINCT)"),
                 // SELECT d.id FROM dept d WHERE EXISTS (SELECT 1 FROM emp e WHERE e.dept_id = d.id HAVING count(*) > 2)
                 Arguments.of("""
                         SELECT id
