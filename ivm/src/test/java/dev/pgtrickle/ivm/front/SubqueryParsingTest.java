@@ -90,6 +90,20 @@ class SubqueryParsingTest {
     }
 
     @Test
+    void existsOverAnAggregateWithoutGroupByHasItsOneRowNotACountOfMatches() throws Exception {
+        // SELECT id FROM emp WHERE EXISTS (SELECT count(*) FROM dept WHERE dept.id < 0) OR salary > 10:
+        // the subquery always has one row, so EXISTS is true even where no dept qualifies.
+        Project plan = (Project) parse("""
+                 SELECT id
+                   FROM public.emp
+                  WHERE ((EXISTS ( SELECT count(*) AS count
+                           FROM public.dept
+                          WHERE (dept.id < 0))) OR (salary > (10)::numeric))""");
+        String described = describeAll(plan);
+        assertTrue(described.contains("Subquery AS __pgt_member"), "the rows counted are the aggregate's: " + described);
+    }
+
+    @Test
     void aConjunctTestingTwoScalarSubqueriesJoinsThem() throws Exception {
         // SELECT id FROM emp WHERE salary >= (SELECT sum(salary) FROM emp) OR salary < (SELECT avg(salary) FROM emp)
         Project plan = (Project) parse("""
