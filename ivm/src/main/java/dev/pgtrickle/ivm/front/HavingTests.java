@@ -30,7 +30,8 @@ import java.util.List;
  */
 final class HavingTests {
 
-    private record Test(FromPlan input, String subquery, Expression conjunct) {
+    /** A test: the subquery's one-row input, and the conjunct over it and the grouping's columns. */
+    private record Test(FromPlan input, Expression conjunct) {
     }
 
     private final QueryTranslator queries;
@@ -55,7 +56,7 @@ final class HavingTests {
             alias = queries.subqueryAlias();
         }
         String subquery = oneRow.aliases().iterator().next();
-        tests.add(new Test(oneRow, subquery, hiddenOperands(conjunct, subquery)));
+        tests.add(new Test(oneRow, hiddenOperands(conjunct, subquery)));
         return true;
     }
 

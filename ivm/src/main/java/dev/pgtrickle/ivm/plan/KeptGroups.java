@@ -106,15 +106,7 @@ record KeptGroups(Aggregate aggregate, String table, Set<Integer> scaledCalls) {
         List<String> now = new ArrayList<>();
         for (String column : state) {
             now.add("__pgt_t." + column + " AS " + old(column));
-            now.add(added(column) + " AS " + column);
-        }
-        for (AggregateCall call : aggregate.calls()) {
-            if (scaledCalls.contains(call.index())) {
-                // Rounded to the largest scale left: exact, as no value has more digits.
-                now.set(now.indexOf(added(call.sumColumn()) + " AS " + call.sumColumn()), "pg_catalog.round("
-                        + added(call.sumColumn()) + ", pgtrickle._scale_of(" + added(scaleCounts(call)) + ")) AS "
-                        + call.sumColumn());
-            }
+            now.add(newState(column) + " AS " + column);
         }
         // A kept group shows the key it was kept with: a change may spell an equal key
         // differently (numeric 1.0 and 1.00), and the old output must be the one output before.
@@ -219,6 +211,19 @@ record KeptGroups(Aggregate aggregate, String table, Set<Integer> scaledCalls) {
 
     private static String old(String column) {
         return "__pgt_old" + column.substring("__pgt".length());
+    }
+
+    /**
+     * A state column's new value: the old one plus the touched group's summed changes; a sum whose
+     * display scale is kept rounded to the largest scale left (exact: no value has more digits).
+     */
+    private String newState(String column) {
+        for (AggregateCall call : aggregate.calls()) {
+            if (scaledCalls.contains(call.index()) && column.equals(call.sumColumn())) {
+                return "pg_catalog.round(" + added(column) + ", pgtrickle._scale_of(" + added(scaleCounts(call)) + "))";
+            }
+        }
+        return added(column);
     }
 
     /** A state column's old value plus the touched group's summed changes. */

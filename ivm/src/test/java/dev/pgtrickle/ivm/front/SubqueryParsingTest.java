@@ -84,9 +84,7 @@ class SubqueryParsingTest {
                            FROM public.emp emp_1
                           GROUP BY emp_1.dept_id
                          HAVING (count(*) > 2))) OR (salary > (10)::numeric))""");
-        String described = describeAll(plan);
-        assertTrue(described.contains("Subquery AS __pgt_member"), described);
-        assertTrue(described.contains("HAVING"), "the grouping is kept whole: " + described);
+        assertTrue(assertReadAsDerivedTable(plan).contains("HAVING"), "the grouping is kept whole");
     }
 
     @Test
@@ -99,8 +97,7 @@ class SubqueryParsingTest {
                   WHERE ((EXISTS ( SELECT count(*) AS count
                            FROM public.dept
                           WHERE (dept.id < 0))) OR (salary > (10)::numeric))""");
-        String described = describeAll(plan);
-        assertTrue(described.contains("Subquery AS __pgt_member"), "the rows counted are the aggregate's: " + described);
+        assertReadAsDerivedTable(plan);
     }
 
     @Test
@@ -413,6 +410,13 @@ class SubqueryParsingTest {
                           WHERE ((e2.dept_id = e.dept_id) AND (e2.name IN ( SELECT d.name
                                    FROM public.dept d)))))"""));
         assertTrue(e.getMessage().contains("subquer"), e.getMessage());
+    }
+
+    /** Asserts that {@code plan} reads a subquery as the derived table {@code __pgt_member}; returns its description. */
+    private static String assertReadAsDerivedTable(Project plan) {
+        String described = describeAll(plan);
+        assertTrue(described.contains("Subquery AS __pgt_member"), described);
+        return described;
     }
 
     /** The descriptions of {@code plan} and everything under it, one per line. */
