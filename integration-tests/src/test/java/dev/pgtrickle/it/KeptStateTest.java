@@ -156,10 +156,13 @@ class KeptStateTest {
     void aNonSuperuserOwnerCompilesAndRefreshes() throws SQLException {
         db.createRole("kept_owner", "owner-pw", "LOGIN", "NOSUPERUSER");
         db.execute("GRANT CREATE ON SCHEMA public TO kept_owner");
-        String query = "SELECT n, count(*) AS k FROM (SELECT g, count(*) AS n FROM ko_t GROUP BY g) s GROUP BY n";
+        // The inner sum is over an unconstrained numeric: its kept state counts scales through
+        // the catalog's functions, which the owner's refresh calls.
+        String query = "SELECT n, count(*) AS k, sum(sv) AS total FROM (SELECT g, count(*) AS n, sum(v) AS sv FROM ko_t"
+                + " GROUP BY g) s GROUP BY n";
         try (Connection owner = db.connectAs("kept_owner", "owner-pw"); Statement statement = owner.createStatement()) {
-            statement.execute("CREATE TABLE ko_t (id int PRIMARY KEY, g int)");
-            statement.execute("INSERT INTO ko_t SELECT i, i % 6 FROM generate_series(1, 50) i");
+            statement.execute("CREATE TABLE ko_t (id int PRIMARY KEY, g int, v numeric)");
+            statement.execute("INSERT INTO ko_t SELECT i, i % 6, round(i / 3.0, i % 3) FROM generate_series(1, 50) i");
             statement.execute("SELECT pgtrickle.create_stream_table('ko_st', $$" + query + "$$)");
             owner.setAutoCommit(false);
             CompileResult result = new StreamTableCompiler(owner).compile("ko_st");

@@ -207,7 +207,8 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
 
     @Override
     public String deltaRule() {
-        String inside = "; inside a query: the touched groups recomputed before and after the change";
+        String inside = "; inside a query: the groups kept in a table and the changes added to them where the plan"
+                + " lists a kept state, else the touched groups recomputed before and after the change";
         return (having != null
                 ? "group rescan: groups touched by the delta are recomputed (HAVING needs hidden groups' state)"
                 : "algebraic: per-group count, non-NULL counts and sums in hidden columns, updated by the"
