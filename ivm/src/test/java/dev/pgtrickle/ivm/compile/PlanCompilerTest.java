@@ -109,10 +109,11 @@ class PlanCompilerTest {
         QueryPlan top = aboveAverage();
         CompiledPlan plan = new PlanCompiler(query -> List.of("numeric")).compile(top, "q");
         assertEquals(1, plan.keptStates().size());
-        assertTrue(plan.keptStates().get(0).fill().contains("pgtrickle._scale_counts(pg_catalog.array_agg("
-                + "pg_catalog.scale(x.amount)), NULL) AS __pgt_agg_1_dc"), plan.keptStates().get(0).fill());
+        String weight = "pg_catalog.trunc(pg_catalog.power(10::numeric, 20 * pg_catalog.scale(x.amount)))";
+        assertTrue(plan.keptStates().get(0).fill().contains("pg_catalog.sum(" + weight + ") AS __pgt_agg_1_dc"),
+                "the values counted per scale, 20 digits each: " + plan.keptStates().get(0).fill());
         assertTrue(plan.refresh().contains("pg_catalog.round(COALESCE(__pgt_t.__pgt_agg_1_s, 0) + __pgt_d.__pgt_agg_1_s,"
-                + " pgtrickle._scale_of(pgtrickle._scale_counts_add(__pgt_t.__pgt_agg_1_dc, __pgt_d.__pgt_agg_1_dc)))"
+                + " (pg_catalog.length((COALESCE(__pgt_t.__pgt_agg_1_dc, 0) + __pgt_d.__pgt_agg_1_dc)::text) - 1) / 20)"
                 + " AS __pgt_agg_1_s"), "written at the largest scale left: " + plan.refresh());
     }
 

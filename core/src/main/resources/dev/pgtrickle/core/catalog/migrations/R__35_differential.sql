@@ -355,31 +355,11 @@ BEGIN
 END
 $$;
 
--- Display scales of an unconstrained numeric sum in kept state. PostgreSQL's sum shows the
--- largest scale among the values summed; a running sum cannot follow it when values leave, so
--- each group keeps how many of its values have each scale: element s + 1 counts scale s.
--- The counts of p_scales, each weighted by the element of p_weights at its position (1 when
--- p_weights is NULL); NULL scales (NULL values) are not counted.
-CREATE OR REPLACE FUNCTION pgtrickle._scale_counts(p_scales integer[], p_weights bigint[]) RETURNS bigint[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT coalesce(array_agg(coalesce(c.n, 0) ORDER BY i.s), '{}')
-    FROM generate_series(0, (SELECT max(x) FROM unnest(p_scales) AS x)) AS i(s)
-    LEFT JOIN (SELECT u.s, sum(coalesce(u.w, 1))::bigint AS n FROM unnest(p_scales, p_weights) AS u(s, w)
-               WHERE u.s IS NOT NULL GROUP BY u.s) AS c ON c.s = i.s
-$$;
-
--- Two such count arrays added element by element (a NULL array counts nothing).
-CREATE OR REPLACE FUNCTION pgtrickle._scale_counts_add(p_a bigint[], p_b bigint[]) RETURNS bigint[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT coalesce(array_agg(coalesce(p_a[i], 0) + coalesce(p_b[i], 0) ORDER BY i), '{}')
-    FROM generate_series(1, greatest(coalesce(cardinality(p_a), 0), coalesce(cardinality(p_b), 0))) AS i
-$$;
-
--- The largest scale some value still has, NULL when none has any.
-CREATE OR REPLACE FUNCTION pgtrickle._scale_of(p_counts bigint[]) RETURNS integer
-LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT max(i) - 1 FROM generate_subscripts(p_counts, 1) AS i WHERE p_counts[i] > 0
-$$;
+-- Kept sums count their values per display scale as digits of one number (plan.KeptGroups),
+-- not through helper functions, which an earlier development version had.
+DROP FUNCTION IF EXISTS pgtrickle._scale_counts(integer[], bigint[]);
+DROP FUNCTION IF EXISTS pgtrickle._scale_counts_add(bigint[], bigint[]);
+DROP FUNCTION IF EXISTS pgtrickle._scale_of(bigint[]);
 
 -- Drops the kept-state tables of a stream table (a plan replaced or given up, the table dropped).
 CREATE OR REPLACE FUNCTION pgtrickle._drop_kept_states(p_pgt_id bigint) RETURNS void
