@@ -116,7 +116,7 @@ final class Expressions {
         return aliases;
     }
 
-    /** The aliases a subquery's SELECT list and WHERE name: its own and, if it is correlated, outer ones. */
+    /** The aliases a subquery's SELECT list, WHERE and HAVING name: its own and, if it is correlated, outer ones. */
     Set<String> aliases(PlainSelect block) throws UnsupportedQueryException {
         Set<String> aliases = new LinkedHashSet<>();
         for (SelectItem<?> item : block.getSelectItems()) {
@@ -124,6 +124,9 @@ final class Expressions {
         }
         if (block.getWhere() != null) {
             aliases.addAll(aliases(block.getWhere()));
+        }
+        if (block.getHaving() != null) {
+            aliases.addAll(aliases(block.getHaving()));
         }
         return aliases;
     }

@@ -160,10 +160,7 @@ final class ScalarSubqueries {
         if (plain(block) && !queries.expressions().containsAggregate(block.getSelectItems().get(0).getExpression())) {
             return block;
         }
-        Set<String> referenced = new HashSet<>(queries.expressions().aliases(block));
-        if (block.getHaving() != null) {
-            referenced.addAll(queries.expressions().aliases(block.getHaving()));
-        }
+        Set<String> referenced = queries.expressions().aliases(block);
         if (block.getFromItem() == null || block.getLimit() != null || block.getOffset() != null
                 || block.getFetch() != null || block.getSelectItems().size() != 1
                 || !fromAliases(block).containsAll(referenced)) {

@@ -146,10 +146,7 @@ final class Sublinks {
     private FromPlan overGroupedInput(FromPlan outer, Sublink sublink, PlainSelect body)
             throws UnsupportedQueryException {
         String construct = queries.text().sql(sublink.body());
-        Set<String> referenced = new HashSet<>(queries.expressions().aliases(body));
-        if (body.getHaving() != null) {
-            referenced.addAll(queries.expressions().aliases(body.getHaving()));
-        }
+        Set<String> referenced = queries.expressions().aliases(body);
         QueryPlan plan = queries.query(body, scope);
         if (!ownAliases(plan).containsAll(referenced)) {
             throw new UnsupportedQueryException(construct,

@@ -8,6 +8,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * A binary join. The condition is the ON clause (or, for SEMI and ANTI, the correlation of the
@@ -194,10 +195,11 @@ public record Join(JoinKind kind, FromPlan left, FromPlan right, Condition condi
         String value = test.get().right().sql();
         DeltaContext.Exposure changes = context.expose(right);
         boolean above = operator.startsWith(">");
-        String nearer = "(SELECT " + value + " FROM " + changes.from() + " WHERE " + value + " IS NOT NULL ORDER BY "
-                + value + (above ? " ASC" : " DESC") + " LIMIT 1)";
-        String farther = "(SELECT " + value + " FROM " + changes.from() + " WHERE " + value + " IS NOT NULL ORDER BY "
-                + value + (above ? " DESC" : " ASC") + " LIMIT 1)";
+        // Ordered rather than min()/max(): any type with a sort order has them.
+        Function<String, String> first = order -> "(SELECT " + value + " FROM " + changes.from()
+                + " WHERE " + value + " IS NOT NULL ORDER BY " + value + " " + order + " LIMIT 1)";
+        String nearer = first.apply(above ? "ASC" : "DESC");
+        String farther = first.apply(above ? "DESC" : "ASC");
         String pair = "(SELECT pg_catalog.count(" + value + ") = 2 AND pg_catalog.sum(" + changes.weight() + ") = 0 FROM "
                 + changes.from() + ")";
         return List.of("(" + tested + ") " + operator + " " + nearer,
