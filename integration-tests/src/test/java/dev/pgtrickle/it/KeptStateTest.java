@@ -63,6 +63,21 @@ class KeptStateTest {
         assertEquals(0, db.queryLong("SELECT count(*) FROM pgtrickle_changes." + table + " WHERE __pgt_count < 0"));
     }
 
+    /** SQL work on one statement. */
+    @FunctionalInterface
+    private interface Work {
+        void run(Statement statement) throws SQLException;
+    }
+
+    /** Runs {@code work} in one transaction of a connection of its own, committed at the end. */
+    private void inOneTransaction(Work work) throws SQLException {
+        try (Connection writer = db.connect(); Statement statement = writer.createStatement()) {
+            writer.setAutoCommit(false);
+            work.run(statement);
+            writer.commit();
+        }
+    }
+
     private void createSources() throws SQLException {
         db.execute("CREATE TABLE ks_c (id int PRIMARY KEY, name text)");
         db.execute("CREATE TABLE ks_o (id int PRIMARY KEY, cid int, amt numeric(10,2), note text)");
@@ -88,14 +103,14 @@ class KeptStateTest {
                 + " WHERE line LIKE 'kept state pgtrickle_changes.\"" + perCount.get(0) + "\": SELECT %'"));
 
         Random random = new Random(1303);
-        int nextId = 1000;
+        int[] nextId = {1000};
         for (int round = 0; round < 12; round++) {
-            try (Connection writer = db.connect(); Statement statement = writer.createStatement()) {
-                writer.setAutoCommit(false);
+            int newCustomer = 40 + round;
+            inOneTransaction(statement -> {
                 for (int i = 0; i < 6; i++) {
                     int id = random.nextInt(320);
                     switch (random.nextInt(6)) {
-                        case 0 -> statement.execute("INSERT INTO ks_o VALUES (" + nextId++ + ", " + random.nextInt(45)
+                        case 0 -> statement.execute("INSERT INTO ks_o VALUES (" + nextId[0]++ + ", " + random.nextInt(45)
                                 + ", " + (random.nextBoolean() ? "NULL" : random.nextInt(30) + ".50") + ", NULL)");
                         case 1 -> statement.execute("DELETE FROM ks_o WHERE id = " + id);
                         // The key changes: the order moves to another customer, or to none.
@@ -107,11 +122,10 @@ class KeptStateTest {
                         case 4 -> statement.execute("DELETE FROM ks_o WHERE cid = " + random.nextInt(45));
                         default -> statement.execute(random.nextBoolean()
                                 ? "DELETE FROM ks_c WHERE id = " + random.nextInt(45)
-                                : "INSERT INTO ks_c VALUES (" + (40 + round) + ", 'new') ON CONFLICT DO NOTHING");
+                                : "INSERT INTO ks_c VALUES (" + newCustomer + ", 'new') ON CONFLICT DO NOTHING");
                     }
                 }
-                writer.commit();
-            }
+            });
             refreshEachDifferentially(db, "ks_per_count", PER_COUNT, "ks_above", ABOVE_AVERAGE);
             assertKept(perCount.get(0), perCustomerColumns, PER_CUSTOMER);
             assertKept(above.get(0), averageColumns, average);
@@ -199,16 +213,15 @@ class KeptStateTest {
                 + " CASE WHEN __pgt_agg_1_n > 0 THEN (length(__pgt_agg_1_dc::text) - 1) / 20 END";
 
         Random random = new Random(1107);
-        int nextId = 1000;
+        int[] nextId = {1000};
         for (int round = 0; round < 15; round++) {
-            try (Connection writer = db.connect(); Statement statement = writer.createStatement()) {
-                writer.setAutoCommit(false);
+            inOneTransaction(statement -> {
                 for (int i = 0; i < 5; i++) {
                     int id = random.nextInt(220);
                     String value = random.nextInt(8) == 0 ? "NULL"
                             : "round(" + random.nextInt(400) + "::numeric / 7, " + random.nextInt(5) + ")";
                     switch (random.nextInt(5)) {
-                        case 0 -> statement.execute("INSERT INTO ks_n VALUES (" + nextId++ + ", " + random.nextInt(22)
+                        case 0 -> statement.execute("INSERT INTO ks_n VALUES (" + nextId[0]++ + ", " + random.nextInt(22)
                                 + ", " + value + ")");
                         case 1 -> statement.execute("DELETE FROM ks_n WHERE id = " + id);
                         case 2 -> statement.execute("UPDATE ks_n SET v = " + value + " WHERE id = " + id);
@@ -219,8 +232,7 @@ class KeptStateTest {
                                 : "DELETE FROM ks_n WHERE k = " + random.nextInt(22));
                     }
                 }
-                writer.commit();
-            }
+            });
             refreshEachDifferentially(db, "ks_share", query);
             String shown = "SELECT k, sv::text, av::text FROM ";
             assertEquals(0, db.queryLong("SELECT count(*) FROM ((" + shown + "ks_share EXCEPT ALL " + shown + "(" + query
