@@ -3,6 +3,7 @@ package dev.pgtrickle.ivm.compile;
 import dev.pgtrickle.ivm.delta.ChangeBuffers;
 import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.plan.Aggregate;
+import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.Plan;
 import dev.pgtrickle.ivm.plan.Source;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
@@ -35,6 +36,9 @@ final class PlanAssembler {
                     new DeltaContext.KeptTable(PlanContract.keptTable(i + 1), kept.get(i).scaledCalls()));
         }
         DeltaContext context = new DeltaContext(new ChangeBuffers(), exactSums, tables);
+        if (joins(top)) {
+            context.mergeIdenticalChanges();
+        }
         // Every kept state is maintained, whether or not a delta term reads its aggregate's delta.
         for (Kept k : kept) {
             context.delta(k.aggregate());
@@ -58,6 +62,10 @@ final class PlanAssembler {
         return new CompiledPlan(CompiledPlan.FORMAT, normalizedQuery, maintenance.kind(), storage,
                 maintenance.hiddenColumns(), maintenance.identityColumns(), maintenance.populate(), refresh, insertOnly,
                 context.sources().stream().map(Source::oid).toList(), explain, states);
+    }
+
+    private static boolean joins(Plan plan) {
+        return plan instanceof Join || plan.inputs().stream().anyMatch(PlanAssembler::joins);
     }
 
     private static void explain(Plan plan, int depth, List<ExplainLine> lines) {

@@ -57,6 +57,7 @@ public final class DeltaContext {
     private final Map<ChangesAgainst, String> fewChanges = new HashMap<>();
     private int exposures;
     private int names;
+    private boolean mergeIdenticalChanges;
 
     public DeltaContext(DeltaSource changes) {
         this(changes, List.of());
@@ -237,8 +238,30 @@ public final class DeltaContext {
     }
 
     /**
+     * Merges the identical rows of each source's changes from now on (see {@link #changes}): for
+     * a query that joins, where every change row costs probes of other inputs, while merging
+     * costs about a microsecond a row. Without a join, the strategies' own consolidation of the
+     * result's changes already cancels what merging would.
+     */
+    public void mergeIdenticalChanges() {
+        mergeIdenticalChanges = true;
+    }
+
+    /**
      * The changes of a source, its {@code columns} under positional column names; the source is
      * recorded as read.
+     *
+     * <p>An UPDATE that leaves every column the query reads as it was (TPC-H's updates of
+     * {@code o_orderpriority} for a query joining on {@code o_custkey}) is a deleted and an
+     * inserted copy of the same values. When {@link #mergeIdenticalChanges asked}, identical rows
+     * are merged and those whose weights cancel dropped, so that such updates do not reach the
+     * joins: when the query reads part of the source's columns (otherwise only no-op updates
+     * would cancel), all of types whose equal values are identical ({@link
+     * Source#equalMeansIdentical}). That leaves out numerics, whose 1.0 equals 1.00, and other
+     * types whose equal values may show differently: merging those would lose a change of how a
+     * value shows. It also leaves out what costs most to group on and what updates change most
+     * often: amounts, which a query reading a table only for keys, codes and dates does not read.
+     * See docs/architecture.md, "Merged changes".
      */
     public String changes(Source source, List<String> columns) {
         sources.putIfAbsent(source.oid(), source);
@@ -246,7 +269,16 @@ public final class DeltaContext {
         for (int i = 1; i <= columns.size(); i++) {
             names.add(column(i));
         }
-        return changes.changes(source, columns, names);
+        String rows = changes.changes(source, columns, names);
+        if (!mergeIdenticalChanges || columns.size() == source.columns().size()
+                || !source.equalMeansIdentical().containsAll(columns)) {
+            return rows;
+        }
+        // Each row's weight is 1 or -1, so integer sums (bigint results) cannot overflow.
+        String sum = "pg_catalog.sum(" + WEIGHT + "::integer)";
+        String keys = String.join(", ", names);
+        return "SELECT " + keys + ", " + sum + " AS " + WEIGHT + " FROM (" + rows + ") AS __pgt_rows GROUP BY " + keys
+                + " HAVING " + sum + " <> 0";
     }
 
     /** A source as the refresh sees it now. */

@@ -36,6 +36,31 @@ public final class JdbcRelationCatalog implements RelationCatalog {
              ORDER BY attnum
             """;
 
+    // Source.equalMeansIdentical: a domain as its base type; text only under a deterministic
+    // collation (a case-insensitive one makes 'a' equal 'A'); char(n) only with its length, which
+    // pads every value alike (an unconstrained bpchar keeps trailing blanks its equality ignores).
+    private static final String EQUAL_MEANS_IDENTICAL = """
+            SELECT a.attname
+              FROM pg_catalog.pg_attribute a
+              JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+              JOIN pg_catalog.pg_type b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+              LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
+             WHERE a.attrelid = ?::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped
+               AND a.attname !~ '^__pgt_'
+               AND (b.typtype = 'e'
+                    OR b.oid IN ('pg_catalog.bool'::pg_catalog.regtype, 'pg_catalog.int2'::pg_catalog.regtype,
+                                 'pg_catalog.int4'::pg_catalog.regtype, 'pg_catalog.int8'::pg_catalog.regtype,
+                                 'pg_catalog.oid'::pg_catalog.regtype, 'pg_catalog.date'::pg_catalog.regtype,
+                                 'pg_catalog.time'::pg_catalog.regtype, 'pg_catalog.timestamp'::pg_catalog.regtype,
+                                 'pg_catalog.timestamptz'::pg_catalog.regtype, 'pg_catalog.uuid'::pg_catalog.regtype,
+                                 'pg_catalog.bytea'::pg_catalog.regtype, 'pg_catalog.money'::pg_catalog.regtype,
+                                 'pg_catalog."char"'::pg_catalog.regtype)
+                    OR b.oid IN ('pg_catalog.text'::pg_catalog.regtype, 'pg_catalog.varchar'::pg_catalog.regtype)
+                       AND coalesce(co.collisdeterministic, true)
+                    OR b.oid = 'pg_catalog.bpchar'::pg_catalog.regtype AND t.typtype <> 'd' AND a.atttypmod > 0
+                       AND coalesce(co.collisdeterministic, true))
+            """;
+
     private static final String INDEX_LEADS = """
             SELECT DISTINCT a.attname FROM pg_catalog.pg_index i
               JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
@@ -79,7 +104,8 @@ public final class JdbcRelationCatalog implements RelationCatalog {
                 return switch (kind) {
                     case "r", "p" -> new Relation.SourceTable(new Source(oid, foundSchema, foundName,
                             streamTable ? Source.Kind.STREAM_TABLE : Source.Kind.TABLE, names(USER_COLUMNS, oid),
-                            Set.copyOf(names(INDEX_LEADS, oid))));
+                            Set.copyOf(names(INDEX_LEADS, oid)),
+                            Set.copyOf(names(EQUAL_MEANS_IDENTICAL, oid))));
                     case "v" -> new Relation.View(foundSchema, foundName, viewDefinition(oid));
                     default -> throw new UnsupportedQueryException(display,
                             describe(kind) + " cannot be a source of a differentially refreshed stream table");

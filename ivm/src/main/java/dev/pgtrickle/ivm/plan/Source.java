@@ -14,18 +14,28 @@ import java.util.Set;
  * @param columns the relation's user columns, in order (hidden {@code __pgt_} columns excluded)
  * @param indexed the columns that lead a valid, non-partial index, when the plan was compiled: an
  *     equality on one of them is an index probe
+ * @param equalMeansIdentical the columns of types whose equal values are identical (integers,
+ *     dates, text under a deterministic collation; not numeric, whose 1.0 equals 1.00): rows of
+ *     changes that agree on them are copies of one row
  */
-public record Source(long oid, String schema, String name, Kind kind, List<String> columns, Set<String> indexed) {
+public record Source(long oid, String schema, String name, Kind kind, List<String> columns, Set<String> indexed,
+                     Set<String> equalMeansIdentical) {
 
     public enum Kind { TABLE, STREAM_TABLE }
 
     public Source {
         columns = List.copyOf(columns);
         indexed = Set.copyOf(indexed);
+        equalMeansIdentical = Set.copyOf(equalMeansIdentical);
     }
 
-    /** A source without known indexes. */
+    /** A source without known indexes, whose changes are never merged. */
     public Source(long oid, String schema, String name, Kind kind, List<String> columns) {
         this(oid, schema, name, kind, columns, Set.of());
+    }
+
+    /** A source without columns known to be {@code equalMeansIdentical}: its changes are never merged. */
+    public Source(long oid, String schema, String name, Kind kind, List<String> columns, Set<String> indexed) {
+        this(oid, schema, name, kind, columns, indexed, Set.of());
     }
 }

@@ -1,6 +1,7 @@
 package dev.pgtrickle.ivm.plan;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,6 +24,35 @@ class LinearOperatorsTest {
                 + " ELSE -1 END::bigint AS __pgt_w FROM pgtrickle_changes.\"changes_42\""), delta);
         assertEquals(List.of(42L), context.sources().stream().map(Source::oid).toList());
         assertEquals("\"public\".\"t\" AS \"t\"", T.current(context).from());
+    }
+
+    /** A scan reading part of a source of four columns, two of which have types whose equal values are identical. */
+    private static Scan partOfWide(List<String> read) {
+        return new Scan(new Source(44, "public", "w", Source.Kind.TABLE, List.of("id", "code", "amount", "note"),
+                Set.of(), Set.of("id", "code")), "w", read);
+    }
+
+    @Test
+    void asAskedTheChangesOfPartOfASourceAreMergedAndThoseThatCancelDropped() {
+        DeltaContext context = new DeltaContext(new ChangeBuffers());
+        context.mergeIdenticalChanges();
+        String delta = partOfWide(List.of("id", "code")).delta(context);
+        assertTrue(delta.startsWith("SELECT __pgt_c1, __pgt_c2, pg_catalog.sum(__pgt_w::integer) AS __pgt_w"
+                + " FROM (SELECT \"id\" AS __pgt_c1, \"code\" AS __pgt_c2,"), delta);
+        assertTrue(delta.endsWith(") AS __pgt_rows GROUP BY __pgt_c1, __pgt_c2"
+                + " HAVING pg_catalog.sum(__pgt_w::integer) <> 0"), delta);
+    }
+
+    @Test
+    void changesAreNotMergedUnlessAskedNorWhenAnEqualValueMayShowDifferently() {
+        assertFalse(partOfWide(List.of("id", "code")).delta(new DeltaContext(new ChangeBuffers())).contains("GROUP BY"));
+        DeltaContext asked = new DeltaContext(new ChangeBuffers());
+        asked.mergeIdenticalChanges();
+        assertFalse(partOfWide(List.of("id", "amount")).delta(asked).contains("GROUP BY"),
+                "amount (say numeric: 1.0 equals 1.00) cannot tell identical values");
+        Scan everyColumn = new Scan(new Source(45, "public", "v", Source.Kind.TABLE, List.of("id", "code"),
+                Set.of(), Set.of("id", "code")), "v");
+        assertFalse(everyColumn.delta(asked).contains("GROUP BY"), "only an update that changes nothing would cancel");
     }
 
     @Test
