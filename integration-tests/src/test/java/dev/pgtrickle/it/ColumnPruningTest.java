@@ -63,16 +63,19 @@ class ColumnPruningTest {
      */
     @Test
     void aJoinReadsMergedChangesWhereEqualValuesAreIdentical(TestDatabase db) throws SQLException {
-        db.execute("CREATE TABLE pm_a (id int PRIMARY KEY, k int, code char(3), day date, n numeric, note text)");
+        db.execute("CREATE TYPE pm_mood AS ENUM ('calm', 'busy')");
+        db.execute("CREATE DOMAIN pm_tag AS varchar(8)");
+        db.execute("CREATE TABLE pm_a (id int PRIMARY KEY, k int, code char(3), day date, mood pm_mood, tag pm_tag,"
+                + " n numeric, note text)");
         db.execute("CREATE TABLE pm_b (k int, label varchar(10), amount numeric, note text)");
-        db.execute("INSERT INTO pm_a SELECT i, i % 4, 'c' || (i % 3), date '2026-01-01' + i, i * 1.5, 'n' || i"
-                + " FROM generate_series(1, 40) i");
+        db.execute("INSERT INTO pm_a SELECT i, i % 4, 'c' || (i % 3), date '2026-01-01' + i,"
+                + " (ARRAY['calm', 'busy'])[1 + i % 2]::pm_mood, 't' || (i % 5), i * 1.5, 'n' || i FROM generate_series(1, 40) i");
         db.execute("INSERT INTO pm_b SELECT k, 'k' || k, k * 2.5, 'x' FROM generate_series(0, 3) k");
         db.execute("INSERT INTO pm_b VALUES (1, 'k1', 2.5, 'y')");
-        String joined = "SELECT a.id, a.code, a.day, b.label, b.amount FROM pm_a a JOIN pm_b b ON b.k = a.k";
+        String joined = "SELECT a.id, a.code, a.day, a.mood, a.tag, b.label, b.amount FROM pm_a a JOIN pm_b b ON b.k = a.k";
         DifferentialRefreshTest.createCompiled(db, "pm_joined", joined, "CONTENT");
         String plan = db.queryString("SELECT plan ->> 'refresh' FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'pm_joined'");
-        assertEquals(1, plan.split("GROUP BY __pgt_c1, __pgt_c2, __pgt_c3, __pgt_c4 HAVING", -1).length - 1,
+        assertEquals(1, plan.split("GROUP BY __pgt_c1, __pgt_c2, __pgt_c3, __pgt_c4, __pgt_c5, __pgt_c6 HAVING", -1).length - 1,
                 () -> "pm_a's changes are merged, pm_b's (numeric) are not: " + plan);
 
         db.execute("UPDATE pm_a SET note = note || '!', n = n + 1 WHERE id % 2 = 0");
@@ -84,11 +87,12 @@ class ColumnPruningTest {
 
         db.execute("UPDATE pm_b SET amount = 5.00, note = 'z' WHERE k = 2");
         db.execute("UPDATE pm_a SET code = 'new', k = 3 WHERE id = 5");
+        db.execute("UPDATE pm_a SET mood = 'busy', tag = 'moved' WHERE id = 7");
         db.execute("DELETE FROM pm_a WHERE id = 6");
-        db.execute("INSERT INTO pm_a VALUES (6, 2, 'c0', date '2026-01-07', 9, 'again')");
+        db.execute("INSERT INTO pm_a VALUES (6, 2, 'c0', date '2026-01-07', 'calm', 't1', 9, 'again')");
         DifferentialRefreshTest.refreshDifferentially(db, "pm_joined", joined);
         String asText = "SELECT string_agg(t::text, ';' ORDER BY t::text) FROM (%s) AS t";
         assertEquals(db.queryString(asText.formatted(joined)),
-                db.queryString(asText.formatted("SELECT id, code, day, label, amount FROM pm_joined")));
+                db.queryString(asText.formatted("SELECT id, code, day, mood, tag, label, amount FROM pm_joined")));
     }
 }
