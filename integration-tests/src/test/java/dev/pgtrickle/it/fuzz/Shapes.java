@@ -208,6 +208,12 @@ final class Shapes {
                 "SELECT a.id, a.v FROM " + c.t(1) + " a WHERE NOT EXISTS (SELECT 1 FROM " + c.t(2) + " b"
                         + " WHERE b.k = a.k AND EXISTS (SELECT 1 FROM " + c.t(3) + " c WHERE c.g = b.g AND c.n > b.n))",
                 1, 2, 3))));
+        // PostgreSQL expands EXISTS (SELECT * ...) to every column; the list reads nothing, so the
+        // subquery's table is pruned to its key and merged (updates of f and b cancel).
+        shapes.add(new Shape("exists_select_star", 2, c -> List.of(plain(c.st("exs"),
+                "SELECT a.id, a.g, NOT EXISTS (SELECT b.* FROM " + c.t(2) + " b WHERE b.g = a.g) AS lonely FROM "
+                        + c.t(1) + " a WHERE EXISTS (SELECT * FROM " + c.t(2) + " b WHERE b.k = a.k)"
+                        + " AND NOT EXISTS (SELECT * FROM " + c.t(2) + " b2 WHERE b2.v = a.v AND b2.g IS NULL)", 1, 2))));
         shapes.add(new Shape("greatest_per_group_self_anti_join", 1, c -> List.of(plain(c.st("gpg"),
                 "SELECT a.k, a.v, a.id FROM " + c.t(1) + " a WHERE NOT EXISTS (SELECT 1 FROM " + c.t(1) + " a2"
                         + " WHERE a2.k = a.k AND a2.v > a.v)", 1))));

@@ -24,8 +24,21 @@ final class ColumnUse {
 
     private enum Kind { WORD, DOT, STAR, OTHER }
 
-    private record Token(Kind kind, String text) {
+    /** A token; {@code keyword} for an unquoted word, which may be an SQL keyword. */
+    private record Token(Kind kind, String text, boolean keyword) {
+
+        Token(Kind kind, String text) {
+            this(kind, text, false);
+        }
+
+        boolean is(String word) {
+            return keyword && text.equals(word);
+        }
     }
+
+    /** Words that end a plain EXISTS body's select list, or make the list matter. */
+    private static final Set<String> NOT_PLAIN = Set.of("distinct", "group", "having", "union", "intersect", "except",
+            "limit", "offset", "fetch", "window");
 
     private final Map<String, Set<String>> qualified = new HashMap<>();
     private final Set<String> wholeRows = new HashSet<>();
@@ -37,7 +50,7 @@ final class ColumnUse {
 
     static ColumnUse of(String sql) {
         ColumnUse use = new ColumnUse();
-        List<Token> tokens = tokens(sql);
+        List<Token> tokens = withoutExistsSelectLists(tokens(sql));
         for (int i = 0; i < tokens.size(); i++) {
             Token token = tokens.get(i);
             Kind before = i > 0 ? tokens.get(i - 1).kind() : Kind.OTHER;
@@ -80,6 +93,63 @@ final class ColumnUse {
         return bare.contains(column);
     }
 
+    /**
+     * The tokens without the select lists of plain {@code EXISTS} subqueries, which PostgreSQL
+     * prints with {@code SELECT *} expanded to every column of every table: an EXISTS tests
+     * whether rows exist, so its select list reads nothing (TPC-H Q4's and Q22's would otherwise
+     * carry all 16 columns of {@code lineitem} and 9 of {@code orders}). Only lists of columns and
+     * literals, in a body without DISTINCT, grouping, set operations or LIMIT: any call, cast or
+     * subquery in the list, or any such clause, keeps the list counted.
+     */
+    private static List<Token> withoutExistsSelectLists(List<Token> tokens) {
+        List<Token> kept = new ArrayList<>();
+        int i = 0;
+        while (i < tokens.size()) {
+            kept.add(tokens.get(i));
+            if (tokens.get(i).is("exists") && i + 2 < tokens.size() && tokens.get(i + 1).text().equals("(")
+                    && tokens.get(i + 2).is("select")) {
+                int from = plainSelectListEnd(tokens, i + 3);
+                if (from > 0) {
+                    kept.add(tokens.get(i + 1));
+                    kept.add(tokens.get(i + 2));
+                    i = from;
+                    continue;
+                }
+            }
+            i++;
+        }
+        return kept;
+    }
+
+    /**
+     * The index of the FROM ending a select list of columns and literals that starts at
+     * {@code start}, in a body that passes {@link #NOT_PLAIN}; -1 otherwise.
+     */
+    private static int plainSelectListEnd(List<Token> tokens, int start) {
+        int from = start;
+        while (from < tokens.size() && !tokens.get(from).is("from")) {
+            Token token = tokens.get(from);
+            boolean item = token.kind() == Kind.WORD && !NOT_PLAIN.contains(token.text()) || token.kind() == Kind.DOT
+                    || token.kind() == Kind.STAR || token.text().equals(",") || token.text().equals("'");
+            if (!item) {
+                return -1;
+            }
+            from++;
+        }
+        int depth = 0;
+        for (int i = from; i < tokens.size() && depth >= 0; i++) {
+            Token token = tokens.get(i);
+            if (token.text().equals("(")) {
+                depth++;
+            } else if (token.text().equals(")")) {
+                depth--;
+            } else if (depth == 0 && NOT_PLAIN.stream().anyMatch(token::is)) {
+                return -1;
+            }
+        }
+        return from < tokens.size() ? from : -1;
+    }
+
     /** A {@code *} right after SELECT, DISTINCT, ALL or a comma is a select item, not a product. */
     private static boolean startsSelectItem(List<Token> tokens, int star) {
         if (star == 0) {
@@ -107,7 +177,7 @@ final class ColumnUse {
                 while (end < sql.length() && QuotedText.isWordChar(sql.charAt(end))) {
                     end++;
                 }
-                tokens.add(new Token(Kind.WORD, Identifiers.unquote(sql.substring(i, end))));
+                tokens.add(new Token(Kind.WORD, Identifiers.unquote(sql.substring(i, end)), true));
             } else if (Character.isWhitespace(c)) {
                 end = i + 1;
             } else {

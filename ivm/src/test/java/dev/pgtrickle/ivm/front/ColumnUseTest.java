@@ -49,4 +49,26 @@ class ColumnUseTest {
     void aQueryReadingNoColumnKeepsNone() {
         assertEquals(List.of(), used("SELECT count(*) AS n FROM s.orders o", "o"));
     }
+
+    @Test
+    void thePlainSelectListOfAnExistsReadsNothing() {
+        // PostgreSQL prints EXISTS (SELECT * ...) with the star expanded.
+        String exists = "SELECT c.id FROM s.c c WHERE (NOT (EXISTS ( SELECT o.id, o.customer, o.amount, o.note,"
+                + " o.\"Mixed Case\" FROM s.orders o WHERE (o.customer = c.id))))";
+        assertEquals(List.of("customer"), used(exists, "o"));
+        assertEquals(List.of(), used("SELECT 1 AS x FROM s.c c WHERE EXISTS (SELECT 1, 'a', * FROM s.orders o)", "o"));
+    }
+
+    @Test
+    void anExistsSelectListThatComputesOrAGroupedBodyStillCounts() {
+        assertEquals(List.of("amount"), used("SELECT 1 AS x FROM s.c c WHERE EXISTS (SELECT sum(o.amount) FROM s.orders o)", "o"));
+        assertEquals(List.of("amount"), used("SELECT 1 AS x FROM s.c c WHERE EXISTS (SELECT o.amount::text FROM s.orders o)", "o"));
+        assertEquals(List.of("id", "amount"), used("SELECT 1 AS x FROM s.c c WHERE EXISTS (SELECT o.amount FROM s.orders o"
+                + " GROUP BY o.amount, o.id)", "o"));
+        assertEquals(List.of("amount"), used("SELECT 1 AS x FROM s.c c WHERE EXISTS (SELECT DISTINCT o.amount FROM s.orders o)", "o"));
+        assertEquals(List.of("id", "amount"), used("SELECT 1 AS x FROM s.c c WHERE EXISTS (SELECT o.amount FROM s.orders o"
+                + " WHERE o.id IS DISTINCT FROM c.id)", "o"));
+        assertEquals(List.of("id", "amount"), used("SELECT 1 AS x FROM s.c c WHERE EXISTS (SELECT o.amount FROM s.orders o"
+                + " UNION SELECT o.id FROM s.orders o)", "o"));
+    }
 }
