@@ -36,7 +36,10 @@ final class ColumnUse {
         }
     }
 
-    /** Words that end a plain EXISTS body's select list, or make the list matter. */
+    /**
+     * Words after which an EXISTS body's select list stays counted: the list may matter there
+     * (DISTINCT, grouping, set operations), or the body is not one plain block.
+     */
     private static final Set<String> NOT_PLAIN = Set.of("distinct", "group", "having", "union", "intersect", "except",
             "limit", "offset", "fetch", "window");
 
