@@ -270,8 +270,7 @@ public final class DeltaContext {
             names.add(column(i));
         }
         String rows = changes.changes(source, columns, names);
-        if (!mergeIdenticalChanges || columns.size() == source.columns().size()
-                || !source.equalMeansIdentical().containsAll(columns)) {
+        if (!mergeIdenticalChanges || !source.mergeable(columns)) {
             return rows;
         }
         // Each row's weight is 1 or -1, so integer sums (bigint results) cannot overflow.

@@ -69,7 +69,9 @@ public record Scan(Source source, String alias, List<String> columns) implements
     @Override
     public String deltaRule() {
         String what = source.kind() == Source.Kind.STREAM_TABLE ? "stream table" : "table";
+        String merged = source.mergeable(columns)
+                ? ", identical rows merged first where the query joins (an update of other columns cancels)" : "";
         return "delta: rows of change buffer pgtrickle_changes.changes_" + source.oid()
-                + " committed after the frontier; current state: the " + what + " itself";
+                + " committed after the frontier" + merged + "; current state: the " + what + " itself";
     }
 }

@@ -29,6 +29,15 @@ public record Source(long oid, String schema, String name, Kind kind, List<Strin
         equalMeansIdentical = Set.copyOf(equalMeansIdentical);
     }
 
+    /**
+     * Whether the changes of {@code read}, the columns a query reads of this source, may be
+     * merged where identical: part of the columns (otherwise only no-op updates could cancel),
+     * all of them {@link #equalMeansIdentical}. See docs/architecture.md, "Merged changes".
+     */
+    public boolean mergeable(List<String> read) {
+        return read.size() < columns.size() && equalMeansIdentical.containsAll(read);
+    }
+
     /** A source without known indexes, whose changes are never merged. */
     public Source(long oid, String schema, String name, Kind kind, List<String> columns) {
         this(oid, schema, name, kind, columns, Set.of());

@@ -41,6 +41,8 @@ class LinearOperatorsTest {
                 + " FROM (SELECT \"id\" AS __pgt_c1, \"code\" AS __pgt_c2,"), delta);
         assertTrue(delta.endsWith(") AS __pgt_rows GROUP BY __pgt_c1, __pgt_c2"
                 + " HAVING pg_catalog.sum(__pgt_w::integer) <> 0"), delta);
+        assertTrue(partOfWide(List.of("id", "code")).deltaRule().contains("identical rows merged first where the query joins"));
+        assertFalse(partOfWide(List.of("id", "amount")).deltaRule().contains("merged"));
     }
 
     @Test
