@@ -34,6 +34,10 @@ final class ColumnUse {
         boolean is(String word) {
             return keyword && text.equals(word);
         }
+
+        boolean isAny(Set<String> words) {
+            return keyword && words.contains(text);
+        }
     }
 
     /**
@@ -132,7 +136,7 @@ final class ColumnUse {
         int from = start;
         while (from < tokens.size() && !tokens.get(from).is("from")) {
             Token token = tokens.get(from);
-            boolean item = token.kind() == Kind.WORD && !NOT_PLAIN.contains(token.text()) || token.kind() == Kind.DOT
+            boolean item = token.kind() == Kind.WORD && !token.isAny(NOT_PLAIN) || token.kind() == Kind.DOT
                     || token.kind() == Kind.STAR || token.text().equals(",") || token.text().equals("'");
             if (!item) {
                 return -1;
@@ -146,7 +150,7 @@ final class ColumnUse {
                 depth++;
             } else if (token.text().equals(")")) {
                 depth--;
-            } else if (depth == 0 && NOT_PLAIN.stream().anyMatch(token::is)) {
+            } else if (depth == 0 && token.isAny(NOT_PLAIN)) {
                 return -1;
             }
         }

@@ -57,6 +57,9 @@ class ColumnUseTest {
                 + " o.\"Mixed Case\" FROM s.orders o WHERE (o.customer = c.id))))";
         assertEquals(List.of("customer"), used(exists, "o"));
         assertEquals(List.of(), used("SELECT 1 AS x FROM s.c c WHERE EXISTS (SELECT 1, 'a', * FROM s.orders o)", "o"));
+        // A quoted name is a column, never the keyword it spells.
+        assertEquals(List.of("customer"), used("SELECT 1 AS x FROM s.c c WHERE EXISTS (SELECT o.\"distinct\", o.amount"
+                + " FROM s.orders o WHERE o.customer = c.id AND o.\"group\" IS NULL)", "o"));
     }
 
     @Test
