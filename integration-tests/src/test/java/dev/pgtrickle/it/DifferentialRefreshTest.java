@@ -542,7 +542,8 @@ class DifferentialRefreshTest {
     @Test
     void numericSumsStayExact() throws SQLException {
         // Unconstrained numeric: a sum's scale is the largest scale among the rows summed; the group
-        // keeps that scale and how many values have it, and looks it up again when the last leaves.
+        // keeps how many values have each scale, so the scale falls back when the last value of
+        // the largest one leaves.
         db.execute("CREATE TABLE ge_src (id int PRIMARY KEY, grp text NOT NULL, v numeric, q int)");
         String query = String.format(GROUP_QUERY, "ge_src");
         createCompiled(db, "ge_st", query, "AGGREGATE");

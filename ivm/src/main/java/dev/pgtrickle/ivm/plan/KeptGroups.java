@@ -21,8 +21,8 @@ import java.util.Set;
  *
  * <p>A sum over unconstrained numerics shows the largest scale among its values, which a running
  * sum cannot follow when values leave: for those calls the group also keeps how many of its
- * values have each scale, as one number ({@code __pgt_agg_<n>_dc}, see {@link #scaleWeight}),
- * and the sum is written rounded to the largest scale still counted, so that it reads as is.
+ * values have each scale ({@link ScaleCounts}), and the sum is written rounded to the largest
+ * scale still counted, so that it reads as is.
  *
  * @param table the table's placeholder in the plan's statements, replaced when they run
  * @param scaledCalls the indexes of the calls whose display scales are kept
@@ -31,8 +31,6 @@ record KeptGroups(Aggregate aggregate, String table, Set<Integer> scaledCalls) {
 
     static final String ROW_ID = "__pgt_row_id";
     static final String COUNT = "__pgt_count";
-    private static final String SCALE_COUNTS = "_dc";
-    private static final int SCALE_DIGITS = 20;
 
     /** The query that fills the table from the aggregate's input, as PostgreSQL groups it. */
     String fill(DeltaContext context) throws UnsupportedQueryException {
@@ -51,7 +49,7 @@ record KeptGroups(Aggregate aggregate, String table, Set<Integer> scaledCalls) {
                 items.add("pg_catalog.sum(" + call.argument() + ") AS " + call.sumColumn());
             }
             if (scaledCalls.contains(call.index())) {
-                items.add("pg_catalog.sum(" + scaleWeight(call.argument()) + ") AS " + scaleCounts(call));
+                items.add("pg_catalog.sum(" + ScaleCounts.weight(call.argument()) + ") AS " + ScaleCounts.column(call));
             }
         }
         return aggregate.input().current(context).select(items) + aggregate.groupBy();
@@ -91,10 +89,10 @@ record KeptGroups(Aggregate aggregate, String table, Set<Integer> scaledCalls) {
             }
             if (scaledCalls.contains(call.index())) {
                 String scale = "__pgt_sc" + call.index();
-                rows.add(scaleWeight(call.argument()) + " AS " + scale);
+                rows.add(ScaleCounts.weight(call.argument()) + " AS " + scale);
                 summed.add("COALESCE(pg_catalog.sum(" + scale + " * " + DeltaContext.WEIGHT + "), 0) AS "
-                        + scaleCounts(call));
-                state.add(scaleCounts(call));
+                        + ScaleCounts.column(call));
+                state.add(ScaleCounts.column(call));
             }
         }
         rows.add(changes.weight() + " AS " + DeltaContext.WEIGHT);
@@ -220,7 +218,7 @@ record KeptGroups(Aggregate aggregate, String table, Set<Integer> scaledCalls) {
     private String newState(String column) {
         for (AggregateCall call : aggregate.calls()) {
             if (scaledCalls.contains(call.index()) && column.equals(call.sumColumn())) {
-                return "pg_catalog.round(" + added(column) + ", " + largestScale(added(scaleCounts(call))) + ")";
+                return "pg_catalog.round(" + added(column) + ", " + ScaleCounts.largest(added(ScaleCounts.column(call))) + ")";
             }
         }
         return added(column);
@@ -229,27 +227,6 @@ record KeptGroups(Aggregate aggregate, String table, Set<Integer> scaledCalls) {
     /** A state column's old value plus the touched group's summed changes. */
     private static String added(String column) {
         return "COALESCE(__pgt_t." + column + ", 0) + __pgt_d." + column;
-    }
-
-    /**
-     * What a value of {@code argument} adds to its group's count of values per scale: the counts
-     * are kept as the digits of one integer, {@value #SCALE_DIGITS} decimal digits per scale (a
-     * value of scale s adds 10^(20 s)), so that plain sums and additions maintain them — no
-     * array, no function call per group — and no count can reach the next one's digits. NULL
-     * adds nothing.
-     */
-    private static String scaleWeight(String argument) {
-        return "pg_catalog.trunc(pg_catalog.power(10::numeric, " + SCALE_DIGITS + " * pg_catalog.scale(" + argument
-                + ")))";
-    }
-
-    /** The largest scale with a count in {@code counts} (kept as {@link #scaleWeight} adds them): its digits tell. */
-    private static String largestScale(String counts) {
-        return "(pg_catalog.length((" + counts + ")::text) - 1) / " + SCALE_DIGITS;
-    }
-
-    private static String scaleCounts(AggregateCall call) {
-        return call.placeholder() + SCALE_COUNTS;
     }
 
     private static boolean summed(AggregateCall call) {

@@ -58,12 +58,15 @@ class PlanCompilerTest {
         CompiledPlan plan = new PlanCompiler(query -> List.of("numeric")).compile(sumByRegion(null), "q");
         assertEquals(Strategy.AGGREGATE, plan.strategy());
         assertEquals(List.of("region", "total", "__pgt_row_id", "__pgt_count", "__pgt_agg_1_n", "__pgt_agg_1_s",
-                "__pgt_agg_1_d", "__pgt_agg_1_dn"), plan.columns());
-        assertTrue(plan.populate().contains("pg_catalog.max(pg_catalog.scale(o.amount)) OVER (PARTITION BY (o.region))"),
-                plan.populate());
-        assertTrue(plan.refresh().contains("pg_catalog.round(__pgt_n.__pgt_agg_1_s, __pgt_n.__pgt_agg_1_d)"),
-                "the sum is shown at the largest scale of its values");
-        assertTrue(plan.refresh().contains("__pgt_scales1 AS (SELECT"), "the changes' net count per scale");
+                "__pgt_agg_1_dc"), plan.columns());
+        String weight = "pg_catalog.trunc(pg_catalog.power(10::numeric, 20 * pg_catalog.scale(o.amount)))";
+        assertTrue(plan.populate().contains("pg_catalog.sum(" + weight + ") AS __pgt_agg_1_dc"), plan.populate());
+        assertTrue(plan.refresh().contains("COALESCE(__pgt_t.__pgt_agg_1_dc, 0) + COALESCE(__pgt_d.__pgt_dsc1, 0)"
+                + " AS __pgt_agg_1_dc"), "the changes' counts per scale are added: " + plan.refresh());
+        assertTrue(plan.refresh().contains("pg_catalog.round(__pgt_n.__pgt_agg_1_s,"
+                + " (pg_catalog.length((__pgt_n.__pgt_agg_1_dc)::text) - 1) / 20)"),
+                "the sum is shown at the largest scale of its values: " + plan.refresh());
+        assertTrue(!plan.refresh().contains("\"public\".\"orders\""), "no group's rows are read again: " + plan.refresh());
     }
 
     @Test
