@@ -54,6 +54,9 @@ import java.util.Set;
  */
 final class ScalarSubqueries {
 
+    /** Stands for the outer row's values when asking whether an index serves a correlation. */
+    private static final String PROBE = "__pgt_probe";
+
     private record Input(FromPlan input, JoinKind kind, Condition condition) {
     }
 
@@ -392,8 +395,15 @@ final class ScalarSubqueries {
             outputs.add(new SelectList.Output("__pgt_value" + (i + 1), calls.get(i)));
         }
         GroupByElement groupBy = new GroupByElement().addGroupByExpressions(innerKeys);
-        Aggregate groups = new AggregateTranslator(expressions, queries.text())
-                .translate(InnerJoins.place(inner, local), outputs, groupBy, null);
+        FromPlan grouped = InnerJoins.place(inner, local);
+        Aggregate groups = new AggregateTranslator(expressions, queries.text()).translate(grouped, outputs, groupBy, null);
+        // Served by an index when the grouped input can be entered through its keys, each equal to a given value.
+        List<Condition> byKey = new ArrayList<>();
+        for (int i = 0; i < innerKeys.size(); i++) {
+            byKey.add(Condition.equal(expressions.operand(innerKeys.get(i)),
+                    Condition.Operand.expression(PROBE + ".k" + (i + 1), Set.of(PROBE))));
+        }
+        boolean indexed = !byKey.isEmpty() && grouped.probedBy(Set.of(PROBE), byKey);
         List<Condition> on = new ArrayList<>();
         for (int i = 0; i < outerKeys.size(); i++) {
             String key = "__pgt_key" + (i + 1);
@@ -401,7 +411,7 @@ final class ScalarSubqueries {
                     Condition.Operand.column(Sql.ident(alias) + "." + Sql.ident(key), alias, key)));
         }
         Condition correlation = Condition.all(on);
-        inputs.add(new Input(new Lookup(new Derived(groups, alias), correlation), JoinKind.LEFT, correlation));
+        inputs.add(new Input(new Lookup(new Derived(groups, alias), correlation, indexed), JoinKind.LEFT, correlation));
         boolean delimited = outer instanceof Column || outer instanceof Function || outer instanceof ParenthesedExpressionList;
         return delimited ? outer : new ParenthesedExpressionList<>(outer);
     }

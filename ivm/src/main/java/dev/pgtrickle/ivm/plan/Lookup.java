@@ -4,6 +4,7 @@ import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.delta.Fragment;
 import dev.pgtrickle.ivm.sql.Sql;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -22,8 +23,10 @@ import java.util.Set;
  *
  * @param subquery the subquery, its columns named as the correlation names them
  * @param correlation equalities between grouping columns of the subquery and the left input's expressions
+ * @param indexed whether indexes of the subquery's input serve the correlation, so that a row's
+ *     lookup probes them instead of reading the input whole
  */
-public record Lookup(Derived subquery, Condition correlation) implements FromPlan {
+public record Lookup(Derived subquery, Condition correlation, boolean indexed) implements FromPlan {
 
     @Override
     public List<Binding> bindings() {
@@ -81,14 +84,17 @@ public record Lookup(Derived subquery, Condition correlation) implements FromPla
         });
     }
 
+    /** Per row of the left input once that row is known, where the subquery's input is indexed for it. */
     @Override
     public boolean probedBy(Set<String> known, List<Condition> conditions) {
-        return false;
+        Set<String> outer = new HashSet<>(correlation.aliases());
+        outer.remove(subquery.alias());
+        return indexed && known.containsAll(outer);
     }
 
     @Override
     public String describe() {
-        return "Lookup per row WHERE " + correlation.sql();
+        return "Lookup per row WHERE " + correlation.sql() + (indexed ? " (through an index)" : "");
     }
 
     @Override

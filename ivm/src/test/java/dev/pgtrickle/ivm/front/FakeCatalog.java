@@ -28,6 +28,7 @@ import java.util.Set;
  * CREATE AGGREGATE public.my_sum(numeric) (sfunc = numeric_add, stype = numeric);
  * CREATE TEMP TABLE tt(a int);
  * CREATE SCHEMA "a.b"; CREATE TABLE "a.b"."c.d"(id int, "x.y" int, "w.v" int);
+ * CREATE TABLE public.staff(id int, dept_id int, salary numeric); CREATE INDEX ON public.staff (dept_id);
  * </pre>
  */
 final class FakeCatalog implements RelationCatalog {
@@ -43,6 +44,8 @@ final class FakeCatalog implements RelationCatalog {
             "f", "r", "tv", "bo", "p", "x");
     static final Source TEMP = table(16007, "pg_temp_3", "tt", "a");
     static final Source DOTTED = table(16008, "a.b", "c.d", "id", "x.y", "w.v");
+    static final Source STAFF = new Source(16009, "public", "staff", Source.Kind.TABLE, List.of("id", "dept_id", "salary"),
+            Set.of("dept_id"));
 
     /** pg_get_viewdef of public.high_paid, as PostgreSQL 18 prints it. */
     static final String HIGH_PAID = """
@@ -57,7 +60,7 @@ final class FakeCatalog implements RelationCatalog {
     private final List<String> lookups = new java.util.ArrayList<>();
 
     FakeCatalog() {
-        for (Source source : List.of(EMP, DEPT, REGION, ORDERS, DEPT_TOTALS, MISC, DOTTED)) {
+        for (Source source : List.of(EMP, DEPT, REGION, ORDERS, DEPT_TOTALS, MISC, DOTTED, STAFF)) {
             relations.put(source.schema() + "." + source.name(), new Relation.SourceTable(source));
         }
         relations.put("tt", new Relation.SourceTable(TEMP));

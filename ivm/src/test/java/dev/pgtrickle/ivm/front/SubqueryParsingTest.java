@@ -4,6 +4,7 @@ import static dev.pgtrickle.ivm.front.FakeCatalog.DEPT;
 import static dev.pgtrickle.ivm.front.FakeCatalog.EMP;
 import static dev.pgtrickle.ivm.front.Plans.on;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -145,9 +146,24 @@ class SubqueryParsingTest {
         assertEquals(left.condition(), lookup.correlation(), "read per row of e through the correlation");
         assertEquals(Set.of("dept_id"), lookup.correlation().columnsEquated("e", Set.of("__pgt_subquery_1")),
                 "the correlation can probe an index on e.dept_id");
+        assertFalse(lookup.indexed(), "no index on emp.dept_id: a lookup would read emp whole");
         Aggregate groups = (Aggregate) lookup.subquery().query();
         assertEquals(List.of("e2.dept_id"), groups.groupKeys());
         assertEquals(new Filter(new Scan(EMP, "e2", List.of("name", "dept_id", "salary")), on("(e2.name <> 'x'::text)", "e2")), groups.input());
+    }
+
+    @Test
+    void aLookupKnowsWhetherAnIndexOfItsInputServesTheCorrelation() throws Exception {
+        Project plan = (Project) parse("""
+                 SELECT e.id
+                   FROM public.emp e
+                  WHERE (e.salary > ( SELECT avg(s.salary)
+                           FROM public.staff s
+                          WHERE (s.dept_id = e.dept_id)))""");
+        Lookup lookup = (Lookup) ((Join) ((Filter) plan.input()).input()).right();
+        assertTrue(lookup.indexed(), "staff.dept_id is indexed");
+        assertTrue(lookup.probedBy(Set.of("e"), List.of(lookup.correlation())));
+        assertTrue(lookup.describe().endsWith("(through an index)"), lookup.describe());
     }
 
     @Test

@@ -225,7 +225,7 @@ class JoinTest {
     void aLookupIsReadPerRowOfTheDeltaItIsJoinedToAndItsDeltaIsTheSubquerys() throws Exception {
         Derived grouped = new Derived(new Project(scan(2, "b"), List.of(new OutputColumn("k", "b.k"))), "s");
         Condition correlation = new Condition("(a.k = s.k)", Set.of("a", "s"));
-        Join join = new Join(JoinKind.LEFT, scan(1, "a"), new Lookup(grouped, correlation), correlation);
+        Join join = new Join(JoinKind.LEFT, scan(1, "a"), new Lookup(grouped, correlation, false), correlation);
         DeltaContext context = new DeltaContext(new ChangeBuffers());
         List<String> terms = terms(join.delta(context));
         String lateral = "LATERAL (SELECT * FROM (SELECT b.k AS \"k\" FROM \"public\".\"t2\" AS \"b\" WHERE true)"
@@ -235,7 +235,7 @@ class JoinTest {
                 "A ⋈ ΔS reads the subquery's delta: " + terms.get(1));
         assertEquals("\"public\".\"t1\" AS \"a\" LEFT JOIN " + lateral + " ON ((a.k = s.k))",
                 join.current(context).from());
-        assertEquals(List.<Plan>of(grouped), new Lookup(grouped, correlation).inputs());
+        assertEquals(List.<Plan>of(grouped), new Lookup(grouped, correlation, false).inputs());
     }
 
     @Test
@@ -244,13 +244,27 @@ class JoinTest {
                 List.of(new AggregateCall(1, AggregateCall.Function.SUM, "b.id")),
                 List.of(new OutputColumn("__pgt_key1", "__pgt_key_1"), new OutputColumn("v", "__pgt_agg_1")), null);
         Condition correlation = new Condition("(a.k = s.__pgt_key1)", Set.of("a", "s"));
-        Join join = new Join(JoinKind.LEFT, scan(1, "a"), new Lookup(new Derived(byKey, "s"), correlation), correlation);
+        Join join = new Join(JoinKind.LEFT, scan(1, "a"), new Lookup(new Derived(byKey, "s"), correlation, false),
+                correlation);
         DeltaContext context = new DeltaContext(new ChangeBuffers());
         join.delta(context);
         String touched = context.ctes().stream().filter(cte -> cte.startsWith("__pgt_touched")).findFirst().orElseThrow();
         assertTrue(touched.contains("WHERE (EXISTS (SELECT 1 FROM \"public\".\"t1\" AS \"a\", LATERAL (SELECT"
                 + " __pgt_c.__pgt_k1 AS \"__pgt_key1\") AS \"s\" WHERE ((a.k = s.__pgt_key1))) OR EXISTS (SELECT 1 FROM"
                 + " __pgt_d1 AS"), "touched keys some row of a, now or changed, correlates with: " + touched);
+    }
+
+    @Test
+    void aLookupServedByAnIndexIsProbedOnceTheRowsItCorrelatesWithAreKnown() {
+        Derived grouped = new Derived(new Project(scan(2, "b"), List.of(new OutputColumn("k", "b.k"))), "s");
+        Condition correlation = new Condition("(a.k = s.k)", Set.of("a", "s"));
+        Lookup indexed = new Lookup(grouped, correlation, true);
+        assertTrue(indexed.probedBy(Set.of("a"), List.of(correlation)));
+        assertFalse(indexed.probedBy(Set.of("c"), List.of(correlation)), "a's row is not known yet");
+        assertFalse(new Lookup(grouped, correlation, false).probedBy(Set.of("a"), List.of(correlation)),
+                "without an index each lookup would read the subquery's input whole");
+        assertTrue(new Join(JoinKind.LEFT, indexedScan(1, "a"), indexed, correlation)
+                .probedBy(Set.of("g"), List.of(equal("a.k", "g.k"))), "entered through a, then the lookup per row");
     }
 
     private static Scan indexedScan(long oid, String alias) {
