@@ -89,9 +89,7 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
                 + ", __pgt_t." + ROW_ID + " IS NOT NULL AS __pgt_existed"
                 + " FROM (SELECT __pgt_a.*, " + RowIdentity.groupKey(AggregateParts.keyColumns(aggregate, "__pgt_a"))
                 + " AS " + ROW_ID + " FROM __pgt_dagg AS __pgt_a) AS __pgt_d"
-                // Probed per touched group (OFFSET 0): the planner cannot know how few they are.
-                + " LEFT JOIN LATERAL (SELECT * FROM " + PlanContract.STORAGE + " AS __pgt_k WHERE __pgt_k." + ROW_ID
-                + " = __pgt_d." + ROW_ID + " OFFSET 0) AS __pgt_t ON true");
+                + RowIdentity.leftJoinByIdentity(PlanContract.STORAGE, ROW_ID, "__pgt_d." + ROW_ID, List.of()));
         List<String> source = new ArrayList<>();
         source.add("CASE WHEN __pgt_n." + COUNT + " < 0 THEN pgtrickle._negative_multiplicity('group row count', "
                 + context.truncatedSinceFrontier() + ")"

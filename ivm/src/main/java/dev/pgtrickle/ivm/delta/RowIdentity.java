@@ -1,5 +1,6 @@
 package dev.pgtrickle.ivm.delta;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -38,5 +39,18 @@ public final class RowIdentity {
         String row = keys.stream().collect(Collectors.joining(", ", "ROW(", ")"));
         return "(pg_catalog.int8send(pg_catalog.hash_record_extended(" + row + ", 0))"
                 + " OPERATOR(pg_catalog.||) pg_catalog.int8send(pg_catalog.hash_record_extended(" + row + ", 1)))";
+    }
+
+    /**
+     * {@code LEFT JOIN} of the row of {@code table} whose identity {@code column} is {@code identity}
+     * (with {@code items} beyond its columns), as {@code __pgt_t}: one index probe per row asking
+     * ({@code OFFSET 0} keeps it one), since the planner cannot know how few those rows are and,
+     * joining them otherwise, may read and sort the whole table.
+     */
+    public static String leftJoinByIdentity(String table, String column, String identity, List<String> items) {
+        List<String> read = new ArrayList<>(List.of("__pgt_k.*"));
+        read.addAll(items);
+        return " LEFT JOIN LATERAL (SELECT " + String.join(", ", read) + " FROM " + table + " AS __pgt_k WHERE"
+                + " __pgt_k." + column + " = " + identity + " OFFSET 0) AS __pgt_t ON true";
     }
 }

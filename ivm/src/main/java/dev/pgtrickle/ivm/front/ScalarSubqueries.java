@@ -396,8 +396,10 @@ final class ScalarSubqueries {
         }
         GroupByElement groupBy = new GroupByElement().addGroupByExpressions(innerKeys);
         FromPlan grouped = InnerJoins.place(inner, local);
-        Aggregate groups = new AggregateTranslator(expressions, queries.text()).translate(grouped, outputs, groupBy, null);
-        // Served by an index when the grouped input can be entered through its keys, each equal to a given value.
+        Aggregate groups = new AggregateTranslator(expressions, queries.text())
+                .translate(grouped, outputs, groupBy, null);
+        // Served by an index when the grouped input can be entered through its keys, each equal
+        // to a given value.
         List<Condition> byKey = new ArrayList<>();
         for (int i = 0; i < innerKeys.size(); i++) {
             byKey.add(Condition.equal(expressions.operand(innerKeys.get(i)),

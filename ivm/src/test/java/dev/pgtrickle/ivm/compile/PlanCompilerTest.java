@@ -43,6 +43,9 @@ class PlanCompilerTest {
         assertEquals(List.of(7L), plan.sources());
         assertTrue(plan.refresh().startsWith("WITH "), plan.refresh());
         assertTrue(plan.refresh().contains("MERGE INTO " + PlanContract.STORAGE), plan.refresh());
+        assertTrue(plan.refresh().contains(" LEFT JOIN LATERAL (SELECT __pgt_k.* FROM " + PlanContract.STORAGE
+                + " AS __pgt_k WHERE __pgt_k.__pgt_row_id = __pgt_d.__pgt_row_id OFFSET 0) AS __pgt_t ON true"),
+                "each touched group's stored row is probed by identity: " + plan.refresh());
     }
 
     @Test
