@@ -26,6 +26,11 @@ public record Filter(FromPlan input, Condition condition) implements FromPlan {
     }
 
     @Override
+    public Fragment existing(DeltaContext context) throws UnsupportedQueryException {
+        return input.existing(context).and(condition.sql());
+    }
+
+    @Override
     public String delta(DeltaContext context) throws UnsupportedQueryException {
         DeltaContext.Exposure changes = context.expose(input);
         return DeltaContext.term(DeltaContext.positionalItems(bindings(), List.of()), changes.weight(),

@@ -20,6 +20,15 @@ public sealed interface FromPlan extends Plan permits Scan, Derived, Lookup, Joi
     Fragment current(DeltaContext context) throws UnsupportedQueryException;
 
     /**
+     * A FROM clause (and conditions) that has rows exactly where the current state has, for a
+     * test of existence only: how many copies of a row it has may differ. By default the current
+     * state; a semi join is joined as an inner one there (see {@link Join#existing}).
+     */
+    default Fragment existing(DeltaContext context) throws UnsupportedQueryException {
+        return current(context);
+    }
+
+    /**
      * The delta since the old frontier: every column of {@link #bindings()} in order, named
      * {@link DeltaContext#column(int)}, and the weight {@link DeltaContext#WEIGHT}. Read it through
      * {@link DeltaContext#expose}, which computes it once per refresh.

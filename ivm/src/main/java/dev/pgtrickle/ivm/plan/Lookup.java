@@ -73,7 +73,7 @@ public record Lookup(Derived subquery, Condition correlation, boolean indexed) i
                 }
             }
             String keys = "LATERAL (SELECT " + String.join(", ", items) + ") AS " + Sql.ident(subquery.alias());
-            Fragment now = left.current(context);
+            Fragment now = left.existing(context);
             DeltaContext.Exposure changed = context.expose(left);
             // OFFSET 0 keeps the EXISTS a subplan run per touched key, probing the left input's
             // indexes, instead of a semi join the planner may answer by hashing all of it.

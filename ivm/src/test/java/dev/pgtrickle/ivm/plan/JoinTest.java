@@ -255,6 +255,28 @@ class JoinTest {
     }
 
     @Test
+    void aTouchedGroupIsKeptWhereTheSemiJoinedLeftInputHasARowForItReadFromTheSubqueryFirst() throws Exception {
+        // a ⋉ (b WHERE b.id > 0) as the left input of a lookup: the touched keys' test of
+        // existence joins the two, the subquery (with its restriction) listed first.
+        Join left = new Join(JoinKind.SEMI, scan(1, "a"),
+                new Filter(scan(3, "c"), new Condition("(c.id > 0)", Set.of("c"))),
+                new Condition("(a.id = c.id)", Set.of("a", "c")));
+        Aggregate byKey = new Aggregate(scan(2, "b"), List.of("b.k"),
+                List.of(new AggregateCall(1, AggregateCall.Function.SUM, "b.id")),
+                List.of(new OutputColumn("__pgt_key1", "__pgt_key_1"), new OutputColumn("v", "__pgt_agg_1")), null);
+        Condition correlation = new Condition("(a.k = s.__pgt_key1)", Set.of("a", "s"));
+        Join join = new Join(JoinKind.LEFT, left, new Lookup(new Derived(byKey, "s"), correlation, false), correlation);
+        DeltaContext context = new DeltaContext(new ChangeBuffers());
+        join.delta(context);
+        String touched = context.ctes().stream().filter(cte -> cte.startsWith("__pgt_touched")).findFirst().orElseThrow();
+        assertTrue(touched.contains("WHERE (EXISTS (SELECT 1 FROM \"public\".\"t3\" AS \"c\" JOIN \"public\".\"t1\" AS"
+                + " \"a\" ON ((a.id = c.id)) AND ((c.id > 0)), LATERAL (SELECT __pgt_c.__pgt_k1 AS \"__pgt_key1\") AS"
+                + " \"s\" WHERE ((a.k = s.__pgt_key1))) OR EXISTS"), touched);
+        assertEquals("\"public\".\"t1\" AS \"a\"", left.current(context).from(),
+                "the current state keeps the semi join a test of the left rows");
+    }
+
+    @Test
     void aLookupServedByAnIndexIsProbedOnceTheRowsItCorrelatesWithAreKnown() {
         Derived grouped = new Derived(new Project(scan(2, "b"), List.of(new OutputColumn("k", "b.k"))), "s");
         Condition correlation = new Condition("(a.k = s.k)", Set.of("a", "s"));
