@@ -34,7 +34,10 @@ class KeptStateTest {
     /** The grouping PER_COUNT's kept state holds: key, row count, non-NULL count of o.id. */
     private static final String PER_CUSTOMER = "SELECT c.id, count(*), count(o.id) FROM ks_c c"
             + " LEFT JOIN ks_o o ON o.cid = c.id AND o.note IS NULL GROUP BY c.id";
-    /** An uncorrelated scalar subquery: one kept row. */
+    /**
+     * An uncorrelated scalar subquery: one kept row; and the orders it tests, on a column without
+     * an index, kept as a copy indexed on it (docs/architecture.md, "Kept rows of a tested input").
+     */
     private static final String ABOVE_AVERAGE = "SELECT id, amt FROM ks_o WHERE amt > (SELECT avg(amt) FROM ks_o)";
 
     private final TestDatabase db;
@@ -94,7 +97,11 @@ class KeptStateTest {
         List<String> perCount = keptTables("ks_per_count");
         List<String> above = keptTables("ks_above");
         assertEquals(1, perCount.size(), perCount::toString);
-        assertEquals(1, above.size(), above::toString);
+        assertEquals(2, above.size(), above::toString);
+        assertEquals(1, db.queryLong("SELECT count(*) FROM pg_indexes WHERE schemaname = 'pgtrickle_changes'"
+                + " AND tablename = '" + above.get(1) + "' AND indexdef LIKE '%(__pgt_k2)'"), "indexed on amt");
+        String ordersColumns = "__pgt_k1, __pgt_k2, __pgt_count";
+        String orders = "SELECT id, amt, count(*) FROM ks_o GROUP BY id, amt";
         String perCustomerColumns = "__pgt_k1, __pgt_count, __pgt_agg_1_n";
         String averageColumns = "__pgt_count, __pgt_agg_1_n, __pgt_agg_1_s";
         String average = "SELECT count(*), count(amt), coalesce(sum(amt), 0) FROM ks_o";
@@ -129,6 +136,7 @@ class KeptStateTest {
             refreshEachDifferentially(db, "ks_per_count", PER_COUNT, "ks_above", ABOVE_AVERAGE);
             assertKept(perCount.get(0), perCustomerColumns, PER_CUSTOMER);
             assertKept(above.get(0), averageColumns, average);
+            assertKept(above.get(1), ordersColumns, orders);
         }
     }
 

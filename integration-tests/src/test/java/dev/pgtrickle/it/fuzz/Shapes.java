@@ -255,6 +255,11 @@ final class Shapes {
         // The threshold moves with the rows it tests (TPC-H Q22's shape), under OR and beside an anti join.
         shapes.add(new Shape("scalar_threshold_same_table", 1, c -> List.of(plain(c.st("sst"),
                 "SELECT a.id, a.v, a.g FROM " + c.t(1) + " a WHERE a.v >= (SELECT avg(a2.v) FROM " + c.t(1) + " a2)", 1))));
+        // The tested rows are kept in a copy (unindexed column): numerics equal but spelled apart
+        // (1.0, 1.00) and duplicates must come back as they are.
+        shapes.add(new Shape("scalar_threshold_numeric_kept", 2, c -> List.of(plain(c.st("stn"),
+                "SELECT a.k, a.n, a.g FROM " + c.t(1) + " a WHERE a.g <> 'c' AND a.n <= (SELECT avg(b.n) FROM "
+                        + c.t(2) + " b WHERE b.v > 0)", 1, 2))));
         shapes.add(new Shape("scalar_threshold_q22_like", 2, c -> List.of(grouped(c.st("q22"),
                 "SELECT a.g, count(*) AS c, sum(a.v) AS s FROM " + c.t(1) + " a"
                         + " WHERE (a.v > (SELECT avg(a2.v) FROM " + c.t(1) + " a2 WHERE a2.v > 0) OR a.n IS NULL)"

@@ -20,8 +20,9 @@ import java.util.List;
  *     caller then runs {@code refresh}); {@code null} when the strategy has no such path
  * @param sources oids of the relations whose change buffers the refresh reads
  * @param operators the operator tree with the strategy of each operator
- * @param keptStates tables keeping the groups of aggregates inside the query, which a FULL
- *     refresh fills (in its statement) and the refresh statement maintains
+ * @param keptStates tables keeping the groups of aggregates inside the query and the left inputs
+ *     of one-row tests, which a FULL refresh fills (in its statement) and the refresh statement
+ *     maintains
  */
 public record CompiledPlan(int format, String normalizedQuery, Strategy strategy, List<String> columns,
                            List<String> hiddenColumns, List<String> identityColumns, String populate,
@@ -40,11 +41,16 @@ public record CompiledPlan(int format, String normalizedQuery, Strategy strategy
     }
 
     /**
-     * A table keeping the groups of an aggregate inside the query.
+     * A table keeping the groups of an aggregate inside the query, or the rows of a join's input.
      *
      * @param table its placeholder in {@code refresh} ({@link PlanContract#keptTable})
      * @param fill the query computing its rows from the sources, in the table's column order
+     * @param indexed its columns that get an index of their own (besides the identity's)
      */
-    public record KeptState(String table, String fill) {
+    public record KeptState(String table, String fill, List<String> indexed) {
+
+        public KeptState {
+            indexed = indexed == null ? List.of() : List.copyOf(indexed);
+        }
     }
 }

@@ -19,34 +19,50 @@ final class PlanAssembler {
     private PlanAssembler() {
     }
 
-    /** An aggregate inside the query whose groups are kept, with its calls whose display scales are tracked. */
-    record Kept(Aggregate aggregate, Set<Integer> scaledCalls) {
+    /**
+     * A state kept in a table: the groups of an aggregate inside the query, with its calls whose
+     * display scales are tracked, or the left input of a join's one-row test.
+     */
+    record Kept(Plan plan, Set<Integer> scaledCalls) {
+
+        /** Registers the state's maintenance, whether or not a delta term reads its delta. */
+        void maintain(DeltaContext context) throws UnsupportedQueryException {
+            if (plan instanceof Aggregate aggregate) {
+                context.delta(aggregate);
+            } else {
+                context.expose((Join) plan);
+            }
+        }
+
+        CompiledPlan.KeptState state(DeltaContext context, String table) throws UnsupportedQueryException {
+            return plan instanceof Aggregate aggregate
+                    ? new CompiledPlan.KeptState(table, aggregate.keptFill(context), List.of())
+                    : new CompiledPlan.KeptState(table, ((Join) plan).keptFill(context), ((Join) plan).keptIndexed());
+        }
     }
 
     /**
      * @param exactSums aggregates inside the query whose sums add up exactly ({@link DeltaContext})
-     * @param kept aggregates inside the query whose groups are kept in a table, in placeholder
-     *     order, with the indexes of their calls whose display scales the table tracks
+     * @param kept the states kept in tables, in placeholder order
      */
     static CompiledPlan assemble(Plan top, String normalizedQuery, MaintenanceStrategy strategy, List<Plan> exactSums,
                                  List<Kept> kept) throws UnsupportedQueryException {
         Map<Plan, DeltaContext.KeptTable> tables = new IdentityHashMap<>();
         for (int i = 0; i < kept.size(); i++) {
-            tables.put(kept.get(i).aggregate(),
+            tables.put(kept.get(i).plan(),
                     new DeltaContext.KeptTable(PlanContract.keptTable(i + 1), kept.get(i).scaledCalls()));
         }
         DeltaContext context = new DeltaContext(new ChangeBuffers(), exactSums, tables);
         if (joins(top)) {
             context.mergeIdenticalChanges();
         }
-        // Every kept state is maintained, whether or not a delta term reads its aggregate's delta.
         for (Kept k : kept) {
-            context.delta(k.aggregate());
+            k.maintain(context);
         }
         MaintenanceStrategy.Maintenance maintenance = strategy.maintain(context);
         List<CompiledPlan.KeptState> states = new ArrayList<>();
         for (Kept k : kept) {
-            states.add(new CompiledPlan.KeptState(tables.get(k.aggregate()).table(), k.aggregate().keptFill(context)));
+            states.add(k.state(context, tables.get(k.plan()).table()));
         }
         List<String> storage = new ArrayList<>(maintenance.visibleColumns());
         storage.addAll(maintenance.hiddenColumns());

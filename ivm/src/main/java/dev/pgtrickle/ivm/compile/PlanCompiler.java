@@ -5,6 +5,7 @@ import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.plan.Aggregate;
 import dev.pgtrickle.ivm.plan.AggregateCall;
 import dev.pgtrickle.ivm.plan.Distinct;
+import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.Lookup;
 import dev.pgtrickle.ivm.plan.Plan;
 import dev.pgtrickle.ivm.plan.QueryPlan;
@@ -49,10 +50,10 @@ public final class PlanCompiler {
     }
 
     /**
-     * The aggregates inside the query whose groups are kept in a table (see {@code KeptGroups}):
-     * those whose sums a running state follows exactly ({@code scaled} has them), except under a
+     * The states kept in tables: the aggregates inside the query whose sums a running state
+     * follows exactly ({@code scaled} has them; see {@code KeptGroups}), except under a
      * correlated subquery's lookup, which reads the groups per outer row through the input's
-     * indexes.
+     * indexes; and the left inputs of one-row tests on an unindexed column ({@code KeptRows}).
      */
     private static void collectKept(Plan plan, Map<Plan, Set<Integer>> scaled, List<PlanAssembler.Kept> kept) {
         if (plan instanceof Lookup) {
@@ -62,9 +63,10 @@ public final class PlanCompiler {
             collectKept(input, scaled, kept);
         }
         // By identity: a CTE read twice is one node, two equal subqueries are two.
-        if (plan instanceof Aggregate aggregate && scaled.containsKey(aggregate)
-                && kept.stream().noneMatch(k -> k.aggregate() == aggregate)) {
-            kept.add(new PlanAssembler.Kept(aggregate, scaled.get(aggregate)));
+        boolean keeps = plan instanceof Aggregate && scaled.containsKey(plan)
+                || plan instanceof Join join && join.keptTestedColumn().isPresent();
+        if (keeps && kept.stream().noneMatch(k -> k.plan() == plan)) {
+            kept.add(new PlanAssembler.Kept(plan, scaled.getOrDefault(plan, Set.of())));
         }
     }
 

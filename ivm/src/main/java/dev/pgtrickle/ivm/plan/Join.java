@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.function.Function;
 
@@ -187,11 +188,76 @@ public record Join(JoinKind kind, FromPlan left, FromPlan right, Condition condi
         DeltaContext.Exposure otherRow = context.expose(right);
         String flipped = "NOT EXISTS (SELECT 1 FROM " + otherRow.from() + " WHERE " + otherRow.weight() + " = -"
                 + dr.weight() + " AND " + condition.sql() + ")";
+        Optional<Band> band = band(context);
+        KeptRows kept = keptRows(context);
+        if (kept != null && band.isPresent()) {
+            // L⋈ΔR − ΔL⋈ΔR over the rows now is L⋈ΔR over the rows before, which the kept copy
+            // holds; split on whether ΔR is a pair, so that both bounds of the band are index bounds.
+            kept.maintain(context);
+            String weight = dr.weight() + " * " + kept.copies();
+            List<String> from = List.of(dr.from(), kept.before());
+            Band b = band.get();
+            return List.of(
+                    changedJoined(context, items, dl, left, right),
+                    DeltaContext.term(items, weight, from, List.of(b.pair(), b.near(), b.far(), flipped, condition.sql())),
+                    DeltaContext.term(items, weight, from, List.of("NOT " + b.pair(), b.near(), flipped, condition.sql())));
+        }
         return List.of(
                 changedJoined(context, items, dl, left, right),
-                joinedAsItIs(context, items, dr, left, Sql.concat(band(context), List.of(flipped))),
+                joinedAsItIs(context, items, dr, left,
+                        Sql.concat(band.map(Band::either).orElse(List.of()), List.of(flipped))),
                 DeltaContext.term(items, "-" + dl.weight() + " * " + dr.weight(), List.of(dl.from(), dr.from()),
                         List.of(condition.sql())));
+    }
+
+    /**
+     * Bounds on the tested expression A of the left input within which a row's test flips:
+     * {@code near} always holds, {@code far} where ΔR is a {@code pair} of values.
+     */
+    private record Band(String near, String far, String pair) {
+
+        /** The bounds as conditions, whether ΔR is a pair or not. */
+        List<String> either() {
+            return List.of(near, "(NOT " + pair + " OR " + far + ")");
+        }
+    }
+
+    /**
+     * The kept copy of the left input a one-row test reads ({@link KeptRows}), where the plan
+     * lists one for this join ({@link #keptTestedColumn}).
+     */
+    private KeptRows keptRows(DeltaContext context) {
+        DeltaContext.KeptTable table = context.keptTable(this);
+        return table == null ? null : new KeptRows(left, table.table(), keptTestedColumn().orElseThrow());
+    }
+
+    /**
+     * Where the test of a one-row right input compares a column of the left input, one table
+     * with no index led by that column: the column's position (1-based) among the left input's.
+     * A move of the threshold then reads the rows it passes over from a kept copy of the left
+     * input indexed on the column ({@link KeptRows}) instead of the whole table.
+     */
+    public OptionalInt keptTestedColumn() {
+        if (kind != JoinKind.SEMI || !oneRow(right) || left.table().isEmpty() || left.bindings().size() != 1) {
+            return OptionalInt.empty();
+        }
+        Optional<Condition.Conjunct> test = condition.comparison(left.aliases(), right.aliases());
+        if (test.isEmpty() || test.get().isEquality() || test.get().left().column() == null
+                || left.table().get().indexed().contains(test.get().left().column())) {
+            return OptionalInt.empty();
+        }
+        int position = left.bindings().get(0).columns().indexOf(test.get().left().column());
+        return position < 0 ? OptionalInt.empty() : OptionalInt.of(position + 1);
+    }
+
+    /** The query filling the kept copy of the left input ({@link #keptTestedColumn}). */
+    public String keptFill(DeltaContext context) throws UnsupportedQueryException {
+        return new KeptRows(left, "", keptTestedColumn().orElseThrow()).fill(context);
+    }
+
+    /** The columns of the kept copy of the left input to index besides its identity. */
+    public List<String> keptIndexed() {
+        return List.of(KeptRows.column(keptTestedColumn().orElseThrow()));
     }
 
     /**
@@ -203,10 +269,10 @@ public record Join(JoinKind kind, FromPlan left, FromPlan right, Condition condi
      * between the two values: for A > B above the smaller one and, where ΔR is a pair of values,
      * at or below the larger one (TPC-H Q11: the groups between the old and the new threshold).
      */
-    private List<String> band(DeltaContext context) throws UnsupportedQueryException {
+    private Optional<Band> band(DeltaContext context) throws UnsupportedQueryException {
         Optional<Condition.Conjunct> test = condition.comparison(left.aliases(), right.aliases());
         if (test.isEmpty() || test.get().isEquality()) {
-            return List.of();
+            return Optional.empty();
         }
         String operator = test.get().operator();
         String tested = test.get().left().sql();
@@ -220,8 +286,8 @@ public record Join(JoinKind kind, FromPlan left, FromPlan right, Condition condi
         String farther = first.apply(above ? "DESC" : "ASC");
         String pair = "(SELECT pg_catalog.count(" + value + ") = 2 AND pg_catalog.sum(" + changes.weight() + ") = 0 FROM "
                 + changes.from() + ")";
-        return List.of("(" + tested + ") " + operator + " " + nearer,
-                "(NOT " + pair + " OR (" + tested + ") " + (above ? "<=" : ">=") + " " + farther + ")");
+        return Optional.of(new Band("(" + tested + ") " + operator + " " + nearer,
+                "(" + tested + ") " + (above ? "<=" : ">=") + " " + farther, pair));
     }
 
     /** Δ of the matching pairs: ΔL⋈R + L⋈ΔR − ΔL⋈ΔR. */

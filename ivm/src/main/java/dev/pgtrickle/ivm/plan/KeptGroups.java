@@ -162,7 +162,7 @@ record KeptGroups(Aggregate aggregate, String table, Set<Integer> scaledCalls) {
      * {@code count} (e.g. {@code " > 0"}; empty: any): fetched by TID, matched to their group
      * ({@code __pgt_g}) by identity.
      */
-    private static String written(String groups, String count) {
+    static String written(String groups, String count) {
         String counted = count.isEmpty() ? "" : " AND __pgt_w." + COUNT + count;
         return " WHERE __pgt_t.ctid = ANY (ARRAY(SELECT __pgt_w.__pgt_at FROM " + groups + " AS __pgt_w"
                 + " WHERE __pgt_w.__pgt_existed" + counted + "))"

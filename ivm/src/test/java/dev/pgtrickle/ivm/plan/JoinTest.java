@@ -9,6 +9,7 @@ import dev.pgtrickle.ivm.delta.ChangeBuffers;
 import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.delta.Fragment;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -252,6 +253,53 @@ class JoinTest {
         assertTrue(touched.contains("WHERE (EXISTS (SELECT 1 FROM \"public\".\"t1\" AS \"a\", LATERAL (SELECT"
                 + " __pgt_c.__pgt_k1 AS \"__pgt_key1\") AS \"s\" WHERE ((a.k = s.__pgt_key1))) OR EXISTS (SELECT 1 FROM"
                 + " __pgt_d1 AS"), "touched keys some row of a, now or changed, correlates with: " + touched);
+    }
+
+    @Test
+    void aOneRowTestOfAnUnindexedColumnReadsTheRowsAMovedThresholdPassesFromAKeptCopy() throws Exception {
+        // a ⋉ (SELECT avg(b.k) AS m FROM t2 b) s ON a.k > s.m, a.k without an index
+        Aggregate mean = new Aggregate(scan(2, "b"), List.of(),
+                List.of(new AggregateCall(1, AggregateCall.Function.AVG, "b.k")),
+                List.of(new OutputColumn("m", "__pgt_agg_1")), null);
+        Join semi = new Join(JoinKind.SEMI, scan(1, "a"), new Derived(mean, "s"), above("a.k", "s.m"));
+        assertEquals(2, semi.keptTestedColumn().orElseThrow(), "k is a's second column");
+        assertEquals(List.of("__pgt_k2"), semi.keptIndexed());
+        assertTrue(new Join(JoinKind.SEMI, indexedScan(1, "a"), new Derived(mean, "s"), above("a.k", "s.m"))
+                .keptTestedColumn().isEmpty(),
+                "an index of the table serves the band itself");
+
+        String table = "\"__pgt_kept_1__\"";
+        DeltaContext context = new DeltaContext(new ChangeBuffers(), List.of(),
+                Map.of(semi, new DeltaContext.KeptTable(table, Set.of())));
+        List<String> terms = terms(semi.delta(context));
+        assertEquals(3, terms.size(), "ΔA ⋉ S, and the kept rows A had before ⋉ ΔS, split on whether ΔS is a pair");
+        String before = "(SELECT __pgt_k1 AS \"id\", __pgt_k2 AS \"k\", __pgt_count FROM " + table + ") AS \"a\"";
+        for (String term : terms.subList(1, 3)) {
+            assertTrue(term.contains(before) && term.contains("* \"a\".__pgt_count)::bigint AS __pgt_w")
+                    && !term.contains("\"public\".\"t1\""), "A's rows before, with their copies: " + term);
+        }
+        assertTrue(terms.get(1).contains("(a.k) <= (SELECT"), "a pair of thresholds bounds the band both ways: "
+                + terms.get(1));
+        assertFalse(terms.get(2).contains("(a.k) <= (SELECT"), "a threshold that appeared bounds it one way: "
+                + terms.get(2));
+        assertTrue(context.ctes().stream().anyMatch(cte -> cte.startsWith("__pgt_kept_update")
+                && cte.contains("UPDATE " + table)), "the copy follows A's changes: " + context.ctes());
+        assertTrue(semi.keptFill(context).startsWith("SELECT DISTINCT ON (__pgt_row_id) __pgt_row_id, __pgt_k1,"
+                + " __pgt_k2, (pg_catalog.count(*) OVER (PARTITION BY __pgt_row_id))::bigint AS __pgt_count FROM"
+                + " (SELECT pg_catalog.sha256(pg_catalog.record_send(ROW(\"a\".\"id\", \"a\".\"k\"))) AS __pgt_row_id"),
+                "rows told apart by content: " + semi.keptFill(context));
+    }
+
+    /** {@code (left > right)}, both plain columns {@code alias.column}. */
+    private static Condition above(String left, String right) {
+        String sql = "(" + left + " > " + right + ")";
+        Set<String> aliases = Set.of(left.split("\\.")[0], right.split("\\.")[0]);
+        return new Condition(sql, aliases, List.of(new Condition.Conjunct(sql, aliases, ">", operand(left), operand(right))));
+    }
+
+    private static Condition.Operand operand(String column) {
+        String[] parts = column.split("\\.");
+        return Condition.Operand.column(column, parts[0], parts[1]);
     }
 
     @Test

@@ -210,13 +210,14 @@ BEGIN
     EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I UNIQUE (%s) DEFERRABLE INITIALLY IMMEDIATE',
                    v_storage, '__pgt_identity_' || v_st.pgt_relid, v_hidden);
 
-    -- Kept-state tables get the types PostgreSQL infers for their fill queries.
+    -- Kept-state tables get the types PostgreSQL infers for their fill queries, and the indexes the plan asks for.
     PERFORM pgtrickle._drop_kept_states(v_st.pgt_id);
     FOR v_kept IN SELECT k.state, k.n FROM jsonb_array_elements(p_plan -> 'kept_states') WITH ORDINALITY AS k(state, n) LOOP
         EXECUTE format(E'CREATE TEMPORARY VIEW __pgt_kept_probe AS %s\n', v_kept.state ->> 'fill');
         PERFORM pgtrickle._create_kept_state(v_st.pgt_id, v_kept.n::integer,
             array_agg(a.attname ORDER BY a.attnum), array_agg(a.atttypid ORDER BY a.attnum),
-            array_agg(a.atttypmod ORDER BY a.attnum))
+            array_agg(a.atttypmod ORDER BY a.attnum),
+            ARRAY(SELECT jsonb_array_elements_text(coalesce(v_kept.state -> 'indexed', '[]')))::name[])
         FROM pg_attribute a WHERE a.attrelid = 'pg_temp.__pgt_kept_probe'::regclass AND a.attnum > 0;
         EXECUTE 'DROP VIEW pg_temp.__pgt_kept_probe';
     END LOOP;
@@ -322,22 +323,28 @@ BEGIN
 END
 $$;
 
--- Tables keeping the groups of aggregates inside a stream table's query (docs/architecture.md,
--- "Kept state of aggregates inside a query"): pgtrickle_changes.kept_<pgt_id>_<n>, owned by the
--- catalog owner like the change buffers, written by the refreshes (which run as the stream
--- table's owner). Created and dropped only by a session holding the storage table's lock, as
--- _claimed checks: the compiler installing a plan, drop_stream_table.
+-- Tables keeping the groups of aggregates inside a stream table's query and the rows of inputs
+-- that one-row tests read (docs/architecture.md, "Kept state of aggregates inside a query",
+-- "Kept rows of a tested input"): pgtrickle_changes.kept_<pgt_id>_<n>, owned by the catalog
+-- owner like the change buffers, written by the refreshes (which run as the stream table's
+-- owner), indexed on the identity and on p_indexed. Created and dropped only by a session holding
+-- the storage table's lock, as _claimed checks: the compiler installing a plan, drop_stream_table.
+DROP FUNCTION IF EXISTS pgtrickle._create_kept_state(bigint, integer, name[], oid[], integer[]);
 CREATE OR REPLACE FUNCTION pgtrickle._create_kept_state(
-    p_pgt_id bigint, p_n integer, p_columns name[], p_types oid[], p_typmods integer[]) RETURNS void
+    p_pgt_id bigint, p_n integer, p_columns name[], p_types oid[], p_typmods integer[], p_indexed name[])
+RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_st pgtrickle.pgt_stream_tables := pgtrickle._claimed(p_pgt_id);
     v_table name := format('kept_%s_%s', p_pgt_id, p_n);
     v_owner oid := (SELECT relowner FROM pg_class WHERE oid = v_st.pgt_relid);
     v_definitions text;
+    v_column name;
 BEGIN
-    IF EXISTS (SELECT 1 FROM unnest(p_columns) AS c WHERE c !~ '^__pgt_[a-z0-9_]+$') THEN
-        RAISE EXCEPTION 'kept state columns must be named __pgt_...: %', p_columns
+    IF EXISTS (SELECT 1 FROM unnest(p_columns) AS c WHERE c !~ '^__pgt_[a-z0-9_]+$')
+       OR NOT p_indexed <@ p_columns THEN
+        RAISE EXCEPTION 'kept state columns must be named __pgt_..., and the indexed ones among them: % (indexed %)',
+            p_columns, p_indexed
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     SELECT string_agg(format('%I %s', c.name, format_type(c.type, c.typmod)), ', ' ORDER BY c.i)
@@ -347,8 +354,11 @@ BEGIN
     -- lets PostgreSQL do that without new index entries (HOT updates).
     EXECUTE format('CREATE TABLE pgtrickle_changes.%I (%s) WITH (fillfactor = 75)', v_table, v_definitions);
     EXECUTE format('CREATE INDEX ON pgtrickle_changes.%I (__pgt_row_id)', v_table);
+    FOR v_column IN SELECT unnest(p_indexed) LOOP
+        EXECUTE format('CREATE INDEX ON pgtrickle_changes.%I (%I)', v_table, v_column);
+    END LOOP;
     EXECUTE format('COMMENT ON TABLE pgtrickle_changes.%I IS %L', v_table,
-        format('pgtrickle: kept groups of an aggregate inside the query of %s', v_st.pgt_relid::regclass));
+        format('pgtrickle: kept state inside the query of %s', v_st.pgt_relid::regclass));
     IF NOT pg_has_role(v_owner, current_user, 'USAGE') THEN
         EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON pgtrickle_changes.%I TO %I', v_table, v_owner::regrole::text);
     END IF;
