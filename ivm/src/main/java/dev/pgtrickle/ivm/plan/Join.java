@@ -228,7 +228,11 @@ public record Join(JoinKind kind, FromPlan left, FromPlan right, Condition condi
      */
     private KeptRows keptRows(DeltaContext context) {
         DeltaContext.KeptTable table = context.keptTable(this);
-        return table == null ? null : new KeptRows(left, table.table(), keptTestedColumn().orElseThrow());
+        return table == null ? null : keptCopy(table.table());
+    }
+
+    private KeptRows keptCopy(String table) {
+        return new KeptRows(left, table, keptTestedColumn().orElseThrow());
     }
 
     /**
@@ -252,12 +256,12 @@ public record Join(JoinKind kind, FromPlan left, FromPlan right, Condition condi
 
     /** The query filling the kept copy of the left input ({@link #keptTestedColumn}). */
     public String keptFill(DeltaContext context) throws UnsupportedQueryException {
-        return new KeptRows(left, "", keptTestedColumn().orElseThrow()).fill(context);
+        return keptCopy("").fill(context);
     }
 
     /** The columns of the kept copy of the left input to index besides its identity. */
     public List<String> keptIndexed() {
-        return List.of(KeptRows.column(keptTestedColumn().orElseThrow()));
+        return keptCopy("").indexed();
     }
 
     /**

@@ -40,12 +40,9 @@ record KeptRows(FromPlan input, String table, int tested) {
 
     /** The query that fills the table from the input as it is. */
     String fill(DeltaContext context) throws UnsupportedQueryException {
-        List<String> items = new ArrayList<>();
-        items.add(RowIdentity.content(values()) + " AS " + ROW_ID);
-        items.addAll(named(values()));
         return "SELECT DISTINCT ON (" + ROW_ID + ") " + String.join(", ", columns()) + ", (pg_catalog.count(*) OVER"
                 + " (PARTITION BY " + ROW_ID + "))::bigint AS " + COUNT + " FROM ("
-                + input.current(context).select(items) + ") AS __pgt_r";
+                + input.current(context).select(rowItems()) + ") AS __pgt_r";
     }
 
     /**
@@ -56,9 +53,7 @@ record KeptRows(FromPlan input, String table, int tested) {
      */
     void maintain(DeltaContext context) throws UnsupportedQueryException {
         DeltaContext.Exposure changes = context.expose(input);
-        List<String> items = new ArrayList<>();
-        items.add(RowIdentity.content(values()) + " AS " + ROW_ID);
-        items.addAll(named(values()));
+        List<String> items = rowItems();
         items.add(changes.weight() + " AS " + DeltaContext.WEIGHT);
         String net = "SELECT DISTINCT ON (" + ROW_ID + ") " + String.join(", ", columns()) + ", (pg_catalog.sum("
                 + DeltaContext.WEIGHT + ") OVER (PARTITION BY " + ROW_ID + "))::bigint AS __pgt_n FROM (SELECT "
@@ -98,15 +93,12 @@ record KeptRows(FromPlan input, String table, int tested) {
         return Sql.ident(input.bindings().get(0).alias()) + "." + COUNT;
     }
 
-    /** The input's columns, as {@code alias.column}. */
-    private List<String> values() {
+    /** An input row as the table's columns: its identity and its columns ({@code alias.column}). */
+    private List<String> rowItems() {
         Binding binding = input.bindings().get(0);
-        return binding.columns().stream().map(c -> Sql.ident(binding.alias()) + "." + Sql.ident(c)).toList();
-    }
-
-    /** {@code values} named as the table's columns. */
-    private static List<String> named(List<String> values) {
+        List<String> values = binding.columns().stream().map(c -> Sql.ident(binding.alias()) + "." + Sql.ident(c)).toList();
         List<String> items = new ArrayList<>();
+        items.add(RowIdentity.content(values) + " AS " + ROW_ID);
         for (int i = 1; i <= values.size(); i++) {
             items.add(values.get(i - 1) + " AS " + column(i));
         }
