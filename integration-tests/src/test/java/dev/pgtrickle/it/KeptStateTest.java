@@ -100,6 +100,8 @@ class KeptStateTest {
         assertEquals(2, above.size(), above::toString);
         assertEquals(1, db.queryLong("SELECT count(*) FROM pg_indexes WHERE schemaname = 'pgtrickle_changes'"
                 + " AND tablename = '" + above.get(1) + "' AND indexdef LIKE '%(__pgt_k2)'"), "indexed on amt");
+        assertEquals(1, db.queryLong("SELECT count(*) FROM pgtrickle.explain_stream_table('ks_above') AS line"
+                + " WHERE line LIKE 'kept state pgtrickle_changes.\"" + above.get(1) + "\" (also indexed on __pgt_k2): SELECT %'"));
         String ordersColumns = "__pgt_k1, __pgt_k2, __pgt_count";
         String orders = "SELECT id, amt, count(*) FROM ks_o GROUP BY id, amt";
         String perCustomerColumns = "__pgt_k1, __pgt_count, __pgt_agg_1_n";

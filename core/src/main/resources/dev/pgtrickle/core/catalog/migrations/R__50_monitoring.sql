@@ -81,7 +81,10 @@ BEGIN
     RETURN NEXT format('row identity: %s',
         (SELECT string_agg(c, ', ') FROM jsonb_array_elements_text(v_st.plan -> 'identity_columns') AS c));
     FOR v_line IN SELECT * FROM jsonb_array_elements(coalesce(v_st.plan -> 'kept_states', '[]')) LOOP
-        RETURN NEXT format('kept state %s: %s', pgtrickle._plan_statement(v_st, v_line ->> 'table'), v_line ->> 'fill');
+        RETURN NEXT format('kept state %s%s: %s', pgtrickle._plan_statement(v_st, v_line ->> 'table'),
+            (SELECT ' (also indexed on ' || string_agg(c, ', ') || ')'
+             FROM jsonb_array_elements_text(coalesce(v_line -> 'indexed', '[]')) AS c),
+            v_line ->> 'fill');
     END LOOP;
     RETURN NEXT 'populate SQL:';
     RETURN NEXT '  ' || (v_st.plan ->> 'populate');
