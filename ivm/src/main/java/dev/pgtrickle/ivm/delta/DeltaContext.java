@@ -15,6 +15,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -47,6 +48,7 @@ public final class DeltaContext {
     private final Set<Plan> exactSums = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Map<Plan, GroupFilter> groupFilters = new IdentityHashMap<>();
     private final Map<Plan, String> deltaCtes = new IdentityHashMap<>();
+    private final Map<String, List<Shaped>> shaped = new HashMap<>();
     private final Map<Plan, String> sharedCurrent = new IdentityHashMap<>();
     private final Map<Plan, KeptTable> keptTables;
     private final Map<Plan, String> keptGroups = new IdentityHashMap<>();
@@ -170,8 +172,28 @@ public final class DeltaContext {
         return exposeRows(deltaOf(plan), plan.bindings());
     }
 
+    /**
+     * The delta CTE of {@code plan}; an input of the same shape as one whose delta was computed
+     * before, and carrying no column it lacks, reads that one's ({@link DeltaShape}).
+     */
     private String deltaOf(FromPlan plan) throws UnsupportedQueryException {
-        return deltaCte(plan, () -> plan.delta(this));
+        Optional<DeltaShape> shape = deltaCtes.containsKey(plan) ? Optional.empty() : DeltaShape.of(plan);
+        if (shape.isPresent()) {
+            for (Shaped earlier : shaped.getOrDefault(shape.get().key(), List.of())) {
+                String projection = shape.get().projection(earlier.plan().bindings(), earlier.shape(),
+                        deltaCtes.get(earlier.plan()), plan);
+                if (projection != null) {
+                    return deltaCte(plan, () -> projection);
+                }
+            }
+        }
+        String cte = deltaCte(plan, () -> plan.delta(this));
+        shape.ifPresent(s -> shaped.computeIfAbsent(s.key(), k -> new ArrayList<>()).add(new Shaped(plan, s)));
+        return cte;
+    }
+
+    /** An input whose delta was computed, with its shape. */
+    private record Shaped(FromPlan plan, DeltaShape shape) {
     }
 
     /**
