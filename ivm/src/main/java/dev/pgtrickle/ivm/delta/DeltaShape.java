@@ -66,16 +66,13 @@ record DeltaShape(String key, List<String> aliases) {
             char c = sql.charAt(i);
             int end;
             if (c == '\'') {
-                end = sql.indexOf('\'', i + 1);
-                while (end >= 0 && end + 1 < sql.length() && sql.charAt(end + 1) == '\'') {
-                    end = sql.indexOf('\'', end + 2);
-                }
+                end = closing(sql, i);
                 if (end < 0) {
                     return null;
                 }
                 out.append(sql, i, end + 1);
             } else if (c == '"' || Character.isLetter(c) || c == '_') {
-                end = c == '"' ? sql.indexOf('"', i + 1) : identifierEnd(sql, i) - 1;
+                end = c == '"' ? closing(sql, i) : identifierEnd(sql, i) - 1;
                 if (end < 0) {
                     return null;
                 }
@@ -90,6 +87,16 @@ record DeltaShape(String key, List<String> aliases) {
             i = end + 1;
         }
         return out.toString();
+    }
+
+    /** Where the quoted text opening at {@code start} closes (a doubled quote inside is one); -1 if it does not. */
+    private static int closing(String sql, int start) {
+        char quote = sql.charAt(start);
+        int end = sql.indexOf(quote, start + 1);
+        while (end >= 0 && end + 1 < sql.length() && sql.charAt(end + 1) == quote) {
+            end = sql.indexOf(quote, end + 2);
+        }
+        return end;
     }
 
     private static int identifierEnd(String sql, int start) {

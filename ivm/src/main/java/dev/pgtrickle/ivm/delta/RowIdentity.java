@@ -42,6 +42,15 @@ public final class RowIdentity {
     }
 
     /**
+     * One row per {@code identity} of {@code rows} — its {@code items}, which rows of one identity
+     * share — with {@code aggregate} over the identity's rows as the bigint column {@code name}.
+     */
+    public static String perIdentity(String identity, List<String> items, String aggregate, String name, String rows) {
+        return "SELECT DISTINCT ON (" + identity + ") " + String.join(", ", items) + ", (" + aggregate
+                + " OVER (PARTITION BY " + identity + "))::bigint AS " + name + " FROM " + rows;
+    }
+
+    /**
      * {@code LEFT JOIN} of the row of {@code table} whose identity {@code column} is {@code identity}
      * (with {@code items} beyond its columns), as {@code __pgt_t}: one index probe per row asking
      * ({@code OFFSET 0} keeps it one), since the planner cannot know how few those rows are and,

@@ -40,9 +40,8 @@ record KeptRows(FromPlan input, String table, int tested) {
 
     /** The query that fills the table from the input as it is. */
     String fill(DeltaContext context) throws UnsupportedQueryException {
-        return "SELECT DISTINCT ON (" + ROW_ID + ") " + String.join(", ", columns()) + ", (pg_catalog.count(*) OVER"
-                + " (PARTITION BY " + ROW_ID + "))::bigint AS " + COUNT + " FROM ("
-                + input.current(context).select(rowItems()) + ") AS __pgt_r";
+        return RowIdentity.perIdentity(ROW_ID, columns(), "pg_catalog.count(*)", COUNT,
+                "(" + input.current(context).select(rowItems()) + ") AS __pgt_r");
     }
 
     /**
@@ -55,9 +54,8 @@ record KeptRows(FromPlan input, String table, int tested) {
         DeltaContext.Exposure changes = context.expose(input);
         List<String> items = rowItems();
         items.add(changes.weight() + " AS " + DeltaContext.WEIGHT);
-        String net = "SELECT DISTINCT ON (" + ROW_ID + ") " + String.join(", ", columns()) + ", (pg_catalog.sum("
-                + DeltaContext.WEIGHT + ") OVER (PARTITION BY " + ROW_ID + "))::bigint AS __pgt_n FROM (SELECT "
-                + String.join(", ", items) + " FROM " + changes.from() + ") AS __pgt_r";
+        String net = RowIdentity.perIdentity(ROW_ID, columns(), "pg_catalog.sum(" + DeltaContext.WEIGHT + ")",
+                "__pgt_n", "(SELECT " + String.join(", ", items) + " FROM " + changes.from() + ") AS __pgt_r");
         String count = "COALESCE(__pgt_t." + COUNT + ", 0) + __pgt_d.__pgt_n";
         String rows = context.freshName("__pgt_kept_rows");
         context.addCte(rows, "SELECT __pgt_d.*, CASE WHEN " + count + " < 0 THEN (pgtrickle._negative_multiplicity("

@@ -48,6 +48,14 @@ class DeltaShapeTest {
     }
 
     @Test
+    void aQuotedAliasWithADoubledQuoteIsOneAlias() {
+        Scan quoted = new Scan(T, "a\"b");
+        Filter filtered = new Filter(quoted, new Condition("(\"a\"\"b\".k = 1)", Set.of("a\"b")));
+        Filter plain = new Filter(new Scan(T, "t"), new Condition("(t.k = 1)", Set.of("t")));
+        assertEquals(shape(plain).key(), shape(filtered).key());
+    }
+
+    @Test
     void aConditionOnAnAliasFromOutsideGivesNoShape() {
         Filter correlated = new Filter(new Scan(T, "t"), new Condition("(t.k = o.k)", Set.of("t", "o")));
         assertFalse(DeltaShape.of(correlated).isPresent());
