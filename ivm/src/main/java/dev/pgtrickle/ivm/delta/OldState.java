@@ -34,10 +34,10 @@ public final class OldState {
         for (int i = 1; i <= input.bindings().stream().mapToInt(b -> b.columns().size()).sum(); i++) {
             columns.add("__pgt_u." + DeltaContext.column(i));
         }
-        String consolidated = "SELECT DISTINCT ON (__pgt_h) __pgt_r.*, (pg_catalog.sum(__pgt_r." + DeltaContext.WEIGHT
-                + ") OVER (PARTITION BY __pgt_r.__pgt_h))::bigint AS __pgt_n FROM (SELECT __pgt_u.*,"
-                + " pg_catalog.sha256(pg_catalog.record_send(ROW(" + String.join(", ", columns) + "))) AS __pgt_h"
-                + " FROM (" + union(context, input, now, condition) + ") AS __pgt_u) AS __pgt_r";
+        String consolidated = RowIdentity.perIdentity("__pgt_r.__pgt_h", List.of("__pgt_r.*"),
+                "pg_catalog.sum(__pgt_r." + DeltaContext.WEIGHT + ")", "__pgt_n", "(SELECT __pgt_u.*, "
+                        + RowIdentity.content(columns) + " AS __pgt_h FROM (" + union(context, input, now, condition)
+                        + ") AS __pgt_u) AS __pgt_r");
         String expanded = "(SELECT __pgt_o.* FROM (" + consolidated + ") AS __pgt_o"
                 + " CROSS JOIN pg_catalog.generate_series(1, __pgt_o.__pgt_n) AS __pgt_copy)";
         return context.exposeRows(expanded, input.bindings()).from();
