@@ -6,15 +6,18 @@ import static dev.pgtrickle.it.DifferentialRefreshTest.createCompiled;
 import static dev.pgtrickle.it.DifferentialRefreshTest.refresh;
 import static dev.pgtrickle.it.DifferentialRefreshTest.refreshEachDifferentially;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pgtrickle.ivm.compile.CompileResult;
 import dev.pgtrickle.ivm.compile.StreamTableCompiler;
 import dev.pgtrickle.testsupport.PostgresTest;
 import dev.pgtrickle.testsupport.TestDatabase;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -64,6 +67,32 @@ class KeptStateTest {
         assertEquals(0, db.queryLong("SELECT count(*) FROM ((" + kept + " EXCEPT ALL " + grouping + ") UNION ALL ("
                 + grouping + " EXCEPT ALL " + kept + ")) AS d"), () -> table + " differs from " + grouping);
         assertEquals(0, db.queryLong("SELECT count(*) FROM pgtrickle_changes." + table + " WHERE __pgt_count < 0"));
+    }
+
+    /**
+     * The groups' table has an index on the tested sum's value, and the refresh statement can read
+     * the groups between two thresholds through it: PostgreSQL matches the statement's form of the
+     * value with the index's (shown with sequential scans off, as the groups here are few).
+     */
+    private void assertBandReadThroughTheSumsIndex(String name, String groupsTable) throws SQLException {
+        String index = db.queryString("SELECT indexname::text FROM pg_indexes WHERE schemaname = 'pgtrickle_changes'"
+                + " AND tablename = '" + groupsTable + "' AND indexdef LIKE '%CASE%WHEN (__pgt_agg_1_n = 0) THEN NULL::numeric"
+                + "%ELSE __pgt_agg_1_s%'");
+        Map<String, Object> st = db.queryList("SELECT format('PREPARE refresh_statement (pg_snapshot, xid8, bigint) AS %s',"
+                + " pgtrickle._plan_statement(s, s.plan ->> 'refresh')) AS prepare,"
+                + " format('EXPLAIN EXECUTE refresh_statement (%L, %L, %L)', s.frontier, s.frontier_own_xid,"
+                + " s.frontier_own_seq) AS explain FROM pgtrickle._find_stream_table('" + name + "') AS s").get(0);
+        StringBuilder plan = new StringBuilder();
+        try (Connection connection = db.connect(); Statement statement = connection.createStatement()) {
+            statement.execute("SET enable_seqscan = off");
+            statement.execute((String) st.get("prepare"));
+            try (ResultSet lines = statement.executeQuery((String) st.get("explain"))) {
+                while (lines.next()) {
+                    plan.append(lines.getString(1)).append('\n');
+                }
+            }
+        }
+        assertTrue(plan.toString().contains(" on " + index), () -> index + " unused:\n" + plan);
     }
 
     /** SQL work on one statement. */
@@ -217,6 +246,10 @@ class KeptStateTest {
         assertEquals(2, kept.size(), kept::toString);
         assertEquals(1, db.queryLong("SELECT count(*) FROM pgtrickle.explain_stream_table('ks_share') AS line"
                 + " WHERE line LIKE '%Semi join ON%'"), "the threshold is a semi join's test");
+        assertEquals(1, db.queryLong("SELECT count(*) FROM pgtrickle.explain_stream_table('ks_share') AS line"
+                + " WHERE line LIKE 'kept state pgtrickle_changes.\"" + kept.get(0)
+                + "\" (also indexed on the value of __pgt_agg_1_s): SELECT %'"));
+        assertBandReadThroughTheSumsIndex("ks_share", kept.get(0));
         String groups = "SELECT k, count(*), count(v), sum(v)::text, max(scale(v)) FROM ks_n GROUP BY k";
         // The counts per scale are the digits of one number, 20 per scale: its length tells the largest.
         String keptColumns = "__pgt_k1, __pgt_count, __pgt_agg_1_n, CASE WHEN __pgt_agg_1_n > 0 THEN __pgt_agg_1_s::text END,"

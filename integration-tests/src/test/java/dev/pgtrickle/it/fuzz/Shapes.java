@@ -260,6 +260,11 @@ final class Shapes {
         shapes.add(new Shape("scalar_threshold_numeric_kept", 2, c -> List.of(plain(c.st("stn"),
                 "SELECT a.k, a.n, a.g FROM " + c.t(1) + " a WHERE a.g <> 'c' AND a.n <= (SELECT avg(b.n) FROM "
                         + c.t(2) + " b WHERE b.v > 0)", 1, 2))));
+        // A threshold on k: where the table has an index on k, it serves both bounds of a moved
+        // threshold (a pair of values or one); without one, the rows are kept in a copy.
+        shapes.add(new Shape("scalar_threshold_on_index", 2, c -> List.of(plain(c.st("sti"),
+                "SELECT a.id, a.k, a.g FROM " + c.t(1) + " a WHERE a.k > (SELECT sum(b.k) / 8 FROM " + c.t(2) + " b"
+                        + " WHERE b.v > 0)", 1, 2))));
         shapes.add(new Shape("scalar_threshold_q22_like", 2, c -> List.of(grouped(c.st("q22"),
                 "SELECT a.g, count(*) AS c, sum(a.v) AS s FROM " + c.t(1) + " a"
                         + " WHERE (a.v > (SELECT avg(a2.v) FROM " + c.t(1) + " a2 WHERE a2.v > 0) OR a.n IS NULL)"
@@ -292,6 +297,12 @@ final class Shapes {
         shapes.add(new Shape("having_share_of_total", 1, c -> List.of(grouped(c.st("hst"),
                 "SELECT a.k, sum(a.n) AS sn, count(*) AS c FROM " + c.t(1) + " a GROUP BY a.k"
                         + " HAVING sum(a.n) > (SELECT sum(a2.n) * 0.05 FROM " + c.t(1) + " a2) AND count(*) > 0", 1))));
+        // The kept groups' key and row count are columns, indexed for the threshold's bounds.
+        shapes.add(new Shape("having_key_and_count_thresholds", 2, c -> List.of(
+                grouped(c.st("hkk"), "SELECT a.k, count(*) AS c, sum(a.v) AS s FROM " + c.t(1) + " a GROUP BY a.k"
+                        + " HAVING a.k >= (SELECT sum(b.k) / 8 FROM " + c.t(2) + " b WHERE b.v > 0)", 1, 2),
+                grouped(c.st("hkc"), "SELECT a.g, count(*) AS c FROM " + c.t(1) + " a GROUP BY a.g"
+                        + " HAVING count(*) < (SELECT count(*) / 4 FROM " + c.t(2) + " b2)", 1, 2))));
         shapes.add(new Shape("having_threshold_first", 2, c -> List.of(grouped(c.st("htf"),
                 "SELECT a.g, count(*) AS c, avg(a.n) AS an FROM " + c.t(1) + " a GROUP BY a.g"
                         + " HAVING (SELECT avg(b.v) FROM " + c.t(2) + " b WHERE b.v > 0) <= count(*)", 1, 2))));

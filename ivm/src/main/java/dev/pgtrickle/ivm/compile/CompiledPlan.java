@@ -46,11 +46,15 @@ public record CompiledPlan(int format, String normalizedQuery, Strategy strategy
      * @param table its placeholder in {@code refresh} ({@link PlanContract#keptTable})
      * @param fill the query computing its rows from the sources, in the table's column order
      * @param indexed its columns that get an index of their own (besides the identity's)
+     * @param indexedSums its sum columns whose call's value gets an index ({@code plan.KeptIndex}:
+     *     {@code CASE WHEN <count column> = 0 THEN NULL ELSE <sum column> END}, the count column
+     *     named like the sum column with {@code _n} for {@code _s})
      */
-    public record KeptState(String table, String fill, List<String> indexed) {
+    public record KeptState(String table, String fill, List<String> indexed, List<String> indexedSums) {
 
         public KeptState {
             indexed = indexed == null ? List.of() : List.copyOf(indexed);
+            indexedSums = indexedSums == null ? List.of() : List.copyOf(indexedSums);
         }
     }
 }

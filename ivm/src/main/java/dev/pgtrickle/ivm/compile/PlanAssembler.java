@@ -4,9 +4,11 @@ import dev.pgtrickle.ivm.delta.ChangeBuffers;
 import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.plan.Aggregate;
 import dev.pgtrickle.ivm.plan.Join;
+import dev.pgtrickle.ivm.plan.KeptIndex;
 import dev.pgtrickle.ivm.plan.Plan;
 import dev.pgtrickle.ivm.plan.Source;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
+import dev.pgtrickle.ivm.sql.Sql;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -21,9 +23,19 @@ final class PlanAssembler {
 
     /**
      * A state kept in a table: the groups of an aggregate inside the query, with its calls whose
-     * display scales are tracked, or the left input of a join's one-row test.
+     * display scales are tracked and the indexes one-row tests of its outputs need, or the left
+     * input of a join's one-row test.
      */
-    record Kept(Plan plan, Set<Integer> scaledCalls) {
+    record Kept(Plan plan, Set<Integer> scaledCalls, List<KeptIndex> indexes) {
+
+        Kept {
+            indexes = List.copyOf(indexes);
+        }
+
+        /** With {@code index} too. */
+        Kept indexed(KeptIndex index) {
+            return indexes.contains(index) ? this : new Kept(plan, scaledCalls, Sql.concat(indexes, List.of(index)));
+        }
 
         /** Registers the state's maintenance, whether or not a delta term reads its delta. */
         void maintain(DeltaContext context) throws UnsupportedQueryException {
@@ -35,9 +47,13 @@ final class PlanAssembler {
         }
 
         CompiledPlan.KeptState state(DeltaContext context, String table) throws UnsupportedQueryException {
-            return plan instanceof Aggregate aggregate
-                    ? new CompiledPlan.KeptState(table, aggregate.keptFill(context), List.of())
-                    : new CompiledPlan.KeptState(table, ((Join) plan).keptFill(context), ((Join) plan).keptIndexed());
+            if (plan instanceof Aggregate aggregate) {
+                return new CompiledPlan.KeptState(table, aggregate.keptFill(context),
+                        indexes.stream().filter(i -> !i.sumValue()).map(KeptIndex::column).toList(),
+                        indexes.stream().filter(KeptIndex::sumValue).map(KeptIndex::column).toList());
+            }
+            return new CompiledPlan.KeptState(table, ((Join) plan).keptFill(context), ((Join) plan).keptIndexed(),
+                    List.of());
         }
     }
 

@@ -66,7 +66,12 @@ public final class PlanCompiler {
         boolean keeps = plan instanceof Aggregate && scaled.containsKey(plan)
                 || plan instanceof Join join && join.keptTestedColumn().isPresent();
         if (keeps && kept.stream().noneMatch(k -> k.plan() == plan)) {
-            kept.add(new PlanAssembler.Kept(plan, scaled.getOrDefault(plan, Set.of())));
+            kept.add(new PlanAssembler.Kept(plan, scaled.getOrDefault(plan, Set.of()), List.of()));
+        }
+        // A one-row test of a kept aggregate's output reads the groups within its bounds through an index.
+        if (plan instanceof Join join && join.testedGroups().isPresent()) {
+            Join.TestedGroups tested = join.testedGroups().get();
+            kept.replaceAll(k -> k.plan() == tested.aggregate() ? k.indexed(tested.index()) : k);
         }
     }
 

@@ -7,6 +7,7 @@ import dev.pgtrickle.ivm.delta.TouchedGroups;
 import dev.pgtrickle.ivm.sql.Sql;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
@@ -119,6 +120,35 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
      */
     public String keptFill(DeltaContext context) throws UnsupportedQueryException {
         return kept(context).fill(context);
+    }
+
+    /**
+     * The index of this aggregate's kept groups that serves bounds on output {@code name}: on a
+     * key, the row count, a count, or a sum's value; empty for other outputs (expressions,
+     * averages), which the groups' table has no column or matching expression for.
+     */
+    public Optional<KeptIndex> keptIndexOf(String name) {
+        int position = columns().indexOf(name);
+        if (position < 0) {
+            return Optional.empty();
+        }
+        String expression = outputs.get(position).expression().strip();
+        for (int i = 1; i <= groupKeys.size(); i++) {
+            if (expression.equals(keyPlaceholder(i))) {
+                return Optional.of(KeptIndex.on(TouchedGroups.key(i)));
+            }
+        }
+        for (AggregateCall call : calls) {
+            if (expression.equals(call.placeholder())) {
+                return switch (call.function()) {
+                    case COUNT_STAR -> Optional.of(KeptIndex.on(KeptGroups.COUNT));
+                    case COUNT -> Optional.of(KeptIndex.on(call.nonNullColumn()));
+                    case SUM -> Optional.of(KeptIndex.valueOf(call));
+                    case AVG -> Optional.empty();
+                };
+            }
+        }
+        return Optional.empty();
     }
 
     private String consolidatedBefore(DeltaContext context, Fragment now, String condition)

@@ -202,12 +202,66 @@ public record Join(JoinKind kind, FromPlan left, FromPlan right, Condition condi
                     DeltaContext.term(items, weight, from, List.of(b.pair(), b.near(), b.far(), flipped, condition.sql())),
                     DeltaContext.term(items, weight, from, List.of("NOT " + b.pair(), b.near(), flipped, condition.sql())));
         }
-        return List.of(
-                changedJoined(context, items, dl, left, right),
-                joinedAsItIs(context, items, dr, left,
-                        Sql.concat(band.map(Band::either).orElse(List.of()), List.of(flipped))),
-                DeltaContext.term(items, "-" + dl.weight() + " * " + dr.weight(), List.of(dl.from(), dr.from()),
-                        List.of(condition.sql())));
+        List<String> terms = new ArrayList<>(List.of(changedJoined(context, items, dl, left, right)));
+        if (band.isPresent() && bandIndexed(context)) {
+            // Split on whether ΔR is a pair, as above: the index serves both bounds.
+            Band b = band.get();
+            terms.add(joinedAsItIs(context, items, dr, left, List.of(b.pair(), b.near(), b.far(), flipped)));
+            terms.add(joinedAsItIs(context, items, dr, left, List.of("NOT " + b.pair(), b.near(), flipped)));
+        } else {
+            terms.add(joinedAsItIs(context, items, dr, left,
+                    Sql.concat(band.map(Band::either).orElse(List.of()), List.of(flipped))));
+        }
+        terms.add(DeltaContext.term(items, "-" + dl.weight() + " * " + dr.weight(), List.of(dl.from(), dr.from()),
+                List.of(condition.sql())));
+        return terms;
+    }
+
+    /**
+     * Whether an index serves bounds on the tested expression of the left input: the table's
+     * own, led by the tested column, or one of the kept groups of an aggregate subquery
+     * ({@link #testedGroups}).
+     */
+    private boolean bandIndexed(DeltaContext context) {
+        Optional<TestedGroups> groups = testedGroups();
+        if (groups.isPresent()) {
+            return context.keptTable(groups.get().aggregate()) != null;
+        }
+        Optional<String> column = testedColumn();
+        return column.isPresent() && left.table().isPresent() && left.bindings().size() == 1
+                && left.table().get().indexed().contains(column.get());
+    }
+
+    /**
+     * Where the test of a one-row right input compares an output of an aggregate subquery (TPC-H
+     * Q11: each part's value against a share of the total): the aggregate, and the index of its
+     * kept groups that serves the bounds of a moved threshold ({@link Aggregate#keptIndexOf}).
+     */
+    public Optional<TestedGroups> testedGroups() {
+        Optional<String> column = testedColumn();
+        if (column.isEmpty() || !(left instanceof Derived derived) || !(derived.query() instanceof Aggregate aggregate)) {
+            return Optional.empty();
+        }
+        int position = derived.columns().indexOf(column.get());
+        return position < 0 ? Optional.empty()
+                : aggregate.keptIndexOf(aggregate.columns().get(position)).map(index -> new TestedGroups(aggregate, index));
+    }
+
+    /** An aggregate subquery tested by a one-row threshold, and the index of its kept groups that serves the test. */
+    public record TestedGroups(Aggregate aggregate, KeptIndex index) {
+    }
+
+    /**
+     * The column of the left input that the test of a one-row right input compares with it
+     * ({@code <}, {@code <=}, {@code >}, {@code >=}), where the tested expression is a plain column.
+     */
+    private Optional<String> testedColumn() {
+        if (kind != JoinKind.SEMI || !oneRow(right)) {
+            return Optional.empty();
+        }
+        Optional<Condition.Conjunct> test = condition.comparison(left.aliases(), right.aliases());
+        return test.isEmpty() || test.get().isEquality() ? Optional.empty()
+                : Optional.ofNullable(test.get().left().column());
     }
 
     /**
@@ -242,15 +296,12 @@ public record Join(JoinKind kind, FromPlan left, FromPlan right, Condition condi
      * input indexed on the column ({@link KeptRows}) instead of the whole table.
      */
     public OptionalInt keptTestedColumn() {
-        if (kind != JoinKind.SEMI || !oneRow(right) || left.table().isEmpty() || left.bindings().size() != 1) {
+        Optional<String> column = testedColumn();
+        if (column.isEmpty() || left.table().isEmpty() || left.bindings().size() != 1
+                || left.table().get().indexed().contains(column.get())) {
             return OptionalInt.empty();
         }
-        Optional<Condition.Conjunct> test = condition.comparison(left.aliases(), right.aliases());
-        if (test.isEmpty() || test.get().isEquality() || test.get().left().column() == null
-                || left.table().get().indexed().contains(test.get().left().column())) {
-            return OptionalInt.empty();
-        }
-        int position = left.bindings().get(0).columns().indexOf(test.get().left().column());
+        int position = left.bindings().get(0).columns().indexOf(column.get());
         return position < 0 ? OptionalInt.empty() : OptionalInt.of(position + 1);
     }
 

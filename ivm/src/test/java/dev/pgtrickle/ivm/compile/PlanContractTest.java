@@ -70,7 +70,19 @@ class PlanContractTest {
     void theSqlReplacesTheKeptStatePlaceholders() throws Exception {
         String table = nestedSamplePlan().keptStates().get(0).table();
         assertTrue(table.equals(PlanContract.keptTable(1)), table);
-        assertTrue(catalogSql().contains("'\"__pgt_kept_([0-9]+)__\"'"), "the catalog replaces " + table);
+        String numbered = PlanContract.keptTable(7).replace("7", "%s");
+        assertTrue(catalogSql().contains("format('" + numbered + "', v_n)"), "the catalog replaces " + table);
+    }
+
+    /** The catalog indexes a kept sum's value in the form the refresh statements read it in. */
+    @Test
+    void theSqlIndexesAKeptSumsValueAsThePlansReadIt() throws Exception {
+        AggregateCall sum = new AggregateCall(1, AggregateCall.Function.SUM, "x");
+        String value = sum.fromState("c", "%I", "%I");
+        assertTrue(catalogSql().contains("'CREATE INDEX ON pgtrickle_changes.%I ((" + value + "))'"),
+                "the catalog indexes " + value);
+        assertTrue(sum.nonNullColumn().equals(sum.sumColumn().replaceAll("_s$", "_n")),
+                "the catalog finds the count column by the sum column's name");
     }
 
     private static void assertReadsFields(String sql, JsonNode object) {

@@ -290,6 +290,50 @@ class JoinTest {
                 "rows told apart by content: " + semi.keptFill(context));
     }
 
+    @Test
+    void aOneRowTestOfAKeptAggregatesOutputReadsTheGroupsAMovedThresholdPassesThroughAnIndex() throws Exception {
+        // TPC-H Q11's shape: (SELECT b.k, sum(b.id) AS v, count(*) AS c, avg(b.id) AS m … GROUP BY b.k) g
+        // ⋉ (SELECT sum(b2.id) AS t FROM t3 b2) s ON g.v > s.t
+        Aggregate perKey = new Aggregate(scan(2, "b"), List.of("b.k"),
+                List.of(new AggregateCall(1, AggregateCall.Function.SUM, "b.id"),
+                        new AggregateCall(2, AggregateCall.Function.COUNT_STAR, null),
+                        new AggregateCall(3, AggregateCall.Function.AVG, "b.id")),
+                List.of(new OutputColumn("k", "__pgt_key_1"), new OutputColumn("v", "__pgt_agg_1"),
+                        new OutputColumn("c", "__pgt_agg_2"), new OutputColumn("m", "__pgt_agg_3"),
+                        new OutputColumn("w", "__pgt_agg_1 * 2")), null);
+        Aggregate total = new Aggregate(scan(3, "b2"), List.of(),
+                List.of(new AggregateCall(1, AggregateCall.Function.SUM, "b2.id")),
+                List.of(new OutputColumn("t", "__pgt_agg_1")), null);
+        Derived groups = new Derived(perKey, "g");
+        Join semi = new Join(JoinKind.SEMI, groups, new Derived(total, "s"), above("g.v", "s.t"));
+        assertEquals(new Join.TestedGroups(perKey, new KeptIndex("__pgt_agg_1_s", true)), semi.testedGroups().orElseThrow(),
+                "the sum's value is indexed");
+        assertEquals(new KeptIndex("__pgt_count", false), new Join(JoinKind.SEMI, groups, new Derived(total, "s"),
+                above("g.c", "s.t")).testedGroups().orElseThrow().index(), "count(*) is the row count");
+        assertEquals(new KeptIndex("__pgt_k1", false), new Join(JoinKind.SEMI, groups, new Derived(total, "s"),
+                above("g.k", "s.t")).testedGroups().orElseThrow().index(), "a key is a column");
+        for (String unindexed : List.of("g.m", "g.w")) {
+            assertTrue(new Join(JoinKind.SEMI, groups, new Derived(total, "s"), above(unindexed, "s.t"))
+                    .testedGroups().isEmpty(), "no column holds an average or an expression: " + unindexed);
+        }
+
+        List<String> plain = terms(semi.delta(new DeltaContext(new ChangeBuffers())));
+        assertEquals(3, plain.size(), "groups not kept: nothing indexes the band, which stays one term");
+        DeltaContext context = new DeltaContext(new ChangeBuffers(), List.of(),
+                Map.of(perKey, new DeltaContext.KeptTable("\"__pgt_kept_1__\"", Set.of())));
+        List<String> terms = terms(semi.delta(context));
+        assertEquals(4, terms.size(), "ΔG ⋉ S, G ⋉ ΔS split on whether ΔS is a pair, −ΔG ⋉ ΔS");
+        assertTrue(terms.get(1).contains("(g.v) <= (SELECT") && !terms.get(1).contains("NOT (SELECT pg_catalog.count("),
+                "a pair of thresholds bounds the band both ways: " + terms.get(1));
+        assertTrue(!terms.get(2).contains("(g.v) <= (SELECT") && terms.get(2).contains("NOT (SELECT pg_catalog.count("),
+                "a threshold that appeared bounds it one way: " + terms.get(2));
+        context.expose(semi);
+        String exposed = String.join("\n", context.ctes());
+        assertTrue(exposed.contains("(CASE WHEN __pgt_t.__pgt_agg_1_n = 0 THEN NULL ELSE __pgt_t.__pgt_agg_1_s END) AS \"v\""),
+                "inside the refresh, the kept groups show the sum's value in"
+                + " the indexed form: " + exposed);
+    }
+
     /** {@code (left > right)}, both plain columns {@code alias.column}. */
     private static Condition above(String left, String right) {
         String sql = "(" + left + " > " + right + ")";

@@ -83,7 +83,9 @@ BEGIN
     FOR v_line IN SELECT * FROM jsonb_array_elements(coalesce(v_st.plan -> 'kept_states', '[]')) LOOP
         RETURN NEXT format('kept state %s%s: %s', pgtrickle._plan_statement(v_st, v_line ->> 'table'),
             (SELECT ' (also indexed on ' || string_agg(c, ', ') || ')'
-             FROM jsonb_array_elements_text(coalesce(v_line -> 'indexed', '[]')) AS c),
+             FROM (SELECT jsonb_array_elements_text(coalesce(v_line -> 'indexed', '[]')) AS c
+                   UNION ALL
+                   SELECT 'the value of ' || jsonb_array_elements_text(coalesce(v_line -> 'indexed_sums', '[]'))) AS i),
             v_line ->> 'fill');
     END LOOP;
     RETURN NEXT 'populate SQL:';
