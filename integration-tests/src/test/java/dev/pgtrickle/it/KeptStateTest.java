@@ -6,6 +6,7 @@ import static dev.pgtrickle.it.DifferentialRefreshTest.createCompiled;
 import static dev.pgtrickle.it.DifferentialRefreshTest.refresh;
 import static dev.pgtrickle.it.DifferentialRefreshTest.refreshEachDifferentially;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pgtrickle.ivm.compile.CompileResult;
@@ -67,6 +68,33 @@ class KeptStateTest {
         assertEquals(0, db.queryLong("SELECT count(*) FROM ((" + kept + " EXCEPT ALL " + grouping + ") UNION ALL ("
                 + grouping + " EXCEPT ALL " + kept + ")) AS d"), () -> table + " differs from " + grouping);
         assertEquals(0, db.queryLong("SELECT count(*) FROM pgtrickle_changes." + table + " WHERE __pgt_count < 0"));
+    }
+
+    /**
+     * The catalog builds the index expressions of kept sums itself: columns that are not sums of
+     * the table (or names that are not column names at all) are refused, nothing is created.
+     */
+    @Test
+    void keptStateIndexesOnlyItsOwnSums() throws SQLException {
+        db.execute("CREATE TABLE kx_t (id int PRIMARY KEY, g int, v int)");
+        createCompiled(db, "kx_st", "SELECT g, s FROM (SELECT g, sum(v) AS s FROM kx_t GROUP BY g) q", "CONTENT");
+        long pgtId = db.queryLong("SELECT pgt_id FROM pgtrickle._find_stream_table('kx_st')");
+        String columns = "ARRAY['__pgt_row_id', '__pgt_agg_1_n', '__pgt_agg_1_s']::name[], ARRAY['bytea', 'int8',"
+                + " 'int8']::regtype[]::oid[], ARRAY[-1, -1, -1]";
+        for (String sums : List.of("ARRAY['__pgt_agg_2_s']", "ARRAY['__pgt_row_id']",
+                "ARRAY['__pgt_agg_1_s) OR (true']")) {
+            try (Connection connection = db.connect(); Statement statement = connection.createStatement()) {
+                connection.setAutoCommit(false);
+                statement.execute("SELECT pgtrickle._locked(" + pgtId + ")");
+                SQLException refused = assertThrows(SQLException.class,
+                        () -> statement.execute("SELECT pgtrickle._create_kept_state(" + pgtId + ", 9, " + columns
+                                + ", '{}', " + sums + "::name[])"));
+                assertEquals("22023", refused.getSQLState(), refused::getMessage);
+                connection.rollback();
+            }
+        }
+        assertEquals(0, db.queryLong("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                + " WHERE n.nspname = 'pgtrickle_changes' AND c.relname = 'kept_" + pgtId + "_9'"));
     }
 
     /**
