@@ -97,6 +97,10 @@ class OperationsApiTest {
             changeAndRefresh("ops_odd", round);
         }
         db.execute("SELECT pgtrickle.create_stream_table('ops_young', $q$" + ODD + "$q$, refresh_mode => 'FULL')");
+        // Differential refreshes against the first fills only, which wrote into an empty table.
+        createCompiled(db, "ops_filled", "SELECT id, g FROM ops_src WHERE v > 1900", "CONTENT");
+        changeAndRefresh("ops_filled", 11);
+        changeAndRefresh("ops_filled", 12);
         // TopK is refused by the compiler: DIFFERENTIAL cannot be honoured.
         db.execute("SELECT pgtrickle.create_stream_table('ops_top', 'SELECT id, v FROM ops_src ORDER BY v DESC LIMIT 3',"
                 + " refresh_mode => 'DIFFERENTIAL')");
@@ -115,6 +119,10 @@ class OperationsApiTest {
         assertEquals("AUTO", advice.get("public.ops_odd").get("recommended_mode"), advice.get("public.ops_odd")::toString);
         assertEquals("KEEP", advice.get("public.ops_young").get("recommended_mode"));
         assertEquals("low", advice.get("public.ops_young").get("confidence"));
+        assertEquals("KEEP", advice.get("public.ops_filled").get("recommended_mode"));
+        assertEquals("low", advice.get("public.ops_filled").get("confidence"));
+        assertTrue(((String) advice.get("public.ops_filled").get("reason")).endsWith("(FULL measured at the first fill only)"),
+                advice.get("public.ops_filled")::toString);
         assertEquals("AUTO", advice.get("public.ops_top").get("recommended_mode"));
         assertTrue(((String) advice.get("public.ops_top").get("reason")).contains("TopK"),
                 advice.get("public.ops_top")::toString);

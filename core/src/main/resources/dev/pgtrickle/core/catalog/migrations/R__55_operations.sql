@@ -61,14 +61,15 @@ CREATE OR REPLACE VIEW pgtrickle.stream_tables_info AS SELECT * FROM pgtrickle._
 GRANT SELECT ON pgtrickle.stream_tables_info TO PUBLIC;
 
 -- Per stream table, what its refresh history holds (completed refreshes unless said otherwise):
--- counts by action, average durations of FULL and DIFFERENTIAL refreshes, how much faster the
--- differential ones were, and the share of the sources' rows an average refresh consumed. FULL
--- averages leave out the first fills (CREATE, COMPILE: into an empty table) when there are
+-- counts by action, average durations of FULL and DIFFERENTIAL refreshes, the share of the
+-- sources' rows an average refresh consumed, and how many FULL refreshes were not first fills.
+-- FULL averages leave out the first fills (CREATE, COMPILE: into an empty table) when there are
 -- others, as the AUTO cost model does.
+DROP FUNCTION IF EXISTS pgtrickle._refresh_figures(bigint);  -- (its OUT columns grew)
 CREATE OR REPLACE FUNCTION pgtrickle._refresh_figures(
     p_pgt_id bigint, OUT total_refreshes bigint, OUT full_refreshes bigint, OUT differential_refreshes bigint,
     OUT no_data_refreshes bigint, OUT failed_refreshes bigint, OUT avg_full_ms numeric,
-    OUT avg_differential_ms numeric, OUT avg_change_ratio numeric)
+    OUT avg_differential_ms numeric, OUT avg_change_ratio numeric, OUT regular_full_refreshes bigint)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     WITH h AS (
         SELECT h.action, h.status, h.initiated_by, h.changes_consumed,
@@ -94,11 +95,12 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
            round(avg(h.ms) FILTER (WHERE h.status = 'COMPLETED' AND h.action = 'DIFFERENTIAL'), 3),
            round(avg(h.changes_consumed / s.n) FILTER (WHERE h.status = 'COMPLETED' AND h.action IN ('FULL', 'DIFFERENTIAL')
                                                         AND h.changes_consumed IS NOT NULL
-                                                        AND h.initiated_by NOT IN ('CREATE', 'COMPILE'))::numeric, 6)
+                                                        AND h.initiated_by NOT IN ('CREATE', 'COMPILE'))::numeric, 6),
+           count(*) FILTER (WHERE h.status = 'COMPLETED' AND h.is_full AND h.initiated_by NOT IN ('CREATE', 'COMPILE'))
     FROM h, regular r, source_rows s
     GROUP BY r.any
     UNION ALL
-    SELECT 0, 0, 0, 0, 0, NULL, NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM h)
+    SELECT 0, 0, 0, 0, 0, NULL, NULL, NULL, 0 WHERE NOT EXISTS (SELECT 1 FROM h)
 $$;
 
 CREATE OR REPLACE FUNCTION pgtrickle.refresh_efficiency()
@@ -146,11 +148,17 @@ BEGIN
             confidence := 'low';
             reason := format('%s refreshes recorded; at least 3 are needed', v_measured);
         ELSIF f.differential_refreshes >= 2 AND f.avg_full_ms IS NOT NULL THEN
-            confidence := CASE WHEN f.differential_refreshes >= 5 THEN 'high' ELSE 'medium' END;
             reason := format('differential refreshes took %s ms on average, FULL ones %s ms',
                              trim_scale(round(f.avg_differential_ms, 1)), trim_scale(round(f.avg_full_ms, 1)));
-            IF f.avg_differential_ms > f.avg_full_ms AND v_st.refresh_mode = 'DIFFERENTIAL' THEN
-                recommended_mode := 'FULL';
+            IF f.regular_full_refreshes = 0 THEN
+                -- The first fill writes into an empty table: no measure of a FULL refresh.
+                confidence := 'low';
+                reason := reason || ' (FULL measured at the first fill only)';
+            ELSE
+                confidence := CASE WHEN f.differential_refreshes >= 5 THEN 'high' ELSE 'medium' END;
+                IF f.avg_differential_ms > f.avg_full_ms AND v_st.refresh_mode = 'DIFFERENTIAL' THEN
+                    recommended_mode := 'FULL';
+                END IF;
             END IF;
         ELSIF f.avg_change_ratio IS NULL THEN
             confidence := 'low';
