@@ -8,12 +8,10 @@ CREATE OR REPLACE FUNCTION pgtrickle.export_definition(name text) RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_st pgtrickle.pgt_stream_tables := pgtrickle._find_stream_table(name);
-    v_name text;
+    -- Its current name, quoted where needed (as events name it).
+    v_name text := pgtrickle._event_name(v_st.pgt_relid, v_st.pgt_schema, v_st.pgt_name);
     v_sql text;
 BEGIN
-    SELECT format('%I.%I', n.nspname, c.relname) INTO v_name
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = v_st.pgt_relid;
-    v_name := coalesce(v_name, format('%I.%I', v_st.pgt_schema, v_st.pgt_name));
     v_sql := format('SELECT pgtrickle.create_stream_table(name => %L, query => %L, schedule => %L,'
                     ' refresh_mode => %L, append_only => %s, cdc_mode => %L);',
                     v_name, v_st.defining_query, coalesce(v_st.schedule, 'calculated'), v_st.refresh_mode,
