@@ -182,7 +182,7 @@ class AutoModeAndEventsTest {
                 + " INSERT INTO rr_orders SELECT g, g % 10 + 1, g FROM generate_series(1, 2000) g;"
                 + " ANALYZE rr_orders; ANALYZE rr_regions");
         String query = "SELECT r.name, o.id, o.amount FROM rr_orders o JOIN rr_regions r ON r.id = o.region";
-        createCompiled(db, "rr_st", query, "CONTENT");
+        createCompiled(db, "rr_st", query, "KEYED");
 
         // 20 updated orders are 40 buffer rows, 2% of the orders.
         db.execute("UPDATE rr_orders SET amount = amount + 1 WHERE id <= 20");
@@ -212,7 +212,7 @@ class AutoModeAndEventsTest {
         db.execute("CREATE TABLE na_src (id int PRIMARY KEY, v int) WITH (autovacuum_enabled = off);"
                 + " INSERT INTO na_src SELECT g, g FROM generate_series(1, 20) g");
         String query = "SELECT id, v * 2 AS w FROM na_src WHERE v % 2 = 0";
-        createCompiled(db, "na_st", query, "CONTENT");
+        createCompiled(db, "na_st", query, "KEYED");
         // reltuples stays -1 until the table is vacuumed or analyzed, so the rule cannot judge:
         // all 20 rows change and the refresh stays differential.
         assertEquals(-1L, number(db, "SELECT reltuples::bigint FROM pg_class WHERE oid = 'na_src'::regclass"));
@@ -283,7 +283,7 @@ class AutoModeAndEventsTest {
         db.execute("CREATE TABLE co_src (id int PRIMARY KEY, v int) WITH (autovacuum_enabled = off);"
                 + " INSERT INTO co_src SELECT g, g FROM generate_series(1, 100) g; ANALYZE co_src");
         String query = "SELECT id, v FROM co_src WHERE v % 3 <> 0";
-        createCompiled(db, "co_st", query, "CONTENT");
+        createCompiled(db, "co_st", query, "KEYED");
         try (Connection connection = db.connect()) {
             execute(connection, "SET pgtrickle.auto_cost_model = off");
             execute(connection, "UPDATE co_src SET v = v + 1"); // 200% of the rows
@@ -410,7 +410,7 @@ class AutoModeAndEventsTest {
         db.execute("CREATE TABLE fb_src (id int PRIMARY KEY, d int NOT NULL) WITH (autovacuum_enabled = off);"
                 + " INSERT INTO fb_src SELECT g, g FROM generate_series(1, 200) g; ANALYZE fb_src");
         String query = "SELECT id, 100 / d AS q FROM fb_src";
-        createCompiled(db, "fb_st", query, "CONTENT");
+        createCompiled(db, "fb_st", query, "KEYED");
         // Inserted and deleted within one window: the query never sees the row, a delta term does.
         db.execute("INSERT INTO fb_src VALUES (1000, 0); DELETE FROM fb_src WHERE id = 1000");
         String reason = "differential refresh failed (division by zero): refreshed FULL";
@@ -510,7 +510,7 @@ class AutoModeAndEventsTest {
         db.execute("CREATE TABLE su_src (id int PRIMARY KEY, d int NOT NULL) WITH (autovacuum_enabled = off);"
                 + " INSERT INTO su_src SELECT g, g FROM generate_series(1, 100) g; ANALYZE su_src");
         String query = "SELECT id, 100 / d AS q FROM su_src";
-        createCompiled(db, "su_st", query, "CONTENT");
+        createCompiled(db, "su_st", query, "KEYED");
         db.execute("INSERT INTO su_src VALUES (101, 0)");
         try (Connection listener = listener()) {
             for (int attempt = 1; attempt <= 4; attempt++) {
@@ -648,7 +648,7 @@ class AutoModeAndEventsTest {
     void theTimelineShowsTheReason() throws SQLException {
         db.execute("CREATE TABLE tl_src (id int PRIMARY KEY, v int) WITH (autovacuum_enabled = off);"
                 + " INSERT INTO tl_src VALUES (1, 1)");
-        createCompiled(db, "tl_st", "SELECT id, v FROM tl_src", "CONTENT");
+        createCompiled(db, "tl_st", "SELECT id, v FROM tl_src", "KEYED");
         db.execute("UPDATE tl_src SET v = 2");
         refreshExpecting("tl_st", "SELECT id, v FROM tl_src", "DIFFERENTIAL",
                 "AUTO: 2 pending changes (source sizes unknown until analyzed)");

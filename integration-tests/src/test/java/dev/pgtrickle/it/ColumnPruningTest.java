@@ -30,7 +30,7 @@ class ColumnPruningTest {
                 + " FROM generate_series(1, 30) i");
         String rows = "SELECT id, n FROM pr_src WHERE g <> 'g0'";
         String groups = "SELECT g, sum(n) AS total, count(*) AS c FROM pr_src GROUP BY g";
-        DifferentialRefreshTest.createCompiled(db, "pr_rows", rows, "CONTENT");
+        DifferentialRefreshTest.createCompiled(db, "pr_rows", rows, "KEYED");
         DifferentialRefreshTest.createCompiled(db, "pr_groups", groups, "AGGREGATE");
         String plan = db.queryString("SELECT plan ->> 'refresh' FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'pr_rows'");
         assertFalse(plan.contains("\"note\"") || plan.contains("\"blob\""), "unread columns are not read: " + plan);

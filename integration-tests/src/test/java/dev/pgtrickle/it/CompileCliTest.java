@@ -99,7 +99,7 @@ class CompileCliTest {
             run.assertNoStackTrace();
             assertEquals(List.of(
                     "public.cp_agg: compiled (AGGREGATE)",
-                    "public.cp_rows: compiled (CONTENT)",
+                    "public.cp_rows: compiled (KEYED)",
                     "public.cp_having: compiled (GROUP_RESCAN)",
                     "public.cp_min: refreshed FULL, not differentiable: min(...): MIN/MAX are not supported yet"),
                     run.outLines().stream().map(line -> line.replaceFirst("min\\([^)]*\\)", "min(...)")).toList(),
@@ -138,7 +138,7 @@ class CompileCliTest {
 
             CliRun run = CliRun.against(own, "compile", "--pending").expectExit(1);
             run.assertNoStackTrace();
-            assertEquals(List.of("public.ce_ok: compiled (CONTENT)"), run.outLines(), run::toString);
+            assertEquals(List.of("public.ce_ok: compiled (KEYED)"), run.outLines(), run::toString);
             CliRun.assertContains(run.err(), "error: public.ce_bad: ", "max(", "1 of 2 stream tables could not be compiled");
 
             // The outcome is stored: what compile --pending reported is what the catalog says.
@@ -237,7 +237,7 @@ class CompileCliTest {
                 Arguments.of("cr_agg", "SELECT grp, count(*) AS n, sum(v) AS s FROM %s GROUP BY grp", new String[0],
                         "compiled (AGGREGATE)"),
                 Arguments.of("cr_rows", "SELECT id, v + 1 AS w FROM %s WHERE v %% 2 = 0", new String[0],
-                        "compiled (CONTENT)"),
+                        "compiled (KEYED)"),
                 Arguments.of("cr_distinct", "SELECT DISTINCT grp FROM %s", new String[0], "compiled (AGGREGATE)"),
                 Arguments.of("cr_having", "SELECT grp, sum(v) AS s FROM %s GROUP BY grp HAVING sum(v) > 10", new String[0],
                         "compiled (GROUP_RESCAN)"),

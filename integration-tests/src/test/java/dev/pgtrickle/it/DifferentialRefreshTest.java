@@ -292,7 +292,7 @@ class DifferentialRefreshTest {
                 + " FROM generate_series(1, 40) g");
         String query = "SELECT id, qty * price AS total, upper(note) AS loud, qty + 1 AS next_qty,"
                 + " coalesce(note, '-') || ':' || qty AS label FROM fp_src WHERE qty > 2 AND note IS NOT NULL";
-        createCompiled(db, "fp_st", query, "CONTENT");
+        createCompiled(db, "fp_st", query, "KEYED");
 
         db.execute("INSERT INTO fp_src VALUES (41, 6, 2.50, 'new'), (42, 1, 9.99, 'filtered out'), (43, 5, 1, NULL)");
         refreshDifferentially(db, "fp_st", query);
@@ -331,7 +331,7 @@ class DifferentialRefreshTest {
     void joinWhereOnlyTheLeftSideChanges() throws SQLException {
         createJoinSources("jl");
         String query = joinQuery("jl");
-        createCompiled(db, "jl_st", query, "CONTENT");
+        createCompiled(db, "jl_st", query, "KEYED");
 
         db.execute("INSERT INTO jl_ord VALUES (31, 1, 5), (32, 7, 5), (33, 6, NULL)");
         refreshDifferentially(db, "jl_st", query);
@@ -346,7 +346,7 @@ class DifferentialRefreshTest {
     void joinWhereOnlyTheRightSideChanges() throws SQLException {
         createJoinSources("jr");
         String query = joinQuery("jr");
-        createCompiled(db, "jr_st", query, "CONTENT");
+        createCompiled(db, "jr_st", query, "KEYED");
 
         // Customer 7 has orders waiting for it; customer 2 goes, customer 3 is renamed.
         db.execute("INSERT INTO jr_cust VALUES (7, 'c7'), (100, 'nobody orders')");
@@ -360,7 +360,7 @@ class DifferentialRefreshTest {
     void joinWhereBothSidesChangeInOneTransactionNeedsTheCrossTerm() throws SQLException {
         createJoinSources("jb");
         String query = joinQuery("jb");
-        createCompiled(db, "jb_st", query, "CONTENT");
+        createCompiled(db, "jb_st", query, "KEYED");
 
         // Every change pairs a left change with a right change on the same key: ΔR ⋈ ΔS matters.
         db.execute("BEGIN;"
@@ -389,7 +389,7 @@ class DifferentialRefreshTest {
                 + " INSERT INTO j3_ord SELECT g, g % 10, g FROM generate_series(1, 40) g");
         String query = "SELECT r.region, c.name, o.id AS order_id, o.amount * 2 AS doubled FROM j3_ord o"
                 + " JOIN j3_cust c ON c.id = o.cust_id JOIN j3_region r ON r.id = c.region_id WHERE o.amount > 3";
-        createCompiled(db, "j3_st", query, "CONTENT");
+        createCompiled(db, "j3_st", query, "KEYED");
 
         db.execute("INSERT INTO j3_region VALUES (0, 'zero'); UPDATE j3_region SET region = 'N' WHERE id = 1");
         refreshDifferentially(db, "j3_st", query);
@@ -418,7 +418,7 @@ class DifferentialRefreshTest {
         String query = "SELECT a.id AS a_id, a.av + b.bv + c.cv + d.dv AS total, e.label FROM j5_a a"
                 + " JOIN j5_b b ON b.id = a.b_id JOIN j5_c c ON c.id = b.c_id JOIN j5_d d ON d.id = c.d_id"
                 + " JOIN j5_e e ON e.id = d.e_id";
-        createCompiled(db, "j5_st", query, "CONTENT");
+        createCompiled(db, "j5_st", query, "KEYED");
         String plan = value(db, "SELECT plan::text FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'j5_st'");
         assertEquals(4, plan.split("\"Inner join ON", -1).length - 1,
                 () -> "a 5-way join is four binary joins: " + plan.substring(0, Math.min(plan.length(), 400)));
@@ -472,7 +472,7 @@ class DifferentialRefreshTest {
                 + " INSERT INTO cj_b SELECT g, g % 7, g * 3 FROM generate_series(1, 14) g");
         String query = "SELECT a.id AS a_id, b.id AS b_id, a.x + b.y AS s FROM cj_a a, cj_b b"
                 + " WHERE a.k = b.k AND b.y > 6 AND a.x <> 13";
-        createCompiled(db, "cj_st", query, "CONTENT");
+        createCompiled(db, "cj_st", query, "KEYED");
 
         db.execute("INSERT INTO cj_a VALUES (26, 6, 1), (27, 1, 13); INSERT INTO cj_b VALUES (15, 6, 100)");
         refreshDifferentially(db, "cj_st", query);
@@ -900,7 +900,7 @@ class DifferentialRefreshTest {
         String top = "SELECT count(*) AS group_count, sum(n) AS row_total, sum(s) AS total FROM ch_grp";
         String topFromBase = "SELECT count(*) AS group_count, sum(n) AS row_total, sum(s) AS total FROM"
                 + " (SELECT grp, count(*) AS n, sum(v) AS s FROM ch_base WHERE v > 0 GROUP BY grp) AS g";
-        createCompiled(db, "ch_pos", positive, "CONTENT");
+        createCompiled(db, "ch_pos", positive, "KEYED");
         createCompiled(db, "ch_grp", grouped, "AGGREGATE");
         createCompiled(db, "ch_top", top, "AGGREGATE");
 
@@ -1039,7 +1039,7 @@ class DifferentialRefreshTest {
         db.execute("CREATE TABLE fl_src (id int PRIMARY KEY, d int NOT NULL);"
                 + " INSERT INTO fl_src SELECT g, g FROM generate_series(1, 5) g");
         String query = "SELECT id, 100 / d AS q FROM fl_src";
-        createCompiled(db, "fl_st", query, "CONTENT");
+        createCompiled(db, "fl_st", query, "KEYED");
         db.execute("INSERT INTO fl_src VALUES (6, 4)");
         refreshDifferentially(db, "fl_st", query);
 
@@ -1095,7 +1095,7 @@ class DifferentialRefreshTest {
     void aStreamTableCreatedUnderTheNameOfARenamedOneCompiles() throws SQLException {
         db.execute("CREATE TABLE ri_src (id int PRIMARY KEY, v int); INSERT INTO ri_src VALUES (1, 1), (2, 2)");
         String query = "SELECT id, v FROM ri_src";
-        createCompiled(db, "ri_st", query, "CONTENT");
+        createCompiled(db, "ri_st", query, "KEYED");
         db.execute("ALTER TABLE ri_st RENAME TO ri_st_old");
         // A refresh records the new name in the catalog, also when nothing changed.
         refresh(db, "ri_st_old");
@@ -1104,7 +1104,7 @@ class DifferentialRefreshTest {
 
         // The old one's identity index must not be in the way of the new one's.
         String other = "SELECT id, v * 2 AS w FROM ri_src";
-        createCompiled(db, "ri_st", other, "CONTENT");
+        createCompiled(db, "ri_st", other, "KEYED");
         db.execute("INSERT INTO ri_src VALUES (3, 3)");
         refreshDifferentially(db, "ri_st", other);
         refreshDifferentially(db, "ri_st_old", query);
@@ -1115,8 +1115,8 @@ class DifferentialRefreshTest {
         db.execute("CREATE TABLE ln_src (id int PRIMARY KEY, v int); INSERT INTO ln_src VALUES (1, 1)");
         String prefix = "ln_" + "x".repeat(50);
         String query = "SELECT id, v FROM ln_src";
-        createCompiled(db, prefix + "_one", query, "CONTENT");
-        createCompiled(db, prefix + "_two", query, "CONTENT");
+        createCompiled(db, prefix + "_one", query, "KEYED");
+        createCompiled(db, prefix + "_two", query, "KEYED");
         db.execute("INSERT INTO ln_src VALUES (2, 2)");
         refreshDifferentially(db, prefix + "_one", query);
         refreshDifferentially(db, prefix + "_two", query);
@@ -1135,7 +1135,7 @@ class DifferentialRefreshTest {
         String content = "SELECT id, v FROM nc_src WHERE v > 3";
         createCompiled(db, "nc_grp", grouped, "AGGREGATE");
         createCompiled(db, "nc_all", global, "AGGREGATE");
-        createCompiled(db, "nc_rows", content, "CONTENT");
+        createCompiled(db, "nc_rows", content, "KEYED");
         rows(db, "SELECT 1 FROM pgtrickle.create_stream_table('nc_full', ?, refresh_mode => 'FULL')", content);
         // A change that was refreshed already is no reason either.
         db.execute("UPDATE nc_src SET v = v + 1 WHERE id = 9");
@@ -1187,7 +1187,7 @@ class DifferentialRefreshTest {
         db.execute("CREATE TABLE ro_dim (id int PRIMARY KEY, label text);"
                 + " INSERT INTO ro_dim SELECT g, 'd' || g FROM generate_series(1, 4) g;"
                 + " GRANT SELECT ON ro_dim TO " + owner + "; GRANT SELECT, INSERT, UPDATE, DELETE ON ro_dim TO " + writer);
-        createCompiled(db, "ro_admin_st", "SELECT id, label FROM ro_dim", "CONTENT");
+        createCompiled(db, "ro_admin_st", "SELECT id, label FROM ro_dim", "KEYED");
 
         String query = "SELECT d.label, count(*) AS n, sum(f.amount) AS total FROM ro_fact f"
                 + " JOIN ro_dim d ON d.id = f.dim_id GROUP BY d.label";

@@ -39,7 +39,7 @@ class JoinRefreshTest {
         db.execute("INSERT INTO jp_small SELECT i, 'name ' || (i % 7) FROM generate_series(1, 50) i");
         db.execute("INSERT INTO jp_big SELECT i, i % 60, i FROM generate_series(1, 2000) i");
         db.execute("ANALYZE jp_small; ANALYZE jp_big");
-        DifferentialRefreshTest.createCompiled(db, "jp_rows", rows, "CONTENT");
+        DifferentialRefreshTest.createCompiled(db, "jp_rows", rows, "KEYED");
         DifferentialRefreshTest.createCompiled(db, "jp_groups", groups, "AGGREGATE");
         String plan = db.queryString("SELECT plan ->> 'refresh' FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'jp_rows'");
         long small = db.queryLong("SELECT 'jp_small'::regclass::oid::bigint");

@@ -150,7 +150,7 @@ class KeptStateTest {
     void keptGroupsFollowRandomChanges() throws SQLException {
         createSources();
         createCompiled(db, "ks_per_count", PER_COUNT, "AGGREGATE");
-        createCompiled(db, "ks_above", ABOVE_AVERAGE, "CONTENT");
+        createCompiled(db, "ks_above", ABOVE_AVERAGE, "KEYED");
         List<String> perCount = keptTables("ks_per_count");
         List<String> above = keptTables("ks_above");
         assertEquals(1, perCount.size(), perCount::toString);

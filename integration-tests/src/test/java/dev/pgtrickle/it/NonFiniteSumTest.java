@@ -36,7 +36,7 @@ class NonFiniteSumTest {
         db.execute("INSERT INTO nf_c VALUES (1, 'a'), (2, 'b'), (3, 'c')");
         DifferentialRefreshTest.createCompiled(db, "nf_groups", GROUPS, "AGGREGATE");
         DifferentialRefreshTest.createCompiled(db, "nf_lookup", LOOKUP, "CONTENT");
-        DifferentialRefreshTest.createCompiled(db, "nf_derived", DERIVED, "CONTENT");
+        DifferentialRefreshTest.createCompiled(db, "nf_derived", DERIVED, "KEYED");
 
         db.execute("INSERT INTO nf_t VALUES (5, 'a', 'NaN')");
         refreshBoth(db, "FULL");

@@ -98,7 +98,7 @@ class OperationsApiTest {
         }
         db.execute("SELECT pgtrickle.create_stream_table('ops_young', $q$" + ODD + "$q$, refresh_mode => 'FULL')");
         // Differential refreshes against the first fills only, which wrote into an empty table.
-        createCompiled(db, "ops_filled", "SELECT id, g FROM ops_src WHERE v > 1900", "CONTENT");
+        createCompiled(db, "ops_filled", "SELECT id, g FROM ops_src WHERE v > 1900", "KEYED");
         changeAndRefresh("ops_filled", 11);
         changeAndRefresh("ops_filled", 12);
         // TopK is refused by the compiler: DIFFERENTIAL cannot be honoured.

@@ -310,7 +310,7 @@ class QuotedNamesTest {
         String x = w.names.next();
         String y = w.names.next();
         String[] filterOut = {w.names.next(), w.names.next(), w.names.next(), w.names.next()};
-        StreamDef filter = w.stream("filter", "CONTENT", "odd", () -> filterQuery(w, x, filterOut, false));
+        StreamDef filter = w.stream("filter", "KEYED", "odd", () -> filterQuery(w, x, filterOut, false));
         String[] joinOut = {w.names.next(), w.names.next(), w.names.next()};
         StreamDef join = w.stream("join", "CONTENT", "public", () -> "SELECT " + q(x) + "." + q(w.aId) + " AS " + q(joinOut[0]) + ", "
                 + q(x) + "." + q(w.aVal) + " AS " + q(joinOut[1]) + ", " + q(y) + "." + q(w.bName) + " AS " + q(joinOut[2])

@@ -53,6 +53,11 @@ final class CatalogRemoval {
         if (found.publication() != null) {
             execute(c, statements(c, "SELECT format('DROP PUBLICATION %I', ?)", found.publication().name()));
         }
+        // Publications of published stream tables that pgtrickle created (catalog version 7 on).
+        if (!statements(c, "SELECT 'found' WHERE to_regclass('pgtrickle.pgt_created_publications') IS NOT NULL").isEmpty()) {
+            execute(c, statements(c, "SELECT format('DROP PUBLICATION IF EXISTS %I', pubname)"
+                    + " FROM pgtrickle.pgt_created_publications"));
+        }
         // The definition views in pgtrickle depend on the storage tables, so the schemas go first.
         // CASCADE takes their contents; Obstacles made sure nothing outside them depends on those.
         if (!found.schemas().isEmpty()) {

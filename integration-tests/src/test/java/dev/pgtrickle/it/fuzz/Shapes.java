@@ -120,6 +120,15 @@ final class Shapes {
                 "SELECT a.id, a.v, b.v AS v2 FROM " + c.t(1) + " a JOIN " + c.t(1) + " b"
                         + " ON a.k = b.k AND a.g <> b.g", 1))));
 
+        // Joined on the other table's id: where both ids are primary keys, the result's key is
+        // a.id and an update of b is an update in place (KEYED); otherwise rows by content.
+        shapes.add(new Shape("keyed_join_on_primary_key", 2, c -> List.of(plain(c.st("kj"),
+                "SELECT a.id, a.v, a.g, b.g AS bg, b.v AS bv FROM " + c.t(1) + " a JOIN " + c.t(2) + " b"
+                        + " ON b.id = a.k", 1, 2))));
+        shapes.add(new Shape("keyed_left_join_on_primary_key", 2, c -> List.of(plain(c.st("klj"),
+                "SELECT b.n, a.id, b.v AS bv FROM " + c.t(1) + " a LEFT JOIN " + c.t(2) + " b"
+                        + " ON b.id = a.k AND b.g IS NOT NULL", 1, 2))));
+
         // ---------------------------------------------------------------- outer joins
         shapes.add(new Shape("left_join", 2, c -> List.of(plain(c.st("lj"),
                 "SELECT a.id, a.k, b.g, b.v FROM " + c.t(1) + " a LEFT JOIN " + c.t(2) + " b ON a.k = b.k", 1, 2))));

@@ -12,6 +12,9 @@ import java.util.List;
  * @param columns storage columns the populate query produces: visible ones, then hidden ones
  * @param hiddenColumns the {@code __pgt_} columns among {@code columns}
  * @param identityColumns the columns identifying a stored row (unique index, MERGE key)
+ * @param outputKey visible columns that are NOT NULL and unique in every state of the sources
+ *     ({@code plan.OutputKey}), the narrowest such; empty when none is known. A published stream
+ *     table's replica identity.
  * @param populate query computing the full contents, hidden columns included
  * @param refresh the one MERGE statement applying the changes since the frontier {@code $1};
  *     the storage table is written as {@value MergeStatement#STORAGE}
@@ -25,7 +28,8 @@ import java.util.List;
  *     maintains
  */
 public record CompiledPlan(int format, String normalizedQuery, Strategy strategy, List<String> columns,
-                           List<String> hiddenColumns, List<String> identityColumns, String populate,
+                           List<String> hiddenColumns, List<String> identityColumns, List<String> outputKey,
+                           String populate,
                            String refresh, String refreshInsertOnly, List<Long> sources,
                            List<ExplainLine> operators, List<KeptState> keptStates) {
 
@@ -35,6 +39,7 @@ public record CompiledPlan(int format, String normalizedQuery, Strategy strategy
         columns = List.copyOf(columns);
         hiddenColumns = List.copyOf(hiddenColumns);
         identityColumns = List.copyOf(identityColumns);
+        outputKey = outputKey == null ? List.of() : List.copyOf(outputKey);
         sources = List.copyOf(sources);
         operators = List.copyOf(operators);
         keptStates = keptStates == null ? List.of() : List.copyOf(keptStates);

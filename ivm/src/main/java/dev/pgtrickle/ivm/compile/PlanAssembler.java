@@ -5,7 +5,9 @@ import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.plan.Aggregate;
 import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.KeptIndex;
+import dev.pgtrickle.ivm.plan.OutputKey;
 import dev.pgtrickle.ivm.plan.Plan;
+import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.Source;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import dev.pgtrickle.ivm.sql.Sql;
@@ -61,7 +63,7 @@ final class PlanAssembler {
      * @param exactSums aggregates inside the query whose sums add up exactly ({@link DeltaContext})
      * @param kept the states kept in tables, in placeholder order
      */
-    static CompiledPlan assemble(Plan top, String normalizedQuery, MaintenanceStrategy strategy, List<Plan> exactSums,
+    static CompiledPlan assemble(QueryPlan top, String normalizedQuery, MaintenanceStrategy strategy, List<Plan> exactSums,
                                  List<Kept> kept) throws UnsupportedQueryException {
         Map<Plan, DeltaContext.KeptTable> tables = new IdentityHashMap<>();
         for (int i = 0; i < kept.size(); i++) {
@@ -92,7 +94,8 @@ final class PlanAssembler {
         explain.add(new ExplainLine(0, "Apply", maintenance.apply()));
         explain(top, 1, explain);
         return new CompiledPlan(CompiledPlan.FORMAT, normalizedQuery, maintenance.kind(), storage,
-                maintenance.hiddenColumns(), maintenance.identityColumns(), maintenance.populate(), refresh, insertOnly,
+                maintenance.hiddenColumns(), maintenance.identityColumns(), OutputKey.of(top),
+                maintenance.populate(), refresh, insertOnly,
                 context.sources().stream().map(Source::oid).toList(), explain, states);
     }
 

@@ -7,6 +7,7 @@ import dev.pgtrickle.ivm.plan.AggregateCall;
 import dev.pgtrickle.ivm.plan.Distinct;
 import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.Lookup;
+import dev.pgtrickle.ivm.plan.OutputKey;
 import dev.pgtrickle.ivm.plan.Plan;
 import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
@@ -141,7 +142,8 @@ public final class PlanCompiler {
             }
             return new AggregateStrategy(aggregate, scaled);
         }
-        return new ContentStrategy(top);
+        List<String> key = OutputKey.of(top);
+        return key.isEmpty() ? new ContentStrategy(top) : new KeyedStrategy(top, key);
     }
 
     private static List<AggregateCall> sums(Aggregate aggregate) {

@@ -4,6 +4,8 @@ package dev.pgtrickle.ivm.compile;
 public enum Strategy {
     /** Rows identified by their content; duplicates numbered 1..n ({@code __pgt_dup}). */
     CONTENT,
+    /** Rows identified by the result's key ({@code plan.OutputKey}); a changed row is updated in place. */
+    KEYED,
     /** Groups identified by their key; COUNT/SUM/AVG state in hidden columns, updated by the delta. */
     AGGREGATE,
     /** Groups identified by their key; each group the delta touches is recomputed from the sources. */

@@ -67,6 +67,27 @@ public final class JdbcRelationCatalog implements RelationCatalog {
              WHERE i.indrelid = ?::pg_catalog.oid AND i.indisvalid AND i.indpred IS NULL
             """;
 
+    // Source.keys: unique indexes that are checked per row (not deferrable), valid, without
+    // predicate or expressions, over NOT NULL user columns only (INCLUDE columns are not part of
+    // the key); the primary key first, then the narrowest.
+    private static final String KEYS = """
+            SELECT pg_catalog.array_agg(a.attname::pg_catalog.text ORDER BY k.n)
+              FROM pg_catalog.pg_index i
+             CROSS JOIN LATERAL pg_catalog.unnest(i.indkey::pg_catalog.int2[]) WITH ORDINALITY AS k(attnum, n)
+              JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+             WHERE i.indrelid = ?::pg_catalog.oid AND i.indisunique AND i.indimmediate AND i.indisvalid
+               AND i.indpred IS NULL AND i.indexprs IS NULL AND k.n <= i.indnkeyatts
+             GROUP BY i.indexrelid, i.indisprimary
+            HAVING pg_catalog.bool_and(a.attnotnull AND a.attname !~ '^__pgt_')
+             ORDER BY i.indisprimary DESC, pg_catalog.count(*), i.indexrelid
+            """;
+
+    private static final String NOT_NULL = """
+            SELECT attname FROM pg_catalog.pg_attribute
+             WHERE attrelid = ?::pg_catalog.oid AND attnum > 0 AND NOT attisdropped AND attnotnull
+               AND attname !~ '^__pgt_'
+            """;
+
     private static final String VIEW_DEFINITION = "SELECT pgtrickle._deparse_view(?::pg_catalog.oid)";
 
     private static final String IS_AGGREGATE = """
@@ -102,10 +123,14 @@ public final class JdbcRelationCatalog implements RelationCatalog {
                             "system catalogs have no change capture and cannot be refreshed differentially");
                 }
                 return switch (kind) {
+                    // A stream table's storage table declares no keys of its own (a published one's
+                    // replica identity comes and goes with its publication).
                     case "r", "p" -> new Relation.SourceTable(new Source(oid, foundSchema, foundName,
                             streamTable ? Source.Kind.STREAM_TABLE : Source.Kind.TABLE, names(USER_COLUMNS, oid),
                             Set.copyOf(names(INDEX_LEADS, oid)),
-                            Set.copyOf(names(EQUAL_MEANS_IDENTICAL, oid))));
+                            Set.copyOf(names(EQUAL_MEANS_IDENTICAL, oid)),
+                            streamTable ? List.of() : keys(oid),
+                            streamTable ? Set.of() : Set.copyOf(names(NOT_NULL, oid))));
                     case "v" -> new Relation.View(foundSchema, foundName, viewDefinition(oid));
                     default -> throw new UnsupportedQueryException(display,
                             describe(kind) + " cannot be a source of a differentially refreshed stream table");
@@ -140,6 +165,20 @@ public final class JdbcRelationCatalog implements RelationCatalog {
                     columns.add(rs.getString(1));
                 }
                 return columns;
+            }
+        }
+    }
+
+    /** The table's {@link Source#keys}. */
+    private List<List<String>> keys(long oid) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement(KEYS)) {
+            ps.setLong(1, oid);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<List<String>> keys = new ArrayList<>();
+                while (rs.next()) {
+                    keys.add(List.of((String[]) rs.getArray(1).getArray()));
+                }
+                return keys;
             }
         }
     }

@@ -17,9 +17,12 @@ import java.util.Set;
  * @param equalMeansIdentical the columns of types whose equal values are identical (integers,
  *     dates, text under a deterministic collation; not numeric, whose 1.0 equals 1.00): rows of
  *     changes that agree on them are copies of one row
+ * @param keys the column sets of the table's unique keys over NOT NULL columns (primary key first),
+ *     which hold at every snapshot: no two rows agree on one of them ({@link OutputKey})
+ * @param notNull the columns declared NOT NULL
  */
 public record Source(long oid, String schema, String name, Kind kind, List<String> columns, Set<String> indexed,
-                     Set<String> equalMeansIdentical) {
+                     Set<String> equalMeansIdentical, List<List<String>> keys, Set<String> notNull) {
 
     public enum Kind { TABLE, STREAM_TABLE }
 
@@ -27,6 +30,14 @@ public record Source(long oid, String schema, String name, Kind kind, List<Strin
         columns = List.copyOf(columns);
         indexed = Set.copyOf(indexed);
         equalMeansIdentical = Set.copyOf(equalMeansIdentical);
+        keys = keys.stream().map(List::copyOf).toList();
+        notNull = Set.copyOf(notNull);
+    }
+
+    /** A source without known keys or NOT NULL columns. */
+    public Source(long oid, String schema, String name, Kind kind, List<String> columns, Set<String> indexed,
+                  Set<String> equalMeansIdentical) {
+        this(oid, schema, name, kind, columns, indexed, equalMeansIdentical, List.of(), Set.of());
     }
 
     /**

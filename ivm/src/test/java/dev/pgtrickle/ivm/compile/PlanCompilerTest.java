@@ -49,6 +49,35 @@ class PlanCompilerTest {
     }
 
     @Test
+    void rowsOfAResultWithAKeyAreIdentifiedByItAndUpdatedInPlace() throws Exception {
+        Scan keyed = new Scan(new Source(7, "public", "orders", Source.Kind.TABLE, List.of("id", "region", "amount"),
+                Set.of("id"), Set.of(), List.of(List.of("id")), Set.of("id")), "o");
+        Project rows = new Project(keyed, List.of(new OutputColumn("region", "o.region"),
+                new OutputColumn("order_id", "o.id")));
+        CompiledPlan plan = new PlanCompiler(query -> List.of()).compile(rows, "q");
+        assertEquals(Strategy.KEYED, plan.strategy());
+        assertEquals(List.of("order_id"), plan.outputKey());
+        assertEquals(List.of("region", "order_id", "__pgt_row_id"), plan.columns());
+        assertTrue(plan.populate().contains("pg_catalog.hash_record_extended(ROW(__pgt_q.\"order_id\"), 0)"),
+                "the identity is the key's hash: " + plan.populate());
+        assertTrue(plan.refresh().contains("WHEN MATCHED AND __pgt_s.__pgt_op = 'U' THEN UPDATE SET"
+                + " \"region\" = __pgt_s.\"region\", \"order_id\" = __pgt_s.\"order_id\""), plan.refresh());
+        assertTrue(plan.refresh().contains("FULL JOIN (SELECT __pgt_row_id, __pgt_w FROM __pgt_net WHERE __pgt_w < 0)"),
+                "a key's lost and gained rows are paired into one update: " + plan.refresh());
+        assertTrue(!plan.refresh().contains("__pgt_dup"), "no copies to number: " + plan.refresh());
+
+        Project unkeyed = new Project(keyed, List.of(new OutputColumn("region", "o.region")));
+        CompiledPlan content = new PlanCompiler(query -> List.of()).compile(unkeyed, "q");
+        assertEquals(Strategy.CONTENT, content.strategy());
+        assertEquals(List.of(), content.outputKey());
+        assertEquals(List.of("order_id"), new PlanCompiler(query -> List.of("int4"))
+                .compile(new Aggregate(keyed, List.of("o.id"), List.of(new AggregateCall(1, AggregateCall.Function.SUM,
+                        "o.amount")), List.of(new OutputColumn("order_id", "__pgt_key_1"),
+                        new OutputColumn("total", "__pgt_agg_1")), null), "q").outputKey(),
+                "a group's key, NOT NULL in its table");
+    }
+
+    @Test
     void inexactSumsAndHavingRescanTouchedGroups() throws Exception {
         assertEquals(Strategy.GROUP_RESCAN,
                 new PlanCompiler(query -> List.of("float8")).compile(sumByRegion(null), "q").strategy());

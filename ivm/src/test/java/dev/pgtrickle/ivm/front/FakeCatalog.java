@@ -33,11 +33,11 @@ import java.util.Set;
  */
 final class FakeCatalog implements RelationCatalog {
 
-    static final Source EMP = table(16001, "public", "emp", "id", "name", "dept_id", "salary", "hired", "tags",
+    static final Source EMP = keyed(16001, "public", "emp", "id", "name", "dept_id", "salary", "hired", "tags",
             "data", "Mixed Case");
-    static final Source DEPT = table(16002, "public", "dept", "id", "name", "region_id");
-    static final Source REGION = table(16003, "public", "region", "id", "name");
-    static final Source ORDERS = table(16004, "sales", "orders", "id", "customer", "amount", "created_at", "emp_id");
+    static final Source DEPT = keyed(16002, "public", "dept", "id", "name", "region_id");
+    static final Source REGION = keyed(16003, "public", "region", "id", "name");
+    static final Source ORDERS = keyed(16004, "sales", "orders", "id", "customer", "amount", "created_at", "emp_id");
     static final Source DEPT_TOTALS = new Source(16005, "public", "dept_totals", Source.Kind.STREAM_TABLE,
             List.of("dept_id", "total"));
     static final Source MISC = table(16006, "public", "misc", "i", "b", "t", "vc", "ch", "ts", "j", "a", "bits",
@@ -68,6 +68,12 @@ final class FakeCatalog implements RelationCatalog {
         relations.put("public.high_paid_names", new Relation.View("public", "high_paid_names", """
                 SELECT name
                    FROM public.high_paid h"""));
+    }
+
+    /** A table whose first column is its primary key. */
+    private static Source keyed(long oid, String schema, String name, String... columns) {
+        return new Source(oid, schema, name, Source.Kind.TABLE, List.of(columns), Set.of(columns[0]), Set.of(),
+                List.of(List.of(columns[0])), Set.of(columns[0]));
     }
 
     private static Source table(long oid, String schema, String name, String... columns) {

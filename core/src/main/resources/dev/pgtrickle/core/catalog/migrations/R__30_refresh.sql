@@ -245,6 +245,9 @@ DECLARE
     v_deleted bigint;
     v_data_time timestamptz;
     v_kept text;
+    v_match text;
+    v_new_row text;
+    v_updated bigint;
 BEGIN
     v_st := pgtrickle._locked(p_pgt_id);
     v_storage := pgtrickle._storage_of(v_st);
@@ -263,14 +266,42 @@ BEGIN
     INTO v_kept
     FROM jsonb_array_elements(coalesce(v_st.plan -> 'kept_states', '[]')) WITH ORDINALITY AS k(state, n);
     v_data_time := pgtrickle._data_time();
-    EXECUTE format(
-        'WITH %4$s deleted AS (DELETE FROM %1$s RETURNING 1), '
-        'inserted AS (INSERT INTO %1$s (%2$s) SELECT %2$s FROM (%3$s) AS q RETURNING 1) '
-        'SELECT pgtrickle._frontier_snapshot(), (SELECT count(*) FROM inserted), (SELECT count(*) FROM deleted)',
-        v_storage, v_columns, coalesce(v_st.plan ->> 'populate', v_st.normalized_query), v_kept)
-    INTO v_frontier, v_inserted, v_deleted;
+    IF v_st.publication_key IS NULL THEN
+        EXECUTE format(
+            'WITH %4$s deleted AS (DELETE FROM %1$s RETURNING 1), '
+            'inserted AS (INSERT INTO %1$s (%2$s) SELECT %2$s FROM (%3$s) AS q RETURNING 1) '
+            'SELECT pgtrickle._frontier_snapshot(), (SELECT count(*) FROM inserted), (SELECT count(*) FROM deleted)',
+            v_storage, v_columns, coalesce(v_st.plan ->> 'populate', v_st.normalized_query), v_kept)
+        INTO v_frontier, v_inserted, v_deleted;
+    ELSE
+        -- Published: subscribers get only the difference, keyed on the replica identity — rows
+        -- whose key vanished deleted, rows whose key stays updated where their bytes differ,
+        -- new keys inserted (docs/architecture.md, "Published stream tables"). Rows are compared
+        -- as text, which tells 1.0 from 1.00 as a subscriber would.
+        v_match := (SELECT string_agg(format('__pgt_t.%1$I = __pgt_n.%1$I', c), ' AND ') FROM unnest(v_st.publication_key) AS c);
+        IF v_st.plan IS NULL THEN
+            v_new_row := (SELECT string_agg('__pgt_n.' || quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
+                          WHERE attrelid = v_storage AND attnum > 0 AND NOT attisdropped);
+        ELSE
+            v_new_row := (SELECT string_agg('__pgt_n.' || quote_ident(c), ', ' ORDER BY n)
+                          FROM jsonb_array_elements_text(v_st.plan -> 'columns') WITH ORDINALITY AS c(c, n));
+        END IF;
+        EXECUTE format(
+            'WITH %4$s __pgt_new AS MATERIALIZED (SELECT %2$s FROM (%3$s) AS q), '
+            'deleted AS (DELETE FROM %1$s AS __pgt_t WHERE NOT EXISTS (SELECT 1 FROM __pgt_new AS __pgt_n WHERE %5$s) RETURNING 1), '
+            'updated AS (UPDATE %1$s AS __pgt_t SET (%2$s) = ROW(%6$s) FROM __pgt_new AS __pgt_n WHERE %5$s '
+            'AND ROW(%7$s)::text IS DISTINCT FROM ROW(%6$s)::text RETURNING 1), '
+            'inserted AS (INSERT INTO %1$s (%2$s) SELECT %2$s FROM __pgt_new AS __pgt_n '
+            'WHERE NOT EXISTS (SELECT 1 FROM %1$s AS __pgt_t WHERE %5$s) RETURNING 1) '
+            'SELECT pgtrickle._frontier_snapshot(), (SELECT count(*) FROM inserted), (SELECT count(*) FROM deleted), '
+            '(SELECT count(*) FROM updated)',
+            v_storage, v_columns, coalesce(v_st.plan ->> 'populate', v_st.normalized_query), v_kept, v_match,
+            v_new_row, replace(v_new_row, '__pgt_n.', '__pgt_t.'))
+        INTO v_frontier, v_inserted, v_deleted, v_updated;
+    END IF;
     PERFORM pgtrickle._complete_refresh(p_pgt_id, v_frontier, v_data_time, 'FULL',
                                         v_inserted, v_deleted, v_start, p_initiated_by,
+                                        p_rows_updated => v_updated,
                                         p_reason => p_reason, p_fallback => p_fallback);
 END
 $$;

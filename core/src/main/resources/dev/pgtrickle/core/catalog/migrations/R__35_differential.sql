@@ -187,6 +187,13 @@ BEGIN
         RAISE EXCEPTION 'the plan was compiled for another definition of stream table %', v_storage
             USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Compile it again.';
     END IF;
+    IF v_st.publication_key IS NOT NULL
+       AND ARRAY(SELECT jsonb_array_elements_text(coalesce(p_plan -> 'output_key', '[]')))::name[] IS DISTINCT FROM v_st.publication_key THEN
+        RAISE EXCEPTION 'stream table % is published with the key (%), which its new plan does not have',
+            v_storage, array_to_string(v_st.publication_key, ', ')
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Unpublish it (pgtrickle.drop_stream_table_publication) and publish it again.';
+    END IF;
     v_decision := pgtrickle._mode_decision(v_storage::text, v_st.refresh_mode, '{}', 'COMPILED', NULL);
 
     -- Hidden columns get the types PostgreSQL infers for the populate query.

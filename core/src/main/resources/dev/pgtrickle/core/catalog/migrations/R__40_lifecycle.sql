@@ -471,6 +471,20 @@ BEGIN
 END
 $$;
 
+-- A user's new query for a published stream table: its subscribers' tables, replica identity and
+-- column list would have to follow it.
+CREATE OR REPLACE FUNCTION pgtrickle._refuse_if_published(p_st pgtrickle.pgt_stream_tables) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF p_st.publication IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot change the query of stream table %: it is published in publication "%"',
+            pgtrickle._display_name(p_st.pgt_schema, p_st.pgt_name), p_st.publication
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Unpublish it (pgtrickle.drop_stream_table_publication), change it, and publish it again.';
+    END IF;
+END
+$$;
+
 -- Replaces the defining query of an existing stream table and recomputes it.
 CREATE OR REPLACE FUNCTION pgtrickle._replace_query(
     p_st pgtrickle.pgt_stream_tables, p_query text, p_analysis record, p_refresh_mode text)
@@ -523,6 +537,7 @@ BEGIN
     IF p_query IS NOT NULL OR p_refresh_mode IS NOT NULL THEN
         v_analysis := pgtrickle._analyze_query(coalesce(p_query, v_st.normalized_query), p_search_path);
         IF v_analysis.normalized <> v_st.normalized_query THEN
+            PERFORM pgtrickle._refuse_if_published(v_st);
             PERFORM pgtrickle._replace_query(v_st, p_query, v_analysis, v_mode);
             SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = v_st.pgt_id;
         END IF;
@@ -581,6 +596,10 @@ BEGIN
     FOREACH v_source IN ARRAY v_sources LOOP
         PERFORM pgtrickle._drop_capture_if_unused(v_source);
     END LOOP;
+    -- The table left its publications with it; one pgtrickle created for it goes too.
+    IF p_st.publication IS NOT NULL THEN
+        PERFORM pgtrickle._drop_empty_publications();
+    END IF;
 END
 $$;
 
@@ -643,6 +662,7 @@ BEGIN
         RETURN;
     END IF;
     IF v_analysis.normalized <> v_st.normalized_query THEN
+        PERFORM pgtrickle._refuse_if_published(v_st);
         PERFORM pgtrickle._replace_query(v_st, p_query, v_analysis, v_mode);
     END IF;
     SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = v_st.pgt_id;

@@ -33,7 +33,7 @@ RETURNS TABLE (
     name text, status text, refresh_mode text, schedule text, data_timestamp timestamptz,
     staleness interval, consecutive_errors integer, last_error text,
     effective_mode text, mode_reason text, tier text, is_populated boolean,
-    last_fallback_at timestamptz, last_fallback_reason text)
+    last_fallback_at timestamptz, last_fallback_reason text, publication text)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT pgtrickle._current_name(st.pgt_relid, st.pgt_schema, st.pgt_name),
            CASE WHEN c.oid IS NULL THEN 'ERROR' ELSE st.status END,
@@ -42,7 +42,10 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
            st.consecutive_errors,
            CASE WHEN c.oid IS NULL THEN 'storage table was dropped' ELSE st.last_error END,
            st.effective_mode, st.mode_reason, st.tier, st.is_populated,
-           fb.end_time, fb.reason
+           fb.end_time, fb.reason,
+           -- Every publication the storage table is in, whoever added it there.
+           (SELECT string_agg(p.pubname::text, ', ' ORDER BY p.pubname) FROM pg_publication_rel r
+            JOIN pg_publication p ON p.oid = r.prpubid WHERE r.prrelid = st.pgt_relid)
     FROM pgtrickle.pgt_stream_tables st
     LEFT JOIN pg_class c ON c.oid = st.pgt_relid
     LEFT JOIN LATERAL pgtrickle._last_fallback(st.pgt_id) fb ON true

@@ -1,0 +1,54 @@
+package dev.pgtrickle.ivm.compile;
+
+import static dev.pgtrickle.ivm.compile.PlanContract.ROW_ID;
+
+import dev.pgtrickle.ivm.delta.DeltaContext;
+import dev.pgtrickle.ivm.delta.RowIdentity;
+import dev.pgtrickle.ivm.plan.QueryPlan;
+import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
+import dev.pgtrickle.ivm.sql.Sql;
+import java.util.List;
+
+/**
+ * Queries without aggregation whose result has a key ({@code plan.OutputKey}): a stored row is
+ * identified by its key, {@code __pgt_row_id} = the key's 128-bit hash as for groups. The delta is
+ * consolidated per content; what is left for a key is at most the row it loses and the row it
+ * gains, so a key that loses one row and gains another is one UPDATE in place — no copies to
+ * count or number, and a source update of a column outside the key reaches the storage table
+ * (and subscribers of its publication) as one UPDATE instead of a DELETE and an INSERT.
+ */
+record KeyedStrategy(QueryPlan top, List<String> key) implements MaintenanceStrategy {
+
+    @Override
+    public Maintenance maintain(DeltaContext context) throws UnsupportedQueryException {
+        List<String> columns = top.columns();
+        String populate = "SELECT __pgt_q.*, " + identity("__pgt_q") + " AS " + ROW_ID
+                + " FROM (" + top.current(context) + ") AS __pgt_q";
+        context.addCte("__pgt_keyed", "SELECT __pgt_k.*, " + identity("__pgt_k") + " AS " + ROW_ID + ", "
+                + RowIdentity.content(columns.stream().map(c -> "__pgt_k." + Sql.ident(c)).toList())
+                + " AS __pgt_content FROM " + context.delta(top) + " AS __pgt_k");
+        // Net weight per content: changes that cancel (a row updated back and forth) drop out.
+        context.addCte("__pgt_net", RowIdentity.perIdentity("__pgt_content", List.of(ROW_ID, Sql.columns("", columns)),
+                "pg_catalog.sum(" + DeltaContext.WEIGHT + ")", DeltaContext.WEIGHT, "__pgt_keyed"));
+        // A key with more than one row to gain or lose means the key is not one: the stored
+        // contents and the changes disagree, which must never happen.
+        String tooMany = "pgtrickle._negative_multiplicity('more than one row with one key', "
+                + context.truncatedSinceFrontier() + ")";
+        context.addCte(MergeStatement.SOURCE_CTE, "SELECT CASE"
+                + " WHEN pg_catalog.abs(COALESCE(__pgt_p.__pgt_w, 0)) > 1 OR pg_catalog.abs(COALESCE(__pgt_m.__pgt_w, 0)) > 1"
+                + " THEN " + tooMany
+                + " WHEN __pgt_p." + ROW_ID + " IS NULL THEN 'D' WHEN __pgt_m." + ROW_ID + " IS NULL THEN 'I' ELSE 'U' END"
+                + " AS __pgt_op, COALESCE(__pgt_p." + ROW_ID + ", __pgt_m." + ROW_ID + ") AS " + ROW_ID + ", "
+                + Sql.columns("__pgt_p", columns)
+                + " FROM (SELECT * FROM __pgt_net WHERE __pgt_w > 0) AS __pgt_p"
+                + " FULL JOIN (SELECT " + ROW_ID + ", __pgt_w FROM __pgt_net WHERE __pgt_w < 0) AS __pgt_m"
+                + " ON __pgt_m." + ROW_ID + " = __pgt_p." + ROW_ID);
+        return new Maintenance(Strategy.KEYED, populate, columns, List.of(ROW_ID), List.of(ROW_ID), columns, true,
+                "one MERGE keyed on __pgt_row_id (the key " + String.join(", ", key) + "): a key that loses a row"
+                        + " and gains another is updated in place");
+    }
+
+    private String identity(String alias) {
+        return RowIdentity.groupKey(key.stream().map(c -> alias + "." + Sql.ident(c)).toList());
+    }
+}
