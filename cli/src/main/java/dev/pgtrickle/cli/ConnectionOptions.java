@@ -23,10 +23,15 @@ public final class ConnectionOptions {
 
     /** Opens a connection; a missing URL is a usage error, since the user forgot an option. */
     public Connection open() throws SQLException {
+        return DriverManager.getConnection(url());
+    }
+
+    /** The JDBC URL given. */
+    public String url() {
         if (jdbcUrl == null || jdbcUrl.isBlank()) {
             throw new ParameterException(mixee.commandLine(),
                     "Missing JDBC URL: pass --jdbc-url or set the environment variable " + ENV);
         }
-        return DriverManager.getConnection(jdbcUrl);
+        return jdbcUrl;
     }
 }

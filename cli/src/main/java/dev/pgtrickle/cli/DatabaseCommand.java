@@ -73,6 +73,11 @@ public abstract class DatabaseCommand implements Callable<Integer> {
         call.execute(connection).forEach(notice -> err().println("notice: " + notice));
     }
 
+    /** The JDBC URL the command connects with. */
+    protected String jdbcUrl() {
+        return connection.url();
+    }
+
     protected CommandLine commandLine() {
         return spec.commandLine();
     }

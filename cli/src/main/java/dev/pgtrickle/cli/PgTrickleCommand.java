@@ -9,6 +9,7 @@ import dev.pgtrickle.cli.command.ExplainCommand;
 import dev.pgtrickle.cli.command.InstallCommand;
 import dev.pgtrickle.cli.command.RefreshCommand;
 import dev.pgtrickle.cli.command.StatusCommand;
+import dev.pgtrickle.cli.command.SubscribeCommand;
 import dev.pgtrickle.cli.playground.PlaygroundCommand;
 import dev.pgtrickle.cli.serve.ServeCommand;
 import dev.pgtrickle.cli.uninstall.UninstallCommand;
@@ -43,6 +44,7 @@ import picocli.CommandLine.Spec;
             PlaygroundCommand.class,
             ServeCommand.class,
             CdcCommand.class,
+            SubscribeCommand.class,
             UninstallCommand.class,
         })
 public final class PgTrickleCommand implements Runnable {

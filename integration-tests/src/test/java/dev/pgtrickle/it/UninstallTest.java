@@ -110,7 +110,7 @@ class UninstallTest {
                 "public.customers: pgtrickle_capture_delete, pgtrickle_capture_insert, pgtrickle_capture_truncate,"
                         + " pgtrickle_capture_update",
                 "public.order_totals: pgtrickle_capture_delete", "pgtrickle_changes.changes_",
-                "publication:\n    pgtrickle_publication", "replication slot:\n    " + slot,
+                "publications:\n    pgtrickle_publication", "replication slot:\n    " + slot,
                 "    pgtrickle\n    pgtrickle_changes", journal + " (given with --journal-dir)",
                 "REPLICA IDENTITY FULL of table public.orders", "run it again with --yes");
         assertFalse(listed.out().contains("public.orders: pgtrickle_capture"), "a WAL source has no triggers: " + listed);
@@ -141,6 +141,7 @@ class UninstallTest {
         // Equal counts: duplicate rows, told apart by the hidden __pgt_dup.
         CliRun.against(db, "create", "item_counts", ITEM_COUNTS).expectExit(0);
         assertFalse(DifferentialRefreshTest.hiddenColumns(db, "item_counts").isEmpty(), "compiled, with hidden columns");
+        db.execute("SELECT pgtrickle.stream_table_to_publication('item_totals')");
         db.execute("INSERT INTO items VALUES (100, 1, 100)");
         db.execute("SELECT pgtrickle.refresh_stream_table('item_totals'); SELECT pgtrickle.refresh_stream_table('item_counts')");
 
@@ -171,7 +172,7 @@ class UninstallTest {
 
         CliRun listed = CliRun.against(db, "uninstall", "--keep-data").expectExit(0);
         CliRun.assertContains(listed.out(), "stream tables, kept as plain tables with their rows", "public.item_counts",
-                recorded + " (used by the pgtrickle daemon)");
+                "publications:\n    pgt_pub_item_totals", recorded + " (used by the pgtrickle daemon)");
         CliRun removed = CliRun.against(db, "uninstall", "--yes", "--keep-data", "--journal-dir", notAJournal.toString())
                 .expectExit(0);
         CliRun.assertContains(removed.out(), "left in place:", notAJournal + " (given with --journal-dir): not a Chronicle journal");
@@ -185,6 +186,9 @@ class UninstallTest {
             assertEquals(0, db.queryLong("SELECT count(*) FROM pg_constraint WHERE conrelid = '" + table + "'::regclass"),
                     table + ": no constraint of ours");
         }
+        assertEquals(0, db.queryLong("SELECT count(*) FROM pg_index WHERE indrelid = 'item_totals'::regclass"),
+                "the published table's key index went");
+        assertEquals("d", db.queryString("SELECT relreplident::text FROM pg_class WHERE oid = 'item_totals'::regclass"));
         Oracle.assertStreamTableMatchesQuery(db, "item_totals", ITEM_TOTALS);
         Oracle.assertStreamTableMatchesQuery(db, "item_counts", ITEM_COUNTS);
         assertTrue(db.queryLong("SELECT count(*) - count(DISTINCT n) FROM item_counts") > 0, "duplicate rows kept");
@@ -250,7 +254,8 @@ class UninstallTest {
                 + " WHERE n.nspname IN ('pgtrickle', 'pgtrickle_changes')"), "functions");
         assertEquals(0, db.queryLong("SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'pgtrickle%'"
                 + " AND database = current_database()"), "replication slot");
-        assertEquals(0, db.queryLong("SELECT count(*) FROM pg_publication WHERE pubname LIKE 'pgtrickle%'"), "publication");
+        assertEquals(0, db.queryLong("SELECT count(*) FROM pg_publication WHERE pubname LIKE 'pgtrickle%'"
+                + " OR pubname LIKE 'pgt\\_pub\\_%'"), "publications");
     }
 
     /** INSERT, UPDATE, DELETE and TRUNCATE work on the table (no trigger calls a missing function). */

@@ -50,14 +50,8 @@ final class CatalogRemoval {
         execute(c, statements(c, "SELECT format('DROP TRIGGER %I ON %s', t.name, t.relid::regclass)"
                 + " FROM unnest(?::text[], ?::oid[]) AS t(name, relid)",
                 c.createArrayOf("text", triggers.toArray()), c.createArrayOf("int8", tables.toArray())));
-        if (found.publication() != null) {
-            execute(c, statements(c, "SELECT format('DROP PUBLICATION %I', ?)", found.publication().name()));
-        }
-        // Publications of published stream tables that pgtrickle created (catalog version 7 on).
-        if (!statements(c, "SELECT 'found' WHERE to_regclass('pgtrickle.pgt_created_publications') IS NOT NULL").isEmpty()) {
-            execute(c, statements(c, "SELECT format('DROP PUBLICATION IF EXISTS %I', pubname)"
-                    + " FROM pgtrickle.pgt_created_publications"));
-        }
+        execute(c, statements(c, "SELECT format('DROP PUBLICATION %I', p) FROM unnest(?::text[]) AS p",
+                c.createArrayOf("text", found.publications().stream().map(Owned::name).toArray())));
         // The definition views in pgtrickle depend on the storage tables, so the schemas go first.
         // CASCADE takes their contents; Obstacles made sure nothing outside them depends on those.
         if (!found.schemas().isEmpty()) {
@@ -75,8 +69,25 @@ final class CatalogRemoval {
                 + " ORDER BY oid", storage);
     }
 
-    /** The identity constraint and hidden columns go; the table, its rows and the user's own additions stay. */
+    /**
+     * The identity constraint, hidden columns and what publishing added (the key index, the
+     * replica identity on it, the NOT NULL markings of its columns) go; the table, its rows and
+     * the user's own additions stay.
+     */
     private static List<String> stripped(Connection c, Array storage) throws SQLException {
+        List<String> statements = new ArrayList<>(statements(c, """
+                SELECT unnest(ARRAY[format('ALTER TABLE %s REPLICA IDENTITY DEFAULT', i.indrelid::regclass)]
+                              || ARRAY(SELECT format('ALTER TABLE %s ALTER COLUMN %I DROP NOT NULL', i.indrelid::regclass,
+                                                     a.attname)
+                                       FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey))
+                              || format('DROP INDEX %s', i.indexrelid::regclass))
+                FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
+                WHERE i.indrelid = ANY (?::oid[]) AND x.relname LIKE '\\_\\_pgt\\_key\\_%'""", storage));
+        statements.addAll(strippedColumns(c, storage));
+        return statements;
+    }
+
+    private static List<String> strippedColumns(Connection c, Array storage) throws SQLException {
         return statements(c, """
                 SELECT format('ALTER TABLE %s %s', c.oid::regclass, string_agg(clause, ', ' ORDER BY step, name))
                 FROM pg_class c

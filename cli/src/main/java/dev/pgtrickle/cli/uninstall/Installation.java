@@ -18,7 +18,7 @@ import java.util.UUID;
  * @param streamTables        stream tables whose storage table exists
  * @param captureTriggers     tables carrying triggers that call pgtrickle's capture functions
  * @param changeBuffers       tables in schema {@code pgtrickle_changes}: change buffers and kept states
- * @param publication         pgtrickle's publication, or {@code null}
+ * @param publications        pgtrickle's publication for WAL capture and those stream_table_to_publication created
  * @param slot                the name of pgtrickle's replication slot of this database, or {@code null}
  * @param schemas             those of {@code pgtrickle} and {@code pgtrickle_changes} that exist
  * @param instance            the row of {@code pgtrickle.pgt_instance}, or {@code null} (catalog older than version 5)
@@ -30,7 +30,7 @@ record Installation(
         List<Owned> streamTables,
         List<TriggeredTable> captureTriggers,
         List<String> changeBuffers,
-        Owned publication,
+        List<Owned> publications,
         String slot,
         List<Owned> schemas,
         Instance instance,
@@ -54,7 +54,7 @@ record Installation(
 
     /** Nothing of pgtrickle's is left in the database. */
     boolean isEmpty() {
-        return schemas.isEmpty() && streamTables.isEmpty() && captureTriggers.isEmpty() && publication == null
+        return schemas.isEmpty() && streamTables.isEmpty() && captureTriggers.isEmpty() && publications.isEmpty()
                 && slot == null;
     }
 
@@ -72,7 +72,7 @@ record Installation(
                 strings(c, "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c"
                         + " JOIN pg_namespace n ON n.oid = c.relnamespace"
                         + " WHERE n.nspname = ? AND c.relkind IN ('r', 'p') ORDER BY c.relname", CHANGES_SCHEMA),
-                publication(c, names.publication()),
+                publications(c, names.publication(), exists(c, CATALOG_SCHEMA + ".pgt_created_publications")),
                 slot(c, names.slot()),
                 owned(c, "SELECT 0::oid, nspname, pg_get_userbyid(nspowner) FROM pg_namespace"
                         + " WHERE nspname IN (?, ?) ORDER BY nspname", CATALOG_SCHEMA, CHANGES_SCHEMA),
@@ -112,10 +112,10 @@ record Installation(
         return List.copyOf(tables);
     }
 
-    private static Owned publication(Connection c, String name) throws SQLException {
-        List<Owned> found = owned(c, "SELECT oid, pubname, pg_get_userbyid(pubowner) FROM pg_publication"
-                + " WHERE pubname = ?", name);
-        return found.isEmpty() ? null : found.get(0);
+    private static List<Owned> publications(Connection c, String capture, boolean published) throws SQLException {
+        return owned(c, "SELECT oid, pubname, pg_get_userbyid(pubowner) FROM pg_publication WHERE pubname = ?"
+                + (published ? " OR pubname IN (SELECT pubname FROM pgtrickle.pgt_created_publications)" : "")
+                + " ORDER BY pubname", capture);
     }
 
     private static String slot(Connection c, String name) throws SQLException {

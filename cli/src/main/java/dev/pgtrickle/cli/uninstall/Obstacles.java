@@ -119,9 +119,7 @@ record Obstacles(List<String> dependents, List<String> missingRights) {
         for (TriggeredTable table : found.captureTriggers()) {
             own(byOwner, table.table(), "table " + table.table().name() + " (its capture triggers)");
         }
-        if (found.publication() != null) {
-            own(byOwner, found.publication(), "publication " + found.publication().name());
-        }
+        found.publications().forEach(publication -> own(byOwner, publication, "publication " + publication.name()));
         String role;
         boolean mayDropSlot;
         try (PreparedStatement statement = c.prepareStatement(

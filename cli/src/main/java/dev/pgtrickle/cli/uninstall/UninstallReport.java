@@ -32,7 +32,7 @@ final class UninstallReport {
         section("capture triggers:", found.captureTriggers().stream()
                 .map(table -> table.table().name() + ": " + String.join(", ", table.triggers())).toList());
         section("change buffers and kept states:", found.changeBuffers());
-        section("publication:", found.publication() == null ? List.of() : List.of(found.publication().name()));
+        section("publications:", found.publications().stream().map(Owned::name).toList());
         section("schemas, with everything in them (catalog, SQL API, definition views, capture functions):",
                 found.schemas().stream().map(Owned::name).toList());
     }

@@ -362,10 +362,10 @@ BEGIN
 
     INSERT INTO pgtrickle.pgt_refresh_history
         (pgt_id, start_time, end_time, action, status, rows_inserted, rows_deleted, rows_updated,
-         changes_consumed, initiated_by, frontier, reason, fallback)
+         changes_consumed, initiated_by, frontier, reason, fallback, xid)
     VALUES (p_pgt_id, p_start, clock_timestamp(), v_action, 'COMPLETED', p_rows_inserted,
             p_rows_deleted, p_rows_updated, v_total_consumed, p_initiated_by, p_frontier, v_reason,
-            p_fallback)
+            p_fallback, pg_current_xact_id())
     RETURNING refresh_id INTO v_refresh_id;
 
     UPDATE pgtrickle.pgt_stream_tables st

@@ -13,8 +13,6 @@
 -- TABLE) and may create publications in the database; the catalog rows are written by the
 -- SECURITY DEFINER helper _record_publication, which checks the caller's storage lock.
 
-GRANT SELECT ON pgtrickle.pgt_created_publications TO PUBLIC;
-
 CREATE OR REPLACE FUNCTION pgtrickle._record_publication(
     p_pgt_id bigint, p_publication name, p_key name[], p_created boolean) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
