@@ -153,4 +153,21 @@ class OperationsApiTest {
         assertTrue(db.queryString("SELECT pgtrickle.export_definition(pgt_schema || '.' || pgt_name)"
                 + " FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'ops_check'").contains("query => 'SELECT id, v"));
     }
+
+    @Test
+    void lineageMapsOutputColumnsToSourceColumns() throws SQLException {
+        db.execute("CREATE TABLE ops_regions (id int PRIMARY KEY, label text)");
+        createCompiled(db, "ops_lineage", "SELECT s.id, s.v * 2 AS doubled, r.label FROM ops_src s"
+                + " JOIN ops_regions r ON r.id = s.g", "KEYED");
+        assertEquals(List.of("id|public.ops_src|id", "doubled|public.ops_src|v", "label|public.ops_regions|label"),
+                db.queryList("SELECT output_column, source_table, source_column FROM pgtrickle.stream_table_lineage('ops_lineage')")
+                        .stream().map(r -> r.get("output_column") + "|" + r.get("source_table") + "|" + r.get("source_column"))
+                        .toList());
+        db.execute("SELECT pgtrickle.create_stream_table('ops_lineage_full', 'SELECT g, max(v) AS top FROM ops_src GROUP BY g',"
+                + " refresh_mode => 'FULL')");
+        assertEquals(List.of("null|public.ops_src|g", "null|public.ops_src|v"),
+                db.queryList("SELECT output_column, source_table, source_column FROM pgtrickle.stream_table_lineage('ops_lineage_full')")
+                        .stream().map(r -> r.get("output_column") + "|" + r.get("source_table") + "|" + r.get("source_column"))
+                        .toList(), "without a plan: the columns the query reads");
+    }
 }

@@ -204,11 +204,13 @@ public final class Daemon {
                     lastSourceCheck = Instant.now();
                 }
                 List<StreamTableState> tables = readCatalog(c);
-                // Every pass, not only after a notification: failed compiles are retried (with backoff).
-                if (compiler.compilePending(c, tables)) {
-                    tables = readCatalog(c);
+                if (!drained(c)) {
+                    // Every pass, not only after a notification: failed compiles are retried (with backoff).
+                    if (compiler.compilePending(c, tables)) {
+                        tables = readCatalog(c);
+                    }
+                    passOnce(c, pass, tables, urgent(cdc, capture));
                 }
-                passOnce(c, pass, tables, urgent(cdc, capture));
                 PGNotification[] received = notifications.getNotifications((int) config.tick().toMillis());
                 notified = received != null && received.length > 0;
             }
@@ -230,6 +232,30 @@ public final class Daemon {
             }
             lastCatalogContact = Instant.now();
         }
+    }
+
+    /**
+     * Whether {@code pgtrickle.drain()} asked the scheduler to start nothing: then, between passes
+     * (no refresh runs), it acknowledges that (is_drained()) and says so on /health.
+     */
+    private boolean drained(Connection c) throws SQLException {
+        java.sql.Timestamp requested;
+        try (Statement statement = c.createStatement();
+             ResultSet row = statement.executeQuery("SELECT drain_requested_at FROM pgtrickle.pgt_instance")) {
+            requested = row.next() ? row.getTimestamp(1) : null;
+        }
+        if (requested == null) {
+            c.commit();
+            problems.standing("drain", null);
+            return false;
+        }
+        try (Statement statement = c.createStatement()) {
+            statement.execute("SELECT pgtrickle._acknowledge_drain()");
+        }
+        c.commit();
+        problems.standing("drain", "drained since " + requested.toInstant()
+                + " (pgtrickle.drain()): no refresh starts until pgtrickle.undrain()");
+        return true;
     }
 
     /** What /health reports as wrong while this instance leads (empty: nothing). */

@@ -1,5 +1,6 @@
 package dev.pgtrickle.ivm.compile;
 
+import dev.pgtrickle.ivm.plan.Lineage;
 import java.util.List;
 
 /**
@@ -23,6 +24,8 @@ import java.util.List;
  *     caller then runs {@code refresh}); {@code null} when the strategy has no such path
  * @param sources oids of the relations whose change buffers the refresh reads
  * @param operators the operator tree with the strategy of each operator
+ * @param lineage for each visible column, in order, the source columns it is computed from
+ *     ({@code plan.Lineage})
  * @param keptStates tables keeping the groups of aggregates inside the query and the left inputs
  *     of one-row tests, which a FULL refresh fills (in its statement) and the refresh statement
  *     maintains
@@ -31,7 +34,7 @@ public record CompiledPlan(int format, String normalizedQuery, Strategy strategy
                            List<String> hiddenColumns, List<String> identityColumns, List<String> outputKey,
                            String populate,
                            String refresh, String refreshInsertOnly, List<Long> sources,
-                           List<ExplainLine> operators, List<KeptState> keptStates) {
+                           List<ExplainLine> operators, List<ColumnLineage> lineage, List<KeptState> keptStates) {
 
     public static final int FORMAT = 1;
 
@@ -42,7 +45,16 @@ public record CompiledPlan(int format, String normalizedQuery, Strategy strategy
         outputKey = outputKey == null ? List.of() : List.copyOf(outputKey);
         sources = List.copyOf(sources);
         operators = List.copyOf(operators);
+        lineage = lineage == null ? List.of() : List.copyOf(lineage);
         keptStates = keptStates == null ? List.of() : List.copyOf(keptStates);
+    }
+
+    /** A visible column and the source columns it is computed from. */
+    public record ColumnLineage(String column, List<Lineage.SourceColumn> sources) {
+
+        public ColumnLineage {
+            sources = List.copyOf(sources);
+        }
     }
 
     /**

@@ -5,6 +5,7 @@ import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.plan.Aggregate;
 import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.KeptIndex;
+import dev.pgtrickle.ivm.plan.Lineage;
 import dev.pgtrickle.ivm.plan.OutputKey;
 import dev.pgtrickle.ivm.plan.Plan;
 import dev.pgtrickle.ivm.plan.QueryPlan;
@@ -96,7 +97,10 @@ final class PlanAssembler {
         return new CompiledPlan(CompiledPlan.FORMAT, normalizedQuery, maintenance.kind(), storage,
                 maintenance.hiddenColumns(), maintenance.identityColumns(), OutputKey.of(top),
                 maintenance.populate(), refresh, insertOnly,
-                context.sources().stream().map(Source::oid).toList(), explain, states);
+                context.sources().stream().map(Source::oid).toList(), explain,
+                Lineage.of(top).entrySet().stream()
+                        .map(e -> new CompiledPlan.ColumnLineage(e.getKey(), List.copyOf(e.getValue()))).toList(),
+                states);
     }
 
     private static boolean joins(Plan plan) {

@@ -5,7 +5,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * A key of a query's result: output columns that are NOT NULL in every row and on which no two
@@ -42,8 +41,6 @@ public final class OutputKey {
 
         static final QueryKeys NONE = new QueryKeys(List.of(), Set.of());
     }
-
-    private static final Pattern PLAIN = Pattern.compile("[a-z_][a-z0-9_]*");
 
     private OutputKey() {
     }
@@ -205,33 +202,12 @@ public final class OutputKey {
     private static Optional<Column> columnOf(String expression, List<Binding> bindings) {
         for (Binding binding : bindings) {
             for (String column : binding.columns()) {
-                if (refersTo(expression, binding.alias(), column)) {
+                if (ColumnText.isReference(expression, binding.alias(), column)) {
                     return Optional.of(new Column(binding.alias(), column));
                 }
             }
         }
         return Optional.empty();
-    }
-
-    /**
-     * Whether {@code expression} is {@code alias.column} as canonical SQL text writes it: each name
-     * quoted, or bare where a bare name denotes it. Accepting both spellings cannot confuse two
-     * columns, since a bare name is only accepted where it denotes exactly that name.
-     */
-    private static boolean refersTo(String expression, String alias, String column) {
-        for (String a : spellings(alias)) {
-            for (String c : spellings(column)) {
-                if (expression.equals(a + "." + c)) {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
-
-    private static List<String> spellings(String name) {
-        String quoted = '"' + name.replace("\"", "\"\"") + '"';
-        return PLAIN.matcher(name).matches() ? List.of(quoted, name) : List.of(quoted);
     }
 
     private static Set<Column> columns(String alias, Iterable<String> names) {

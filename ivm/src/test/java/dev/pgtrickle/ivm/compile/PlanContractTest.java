@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class PlanContractTest {
 
     private static final List<String> MIGRATIONS = List.of("R__30_refresh.sql", "R__35_differential.sql",
-            "R__50_monitoring.sql");
+            "R__50_monitoring.sql", "R__55_operations.sql", "R__75_publications.sql");
 
     private static String catalogSql() throws IOException {
         StringBuilder sql = new StringBuilder();

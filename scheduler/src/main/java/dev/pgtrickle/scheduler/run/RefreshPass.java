@@ -35,7 +35,8 @@ public final class RefreshPass implements AutoCloseable {
             return thread;
         });
         for (int i = 0; i < maxWorkers; i++) {
-            RefreshWorker worker = new RefreshWorker(connections, suspendAfter, journal);
+            RefreshWorker worker = new RefreshWorker("pgtrickle worker " + (i + 1) + "/" + maxWorkers, connections,
+                    suspendAfter, journal);
             workers.add(worker);
             idle.add(worker);
         }

@@ -19,13 +19,19 @@ public final class RefreshWorker implements AutoCloseable {
     /** Attempts of a refresh that lost a serialization race before it counts as failed. */
     private static final int CONFLICT_ATTEMPTS = 3;
 
+    private final String name;
     private final ConnectionFactory connections;
     private final int suspendAfter;
     private final JournalRefresh journal;
     private Connection connection;
 
-    /** @param journal loads the changes of WAL-captured sources, or {@code null} without WAL capture */
-    public RefreshWorker(ConnectionFactory connections, int suspendAfter, JournalRefresh journal) {
+    /**
+     * @param name its connection's application_name, which {@code pgtrickle.worker_pool_status()}
+     *     reads (with what it refreshes, while it does)
+     * @param journal loads the changes of WAL-captured sources, or {@code null} without WAL capture
+     */
+    public RefreshWorker(String name, ConnectionFactory connections, int suspendAfter, JournalRefresh journal) {
+        this.name = name;
         this.connections = connections;
         this.suspendAfter = suspendAfter;
         this.journal = journal;
@@ -43,7 +49,7 @@ public final class RefreshWorker implements AutoCloseable {
             try {
                 repeatableRead = journal != null && journal.begin(c, table.id());
                 Connections.actAs(c, table.owner());
-                if (skipIfUnchanged(c, table.id())) {
+                if (skipIfUnchanged(c, table.id(), name + ": refreshing " + table.id() + " since " + System.currentTimeMillis())) {
                     c.commit();
                     return new RefreshOutcome.Unchanged(since(start));
                 }
@@ -100,14 +106,21 @@ public final class RefreshWorker implements AutoCloseable {
     private Connection connection() throws SQLException {
         if (connection == null || connection.isClosed()) {
             connection = connections.open();
+            try (PreparedStatement statement = connection.prepareStatement("SELECT pg_catalog.set_config('application_name', ?, false)")) {
+                statement.setString(1, name);
+                statement.execute();
+            }
             connection.setAutoCommit(false);
         }
         return connection;
     }
 
-    private static boolean skipIfUnchanged(Connection c, long id) throws SQLException {
-        try (PreparedStatement statement = c.prepareStatement("SELECT pgtrickle._skip_if_unchanged(?)")) {
+    /** Also names the refresh in application_name for the transaction (no round trip of its own). */
+    private static boolean skipIfUnchanged(Connection c, long id, String refreshing) throws SQLException {
+        try (PreparedStatement statement = c.prepareStatement(
+                "SELECT pgtrickle._skip_if_unchanged(?), pg_catalog.set_config('application_name', ?, true)")) {
             statement.setLong(1, id);
+            statement.setString(2, refreshing);
             try (ResultSet row = statement.executeQuery()) {
                 row.next();
                 return row.getBoolean(1);

@@ -396,5 +396,13 @@ BEGIN
         detail := format('a daemon serves this database as role %s, with the rights it needs', quote_ident(v_role));
         RETURN NEXT;
     END IF;
+    -- A drain (pgtrickle.drain()) stops scheduled refreshes on purpose, but stream tables go stale.
+    SELECT 'WARNING', format('drained since %s (pgtrickle.drain()): no refresh starts until pgtrickle.undrain()',
+                             i.drain_requested_at)
+    INTO severity, detail
+    FROM pgtrickle.pgt_instance i WHERE i.drain_requested_at IS NOT NULL;
+    IF FOUND THEN
+        RETURN NEXT;
+    END IF;
 END
 $$;

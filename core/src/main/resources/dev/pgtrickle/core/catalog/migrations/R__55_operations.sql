@@ -180,3 +180,175 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- ---------------------------------------------------------------------------------------------
+-- The daemon's workers, recent jobs, draining, freshness (docs/sql-reference.md, "Operations").
+-- ---------------------------------------------------------------------------------------------
+
+-- The daemon's refresh workers as PostgreSQL sees them: each worker's connection is named
+-- "pgtrickle worker <n>/<pool size>", and while it refreshes, within the refresh's transaction,
+-- "pgtrickle worker <n>/<size>: refreshing <pgt_id> since <epoch ms>" (set transaction-locally,
+-- so it reverts when the transaction ends). Workers connect at their first refresh.
+CREATE OR REPLACE FUNCTION pgtrickle.worker_pool_status()
+RETURNS TABLE (worker integer, pool_size integer, state text, stream_table text, refreshing_since timestamptz,
+               pid integer)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT m[1]::integer, m[2]::integer,
+           CASE WHEN m[3] IS NULL THEN 'idle' ELSE 'refreshing' END,
+           CASE WHEN m[3] IS NOT NULL THEN (SELECT pgtrickle._display_name(st.pgt_schema, st.pgt_name)
+                                            FROM pgtrickle.pgt_stream_tables st WHERE st.pgt_id = m[3]::bigint) END,
+           to_timestamp(m[4]::numeric / 1000),
+           a.pid
+    FROM pg_stat_activity a
+    CROSS JOIN LATERAL regexp_match(a.application_name,
+        '^pgtrickle worker ([0-9]+)/([0-9]+)(?:: refreshing ([0-9]+) since ([0-9]+))?$') AS m
+    WHERE a.datname = current_database() AND m IS NOT NULL
+    ORDER BY 1
+$$;
+
+-- Refreshes of the last p_seconds seconds, newest first, with those running now (from the
+-- workers; no job id yet).
+CREATE OR REPLACE FUNCTION pgtrickle.parallel_job_status(p_seconds integer DEFAULT 60)
+RETURNS TABLE (job_id bigint, stream_table text, action text, status text, started_at timestamptz,
+               finished_at timestamptz, duration interval, initiated_by text)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF p_seconds IS NULL OR p_seconds < 1 THEN
+        RAISE EXCEPTION 'parallel_job_status needs a positive number of seconds, not %', p_seconds
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN QUERY
+    SELECT NULL::bigint, w.stream_table, NULL::text, 'RUNNING'::text, w.refreshing_since, NULL::timestamptz,
+           clock_timestamp() - w.refreshing_since, 'SCHEDULER'::text
+    FROM pgtrickle.worker_pool_status() w WHERE w.state = 'refreshing'
+    UNION ALL
+    (SELECT h.refresh_id, pgtrickle._display_name(st.pgt_schema, st.pgt_name), h.action, h.status,
+            h.start_time, h.end_time, h.end_time - h.start_time, h.initiated_by
+     FROM pgtrickle.pgt_refresh_history h JOIN pgtrickle.pgt_stream_tables st USING (pgt_id)
+     WHERE h.end_time >= clock_timestamp() - make_interval(secs => p_seconds)
+     ORDER BY h.refresh_id DESC);
+END
+$$;
+
+-- drain(): the daemon finishes the refreshes it runs and starts no other (scheduled, urgent or
+-- compiles) until undrain(); is_drained() says when none runs any more. For upgrades and
+-- maintenance; a manual refresh_stream_table still runs. Needs the catalog owner's rights.
+CREATE OR REPLACE FUNCTION pgtrickle.drain() RETURNS timestamptz
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_requested timestamptz;
+BEGIN
+    UPDATE pgtrickle.pgt_instance SET drain_requested_at = coalesce(drain_requested_at, clock_timestamp())
+    RETURNING drain_requested_at INTO v_requested;
+    PERFORM pg_notify('pgtrickle_catalog', 'drain');
+    RETURN v_requested;
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE EXCEPTION 'permission denied: draining the pgtrickle daemon needs the rights of the catalog owner %',
+        (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = 'pgtrickle.pgt_instance'::regclass)
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+
+CREATE OR REPLACE FUNCTION pgtrickle.undrain() RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    UPDATE pgtrickle.pgt_instance SET drain_requested_at = NULL, drain_acknowledged_at = NULL;
+    PERFORM pg_notify('pgtrickle_catalog', 'undrain');
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE EXCEPTION 'permission denied: resuming the pgtrickle daemon needs the rights of the catalog owner %',
+        (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = 'pgtrickle.pgt_instance'::regclass)
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+
+-- Drained: asked for, and the leading daemon said since then that it runs no refresh (or no
+-- daemon leads).
+CREATE OR REPLACE FUNCTION pgtrickle.is_drained() RETURNS boolean
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN coalesce((SELECT i.drain_requested_at IS NOT NULL
+                            AND (i.drain_acknowledged_at >= i.drain_requested_at OR NOT pgtrickle.daemon_connected())
+                     FROM pgtrickle.pgt_instance i), false);
+END
+$$;
+
+-- Called by the leading daemon (it holds the leader lock) between passes, when a drain is asked
+-- for: no refresh of its runs at that moment.
+CREATE OR REPLACE FUNCTION pgtrickle._acknowledge_drain() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_locks
+                   WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND pid = pg_backend_pid()
+                     AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                     AND classid = 1885828210::oid AND objid = 1768123244::oid) THEN
+        RAISE EXCEPTION 'only the leading pgtrickle daemon acknowledges a drain' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    UPDATE pgtrickle.pgt_instance SET drain_acknowledged_at = clock_timestamp() WHERE drain_requested_at IS NOT NULL;
+END
+$$;
+
+-- Seconds of a duration schedule ('90s', '1m30s'); NULL for cron schedules and calculated.
+CREATE OR REPLACE FUNCTION pgtrickle._schedule_seconds(p_schedule text) RETURNS numeric
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN p_schedule ~ '^([0-9]+[dhms])+$' THEN
+        (SELECT sum(m[1]::numeric * CASE m[2] WHEN 'd' THEN 86400 WHEN 'h' THEN 3600 WHEN 'm' THEN 60 ELSE 1 END)
+         FROM regexp_matches(p_schedule, '([0-9]+)([dhms])', 'g') AS m) END
+$$;
+
+-- Freshness per stream table over the last p_window: how old its contents were each time a
+-- refresh replaced them (the time since the refresh before), as p50, p99 and maximum, how old
+-- they are now, and for a duration schedule the share of refreshes that came within it.
+CREATE OR REPLACE FUNCTION pgtrickle.sla_summary(p_window interval DEFAULT '1 day')
+RETURNS TABLE (stream_table text, schedule text, refreshes bigint, freshness_p50 interval,
+               freshness_p99 interval, freshness_max interval, staleness interval, within_schedule numeric)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT pgtrickle._current_name(st.pgt_relid, st.pgt_schema, st.pgt_name),
+           coalesce(st.schedule, 'calculated'),
+           count(g.age),
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY g.age),
+           percentile_cont(0.99) WITHIN GROUP (ORDER BY g.age),
+           max(g.age),
+           clock_timestamp() - st.data_timestamp,
+           round(avg(CASE WHEN extract(epoch FROM g.age) <= pgtrickle._schedule_seconds(st.schedule) THEN 1.0
+                          WHEN pgtrickle._schedule_seconds(st.schedule) IS NOT NULL THEN 0.0 END), 4)
+    FROM pgtrickle.pgt_stream_tables st
+    LEFT JOIN LATERAL (
+        SELECT h.end_time - lag(h.end_time) OVER (ORDER BY h.refresh_id) AS age, h.end_time
+        FROM pgtrickle.pgt_refresh_history h
+        WHERE h.pgt_id = st.pgt_id AND h.status = 'COMPLETED'
+          AND h.end_time >= clock_timestamp() - p_window - coalesce(make_interval(secs => pgtrickle._schedule_seconds(st.schedule)), '0')
+    ) AS g ON g.end_time >= clock_timestamp() - p_window
+    GROUP BY st.pgt_id, st.pgt_relid, st.pgt_schema, st.pgt_name, st.schedule, st.data_timestamp
+    ORDER BY 1
+$$;
+
+-- Which source columns each output column is computed from (the compiled plan's lineage,
+-- through subqueries, views, joins and aggregates down to the tables and stream tables read).
+-- Without a plan (refreshed FULL, or not compiled yet): the columns the definition reads, from its
+-- definition view's dependencies, with output_column NULL.
+CREATE OR REPLACE FUNCTION pgtrickle.stream_table_lineage(name text)
+RETURNS TABLE (output_column text, source_table text, source_column text)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_st pgtrickle.pgt_stream_tables := pgtrickle._find_stream_table(name);
+BEGIN
+    IF v_st.plan ? 'lineage' THEN
+        RETURN QUERY
+        SELECT l.item ->> 'column', pgtrickle._display_name(s.item ->> 'schema', s.item ->> 'table'), s.item ->> 'column'
+        FROM jsonb_array_elements(v_st.plan -> 'lineage') WITH ORDINALITY AS l(item, n)
+        LEFT JOIN LATERAL jsonb_array_elements(l.item -> 'sources') AS s(item) ON true
+        ORDER BY l.n, 2, 3;
+        RETURN;
+    END IF;
+    RETURN QUERY
+    SELECT DISTINCT NULL::text, pgtrickle._display_name(n.nspname, c.relname), a.attname::text
+    FROM pg_rewrite r
+    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
+                    AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0
+    JOIN pg_class c ON c.oid = d.refobjid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+    WHERE r.ev_class = to_regclass(format('pgtrickle.%I', v_st.definition_view)) AND d.refobjid <> r.ev_class
+    ORDER BY 2, 3;
+END
+$$;
