@@ -309,8 +309,9 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
            percentile_cont(0.99) WITHIN GROUP (ORDER BY g.age),
            max(g.age),
            clock_timestamp() - st.data_timestamp,
-           round(avg(CASE WHEN extract(epoch FROM g.age) <= pgtrickle._schedule_seconds(st.schedule) THEN 1.0
-                          WHEN pgtrickle._schedule_seconds(st.schedule) IS NOT NULL THEN 0.0 END), 4)
+           round(avg(CASE WHEN g.age IS NULL OR pgtrickle._schedule_seconds(st.schedule) IS NULL THEN NULL
+                          WHEN extract(epoch FROM g.age) <= pgtrickle._schedule_seconds(st.schedule) THEN 1.0
+                          ELSE 0.0 END), 4)
     FROM pgtrickle.pgt_stream_tables st
     LEFT JOIN LATERAL (
         SELECT h.end_time - lag(h.end_time) OVER (ORDER BY h.refresh_id) AS age, h.end_time

@@ -119,7 +119,13 @@ BEGIN
                       WHEN 'PENDING' THEN 'Retry once the daemon (or pgtrickle compile) has compiled it: pgt_status() shows it refreshed DIFFERENTIAL.'
                       ELSE 'Use refresh_mode AUTO or DIFFERENTIAL with a query the compiler supports.' END;
     END IF;
-    v_key := ARRAY(SELECT jsonb_array_elements_text(coalesce(v_st.plan -> 'output_key', '[]')))::name[];
+    IF NOT v_st.plan ? 'output_key' THEN
+        RAISE EXCEPTION 'stream table % cannot be published yet: its plan was compiled by an older pgtrickle, which did not record the key of its rows',
+            v_display
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Compile it again (pgtrickle compile ' || v_display || '), then publish it.';
+    END IF;
+    v_key := ARRAY(SELECT jsonb_array_elements_text(v_st.plan -> 'output_key'))::name[];
     IF cardinality(v_key) = 0 THEN
         RAISE EXCEPTION 'stream table % cannot be published: no set of its columns is known to be NOT NULL and unique in every row, which subscribers need to apply updates and deletes',
             v_display

@@ -13,14 +13,3 @@ CREATE TABLE pgtrickle.pgt_created_publications (
     pubname name PRIMARY KEY
 );
 COMMENT ON TABLE pgtrickle.pgt_created_publications IS 'pgtrickle: publications created by stream_table_to_publication';
-GRANT SELECT ON pgtrickle.pgt_created_publications TO PUBLIC;
-
--- The transaction of each refresh: a subscriber of a published stream table (pgtrickle subscribe)
--- names the refresh an event came from by the transaction it was decoded from.
-ALTER TABLE pgtrickle.pgt_refresh_history ADD COLUMN xid xid8;
-
--- drain(): the scheduler starts no refresh while drain_requested_at is set; the leading daemon
--- acknowledges it once none runs (is_drained()).
-ALTER TABLE pgtrickle.pgt_instance
-    ADD COLUMN drain_requested_at timestamptz,
-    ADD COLUMN drain_acknowledged_at timestamptz;
