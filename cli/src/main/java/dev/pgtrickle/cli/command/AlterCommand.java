@@ -38,11 +38,16 @@ public final class AlterCommand extends DatabaseCommand {
     @Option(names = "--tier", paramLabel = "TIER", description = "One of hot, warm, cold, frozen.")
     private Tier tier;
 
+    @Option(names = "--diamond-consistency", paramLabel = "C",
+            description = "none, or atomic: refresh it together with the stream tables it reads.")
+    private String diamondConsistency;
+
     @Override
     protected void validate() {
         if (functionCall().argumentNames().size() == 1) {
             throw new ParameterException(commandLine(),
-                    "Nothing to change: give at least one of --query, --schedule, --refresh-mode, --status, --tier");
+                    "Nothing to change: give at least one of --query, --schedule, --refresh-mode, --status, --tier,"
+                            + " --diamond-consistency");
         }
     }
 
@@ -53,7 +58,8 @@ public final class AlterCommand extends DatabaseCommand {
                 .arg("schedule", schedule)
                 .arg("refresh_mode", refreshMode)
                 .arg("status", status)
-                .arg("tier", tier == null ? null : tier.name().toLowerCase(Locale.ROOT));
+                .arg("tier", tier == null ? null : tier.name().toLowerCase(Locale.ROOT))
+                .arg("diamond_consistency", diamondConsistency);
     }
 
     @Override

@@ -39,6 +39,10 @@ public final class CreateCommand extends DatabaseCommand {
     @Option(names = "--cdc-mode", paramLabel = "M", description = "Change capture mode: trigger or auto (default: the global default, trigger).")
     private String cdcMode;
 
+    @Option(names = "--diamond-consistency", paramLabel = "C",
+            description = "none (default), or atomic: refresh it together with the stream tables it reads.")
+    private String diamondConsistency;
+
     @ArgGroup(exclusive = true)
     private Existing existing;
 
@@ -63,7 +67,8 @@ public final class CreateCommand extends DatabaseCommand {
                 // Flags pass a value only when given, so the SQL defaults stay authoritative.
                 .arg("initialize", noInitialize ? Boolean.FALSE : null)
                 .arg("append_only", appendOnly ? Boolean.TRUE : null)
-                .arg("cdc_mode", cdcMode);
+                .arg("cdc_mode", cdcMode)
+                .arg("diamond_consistency", diamondConsistency);
     }
 
     /** Creates and compiles in one transaction: a DIFFERENTIAL table that cannot be compiled is not created. */

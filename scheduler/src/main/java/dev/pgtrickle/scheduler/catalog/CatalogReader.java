@@ -24,7 +24,8 @@ public final class CatalogReader {
                          JOIN pgtrickle.pgt_stream_tables up ON up.pgt_relid = d.source_relid
                          WHERE d.pgt_id = st.pgt_id),
                    st.compile_status,
-                   (SELECT fb.recent FROM pgtrickle._last_fallback(st.pgt_id) fb)
+                   (SELECT fb.recent FROM pgtrickle._last_fallback(st.pgt_id) fb),
+                   st.diamond_consistency = 'atomic'
             FROM pgtrickle.pgt_stream_tables st
             JOIN pg_class c ON c.oid = st.pgt_relid
             JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -51,7 +52,8 @@ public final class CatalogReader {
                         row.getString(8),
                         ids(row.getArray(9)),
                         row.getString(10),
-                        row.getString(11)));
+                        row.getString(11),
+                        row.getBoolean(12)));
             }
         }
         return tables;

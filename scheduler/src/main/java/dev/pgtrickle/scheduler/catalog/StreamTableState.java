@@ -18,6 +18,8 @@ import java.util.Set;
  * @param compileStatus {@code PENDING} while the differential compiler has yet to run
  * @param recentFallbacks how many refreshes fell back to FULL within the last hour and why the
  *                      latest did, or {@code null} when none did
+ * @param atomicDiamond {@code diamond_consistency => 'atomic'}: the stream tables it reads are
+ *                      refreshed together with it, in one transaction ({@code plan.AtomicGroups})
  */
 public record StreamTableState(
         long id,
@@ -30,7 +32,8 @@ public record StreamTableState(
         String owner,
         Set<Long> upstream,
         String compileStatus,
-        String recentFallbacks) {
+        String recentFallbacks,
+        boolean atomicDiamond) {
 
     public StreamTableState {
         upstream = Set.copyOf(upstream);

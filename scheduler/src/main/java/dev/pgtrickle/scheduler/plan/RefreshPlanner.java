@@ -69,6 +69,7 @@ public final class RefreshPlanner {
                 pullIn(table, byId, now, backingOff, due);
             }
         }
+        pullInAtomicGroups(tables, byId, now, backingOff, due);
         return topologicalOrder(due, byId);
     }
 
@@ -85,6 +86,30 @@ public final class RefreshPlanner {
                 ? table.lastRefresh().plus(isolatedInterval.multipliedBy(factor))
                 : table.schedule().nextDue(table.lastRefresh(), factor, zone);
         return !next.isAfter(now);
+    }
+
+    /**
+     * A table of an atomic group ({@link AtomicGroups}) that is due brings the others along: they
+     * are refreshed together, whichever of them is due.
+     */
+    private static void pullInAtomicGroups(List<StreamTableState> tables, Map<Long, StreamTableState> byId, Instant now,
+                                           LongPredicate backingOff, Set<Long> due) {
+        boolean grew = true;
+        while (grew) {
+            grew = false;
+            for (StreamTableState table : tables) {
+                Set<Long> group = AtomicGroups.sides(table, byId);
+                if (table.active() && group.stream().anyMatch(due::contains)) {
+                    for (long id : group) {
+                        StreamTableState member = byId.get(id);
+                        if (!due.contains(id) && eligible(member, now, backingOff)) {
+                            pullIn(member, byId, now, backingOff, due);
+                            grew = true;
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /** Adds the table and, before it, its calculated upstream tables (transitively). */

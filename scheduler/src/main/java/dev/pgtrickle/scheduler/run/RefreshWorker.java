@@ -1,5 +1,6 @@
 package dev.pgtrickle.scheduler.run;
 
+import dev.pgtrickle.cdc.load.JournalSource;
 import dev.pgtrickle.cdc.load.StaleCaptureException;
 import dev.pgtrickle.core.jdbc.ServerErrors;
 import dev.pgtrickle.scheduler.catalog.StreamTableState;
@@ -9,6 +10,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Refreshes stream tables on its own connection, one transaction per attempt, as the stream
@@ -83,6 +87,83 @@ public final class RefreshWorker implements AutoCloseable {
             } finally {
                 readCommitted(c, repeatableRead);
             }
+        }
+    }
+
+    /**
+     * Refreshes an atomic group ({@code plan.AtomicGroups}), in its order, in one REPEATABLE READ
+     * transaction: every refresh consumes its sources' changes up to the same snapshot, and the
+     * group's readers see all of it or none. A failure rolls back all of them; it counts for the
+     * table that failed, the others are skipped. A group that reads sources captured from the WAL
+     * is refreshed one table at a time (loading the journal takes a transaction of its own per
+     * table); health_check says so.
+     *
+     * @throws SQLException only when the connection is lost
+     */
+    public Map<Long, RefreshOutcome> refreshTogether(List<StreamTableState> group) throws SQLException {
+        if (readsJournal(group)) {
+            Map<Long, RefreshOutcome> outcomes = new LinkedHashMap<>();
+            for (StreamTableState table : group) {
+                outcomes.put(table.id(), refresh(table));
+            }
+            return outcomes;
+        }
+        long start = System.nanoTime();
+        for (int attempt = 1; ; attempt++) {
+            Connection c = connection();
+            Map<Long, RefreshOutcome> outcomes = new LinkedHashMap<>();
+            StreamTableState current = group.get(0);
+            try {
+                c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+                for (StreamTableState table : group) {
+                    current = table;
+                    Connections.actAs(c, table.owner());
+                    if (skipIfUnchanged(c, table.id(), name + ": refreshing " + table.id() + " since " + System.currentTimeMillis())) {
+                        outcomes.put(table.id(), new RefreshOutcome.Unchanged(since(start)));
+                        continue;
+                    }
+                    call(c, "SELECT pgtrickle._differential_refresh(?, 'SCHEDULER')", table.id());
+                    outcomes.put(table.id(), lastHistoryRow(c, table.id(), since(start)));
+                }
+                c.commit();
+                return outcomes;
+            } catch (SQLException e) {
+                rollback(c);
+                if (Connections.lost(e)) {
+                    close();
+                    throw e;
+                }
+                readCommitted(c, true);
+                if (attempt < CONFLICT_ATTEMPTS && conflict(e)) {
+                    continue;
+                }
+                recordFailure(c, current, ServerErrors.message(e));
+                Map<Long, RefreshOutcome> failed = new LinkedHashMap<>();
+                for (StreamTableState table : group) {
+                    failed.put(table.id(), table == current ? new RefreshOutcome.Failed(ServerErrors.message(e), since(start))
+                            : new RefreshOutcome.Skipped("refreshed together with " + current.name() + ", which failed"));
+                }
+                return failed;
+            } finally {
+                readCommitted(c, true);
+            }
+        }
+    }
+
+    private boolean readsJournal(List<StreamTableState> group) throws SQLException {
+        if (journal == null) {
+            return false;
+        }
+        Connection c = connection();
+        try {
+            for (StreamTableState table : group) {
+                if (!JournalSource.of(c, table.id()).isEmpty()) {
+                    return true;
+                }
+            }
+            return false;
+        } finally {
+            c.commit();
         }
     }
 

@@ -25,7 +25,7 @@ class RefreshPlannerTest {
     private static StreamTableState table(long id, String schedule, Tier tier, String status, Duration sinceRefresh,
                                           Long... upstream) {
         return new StreamTableState(id, "st" + id, Schedule.parse(schedule), tier, status,
-                sinceRefresh == null ? null : NOW.minus(sinceRefresh), 0, "owner", Set.of(upstream), "COMPILED", null);
+                sinceRefresh == null ? null : NOW.minus(sinceRefresh), 0, "owner", Set.of(upstream), "COMPILED", null, false);
     }
 
     private List<Long> due(List<StreamTableState> tables) {
@@ -140,5 +140,20 @@ class RefreshPlannerTest {
     void aCycleInTheCatalogIsReported() {
         List<StreamTableState> tables = List.of(table(1, "1s", Duration.ofSeconds(2), 2L), table(2, null, Duration.ofSeconds(2), 1L));
         assertThrows(IllegalStateException.class, () -> due(tables));
+    }
+
+    @Test
+    void aDueTableOfAnAtomicGroupBringsTheOthersAlong() {
+        StreamTableState side = new StreamTableState(2, "st2", Schedule.parse("10s"), Tier.HOT, "ACTIVE",
+                NOW.minus(Duration.ofSeconds(10)), 0, "owner", Set.of(1L), "COMPILED", null, false);
+        StreamTableState other = new StreamTableState(3, "st3", Schedule.parse("1h"), Tier.HOT, "ACTIVE",
+                NOW.minus(Duration.ofSeconds(10)), 0, "owner", Set.of(1L), "COMPILED", null, false);
+        StreamTableState atomic = new StreamTableState(4, "st4", Schedule.parse("1h"), Tier.HOT, "ACTIVE",
+                NOW.minus(Duration.ofSeconds(10)), 0, "owner", Set.of(2L, 3L), "COMPILED", null, true);
+        StreamTableState source = table(1, "1h", Duration.ofSeconds(10));
+        assertEquals(List.of(2L, 3L, 4L), due(List.of(source, side, other, atomic)));
+        StreamTableState plain = new StreamTableState(4, "st4", Schedule.parse("1h"), Tier.HOT, "ACTIVE",
+                NOW.minus(Duration.ofSeconds(10)), 0, "owner", Set.of(2L, 3L), "COMPILED", null, false);
+        assertEquals(List.of(2L), due(List.of(source, side, other, plain)));
     }
 }

@@ -603,23 +603,74 @@ BEGIN
 END
 $$;
 
+-- diamond_consistency: 'none' or 'atomic' (any case), anything else an error naming both.
+CREATE OR REPLACE FUNCTION pgtrickle._normalize_diamond_consistency(p_value text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF p_value IS NULL OR lower(btrim(p_value)) IN ('none', 'atomic') THEN
+        RETURN lower(btrim(p_value));
+    END IF;
+    RAISE EXCEPTION 'invalid diamond_consistency "%": use ''none'' or ''atomic''', p_value
+        USING ERRCODE = 'invalid_parameter_value';
+END
+$$;
+
+-- Catalog owner part of setting diamond_consistency (the caller holds the storage lock).
+CREATE OR REPLACE FUNCTION pgtrickle._store_diamond_consistency(p_pgt_id bigint, p_value text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM pgtrickle._claimed(p_pgt_id);
+    UPDATE pgtrickle.pgt_stream_tables SET diamond_consistency = p_value, altered_at = now()
+    WHERE pgt_id = p_pgt_id AND diamond_consistency IS DISTINCT FROM p_value;
+    IF FOUND THEN
+        PERFORM pgtrickle._notify_catalog('altered', p_pgt_id);
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION pgtrickle._set_diamond_consistency(p_name text, p_value text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_st pgtrickle.pgt_stream_tables := pgtrickle._find_stream_table(p_name);
+BEGIN
+    PERFORM pgtrickle._lock_storage(v_st);
+    PERFORM pgtrickle._store_diamond_consistency(v_st.pgt_id, pgtrickle._normalize_diamond_consistency(p_value));
+END
+$$;
+
 -- ---------------------------------------------------------------------------------------------
 -- Public API
 -- ---------------------------------------------------------------------------------------------
 
+-- (Catalog version 9 added diamond_consistency: the shorter signatures would make calls ambiguous.)
+DROP FUNCTION IF EXISTS pgtrickle.create_stream_table(text, text, text, text, boolean, boolean, text);
+DROP FUNCTION IF EXISTS pgtrickle.create_stream_table_if_not_exists(text, text, text, text, boolean, boolean, text);
+DROP FUNCTION IF EXISTS pgtrickle.create_or_replace_stream_table(text, text, text, text, boolean, boolean, text);
+DROP FUNCTION IF EXISTS pgtrickle.alter_stream_table(text, text, text, text, text, text, boolean, text);
+
 CREATE OR REPLACE FUNCTION pgtrickle.create_stream_table(
     name text, query text, schedule text DEFAULT 'calculated', refresh_mode text DEFAULT 'AUTO',
-    initialize boolean DEFAULT true, append_only boolean DEFAULT false, cdc_mode text DEFAULT NULL)
-RETURNS void LANGUAGE sql AS $$
-    SELECT pgtrickle._create_stream_table($1, $2, $3, $4, $5, $6, $7, pg_catalog.current_setting('search_path'))
+    initialize boolean DEFAULT true, append_only boolean DEFAULT false, cdc_mode text DEFAULT NULL,
+    diamond_consistency text DEFAULT 'none')
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_diamond text := pgtrickle._normalize_diamond_consistency(coalesce($8, 'none'));
+BEGIN
+    PERFORM pgtrickle._create_stream_table($1, $2, $3, $4, $5, $6, $7, pg_catalog.current_setting('search_path'));
+    IF v_diamond <> 'none' THEN
+        PERFORM pgtrickle._set_diamond_consistency($1, v_diamond);
+    END IF;
+END
 $$;
 
 CREATE OR REPLACE FUNCTION pgtrickle.create_stream_table_if_not_exists(
     name text, query text, schedule text DEFAULT 'calculated', refresh_mode text DEFAULT 'AUTO',
-    initialize boolean DEFAULT true, append_only boolean DEFAULT false, cdc_mode text DEFAULT NULL)
+    initialize boolean DEFAULT true, append_only boolean DEFAULT false, cdc_mode text DEFAULT NULL,
+    diamond_consistency text DEFAULT 'none')
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     v_name record := pgtrickle._split_name($1);
+    v_diamond text := pgtrickle._normalize_diamond_consistency(coalesce($8, 'none'));
 BEGIN
     IF (pgtrickle._lookup_stream_table($1)).pgt_id IS NOT NULL THEN
         RAISE NOTICE 'stream table "%" already exists, skipping',
@@ -627,6 +678,9 @@ BEGIN
         RETURN;
     END IF;
     PERFORM pgtrickle._create_stream_table($1, $2, $3, $4, $5, $6, $7, pg_catalog.current_setting('search_path'));
+    IF v_diamond <> 'none' THEN
+        PERFORM pgtrickle._set_diamond_consistency($1, v_diamond);
+    END IF;
 END
 $$;
 
@@ -677,10 +731,16 @@ $$;
 
 CREATE OR REPLACE FUNCTION pgtrickle.create_or_replace_stream_table(
     name text, query text, schedule text DEFAULT 'calculated', refresh_mode text DEFAULT 'AUTO',
-    initialize boolean DEFAULT true, append_only boolean DEFAULT false, cdc_mode text DEFAULT NULL)
-RETURNS void LANGUAGE sql AS $$
-    SELECT pgtrickle._create_or_replace_stream_table($1, $2, $3, $4, $5, $6, $7,
-                                                     pg_catalog.current_setting('search_path'))
+    initialize boolean DEFAULT true, append_only boolean DEFAULT false, cdc_mode text DEFAULT NULL,
+    diamond_consistency text DEFAULT 'none')
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_diamond text := pgtrickle._normalize_diamond_consistency(coalesce($8, 'none'));
+BEGIN
+    PERFORM pgtrickle._create_or_replace_stream_table($1, $2, $3, $4, $5, $6, $7,
+                                                      pg_catalog.current_setting('search_path'));
+    PERFORM pgtrickle._set_diamond_consistency($1, v_diamond);
+END
 $$;
 
 -- Changes a stream table; NULL arguments leave that property unchanged.
@@ -688,9 +748,16 @@ $$;
 CREATE OR REPLACE FUNCTION pgtrickle.alter_stream_table(
     name text, query text DEFAULT NULL, schedule text DEFAULT NULL, refresh_mode text DEFAULT NULL,
     status text DEFAULT NULL, tier text DEFAULT NULL, append_only boolean DEFAULT NULL,
-    cdc_mode text DEFAULT NULL)
-RETURNS void LANGUAGE sql AS $$
-    SELECT pgtrickle._alter_stream_table($1, $2, $3, $4, $5, $6, $7, $8, pg_catalog.current_setting('search_path'))
+    cdc_mode text DEFAULT NULL, diamond_consistency text DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_diamond text := pgtrickle._normalize_diamond_consistency($9);
+BEGIN
+    PERFORM pgtrickle._alter_stream_table($1, $2, $3, $4, $5, $6, $7, $8, pg_catalog.current_setting('search_path'));
+    IF v_diamond IS NOT NULL THEN
+        PERFORM pgtrickle._set_diamond_consistency($1, v_diamond);
+    END IF;
+END
 $$;
 
 -- Drops a stream table: its storage table, catalog rows and the capture objects no other stream

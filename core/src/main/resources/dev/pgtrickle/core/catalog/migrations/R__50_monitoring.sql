@@ -302,19 +302,44 @@ BEGIN
                             'no change buffer holds more than 1000000 pending rows'::text;
     END IF;
 
+    -- Atomic diamonds that read sources captured from the WAL are refreshed one table at a time
+    -- (loading the journal takes a transaction per table): said only when it happens.
+    RETURN QUERY
+    SELECT 'diamond_consistency'::text, 'WARNING'::text,
+           format('%s: diamond_consistency => ''atomic'', but it or a stream table it reads reads sources captured from'
+                  ' the WAL: they are refreshed one table at a time, not together',
+                  pgtrickle._current_name(d.pgt_relid, d.pgt_schema, d.pgt_name))
+    FROM pgtrickle.pgt_stream_tables d
+    WHERE d.diamond_consistency = 'atomic'
+      AND EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies dep
+                  JOIN pgtrickle.pgt_change_sources cs ON cs.source_relid = dep.source_relid
+                  WHERE cs.cdc_mode = 'wal'
+                    AND (dep.pgt_id = d.pgt_id
+                         OR dep.pgt_id IN (SELECT up.pgt_id FROM pgtrickle.pgt_dependencies dd
+                                           JOIN pgtrickle.pgt_stream_tables up ON up.pgt_relid = dd.source_relid
+                                           WHERE dd.pgt_id = d.pgt_id)))
+    ORDER BY 3;
+
     -- WAL capture (see R__70_wal.sql): the slot, and the sources holding it back.
     RETURN QUERY SELECT * FROM pgtrickle._wal_health();
 END
 $$;
 
--- The role the leading daemon's session logged in as, or NULL when no daemon leads.
-CREATE OR REPLACE FUNCTION pgtrickle._daemon_role() RETURNS name
+-- The session of the leading daemon, or NULL when none leads: it holds the session advisory lock
+-- with key 0x7067747269636b6c ("pgtrickl"), which pg_locks shows as two 32-bit halves.
+CREATE OR REPLACE FUNCTION pgtrickle._leader_pid() RETURNS integer
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT a.usename FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+    SELECT l.pid FROM pg_locks l
     WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
       AND l.classid = 1885828210::oid AND l.objid = 1768123244::oid
     LIMIT 1
+$$;
+
+-- The role the leading daemon's session logged in as, or NULL when no daemon leads.
+CREATE OR REPLACE FUNCTION pgtrickle._daemon_role() RETURNS name
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT a.usename FROM pg_stat_activity a WHERE a.pid = pgtrickle._leader_pid()
 $$;
 
 -- Whether p_member may SET ROLE to p_role (PostgreSQL 16 made that an option of membership).

@@ -3,7 +3,7 @@
 
 -- The SQL that recreates a stream table as it is defined now: create_stream_table with its
 -- query as written, schedule, mode, append_only and capture mode, then alter_stream_table for a
--- tier other than hot and for a suspension. Every value is a quoted literal.
+-- tier other than hot, for diamond_consistency and for a suspension. Every value is a quoted literal.
 CREATE OR REPLACE FUNCTION pgtrickle.export_definition(name text) RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -18,6 +18,10 @@ BEGIN
                     CASE WHEN v_st.append_only THEN 'true' ELSE 'false' END, v_st.cdc_mode);
     IF v_st.tier <> 'hot' THEN
         v_sql := v_sql || format(E'\nSELECT pgtrickle.alter_stream_table(%L, tier => %L);', v_name, v_st.tier);
+    END IF;
+    IF v_st.diamond_consistency <> 'none' THEN
+        v_sql := v_sql || format(E'\nSELECT pgtrickle.alter_stream_table(%L, diamond_consistency => %L);', v_name,
+                                 v_st.diamond_consistency);
     END IF;
     IF v_st.status = 'SUSPENDED' THEN
         v_sql := v_sql || format(E'\nSELECT pgtrickle.alter_stream_table(%L, status => %L);', v_name, 'SUSPENDED');
@@ -233,31 +237,37 @@ $$;
 -- drain(): the daemon finishes the refreshes it runs and starts no other (scheduled, urgent or
 -- compiles) until undrain(); is_drained() says when none runs any more. For upgrades and
 -- maintenance; a manual refresh_stream_table still runs. Needs the catalog owner's rights.
+-- Drain requests are written to pgt_instance, which only the catalog owner (and its members) may.
+CREATE OR REPLACE FUNCTION pgtrickle._require_drain_rights(p_what text) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT has_table_privilege('pgtrickle.pgt_instance', 'UPDATE') THEN
+        RAISE EXCEPTION 'permission denied: % the pgtrickle daemon needs the rights of the catalog owner %', p_what,
+            (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = 'pgtrickle.pgt_instance'::regclass)
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION pgtrickle.drain() RETURNS timestamptz
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_requested timestamptz;
 BEGIN
+    PERFORM pgtrickle._require_drain_rights('draining');
     UPDATE pgtrickle.pgt_instance SET drain_requested_at = coalesce(drain_requested_at, clock_timestamp())
     RETURNING drain_requested_at INTO v_requested;
     PERFORM pg_notify('pgtrickle_catalog', 'drain');
     RETURN v_requested;
-EXCEPTION WHEN insufficient_privilege THEN
-    RAISE EXCEPTION 'permission denied: draining the pgtrickle daemon needs the rights of the catalog owner %',
-        (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = 'pgtrickle.pgt_instance'::regclass)
-        USING ERRCODE = 'insufficient_privilege';
 END
 $$;
 
 CREATE OR REPLACE FUNCTION pgtrickle.undrain() RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    PERFORM pgtrickle._require_drain_rights('resuming');
     UPDATE pgtrickle.pgt_instance SET drain_requested_at = NULL, drain_acknowledged_at = NULL;
     PERFORM pg_notify('pgtrickle_catalog', 'undrain');
-EXCEPTION WHEN insufficient_privilege THEN
-    RAISE EXCEPTION 'permission denied: resuming the pgtrickle daemon needs the rights of the catalog owner %',
-        (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = 'pgtrickle.pgt_instance'::regclass)
-        USING ERRCODE = 'insufficient_privilege';
 END
 $$;
 
@@ -277,10 +287,7 @@ $$;
 CREATE OR REPLACE FUNCTION pgtrickle._acknowledge_drain() RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_locks
-                   WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND pid = pg_backend_pid()
-                     AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                     AND classid = 1885828210::oid AND objid = 1768123244::oid) THEN
+    IF pgtrickle._leader_pid() IS DISTINCT FROM pg_backend_pid() THEN
         RAISE EXCEPTION 'only the leading pgtrickle daemon acknowledges a drain' USING ERRCODE = 'insufficient_privilege';
     END IF;
     UPDATE pgtrickle.pgt_instance SET drain_acknowledged_at = clock_timestamp() WHERE drain_requested_at IS NOT NULL;

@@ -203,14 +203,10 @@ BEGIN
 END
 $$;
 
--- Whether a pgtrickle daemon leads this database: it holds the session advisory lock with key
--- 0x7067747269636b6c ("pgtrickl"), which pg_locks shows as two 32-bit halves.
+-- Whether a pgtrickle daemon leads this database (see _leader_pid).
 CREATE OR REPLACE FUNCTION pgtrickle.daemon_connected() RETURNS boolean
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT EXISTS (SELECT 1 FROM pg_locks
-                   WHERE locktype = 'advisory' AND granted AND objsubid = 1
-                     AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                     AND classid = 1885828210::oid AND objid = 1768123244::oid)
+    SELECT pgtrickle._leader_pid() IS NOT NULL
 $$;
 
 -- health_check rows about WAL capture: the slot (invalidated, or retaining more WAL than
