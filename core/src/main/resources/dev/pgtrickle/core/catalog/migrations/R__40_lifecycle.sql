@@ -670,17 +670,13 @@ CREATE OR REPLACE FUNCTION pgtrickle.create_stream_table_if_not_exists(
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     v_name record := pgtrickle._split_name($1);
-    v_diamond text := pgtrickle._normalize_diamond_consistency(coalesce($8, 'none'));
 BEGIN
     IF (pgtrickle._lookup_stream_table($1)).pgt_id IS NOT NULL THEN
         RAISE NOTICE 'stream table "%" already exists, skipping',
             pgtrickle._display_name(v_name.schema_name, v_name.rel_name);
         RETURN;
     END IF;
-    PERFORM pgtrickle._create_stream_table($1, $2, $3, $4, $5, $6, $7, pg_catalog.current_setting('search_path'));
-    IF v_diamond <> 'none' THEN
-        PERFORM pgtrickle._set_diamond_consistency($1, v_diamond);
-    END IF;
+    PERFORM pgtrickle.create_stream_table($1, $2, $3, $4, $5, $6, $7, $8);
 END
 $$;
 
