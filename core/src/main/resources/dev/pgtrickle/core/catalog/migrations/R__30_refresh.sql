@@ -239,23 +239,17 @@ DECLARE
     v_start timestamptz := clock_timestamp();
     v_st pgtrickle.pgt_stream_tables;
     v_storage regclass;
-    v_columns text;
-    v_frontier pg_snapshot;
-    v_inserted bigint;
-    v_deleted bigint;
+    v_columns text[];
+    v_replaced record;
     v_data_time timestamptz;
     v_kept text;
-    v_match text;
-    v_new_row text;
-    v_updated bigint;
 BEGIN
     v_st := pgtrickle._locked(p_pgt_id);
     v_storage := pgtrickle._storage_of(v_st);
     IF v_st.plan IS NULL THEN
-        v_columns := (pgtrickle._column_definitions(v_storage)).name_list;
+        v_columns := (pgtrickle._column_definitions(v_storage)).names::text[];
     ELSE
-        SELECT string_agg(quote_ident(c), ', ') INTO v_columns
-        FROM jsonb_array_elements_text(v_st.plan -> 'columns') AS c;
+        v_columns := ARRAY(SELECT jsonb_array_elements_text(v_st.plan -> 'columns'));
     END IF;
     -- The plan's kept states (groups of aggregates inside the query) are refilled in the same
     -- statement, so under the same snapshot as the contents.
@@ -266,43 +260,52 @@ BEGIN
     INTO v_kept
     FROM jsonb_array_elements(coalesce(v_st.plan -> 'kept_states', '[]')) WITH ORDINALITY AS k(state, n);
     v_data_time := pgtrickle._data_time();
-    IF v_st.publication_key IS NULL THEN
+    v_replaced := pgtrickle._replace_contents(v_storage, v_columns,
+        coalesce(v_st.plan ->> 'populate', v_st.normalized_query), v_st.publication_key, v_kept);
+    PERFORM pgtrickle._complete_refresh(p_pgt_id, v_replaced.frontier, v_data_time, 'FULL',
+                                        v_replaced.inserted, v_replaced.deleted, v_start, p_initiated_by,
+                                        p_rows_updated => v_replaced.updated,
+                                        p_reason => p_reason, p_fallback => p_fallback);
+END
+$$;
+
+-- Replaces the rows of p_storage, columns p_columns, with those of the query p_source, in one
+-- statement (after the CTEs p_ctes, each ending in a comma), and returns its frontier snapshot
+-- and row counts. Without p_key: all rows deleted and the new ones inserted. With p_key (the
+-- replica identity of a published stream table) subscribers get only the difference, keyed on it
+-- — rows whose key vanished deleted, rows whose key stays updated where their text differs (so
+-- 1.0 → 1.00 is sent, an unchanged row is not), new keys inserted (docs/architecture.md,
+-- "Published stream tables").
+CREATE OR REPLACE FUNCTION pgtrickle._replace_contents(
+    p_storage regclass, p_columns text[], p_source text, p_key name[], p_ctes text DEFAULT '',
+    OUT frontier pg_snapshot, OUT inserted bigint, OUT deleted bigint, OUT updated bigint)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_columns text := (SELECT string_agg(quote_ident(c), ', ' ORDER BY n) FROM unnest(p_columns) WITH ORDINALITY AS c(c, n));
+    v_new_row text := (SELECT string_agg('__pgt_n.' || quote_ident(c), ', ' ORDER BY n)
+                       FROM unnest(p_columns) WITH ORDINALITY AS c(c, n));
+    v_match text := (SELECT string_agg(format('__pgt_t.%1$I = __pgt_n.%1$I', c), ' AND ') FROM unnest(p_key) AS c);
+BEGIN
+    IF p_key IS NULL THEN
         EXECUTE format(
             'WITH %4$s deleted AS (DELETE FROM %1$s RETURNING 1), '
             'inserted AS (INSERT INTO %1$s (%2$s) SELECT %2$s FROM (%3$s) AS q RETURNING 1) '
             'SELECT pgtrickle._frontier_snapshot(), (SELECT count(*) FROM inserted), (SELECT count(*) FROM deleted)',
-            v_storage, v_columns, coalesce(v_st.plan ->> 'populate', v_st.normalized_query), v_kept)
-        INTO v_frontier, v_inserted, v_deleted;
-    ELSE
-        -- Published: subscribers get only the difference, keyed on the replica identity — rows
-        -- whose key vanished deleted, rows whose key stays updated where their bytes differ,
-        -- new keys inserted (docs/architecture.md, "Published stream tables"). Rows are compared
-        -- as text, which tells 1.0 from 1.00 as a subscriber would.
-        v_match := (SELECT string_agg(format('__pgt_t.%1$I = __pgt_n.%1$I', c), ' AND ') FROM unnest(v_st.publication_key) AS c);
-        IF v_st.plan IS NULL THEN
-            v_new_row := (SELECT string_agg('__pgt_n.' || quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
-                          WHERE attrelid = v_storage AND attnum > 0 AND NOT attisdropped);
-        ELSE
-            v_new_row := (SELECT string_agg('__pgt_n.' || quote_ident(c), ', ' ORDER BY n)
-                          FROM jsonb_array_elements_text(v_st.plan -> 'columns') WITH ORDINALITY AS c(c, n));
-        END IF;
-        EXECUTE format(
-            'WITH %4$s __pgt_new AS MATERIALIZED (SELECT %2$s FROM (%3$s) AS q), '
-            'deleted AS (DELETE FROM %1$s AS __pgt_t WHERE NOT EXISTS (SELECT 1 FROM __pgt_new AS __pgt_n WHERE %5$s) RETURNING 1), '
-            'updated AS (UPDATE %1$s AS __pgt_t SET (%2$s) = ROW(%6$s) FROM __pgt_new AS __pgt_n WHERE %5$s '
-            'AND ROW(%7$s)::text IS DISTINCT FROM ROW(%6$s)::text RETURNING 1), '
-            'inserted AS (INSERT INTO %1$s (%2$s) SELECT %2$s FROM __pgt_new AS __pgt_n '
-            'WHERE NOT EXISTS (SELECT 1 FROM %1$s AS __pgt_t WHERE %5$s) RETURNING 1) '
-            'SELECT pgtrickle._frontier_snapshot(), (SELECT count(*) FROM inserted), (SELECT count(*) FROM deleted), '
-            '(SELECT count(*) FROM updated)',
-            v_storage, v_columns, coalesce(v_st.plan ->> 'populate', v_st.normalized_query), v_kept, v_match,
-            v_new_row, replace(v_new_row, '__pgt_n.', '__pgt_t.'))
-        INTO v_frontier, v_inserted, v_deleted, v_updated;
+            p_storage, v_columns, p_source, p_ctes)
+        INTO frontier, inserted, deleted;
+        RETURN;
     END IF;
-    PERFORM pgtrickle._complete_refresh(p_pgt_id, v_frontier, v_data_time, 'FULL',
-                                        v_inserted, v_deleted, v_start, p_initiated_by,
-                                        p_rows_updated => v_updated,
-                                        p_reason => p_reason, p_fallback => p_fallback);
+    EXECUTE format(
+        'WITH %4$s __pgt_new AS MATERIALIZED (SELECT %2$s FROM (%3$s) AS q), '
+        'deleted AS (DELETE FROM %1$s AS __pgt_t WHERE NOT EXISTS (SELECT 1 FROM __pgt_new AS __pgt_n WHERE %5$s) RETURNING 1), '
+        'updated AS (UPDATE %1$s AS __pgt_t SET (%2$s) = ROW(%6$s) FROM __pgt_new AS __pgt_n WHERE %5$s '
+        'AND ROW(%7$s)::text IS DISTINCT FROM ROW(%6$s)::text RETURNING 1), '
+        'inserted AS (INSERT INTO %1$s (%2$s) SELECT %2$s FROM __pgt_new AS __pgt_n '
+        'WHERE NOT EXISTS (SELECT 1 FROM %1$s AS __pgt_t WHERE %5$s) RETURNING 1) '
+        'SELECT pgtrickle._frontier_snapshot(), (SELECT count(*) FROM inserted), (SELECT count(*) FROM deleted), '
+        '(SELECT count(*) FROM updated)',
+        p_storage, v_columns, p_source, p_ctes, v_match, v_new_row, replace(v_new_row, '__pgt_n.', '__pgt_t.'))
+    INTO frontier, inserted, deleted, updated;
 END
 $$;
 
