@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
@@ -52,6 +54,8 @@ public final class StreamTableSubscriber implements AutoCloseable {
     private final RefreshResolver refreshes;
     private final Path offsets;
     private final boolean temporary;
+    /** A durable slot that exists already: the subscription goes on from where it stopped. */
+    private final boolean resuming;
     private final String slot;
     private final DebeziumEngine<ChangeEvent<String, String>> engine;
     private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> new Thread(r, "pgtrickle-subscribe"));
@@ -68,18 +72,24 @@ public final class StreamTableSubscriber implements AutoCloseable {
             throw e;
         }
         refreshes = new RefreshResolver(catalog, table.pgtId());
+        resuming = !temporary && slotExists(catalog, slot);
         offsets = temporary ? Files.createTempFile("pgtrickle-subscribe-", ".offsets")
                 : options.offsets() != null ? options.offsets() : SlotNames.defaultOffsets(catalog.getCatalog(), slot);
         if (offsets.getParent() != null) {
             Files.createDirectories(offsets.getParent());
         }
+        KnownRows known = new KnownRows(table.key());
         engine = DebeziumEngine.create(Json.class)
                 .using(properties(options))
                 .notifying((records, committer) -> {
                     for (ChangeEvent<String, String> record : records) {
                         StreamedChange change = convert(record.value());
                         if (change != null) {
-                            consumer.accept(change);
+                            change = known.follow(change);
+                            // Rows read at the start only tell the rows before later changes, unless asked for.
+                            if (change.operation() != StreamedChange.Operation.READ || options.fromBeginning()) {
+                                consumer.accept(change);
+                            }
                         }
                         committer.markProcessed(record);
                     }
@@ -147,7 +157,10 @@ public final class StreamTableSubscriber implements AutoCloseable {
         p.setProperty("table.include.list", includePattern(table.schema()) + "\\." + includePattern(table.name()));
         p.setProperty("slot.name", slot);
         p.setProperty("slot.drop.on.stop", Boolean.toString(temporary));
-        p.setProperty("snapshot.mode", options.fromBeginning() ? "initial" : "no_data");
+        // A new subscription reads the rows first (printed with --from beginning): they are what
+        // later updates and deletes replace. A resumed one reads none: its changes since it stopped
+        // must come as changes, not as rows read.
+        p.setProperty("snapshot.mode", resuming ? "no_data" : "initial");
         p.setProperty("skipped.operations", "none");
         p.setProperty("tombstones.on.delete", "false");
         p.setProperty("decimal.handling.mode", "string");
@@ -186,8 +199,9 @@ public final class StreamTableSubscriber implements AutoCloseable {
             RefreshResolver.Refresh refresh = operation == StreamedChange.Operation.READ
                     ? RefreshResolver.Refresh.UNKNOWN : refreshes.of(source.path("txId").asLong());
             Map<String, Object> after = row(event.get("after"));
-            // What the replica identity carries of the old row is its key; the key does not
-            // change in an update (it is the row's identity), so pgoutput leaves it out there.
+            // What the replica identity carries of the old row is its key (KnownRows adds the
+            // rest); the key does not change in an update (it is the row's identity), so pgoutput
+            // leaves it out there.
             Map<String, Object> before = row(event.get("before"));
             if (before != null) {
                 before = key(before);
@@ -236,6 +250,17 @@ public final class StreamTableSubscriber implements AutoCloseable {
             catalog.close();
             if (temporary) {
                 Files.deleteIfExists(offsets);
+            }
+        }
+    }
+
+    private static boolean slotExists(Connection c, String slot) throws SQLException {
+        try (PreparedStatement statement = c.prepareStatement(
+                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = ?)")) {
+            statement.setString(1, slot);
+            try (ResultSet row = statement.executeQuery()) {
+                row.next();
+                return row.getBoolean(1);
             }
         }
     }

@@ -11,8 +11,9 @@ import java.util.Map;
  * @param refreshId the refresh whose transaction made the change ({@code pgt_refresh_history}); null
  *     for rows read when the subscription started from the beginning
  * @param refreshAction that refresh's action ({@code DIFFERENTIAL}, {@code FULL}, {@code REINITIALIZE})
- * @param before the row's key before an update or a delete (what the replica identity carries);
- *     null for inserts and reads
+ * @param before the row before an update or a delete: whole where the subscriber saw it (it reads
+ *     the rows when it starts), else its key, which is what logical replication carries; null for
+ *     inserts and reads
  * @param after the row after an insert, an update or a read; null for deletes
  * @param lsn where the change is in the WAL
  * @param committedAt when its transaction committed; null for rows read at the start
