@@ -32,12 +32,15 @@ $$;
 
 -- A registered snapshot table by name (without a schema: in schema public, as for stream tables);
 -- an error naming what it is not.
-CREATE OR REPLACE FUNCTION pgtrickle._find_snapshot(p_snapshot text) RETURNS pgtrickle.pgt_snapshots
+-- (OUT columns rather than the table's row type: repeatable scripts also run against catalog
+-- version 1, which has no pgt_snapshots; see docs/architecture.md, "Migrations".)
+CREATE OR REPLACE FUNCTION pgtrickle._find_snapshot(
+    p_snapshot text, OUT snapshot_relid oid, OUT pgt_id bigint, OUT created_at timestamptz,
+    OUT data_timestamp timestamptz)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_parts text[];
     v_relid regclass;
-    v_row pgtrickle.pgt_snapshots;
 BEGIN
     BEGIN
         v_parts := parse_ident(p_snapshot);
@@ -49,12 +52,13 @@ BEGIN
     EXCEPTION WHEN invalid_parameter_value THEN
         v_relid := NULL;
     END;
-    SELECT * INTO v_row FROM pgtrickle.pgt_snapshots WHERE snapshot_relid = v_relid;
+    SELECT s.snapshot_relid, s.pgt_id, s.created_at, s.data_timestamp
+    INTO snapshot_relid, pgt_id, created_at, data_timestamp
+    FROM pgtrickle.pgt_snapshots s WHERE s.snapshot_relid = v_relid;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'snapshot "%" does not exist', p_snapshot
             USING ERRCODE = 'undefined_table', HINT = 'pgtrickle.list_snapshots() lists the snapshots.';
     END IF;
-    RETURN v_row;
 END
 $$;
 
@@ -129,7 +133,7 @@ $$;
 CREATE OR REPLACE FUNCTION pgtrickle.drop_snapshot(snapshot text) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_snapshot pgtrickle.pgt_snapshots := pgtrickle._find_snapshot(snapshot);
+    v_snapshot record := pgtrickle._find_snapshot(snapshot);
 BEGIN
     EXECUTE format('DROP TABLE %s', v_snapshot.snapshot_relid::regclass);
     PERFORM pgtrickle._forget_dropped_snapshots();
@@ -159,7 +163,7 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_st pgtrickle.pgt_stream_tables := pgtrickle._find_stream_table(name);
     v_display text := pgtrickle._display_name(v_st.pgt_schema, v_st.pgt_name);
-    v_snapshot pgtrickle.pgt_snapshots := pgtrickle._find_snapshot(snapshot);
+    v_snapshot record := pgtrickle._find_snapshot(snapshot);
     v_storage regclass;
     v_columns record;
 BEGIN
