@@ -42,15 +42,21 @@ class PublicationTest {
     @BeforeAll
     static void install(TestDatabase db) throws SQLException {
         DifferentialRefreshTest.install(db);
-        // Logical decoding reads WAL up to what is flushed: commits must be flushed when they return
-        // (the test server runs with synchronous_commit off).
-        db.execute("ALTER DATABASE \"" + db.databaseName() + "\" SET synchronous_commit = on");
+        flushCommits(db);
         db.execute("CREATE TABLE pub_customers (id int PRIMARY KEY, name text NOT NULL)");
         db.execute("CREATE TABLE pub_orders (id int PRIMARY KEY, customer_id int NOT NULL, amount int)");
         db.execute("INSERT INTO pub_customers SELECT i, 'customer ' || i FROM generate_series(1, 10) i");
         db.execute("INSERT INTO pub_orders SELECT i, 1 + i % 10, i FROM generate_series(1, 100) i");
         db.execute("CREATE TABLE pub_src (id int PRIMARY KEY, g int NOT NULL, v int)");
         db.execute("INSERT INTO pub_src SELECT i, i % 5, i FROM generate_series(1, 500) i");
+    }
+
+    /**
+     * Logical decoding reads WAL up to what is flushed: commits must be flushed when they return
+     * (the test server runs with synchronous_commit off).
+     */
+    static void flushCommits(TestDatabase db) throws SQLException {
+        db.execute("ALTER DATABASE \"" + db.databaseName() + "\" SET synchronous_commit = on");
     }
 
     /** A pgoutput slot on {@code publication}, created before the changes it is to see. */

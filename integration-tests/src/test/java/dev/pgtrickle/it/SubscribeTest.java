@@ -51,8 +51,7 @@ class SubscribeTest {
     @BeforeAll
     static void install(TestDatabase db) throws SQLException {
         DifferentialRefreshTest.install(db);
-        // Logical decoding reads flushed WAL only (the test server runs with synchronous_commit off).
-        db.execute("ALTER DATABASE \"" + db.databaseName() + "\" SET synchronous_commit = on");
+        PublicationTest.flushCommits(db);
         db.execute("CREATE TABLE sub_customers (id int PRIMARY KEY, name text NOT NULL)");
         db.execute("CREATE TABLE sub_orders (id int PRIMARY KEY, customer_id int NOT NULL, amount numeric(10,2))");
         db.execute("INSERT INTO sub_customers SELECT i, 'customer ' || i FROM generate_series(1, 5) i");

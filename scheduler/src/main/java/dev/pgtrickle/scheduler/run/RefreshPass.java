@@ -127,14 +127,7 @@ public final class RefreshPass implements AutoCloseable {
         if (!upstreamRefreshed(inputs)) {
             return new RefreshOutcome.Skipped("an upstream stream table was not refreshed");
         }
-        RefreshWorker worker = idle.poll();
-        try {
-            return worker.refresh(table);
-        } catch (SQLException e) {
-            throw new LostConnection(e);
-        } finally {
-            idle.add(worker);
-        }
+        return onIdleWorker(worker -> worker.refresh(table));
     }
 
     private Map<Long, RefreshOutcome> attemptTogether(List<StreamTableState> group,
@@ -144,9 +137,20 @@ public final class RefreshPass implements AutoCloseable {
             group.forEach(t -> skipped.put(t.id(), new RefreshOutcome.Skipped("an upstream stream table was not refreshed")));
             return skipped;
         }
+        return onIdleWorker(worker -> worker.refreshTogether(group));
+    }
+
+    /** What a worker does with its connection; SQLException only when the connection is lost. */
+    @FunctionalInterface
+    private interface WorkerCall<T> {
+        T on(RefreshWorker worker) throws SQLException;
+    }
+
+    /** Runs {@code call} on an idle worker (one is free: the executor has as many threads as workers). */
+    private <T> T onIdleWorker(WorkerCall<T> call) {
         RefreshWorker worker = idle.poll();
         try {
-            return worker.refreshTogether(group);
+            return call.on(worker);
         } catch (SQLException e) {
             throw new LostConnection(e);
         } finally {

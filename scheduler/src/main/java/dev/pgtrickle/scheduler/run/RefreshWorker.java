@@ -52,13 +52,7 @@ public final class RefreshWorker implements AutoCloseable {
             boolean repeatableRead = false;
             try {
                 repeatableRead = journal != null && journal.begin(c, table.id());
-                Connections.actAs(c, table.owner());
-                if (skipIfUnchanged(c, table.id(), name + ": refreshing " + table.id() + " since " + System.currentTimeMillis())) {
-                    c.commit();
-                    return new RefreshOutcome.Unchanged(since(start));
-                }
-                call(c, "SELECT pgtrickle._differential_refresh(?, 'SCHEDULER')", table.id());
-                RefreshOutcome outcome = lastHistoryRow(c, table.id(), since(start));
+                RefreshOutcome outcome = refreshInTransaction(c, table, start);
                 c.commit();
                 return outcome;
             } catch (SQLException e) {
@@ -117,13 +111,7 @@ public final class RefreshWorker implements AutoCloseable {
                 c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
                 for (StreamTableState table : group) {
                     current = table;
-                    Connections.actAs(c, table.owner());
-                    if (skipIfUnchanged(c, table.id(), name + ": refreshing " + table.id() + " since " + System.currentTimeMillis())) {
-                        outcomes.put(table.id(), new RefreshOutcome.Unchanged(since(start)));
-                        continue;
-                    }
-                    call(c, "SELECT pgtrickle._differential_refresh(?, 'SCHEDULER')", table.id());
-                    outcomes.put(table.id(), lastHistoryRow(c, table.id(), since(start)));
+                    outcomes.put(table.id(), refreshInTransaction(c, table, start));
                 }
                 c.commit();
                 return outcomes;
@@ -148,6 +136,16 @@ public final class RefreshWorker implements AutoCloseable {
                 readCommitted(c, true);
             }
         }
+    }
+
+    /** Refreshes {@code table} in the open transaction of {@code c} (not committed), as its owner. */
+    private RefreshOutcome refreshInTransaction(Connection c, StreamTableState table, long start) throws SQLException {
+        Connections.actAs(c, table.owner());
+        if (skipIfUnchanged(c, table.id(), name + ": refreshing " + table.id() + " since " + System.currentTimeMillis())) {
+            return new RefreshOutcome.Unchanged(since(start));
+        }
+        call(c, "SELECT pgtrickle._differential_refresh(?, 'SCHEDULER')", table.id());
+        return lastHistoryRow(c, table.id(), since(start));
     }
 
     private boolean readsJournal(List<StreamTableState> group) throws SQLException {

@@ -12,6 +12,13 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     FROM pg_attribute WHERE attrelid = p_relid AND attnum > 0 AND NOT attisdropped AND attname !~ '^__pgt_'
 $$;
 
+-- The same columns quoted, as a select list (a snapshot's copy) or a publication's column list.
+CREATE OR REPLACE FUNCTION pgtrickle._visible_column_list(p_relid regclass) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT string_agg(quote_ident(c), ', ' ORDER BY n)
+    FROM unnest((pgtrickle._visible_columns(p_relid)).names) WITH ORDINALITY AS c(c, n)
+$$;
+
 CREATE OR REPLACE FUNCTION pgtrickle._record_snapshot(
     p_pgt_id bigint, p_snapshot oid, p_rows bigint, p_data_timestamp timestamptz, p_frontier pg_snapshot) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -78,8 +85,8 @@ DECLARE
 BEGIN
     v_st := pgtrickle._locked(v_st.pgt_id);
     v_storage := pgtrickle._storage_of(v_st);
+    v_schema := (SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = v_storage);
     IF snapshot_name IS NULL THEN
-        v_schema := (SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = v_storage);
         v_table := left((SELECT relname FROM pg_class WHERE oid = v_storage), 38) || '_snapshot_'
                    || to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYYMMDD"_"HH24MISS"_"US');
     ELSE
@@ -92,18 +99,16 @@ BEGIN
             RAISE EXCEPTION 'invalid snapshot name "%": expected name or schema.name', snapshot_name
                 USING ERRCODE = 'invalid_name';
         END IF;
-        v_schema := CASE WHEN cardinality(v_parts) = 2 THEN v_parts[1]
-                         ELSE (SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                               WHERE c.oid = v_storage) END;
+        IF cardinality(v_parts) = 2 THEN
+            v_schema := v_parts[1];
+        END IF;
         v_table := v_parts[cardinality(v_parts)];
     END IF;
     v_target := format('%I.%I', v_schema, v_table);
     IF to_regclass(v_target) IS NOT NULL THEN
         RAISE EXCEPTION 'relation % already exists', v_target USING ERRCODE = 'duplicate_table';
     END IF;
-    EXECUTE format('CREATE TABLE %s AS SELECT %s FROM %s', v_target,
-                   (SELECT string_agg(quote_ident(c), ', ') FROM unnest((pgtrickle._visible_columns(v_storage)).names) AS c),
-                   v_storage);
+    EXECUTE format('CREATE TABLE %s AS SELECT %s FROM %s', v_target, pgtrickle._visible_column_list(v_storage), v_storage);
     GET DIAGNOSTICS v_rows = ROW_COUNT;
     PERFORM pgtrickle._record_snapshot(v_st.pgt_id, v_target::regclass, v_rows, v_st.data_timestamp, v_st.frontier);
     RETURN v_target;

@@ -57,12 +57,7 @@ BEGIN
 END
 $$;
 
--- The storage table's user columns, quoted, in order: what a publication of it lists.
-CREATE OR REPLACE FUNCTION pgtrickle._published_columns(p_storage regclass) RETURNS text
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
-    WHERE attrelid = p_storage AND attnum > 0 AND NOT attisdropped AND attname !~ '^__pgt_'
-$$;
+DROP FUNCTION IF EXISTS pgtrickle._published_columns(regclass);  -- (now _visible_column_list)
 
 -- The unique index a published stream table's replica identity is on.
 CREATE OR REPLACE FUNCTION pgtrickle._drop_key_index(p_storage regclass, p_relid oid) RETURNS void
@@ -148,9 +143,9 @@ BEGIN
     EXECUTE format('ALTER TABLE %s REPLICA IDENTITY USING INDEX %I', v_storage, v_index);
 
     IF v_existing.oid IS NULL THEN
-        EXECUTE format('CREATE PUBLICATION %I FOR TABLE %s (%s)', v_pub, v_storage, pgtrickle._published_columns(v_storage));
+        EXECUTE format('CREATE PUBLICATION %I FOR TABLE %s (%s)', v_pub, v_storage, pgtrickle._visible_column_list(v_storage));
     ELSE
-        EXECUTE format('ALTER PUBLICATION %I ADD TABLE %s (%s)', v_pub, v_storage, pgtrickle._published_columns(v_storage));
+        EXECUTE format('ALTER PUBLICATION %I ADD TABLE %s (%s)', v_pub, v_storage, pgtrickle._visible_column_list(v_storage));
     END IF;
     PERFORM pgtrickle._record_publication(v_st.pgt_id, v_pub, v_key, v_existing.oid IS NULL);
     RETURN v_pub;
