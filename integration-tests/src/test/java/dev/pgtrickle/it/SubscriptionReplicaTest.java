@@ -70,6 +70,7 @@ class SubscriptionReplicaTest {
                     refresh(db, "rep_joined");
                     refresh(db, "rep_totals");
                     assertCorrect(db, "rep_joined", JOINED);
+                    assertCorrect(db, "rep_totals", TOTALS);
                     awaitEqual(replica);
                 }
             } finally {
