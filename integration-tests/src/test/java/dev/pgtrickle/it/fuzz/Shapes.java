@@ -350,6 +350,39 @@ final class Shapes {
                 "SELECT count(*) AS c, COALESCE(sum(a.v), 0) AS sv, avg(a.v) AS av FROM " + c.t(1) + " a"
                         + " WHERE a.g = 'a'", 1))));
 
+        // ---------------------------------------------------------------- other aggregates
+        // Extremes of ints, numerics spelled with varying scale (1.0 = 1.00) and text; groups
+        // whose extreme is deleted, global ones with FILTER.
+        shapes.add(new Shape("group_min_max", 1, c -> List.of(
+                grouped(c.st("mm"), "SELECT a.g, min(a.v) AS lo, max(a.v) AS hi, min(a.n) AS ln, max(a.k) AS hk,"
+                        + " count(*) AS c FROM " + c.t(1) + " a GROUP BY a.g", 1),
+                plain(c.st("mmg"), "SELECT max(a.g) AS hg, min(a.v) FILTER (WHERE a.g <> 'a') AS lo,"
+                        + " max(a.b) AS hb FROM " + c.t(1) + " a", 1))));
+        shapes.add(new Shape("group_filtered_aggregates", 1, c -> List.of(grouped(c.st("fa"),
+                "SELECT a.k, count(*) FILTER (WHERE a.v > 2) AS big, sum(a.v) FILTER (WHERE a.g <> 'a') AS sv,"
+                        + " avg(a.n) FILTER (WHERE a.v IS NOT NULL) AS an, max(a.v) FILTER (WHERE a.n > 1) AS hv,"
+                        + " count(*) AS c FROM " + c.t(1) + " a GROUP BY a.k", 1))));
+        // Recomputed over the touched groups; every order-dependent call has a total order (ties
+        // are equal values), so the oracle's query computes the same text.
+        shapes.add(new Shape("group_recomputed_aggregates", 1, c -> List.of(grouped(c.st("ra"),
+                "SELECT a.g, string_agg(a.g, ',' ORDER BY a.g) AS sg, array_agg(a.v ORDER BY a.v) AS av,"
+                        + " jsonb_agg(a.v ORDER BY a.v) AS jv, jsonb_object_agg(a.id::text, a.v ORDER BY a.id, a.v) AS jo,"
+                        + " bool_and(a.v > 2) AS ba, bool_or(a.g = 'a') AS bo, every(a.n IS NULL) AS en,"
+                        + " bit_and(a.b) AS bb, bit_or(a.v) AS bv, stddev(a.v) AS sd, var_pop(a.n) AS vn,"
+                        + " count(DISTINCT a.v) AS dv, sum(DISTINCT a.v) FILTER (WHERE a.v > 1) AS sdv,"
+                        + " string_agg(DISTINCT a.g, '|') AS dg FROM " + c.t(1) + " a GROUP BY a.g", 1))));
+        // Inside queries: UNION ALL branches, a joined subquery, a correlated extreme (TPC-H Q2's
+        // shape), HAVING on an extreme.
+        shapes.add(new Shape("min_max_inside_queries", 2, c -> List.of(
+                plain(c.st("mu"), "SELECT a.g, max(a.v) AS m FROM " + c.t(1) + " a GROUP BY a.g"
+                        + " UNION ALL SELECT b.g, min(b.v) FROM " + c.t(2) + " b GROUP BY b.g", 1, 2),
+                plain(c.st("mj"), "SELECT a.id, m.lo, m.dg FROM " + c.t(1) + " a JOIN (SELECT b.k, min(b.v) AS lo,"
+                        + " count(DISTINCT b.g) AS dg FROM " + c.t(2) + " b GROUP BY b.k) m ON m.k = a.k", 1, 2),
+                plain(c.st("mc"), "SELECT a.id, a.v FROM " + c.t(1) + " a WHERE a.v = (SELECT max(b.v) FROM "
+                        + c.t(2) + " b WHERE b.k = a.k)", 1, 2),
+                grouped(c.st("mh"), "SELECT a.k, max(a.v) AS hv FROM " + c.t(1) + " a GROUP BY a.k"
+                        + " HAVING max(a.v) > " + c.small() + " OR min(a.g) = 'a'", 1))));
+
         // ---------------------------------------------------------------- HAVING
         shapes.add(new Shape("having_count", 1, c -> List.of(grouped(c.st("hc"),
                 "SELECT a.g, count(*) AS c, sum(a.v) AS sv FROM " + c.t(1) + " a GROUP BY a.g"

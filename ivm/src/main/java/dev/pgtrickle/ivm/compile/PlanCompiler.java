@@ -87,6 +87,19 @@ public final class PlanCompiler {
     private void checkNestedAggregates(Plan plan, List<Plan> exactSums, Map<Plan, Set<Integer>> scaled)
             throws UnsupportedQueryException, SQLException {
         if (plan instanceof Aggregate aggregate) {
+            for (AggregateCall call : aggregate.calls()) {
+                if (call.function() == AggregateCall.Function.RECOMPUTED_IN_ORDER) {
+                    throw new UnsupportedQueryException(call.call(), "this aggregate is not supported inside a"
+                            + " subquery: its value may depend on the order rows are read in, so the old value"
+                            + " recomputed for a change need not be the one computed before");
+                }
+            }
+            // Only counts and sums have a running state or add up from weighted rows; min, max and
+            // the recomputed calls are computed over the touched groups' old rows.
+            boolean algebraic = aggregate.calls().stream().allMatch(c -> switch (c.function()) {
+                case COUNT_STAR, COUNT, SUM, AVG -> true;
+                default -> false;
+            });
             List<AggregateCall> sums = sums(aggregate);
             List<String> types = argumentTypes(aggregate, sums);
             Set<Integer> unconstrained = new HashSet<>();
@@ -105,10 +118,10 @@ public final class PlanCompiler {
                 exact &= fixedScale(types.get(i));
                 followed &= fixedScale(types.get(i)) || types.get(i).equals(UNCONSTRAINED_NUMERIC);
             }
-            if (exact) {
+            if (exact && algebraic) {
                 exactSums.add(aggregate);
             }
-            if (followed) {
+            if (followed && algebraic) {
                 scaled.put(aggregate, unconstrained);
             }
         }
@@ -126,7 +139,9 @@ public final class PlanCompiler {
             return new AggregateStrategy(distinct.asGrouping());
         }
         if (top instanceof Aggregate aggregate) {
-            if (aggregate.having() != null) {
+            if (aggregate.having() != null || !aggregate.calls().stream().allMatch(c -> c.function().algebraic())
+                    || aggregate.calls().stream().anyMatch(c -> c.function() == AggregateCall.Function.MIN
+                            || c.function() == AggregateCall.Function.MAX)) {
                 return new GroupRescanStrategy(aggregate);
             }
             List<AggregateCall> sums = sums(aggregate);

@@ -94,13 +94,15 @@ final class AggregateTranslator {
     }
 
     private AggregateCall call(AggregateFunctions.Call call) throws UnsupportedQueryException {
+        boolean recomputed = !call.function().algebraic();
         String argument = call.argument() == null ? null : expressions.scalar(call.argument());
-        String identity = call.function() + "(" + argument + ")";
+        String whole = recomputed ? expressions.recomputedCall(call.node()) : null;
+        String identity = call.function() + "(" + (recomputed ? whole : argument) + ")";
         AggregateCall existing = calls.get(identity);
         if (existing != null) {
             return existing;
         }
-        AggregateCall created = new AggregateCall(calls.size() + 1, call.function(), argument);
+        AggregateCall created = new AggregateCall(calls.size() + 1, call.function(), argument, whole);
         calls.put(identity, created);
         return created;
     }

@@ -2,6 +2,7 @@ package dev.pgtrickle.ivm.front;
 
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import net.sf.jsqlparser.expression.AnalyticExpression;
+import net.sf.jsqlparser.expression.AnalyticType;
 import net.sf.jsqlparser.expression.AnyComparisonExpression;
 import net.sf.jsqlparser.expression.ArrayConstructor;
 import net.sf.jsqlparser.expression.ArrayExpression;
@@ -103,6 +104,16 @@ final class ExpressionTree {
             slots.add(new Slot(b.getRightExpression(), b::setRightExpression));
         } else if (e instanceof Function f) {
             functionChildren(f, slots);
+        } else if (e instanceof AnalyticExpression a && a.getType() == AnalyticType.FILTER_ONLY) {
+            addIfPresent(slots, a.getExpression(), a::setExpression);
+            addIfPresent(slots, a.getOffset(), a::setOffset);
+            addIfPresent(slots, a.getDefaultValue(), a::setDefaultValue);
+            if (a.getFuncOrderBy() != null) {
+                for (OrderByElement element : a.getFuncOrderBy()) {
+                    slots.add(new Slot(element.getExpression(), element::setExpression));
+                }
+            }
+            slots.add(new Slot(a.getFilterExpression(), a::setFilterExpression));
         } else if (e instanceof CastExpression c) {
             slots.add(new Slot(c.getLeftExpression(), c::setLeftExpression));
         } else if (e instanceof NotExpression n) {

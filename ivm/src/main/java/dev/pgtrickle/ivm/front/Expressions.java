@@ -69,6 +69,20 @@ final class Expressions {
         return sql(e);
     }
 
+    /**
+     * The SQL text of a whole aggregate call that is recomputed over a group's rows: no other
+     * aggregate, window function or subquery may occur inside it.
+     */
+    String recomputedCall(Expression call) throws UnsupportedQueryException {
+        tree.rewrite(call, node -> {
+            if (node != call && aggregates.classify(node) != null) {
+                throw new UnsupportedQueryException(text.sql(node), "aggregate function calls cannot be nested");
+            }
+            return null;
+        });
+        return sql(call);
+    }
+
     /** A condition evaluated row by row (see {@link #scalar}), the aliases it refers to and its conjuncts. */
     Condition condition(Expression e) throws UnsupportedQueryException {
         List<Condition.Conjunct> conjuncts = new ArrayList<>();

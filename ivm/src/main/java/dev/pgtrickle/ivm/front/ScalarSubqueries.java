@@ -1,7 +1,6 @@
 package dev.pgtrickle.ivm.front;
 
 import dev.pgtrickle.ivm.plan.Aggregate;
-import dev.pgtrickle.ivm.plan.AggregateCall;
 import dev.pgtrickle.ivm.plan.Condition;
 import dev.pgtrickle.ivm.plan.Derived;
 import dev.pgtrickle.ivm.plan.Filter;
@@ -349,13 +348,11 @@ final class ScalarSubqueries {
             }
             calls.add(node);
             Column column = new Column(new Table(alias), Sql.ident("__pgt_value" + calls.size()));
-            boolean count = call.function() == AggregateCall.Function.COUNT
-                    || call.function() == AggregateCall.Function.COUNT_STAR;
-            return count ? new Function("COALESCE", column, new LongValue(0)) : column;
+            return call.zeroOverNoRows() ? new Function("COALESCE", column, new LongValue(0)) : column;
         });
         if (calls.isEmpty() || !Set.of(alias).containsAll(expressions.aliases(outer))) {
             throw new UnsupportedQueryException(construct, "correlated scalar subqueries are supported when their"
-                    + " value aggregates the subquery's rows (its columns only inside count, sum and avg)");
+                    + " value aggregates the subquery's rows (its columns only inside aggregate calls)");
         }
         List<Condition> local = new ArrayList<>();
         List<Expression> innerKeys = new ArrayList<>();

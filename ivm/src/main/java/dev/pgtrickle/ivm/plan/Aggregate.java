@@ -144,7 +144,7 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
                     case COUNT_STAR -> Optional.of(KeptIndex.on(KeptGroups.COUNT));
                     case COUNT -> Optional.of(KeptIndex.on(call.nonNullColumn()));
                     case SUM -> Optional.of(KeptIndex.valueOf(call));
-                    case AVG -> Optional.empty();
+                    case AVG, MIN, MAX, RECOMPUTED, RECOMPUTED_IN_ORDER -> Optional.empty();
                 };
             }
         }
@@ -224,13 +224,14 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
             case COUNT_STAR, COUNT -> count + "::bigint";
             case SUM -> "CASE WHEN " + count + " = 0 THEN NULL ELSE " + sum + " END";
             case AVG -> "CASE WHEN " + count + " = 0 THEN NULL ELSE " + sum + "::numeric / " + count + "::numeric END";
+            case MIN, MAX, RECOMPUTED, RECOMPUTED_IN_ORDER ->
+                    throw new IllegalStateException(call.function() + " cannot be summed from weighted rows");
         };
     }
 
     @Override
     public String describe() {
-        String list = calls.stream().map(c -> c.function() + (c.argument() == null ? "" : "(" + c.argument() + ")"))
-                .collect(Collectors.joining(", "));
+        String list = calls.stream().map(AggregateCall::describe).collect(Collectors.joining(", "));
         return "Aggregate GROUP BY " + (groupKeys.isEmpty() ? "()" : String.join(", ", groupKeys))
                 + (list.isEmpty() ? "" : ": " + list) + (having == null ? "" : " HAVING " + having);
     }
@@ -252,6 +253,9 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
             case COUNT -> "pg_catalog.count(" + call.argument() + ")";
             case SUM -> "pg_catalog.sum(" + call.argument() + ")";
             case AVG -> "pg_catalog.avg(" + call.argument() + ")";
+            case MIN -> "pg_catalog.min(" + call.argument() + ")";
+            case MAX -> "pg_catalog.max(" + call.argument() + ")";
+            case RECOMPUTED, RECOMPUTED_IN_ORDER -> call.call();
         };
     }
 

@@ -125,6 +125,27 @@ class PlanCompilerTest {
     }
 
     @Test
+    void extremaAndRecomputedCallsRescanTouchedGroupsAndOrderDependentOnesStayOnTop() throws Exception {
+        Aggregate recomputed = new Aggregate(ORDERS, List.of("o.region"),
+                List.of(new AggregateCall(1, AggregateCall.Function.RECOMPUTED_IN_ORDER, null, "string_agg(o.id::text, ',')")),
+                List.of(new OutputColumn("region", "__pgt_key_1"), new OutputColumn("ids", "__pgt_agg_1")), null);
+        assertEquals(Strategy.GROUP_RESCAN, new PlanCompiler(query -> List.of()).compile(recomputed, "q").strategy());
+        QueryPlan nested = new Project(new Derived(recomputed, "s"), List.of(new OutputColumn("ids", "s.ids")));
+        UnsupportedQueryException e = assertThrows(UnsupportedQueryException.class,
+                () -> new PlanCompiler(query -> List.of()).compile(nested, "q"));
+        assertEquals("string_agg(o.id::text, ',')", e.construct());
+        assertTrue(e.getMessage().contains("order rows are read in"), e.getMessage());
+
+        Aggregate lowest = new Aggregate(ORDERS, List.of("o.region"),
+                List.of(new AggregateCall(1, AggregateCall.Function.MIN, "o.amount")),
+                List.of(new OutputColumn("region", "__pgt_key_1"), new OutputColumn("lo", "__pgt_agg_1")), null);
+        QueryPlan overLowest = new Project(new Derived(lowest, "s"), List.of(new OutputColumn("lo", "s.lo")));
+        CompiledPlan plan = new PlanCompiler(query -> List.of()).compile(overLowest, "q");
+        assertEquals(Strategy.CONTENT, plan.strategy());
+        assertTrue(plan.keptStates().isEmpty(), "an inner min is recomputed over the touched groups, not kept");
+    }
+
+    @Test
     void theCurrentValueOfAGlobalAggregateIsComputedOnceForAllDeltaTerms() throws Exception {
         QueryPlan top = aboveAverage();
         // money: a sum no kept state follows, so the aggregate is recomputed where read.

@@ -23,6 +23,10 @@ import static dev.pgtrickle.ivm.front.Plans.outputs;
 import static dev.pgtrickle.ivm.plan.AggregateCall.Function.AVG;
 import static dev.pgtrickle.ivm.plan.AggregateCall.Function.COUNT;
 import static dev.pgtrickle.ivm.plan.AggregateCall.Function.COUNT_STAR;
+import static dev.pgtrickle.ivm.plan.AggregateCall.Function.MAX;
+import static dev.pgtrickle.ivm.plan.AggregateCall.Function.MIN;
+import static dev.pgtrickle.ivm.plan.AggregateCall.Function.RECOMPUTED;
+import static dev.pgtrickle.ivm.plan.AggregateCall.Function.RECOMPUTED_IN_ORDER;
 import static dev.pgtrickle.ivm.plan.AggregateCall.Function.SUM;
 import static dev.pgtrickle.ivm.plan.JoinKind.INNER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -361,5 +365,52 @@ class AggregateParsingTest {
                 new Project(new Filter(new Derived(grouped, "s"), on("(s.total > (10)::numeric)", "s")),
                         outputs("dept_id", "s.dept_id", "total", "s.total")),
                 new Project(new Scan(DEPT, "dept", List.of("id")), outputs("dept_id", "dept.id", "total", "1")))), plan);
+    }
+
+    @Test
+    void minMaxAndFilteredCallsAreAlgebraic() throws Exception {
+        // SELECT dept_id, min(salary) AS lo, max(name) AS hi, count(*) FILTER (WHERE salary > 10) AS big,
+        //   sum(salary) FILTER (WHERE name <> 'x') AS s, min(DISTINCT salary) AS lo2 FROM emp GROUP BY dept_id
+        QueryPlan plan = parse("""
+                SELECT dept_id,
+                    min(salary) AS lo,
+                    max(name) AS hi,
+                    count(*) FILTER (WHERE (salary > (10)::numeric)) AS big,
+                    sum(salary) FILTER (WHERE (name <> 'x'::text)) AS s,
+                    min(DISTINCT salary) AS lo2
+                   FROM public.emp
+                  GROUP BY dept_id""");
+        assertEquals(new Aggregate(new Scan(EMP, "emp", List.of("name", "dept_id", "salary")), List.of("emp.dept_id"),
+                List.of(call(1, MIN, "emp.salary"), call(2, MAX, "emp.name"),
+                        call(3, COUNT, "CASE WHEN (emp.salary > (10)::numeric) THEN 1 END"),
+                        call(4, SUM, "CASE WHEN (emp.name <> 'x'::text) THEN emp.salary END")),
+                outputs("dept_id", "__pgt_key_1", "lo", "__pgt_agg_1", "hi", "__pgt_agg_2", "big", "__pgt_agg_3",
+                        "s", "__pgt_agg_4", "lo2", "__pgt_agg_1"), null), plan);
+    }
+
+    @Test
+    void otherAggregatesAreRecomputedAsWritten() throws Exception {
+        // SELECT dept_id, string_agg(name, ',' ORDER BY name) AS names, count(DISTINCT salary) AS d,
+        //   bool_and(salary > 0) FILTER (WHERE name IS NOT NULL) AS ok, array_agg(name) AS a FROM emp GROUP BY dept_id
+        QueryPlan plan = parse("""
+                SELECT dept_id,
+                    string_agg(name, ','::text ORDER BY name) AS names,
+                    count(DISTINCT salary) AS d,
+                    bool_and((salary > (0)::numeric)) FILTER (WHERE (name IS NOT NULL)) AS ok,
+                    array_agg(name) AS a
+                   FROM public.emp
+                  GROUP BY dept_id""");
+        assertEquals(new Aggregate(new Scan(EMP, "emp", List.of("name", "dept_id", "salary")), List.of("emp.dept_id"),
+                List.of(recomputed(1, RECOMPUTED_IN_ORDER, "string_agg(emp.name, ','::text ORDER BY emp.name)"),
+                        recomputed(2, RECOMPUTED, "count(DISTINCT emp.salary)"),
+                        recomputed(3, RECOMPUTED,
+                                "(bool_and(emp.salary > (0)::numeric) FILTER (WHERE (emp.name IS NOT NULL)))"),
+                        recomputed(4, RECOMPUTED_IN_ORDER, "array_agg(emp.name)")),
+                outputs("dept_id", "__pgt_key_1", "names", "__pgt_agg_1", "d", "__pgt_agg_2", "ok", "__pgt_agg_3",
+                        "a", "__pgt_agg_4"), null), plan);
+    }
+
+    private static AggregateCall recomputed(int index, AggregateCall.Function function, String call) {
+        return new AggregateCall(index, function, null, call);
     }
 }
