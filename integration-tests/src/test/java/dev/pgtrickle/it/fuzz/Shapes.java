@@ -355,13 +355,13 @@ final class Shapes {
         // whose extreme is deleted, global ones with FILTER.
         shapes.add(new Shape("group_min_max", 1, c -> List.of(
                 grouped(c.st("mm"), "SELECT a.g, min(a.v) AS lo, max(a.v) AS hi, min(a.n) AS ln, max(a.k) AS hk,"
-                        + " count(*) AS c FROM " + c.t(1) + " a GROUP BY a.g", 1),
+                        + " count(*) AS c FROM " + c.t(1) + " a GROUP BY a.g", 1).withStrategy("AGGREGATE"),
                 plain(c.st("mmg"), "SELECT max(a.g) AS hg, min(a.v) FILTER (WHERE a.g <> 'a') AS lo,"
-                        + " max(a.b) AS hb FROM " + c.t(1) + " a", 1))));
+                        + " max(a.b) AS hb FROM " + c.t(1) + " a", 1).withStrategy("AGGREGATE"))));
         shapes.add(new Shape("group_filtered_aggregates", 1, c -> List.of(grouped(c.st("fa"),
                 "SELECT a.k, count(*) FILTER (WHERE a.v > 2) AS big, sum(a.v) FILTER (WHERE a.g <> 'a') AS sv,"
                         + " avg(a.n) FILTER (WHERE a.v IS NOT NULL) AS an, max(a.v) FILTER (WHERE a.n > 1) AS hv,"
-                        + " count(*) AS c FROM " + c.t(1) + " a GROUP BY a.k", 1))));
+                        + " count(*) AS c FROM " + c.t(1) + " a GROUP BY a.k", 1).withStrategy("AGGREGATE"))));
         // Recomputed over the touched groups; every order-dependent call has a total order (ties
         // are equal values), so the oracle's query computes the same text.
         shapes.add(new Shape("group_recomputed_aggregates", 1, c -> List.of(grouped(c.st("ra"),

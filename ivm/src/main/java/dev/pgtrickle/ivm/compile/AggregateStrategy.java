@@ -18,14 +18,15 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * GROUP BY with COUNT, SUM and AVG over exact types (and DISTINCT, as a GROUP BY of every
- * column): each stored group keeps its row count {@code __pgt_count} and, per aggregate call,
- * the count of non-NULL arguments {@code __pgt_agg_<n>_n} and their sum {@code __pgt_agg_<n>_s};
- * for a numeric without a declared scale also how many values have each scale
- * ({@link ScaleCounts}, for the sum's display scale; {@link #scaled}). The delta is aggregated
- * per group and added to that state; a group whose count drops to zero is deleted (except the
- * one row of an aggregate without GROUP BY). Work is proportional to the changed rows and
- * groups; no group's rows are read again.
+ * GROUP BY with COUNT, SUM, AVG over exact types, MIN and MAX (and DISTINCT, as a GROUP BY of
+ * every column): each stored group keeps its row count {@code __pgt_count} and, per aggregate
+ * call, the count of non-NULL arguments {@code __pgt_agg_<n>_n} and their sum
+ * {@code __pgt_agg_<n>_s}; for a numeric without a declared scale also how many values have each
+ * scale ({@link ScaleCounts}, for the sum's display scale; {@link #scaled}); for MIN and MAX the
+ * extreme and its copies ({@link Extrema}). The delta is aggregated per group and added to that
+ * state; a group whose count drops to zero is deleted (except the one row of an aggregate
+ * without GROUP BY). Work is proportional to the changed rows and groups; only a group that
+ * lost the last copy of an extreme has its rows read again.
  */
 record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements MaintenanceStrategy {
 
@@ -37,11 +38,8 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
     @Override
     public Maintenance maintain(DeltaContext context) throws UnsupportedQueryException {
         boolean global = aggregate.groupKeys().isEmpty();
+        Extrema extrema = Extrema.of(aggregate);
         List<String> hidden = new ArrayList<>(List.of(ROW_ID, COUNT));
-        List<String> populateItems = new ArrayList<>();
-        populateItems.add(RowIdentity.groupKey(aggregate.groupKeys().stream().map(k -> "(" + k + ")").toList())
-                + " AS " + ROW_ID);
-        populateItems.add("pg_catalog.count(*) AS " + COUNT);
         List<String> deltaItems = new ArrayList<>(AggregateParts.keyItems(aggregate));
         List<String> deltaAggregates = new ArrayList<>();
         List<String> newState = new ArrayList<>();
@@ -51,16 +49,18 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
                 continue;
             }
             int i = call.index();
-            String arg = "__pgt_a" + i;
+            String arg = Extrema.argument(call);
             deltaItems.add("(" + call.argument() + ") AS " + arg);
+            if (Extrema.isExtremum(call)) {
+                hidden.addAll(Extrema.columns(call));
+                continue;
+            }
             hidden.add(call.nonNullColumn());
-            populateItems.add("pg_catalog.count(" + call.argument() + ") AS " + call.nonNullColumn());
             deltaAggregates.add("pg_catalog.sum(" + DeltaContext.WEIGHT + ") FILTER (WHERE " + arg
                     + " IS NOT NULL)::bigint AS __pgt_dn" + i);
             newState.add(addState(call.nonNullColumn(), "__pgt_dn" + i));
             if (call.function() != AggregateCall.Function.COUNT) {
                 hidden.add(call.sumColumn());
-                populateItems.add("pg_catalog.sum(" + call.argument() + ") AS " + call.sumColumn());
                 deltaAggregates.add(Sql.finiteSum("pg_catalog.sum(" + DeltaContext.WEIGHT + " * " + arg + ")")
                         + " AS __pgt_ds" + i);
                 newState.add(addState(call.sumColumn(), "__pgt_ds" + i));
@@ -68,13 +68,13 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
             if (scaled.contains(i)) {
                 String counts = ScaleCounts.column(call);
                 hidden.add(counts);
-                populateItems.add("pg_catalog.sum(" + ScaleCounts.weight(call.argument()) + ") AS " + counts);
                 deltaAggregates.add("pg_catalog.sum(" + DeltaContext.WEIGHT + " * " + ScaleCounts.weight(arg)
                         + ") AS __pgt_dsc" + i);
                 newState.add(addState(counts, "__pgt_dsc" + i));
             }
         }
-        String populate = aggregate.current(context, populateItems);
+        newState.addAll(extrema.newState());
+        String populate = populate(context, extrema, hidden);
 
         DeltaContext.Exposure changes = context.expose(aggregate.input());
         deltaItems.add(changes.weight() + " AS " + DeltaContext.WEIGHT);
@@ -85,30 +85,93 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
         dagg.addAll(deltaAggregates);
         context.addCte("__pgt_dagg", "SELECT " + String.join(", ", dagg) + " FROM __pgt_delta"
                 + (global ? " HAVING pg_catalog.count(*) > 0" : " GROUP BY " + String.join(", ", keys)));
+        extrema.addDeltaCtes(context);
         context.addCte("__pgt_new", "SELECT __pgt_d.*, " + String.join(", ", newState)
                 + ", __pgt_t." + ROW_ID + " IS NOT NULL AS __pgt_existed"
                 + " FROM (SELECT __pgt_a.*, " + RowIdentity.groupKey(AggregateParts.keyColumns(aggregate, "__pgt_a"))
                 + " AS " + ROW_ID + " FROM __pgt_dagg AS __pgt_a) AS __pgt_d"
-                + RowIdentity.leftJoinByIdentity(PlanContract.STORAGE, ROW_ID, "__pgt_d." + ROW_ID, List.of()));
+                + RowIdentity.leftJoinByIdentity(PlanContract.STORAGE, ROW_ID, "__pgt_d." + ROW_ID, List.of())
+                + extrema.joins());
+        String state = "__pgt_new";
+        if (!extrema.isEmpty()) {
+            extrema.addRescanCtes(context);
+            state = "__pgt_state";
+        }
         List<String> source = new ArrayList<>();
         source.add("CASE WHEN __pgt_n." + COUNT + " < 0 THEN pgtrickle._negative_multiplicity('group row count', "
                 + context.truncatedSinceFrontier() + ")"
+                + (extrema.isEmpty() ? "" : " WHEN " + extrema.negativeCopies("__pgt_n")
+                        + " THEN pgtrickle._negative_multiplicity('copies of a group''s extreme', "
+                        + context.truncatedSinceFrontier() + ")")
                 + (global ? "" : " WHEN __pgt_n." + COUNT + " = 0 THEN CASE WHEN __pgt_n.__pgt_existed THEN 'D' END")
                 + " WHEN __pgt_n.__pgt_existed THEN 'U' ELSE 'I' END AS __pgt_op");
         source.add("__pgt_n." + ROW_ID);
         for (String column : hidden.subList(1, hidden.size())) {
             source.add("__pgt_n." + column);
         }
-        for (OutputColumn output : aggregate.outputs()) {
-            source.add(fromState(output.expression()) + " AS " + Sql.ident(output.name()));
-        }
-        context.addCte(MergeStatement.SOURCE_CTE, "SELECT " + String.join(", ", source) + " FROM __pgt_new AS __pgt_n");
+        source.addAll(outputsFromState());
+        context.addCte(MergeStatement.SOURCE_CTE, "SELECT " + String.join(", ", source) + " FROM " + state + " AS __pgt_n");
 
         List<String> updated = new ArrayList<>(aggregate.columns());
         updated.addAll(hidden.subList(1, hidden.size()));
         return new Maintenance(Strategy.AGGREGATE, populate, aggregate.columns(), hidden, List.of(ROW_ID), updated,
                 false, "one MERGE keyed on __pgt_row_id (the group key): groups inserted, updated in place or"
-                        + " deleted when their row count reaches zero");
+                        + " deleted when their row count reaches zero"
+                        + (extrema.isEmpty() ? "" : "; a group whose last copy of a MIN/MAX value left is read again"));
+    }
+
+    /**
+     * The query computing every group's outputs and hidden state. With MIN or MAX calls it
+     * computes the state first ({@link Extrema#state}) and the outputs from it, as the refresh
+     * does; otherwise it is the query itself with the state beside its outputs.
+     */
+    private String populate(DeltaContext context, Extrema extrema, List<String> hidden) throws UnsupportedQueryException {
+        if (extrema.isEmpty()) {
+            List<String> items = new ArrayList<>();
+            items.add(RowIdentity.groupKey(aggregate.groupKeys().stream().map(k -> "(" + k + ")").toList())
+                    + " AS " + ROW_ID);
+            items.addAll(stateAggregates(call -> call.argument()));
+            return aggregate.current(context, items);
+        }
+        List<String> state = stateAggregates(call -> "__pgt_r." + Extrema.argument(call));
+        List<String> items = new ArrayList<>(outputsFromState());
+        for (String column : hidden) {
+            items.add("__pgt_n." + column);
+        }
+        return "SELECT " + String.join(", ", items) + " FROM ("
+                + extrema.state(aggregate.input().current(context), state, false) + ") AS __pgt_n";
+    }
+
+    /**
+     * The aggregates computing a group's row count and, per count, sum and avg call, its state
+     * from the rows, each call's argument given by {@code argument}; in the order of the hidden
+     * columns.
+     */
+    private List<String> stateAggregates(java.util.function.Function<AggregateCall, String> argument) {
+        List<String> items = new ArrayList<>(List.of("pg_catalog.count(*) AS " + COUNT));
+        for (AggregateCall call : aggregate.calls()) {
+            if (call.function() == AggregateCall.Function.COUNT_STAR || Extrema.isExtremum(call)) {
+                continue;
+            }
+            String arg = argument.apply(call);
+            items.add("pg_catalog.count(" + arg + ") AS " + call.nonNullColumn());
+            if (call.function() != AggregateCall.Function.COUNT) {
+                items.add("pg_catalog.sum(" + arg + ") AS " + call.sumColumn());
+            }
+            if (scaled.contains(call.index())) {
+                items.add("pg_catalog.sum(" + ScaleCounts.weight(arg) + ") AS " + ScaleCounts.column(call));
+            }
+        }
+        return items;
+    }
+
+    /** The outputs computed from a group's state ({@code __pgt_n}), named. */
+    private List<String> outputsFromState() {
+        List<String> items = new ArrayList<>();
+        for (OutputColumn output : aggregate.outputs()) {
+            items.add(fromState(output.expression()) + " AS " + Sql.ident(output.name()));
+        }
+        return items;
     }
 
     /** The running sum, at the display scale PostgreSQL's own sum would have. */
@@ -129,6 +192,9 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
                 key -> "__pgt_n." + TouchedGroups.key(key),
                 agg -> {
                     AggregateCall call = aggregate.calls().get(agg - 1);
+                    if (Extrema.isExtremum(call)) {
+                        return "__pgt_n." + Extrema.value(call);
+                    }
                     return call.fromState("__pgt_n." + COUNT, "__pgt_n." + call.nonNullColumn(), displayedSum(call));
                 });
     }

@@ -139,9 +139,7 @@ public final class PlanCompiler {
             return new AggregateStrategy(distinct.asGrouping());
         }
         if (top instanceof Aggregate aggregate) {
-            if (aggregate.having() != null || !aggregate.calls().stream().allMatch(c -> c.function().algebraic())
-                    || aggregate.calls().stream().anyMatch(c -> c.function() == AggregateCall.Function.MIN
-                            || c.function() == AggregateCall.Function.MAX)) {
+            if (aggregate.having() != null || !aggregate.calls().stream().allMatch(c -> c.function().algebraic())) {
                 return new GroupRescanStrategy(aggregate);
             }
             List<AggregateCall> sums = sums(aggregate);

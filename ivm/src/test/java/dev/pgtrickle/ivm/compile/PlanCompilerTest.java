@@ -125,7 +125,36 @@ class PlanCompilerTest {
     }
 
     @Test
-    void extremaAndRecomputedCallsRescanTouchedGroupsAndOrderDependentOnesStayOnTop() throws Exception {
+    void extremesKeepTheirValueAndCopiesAndReadOnlyGroupsThatLostTheirLastCopy() throws Exception {
+        Aggregate extremes = new Aggregate(ORDERS, List.of("o.region"),
+                List.of(new AggregateCall(1, AggregateCall.Function.MIN, "o.amount"),
+                        new AggregateCall(2, AggregateCall.Function.MAX, "o.id")),
+                List.of(new OutputColumn("region", "__pgt_key_1"), new OutputColumn("lo", "__pgt_agg_1"),
+                        new OutputColumn("hi", "__pgt_agg_2")), null);
+        CompiledPlan plan = new PlanCompiler(query -> List.of()).compile(extremes, "q");
+        assertEquals(Strategy.AGGREGATE, plan.strategy());
+        assertEquals(List.of("region", "lo", "hi", "__pgt_row_id", "__pgt_count", "__pgt_agg_1_m", "__pgt_agg_1_c",
+                "__pgt_agg_2_m", "__pgt_agg_2_c"), plan.columns());
+        // Filled in one pass: a window gives each row its group's extreme, the copies are counted.
+        assertTrue(plan.populate().contains("pg_catalog.min((o.amount)) OVER (PARTITION BY (o.region)) AS __pgt_w1"),
+                plan.populate());
+        assertTrue(plan.populate().contains("pg_catalog.count(*) FILTER (WHERE __pgt_r.__pgt_a2 = __pgt_r.__pgt_w2)"
+                + " AS __pgt_agg_2_c"), plan.populate());
+        String refresh = plan.refresh();
+        // A value added beyond the extreme replaces it; MAX compares the other way.
+        assertTrue(refresh.contains("__pgt_x1.__pgt_x IS NOT NULL AND (__pgt_t.__pgt_agg_1_m IS NULL"
+                + " OR __pgt_x1.__pgt_x < __pgt_t.__pgt_agg_1_m)"), refresh);
+        assertTrue(refresh.contains("__pgt_x2.__pgt_x > __pgt_t.__pgt_agg_2_m"), refresh);
+        // The changes at the stored extreme move its copies.
+        assertTrue(refresh.contains("AND __pgt_v1.__pgt_v = __pgt_t.__pgt_agg_1_m"), refresh);
+        // Only groups that still have rows and lost the last copy of an extreme are read again.
+        assertTrue(refresh.contains("FROM __pgt_new WHERE __pgt_count > 0 AND ((__pgt_pc1 = 0 AND __pgt_pm1 IS NOT NULL)"
+                + " OR (__pgt_pc2 = 0 AND __pgt_pm2 IS NOT NULL))"), refresh);
+        assertTrue(refresh.contains("FROM __pgt_state AS __pgt_n"), refresh);
+    }
+
+    @Test
+    void recomputedCallsRescanTouchedGroupsAndOrderDependentOnesStayOnTop() throws Exception {
         Aggregate recomputed = new Aggregate(ORDERS, List.of("o.region"),
                 List.of(new AggregateCall(1, AggregateCall.Function.RECOMPUTED_IN_ORDER, null, "string_agg(o.id::text, ',')")),
                 List.of(new OutputColumn("region", "__pgt_key_1"), new OutputColumn("ids", "__pgt_agg_1")), null);
