@@ -1,7 +1,6 @@
 package dev.pgtrickle.it;
 
 import static dev.pgtrickle.it.DifferentialRefreshTest.compile;
-import static dev.pgtrickle.it.DifferentialRefreshTest.createCompiled;
 import static dev.pgtrickle.it.DifferentialRefreshTest.createStreamTable;
 import static dev.pgtrickle.it.DifferentialRefreshTest.refreshEachDifferentially;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -30,6 +29,12 @@ class AggregateFunctionsTest {
     @BeforeAll
     static void install(TestDatabase db) throws SQLException {
         DifferentialRefreshTest.install(db);
+    }
+
+    /** Compiled, and refreshed DIFFERENTIAL whatever share of the sources changed. */
+    private static void createCompiled(TestDatabase db, String name, String query, String strategy) throws SQLException {
+        DifferentialRefreshTest.createCompiled(db, name, query, strategy);
+        db.execute("SELECT pgtrickle.alter_stream_table('" + name + "', refresh_mode => 'DIFFERENTIAL')");
     }
 
     @Test

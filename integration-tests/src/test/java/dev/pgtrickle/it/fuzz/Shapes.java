@@ -383,6 +383,22 @@ final class Shapes {
                 grouped(c.st("mh"), "SELECT a.k, max(a.v) AS hv FROM " + c.t(1) + " a GROUP BY a.k"
                         + " HAVING max(a.v) > " + c.small() + " OR min(a.g) = 'a'", 1))));
 
+        // ---------------------------------------------------------------- TopK
+        // Each order covers every output column, so rows tied in it are equal and the first rows
+        // are one set (with ties, the set is defined anyway).
+        shapes.add(new Shape("top_k_rows", 1, c -> List.of(
+                plain(c.st("tk"), "SELECT a.id, a.v, a.g FROM " + c.t(1) + " a WHERE a.g IS DISTINCT FROM 'c'"
+                        + " ORDER BY a.v DESC NULLS LAST, a.id, a.g LIMIT 3", 1).withStrategy("TOP_K"),
+                plain(c.st("tko"), "SELECT a.k, a.id FROM " + c.t(1) + " a ORDER BY a.k NULLS FIRST, a.id"
+                        + " OFFSET 1 LIMIT 2", 1).withStrategy("TOP_K"),
+                plain(c.st("tkt"), "SELECT a.v FROM " + c.t(1) + " a ORDER BY a.v DESC FETCH FIRST 2 ROWS WITH TIES", 1)
+                        .withStrategy("TOP_K"))));
+        shapes.add(new Shape("top_k_groups_and_join", 2, c -> List.of(
+                plain(c.st("tkg"), "SELECT a.g, sum(a.v) AS s, count(*) AS c FROM " + c.t(1) + " a GROUP BY a.g"
+                        + " ORDER BY s DESC NULLS LAST, a.g LIMIT 2", 1).withStrategy("TOP_K"),
+                plain(c.st("tkj"), "SELECT a.id, b.v FROM " + c.t(1) + " a JOIN " + c.t(2) + " b ON a.k = b.k"
+                        + " ORDER BY b.v, a.id LIMIT 4", 1, 2).withStrategy("TOP_K"))));
+
         // ---------------------------------------------------------------- HAVING
         shapes.add(new Shape("having_count", 1, c -> List.of(grouped(c.st("hc"),
                 "SELECT a.g, count(*) AS c, sum(a.v) AS sv FROM " + c.t(1) + " a GROUP BY a.g"

@@ -22,10 +22,7 @@ record ContentStrategy(QueryPlan top) implements MaintenanceStrategy {
     @Override
     public Maintenance maintain(DeltaContext context) throws UnsupportedQueryException {
         List<String> columns = top.columns();
-        String populate = "SELECT " + Sql.columns("", columns) + ", " + ROW_ID
-                + ", (pg_catalog.row_number() OVER (PARTITION BY " + ROW_ID + "))::integer AS " + DUP
-                + " FROM (SELECT __pgt_q.*, " + RowIdentity.content(qualified("__pgt_q", columns)) + " AS " + ROW_ID
-                + " FROM (" + top.current(context) + ") AS __pgt_q) AS __pgt_r";
+        String populate = numbered(columns, top.current(context));
 
         context.addCte("__pgt_keyed", "SELECT __pgt_k.*, " + RowIdentity.content(qualified("__pgt_k", columns))
                 + " AS " + ROW_ID + " FROM " + context.delta(top) + " AS __pgt_k");
@@ -61,7 +58,15 @@ record ContentStrategy(QueryPlan top) implements MaintenanceStrategy {
                         + " copies of equal rows numbered 1..n");
     }
 
-    private static List<String> qualified(String alias, List<String> columns) {
+    /** The rows of {@code query} with their content identity and copies numbered 1..n. */
+    static String numbered(List<String> columns, String query) {
+        return "SELECT " + Sql.columns("", columns) + ", " + ROW_ID
+                + ", (pg_catalog.row_number() OVER (PARTITION BY " + ROW_ID + "))::integer AS " + DUP
+                + " FROM (SELECT __pgt_q.*, " + RowIdentity.content(qualified("__pgt_q", columns)) + " AS " + ROW_ID
+                + " FROM (" + query + ") AS __pgt_q) AS __pgt_r";
+    }
+
+    static List<String> qualified(String alias, List<String> columns) {
         return columns.stream().map(c -> alias + "." + Sql.ident(c)).toList();
     }
 }

@@ -10,6 +10,7 @@ import dev.pgtrickle.ivm.plan.Lookup;
 import dev.pgtrickle.ivm.plan.OutputKey;
 import dev.pgtrickle.ivm.plan.Plan;
 import dev.pgtrickle.ivm.plan.QueryPlan;
+import dev.pgtrickle.ivm.plan.TopK;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -137,6 +138,9 @@ public final class PlanCompiler {
     private MaintenanceStrategy strategy(QueryPlan top) throws UnsupportedQueryException, SQLException {
         if (top instanceof Distinct distinct) {
             return new AggregateStrategy(distinct.asGrouping());
+        }
+        if (top instanceof TopK topK) {
+            return new TopKStrategy(topK);
         }
         if (top instanceof Aggregate aggregate) {
             if (aggregate.having() != null || !aggregate.calls().stream().allMatch(c -> c.function().algebraic())) {

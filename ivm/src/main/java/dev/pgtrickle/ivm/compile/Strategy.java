@@ -6,8 +6,10 @@ public enum Strategy {
     CONTENT,
     /** Rows identified by the result's key ({@code plan.OutputKey}); a changed row is updated in place. */
     KEYED,
-    /** Groups identified by their key; COUNT/SUM/AVG state in hidden columns, updated by the delta. */
+    /** Groups identified by their key; COUNT/SUM/AVG/MIN/MAX state in hidden columns, updated by the delta. */
     AGGREGATE,
     /** Groups identified by their key; each group the delta touches is recomputed from the sources. */
-    GROUP_RESCAN
+    GROUP_RESCAN,
+    /** The first rows in an order (ORDER BY … LIMIT), as CONTENT rows; recomputed when a change reaches them. */
+    TOP_K
 }

@@ -33,7 +33,7 @@ public final class QueryParser {
         if (!(statement instanceof Select select)) {
             throw new UnsupportedQueryException(excerpt(canonicalSql), "not a query");
         }
-        return new QueryTranslator(text, ColumnUse.of(canonicalSql), catalog).query(select, CteScope.NONE);
+        return new QueryTranslator(text, ColumnUse.of(canonicalSql), catalog).top(select);
     }
 
     /** The text from the token JSqlParser stumbled on, else the start of the query. */

@@ -8,10 +8,13 @@ import dev.pgtrickle.ivm.plan.FromPlan;
 import dev.pgtrickle.ivm.plan.OutputColumn;
 import dev.pgtrickle.ivm.plan.Project;
 import dev.pgtrickle.ivm.plan.QueryPlan;
+import dev.pgtrickle.ivm.plan.TopK;
 import dev.pgtrickle.ivm.plan.UnionAll;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import net.sf.jsqlparser.expression.Alias;
+import net.sf.jsqlparser.expression.CastExpression;
 import net.sf.jsqlparser.expression.Expression;
+import net.sf.jsqlparser.expression.LongValue;
 import net.sf.jsqlparser.expression.operators.relational.ExistsExpression;
 import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.statement.select.AllColumns;
@@ -65,6 +68,90 @@ final class QueryTranslator {
 
     Expressions expressions() {
         return expressions;
+    }
+
+    /**
+     * The defining query: a query, or the first rows of one in an order ({@link TopK}), which only
+     * the top of a defining query may be. The order must be over output columns: it is matched
+     * before the query is translated, as translation qualifies column references in place.
+     */
+    QueryPlan top(Select select) throws UnsupportedQueryException {
+        if (select.getLimit() == null && select.getOffset() == null && select.getFetch() == null) {
+            return query(select, CteScope.NONE);
+        }
+        String construct = topK(select);
+        List<OrderByElement> elements = select.getOrderByElements();
+        if (elements == null || elements.isEmpty()) {
+            throw new UnsupportedQueryException(construct, "LIMIT or OFFSET without ORDER BY picks arbitrary"
+                    + " rows; it cannot be maintained");
+        }
+        Long limit = null;
+        boolean withTies = false;
+        if (select.getLimit() != null && !select.getLimit().isLimitAll() && !select.getLimit().isLimitNull()) {
+            limit = constant(select.getLimit().getRowCount(), construct);
+        }
+        if (select.getFetch() != null) {
+            limit = constant(select.getFetch().getExpression(), construct);
+            withTies = select.getFetch().getFetchParameters().stream().anyMatch(p -> p.equalsIgnoreCase("WITH TIES"));
+        }
+        long offset = select.getOffset() == null ? 0 : constant(select.getOffset().getOffset(), construct);
+        List<Expression> keys = elements.stream().map(OrderByElement::getExpression).toList();
+        List<String> matched = new ArrayList<>();
+        for (Expression key : keys) {
+            matched.add(select instanceof PlainSelect block ? outputWithExpression(block, key) : null);
+        }
+        select.setOrderByElements(null);
+        select.setLimit(null);
+        select.setOffset(null);
+        select.setFetch(null);
+        QueryPlan input = query(select, CteScope.NONE);
+        List<TopK.SortKey> order = new ArrayList<>();
+        for (int i = 0; i < elements.size(); i++) {
+            OrderByElement element = elements.get(i);
+            String column = matched.get(i) != null ? matched.get(i) : outputNamed(input, keys.get(i), construct);
+            boolean descending = !element.isAsc();
+            boolean nullsFirst = element.getNullOrdering() == null ? descending
+                    : element.getNullOrdering() == OrderByElement.NullOrdering.NULLS_FIRST;
+            order.add(new TopK.SortKey(column, descending, nullsFirst));
+        }
+        return new TopK(input, order, limit, offset, withTies);
+    }
+
+    /** The name of the output of {@code block} whose expression is {@code key}, or {@code null}. */
+    private String outputWithExpression(PlainSelect block, Expression key) {
+        for (SelectItem<?> item : block.getSelectItems()) {
+            if (!(item.getExpression() instanceof AllColumns)
+                    && expressions.comparable(item.getExpression()).equals(expressions.comparable(key))) {
+                return SelectList.name(item, text);
+            }
+        }
+        return null;
+    }
+
+    /** The output a sort key names: by position ({@code ORDER BY 1}) or by an unqualified name. */
+    private String outputNamed(QueryPlan input, Expression key, String construct) throws UnsupportedQueryException {
+        Expression bare = Expressions.unparenthesized(key);
+        if (bare instanceof LongValue position
+                && position.getValue() >= 1 && position.getValue() <= input.columns().size()) {
+            return input.columns().get((int) position.getValue() - 1);
+        }
+        if (bare instanceof Column c && c.getTable() == null
+                && input.columns().contains(text.name(c.getColumnName()))) {
+            return text.name(c.getColumnName());
+        }
+        throw new UnsupportedQueryException(construct, "ORDER BY " + text.sql(key) + ": a TopK may only order by"
+                + " columns of its SELECT list yet");
+    }
+
+    private long constant(Expression e, String construct) throws UnsupportedQueryException {
+        Expression bare = e == null ? null : Expressions.unparenthesized(e);
+        if (bare instanceof CastExpression cast) {
+            bare = Expressions.unparenthesized(cast.getLeftExpression());
+        }
+        if (bare instanceof LongValue value && value.getValue() >= 0) {
+            return value.getValue();
+        }
+        throw new UnsupportedQueryException(construct, "LIMIT, OFFSET and FETCH must be non-negative integer constants");
     }
 
     /** A query, with the CTEs of {@code scope} visible in it. ORDER BY alone is dropped: a table has no order. */

@@ -38,7 +38,7 @@ final class SelectList {
     }
 
     /** The alias, else what PostgreSQL would name the column (canonical text spells out the rest). */
-    private static String name(SelectItem<?> item, CanonicalText text) {
+    static String name(SelectItem<?> item, CanonicalText text) {
         if (item.getAlias() != null) {
             return text.name(item.getAlias().getName());
         }

@@ -45,6 +45,8 @@ public final class Lineage {
             }
         } else if (plan instanceof Distinct distinct) {
             result.addAll(query(distinct.input()));
+        } else if (plan instanceof TopK topK) {
+            result.addAll(query(topK.input()));
         } else if (plan instanceof UnionAll union) {
             for (QueryPlan branch : union.branches()) {
                 List<Set<SourceColumn>> columns = query(branch);

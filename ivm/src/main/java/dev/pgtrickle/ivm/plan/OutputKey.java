@@ -67,6 +67,9 @@ public final class OutputKey {
         if (plan instanceof Aggregate aggregate) {
             return grouped(aggregate);
         }
+        if (plan instanceof TopK topK) {
+            return query(topK.input()); // some of the input's rows
+        }
         if (plan instanceof Distinct distinct) {
             QueryKeys input = query(distinct.input());
             List<Set<String>> unique = new ArrayList<>(input.unique());

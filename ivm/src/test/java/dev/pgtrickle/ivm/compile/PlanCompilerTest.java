@@ -16,6 +16,7 @@ import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.Project;
 import dev.pgtrickle.ivm.plan.Scan;
 import dev.pgtrickle.ivm.plan.Source;
+import dev.pgtrickle.ivm.plan.TopK;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import java.util.List;
 import java.util.Set;
@@ -151,6 +152,23 @@ class PlanCompilerTest {
         assertTrue(refresh.contains("FROM __pgt_new WHERE __pgt_count > 0 AND ((__pgt_pc1 = 0 AND __pgt_pm1 IS NOT NULL)"
                 + " OR (__pgt_pc2 = 0 AND __pgt_pm2 IS NOT NULL))"), refresh);
         assertTrue(refresh.contains("FROM __pgt_state AS __pgt_n"), refresh);
+    }
+
+    @Test
+    void aTopKRecomputesItsRowsOnlyWhenAChangeSortsAtOrBeforeTheLastStoredRow() throws Exception {
+        QueryPlan rows = new Project(ORDERS, List.of(new OutputColumn("id", "o.id"), new OutputColumn("amount", "o.amount")));
+        TopK topK = new TopK(rows, List.of(new TopK.SortKey("amount", true, false)), 10L, 0, false);
+        CompiledPlan plan = new PlanCompiler(query -> List.of()).compile(topK, "q");
+        assertEquals(Strategy.TOP_K, plan.strategy());
+        assertEquals(List.of("__pgt_row_id", "__pgt_dup"), plan.identityColumns());
+        String refresh = plan.refresh();
+        assertTrue(refresh.contains("WHERE (SELECT pg_catalog.count(*) FROM \"__pgt_storage__\") >= 10 ORDER BY"
+                + " \"amount\" DESC NULLS LAST OFFSET (SELECT GREATEST(pg_catalog.count(*) - 1, 0)"), refresh);
+        // A change tied with the boundary sorts before it.
+        assertTrue(refresh.contains("ORDER BY __pgt_s.\"amount\" DESC NULLS LAST, __pgt_s.__pgt_b LIMIT 1"), refresh);
+        // Recomputed and compared with the stored rows only on a hit.
+        assertTrue(refresh.contains(") AS __pgt_f WHERE (SELECT __pgt_hit FROM __pgt_hit)"), refresh);
+        assertTrue(refresh.contains("WHERE (SELECT __pgt_hit FROM __pgt_hit)) AS __pgt_t"), refresh);
     }
 
     @Test

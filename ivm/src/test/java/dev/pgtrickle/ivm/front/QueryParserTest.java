@@ -10,6 +10,7 @@ import dev.pgtrickle.ivm.plan.Project;
 import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.Scan;
 import dev.pgtrickle.ivm.plan.Source;
+import dev.pgtrickle.ivm.plan.TopK;
 import dev.pgtrickle.ivm.plan.UnionAll;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import org.junit.jupiter.api.Test;
@@ -632,5 +633,42 @@ class QueryParserTest {
         Join noneNull = new Join(ANTI, noneEqual, depts, on("(d.id IS NULL)", "d"));
         Join testedNotNull = new Join(ANTI, noneNull, depts, on("(e.dept_id IS NULL)", "e"));
         assertEquals(new Project(testedNotNull, outputs("id", "e.id")), plan);
+    }
+
+    @Test
+    void orderByLimitAtTheTopIsATopKOverOutputColumns() throws Exception {
+        // SELECT dept_id, sum(salary) AS total FROM emp GROUP BY dept_id ORDER BY sum(salary) DESC, dept_id LIMIT 5 OFFSET 1
+        QueryPlan plan = parse("""
+                SELECT dept_id,
+                    sum(salary) AS total
+                   FROM public.emp
+                  GROUP BY dept_id
+                  ORDER BY (sum(salary)) DESC, dept_id
+                 OFFSET 1
+                 LIMIT 5""");
+        TopK topK = (TopK) plan;
+        assertEquals(List.of(new TopK.SortKey("total", true, true), new TopK.SortKey("dept_id", false, false)),
+                topK.order());
+        assertEquals(5L, topK.limit());
+        assertEquals(1L, topK.offset());
+        assertEquals(List.of("dept_id", "total"), topK.columns());
+        assertTrue(topK.input() instanceof dev.pgtrickle.ivm.plan.Aggregate, topK.input().toString());
+        assertEquals(" ORDER BY \"total\" DESC NULLS FIRST, \"dept_id\" ASC NULLS LAST OFFSET 1 LIMIT 5",
+                topK.orderBy(null) + topK.window());
+
+        // SELECT id, name FROM emp UNION ALL SELECT id, name FROM dept ORDER BY 2 NULLS FIRST FETCH FIRST 3 ROWS WITH TIES
+        TopK union = (TopK) parse("""
+                SELECT emp.id,
+                    emp.name
+                   FROM public.emp
+                UNION ALL
+                 SELECT dept.id,
+                    dept.name
+                   FROM public.dept
+                  ORDER BY 2 NULLS FIRST
+                 FETCH FIRST 3 ROWS WITH TIES""");
+        assertEquals(List.of(new TopK.SortKey("name", false, true)), union.order());
+        assertTrue(union.withTies());
+        assertTrue(union.input() instanceof UnionAll);
     }
 }

@@ -6,7 +6,7 @@
 -- that this SQL reads every field):
 --   format            layout version of the plan (1)
 --   normalized_query  the definition it was compiled from
---   strategy          CONTENT | AGGREGATE | GROUP_RESCAN
+--   strategy          CONTENT | KEYED | AGGREGATE | GROUP_RESCAN | TOP_K
 --   columns           storage columns the populate query produces, visible ones first
 --   hidden_columns    the __pgt_ columns among them
 --   identity_columns  the columns identifying a row (unique index, MERGE key)

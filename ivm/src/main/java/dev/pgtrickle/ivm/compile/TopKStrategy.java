@@ -1,0 +1,55 @@
+package dev.pgtrickle.ivm.compile;
+
+import static dev.pgtrickle.ivm.compile.PlanContract.DUP;
+import static dev.pgtrickle.ivm.compile.PlanContract.ROW_ID;
+
+import dev.pgtrickle.ivm.delta.DeltaContext;
+import dev.pgtrickle.ivm.plan.TopK;
+import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
+import dev.pgtrickle.ivm.sql.Sql;
+import java.util.List;
+
+/**
+ * {@code ORDER BY … LIMIT n} at the top: the stored rows are the first ones of the input, kept
+ * like CONTENT rows (identity by content, copies numbered). The input's delta is compared with
+ * the boundary, the last stored row in the order: a change that sorts after it (inserted, deleted
+ * or updated there) cannot enter or leave the first rows, so the refresh ends there — its cost is
+ * the input's delta. A change at or before the boundary (or any change while fewer rows than the
+ * limit are stored) recomputes the first rows (from the input's kept state where it keeps one)
+ * and applies the difference to the stored ones.
+ */
+record TopKStrategy(TopK topK) implements MaintenanceStrategy {
+
+    @Override
+    public Maintenance maintain(DeltaContext context) throws UnsupportedQueryException {
+        List<String> columns = topK.columns();
+        String populate = ContentStrategy.numbered(columns, topK.current(context));
+        String storage = PlanContract.STORAGE;
+        String sortColumns = Sql.columns("", topK.order().stream().map(TopK.SortKey::column).toList());
+
+        context.addCte("__pgt_changed", "SELECT " + sortColumns + " FROM " + context.delta(topK.input()) + " AS __pgt_c");
+        // The last stored row in the order, when the first rows are all there (else every change counts).
+        String full = topK.limit() == null ? "false"
+                : "(SELECT pg_catalog.count(*) FROM " + storage + ") >= " + topK.limit();
+        context.addCte("__pgt_boundary", "SELECT " + sortColumns + " FROM " + storage + " WHERE " + full
+                + topK.orderBy(null) + " OFFSET (SELECT GREATEST(pg_catalog.count(*) - 1, 0) FROM " + storage + ") LIMIT 1");
+        // Sorted together with the boundary, a change first (ties count: a tied row may take its place).
+        context.addCte("__pgt_hit", "SELECT COALESCE((SELECT __pgt_s.__pgt_b = 0 FROM (SELECT " + sortColumns
+                + ", 1 AS __pgt_b FROM __pgt_boundary UNION ALL SELECT " + sortColumns + ", 0 FROM __pgt_changed)"
+                + " AS __pgt_s" + topK.orderBy("__pgt_s") + ", __pgt_s.__pgt_b LIMIT 1), false) AS __pgt_hit");
+        String hit = "(SELECT __pgt_hit FROM __pgt_hit)";
+        context.addCte("__pgt_fresh", "SELECT * FROM (" + ContentStrategy.numbered(columns, topK.current(context))
+                + ") AS __pgt_f WHERE " + hit);
+        context.addCte(MergeStatement.SOURCE_CTE, "SELECT CASE WHEN __pgt_f." + ROW_ID + " IS NULL THEN 'D' ELSE 'I'"
+                + " END AS __pgt_op, COALESCE(__pgt_f." + ROW_ID + ", __pgt_t." + ROW_ID + ") AS " + ROW_ID
+                + ", COALESCE(__pgt_f." + DUP + ", __pgt_t." + DUP + ") AS " + DUP + ", "
+                + Sql.columns("__pgt_f", columns)
+                + " FROM __pgt_fresh AS __pgt_f FULL JOIN (SELECT " + ROW_ID + ", " + DUP + " FROM " + storage
+                + " WHERE " + hit + ") AS __pgt_t ON __pgt_t." + ROW_ID + " = __pgt_f." + ROW_ID
+                + " AND __pgt_t." + DUP + " = __pgt_f." + DUP
+                + " WHERE __pgt_f." + ROW_ID + " IS NULL OR __pgt_t." + ROW_ID + " IS NULL");
+        return new Maintenance(Strategy.TOP_K, populate, columns, List.of(ROW_ID, DUP), List.of(ROW_ID, DUP),
+                List.of(), false, "one MERGE keyed on (__pgt_row_id, __pgt_dup), only when a change sorts at or"
+                        + " before the last stored row: the first rows recomputed, the difference inserted and deleted");
+    }
+}
