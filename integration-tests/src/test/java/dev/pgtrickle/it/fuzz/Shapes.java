@@ -399,6 +399,15 @@ final class Shapes {
                 plain(c.st("tkj"), "SELECT a.id, b.v FROM " + c.t(1) + " a JOIN " + c.t(2) + " b ON a.k = b.k"
                         + " ORDER BY b.v, a.id LIMIT 4", 1, 2).withStrategy("TOP_K"))));
 
+        // ---------------------------------------------------------------- DISTINCT ON
+        // The order decides between every two rows that differ in the output, so each key's
+        // winner is one row (or equal copies).
+        shapes.add(new Shape("distinct_on", 2, c -> List.of(
+                grouped(c.st("don"), "SELECT DISTINCT ON (a.g) a.g, a.id, a.v FROM " + c.t(1) + " a"
+                        + " ORDER BY a.g, a.v DESC NULLS LAST, a.id", 1).withStrategy("GROUP_RESCAN"),
+                grouped(c.st("donj"), "SELECT DISTINCT ON (a.k, b.g) a.k, b.g, b.v FROM " + c.t(1) + " a JOIN "
+                        + c.t(2) + " b ON a.k = b.k ORDER BY a.k, b.g, b.v NULLS FIRST", 1, 2).withStrategy("GROUP_RESCAN"))));
+
         // ---------------------------------------------------------------- HAVING
         shapes.add(new Shape("having_count", 1, c -> List.of(grouped(c.st("hc"),
                 "SELECT a.g, count(*) AS c, sum(a.v) AS sv FROM " + c.t(1) + " a GROUP BY a.g"

@@ -5,21 +5,22 @@ import static dev.pgtrickle.ivm.compile.PlanContract.ROW_ID;
 import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.delta.RowIdentity;
 import dev.pgtrickle.ivm.delta.TouchedGroups;
-import dev.pgtrickle.ivm.plan.Aggregate;
 import dev.pgtrickle.ivm.plan.Condition;
 import dev.pgtrickle.ivm.plan.Filter;
+import dev.pgtrickle.ivm.plan.Partitioned;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import dev.pgtrickle.ivm.sql.Sql;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * GROUP BY queries whose groups cannot be maintained from a running state — HAVING (a group's
- * state is needed while it is hidden) or SUM/AVG over inexact types (subtracting floats drifts):
+ * Queries whose rows are decided per key ({@link Partitioned}) and cannot be maintained from a
+ * running state — GROUP BY with HAVING (a group's state is needed while it is hidden), SUM/AVG
+ * over inexact types (subtracting floats drifts) or recomputed aggregates; DISTINCT ON:
  * the keys of the groups the delta touches are collected, and exactly those groups are
  * recomputed from the sources and merged. Work is proportional to the size of the touched groups.
  */
-record GroupRescanStrategy(Aggregate aggregate) implements MaintenanceStrategy {
+record GroupRescanStrategy(Partitioned aggregate) implements MaintenanceStrategy {
 
     @Override
     public Maintenance maintain(DeltaContext context) throws UnsupportedQueryException {
@@ -40,9 +41,8 @@ record GroupRescanStrategy(Aggregate aggregate) implements MaintenanceStrategy {
                         + " AS __pgt_a");
         List<String> fresh = new ArrayList<>();
         for (String condition : touched.conditions()) {
-            Aggregate touchedGroups = new Aggregate(new Filter(aggregate.input(),
-                    new Condition(condition, aggregate.input().aliases())),
-                    aggregate.groupKeys(), aggregate.calls(), aggregate.outputs(), aggregate.having());
+            Partitioned touchedGroups = aggregate.over(new Filter(aggregate.input(),
+                    new Condition(condition, aggregate.input().aliases())));
             fresh.add(touchedGroups.current(context, identity));
         }
         context.addCte("__pgt_fresh", DeltaContext.union(fresh));

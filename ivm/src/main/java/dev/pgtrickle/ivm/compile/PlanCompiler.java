@@ -5,6 +5,7 @@ import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.plan.Aggregate;
 import dev.pgtrickle.ivm.plan.AggregateCall;
 import dev.pgtrickle.ivm.plan.Distinct;
+import dev.pgtrickle.ivm.plan.DistinctOn;
 import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.Lookup;
 import dev.pgtrickle.ivm.plan.OutputKey;
@@ -141,6 +142,9 @@ public final class PlanCompiler {
         }
         if (top instanceof TopK topK) {
             return new TopKStrategy(topK);
+        }
+        if (top instanceof DistinctOn distinctOn) {
+            return new GroupRescanStrategy(distinctOn);
         }
         if (top instanceof Aggregate aggregate) {
             if (aggregate.having() != null || !aggregate.calls().stream().allMatch(c -> c.function().algebraic())) {

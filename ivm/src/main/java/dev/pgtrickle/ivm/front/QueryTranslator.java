@@ -4,6 +4,7 @@ import dev.pgtrickle.ivm.plan.Aggregate;
 import dev.pgtrickle.ivm.plan.Binding;
 import dev.pgtrickle.ivm.plan.Condition;
 import dev.pgtrickle.ivm.plan.Distinct;
+import dev.pgtrickle.ivm.plan.DistinctOn;
 import dev.pgtrickle.ivm.plan.FromPlan;
 import dev.pgtrickle.ivm.plan.OutputColumn;
 import dev.pgtrickle.ivm.plan.Project;
@@ -80,6 +81,10 @@ final class QueryTranslator {
             return query(select, CteScope.NONE);
         }
         String construct = topK(select);
+        if (select instanceof PlainSelect block && block.getDistinct() != null
+                && block.getDistinct().getOnSelectItems() != null) {
+            throw new UnsupportedQueryException(construct, "a TopK over DISTINCT ON is not supported yet");
+        }
         List<OrderByElement> elements = select.getOrderByElements();
         if (elements == null || elements.isEmpty()) {
             throw new UnsupportedQueryException(construct, "LIMIT or OFFSET without ORDER BY picks arbitrary"
@@ -240,9 +245,10 @@ final class QueryTranslator {
             throw new UnsupportedQueryException(text.sql(block),
                     "a query without FROM reads no table; it cannot be maintained incrementally");
         }
-        if (block.getDistinct() != null && block.getDistinct().getOnSelectItems() != null) {
+        boolean distinctOn = block.getDistinct() != null && block.getDistinct().getOnSelectItems() != null;
+        if (distinctOn && (block.getGroupBy() != null || block.getHaving() != null)) {
             throw new UnsupportedQueryException(text.sql(block.getDistinct()).strip(),
-                    "DISTINCT ON is not supported yet");
+                    "DISTINCT ON over GROUP BY is not supported yet");
         }
         if (block.getWindowDefinitions() != null) {
             throw new UnsupportedQueryException(text.sql(block.getWindowDefinitions().get(0)),
@@ -310,9 +316,32 @@ final class QueryTranslator {
             for (SelectList.Output output : outputs) {
                 columns.add(new OutputColumn(output.name(), expressions.scalar(output.expression())));
             }
+            if (distinctOn) {
+                return distinctOn(block, input, columns);
+            }
             plan = new Project(input, columns);
         }
         return block.getDistinct() != null ? new Distinct(plan) : plan;
+    }
+
+    /** {@code DISTINCT ON (…)} with its ORDER BY, over the rows of {@code input}. */
+    private QueryPlan distinctOn(PlainSelect block, FromPlan input, List<OutputColumn> columns)
+            throws UnsupportedQueryException {
+        List<String> keys = new ArrayList<>();
+        for (SelectItem<?> item : block.getDistinct().getOnSelectItems()) {
+            keys.add(expressions.scalar(item.getExpression()));
+        }
+        List<String> order = new ArrayList<>();
+        if (block.getOrderByElements() != null) {
+            for (OrderByElement element : block.getOrderByElements()) {
+                boolean descending = !element.isAsc();
+                boolean nullsFirst = element.getNullOrdering() == null ? descending
+                        : element.getNullOrdering() == OrderByElement.NullOrdering.NULLS_FIRST;
+                order.add(expressions.scalar(element.getExpression()) + (descending ? " DESC" : " ASC")
+                        + (nullsFirst ? " NULLS FIRST" : " NULLS LAST"));
+            }
+        }
+        return new DistinctOn(input, keys, columns, order);
     }
 
     /**
@@ -374,6 +403,16 @@ final class QueryTranslator {
         }
         if (block.getHaving() != null) {
             block.setHaving(expressions.rewrite(block.getHaving(), rewriter));
+        }
+        if (block.getDistinct() != null && block.getDistinct().getOnSelectItems() != null) {
+            for (SelectItem<?> item : block.getDistinct().getOnSelectItems()) {
+                ((SelectItem<Expression>) item).setExpression(expressions.rewrite(item.getExpression(), rewriter));
+            }
+        }
+        if (block.getOrderByElements() != null) {
+            for (OrderByElement element : block.getOrderByElements()) {
+                element.setExpression(expressions.rewrite(element.getExpression(), rewriter));
+            }
         }
     }
 

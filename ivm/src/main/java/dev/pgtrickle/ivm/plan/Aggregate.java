@@ -27,12 +27,17 @@ import java.util.stream.Collectors;
  * @param having the HAVING predicate in terms of placeholders, or {@code null}
  */
 public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCall> calls,
-                        List<OutputColumn> outputs, String having) implements QueryPlan {
+                        List<OutputColumn> outputs, String having) implements Partitioned {
 
     public Aggregate {
         groupKeys = List.copyOf(groupKeys);
         calls = List.copyOf(calls);
         outputs = List.copyOf(outputs);
+    }
+
+    @Override
+    public Partitioned over(FromPlan rows) {
+        return new Aggregate(rows, groupKeys, calls, outputs, having);
     }
 
     public static String keyPlaceholder(int index) {
@@ -53,6 +58,7 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
      * The grouped query, as PostgreSQL evaluates it; {@code extra} items are added to the SELECT
      * list. A global aggregate (one row) read by delta terms is computed once for all of them.
      */
+    @Override
     public String current(DeltaContext context, List<String> extra) throws UnsupportedQueryException {
         KeptGroups kept = kept(context);
         if (kept != null && extra.isEmpty() && context.insideDelta()) {

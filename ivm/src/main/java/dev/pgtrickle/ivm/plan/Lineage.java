@@ -43,6 +43,10 @@ public final class Lineage {
             for (OutputColumn output : aggregate.outputs()) {
                 result.add(read(aggregateInputs(aggregate, output.expression()), aggregate.input()));
             }
+        } else if (plan instanceof DistinctOn distinctOn) {
+            for (OutputColumn output : distinctOn.outputs()) {
+                result.add(read(output.expression(), distinctOn.input()));
+            }
         } else if (plan instanceof Distinct distinct) {
             result.addAll(query(distinct.input()));
         } else if (plan instanceof TopK topK) {

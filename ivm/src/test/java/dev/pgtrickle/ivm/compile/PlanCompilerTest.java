@@ -9,6 +9,7 @@ import dev.pgtrickle.ivm.plan.AggregateCall;
 import dev.pgtrickle.ivm.plan.Condition;
 import dev.pgtrickle.ivm.plan.Derived;
 import dev.pgtrickle.ivm.plan.Distinct;
+import dev.pgtrickle.ivm.plan.DistinctOn;
 import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.JoinKind;
 import dev.pgtrickle.ivm.plan.OutputColumn;
@@ -169,6 +170,23 @@ class PlanCompilerTest {
         // Recomputed and compared with the stored rows only on a hit.
         assertTrue(refresh.contains(") AS __pgt_f WHERE (SELECT __pgt_hit FROM __pgt_hit)"), refresh);
         assertTrue(refresh.contains("WHERE (SELECT __pgt_hit FROM __pgt_hit)) AS __pgt_t"), refresh);
+    }
+
+    @Test
+    void distinctOnDecidesTheTouchedKeysAgain() throws Exception {
+        DistinctOn latest = new DistinctOn(ORDERS, List.of("o.region"),
+                List.of(new OutputColumn("region", "o.region"), new OutputColumn("amount", "o.amount")),
+                List.of("o.region ASC NULLS LAST", "o.amount DESC NULLS FIRST"));
+        CompiledPlan plan = new PlanCompiler(query -> List.of()).compile(latest, "q");
+        assertEquals(Strategy.GROUP_RESCAN, plan.strategy());
+        assertTrue(plan.populate().startsWith("SELECT * FROM (SELECT DISTINCT ON ((o.region)) o.region AS \"region\""),
+                plan.populate());
+        assertTrue(plan.populate().endsWith(" ORDER BY o.region ASC NULLS LAST, o.amount DESC NULLS FIRST)"
+                + " AS __pgt_distinct_on"), plan.populate());
+        QueryPlan nested = new Project(new Derived(latest, "l"), List.of(new OutputColumn("amount", "l.amount")));
+        UnsupportedQueryException e = assertThrows(UnsupportedQueryException.class,
+                () -> new PlanCompiler(query -> List.of()).compile(nested, "q"));
+        assertTrue(e.getMessage().contains("DISTINCT ON inside a query is not supported yet"), e.getMessage());
     }
 
     @Test

@@ -671,4 +671,18 @@ class QueryParserTest {
         assertTrue(union.withTies());
         assertTrue(union.input() instanceof UnionAll);
     }
+
+    @Test
+    void distinctOnKeepsItsKeysAndOrderOverTheInput() throws Exception {
+        // SELECT DISTINCT ON (dept_id) dept_id, name, salary FROM emp ORDER BY dept_id, salary DESC
+        QueryPlan plan = parse("""
+                SELECT DISTINCT ON (dept_id) dept_id,
+                    name,
+                    salary
+                   FROM public.emp
+                  ORDER BY dept_id, salary DESC""");
+        assertEquals(new dev.pgtrickle.ivm.plan.DistinctOn(new Scan(EMP, "emp", List.of("name", "dept_id", "salary")),
+                List.of("emp.dept_id"), outputs("dept_id", "emp.dept_id", "name", "emp.name", "salary", "emp.salary"),
+                List.of("emp.dept_id ASC NULLS LAST", "emp.salary DESC NULLS FIRST")), plan);
+    }
 }

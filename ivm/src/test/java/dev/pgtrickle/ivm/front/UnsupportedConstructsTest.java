@@ -257,8 +257,9 @@ class UnsupportedConstructsTest {
                         GROUPING_SETS),
                 Arguments.of("""
                         SELECT DISTINCT ON (dept_id) dept_id,
-                            name
-                           FROM public.emp""", "DISTINCT ON (dept_id)", "DISTINCT ON is not supported yet"),
+                            count(*) AS count
+                           FROM public.emp
+                          GROUP BY dept_id""", "DISTINCT ON (dept_id)", "DISTINCT ON over GROUP BY is not supported yet"),
                 Arguments.of("""
                         SELECT relname
                            FROM pg_class""", "pg_class",
