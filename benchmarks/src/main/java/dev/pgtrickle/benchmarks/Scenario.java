@@ -3,7 +3,8 @@ package dev.pgtrickle.benchmarks;
 import java.util.List;
 
 /**
- * One defining query of issue 3 §8 and the three objects measured for it: the differential
+ * One defining query of the macro benchmark (issue 3 §8; MIN/MAX, TopK and DISTINCT ON from
+ * issue 12 §8) and the three objects measured for it: the differential
  * stream table {@code st_<key>}, a stream table of the same query with {@code refresh_mode =>
  * 'FULL'} ({@code st_<key>_full}) and a plain materialized view ({@code mv_<key>}).
  */
@@ -20,7 +21,15 @@ public record Scenario(String key, String title, String query) {
                             + " WHERE c.segment = 'enterprise'"),
             new Scenario("region_totals", "orders JOIN customers GROUP BY region",
                     "SELECT c.region, count(*) AS orders, sum(o.amount) AS total, avg(o.amount) AS avg_amount"
-                            + " FROM orders o JOIN customers c ON c.id = o.customer_id GROUP BY c.region"));
+                            + " FROM orders o JOIN customers c ON c.id = o.customer_id GROUP BY c.region"),
+            new Scenario("customer_extremes", "GROUP BY customer_id with MIN/MAX",
+                    "SELECT customer_id, min(amount) AS smallest, max(amount) AS largest, count(*) AS orders"
+                            + " FROM orders GROUP BY customer_id"),
+            new Scenario("top_orders", "TopK: ORDER BY amount DESC LIMIT 10",
+                    "SELECT id, customer_id, amount FROM orders ORDER BY amount DESC, id LIMIT 10"),
+            new Scenario("largest_order_per_customer", "DISTINCT ON (customer_id) ORDER BY amount DESC",
+                    "SELECT DISTINCT ON (customer_id) customer_id, id, amount FROM orders"
+                            + " ORDER BY customer_id, amount DESC, id"));
 
     public String differentialTable() {
         return "st_" + key;

@@ -408,6 +408,24 @@ final class Shapes {
                 grouped(c.st("donj"), "SELECT DISTINCT ON (a.k, b.g) a.k, b.g, b.v FROM " + c.t(1) + " a JOIN "
                         + c.t(2) + " b ON a.k = b.k ORDER BY a.k, b.g, b.v NULLS FIRST", 1, 2).withStrategy("GROUP_RESCAN"))));
 
+        // ---------------------------------------------------------------- set operations
+        // k is numeric spelled with varying scale in some schemas: equal values spelled apart are
+        // one value of a set operation.
+        shapes.add(new Shape("set_operations", 2, c -> List.of(
+                plain(c.st("so_u"), "SELECT a.k, a.g FROM " + c.t(1) + " a UNION SELECT b.k, b.g FROM " + c.t(2) + " b", 1, 2),
+                plain(c.st("so_i"), "SELECT a.k FROM " + c.t(1) + " a INTERSECT SELECT b.k FROM " + c.t(2) + " b"
+                        + " WHERE b.v > 1", 1, 2),
+                plain(c.st("so_e"), "SELECT a.g, a.v FROM " + c.t(1) + " a EXCEPT SELECT b.g, b.v FROM " + c.t(2) + " b", 1, 2),
+                plain(c.st("so_ia"), "SELECT a.v FROM " + c.t(1) + " a INTERSECT ALL SELECT b.v FROM " + c.t(2) + " b", 1, 2),
+                plain(c.st("so_ea"), "SELECT a.g FROM " + c.t(1) + " a EXCEPT ALL SELECT b.g FROM " + c.t(2) + " b", 1, 2))));
+        shapes.add(new Shape("set_operations_nested", 2, c -> List.of(
+                grouped(c.st("son_g"), "SELECT q.k, count(*) AS c FROM (SELECT a.k FROM " + c.t(1) + " a UNION"
+                        + " SELECT b.k FROM " + c.t(2) + " b) q GROUP BY q.k", 1, 2),
+                plain(c.st("son_m"), "SELECT a.k FROM " + c.t(1) + " a WHERE a.v > 2 UNION ALL (SELECT b.k FROM " + c.t(2) + " b"
+                        + " EXCEPT SELECT a2.k FROM " + c.t(1) + " a2 WHERE a2.g = 'a')", 1, 2),
+                plain(c.st("son_c"), "(SELECT a.g FROM " + c.t(1) + " a UNION SELECT b.g FROM " + c.t(2) + " b)"
+                        + " INTERSECT ALL SELECT a3.g FROM " + c.t(1) + " a3 WHERE a3.v IS NOT NULL", 1, 2))));
+
         // ---------------------------------------------------------------- HAVING
         shapes.add(new Shape("having_count", 1, c -> List.of(grouped(c.st("hc"),
                 "SELECT a.g, count(*) AS c, sum(a.v) AS sv FROM " + c.t(1) + " a GROUP BY a.g"

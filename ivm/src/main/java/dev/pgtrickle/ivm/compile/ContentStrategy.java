@@ -5,7 +5,9 @@ import static dev.pgtrickle.ivm.compile.PlanContract.ROW_ID;
 
 import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.delta.RowIdentity;
+import dev.pgtrickle.ivm.plan.Plan;
 import dev.pgtrickle.ivm.plan.QueryPlan;
+import dev.pgtrickle.ivm.plan.SetOperation;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import dev.pgtrickle.ivm.sql.Sql;
 import java.util.Collections;
@@ -19,12 +21,25 @@ import java.util.List;
  */
 record ContentStrategy(QueryPlan top) implements MaintenanceStrategy {
 
+    /**
+     * The identity of a row by its content: its binary form, except below a set operation,
+     * which outputs one of several equal values spelled apart (numeric 1.0 and 1.00) — a
+     * change may spell it otherwise than the stored row, so equal values must be one identity.
+     */
+    static String identity(QueryPlan top, List<String> columns) {
+        return containsSetOperation(top) ? RowIdentity.groupKey(columns) : RowIdentity.content(columns);
+    }
+
+    private static boolean containsSetOperation(Plan plan) {
+        return plan instanceof SetOperation || plan.inputs().stream().anyMatch(ContentStrategy::containsSetOperation);
+    }
+
     @Override
     public Maintenance maintain(DeltaContext context) throws UnsupportedQueryException {
         List<String> columns = top.columns();
-        String populate = numbered(columns, top.current(context));
+        String populate = numbered(top, columns, top.current(context));
 
-        context.addCte("__pgt_keyed", "SELECT __pgt_k.*, " + RowIdentity.content(qualified("__pgt_k", columns))
+        context.addCte("__pgt_keyed", "SELECT __pgt_k.*, " + identity(top, qualified("__pgt_k", columns))
                 + " AS " + ROW_ID + " FROM " + context.delta(top) + " AS __pgt_k");
         // Net weight per content, carrying one copy of the columns along (no lookup back into the
         // delta per row). Weights are summed as numeric by sum(bigint): cast back for the index.
@@ -58,11 +73,11 @@ record ContentStrategy(QueryPlan top) implements MaintenanceStrategy {
                         + " copies of equal rows numbered 1..n");
     }
 
-    /** The rows of {@code query} with their content identity and copies numbered 1..n. */
-    static String numbered(List<String> columns, String query) {
+    /** The rows of {@code query} (the query of {@code top}) with their identity and copies numbered 1..n. */
+    static String numbered(QueryPlan top, List<String> columns, String query) {
         return "SELECT " + Sql.columns("", columns) + ", " + ROW_ID
                 + ", (pg_catalog.row_number() OVER (PARTITION BY " + ROW_ID + "))::integer AS " + DUP
-                + " FROM (SELECT __pgt_q.*, " + RowIdentity.content(qualified("__pgt_q", columns)) + " AS " + ROW_ID
+                + " FROM (SELECT __pgt_q.*, " + identity(top, qualified("__pgt_q", columns)) + " AS " + ROW_ID
                 + " FROM (" + query + ") AS __pgt_q) AS __pgt_r";
     }
 

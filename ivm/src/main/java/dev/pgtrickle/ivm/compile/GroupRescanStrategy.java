@@ -3,10 +3,9 @@ package dev.pgtrickle.ivm.compile;
 import static dev.pgtrickle.ivm.compile.PlanContract.ROW_ID;
 
 import dev.pgtrickle.ivm.delta.DeltaContext;
+import dev.pgtrickle.ivm.delta.Fragment;
 import dev.pgtrickle.ivm.delta.RowIdentity;
 import dev.pgtrickle.ivm.delta.TouchedGroups;
-import dev.pgtrickle.ivm.plan.Condition;
-import dev.pgtrickle.ivm.plan.Filter;
 import dev.pgtrickle.ivm.plan.Partitioned;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import dev.pgtrickle.ivm.sql.Sql;
@@ -18,7 +17,8 @@ import java.util.List;
  * running state — GROUP BY with HAVING (a group's state is needed while it is hidden), SUM/AVG
  * over inexact types (subtracting floats drifts) or recomputed aggregates; DISTINCT ON:
  * the keys of the groups the delta touches are collected, and exactly those groups are
- * recomputed from the sources and merged. Work is proportional to the size of the touched groups.
+ * recomputed from the sources and merged. Work is proportional to the size of the touched groups
+ * where the input can be entered through its keys.
  */
 record GroupRescanStrategy(Partitioned aggregate) implements MaintenanceStrategy {
 
@@ -39,11 +39,11 @@ record GroupRescanStrategy(Partitioned aggregate) implements MaintenanceStrategy
                 ? "SELECT " + RowIdentity.CONSTANT + " AS " + ROW_ID + " FROM " + touched.cte()
                 : "SELECT DISTINCT " + RowIdentity.groupKey(affectedKeys) + " AS " + ROW_ID + " FROM " + touched.cte()
                         + " AS __pgt_a");
+        // The touched groups' rows, read per touched key through an index on the keys where the
+        // input has one (TouchedGroups.rows), else picked out by their keys.
         List<String> fresh = new ArrayList<>();
-        for (String condition : touched.conditions()) {
-            Partitioned touchedGroups = aggregate.over(new Filter(aggregate.input(),
-                    new Condition(condition, aggregate.input().aliases())));
-            fresh.add(touchedGroups.current(context, identity));
+        for (Fragment rows : touched.rows(context, aggregate.input())) {
+            fresh.add(aggregate.current(rows, identity));
         }
         context.addCte("__pgt_fresh", DeltaContext.union(fresh));
         List<String> columns = aggregate.columns();

@@ -23,7 +23,7 @@ record TopKStrategy(TopK topK) implements MaintenanceStrategy {
     @Override
     public Maintenance maintain(DeltaContext context) throws UnsupportedQueryException {
         List<String> columns = topK.columns();
-        String populate = ContentStrategy.numbered(columns, topK.current(context));
+        String populate = ContentStrategy.numbered(topK, columns, topK.current(context));
         String storage = PlanContract.STORAGE;
         String sortColumns = Sql.columns("", topK.order().stream().map(TopK.SortKey::column).toList());
 
@@ -38,7 +38,7 @@ record TopKStrategy(TopK topK) implements MaintenanceStrategy {
                 + ", 1 AS __pgt_b FROM __pgt_boundary UNION ALL SELECT " + sortColumns + ", 0 FROM __pgt_changed)"
                 + " AS __pgt_s" + topK.orderBy("__pgt_s") + ", __pgt_s.__pgt_b LIMIT 1), false) AS __pgt_hit");
         String hit = "(SELECT __pgt_hit FROM __pgt_hit)";
-        context.addCte("__pgt_fresh", "SELECT * FROM (" + ContentStrategy.numbered(columns, topK.current(context))
+        context.addCte("__pgt_fresh", "SELECT * FROM (" + ContentStrategy.numbered(topK, columns, topK.current(context))
                 + ") AS __pgt_f WHERE " + hit);
         context.addCte(MergeStatement.SOURCE_CTE, "SELECT CASE WHEN __pgt_f." + ROW_ID + " IS NULL THEN 'D' ELSE 'I'"
                 + " END AS __pgt_op, COALESCE(__pgt_f." + ROW_ID + ", __pgt_t." + ROW_ID + ") AS " + ROW_ID

@@ -27,6 +27,8 @@ import net.sf.jsqlparser.statement.select.SelectItem;
 import net.sf.jsqlparser.statement.select.SetOperation;
 import net.sf.jsqlparser.statement.select.SetOperationList;
 import net.sf.jsqlparser.statement.select.UnionOp;
+import net.sf.jsqlparser.statement.select.IntersectOp;
+import net.sf.jsqlparser.statement.select.ExceptOp;
 import net.sf.jsqlparser.statement.select.Values;
 import net.sf.jsqlparser.statement.select.WithItem;
 
@@ -168,7 +170,7 @@ final class QueryTranslator {
         if (select instanceof PlainSelect block) {
             return block(block, inner);
         } else if (select instanceof SetOperationList operations) {
-            return unionAll(operations, inner);
+            return setOperations(operations, inner);
         } else if (select instanceof ParenthesedSelect parenthesized) {
             return query(parenthesized.getSelect(), inner);
         } else if (select instanceof Values) {
@@ -218,24 +220,48 @@ final class QueryTranslator {
         return result;
     }
 
-    private QueryPlan unionAll(SetOperationList operations, CteScope scope) throws UnsupportedQueryException {
-        for (SetOperation operation : operations.getOperations()) {
-            if (!(operation instanceof UnionOp union && union.isAll())) {
-                throw new UnsupportedQueryException(operation.toString(),
-                        "UNION without ALL, INTERSECT and EXCEPT are not supported yet; UNION ALL is");
+    /**
+     * A chain of set operations, applied left to right as PostgreSQL prints them (it
+     * parenthesizes an operand that would bind otherwise). UNION ALL branches join one list.
+     */
+    private QueryPlan setOperations(SetOperationList operations, CteScope scope) throws UnsupportedQueryException {
+        List<Select> selects = operations.getSelects();
+        QueryPlan result = query(selects.get(0), scope);
+        for (int i = 0; i < operations.getOperations().size(); i++) {
+            SetOperation operation = operations.getOperations().get(i);
+            QueryPlan right = query(selects.get(i + 1), scope);
+            if (right.columns().size() != result.columns().size()) {
+                throw new UnsupportedQueryException(operation.toString(), "each side of a set operation has as many columns");
             }
-        }
-        List<QueryPlan> branches = new ArrayList<>();
-        for (Select branch : operations.getSelects()) {
-            QueryPlan plan = query(branch, scope);
-            // UNION ALL is associative: a parenthesized UNION ALL branch joins the list.
-            if (plan instanceof UnionAll nested) {
-                branches.addAll(nested.branches());
+            if (operation instanceof UnionOp union && union.isAll()) {
+                List<QueryPlan> branches = new ArrayList<>();
+                for (QueryPlan plan : List.of(result, right)) {
+                    // UNION ALL is associative: a parenthesized UNION ALL branch joins the list.
+                    if (plan instanceof UnionAll nested) {
+                        branches.addAll(nested.branches());
+                    } else {
+                        branches.add(plan);
+                    }
+                }
+                result = new UnionAll(branches);
             } else {
-                branches.add(plan);
+                result = new dev.pgtrickle.ivm.plan.SetOperation(setOperationKind(operation), operation.isAll(),
+                        result, right);
             }
         }
-        return new UnionAll(branches);
+        return result;
+    }
+
+    private static dev.pgtrickle.ivm.plan.SetOperation.Kind setOperationKind(SetOperation operation)
+            throws UnsupportedQueryException {
+        if (operation instanceof UnionOp) {
+            return dev.pgtrickle.ivm.plan.SetOperation.Kind.UNION;
+        } else if (operation instanceof IntersectOp) {
+            return dev.pgtrickle.ivm.plan.SetOperation.Kind.INTERSECT;
+        } else if (operation instanceof ExceptOp) {
+            return dev.pgtrickle.ivm.plan.SetOperation.Kind.EXCEPT;
+        }
+        throw new UnsupportedQueryException(operation.toString(), "this set operation is not supported");
     }
 
     /** One SELECT ... FROM ... [WHERE] [GROUP BY] [HAVING] block. */

@@ -36,8 +36,10 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
     }
 
     @Override
-    public Partitioned over(FromPlan rows) {
-        return new Aggregate(rows, groupKeys, calls, outputs, having);
+    public String current(Fragment rows, List<String> extra) {
+        List<String> items = new ArrayList<>(plainOutputs());
+        items.addAll(extra);
+        return rows.select(items) + groupBy() + havingClause();
     }
 
     public static String keyPlaceholder(int index) {

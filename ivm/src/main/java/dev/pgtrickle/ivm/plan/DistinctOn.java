@@ -1,6 +1,7 @@
 package dev.pgtrickle.ivm.plan;
 
 import dev.pgtrickle.ivm.delta.DeltaContext;
+import dev.pgtrickle.ivm.delta.Fragment;
 import dev.pgtrickle.ivm.sql.Sql;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,12 +38,17 @@ public record DistinctOn(FromPlan input, List<String> groupKeys, List<OutputColu
 
     @Override
     public String current(DeltaContext context, List<String> extra) throws UnsupportedQueryException {
+        return current(input.current(context), extra);
+    }
+
+    @Override
+    public String current(Fragment rows, List<String> extra) {
         List<String> items = new ArrayList<>();
         for (OutputColumn output : outputs) {
             items.add(output.expression() + " AS " + Sql.ident(output.name()));
         }
         items.addAll(extra);
-        String select = input.current(context).select(items);
+        String select = rows.select(items);
         // A query of its own: its ORDER BY must not end a UNION of several of them.
         return "SELECT * FROM (SELECT DISTINCT ON (" + String.join(", ", groupKeys.stream().map(k -> "(" + k + ")").toList())
                 + ") " + select.substring("SELECT ".length())
@@ -58,11 +64,6 @@ public record DistinctOn(FromPlan input, List<String> groupKeys, List<OutputColu
     public String delta(DeltaContext context) throws UnsupportedQueryException {
         throw new UnsupportedQueryException("DISTINCT ON (" + String.join(", ", groupKeys) + ")",
                 "DISTINCT ON inside a query is not supported yet");
-    }
-
-    @Override
-    public Partitioned over(FromPlan rows) {
-        return new DistinctOn(rows, groupKeys, outputs, order);
     }
 
     @Override

@@ -51,9 +51,9 @@ public final class Lineage {
             result.addAll(query(distinct.input()));
         } else if (plan instanceof TopK topK) {
             result.addAll(query(topK.input()));
-        } else if (plan instanceof UnionAll union) {
-            for (QueryPlan branch : union.branches()) {
-                List<Set<SourceColumn>> columns = query(branch);
+        } else if (plan instanceof UnionAll || plan instanceof SetOperation) {
+            for (Plan branch : plan.inputs()) {
+                List<Set<SourceColumn>> columns = query((QueryPlan) branch);
                 for (int i = 0; i < columns.size(); i++) {
                     if (result.size() <= i) {
                         result.add(new LinkedHashSet<>());

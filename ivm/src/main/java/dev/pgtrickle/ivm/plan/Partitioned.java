@@ -1,6 +1,7 @@
 package dev.pgtrickle.ivm.plan;
 
 import dev.pgtrickle.ivm.delta.DeltaContext;
+import dev.pgtrickle.ivm.delta.Fragment;
 import java.util.List;
 
 /**
@@ -19,6 +20,6 @@ public sealed interface Partitioned extends QueryPlan permits Aggregate, Distinc
     /** The query, with {@code extra} items added to its SELECT list. */
     String current(DeltaContext context, List<String> extra) throws UnsupportedQueryException;
 
-    /** The same query over other rows (the input filtered to some keys). */
-    Partitioned over(FromPlan rows);
+    /** The query over {@code rows}, some of the input's (those of some keys), with {@code extra} items. */
+    String current(Fragment rows, List<String> extra);
 }

@@ -16,6 +16,7 @@ import dev.pgtrickle.ivm.plan.OutputColumn;
 import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.Project;
 import dev.pgtrickle.ivm.plan.Scan;
+import dev.pgtrickle.ivm.plan.SetOperation;
 import dev.pgtrickle.ivm.plan.Source;
 import dev.pgtrickle.ivm.plan.TopK;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
@@ -187,6 +188,23 @@ class PlanCompilerTest {
         UnsupportedQueryException e = assertThrows(UnsupportedQueryException.class,
                 () -> new PlanCompiler(query -> List.of()).compile(nested, "q"));
         assertTrue(e.getMessage().contains("DISTINCT ON inside a query is not supported yet"), e.getMessage());
+    }
+
+    @Test
+    void aSetOperationsDeltaComparesEachTouchedValuesMultiplicityNowAndBefore() throws Exception {
+        QueryPlan ids = new Project(ORDERS, List.of(new OutputColumn("id", "o.id")));
+        QueryPlan others = new Project(new Scan(new Source(8, "public", "returns", Source.Kind.TABLE, List.of("order_id")),
+                "r"), List.of(new OutputColumn("order_id", "r.order_id")));
+        SetOperation except = new SetOperation(SetOperation.Kind.EXCEPT, true, ids, others);
+        CompiledPlan plan = new PlanCompiler(query -> List.of()).compile(except, "q");
+        assertEquals(Strategy.CONTENT, plan.strategy());
+        String refresh = plan.refresh();
+        assertTrue(refresh.contains("GREATEST(COALESCE(__pgt_l.__pgt_n, 0) - COALESCE(__pgt_r.__pgt_n, 0), 0)"
+                + " - GREATEST((COALESCE(__pgt_l.__pgt_n, 0) - __pgt_t.__pgt_d1) - (COALESCE(__pgt_r.__pgt_n, 0)"
+                + " - __pgt_t.__pgt_d2), 0)"), refresh);
+        // Equal values spelled apart are one row: the identity follows equality, not the bytes.
+        assertTrue(plan.populate().contains("pg_catalog.hash_record_extended(ROW(__pgt_q.\"id\"), 0)"), plan.populate());
+        assertTrue(!plan.populate().contains("sha256"), plan.populate());
     }
 
     @Test

@@ -685,4 +685,29 @@ class QueryParserTest {
                 List.of("emp.dept_id"), outputs("dept_id", "emp.dept_id", "name", "emp.name", "salary", "emp.salary"),
                 List.of("emp.dept_id ASC NULLS LAST", "emp.salary DESC NULLS FIRST")), plan);
     }
+
+    @Test
+    void setOperationsApplyLeftToRightAndUnionAllBranchesJoinOneList() throws Exception {
+        // SELECT id FROM emp INTERSECT ALL SELECT id FROM dept UNION ALL SELECT id FROM region EXCEPT SELECT id FROM emp
+        QueryPlan plan = parse("""
+                (( SELECT emp.id
+                           FROM public.emp
+                        INTERSECT ALL
+                         SELECT dept.id
+                           FROM public.dept)
+                UNION ALL
+                 SELECT region.id
+                   FROM public.region)
+                EXCEPT
+                 SELECT emp.id
+                   FROM public.emp""");
+        dev.pgtrickle.ivm.plan.SetOperation except = (dev.pgtrickle.ivm.plan.SetOperation) plan;
+        assertEquals(dev.pgtrickle.ivm.plan.SetOperation.Kind.EXCEPT, except.kind());
+        assertTrue(!except.all());
+        UnionAll union = (UnionAll) except.left();
+        dev.pgtrickle.ivm.plan.SetOperation intersect = (dev.pgtrickle.ivm.plan.SetOperation) union.branches().get(0);
+        assertEquals(dev.pgtrickle.ivm.plan.SetOperation.Kind.INTERSECT, intersect.kind());
+        assertTrue(intersect.all());
+        assertEquals(List.of("id"), plan.columns());
+    }
 }

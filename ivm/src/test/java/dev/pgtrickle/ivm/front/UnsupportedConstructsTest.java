@@ -22,8 +22,6 @@ class UnsupportedConstructsTest {
             "correlated subqueries with GROUP BY, HAVING, aggregates or DISTINCT are not supported yet";
     private static final String TOP_K = "TopK (ORDER BY ... LIMIT) is not supported yet";
     private static final String NO_ORDER = "LIMIT or OFFSET without ORDER BY picks arbitrary rows; it cannot be maintained";
-    private static final String SET_OPERATION =
-            "UNION without ALL, INTERSECT and EXCEPT are not supported yet; UNION ALL is";
     private static final String WITHIN_GROUP = "ordered-set and hypothetical-set aggregates (WITHIN GROUP) are not supported yet";
     private static final String WINDOW = "window functions (OVER) are not supported yet";
     private static final String GROUPING_SETS = "GROUPING SETS, ROLLUP and CUBE are not supported yet";
@@ -128,34 +126,6 @@ class UnsupportedConstructsTest {
                 Arguments.of("""
                         SELECT a
                            FROM ( VALUES (1), (2)) v(a)""", "(VALUES (1), (2)) v(a)", "VALUES lists are not supported yet"),
-                Arguments.of("""
-                        SELECT emp.id
-                           FROM public.emp
-                        UNION
-                         SELECT dept.id
-                           FROM public.dept""", "UNION", SET_OPERATION),
-                Arguments.of("""
-                        SELECT emp.id
-                           FROM public.emp
-                        INTERSECT
-                         SELECT dept.id
-                           FROM public.dept""", "INTERSECT", SET_OPERATION),
-                Arguments.of("""
-                        SELECT emp.id
-                           FROM public.emp
-                        EXCEPT
-                         SELECT dept.id
-                           FROM public.dept""", "EXCEPT", SET_OPERATION),
-                Arguments.of("""
-                        SELECT emp.id
-                           FROM public.emp
-                        UNION ALL (
-                                 SELECT dept.id
-                                   FROM public.dept
-                                UNION
-                                 SELECT region.id
-                                   FROM public.region
-                        )""", "UNION", SET_OPERATION),
                 Arguments.of("""
                         SELECT id
                            FROM public.emp
