@@ -110,8 +110,9 @@ class DifferentialModesTest {
                 Arguments.of("correlated_inequality", "SELECT a.id FROM %1$s a WHERE a.v > (SELECT avg(b.w) FROM %1$s_b b"
                         + " WHERE b.k < a.k)", "by equality"),
                 Arguments.of("rollup", "SELECT k, count(*) AS n FROM %1$s GROUP BY ROLLUP (k)", "ROLLUP("),
-                Arguments.of("top_k", "SELECT id, v FROM %1$s ORDER BY v DESC LIMIT 3", "LIMIT 3"),
-                Arguments.of("window", "SELECT id, sum(v) OVER (PARTITION BY k) AS s FROM %1$s", "OVER (PARTITION BY"));
+                Arguments.of("top_k", "SELECT s.id FROM (SELECT id FROM %1$s ORDER BY v DESC LIMIT 3) s", "LIMIT 3"),
+                Arguments.of("window", "SELECT id, sum(v) OVER w AS s FROM %1$s WINDOW w AS (PARTITION BY k)",
+                        "w AS (PARTITION BY k"));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -426,6 +426,25 @@ final class Shapes {
                 plain(c.st("son_c"), "(SELECT a.g FROM " + c.t(1) + " a UNION SELECT b.g FROM " + c.t(2) + " b)"
                         + " INTERSECT ALL SELECT a3.g FROM " + c.t(1) + " a3 WHERE a3.v IS NOT NULL", 1, 2))));
 
+        // ---------------------------------------------------------------- window functions
+        // The windows that number rows share one order, which decides between rows that differ in
+        // the output (ties are equal rows), so every row's values are defined; partitions appear,
+        // vanish and rows move.
+        shapes.add(new Shape("window_ranking_and_offsets", 1, c -> List.of(
+                plain(c.st("wr"), "SELECT a.g, a.id, a.v, row_number() OVER (PARTITION BY a.g ORDER BY a.v NULLS FIRST, a.id) AS rn,"
+                        + " rank() OVER (PARTITION BY a.g ORDER BY a.v) AS rk, dense_rank() OVER (PARTITION BY a.g ORDER BY a.v) AS dr,"
+                        + " lag(a.v) OVER (PARTITION BY a.g ORDER BY a.v NULLS FIRST, a.id) AS prev,"
+                        + " first_value(a.id) OVER (PARTITION BY a.g ORDER BY a.v NULLS FIRST, a.id) AS fv,"
+                        + " ntile(2) OVER (PARTITION BY a.g ORDER BY a.v NULLS FIRST, a.id) AS nt"
+                        + " FROM " + c.t(1) + " a", 1).withStrategy("PARTITION_RESCAN"))));
+        shapes.add(new Shape("window_running_sums", 2, c -> List.of(
+                plain(c.st("ws"), "SELECT a.k, a.id, a.v, a.g, sum(a.v) OVER (PARTITION BY a.k ORDER BY a.id, a.v NULLS FIRST, a.g"
+                        + " ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running, count(*) OVER (PARTITION BY a.k) AS n,"
+                        + " percent_rank() OVER (PARTITION BY a.k, a.g ORDER BY a.v) AS pr"
+                        + " FROM " + c.t(1) + " a WHERE a.g IS DISTINCT FROM 'c'", 1).withStrategy("PARTITION_RESCAN"),
+                plain(c.st("wj"), "SELECT b.g, a.v, max(a.v) OVER (PARTITION BY b.g) AS mx, cume_dist() OVER (ORDER BY a.v) AS cd"
+                        + " FROM " + c.t(1) + " a JOIN " + c.t(2) + " b ON a.k = b.k", 1, 2).withStrategy("PARTITION_RESCAN"))));
+
         // ---------------------------------------------------------------- HAVING
         shapes.add(new Shape("having_count", 1, c -> List.of(grouped(c.st("hc"),
                 "SELECT a.g, count(*) AS c, sum(a.v) AS sv FROM " + c.t(1) + " a GROUP BY a.g"

@@ -101,7 +101,7 @@ record Extrema(Aggregate aggregate, List<AggregateCall> calls) {
     }
 
     /**
-     * Per call, the changes' net count per group and value ({@code __pgt_dv<n>}), and per group
+     * Per argument, the changes' net count per group and value ({@code __pgt_dv<n>}), and per group
      * the extreme of the values the changes added and its net count ({@code __pgt_dx<n>}), from
      * CTE {@code __pgt_delta}.
      */
@@ -110,17 +110,30 @@ record Extrema(Aggregate aggregate, List<AggregateCall> calls) {
         String identity = RowIdentity.groupKey(keys);
         for (AggregateCall call : calls) {
             int i = call.index();
-            List<String> grouping = new ArrayList<>(keys);
-            grouping.add("__pgt_delta." + argument(call));
-            context.addCte("__pgt_dv" + i, "SELECT " + identity + " AS " + ROW_ID + ", __pgt_delta." + argument(call)
-                    + " AS __pgt_v, pg_catalog.sum(" + DeltaContext.WEIGHT + ")::bigint AS __pgt_w FROM __pgt_delta"
-                    + " WHERE __pgt_delta." + argument(call) + " IS NOT NULL GROUP BY " + String.join(", ", grouping)
-                    + " HAVING pg_catalog.sum(" + DeltaContext.WEIGHT + ") <> 0");
+            AggregateCall first = sameArgument(call);
+            if (first == call) {
+                List<String> grouping = new ArrayList<>(keys);
+                grouping.add("__pgt_delta." + argument(call));
+                context.addCte(perValue(call), "SELECT " + identity + " AS " + ROW_ID + ", __pgt_delta."
+                        + argument(call) + " AS __pgt_v, pg_catalog.sum(" + DeltaContext.WEIGHT + ")::bigint AS __pgt_w"
+                        + " FROM __pgt_delta WHERE __pgt_delta." + argument(call) + " IS NOT NULL GROUP BY "
+                        + String.join(", ", grouping) + " HAVING pg_catalog.sum(" + DeltaContext.WEIGHT + ") <> 0");
+            }
             context.addCte("__pgt_dx" + i, "SELECT " + ROW_ID + ", " + extreme(call, "__pgt_v")
                     + " FILTER (WHERE __pgt_w > 0) AS __pgt_x, (pg_catalog.array_agg(__pgt_w ORDER BY __pgt_v"
-                    + (isMin(call) ? "" : " DESC") + ") FILTER (WHERE __pgt_w > 0))[1] AS __pgt_xn FROM __pgt_dv" + i
-                    + " GROUP BY " + ROW_ID);
+                    + (isMin(call) ? "" : " DESC") + ") FILTER (WHERE __pgt_w > 0))[1] AS __pgt_xn FROM "
+                    + perValue(call) + " GROUP BY " + ROW_ID);
         }
+    }
+
+    /** The first call over the same argument as {@code call} (MIN and MAX of one column share their net counts). */
+    private AggregateCall sameArgument(AggregateCall call) {
+        return calls.stream().filter(c -> c.argument().equals(call.argument())).findFirst().orElseThrow();
+    }
+
+    /** The CTE of the changes' net count per group and value of {@code call}'s argument. */
+    private String perValue(AggregateCall call) {
+        return "__pgt_dv" + sameArgument(call).index();
     }
 
     /** The joins of each group's changes ({@code __pgt_d}, stored row {@code __pgt_t}) with the CTEs of {@link #addDeltaCtes}. */
@@ -130,7 +143,7 @@ record Extrema(Aggregate aggregate, List<AggregateCall> calls) {
             int i = call.index();
             joins.append(" LEFT JOIN __pgt_dx").append(i).append(" AS __pgt_x").append(i).append(" ON __pgt_x")
                     .append(i).append('.').append(ROW_ID).append(" = __pgt_d.").append(ROW_ID)
-                    .append(" LEFT JOIN __pgt_dv").append(i).append(" AS __pgt_v").append(i).append(" ON __pgt_v")
+                    .append(" LEFT JOIN ").append(perValue(call)).append(" AS __pgt_v").append(i).append(" ON __pgt_v")
                     .append(i).append('.').append(ROW_ID).append(" = __pgt_d.").append(ROW_ID).append(" AND __pgt_v")
                     .append(i).append(".__pgt_v = __pgt_t.").append(value(call));
         }

@@ -12,6 +12,7 @@ import dev.pgtrickle.ivm.plan.OutputKey;
 import dev.pgtrickle.ivm.plan.Plan;
 import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.TopK;
+import dev.pgtrickle.ivm.plan.Window;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -142,6 +143,9 @@ public final class PlanCompiler {
         }
         if (top instanceof TopK topK) {
             return new TopKStrategy(topK);
+        }
+        if (top instanceof Window window) {
+            return new PartitionRescanStrategy(window);
         }
         if (top instanceof DistinctOn distinctOn) {
             return new GroupRescanStrategy(distinctOn);

@@ -11,5 +11,7 @@ public enum Strategy {
     /** Groups identified by their key; each group the delta touches is recomputed from the sources. */
     GROUP_RESCAN,
     /** The first rows in an order (ORDER BY … LIMIT), as CONTENT rows; recomputed when a change reaches them. */
-    TOP_K
+    TOP_K,
+    /** Rows of window functions, by content within their partition; touched partitions recomputed. */
+    PARTITION_RESCAN
 }

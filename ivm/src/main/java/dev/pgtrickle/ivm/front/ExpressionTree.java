@@ -104,6 +104,19 @@ final class ExpressionTree {
             slots.add(new Slot(b.getRightExpression(), b::setRightExpression));
         } else if (e instanceof Function f) {
             functionChildren(f, slots);
+        } else if (e instanceof AnalyticExpression a && a.getType() == AnalyticType.OVER && a.getWindowName() == null) {
+            addIfPresent(slots, a.getExpression(), a::setExpression);
+            addIfPresent(slots, a.getOffset(), a::setOffset);
+            addIfPresent(slots, a.getDefaultValue(), a::setDefaultValue);
+            if (a.getPartitionExpressionList() != null) {
+                addAll(slots, a.getPartitionExpressionList());
+            }
+            if (a.getOrderByElements() != null) {
+                for (OrderByElement element : a.getOrderByElements()) {
+                    slots.add(new Slot(element.getExpression(), element::setExpression));
+                }
+            }
+            addIfPresent(slots, a.getFilterExpression(), a::setFilterExpression);
         } else if (e instanceof AnalyticExpression a && a.getType() == AnalyticType.FILTER_ONLY) {
             addIfPresent(slots, a.getExpression(), a::setExpression);
             addIfPresent(slots, a.getOffset(), a::setOffset);

@@ -9,6 +9,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import net.sf.jsqlparser.expression.AnalyticExpression;
+import net.sf.jsqlparser.expression.AnalyticType;
 import net.sf.jsqlparser.expression.ArrayConstructor;
 import net.sf.jsqlparser.expression.BooleanValue;
 import net.sf.jsqlparser.expression.CaseExpression;
@@ -82,6 +84,33 @@ final class Expressions {
         });
         return sql(call);
     }
+
+    /**
+     * The window calls ({@code … OVER (…)}) of an output expression, outermost ones, and whether
+     * an aggregate occurs outside them.
+     */
+    WindowUse windowUse(Expression e) throws UnsupportedQueryException {
+        List<AnalyticExpression> calls = new ArrayList<>();
+        boolean[] aggregate = {false};
+        tree.rewrite(e, node -> {
+            if (node instanceof AnalyticExpression a && a.getType() == AnalyticType.OVER) {
+                if (a.getWindowName() != null) {
+                    throw new UnsupportedQueryException(text.sql(a), NAMED_WINDOWS);
+                }
+                calls.add(a);
+                return node;
+            }
+            aggregate[0] |= aggregates.classify(node) != null;
+            return null;
+        });
+        return new WindowUse(calls, aggregate[0]);
+    }
+
+    record WindowUse(List<AnalyticExpression> calls, boolean aggregates) {
+    }
+
+    static final String NAMED_WINDOWS = "named windows (WINDOW w AS ...) are not supported yet; write the window"
+            + " in OVER (...)";
 
     /** A condition evaluated row by row (see {@link #scalar}), the aliases it refers to and its conjuncts. */
     Condition condition(Expression e) throws UnsupportedQueryException {

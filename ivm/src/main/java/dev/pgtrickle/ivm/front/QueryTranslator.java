@@ -12,7 +12,9 @@ import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.TopK;
 import dev.pgtrickle.ivm.plan.UnionAll;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
+import dev.pgtrickle.ivm.plan.Window;
 import net.sf.jsqlparser.expression.Alias;
+import net.sf.jsqlparser.expression.AnalyticExpression;
 import net.sf.jsqlparser.expression.CastExpression;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.LongValue;
@@ -277,8 +279,7 @@ final class QueryTranslator {
                     "DISTINCT ON over GROUP BY is not supported yet");
         }
         if (block.getWindowDefinitions() != null) {
-            throw new UnsupportedQueryException(text.sql(block.getWindowDefinitions().get(0)),
-                    "window functions (OVER) are not supported yet");
+            throw new UnsupportedQueryException(text.sql(block.getWindowDefinitions().get(0)), Expressions.NAMED_WINDOWS);
         }
         if (block.getForMode() != null) {
             throw new UnsupportedQueryException("FOR " + block.getForMode().getValue(),
@@ -332,6 +333,27 @@ final class QueryTranslator {
         }
         input = scalars.placeCorrelated(input, conditions);
         List<SelectList.Output> outputs = SelectList.outputs(block.getSelectItems(), from, text);
+        List<List<Expression>> windows = new ArrayList<>();
+        boolean aggregates = false;
+        for (SelectList.Output output : outputs) {
+            Expressions.WindowUse use = expressions.windowUse(output.expression());
+            aggregates |= use.aggregates();
+            for (AnalyticExpression call : use.calls()) {
+                windows.add(call.getPartitionExpressionList() == null ? List.of()
+                        : new ArrayList<>(call.getPartitionExpressionList()));
+            }
+        }
+        if (!windows.isEmpty()) {
+            if (grouped || aggregates || block.getDistinct() != null) {
+                throw new UnsupportedQueryException(text.sql(block.getSelectItems().get(0)), "window functions over"
+                        + " GROUP BY or aggregates, or with DISTINCT, are not supported yet");
+            }
+            List<OutputColumn> columns = new ArrayList<>();
+            for (SelectList.Output output : outputs) {
+                columns.add(new OutputColumn(output.name(), expressions.sql(output.expression())));
+            }
+            return new Window(input, sharedPartitionKeys(windows), columns);
+        }
         QueryPlan plan;
         if (grouped || anyAggregate(outputs)) {
             Aggregate groups = new AggregateTranslator(expressions, text)
@@ -348,6 +370,20 @@ final class QueryTranslator {
             plan = new Project(input, columns);
         }
         return block.getDistinct() != null ? new Distinct(plan) : plan;
+    }
+
+    /** The PARTITION BY expressions every window call has (SQL), in the first call's order. */
+    private List<String> sharedPartitionKeys(List<List<Expression>> windows) throws UnsupportedQueryException {
+        List<String> shared = new ArrayList<>();
+        for (Expression key : windows.get(0)) {
+            String comparable = expressions.comparable(key);
+            boolean everywhere = windows.stream().allMatch(keys -> keys.stream()
+                    .anyMatch(other -> expressions.comparable(other).equals(comparable)));
+            if (everywhere) {
+                shared.add(expressions.scalar(key));
+            }
+        }
+        return shared;
     }
 
     /** {@code DISTINCT ON (…)} with its ORDER BY, over the rows of {@code input}. */

@@ -43,6 +43,10 @@ public final class Lineage {
             for (OutputColumn output : aggregate.outputs()) {
                 result.add(read(aggregateInputs(aggregate, output.expression()), aggregate.input()));
             }
+        } else if (plan instanceof Window window) {
+            for (OutputColumn output : window.outputs()) {
+                result.add(read(output.expression(), window.input()));
+            }
         } else if (plan instanceof DistinctOn distinctOn) {
             for (OutputColumn output : distinctOn.outputs()) {
                 result.add(read(output.expression(), distinctOn.input()));

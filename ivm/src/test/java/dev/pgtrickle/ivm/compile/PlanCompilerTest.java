@@ -19,6 +19,7 @@ import dev.pgtrickle.ivm.plan.Scan;
 import dev.pgtrickle.ivm.plan.SetOperation;
 import dev.pgtrickle.ivm.plan.Source;
 import dev.pgtrickle.ivm.plan.TopK;
+import dev.pgtrickle.ivm.plan.Window;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import java.util.List;
 import java.util.Set;
@@ -205,6 +206,21 @@ class PlanCompilerTest {
         // Equal values spelled apart are one row: the identity follows equality, not the bytes.
         assertTrue(plan.populate().contains("pg_catalog.hash_record_extended(ROW(__pgt_q.\"id\"), 0)"), plan.populate());
         assertTrue(!plan.populate().contains("sha256"), plan.populate());
+    }
+
+    @Test
+    void windowRowsCarryTheirPartitionAndOnlyTouchedPartitionsAreComputedAgain() throws Exception {
+        Window ranked = new Window(ORDERS, List.of("o.region"), List.of(new OutputColumn("id", "o.id"),
+                new OutputColumn("r", "(rank() OVER (PARTITION BY o.region ORDER BY o.amount))")));
+        CompiledPlan plan = new PlanCompiler(query -> List.of()).compile(ranked, "q");
+        assertEquals(Strategy.PARTITION_RESCAN, plan.strategy());
+        assertEquals(List.of("__pgt_row_id", "__pgt_dup", "__pgt_part"), plan.hiddenColumns());
+        // The row's identity is its content within its partition.
+        assertTrue(plan.populate().contains("pg_catalog.record_send(ROW(__pgt_q.\"id\", __pgt_q.\"r\", __pgt_q.__pgt_part))"),
+                plan.populate());
+        String refresh = plan.refresh();
+        assertTrue(refresh.contains("WHERE __pgt_s.__pgt_part IN (SELECT __pgt_part FROM __pgt_part_ids)"), refresh);
+        assertTrue(refresh.contains("(rank() OVER (PARTITION BY o.region ORDER BY o.amount)) AS \"r\""), refresh);
     }
 
     @Test

@@ -710,4 +710,19 @@ class QueryParserTest {
         assertTrue(intersect.all());
         assertEquals(List.of("id"), plan.columns());
     }
+
+    @Test
+    void windowFunctionsArePartitionedByTheKeysEveryWindowShares() throws Exception {
+        // SELECT id, rank() OVER (PARTITION BY dept_id, name ORDER BY salary DESC) AS r,
+        //   sum(salary) OVER (PARTITION BY dept_id ORDER BY id) AS running FROM emp
+        QueryPlan plan = parse("""
+                SELECT id,
+                    rank() OVER (PARTITION BY dept_id, name ORDER BY salary DESC) AS r,
+                    sum(salary) OVER (PARTITION BY dept_id ORDER BY id) AS running
+                   FROM public.emp""");
+        dev.pgtrickle.ivm.plan.Window window = (dev.pgtrickle.ivm.plan.Window) plan;
+        assertEquals(List.of("emp.dept_id"), window.partitionKeys());
+        assertEquals(outputs("id", "emp.id", "r", "(rank() OVER (PARTITION BY emp.dept_id, emp.name ORDER BY emp.salary DESC))",
+                "running", "(sum(emp.salary) OVER (PARTITION BY emp.dept_id ORDER BY emp.id))"), window.outputs());
+    }
 }

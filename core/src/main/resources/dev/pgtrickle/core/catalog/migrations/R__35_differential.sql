@@ -6,7 +6,7 @@
 -- that this SQL reads every field):
 --   format            layout version of the plan (1)
 --   normalized_query  the definition it was compiled from
---   strategy          CONTENT | KEYED | AGGREGATE | GROUP_RESCAN | TOP_K
+--   strategy          CONTENT | KEYED | AGGREGATE | GROUP_RESCAN | TOP_K | PARTITION_RESCAN
 --   columns           storage columns the populate query produces, visible ones first
 --   hidden_columns    the __pgt_ columns among them
 --   identity_columns  the columns identifying a row (unique index, MERGE key)
@@ -216,6 +216,10 @@ BEGIN
     -- Named after the table's oid: names are per schema and table names may share long prefixes.
     EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I UNIQUE (%s) DEFERRABLE INITIALLY IMMEDIATE',
                    v_storage, '__pgt_identity_' || v_st.pgt_relid, v_hidden);
+    -- Window rows are found by their partition when it is computed again (PARTITION_RESCAN).
+    IF p_plan -> 'hidden_columns' ? '__pgt_part' THEN
+        EXECUTE format('CREATE INDEX %I ON %s (__pgt_part)', '__pgt_part_' || v_st.pgt_relid, v_storage);
+    END IF;
 
     -- Kept-state tables get the types PostgreSQL infers for their fill queries, and the indexes the plan asks for.
     PERFORM pgtrickle._drop_kept_states(v_st.pgt_id);

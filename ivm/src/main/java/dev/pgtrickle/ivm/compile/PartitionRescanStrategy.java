@@ -1,0 +1,73 @@
+package dev.pgtrickle.ivm.compile;
+
+import static dev.pgtrickle.ivm.compile.PlanContract.DUP;
+import static dev.pgtrickle.ivm.compile.PlanContract.ROW_ID;
+
+import dev.pgtrickle.ivm.delta.DeltaContext;
+import dev.pgtrickle.ivm.delta.Fragment;
+import dev.pgtrickle.ivm.delta.RowIdentity;
+import dev.pgtrickle.ivm.delta.TouchedGroups;
+import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
+import dev.pgtrickle.ivm.plan.Window;
+import dev.pgtrickle.ivm.sql.Sql;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Window functions at the top: a stored row carries its partition's identity
+ * {@value #PARTITION} (the partition keys' hash, indexed); its own identity is its content with
+ * that partition, copies numbered within it. The partitions the delta touches are computed
+ * again from their input rows (per key through an index where the input has one), compared with
+ * their stored rows, and the difference inserted and deleted: a row whose window values did not
+ * move stays. Work is proportional to the rows of the touched partitions.
+ */
+record PartitionRescanStrategy(Window window) implements MaintenanceStrategy {
+
+    static final String PARTITION = "__pgt_part";
+
+    @Override
+    public Maintenance maintain(DeltaContext context) throws UnsupportedQueryException {
+        List<String> columns = window.columns();
+        String partition = RowIdentity.groupKey(window.partitionKeys().stream().map(k -> "(" + k + ")").toList())
+                + " AS " + PARTITION;
+        String populate = numbered(columns, window.current(window.input().current(context), List.of(partition)));
+
+        TouchedGroups touched = TouchedGroups.of(context, "__pgt_parts", window.partitionKeys(),
+                context.expose(window.input()));
+        List<String> keys = new ArrayList<>();
+        for (int i = 1; i <= window.partitionKeys().size(); i++) {
+            keys.add("__pgt_p." + TouchedGroups.key(i));
+        }
+        context.addCte("__pgt_part_ids", "SELECT DISTINCT " + RowIdentity.groupKey(keys) + " AS " + PARTITION
+                + " FROM " + touched.cte() + " AS __pgt_p");
+        List<String> fresh = new ArrayList<>();
+        for (Fragment rows : touched.rows(context, window.input())) {
+            fresh.add(window.current(rows, List.of(partition)));
+        }
+        context.addCte("__pgt_fresh", numbered(columns, DeltaContext.union(fresh)));
+        context.addCte(MergeStatement.SOURCE_CTE, "SELECT CASE WHEN __pgt_f." + ROW_ID + " IS NULL THEN 'D' ELSE 'I'"
+                + " END AS __pgt_op, COALESCE(__pgt_f." + ROW_ID + ", __pgt_t." + ROW_ID + ") AS " + ROW_ID
+                + ", COALESCE(__pgt_f." + DUP + ", __pgt_t." + DUP + ") AS " + DUP + ", "
+                + Sql.columns("__pgt_f", columns) + ", __pgt_f." + PARTITION
+                + " FROM __pgt_fresh AS __pgt_f FULL JOIN (SELECT __pgt_s." + ROW_ID + ", __pgt_s." + DUP + " FROM "
+                + PlanContract.STORAGE + " AS __pgt_s WHERE __pgt_s." + PARTITION + " IN (SELECT " + PARTITION
+                + " FROM __pgt_part_ids)) AS __pgt_t ON __pgt_t." + ROW_ID + " = __pgt_f." + ROW_ID
+                + " AND __pgt_t." + DUP + " = __pgt_f." + DUP
+                + " WHERE __pgt_f." + ROW_ID + " IS NULL OR __pgt_t." + ROW_ID + " IS NULL");
+        return new Maintenance(Strategy.PARTITION_RESCAN, populate, columns, List.of(ROW_ID, DUP, PARTITION),
+                List.of(ROW_ID, DUP), List.of(), false, "one MERGE keyed on (__pgt_row_id, __pgt_dup): the"
+                        + " partitions the delta touches computed again, the difference inserted and deleted");
+    }
+
+    /**
+     * The rows of {@code query} (the columns and {@value #PARTITION}) with their identity — the
+     * content with the partition — and copies numbered within it.
+     */
+    private static String numbered(List<String> columns, String query) {
+        List<String> identified = new ArrayList<>(ContentStrategy.qualified("__pgt_q", columns));
+        identified.add("__pgt_q." + PARTITION);
+        return "SELECT " + Sql.columns("", columns) + ", " + ROW_ID + ", (pg_catalog.row_number() OVER (PARTITION BY "
+                + ROW_ID + "))::integer AS " + DUP + ", " + PARTITION + " FROM (SELECT __pgt_q.*, "
+                + RowIdentity.content(identified) + " AS " + ROW_ID + " FROM (" + query + ") AS __pgt_q) AS __pgt_r";
+    }
+}

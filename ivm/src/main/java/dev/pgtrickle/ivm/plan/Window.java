@@ -1,0 +1,67 @@
+package dev.pgtrickle.ivm.plan;
+
+import dev.pgtrickle.ivm.delta.DeltaContext;
+import dev.pgtrickle.ivm.delta.Fragment;
+import dev.pgtrickle.ivm.sql.Sql;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A SELECT list with window functions over the rows of its input. Every window call partitions
+ * by (at least) {@link #partitionKeys}: the rows of one value of those keys are all a window
+ * call reads for a row of it, so the rows of the partitions a change touches can be computed
+ * again from those partitions' input rows ({@code PartitionRescanStrategy}). Without keys shared
+ * by every call, all rows are one partition.
+ *
+ * @param input the rows
+ * @param partitionKeys the PARTITION BY expressions every window call has (SQL over the input)
+ * @param outputs the SELECT list over the input, window calls as written
+ */
+public record Window(FromPlan input, List<String> partitionKeys, List<OutputColumn> outputs) implements QueryPlan {
+
+    public Window {
+        partitionKeys = List.copyOf(partitionKeys);
+        outputs = List.copyOf(outputs);
+    }
+
+    @Override
+    public List<String> columns() {
+        return outputs.stream().map(OutputColumn::name).toList();
+    }
+
+    @Override
+    public List<Plan> inputs() {
+        return List.of(input);
+    }
+
+    @Override
+    public String current(DeltaContext context) throws UnsupportedQueryException {
+        return current(input.current(context), List.of());
+    }
+
+    /** The SELECT list over {@code rows} (all rows of some partitions), with {@code extra} items. */
+    public String current(Fragment rows, List<String> extra) {
+        List<String> items = new ArrayList<>();
+        for (OutputColumn output : outputs) {
+            items.add(output.expression() + " AS " + Sql.ident(output.name()));
+        }
+        items.addAll(extra);
+        return rows.select(items);
+    }
+
+    @Override
+    public String delta(DeltaContext context) throws UnsupportedQueryException {
+        throw new UnsupportedQueryException("OVER (PARTITION BY " + String.join(", ", partitionKeys) + ")",
+                "window functions inside a query are not supported yet");
+    }
+
+    @Override
+    public String describe() {
+        return "Window partitioned by " + (partitionKeys.isEmpty() ? "() (one partition)" : String.join(", ", partitionKeys));
+    }
+
+    @Override
+    public String deltaRule() {
+        return "per partition: the rows of the partitions the delta touches are computed again from their input rows";
+    }
+}
