@@ -3,8 +3,8 @@ package dev.pgtrickle.benchmarks;
 import java.util.List;
 
 /**
- * One defining query of the macro benchmark (issue 3 §8; MIN/MAX, TopK and DISTINCT ON from
- * issue 12 §8) and the three objects measured for it: the differential
+ * One defining query of the macro benchmark (issue 3 §8; MIN/MAX, TopK, DISTINCT ON and a window
+ * from issue 12 §8) and the three objects measured for it: the differential
  * stream table {@code st_<key>}, a stream table of the same query with {@code refresh_mode =>
  * 'FULL'} ({@code st_<key>_full}) and a plain materialized view ({@code mv_<key>}).
  */
@@ -29,7 +29,10 @@ public record Scenario(String key, String title, String query) {
                     "SELECT id, customer_id, amount FROM orders ORDER BY amount DESC, id LIMIT 10"),
             new Scenario("largest_order_per_customer", "DISTINCT ON (customer_id) ORDER BY amount DESC",
                     "SELECT DISTINCT ON (customer_id) customer_id, id, amount FROM orders"
-                            + " ORDER BY customer_id, amount DESC, id"));
+                            + " ORDER BY customer_id, amount DESC, id"),
+            new Scenario("order_rank_per_customer", "window: rank() OVER (PARTITION BY customer_id ORDER BY amount DESC)",
+                    "SELECT customer_id, id, amount, rank() OVER (PARTITION BY customer_id ORDER BY amount DESC) AS rnk"
+                            + " FROM orders"));
 
     public String differentialTable() {
         return "st_" + key;

@@ -445,6 +445,22 @@ final class Shapes {
                 plain(c.st("wj"), "SELECT b.g, a.v, max(a.v) OVER (PARTITION BY b.g) AS mx, cume_dist() OVER (ORDER BY a.v) AS cd"
                         + " FROM " + c.t(1) + " a JOIN " + c.t(2) + " b ON a.k = b.k", 1, 2).withStrategy("PARTITION_RESCAN"))));
 
+        // Groupings kept in tables, as branches of a UNION ALL: each branch's kept state is
+        // maintained once per refresh.
+        shapes.add(new Shape("union_all_of_kept_groupings", 2, c -> List.of(plain(c.st("ukg"),
+                "SELECT a.g, sum(a.v) AS s FROM " + c.t(1) + " a GROUP BY a.g UNION ALL SELECT b.g, count(*) FROM "
+                        + c.t(2) + " b GROUP BY b.g", 1, 2))));
+        // ---------------------------------------------------------------- grouping sets
+        // NULL keys beside rolled-up ones (GROUPING tells them apart), groups of every set
+        // appearing and vanishing.
+        shapes.add(new Shape("grouping_sets", 2, c -> List.of(
+                plain(c.st("gsr"), "SELECT a.g, a.k, count(*) AS c, sum(a.v) AS s, GROUPING(a.g, a.k) AS gg FROM " + c.t(1)
+                        + " a GROUP BY ROLLUP(a.g, a.k)", 1),
+                plain(c.st("gsc"), "SELECT a.g, a.v % 2 AS odd, count(*) AS c, min(a.v) AS lo, GROUPING(a.g) AS gg FROM "
+                        + c.t(1) + " a GROUP BY CUBE(a.g, a.v % 2)", 1),
+                plain(c.st("gss"), "SELECT a.g, b.g AS bg, count(*) AS c FROM " + c.t(1) + " a JOIN " + c.t(2) + " b"
+                        + " ON a.k = b.k GROUP BY GROUPING SETS ((a.g), (b.g), ()) HAVING count(*) > 1", 1, 2))));
+
         // ---------------------------------------------------------------- HAVING
         shapes.add(new Shape("having_count", 1, c -> List.of(grouped(c.st("hc"),
                 "SELECT a.g, count(*) AS c, sum(a.v) AS sv FROM " + c.t(1) + " a GROUP BY a.g"

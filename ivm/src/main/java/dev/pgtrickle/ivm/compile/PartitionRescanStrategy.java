@@ -49,9 +49,12 @@ record PartitionRescanStrategy(Window window) implements MaintenanceStrategy {
                 + " END AS __pgt_op, COALESCE(__pgt_f." + ROW_ID + ", __pgt_t." + ROW_ID + ") AS " + ROW_ID
                 + ", COALESCE(__pgt_f." + DUP + ", __pgt_t." + DUP + ") AS " + DUP + ", "
                 + Sql.columns("__pgt_f", columns) + ", __pgt_f." + PARTITION
-                + " FROM __pgt_fresh AS __pgt_f FULL JOIN (SELECT __pgt_s." + ROW_ID + ", __pgt_s." + DUP + " FROM "
-                + PlanContract.STORAGE + " AS __pgt_s WHERE __pgt_s." + PARTITION + " IN (SELECT " + PARTITION
-                + " FROM __pgt_part_ids)) AS __pgt_t ON __pgt_t." + ROW_ID + " = __pgt_f." + ROW_ID
+                // Stored rows read per touched partition through the partition's index (OFFSET 0
+                // keeps it a probe: joined, the planner may read the whole table for few partitions).
+                + " FROM __pgt_fresh AS __pgt_f FULL JOIN (SELECT __pgt_s.* FROM __pgt_part_ids AS __pgt_pi"
+                + " CROSS JOIN LATERAL (SELECT __pgt_k." + ROW_ID + ", __pgt_k." + DUP + " FROM " + PlanContract.STORAGE
+                + " AS __pgt_k WHERE __pgt_k." + PARTITION + " = __pgt_pi." + PARTITION + " OFFSET 0) AS __pgt_s)"
+                + " AS __pgt_t ON __pgt_t." + ROW_ID + " = __pgt_f." + ROW_ID
                 + " AND __pgt_t." + DUP + " = __pgt_f." + DUP
                 + " WHERE __pgt_f." + ROW_ID + " IS NULL OR __pgt_t." + ROW_ID + " IS NULL");
         return new Maintenance(Strategy.PARTITION_RESCAN, populate, columns, List.of(ROW_ID, DUP, PARTITION),

@@ -57,8 +57,7 @@ final class AggregateFunctions {
 
     /** Built-in aggregates not supported yet. */
     private static final Set<String> UNSUPPORTED = Set.of(
-            "percentile_cont", "percentile_disc", "mode", "rank", "dense_rank", "percent_rank", "cume_dist",
-            "grouping");
+            "percentile_cont", "percentile_disc", "mode", "rank", "dense_rank", "percent_rank", "cume_dist");
 
     private final CanonicalText text;
     private final RelationCatalog catalog;
@@ -140,8 +139,7 @@ final class AggregateFunctions {
                     : AggregateCall.Function.RECOMPUTED_IN_ORDER, null, node, count);
         }
         if (UNSUPPORTED.contains(name)) {
-            throw new UnsupportedQueryException(text.sql(node), name.equals("grouping")
-                    ? "GROUPING() is not supported yet" : "the aggregate " + name + " is not supported yet");
+            throw new UnsupportedQueryException(text.sql(node), "the aggregate " + name + " is not supported yet");
         }
         return null;
     }

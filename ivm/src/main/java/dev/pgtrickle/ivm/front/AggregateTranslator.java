@@ -1,12 +1,20 @@
 package dev.pgtrickle.ivm.front;
 
+import dev.pgtrickle.ivm.delta.ChangeBuffers;
+import dev.pgtrickle.ivm.delta.DeltaContext;
+import dev.pgtrickle.ivm.delta.Fragment;
 import dev.pgtrickle.ivm.plan.Aggregate;
 import dev.pgtrickle.ivm.plan.AggregateCall;
 import dev.pgtrickle.ivm.plan.OutputColumn;
 import dev.pgtrickle.ivm.plan.FromPlan;
+import dev.pgtrickle.ivm.plan.Placeholders;
+import dev.pgtrickle.ivm.plan.QueryPlan;
+import dev.pgtrickle.ivm.plan.UnionAll;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.Function;
+import net.sf.jsqlparser.expression.operators.relational.ExpressionList;
+import net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList;
 import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.statement.select.GroupByElement;
 
@@ -27,6 +35,8 @@ final class AggregateTranslator {
     private final Map<String, Integer> keyIndexes = new LinkedHashMap<>();
     private final List<String> keys = new ArrayList<>();
     private final Map<String, AggregateCall> calls = new LinkedHashMap<>();
+    /** The key indexes of each GROUPING(…) call's arguments. */
+    private final List<List<Integer>> groupings = new ArrayList<>();
 
     AggregateTranslator(Expressions expressions, CanonicalText text) {
         this.expressions = expressions;
@@ -40,10 +50,155 @@ final class AggregateTranslator {
         }
         List<OutputColumn> columns = new ArrayList<>();
         for (SelectList.Output output : outputs) {
+            columns.add(new OutputColumn(output.name(), withoutGroupings(rewrite(output.expression()))));
+        }
+        String condition = having == null ? null : withoutGroupings(rewrite(having));
+        return new Aggregate(input, keys, List.copyOf(calls.values()), columns, condition);
+    }
+
+    /** Whether {@code groupBy} has GROUPING SETS, ROLLUP or CUBE. */
+    static boolean hasGroupingSets(GroupByElement groupBy) {
+        if (groupBy == null) {
+            return false;
+        }
+        if (groupBy.getGroupingSets() != null && !groupBy.getGroupingSets().isEmpty()) {
+            return true;
+        }
+        return groupBy.getGroupByExpressionList().stream().anyMatch(AggregateTranslator::isSetFunction);
+    }
+
+    private static boolean isSetFunction(Object key) {
+        return key instanceof Function f && f.getMultipartName().size() == 1
+                && (f.getName().equalsIgnoreCase("ROLLUP") || f.getName().equalsIgnoreCase("CUBE"));
+    }
+
+    /**
+     * GROUP BY with GROUPING SETS, ROLLUP or CUBE: one grouping per set, as a UNION ALL; in each,
+     * the keys outside the set are NULL (of the key's type) and GROUPING(…) is the constant it has there. The set
+     * with the most keys comes first, so that UNION ALL takes the keys' types from it.
+     */
+    QueryPlan translateSets(FromPlan input, List<SelectList.Output> outputs, GroupByElement groupBy, Expression having)
+            throws UnsupportedQueryException {
+        List<List<Integer>> sets = new ArrayList<>(List.of(List.of()));
+        for (Object element : groupBy.getGroupByExpressionList()) {
+            sets = product(sets, setsOf((Expression) element));
+        }
+        if (groupBy.getGroupingSets() != null && !groupBy.getGroupingSets().isEmpty()) {
+            List<List<Integer>> listed = new ArrayList<>();
+            for (Object set : groupBy.getGroupingSets()) {
+                listed.add(indexes(set instanceof ExpressionList<?> list ? new ArrayList<>(list) : List.of((Expression) set)));
+            }
+            sets = product(sets, listed);
+        }
+        int grouped = keys.size();
+        List<OutputColumn> columns = new ArrayList<>();
+        for (SelectList.Output output : outputs) {
             columns.add(new OutputColumn(output.name(), rewrite(output.expression())));
         }
         String condition = having == null ? null : rewrite(having);
-        return new Aggregate(input, keys, List.copyOf(calls.values()), columns, condition);
+        if (keys.size() != grouped) {
+            throw new UnsupportedQueryException(text.sql(groupBy), "a column outside the grouping sets is not supported");
+        }
+        sets.sort((a, b) -> b.size() - a.size());
+        // A rolled-up key is a NULL of the key's type (and collation): a bare NULL in a branch of a
+        // CTE would be text. An uncorrelated subquery over no rows gives one; it is never run.
+        Fragment none = input.current(new DeltaContext(new ChangeBuffers())).and("false");
+        List<QueryPlan> branches = new ArrayList<>();
+        for (List<Integer> set : sets) {
+            java.util.function.Function<Integer, String> key = k -> set.contains(k)
+                    ? Aggregate.keyPlaceholder(set.indexOf(k) + 1) : none.select(List.of("(" + keys.get(k - 1) + ")"));
+            java.util.function.Function<Integer, String> grouping = g -> Integer.toString(groupingValue(groupings.get(g - 1), set));
+            List<OutputColumn> branchColumns = new ArrayList<>();
+            for (OutputColumn column : columns) {
+                branchColumns.add(new OutputColumn(column.name(),
+                        Placeholders.substitute(column.expression(), key, AggregateCall::placeholderOf, grouping)));
+            }
+            String branchHaving = condition == null ? null
+                    : Placeholders.substitute(condition, key, AggregateCall::placeholderOf, grouping);
+            branches.add(new Aggregate(input, set.stream().map(k -> keys.get(k - 1)).toList(), List.copyOf(calls.values()),
+                    branchColumns, branchHaving));
+        }
+        return branches.size() == 1 ? branches.get(0) : new UnionAll(branches);
+    }
+
+    /** An expression of a plain GROUP BY, where every GROUPING(…) is 0 (all its arguments are grouped). */
+    private static String withoutGroupings(String expression) {
+        return Placeholders.substitute(expression, Aggregate::keyPlaceholder, AggregateCall::placeholderOf, g -> "0");
+    }
+
+    /** GROUPING(k1, …) in a grouping of {@code set}: a bit per argument, set where it is not grouped. */
+    private static int groupingValue(List<Integer> arguments, List<Integer> set) {
+        int value = 0;
+        for (int argument : arguments) {
+            value = (value << 1) | (set.contains(argument) ? 0 : 1);
+        }
+        return value;
+    }
+
+    /** The grouping sets of one GROUP BY element: a key, ROLLUP(…) or CUBE(…). */
+    private List<List<Integer>> setsOf(Expression element) throws UnsupportedQueryException {
+        if (!isSetFunction(element)) {
+            return List.of(indexes(List.of(element)));
+        }
+        Function f = (Function) element;
+        List<List<Integer>> parts = new ArrayList<>();
+        for (Expression part : f.getParameters()) {
+            parts.add(indexes(part instanceof ParenthesedExpressionList<?> list ? new ArrayList<>(list) : List.of(part)));
+        }
+        List<List<Integer>> sets = new ArrayList<>();
+        if (f.getName().equalsIgnoreCase("ROLLUP")) {
+            for (int n = parts.size(); n >= 0; n--) {
+                sets.add(union(parts.subList(0, n)));
+            }
+        } else {
+            for (int mask = (1 << parts.size()) - 1; mask >= 0; mask--) {
+                List<List<Integer>> chosen = new ArrayList<>();
+                for (int i = 0; i < parts.size(); i++) {
+                    if ((mask & (1 << (parts.size() - 1 - i))) != 0) {
+                        chosen.add(parts.get(i));
+                    }
+                }
+                sets.add(union(chosen));
+            }
+        }
+        return sets;
+    }
+
+    private List<Integer> indexes(List<Expression> expressions) throws UnsupportedQueryException {
+        List<Integer> indexes = new ArrayList<>();
+        for (Expression e : expressions) {
+            if (isSetFunction(e)) {
+                throw new UnsupportedQueryException(text.sql(e), "ROLLUP or CUBE inside GROUPING SETS is not supported yet");
+            }
+            int index = key(e, this.expressions.scalar(e));
+            if (!indexes.contains(index)) {
+                indexes.add(index);
+            }
+        }
+        return indexes;
+    }
+
+    private static List<Integer> union(List<List<Integer>> parts) {
+        List<Integer> all = new ArrayList<>();
+        for (List<Integer> part : parts) {
+            for (int index : part) {
+                if (!all.contains(index)) {
+                    all.add(index);
+                }
+            }
+        }
+        return all;
+    }
+
+    /** Every combination of one set of {@code left} with one of {@code right}. */
+    private static List<List<Integer>> product(List<List<Integer>> left, List<List<Integer>> right) {
+        List<List<Integer>> result = new ArrayList<>();
+        for (List<Integer> l : left) {
+            for (List<Integer> r : right) {
+                result.add(union(List.of(l, r)));
+            }
+        }
+        return result;
     }
 
     private void groupKeys(GroupByElement groupBy) throws UnsupportedQueryException {
@@ -76,6 +231,19 @@ final class AggregateTranslator {
         Integer key = keyIndexes.get(expressions.comparable(node));
         if (key != null) {
             return new Column(Aggregate.keyPlaceholder(key));
+        }
+        if (node instanceof Function f && f.getMultipartName().size() == 1 && f.getName().equalsIgnoreCase("GROUPING")
+                && f.getParameters() != null) {
+            List<Integer> arguments = new ArrayList<>();
+            for (Expression argument : f.getParameters()) {
+                Integer index = keyIndexes.get(expressions.comparable(argument));
+                if (index == null) {
+                    throw new UnsupportedQueryException(text.sql(f), "GROUPING() of an expression that is not grouped");
+                }
+                arguments.add(index);
+            }
+            groupings.add(arguments);
+            return new Column(Placeholders.grouping(groupings.size()));
         }
         AggregateFunctions.Call call = expressions.aggregate(node);
         if (call != null) {

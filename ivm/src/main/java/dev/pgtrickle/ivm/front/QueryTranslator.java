@@ -355,7 +355,14 @@ final class QueryTranslator {
             return new Window(input, sharedPartitionKeys(windows), columns);
         }
         QueryPlan plan;
-        if (grouped || anyAggregate(outputs)) {
+        if (AggregateTranslator.hasGroupingSets(block.getGroupBy())) {
+            if (!havingTests.isEmpty()) {
+                throw new UnsupportedQueryException(text.sql(block.getGroupBy()), "GROUPING SETS with a HAVING test"
+                        + " against a subquery are not supported yet");
+            }
+            plan = new AggregateTranslator(expressions, text).translateSets(input, outputs, block.getGroupBy(),
+                    block.getHaving());
+        } else if (grouped || anyAggregate(outputs)) {
             Aggregate groups = new AggregateTranslator(expressions, text)
                     .translate(input, havingTests.outputs(outputs), block.getGroupBy(), block.getHaving());
             plan = havingTests.isEmpty() ? groups : havingTests.apply(groups, outputs);
@@ -461,6 +468,12 @@ final class QueryTranslator {
             List<Expression> keys = block.getGroupBy().getGroupByExpressionList();
             for (int i = 0; i < keys.size(); i++) {
                 keys.set(i, expressions.rewrite(keys.get(i), rewriter));
+            }
+        }
+        if (block.getGroupBy() != null && block.getGroupBy().getGroupingSets() != null) {
+            List<Object> sets = (List<Object>) (List<?>) block.getGroupBy().getGroupingSets();
+            for (int i = 0; i < sets.size(); i++) {
+                sets.set(i, expressions.rewrite((Expression) sets.get(i), rewriter));
             }
         }
         if (block.getHaving() != null) {

@@ -49,6 +49,11 @@ public record AggregateCall(int index, Function function, String argument, Strin
     }
 
     public String placeholder() {
+        return placeholderOf(index);
+    }
+
+    /** The placeholder of the {@code index}-th call. */
+    public static String placeholderOf(int index) {
         return "__pgt_agg_" + index;
     }
 

@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
  */
 public final class Placeholders {
 
-    private static final Pattern PLACEHOLDER = Pattern.compile("\\b__pgt_(key|agg)_(\\d+)\\b");
+    private static final Pattern PLACEHOLDER = Pattern.compile("\\b__pgt_(key|agg|grouping)_(\\d+)\\b");
 
     private Placeholders() {
     }
@@ -23,11 +23,25 @@ public final class Placeholders {
      * @param aggregates SQL for aggregate placeholder n (1-based)
      */
     public static String substitute(String expression, Function<Integer, String> keys, Function<Integer, String> aggregates) {
+        return substitute(expression, keys, aggregates, Placeholders::grouping);
+    }
+
+    /** The placeholder of the n-th (1-based) GROUPING(…) call of a query with grouping sets. */
+    public static String grouping(int index) {
+        return "__pgt_grouping_" + index;
+    }
+
+    /**
+     * As {@link #substitute(String, Function, Function)}, also replacing the placeholders of
+     * GROUPING(…) calls (by {@code groupings}).
+     */
+    public static String substitute(String expression, Function<Integer, String> keys, Function<Integer, String> aggregates,
+                                    Function<Integer, String> groupings) {
         StringBuilder out = new StringBuilder();
         int i = 0;
         while (i < expression.length()) {
             int quote = nextQuote(expression, i);
-            substituteIn(expression.substring(i, quote), keys, aggregates, out);
+            substituteIn(expression.substring(i, quote), keys, aggregates, groupings, out);
             if (quote == expression.length()) {
                 break;
             }
@@ -40,12 +54,18 @@ public final class Placeholders {
     }
 
     private static void substituteIn(String sql, Function<Integer, String> keys, Function<Integer, String> aggregates,
-                                     StringBuilder out) {
+                                     Function<Integer, String> groupings, StringBuilder out) {
         Matcher matcher = PLACEHOLDER.matcher(sql);
         while (matcher.find()) {
             int index = Integer.parseInt(matcher.group(2));
-            String replacement = matcher.group(1).equals("key") ? keys.apply(index) : aggregates.apply(index);
-            matcher.appendReplacement(out, Matcher.quoteReplacement("(" + replacement + ")"));
+            String replacement = switch (matcher.group(1)) {
+                case "key" -> keys.apply(index);
+                case "agg" -> aggregates.apply(index);
+                default -> groupings.apply(index);
+            };
+            // A placeholder left as it is stays bare, so that it can be replaced again.
+            matcher.appendReplacement(out, Matcher.quoteReplacement(
+                    replacement.equals(matcher.group()) ? replacement : "(" + replacement + ")"));
         }
         matcher.appendTail(out);
     }

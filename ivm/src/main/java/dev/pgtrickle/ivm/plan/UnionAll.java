@@ -37,8 +37,10 @@ public record UnionAll(List<QueryPlan> branches) implements QueryPlan {
     @Override
     public String delta(DeltaContext context) throws UnsupportedQueryException {
         List<String> queries = new ArrayList<>();
+        // Through the context: a branch's delta is registered once (a kept grouping's maintenance
+        // with it), however many terms read it.
         for (QueryPlan branch : branches) {
-            queries.add(branch.delta(context));
+            queries.add("SELECT * FROM " + context.delta(branch));
         }
         return union(queries);
     }

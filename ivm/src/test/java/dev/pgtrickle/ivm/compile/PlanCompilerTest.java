@@ -219,7 +219,9 @@ class PlanCompilerTest {
         assertTrue(plan.populate().contains("pg_catalog.record_send(ROW(__pgt_q.\"id\", __pgt_q.\"r\", __pgt_q.__pgt_part))"),
                 plan.populate());
         String refresh = plan.refresh();
-        assertTrue(refresh.contains("WHERE __pgt_s.__pgt_part IN (SELECT __pgt_part FROM __pgt_part_ids)"), refresh);
+        assertTrue(refresh.contains("FROM __pgt_part_ids AS __pgt_pi CROSS JOIN LATERAL (SELECT __pgt_k.__pgt_row_id,"
+                + " __pgt_k.__pgt_dup FROM \"__pgt_storage__\" AS __pgt_k WHERE __pgt_k.__pgt_part = __pgt_pi.__pgt_part"
+                + " OFFSET 0)"), refresh);
         assertTrue(refresh.contains("(rank() OVER (PARTITION BY o.region ORDER BY o.amount)) AS \"r\""), refresh);
     }
 

@@ -413,4 +413,54 @@ class AggregateParsingTest {
     private static AggregateCall recomputed(int index, AggregateCall.Function function, String call) {
         return new AggregateCall(index, function, null, call);
     }
+
+    @Test
+    void rollupIsAUnionAllOfOneGroupingPerSetWithGroupingConstants() throws Exception {
+        // SELECT dept_id, name, count(*) AS n, GROUPING(dept_id, name) AS g FROM emp GROUP BY ROLLUP(dept_id, name)
+        QueryPlan plan = parse("""
+                SELECT dept_id,
+                    name,
+                    count(*) AS n,
+                    GROUPING(dept_id, name) AS g
+                   FROM public.emp
+                  GROUP BY ROLLUP(dept_id, name)""");
+        UnionAll union = (UnionAll) plan;
+        assertEquals(3, union.branches().size());
+        Aggregate all = (Aggregate) union.branches().get(0);
+        assertEquals(List.of("emp.dept_id", "emp.name"), all.groupKeys());
+        assertEquals(outputs("dept_id", "__pgt_key_1", "name", "__pgt_key_2", "n", "__pgt_agg_1", "g", "(0)"),
+                all.outputs());
+        Aggregate byDept = (Aggregate) union.branches().get(1);
+        assertEquals(List.of("emp.dept_id"), byDept.groupKeys());
+        assertEquals(outputs("dept_id", "__pgt_key_1", "name", "(SELECT (emp.name) FROM \"public\".\"emp\" AS \"emp\" WHERE (false))", "n", "__pgt_agg_1", "g", "(1)"),
+                byDept.outputs());
+        Aggregate total = (Aggregate) union.branches().get(2);
+        assertEquals(List.of(), total.groupKeys());
+        assertEquals("(SELECT (emp.dept_id) FROM \"public\".\"emp\" AS \"emp\" WHERE (false))",
+                total.outputs().get(0).expression(), "a NULL of the key's type");
+    }
+
+    @Test
+    void cubeAndGroupingSetsCombineWithPlainKeys() throws Exception {
+        // SELECT dept_id, name, salary, sum(id) AS s FROM emp GROUP BY dept_id, CUBE(name, salary)
+        UnionAll cube = (UnionAll) parse("""
+                SELECT dept_id,
+                    name,
+                    salary,
+                    sum(id) AS s
+                   FROM public.emp
+                  GROUP BY dept_id, CUBE(name, salary)""");
+        assertEquals(List.of(List.of("emp.dept_id", "emp.name", "emp.salary"), List.of("emp.dept_id", "emp.name"),
+                        List.of("emp.dept_id", "emp.salary"), List.of("emp.dept_id")),
+                cube.branches().stream().map(b -> ((Aggregate) b).groupKeys()).toList());
+        // SELECT dept_id, name, count(*) AS n FROM emp GROUP BY GROUPING SETS ((dept_id), (name), ())
+        UnionAll sets = (UnionAll) parse("""
+                SELECT dept_id,
+                    name,
+                    count(*) AS n
+                   FROM public.emp
+                  GROUP BY GROUPING SETS ((dept_id), (name), ())""");
+        assertEquals(List.of(List.of("emp.dept_id"), List.of("emp.name"), List.of()),
+                sets.branches().stream().map(b -> ((Aggregate) b).groupKeys()).toList());
+    }
 }

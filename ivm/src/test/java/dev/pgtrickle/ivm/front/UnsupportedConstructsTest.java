@@ -27,7 +27,6 @@ class UnsupportedConstructsTest {
             "window functions over GROUP BY or aggregates, or with DISTINCT, are not supported yet";
     private static final String NAMED_WINDOW =
             "named windows (WINDOW w AS ...) are not supported yet; write the window in OVER (...)";
-    private static final String GROUPING_SETS = "GROUPING SETS, ROLLUP and CUBE are not supported yet";
 
     static Stream<Arguments> constructs() {
         return Stream.of(
@@ -201,25 +200,6 @@ class UnsupportedConstructsTest {
                             sum(salary) OVER w AS s
                            FROM public.emp
                           WINDOW w AS (PARTITION BY dept_id)""", "w AS (PARTITION BY dept_id )", NAMED_WINDOW),
-                Arguments.of("""
-                        SELECT dept_id,
-                            name,
-                            count(*) AS n
-                           FROM public.emp
-                          GROUP BY GROUPING SETS ((dept_id), (name))""",
-                        "GROUP BY GROUPING SETS ((dept_id), (name))", GROUPING_SETS),
-                Arguments.of("""
-                        SELECT dept_id,
-                            count(*) AS n
-                           FROM public.emp
-                          GROUP BY ROLLUP(dept_id)""", "GROUP BY ROLLUP(emp.dept_id)", GROUPING_SETS),
-                Arguments.of("""
-                        SELECT dept_id,
-                            name,
-                            count(*) AS n
-                           FROM public.emp
-                          GROUP BY CUBE(dept_id, name)""", "GROUP BY CUBE(emp.dept_id, emp.name)",
-                        GROUPING_SETS),
                 Arguments.of("""
                         SELECT DISTINCT ON (dept_id) dept_id,
                             count(*) AS count
