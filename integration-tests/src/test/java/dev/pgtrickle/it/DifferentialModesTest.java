@@ -109,7 +109,8 @@ class DifferentialModesTest {
         return Stream.of(
                 Arguments.of("correlated_inequality", "SELECT a.id FROM %1$s a WHERE a.v > (SELECT avg(b.w) FROM %1$s_b b"
                         + " WHERE b.k < a.k)", "by equality"),
-                Arguments.of("rollup", "SELECT k, count(*) AS n FROM %1$s GROUP BY ROLLUP (k)", "ROLLUP("),
+                Arguments.of("ordered_set", "SELECT k, mode() WITHIN GROUP (ORDER BY v) AS m FROM %1$s GROUP BY k",
+                        "mode() WITHIN GROUP"),
                 Arguments.of("top_k", "SELECT s.id FROM (SELECT id FROM %1$s ORDER BY v DESC LIMIT 3) s", "LIMIT 3"),
                 Arguments.of("window", "SELECT id, sum(v) OVER w AS s FROM %1$s WINDOW w AS (PARTITION BY k)",
                         "w AS (PARTITION BY k"));

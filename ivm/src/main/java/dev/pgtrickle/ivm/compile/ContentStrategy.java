@@ -39,8 +39,20 @@ record ContentStrategy(QueryPlan top) implements MaintenanceStrategy {
         List<String> columns = top.columns();
         String populate = numbered(top, columns, top.current(context));
 
+        context.addCte(MergeStatement.SOURCE_CTE, copies(context, top, columns, context.delta(top)));
+        return new Maintenance(Strategy.CONTENT, populate, columns, List.of(ROW_ID, DUP), List.of(ROW_ID, DUP),
+                List.of(), true, "one MERGE keyed on (__pgt_row_id, __pgt_dup): rows identified by content,"
+                        + " copies of equal rows numbered 1..n");
+    }
+
+    /**
+     * The storage rows to insert and delete for {@code delta} (rows of {@code top}'s columns
+     * with weights): its net weight per content, as copies inserted after or deleted from the
+     * end of each row's numbering.
+     */
+    static String copies(DeltaContext context, QueryPlan top, List<String> columns, String delta) {
         context.addCte("__pgt_keyed", "SELECT __pgt_k.*, " + identity(top, qualified("__pgt_k", columns))
-                + " AS " + ROW_ID + " FROM " + context.delta(top) + " AS __pgt_k");
+                + " AS " + ROW_ID + " FROM " + delta + " AS __pgt_k");
         // Net weight per content, carrying one copy of the columns along (no lookup back into the
         // delta per row). Weights are summed as numeric by sum(bigint): cast back for the index.
         context.addCte("__pgt_net", RowIdentity.perIdentity(ROW_ID, List.of(ROW_ID, Sql.columns("", columns)),
@@ -67,10 +79,7 @@ record ContentStrategy(QueryPlan top) implements MaintenanceStrategy {
                 + "SELECT __pgt_h.__pgt_n::integer WHERE __pgt_h.__pgt_w = -1"
                 + " UNION ALL SELECT pgtrickle._copies(__pgt_h.__pgt_n + __pgt_h.__pgt_w + 1, __pgt_h.__pgt_n)"
                 + " WHERE __pgt_h.__pgt_w < -1) AS __pgt_g(" + DUP + ") WHERE __pgt_h.__pgt_w < 0";
-        context.addCte(MergeStatement.SOURCE_CTE, inserts + "\nUNION ALL\n" + deletes);
-        return new Maintenance(Strategy.CONTENT, populate, columns, List.of(ROW_ID, DUP), List.of(ROW_ID, DUP),
-                List.of(), true, "one MERGE keyed on (__pgt_row_id, __pgt_dup): rows identified by content,"
-                        + " copies of equal rows numbered 1..n");
+        return inserts + "\nUNION ALL\n" + deletes;
     }
 
     /** The rows of {@code query} (the query of {@code top}) with their identity and copies numbered 1..n. */

@@ -16,7 +16,8 @@ import java.util.List;
  * or updated there) cannot enter or leave the first rows, so the refresh ends there — its cost is
  * the input's delta. A change at or before the boundary (or any change while fewer rows than the
  * limit are stored) recomputes the first rows (from the input's kept state where it keeps one)
- * and applies the difference to the stored ones.
+ * and applies the difference to the stored ones — unless fewer rows than the limit are stored
+ * and stay so: they are then all the input's rows, and the input's delta applies as it is.
  */
 record TopKStrategy(TopK topK) implements MaintenanceStrategy {
 
@@ -37,10 +38,18 @@ record TopKStrategy(TopK topK) implements MaintenanceStrategy {
         context.addCte("__pgt_hit", "SELECT COALESCE((SELECT __pgt_s.__pgt_b = 0 FROM (SELECT " + sortColumns
                 + ", 1 AS __pgt_b FROM __pgt_boundary UNION ALL SELECT " + sortColumns + ", 0 FROM __pgt_changed)"
                 + " AS __pgt_s" + topK.orderBy("__pgt_s") + ", __pgt_s.__pgt_b LIMIT 1), false) AS __pgt_hit");
-        String hit = "(SELECT __pgt_hit FROM __pgt_hit)";
+        // While the stored rows are fewer than the limit they are all the input's rows: if they
+        // stay within it, the input's delta applies as it is, without computing the first rows.
+        boolean direct = topK.limit() != null && topK.offset() == 0;
+        String count = "(SELECT pg_catalog.count(*) FROM " + storage + ")";
+        String changes = context.delta(topK.input());
+        context.addCte("__pgt_direct", "SELECT " + (direct ? count + " < " + topK.limit() + " AND " + count
+                + " + (SELECT COALESCE(pg_catalog.sum(" + DeltaContext.WEIGHT + "), 0) FROM " + changes + ") <= "
+                + topK.limit() : "false") + " AS __pgt_direct");
+        String hit = "((SELECT __pgt_hit FROM __pgt_hit) AND NOT (SELECT __pgt_direct FROM __pgt_direct))";
         context.addCte("__pgt_fresh", "SELECT * FROM (" + ContentStrategy.numbered(topK, columns, topK.current(context))
                 + ") AS __pgt_f WHERE " + hit);
-        context.addCte(MergeStatement.SOURCE_CTE, "SELECT CASE WHEN __pgt_f." + ROW_ID + " IS NULL THEN 'D' ELSE 'I'"
+        context.addCte("__pgt_recomputed", "SELECT CASE WHEN __pgt_f." + ROW_ID + " IS NULL THEN 'D' ELSE 'I'"
                 + " END AS __pgt_op, COALESCE(__pgt_f." + ROW_ID + ", __pgt_t." + ROW_ID + ") AS " + ROW_ID
                 + ", COALESCE(__pgt_f." + DUP + ", __pgt_t." + DUP + ") AS " + DUP + ", "
                 + Sql.columns("__pgt_f", columns)
@@ -48,6 +57,10 @@ record TopKStrategy(TopK topK) implements MaintenanceStrategy {
                 + " WHERE " + hit + ") AS __pgt_t ON __pgt_t." + ROW_ID + " = __pgt_f." + ROW_ID
                 + " AND __pgt_t." + DUP + " = __pgt_f." + DUP
                 + " WHERE __pgt_f." + ROW_ID + " IS NULL OR __pgt_t." + ROW_ID + " IS NULL");
+        String applied = direct ? ContentStrategy.copies(context, topK, columns, changes) : null;
+        context.addCte(MergeStatement.SOURCE_CTE, "SELECT * FROM __pgt_recomputed"
+                + (direct ? " UNION ALL SELECT * FROM (" + applied + ") AS __pgt_a WHERE (SELECT __pgt_direct FROM"
+                        + " __pgt_direct)" : ""));
         return new Maintenance(Strategy.TOP_K, populate, columns, List.of(ROW_ID, DUP), List.of(ROW_ID, DUP),
                 List.of(), false, "one MERGE keyed on (__pgt_row_id, __pgt_dup), only when a change sorts at or"
                         + " before the last stored row: the first rows recomputed, the difference inserted and deleted");

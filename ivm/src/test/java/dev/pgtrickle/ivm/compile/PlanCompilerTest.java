@@ -169,9 +169,14 @@ class PlanCompilerTest {
                 + " \"amount\" DESC NULLS LAST OFFSET (SELECT GREATEST(pg_catalog.count(*) - 1, 0)"), refresh);
         // A change tied with the boundary sorts before it.
         assertTrue(refresh.contains("ORDER BY __pgt_s.\"amount\" DESC NULLS LAST, __pgt_s.__pgt_b LIMIT 1"), refresh);
-        // Recomputed and compared with the stored rows only on a hit.
-        assertTrue(refresh.contains(") AS __pgt_f WHERE (SELECT __pgt_hit FROM __pgt_hit)"), refresh);
-        assertTrue(refresh.contains("WHERE (SELECT __pgt_hit FROM __pgt_hit)) AS __pgt_t"), refresh);
+        // Recomputed and compared with the stored rows only on a hit, unless fewer rows than the
+        // limit are stored and stay so: then they are all the input's rows and its delta applies.
+        String hit = "((SELECT __pgt_hit FROM __pgt_hit) AND NOT (SELECT __pgt_direct FROM __pgt_direct))";
+        assertTrue(refresh.contains(") AS __pgt_f WHERE " + hit), refresh);
+        assertTrue(refresh.contains("WHERE " + hit + ") AS __pgt_t"), refresh);
+        assertTrue(refresh.contains("(SELECT pg_catalog.count(*) FROM \"__pgt_storage__\") < 10 AND (SELECT"
+                + " pg_catalog.count(*) FROM \"__pgt_storage__\") + (SELECT COALESCE(pg_catalog.sum(__pgt_w), 0) FROM"), refresh);
+        assertTrue(refresh.contains("AS __pgt_a WHERE (SELECT __pgt_direct FROM __pgt_direct)"), refresh);
     }
 
     @Test
