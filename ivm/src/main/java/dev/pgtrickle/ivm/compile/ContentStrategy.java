@@ -84,10 +84,34 @@ record ContentStrategy(QueryPlan top) implements MaintenanceStrategy {
 
     /** The rows of {@code query} (the query of {@code top}) with their identity and copies numbered 1..n. */
     static String numbered(QueryPlan top, List<String> columns, String query) {
-        return "SELECT " + Sql.columns("", columns) + ", " + ROW_ID
+        return numbered(columns, identity(top, qualified("__pgt_q", columns)), List.of(), query);
+    }
+
+    /**
+     * The rows of {@code query} (its {@code columns} and {@code carried} ones) with the identity
+     * {@code identity} (over {@code __pgt_q}) and copies numbered 1..n within it.
+     */
+    static String numbered(List<String> columns, String identity, List<String> carried, String query) {
+        return "SELECT " + Sql.columns("", Sql.concat(columns, carried)) + ", " + ROW_ID
                 + ", (pg_catalog.row_number() OVER (PARTITION BY " + ROW_ID + "))::integer AS " + DUP
-                + " FROM (SELECT __pgt_q.*, " + identity(top, qualified("__pgt_q", columns)) + " AS " + ROW_ID
+                + " FROM (SELECT __pgt_q.*, " + identity + " AS " + ROW_ID
                 + " FROM (" + query + ") AS __pgt_q) AS __pgt_r";
+    }
+
+    /**
+     * The storage rows to insert and delete so that the stored rows {@code stored} (a FROM item of
+     * their identities and copy numbers) become the numbered rows of CTE {@code fresh}: rows
+     * on both sides stay, the others are inserted or deleted. {@code columns} are the fresh
+     * rows' columns written with an insert.
+     */
+    static String difference(String fresh, String stored, List<String> columns) {
+        return "SELECT CASE WHEN __pgt_f." + ROW_ID + " IS NULL THEN 'D' ELSE 'I' END AS __pgt_op,"
+                + " COALESCE(__pgt_f." + ROW_ID + ", __pgt_t." + ROW_ID + ") AS " + ROW_ID
+                + ", COALESCE(__pgt_f." + DUP + ", __pgt_t." + DUP + ") AS " + DUP + ", "
+                + Sql.columns("__pgt_f", columns)
+                + " FROM " + fresh + " AS __pgt_f FULL JOIN " + stored + " AS __pgt_t ON __pgt_t." + ROW_ID
+                + " = __pgt_f." + ROW_ID + " AND __pgt_t." + DUP + " = __pgt_f." + DUP
+                + " WHERE __pgt_f." + ROW_ID + " IS NULL OR __pgt_t." + ROW_ID + " IS NULL";
     }
 
     static List<String> qualified(String alias, List<String> columns) {

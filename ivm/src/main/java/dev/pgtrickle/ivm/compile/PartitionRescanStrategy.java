@@ -45,18 +45,12 @@ record PartitionRescanStrategy(Window window) implements MaintenanceStrategy {
             fresh.add(window.current(rows, List.of(partition)));
         }
         context.addCte("__pgt_fresh", numbered(columns, DeltaContext.union(fresh)));
-        context.addCte(MergeStatement.SOURCE_CTE, "SELECT CASE WHEN __pgt_f." + ROW_ID + " IS NULL THEN 'D' ELSE 'I'"
-                + " END AS __pgt_op, COALESCE(__pgt_f." + ROW_ID + ", __pgt_t." + ROW_ID + ") AS " + ROW_ID
-                + ", COALESCE(__pgt_f." + DUP + ", __pgt_t." + DUP + ") AS " + DUP + ", "
-                + Sql.columns("__pgt_f", columns) + ", __pgt_f." + PARTITION
-                // Stored rows read per touched partition through the partition's index (OFFSET 0
-                // keeps it a probe: joined, the planner may read the whole table for few partitions).
-                + " FROM __pgt_fresh AS __pgt_f FULL JOIN (SELECT __pgt_s.* FROM __pgt_part_ids AS __pgt_pi"
-                + " CROSS JOIN LATERAL (SELECT __pgt_k." + ROW_ID + ", __pgt_k." + DUP + " FROM " + PlanContract.STORAGE
-                + " AS __pgt_k WHERE __pgt_k." + PARTITION + " = __pgt_pi." + PARTITION + " OFFSET 0) AS __pgt_s)"
-                + " AS __pgt_t ON __pgt_t." + ROW_ID + " = __pgt_f." + ROW_ID
-                + " AND __pgt_t." + DUP + " = __pgt_f." + DUP
-                + " WHERE __pgt_f." + ROW_ID + " IS NULL OR __pgt_t." + ROW_ID + " IS NULL");
+        // Stored rows read per touched partition through the partition's index (OFFSET 0 keeps it
+        // a probe: joined, the planner may read the whole table for few partitions).
+        context.addCte(MergeStatement.SOURCE_CTE, ContentStrategy.difference("__pgt_fresh", "(SELECT __pgt_s.* FROM"
+                + " __pgt_part_ids AS __pgt_pi CROSS JOIN LATERAL (SELECT __pgt_k." + ROW_ID + ", __pgt_k." + DUP
+                + " FROM " + PlanContract.STORAGE + " AS __pgt_k WHERE __pgt_k." + PARTITION + " = __pgt_pi." + PARTITION
+                + " OFFSET 0) AS __pgt_s)", Sql.concat(columns, List.of(PARTITION))));
         return new Maintenance(Strategy.PARTITION_RESCAN, populate, columns, List.of(ROW_ID, DUP, PARTITION),
                 List.of(ROW_ID, DUP), List.of(), false, "one MERGE keyed on (__pgt_row_id, __pgt_dup): the"
                         + " partitions the delta touches computed again, the difference inserted and deleted");
@@ -67,10 +61,7 @@ record PartitionRescanStrategy(Window window) implements MaintenanceStrategy {
      * content with the partition — and copies numbered within it.
      */
     private static String numbered(List<String> columns, String query) {
-        List<String> identified = new ArrayList<>(ContentStrategy.qualified("__pgt_q", columns));
-        identified.add("__pgt_q." + PARTITION);
-        return "SELECT " + Sql.columns("", columns) + ", " + ROW_ID + ", (pg_catalog.row_number() OVER (PARTITION BY "
-                + ROW_ID + "))::integer AS " + DUP + ", " + PARTITION + " FROM (SELECT __pgt_q.*, "
-                + RowIdentity.content(identified) + " AS " + ROW_ID + " FROM (" + query + ") AS __pgt_q) AS __pgt_r";
+        List<String> identified = Sql.concat(ContentStrategy.qualified("__pgt_q", columns), List.of("__pgt_q." + PARTITION));
+        return ContentStrategy.numbered(columns, RowIdentity.content(identified), List.of(PARTITION), query);
     }
 }

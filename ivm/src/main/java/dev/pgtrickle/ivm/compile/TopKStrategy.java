@@ -49,14 +49,8 @@ record TopKStrategy(TopK topK) implements MaintenanceStrategy {
         String hit = "((SELECT __pgt_hit FROM __pgt_hit) AND NOT (SELECT __pgt_direct FROM __pgt_direct))";
         context.addCte("__pgt_fresh", "SELECT * FROM (" + ContentStrategy.numbered(topK, columns, topK.current(context))
                 + ") AS __pgt_f WHERE " + hit);
-        context.addCte("__pgt_recomputed", "SELECT CASE WHEN __pgt_f." + ROW_ID + " IS NULL THEN 'D' ELSE 'I'"
-                + " END AS __pgt_op, COALESCE(__pgt_f." + ROW_ID + ", __pgt_t." + ROW_ID + ") AS " + ROW_ID
-                + ", COALESCE(__pgt_f." + DUP + ", __pgt_t." + DUP + ") AS " + DUP + ", "
-                + Sql.columns("__pgt_f", columns)
-                + " FROM __pgt_fresh AS __pgt_f FULL JOIN (SELECT " + ROW_ID + ", " + DUP + " FROM " + storage
-                + " WHERE " + hit + ") AS __pgt_t ON __pgt_t." + ROW_ID + " = __pgt_f." + ROW_ID
-                + " AND __pgt_t." + DUP + " = __pgt_f." + DUP
-                + " WHERE __pgt_f." + ROW_ID + " IS NULL OR __pgt_t." + ROW_ID + " IS NULL");
+        context.addCte("__pgt_recomputed", ContentStrategy.difference("__pgt_fresh", "(SELECT " + ROW_ID + ", " + DUP
+                + " FROM " + storage + " WHERE " + hit + ")", columns));
         String applied = direct ? ContentStrategy.copies(context, topK, columns, changes) : null;
         context.addCte(MergeStatement.SOURCE_CTE, "SELECT * FROM __pgt_recomputed"
                 + (direct ? " UNION ALL SELECT * FROM (" + applied + ") AS __pgt_a WHERE (SELECT __pgt_direct FROM"

@@ -3,7 +3,6 @@ package dev.pgtrickle.ivm.plan;
 import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.delta.Fragment;
 import dev.pgtrickle.ivm.sql.Sql;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -43,11 +42,7 @@ public record DistinctOn(FromPlan input, List<String> groupKeys, List<OutputColu
 
     @Override
     public String current(Fragment rows, List<String> extra) {
-        List<String> items = new ArrayList<>();
-        for (OutputColumn output : outputs) {
-            items.add(output.expression() + " AS " + Sql.ident(output.name()));
-        }
-        items.addAll(extra);
+        List<String> items = Sql.concat(Project.items(outputs), extra);
         String select = rows.select(items);
         // A query of its own: its ORDER BY must not end a UNION of several of them.
         return "SELECT * FROM (SELECT DISTINCT ON (" + String.join(", ", groupKeys.stream().map(k -> "(" + k + ")").toList())

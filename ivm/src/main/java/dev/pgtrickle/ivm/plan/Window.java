@@ -3,7 +3,6 @@ package dev.pgtrickle.ivm.plan;
 import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.delta.Fragment;
 import dev.pgtrickle.ivm.sql.Sql;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -41,11 +40,7 @@ public record Window(FromPlan input, List<String> partitionKeys, List<OutputColu
 
     /** The SELECT list over {@code rows} (all rows of some partitions), with {@code extra} items. */
     public String current(Fragment rows, List<String> extra) {
-        List<String> items = new ArrayList<>();
-        for (OutputColumn output : outputs) {
-            items.add(output.expression() + " AS " + Sql.ident(output.name()));
-        }
-        items.addAll(extra);
+        List<String> items = Sql.concat(Project.items(outputs), extra);
         return rows.select(items);
     }
 
