@@ -1,6 +1,7 @@
 package dev.pgtrickle.it;
 
 import static dev.pgtrickle.it.DifferentialRefreshTest.compile;
+import static dev.pgtrickle.it.DifferentialRefreshTest.createCompiledDifferential;
 import static dev.pgtrickle.it.DifferentialRefreshTest.createStreamTable;
 import static dev.pgtrickle.it.DifferentialRefreshTest.refreshEachDifferentially;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -31,20 +32,14 @@ class AggregateFunctionsTest {
         DifferentialRefreshTest.install(db);
     }
 
-    /** Compiled, and refreshed DIFFERENTIAL whatever share of the sources changed. */
-    private static void createCompiled(TestDatabase db, String name, String query, String strategy) throws SQLException {
-        DifferentialRefreshTest.createCompiled(db, name, query, strategy);
-        db.execute("SELECT pgtrickle.alter_stream_table('" + name + "', refresh_mode => 'DIFFERENTIAL')");
-    }
-
     @Test
     void extremesKeepTheirCopiesAndAGroupIsReadAgainOnlyWhenItsLastCopyLeaves(TestDatabase db) throws SQLException {
         db.execute("CREATE TABLE ag_t (id int PRIMARY KEY, g text, v int, s text)");
         db.execute("CREATE INDEX ON ag_t (g)");
         db.execute("INSERT INTO ag_t VALUES (1, 'a', 1, 'x'), (2, 'a', 1, 'y'), (3, 'a', 5, 'x'),"
                 + " (4, 'b', 2, 'q'), (5, 'b', 9, 'z'), (6, 'c', NULL, NULL)");
-        createCompiled(db, "ag_ext", EXTREMES, "AGGREGATE");
-        createCompiled(db, "ag_glob", GLOBAL, "AGGREGATE");
+        createCompiledDifferential(db, "ag_ext", EXTREMES, "AGGREGATE");
+        createCompiledDifferential(db, "ag_glob", GLOBAL, "AGGREGATE");
         assertEquals("1|2", state(db, "a"), "the minimum 1 and its two copies");
         assertEquals("null|0", state(db, "c"), "a group of NULLs has no extreme");
 
@@ -92,7 +87,7 @@ class AggregateFunctionsTest {
                 + " jsonb_agg(o.item ORDER BY o.id) FILTER (WHERE o.qty > 1) AS big,"
                 + " bool_and(o.qty > 1) AS all_big, bit_or(o.flags) AS flags, count(*) FILTER (WHERE o.item = 'pen') AS pens"
                 + " FROM ag_o o JOIN ag_c c ON c.id = o.customer GROUP BY c.region";
-        createCompiled(db, "ag_rec", perRegion, "GROUP_RESCAN");
+        createCompiledDifferential(db, "ag_rec", perRegion, "GROUP_RESCAN");
 
         db.execute("INSERT INTO ag_o VALUES (5, 3, 'cap', 1, B'1000')");
         db.execute("UPDATE ag_o SET item = 'nib' WHERE id = 1");
@@ -118,9 +113,9 @@ class AggregateFunctionsTest {
                 + " UNION ALL SELECT s.name, min(p.cost) FROM ag_p p JOIN ag_s s ON s.id = p.supplier GROUP BY s.name";
         String distinctCounts = "SELECT s.name, d.parts FROM ag_s s"
                 + " JOIN (SELECT supplier, count(DISTINCT part) AS parts FROM ag_p GROUP BY supplier) d ON d.supplier = s.id";
-        createCompiled(db, "ag_cheap", cheapest, "CONTENT");
-        createCompiled(db, "ag_branches", branches, "CONTENT");
-        createCompiled(db, "ag_dcount", distinctCounts, "CONTENT");
+        createCompiledDifferential(db, "ag_cheap", cheapest, "CONTENT");
+        createCompiledDifferential(db, "ag_branches", branches, "CONTENT");
+        createCompiledDifferential(db, "ag_dcount", distinctCounts, "CONTENT");
 
         db.execute("UPDATE ag_p SET cost = 0.40 WHERE id = 2");
         db.execute("DELETE FROM ag_p WHERE id = 3");

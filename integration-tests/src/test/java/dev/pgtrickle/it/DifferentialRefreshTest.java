@@ -139,6 +139,13 @@ class DifferentialRefreshTest {
         assertCorrect(db, name, query);
     }
 
+    /** {@link #createCompiled}, then refreshed DIFFERENTIAL whatever share of the sources changed. */
+    static void createCompiledDifferential(TestDatabase db, String name, String query, String strategy)
+            throws SQLException {
+        createCompiled(db, name, query, strategy);
+        db.execute("SELECT pgtrickle.alter_stream_table('" + name + "', refresh_mode => 'DIFFERENTIAL')");
+    }
+
     static Map<String, Object> catalogRow(TestDatabase db, String name) throws SQLException {
         List<Map<String, Object>> result = rows(db, "SELECT st.pgt_id, st.compile_status, st.effective_mode,"
                 + " st.refresh_mode, st.mode_reason, st.compile_error, st.frontier::text AS frontier,"

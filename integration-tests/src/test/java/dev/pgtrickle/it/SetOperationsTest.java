@@ -38,8 +38,7 @@ class SetOperationsTest {
         db.execute("INSERT INTO so_a (k, n) VALUES (1, 1.0), (1, 1.0), (2, 2), (NULL, NULL), (3, 3.5), (3, 3.5), (3, 3.5)");
         db.execute("INSERT INTO so_b (k, n) VALUES (1, 1.00), (3, 3.5), (NULL, NULL), (4, 4)");
         for (String[] query : QUERIES) {
-            DifferentialRefreshTest.createCompiled(db, query[0], query[1], query.length > 2 ? query[2] : "CONTENT");
-            db.execute("SELECT pgtrickle.alter_stream_table('" + query[0] + "', refresh_mode => 'DIFFERENTIAL')");
+            DifferentialRefreshTest.createCompiledDifferential(db, query[0], query[1], query.length > 2 ? query[2] : "CONTENT");
         }
         String[] steps = {
                 // A copy leaves one side; a value appears on the other side spelled otherwise.

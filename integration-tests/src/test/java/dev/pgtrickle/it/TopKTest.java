@@ -1,6 +1,7 @@
 package dev.pgtrickle.it;
 
 import static dev.pgtrickle.it.DifferentialRefreshTest.compile;
+import static dev.pgtrickle.it.DifferentialRefreshTest.createCompiledDifferential;
 import static dev.pgtrickle.it.DifferentialRefreshTest.createStreamTable;
 import static dev.pgtrickle.it.DifferentialRefreshTest.lastRefresh;
 import static dev.pgtrickle.it.DifferentialRefreshTest.refreshEachDifferentially;
@@ -36,19 +37,13 @@ class TopKTest {
         DifferentialRefreshTest.install(db);
     }
 
-    /** Compiled, and refreshed DIFFERENTIAL whatever share of the sources changed. */
-    private static void createCompiled(TestDatabase db, String name, String query, String strategy) throws SQLException {
-        DifferentialRefreshTest.createCompiled(db, name, query, strategy);
-        db.execute("SELECT pgtrickle.alter_stream_table('" + name + "', refresh_mode => 'DIFFERENTIAL')");
-    }
-
     @Test
     void theFirstRowsFollowTheirSources(TestDatabase db) throws SQLException {
         db.execute("CREATE TABLE tk_players (id int PRIMARY KEY, score int, name text)");
         db.execute("INSERT INTO tk_players SELECT i, i * 10, 'p' || i FROM generate_series(1, 10) i");
-        createCompiled(db, "tk_leaders", LEADERS, "TOP_K");
-        createCompiled(db, "tk_page", PAGE_TWO, "TOP_K");
-        createCompiled(db, "tk_tied", TIED, "TOP_K");
+        createCompiledDifferential(db, "tk_leaders", LEADERS, "TOP_K");
+        createCompiledDifferential(db, "tk_page", PAGE_TWO, "TOP_K");
+        createCompiledDifferential(db, "tk_tied", TIED, "TOP_K");
 
         // Behind the boundary (score 80): nothing to do.
         db.execute("UPDATE tk_players SET score = 75 WHERE id = 4");
@@ -78,7 +73,7 @@ class TopKTest {
     void topGroups(TestDatabase db) throws SQLException {
         db.execute("CREATE TABLE tk_orders (id int PRIMARY KEY, customer_id int, amount numeric(10,2))");
         db.execute("INSERT INTO tk_orders SELECT i, i % 7, (i % 13) * 3.5 FROM generate_series(1, 200) i");
-        createCompiled(db, "tk_customers", TOP_CUSTOMERS, "TOP_K");
+        createCompiledDifferential(db, "tk_customers", TOP_CUSTOMERS, "TOP_K");
         db.execute("INSERT INTO tk_orders VALUES (1001, 3, 0.01)"); // customer 3 is not among the first
         refreshEachDifferentially(db, "tk_customers", TOP_CUSTOMERS);
         db.execute("INSERT INTO tk_orders VALUES (1002, 3, 500)");

@@ -39,8 +39,7 @@ class WindowFunctionsTest {
         db.execute("INSERT INTO w_sales SELECT g, (ARRAY['n', 's', 'e', NULL])[1 + g % 4], (ARRAY['a', 'b'])[1 + g % 2],"
                 + " (g * 37) % 50 FROM generate_series(1, 60) g");
         for (String[] table : new String[][] {{"w_ranked", RANKED}, {"w_overall", OVERALL}}) {
-            DifferentialRefreshTest.createCompiled(db, table[0], table[1], "PARTITION_RESCAN");
-            db.execute("SELECT pgtrickle.alter_stream_table('" + table[0] + "', refresh_mode => 'DIFFERENTIAL')");
+            DifferentialRefreshTest.createCompiledDifferential(db, table[0], table[1], "PARTITION_RESCAN");
         }
         String untouched = "SELECT string_agg(ctid::text || __pgt_row_id::text, ',' ORDER BY id) FROM w_ranked WHERE region = 'e'";
         String before = db.queryString(untouched);
