@@ -118,10 +118,7 @@ final class QueryTranslator {
         for (int i = 0; i < elements.size(); i++) {
             OrderByElement element = elements.get(i);
             String column = matched.get(i) != null ? matched.get(i) : outputNamed(input, keys.get(i), construct);
-            boolean descending = !element.isAsc();
-            boolean nullsFirst = element.getNullOrdering() == null ? descending
-                    : element.getNullOrdering() == OrderByElement.NullOrdering.NULLS_FIRST;
-            order.add(new TopK.SortKey(column, descending, nullsFirst));
+            order.add(new TopK.SortKey(column, !element.isAsc(), nullsFirst(element)));
         }
         return new TopK(input, order, limit, offset, withTies);
     }
@@ -393,6 +390,12 @@ final class QueryTranslator {
         return shared;
     }
 
+    /** Where an ORDER BY item puts NULLs: as written, else PostgreSQL's default (first when descending). */
+    private static boolean nullsFirst(OrderByElement element) {
+        return element.getNullOrdering() == null ? !element.isAsc()
+                : element.getNullOrdering() == OrderByElement.NullOrdering.NULLS_FIRST;
+    }
+
     /** {@code DISTINCT ON (…)} with its ORDER BY, over the rows of {@code input}. */
     private QueryPlan distinctOn(PlainSelect block, FromPlan input, List<OutputColumn> columns)
             throws UnsupportedQueryException {
@@ -403,11 +406,8 @@ final class QueryTranslator {
         List<String> order = new ArrayList<>();
         if (block.getOrderByElements() != null) {
             for (OrderByElement element : block.getOrderByElements()) {
-                boolean descending = !element.isAsc();
-                boolean nullsFirst = element.getNullOrdering() == null ? descending
-                        : element.getNullOrdering() == OrderByElement.NullOrdering.NULLS_FIRST;
-                order.add(expressions.scalar(element.getExpression()) + (descending ? " DESC" : " ASC")
-                        + (nullsFirst ? " NULLS FIRST" : " NULLS LAST"));
+                order.add(expressions.scalar(element.getExpression()) + (element.isAsc() ? " ASC" : " DESC")
+                        + (nullsFirst(element) ? " NULLS FIRST" : " NULLS LAST"));
             }
         }
         return new DistinctOn(input, keys, columns, order);
