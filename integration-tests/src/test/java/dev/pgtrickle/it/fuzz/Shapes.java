@@ -371,6 +371,19 @@ final class Shapes {
                         + " bit_and(a.b) AS bb, bit_or(a.v) AS bv, stddev(a.v) AS sd, var_pop(a.n) AS vn,"
                         + " count(DISTINCT a.v) AS dv, sum(DISTINCT a.v) FILTER (WHERE a.v > 1) AS sdv,"
                         + " string_agg(DISTINCT a.g, '|') AS dg FROM " + c.t(1) + " a GROUP BY a.g", 1))));
+        // Distinct counts, sums and averages of one value from per-value counts: values appearing
+        // in and leaving groups, NULL values, numerics of varying scale counted as one value.
+        shapes.add(new Shape("group_distinct_values", 2, c -> List.of(
+                grouped(c.st("dc"), "SELECT a.g, count(*) AS c, count(DISTINCT a.v) AS dv, sum(DISTINCT a.v) AS sv,"
+                        + " avg(DISTINCT a.v) AS av, count(a.n) AS cn, min(a.v) AS lo, max(a.v) AS hi FROM " + c.t(1)
+                        + " a GROUP BY a.g", 1).withStrategy("AGGREGATE"),
+                plain(c.st("dcg"), "SELECT count(DISTINCT a.n) AS dn, count(*) AS c FROM " + c.t(1) + " a", 1)
+                        .withStrategy("AGGREGATE"),
+                grouped(c.st("dcf"), "SELECT a.k, count(DISTINCT a.g) FILTER (WHERE a.v > 1) AS dg,"
+                        + " count(*) FILTER (WHERE a.v > 1) AS c FROM " + c.t(1) + " a GROUP BY a.k"
+                        + " HAVING count(DISTINCT a.g) FILTER (WHERE a.v > 1) <> 1", 1),
+                plain(c.st("dcj"), "SELECT a.id, m.dg FROM " + c.t(1) + " a JOIN (SELECT b.k, count(DISTINCT b.g) AS dg"
+                        + " FROM " + c.t(2) + " b GROUP BY b.k) m ON m.k = a.k", 1, 2))));
         // Inside queries: UNION ALL branches, a joined subquery, a correlated extreme (TPC-H Q2's
         // shape), HAVING on an extreme.
         shapes.add(new Shape("min_max_inside_queries", 2, c -> List.of(

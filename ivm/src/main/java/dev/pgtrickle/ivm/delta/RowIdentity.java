@@ -15,7 +15,8 @@ import java.util.stream.Collectors;
  *       numeric 1.0 and 1.00, interval '1 day' and '24 hours', or 'a' and 'A' under a
  *       case-insensitive collation into one group, and their binary forms differ. PostgreSQL's
  *       extended hash functions agree with equality by definition; two independently seeded
- *       64-bit hashes make 128 bits.</li>
+ *       64-bit hashes make 128 bits. They hash a numeric without its sign, so each key's sign
+ *       ({@code pgtrickle._key_sign}, 0 for other types) is hashed with it.</li>
  * </ul>
  */
 public final class RowIdentity {
@@ -36,7 +37,9 @@ public final class RowIdentity {
         if (keys.isEmpty()) {
             return CONSTANT;
         }
-        String row = keys.stream().collect(Collectors.joining(", ", "ROW(", ")"));
+        List<String> parts = new ArrayList<>(keys);
+        keys.forEach(k -> parts.add("pgtrickle._key_sign(" + k + ")"));
+        String row = parts.stream().collect(Collectors.joining(", ", "ROW(", ")"));
         return "(pg_catalog.int8send(pg_catalog.hash_record_extended(" + row + ", 0))"
                 + " OPERATOR(pg_catalog.||) pg_catalog.int8send(pg_catalog.hash_record_extended(" + row + ", 1)))";
     }

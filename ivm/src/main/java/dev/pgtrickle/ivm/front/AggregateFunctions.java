@@ -26,8 +26,15 @@ final class AggregateFunctions {
      * {@code node}.
      *
      * @param zeroOverNoRows whether the call gives 0, not NULL, over no rows (the counts)
+     * @param distinctOf for {@code count}, {@code sum} or {@code avg} of DISTINCT values: which of
+     *     the three, its argument (a FILTER folded into it) being {@code argument}; else {@code null}
      */
-    record Call(AggregateCall.Function function, Expression argument, Expression node, boolean zeroOverNoRows) {
+    record Call(AggregateCall.Function function, Expression argument, Expression node, boolean zeroOverNoRows,
+                AggregateCall.Function distinctOf) {
+
+        Call(AggregateCall.Function function, Expression argument, Expression node, boolean zeroOverNoRows) {
+            this(function, argument, node, zeroOverNoRows, null);
+        }
     }
 
     /** The aggregates with algebraic delta rules, by name. */
@@ -126,7 +133,8 @@ final class AggregateFunctions {
             // count or sum is recomputed, as is a sum in an order (of floats, it may matter).
             boolean extremum = algebraic == AggregateCall.Function.MIN || algebraic == AggregateCall.Function.MAX;
             if (distinct && !extremum) {
-                return new Call(AggregateCall.Function.RECOMPUTED, null, node, count);
+                Expression argument = filter == null ? arguments.get(0) : onlyWhere(filter, arguments.get(0));
+                return new Call(AggregateCall.Function.RECOMPUTED, argument, node, count, ordered ? null : algebraic);
             }
             if (ordered && !extremum && !count) {
                 return new Call(AggregateCall.Function.RECOMPUTED_IN_ORDER, null, node, false);

@@ -5,12 +5,14 @@ import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.delta.Fragment;
 import dev.pgtrickle.ivm.plan.Aggregate;
 import dev.pgtrickle.ivm.plan.AggregateCall;
+import dev.pgtrickle.ivm.plan.Derived;
 import dev.pgtrickle.ivm.plan.OutputColumn;
 import dev.pgtrickle.ivm.plan.FromPlan;
 import dev.pgtrickle.ivm.plan.Placeholders;
 import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.UnionAll;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
+import dev.pgtrickle.ivm.sql.Sql;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.Function;
 import net.sf.jsqlparser.expression.operators.relational.ExpressionList;
@@ -35,6 +37,8 @@ final class AggregateTranslator {
     private final Map<String, Integer> keyIndexes = new LinkedHashMap<>();
     private final List<String> keys = new ArrayList<>();
     private final Map<String, AggregateCall> calls = new LinkedHashMap<>();
+    /** The count, sum or avg of DISTINCT values among the calls, by call index. */
+    private final Map<Integer, DistinctCall> distinctCalls = new LinkedHashMap<>();
     /** The key indexes of each GROUPING(…) call's arguments. */
     private final List<List<Integer>> groupings = new ArrayList<>();
 
@@ -54,6 +58,83 @@ final class AggregateTranslator {
         }
         String condition = having == null ? null : withoutGroupings(rewrite(having));
         return new Aggregate(input, keys, List.copyOf(calls.values()), columns, condition);
+    }
+
+    /** {@code function(DISTINCT value)}: count, sum or avg of a group's distinct non-NULL values. */
+    private record DistinctCall(AggregateCall.Function function, String value) {
+    }
+
+    /** The alias of the per-value grouping under an aggregate of distinct values. */
+    static final String PER_VALUE = "__pgt_per_value";
+
+    /**
+     * {@code groups} (which {@link #translate} returned) with its count, sum or avg of DISTINCT
+     * values computed from per-value counts, where it can be: as an aggregate over the grouping
+     * by its keys and the value, which counts each value's rows in its group — a table kept up
+     * to date by the changes, inside a query ({@code KeptGroups}). A value then counts once
+     * while its count in the group is above zero, and a change reaches the group's distinct
+     * aggregates only where a value appears in it or leaves it. All such calls must take the same
+     * value, the others be counts (summed from the per-value counts) or MIN/MAX of that value;
+     * otherwise {@code groups} is returned as it is, its distinct calls recomputed per group.
+     */
+    Aggregate countingDistinctValues(Aggregate groups) {
+        List<String> values = distinctCalls.values().stream().map(DistinctCall::value).distinct().toList();
+        if (values.size() != 1) {
+            return groups;
+        }
+        String value = values.get(0);
+        for (AggregateCall call : groups.calls()) {
+            boolean fits = distinctCalls.containsKey(call.index()) || switch (call.function()) {
+                case COUNT_STAR, COUNT -> true;
+                case MIN, MAX -> value.equals(call.argument());
+                default -> false;
+            };
+            if (!fits) {
+                return groups;
+            }
+        }
+        int grouped = keys.size();
+        List<String> innerKeys = new ArrayList<>(keys);
+        innerKeys.add(value);
+        List<OutputColumn> innerOutputs = new ArrayList<>();
+        List<String> outerKeys = new ArrayList<>();
+        for (int i = 1; i <= grouped; i++) {
+            innerOutputs.add(new OutputColumn("__pgt_k" + i, Aggregate.keyPlaceholder(i)));
+            outerKeys.add(perValue("__pgt_k" + i));
+        }
+        innerOutputs.add(new OutputColumn("__pgt_v", Aggregate.keyPlaceholder(grouped + 1)));
+        List<AggregateCall> innerCalls = new ArrayList<>();
+        List<AggregateCall> outerCalls = new ArrayList<>();
+        // The counts become sums of per-value counts: numeric, NULL over no rows; cast back.
+        Map<Integer, String> counts = new LinkedHashMap<>();
+        for (AggregateCall call : groups.calls()) {
+            DistinctCall distinct = distinctCalls.get(call.index());
+            if (distinct != null || call.function() == AggregateCall.Function.MIN
+                    || call.function() == AggregateCall.Function.MAX) {
+                outerCalls.add(new AggregateCall(call.index(), distinct != null ? distinct.function() : call.function(),
+                        perValue("__pgt_v")));
+                continue;
+            }
+            AggregateCall inner = new AggregateCall(innerCalls.size() + 1, call.function(), call.argument());
+            innerCalls.add(inner);
+            innerOutputs.add(new OutputColumn("__pgt_c" + inner.index(), inner.placeholder()));
+            outerCalls.add(new AggregateCall(call.index(), AggregateCall.Function.SUM, perValue("__pgt_c" + inner.index())));
+            counts.put(call.index(), "COALESCE(" + call.placeholder() + ", 0)::bigint");
+        }
+        Aggregate perValue = new Aggregate(groups.input(), innerKeys, innerCalls, innerOutputs, null);
+        java.util.function.Function<Integer, String> outerCall = n -> counts.getOrDefault(n, AggregateCall.placeholderOf(n));
+        List<OutputColumn> outputs = new ArrayList<>();
+        for (OutputColumn output : groups.outputs()) {
+            outputs.add(new OutputColumn(output.name(),
+                    Placeholders.substitute(output.expression(), Aggregate::keyPlaceholder, outerCall)));
+        }
+        String having = groups.having() == null ? null
+                : Placeholders.substitute(groups.having(), Aggregate::keyPlaceholder, outerCall);
+        return new Aggregate(new Derived(perValue, PER_VALUE), outerKeys, outerCalls, outputs, having);
+    }
+
+    private static String perValue(String column) {
+        return Sql.ident(PER_VALUE) + "." + Sql.ident(column);
     }
 
     /** Whether {@code groupBy} has GROUPING SETS, ROLLUP or CUBE. */
@@ -263,7 +344,7 @@ final class AggregateTranslator {
 
     private AggregateCall call(AggregateFunctions.Call call) throws UnsupportedQueryException {
         boolean recomputed = !call.function().algebraic();
-        String argument = call.argument() == null ? null : expressions.scalar(call.argument());
+        String argument = recomputed || call.argument() == null ? null : expressions.scalar(call.argument());
         String whole = recomputed ? expressions.recomputedCall(call.node()) : null;
         String identity = call.function() + "(" + (recomputed ? whole : argument) + ")";
         AggregateCall existing = calls.get(identity);
@@ -272,6 +353,9 @@ final class AggregateTranslator {
         }
         AggregateCall created = new AggregateCall(calls.size() + 1, call.function(), argument, whole);
         calls.put(identity, created);
+        if (call.distinctOf() != null) {
+            distinctCalls.put(created.index(), new DistinctCall(call.distinctOf(), expressions.scalar(call.argument())));
+        }
         return created;
     }
 

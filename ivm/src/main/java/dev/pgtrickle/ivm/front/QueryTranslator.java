@@ -360,8 +360,9 @@ final class QueryTranslator {
             plan = new AggregateTranslator(expressions, text).translateSets(input, outputs, block.getGroupBy(),
                     block.getHaving());
         } else if (grouped || anyAggregate(outputs)) {
-            Aggregate groups = new AggregateTranslator(expressions, text)
-                    .translate(input, havingTests.outputs(outputs), block.getGroupBy(), block.getHaving());
+            AggregateTranslator translator = new AggregateTranslator(expressions, text);
+            Aggregate groups = translator.countingDistinctValues(
+                    translator.translate(input, havingTests.outputs(outputs), block.getGroupBy(), block.getHaving()));
             plan = havingTests.isEmpty() ? groups : havingTests.apply(groups, outputs);
         } else {
             List<OutputColumn> columns = new ArrayList<>();

@@ -62,7 +62,7 @@ class PlanCompilerTest {
         assertEquals(Strategy.KEYED, plan.strategy());
         assertEquals(List.of("order_id"), plan.outputKey());
         assertEquals(List.of("region", "order_id", "__pgt_row_id"), plan.columns());
-        assertTrue(plan.populate().contains("pg_catalog.hash_record_extended(ROW(__pgt_q.\"order_id\"), 0)"),
+        assertTrue(plan.populate().contains("pg_catalog.hash_record_extended(ROW(__pgt_q.\"order_id\", pgtrickle._key_sign(__pgt_q.\"order_id\")), 0)"),
                 "the identity is the key's hash: " + plan.populate());
         assertTrue(plan.refresh().contains("WHEN MATCHED AND __pgt_s.__pgt_op = 'U' THEN UPDATE SET"
                 + " \"region\" = __pgt_s.\"region\", \"order_id\" = __pgt_s.\"order_id\""), plan.refresh());
@@ -209,7 +209,7 @@ class PlanCompilerTest {
                 + " - GREATEST((COALESCE(__pgt_l.__pgt_n, 0) - __pgt_t.__pgt_d1) - (COALESCE(__pgt_r.__pgt_n, 0)"
                 + " - __pgt_t.__pgt_d2), 0)"), refresh);
         // Equal values spelled apart are one row: the identity follows equality, not the bytes.
-        assertTrue(plan.populate().contains("pg_catalog.hash_record_extended(ROW(__pgt_q.\"id\"), 0)"), plan.populate());
+        assertTrue(plan.populate().contains("pg_catalog.hash_record_extended(ROW(__pgt_q.\"id\", pgtrickle._key_sign(__pgt_q.\"id\")), 0)"), plan.populate());
         assertTrue(!plan.populate().contains("sha256"), plan.populate());
     }
 

@@ -16,8 +16,8 @@ class RowIdentityTest {
     @Test
     void groupKeysUseTwoSeededEqualityConsistentHashes() {
         String identity = RowIdentity.groupKey(List.of("k"));
-        assertEquals("(pg_catalog.int8send(pg_catalog.hash_record_extended(ROW(k), 0)) OPERATOR(pg_catalog.||)"
-                + " pg_catalog.int8send(pg_catalog.hash_record_extended(ROW(k), 1)))", identity);
+        assertEquals("(pg_catalog.int8send(pg_catalog.hash_record_extended(ROW(k, pgtrickle._key_sign(k)), 0)) OPERATOR(pg_catalog.||)"
+                + " pg_catalog.int8send(pg_catalog.hash_record_extended(ROW(k, pgtrickle._key_sign(k)), 1)))", identity);
     }
 
     @Test

@@ -410,6 +410,44 @@ class AggregateParsingTest {
                         "a", "__pgt_agg_4"), null), plan);
     }
 
+    @Test
+    void distinctCountsAndSumsAreComputedFromPerValueCounts() throws Exception {
+        // SELECT dept_id, count(*) AS n, count(DISTINCT salary) AS d, sum(DISTINCT salary) AS s,
+        //   count(name) AS c, max(salary) AS hi FROM emp GROUP BY dept_id
+        QueryPlan plan = parse("""
+                SELECT dept_id,
+                    count(*) AS n,
+                    count(DISTINCT salary) AS d,
+                    sum(DISTINCT salary) AS s,
+                    count(name) AS c,
+                    max(salary) AS hi
+                   FROM public.emp
+                  GROUP BY dept_id""");
+        Aggregate perValue = new Aggregate(new Scan(EMP, "emp", List.of("name", "dept_id", "salary")),
+                List.of("emp.dept_id", "emp.salary"), List.of(call(1, COUNT_STAR, null), call(2, COUNT, "emp.name")),
+                outputs("__pgt_k1", "__pgt_key_1", "__pgt_v", "__pgt_key_2", "__pgt_c1", "__pgt_agg_1",
+                        "__pgt_c2", "__pgt_agg_2"), null);
+        String v = "\"__pgt_per_value\".\"__pgt_v\"";
+        assertEquals(new Aggregate(new Derived(perValue, "__pgt_per_value"), List.of("\"__pgt_per_value\".\"__pgt_k1\""),
+                List.of(call(1, SUM, "\"__pgt_per_value\".\"__pgt_c1\""), call(2, COUNT, v), call(3, SUM, v),
+                        call(4, SUM, "\"__pgt_per_value\".\"__pgt_c2\""), call(5, MAX, v)),
+                outputs("dept_id", "__pgt_key_1", "n", "(COALESCE(__pgt_agg_1, 0)::bigint)", "d", "__pgt_agg_2",
+                        "s", "__pgt_agg_3", "c", "(COALESCE(__pgt_agg_4, 0)::bigint)", "hi", "__pgt_agg_5"), null), plan);
+    }
+
+    @Test
+    void distinctCallsOfDifferentValuesAreRecomputed() throws Exception {
+        // SELECT dept_id, count(DISTINCT salary) AS d, count(DISTINCT name) AS e FROM emp GROUP BY dept_id
+        QueryPlan plan = parse("""
+                SELECT dept_id,
+                    count(DISTINCT salary) AS d,
+                    count(DISTINCT name) AS e
+                   FROM public.emp
+                  GROUP BY dept_id""");
+        assertEquals(List.of(recomputed(1, RECOMPUTED, "count(DISTINCT emp.salary)"),
+                recomputed(2, RECOMPUTED, "count(DISTINCT emp.name)")), ((Aggregate) plan).calls());
+    }
+
     private static AggregateCall recomputed(int index, AggregateCall.Function function, String call) {
         return new AggregateCall(index, function, null, call);
     }

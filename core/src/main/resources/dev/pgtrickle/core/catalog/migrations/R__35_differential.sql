@@ -81,6 +81,24 @@ BEGIN
 END
 $$;
 
+-- What a group key's hash leaves out of its identity (docs/architecture.md, "Row identity"):
+-- PostgreSQL hashes a numeric without its sign, and NaN and both infinities alike, so x and -x
+-- would share one identity. The sign (2 for NaN) goes into the hashed row besides the value;
+-- every other type adds 0. The integer overloads keep an integer's call from being ambiguous
+-- between numeric and anyelement.
+CREATE OR REPLACE FUNCTION pgtrickle._key_sign(p_value numeric) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN pg_catalog.numeric_eq(p_value, 'NaN'::numeric) THEN 2 ELSE pg_catalog.sign(p_value)::integer END
+$$;
+CREATE OR REPLACE FUNCTION pgtrickle._key_sign(p_value smallint) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 0 $$;
+CREATE OR REPLACE FUNCTION pgtrickle._key_sign(p_value integer) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 0 $$;
+CREATE OR REPLACE FUNCTION pgtrickle._key_sign(p_value bigint) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 0 $$;
+CREATE OR REPLACE FUNCTION pgtrickle._key_sign(p_value anyelement) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 0 $$;
+
 -- How a stream table is refreshed, from what was asked, what its query calls (p_unstable_functions,
 -- see _unstable_functions) and what the compiler said. Raises when DIFFERENTIAL was asked and
 -- cannot be had.
