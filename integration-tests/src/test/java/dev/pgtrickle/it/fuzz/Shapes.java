@@ -419,7 +419,13 @@ final class Shapes {
                 grouped(c.st("don"), "SELECT DISTINCT ON (a.g) a.g, a.id, a.v FROM " + c.t(1) + " a"
                         + " ORDER BY a.g, a.v DESC NULLS LAST, a.id", 1).withStrategy("GROUP_RESCAN"),
                 grouped(c.st("donj"), "SELECT DISTINCT ON (a.k, b.g) a.k, b.g, b.v FROM " + c.t(1) + " a JOIN "
-                        + c.t(2) + " b ON a.k = b.k ORDER BY a.k, b.g, b.v NULLS FIRST", 1, 2).withStrategy("GROUP_RESCAN"))));
+                        + c.t(2) + " b ON a.k = b.k ORDER BY a.k, b.g, b.v NULLS FIRST", 1, 2).withStrategy("GROUP_RESCAN"),
+                // Mixed directions and NULL placements compared with the stored row; an order
+                // by a column that is not an output decides every touched key again.
+                grouped(c.st("donm"), "SELECT DISTINCT ON (a.k) a.k, a.g, a.v FROM " + c.t(1) + " a"
+                        + " ORDER BY a.k, a.g ASC NULLS FIRST, a.v DESC", 1).withStrategy("GROUP_RESCAN"),
+                grouped(c.st("donh"), "SELECT DISTINCT ON (a.g) a.g, a.v FROM " + c.t(1) + " a"
+                        + " ORDER BY a.g, a.n, a.v", 1).withStrategy("GROUP_RESCAN"))));
 
         // ---------------------------------------------------------------- set operations
         // k is numeric spelled with varying scale in some schemas: equal values spelled apart are

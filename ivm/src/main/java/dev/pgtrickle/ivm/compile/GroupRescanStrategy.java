@@ -6,6 +6,7 @@ import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.delta.Fragment;
 import dev.pgtrickle.ivm.delta.RowIdentity;
 import dev.pgtrickle.ivm.delta.TouchedGroups;
+import dev.pgtrickle.ivm.plan.DistinctOn;
 import dev.pgtrickle.ivm.plan.Partitioned;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import dev.pgtrickle.ivm.sql.Sql;
@@ -17,7 +18,8 @@ import java.util.List;
  * running state — GROUP BY with HAVING (a group's state is needed while it is hidden), SUM/AVG
  * over inexact types (subtracting floats drifts) or recomputed aggregates; DISTINCT ON:
  * the keys of the groups the delta touches are collected, and exactly those groups are
- * recomputed from the sources and merged. Work is proportional to the size of the touched groups
+ * recomputed from the sources and merged (for DISTINCT ON only the keys whose row a change may
+ * have moved, {@link DistinctOnWinners}). Work is proportional to the size of the touched groups
  * where the input can be entered through its keys.
  */
 record GroupRescanStrategy(Partitioned aggregate) implements MaintenanceStrategy {
@@ -29,8 +31,9 @@ record GroupRescanStrategy(Partitioned aggregate) implements MaintenanceStrategy
                 .map(k -> "(" + k + ")").toList()) + " AS " + ROW_ID);
         String populate = aggregate.current(context, identity);
 
-        TouchedGroups touched = TouchedGroups.of(context, "__pgt_affected", aggregate.groupKeys(),
-                context.expose(aggregate.input()));
+        TouchedGroups touched = aggregate instanceof DistinctOn distinctOn && distinctOn.winnerOrder().isPresent()
+                ? DistinctOnWinners.undecided(context, distinctOn, distinctOn.winnerOrder().get())
+                : TouchedGroups.of(context, "__pgt_affected", aggregate.groupKeys(), context.expose(aggregate.input()));
         List<String> affectedKeys = new ArrayList<>();
         for (int i = 1; i <= aggregate.groupKeys().size(); i++) {
             affectedKeys.add("__pgt_a." + TouchedGroups.key(i));

@@ -37,6 +37,7 @@ import net.sf.jsqlparser.statement.select.WithItem;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 
 /** Translates the queries of one canonical text: set operations, WITH, and each query block. */
@@ -405,13 +406,23 @@ final class QueryTranslator {
             keys.add(expressions.scalar(item.getExpression()));
         }
         List<String> order = new ArrayList<>();
+        List<TopK.SortKey> winnerOrder = new ArrayList<>();
+        boolean comparable = true;
         if (block.getOrderByElements() != null) {
             for (OrderByElement element : block.getOrderByElements()) {
-                order.add(expressions.scalar(element.getExpression()) + (element.isAsc() ? " ASC" : " DESC")
-                        + (nullsFirst(element) ? " NULLS FIRST" : " NULLS LAST"));
+                String sql = expressions.scalar(element.getExpression());
+                order.add(sql + (element.isAsc() ? " ASC" : " DESC") + (nullsFirst(element) ? " NULLS FIRST" : " NULLS LAST"));
+                if (keys.contains(sql)) {
+                    continue;
+                }
+                OutputColumn output = columns.stream().filter(c -> c.expression().equals(sql)).findFirst().orElse(null);
+                comparable &= output != null;
+                if (output != null) {
+                    winnerOrder.add(new TopK.SortKey(output.name(), !element.isAsc(), nullsFirst(element)));
+                }
             }
         }
-        return new DistinctOn(input, keys, columns, order);
+        return new DistinctOn(input, keys, columns, order, comparable ? Optional.of(winnerOrder) : Optional.empty());
     }
 
     /**

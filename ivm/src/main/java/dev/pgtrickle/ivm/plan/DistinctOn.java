@@ -4,6 +4,7 @@ import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.delta.Fragment;
 import dev.pgtrickle.ivm.sql.Sql;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * {@code SELECT DISTINCT ON (k1, …) … ORDER BY …}: per value of the keys, the first input row in
@@ -15,14 +16,17 @@ import java.util.List;
  * @param groupKeys the DISTINCT ON expressions over the input (SQL)
  * @param outputs the SELECT list over the input
  * @param order the ORDER BY items over the input (SQL with direction and NULLS placement)
+ * @param winnerOrder the ORDER BY items beyond the keys as output columns, by which a key's stored
+ *     row compares with a changed row; empty where one of them is not an output
  */
-public record DistinctOn(FromPlan input, List<String> groupKeys, List<OutputColumn> outputs, List<String> order)
-        implements Partitioned {
+public record DistinctOn(FromPlan input, List<String> groupKeys, List<OutputColumn> outputs, List<String> order,
+                         Optional<List<TopK.SortKey>> winnerOrder) implements Partitioned {
 
     public DistinctOn {
         groupKeys = List.copyOf(groupKeys);
         outputs = List.copyOf(outputs);
         order = List.copyOf(order);
+        winnerOrder = winnerOrder.map(List::copyOf);
     }
 
     @Override

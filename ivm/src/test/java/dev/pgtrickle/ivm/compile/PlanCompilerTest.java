@@ -22,6 +22,7 @@ import dev.pgtrickle.ivm.plan.TopK;
 import dev.pgtrickle.ivm.plan.Window;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -183,9 +184,16 @@ class PlanCompilerTest {
     void distinctOnDecidesTheTouchedKeysAgain() throws Exception {
         DistinctOn latest = new DistinctOn(ORDERS, List.of("o.region"),
                 List.of(new OutputColumn("region", "o.region"), new OutputColumn("amount", "o.amount")),
-                List.of("o.region ASC NULLS LAST", "o.amount DESC NULLS FIRST"));
+                List.of("o.region ASC NULLS LAST", "o.amount DESC NULLS FIRST"),
+                Optional.of(List.of(new TopK.SortKey("amount", true, true))));
         CompiledPlan plan = new PlanCompiler(query -> List.of()).compile(latest, "q");
         assertEquals(Strategy.GROUP_RESCAN, plan.strategy());
+        // Only keys whose first change sorts at or before their stored row are decided again.
+        assertTrue(plan.refresh().contains("SELECT DISTINCT ON ((o.region)) (o.region) AS __pgt_k1, (o.amount) AS __pgt_o1"
+                + " FROM"), plan.refresh());
+        assertTrue(plan.refresh().contains("WHERE __pgt_w.__pgt_row_id IS NULL OR ((__pgt_b.__pgt_o1 IS NULL AND"
+                + " __pgt_w.\"amount\" IS NOT NULL OR COALESCE(__pgt_b.__pgt_o1 > __pgt_w.\"amount\", false))"
+                + " OR (__pgt_b.__pgt_o1 IS NOT DISTINCT FROM __pgt_w.\"amount\" AND true))"), plan.refresh());
         assertTrue(plan.populate().startsWith("SELECT * FROM (SELECT DISTINCT ON ((o.region)) o.region AS \"region\""),
                 plan.populate());
         assertTrue(plan.populate().endsWith(" ORDER BY o.region ASC NULLS LAST, o.amount DESC NULLS FIRST)"

@@ -16,6 +16,7 @@ import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 import static dev.pgtrickle.ivm.front.FakeCatalog.DEPT;
@@ -683,7 +684,8 @@ class QueryParserTest {
                   ORDER BY dept_id, salary DESC""");
         assertEquals(new dev.pgtrickle.ivm.plan.DistinctOn(new Scan(EMP, "emp", List.of("name", "dept_id", "salary")),
                 List.of("emp.dept_id"), outputs("dept_id", "emp.dept_id", "name", "emp.name", "salary", "emp.salary"),
-                List.of("emp.dept_id ASC NULLS LAST", "emp.salary DESC NULLS FIRST")), plan);
+                List.of("emp.dept_id ASC NULLS LAST", "emp.salary DESC NULLS FIRST"),
+                Optional.of(List.of(new dev.pgtrickle.ivm.plan.TopK.SortKey("salary", true, true)))), plan);
     }
 
     @Test
