@@ -478,7 +478,9 @@ final class Shapes {
                 plain(c.st("gsc"), "SELECT a.g, a.v % 2 AS odd, count(*) AS c, min(a.v) AS lo, GROUPING(a.g) AS gg FROM "
                         + c.t(1) + " a GROUP BY CUBE(a.g, a.v % 2)", 1),
                 plain(c.st("gss"), "SELECT a.g, b.g AS bg, count(*) AS c FROM " + c.t(1) + " a JOIN " + c.t(2) + " b"
-                        + " ON a.k = b.k GROUP BY GROUPING SETS ((a.g), (b.g), ()) HAVING count(*) > 1", 1, 2))));
+                        + " ON a.k = b.k GROUP BY GROUPING SETS ((a.g), (b.g), ()) HAVING count(*) > 1", 1, 2),
+                plain(c.st("gsn"), "SELECT a.g, a.k, a.v, count(*) AS c, GROUPING(a.v) AS gv FROM " + c.t(1) + " a"
+                        + " GROUP BY GROUPING SETS (ROLLUP(a.g, a.k), (a.v))", 1))));
 
         // ---------------------------------------------------------------- HAVING
         shapes.add(new Shape("having_count", 1, c -> List.of(grouped(c.st("hc"),

@@ -167,7 +167,14 @@ final class AggregateTranslator {
         if (groupBy.getGroupingSets() != null && !groupBy.getGroupingSets().isEmpty()) {
             List<List<Integer>> listed = new ArrayList<>();
             for (Object set : groupBy.getGroupingSets()) {
-                listed.add(indexes(set instanceof ExpressionList<?> list ? new ArrayList<>(list) : List.of((Expression) set)));
+                List<Expression> elements = set instanceof ExpressionList<?> list ? new ArrayList<>(list)
+                        : List.of((Expression) set);
+                // A ROLLUP or CUBE listed among the sets stands for its own sets.
+                if (elements.size() == 1 && isSetFunction(elements.get(0))) {
+                    listed.addAll(setsOf(elements.get(0)));
+                } else {
+                    listed.add(indexes(elements));
+                }
             }
             sets = product(sets, listed);
         }

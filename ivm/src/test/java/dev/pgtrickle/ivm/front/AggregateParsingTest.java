@@ -479,6 +479,20 @@ class AggregateParsingTest {
     }
 
     @Test
+    void aRollupListedInGroupingSetsStandsForItsSets() throws Exception {
+        // SELECT dept_id, name, salary, count(*) AS n FROM emp GROUP BY GROUPING SETS (ROLLUP(dept_id, name), (salary))
+        UnionAll union = (UnionAll) parse("""
+                SELECT dept_id,
+                    name,
+                    salary,
+                    count(*) AS n
+                   FROM public.emp
+                  GROUP BY GROUPING SETS (ROLLUP(dept_id, name), (salary))""");
+        assertEquals(List.of(List.of("emp.dept_id", "emp.name"), List.of("emp.dept_id"), List.of("emp.salary"), List.of()),
+                union.branches().stream().map(b -> ((Aggregate) b).groupKeys()).toList());
+    }
+
+    @Test
     void cubeAndGroupingSetsCombineWithPlainKeys() throws Exception {
         // SELECT dept_id, name, salary, sum(id) AS s FROM emp GROUP BY dept_id, CUBE(name, salary)
         UnionAll cube = (UnionAll) parse("""
