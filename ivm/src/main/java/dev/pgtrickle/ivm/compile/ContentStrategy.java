@@ -84,16 +84,19 @@ record ContentStrategy(QueryPlan top) implements MaintenanceStrategy {
 
     /** The rows of {@code query} (the query of {@code top}) with their identity and copies numbered 1..n. */
     static String numbered(QueryPlan top, List<String> columns, String query) {
-        return numbered(columns, identity(top, qualified("__pgt_q", columns)), List.of(), query);
+        return numbered(columns, identity(top, qualified("__pgt_q", columns)), List.of(), List.of(), query);
     }
 
     /**
      * The rows of {@code query} (its {@code columns} and {@code carried} ones) with the identity
-     * {@code identity} (over {@code __pgt_q}) and copies numbered 1..n within it.
+     * {@code identity} (over {@code __pgt_q}) and copies numbered 1..n within it, in the order of
+     * the columns {@code order} (any order where it is empty).
      */
-    static String numbered(List<String> columns, String identity, List<String> carried, String query) {
+    static String numbered(List<String> columns, String identity, List<String> carried, List<String> order,
+                           String query) {
         return "SELECT " + Sql.columns("", Sql.concat(columns, carried)) + ", " + ROW_ID
-                + ", (pg_catalog.row_number() OVER (PARTITION BY " + ROW_ID + "))::integer AS " + DUP
+                + ", (pg_catalog.row_number() OVER (PARTITION BY " + ROW_ID
+                + (order.isEmpty() ? "" : " ORDER BY " + Sql.columns("", order)) + "))::integer AS " + DUP
                 + " FROM (SELECT __pgt_q.*, " + identity + " AS " + ROW_ID
                 + " FROM (" + query + ") AS __pgt_q) AS __pgt_r";
     }

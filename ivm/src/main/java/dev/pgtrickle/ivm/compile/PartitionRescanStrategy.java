@@ -15,11 +15,13 @@ import java.util.List;
 
 /**
  * Window functions at the top: a stored row carries its partition's identity
- * {@value #PARTITION} (the partition keys' hash, indexed); its own identity is its content with
- * that partition, copies numbered within it. The partitions the delta touches are computed
- * again from their input rows (per key through an index where the input has one), compared with
- * their stored rows, and the difference inserted and deleted: a row whose window values did not
- * move stays. Work is proportional to the rows of the touched partitions.
+ * {@value #PARTITION} (the partition keys' hash, indexed); its own identity is the content of
+ * its outputs that follow from the row alone, with that partition, copies numbered within it in
+ * the order of their window values. The partitions the delta touches are computed again from
+ * their input rows (per key through an index where the input has one) and compared with their
+ * stored rows: a row whose window values moved (a rank after a changed row) is updated in
+ * place, rows that came or went are inserted or deleted, the others stay. Work is proportional
+ * to the rows of the touched partitions.
  */
 record PartitionRescanStrategy(Window window) implements MaintenanceStrategy {
 
@@ -30,7 +32,7 @@ record PartitionRescanStrategy(Window window) implements MaintenanceStrategy {
         List<String> columns = window.columns();
         String partition = RowIdentity.groupKey(window.partitionKeys().stream().map(k -> "(" + k + ")").toList())
                 + " AS " + PARTITION;
-        String populate = numbered(columns, window.current(window.input().current(context), List.of(partition)));
+        String populate = numbered(window.current(window.input().current(context), List.of(partition)));
 
         TouchedGroups touched = TouchedGroups.of(context, "__pgt_parts", window.partitionKeys(),
                 context.expose(window.input()));
@@ -44,24 +46,38 @@ record PartitionRescanStrategy(Window window) implements MaintenanceStrategy {
         for (Fragment rows : touched.rows(context, window.input())) {
             fresh.add(window.current(rows, List.of(partition)));
         }
-        context.addCte("__pgt_fresh", numbered(columns, DeltaContext.union(fresh)));
+        context.addCte("__pgt_fresh", numbered(DeltaContext.union(fresh)));
         // Stored rows read per touched partition through the partition's index (OFFSET 0 keeps it
         // a probe: joined, the planner may read the whole table for few partitions).
-        context.addCte(MergeStatement.SOURCE_CTE, ContentStrategy.difference("__pgt_fresh", "(SELECT __pgt_s.* FROM"
-                + " __pgt_part_ids AS __pgt_pi CROSS JOIN LATERAL (SELECT __pgt_k." + ROW_ID + ", __pgt_k." + DUP
-                + " FROM " + PlanContract.STORAGE + " AS __pgt_k WHERE __pgt_k." + PARTITION + " = __pgt_pi." + PARTITION
-                + " OFFSET 0) AS __pgt_s)", Sql.concat(columns, List.of(PARTITION))));
+        List<String> windowed = window.windowed();
+        String stored = "(SELECT __pgt_s.* FROM __pgt_part_ids AS __pgt_pi CROSS JOIN LATERAL (SELECT __pgt_k." + ROW_ID
+                + ", __pgt_k." + DUP + ", " + Sql.columns("__pgt_k", windowed) + " FROM " + PlanContract.STORAGE
+                + " AS __pgt_k WHERE __pgt_k." + PARTITION + " = __pgt_pi." + PARTITION + " OFFSET 0) AS __pgt_s)";
+        // Window values compared by their bytes: numerics equal but spelled apart show as computed.
+        String same = "ROW(" + Sql.columns("__pgt_f", windowed) + ")::record OPERATOR(pg_catalog.*=) ROW("
+                + Sql.columns("__pgt_t", windowed) + ")::record";
+        context.addCte(MergeStatement.SOURCE_CTE, "SELECT CASE WHEN __pgt_f." + ROW_ID + " IS NULL THEN 'D'"
+                + " WHEN __pgt_t." + ROW_ID + " IS NULL THEN 'I' ELSE 'U' END AS __pgt_op,"
+                + " COALESCE(__pgt_f." + ROW_ID + ", __pgt_t." + ROW_ID + ") AS " + ROW_ID
+                + ", COALESCE(__pgt_f." + DUP + ", __pgt_t." + DUP + ") AS " + DUP + ", "
+                + Sql.columns("__pgt_f", Sql.concat(columns, List.of(PARTITION)))
+                + " FROM __pgt_fresh AS __pgt_f FULL JOIN " + stored + " AS __pgt_t ON __pgt_t." + ROW_ID
+                + " = __pgt_f." + ROW_ID + " AND __pgt_t." + DUP + " = __pgt_f." + DUP
+                + " WHERE __pgt_f." + ROW_ID + " IS NULL OR __pgt_t." + ROW_ID + " IS NULL OR NOT (" + same + ")");
         return new Maintenance(Strategy.PARTITION_RESCAN, populate, columns, List.of(ROW_ID, DUP, PARTITION),
-                List.of(ROW_ID, DUP), List.of(), false, "one MERGE keyed on (__pgt_row_id, __pgt_dup): the"
-                        + " partitions the delta touches computed again, the difference inserted and deleted");
+                List.of(ROW_ID, DUP), windowed, false, "one MERGE keyed on (__pgt_row_id, __pgt_dup): the"
+                        + " partitions the delta touches computed again; rows whose window values moved updated,"
+                        + " rows that came or went inserted or deleted");
     }
 
     /**
      * The rows of {@code query} (the columns and {@value #PARTITION}) with their identity — the
-     * content with the partition — and copies numbered within it.
+     * outputs that follow from the row alone, with the partition — and copies numbered within it.
      */
-    private static String numbered(List<String> columns, String query) {
-        List<String> identified = Sql.concat(ContentStrategy.qualified("__pgt_q", columns), List.of("__pgt_q." + PARTITION));
-        return ContentStrategy.numbered(columns, RowIdentity.content(identified), List.of(PARTITION), query);
+    private String numbered(String query) {
+        List<String> identified = Sql.concat(ContentStrategy.qualified("__pgt_q", window.rowColumns()),
+                List.of("__pgt_q." + PARTITION));
+        return ContentStrategy.numbered(window.columns(), RowIdentity.content(identified), List.of(PARTITION),
+                window.windowed(), query);
     }
 }

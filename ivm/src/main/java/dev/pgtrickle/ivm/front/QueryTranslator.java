@@ -332,10 +332,14 @@ final class QueryTranslator {
         input = scalars.placeCorrelated(input, conditions);
         List<SelectList.Output> outputs = SelectList.outputs(block.getSelectItems(), from, text);
         List<List<Expression>> windows = new ArrayList<>();
+        List<String> windowed = new ArrayList<>();
         boolean aggregates = false;
         for (SelectList.Output output : outputs) {
             Expressions.WindowUse use = expressions.windowUse(output.expression());
             aggregates |= use.aggregates();
+            if (!use.calls().isEmpty()) {
+                windowed.add(output.name());
+            }
             for (AnalyticExpression call : use.calls()) {
                 windows.add(call.getPartitionExpressionList() == null ? List.of()
                         : new ArrayList<>(call.getPartitionExpressionList()));
@@ -350,7 +354,7 @@ final class QueryTranslator {
             for (SelectList.Output output : outputs) {
                 columns.add(new OutputColumn(output.name(), expressions.sql(output.expression())));
             }
-            return new Window(input, sharedPartitionKeys(windows), columns);
+            return new Window(input, sharedPartitionKeys(windows), columns, windowed);
         }
         QueryPlan plan;
         if (AggregateTranslator.hasGroupingSets(block.getGroupBy())) {

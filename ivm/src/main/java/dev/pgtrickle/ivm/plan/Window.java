@@ -15,12 +15,21 @@ import java.util.List;
  * @param input the rows
  * @param partitionKeys the PARTITION BY expressions every window call has (SQL over the input)
  * @param outputs the SELECT list over the input, window calls as written
+ * @param windowed the names of the outputs computed with window calls; the others follow from
+ *     the row alone
  */
-public record Window(FromPlan input, List<String> partitionKeys, List<OutputColumn> outputs) implements QueryPlan {
+public record Window(FromPlan input, List<String> partitionKeys, List<OutputColumn> outputs, List<String> windowed)
+        implements QueryPlan {
 
     public Window {
         partitionKeys = List.copyOf(partitionKeys);
         outputs = List.copyOf(outputs);
+        windowed = List.copyOf(windowed);
+    }
+
+    /** The outputs that follow from the row alone. */
+    public List<String> rowColumns() {
+        return columns().stream().filter(c -> !windowed.contains(c)).toList();
     }
 
     @Override

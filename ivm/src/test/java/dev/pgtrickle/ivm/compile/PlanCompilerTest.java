@@ -224,17 +224,24 @@ class PlanCompilerTest {
     @Test
     void windowRowsCarryTheirPartitionAndOnlyTouchedPartitionsAreComputedAgain() throws Exception {
         Window ranked = new Window(ORDERS, List.of("o.region"), List.of(new OutputColumn("id", "o.id"),
-                new OutputColumn("r", "(rank() OVER (PARTITION BY o.region ORDER BY o.amount))")));
+                new OutputColumn("r", "(rank() OVER (PARTITION BY o.region ORDER BY o.amount))")), List.of("r"));
         CompiledPlan plan = new PlanCompiler(query -> List.of()).compile(ranked, "q");
         assertEquals(Strategy.PARTITION_RESCAN, plan.strategy());
         assertEquals(List.of("__pgt_row_id", "__pgt_dup", "__pgt_part"), plan.hiddenColumns());
-        // The row's identity is its content within its partition.
-        assertTrue(plan.populate().contains("pg_catalog.record_send(ROW(__pgt_q.\"id\", __pgt_q.\"r\", __pgt_q.__pgt_part))"),
+        // The row's identity is the content of its outputs without window calls, within its
+        // partition; copies are numbered in the order of their window values.
+        assertTrue(plan.populate().contains("pg_catalog.record_send(ROW(__pgt_q.\"id\", __pgt_q.__pgt_part))"),
+                plan.populate());
+        assertTrue(plan.populate().contains("row_number() OVER (PARTITION BY __pgt_row_id ORDER BY \"r\")"),
                 plan.populate());
         String refresh = plan.refresh();
         assertTrue(refresh.contains("FROM __pgt_part_ids AS __pgt_pi CROSS JOIN LATERAL (SELECT __pgt_k.__pgt_row_id,"
-                + " __pgt_k.__pgt_dup FROM \"__pgt_storage__\" AS __pgt_k WHERE __pgt_k.__pgt_part = __pgt_pi.__pgt_part"
-                + " OFFSET 0)"), refresh);
+                + " __pgt_k.__pgt_dup, __pgt_k.\"r\" FROM \"__pgt_storage__\" AS __pgt_k WHERE __pgt_k.__pgt_part"
+                + " = __pgt_pi.__pgt_part OFFSET 0)"), refresh);
+        // A row whose rank moved is updated in place.
+        assertTrue(refresh.contains("NOT (ROW(__pgt_f.\"r\")::record OPERATOR(pg_catalog.*=) ROW(__pgt_t.\"r\")::record)"),
+                refresh);
+        assertTrue(refresh.contains("WHEN MATCHED AND __pgt_s.__pgt_op = 'U' THEN UPDATE SET \"r\" = __pgt_s.\"r\""), refresh);
         assertTrue(refresh.contains("(rank() OVER (PARTITION BY o.region ORDER BY o.amount)) AS \"r\""), refresh);
     }
 
