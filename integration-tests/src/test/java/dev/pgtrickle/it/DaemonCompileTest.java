@@ -86,7 +86,7 @@ class DaemonCompileTest {
         db.execute("CREATE TABLE dc_a (id int PRIMARY KEY, k int, v int); CREATE TABLE dc_b (k int PRIMARY KEY, w int);"
                 + " INSERT INTO dc_a SELECT g, g % 4, g FROM generate_series(1, 20) g; INSERT INTO dc_b VALUES (1, 10), (2, 20)");
         Map<String, String> refused = Map.of(
-                "dc_window", "SELECT a.id, rank() OVER w AS r FROM dc_a a WINDOW w AS (ORDER BY a.v)",
+                "dc_window", "SELECT s.id FROM (SELECT a.id, rank() OVER (PARTITION BY a.k ORDER BY a.v) AS r FROM dc_a a) s",
                 "dc_distinct_on", "SELECT s.k FROM (SELECT DISTINCT ON (k) k, id FROM dc_a ORDER BY k, id) s",
                 "dc_top_k", "SELECT a.id FROM dc_a a ORDER BY a.v DESC LIMIT 3");
         try (Connection listening = db.connect(); Statement listen = listening.createStatement()) {

@@ -455,7 +455,9 @@ final class Shapes {
                         + " lag(a.v) OVER (PARTITION BY a.g ORDER BY a.v NULLS FIRST, a.id) AS prev,"
                         + " first_value(a.id) OVER (PARTITION BY a.g ORDER BY a.v NULLS FIRST, a.id) AS fv,"
                         + " ntile(2) OVER (PARTITION BY a.g ORDER BY a.v NULLS FIRST, a.id) AS nt"
-                        + " FROM " + c.t(1) + " a", 1).withStrategy("PARTITION_RESCAN"))));
+                        + " FROM " + c.t(1) + " a", 1).withStrategy("PARTITION_RESCAN"),
+                plain(c.st("wn"), "SELECT a.g, a.id, rank() OVER w AS rk, sum(a.v) OVER w AS s FROM " + c.t(1) + " a"
+                        + " WINDOW w AS (PARTITION BY a.g ORDER BY a.v, a.id)", 1).withStrategy("PARTITION_RESCAN"))));
         shapes.add(new Shape("window_running_sums", 2, c -> List.of(
                 plain(c.st("ws"), "SELECT a.k, a.id, a.v, a.g, sum(a.v) OVER (PARTITION BY a.k ORDER BY a.id, a.v NULLS FIRST, a.g"
                         + " ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running, count(*) OVER (PARTITION BY a.k) AS n,"

@@ -18,7 +18,9 @@ import net.sf.jsqlparser.expression.AnalyticExpression;
 import net.sf.jsqlparser.expression.CastExpression;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.LongValue;
+import net.sf.jsqlparser.expression.WindowDefinition;
 import net.sf.jsqlparser.expression.operators.relational.ExistsExpression;
+import net.sf.jsqlparser.expression.operators.relational.ExpressionList;
 import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.statement.select.AllColumns;
 import net.sf.jsqlparser.statement.select.OrderByElement;
@@ -35,6 +37,7 @@ import net.sf.jsqlparser.statement.select.Values;
 import net.sf.jsqlparser.statement.select.WithItem;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Optional;
@@ -277,7 +280,7 @@ final class QueryTranslator {
                     "DISTINCT ON over GROUP BY is not supported yet");
         }
         if (block.getWindowDefinitions() != null) {
-            throw new UnsupportedQueryException(text.sql(block.getWindowDefinitions().get(0)), Expressions.NAMED_WINDOWS);
+            inlineNamedWindows(block);
         }
         if (block.getForMode() != null) {
             throw new UnsupportedQueryException("FOR " + block.getForMode().getValue(),
@@ -380,6 +383,45 @@ final class QueryTranslator {
             plan = new Project(input, columns);
         }
         return block.getDistinct() != null ? new Distinct(plan) : plan;
+    }
+
+    /** {@code OVER w} replaced by the definition of {@code w} in the WINDOW clause, which is then dropped. */
+    private void inlineNamedWindows(PlainSelect block) throws UnsupportedQueryException {
+        Map<String, WindowDefinition> named = new HashMap<>();
+        for (WindowDefinition definition : block.getWindowDefinitions()) {
+            named.put(text.name(definition.getWindowName()), definition);
+        }
+        rewriteClauses(block, node -> {
+            if (node instanceof AnalyticExpression call && call.getWindowName() != null) {
+                WindowDefinition definition = named.get(text.name(call.getWindowName()));
+                if (definition == null) {
+                    throw new UnsupportedQueryException(text.sql(call), Expressions.NAMED_WINDOWS);
+                }
+                // Each call its own lists: the clauses' rewrites replace list items in place.
+                WindowDefinition written = new WindowDefinition();
+                if (definition.getPartitionExpressionList() != null) {
+                    written.setPartitionExpressionList(new ExpressionList<>(
+                            new ArrayList<Expression>(definition.getPartitionExpressionList())));
+                }
+                if (definition.getOrderByElements() != null) {
+                    List<OrderByElement> order = new ArrayList<>();
+                    for (OrderByElement element : definition.getOrderByElements()) {
+                        OrderByElement copy = new OrderByElement();
+                        copy.setExpression(element.getExpression());
+                        copy.setAsc(element.isAsc());
+                        copy.setAscDescPresent(element.isAscDescPresent());
+                        copy.setNullOrdering(element.getNullOrdering());
+                        order.add(copy);
+                    }
+                    written.setOrderByElements(order);
+                }
+                written.setWindowElement(definition.getWindowElement());
+                call.setWindowName(null);
+                call.setWindowDefinition(written);
+            }
+            return null;
+        });
+        block.setWindowDefinitions(null);
     }
 
     /** The PARTITION BY expressions every window call has (SQL), in the first call's order. */

@@ -726,5 +726,21 @@ class QueryParserTest {
         assertEquals(List.of("emp.dept_id"), window.partitionKeys());
         assertEquals(outputs("id", "emp.id", "r", "(rank() OVER (PARTITION BY emp.dept_id, emp.name ORDER BY emp.salary DESC))",
                 "running", "(sum(emp.salary) OVER (PARTITION BY emp.dept_id ORDER BY emp.id))"), window.outputs());
+        assertEquals(List.of("r", "running"), window.windowed());
+    }
+
+    @Test
+    void aNamedWindowIsWrittenOutInEachCall() throws Exception {
+        // SELECT id, sum(salary) OVER w AS s, rank() OVER w AS r FROM emp WINDOW w AS (PARTITION BY dept_id ORDER BY salary)
+        QueryPlan plan = parse("""
+                SELECT id,
+                    sum(salary) OVER w AS s,
+                    rank() OVER w AS r
+                   FROM public.emp
+                  WINDOW w AS (PARTITION BY dept_id ORDER BY salary)""");
+        dev.pgtrickle.ivm.plan.Window window = (dev.pgtrickle.ivm.plan.Window) plan;
+        assertEquals(List.of("emp.dept_id"), window.partitionKeys());
+        assertEquals(outputs("id", "emp.id", "s", "(sum(emp.salary) OVER (PARTITION BY emp.dept_id ORDER BY emp.salary))",
+                "r", "(rank() OVER (PARTITION BY emp.dept_id ORDER BY emp.salary))"), window.outputs());
     }
 }

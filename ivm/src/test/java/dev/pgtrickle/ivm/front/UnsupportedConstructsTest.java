@@ -25,8 +25,6 @@ class UnsupportedConstructsTest {
     private static final String WITHIN_GROUP = "ordered-set and hypothetical-set aggregates (WITHIN GROUP) are not supported yet";
     private static final String WINDOW_OVER_GROUPS =
             "window functions over GROUP BY or aggregates, or with DISTINCT, are not supported yet";
-    private static final String NAMED_WINDOW =
-            "named windows (WINDOW w AS ...) are not supported yet; write the window in OVER (...)";
 
     static Stream<Arguments> constructs() {
         return Stream.of(
@@ -195,11 +193,6 @@ class UnsupportedConstructsTest {
                             rank() OVER (ORDER BY (count(*))) AS r
                            FROM public.emp
                           GROUP BY dept_id""", "emp.dept_id", WINDOW_OVER_GROUPS),
-                Arguments.of("""
-                        SELECT id,
-                            sum(salary) OVER w AS s
-                           FROM public.emp
-                          WINDOW w AS (PARTITION BY dept_id)""", "w AS (PARTITION BY dept_id )", NAMED_WINDOW),
                 Arguments.of("""
                         SELECT DISTINCT ON (dept_id) dept_id,
                             count(*) AS count
