@@ -51,6 +51,19 @@ class TopKTest {
         Map<String, Object> quiet = lastRefresh(db, "tk_leaders");
         assertEquals(0L, ((Number) quiet.get("rows_inserted")).longValue() + ((Number) quiet.get("rows_deleted")).longValue());
 
+        // Changes within the first rows that leave enough of them: taken from the stored rows and
+        // the changes (a top score moves, a row comes in ahead and leaves again).
+        db.execute("UPDATE tk_players SET score = 95 WHERE id = 9");
+        db.execute("INSERT INTO tk_players VALUES (13, 200, 'new')");
+        refreshAll(db);
+        assertEquals(List.of(13, 10, 9), ids(db));
+        db.execute("DELETE FROM tk_players WHERE id = 13");
+        db.execute("INSERT INTO tk_players VALUES (14, 96, 'next')");
+        refreshAll(db);
+        assertEquals(List.of(10, 14, 9), ids(db));
+        db.execute("DELETE FROM tk_players WHERE id = 14");
+        refreshAll(db);
+
         // A top row leaves: the next one comes in.
         db.execute("DELETE FROM tk_players WHERE id = 10");
         refreshAll(db);

@@ -54,23 +54,10 @@ final class DistinctOnWinners {
         context.addCte(name, "SELECT " + String.join(", ", keyColumns) + " FROM " + first + " AS __pgt_b"
                 + " LEFT JOIN LATERAL (SELECT " + String.join(", ", stored) + " FROM " + PlanContract.STORAGE
                 + " AS __pgt_s WHERE __pgt_s." + ROW_ID + " = " + RowIdentity.groupKey(keyColumns) + " OFFSET 0) AS __pgt_w"
-                + " ON true WHERE __pgt_w." + ROW_ID + " IS NULL OR " + atOrBefore(order, 0));
+                + " ON true WHERE __pgt_w." + ROW_ID + " IS NULL OR "
+                + TopK.sortsBefore(order, k -> "__pgt_b." + sortColumn(order.indexOf(k)),
+                        k -> "__pgt_w." + Sql.ident(k.column()), true));
         return new TouchedGroups(name, keys);
-    }
-
-    /** Whether the first change sorts before the stored row or ties with it, from sort key {@code i} on. */
-    private static String atOrBefore(List<TopK.SortKey> order, int i) {
-        if (i == order.size()) {
-            return "true";
-        }
-        TopK.SortKey key = order.get(i);
-        String change = "__pgt_b." + sortColumn(i);
-        String stored = "__pgt_w." + Sql.ident(key.column());
-        String before = "(" + (key.nullsFirst()
-                ? change + " IS NULL AND " + stored + " IS NOT NULL"
-                : change + " IS NOT NULL AND " + stored + " IS NULL")
-                + " OR COALESCE(" + change + (key.descending() ? " > " : " < ") + stored + ", false))";
-        return "(" + before + " OR (" + change + " IS NOT DISTINCT FROM " + stored + " AND " + atOrBefore(order, i + 1) + "))";
     }
 
     private static String sortColumn(int index) {

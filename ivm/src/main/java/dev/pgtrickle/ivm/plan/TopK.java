@@ -49,6 +49,26 @@ public record TopK(QueryPlan input, List<SortKey> order, Long limit, long offset
         return List.of(input);
     }
 
+    /**
+     * SQL: whether a row sorts before another in {@code order} — or ties with it on every key,
+     * where {@code orTied} — given each key's value in the one ({@code first}) and the other
+     * ({@code second}). NULLs sort as the key places them; equal values tie.
+     */
+    public static String sortsBefore(List<SortKey> order, java.util.function.Function<SortKey, String> first,
+                                     java.util.function.Function<SortKey, String> second, boolean orTied) {
+        String result = orTied ? "true" : "false";
+        for (int i = order.size() - 1; i >= 0; i--) {
+            SortKey key = order.get(i);
+            String a = first.apply(key);
+            String b = second.apply(key);
+            String before = "(" + (key.nullsFirst() ? a + " IS NULL AND " + b + " IS NOT NULL"
+                    : a + " IS NOT NULL AND " + b + " IS NULL")
+                    + " OR COALESCE(" + a + (key.descending() ? " > " : " < ") + b + ", false))";
+            result = "(" + before + " OR (" + a + " IS NOT DISTINCT FROM " + b + " AND " + result + "))";
+        }
+        return result;
+    }
+
     /** {@code ORDER BY k1, …} over the columns of {@code alias} (or unqualified for {@code null}). */
     public String orderBy(String alias) {
         return " ORDER BY " + order.stream().map(k -> k.sql(alias)).collect(Collectors.joining(", "));

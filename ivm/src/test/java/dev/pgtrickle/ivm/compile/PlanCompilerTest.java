@@ -178,6 +178,19 @@ class PlanCompilerTest {
         assertTrue(refresh.contains("(SELECT pg_catalog.count(*) FROM \"__pgt_storage__\") < 10 AND (SELECT"
                 + " pg_catalog.count(*) FROM \"__pgt_storage__\") + (SELECT COALESCE(pg_catalog.sum(__pgt_w), 0) FROM"), refresh);
         assertTrue(refresh.contains("AS __pgt_a WHERE (SELECT __pgt_direct FROM __pgt_direct)"), refresh);
+        // On a hit, the first of the stored rows less the deleted ones and the inserted ones
+        // before the boundary, when enough are left and no change ties with the boundary.
+        String usable = "(SELECT __pgt_usable FROM __pgt_usable)";
+        assertTrue(refresh.contains(") AS __pgt_f WHERE " + hit + " AND NOT " + usable), refresh);
+        assertTrue(refresh.contains("FROM __pgt_candidates AS __pgt_c CROSS JOIN LATERAL pg_catalog.generate_series(1,"
+                + " __pgt_c.__pgt_w) WHERE __pgt_c.__pgt_w > 0 ORDER BY __pgt_c.\"amount\" DESC NULLS LAST LIMIT 10"), refresh);
+        assertTrue(refresh.contains(") AS __pgt_m WHERE " + hit + " AND " + usable), refresh);
+        assertTrue(refresh.contains("WHERE __pgt_c.\"amount\" IS NOT DISTINCT FROM __pgt_b.\"amount\") AND (SELECT"
+                + " COALESCE(pg_catalog.sum(__pgt_w) FILTER (WHERE __pgt_w > 0), 0) FROM __pgt_candidates) >= 10"), refresh);
+        // With an OFFSET the rows before the stored ones are unknown: recomputed.
+        String offset = new PlanCompiler(query -> List.of()).compile(new TopK(rows, topK.order(), 10L, 5, false), "q")
+                .refresh();
+        assertTrue(!offset.contains("__pgt_candidates"), offset);
     }
 
     @Test
