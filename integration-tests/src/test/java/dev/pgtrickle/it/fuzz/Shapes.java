@@ -223,6 +223,11 @@ final class Shapes {
                 "SELECT a.id, a.g, NOT EXISTS (SELECT b.* FROM " + c.t(2) + " b WHERE b.g = a.g) AS lonely FROM "
                         + c.t(1) + " a WHERE EXISTS (SELECT * FROM " + c.t(2) + " b WHERE b.k = a.k)"
                         + " AND NOT EXISTS (SELECT * FROM " + c.t(2) + " b2 WHERE b2.v = a.v AND b2.g IS NULL)", 1, 2))));
+        // TPC-H Q21's tests: matches on a key besides an inequality, read per changed key.
+        shapes.add(new Shape("exists_on_key_with_inequality", 2, c -> List.of(grouped(c.st("eki"),
+                "SELECT a.g, count(*) AS c FROM " + c.t(1) + " a WHERE EXISTS (SELECT 1 FROM " + c.t(2) + " b"
+                        + " WHERE b.k = a.k AND b.g <> a.g) AND NOT EXISTS (SELECT 1 FROM " + c.t(2) + " b2"
+                        + " WHERE b2.k = a.k AND b2.g <> a.g AND b2.v > " + c.small() + ") GROUP BY a.g", 1, 2))));
         shapes.add(new Shape("greatest_per_group_self_anti_join", 1, c -> List.of(plain(c.st("gpg"),
                 "SELECT a.k, a.v, a.id FROM " + c.t(1) + " a WHERE NOT EXISTS (SELECT 1 FROM " + c.t(1) + " a2"
                         + " WHERE a2.k = a.k AND a2.v > a.v)", 1))));

@@ -159,6 +159,22 @@ public record Condition(String sql, Set<String> aliases, List<Conjunct> conjunct
     }
 
     /**
+     * The conjuncts that equate an expression over {@code own} with one over {@code other}, as
+     * keys; the other conjuncts, whatever they are, are left out.
+     */
+    public List<Key> equalities(Set<String> own, Set<String> other) {
+        List<Key> keys = new ArrayList<>();
+        for (Conjunct conjunct : conjuncts) {
+            if (conjunct.isEquality() && sides(conjunct.left(), conjunct.right(), own, other)) {
+                keys.add(new Key(conjunct.left(), conjunct.right()));
+            } else if (conjunct.isEquality() && sides(conjunct.right(), conjunct.left(), own, other)) {
+                keys.add(new Key(conjunct.right(), conjunct.left()));
+            }
+        }
+        return keys;
+    }
+
+    /**
      * The condition as one comparison {@code own op other} (the operator turned around where the
      * operands come the other way), {@code own} over the aliases {@code own} only and
      * {@code other} over {@code other} only; empty when it is no such comparison.
