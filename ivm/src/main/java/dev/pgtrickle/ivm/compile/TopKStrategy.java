@@ -103,7 +103,9 @@ record TopKStrategy(TopK topK) implements MaintenanceStrategy {
                 + before + ")) AS __pgt_all";
         context.addCte("__pgt_candidates", RowIdentity.perIdentity(ROW_ID, List.of(ROW_ID, Sql.columns("", columns)),
                 "pg_catalog.sum(" + DeltaContext.WEIGHT + ")", DeltaContext.WEIGHT, rows));
-        context.addCte("__pgt_usable", "SELECT EXISTS (SELECT 1 FROM __pgt_boundary) AND NOT EXISTS (SELECT 1 FROM "
+        // The hit first: without one (most refreshes), AND stops there and no candidate is read.
+        context.addCte("__pgt_usable", "SELECT (SELECT __pgt_hit FROM __pgt_hit) AND EXISTS (SELECT 1 FROM __pgt_boundary)"
+                + " AND NOT EXISTS (SELECT 1 FROM "
                 + changes + " AS __pgt_c, __pgt_boundary AS __pgt_b WHERE " + tied + ") AND (SELECT COALESCE("
                 + "pg_catalog.sum(" + DeltaContext.WEIGHT + ") FILTER (WHERE " + DeltaContext.WEIGHT + " > 0), 0)"
                 + " FROM __pgt_candidates) >= " + topK.limit() + " AS __pgt_usable");
