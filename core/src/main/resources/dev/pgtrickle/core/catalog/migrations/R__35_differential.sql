@@ -234,14 +234,6 @@ BEGIN
     -- Named after the table's oid: names are per schema and table names may share long prefixes.
     EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I UNIQUE (%s) DEFERRABLE INITIALLY IMMEDIATE',
                    v_storage, '__pgt_identity_' || v_st.pgt_relid, v_hidden);
-    -- Strategies that update stored rows in place leave room on each page, so that an update
-    -- stays on its page and touches no index (a HOT update: the identity and the partition are
-    -- never updated). The refill below writes every row with it.
-    IF p_plan ->> 'strategy' IN ('AGGREGATE', 'GROUP_RESCAN', 'KEYED', 'PARTITION_RESCAN') THEN
-        EXECUTE format('ALTER TABLE %s SET (fillfactor = 85)', v_storage);
-    ELSE
-        EXECUTE format('ALTER TABLE %s RESET (fillfactor)', v_storage);
-    END IF;
     -- Window rows are found by their partition when it is computed again (PARTITION_RESCAN).
     IF p_plan -> 'hidden_columns' ? '__pgt_part' THEN
         EXECUTE format('CREATE INDEX %I ON %s (__pgt_part)', '__pgt_part_' || v_st.pgt_relid, v_storage);
