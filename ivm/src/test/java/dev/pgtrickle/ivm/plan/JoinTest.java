@@ -151,11 +151,15 @@ class JoinTest {
         assertTrue(flipped.contains("((b.k = __pgt_g.__pgt_k1)) LIMIT GREATEST(__pgt_g.__pgt_s, 0) + 1")
                 && flipped.endsWith("WHERE (__pgt_m.n = 0) <> (__pgt_m.n = __pgt_g.__pgt_s))"),
                 "matches now counted per key through b's index; only flipped keys kept: " + flipped);
-        // Terms 0–1: ΔA ⋈ B, probed or read as a whole (see below); 2: A ⋈ ΔB; 3: −ΔA ⋈ ΔB.
-        assertTrue(terms.get(5).contains("FROM __pgt_flipped") && terms.get(5).contains("(a.k = __pgt_f.__pgt_k1)")
-                && terms.get(5).contains("(1 * __pgt_f.__pgt_flip)"), "current rows of a per flipped key: " + terms.get(5));
-        assertTrue(terms.get(6).matches("(?s).*\\(-1 \\* __pgt_x\\d+.__pgt_w \\* __pgt_f.__pgt_flip\\).*"),
-                "changed rows of a per flipped key, the flip negated: " + terms.get(6));
+        // Terms 0–1: ΔA ⋈ B, probed or read as a whole (see below); 2: A ⋈ ΔB; 3: −ΔA ⋈ ΔB; 4–5:
+        // ΔA without a match in B, tested per row through b's index for few changes, else planned.
+        assertTrue(terms.get(4).contains("(SELECT few FROM __pgt_few") && terms.get(4).contains("((b.id > 1))) OFFSET 0)"),
+                "a changed row's match tested per row: " + terms.get(4));
+        assertTrue(terms.get(5).contains("NOT (SELECT few FROM __pgt_few") && !terms.get(5).contains("OFFSET 0"), terms.get(5));
+        assertTrue(terms.get(6).contains("FROM __pgt_flipped") && terms.get(6).contains("(a.k = __pgt_f.__pgt_k1)")
+                && terms.get(6).contains("(1 * __pgt_f.__pgt_flip)"), "current rows of a per flipped key: " + terms.get(6));
+        assertTrue(terms.get(7).matches("(?s).*\\(-1 \\* __pgt_x\\d+.__pgt_w \\* __pgt_f.__pgt_flip\\).*"),
+                "changed rows of a per flipped key, the flip negated: " + terms.get(7));
         assertFalse(String.join("", terms).contains("__pgt_m1"), "no scan of b's changes per row of a");
     }
 
