@@ -203,6 +203,19 @@ class DifferentialRefreshTest {
         }
     }
 
+    /**
+     * Runs each of {@code steps} (SQL) and after each refreshes every stream table of
+     * {@code queries} ({name, query, …} rows) differentially, checking it against its query.
+     */
+    static void applyStepsRefreshingEach(TestDatabase db, String[][] queries, String... steps) throws SQLException {
+        for (String step : steps) {
+            db.execute(step);
+            for (String[] query : queries) {
+                refreshDifferentially(db, query[0], query[1]);
+            }
+        }
+    }
+
     /** The last refresh was DIFFERENTIAL, and the stream table is correct. */
     static void assertDifferential(TestDatabase db, String name, String query) throws SQLException {
         assertLastAction(db, name, "DIFFERENTIAL");

@@ -1,6 +1,5 @@
 package dev.pgtrickle.it;
 
-import static dev.pgtrickle.it.DifferentialRefreshTest.refreshEachDifferentially;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.pgtrickle.testsupport.PostgresTest;
@@ -54,11 +53,6 @@ class GroupingSetsTest {
                 "DELETE FROM gs_sales",
                 "INSERT INTO gs_sales (region, product, channel, amount) SELECT 'r' || (g % 3), 'p' || (g % 2), 'c', g"
                         + " FROM generate_series(1, 12) g"};
-        for (String step : steps) {
-            db.execute(step);
-            for (String[] query : QUERIES) {
-                refreshEachDifferentially(db, query[0], query[1]);
-            }
-        }
+        DifferentialRefreshTest.applyStepsRefreshingEach(db, QUERIES, steps);
     }
 }

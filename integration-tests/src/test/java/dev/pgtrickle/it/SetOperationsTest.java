@@ -1,6 +1,5 @@
 package dev.pgtrickle.it;
 
-import static dev.pgtrickle.it.DifferentialRefreshTest.refreshEachDifferentially;
 
 import dev.pgtrickle.testsupport.PostgresTest;
 import dev.pgtrickle.testsupport.TestDatabase;
@@ -49,11 +48,6 @@ class SetOperationsTest {
                 "UPDATE so_b SET n = n + 1 WHERE k = 3; DELETE FROM so_a WHERE k IS NULL",
                 "DELETE FROM so_a; INSERT INTO so_a (k, n) SELECT g % 3, g FROM generate_series(1, 9) g",
                 "DELETE FROM so_b"};
-        for (String step : steps) {
-            db.execute(step);
-            for (String[] query : QUERIES) {
-                refreshEachDifferentially(db, query[0], query[1]);
-            }
-        }
+        DifferentialRefreshTest.applyStepsRefreshingEach(db, QUERIES, steps);
     }
 }
