@@ -108,13 +108,26 @@ record ContentStrategy(QueryPlan top) implements MaintenanceStrategy {
      * rows' columns written with an insert.
      */
     static String difference(String fresh, String stored, List<String> columns) {
-        return "SELECT CASE WHEN __pgt_f." + ROW_ID + " IS NULL THEN 'D' ELSE 'I' END AS __pgt_op,"
+        return difference(fresh, stored, columns, List.of());
+    }
+
+    /**
+     * As {@link #difference(String, String, List)}, where a row on both sides whose
+     * {@code compared} columns (also read from {@code stored}) differ is updated: compared by
+     * their bytes, so values equal but spelled apart (numeric 1.0 and 1.00) show as computed.
+     */
+    static String difference(String fresh, String stored, List<String> columns, List<String> compared) {
+        String changed = compared.isEmpty() ? "" : " OR NOT (ROW(" + Sql.columns("__pgt_f", compared)
+                + ")::record OPERATOR(pg_catalog.*=) ROW(" + Sql.columns("__pgt_t", compared) + ")::record)";
+        return "SELECT CASE WHEN __pgt_f." + ROW_ID + " IS NULL THEN 'D'"
+                + (compared.isEmpty() ? " ELSE 'I'" : " WHEN __pgt_t." + ROW_ID + " IS NULL THEN 'I' ELSE 'U'")
+                + " END AS __pgt_op,"
                 + " COALESCE(__pgt_f." + ROW_ID + ", __pgt_t." + ROW_ID + ") AS " + ROW_ID
                 + ", COALESCE(__pgt_f." + DUP + ", __pgt_t." + DUP + ") AS " + DUP + ", "
                 + Sql.columns("__pgt_f", columns)
                 + " FROM " + fresh + " AS __pgt_f FULL JOIN " + stored + " AS __pgt_t ON __pgt_t." + ROW_ID
                 + " = __pgt_f." + ROW_ID + " AND __pgt_t." + DUP + " = __pgt_f." + DUP
-                + " WHERE __pgt_f." + ROW_ID + " IS NULL OR __pgt_t." + ROW_ID + " IS NULL";
+                + " WHERE __pgt_f." + ROW_ID + " IS NULL OR __pgt_t." + ROW_ID + " IS NULL" + changed;
     }
 
     static List<String> qualified(String alias, List<String> columns) {

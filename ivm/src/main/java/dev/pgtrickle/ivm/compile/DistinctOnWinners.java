@@ -42,12 +42,11 @@ final class DistinctOnWinners {
         for (int i = 0; i < order.size(); i++) {
             items.add("(" + expressionOf(distinctOn, order.get(i).column()) + ") AS " + sortColumn(i));
         }
-        List<String> sortedBy = new ArrayList<>(keys.stream().map(k -> "(" + k + ")").toList());
-        sortedBy.addAll(distinctOn.order());
+        List<String> grouped = keys.stream().map(k -> "(" + k + ")").toList();
         String first = context.freshName("__pgt_first_change");
-        context.addCte(first, "SELECT DISTINCT ON (" + String.join(", ", keys.stream().map(k -> "(" + k + ")").toList())
-                + ") " + String.join(", ", items) + " FROM " + context.expose(distinctOn.input()).from()
-                + " ORDER BY " + String.join(", ", sortedBy));
+        context.addCte(first, "SELECT DISTINCT ON (" + String.join(", ", grouped) + ") " + String.join(", ", items)
+                + " FROM " + context.expose(distinctOn.input()).from()
+                + " ORDER BY " + String.join(", ", Sql.concat(grouped, distinctOn.order())));
         List<String> stored = new ArrayList<>(List.of("__pgt_s." + ROW_ID));
         order.forEach(key -> stored.add("__pgt_s." + Sql.ident(key.column())));
         String name = context.freshName("__pgt_undecided");

@@ -53,17 +53,8 @@ record PartitionRescanStrategy(Window window) implements MaintenanceStrategy {
         String stored = "(SELECT __pgt_s.* FROM __pgt_part_ids AS __pgt_pi CROSS JOIN LATERAL (SELECT __pgt_k." + ROW_ID
                 + ", __pgt_k." + DUP + ", " + Sql.columns("__pgt_k", windowed) + " FROM " + PlanContract.STORAGE
                 + " AS __pgt_k WHERE __pgt_k." + PARTITION + " = __pgt_pi." + PARTITION + " OFFSET 0) AS __pgt_s)";
-        // Window values compared by their bytes: numerics equal but spelled apart show as computed.
-        String same = "ROW(" + Sql.columns("__pgt_f", windowed) + ")::record OPERATOR(pg_catalog.*=) ROW("
-                + Sql.columns("__pgt_t", windowed) + ")::record";
-        context.addCte(MergeStatement.SOURCE_CTE, "SELECT CASE WHEN __pgt_f." + ROW_ID + " IS NULL THEN 'D'"
-                + " WHEN __pgt_t." + ROW_ID + " IS NULL THEN 'I' ELSE 'U' END AS __pgt_op,"
-                + " COALESCE(__pgt_f." + ROW_ID + ", __pgt_t." + ROW_ID + ") AS " + ROW_ID
-                + ", COALESCE(__pgt_f." + DUP + ", __pgt_t." + DUP + ") AS " + DUP + ", "
-                + Sql.columns("__pgt_f", Sql.concat(columns, List.of(PARTITION)))
-                + " FROM __pgt_fresh AS __pgt_f FULL JOIN " + stored + " AS __pgt_t ON __pgt_t." + ROW_ID
-                + " = __pgt_f." + ROW_ID + " AND __pgt_t." + DUP + " = __pgt_f." + DUP
-                + " WHERE __pgt_f." + ROW_ID + " IS NULL OR __pgt_t." + ROW_ID + " IS NULL OR NOT (" + same + ")");
+        context.addCte(MergeStatement.SOURCE_CTE, ContentStrategy.difference("__pgt_fresh", stored,
+                Sql.concat(columns, List.of(PARTITION)), windowed));
         return new Maintenance(Strategy.PARTITION_RESCAN, populate, columns, List.of(ROW_ID, DUP, PARTITION),
                 List.of(ROW_ID, DUP), windowed, false, "one MERGE keyed on (__pgt_row_id, __pgt_dup): the"
                         + " partitions the delta touches computed again; rows whose window values moved updated,"

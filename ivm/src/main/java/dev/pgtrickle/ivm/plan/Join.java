@@ -364,24 +364,40 @@ public record Join(JoinKind kind, FromPlan left, FromPlan right, Condition condi
      * ({@link DeltaContext#exposePerRow}): the plan starts from the changes and probes,
      * whatever the planner estimates for the whole of {@code other} — an estimate
      * that can be off by orders of magnitude for a join of several tables, and then leads it to
-     * scan or hash all of it. Otherwise the planner chooses. Where {@code other} is one table,
-     * the refresh decides between the two by the number of changes ({@link DeltaContext#fewChanges}):
-     * probing it for each of many changes costs more than reading it once.
+     * scan or hash all of it. Otherwise the planner chooses ({@link #probedOrPlanned}).
      */
     private String changedJoined(DeltaContext context, List<String> items, DeltaContext.Exposure changes,
                                  FromPlan changed, FromPlan other) throws UnsupportedQueryException {
+        return DeltaContext.union(probedOrPlanned(context, changed, other,
+                gate -> DeltaContext.term(items, changes.weight(),
+                        List.of(changes.from(), context.exposePerRow(other, condition.sql()).from()), gate),
+                gate -> joinedAsItIs(context, items, changes, other, gate)));
+    }
+
+    /** A delta term under the gate conditions {@code gate}. */
+    @FunctionalInterface
+    private interface GatedTerm {
+        String term(List<String> gate) throws UnsupportedQueryException;
+    }
+
+    /**
+     * The terms reading {@code other} for the changes of {@code changed}: {@code probed} (per
+     * changed row) where {@code other}'s indexes serve the condition ({@link FromPlan#probedBy}),
+     * else {@code planned} (the planner's choice). Where {@code other} is one table, both, gated
+     * by the number of changes ({@link DeltaContext#fewChanges}): probing it for each of many
+     * changes costs more than reading it once.
+     */
+    private List<String> probedOrPlanned(DeltaContext context, FromPlan changed, FromPlan other, GatedTerm probed,
+                                         GatedTerm planned) throws UnsupportedQueryException {
         if (!other.probedBy(changed.aliases(), List.of(condition))) {
-            return joinedAsItIs(context, items, changes, other, List.of());
+            return List.of(planned.term(List.of()));
         }
-        DeltaContext.Exposure probed = context.exposePerRow(other, condition.sql());
         Optional<Source> table = other.table();
         if (table.isEmpty()) {
-            return DeltaContext.term(items, changes.weight(), List.of(changes.from(), probed.from()), List.of());
+            return List.of(probed.term(List.of()));
         }
         String few = context.fewChanges(changed, table.get());
-        return DeltaContext.union(List.of(
-                DeltaContext.term(items, changes.weight(), List.of(changes.from(), probed.from()), List.of(few)),
-                joinedAsItIs(context, items, changes, other, List.of("NOT " + few))));
+        return List.of(probed.term(List.of(few)), planned.term(List.of("NOT " + few)));
     }
 
     /** The changes joined with {@code other} as it is now, in the plan the planner chooses. */
@@ -419,27 +435,19 @@ public record Join(JoinKind kind, FromPlan left, FromPlan right, Condition condi
      * {@code anti}). Where {@code other} can be read per changed row through indexes, the test is
      * kept a per-row subquery ({@code OFFSET 0} keeps PostgreSQL from turning it into a join): on
      * a CTE's estimate of thousands of changed rows it hashed all of {@code other} instead (TPC-H
-     * Q21: 3.8 million lineitems for 573 changed rows, 2 s). Where {@code other} is one table, the
-     * refresh decides between the two by the number of changes ({@link DeltaContext#fewChanges}).
+     * Q21: 3.8 million lineitems for 573 changed rows, 2 s). Otherwise the planner chooses
+     * ({@link #probedOrPlanned}).
      */
     private List<String> changedTested(DeltaContext context, FromPlan preserved, FromPlan other, boolean anti,
                                        List<String> items) throws UnsupportedQueryException {
         String not = anti ? "NOT " : "";
         String matches = other.current(context).and(condition.sql()).select(List.of("1"));
         DeltaContext.Exposure dp = context.expose(preserved);
-        String planned = DeltaContext.term(items, dp.weight(), List.of(dp.from()), List.of(not + "EXISTS (" + matches + ")"));
-        if (!other.probedBy(preserved.aliases(), List.of(condition))) {
-            return List.of(planned);
-        }
-        String probed = not + "EXISTS (" + matches + " OFFSET 0)";
-        Optional<Source> table = other.table();
-        if (table.isEmpty()) {
-            return List.of(DeltaContext.term(items, dp.weight(), List.of(dp.from()), List.of(probed)));
-        }
-        String few = context.fewChanges(preserved, table.get());
-        return List.of(DeltaContext.term(items, dp.weight(), List.of(dp.from()), List.of(few, probed)),
-                DeltaContext.term(items, dp.weight(), List.of(dp.from()),
-                        List.of("NOT " + few, not + "EXISTS (" + matches + ")")));
+        return probedOrPlanned(context, preserved, other,
+                gate -> DeltaContext.term(items, dp.weight(), List.of(dp.from()),
+                        Sql.concat(gate, List.of(not + "EXISTS (" + matches + " OFFSET 0)"))),
+                gate -> DeltaContext.term(items, dp.weight(), List.of(dp.from()),
+                        Sql.concat(gate, List.of(not + "EXISTS (" + matches + ")"))));
     }
 
     /**
