@@ -130,6 +130,29 @@ class PublicationTest {
     }
 
     @Test
+    void aWindowKeyedByItsInputsKeySendsMovedRanksAsUpdates() throws SQLException {
+        String ranks = "SELECT id, customer_id, rank() OVER (PARTITION BY customer_id ORDER BY amount DESC) AS rnk"
+                + " FROM pub_orders";
+        createCompiled(db, "order_ranks", ranks, "PARTITION_RESCAN");
+        assertEquals("pgt_pub_order_ranks", db.queryString("SELECT pgtrickle.stream_table_to_publication('order_ranks')"));
+        try (Subscriber subscriber = new Subscriber("pub_order_ranks", "pgt_pub_order_ranks")) {
+            // Customer 4's orders are 3, 13, …, 93 (amounts alike): its smallest becomes its largest.
+            db.execute("UPDATE pub_orders SET amount = 1000 WHERE id = 3");
+            refresh(db, "order_ranks");
+            assertEquals(List.of("U", "U", "U", "U", "U", "U", "U", "U", "U", "U"), subscriber.events(),
+                    "every rank of the customer moved, each row updated in place");
+            assertCorrect(db, "order_ranks", ranks);
+
+            // An order moving to another customer keeps its row (one update); the eight behind it
+            // move up, and it comes last among customer 5's orders, moving none of them.
+            db.execute("UPDATE pub_orders SET customer_id = 5, amount = 0 WHERE id = 93");
+            refresh(db, "order_ranks");
+            assertEquals(List.of("U", "U", "U", "U", "U", "U", "U", "U", "U"), subscriber.events());
+            assertCorrect(db, "order_ranks", ranks);
+        }
+    }
+
+    @Test
     void aFullRefreshOrAReinitializationOfAPublishedTableAppliesOnlyTheDifference() throws SQLException {
         createCompiled(db, "pub_totals", TOTALS, "AGGREGATE");
         db.execute("SELECT pgtrickle.stream_table_to_publication('pub_totals', 'totals_feed')");

@@ -87,10 +87,11 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
                 + (global ? " HAVING pg_catalog.count(*) > 0" : " GROUP BY " + String.join(", ", keys)));
         extrema.addDeltaCtes(context);
         context.addCte("__pgt_new", "SELECT __pgt_d.*, " + String.join(", ", newState)
-                + ", __pgt_t." + ROW_ID + " IS NOT NULL AS __pgt_existed"
+                + ", __pgt_t." + ROW_ID + " IS NOT NULL AS __pgt_existed, __pgt_t." + MergeStatement.STORED_AT
                 + " FROM (SELECT __pgt_a.*, " + RowIdentity.groupKey(AggregateParts.keyColumns(aggregate, "__pgt_a"))
                 + " AS " + ROW_ID + " FROM __pgt_dagg AS __pgt_a) AS __pgt_d"
-                + RowIdentity.leftJoinByIdentity(PlanContract.STORAGE, ROW_ID, "__pgt_d." + ROW_ID, List.of())
+                + RowIdentity.leftJoinByIdentity(PlanContract.STORAGE, ROW_ID, "__pgt_d." + ROW_ID,
+                        List.of("__pgt_k.ctid AS " + MergeStatement.STORED_AT))
                 + extrema.joins());
         String state = "__pgt_new";
         if (!extrema.isEmpty()) {
@@ -106,6 +107,7 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
                 + (global ? "" : " WHEN __pgt_n." + COUNT + " = 0 THEN CASE WHEN __pgt_n.__pgt_existed THEN 'D' END")
                 + " WHEN __pgt_n.__pgt_existed THEN 'U' ELSE 'I' END AS __pgt_op");
         source.add("__pgt_n." + ROW_ID);
+        source.add("__pgt_n." + MergeStatement.STORED_AT);
         for (String column : hidden.subList(1, hidden.size())) {
             source.add("__pgt_n." + column);
         }
@@ -115,7 +117,7 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
         List<String> updated = new ArrayList<>(aggregate.columns());
         updated.addAll(hidden.subList(1, hidden.size()));
         return new Maintenance(Strategy.AGGREGATE, populate, aggregate.columns(), hidden, List.of(ROW_ID), updated,
-                false, "one MERGE keyed on __pgt_row_id (the group key): groups inserted, updated in place or"
+                false, true, "one MERGE keyed on __pgt_row_id (the group key): groups inserted, updated in place or"
                         + " deleted when their row count reaches zero"
                         + (extrema.isEmpty() ? "" : "; a group whose last copy of a MIN/MAX value left is read again"));
     }

@@ -41,7 +41,7 @@ record ContentStrategy(QueryPlan top) implements MaintenanceStrategy {
 
         context.addCte(MergeStatement.SOURCE_CTE, copies(context, top, columns, context.delta(top)));
         return new Maintenance(Strategy.CONTENT, populate, columns, List.of(ROW_ID, DUP), List.of(ROW_ID, DUP),
-                List.of(), true, "one MERGE keyed on (__pgt_row_id, __pgt_dup): rows identified by content,"
+                List.of(), true, false, "one MERGE keyed on (__pgt_row_id, __pgt_dup): rows identified by content,"
                         + " copies of equal rows numbered 1..n");
     }
 
@@ -108,15 +108,22 @@ record ContentStrategy(QueryPlan top) implements MaintenanceStrategy {
      * rows' columns written with an insert.
      */
     static String difference(String fresh, String stored, List<String> columns) {
-        return difference(fresh, stored, columns, List.of());
+        return difference(fresh, stored, columns, List.of(), false);
     }
 
     /**
      * As {@link #difference(String, String, List)}, where a row on both sides whose
      * {@code compared} columns (also read from {@code stored}) differ is updated: compared by
      * their bytes, so values equal but spelled apart (numeric 1.0 and 1.00) show as computed.
+     * {@code stored} also has each row's ctid as {@value MergeStatement#STORED_AT}, carried along
+     * for the MERGE.
      */
     static String difference(String fresh, String stored, List<String> columns, List<String> compared) {
+        return difference(fresh, stored, columns, compared, true);
+    }
+
+    private static String difference(String fresh, String stored, List<String> columns, List<String> compared,
+                                     boolean carried) {
         String changed = compared.isEmpty() ? "" : " OR NOT (ROW(" + Sql.columns("__pgt_f", compared)
                 + ")::record OPERATOR(pg_catalog.*=) ROW(" + Sql.columns("__pgt_t", compared) + ")::record)";
         return "SELECT CASE WHEN __pgt_f." + ROW_ID + " IS NULL THEN 'D'"
@@ -125,6 +132,7 @@ record ContentStrategy(QueryPlan top) implements MaintenanceStrategy {
                 + " COALESCE(__pgt_f." + ROW_ID + ", __pgt_t." + ROW_ID + ") AS " + ROW_ID
                 + ", COALESCE(__pgt_f." + DUP + ", __pgt_t." + DUP + ") AS " + DUP + ", "
                 + Sql.columns("__pgt_f", columns)
+                + (carried ? ", __pgt_t." + MergeStatement.STORED_AT : "")
                 + " FROM " + fresh + " AS __pgt_f FULL JOIN " + stored + " AS __pgt_t ON __pgt_t." + ROW_ID
                 + " = __pgt_f." + ROW_ID + " AND __pgt_t." + DUP + " = __pgt_f." + DUP
                 + " WHERE __pgt_f." + ROW_ID + " IS NULL OR __pgt_t." + ROW_ID + " IS NULL" + changed;

@@ -61,11 +61,11 @@ record GroupRescanStrategy(Partitioned aggregate) implements MaintenanceStrategy
                 + " WHEN __pgt_f." + ROW_ID + " IS NULL THEN CASE WHEN __pgt_t." + ROW_ID + " IS NOT NULL THEN 'D' END"
                 + " WHEN __pgt_t." + ROW_ID + " IS NOT NULL THEN 'U' ELSE 'I' END AS __pgt_op,"
                 + " " + id + " AS " + ROW_ID + ", " + Sql.columns("__pgt_f", columns)
-                + " FROM __pgt_ids AS __pgt_i"
+                + ", __pgt_t.ctid AS " + MergeStatement.STORED_AT + " FROM __pgt_ids AS __pgt_i"
                 + join + "__pgt_fresh AS __pgt_f ON __pgt_f." + ROW_ID + " = __pgt_i." + ROW_ID
                 + " LEFT JOIN " + PlanContract.STORAGE + " AS __pgt_t ON __pgt_t." + ROW_ID + " = " + id);
         return new Maintenance(Strategy.GROUP_RESCAN, populate, columns, List.of(ROW_ID), List.of(ROW_ID), columns,
-                false, "one MERGE keyed on __pgt_row_id (the group key): the groups the delta touches are"
+                false, true, "one MERGE keyed on __pgt_row_id (the group key): the groups the delta touches are"
                         + " recomputed from the sources and replaced");
     }
 }

@@ -43,7 +43,7 @@ record KeyedStrategy(QueryPlan top, List<String> key) implements MaintenanceStra
                 + " FROM (SELECT * FROM __pgt_net WHERE __pgt_w > 0) AS __pgt_p"
                 + " FULL JOIN (SELECT " + ROW_ID + ", __pgt_w FROM __pgt_net WHERE __pgt_w < 0) AS __pgt_m"
                 + " ON __pgt_m." + ROW_ID + " = __pgt_p." + ROW_ID);
-        return new Maintenance(Strategy.KEYED, populate, columns, List.of(ROW_ID), List.of(ROW_ID), columns, true,
+        return new Maintenance(Strategy.KEYED, populate, columns, List.of(ROW_ID), List.of(ROW_ID), columns, true, false,
                 "one MERGE keyed on __pgt_row_id (the key " + String.join(", ", key) + "): a key that loses a row"
                         + " and gains another is updated in place");
     }

@@ -22,11 +22,14 @@ interface MaintenanceStrategy {
      * @param identityColumns the columns identifying a stored row
      * @param updatedColumns the columns a MERGE UPDATE sets; empty when rows are only inserted and deleted
      * @param insertOnlyPath whether changes without deletions can be applied with a plain INSERT
+     * @param carriesStoredRows whether {@value MergeStatement#SOURCE_CTE} carries, as
+     *     {@value MergeStatement#STORED_AT}, the ctid of the stored row each update or deletion
+     *     is for (the strategy read those rows already), so the MERGE need not look them up again
      * @param apply how the MERGE applies changes, for explain
      */
     record Maintenance(Strategy kind, String populate, List<String> visibleColumns, List<String> hiddenColumns,
                        List<String> identityColumns, List<String> updatedColumns, boolean insertOnlyPath,
-                       String apply) {
+                       boolean carriesStoredRows, String apply) {
     }
 
     /** Registers the CTEs ending in {@value MergeStatement#SOURCE_CTE} in {@code context}. */

@@ -15,6 +15,9 @@ final class MergeStatement {
 
     static final String SOURCE_CTE = "__pgt_src";
 
+    /** The column of {@value #SOURCE_CTE} with the ctid of the stored row a row updates or deletes, where carried. */
+    static final String STORED_AT = "__pgt_at";
+
     private MergeStatement() {
     }
 
@@ -33,9 +36,11 @@ final class MergeStatement {
      * @param matchColumns identity columns matched between storage and source rows
      * @param insertColumns columns set on insert
      * @param updateColumns columns set on update; empty when rows are never updated
+     * @param carriesStoredRows whether {@value #SOURCE_CTE} carries the stored rows' ctids as
+     *     {@value #STORED_AT}
      */
     static String build(List<String> ctes, Changes changes, List<String> matchColumns,
-                        List<String> insertColumns, List<String> updateColumns) {
+                        List<String> insertColumns, List<String> updateColumns, boolean carriesStoredRows) {
         StringBuilder sql = new StringBuilder("WITH ")
                 .append(String.join(",\n", ctes))
                 .append("\nMERGE INTO ").append(PlanContract.STORAGE).append(" AS __pgt_t\nUSING (SELECT __pgt_row.* FROM (SELECT pgtrickle._remember_refresh(")
@@ -48,7 +53,9 @@ final class MergeStatement {
                 .append(matchColumns.stream()
                         .map(c -> "__pgt_t." + Sql.ident(c) + " = __pgt_s." + Sql.ident(c))
                         .collect(Collectors.joining(" AND ")))
-                .append(" AND __pgt_t.ctid = ANY (").append(storedRows(matchColumns)).append(")")
+                .append(" AND __pgt_t.ctid = ANY (").append(carriesStoredRows
+                        ? "ARRAY(SELECT " + STORED_AT + " FROM " + SOURCE_CTE + " WHERE " + STORED_AT + " IS NOT NULL)"
+                        : storedRows(matchColumns)).append(")")
                 .append("\nWHEN MATCHED AND __pgt_s.__pgt_op = 'D' THEN DELETE");
         if (!updateColumns.isEmpty()) {
             sql.append("\nWHEN MATCHED AND __pgt_s.__pgt_op = 'U' THEN UPDATE SET ")

@@ -88,7 +88,7 @@ final class PlanAssembler {
         MergeStatement.Changes changes = new MergeStatement.Changes(context.truncatedSinceFrontier(),
                 context.consumedChanges());
         String refresh = MergeStatement.build(context.ctes(), changes, maintenance.identityColumns(), storage,
-                maintenance.updatedColumns());
+                maintenance.updatedColumns(), maintenance.carriesStoredRows());
         String insertOnly = maintenance.insertOnlyPath()
                 ? MergeStatement.buildInsertOnly(context.ctes(), changes, storage) : null;
         List<ExplainLine> explain = new ArrayList<>();

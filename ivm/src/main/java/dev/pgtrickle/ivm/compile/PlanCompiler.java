@@ -145,7 +145,7 @@ public final class PlanCompiler {
             return new TopKStrategy(topK);
         }
         if (top instanceof Window window) {
-            return new PartitionRescanStrategy(window);
+            return new PartitionRescanStrategy(window, OutputKey.of(window));
         }
         if (top instanceof DistinctOn distinctOn) {
             return new GroupRescanStrategy(distinctOn);

@@ -70,7 +70,7 @@ record TopKStrategy(TopK topK) implements MaintenanceStrategy {
                 + (direct ? " UNION ALL SELECT * FROM (" + applied + ") AS __pgt_a WHERE (SELECT __pgt_direct FROM"
                         + " __pgt_direct)" : ""));
         return new Maintenance(Strategy.TOP_K, populate, columns, List.of(ROW_ID, DUP), List.of(ROW_ID, DUP),
-                List.of(), false, "one MERGE keyed on (__pgt_row_id, __pgt_dup), only when a change sorts at or"
+                List.of(), false, false, "one MERGE keyed on (__pgt_row_id, __pgt_dup), only when a change sorts at or"
                         + " before the last stored row: the first rows taken from the stored ones and the changes where"
                         + " enough are left, else recomputed; the difference inserted and deleted");
     }

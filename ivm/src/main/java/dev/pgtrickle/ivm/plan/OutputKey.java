@@ -17,7 +17,8 @@ import java.util.Set;
  *       matches at most once, so that side's keys stay keys (an order joined to its customer is
  *       still one row per order); a left join keeps its left side's keys that way, a right join
  *       its right side's; semi and anti joins keep their left side's;</li>
- *   <li>GROUP BY has its group keys, when the query outputs all of them; DISTINCT all its columns.</li>
+ *   <li>GROUP BY has its group keys, when the query outputs all of them; DISTINCT all its columns;
+ *       window functions keep the input's keys they output, as a projection.</li>
  * </ul>
  * Nothing else has one (a UNION ALL, a FULL join, an aggregate without GROUP BY, whose one row
  * has the empty key). Only columns known NOT NULL make a key here — declared so in their table,
@@ -66,6 +67,10 @@ public final class OutputKey {
         }
         if (plan instanceof Aggregate aggregate) {
             return grouped(aggregate);
+        }
+        if (plan instanceof Window window) {
+            // The outputs that are the input's columns (window calls never are).
+            return projected(from(window.input()), window.input().bindings(), window.outputs());
         }
         if (plan instanceof TopK topK) {
             return query(topK.input()); // some of the input's rows

@@ -48,9 +48,12 @@ class PlanCompilerTest {
         assertEquals(List.of(7L), plan.sources());
         assertTrue(plan.refresh().startsWith("WITH "), plan.refresh());
         assertTrue(plan.refresh().contains("MERGE INTO " + PlanContract.STORAGE), plan.refresh());
-        assertTrue(plan.refresh().contains(" LEFT JOIN LATERAL (SELECT __pgt_k.* FROM " + PlanContract.STORAGE
-                + " AS __pgt_k WHERE __pgt_k.__pgt_row_id = __pgt_d.__pgt_row_id OFFSET 0) AS __pgt_t ON true"),
-                "each touched group's stored row is probed by identity: " + plan.refresh());
+        assertTrue(plan.refresh().contains(" LEFT JOIN LATERAL (SELECT __pgt_k.*, __pgt_k.ctid AS __pgt_at FROM "
+                + PlanContract.STORAGE + " AS __pgt_k WHERE __pgt_k.__pgt_row_id = __pgt_d.__pgt_row_id OFFSET 0)"
+                + " AS __pgt_t ON true"), "each touched group's stored row is probed by identity: " + plan.refresh());
+        // ... once: the MERGE takes the rows found there by their ctids.
+        assertTrue(plan.refresh().contains("__pgt_t.ctid = ANY (ARRAY(SELECT __pgt_at FROM __pgt_src WHERE __pgt_at"
+                + " IS NOT NULL))"), plan.refresh());
     }
 
     @Test
@@ -249,13 +252,38 @@ class PlanCompilerTest {
                 plan.populate());
         String refresh = plan.refresh();
         assertTrue(refresh.contains("FROM __pgt_part_ids AS __pgt_pi CROSS JOIN LATERAL (SELECT __pgt_k.__pgt_row_id,"
-                + " __pgt_k.__pgt_dup, __pgt_k.\"r\" FROM \"__pgt_storage__\" AS __pgt_k WHERE __pgt_k.__pgt_part"
-                + " = __pgt_pi.__pgt_part OFFSET 0)"), refresh);
+                + " __pgt_k.__pgt_dup, __pgt_k.\"r\", __pgt_k.ctid AS __pgt_at FROM \"__pgt_storage__\" AS __pgt_k"
+                + " WHERE __pgt_k.__pgt_part = __pgt_pi.__pgt_part OFFSET 0)"), refresh);
+        assertTrue(refresh.contains("__pgt_t.ctid = ANY (ARRAY(SELECT __pgt_at FROM __pgt_src"), refresh);
         // A row whose rank moved is updated in place.
         assertTrue(refresh.contains("NOT (ROW(__pgt_f.\"r\")::record OPERATOR(pg_catalog.*=) ROW(__pgt_t.\"r\")::record)"),
                 refresh);
         assertTrue(refresh.contains("WHEN MATCHED AND __pgt_s.__pgt_op = 'U' THEN UPDATE SET \"r\" = __pgt_s.\"r\""), refresh);
         assertTrue(refresh.contains("(rank() OVER (PARTITION BY o.region ORDER BY o.amount)) AS \"r\""), refresh);
+    }
+
+    @Test
+    void windowRowsWithTheInputsKeyAreIdentifiedByItAndUpdatedWhateverMoved() throws Exception {
+        Scan keyed = new Scan(new Source(7, "public", "orders", Source.Kind.TABLE, List.of("id", "region", "amount"),
+                Set.of("id"), Set.of(), List.of(List.of("id")), Set.of("id")), "o");
+        Window ranked = new Window(keyed, List.of("o.region"), List.of(new OutputColumn("id", "o.id"),
+                new OutputColumn("region", "o.region"),
+                new OutputColumn("r", "(rank() OVER (PARTITION BY o.region ORDER BY o.amount))")), List.of("r"));
+        CompiledPlan plan = new PlanCompiler(query -> List.of()).compile(ranked, "q");
+        assertEquals(Strategy.PARTITION_RESCAN, plan.strategy());
+        assertEquals(List.of("id"), plan.outputKey());
+        // The key's hash, one copy: no content hash, no numbering.
+        assertTrue(plan.populate().contains("pg_catalog.hash_record_extended(ROW(__pgt_q.\"id\", "
+                + "pgtrickle._key_sign(__pgt_q.\"id\")), 0)"), plan.populate());
+        assertTrue(plan.populate().contains(", 1 AS __pgt_dup FROM"), plan.populate());
+        assertTrue(!plan.populate().contains("sha256") && !plan.populate().contains("row_number()"), plan.populate());
+        // A row that moved to another region keeps its identity: every column is compared and set.
+        String refresh = plan.refresh();
+        assertTrue(refresh.contains("NOT (ROW(__pgt_f.\"id\", __pgt_f.\"region\", __pgt_f.\"r\", __pgt_f.\"__pgt_part\")"
+                + "::record OPERATOR(pg_catalog.*=) ROW(__pgt_t.\"id\", __pgt_t.\"region\", __pgt_t.\"r\","
+                + " __pgt_t.\"__pgt_part\")::record)"), refresh);
+        assertTrue(refresh.contains("THEN UPDATE SET \"id\" = __pgt_s.\"id\", \"region\" = __pgt_s.\"region\","
+                + " \"r\" = __pgt_s.\"r\", \"__pgt_part\" = __pgt_s.\"__pgt_part\""), refresh);
     }
 
     @Test
