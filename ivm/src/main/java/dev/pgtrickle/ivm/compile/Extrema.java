@@ -101,29 +101,54 @@ record Extrema(Aggregate aggregate, List<AggregateCall> calls) {
     }
 
     /**
-     * Per argument, the changes' net count per group and value ({@code __pgt_dv<n>}), and per group
-     * the extreme of the values the changes added and its net count ({@code __pgt_dx<n>}), from
-     * CTE {@code __pgt_delta}.
+     * Per argument, the changes' net count per group and value ({@code __pgt_dv<n>}) and, from
+     * them in one pass, per group and call ({@code __pgt_dx<n>}): the extreme of the values the
+     * changes added with its net count ({@code __pgt_x<i>}, {@code __pgt_xn<i>}), and the extreme
+     * of all the values they changed with its net count ({@code __pgt_e<i>}, {@code __pgt_en<i>}),
+     * from CTE {@code __pgt_delta}. The latter is all a stored extreme needs: a value a change
+     * removed was stored, so it is not beyond the stored extreme; a changed value beyond it was
+     * added, and replaces it. So the net count at the stored extreme is the one at the changed
+     * values' extreme when the two are equal, and zero otherwise.
      */
     void addDeltaCtes(DeltaContext context) {
         List<String> keys = AggregateParts.keyColumns(aggregate, "__pgt_delta");
         String identity = RowIdentity.groupKey(keys);
-        for (AggregateCall call : calls) {
-            int i = call.index();
-            AggregateCall first = sameArgument(call);
-            if (first == call) {
-                List<String> grouping = new ArrayList<>(keys);
-                grouping.add("__pgt_delta." + argument(call));
-                context.addCte(perValue(call), "SELECT " + identity + " AS " + ROW_ID + ", __pgt_delta."
-                        + argument(call) + " AS __pgt_v, pg_catalog.sum(" + DeltaContext.WEIGHT + ")::bigint AS __pgt_w"
-                        + " FROM __pgt_delta WHERE __pgt_delta." + argument(call) + " IS NOT NULL GROUP BY "
-                        + String.join(", ", grouping) + " HAVING pg_catalog.sum(" + DeltaContext.WEIGHT + ") <> 0");
+        for (AggregateCall first : arguments()) {
+            List<String> grouping = new ArrayList<>(keys);
+            grouping.add("__pgt_delta." + argument(first));
+            String perValue = perValue(first);
+            context.addCte(perValue, "SELECT " + identity + " AS " + ROW_ID + ", __pgt_delta."
+                    + argument(first) + " AS __pgt_v, pg_catalog.sum(" + DeltaContext.WEIGHT + ")::bigint AS __pgt_w"
+                    + " FROM __pgt_delta WHERE __pgt_delta." + argument(first) + " IS NOT NULL GROUP BY "
+                    + String.join(", ", grouping) + " HAVING pg_catalog.sum(" + DeltaContext.WEIGHT + ") <> 0");
+            List<String> windows = new ArrayList<>();
+            List<String> perGroup = new ArrayList<>(List.of(ROW_ID));
+            for (AggregateCall call : calls) {
+                if (sameArgument(call) != first) {
+                    continue;
+                }
+                int i = call.index();
+                windows.add(extreme(call, "__pgt_v") + " FILTER (WHERE __pgt_w > 0) OVER __pgt_g AS __pgt_wx" + i);
+                windows.add(extreme(call, "__pgt_v") + " OVER __pgt_g AS __pgt_we" + i);
+                perGroup.add(extreme(call, "__pgt_wx" + i) + " AS __pgt_x" + i);
+                perGroup.add(netAt("__pgt_wx" + i) + " AS __pgt_xn" + i);
+                perGroup.add(extreme(call, "__pgt_we" + i) + " AS __pgt_e" + i);
+                perGroup.add(netAt("__pgt_we" + i) + " AS __pgt_en" + i);
             }
-            context.addCte("__pgt_dx" + i, "SELECT " + ROW_ID + ", " + extreme(call, "__pgt_v")
-                    + " FILTER (WHERE __pgt_w > 0) AS __pgt_x, (pg_catalog.array_agg(__pgt_w ORDER BY __pgt_v"
-                    + (isMin(call) ? "" : " DESC") + ") FILTER (WHERE __pgt_w > 0))[1] AS __pgt_xn FROM "
-                    + perValue(call) + " GROUP BY " + ROW_ID);
+            context.addCte(changedExtremes(first), "SELECT " + String.join(", ", perGroup) + " FROM (SELECT "
+                    + perValue + ".*, " + String.join(", ", windows) + " FROM " + perValue
+                    + " WINDOW __pgt_g AS (PARTITION BY " + ROW_ID + ")) AS __pgt_s GROUP BY " + ROW_ID);
         }
+    }
+
+    /** The net count of the changes at the value in column {@code value}. */
+    private static String netAt(String value) {
+        return "pg_catalog.sum(__pgt_w) FILTER (WHERE __pgt_v = " + value + ")::bigint";
+    }
+
+    /** The first call of each argument, in call order. */
+    private List<AggregateCall> arguments() {
+        return calls.stream().filter(c -> sameArgument(c) == c).toList();
     }
 
     /** The first call over the same argument as {@code call} (MIN and MAX of one column share their net counts). */
@@ -136,16 +161,18 @@ record Extrema(Aggregate aggregate, List<AggregateCall> calls) {
         return "__pgt_dv" + sameArgument(call).index();
     }
 
-    /** The joins of each group's changes ({@code __pgt_d}, stored row {@code __pgt_t}) with the CTEs of {@link #addDeltaCtes}. */
+    /** The CTE of the changes' extremes per group of {@code call}'s argument. */
+    private String changedExtremes(AggregateCall call) {
+        return "__pgt_dx" + sameArgument(call).index();
+    }
+
+    /** The joins of each group's changes ({@code __pgt_d}) with the CTEs of {@link #addDeltaCtes}. */
     String joins() {
         StringBuilder joins = new StringBuilder();
-        for (AggregateCall call : calls) {
-            int i = call.index();
-            joins.append(" LEFT JOIN __pgt_dx").append(i).append(" AS __pgt_x").append(i).append(" ON __pgt_x")
-                    .append(i).append('.').append(ROW_ID).append(" = __pgt_d.").append(ROW_ID)
-                    .append(" LEFT JOIN ").append(perValue(call)).append(" AS __pgt_v").append(i).append(" ON __pgt_v")
-                    .append(i).append('.').append(ROW_ID).append(" = __pgt_d.").append(ROW_ID).append(" AND __pgt_v")
-                    .append(i).append(".__pgt_v = __pgt_t.").append(value(call));
+        for (AggregateCall first : arguments()) {
+            String cte = changedExtremes(first);
+            joins.append(" LEFT JOIN ").append(cte).append(" ON ").append(cte).append('.').append(ROW_ID)
+                    .append(" = __pgt_d.").append(ROW_ID);
         }
         return joins.toString();
     }
@@ -160,12 +187,14 @@ record Extrema(Aggregate aggregate, List<AggregateCall> calls) {
         List<String> items = new ArrayList<>();
         for (AggregateCall call : calls) {
             int i = call.index();
-            String added = "__pgt_x" + i + ".__pgt_x";
+            String changed = changedExtremes(call) + ".";
+            String added = changed + "__pgt_x" + i;
             String stored = "__pgt_t." + value(call);
             String replaced = added + " IS NOT NULL AND (" + stored + " IS NULL OR " + beyond(call, added, stored) + ")";
             items.add("CASE WHEN " + replaced + " THEN " + added + " ELSE " + stored + " END AS __pgt_pm" + i);
-            items.add("CASE WHEN " + replaced + " THEN __pgt_x" + i + ".__pgt_xn ELSE COALESCE(__pgt_t." + copies(call)
-                    + ", 0) + COALESCE(__pgt_v" + i + ".__pgt_w, 0) END AS __pgt_pc" + i);
+            items.add("CASE WHEN " + replaced + " THEN " + changed + "__pgt_xn" + i + " ELSE COALESCE(__pgt_t."
+                    + copies(call) + ", 0) + CASE WHEN " + changed + "__pgt_e" + i + " = " + stored + " THEN "
+                    + changed + "__pgt_en" + i + " ELSE 0 END END AS __pgt_pc" + i);
         }
         return items;
     }

@@ -150,11 +150,19 @@ class PlanCompilerTest {
                 + " AS __pgt_agg_2_c"), plan.populate());
         String refresh = plan.refresh();
         // A value added beyond the extreme replaces it; MAX compares the other way.
-        assertTrue(refresh.contains("__pgt_x1.__pgt_x IS NOT NULL AND (__pgt_t.__pgt_agg_1_m IS NULL"
-                + " OR __pgt_x1.__pgt_x < __pgt_t.__pgt_agg_1_m)"), refresh);
-        assertTrue(refresh.contains("__pgt_x2.__pgt_x > __pgt_t.__pgt_agg_2_m"), refresh);
-        // The changes at the stored extreme move its copies.
-        assertTrue(refresh.contains("AND __pgt_v1.__pgt_v = __pgt_t.__pgt_agg_1_m"), refresh);
+        assertTrue(refresh.contains("__pgt_dx1.__pgt_x1 IS NOT NULL AND (__pgt_t.__pgt_agg_1_m IS NULL"
+                + " OR __pgt_dx1.__pgt_x1 < __pgt_t.__pgt_agg_1_m)"), refresh);
+        assertTrue(refresh.contains("__pgt_dx2.__pgt_x2 > __pgt_t.__pgt_agg_2_m"), refresh);
+        // Per group in one pass over the net counts per value: the added values' extreme and the
+        // changed values' extreme, each with its net count.
+        assertTrue(refresh.contains("pg_catalog.min(__pgt_v) FILTER (WHERE __pgt_w > 0) OVER __pgt_g AS __pgt_wx1,"
+                + " pg_catalog.min(__pgt_v) OVER __pgt_g AS __pgt_we1 FROM __pgt_dv1 WINDOW __pgt_g AS (PARTITION BY"
+                + " __pgt_row_id)"), refresh);
+        assertTrue(refresh.contains("pg_catalog.sum(__pgt_w) FILTER (WHERE __pgt_v = __pgt_we1)::bigint AS __pgt_en1"),
+                refresh);
+        // The changes at the stored extreme move its copies: the changed values' extreme when equal to it.
+        assertTrue(refresh.contains("ELSE COALESCE(__pgt_t.__pgt_agg_1_c, 0) + CASE WHEN __pgt_dx1.__pgt_e1"
+                + " = __pgt_t.__pgt_agg_1_m THEN __pgt_dx1.__pgt_en1 ELSE 0 END END AS __pgt_pc1"), refresh);
         // Only groups that still have rows and lost the last copy of an extreme are read again.
         assertTrue(refresh.contains("FROM __pgt_new WHERE __pgt_count > 0 AND ((__pgt_pc1 = 0 AND __pgt_pm1 IS NOT NULL)"
                 + " OR (__pgt_pc2 = 0 AND __pgt_pm2 IS NOT NULL))"), refresh);
