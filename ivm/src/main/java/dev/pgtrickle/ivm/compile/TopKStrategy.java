@@ -51,7 +51,9 @@ record TopKStrategy(TopK topK) implements MaintenanceStrategy {
                 + " + (SELECT COALESCE(pg_catalog.sum(" + DeltaContext.WEIGHT + "), 0) FROM " + changes + ") <= "
                 + topK.limit() : "false") + " AS __pgt_direct");
         String hit = "((SELECT __pgt_hit FROM __pgt_hit) AND NOT (SELECT __pgt_direct FROM __pgt_direct))";
-        String recompute = "SELECT * FROM (" + ContentStrategy.numbered(topK, columns, topK.current(context))
+        // Recomputed from a kept grouping where the input has one (TPC-H Q21: the top suppliers
+        // by a count), not from the sources.
+        String recompute = "SELECT * FROM (" + ContentStrategy.numbered(topK, columns, context.currentInStatement(topK))
                 + ") AS __pgt_f WHERE " + hit;
         if (mergeable()) {
             String usable = candidates(context, columns);

@@ -122,6 +122,20 @@ public final class DeltaContext {
         return buildingDelta > 0;
     }
 
+    /**
+     * The current rows of {@code plan} as the refresh statement reads them: an aggregate whose
+     * groups are kept in a table is read from it as this statement leaves it (the untouched
+     * groups as kept, the touched ones as they are now), not computed again from the sources.
+     */
+    public String currentInStatement(QueryPlan plan) throws UnsupportedQueryException {
+        buildingDelta++;
+        try {
+            return plan.current(this);
+        } finally {
+            buildingDelta--;
+        }
+    }
+
     /** Whether {@code aggregate}'s sums were found to be over exact, fixed-scale types. */
     public boolean hasExactSums(Plan aggregate) {
         return exactSums.contains(aggregate);

@@ -205,6 +205,22 @@ class PlanCompilerTest {
     }
 
     @Test
+    void aTopKOfKeptGroupsRecomputesItsRowsFromThemNotFromTheSources() throws Exception {
+        TopK topK = new TopK(sumByRegion(null), List.of(new TopK.SortKey("total", true, false)), 3L, 0, false);
+        CompiledPlan plan = new PlanCompiler(query -> List.of("numeric(12,2)")).compile(topK, "q");
+        assertEquals(Strategy.TOP_K, plan.strategy());
+        assertEquals(1, plan.keptStates().size());
+        String refresh = plan.refresh();
+        String recompute = refresh.substring(refresh.indexOf("__pgt_fresh AS ("));
+        recompute = recompute.substring(0, recompute.indexOf("UNION ALL\nSELECT * FROM ("));
+        // The untouched groups as kept, the touched ones as this refresh leaves them.
+        assertTrue(recompute.contains("FROM " + PlanContract.keptTable(1) + " AS __pgt_t WHERE __pgt_t.__pgt_count > 0"
+                + " AND NOT EXISTS"), recompute);
+        assertTrue(!recompute.contains("pgtrickle_changes") && !recompute.contains("\"public\".\"orders\""), recompute);
+        assertTrue(plan.populate().contains("\"public\".\"orders\""), "the populate query stands alone: " + plan.populate());
+    }
+
+    @Test
     void distinctOnDecidesTheTouchedKeysAgain() throws Exception {
         DistinctOn latest = new DistinctOn(ORDERS, List.of("o.region"),
                 List.of(new OutputColumn("region", "o.region"), new OutputColumn("amount", "o.amount")),
