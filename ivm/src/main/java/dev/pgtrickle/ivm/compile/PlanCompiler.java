@@ -7,6 +7,7 @@ import dev.pgtrickle.ivm.plan.AggregateCall;
 import dev.pgtrickle.ivm.plan.Distinct;
 import dev.pgtrickle.ivm.plan.DistinctOn;
 import dev.pgtrickle.ivm.plan.Join;
+import dev.pgtrickle.ivm.plan.KeptIndex;
 import dev.pgtrickle.ivm.plan.Lookup;
 import dev.pgtrickle.ivm.plan.OutputKey;
 import dev.pgtrickle.ivm.plan.Plan;
@@ -70,7 +71,9 @@ public final class PlanCompiler {
         boolean keeps = plan instanceof Aggregate && scaled.containsKey(plan)
                 || plan instanceof Join join && join.keptTestedColumn().isPresent();
         if (keeps && kept.stream().noneMatch(k -> k.plan() == plan)) {
-            kept.add(new PlanAssembler.Kept(plan, scaled.getOrDefault(plan, Set.of()), List.of()));
+            List<KeptIndex> indexes = plan instanceof Aggregate aggregate
+                    ? aggregate.keptHavingIndex().stream().toList() : List.of();
+            kept.add(new PlanAssembler.Kept(plan, scaled.getOrDefault(plan, Set.of()), indexes));
         }
         // A one-row test of a kept aggregate's output reads the groups within its bounds through an index.
         if (plan instanceof Join join && join.testedGroups().isPresent()) {

@@ -8,6 +8,8 @@ import dev.pgtrickle.ivm.sql.Sql;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 
 /**
@@ -148,15 +150,40 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
         }
         for (AggregateCall call : calls) {
             if (expression.equals(call.placeholder())) {
-                return switch (call.function()) {
-                    case COUNT_STAR -> Optional.of(KeptIndex.on(KeptGroups.COUNT));
-                    case COUNT -> Optional.of(KeptIndex.on(call.nonNullColumn()));
-                    case SUM -> Optional.of(KeptIndex.valueOf(call));
-                    case AVG, MIN, MAX, RECOMPUTED, RECOMPUTED_IN_ORDER -> Optional.empty();
-                };
+                return keptIndexOf(call);
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * The index of this aggregate's kept groups that serves its HAVING, where that reads one
+     * count or sum and no key ({@code HAVING sum(l_quantity) > 300}): reading the groups that
+     * pass, as the current rows do, then takes the few that do instead of every group.
+     */
+    public Optional<KeptIndex> keptHavingIndex() {
+        if (having == null) {
+            return Optional.empty();
+        }
+        Set<Integer> read = new TreeSet<>();
+        Placeholders.substitute(having, key -> {
+            read.add(0);
+            return "";
+        }, agg -> {
+            read.add(agg);
+            return "";
+        });
+        return read.size() == 1 && !read.contains(0) ? keptIndexOf(calls.get(read.iterator().next() - 1))
+                : Optional.empty();
+    }
+
+    private static Optional<KeptIndex> keptIndexOf(AggregateCall call) {
+        return switch (call.function()) {
+            case COUNT_STAR -> Optional.of(KeptIndex.on(KeptGroups.COUNT));
+            case COUNT -> Optional.of(KeptIndex.on(call.nonNullColumn()));
+            case SUM -> Optional.of(KeptIndex.valueOf(call));
+            case AVG, MIN, MAX, RECOMPUTED, RECOMPUTED_IN_ORDER -> Optional.empty();
+        };
     }
 
     private String consolidatedBefore(DeltaContext context, Fragment now, String condition)

@@ -221,6 +221,20 @@ class PlanCompilerTest {
     }
 
     @Test
+    void keptGroupsWhoseHavingBoundsOneSumAreIndexedOnItsValue() throws Exception {
+        CompiledPlan plan = new PlanCompiler(query -> List.of("numeric(12,2)")).compile(
+                new Project(new Derived(sumByRegion("__pgt_agg_1 > 300"), "s"),
+                        List.of(new OutputColumn("region", "s.region"))), "q");
+        assertEquals(1, plan.keptStates().size());
+        assertEquals(List.of("__pgt_agg_1_s"), plan.keptStates().get(0).indexedSums());
+
+        CompiledPlan withKey = new PlanCompiler(query -> List.of("numeric(12,2)")).compile(
+                new Project(new Derived(sumByRegion("__pgt_agg_1 > 300 OR __pgt_key_1 = 'x'"), "s"),
+                        List.of(new OutputColumn("region", "s.region"))), "q");
+        assertTrue(withKey.keptStates().get(0).indexedSums().isEmpty(), "a bound on more than one sum");
+    }
+
+    @Test
     void distinctOnDecidesTheTouchedKeysAgain() throws Exception {
         DistinctOn latest = new DistinctOn(ORDERS, List.of("o.region"),
                 List.of(new OutputColumn("region", "o.region"), new OutputColumn("amount", "o.amount")),

@@ -262,6 +262,9 @@ BEGIN
     v_data_time := pgtrickle._data_time();
     v_replaced := pgtrickle._replace_contents(v_storage, v_columns,
         coalesce(v_st.plan ->> 'populate', v_st.normalized_query), v_st.publication_key, v_kept);
+    IF v_kept <> '' THEN
+        PERFORM pgtrickle._analyze_kept_states(p_pgt_id);
+    END IF;
     PERFORM pgtrickle._complete_refresh(p_pgt_id, v_replaced.frontier, v_data_time, 'FULL',
                                         v_replaced.inserted, v_replaced.deleted, v_start, p_initiated_by,
                                         p_rows_updated => v_replaced.updated,

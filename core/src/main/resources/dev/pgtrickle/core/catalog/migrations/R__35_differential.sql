@@ -412,6 +412,14 @@ DROP FUNCTION IF EXISTS pgtrickle._scale_counts(integer[], bigint[]);
 DROP FUNCTION IF EXISTS pgtrickle._scale_counts_add(bigint[], bigint[]);
 DROP FUNCTION IF EXISTS pgtrickle._scale_of(bigint[]);
 
+-- The kept-state tables of a stream table, in pgtrickle_changes.
+CREATE OR REPLACE FUNCTION pgtrickle._kept_tables(p_pgt_id bigint) RETURNS SETOF name
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'pgtrickle_changes' AND c.relkind = 'r'
+      AND c.relname ~ ('^kept_' || p_pgt_id || '_[0-9]+$')
+$$;
+
 -- Drops the kept-state tables of a stream table (a plan replaced or given up, the table dropped).
 CREATE OR REPLACE FUNCTION pgtrickle._drop_kept_states(p_pgt_id bigint) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -419,12 +427,24 @@ DECLARE
     v_table name;
 BEGIN
     PERFORM pgtrickle._claimed(p_pgt_id, p_storage_may_be_gone => true);
-    FOR v_table IN
-        SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = 'pgtrickle_changes' AND c.relkind = 'r'
-          AND c.relname ~ ('^kept_' || p_pgt_id || '_[0-9]+$')
-    LOOP
+    FOR v_table IN SELECT pgtrickle._kept_tables(p_pgt_id) LOOP
         EXECUTE format('DROP TABLE pgtrickle_changes.%I', v_table);
+    END LOOP;
+END
+$$;
+
+-- Gathers statistics on the kept-state tables of a stream table just filled: the first
+-- refreshes after a fill are planned with them (a touched group is one row, a HAVING bound
+-- passes few groups) rather than with defaults that make the planner scan and hash whole
+-- tables; autovacuum would come later, or never where it is off. The catalog owns the tables.
+CREATE OR REPLACE FUNCTION pgtrickle._analyze_kept_states(p_pgt_id bigint) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_table name;
+BEGIN
+    PERFORM pgtrickle._claimed(p_pgt_id);
+    FOR v_table IN SELECT pgtrickle._kept_tables(p_pgt_id) LOOP
+        EXECUTE format('ANALYZE pgtrickle_changes.%I', v_table);
     END LOOP;
 END
 $$;
