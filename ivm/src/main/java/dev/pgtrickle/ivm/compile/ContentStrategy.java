@@ -103,27 +103,15 @@ record ContentStrategy(QueryPlan top) implements MaintenanceStrategy {
 
     /**
      * The storage rows to insert and delete so that the stored rows {@code stored} (a FROM item of
-     * their identities and copy numbers) become the numbered rows of CTE {@code fresh}: rows
-     * on both sides stay, the others are inserted or deleted. {@code columns} are the fresh
-     * rows' columns written with an insert.
+     * their identities and copy numbers) become the numbered rows of CTE {@code fresh}: rows on
+     * both sides stay, the others are inserted or deleted; {@code columns} are the fresh rows'
+     * columns written with an insert. A row on both sides whose {@code compared} columns (also
+     * read from {@code stored}) differ is updated: compared by their bytes, so values equal but
+     * spelled apart (numeric 1.0 and 1.00) show as computed. With {@code carried}, {@code stored}
+     * also has each row's ctid as {@value MergeStatement#STORED_AT}, handed on to the MERGE.
      */
-    static String difference(String fresh, String stored, List<String> columns) {
-        return difference(fresh, stored, columns, List.of(), false);
-    }
-
-    /**
-     * As {@link #difference(String, String, List)}, where a row on both sides whose
-     * {@code compared} columns (also read from {@code stored}) differ is updated: compared by
-     * their bytes, so values equal but spelled apart (numeric 1.0 and 1.00) show as computed.
-     * {@code stored} also has each row's ctid as {@value MergeStatement#STORED_AT}, carried along
-     * for the MERGE.
-     */
-    static String difference(String fresh, String stored, List<String> columns, List<String> compared) {
-        return difference(fresh, stored, columns, compared, true);
-    }
-
-    private static String difference(String fresh, String stored, List<String> columns, List<String> compared,
-                                     boolean carried) {
+    static String difference(String fresh, String stored, List<String> columns, List<String> compared,
+                             boolean carried) {
         String changed = compared.isEmpty() ? "" : " OR NOT (ROW(" + Sql.columns("__pgt_f", compared)
                 + ")::record OPERATOR(pg_catalog.*=) ROW(" + Sql.columns("__pgt_t", compared) + ")::record)";
         return "SELECT CASE WHEN __pgt_f." + ROW_ID + " IS NULL THEN 'D'"

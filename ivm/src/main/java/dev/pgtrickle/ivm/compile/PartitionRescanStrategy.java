@@ -60,7 +60,7 @@ record PartitionRescanStrategy(Window window, List<String> key) implements Maint
                 + MergeStatement.STORED_AT + " FROM " + PlanContract.STORAGE + " AS __pgt_k WHERE __pgt_k." + PARTITION
                 + " = __pgt_pi." + PARTITION + " OFFSET 0) AS __pgt_s)";
         context.addCte(MergeStatement.SOURCE_CTE, ContentStrategy.difference("__pgt_fresh", stored,
-                Sql.concat(columns, List.of(PARTITION)), compared));
+                Sql.concat(columns, List.of(PARTITION)), compared, true));
         return new Maintenance(Strategy.PARTITION_RESCAN, populate, columns, List.of(ROW_ID, DUP, PARTITION),
                 List.of(ROW_ID, DUP), compared, false, true, "one MERGE keyed on (__pgt_row_id, __pgt_dup)"
                         + (key.isEmpty() ? "" : " (the key " + String.join(", ", key) + ")") + ": the partitions the"

@@ -66,7 +66,7 @@ record TopKStrategy(TopK topK) implements MaintenanceStrategy {
             context.addCte("__pgt_fresh", recompute);
         }
         context.addCte("__pgt_recomputed", ContentStrategy.difference("__pgt_fresh", "(SELECT " + ROW_ID + ", " + DUP
-                + " FROM " + storage + " WHERE " + hit + ")", columns));
+                + " FROM " + storage + " WHERE " + hit + ")", columns, List.of(), false));
         String applied = direct ? ContentStrategy.copies(context, topK, columns, changes) : null;
         context.addCte(MergeStatement.SOURCE_CTE, "SELECT * FROM __pgt_recomputed"
                 + (direct ? " UNION ALL SELECT * FROM (" + applied + ") AS __pgt_a WHERE (SELECT __pgt_direct FROM"

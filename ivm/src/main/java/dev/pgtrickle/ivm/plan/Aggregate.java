@@ -165,15 +165,16 @@ public record Aggregate(FromPlan input, List<String> groupKeys, List<AggregateCa
         if (having == null) {
             return Optional.empty();
         }
-        Set<Integer> read = new TreeSet<>();
+        Set<Integer> keys = new TreeSet<>();
+        Set<Integer> aggregates = new TreeSet<>();
         Placeholders.substitute(having, key -> {
-            read.add(0);
+            keys.add(key);
             return "";
         }, agg -> {
-            read.add(agg);
+            aggregates.add(agg);
             return "";
         });
-        return read.size() == 1 && !read.contains(0) ? keptIndexOf(calls.get(read.iterator().next() - 1))
+        return keys.isEmpty() && aggregates.size() == 1 ? keptIndexOf(calls.get(aggregates.iterator().next() - 1))
                 : Optional.empty();
     }
 
