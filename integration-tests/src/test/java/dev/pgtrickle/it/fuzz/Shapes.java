@@ -469,7 +469,13 @@ final class Shapes {
                         + " percent_rank() OVER (PARTITION BY a.k, a.g ORDER BY a.v) AS pr"
                         + " FROM " + c.t(1) + " a WHERE a.g IS DISTINCT FROM 'c'", 1).withStrategy("PARTITION_RESCAN"),
                 plain(c.st("wj"), "SELECT b.g, a.v, max(a.v) OVER (PARTITION BY b.g) AS mx, cume_dist() OVER (ORDER BY a.v) AS cd"
-                        + " FROM " + c.t(1) + " a JOIN " + c.t(2) + " b ON a.k = b.k", 1, 2).withStrategy("PARTITION_RESCAN"))));
+                        + " FROM " + c.t(1) + " a JOIN " + c.t(2) + " b ON a.k = b.k", 1, 2).withStrategy("PARTITION_RESCAN"),
+                // Keyed where both tables have keys, and holding every column its windows read: a
+                // touched partition is then rebuilt from its stored rows.
+                plain(c.st("wk"), "SELECT a.id, b.id AS bid, b.g, a.v, rank() OVER (PARTITION BY b.g ORDER BY a.v) AS rk,"
+                        + " lead(b.id) OVER (PARTITION BY b.g ORDER BY a.v NULLS FIRST, a.id, b.id) AS nxt"
+                        + " FROM " + c.t(1) + " a JOIN " + c.t(2) + " b ON a.k = b.k WHERE a.g IS DISTINCT FROM 'b'", 1, 2)
+                        .withStrategy("PARTITION_RESCAN"))));
 
         // Groupings kept in tables, as branches of a UNION ALL: each branch's kept state is
         // maintained once per refresh.

@@ -186,6 +186,11 @@ public final class DeltaContext {
         return exposeRows(deltaOf(plan), plan.bindings());
     }
 
+    /** The rows of {@code plan}'s delta: positional columns ({@link #column(int)}) and {@link #WEIGHT}. */
+    public String deltaRows(FromPlan plan) throws UnsupportedQueryException {
+        return deltaOf(plan);
+    }
+
     /**
      * The delta CTE of {@code plan}; an input of the same shape as one whose delta was computed
      * before, and carrying no column it lacks, reads that one's ({@link DeltaShape}).

@@ -39,6 +39,19 @@ final class ColumnText {
         return false;
     }
 
+    /** Whether {@code expression} contains the whole-row reference {@code alias.*}. */
+    static boolean mentionsRow(String expression, String alias) {
+        return spellings(alias).stream().anyMatch(a -> {
+            String row = a + ".*";
+            for (int at = expression.indexOf(row); at >= 0; at = expression.indexOf(row, at + 1)) {
+                if (at == 0 || !nameChar(expression.charAt(at - 1))) {
+                    return true;
+                }
+            }
+            return false;
+        });
+    }
+
     private static List<String> references(String alias, String column) {
         return spellings(alias).stream().flatMap(a -> spellings(column).stream().map(c -> a + "." + c)).toList();
     }

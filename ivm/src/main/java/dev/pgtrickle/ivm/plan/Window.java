@@ -3,7 +3,9 @@ package dev.pgtrickle.ivm.plan;
 import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.delta.Fragment;
 import dev.pgtrickle.ivm.sql.Sql;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A SELECT list with window functions over the rows of its input. Every window call partitions
@@ -30,6 +32,33 @@ public record Window(FromPlan input, List<String> partitionKeys, List<OutputColu
     /** The outputs that follow from the row alone. */
     public List<String> rowColumns() {
         return columns().stream().filter(c -> !windowed.contains(c)).toList();
+    }
+
+    /**
+     * The input's columns (positionally, every binding's in order) as SQL over a row of this
+     * query's outputs under {@code alias}: the output that is the column itself, or NULL for a
+     * column no output reads. Empty when an output reads a column that no output holds as it is
+     * — then the input rows cannot be rebuilt from the outputs.
+     */
+    public Optional<List<String>> inputFromOutputs(String alias) {
+        List<String> items = new ArrayList<>();
+        for (Binding binding : input.bindings()) {
+            if (outputs.stream().anyMatch(o -> ColumnText.mentionsRow(o.expression(), binding.alias()))) {
+                return Optional.empty();
+            }
+            for (String column : binding.columns()) {
+                Optional<OutputColumn> holder = outputs.stream()
+                        .filter(o -> ColumnText.isReference(o.expression(), binding.alias(), column)).findFirst();
+                if (holder.isPresent()) {
+                    items.add(alias + "." + Sql.ident(holder.get().name()));
+                } else if (outputs.stream().noneMatch(o -> ColumnText.mentions(o.expression(), binding.alias(), column))) {
+                    items.add("NULL");
+                } else {
+                    return Optional.empty();
+                }
+            }
+        }
+        return Optional.of(List.copyOf(items));
     }
 
     @Override

@@ -325,6 +325,39 @@ class PlanCompilerTest {
     }
 
     @Test
+    void keyedWindowRowsHoldingEveryColumnTheyReadAreComputedAgainFromTheStoredRows() throws Exception {
+        Scan keyed = new Scan(new Source(7, "public", "orders", Source.Kind.TABLE, List.of("id", "region", "amount"),
+                Set.of("id"), Set.of(), List.of(List.of("id")), Set.of("id")), "o");
+        Window ranked = new Window(keyed, List.of("o.region"), List.of(new OutputColumn("id", "o.id"),
+                new OutputColumn("region", "o.region"), new OutputColumn("amount", "o.amount"),
+                new OutputColumn("r", "(rank() OVER (PARTITION BY o.region ORDER BY o.amount))")), List.of("r"));
+        CompiledPlan plan = new PlanCompiler(query -> List.of()).compile(ranked, "q");
+        assertEquals(Strategy.PARTITION_RESCAN, plan.strategy());
+        String refresh = plan.refresh();
+        // The sources are not read: the input rows are the stored rows, the changed ones replaced
+        // by their current versions (the changes netted per content, identified by the key).
+        assertTrue(!refresh.contains("\"public\".\"orders\""), refresh);
+        assertTrue(refresh.contains("__pgt_changed AS (SELECT __pgt_x2.*, (pg_catalog.int8send(pg_catalog.hash_record_extended("
+                + "ROW((o.id), pgtrickle._key_sign((o.id))), 0))"), refresh);
+        assertTrue(refresh.contains("SELECT __pgt_s.\"id\" AS __pgt_c1, __pgt_s.\"region\" AS __pgt_c2, __pgt_s.\"amount\""
+                + " AS __pgt_c3, __pgt_s.__pgt_part, __pgt_s.__pgt_row_id, __pgt_s.__pgt_at, __pgt_s.\"r\" AS __pgt_was1"
+                + " FROM __pgt_stored AS __pgt_s WHERE NOT EXISTS (SELECT 1 FROM __pgt_changed"), refresh);
+        // A kept row is updated where its window values moved; a changed row's current version
+        // updates its stored row or is inserted; a stored row without one is deleted.
+        assertTrue(refresh.contains("WHERE __pgt_f.__pgt_at IS NOT NULL AND NOT (ROW(__pgt_f.\"r\")::record"
+                + " OPERATOR(pg_catalog.*=) ROW(__pgt_f.\"__pgt_was1\")::record)"), refresh);
+        assertTrue(refresh.contains("SELECT CASE WHEN __pgt_s.__pgt_at IS NULL THEN 'I' ELSE 'U' END"), refresh);
+        assertTrue(refresh.contains("SELECT 'D', __pgt_s.__pgt_row_id, 1, NULL, NULL, NULL, NULL, NULL, __pgt_s.__pgt_at"),
+                refresh);
+
+        // A column the windows read that no output holds: the partitions are read from the input.
+        Window unheld = new Window(keyed, List.of("o.region"), List.of(new OutputColumn("id", "o.id"),
+                new OutputColumn("r", "(rank() OVER (PARTITION BY o.region ORDER BY o.amount))")), List.of("r"));
+        String fromInput = new PlanCompiler(query -> List.of()).compile(unheld, "q").refresh();
+        assertTrue(fromInput.contains("\"public\".\"orders\"") && !fromInput.contains("__pgt_changed"), fromInput);
+    }
+
+    @Test
     void recomputedCallsRescanTouchedGroupsAndOrderDependentOnesStayOnTop() throws Exception {
         Aggregate recomputed = new Aggregate(ORDERS, List.of("o.region"),
                 List.of(new AggregateCall(1, AggregateCall.Function.RECOMPUTED_IN_ORDER, null, "string_agg(o.id::text, ',')")),

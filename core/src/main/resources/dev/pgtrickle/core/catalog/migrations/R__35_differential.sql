@@ -238,6 +238,14 @@ BEGIN
     IF p_plan -> 'hidden_columns' ? '__pgt_part' THEN
         EXECUTE format('CREATE INDEX %I ON %s (__pgt_part)', '__pgt_part_' || v_st.pgt_relid, v_storage);
     END IF;
+    -- Strategies that update stored rows in place leave room on each page for an update to stay
+    -- on its page (a HOT update: no new index entries); the FULL refresh below writes the pages so.
+    -- A fillfactor the owner set stays.
+    IF p_plan ->> 'strategy' IN ('KEYED', 'AGGREGATE', 'GROUP_RESCAN', 'PARTITION_RESCAN')
+       AND NOT EXISTS (SELECT 1 FROM pg_class c, unnest(c.reloptions) AS o
+                       WHERE c.oid = v_storage AND o LIKE 'fillfactor=%') THEN
+        EXECUTE format('ALTER TABLE %s SET (fillfactor = 85)', v_storage);
+    END IF;
 
     -- Kept-state tables get the types PostgreSQL infers for their fill queries, and the indexes the plan asks for.
     PERFORM pgtrickle._drop_kept_states(v_st.pgt_id);
