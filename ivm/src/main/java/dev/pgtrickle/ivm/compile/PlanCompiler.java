@@ -12,6 +12,7 @@ import dev.pgtrickle.ivm.plan.Lookup;
 import dev.pgtrickle.ivm.plan.OutputKey;
 import dev.pgtrickle.ivm.plan.Plan;
 import dev.pgtrickle.ivm.plan.QueryPlan;
+import dev.pgtrickle.ivm.plan.Recursive;
 import dev.pgtrickle.ivm.plan.TopK;
 import dev.pgtrickle.ivm.plan.Window;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
@@ -41,7 +42,8 @@ public final class PlanCompiler {
         this.types = types;
     }
 
-    public CompiledPlan compile(QueryPlan top, String normalizedQuery) throws UnsupportedQueryException, SQLException {
+    public CompiledPlan compile(QueryPlan query, String normalizedQuery) throws UnsupportedQueryException, SQLException {
+        QueryPlan top = Recursive.readingStored(query, PlanContract.STORAGE).orElse(query);
         List<Plan> exactSums = new ArrayList<>();
         Map<Plan, Set<Integer>> scaled = new IdentityHashMap<>();
         for (Plan input : top.inputs()) {

@@ -52,6 +52,7 @@ public final class DeltaContext {
     private final Map<Plan, String> sharedCurrent = new IdentityHashMap<>();
     private final Map<Plan, KeptTable> keptTables;
     private final Map<Plan, String> keptGroups = new IdentityHashMap<>();
+    private final Map<String, RecursiveRows> recursiveRows = new HashMap<>();
     private int buildingDelta;
     private final Map<String, String> cteDefinitions = new LinkedHashMap<>();
     private final Map<Long, Source> sources = new LinkedHashMap<>();
@@ -412,12 +413,43 @@ public final class DeltaContext {
         return String.join("\nUNION ALL\n", terms);
     }
 
+    /** SQL that may only be computed in a certain state of the context. */
     @FunctionalInterface
-    private interface DeltaQuery {
+    public interface SqlComputation {
         String sql() throws UnsupportedQueryException;
     }
 
-    private String deltaCte(Plan plan, DeltaQuery query) throws UnsupportedQueryException {
+    /**
+     * What a recursive query's reference to itself ({@code plan.RecursiveRef}) reads while part
+     * of the query's delta is computed.
+     *
+     * @param current a FROM item (without alias) of its rows, under the query's column names
+     * @param delta its delta (positional columns and weight); {@code null} where none is asked for
+     */
+    public record RecursiveRows(String current, String delta) {
+    }
+
+    /** What the references to the recursive query {@code cte} read; empty while the query itself is evaluated. */
+    public Optional<RecursiveRows> recursiveRows(String cte) {
+        return Optional.ofNullable(recursiveRows.get(cte));
+    }
+
+    /** {@code computation}'s SQL, computed while the references to {@code cte} read {@code rows}. */
+    public String withRecursiveRows(String cte, RecursiveRows rows, SqlComputation computation)
+            throws UnsupportedQueryException {
+        RecursiveRows outer = recursiveRows.put(cte, rows);
+        try {
+            return computation.sql();
+        } finally {
+            if (outer == null) {
+                recursiveRows.remove(cte);
+            } else {
+                recursiveRows.put(cte, outer);
+            }
+        }
+    }
+
+    private String deltaCte(Plan plan, SqlComputation query) throws UnsupportedQueryException {
         String existing = deltaCtes.get(plan);
         if (existing != null) {
             return existing;

@@ -10,6 +10,7 @@ import dev.pgtrickle.ivm.plan.JoinKind;
 import dev.pgtrickle.ivm.plan.OutputColumn;
 import dev.pgtrickle.ivm.plan.Project;
 import dev.pgtrickle.ivm.plan.QueryPlan;
+import dev.pgtrickle.ivm.plan.RecursiveRef;
 import dev.pgtrickle.ivm.plan.Scan;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import dev.pgtrickle.ivm.sql.Sql;
@@ -124,6 +125,9 @@ final class FromTranslator {
         List<String> aliasColumns = columnList(table.getAlias());
         String name = queries.text().name(table.getName());
         CteScope cte = table.getSchemaName() == null ? scope.find(name) : null;
+        if (cte != null && cte.self()) {
+            return new RecursiveRef(cte.name(), alias, renamed(cte.columns(), aliasColumns, table));
+        }
         if (cte != null) {
             QueryPlan body = queries.cte(cte);
             List<String> columns = cte.columns().isEmpty() ? body.columns() : renamed(body.columns(), cte.columns(), table);

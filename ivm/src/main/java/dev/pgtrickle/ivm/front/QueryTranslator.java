@@ -9,6 +9,7 @@ import dev.pgtrickle.ivm.plan.FromPlan;
 import dev.pgtrickle.ivm.plan.OutputColumn;
 import dev.pgtrickle.ivm.plan.Project;
 import dev.pgtrickle.ivm.plan.QueryPlan;
+import dev.pgtrickle.ivm.plan.Recursive;
 import dev.pgtrickle.ivm.plan.TopK;
 import dev.pgtrickle.ivm.plan.UnionAll;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
@@ -191,10 +192,46 @@ final class QueryTranslator {
     QueryPlan cte(CteScope cte) throws UnsupportedQueryException {
         QueryPlan plan = cteBodies.get(cte.body());
         if (plan == null) {
-            plan = query(cte.body(), cte.outer());
+            plan = cte.recursive() ? recursive(cte) : null;
+            if (plan == null) {
+                plan = query(cte.body(), cte.outer());
+            }
             cteBodies.put(cte.body(), plan);
         }
         return plan;
+    }
+
+    /**
+     * A WITH RECURSIVE query whose last UNION ALL branch refers to the query itself (PostgreSQL
+     * has checked the form: one reference, in that branch only); {@code null} for a CTE under
+     * WITH RECURSIVE that does not.
+     */
+    private Recursive recursive(CteScope cte) throws UnsupportedQueryException {
+        if (!(cte.body() instanceof ParenthesedSelect parenthesized)
+                || !(parenthesized.getSelect() instanceof SetOperationList operations)) {
+            return null;
+        }
+        List<Select> selects = operations.getSelects();
+        List<SetOperation> between = operations.getOperations();
+        SetOperationList baseList = new SetOperationList();
+        baseList.setSelects(new ArrayList<>(selects.subList(0, selects.size() - 1)));
+        baseList.setOperations(new ArrayList<>(between.subList(0, between.size() - 1)));
+        QueryPlan base = selects.size() == 2 ? query(selects.get(0), cte.outer()) : query(baseList, cte.outer());
+        List<String> columns = cte.columns().isEmpty() ? base.columns() : cte.columns();
+        QueryPlan step = query(selects.get(selects.size() - 1), cte.outer().withSelf(cte.name(), columns));
+        if (!Recursive.refersToItself(step)) {
+            return null;
+        }
+        SetOperation last = between.get(between.size() - 1);
+        if (!(last instanceof UnionOp union) || !union.isAll()) {
+            throw new UnsupportedQueryException("WITH RECURSIVE " + cte.name(), "a recursive query with UNION"
+                    + " (without ALL) is not supported yet: write UNION ALL, with a condition that ends the recursion");
+        }
+        if (!(step instanceof Project project)) {
+            throw new UnsupportedQueryException("WITH RECURSIVE " + cte.name(), "the recursive term must be a plain"
+                    + " SELECT (no DISTINCT, grouping or window functions)");
+        }
+        return new Recursive(cte.name(), columns, base, project, java.util.Optional.empty());
     }
 
     private CteScope with(List<WithItem<?>> items, CteScope scope) throws UnsupportedQueryException {
@@ -203,9 +240,6 @@ final class QueryTranslator {
             return result;
         }
         for (WithItem<?> item : items) {
-            if (item.isRecursive()) {
-                throw new UnsupportedQueryException(text.sql(item), "WITH RECURSIVE is not supported yet");
-            }
             if (!(item.getStatement() instanceof ParenthesedSelect body)) {
                 throw new UnsupportedQueryException(text.sql(item), "data-modifying WITH queries are not supported");
             }
@@ -218,7 +252,7 @@ final class QueryTranslator {
                     columns.add(text.name(name.getColumnName()));
                 }
             }
-            result = result.with(text.name(item.getAliasName()), body, columns);
+            result = result.with(text.name(item.getAliasName()), body, columns, item.isRecursive());
         }
         return result;
     }

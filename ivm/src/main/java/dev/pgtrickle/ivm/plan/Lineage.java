@@ -55,7 +55,7 @@ public final class Lineage {
             result.addAll(query(distinct.input()));
         } else if (plan instanceof TopK topK) {
             result.addAll(query(topK.input()));
-        } else if (plan instanceof UnionAll || plan instanceof SetOperation) {
+        } else if (plan instanceof UnionAll || plan instanceof SetOperation || plan instanceof Recursive) {
             for (Plan branch : plan.inputs()) {
                 List<Set<SourceColumn>> columns = query((QueryPlan) branch);
                 for (int i = 0; i < columns.size(); i++) {

@@ -4,7 +4,7 @@ import dev.pgtrickle.ivm.delta.DeltaContext;
 import java.util.List;
 
 /** An operator producing rows with named columns, like a SELECT. */
-public sealed interface QueryPlan extends Plan permits Project, Partitioned, Distinct, UnionAll, TopK, SetOperation, Window {
+public sealed interface QueryPlan extends Plan permits Project, Partitioned, Distinct, UnionAll, TopK, SetOperation, Window, Recursive {
 
     /** Names of the output columns, in order. */
     List<String> columns();
