@@ -477,6 +477,18 @@ final class Shapes {
                         + " FROM " + c.t(1) + " a JOIN " + c.t(2) + " b ON a.k = b.k WHERE a.g IS DISTINCT FROM 'b'", 1, 2)
                         .withStrategy("PARTITION_RESCAN"))));
 
+        // ---------------------------------------------------------------- recursive queries
+        // Rows linked by k = id (cycles, NULL links and equal ids included), walked to a bounded
+        // depth, which ends the recursion on cycles as it does the query's own evaluation.
+        shapes.add(new Shape("recursive_links", 2, c -> List.of(
+                plain(c.st("rl"), "WITH RECURSIVE r AS (SELECT a.id, a.k, a.v, 0 AS depth FROM " + c.t(1) + " a"
+                        + " WHERE a.g = 'a' UNION ALL SELECT b.id, b.k, r.v + coalesce(b.v, 0), r.depth + 1 FROM "
+                        + c.t(1) + " b JOIN r ON b.k = r.id WHERE r.depth < 3) SELECT id, k, v, depth FROM r", 1)
+                        .withStrategy("CONTENT"),
+                plain(c.st("rj"), "WITH RECURSIVE r (id, g, hops) AS (SELECT a.id, a.g, 0 FROM " + c.t(1) + " a"
+                        + " WHERE a.v > 2 UNION ALL SELECT b.id, r.g, r.hops + 1 FROM r JOIN " + c.t(2) + " b"
+                        + " ON b.k = r.id WHERE r.hops < 2) SELECT hops, g, id FROM r", 1, 2).withStrategy("CONTENT"))));
+
         // Groupings kept in tables, as branches of a UNION ALL: each branch's kept state is
         // maintained once per refresh.
         shapes.add(new Shape("union_all_of_kept_groupings", 2, c -> List.of(plain(c.st("ukg"),
