@@ -77,6 +77,9 @@ class RecursiveQueriesTest {
 
     @Test
     void theGuidesTreeFollowsNewNodesRenamesMovesAndDeletes(TestDatabase db) throws SQLException {
+        // The stored result is read by the column the step joins it on, through an index.
+        assertEquals(1, db.queryLong("SELECT count(*) FROM pg_indexes WHERE tablename = 'department_tree'"
+                + " AND indexdef LIKE '%(id)'"));
         db.execute("INSERT INTO departments VALUES (8, 'Data', 2), (9, 'ML', 8), (10, 'Research', NULL)");
         refreshBoth(db);
         assertEquals("Company > Engineering > Data > ML",

@@ -29,12 +29,15 @@ import java.util.List;
  * @param keptStates tables keeping the groups of aggregates inside the query and the left inputs
  *     of one-row tests, which a FULL refresh fills (in its statement) and the refresh statement
  *     maintains
+ * @param indexes storage columns the refresh reads rows by, one list per index (besides the
+ *     identity's): the columns a recursive query's step joins its old result on
  */
 public record CompiledPlan(int format, String normalizedQuery, Strategy strategy, List<String> columns,
                            List<String> hiddenColumns, List<String> identityColumns, List<String> outputKey,
                            String populate,
                            String refresh, String refreshInsertOnly, List<Long> sources,
-                           List<ExplainLine> operators, List<ColumnLineage> lineage, List<KeptState> keptStates) {
+                           List<ExplainLine> operators, List<ColumnLineage> lineage, List<KeptState> keptStates,
+                           List<List<String>> indexes) {
 
     public static final int FORMAT = 1;
 
@@ -47,6 +50,7 @@ public record CompiledPlan(int format, String normalizedQuery, Strategy strategy
         operators = List.copyOf(operators);
         lineage = lineage == null ? List.of() : List.copyOf(lineage);
         keptStates = keptStates == null ? List.of() : List.copyOf(keptStates);
+        indexes = indexes == null ? List.of() : indexes.stream().map(List::copyOf).toList();
     }
 
     /** A visible column and the source columns it is computed from. */

@@ -63,9 +63,10 @@ final class PlanAssembler {
     /**
      * @param exactSums aggregates inside the query whose sums add up exactly ({@link DeltaContext})
      * @param kept the states kept in tables, in placeholder order
+     * @param indexes storage columns to index, one list per index
      */
     static CompiledPlan assemble(QueryPlan top, String normalizedQuery, MaintenanceStrategy strategy, List<Plan> exactSums,
-                                 List<Kept> kept) throws UnsupportedQueryException {
+                                 List<Kept> kept, List<List<String>> indexes) throws UnsupportedQueryException {
         Map<Plan, DeltaContext.KeptTable> tables = new IdentityHashMap<>();
         for (int i = 0; i < kept.size(); i++) {
             tables.put(kept.get(i).plan(),
@@ -100,7 +101,7 @@ final class PlanAssembler {
                 context.sources().stream().map(Source::oid).toList(), explain,
                 Lineage.of(top).entrySet().stream()
                         .map(e -> new CompiledPlan.ColumnLineage(e.getKey(), List.copyOf(e.getValue()))).toList(),
-                states);
+                states, indexes);
     }
 
     private static boolean joins(Plan plan) {

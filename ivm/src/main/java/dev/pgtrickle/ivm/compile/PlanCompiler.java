@@ -22,6 +22,7 @@ import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /** Chooses the maintenance strategy for an operator tree and compiles it into a {@link CompiledPlan}. */
@@ -43,7 +44,8 @@ public final class PlanCompiler {
     }
 
     public CompiledPlan compile(QueryPlan query, String normalizedQuery) throws UnsupportedQueryException, SQLException {
-        QueryPlan top = Recursive.readingStored(query, PlanContract.STORAGE).orElse(query);
+        Optional<Recursive.Stored> stored = Recursive.readingStored(query, PlanContract.STORAGE);
+        QueryPlan top = stored.map(Recursive.Stored::plan).orElse(query);
         List<Plan> exactSums = new ArrayList<>();
         Map<Plan, Set<Integer>> scaled = new IdentityHashMap<>();
         for (Plan input : top.inputs()) {
@@ -53,7 +55,8 @@ public final class PlanCompiler {
         for (Plan input : top.inputs()) {
             collectKept(input, scaled, kept);
         }
-        return PlanAssembler.assemble(top, normalizedQuery, strategy(top), exactSums, kept);
+        return PlanAssembler.assemble(top, normalizedQuery, strategy(top), exactSums, kept,
+                stored.map(Recursive.Stored::indexes).orElse(List.of()));
     }
 
     /**

@@ -44,29 +44,82 @@ public record Recursive(String name, List<String> columns, QueryPlan base, Proje
     }
 
     /**
+     * A recursive query as the whole defining query, reading its old result from the storage
+     * table.
+     *
+     * @param plan the defining query's plan, its recursion reading the stored rows
+     * @param indexes the storage columns to index, one list per index: those the step joins the
+     *     old result on, which its delta probes per changed row
+     */
+    public record Stored(QueryPlan plan, List<List<String>> indexes) {
+
+        public Stored {
+            indexes = indexes.stream().map(List::copyOf).toList();
+        }
+    }
+
+    /**
      * {@code top} reading its old result from the storage table {@code storage}, where it is a
      * recursive query as a whole — {@code SELECT} of each of its columns once, unchanged — so
      * that the stored rows are that result; empty otherwise.
      */
-    public static Optional<QueryPlan> readingStored(QueryPlan top, String storage) {
+    public static Optional<Stored> readingStored(QueryPlan top, String storage) {
         if (!(top instanceof Project project) || !(project.input() instanceof Derived derived)
                 || !(derived.query() instanceof Recursive recursive)
                 || project.outputs().size() != derived.columns().size()) {
             return Optional.empty();
         }
-        List<String> items = new ArrayList<>();
-        for (int k = 0; k < derived.columns().size(); k++) {
-            String column = derived.columns().get(k);
+        List<String> stored = new ArrayList<>();
+        for (String column : derived.columns()) {
             List<OutputColumn> holders = project.outputs().stream()
                     .filter(o -> ColumnText.isReference(o.expression(), derived.alias(), column)).toList();
             if (holders.size() != 1) {
                 return Optional.empty();
             }
-            items.add(Sql.ident(holders.get(0).name()) + " AS " + Sql.ident(recursive.columns().get(k)));
+            stored.add(holders.get(0).name());
+        }
+        List<String> items = new ArrayList<>();
+        for (int k = 0; k < stored.size(); k++) {
+            items.add(Sql.ident(stored.get(k)) + " AS " + Sql.ident(recursive.columns().get(k)));
         }
         String rows = "(SELECT " + String.join(", ", items) + " FROM " + storage + ")";
-        return Optional.of(new Project(new Derived(recursive.reading(rows), derived.alias(), derived.columns()),
-                project.outputs()));
+        List<List<String>> indexes = new ArrayList<>();
+        for (List<Integer> probed : recursive.probed()) {
+            indexes.add(probed.stream().map(stored::get).toList());
+        }
+        return Optional.of(new Stored(new Project(new Derived(recursive.reading(rows), derived.alias(),
+                derived.columns()), project.outputs()), indexes));
+    }
+
+    /**
+     * Per join or filter condition of the step that equates columns of the query with another
+     * input's, those columns' positions: the step's delta over the old result reads it by them.
+     */
+    private List<List<Integer>> probed() {
+        RecursiveRef ref = self();
+        List<Condition> conditions = new ArrayList<>();
+        conditions(step.input(), conditions);
+        List<List<Integer>> probed = new ArrayList<>();
+        for (Condition condition : conditions) {
+            List<Integer> positions = condition.equalities().stream()
+                    .filter(e -> e.alias().equals(ref.alias()) && !e.others().isEmpty())
+                    .map(e -> ref.columns().indexOf(e.column())).distinct().sorted().toList();
+            if (!positions.isEmpty() && !probed.contains(positions)) {
+                probed.add(positions);
+            }
+        }
+        return probed;
+    }
+
+    private static void conditions(Plan plan, List<Condition> conditions) {
+        if (plan instanceof Join join) {
+            conditions.add(join.condition());
+        } else if (plan instanceof Filter filter) {
+            conditions.add(filter.condition());
+        }
+        for (Plan input : plan.inputs()) {
+            conditions(input, conditions);
+        }
     }
 
     /** Whether {@code step} (a recursive term) reads its query. */

@@ -203,6 +203,8 @@ DECLARE
     v_decision record;
     v_source oid;
     v_kept record;
+    v_index regclass;
+    v_indexed record;
 BEGIN
     -- Hidden columns are added below (see _lock_storage).
     PERFORM pgtrickle._lock_storage(v_st, 'ACCESS EXCLUSIVE');
@@ -251,6 +253,17 @@ BEGIN
     IF p_plan -> 'hidden_columns' ? '__pgt_part' THEN
         EXECUTE format('CREATE INDEX %I ON %s (__pgt_part)', '__pgt_part_' || v_st.pgt_relid, v_storage);
     END IF;
+    -- Indexes the refresh reads stored rows by (a recursive query's old result, by the columns its
+    -- step joins on); those of an earlier plan go first.
+    FOR v_index IN SELECT i.indexrelid::regclass FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                   WHERE i.indrelid = v_storage AND c.relname LIKE '\_\_pgt\_index\_%' LOOP
+        EXECUTE format('DROP INDEX %s', v_index);
+    END LOOP;
+    FOR v_indexed IN SELECT k.columns, k.n
+                     FROM jsonb_array_elements(coalesce(p_plan -> 'indexes', '[]')) WITH ORDINALITY AS k(columns, n) LOOP
+        EXECUTE format('CREATE INDEX %I ON %s (%s)', '__pgt_index_' || v_st.pgt_relid || '_' || v_indexed.n, v_storage,
+                       (SELECT string_agg(quote_ident(c), ', ') FROM jsonb_array_elements_text(v_indexed.columns) AS c));
+    END LOOP;
     -- Strategies that update stored rows in place leave room on each page for an update to stay
     -- on its page (a HOT update: no new index entries); the FULL refresh below writes the pages so.
     -- A fillfactor the owner set stays.
