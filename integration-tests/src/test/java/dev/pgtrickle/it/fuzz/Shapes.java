@@ -489,6 +489,15 @@ final class Shapes {
                         + " WHERE a.v > 2 UNION ALL SELECT b.id, r.g, r.hops + 1 FROM r JOIN " + c.t(2) + " b"
                         + " ON b.k = r.id WHERE r.hops < 2) SELECT hops, g, id FROM r", 1, 2).withStrategy("CONTENT"))));
 
+        // ---------------------------------------------------------------- functions in FROM
+        // A set-returning function per row (NULL arguments, empty and repeated results included),
+        // alone and below a join and a grouping.
+        shapes.add(new Shape("lateral_functions", 2, c -> List.of(
+                plain(c.st("lu"), "SELECT a.id, u.x, u.n FROM " + c.t(1) + " a CROSS JOIN LATERAL unnest(ARRAY[a.v,"
+                        + " a.id, a.v]) WITH ORDINALITY AS u(x, n) WHERE u.x IS DISTINCT FROM 3", 1).withStrategy("CONTENT"),
+                grouped(c.st("lg"), "SELECT s.x, count(*) AS c, sum(b.v) AS s FROM " + c.t(1) + " a JOIN " + c.t(2)
+                        + " b ON a.k = b.k, generate_series(0, a.v % 3) AS s(x) GROUP BY s.x", 1, 2))));
+
         // Groupings kept in tables, as branches of a UNION ALL: each branch's kept state is
         // maintained once per refresh.
         shapes.add(new Shape("union_all_of_kept_groupings", 2, c -> List.of(plain(c.st("ukg"),

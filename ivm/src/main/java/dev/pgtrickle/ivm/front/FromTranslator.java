@@ -9,6 +9,7 @@ import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.JoinKind;
 import dev.pgtrickle.ivm.plan.OutputColumn;
 import dev.pgtrickle.ivm.plan.Project;
+import dev.pgtrickle.ivm.plan.LateralFunction;
 import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.RecursiveRef;
 import dev.pgtrickle.ivm.plan.Scan;
@@ -105,7 +106,8 @@ final class FromTranslator {
         } else if (item instanceof ParenthesedFromItem group) {
             return group(group);
         } else if (item instanceof TableFunction function) {
-            throw new UnsupportedQueryException(sql(function), "table functions in FROM are not supported yet");
+            throw new UnsupportedQueryException(sql(function), "a function in FROM is supported after a table it"
+                    + " is joined to, not as the first item of FROM yet");
         } else if (item instanceof Values values) {
             throw new UnsupportedQueryException(sql(values), "VALUES lists are not supported yet");
         }
@@ -152,6 +154,23 @@ final class FromTranslator {
         Relation.View view = (Relation.View) relation;
         QueryPlan body = new QueryParser().parse(view.definition(), queries.catalog());
         return new Derived(body, alias, renamed(body.columns(), aliasColumns, table));
+    }
+
+    /**
+     * {@code tree} with a set-returning function called per row ({@code LATERAL} or not: a
+     * function in FROM sees the items before it). PostgreSQL prints the function's columns as the
+     * alias's column list.
+     */
+    private FromPlan lateralFunction(FromPlan tree, TableFunction function) throws UnsupportedQueryException {
+        if (function.isRowsFrom() || function.getAlias() == null || columnList(function.getAlias()).isEmpty()) {
+            throw new UnsupportedQueryException(sql(function), "this kind of function in FROM is not supported yet");
+        }
+        String spelledAlias = function.getAlias().getName();
+        String alias = queries.text().name(spelledAlias);
+        spelledAliases.put(alias, spelledAlias);
+        boolean ordinality = function.getWithClause() != null
+                && function.getWithClause().toUpperCase(java.util.Locale.ROOT).contains("ORDINALITY");
+        return new LateralFunction(tree, sql(function.getFunction()), ordinality, alias, columnList(function.getAlias()));
     }
 
     /** The names of a FROM item's column alias list, empty when it has none. */
@@ -213,6 +232,21 @@ final class FromTranslator {
             }
             JoinKind kind = join.isFull() ? JoinKind.FULL
                     : join.isLeft() ? JoinKind.LEFT : join.isRight() ? JoinKind.RIGHT : JoinKind.INNER;
+            if (join.getFromItem() instanceof TableFunction function) {
+                if (kind != JoinKind.INNER) {
+                    throw new UnsupportedQueryException(sql(join), "an outer join with a function in FROM is not"
+                            + " supported yet");
+                }
+                tree = lateralFunction(tree, function);
+                for (Expression on : join.getOnExpressions()) {
+                    for (Expression conjunct : Expressions.conjuncts(on)) {
+                        for (Condition condition : queries.expressions().conditions(conjunct)) {
+                            tree = new Filter(tree, condition);
+                        }
+                    }
+                }
+                continue;
+            }
             FromPlan right = item(join.getFromItem());
             List<Condition> conditions = new ArrayList<>();
             for (Expression on : join.getOnExpressions()) {

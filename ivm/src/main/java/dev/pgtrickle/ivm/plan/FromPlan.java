@@ -11,7 +11,7 @@ import java.util.Set;
  * An operator whose rows are addressed by alias, like the items of a FROM clause: their columns
  * are {@code alias.column} for each of its {@link #bindings()}.
  */
-public sealed interface FromPlan extends Plan permits Scan, Derived, Lookup, Join, Filter, RecursiveRef {
+public sealed interface FromPlan extends Plan permits Scan, Derived, Lookup, Join, Filter, RecursiveRef, LateralFunction {
 
     /** The aliases this operator makes visible, with their columns, in output order. */
     List<Binding> bindings();

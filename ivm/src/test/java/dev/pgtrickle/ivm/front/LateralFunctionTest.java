@@ -1,0 +1,73 @@
+package dev.pgtrickle.ivm.front;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pgtrickle.ivm.compile.CompiledPlan;
+import dev.pgtrickle.ivm.compile.PlanCompiler;
+import dev.pgtrickle.ivm.plan.LateralFunction;
+import dev.pgtrickle.ivm.plan.Project;
+import dev.pgtrickle.ivm.plan.QueryPlan;
+import dev.pgtrickle.ivm.plan.Scan;
+import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Set-returning functions in FROM, called per row of what precedes them. Inputs are what
+ * PostgreSQL 18's pg_get_viewdef printed (search_path = pg_catalog) for the query in the comment.
+ */
+class LateralFunctionTest {
+
+    private final FakeCatalog catalog = new FakeCatalog();
+
+    private QueryPlan parse(String sql) throws UnsupportedQueryException {
+        return new QueryParser().parse(sql, catalog);
+    }
+
+    // SELECT d.id, t, n FROM emp d CROSS JOIN LATERAL unnest(d.tags) WITH ORDINALITY AS u(t, n)
+    private static final String UNNEST = """
+             SELECT d.id,
+                u.t,
+                u.n
+               FROM (public.emp d
+                 CROSS JOIN LATERAL unnest(d.tags) WITH ORDINALITY u(t, n))""";
+
+    @Test
+    void theFunctionIsCalledPerRowOfItsInputAndItsColumnsAreTheAliasList() throws Exception {
+        Project top = assertInstanceOf(Project.class, parse(UNNEST));
+        LateralFunction unnest = assertInstanceOf(LateralFunction.class, top.input());
+        assertEquals("unnest(d.tags)", unnest.call());
+        assertTrue(unnest.ordinality());
+        assertEquals("u", unnest.alias());
+        assertEquals(List.of("t", "n"), unnest.columns());
+        assertEquals("d", assertInstanceOf(Scan.class, unnest.input()).alias());
+    }
+
+    @Test
+    void itsDeltaIsTheFunctionAppliedToTheChangedRows() throws Exception {
+        CompiledPlan plan = new PlanCompiler(query -> List.of()).compile(parse(UNNEST), "q");
+        assertTrue(plan.populate().contains("\"public\".\"emp\" AS \"d\" CROSS JOIN LATERAL unnest(d.tags)"
+                + " WITH ORDINALITY AS \"u\" (\"t\", \"n\")"), plan.populate());
+        String refresh = plan.refresh();
+        assertTrue(refresh.contains("\"u\".\"t\" AS __pgt_c"), refresh);
+        assertTrue(refresh.contains("AS \"d\", LATERAL unnest(d.tags) WITH ORDINALITY AS \"u\" (\"t\", \"n\")"), refresh);
+        // Changes are not read back from the emp table: the function needs only the changed row.
+        assertTrue(!refresh.contains("FROM \"public\".\"emp\""), refresh);
+    }
+
+    @Test
+    void aFunctionAfterACommaReadsTheItemsBeforeIt() throws Exception {
+        // SELECT d.id, e.value ->> 'sku' AS sku FROM emp d, LATERAL jsonb_array_elements(d.tags) e
+        Project top = assertInstanceOf(Project.class, parse("""
+                 SELECT d.id,
+                    (e.value ->> 'sku'::text) AS sku
+                   FROM public.emp d,
+                    LATERAL jsonb_array_elements(d.tags) e(value)"""));
+        LateralFunction elements = assertInstanceOf(LateralFunction.class, top.input());
+        assertEquals("jsonb_array_elements(d.tags)", elements.call());
+        assertEquals(List.of("value"), elements.columns());
+        assertTrue(!elements.ordinality());
+    }
+}
