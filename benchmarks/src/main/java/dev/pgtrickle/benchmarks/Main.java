@@ -1,5 +1,7 @@
 package dev.pgtrickle.benchmarks;
 
+import dev.pgtrickle.benchmarks.hierarchy.HierarchyBenchmark;
+import dev.pgtrickle.benchmarks.hierarchy.HierarchyOptions;
 import dev.pgtrickle.benchmarks.tpch.TpchBenchmark;
 import dev.pgtrickle.benchmarks.tpch.TpchOptions;
 import java.lang.management.ManagementFactory;
@@ -15,7 +17,8 @@ import java.util.Map;
 /**
  * The benchmarks of issue 3 §8 (docs/benchmarks.md): the macro benchmark, with the command
  * {@code latency} the propagation-latency benchmark, with {@code wal} the WAL-capture benchmark, and
- * with {@code tpch} the TPC-H queries as stream tables ({@link TpchBenchmark});
+ * with {@code tpch} the TPC-H queries as stream tables ({@link TpchBenchmark}), with {@code hierarchy}
+ * a recursive query over a hierarchy ({@link HierarchyBenchmark});
  * {@code wal} and {@code latency --cdc wal} need Chronicle Queue's JVM flags ({@link #CHRONICLE_FLAGS}):
  * <pre>
  * mvn -B -ntp -q -pl benchmarks -am package -DskipTests
@@ -24,6 +27,7 @@ import java.util.Map;
  * java &lt;CHRONICLE_FLAGS&gt; -jar benchmarks/target/pgtrickle-benchmarks.jar latency --cdc wal [...]
  * java &lt;CHRONICLE_FLAGS&gt; -jar benchmarks/target/pgtrickle-benchmarks.jar wal [--out wal-report.md]
  * java -jar benchmarks/target/pgtrickle-benchmarks.jar tpch [--scale 1] [--runs 3] [--queries 1,3,5]
+ * java -jar benchmarks/target/pgtrickle-benchmarks.jar hierarchy [--nodes 100000] [--rounds 5] [--moves 100]
  * </pre>
  * Progress goes to stderr, the Markdown report to stdout (and to {@code --out}).
  */
@@ -83,6 +87,15 @@ public final class Main {
               --queries N,N,...   the queries to run, 1-22 (default all)
               --seed N            seed of the generated data and of the refresh functions (default 42)
               --out FILE, --jdbc-url URL, --keep-database, --set NAME=VALUE  as above
+
+            usage: java -jar pgtrickle-benchmarks.jar hierarchy [options]
+              the reference documentation's recursive department tree over a generated hierarchy, as a
+              DIFFERENTIAL stream table, a FULL one and a materialized view, refreshed after rounds of
+              moved subtrees
+              --nodes N           nodes of the hierarchy (default 100000: 12 levels)
+              --rounds N          rounds of moves and refreshes (default 5)
+              --moves N           nodes moved per round (default 100, 0.1 %)
+              --seed N, --out FILE, --jdbc-url URL, --keep-database, --set NAME=VALUE  as above
             """;
 
     /**
@@ -104,7 +117,7 @@ public final class Main {
             System.out.print(USAGE);
             return;
         }
-        String command = args.length > 0 && List.of("latency", "wal", "tpch").contains(args[0]) ? args[0] : "";
+        String command = args.length > 0 && List.of("latency", "wal", "tpch", "hierarchy").contains(args[0]) ? args[0] : "";
         String[] rest = command.isEmpty() ? args : Arrays.copyOfRange(args, 1, args.length);
         Object options;
         try {
@@ -112,6 +125,7 @@ public final class Main {
                 case "latency" -> parseLatency(rest);
                 case "wal" -> parseWal(rest);
                 case "tpch" -> parseTpch(rest);
+                case "hierarchy" -> parseHierarchy(rest);
                 default -> parse(rest);
             };
         } catch (IllegalArgumentException e) {
@@ -154,6 +168,14 @@ public final class Main {
             }
             report = ReportWriter.write(result, commandLine(args));
             out = tpch.out();
+        } else if (options instanceof HierarchyOptions hierarchy) {
+            HierarchyBenchmark.Result result;
+            try (BenchmarkServer server = BenchmarkServer.start(hierarchy.jdbcUrl(), hierarchy.keepDatabase())) {
+                progress.log("database ready on " + server.describe());
+                result = new HierarchyBenchmark(hierarchy, progress).run(server.databaseUrl(), server.describe());
+            }
+            report = result.markdown(commandLine(args));
+            out = hierarchy.out();
         } else {
             BenchmarkOptions macro = (BenchmarkOptions) options;
             MacroBenchmark.Result result;
@@ -325,6 +347,30 @@ public final class Main {
             }
         }
         return new TpchOptions(scale, runs, queries, shared.seed, shared.out, shared.url(), shared.keep,
+                shared.settings);
+    }
+
+    /** The options of the {@code hierarchy} command (the arguments after it). */
+    static HierarchyOptions parseHierarchy(String[] args) {
+        HierarchyOptions d = HierarchyOptions.defaults();
+        int nodes = d.nodes();
+        int rounds = d.rounds();
+        int moves = d.moves();
+        SharedOptions shared = new SharedOptions(d.seed());
+        Iterator<String> it = List.of(args).iterator();
+        while (it.hasNext()) {
+            String arg = it.next();
+            if (shared.accept(arg, it)) {
+                continue;
+            }
+            switch (arg) {
+                case "--nodes" -> nodes = positive(value(it, arg), arg);
+                case "--rounds" -> rounds = positive(value(it, arg), arg);
+                case "--moves" -> moves = positive(value(it, arg), arg);
+                default -> throw new IllegalArgumentException("unknown option of hierarchy: " + arg);
+            }
+        }
+        return new HierarchyOptions(nodes, rounds, moves, shared.seed, shared.out, shared.url(), shared.keep,
                 shared.settings);
     }
 
