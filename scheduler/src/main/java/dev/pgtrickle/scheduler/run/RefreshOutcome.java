@@ -22,7 +22,10 @@ public sealed interface RefreshOutcome {
     record Failed(String error, Duration took) implements RefreshOutcome {
     }
 
-    /** Not attempted: an upstream table of this pass failed. */
+    /**
+     * Not attempted, or rolled back without being a failure of the stream table: an upstream
+     * table of this pass failed, or a source's DDL awaits the repair step.
+     */
     record Skipped(String reason) implements RefreshOutcome {
     }
 }

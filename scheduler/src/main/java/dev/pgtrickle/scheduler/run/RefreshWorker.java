@@ -66,6 +66,11 @@ public final class RefreshWorker implements AutoCloseable {
                     // A REPEATABLE READ refresh met a concurrent change (e.g. at a capture switch): nothing applied, go again.
                     continue;
                 }
+                if (sourceRenamed(c, table.id(), e)) {
+                    // Source DDL committed after this pass's repair step: it redefines the stream table next pass.
+                    return new RefreshOutcome.Skipped("a source changed (" + ServerErrors.message(e)
+                            + "); redefined before its next refresh");
+                }
                 recordFailure(c, table, ServerErrors.message(e));
                 return new RefreshOutcome.Failed(ServerErrors.message(e), since(start));
             } catch (StaleCaptureException e) {
@@ -162,6 +167,29 @@ public final class RefreshWorker implements AutoCloseable {
             return false;
         } finally {
             c.commit();
+        }
+    }
+
+    /**
+     * Whether {@code e}, an undefined table or column, comes from a source renamed (or its column)
+     * since the stream table was defined, which the repair step ({@code pgtrickle._source_changes},
+     * {@link SourceRepair}) handles: the refresh ran between the DDL and the repair.
+     */
+    private static boolean sourceRenamed(Connection c, long id, SQLException e) {
+        if (!"42P01".equals(e.getSQLState()) && !"42703".equals(e.getSQLState())) {
+            return false;
+        }
+        try (PreparedStatement statement = c.prepareStatement(
+                "SELECT EXISTS (SELECT 1 FROM pgtrickle._source_changes() WHERE pgt_id = ?)")) {
+            statement.setLong(1, id);
+            try (ResultSet row = statement.executeQuery()) {
+                row.next();
+                return row.getBoolean(1);
+            }
+        } catch (SQLException broken) {
+            return false;
+        } finally {
+            rollback(c);
         }
     }
 
