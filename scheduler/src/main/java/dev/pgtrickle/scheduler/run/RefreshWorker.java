@@ -130,6 +130,13 @@ public final class RefreshWorker implements AutoCloseable {
                 if (attempt < CONFLICT_ATTEMPTS && conflict(e)) {
                     continue;
                 }
+                if (sourceRenamed(c, current.id(), e)) {
+                    Map<Long, RefreshOutcome> skipped = new LinkedHashMap<>();
+                    String reason = "a source of " + current.name() + " changed (" + ServerErrors.message(e)
+                            + "); redefined before its next refresh";
+                    group.forEach(table -> skipped.put(table.id(), new RefreshOutcome.Skipped(reason)));
+                    return skipped;
+                }
                 recordFailure(c, current, ServerErrors.message(e));
                 Map<Long, RefreshOutcome> failed = new LinkedHashMap<>();
                 for (StreamTableState table : group) {
