@@ -31,13 +31,18 @@ import java.util.List;
  *     maintains
  * @param indexes storage columns the refresh reads rows by, one list per index (besides the
  *     identity's): the columns a recursive query's step joins its old result on
+ * @param readsClock whether the query compares columns with the clock (a moving time window):
+ *     its contents change as time passes, and a refresh maintains that ({@code plan.Clock})
+ * @param clockDue for a query reading the clock, a query of the earliest time after now at which
+ *     a row enters or leaves its window ({@code NULL}: none will until a source changes);
+ *     {@code null} when that cannot be told, and every scheduled refresh runs
  */
 public record CompiledPlan(int format, String normalizedQuery, Strategy strategy, List<String> columns,
                            List<String> hiddenColumns, List<String> identityColumns, List<String> outputKey,
                            String populate,
                            String refresh, String refreshInsertOnly, List<Long> sources,
                            List<ExplainLine> operators, List<ColumnLineage> lineage, List<KeptState> keptStates,
-                           List<List<String>> indexes) {
+                           List<List<String>> indexes, boolean readsClock, String clockDue) {
 
     public static final int FORMAT = 1;
 

@@ -3,6 +3,8 @@ package dev.pgtrickle.ivm.compile;
 import dev.pgtrickle.ivm.delta.ChangeBuffers;
 import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.plan.Aggregate;
+import dev.pgtrickle.ivm.plan.Clock;
+import dev.pgtrickle.ivm.plan.Filter;
 import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.KeptIndex;
 import dev.pgtrickle.ivm.plan.Lineage;
@@ -16,6 +18,7 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /** The ending every strategy shares: storage columns, the MERGE, the explain lines, the plan record. */
@@ -101,7 +104,31 @@ final class PlanAssembler {
                 context.sources().stream().map(Source::oid).toList(), explain,
                 Lineage.of(top).entrySet().stream()
                         .map(e -> new CompiledPlan.ColumnLineage(e.getKey(), List.copyOf(e.getValue()))).toList(),
-                states, indexes);
+                states, indexes, !clockFilters(top).isEmpty(), nextClockChange(top));
+    }
+
+    private static List<Filter> clockFilters(Plan plan) {
+        List<Filter> filters = new ArrayList<>();
+        if (plan instanceof Filter filter && Clock.reads(filter.condition().sql())) {
+            filters.add(filter);
+        }
+        for (Plan input : plan.inputs()) {
+            filters.addAll(clockFilters(input));
+        }
+        return filters;
+    }
+
+    /** The query telling when a row next enters or leaves a moving time window; {@code null} when that cannot be told. */
+    private static String nextClockChange(Plan top) throws UnsupportedQueryException {
+        List<String> changes = new ArrayList<>();
+        for (Filter filter : clockFilters(top)) {
+            Optional<String> next = filter.nextClockChange(new DeltaContext(new ChangeBuffers()));
+            if (next.isEmpty()) {
+                return null;
+            }
+            changes.add(next.get());
+        }
+        return changes.isEmpty() ? null : "SELECT LEAST(" + String.join(", ", changes) + ")";
     }
 
     private static boolean joins(Plan plan) {

@@ -1,5 +1,6 @@
 package dev.pgtrickle.ivm.front;
 
+import dev.pgtrickle.ivm.plan.Clock;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import dev.pgtrickle.ivm.sql.QuotedText;
 
@@ -125,6 +126,12 @@ final class CanonicalText {
                 end = wordEnd(sql, i);
                 String word = sql.substring(i, end);
                 refuseReserved(word);
+                Clocked clocked = clock(sql, i, end, word);
+                if (clocked != null) {
+                    out.append(clocked.sql());
+                    i = clocked.end();
+                    continue;
+                }
                 boolean quote = JSQLPARSER_RESERVED.contains(word)
                         || (JSQLPARSER_SYNTAX_WORDS.contains(word) && !isSyntax(sql, i, end, word));
                 out.append(quote ? '"' + word + '"' : word);
@@ -138,6 +145,45 @@ final class CanonicalText {
             i = end;
         }
         return new CanonicalText(out.toString(), List.copyOf(literals), List.copyOf(identifiers));
+    }
+
+    /** A reading of the clock and where its text ends. */
+    private record Clocked(String sql, int end) {
+    }
+
+    /**
+     * The word at {@code start} as a reading of the clock written as {@link Clock#NOW}, which a
+     * refresh maintains ({@link Clock}), or {@code null} when it is none. The readings that
+     * {@link Clock} cannot maintain (the time of day, a rounded time) are refused.
+     */
+    private static Clocked clock(String sql, int start, int end, String word) throws UnsupportedQueryException {
+        if (start > 0 && sql.charAt(start - 1) == '.') {
+            return null;
+        }
+        boolean call = sql.startsWith("()", end);
+        boolean precision = sql.startsWith("(", end) && !call;
+        switch (word) {
+            case "now", "transaction_timestamp" -> {
+                return call ? new Clocked(Clock.NOW, end + 2) : null;
+            }
+            case "CURRENT_TIMESTAMP", "CURRENT_DATE", "LOCALTIMESTAMP" -> {
+                if (precision) {
+                    throw new UnsupportedQueryException(excerpt(sql, start), word + " with a precision is not maintained"
+                            + " yet; write " + word + " without one");
+                }
+                String sqlOf = switch (word) {
+                    case "CURRENT_DATE" -> "CAST(" + Clock.NOW + " AS date)";
+                    case "LOCALTIMESTAMP" -> "CAST(" + Clock.NOW + " AS timestamp)";
+                    default -> Clock.NOW;
+                };
+                return new Clocked(sqlOf, end);
+            }
+            case "CURRENT_TIME", "LOCALTIME" -> throw new UnsupportedQueryException(excerpt(sql, start),
+                    "the time of day moves back at midnight: a query reading it cannot be maintained");
+            default -> {
+                return null;
+            }
+        }
     }
 
     private static void refuseReserved(String name) throws UnsupportedQueryException {

@@ -1,6 +1,7 @@
 package dev.pgtrickle.ivm.front;
 
 import dev.pgtrickle.ivm.plan.Binding;
+import dev.pgtrickle.ivm.plan.Clock;
 import dev.pgtrickle.ivm.plan.Condition;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import dev.pgtrickle.ivm.sql.Sql;
@@ -12,6 +13,12 @@ import java.util.Set;
 import net.sf.jsqlparser.expression.AnalyticExpression;
 import net.sf.jsqlparser.expression.AnalyticType;
 import net.sf.jsqlparser.expression.ArrayConstructor;
+import net.sf.jsqlparser.expression.BinaryExpression;
+import net.sf.jsqlparser.expression.IntervalExpression;
+import net.sf.jsqlparser.expression.SignedExpression;
+import net.sf.jsqlparser.expression.operators.arithmetic.Addition;
+import net.sf.jsqlparser.expression.operators.arithmetic.Multiplication;
+import net.sf.jsqlparser.expression.operators.arithmetic.Subtraction;
 import net.sf.jsqlparser.expression.BooleanValue;
 import net.sf.jsqlparser.expression.CaseExpression;
 import net.sf.jsqlparser.expression.CastExpression;
@@ -70,6 +77,9 @@ final class Expressions {
         });
         return sql(e);
     }
+
+    /** Within {@link #conditions}: a reading of the clock may occur (the conditions check how). */
+    private int clockScope;
 
     /**
      * The SQL text of a whole aggregate call that is recomputed over a group's rows: no other
@@ -134,9 +144,57 @@ final class Expressions {
      * it implies that can be placed lower ({@link ImpliedConditions}).
      */
     List<Condition> conditions(Expression conjunct) throws UnsupportedQueryException {
-        List<Condition> conditions = new ArrayList<>(List.of(condition(conjunct)));
-        conditions.addAll(ImpliedConditions.of(conjunct, this));
-        return conditions;
+        clockScope++;
+        try {
+            List<Condition> conditions = new ArrayList<>(List.of(condition(conjunct)));
+            conditions.addAll(ImpliedConditions.of(conjunct, this));
+            clockTerms(conjunct);
+            for (Condition condition : conditions) {
+                Clock.bounds(condition);
+            }
+            return conditions;
+        } finally {
+            clockScope--;
+        }
+    }
+
+    /**
+     * Refuses a comparison with the clock whose clock side is more than the clock plus or minus
+     * constants, which might not grow with it ({@link Clock.Bound}).
+     */
+    private void clockTerms(Expression conjunct) throws UnsupportedQueryException {
+        if (unparenthesized(conjunct) instanceof ComparisonOperator comparison) {
+            for (Expression side : List.of(comparison.getLeftExpression(), comparison.getRightExpression())) {
+                if (Clock.reads(text.sql(side)) && !isClockTerm(side)) {
+                    throw Clock.notMaintained(text.sql(conjunct));
+                }
+            }
+        }
+    }
+
+    /** The clock, or a clock term plus or minus a constant (or a constant plus a clock term). */
+    private boolean isClockTerm(Expression e) throws UnsupportedQueryException {
+        Expression bare = unparenthesized(e);
+        if (bare instanceof Addition || bare instanceof Subtraction) {
+            BinaryExpression sum = (BinaryExpression) bare;
+            return isClockTerm(sum.getLeftExpression()) && isConstant(sum.getRightExpression())
+                    || bare instanceof Addition && isConstant(sum.getLeftExpression()) && isClockTerm(sum.getRightExpression());
+        }
+        Expression clock = bare instanceof CastExpression cast ? unparenthesized(cast.getLeftExpression()) : bare;
+        return clock instanceof Function && text.sql(clock).equals(Clock.NOW);
+    }
+
+    /** An expression of literals and casts only. */
+    private boolean isConstant(Expression e) throws UnsupportedQueryException {
+        boolean[] constant = {true};
+        tree.rewrite(e, node -> {
+            constant[0] &= node instanceof StringValue || node instanceof LongValue || node instanceof DoubleValue
+                    || node instanceof CastExpression || node instanceof ParenthesedExpressionList
+                    || node instanceof Addition || node instanceof Subtraction || node instanceof Multiplication
+                    || node instanceof SignedExpression || node instanceof IntervalExpression;
+            return null;
+        });
+        return constant[0];
     }
 
     /** An expression as an operand of an equality, naming its column when it is a qualified one. */
@@ -252,12 +310,16 @@ final class Expressions {
      * but JSqlParser drops parentheses it takes for a list's ({@code GROUP BY (a + 1)},
      * {@code count((a + 1))}). Doubled parentheses (PostgreSQL's {@code ON ((a = b))}) are reduced.
      */
-    String sql(Expression e) {
+    String sql(Expression e) throws UnsupportedQueryException {
         Expression shown = e;
         while (parenthesized(shown) instanceof ParenthesedExpressionList<?> inner && parenthesized(inner) != null) {
             shown = inner;
         }
-        return isAtomic(shown) ? text.sql(shown) : "(" + text.sql(shown) + ")";
+        String sql = isAtomic(shown) ? text.sql(shown) : "(" + text.sql(shown) + ")";
+        if (clockScope == 0 && Clock.reads(sql)) {
+            throw Clock.notMaintained(sql);
+        }
+        return sql;
     }
 
     private static boolean isAtomic(Expression e) {

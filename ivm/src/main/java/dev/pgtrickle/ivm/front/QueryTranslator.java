@@ -2,6 +2,7 @@ package dev.pgtrickle.ivm.front;
 
 import dev.pgtrickle.ivm.plan.Aggregate;
 import dev.pgtrickle.ivm.plan.Binding;
+import dev.pgtrickle.ivm.plan.Clock;
 import dev.pgtrickle.ivm.plan.Condition;
 import dev.pgtrickle.ivm.plan.Distinct;
 import dev.pgtrickle.ivm.plan.DistinctOn;
@@ -226,6 +227,10 @@ final class QueryTranslator {
         if (!(last instanceof UnionOp union) || !union.isAll()) {
             throw new UnsupportedQueryException("WITH RECURSIVE " + cte.name(), "a recursive query with UNION"
                     + " (without ALL) is not supported yet: write UNION ALL, with a condition that ends the recursion");
+        }
+        if (Clock.reads(text.sql(cte.body()))) {
+            throw new UnsupportedQueryException("WITH RECURSIVE " + cte.name(), "a recursive query reading the clock"
+                    + " is not maintained yet");
         }
         if (!(step instanceof Project project)) {
             throw new UnsupportedQueryException("WITH RECURSIVE " + cte.name(), "the recursive term must be a plain"

@@ -87,6 +87,9 @@ public record Join(JoinKind kind, FromPlan left, FromPlan right, Condition condi
 
     @Override
     public String delta(DeltaContext context) throws UnsupportedQueryException {
+        if (Clock.reads(condition.sql())) {
+            throw Clock.notMaintained(condition.sql());
+        }
         if (right instanceof Lookup lookup) {
             lookup.restrictDelta(context, left);
         }

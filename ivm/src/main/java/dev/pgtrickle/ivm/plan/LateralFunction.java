@@ -51,6 +51,9 @@ public record LateralFunction(FromPlan input, String call, boolean ordinality, S
 
     @Override
     public String delta(DeltaContext context) throws UnsupportedQueryException {
+        if (Clock.reads(call)) {
+            throw Clock.notMaintained(call);
+        }
         DeltaContext.Exposure changes = context.expose(input);
         List<String> items = new ArrayList<>(DeltaContext.positionalItems(bindings(), List.of()));
         items.add(changes.weight() + " AS " + DeltaContext.WEIGHT);

@@ -48,6 +48,9 @@ public record Lookup(Derived subquery, Condition correlation, boolean indexed) i
 
     @Override
     public String delta(DeltaContext context) throws UnsupportedQueryException {
+        if (Clock.reads(correlation.sql())) {
+            throw Clock.notMaintained(correlation.sql());
+        }
         return subquery.delta(context);
     }
 

@@ -42,6 +42,36 @@ public final class QuotedText {
         return -1;
     }
 
+    /** Whether {@code text} occurs in {@code sql} outside its literals and quoted identifiers. */
+    public static boolean containsOutside(String sql, String text) {
+        return !replaceOutside(sql, text, "\0").equals(sql);
+    }
+
+    /**
+     * {@code sql} with every occurrence of {@code text} outside its literals and quoted
+     * identifiers replaced: what a user wrote inside quotes is data, not SQL.
+     */
+    public static String replaceOutside(String sql, String text, String replacement) {
+        StringBuilder out = new StringBuilder(sql.length());
+        int i = 0;
+        while (i < sql.length()) {
+            char c = sql.charAt(i);
+            if (c == '\'' || c == '"') {
+                int end = end(sql, i);
+                end = end < 0 ? sql.length() : end;
+                out.append(sql, i, end);
+                i = end;
+            } else if (sql.startsWith(text, i)) {
+                out.append(replacement);
+                i += text.length();
+            } else {
+                out.append(c);
+                i++;
+            }
+        }
+        return out.toString();
+    }
+
     /** A character of a word: letters, digits, {@code _} and {@code $}. */
     public static boolean isWordChar(char c) {
         return Character.isLetterOrDigit(c) || c == '_' || c == '$';

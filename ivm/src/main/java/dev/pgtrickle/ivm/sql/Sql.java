@@ -44,10 +44,17 @@ public final class Sql {
 
     /** Predicates joined with AND, each parenthesized; {@code true} when there are none. */
     public static String and(List<String> predicates) {
-        if (predicates.isEmpty()) {
-            return "true";
-        }
-        return predicates.stream().map(p -> "(" + p + ")").collect(Collectors.joining(" AND "));
+        return joined(predicates, " AND ", "true");
+    }
+
+    /** The disjunction of {@code predicates}, each parenthesized ({@code false} for none). */
+    public static String or(List<String> predicates) {
+        return joined(predicates, " OR ", "false");
+    }
+
+    private static String joined(List<String> predicates, String operator, String none) {
+        return predicates.isEmpty() ? none
+                : predicates.stream().map(p -> "(" + p + ")").collect(Collectors.joining(operator));
     }
 
     /** The pieces of SQL (or conditions) of several lists, in order. */

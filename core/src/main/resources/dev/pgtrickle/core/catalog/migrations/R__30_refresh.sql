@@ -268,7 +268,8 @@ BEGIN
     PERFORM pgtrickle._complete_refresh(p_pgt_id, v_replaced.frontier, v_data_time, 'FULL',
                                         v_replaced.inserted, v_replaced.deleted, v_start, p_initiated_by,
                                         p_rows_updated => v_replaced.updated,
-                                        p_reason => p_reason, p_fallback => p_fallback);
+                                        p_reason => p_reason, p_fallback => p_fallback,
+                                        p_clock_due => pgtrickle._next_clock_change(v_st));
 END
 $$;
 
@@ -319,11 +320,12 @@ DROP FUNCTION IF EXISTS pgtrickle._complete_refresh(bigint, pg_snapshot, timesta
 DROP FUNCTION IF EXISTS pgtrickle._complete_refresh(bigint, pg_snapshot, timestamptz, text, bigint, bigint, timestamptz, text, bigint);
 DROP FUNCTION IF EXISTS pgtrickle._complete_refresh(bigint, pg_snapshot, timestamptz, text, bigint, bigint, timestamptz, text, bigint, text);
 DROP FUNCTION IF EXISTS pgtrickle._complete_refresh(bigint, pg_snapshot, timestamptz, text, bigint, bigint, timestamptz, text, bigint, text, bigint);
+DROP FUNCTION IF EXISTS pgtrickle._complete_refresh(bigint, pg_snapshot, timestamptz, text, bigint, bigint, timestamptz, text, bigint, text, bigint, boolean);
 CREATE OR REPLACE FUNCTION pgtrickle._complete_refresh(
     p_pgt_id bigint, p_frontier pg_snapshot, p_data_time timestamptz, p_action text,
     p_rows_inserted bigint, p_rows_deleted bigint, p_start timestamptz, p_initiated_by text,
     p_rows_updated bigint DEFAULT NULL, p_reason text DEFAULT NULL, p_consumed bigint DEFAULT NULL,
-    p_fallback boolean DEFAULT false)
+    p_fallback boolean DEFAULT false, p_clock_due timestamptz DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_st pgtrickle.pgt_stream_tables;
@@ -381,6 +383,10 @@ BEGIN
         frontier_own_xid = pg_current_xact_id_if_assigned(),
         frontier_own_seq = nextval('pgtrickle.pgt_capture_seq'),
         data_timestamp = p_data_time,
+        -- The time a query reading the clock was computed at (the refresh's), and when a row of
+        -- its window is next due to enter or leave (the caller asked, as the owner).
+        clock_frontier = pgtrickle._clock(),
+        clock_next_due = p_clock_due,
         is_populated = true,
         consecutive_errors = 0,
         last_error = NULL,

@@ -112,6 +112,62 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 0 $$;
 CREATE OR REPLACE FUNCTION pgtrickle._key_sign(p_value anyelement) RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 0 $$;
 
+-- The clock of moving time windows (docs/architecture.md, "Moving time windows"): the time a
+-- refresh computes a stream table's query at, which the compiler writes for the query's now(),
+-- CURRENT_TIMESTAMP, CURRENT_DATE and LOCALTIMESTAMP. now(), the refreshing transaction's start
+-- as the query would read it there, unless pgtrickle.test_clock holds a time: tests move a window
+-- without waiting for it. Inlined (plain SQL, qualified names, no SET): a refresh statement's
+-- index range reads it once.
+CREATE OR REPLACE FUNCTION pgtrickle._clock() RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce(nullif(pg_catalog.current_setting('pgtrickle.test_clock', true), '')::timestamptz,
+                    pg_catalog.now())
+$$;
+
+-- The time the stored contents were computed at, for the refresh statement running now (set by
+-- _differential_refresh).
+CREATE OR REPLACE FUNCTION pgtrickle._clock_old() RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT pg_catalog.current_setting('pgtrickle.clock_old')::timestamptz
+$$;
+
+-- The readings of the clock a differential refresh maintains (phrases of _unstable_functions):
+-- compared with columns in WHERE, they make a moving time window; the compiler refuses other uses.
+CREATE OR REPLACE FUNCTION pgtrickle._beyond_clock(p_unstable text[]) RETURNS text[]
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(array_agg(u ORDER BY n), '{}') FROM unnest(p_unstable) WITH ORDINALITY AS x(u, n)
+    WHERE u NOT IN ('now() reads the clock', 'transaction_timestamp() reads the clock',
+                    'CURRENT_TIMESTAMP reads the clock', 'CURRENT_DATE reads the clock',
+                    'LOCALTIMESTAMP reads the clock')
+$$;
+
+-- When a row next enters or leaves the moving time window of a stream table's query, after its
+-- latest refresh (the plan's clock_due query, run as the caller); NULL when none will until a
+-- source changes, or when that cannot be told (then every scheduled refresh runs).
+CREATE OR REPLACE FUNCTION pgtrickle._next_clock_change(p_st pgtrickle.pgt_stream_tables) RETURNS timestamptz
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_due timestamptz;
+BEGIN
+    IF p_st.plan ->> 'clock_due' IS NULL THEN
+        RETURN NULL;
+    END IF;
+    EXECUTE pgtrickle._plan_statement(p_st, p_st.plan ->> 'clock_due') INTO v_due;
+    RETURN v_due;
+END
+$$;
+
+-- Whether the contents of a stream table reading the clock are still what its query gives now,
+-- as far as time goes: its window is maintained, and no row has entered or left it since the
+-- latest refresh (nor did the clock go back, which only a test clock does).
+CREATE OR REPLACE FUNCTION pgtrickle._clock_settled(p_st pgtrickle.pgt_stream_tables) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT p_st.effective_mode = 'DIFFERENTIAL' AND coalesce((p_st.plan ->> 'reads_clock')::boolean, false)
+       AND p_st.plan ->> 'clock_due' IS NOT NULL AND p_st.clock_frontier IS NOT NULL
+       AND pgtrickle._clock() >= p_st.clock_frontier
+       AND (p_st.clock_next_due IS NULL OR p_st.clock_next_due > pgtrickle._clock())
+$$;
+
 -- How a stream table is refreshed, from what was asked, what its query calls (p_unstable_functions,
 -- see _unstable_functions) and what the compiler said. Raises when DIFFERENTIAL was asked and
 -- cannot be had.
@@ -130,6 +186,8 @@ BEGIN
         END IF;
         RETURN;
     END IF;
+    -- The clock compared with columns is maintained: the compiler decides (and says why not).
+    p_unstable_functions := pgtrickle._beyond_clock(p_unstable_functions);
     IF cardinality(p_unstable_functions) > 0 THEN
         IF p_refresh_mode = 'DIFFERENTIAL' THEN
             RAISE EXCEPTION 'stream table "%" cannot be DIFFERENTIAL: its result can change while no source changes: %',
@@ -630,6 +688,10 @@ BEGIN
         reason := 'not populated yet: refreshed FULL';
         RETURN;
     END IF;
+    IF (p_st.plan ->> 'reads_clock')::boolean AND p_st.clock_frontier IS NULL THEN
+        reason := 'the time the contents were computed at is unknown: refreshed FULL';
+        RETURN;
+    END IF;
     action := 'DIFFERENTIAL';
     IF p_st.refresh_mode <> 'AUTO' THEN
         RETURN;
@@ -777,6 +839,9 @@ BEGIN
     PERFORM set_config('pgtrickle.refresh_frontier', '', true);
     PERFORM set_config('pgtrickle.refresh_consumed', '', true);
     v_data_time := pgtrickle._data_time();
+    IF (v_st.plan ->> 'reads_clock')::boolean THEN
+        PERFORM set_config('pgtrickle.clock_old', v_st.clock_frontier::text, true);
+    END IF;
     -- Append-only stream tables first try the plain INSERT; the plan names the storage table by a
     -- placeholder, since the table may have been renamed.
     v_statement := CASE WHEN v_st.append_only THEN v_st.plan ->> 'refresh_insert_only' END;
@@ -816,6 +881,7 @@ BEGIN
     PERFORM pgtrickle._complete_refresh(p_pgt_id, current_setting('pgtrickle.refresh_frontier')::pg_snapshot,
                                         v_data_time, 'DIFFERENTIAL', v_counts[1], v_counts[3], v_start,
                                         p_initiated_by, v_counts[2], v_choice.reason,
-                                        nullif(current_setting('pgtrickle.refresh_consumed'), '')::bigint);
+                                        nullif(current_setting('pgtrickle.refresh_consumed'), '')::bigint,
+                                        p_clock_due => pgtrickle._next_clock_change(v_st));
 END
 $$;

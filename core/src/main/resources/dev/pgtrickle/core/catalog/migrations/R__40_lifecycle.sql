@@ -801,3 +801,23 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- Stream tables created before catalog version 11 whose query reads the clock were refreshed FULL
+-- without being compiled; the compiler maintains comparisons of columns with the clock now, so it
+-- gets to look at them (it says why where it cannot). Dynamic SQL, as above.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'pgtrickle.pgt_stream_tables'::regclass
+                   AND attname = 'clock_frontier' AND NOT attisdropped) THEN
+        RETURN;
+    END IF;
+    EXECUTE $sql$
+        UPDATE pgtrickle.pgt_stream_tables
+        SET compile_status = 'PENDING',
+            mode_reason = 'waiting for the differential compiler (pgtrickle compile): refreshed FULL'
+        WHERE compile_status = 'NOT_NEEDED' AND refresh_mode <> 'FULL'
+          AND cardinality(unstable_functions) > 0
+          AND cardinality(pgtrickle._beyond_clock(unstable_functions)) = 0
+    $sql$;
+END
+$$;

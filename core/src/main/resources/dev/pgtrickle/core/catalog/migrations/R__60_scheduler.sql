@@ -26,14 +26,18 @@ DECLARE
     v_buffer name;
     v_pending boolean;
     v_refresh_id bigint;
+    v_unstable text[];
 BEGIN
     -- (A table in ERROR, e.g. with a dropped source, is not current whatever its buffers say.)
     IF v_st.frontier IS NULL OR NOT v_st.is_populated OR v_st.status = 'ERROR' THEN
         RETURN false;
     END IF;
-    -- A query calling now(), random() and the like changes without any source change.
-    IF cardinality(coalesce(v_st.unstable_functions, pgtrickle._unstable_functions(
-            to_regclass(format('pgtrickle.%I', v_st.definition_view))))) > 0 THEN
+    -- A query calling random(), clock_timestamp() and the like changes without any source change;
+    -- one comparing columns with the clock changes when a row's time to enter or leave comes.
+    v_unstable := coalesce(v_st.unstable_functions, pgtrickle._unstable_functions(
+            to_regclass(format('pgtrickle.%I', v_st.definition_view))));
+    IF cardinality(pgtrickle._beyond_clock(v_unstable)) > 0
+       OR (cardinality(v_unstable) > 0 AND NOT pgtrickle._clock_settled(v_st)) THEN
         RETURN false;
     END IF;
     -- Smallest buffers first: one pending change anywhere answers, and a large buffer holding
