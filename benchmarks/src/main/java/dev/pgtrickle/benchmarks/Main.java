@@ -2,6 +2,8 @@ package dev.pgtrickle.benchmarks;
 
 import dev.pgtrickle.benchmarks.hierarchy.HierarchyBenchmark;
 import dev.pgtrickle.benchmarks.hierarchy.HierarchyOptions;
+import dev.pgtrickle.benchmarks.window.TimeWindowBenchmark;
+import dev.pgtrickle.benchmarks.window.TimeWindowOptions;
 import dev.pgtrickle.benchmarks.tpch.TpchBenchmark;
 import dev.pgtrickle.benchmarks.tpch.TpchOptions;
 import java.lang.management.ManagementFactory;
@@ -18,7 +20,8 @@ import java.util.Map;
  * The benchmarks of issue 3 §8 (docs/benchmarks.md): the macro benchmark, with the command
  * {@code latency} the propagation-latency benchmark, with {@code wal} the WAL-capture benchmark, and
  * with {@code tpch} the TPC-H queries as stream tables ({@link TpchBenchmark}), with {@code hierarchy}
- * a recursive query over a hierarchy ({@link HierarchyBenchmark});
+ * a recursive query over a hierarchy ({@link HierarchyBenchmark}), with {@code window} queries over
+ * a moving time window ({@link TimeWindowBenchmark});
  * {@code wal} and {@code latency --cdc wal} need Chronicle Queue's JVM flags ({@link #CHRONICLE_FLAGS}):
  * <pre>
  * mvn -B -ntp -q -pl benchmarks -am package -DskipTests
@@ -28,6 +31,7 @@ import java.util.Map;
  * java &lt;CHRONICLE_FLAGS&gt; -jar benchmarks/target/pgtrickle-benchmarks.jar wal [--out wal-report.md]
  * java -jar benchmarks/target/pgtrickle-benchmarks.jar tpch [--scale 1] [--runs 3] [--queries 1,3,5]
  * java -jar benchmarks/target/pgtrickle-benchmarks.jar hierarchy [--nodes 100000] [--rounds 5] [--moves 100]
+ * java -jar benchmarks/target/pgtrickle-benchmarks.jar window [--events 1000000] [--rate 1000] [--rounds 10]
  * </pre>
  * Progress goes to stderr, the Markdown report to stdout (and to {@code --out}).
  */
@@ -96,6 +100,15 @@ public final class Main {
               --rounds N          rounds of moves and refreshes (default 5)
               --moves N           nodes moved per round (default 100, 0.1 %)
               --seed N, --out FILE, --jdbc-url URL, --keep-database, --set NAME=VALUE  as above
+
+            usage: java -jar pgtrickle-benchmarks.jar window [options]
+              an event table and queries over its last minutes, as DIFFERENTIAL and FULL stream tables,
+              refreshed after each second of events on a frozen clock
+              --events N          events before the first round (default 1000000)
+              --rate N            events per second (default 1000)
+              --window-minutes N  the window's length (default 5)
+              --rounds N          seconds of events and refreshes (default 10)
+              --seed N, --out FILE, --jdbc-url URL, --keep-database, --set NAME=VALUE  as above
             """;
 
     /**
@@ -117,7 +130,7 @@ public final class Main {
             System.out.print(USAGE);
             return;
         }
-        String command = args.length > 0 && List.of("latency", "wal", "tpch", "hierarchy").contains(args[0]) ? args[0] : "";
+        String command = args.length > 0 && List.of("latency", "wal", "tpch", "hierarchy", "window").contains(args[0]) ? args[0] : "";
         String[] rest = command.isEmpty() ? args : Arrays.copyOfRange(args, 1, args.length);
         Object options;
         try {
@@ -126,6 +139,7 @@ public final class Main {
                 case "wal" -> parseWal(rest);
                 case "tpch" -> parseTpch(rest);
                 case "hierarchy" -> parseHierarchy(rest);
+                case "window" -> parseWindow(rest);
                 default -> parse(rest);
             };
         } catch (IllegalArgumentException e) {
@@ -176,6 +190,14 @@ public final class Main {
             }
             report = result.markdown(commandLine(args));
             out = hierarchy.out();
+        } else if (options instanceof TimeWindowOptions window) {
+            TimeWindowBenchmark.Result result;
+            try (BenchmarkServer server = BenchmarkServer.start(window.jdbcUrl(), window.keepDatabase())) {
+                progress.log("database ready on " + server.describe());
+                result = new TimeWindowBenchmark(window, progress).run(server.databaseUrl(), server.describe());
+            }
+            report = result.markdown(commandLine(args));
+            out = window.out();
         } else {
             BenchmarkOptions macro = (BenchmarkOptions) options;
             MacroBenchmark.Result result;
@@ -371,6 +393,32 @@ public final class Main {
             }
         }
         return new HierarchyOptions(nodes, rounds, moves, shared.seed, shared.out, shared.url(), shared.keep,
+                shared.settings);
+    }
+
+    /** The options of the {@code window} command (the arguments after it). */
+    static TimeWindowOptions parseWindow(String[] args) {
+        TimeWindowOptions d = TimeWindowOptions.defaults();
+        int events = d.events();
+        int rate = d.rate();
+        int minutes = d.windowMinutes();
+        int rounds = d.rounds();
+        SharedOptions shared = new SharedOptions(d.seed());
+        Iterator<String> it = List.of(args).iterator();
+        while (it.hasNext()) {
+            String arg = it.next();
+            if (shared.accept(arg, it)) {
+                continue;
+            }
+            switch (arg) {
+                case "--events" -> events = positive(value(it, arg), arg);
+                case "--rate" -> rate = positive(value(it, arg), arg);
+                case "--window-minutes" -> minutes = positive(value(it, arg), arg);
+                case "--rounds" -> rounds = positive(value(it, arg), arg);
+                default -> throw new IllegalArgumentException("unknown option of window: " + arg);
+            }
+        }
+        return new TimeWindowOptions(events, rate, minutes, rounds, shared.seed, shared.out, shared.url(), shared.keep,
                 shared.settings);
     }
 

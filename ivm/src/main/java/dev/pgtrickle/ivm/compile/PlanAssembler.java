@@ -54,11 +54,11 @@ final class PlanAssembler {
 
         CompiledPlan.KeptState state(DeltaContext context, String table) throws UnsupportedQueryException {
             if (plan instanceof Aggregate aggregate) {
-                return new CompiledPlan.KeptState(table, aggregate.keptFill(context),
+                return new CompiledPlan.KeptState(table, Clock.once(aggregate.keptFill(context)),
                         indexes.stream().filter(i -> !i.sumValue()).map(KeptIndex::column).toList(),
                         indexes.stream().filter(KeptIndex::sumValue).map(KeptIndex::column).toList());
             }
-            return new CompiledPlan.KeptState(table, ((Join) plan).keptFill(context), ((Join) plan).keptIndexed(),
+            return new CompiledPlan.KeptState(table, Clock.once(((Join) plan).keptFill(context)), ((Join) plan).keptIndexed(),
                     List.of());
         }
     }
@@ -91,16 +91,16 @@ final class PlanAssembler {
         storage.addAll(maintenance.hiddenColumns());
         MergeStatement.Changes changes = new MergeStatement.Changes(context.truncatedSinceFrontier(),
                 context.consumedChanges());
-        String refresh = MergeStatement.build(context.ctes(), changes, maintenance.identityColumns(), storage,
-                maintenance.updatedColumns(), maintenance.carriesStoredRows());
+        String refresh = Clock.once(MergeStatement.build(context.ctes(), changes, maintenance.identityColumns(), storage,
+                maintenance.updatedColumns(), maintenance.carriesStoredRows()));
         String insertOnly = maintenance.insertOnlyPath()
-                ? MergeStatement.buildInsertOnly(context.ctes(), changes, storage) : null;
+                ? Clock.once(MergeStatement.buildInsertOnly(context.ctes(), changes, storage)) : null;
         List<ExplainLine> explain = new ArrayList<>();
         explain.add(new ExplainLine(0, "Apply", maintenance.apply()));
         explain(top, 1, explain);
         return new CompiledPlan(CompiledPlan.FORMAT, normalizedQuery, maintenance.kind(), storage,
                 maintenance.hiddenColumns(), maintenance.identityColumns(), OutputKey.of(top),
-                maintenance.populate(), refresh, insertOnly,
+                Clock.once(maintenance.populate()), refresh, insertOnly,
                 context.sources().stream().map(Source::oid).toList(), explain,
                 Lineage.of(top).entrySet().stream()
                         .map(e -> new CompiledPlan.ColumnLineage(e.getKey(), List.copyOf(e.getValue()))).toList(),
@@ -128,7 +128,7 @@ final class PlanAssembler {
             }
             changes.add(next.get());
         }
-        return changes.isEmpty() ? null : "SELECT LEAST(" + String.join(", ", changes) + ")";
+        return changes.isEmpty() ? null : Clock.once("SELECT LEAST(" + String.join(", ", changes) + ")");
     }
 
     private static boolean joins(Plan plan) {

@@ -40,6 +40,18 @@ public final class Clock {
         return QuotedText.replaceOutside(sql, NOW, OLD);
     }
 
+    /**
+     * {@code sql} (a whole statement) reading the clock once: each reading becomes an uncorrelated
+     * scalar subquery, which PostgreSQL computes once per statement, where the function itself is
+     * called again for every row a condition is evaluated on (and an index range reads the value
+     * the same way).
+     */
+    public static String once(String sql) {
+        return sql == null ? null
+                : QuotedText.replaceOutside(QuotedText.replaceOutside(sql, NOW, "(SELECT " + NOW + ")"), OLD,
+                        "(SELECT " + OLD + ")");
+    }
+
     /** Why a query reading the clock elsewhere cannot be maintained. */
     public static UnsupportedQueryException notMaintained(String construct) {
         return new UnsupportedQueryException(construct, WHERE_ALLOWED);

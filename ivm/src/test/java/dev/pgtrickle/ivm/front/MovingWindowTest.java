@@ -26,6 +26,10 @@ class MovingWindowTest {
 
     private final FakeCatalog catalog = new FakeCatalog();
 
+    /** The clock as the statements read it: once each. */
+    private static final String NOW = "(SELECT " + Clock.NOW + ")";
+    private static final String OLD = "(SELECT " + Clock.OLD + ")";
+
     private QueryPlan parse(String sql) throws UnsupportedQueryException {
         return new QueryParser().parse(sql, catalog);
     }
@@ -61,23 +65,23 @@ class MovingWindowTest {
     void theDeltaAddsTheRowsTheWindowsMoveBroughtInAndTookOut() throws Exception {
         CompiledPlan plan = compile(RECENT);
         assertTrue(plan.readsClock());
-        assertTrue(plan.populate().contains("orders.created_at > (" + Clock.NOW + " - '00:05:00'::interval)"), plan.populate());
+        assertTrue(plan.populate().contains("orders.created_at > (" + NOW + " - '00:05:00'::interval)"), plan.populate());
         String refresh = plan.refresh();
         // The changes are filtered as at the old time, the stored rows were.
-        assertTrue(refresh.contains("orders.created_at > (" + Clock.OLD + " - '00:05:00'::interval)"), refresh);
+        assertTrue(refresh.contains("orders.created_at > (" + OLD + " - '00:05:00'::interval)"), refresh);
         // The rows between the old and the new bound, an index range, flipped one way or the other.
-        assertTrue(refresh.contains("orders.created_at >= LEAST((" + Clock.OLD + " - '00:05:00'::interval), ("
-                + Clock.NOW + " - '00:05:00'::interval))"), refresh);
-        assertTrue(refresh.contains("IS TRUE) AND (((orders.created_at > (" + Clock.OLD), refresh);
+        assertTrue(refresh.contains("orders.created_at >= LEAST((" + OLD + " - '00:05:00'::interval), ("
+                + NOW + " - '00:05:00'::interval))"), refresh);
+        assertTrue(refresh.contains("IS TRUE) AND (((orders.created_at > (" + OLD), refresh);
         assertTrue(refresh.contains("-1::bigint AS __pgt_w"), refresh);
     }
 
     @Test
     void theNextRowToLeaveDecidesWhenTheWindowNeedsARefresh() throws Exception {
         String due = compile(RECENT).clockDue();
-        assertTrue(due.startsWith("SELECT LEAST((SELECT pg_catalog.min((orders.created_at)::timestamptz) - ((" + Clock.NOW
-                + " - '00:05:00'::interval) - " + Clock.NOW + ")"), due);
-        assertTrue(due.contains("orders.created_at >= (" + Clock.NOW + " - '00:05:00'::interval)"), due);
+        assertTrue(due.startsWith("SELECT LEAST((SELECT pg_catalog.min((orders.created_at)::timestamptz) - ((" + NOW
+                + " - '00:05:00'::interval) - " + NOW + ")"), due);
+        assertTrue(due.contains("orders.created_at >= (" + NOW + " - '00:05:00'::interval)"), due);
     }
 
     @Test
