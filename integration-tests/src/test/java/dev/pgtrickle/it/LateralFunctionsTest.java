@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Set-returning functions in FROM, end to end: JSON documents exploded into their items (arrays
  * that grow, shrink, empty and vanish), arrays unnested with their positions, objects into
- * their keys, series per row, and a grouping over exploded rows. The oracle after every refresh.
+ * their keys, series per row, a grouping over exploded rows, a LEFT JOIN LATERAL that keeps rows
+ * without results and a calendar of constants first in FROM. The oracle after every refresh.
  */
 @PostgresTest
 class LateralFunctionsTest {
@@ -29,8 +30,15 @@ class LateralFunctionsTest {
     private static final String SERIES = "SELECT o.id, c.name, s.n FROM orders_doc o JOIN customers_doc c"
             + " ON c.id = o.id % 3, generate_series(1, o.copies) AS s(n) WHERE s.n <> 2";
 
+    /** A document whose array is empty, NULL or all filtered out keeps one row, its item NULL. */
+    private static final String LEFT_ITEMS = "SELECT o.id, t.tag, t.position FROM orders_doc o"
+            + " LEFT JOIN LATERAL unnest(o.tags) WITH ORDINALITY AS t(tag, position) ON t.tag IS DISTINCT FROM 't1'";
+    /** A calendar of constants first in FROM, the documents counted per day of it (zero included). */
+    private static final String CALENDAR = "SELECT d.n, count(o.id) AS documents, sum(o.copies) AS copies"
+            + " FROM generate_series(0, 4) AS d(n) LEFT JOIN orders_doc o ON o.copies = d.n GROUP BY d.n";
+
     private static final String[] ALL = {"lf_items", ITEMS, "lf_tags", TAGS, "lf_fields", FIELDS,
-            "lf_per_sku", PER_SKU, "lf_series", SERIES};
+            "lf_per_sku", PER_SKU, "lf_series", SERIES, "lf_left", LEFT_ITEMS, "lf_calendar", CALENDAR};
 
     @BeforeAll
     static void install(TestDatabase db) throws SQLException {
@@ -46,7 +54,7 @@ class LateralFunctionsTest {
                 """);
         for (int i = 0; i < ALL.length; i += 2) {
             DifferentialRefreshTest.createCompiledDifferential(db, ALL[i], ALL[i + 1],
-                    ALL[i].equals("lf_per_sku") ? "AGGREGATE" : "CONTENT");
+                    ALL[i].equals("lf_per_sku") || ALL[i].equals("lf_calendar") ? "AGGREGATE" : "CONTENT");
         }
     }
 

@@ -498,6 +498,17 @@ final class Shapes {
                 grouped(c.st("lg"), "SELECT s.x, count(*) AS c, sum(b.v) AS s FROM " + c.t(1) + " a JOIN " + c.t(2)
                         + " b ON a.k = b.k, generate_series(0, a.v % 3) AS s(x) GROUP BY s.x", 1, 2))));
 
+        // ---------------------------------------------------------------- moving time windows
+        // Columns compared with the clock (NULLs, key changes, deletes that empty a group): the
+        // changes filtered at the old time, the window's move between refreshes an index range.
+        // The bounds sit years from the values, so that the clock's move during a run flips no row
+        // (ClockQueriesTest moves a frozen clock across rows).
+        shapes.add(new Shape("clock_window", 2, c -> List.of(
+                plain(c.st("cw"), "SELECT a.id, a.v, a.g FROM " + c.t(1) + " a WHERE timestamptz '2026-06-01 00:00+00'"
+                        + " + a.v * interval '1 year' > now() - interval '1 day'", 1),
+                grouped(c.st("cg"), "SELECT b.g, count(*) AS c, sum(a.v) AS s FROM " + c.t(1) + " a JOIN " + c.t(2)
+                        + " b ON a.k = b.k WHERE date '2026-01-01' + a.v * 365 >= current_date - 30 GROUP BY b.g", 1, 2))));
+
         // Groupings kept in tables, as branches of a UNION ALL: each branch's kept state is
         // maintained once per refresh.
         shapes.add(new Shape("union_all_of_kept_groupings", 2, c -> List.of(plain(c.st("ukg"),

@@ -5,6 +5,8 @@ import dev.pgtrickle.ivm.plan.Condition;
 import dev.pgtrickle.ivm.plan.Derived;
 import dev.pgtrickle.ivm.plan.Filter;
 import dev.pgtrickle.ivm.plan.FromPlan;
+import dev.pgtrickle.ivm.plan.FunctionCall;
+import dev.pgtrickle.ivm.plan.FunctionScan;
 import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.JoinKind;
 import dev.pgtrickle.ivm.plan.OutputColumn;
@@ -106,8 +108,7 @@ final class FromTranslator {
         } else if (item instanceof ParenthesedFromItem group) {
             return group(group);
         } else if (item instanceof TableFunction function) {
-            throw new UnsupportedQueryException(sql(function), "a function in FROM is supported after a table it"
-                    + " is joined to, not as the first item of FROM yet");
+            return functionScan(function);
         } else if (item instanceof Values values) {
             throw new UnsupportedQueryException(sql(values), "VALUES lists are not supported yet");
         }
@@ -161,7 +162,24 @@ final class FromTranslator {
      * function in FROM sees the items before it). PostgreSQL prints the function's columns as the
      * alias's column list.
      */
-    private FromPlan lateralFunction(FromPlan tree, TableFunction function) throws UnsupportedQueryException {
+    private FromPlan lateralFunction(FromPlan tree, TableFunction function, String on) throws UnsupportedQueryException {
+        return new LateralFunction(tree, call(function), on);
+    }
+
+    /**
+     * A function as the first item of FROM: its arguments must be constants, as nothing precedes
+     * it (a function reading an outer query's columns would be a correlated input).
+     */
+    private FromPlan functionScan(TableFunction function) throws UnsupportedQueryException {
+        if (!queries.expressions().aliases(function.getFunction()).isEmpty()) {
+            throw new UnsupportedQueryException(sql(function), "a function first in FROM that reads an outer query's"
+                    + " columns is not supported yet");
+        }
+        return new FunctionScan(call(function));
+    }
+
+    /** A set-returning function in FROM; PostgreSQL prints its columns as the alias's column list. */
+    private FunctionCall call(TableFunction function) throws UnsupportedQueryException {
         if (function.isRowsFrom() || function.getAlias() == null || columnList(function.getAlias()).isEmpty()) {
             throw new UnsupportedQueryException(sql(function), "this kind of function in FROM is not supported yet");
         }
@@ -170,7 +188,7 @@ final class FromTranslator {
         spelledAliases.put(alias, spelledAlias);
         boolean ordinality = function.getWithClause() != null
                 && function.getWithClause().toUpperCase(java.util.Locale.ROOT).contains("ORDINALITY");
-        return new LateralFunction(tree, sql(function.getFunction()), ordinality, alias, columnList(function.getAlias()));
+        return new FunctionCall(sql(function.getFunction()), ordinality, alias, columnList(function.getAlias()));
     }
 
     /** The names of a FROM item's column alias list, empty when it has none. */
@@ -233,11 +251,19 @@ final class FromTranslator {
             JoinKind kind = join.isFull() ? JoinKind.FULL
                     : join.isLeft() ? JoinKind.LEFT : join.isRight() ? JoinKind.RIGHT : JoinKind.INNER;
             if (join.getFromItem() instanceof TableFunction function) {
+                if (kind == JoinKind.LEFT) {
+                    List<String> on = new ArrayList<>();
+                    for (Expression condition : join.getOnExpressions()) {
+                        on.add(queries.expressions().condition(condition).sql());
+                    }
+                    tree = lateralFunction(tree, function, on.isEmpty() ? "true" : Sql.and(on));
+                    continue;
+                }
                 if (kind != JoinKind.INNER) {
-                    throw new UnsupportedQueryException(sql(join), "an outer join with a function in FROM is not"
+                    throw new UnsupportedQueryException(sql(join), "a RIGHT or FULL join with a function in FROM is not"
                             + " supported yet");
                 }
-                tree = lateralFunction(tree, function);
+                tree = lateralFunction(tree, function, null);
                 for (Expression on : join.getOnExpressions()) {
                     for (Expression conjunct : Expressions.conjuncts(on)) {
                         for (Condition condition : queries.expressions().conditions(conjunct)) {

@@ -11,7 +11,8 @@ import java.util.Set;
  * An operator whose rows are addressed by alias, like the items of a FROM clause: their columns
  * are {@code alias.column} for each of its {@link #bindings()}.
  */
-public sealed interface FromPlan extends Plan permits Scan, Derived, Lookup, Join, Filter, RecursiveRef, LateralFunction {
+public sealed interface FromPlan extends Plan permits Scan, Derived, Lookup, Join, Filter, RecursiveRef, LateralFunction,
+        FunctionScan {
 
     /** The aliases this operator makes visible, with their columns, in output order. */
     List<Binding> bindings();

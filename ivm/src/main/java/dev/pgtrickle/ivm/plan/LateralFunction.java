@@ -8,33 +8,24 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * {@code FROM input CROSS JOIN LATERAL f(…) [WITH ORDINALITY] AS alias (columns)}: a
- * set-returning function in FROM ({@code jsonb_array_elements}, {@code unnest},
- * {@code generate_series}, …), called for each row of its input with arguments over that row.
- * Its rows follow from the input row alone (the function is not volatile, which the defining
- * query's validation ensures), so the operator is linear: its delta is the function applied to
- * the input's changed rows, each result row carrying its input row's weight.
+ * {@code FROM input CROSS JOIN LATERAL f(…) AS alias (columns)}, or {@code input LEFT JOIN
+ * LATERAL f(…) AS alias (columns) ON condition}: a set-returning function in FROM
+ * ({@code jsonb_array_elements}, {@code unnest}, {@code generate_series}, …), called for each row
+ * of its input with arguments over that row; with LEFT JOIN a row whose call returns no rows
+ * passing the condition is kept once, the function's columns NULL. Its rows follow from the
+ * input row alone (the function is not volatile, which the defining query's validation ensures),
+ * so the operator is linear: its delta is the function applied to the input's changed rows, each
+ * result row carrying its input row's weight.
  *
- * @param call the function call, canonical SQL over the input's aliases
- * @param ordinality whether a row number is added as the last column
- * @param columns the function's columns under the alias (the ordinality's last)
+ * @param on the LEFT JOIN's condition, canonical SQL over the input's aliases and the
+ *     function's; {@code null} for CROSS JOIN
  */
-public record LateralFunction(FromPlan input, String call, boolean ordinality, String alias, List<String> columns)
-        implements FromPlan {
-
-    public LateralFunction {
-        columns = List.copyOf(columns);
-    }
-
-    private String item() {
-        return call + (ordinality ? " WITH ORDINALITY" : "") + " AS " + Sql.ident(alias) + " ("
-                + Sql.columns("", columns) + ")";
-    }
+public record LateralFunction(FromPlan input, FunctionCall function, String on) implements FromPlan {
 
     @Override
     public List<Binding> bindings() {
         List<Binding> bindings = new ArrayList<>(input.bindings());
-        bindings.add(new Binding(alias, columns));
+        bindings.add(function.binding());
         return bindings;
     }
 
@@ -43,21 +34,36 @@ public record LateralFunction(FromPlan input, String call, boolean ordinality, S
         return List.of(input);
     }
 
+    /**
+     * The function's rows for the row before it, as a LATERAL item that may follow any list of
+     * FROM items: with LEFT JOIN, inside a subquery of its own (a LATERAL join inside a FROM list
+     * sees only its own left side, which a delta's exposed changes are not).
+     */
+    private String lateralItem() {
+        if (on == null) {
+            return "LATERAL " + function.item();
+        }
+        String alias = Sql.ident(function.alias());
+        return "LATERAL (SELECT " + Sql.columns(alias, function.columns()) + " FROM (SELECT) AS __pgt_one"
+                + " LEFT JOIN LATERAL " + function.item() + " ON " + on + ") AS " + alias;
+    }
+
     @Override
     public Fragment current(DeltaContext context) throws UnsupportedQueryException {
         Fragment rows = input.current(context);
-        return new Fragment(rows.nested() + " CROSS JOIN LATERAL " + item(), true, rows.where());
+        return new Fragment(rows.nested() + " CROSS JOIN " + lateralItem(), true, rows.where());
     }
 
     @Override
     public String delta(DeltaContext context) throws UnsupportedQueryException {
-        if (Clock.reads(call)) {
-            throw Clock.notMaintained(call);
+        function.refuseClock();
+        if (on != null && Clock.reads(on)) {
+            throw Clock.notMaintained(on);
         }
         DeltaContext.Exposure changes = context.expose(input);
         List<String> items = new ArrayList<>(DeltaContext.positionalItems(bindings(), List.of()));
         items.add(changes.weight() + " AS " + DeltaContext.WEIGHT);
-        return "SELECT " + String.join(", ", items) + " FROM " + changes.from() + ", LATERAL " + item();
+        return "SELECT " + String.join(", ", items) + " FROM " + changes.from() + ", " + lateralItem();
     }
 
     @Override
@@ -67,8 +73,8 @@ public record LateralFunction(FromPlan input, String call, boolean ordinality, S
 
     @Override
     public String describe() {
-        return "Lateral function " + call + (ordinality ? " WITH ORDINALITY" : "") + " AS " + alias + " ("
-                + String.join(", ", columns) + ")";
+        return (on == null ? "Lateral function " : "Left join lateral function ") + function
+                + (on == null ? "" : " ON " + on);
     }
 
     @Override

@@ -38,10 +38,10 @@ class LateralFunctionTest {
     void theFunctionIsCalledPerRowOfItsInputAndItsColumnsAreTheAliasList() throws Exception {
         Project top = assertInstanceOf(Project.class, parse(UNNEST));
         LateralFunction unnest = assertInstanceOf(LateralFunction.class, top.input());
-        assertEquals("unnest(d.tags)", unnest.call());
-        assertTrue(unnest.ordinality());
-        assertEquals("u", unnest.alias());
-        assertEquals(List.of("t", "n"), unnest.columns());
+        assertEquals("unnest(d.tags)", unnest.function().call());
+        assertTrue(unnest.function().ordinality());
+        assertEquals("u", unnest.function().alias());
+        assertEquals(List.of("t", "n"), unnest.function().columns());
         assertEquals("d", assertInstanceOf(Scan.class, unnest.input()).alias());
     }
 
@@ -66,8 +66,46 @@ class LateralFunctionTest {
                    FROM public.emp d,
                     LATERAL jsonb_array_elements(d.tags) e(value)"""));
         LateralFunction elements = assertInstanceOf(LateralFunction.class, top.input());
-        assertEquals("jsonb_array_elements(d.tags)", elements.call());
-        assertEquals(List.of("value"), elements.columns());
-        assertTrue(!elements.ordinality());
+        assertEquals("jsonb_array_elements(d.tags)", elements.function().call());
+        assertEquals(List.of("value"), elements.function().columns());
+        assertTrue(!elements.function().ordinality());
+    }
+
+    // SELECT d.id, e.value FROM emp d LEFT JOIN LATERAL unnest(d.tags) e(value) ON e.value <> 'x'
+    private static final String LEFT = """
+             SELECT d.id,
+                e.value
+               FROM (public.emp d
+                 LEFT JOIN LATERAL unnest(d.tags) e(value) ON ((e.value <> 'x'::text)))""";
+
+    @Test
+    void aLeftJoinedFunctionKeepsARowWithoutResultsOnceAndStaysLinear() throws Exception {
+        Project top = assertInstanceOf(Project.class, parse(LEFT));
+        LateralFunction unnest = assertInstanceOf(LateralFunction.class, top.input());
+        assertEquals("((e.value <> 'x'::text))", unnest.on());
+        CompiledPlan plan = new PlanCompiler(query -> List.of()).compile(top, "q");
+        String padded = "LATERAL (SELECT \"e\".\"value\" FROM (SELECT) AS __pgt_one LEFT JOIN LATERAL unnest(d.tags)"
+                + " AS \"e\" (\"value\") ON ((e.value <> 'x'::text))) AS \"e\"";
+        assertTrue(plan.populate().contains("CROSS JOIN " + padded), plan.populate());
+        assertTrue(plan.refresh().contains("AS \"d\", " + padded), plan.refresh());
+    }
+
+    // SELECT m.month, count(o.id) AS orders FROM generate_series(1, 12) AS m(month)
+    //   LEFT JOIN sales.orders o ON extract(month FROM o.created_at) = m.month GROUP BY m.month
+    @Test
+    void aFunctionOfConstantsFirstInFromIsAnInputThatNeverChanges() throws Exception {
+        QueryPlan plan = parse("""
+                 SELECT m.month,
+                    count(o.id) AS orders
+                   FROM (generate_series(1, 12) m(month)
+                     LEFT JOIN sales.orders o ON ((EXTRACT(month FROM o.created_at) = (m.month)::numeric)))
+                  GROUP BY m.month""");
+        CompiledPlan compiled = new PlanCompiler(query -> List.of()).compile(plan, "q");
+        assertTrue(compiled.refresh().contains("FROM generate_series(1, 12) AS \"m\" (\"month\") WHERE false"),
+                compiled.refresh());
+        UnsupportedQueryException e = org.junit.jupiter.api.Assertions.assertThrows(UnsupportedQueryException.class,
+                () -> parse("SELECT d.id FROM public.emp d WHERE (EXISTS ( SELECT 1 FROM unnest(d.tags) t(t)"
+                        + " WHERE (t.t = 'x'::text)))"));
+        assertTrue(e.getMessage().contains("reads an outer query's columns"), e.getMessage());
     }
 }

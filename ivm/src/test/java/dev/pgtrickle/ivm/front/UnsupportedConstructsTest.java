@@ -119,18 +119,14 @@ class UnsupportedConstructsTest {
                                   WHERE (d.id = e.dept_id)) x""",
                         "LATERAL(SELECT count(*) AS n FROM public.dept d WHERE (d.id = e.dept_id)) x",
                         "LATERAL is not supported yet"),
-                Arguments.of("""
-                        SELECT g
-                           FROM generate_series(1, 10) g(g)""", "generate_series(1, 10) g(g)",
-                        "a function in FROM is supported after a table it is joined to, not as the first item of FROM yet"),
-                // SELECT d.id, e.value FROM emp d LEFT JOIN LATERAL unnest(d.tags) e(value) ON true
+                // SELECT d.id, g.g FROM emp d FULL JOIN generate_series(1, 3) g(g) ON g.g = d.id
                 Arguments.of("""
                         SELECT d.id,
-                            e.value
+                            g.g
                            FROM (public.emp d
-                             LEFT JOIN LATERAL unnest(d.tags) e(value) ON (true))""",
-                        "LEFT JOIN LATERAL unnest(d.tags) e(value) ON (true)",
-                        "an outer join with a function in FROM is not supported yet"),
+                             FULL JOIN generate_series(1, 3) g(g) ON ((g.g = d.id)))""",
+                        "FULL JOIN generate_series(1, 3) g(g) ON ((g.g = d.id))",
+                        "a RIGHT or FULL join with a function in FROM is not supported yet"),
                 Arguments.of("""
                         SELECT a
                            FROM ( VALUES (1), (2)) v(a)""", "(VALUES (1), (2)) v(a)", "VALUES lists are not supported yet"),
