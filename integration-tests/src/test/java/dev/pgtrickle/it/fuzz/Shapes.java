@@ -491,12 +491,17 @@ final class Shapes {
 
         // ---------------------------------------------------------------- functions in FROM
         // A set-returning function per row (NULL arguments, empty and repeated results included),
-        // alone and below a join and a grouping.
+        // alone and below a join and a grouping, left-joined (rows without results kept), and a
+        // calendar of constants first in FROM.
         shapes.add(new Shape("lateral_functions", 2, c -> List.of(
                 plain(c.st("lu"), "SELECT a.id, u.x, u.n FROM " + c.t(1) + " a CROSS JOIN LATERAL unnest(ARRAY[a.v,"
                         + " a.id, a.v]) WITH ORDINALITY AS u(x, n) WHERE u.x IS DISTINCT FROM 3", 1).withStrategy("CONTENT"),
                 grouped(c.st("lg"), "SELECT s.x, count(*) AS c, sum(b.v) AS s FROM " + c.t(1) + " a JOIN " + c.t(2)
-                        + " b ON a.k = b.k, generate_series(0, a.v % 3) AS s(x) GROUP BY s.x", 1, 2))));
+                        + " b ON a.k = b.k, generate_series(0, a.v % 3) AS s(x) GROUP BY s.x", 1, 2),
+                plain(c.st("ll"), "SELECT a.id, u.x, u.n FROM " + c.t(1) + " a LEFT JOIN LATERAL unnest(ARRAY[a.v, a.v + 1])"
+                        + " WITH ORDINALITY AS u(x, n) ON u.x > 3", 1).withStrategy("CONTENT"),
+                grouped(c.st("lc"), "SELECT s.x, count(a.id) AS c, sum(a.v) AS s FROM generate_series(0, 6) AS s(x)"
+                        + " LEFT JOIN " + c.t(1) + " a ON a.v = s.x GROUP BY s.x", 1))));
 
         // ---------------------------------------------------------------- moving time windows
         // Columns compared with the clock (NULLs, key changes, deletes that empty a group): the
