@@ -333,6 +333,47 @@ class ClockQueriesTest {
         Oracle.assertStreamTableMatchesQuery(db, "cq_upcoming", "SELECT id FROM cq_future WHERE ts > now()");
     }
 
+    /**
+     * The reference documentation's fraud-detection window, created as written and kept by the
+     * daemon alone: an account whose transactions age out of the five minutes leaves, with no
+     * source change, refreshed differentially.
+     */
+    @Test
+    void theReferenceHighVelocityAccountsWindowFollowsTheClock() throws Exception {
+        String query = """
+                SELECT account_id, COUNT(*) AS txn_count, SUM(amount) AS total
+                      FROM transactions
+                      WHERE occurred_at >= now() - interval '5 minutes'
+                      GROUP BY account_id
+                      HAVING COUNT(*) > 20""";
+        db.execute("CREATE TABLE transactions (id serial PRIMARY KEY, account_id int, amount numeric(12,2),"
+                + " occurred_at timestamptz NOT NULL DEFAULT now()); CREATE INDEX ON transactions (occurred_at);"
+                + " INSERT INTO transactions (account_id, amount, occurred_at)"
+                + "   SELECT 1, g, now() - interval '4 minutes 57 seconds' FROM generate_series(1, 25) g;"
+                + " INSERT INTO transactions (account_id, amount) SELECT 2, g FROM generate_series(1, 30) g");
+        db.execute("""
+                SELECT pgtrickle.create_stream_table(
+                    'high_velocity_accounts',
+                    $$""" + query + """
+                $$,
+                    schedule => '1s'
+                )""");
+        assertEquals(2, db.queryLong("SELECT count(*) FROM high_velocity_accounts"));
+        try (DaemonService daemon = DaemonService.start(db::connect, DaemonTest.FAST, null)) {
+            Eventually.await("the daemon to compile it", () -> "DIFFERENTIAL".equals(db.queryString(
+                    "SELECT effective_mode FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'high_velocity_accounts'")));
+            Eventually.await("account 1 to leave the window", () -> db.queryLong(
+                    "SELECT count(*) FROM high_velocity_accounts WHERE account_id = 1") == 0);
+        }
+        Oracle.assertStreamTableMatchesQuery(db, "high_velocity_accounts", query);
+        String history = "SELECT count(*) FROM pgtrickle.pgt_refresh_history h JOIN pgtrickle.pgt_stream_tables st"
+                + " USING (pgt_id) WHERE st.pgt_name = 'high_velocity_accounts' AND h.initiated_by = 'SCHEDULER'";
+        assertTrue(db.queryLong(history + " AND h.action = 'DIFFERENTIAL'") > 0, "refreshed differentially");
+        assertEquals(0L, db.queryLong(history + " AND h.action NOT IN ('DIFFERENTIAL', 'NO_DATA') AND h.refresh_id >"
+                + " (SELECT min(d.refresh_id) FROM pgtrickle.pgt_refresh_history d WHERE d.pgt_id = h.pgt_id"
+                + " AND d.action = 'DIFFERENTIAL')"), "never FULL once compiled");
+    }
+
     private static void call(Connection connection, String sql, Object... arguments) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(sql)) {
             for (int i = 0; i < arguments.length; i++) {

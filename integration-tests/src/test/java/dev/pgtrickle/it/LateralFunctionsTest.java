@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
  * Set-returning functions in FROM, end to end: JSON documents exploded into their items (arrays
  * that grow, shrink, empty and vanish), arrays unnested with their positions, objects into
  * their keys, series per row, a grouping over exploded rows, a LEFT JOIN LATERAL that keeps rows
- * without results and a calendar of constants first in FROM. The oracle after every refresh.
+ * without results, a calendar of constants first in FROM, ROWS FROM and JSON_TABLE. The oracle
+ * after every refresh.
  */
 @PostgresTest
 class LateralFunctionsTest {
@@ -37,8 +38,19 @@ class LateralFunctionsTest {
     private static final String CALENDAR = "SELECT d.n, count(o.id) AS documents, sum(o.copies) AS copies"
             + " FROM generate_series(0, 4) AS d(n) LEFT JOIN orders_doc o ON o.copies = d.n GROUP BY d.n";
 
-    private static final String[] ALL = {"lf_items", ITEMS, "lf_tags", TAGS, "lf_fields", FIELDS,
-            "lf_per_sku", PER_SKU, "lf_series", SERIES, "lf_left", LEFT_ITEMS, "lf_calendar", CALENDAR};
+    /** Two functions zipped row by row (the shorter padded with NULLs), numbered. */
+    private static final String ZIPPED = "SELECT o.id, r.tag, r.item, r.n FROM orders_doc o,"
+            + " ROWS FROM (unnest(o.tags), jsonb_array_elements(o.doc -> 'items')) WITH ORDINALITY AS r(tag, item, n)";
+    /** The items as rows with typed columns (PostgreSQL 17 and later). */
+    private static final String JSON_TABLE = "SELECT o.id, jt.sku, jt.qty, jt.ord FROM orders_doc o,"
+            + " JSON_TABLE(o.doc, '$.items[*]' COLUMNS (sku text PATH '$.sku', qty int PATH '$.qty' DEFAULT 0 ON EMPTY,"
+            + " ord FOR ORDINALITY)) AS jt";
+
+    private static final String[] COMMON = {"lf_items", ITEMS, "lf_tags", TAGS, "lf_fields", FIELDS,
+            "lf_per_sku", PER_SKU, "lf_series", SERIES, "lf_left", LEFT_ITEMS, "lf_calendar", CALENDAR,
+            "lf_zipped", ZIPPED};
+    /** The stream tables of this server: {@link #COMMON}, and JSON_TABLE's where the server has it. */
+    private static String[] all;
 
     @BeforeAll
     static void install(TestDatabase db) throws SQLException {
@@ -52,9 +64,12 @@ class LateralFunctionsTest {
                     (2, '{"items": []}', '{}', 0),
                     (3, '{"items": [{"sku": "a", "qty": 5}]}', NULL, 3);
                 """);
-        for (int i = 0; i < ALL.length; i += 2) {
-            DifferentialRefreshTest.createCompiledDifferential(db, ALL[i], ALL[i + 1],
-                    ALL[i].equals("lf_per_sku") || ALL[i].equals("lf_calendar") ? "AGGREGATE" : "CONTENT");
+        all = db.queryLong("SELECT current_setting('server_version_num')::int") < 170000 ? COMMON
+                : java.util.stream.Stream.concat(java.util.Arrays.stream(COMMON), java.util.stream.Stream.of(
+                        "lf_json_table", JSON_TABLE)).toArray(String[]::new);
+        for (int i = 0; i < all.length; i += 2) {
+            DifferentialRefreshTest.createCompiledDifferential(db, all[i], all[i + 1],
+                    all[i].equals("lf_per_sku") || all[i].equals("lf_calendar") ? "AGGREGATE" : "CONTENT");
         }
     }
 
@@ -62,15 +77,15 @@ class LateralFunctionsTest {
     void documentsWhoseArraysGrowShrinkAndVanish(TestDatabase db) throws SQLException {
         db.execute("UPDATE orders_doc SET doc = jsonb_set(doc, '{items}', doc -> 'items' || '[{\"sku\": \"c\", \"qty\": 3}]'),"
                 + " tags = tags || '{green}', copies = 3 WHERE id = 1");
-        refreshEachDifferentially(db, ALL);
+        refreshEachDifferentially(db, all);
         db.execute("UPDATE orders_doc SET doc = '{\"items\": [{\"sku\": \"a\", \"qty\": 1}, {\"sku\": \"a\", \"qty\": 1}]}',"
                 + " tags = '{x,x,NULL}' WHERE id = 2"); // equal items, equal tags, a NULL element
         db.execute("UPDATE orders_doc SET doc = doc - 'items' WHERE id = 3"); // no array at all
-        refreshEachDifferentially(db, ALL);
+        refreshEachDifferentially(db, all);
         db.execute("DELETE FROM orders_doc WHERE id = 1");
         db.execute("INSERT INTO orders_doc VALUES (4, '{\"items\": [{\"sku\": \"b\"}], \"note\": null}', '{b}', NULL)");
         db.execute("UPDATE orders_doc SET id = 5 WHERE id = 4"); // its key changes
-        refreshEachDifferentially(db, ALL);
+        refreshEachDifferentially(db, all);
     }
 
     @Test
@@ -92,7 +107,7 @@ class LateralFunctionsTest {
                 }
             }
             db.execute(step.toString());
-            refreshEachDifferentially(db, ALL);
+            refreshEachDifferentially(db, all);
         }
     }
 

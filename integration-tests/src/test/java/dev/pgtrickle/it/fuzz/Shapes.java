@@ -503,6 +503,16 @@ final class Shapes {
                 grouped(c.st("lc"), "SELECT s.x, count(a.id) AS c, sum(a.v) AS s FROM generate_series(0, 6) AS s(x)"
                         + " LEFT JOIN " + c.t(1) + " a ON a.v = s.x GROUP BY s.x", 1))));
 
+        // ---------------------------------------------------------------- LATERAL subqueries
+        // The top rows per row (ties, NULL values and keys, rows moving between keys) and an
+        // aggregate per row under a LEFT JOIN, correlated on one and on two columns.
+        shapes.add(new Shape("lateral_subqueries", 2, c -> List.of(
+                plain(c.st("lt"), "SELECT a.id, t.v, t.g FROM " + c.t(1) + " a, LATERAL (SELECT b.v, b.g FROM " + c.t(2)
+                        + " b WHERE b.k = a.k ORDER BY b.v DESC NULLS LAST, b.id LIMIT 2) t", 1, 2).withStrategy("CONTENT"),
+                plain(c.st("la"), "SELECT a.id, s.c, s.m FROM " + c.t(1) + " a LEFT JOIN LATERAL (SELECT count(*) AS c,"
+                        + " max(b.v) AS m FROM " + c.t(2) + " b WHERE b.k = a.k AND b.g = a.g) s ON true", 1, 2)
+                        .withStrategy("CONTENT"))));
+
         // ---------------------------------------------------------------- moving time windows
         // Columns compared with the clock (NULLs, key changes, deletes that empty a group): the
         // changes filtered at the old time, the window's move between refreshes an index range.

@@ -8,6 +8,7 @@ import dev.pgtrickle.ivm.plan.Distinct;
 import dev.pgtrickle.ivm.plan.DistinctOn;
 import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.KeptIndex;
+import dev.pgtrickle.ivm.plan.LateralSubquery;
 import dev.pgtrickle.ivm.plan.Lookup;
 import dev.pgtrickle.ivm.plan.OutputKey;
 import dev.pgtrickle.ivm.plan.Plan;
@@ -67,6 +68,11 @@ public final class PlanCompiler {
      */
     private static void collectKept(Plan plan, Map<Plan, Set<Integer>> scaled, List<PlanAssembler.Kept> kept) {
         if (plan instanceof Lookup) {
+            return;
+        }
+        if (plan instanceof LateralSubquery lateral) {
+            // Its subquery is computed per row of its left input, from the inner rows.
+            collectKept(lateral.left(), scaled, kept);
             return;
         }
         for (Plan input : plan.inputs()) {

@@ -1,5 +1,6 @@
 package dev.pgtrickle.ivm.front;
 
+import dev.pgtrickle.ivm.plan.Aggregate;
 import dev.pgtrickle.ivm.plan.Binding;
 import dev.pgtrickle.ivm.plan.Condition;
 import dev.pgtrickle.ivm.plan.Derived;
@@ -12,6 +13,7 @@ import dev.pgtrickle.ivm.plan.JoinKind;
 import dev.pgtrickle.ivm.plan.OutputColumn;
 import dev.pgtrickle.ivm.plan.Project;
 import dev.pgtrickle.ivm.plan.LateralFunction;
+import dev.pgtrickle.ivm.plan.LateralSubquery;
 import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.RecursiveRef;
 import dev.pgtrickle.ivm.plan.Scan;
@@ -20,10 +22,13 @@ import dev.pgtrickle.ivm.sql.Sql;
 import net.sf.jsqlparser.expression.Alias;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.Function;
+import net.sf.jsqlparser.expression.JsonTableFunction;
 import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.schema.Table;
 import net.sf.jsqlparser.statement.select.FromItem;
+import net.sf.jsqlparser.expression.operators.relational.EqualsTo;
 import net.sf.jsqlparser.statement.select.LateralSubSelect;
+import net.sf.jsqlparser.statement.select.OrderByElement;
 import net.sf.jsqlparser.statement.select.ParenthesedFromItem;
 import net.sf.jsqlparser.statement.select.ParenthesedSelect;
 import net.sf.jsqlparser.statement.select.PlainSelect;
@@ -102,7 +107,8 @@ final class FromTranslator {
         if (item instanceof Table table) {
             return table(table);
         } else if (item instanceof LateralSubSelect lateral) {
-            throw new UnsupportedQueryException(sql(lateral), "LATERAL is not supported yet");
+            throw new UnsupportedQueryException(sql(lateral), "a LATERAL subquery first in FROM reads nothing before"
+                    + " it; write it without LATERAL");
         } else if (item instanceof ParenthesedSelect subquery) {
             return subquery(subquery);
         } else if (item instanceof ParenthesedFromItem group) {
@@ -171,24 +177,150 @@ final class FromTranslator {
      * it (a function reading an outer query's columns would be a correlated input).
      */
     private FromPlan functionScan(TableFunction function) throws UnsupportedQueryException {
-        if (!queries.expressions().aliases(function.getFunction()).isEmpty()) {
-            throw new UnsupportedQueryException(sql(function), "a function first in FROM that reads an outer query's"
-                    + " columns is not supported yet");
+        for (Expression called : calls(function)) {
+            if (!queries.expressions().aliases(called).isEmpty()) {
+                throw new UnsupportedQueryException(sql(function), "a function first in FROM that reads an outer"
+                        + " query's columns is not supported yet");
+            }
         }
         return new FunctionScan(call(function));
     }
 
-    /** A set-returning function in FROM; PostgreSQL prints its columns as the alias's column list. */
+    /**
+     * A set-returning function in FROM: PostgreSQL prints its columns as the alias's column list,
+     * except for JSON_TABLE, whose COLUMNS clause names them.
+     */
     private FunctionCall call(TableFunction function) throws UnsupportedQueryException {
-        if (function.isRowsFrom() || function.getAlias() == null || columnList(function.getAlias()).isEmpty()) {
+        if (function.getAlias() == null) {
             throw new UnsupportedQueryException(sql(function), "this kind of function in FROM is not supported yet");
         }
         String spelledAlias = function.getAlias().getName();
         String alias = queries.text().name(spelledAlias);
         spelledAliases.put(alias, spelledAlias);
+        if (function.getFunction() instanceof JsonTableFunction json) {
+            return new FunctionCall(sql(json), false, alias, jsonTableColumns(json, sql(function)), true);
+        }
+        if (columnList(function.getAlias()).isEmpty()) {
+            throw new UnsupportedQueryException(sql(function), "this kind of function in FROM is not supported yet");
+        }
         boolean ordinality = function.getWithClause() != null
                 && function.getWithClause().toUpperCase(java.util.Locale.ROOT).contains("ORDINALITY");
-        return new FunctionCall(sql(function.getFunction()), ordinality, alias, columnList(function.getAlias()));
+        List<String> calls = new ArrayList<>();
+        for (Expression called : calls(function)) {
+            calls.add(sql(called));
+        }
+        String call = function.isRowsFrom() ? "ROWS FROM (" + String.join(", ", calls) + ")" : calls.get(0);
+        return new FunctionCall(call, ordinality, alias, columnList(function.getAlias()), false);
+    }
+
+    /**
+     * A LATERAL subquery after {@code left}: a plain SELECT reading the rows before it only in
+     * equalities of its WHERE ({@code inner = outer}), with an optional ORDER BY … LIMIT / OFFSET
+     * (which an aggregate may not have). {@code on} is a LEFT JOIN's condition, {@code null} for
+     * an inner join.
+     */
+    private FromPlan lateralSubquery(FromPlan left, LateralSubSelect lateral, String on) throws UnsupportedQueryException {
+        String construct = sql(lateral);
+        if (lateral.getAlias() == null || !(lateral.getSelect() instanceof PlainSelect body)
+                || body.getWithItemsList() != null || body.getFetch() != null) {
+            throw new UnsupportedQueryException(construct, "a LATERAL subquery is maintained as a plain SELECT with an"
+                    + " alias (ORDER BY, LIMIT and OFFSET allowed), not as this");
+        }
+        Set<String> outer = left.aliases();
+        List<String> orderBy = new ArrayList<>();
+        if (body.getOrderByElements() != null) {
+            for (OrderByElement element : body.getOrderByElements()) {
+                orderBy.add(queries.expressions().scalar(element.getExpression()) + (element.isAsc() ? "" : " DESC")
+                        + (element.getNullOrdering() == null ? ""
+                                : element.getNullOrdering() == OrderByElement.NullOrdering.NULLS_FIRST ? " NULLS FIRST"
+                                        : " NULLS LAST"));
+            }
+        }
+        Long limit = body.getLimit() == null || body.getLimit().isLimitAll() || body.getLimit().isLimitNull() ? null
+                : queries.constant(body.getLimit().getRowCount(), construct);
+        Long offset = body.getOffset() == null ? null : queries.constant(body.getOffset().getOffset(), construct);
+        body.setOrderByElements(null);
+        body.setLimit(null);
+        body.setOffset(null);
+
+        List<String> innerKeys = new ArrayList<>();
+        List<String> outerKeys = new ArrayList<>();
+        List<Expression> local = new ArrayList<>();
+        if (body.getWhere() != null) {
+            for (Expression conjunct : Expressions.conjuncts(body.getWhere())) {
+                if (queries.expressions().aliases(conjunct).stream().noneMatch(outer::contains)) {
+                    local.add(conjunct);
+                } else if (!correlation(conjunct, outer, innerKeys, outerKeys)) {
+                    throw new UnsupportedQueryException(sql(conjunct), "a LATERAL subquery is maintained where it reads"
+                            + " the rows before it only in equalities of its WHERE (inner expression = outer"
+                            + " expression)");
+                }
+            }
+        }
+        body.setWhere(local.isEmpty() ? null : Expressions.and(local));
+        if (queries.expressions().aliases(body).stream().anyMatch(outer::contains)) {
+            throw new UnsupportedQueryException(construct, "a LATERAL subquery is maintained where it reads the rows"
+                    + " before it only in equalities of its WHERE, not in its SELECT list, GROUP BY or HAVING");
+        }
+        QueryPlan query = queries.query(body, scope);
+        if (!(query instanceof Project) && !(query instanceof Aggregate)) {
+            throw new UnsupportedQueryException(construct, "DISTINCT, window functions and set operations in a LATERAL"
+                    + " subquery are not supported yet");
+        }
+        if (query instanceof Aggregate && (!orderBy.isEmpty() || limit != null || offset != null)) {
+            throw new UnsupportedQueryException(construct, "ORDER BY, LIMIT or OFFSET with an aggregate in a LATERAL"
+                    + " subquery is not supported yet");
+        }
+        FromPlan inner = query instanceof Project project ? project.input() : ((Aggregate) query).input();
+        if (inner.aliases().stream().anyMatch(outer::contains)) {
+            throw new UnsupportedQueryException(construct, "a LATERAL subquery reusing an alias of the FROM items before"
+                    + " it is not supported yet; rename one");
+        }
+        String spelledAlias = lateral.getAlias().getName();
+        String alias = queries.text().name(spelledAlias);
+        spelledAliases.put(alias, spelledAlias);
+        return new LateralSubquery(left, query, innerKeys, outerKeys, orderBy, limit, offset, alias,
+                renamed(query.columns(), columnList(lateral.getAlias()), lateral), on);
+    }
+
+    /**
+     * Reads {@code conjunct} as {@code inner = outer}, an expression over the subquery's own items
+     * equal to one over the items before it ({@code outer}), adding both sides; false when it is not.
+     */
+    private boolean correlation(Expression conjunct, Set<String> outer, List<String> innerKeys, List<String> outerKeys)
+            throws UnsupportedQueryException {
+        if (!(Expressions.unparenthesized(conjunct) instanceof EqualsTo equals)) {
+            return false;
+        }
+        for (Expression[] sides : List.of(new Expression[] {equals.getLeftExpression(), equals.getRightExpression()},
+                new Expression[] {equals.getRightExpression(), equals.getLeftExpression()})) {
+            Set<String> inner = queries.expressions().aliases(sides[0]);
+            Set<String> before = queries.expressions().aliases(sides[1]);
+            if (!inner.isEmpty() && inner.stream().noneMatch(outer::contains) && !before.isEmpty()
+                    && outer.containsAll(before)) {
+                innerKeys.add(queries.expressions().scalar(sides[0]));
+                outerKeys.add(queries.expressions().scalar(sides[1]));
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The functions a FROM item calls: one, or those of ROWS FROM (…). */
+    private static List<Expression> calls(TableFunction function) {
+        return function.isRowsFrom() ? List.copyOf(function.getFunctions()) : List.of(function.getFunction());
+    }
+
+    /** The columns a JSON_TABLE's COLUMNS clause names; NESTED PATH is refused. */
+    private List<String> jsonTableColumns(JsonTableFunction json, String construct) throws UnsupportedQueryException {
+        List<String> columns = new ArrayList<>();
+        for (JsonTableFunction.JsonTableColumnDefinition definition : json.getColumnsClause().getColumnDefinitions()) {
+            if (!(definition instanceof JsonTableFunction.JsonTableValueColumnDefinition value)) {
+                throw new UnsupportedQueryException(construct, "JSON_TABLE with NESTED PATH is not supported yet");
+            }
+            columns.add(queries.text().name(value.getColumnName()));
+        }
+        return columns;
     }
 
     /** The names of a FROM item's column alias list, empty when it has none. */
@@ -250,6 +382,19 @@ final class FromTranslator {
             }
             JoinKind kind = join.isFull() ? JoinKind.FULL
                     : join.isLeft() ? JoinKind.LEFT : join.isRight() ? JoinKind.RIGHT : JoinKind.INNER;
+            if (join.getFromItem() instanceof LateralSubSelect lateral && (kind == JoinKind.INNER || kind == JoinKind.LEFT)) {
+                List<String> on = new ArrayList<>();
+                for (Expression condition : join.getOnExpressions()) {
+                    on.add(queries.expressions().condition(condition).sql());
+                }
+                tree = lateralSubquery(tree, lateral, kind == JoinKind.INNER ? null : on.isEmpty() ? "true" : Sql.and(on));
+                if (kind == JoinKind.INNER) {
+                    for (Expression condition : join.getOnExpressions()) {
+                        tree = new Filter(tree, queries.expressions().condition(condition));
+                    }
+                }
+                continue;
+            }
             if (join.getFromItem() instanceof TableFunction function) {
                 if (kind == JoinKind.LEFT) {
                     List<String> on = new ArrayList<>();

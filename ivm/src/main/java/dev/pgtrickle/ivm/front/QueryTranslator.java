@@ -155,7 +155,7 @@ final class QueryTranslator {
                 + " columns of its SELECT list yet");
     }
 
-    private long constant(Expression e, String construct) throws UnsupportedQueryException {
+    long constant(Expression e, String construct) throws UnsupportedQueryException {
         Expression bare = e == null ? null : Expressions.unparenthesized(e);
         if (bare instanceof CastExpression cast) {
             bare = Expressions.unparenthesized(cast.getLeftExpression());

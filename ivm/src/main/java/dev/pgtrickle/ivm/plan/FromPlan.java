@@ -12,7 +12,7 @@ import java.util.Set;
  * are {@code alias.column} for each of its {@link #bindings()}.
  */
 public sealed interface FromPlan extends Plan permits Scan, Derived, Lookup, Join, Filter, RecursiveRef, LateralFunction,
-        FunctionScan {
+        FunctionScan, LateralSubquery {
 
     /** The aliases this operator makes visible, with their columns, in output order. */
     List<Binding> bindings();

@@ -34,18 +34,24 @@ public record LateralFunction(FromPlan input, FunctionCall function, String on) 
         return List.of(input);
     }
 
-    /**
-     * The function's rows for the row before it, as a LATERAL item that may follow any list of
-     * FROM items: with LEFT JOIN, inside a subquery of its own (a LATERAL join inside a FROM list
-     * sees only its own left side, which a delta's exposed changes are not).
-     */
     private String lateralItem() {
+        return lateral(function.item(), function.alias(), function.columns(), on);
+    }
+
+    /**
+     * A FROM item with the rows of {@code item} (under {@code alias}, its columns
+     * {@code columns}) for the row before it, which may follow any list of FROM items: LATERAL,
+     * and with a LEFT JOIN's condition {@code on} (non-null), a row without results padded with
+     * NULLs, inside a subquery of its own (a LATERAL join inside a FROM list sees only its own left
+     * side, which a delta's exposed changes are not).
+     */
+    static String lateral(String item, String alias, List<String> columns, String on) {
         if (on == null) {
-            return "LATERAL " + function.item();
+            return "LATERAL " + item;
         }
-        String alias = Sql.ident(function.alias());
-        return "LATERAL (SELECT " + Sql.columns(alias, function.columns()) + " FROM (SELECT) AS __pgt_one"
-                + " LEFT JOIN LATERAL " + function.item() + " ON " + on + ") AS " + alias;
+        String quoted = Sql.ident(alias);
+        return "LATERAL (SELECT " + Sql.columns(quoted, columns) + " FROM (SELECT) AS __pgt_one"
+                + " LEFT JOIN LATERAL " + item + " ON " + on + ") AS " + quoted;
     }
 
     @Override

@@ -108,4 +108,50 @@ class LateralFunctionTest {
                         + " WHERE (t.t = 'x'::text)))"));
         assertTrue(e.getMessage().contains("reads an outer query's columns"), e.getMessage());
     }
+
+    // SELECT d.id, r.t, r.e, r.n FROM emp d, LATERAL ROWS FROM (unnest(d.tags), jsonb_array_elements(d.data))
+    //   WITH ORDINALITY AS r(t, e, n)
+    @Test
+    void rowsFromCallsEachFunctionPerRowAndZipsTheirRows() throws Exception {
+        Project top = assertInstanceOf(Project.class, parse("""
+                 SELECT d.id,
+                    r.t,
+                    r.e,
+                    r.n
+                   FROM public.emp d,
+                    LATERAL ROWS FROM(unnest(d.tags), jsonb_array_elements(d.data)) WITH ORDINALITY r(t, e, n)"""));
+        LateralFunction rows = assertInstanceOf(LateralFunction.class, top.input());
+        assertEquals("ROWS FROM (unnest(d.tags), jsonb_array_elements(d.data)) WITH ORDINALITY AS \"r\" (\"t\", \"e\", \"n\")",
+                rows.function().item());
+    }
+
+    // SELECT d.id, jt.sku, jt.qty, jt.ord FROM emp d, JSON_TABLE(d.data, '$.items[*]' COLUMNS (sku text PATH '$.sku',
+    //   qty int PATH '$.qty' DEFAULT 0 ON EMPTY, ord FOR ORDINALITY)) jt
+    private static final String JSON_TABLE = """
+             SELECT d.id,
+                jt.sku,
+                jt.qty,
+                jt.ord
+               FROM public.emp d,
+                LATERAL JSON_TABLE(
+                        d.data, '$."items"[*]' AS json_table_path_0
+                        COLUMNS (
+                            sku text PATH '$."sku"',
+                            qty integer PATH '$."qty"' DEFAULT 0 ON EMPTY,
+                            ord FOR ORDINALITY
+                        )
+                    ) jt""";
+
+    @Test
+    void jsonTableNamesItsColumnsInItsColumnsClause() throws Exception {
+        Project top = assertInstanceOf(Project.class, parse(JSON_TABLE));
+        LateralFunction table = assertInstanceOf(LateralFunction.class, top.input());
+        assertEquals(List.of("sku", "qty", "ord"), table.function().columns());
+        String item = table.function().item();
+        assertTrue(item.startsWith("JSON_TABLE(d.data, '$.\"items\"[*]' AS json_table_path_0 COLUMNS (sku text PATH"
+                + " '$.\"sku\"', qty integer PATH '$.\"qty\"' DEFAULT 0 ON EMPTY, ord FOR ORDINALITY"), item);
+        assertTrue(item.endsWith(") AS \"jt\""), item);
+        CompiledPlan plan = new PlanCompiler(query -> List.of()).compile(top, "q");
+        assertTrue(plan.refresh().contains("AS \"d\", LATERAL JSON_TABLE("), plan.refresh());
+    }
 }

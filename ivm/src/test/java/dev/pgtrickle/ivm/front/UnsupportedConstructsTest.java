@@ -110,15 +110,17 @@ class UnsupportedConstructsTest {
                 Arguments.of("SELECT e.name FROM ((public.emp e JOIN public.dept d ON ((d.id = e.dept_id)))"
                                 + " JOIN public.region r USING (id))", "USING (id)",
                         "more than one input on one side of the join has the column id; write the join with ON"),
+                // SELECT e.name, x.n FROM emp e, LATERAL (SELECT count(*) AS n FROM dept d WHERE d.id > e.dept_id) x
                 Arguments.of("""
                         SELECT e.name,
                             x.n
                            FROM public.emp e,
                             LATERAL ( SELECT count(*) AS n
                                    FROM public.dept d
-                                  WHERE (d.id = e.dept_id)) x""",
-                        "LATERAL(SELECT count(*) AS n FROM public.dept d WHERE (d.id = e.dept_id)) x",
-                        "LATERAL is not supported yet"),
+                                  WHERE (d.id > e.dept_id)) x""",
+                        "d.id > e.dept_id",
+                        "a LATERAL subquery is maintained where it reads the rows before it only in equalities of its"
+                                + " WHERE (inner expression = outer expression)"),
                 // SELECT d.id, g.g FROM emp d FULL JOIN generate_series(1, 3) g(g) ON g.g = d.id
                 Arguments.of("""
                         SELECT d.id,

@@ -160,12 +160,17 @@ $$;
 -- Whether the contents of a stream table reading the clock are still what its query gives now,
 -- as far as time goes: its window is maintained, and no row has entered or left it since the
 -- latest refresh (nor did the clock go back, which only a test clock does).
+-- (PL/pgSQL: its body is checked when it runs, so that an install stopped at a catalog version
+-- without these columns, as upgrade tests make, can create it.)
+DROP FUNCTION IF EXISTS pgtrickle._clock_settled(pgtrickle.pgt_stream_tables);
 CREATE OR REPLACE FUNCTION pgtrickle._clock_settled(p_st pgtrickle.pgt_stream_tables) RETURNS boolean
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT p_st.effective_mode = 'DIFFERENTIAL' AND coalesce((p_st.plan ->> 'reads_clock')::boolean, false)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN p_st.effective_mode = 'DIFFERENTIAL' AND coalesce((p_st.plan ->> 'reads_clock')::boolean, false)
        AND p_st.plan ->> 'clock_due' IS NOT NULL AND p_st.clock_frontier IS NOT NULL
        AND pgtrickle._clock() >= p_st.clock_frontier
-       AND (p_st.clock_next_due IS NULL OR p_st.clock_next_due > pgtrickle._clock())
+       AND (p_st.clock_next_due IS NULL OR p_st.clock_next_due > pgtrickle._clock());
+END
 $$;
 
 -- How a stream table is refreshed, from what was asked, what its query calls (p_unstable_functions,
