@@ -504,11 +504,12 @@ final class Shapes {
                         + " LEFT JOIN " + c.t(1) + " a ON a.v = s.x GROUP BY s.x", 1))));
 
         // ---------------------------------------------------------------- LATERAL subqueries
-        // The top rows per row (ties, NULL values and keys, rows moving between keys) and an
+        // The top rows per row (ties, NULL values and keys, rows moving between keys; ordered by
+        // every output column, as the query picks any of the rows tied at the limit) and an
         // aggregate per row under a LEFT JOIN, correlated on one and on two columns.
         shapes.add(new Shape("lateral_subqueries", 2, c -> List.of(
                 plain(c.st("lt"), "SELECT a.id, t.v, t.g FROM " + c.t(1) + " a, LATERAL (SELECT b.v, b.g FROM " + c.t(2)
-                        + " b WHERE b.k = a.k ORDER BY b.v DESC NULLS LAST, b.id LIMIT 2) t", 1, 2).withStrategy("CONTENT"),
+                        + " b WHERE b.k = a.k ORDER BY b.v DESC NULLS LAST, b.id, b.g LIMIT 2) t", 1, 2).withStrategy("CONTENT"),
                 plain(c.st("la"), "SELECT a.id, s.c, s.m FROM " + c.t(1) + " a LEFT JOIN LATERAL (SELECT count(*) AS c,"
                         + " max(b.v) AS m FROM " + c.t(2) + " b WHERE b.k = a.k AND b.g = a.g) s ON true", 1, 2)
                         .withStrategy("CONTENT"))));
