@@ -44,7 +44,7 @@ public final class QuotedText {
 
     /** Whether {@code text} occurs in {@code sql} outside its literals and quoted identifiers. */
     public static boolean containsOutside(String sql, String text) {
-        return !replaceOutside(sql, text, "\0").equals(sql);
+        return indexOutside(sql, text, 0) >= 0;
     }
 
     /**
@@ -53,23 +53,32 @@ public final class QuotedText {
      */
     public static String replaceOutside(String sql, String text, String replacement) {
         StringBuilder out = new StringBuilder(sql.length());
-        int i = 0;
+        int done = 0;
+        for (int at = indexOutside(sql, text, 0); at >= 0; at = indexOutside(sql, text, done)) {
+            out.append(sql, done, at).append(replacement);
+            done = at + text.length();
+        }
+        return out.append(sql, done, sql.length()).toString();
+    }
+
+    /** Where {@code text} next occurs in {@code sql} from {@code from} outside quotes; -1 when it does not. */
+    private static int indexOutside(String sql, String text, int from) {
+        int i = from;
         while (i < sql.length()) {
             char c = sql.charAt(i);
             if (c == '\'' || c == '"') {
                 int end = end(sql, i);
-                end = end < 0 ? sql.length() : end;
-                out.append(sql, i, end);
+                if (end < 0) {
+                    return -1;
+                }
                 i = end;
             } else if (sql.startsWith(text, i)) {
-                out.append(replacement);
-                i += text.length();
+                return i;
             } else {
-                out.append(c);
                 i++;
             }
         }
-        return out.toString();
+        return -1;
     }
 
     /** A character of a word: letters, digits, {@code _} and {@code $}. */

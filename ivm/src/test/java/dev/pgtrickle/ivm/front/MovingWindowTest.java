@@ -128,4 +128,11 @@ class MovingWindowTest {
                 () -> parse("SELECT id FROM sales.orders WHERE ((created_at)::time without time zone > CURRENT_TIME)"));
         assertTrue(e.getMessage().contains("time of day"), e.getMessage());
     }
+
+    @Test
+    void aLiteralSpellingTheClockIsData() {
+        String sql = "x > " + Clock.NOW + " AND y = '" + Clock.NOW + "' AND \"" + Clock.NOW + "\" = 1";
+        assertEquals("x > " + Clock.OLD + " AND y = '" + Clock.NOW + "' AND \"" + Clock.NOW + "\" = 1", Clock.old(sql));
+        assertFalse(Clock.reads("y = '" + Clock.NOW + "'"));
+    }
 }
