@@ -58,7 +58,7 @@ class DecoderKillTest {
                 Process decoder = ChildJvm.start(DecoderMain.class, log, db.jdbcUrl(), journalDir.toString());
                 // The first decoder lives long enough to journal something even when a loaded
                 // machine is slow to start a JVM; the later ones are killed at random moments.
-                Thread.sleep((kill == 0 ? 5000 : 800) + random.nextInt(1500));
+                Thread.sleep((kill == 0 ? 10_000 : 800) + random.nextInt(1500));
                 assertTrue(decoder.isAlive(), () -> "the decoder died by itself:\n" + read(log));
                 decoder.destroyForcibly();
                 assertTrue(decoder.waitFor(1, TimeUnit.MINUTES), "killed");

@@ -479,7 +479,8 @@ final class Shapes {
 
         // ---------------------------------------------------------------- recursive queries
         // Rows linked by k = id (cycles, NULL links and equal ids included), walked to a bounded
-        // depth, which ends the recursion on cycles as it does the query's own evaluation.
+        // depth, which ends the recursion on cycles as it does the query's own evaluation, and as a
+        // set without a bound.
         shapes.add(new Shape("recursive_links", 2, c -> List.of(
                 plain(c.st("rl"), "WITH RECURSIVE r AS (SELECT a.id, a.k, a.v, 0 AS depth FROM " + c.t(1) + " a"
                         + " WHERE a.g = 'a' UNION ALL SELECT b.id, b.k, r.v + coalesce(b.v, 0), r.depth + 1 FROM "
@@ -487,7 +488,11 @@ final class Shapes {
                         .withStrategy("CONTENT"),
                 plain(c.st("rj"), "WITH RECURSIVE r (id, g, hops) AS (SELECT a.id, a.g, 0 FROM " + c.t(1) + " a"
                         + " WHERE a.v > 2 UNION ALL SELECT b.id, r.g, r.hops + 1 FROM r JOIN " + c.t(2) + " b"
-                        + " ON b.k = r.id WHERE r.hops < 2) SELECT hops, g, id FROM r", 1, 2).withStrategy("CONTENT"))));
+                        + " ON b.k = r.id WHERE r.hops < 2) SELECT hops, g, id FROM r", 1, 2).withStrategy("CONTENT"),
+                // As a set (UNION): no bound, the recursion ends where the query's does, cycles included.
+                plain(c.st("ru"), "WITH RECURSIVE r AS (SELECT a.id, a.g FROM " + c.t(1) + " a WHERE a.v > 2 UNION"
+                        + " SELECT b.id, r.g FROM " + c.t(2) + " b JOIN r ON b.k = r.id) SELECT id, g FROM r", 1, 2)
+                        .withStrategy("CONTENT"))));
 
         // ---------------------------------------------------------------- functions in FROM
         // A set-returning function per row (NULL arguments, empty and repeated results included),

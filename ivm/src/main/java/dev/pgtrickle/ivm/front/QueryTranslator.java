@@ -224,9 +224,8 @@ final class QueryTranslator {
             return null;
         }
         SetOperation last = between.get(between.size() - 1);
-        if (!(last instanceof UnionOp union) || !union.isAll()) {
-            throw new UnsupportedQueryException("WITH RECURSIVE " + cte.name(), "a recursive query with UNION"
-                    + " (without ALL) is not supported yet: write UNION ALL, with a condition that ends the recursion");
+        if (!(last instanceof UnionOp union)) {
+            throw new UnsupportedQueryException("WITH RECURSIVE " + cte.name(), "a recursive query is UNION or UNION ALL");
         }
         if (Clock.reads(text.sql(cte.body()))) {
             throw new UnsupportedQueryException("WITH RECURSIVE " + cte.name(), "a recursive query reading the clock"
@@ -236,7 +235,7 @@ final class QueryTranslator {
             throw new UnsupportedQueryException("WITH RECURSIVE " + cte.name(), "the recursive term must be a plain"
                     + " SELECT (no DISTINCT, grouping or window functions)");
         }
-        return new Recursive(cte.name(), columns, base, project, java.util.Optional.empty());
+        return new Recursive(cte.name(), columns, base, project, java.util.Optional.empty(), !union.isAll());
     }
 
     private CteScope with(List<WithItem<?>> items, CteScope scope) throws UnsupportedQueryException {

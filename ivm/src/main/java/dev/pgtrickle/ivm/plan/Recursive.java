@@ -1,6 +1,8 @@
 package dev.pgtrickle.ivm.plan;
 
 import dev.pgtrickle.ivm.delta.DeltaContext;
+import dev.pgtrickle.ivm.delta.Fragment;
+import dev.pgtrickle.ivm.delta.RowIdentity;
 import dev.pgtrickle.ivm.sql.Sql;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,9 +28,11 @@ import java.util.Optional;
  * @param step the recursive term
  * @param old the result before the changes, as a FROM item under the column names; empty where
  *     the plan does not keep it, and then it has no delta
+ * @param distinct UNION rather than UNION ALL: the result is a set, maintained by deleting and
+ *     deriving again ({@link #setDelta})
  */
-public record Recursive(String name, List<String> columns, QueryPlan base, Project step, Optional<String> old)
-        implements QueryPlan {
+public record Recursive(String name, List<String> columns, QueryPlan base, Project step, Optional<String> old,
+                        boolean distinct) implements QueryPlan {
 
     /** Steps after which changes still carried down the recursion stop the refresh (it then runs FULL). */
     public static final int MAX_STEPS = 10_000;
@@ -40,7 +44,7 @@ public record Recursive(String name, List<String> columns, QueryPlan base, Proje
 
     /** The same query, whose result before the changes is {@code rows}. */
     public Recursive reading(String rows) {
-        return new Recursive(name, columns, base, step, Optional.of(rows));
+        return new Recursive(name, columns, base, step, Optional.of(rows), distinct);
     }
 
     /**
@@ -158,8 +162,9 @@ public record Recursive(String name, List<String> columns, QueryPlan base, Proje
     @Override
     public String current(DeltaContext context) throws UnsupportedQueryException {
         String names = Sql.columns("", columns);
-        return "WITH RECURSIVE " + Sql.ident(name) + " (" + names + ") AS (" + base.current(context) + "\nUNION ALL\n"
-                + step.current(context) + ") SELECT " + names + " FROM " + Sql.ident(name);
+        return "WITH RECURSIVE " + Sql.ident(name) + " (" + names + ") AS (" + base.current(context)
+                + (distinct ? "\nUNION\n" : "\nUNION ALL\n") + step.current(context) + ") SELECT " + names + " FROM "
+                + Sql.ident(name);
     }
 
     @Override
@@ -176,6 +181,9 @@ public record Recursive(String name, List<String> columns, QueryPlan base, Proje
         String direct = context.withRecursiveRows(name, new DeltaContext.RecursiveRows(before,
                 "SELECT " + String.join(", ", none) + " FROM " + before + " AS __pgt_o WHERE false"),
                 () -> context.delta(step));
+        if (distinct) {
+            return setDelta(context, before, baseChanges, direct);
+        }
         // The changes carried down: the step over the changes found so far, with their weights,
         // counting the steps. Changes that have not settled after MAX_STEPS steps (a change made a
         // cycle that the query's rows do not reach, around which a removed row and its re-added
@@ -194,6 +202,93 @@ public record Recursive(String name, List<String> columns, QueryPlan base, Proje
                 + carried + ") SELECT " + names + ", CASE WHEN " + STEPS + " >= " + MAX_STEPS
                 + " THEN pgtrickle._recursion_unsettled(" + MAX_STEPS + ") ELSE " + DeltaContext.WEIGHT + " END AS "
                 + DeltaContext.WEIGHT + " FROM " + changes;
+    }
+
+    /**
+     * The delta of a recursive UNION: delete and derive again (docs/architecture.md, "Recursive
+     * queries"). The rows of the old result that lost a derivation — those the base's or the
+     * step's changes take away, and what the step derives from them within the old result — are
+     * deleted for the time being; those still derivable from the rest (the base, or the step over
+     * the rest and over the rows derived again) come back; then the rows the changes add that are
+     * derivable from what remains, and what the step derives from them, are inserted. Rows are
+     * compared by their binary content (as the stored rows are identified). Each part is a
+     * recursive CTE whose UNION ends the recursion as the query's own does.
+     */
+    private String setDelta(DeltaContext context, String before, String baseChanges, String direct)
+            throws UnsupportedQueryException {
+        String names = Sql.columns("", columns);
+        String old = context.freshName("__pgt_set_old");
+        String oldHashes = context.freshName("__pgt_set_old_h");
+        String changed = context.freshName("__pgt_set_changed");
+        String deleted = context.freshName("__pgt_set_deleted");
+        String deletedHashes = context.freshName("__pgt_set_deleted_h");
+        String rest = context.freshName("__pgt_set_rest");
+        String derived = context.freshName("__pgt_set_derived");
+        String kept = context.freshName("__pgt_set_kept");
+        String keptHashes = context.freshName("__pgt_set_kept_h");
+        String inserted = context.freshName("__pgt_set_inserted");
+        String deletedAlone = "SELECT DISTINCT " + Sql.columns("__pgt_c", columns) + " FROM " + changed + " AS __pgt_c WHERE __pgt_c."
+                + DeltaContext.WEIGHT + " < 0 AND " + hash("__pgt_c") + " IN (SELECT h FROM " + oldHashes + ")";
+        String insertedAlone = "SELECT DISTINCT " + Sql.columns("__pgt_c", columns) + " FROM " + changed + " AS __pgt_c WHERE __pgt_c."
+                + DeltaContext.WEIGHT + " > 0 AND " + hash("__pgt_c") + " NOT IN (SELECT h FROM " + keptHashes + ") AND "
+                + hash("__pgt_c") + " IN " + derivable(context, kept);
+        List<String> ctes = List.of(
+                old + " (" + names + ") AS MATERIALIZED (SELECT * FROM " + before + " AS __pgt_o)",
+                oldHashes + " AS MATERIALIZED (SELECT " + hash("__pgt_o") + " AS h FROM " + old + " AS __pgt_o)",
+                changed + " (" + names + ", " + DeltaContext.WEIGHT + ") AS (SELECT * FROM " + baseChanges
+                        + " UNION ALL SELECT * FROM " + direct + ")",
+                // Rows that lost a derivation, and what the step derives from them within the old result.
+                deleted + " (" + names + ") AS (" + deletedAlone + "\nUNION\n"
+                        + stepOver(context, deleted, stepHash() + " IN (SELECT h FROM " + oldHashes + ")") + ")",
+                deletedHashes + " AS MATERIALIZED (SELECT " + hash("__pgt_d") + " AS h FROM " + deleted + " AS __pgt_d)",
+                rest + " (" + names + ") AS (SELECT __pgt_o.* FROM " + old + " AS __pgt_o WHERE " + hash("__pgt_o")
+                        + " NOT IN (SELECT h FROM " + deletedHashes + "))",
+                // Of those, the ones derivable from the rest, and what the step derives from them.
+                derived + " (" + names + ") AS (SELECT __pgt_d.* FROM " + deleted + " AS __pgt_d WHERE " + hash("__pgt_d")
+                        + " IN " + derivable(context, rest) + "\nUNION\n"
+                        + stepOver(context, derived, stepHash() + " IN (SELECT h FROM " + deletedHashes + ")") + ")",
+                kept + " (" + names + ") AS (SELECT * FROM " + rest + " UNION ALL SELECT * FROM " + derived + ")",
+                keptHashes + " AS MATERIALIZED (SELECT " + hash("__pgt_k") + " AS h FROM " + kept + " AS __pgt_k)",
+                // Rows the changes add, derivable from what is kept, and what the step derives from them.
+                inserted + " (" + names + ") AS (" + insertedAlone + "\nUNION\n"
+                        + stepOver(context, inserted, stepHash() + " NOT IN (SELECT h FROM " + keptHashes + ")") + ")");
+        return "WITH RECURSIVE " + String.join(",\n", ctes) + "\nSELECT __pgt_d.*, -1::bigint AS " + DeltaContext.WEIGHT
+                + " FROM " + deleted + " AS __pgt_d WHERE " + hash("__pgt_d") + " NOT IN (SELECT " + hash("__pgt_r")
+                + " FROM " + derived + " AS __pgt_r)\nUNION ALL SELECT __pgt_i.*, 1::bigint FROM " + inserted + " AS __pgt_i";
+    }
+
+    /** The content identities of the rows the base gives and the step gives over {@code rows} (a CTE). */
+    private String derivable(DeltaContext context, String rows) throws UnsupportedQueryException {
+        return "(SELECT " + hash("__pgt_b") + " FROM (" + base.current(context) + ") AS __pgt_b (" + Sql.columns("", columns)
+                + ") UNION ALL SELECT " + stepHash() + " FROM " + stepFrom(context, rows) + ")";
+    }
+
+    /** The content identity of a row of the query under {@code alias}. */
+    private String hash(String alias) {
+        return RowIdentity.content(columns.stream().map(c -> alias + "." + Sql.ident(c)).toList());
+    }
+
+    /** The content identity of a row the step computes, over the step's FROM items. */
+    private String stepHash() {
+        return RowIdentity.content(step.outputs().stream().map(OutputColumn::expression).toList());
+    }
+
+    /**
+     * The step over the rows of {@code rows} (a CTE), as one SELECT whose FROM has the reference
+     * itself (PostgreSQL allows a recursive reference in no subquery), its rows passing
+     * {@code condition} (over the step's FROM items).
+     */
+    private String stepOver(DeltaContext context, String rows, String condition) throws UnsupportedQueryException {
+        return context.withRecursiveRows(name, new DeltaContext.RecursiveRows(rows, null),
+                () -> step.input().current(context).and(condition).select(Project.items(step.outputs())));
+    }
+
+    /** The step's FROM items and conditions over the rows of {@code rows} (a CTE), for a SELECT of its own. */
+    private String stepFrom(DeltaContext context, String rows) throws UnsupportedQueryException {
+        return context.withRecursiveRows(name, new DeltaContext.RecursiveRows(rows, null), () -> {
+            Fragment from = step.input().current(context);
+            return from.from() + " WHERE " + Sql.and(from.where());
+        });
     }
 
     @Override

@@ -177,24 +177,6 @@ class UnsupportedConstructsTest {
                          SELECT n
                            FROM r""",
                         "SELECT 1 AS \"?column?\"", "a query without FROM reads no table; it cannot be maintained incrementally"),
-                // WITH RECURSIVE chain(i, n) AS (SELECT id, name FROM dept WHERE region_id IS NULL
-                //   UNION SELECT d.id, d.name FROM dept d JOIN chain c ON d.region_id = c.i) SELECT i, n FROM chain
-                Arguments.of("""
-                         WITH RECURSIVE chain(i, n) AS (
-                                 SELECT dept.id,
-                                    dept.name
-                                   FROM public.dept
-                                  WHERE (dept.region_id IS NULL)
-                                UNION
-                                 SELECT d.id,
-                                    d.name
-                                   FROM (public.dept d
-                                     JOIN chain c ON ((d.region_id = c.i)))
-                                )
-                         SELECT i,
-                            n
-                           FROM chain""", "WITH RECURSIVE chain", "a recursive query with UNION (without ALL) is not"
-                        + " supported yet: write UNION ALL, with a condition that ends the recursion"),
                 Arguments.of("""
                         SELECT public.my_sum(salary) AS s
                            FROM public.emp""", "public.my_sum(emp.salary)",
