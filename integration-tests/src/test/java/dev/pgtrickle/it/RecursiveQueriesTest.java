@@ -58,6 +58,16 @@ class RecursiveQueriesTest {
             )
             SELECT id, label FROM reach""";
 
+    /** The tree inside larger queries: its result is kept in a table of its own. */
+    private static final String DEPTHS = "WITH RECURSIVE tree AS (SELECT id, 0 AS depth FROM departments WHERE parent_id"
+            + " IS NULL UNION ALL SELECT d.id, tree.depth + 1 FROM departments d JOIN tree ON d.parent_id = tree.id)"
+            + " SELECT depth, count(*) AS departments FROM tree GROUP BY depth";
+    private static final String UNDER_ROOT = "WITH RECURSIVE under AS (SELECT id, id AS root FROM departments WHERE"
+            + " parent_id IS NULL UNION ALL SELECT d.id, u.root FROM departments d JOIN under u ON d.parent_id = u.id)"
+            + " SELECT u.id, r.name AS root_name FROM under u JOIN departments r ON r.id = u.root WHERE u.id <> u.root";
+    private static final String REACHED = "WITH RECURSIVE r (id) AS (SELECT id FROM departments WHERE parent_id IS NULL"
+            + " UNION SELECT d.id FROM departments d JOIN r ON d.parent_id = r.id) SELECT count(*) AS reached FROM r";
+
     @BeforeAll
     static void install(TestDatabase db) throws SQLException {
         DifferentialRefreshTest.install(db);
@@ -69,10 +79,14 @@ class RecursiveQueriesTest {
                 """);
         DifferentialRefreshTest.createCompiledDifferential(db, "department_tree", TREE, "CONTENT");
         DifferentialRefreshTest.createCompiledDifferential(db, "department_walk", GUARDED, "CONTENT");
+        DifferentialRefreshTest.createCompiledDifferential(db, "department_depths", DEPTHS, "AGGREGATE");
+        DifferentialRefreshTest.createCompiledDifferential(db, "department_roots", UNDER_ROOT, "CONTENT");
+        DifferentialRefreshTest.createCompiledDifferential(db, "department_reached", REACHED, "AGGREGATE");
     }
 
-    private static void refreshBoth(TestDatabase db) throws SQLException {
-        refreshEachDifferentially(db, "department_tree", TREE, "department_walk", GUARDED);
+    private static void refreshAll(TestDatabase db) throws SQLException {
+        refreshEachDifferentially(db, "department_tree", TREE, "department_walk", GUARDED, "department_depths", DEPTHS,
+                "department_roots", UNDER_ROOT, "department_reached", REACHED);
     }
 
     @Test
@@ -81,23 +95,23 @@ class RecursiveQueriesTest {
         assertEquals(1, db.queryLong("SELECT count(*) FROM pg_indexes WHERE tablename = 'department_tree'"
                 + " AND indexdef LIKE '%(id)'"));
         db.execute("INSERT INTO departments VALUES (8, 'Data', 2), (9, 'ML', 8), (10, 'Research', NULL)");
-        refreshBoth(db);
+        refreshAll(db);
         assertEquals("Company > Engineering > Data > ML",
                 db.queryString("SELECT path FROM department_tree WHERE id = 9"));
         db.execute("UPDATE departments SET name = 'R&D' WHERE id = 2"); // every path below changes
-        refreshBoth(db);
+        refreshAll(db);
         assertEquals("Company > R&D > Data > ML", db.queryString("SELECT path FROM department_tree WHERE id = 9"));
         db.execute("UPDATE departments SET parent_id = 10 WHERE id = 8"); // a subtree moves to another root
-        refreshBoth(db);
+        refreshAll(db);
         assertEquals("Research > Data > ML", db.queryString("SELECT path FROM department_tree WHERE id = 9"));
         db.execute("DELETE FROM departments WHERE id = 10"); // its subtree is no longer reached
-        refreshBoth(db);
+        refreshAll(db);
         assertEquals(0, db.queryLong("SELECT count(*) FROM department_tree WHERE id IN (8, 9)"));
         db.execute("UPDATE departments SET parent_id = NULL WHERE id = 8"); // and is a tree of its own
         db.execute("UPDATE departments SET parent_id = 3, name = 'Field' WHERE id = 4");
-        refreshBoth(db);
+        refreshAll(db);
         db.execute("DELETE FROM departments WHERE id >= 8");
-        refreshBoth(db);
+        refreshAll(db);
     }
 
     /**
@@ -109,7 +123,7 @@ class RecursiveQueriesTest {
     @Test
     void aChangeMakingACycleRefreshesFullWithTheReason(TestDatabase db) throws SQLException {
         db.execute("INSERT INTO departments VALUES (20, 'Loop', 1), (21, 'Inner', 20), (22, 'Innermost', 21)");
-        refreshBoth(db);
+        refreshAll(db);
         db.execute("UPDATE departments SET parent_id = 22 WHERE id = 20");
         refresh(db, "department_tree");
         Map<String, Object> last = lastRefresh(db, "department_tree");
@@ -119,7 +133,7 @@ class RecursiveQueriesTest {
                 .contains("did not settle within 10000 steps"));
         refreshEachDifferentially(db, "department_walk", GUARDED);
         db.execute("DELETE FROM departments WHERE id IN (20, 21, 22)");
-        refreshBoth(db);
+        refreshAll(db);
     }
 
     @Test
@@ -151,10 +165,10 @@ class RecursiveQueriesTest {
             }
             db.execute("SELECT setseed(" + (round + 1) / 100.0 + ")");
             db.execute(step.toString());
-            refreshBoth(db);
+            refreshAll(db);
         }
         db.execute("DELETE FROM departments WHERE id >= 1000");
-        refreshBoth(db);
+        refreshAll(db);
     }
 
     @Test

@@ -492,7 +492,14 @@ final class Shapes {
                 // As a set (UNION): no bound, the recursion ends where the query's does, cycles included.
                 plain(c.st("ru"), "WITH RECURSIVE r AS (SELECT a.id, a.g FROM " + c.t(1) + " a WHERE a.v > 2 UNION"
                         + " SELECT b.id, r.g FROM " + c.t(2) + " b JOIN r ON b.k = r.id) SELECT id, g FROM r", 1, 2)
-                        .withStrategy("CONTENT"))));
+                        .withStrategy("CONTENT"),
+                // Inside a larger query (grouped, joined): the recursion's result kept in a table.
+                grouped(c.st("rk"), "WITH RECURSIVE r AS (SELECT a.id, a.v, 0 AS depth FROM " + c.t(1) + " a WHERE a.g = 'b'"
+                        + " UNION ALL SELECT b.id, b.v, r.depth + 1 FROM " + c.t(1) + " b JOIN r ON b.k = r.id WHERE r.depth < 2)"
+                        + " SELECT r.depth, count(*) AS c, sum(r.v) AS s FROM r GROUP BY r.depth", 1),
+                plain(c.st("rs"), "WITH RECURSIVE r (id) AS (SELECT a.id FROM " + c.t(1) + " a WHERE a.v > 3 UNION"
+                        + " SELECT b.id FROM " + c.t(2) + " b JOIN r ON b.k = r.id) SELECT r.id, x.g FROM r JOIN " + c.t(2)
+                        + " x ON x.id = r.id", 1, 2))));
 
         // ---------------------------------------------------------------- functions in FROM
         // A set-returning function per row (NULL arguments, empty and repeated results included),

@@ -11,6 +11,7 @@ import dev.pgtrickle.ivm.plan.Lineage;
 import dev.pgtrickle.ivm.plan.OutputKey;
 import dev.pgtrickle.ivm.plan.Plan;
 import dev.pgtrickle.ivm.plan.QueryPlan;
+import dev.pgtrickle.ivm.plan.Recursive;
 import dev.pgtrickle.ivm.plan.Source;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import dev.pgtrickle.ivm.sql.Sql;
@@ -47,6 +48,8 @@ final class PlanAssembler {
         void maintain(DeltaContext context) throws UnsupportedQueryException {
             if (plan instanceof Aggregate aggregate) {
                 context.delta(aggregate);
+            } else if (plan instanceof Recursive recursive) {
+                recursive.maintainKept(context);
             } else {
                 context.expose((Join) plan);
             }
@@ -57,6 +60,9 @@ final class PlanAssembler {
                 return new CompiledPlan.KeptState(table, Clock.once(aggregate.keptFill(context)),
                         indexes.stream().filter(i -> !i.sumValue()).map(KeptIndex::column).toList(),
                         indexes.stream().filter(KeptIndex::sumValue).map(KeptIndex::column).toList());
+            }
+            if (plan instanceof Recursive recursive) {
+                return new CompiledPlan.KeptState(table, recursive.keptFill(context), recursive.keptIndexed(), List.of());
             }
             return new CompiledPlan.KeptState(table, Clock.once(((Join) plan).keptFill(context)), ((Join) plan).keptIndexed(),
                     List.of());

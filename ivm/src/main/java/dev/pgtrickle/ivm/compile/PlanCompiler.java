@@ -64,7 +64,8 @@ public final class PlanCompiler {
      * The states kept in tables: the aggregates inside the query whose sums a running state
      * follows exactly ({@code scaled} has them; see {@code KeptGroups}), except under a
      * correlated subquery's lookup, which reads the groups per outer row through the input's
-     * indexes; and the left inputs of one-row tests on an unindexed column ({@code KeptRows}).
+     * indexes; the left inputs of one-row tests on an unindexed column ({@code KeptRows}); and the
+     * results of recursive queries inside larger ones.
      */
     private static void collectKept(Plan plan, Map<Plan, Set<Integer>> scaled, List<PlanAssembler.Kept> kept) {
         if (plan instanceof Lookup) {
@@ -79,8 +80,10 @@ public final class PlanCompiler {
             collectKept(input, scaled, kept);
         }
         // By identity: a CTE read twice is one node, two equal subqueries are two.
+        // A recursive query inside a larger one keeps its result, which its delta needs as it was.
         boolean keeps = plan instanceof Aggregate && scaled.containsKey(plan)
-                || plan instanceof Join join && join.keptTestedColumn().isPresent();
+                || plan instanceof Join join && join.keptTestedColumn().isPresent()
+                || plan instanceof Recursive recursive && recursive.old().isEmpty();
         if (keeps && kept.stream().noneMatch(k -> k.plan() == plan)) {
             List<KeptIndex> indexes = plan instanceof Aggregate aggregate
                     ? aggregate.keptHavingIndex().stream().toList() : List.of();

@@ -86,6 +86,20 @@ record KeptRows(FromPlan input, String table, int tested) {
         return "(SELECT " + String.join(", ", items) + " FROM " + table + ") AS " + Sql.ident(binding.alias());
     }
 
+    /**
+     * The input's rows as kept before this refresh, one row per copy, under its column names: a
+     * FROM item without alias.
+     */
+    String expanded() {
+        Binding binding = input.bindings().get(0);
+        List<String> items = new ArrayList<>();
+        for (int i = 1; i <= binding.columns().size(); i++) {
+            items.add(column(i) + " AS " + Sql.ident(binding.columns().get(i - 1)));
+        }
+        return "(SELECT " + String.join(", ", items) + " FROM " + table + " CROSS JOIN LATERAL pg_catalog.generate_series(1, "
+                + COUNT + ") AS __pgt_copy)";
+    }
+
     /** The copies of a row of {@link #before()}. */
     String copies() {
         return Sql.ident(input.bindings().get(0).alias()) + "." + COUNT;

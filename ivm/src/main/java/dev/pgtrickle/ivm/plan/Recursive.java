@@ -169,8 +169,7 @@ public record Recursive(String name, List<String> columns, QueryPlan base, Proje
 
     @Override
     public String delta(DeltaContext context) throws UnsupportedQueryException {
-        String before = old.orElseThrow(() -> new UnsupportedQueryException("WITH RECURSIVE " + name,
-                "a recursive query is maintained only as the whole defining query yet: SELECT its columns FROM it"));
+        String before = old.isPresent() ? old.get() : keptBefore(context);
         String baseChanges = context.delta(base);
         // The changes of the other inputs, the reference reading the old result, which has none.
         List<String> none = new ArrayList<>();
@@ -202,6 +201,45 @@ public record Recursive(String name, List<String> columns, QueryPlan base, Proje
                 + carried + ") SELECT " + names + ", CASE WHEN " + STEPS + " >= " + MAX_STEPS
                 + " THEN pgtrickle._recursion_unsettled(" + MAX_STEPS + ") ELSE " + DeltaContext.WEIGHT + " END AS "
                 + DeltaContext.WEIGHT + " FROM " + changes;
+    }
+
+    /**
+     * Where the query is part of a larger one, the plan keeps its result in a table
+     * ({@link KeptRows}, indexed on the first column the step joins it on), which the delta reads
+     * as the result before the changes and maintains with the delta.
+     */
+    private KeptRows keptCopy(String table) {
+        List<List<Integer>> probed = probed();
+        return new KeptRows(new Derived(this, "__pgt_recursive", columns), table,
+                probed.isEmpty() ? 1 : probed.get(0).get(0) + 1);
+    }
+
+    /** The query filling the table that keeps the result. */
+    public String keptFill(DeltaContext context) throws UnsupportedQueryException {
+        return keptCopy("").fill(context);
+    }
+
+    /** The columns of the kept result to index besides its identity. */
+    public List<String> keptIndexed() {
+        return keptCopy("").indexed();
+    }
+
+    /** Registers the maintenance of the kept result: its delta added to it. */
+    public void maintainKept(DeltaContext context) throws UnsupportedQueryException {
+        keptCopy(keptTable(context)).maintain(context);
+    }
+
+    private String keptBefore(DeltaContext context) throws UnsupportedQueryException {
+        return keptCopy(keptTable(context)).expanded();
+    }
+
+    private String keptTable(DeltaContext context) throws UnsupportedQueryException {
+        DeltaContext.KeptTable table = context.keptTable(this);
+        if (table == null) {
+            throw new UnsupportedQueryException("WITH RECURSIVE " + name, "this recursive query's result before the"
+                    + " changes is not kept");
+        }
+        return table.table();
     }
 
     /**

@@ -90,7 +90,7 @@ class RecursiveQueryTest {
     }
 
     @Test
-    void aRecursiveQueryInsideALargerOneIsNotMaintainedYet() throws Exception {
+    void aRecursiveQueryInsideALargerOneKeepsItsResultInATable() throws Exception {
         // WITH RECURSIVE chain AS (…as above…) SELECT c.name, count(*) AS n FROM chain c GROUP BY c.name
         QueryPlan grouped = parse("""
                  WITH RECURSIVE chain AS (
@@ -111,10 +111,17 @@ class RecursiveQueryTest {
                     count(*) AS n
                    FROM chain c
                   GROUP BY name""");
-        UnsupportedQueryException e = assertThrows(UnsupportedQueryException.class,
-                () -> new PlanCompiler(query -> List.of()).compile(grouped, "q"));
-        assertEquals("WITH RECURSIVE chain", e.construct());
-        assertTrue(e.getMessage().contains("maintained only as the whole defining query"), e.getMessage());
+        CompiledPlan plan = new PlanCompiler(query -> List.of()).compile(grouped, "q");
+        assertEquals(1, plan.keptStates().size());
+        CompiledPlan.KeptState kept = plan.keptStates().get(0);
+        // Indexed on the column the step joins the result on (id), filled with the recursion.
+        assertEquals(List.of("__pgt_k1"), kept.indexed());
+        assertTrue(kept.fill().contains("WITH RECURSIVE"), kept.fill());
+        // The delta reads the result as kept, one row per copy, and adds its changes to the table.
+        String refresh = plan.refresh();
+        assertTrue(refresh.contains("FROM " + kept.table() + " CROSS JOIN LATERAL pg_catalog.generate_series(1, __pgt_count)"),
+                refresh);
+        assertTrue(refresh.contains("INSERT INTO " + kept.table()), refresh);
     }
 
     // WITH RECURSIVE reach(id) AS (SELECT id FROM region UNION SELECT d.id FROM dept d JOIN reach r
