@@ -48,13 +48,14 @@ public final class StreamTables {
     }
 
     /** The last refresh recorded for a stream table. */
-    public record HistoryRow(String action, long changesConsumed, double serverMillis, long rowsInserted) {
+    public record HistoryRow(String action, long changesConsumed, double serverMillis, long rowsInserted, long rowsUpdated) {
     }
 
     public static HistoryRow lastRefresh(Db db, String name) throws SQLException {
         try (PreparedStatement statement = db.prepare(
                 "SELECT h.action, coalesce(h.changes_consumed, -1),"
-                        + " extract(epoch FROM h.end_time - h.start_time) * 1000, coalesce(h.rows_inserted, 0)"
+                        + " extract(epoch FROM h.end_time - h.start_time) * 1000, coalesce(h.rows_inserted, 0),"
+                        + " coalesce(h.rows_updated, 0)"
                         + " FROM pgtrickle.pgt_refresh_history h JOIN pgtrickle.pgt_stream_tables st USING (pgt_id)"
                         + " WHERE st.pgt_schema = 'public' AND st.pgt_name = ? ORDER BY h.refresh_id DESC LIMIT 1")) {
             statement.setString(1, name);
@@ -62,7 +63,7 @@ public final class StreamTables {
                 if (!row.next()) {
                     throw new SQLException("no refresh recorded for " + name);
                 }
-                return new HistoryRow(row.getString(1), row.getLong(2), row.getDouble(3), row.getLong(4));
+                return new HistoryRow(row.getString(1), row.getLong(2), row.getDouble(3), row.getLong(4), row.getLong(5));
             }
         }
     }

@@ -24,7 +24,7 @@ class HierarchyBenchmarkSmokeTest {
         HierarchyBenchmark.Result result = new HierarchyBenchmark(options, Progress.silent())
                 .run(database.jdbcUrl(), database.toString());
 
-        assertEquals("CONTENT", result.strategy());
+        assertEquals("KEYED", result.strategy());
         assertEquals(2, result.rounds().size());
         for (HierarchyBenchmark.Round round : result.rounds()) {
             assertEquals("DIFFERENTIAL", round.action(), round::toString);

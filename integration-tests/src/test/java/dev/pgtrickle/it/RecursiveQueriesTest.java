@@ -77,10 +77,10 @@ class RecursiveQueriesTest {
                 INSERT INTO departments VALUES (1, 'Company', NULL), (2, 'Engineering', 1), (3, 'Sales', 1),
                     (4, 'Operations', 1), (5, 'Backend', 2), (6, 'Frontend', 2), (7, 'Platform', 2);
                 """);
-        DifferentialRefreshTest.createCompiledDifferential(db, "department_tree", TREE, "CONTENT");
+        DifferentialRefreshTest.createCompiledDifferential(db, "department_tree", TREE, "KEYED");
         DifferentialRefreshTest.createCompiledDifferential(db, "department_walk", GUARDED, "CONTENT");
         DifferentialRefreshTest.createCompiledDifferential(db, "department_depths", DEPTHS, "AGGREGATE");
-        DifferentialRefreshTest.createCompiledDifferential(db, "department_roots", UNDER_ROOT, "CONTENT");
+        DifferentialRefreshTest.createCompiledDifferential(db, "department_roots", UNDER_ROOT, "KEYED");
         DifferentialRefreshTest.createCompiledDifferential(db, "department_reached", REACHED, "AGGREGATE");
     }
 

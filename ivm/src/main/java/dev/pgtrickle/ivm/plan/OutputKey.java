@@ -75,6 +75,9 @@ public final class OutputKey {
         if (plan instanceof TopK topK) {
             return query(topK.input()); // some of the input's rows
         }
+        if (plan instanceof Recursive recursive) {
+            return recursive.treeKey().map(key -> new QueryKeys(List.of(Set.of(key)), Set.of(key))).orElse(QueryKeys.NONE);
+        }
         if (plan instanceof Distinct distinct) {
             QueryKeys input = query(distinct.input());
             List<Set<String>> unique = new ArrayList<>(input.unique());

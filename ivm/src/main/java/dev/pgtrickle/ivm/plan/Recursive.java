@@ -7,6 +7,7 @@ import dev.pgtrickle.ivm.sql.Sql;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * {@code WITH RECURSIVE name (columns) AS (base UNION ALL step)}: the base's rows, and the step
@@ -149,6 +150,106 @@ public record Recursive(String name, List<String> columns, QueryPlan base, Proje
         return Optional.empty();
     }
 
+    /**
+     * The step's FROM items over a few rows of the reference (the changes carried down): where the
+     * step joins the reference with an input that its condition enters through an index, that
+     * input is read per row of the reference (a LATERAL subquery). PostgreSQL cannot tell how few
+     * rows a recursive CTE has and would rather hash the whole input at every level.
+     */
+    private Fragment probedStep(DeltaContext context) throws UnsupportedQueryException {
+        List<String> above = new ArrayList<>();
+        FromPlan input = step.input();
+        while (input instanceof Filter filter) {
+            above.add(filter.condition().sql());
+            input = filter.input();
+        }
+        RecursiveRef ref = self();
+        if (input instanceof Join join && join.kind() == JoinKind.INNER) {
+            boolean refLeft = withoutFilters(join.left()) == ref;
+            FromPlan refSide = refLeft ? join.left() : join.right();
+            FromPlan other = refLeft ? join.right() : join.left();
+            if (withoutFilters(refSide) == ref && other.probedBy(Set.of(ref.alias()), List.of(join.condition()))) {
+                Fragment rows = refSide.current(context);
+                Fragment probed = new Fragment(rows.from() + ", " + context.exposePerRow(other, join.condition().sql()).from(),
+                        false, rows.where());
+                for (String condition : above) {
+                    probed = probed.and(condition);
+                }
+                return probed;
+            }
+        }
+        return step.input().current(context);
+    }
+
+    /**
+     * The column that identifies the rows of a walk down a tree, where there is one: the base
+     * takes the rows of a table whose reference to their parent is NULL, the step joins the same
+     * table on that reference being equal to the column, and both output the table's one-column
+     * key there. A row has one parent, which by induction is reached at most once, and rows
+     * without one are the base's only: every row of the table is reached at most once, so the
+     * column is unique and never NULL (the department tree of the reference documentation).
+     */
+    public Optional<String> treeKey() {
+        RecursiveRef ref = self();
+        if (!(withoutFilters(step.input()) instanceof Join join) || join.kind() != JoinKind.INNER
+                || !(base instanceof Project start)) {
+            return Optional.empty();
+        }
+        // Filters on either side only leave rows out.
+        FromPlan left = withoutFilters(join.left());
+        FromPlan right = withoutFilters(join.right());
+        FromPlan other = left == ref ? right : left;
+        if (!(other instanceof Scan child) || (left != ref && right != ref)) {
+            return Optional.empty();
+        }
+        for (Condition.Key key : join.condition().equalities(Set.of(child.alias()), Set.of(ref.alias()))) {
+            String parent = key.own().column();
+            int position = key.other().column() == null ? -1 : ref.columns().indexOf(key.other().column());
+            if (parent == null || position < 0 || !child.alias().equals(key.own().alias())) {
+                continue;
+            }
+            for (List<String> unique : child.source().keys()) {
+                if (unique.size() == 1
+                        && ColumnText.isReference(step.outputs().get(position).expression(), child.alias(), unique.get(0))
+                        && roots(start, child.source(), parent, unique.get(0), position)) {
+                    return Optional.of(columns.get(position));
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Whether {@code start} outputs {@code key} of the rows of {@code table} whose {@code parent} is NULL, at {@code position}. */
+    private static boolean roots(Project start, Source table, String parent, String key, int position) {
+        List<Condition> conditions = new ArrayList<>();
+        FromPlan input = start.input();
+        while (input instanceof Filter filter) {
+            conditions.add(filter.condition());
+            input = filter.input();
+        }
+        if (!(input instanceof Scan scan) || scan.source().oid() != table.oid()
+                || !ColumnText.isReference(start.outputs().get(position).expression(), scan.alias(), key)) {
+            return false;
+        }
+        for (Condition condition : conditions) {
+            for (Condition.Conjunct conjunct : condition.conjuncts()) {
+                String sql = conjunct.sql().strip();
+                while (sql.startsWith("(") && sql.endsWith(")")) {
+                    sql = sql.substring(1, sql.length() - 1).strip();
+                }
+                if (sql.endsWith(" IS NULL") && ColumnText.isReference(sql.substring(0, sql.length() - 8).strip(),
+                        scan.alias(), parent)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static FromPlan withoutFilters(FromPlan plan) {
+        return plan instanceof Filter filter ? withoutFilters(filter.input()) : plan;
+    }
+
     @Override
     public List<String> columns() {
         return columns;
@@ -193,7 +294,7 @@ public record Recursive(String name, List<String> columns, QueryPlan base, Proje
         items.add(alias + "." + DeltaContext.WEIGHT);
         items.add(alias + "." + STEPS + " + 1");
         String carried = context.withRecursiveRows(name, new DeltaContext.RecursiveRows(changes, null),
-                () -> step.input().current(context).and(alias + "." + STEPS + " < " + MAX_STEPS).select(items));
+                () -> probedStep(context).and(alias + "." + STEPS + " < " + MAX_STEPS).select(items));
         // Nested: PostgreSQL has no WITH RECURSIVE on a MERGE; a subquery may have one.
         String names = Sql.columns("", columns);
         return "WITH RECURSIVE " + changes + " (" + names + ", " + DeltaContext.WEIGHT + ", " + STEPS + ") AS ("

@@ -66,7 +66,8 @@ class RecursiveQueryTest {
     @Test
     void theWholeQueryReadsItsOldResultFromTheStorageTableAndCarriesChangesDownTheRecursion() throws Exception {
         CompiledPlan plan = new PlanCompiler(query -> List.of()).compile(parse(CHAIN), "q");
-        assertEquals(Strategy.CONTENT, plan.strategy());
+        // A walk down a tree: identified by the node's key (see below).
+        assertEquals(Strategy.KEYED, plan.strategy());
         // The query itself fills the table.
         assertTrue(plan.populate().contains("WITH RECURSIVE \"chain\" (\"id\", \"name\", \"depth\") AS (SELECT dept.id"),
                 plan.populate());
@@ -150,5 +151,18 @@ class RecursiveQueryTest {
             assertTrue(refresh.contains(part), part + " in " + refresh);
         }
         assertTrue(!refresh.contains("_recursion_unsettled"), "a set's recursion ends by itself: " + refresh);
+    }
+
+    @Test
+    void aWalkDownATreeIsKeyedByTheTablesKey() throws Exception {
+        Recursive chain = assertInstanceOf(Recursive.class,
+                assertInstanceOf(Derived.class, assertInstanceOf(Project.class, parse(CHAIN)).input()).query());
+        assertEquals(java.util.Optional.of("id"), chain.treeKey());
+        assertEquals(Strategy.KEYED, new PlanCompiler(query -> List.of()).compile(parse(CHAIN), "q").strategy());
+        // Started from a row that may also be a child: it may be reached twice, no key.
+        Recursive fromAnyRow = assertInstanceOf(Recursive.class, assertInstanceOf(Derived.class,
+                assertInstanceOf(Project.class, parse(CHAIN.replace("(dept.region_id IS NULL)", "(dept.id = 1)"))).input())
+                .query());
+        assertEquals(java.util.Optional.empty(), fromAnyRow.treeKey());
     }
 }
