@@ -60,4 +60,12 @@ public record Environment(String cpu, int cores, String memory, String postgresV
             return "unknown";
         }
     }
+
+    /** The Markdown list items saying how a run was made and where: command, start and load, machine, server. */
+    public String runLines(String commandLine, java.time.Instant started, String loadBefore, String loadAfter,
+                           String server) {
+        return "- command: `" + commandLine + "`\n- started: " + started + "; load average (1/5/15 min) before: "
+                + loadBefore + ", after: " + loadAfter + "\n- machine: " + cores + " cores (" + cpu + "), " + memory
+                + "\n- server: " + server + ", " + postgresVersion + "\n";
+    }
 }

@@ -72,12 +72,7 @@ public final class HierarchyBenchmark {
             Samples full = full();
             Samples view = view();
             StringBuilder md = new StringBuilder("# pgtrickle hierarchy benchmark\n\n");
-            md.append("- command: `").append(commandLine).append("`\n");
-            md.append("- started: ").append(started).append("; load average (1/5/15 min) before: ")
-                    .append(loadAverageBefore).append(", after: ").append(loadAverageAfter).append('\n');
-            md.append("- machine: ").append(environment.cores()).append(" cores (").append(environment.cpu())
-                    .append("), ").append(environment.memory()).append('\n');
-            md.append("- server: ").append(server).append(", ").append(environment.postgresVersion()).append('\n');
+            md.append(environment.runLines(commandLine, started, loadAverageBefore, loadAverageAfter, server));
             md.append(String.format(Locale.ROOT, "- data: %,d nodes, %d levels below the 10 roots; per round %,d"
                     + " nodes moved under a random node of a smaller id (with their subtrees)%n", options.nodes(), depth,
                     options.moves()));

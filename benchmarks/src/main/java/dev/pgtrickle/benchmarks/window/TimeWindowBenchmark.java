@@ -76,12 +76,7 @@ public final class TimeWindowBenchmark {
         /** The report, Markdown. */
         public String markdown(String commandLine) {
             StringBuilder md = new StringBuilder("# pgtrickle time-window benchmark\n\n");
-            md.append("- command: `").append(commandLine).append("`\n");
-            md.append("- started: ").append(started).append("; load average (1/5/15 min) before: ")
-                    .append(loadAverageBefore).append(", after: ").append(loadAverageAfter).append('\n');
-            md.append("- machine: ").append(environment.cores()).append(" cores (").append(environment.cpu())
-                    .append("), ").append(environment.memory()).append('\n');
-            md.append("- server: ").append(server).append(", ").append(environment.postgresVersion()).append('\n');
+            md.append(environment.runLines(commandLine, started, loadAverageBefore, loadAverageAfter, server));
             md.append(String.format(Locale.ROOT, "- data: %,d events, one every %.3f ms before the start; per round"
                     + " (one second on the frozen clock) %,d new events and the clock moved by 1 s;"
                     + " window %d minutes (%,d rows)%n", options.events(), 1000.0 / options.rate(), options.rate(),
