@@ -383,11 +383,7 @@ final class FromTranslator {
             JoinKind kind = join.isFull() ? JoinKind.FULL
                     : join.isLeft() ? JoinKind.LEFT : join.isRight() ? JoinKind.RIGHT : JoinKind.INNER;
             if (join.getFromItem() instanceof LateralSubSelect lateral && (kind == JoinKind.INNER || kind == JoinKind.LEFT)) {
-                List<String> on = new ArrayList<>();
-                for (Expression condition : join.getOnExpressions()) {
-                    on.add(queries.expressions().condition(condition).sql());
-                }
-                tree = lateralSubquery(tree, lateral, kind == JoinKind.INNER ? null : on.isEmpty() ? "true" : Sql.and(on));
+                tree = lateralSubquery(tree, lateral, kind == JoinKind.INNER ? null : leftJoinCondition(join));
                 if (kind == JoinKind.INNER) {
                     for (Expression condition : join.getOnExpressions()) {
                         tree = new Filter(tree, queries.expressions().condition(condition));
@@ -397,11 +393,7 @@ final class FromTranslator {
             }
             if (join.getFromItem() instanceof TableFunction function) {
                 if (kind == JoinKind.LEFT) {
-                    List<String> on = new ArrayList<>();
-                    for (Expression condition : join.getOnExpressions()) {
-                        on.add(queries.expressions().condition(condition).sql());
-                    }
-                    tree = lateralFunction(tree, function, on.isEmpty() ? "true" : Sql.and(on));
+                    tree = lateralFunction(tree, function, leftJoinCondition(join));
                     continue;
                 }
                 if (kind != JoinKind.INNER) {
@@ -452,6 +444,15 @@ final class FromTranslator {
             }
         }
         return tree;
+    }
+
+    /** A LEFT JOIN's ON condition as one predicate ({@code true} where it has none). */
+    private String leftJoinCondition(net.sf.jsqlparser.statement.select.Join join) throws UnsupportedQueryException {
+        List<String> on = new ArrayList<>();
+        for (Expression condition : join.getOnExpressions()) {
+            on.add(queries.expressions().condition(condition).sql());
+        }
+        return on.isEmpty() ? "true" : Sql.and(on);
     }
 
     /**
