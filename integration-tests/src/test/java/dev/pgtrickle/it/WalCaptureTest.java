@@ -223,14 +223,24 @@ class WalCaptureTest {
     void graduationAndFallbackWhileWritersRunLoseNothing() throws Exception {
         db.execute("ALTER TABLE wal_src REPLICA IDENTITY FULL");
         awaitOracle();
-        try (Writers writers = new Writers(3,
-                () -> db.queryLong("SELECT count(*) FROM pg_publication_tables WHERE tablename = 'wal_src'") == 1,
-                "UPDATE wal_src SET v = v + 1000 WHERE id = 7",
-                () -> "wal".equals(mode("wal_src")))) {
-            db.execute("SELECT pgtrickle.set_cdc_mode('wal_src', 'wal')");
-            writers.awaitSpanning();
-            awaitMode("wal_src", "wal");
-            Thread.sleep(1500);
+        // The daemon waits for the transactions running once the table is published; one held
+        // open keeps it waiting until the spanning transaction has begun after that moment (a
+        // transaction beginning between the publication and the daemon's look at the running
+        // ones would be waited for too, and the spanning one waits for the cut).
+        try (Connection held = db.connect(); Statement holding = held.createStatement()) {
+            held.setAutoCommit(false);
+            holding.execute("SELECT 1");
+            try (Writers writers = new Writers(3,
+                    () -> String.valueOf(queryText("SELECT cdc_note FROM pgtrickle.pgt_change_sources"
+                            + " WHERE source_relid = 'wal_src'::regclass")).contains("waiting for the transactions running"),
+                    "UPDATE wal_src SET v = v + 1000 WHERE id = 7",
+                    () -> "wal".equals(mode("wal_src")))) {
+                db.execute("SELECT pgtrickle.set_cdc_mode('wal_src', 'wal')");
+                writers.awaitSpanning();
+                held.commit();
+                awaitMode("wal_src", "wal");
+                Thread.sleep(1500);
+            }
         }
         assertEquals("trigger", mode("wal_groups"), "only the requested source graduates");
         assertFalse(db.queryLong("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'wal_src'::regclass"
