@@ -134,6 +134,10 @@ class StreamTableLifecycleTest {
         assertTrue(exists("pgtrickle_changes." + capture.bufferTable()), "buffer table");
         assertEquals(1, db.queryLong("SELECT count(*) FROM pg_proc WHERE pronamespace = 'pgtrickle_changes'::regnamespace"
                 + " AND proname = " + literal(capture.captureFunction())), "capture function");
+        assertEquals(2, db.queryLong(bufferFunctions(capture)), "the buffer's functions");
+        assertEquals(0, db.queryLong(bufferFunctions(capture)
+                + " AND EXISTS (SELECT 1 FROM aclexplode(coalesce(proacl, acldefault('f', proowner))) a WHERE a.grantee = 0)"),
+                "no one but the catalog owner may run the buffer's functions");
         assertEquals(1, db.queryLong("SELECT count(*) FROM pgtrickle.pgt_change_sources"
                 + " WHERE source_relid = " + literal(table) + "::regclass"), "change source row");
     }
@@ -143,8 +147,14 @@ class StreamTableLifecycleTest {
         assertFalse(exists("pgtrickle_changes." + capture.bufferTable()), "buffer table");
         assertEquals(0, db.queryLong("SELECT count(*) FROM pg_proc WHERE pronamespace = 'pgtrickle_changes'::regnamespace"
                 + " AND proname = " + literal(capture.captureFunction())), "capture function");
+        assertEquals(0, db.queryLong(bufferFunctions(capture)), "the buffer's functions");
         assertEquals(0, db.queryLong("SELECT count(*) FROM pgtrickle.pgt_change_sources"
                 + " WHERE source_relid = " + literal(table) + "::regclass"), "change source row");
+    }
+
+    private static String bufferFunctions(Capture capture) {
+        return "SELECT count(*) FROM pg_proc WHERE pronamespace = 'pgtrickle_changes'::regnamespace AND proname IN ("
+                + literal(capture.bufferTable() + "_pending") + ", " + literal(capture.bufferTable() + "_cleanup") + ")";
     }
 
     private void assertStreamTableGone(String name, Object pgtId, Object definitionView) throws SQLException {

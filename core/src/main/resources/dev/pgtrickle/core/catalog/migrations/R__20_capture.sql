@@ -33,6 +33,54 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     ) AS col
 $$;
 
+-- The statements on a buffer that every refresh runs, as functions of the buffer: PL/pgSQL keeps
+-- the plan of a static statement for the session, where EXECUTE of a formatted statement plans
+-- it again at every call (for the cleanup's DELETE, about as long as deleting 1,000 rows).
+-- Named after the buffer (<buffer>_pending, <buffer>_cleanup); only the catalog owner, whose
+-- SECURITY DEFINER helpers call them, may execute them. Idempotent.
+--   <buffer>_pending(frontier, own xid, own seq): whether a change is not covered by the frontier.
+--   <buffer>_cleanup(source, below): deletes the rows covered by every populated reader's
+--   frontier, looking only at xids below p_below when given (see _cleanup_buffers).
+CREATE OR REPLACE FUNCTION pgtrickle._create_buffer_functions(p_buffer name) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    EXECUTE format(
+        'CREATE OR REPLACE FUNCTION pgtrickle_changes.%I(p_frontier pg_snapshot, p_own_xid xid8, p_own_seq bigint) '
+        'RETURNS boolean LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS %L',
+        p_buffer || '_pending', format($body$
+BEGIN
+    RETURN EXISTS (SELECT 1 FROM pgtrickle_changes.%I b
+                   WHERE NOT pgtrickle._covered(b.__pgt_xid, b.__pgt_seq, p_frontier, p_own_xid, p_own_seq));
+END
+$body$, p_buffer));
+    EXECUTE format(
+        'CREATE OR REPLACE FUNCTION pgtrickle_changes.%I(p_source oid, p_below xid8) '
+        'RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS %L',
+        p_buffer || '_cleanup', format($body$
+BEGIN
+    DELETE FROM pgtrickle_changes.%I b
+    WHERE (p_below IS NULL OR b.__pgt_xid < p_below)
+      AND NOT EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies d
+                      JOIN pgtrickle.pgt_stream_tables st USING (pgt_id)
+                      WHERE d.source_relid = p_source AND st.frontier IS NOT NULL
+                        AND NOT pgtrickle._covered(b.__pgt_xid, b.__pgt_seq, st.frontier,
+                                                   st.frontier_own_xid, st.frontier_own_seq));
+END
+$body$, p_buffer));
+    EXECUTE format('REVOKE ALL ON FUNCTION pgtrickle_changes.%I(pg_snapshot, xid8, bigint) FROM PUBLIC',
+                   p_buffer || '_pending');
+    EXECUTE format('REVOKE ALL ON FUNCTION pgtrickle_changes.%I(oid, xid8) FROM PUBLIC', p_buffer || '_cleanup');
+END
+$$;
+
+CREATE OR REPLACE FUNCTION pgtrickle._drop_buffer_functions(p_buffer name) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    EXECUTE format('DROP FUNCTION IF EXISTS pgtrickle_changes.%I(pg_snapshot, xid8, bigint)', p_buffer || '_pending');
+    EXECUTE format('DROP FUNCTION IF EXISTS pgtrickle_changes.%I(oid, xid8)', p_buffer || '_cleanup');
+END
+$$;
+
 -- Creates the change buffer and capture function of a source table unless they exist.
 -- Returns the capture function's name (in schema pgtrickle_changes).
 CREATE OR REPLACE FUNCTION pgtrickle._ensure_change_buffer(p_source oid) RETURNS name
@@ -65,6 +113,7 @@ BEGIN
         '__pgt_seq bigint NOT NULL, __pgt_action "char" NOT NULL, %s)', v_buffer, v_cols.definitions);
     EXECUTE format('COMMENT ON TABLE pgtrickle_changes.%I IS %L', v_buffer,
         format('pgtrickle: change buffer of %I.%I', v_rel.nspname, v_rel.relname));
+    PERFORM pgtrickle._create_buffer_functions(v_buffer);
 
     -- One INSERT ... SELECT per statement from the transition tables, its rows stamped with one
     -- sequence value (an uncorrelated subquery runs once). CREATE OR REPLACE: a capture function
@@ -202,6 +251,7 @@ BEGIN
         RETURN;
     END IF;
     EXECUTE format('DROP TABLE IF EXISTS pgtrickle_changes.%I', v_source.buffer_table);
+    PERFORM pgtrickle._drop_buffer_functions(v_source.buffer_table);
     IF EXISTS (SELECT 1 FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
                WHERE p.proname = v_source.capture_function
                  AND p.pronamespace = 'pgtrickle_changes'::regnamespace) THEN
@@ -213,5 +263,19 @@ BEGIN
         EXECUTE format('DROP FUNCTION IF EXISTS pgtrickle_changes.%I()', v_source.capture_function);
     END IF;
     DELETE FROM pgtrickle.pgt_change_sources WHERE source_relid = p_source;
+END
+$$;
+
+-- Buffers created before their functions existed get them (this file runs at every install).
+DO $$
+DECLARE
+    v_buffer name;
+BEGIN
+    FOR v_buffer IN
+        SELECT cs.buffer_table FROM pgtrickle.pgt_change_sources cs
+        WHERE to_regclass(format('pgtrickle_changes.%I', cs.buffer_table)) IS NOT NULL
+    LOOP
+        PERFORM pgtrickle._create_buffer_functions(v_buffer);
+    END LOOP;
 END
 $$;

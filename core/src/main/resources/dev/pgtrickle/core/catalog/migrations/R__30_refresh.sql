@@ -443,13 +443,7 @@ BEGIN
                           WHERE r.source_relid = cs.source_relid AND r.pgt_id <> p_pgt_id
                             AND pg_snapshot_xmax(st.frontier) < pg_snapshot_xmax(p_old_frontier))
     LOOP
-        EXECUTE format(
-            'DELETE FROM pgtrickle_changes.%I b WHERE ($2 IS NULL OR b.__pgt_xid < $2) AND NOT EXISTS ('
-            'SELECT 1 FROM pgtrickle.pgt_dependencies d '
-            'JOIN pgtrickle.pgt_stream_tables st USING (pgt_id) '
-            'WHERE d.source_relid = $1 AND st.frontier IS NOT NULL '
-            'AND NOT pgtrickle._covered(b.__pgt_xid, b.__pgt_seq, st.frontier, st.frontier_own_xid, '
-            'st.frontier_own_seq))', v_source.buffer_table)
+        EXECUTE format('SELECT pgtrickle_changes.%I($1, $2)', v_source.buffer_table || '_cleanup')
         USING v_source.source_relid, v_source.below;
     END LOOP;
 END

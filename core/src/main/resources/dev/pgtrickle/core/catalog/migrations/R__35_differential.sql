@@ -142,17 +142,26 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 $$;
 
 -- When a row next enters or leaves the moving time window of a stream table's query, after its
--- latest refresh (the plan's clock_due query, run as the caller); NULL when none will until a
--- source changes, or when that cannot be told (then every scheduled refresh runs).
+-- latest refresh (the plan's clock_due query, run as the caller, prepared: see _prepared); NULL
+-- when none will until a source changes, or when that cannot be told (then every scheduled
+-- refresh runs).
 CREATE OR REPLACE FUNCTION pgtrickle._next_clock_change(p_st pgtrickle.pgt_stream_tables) RETURNS timestamptz
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     v_due timestamptz;
+    v_sql text;
+    v_name text;
 BEGIN
     IF p_st.plan ->> 'clock_due' IS NULL THEN
         RETURN NULL;
     END IF;
-    EXECUTE pgtrickle._plan_statement(p_st, p_st.plan ->> 'clock_due') INTO v_due;
+    v_sql := pgtrickle._plan_statement(p_st, p_st.plan ->> 'clock_due');
+    v_name := pgtrickle._prepared(p_st.pgt_id, 'clock_due', v_sql, NULL);
+    IF v_name IS NULL THEN
+        EXECUTE v_sql INTO v_due;
+    ELSE
+        EXECUTE format('EXECUTE %I', v_name) INTO v_due;
+    END IF;
     RETURN v_due;
 END
 $$;
@@ -767,20 +776,21 @@ BEGIN
 END
 $$;
 
--- Runs a refresh statement ($1-$3: the old frontier) as a prepared statement of this session,
--- so that a refresh does not plan it again: planning a statement of dozens of CTEs can take as
--- long as running it for a small change (TPC-H Q8 at scale 1: 54 ms to plan, 60 ms to run).
--- No estimate depends on the parameters (they only reach pgtrickle._covered), so the generic
--- plan is the plan a fresh one would be; it is made again when a table it reads is altered or
--- analyzed. p_kind names the statement among the stream table's ('refresh', 'insert_only'); a
--- new text (a recompiled plan, a renamed storage table) replaces the session's older one.
+-- The name of this session's prepared statement of p_sql (parameter types p_parameters, or none),
+-- preparing it if needed, so that a refresh does not plan its statements again: planning a
+-- statement of dozens of CTEs can take as long as running it for a small change (TPC-H Q8 at
+-- scale 1: 54 ms to plan, 60 ms to run). No estimate depends on the parameters (they only reach
+-- pgtrickle._covered), so the generic plan is the plan a fresh one would be; it is made again
+-- when a table it reads is altered or analyzed. p_kind names the statement among the stream
+-- table's ('refresh', 'insert_only', 'clock_due'); a new text (a recompiled plan, a renamed
+-- storage table) replaces the session's older one.
 -- A prepared statement runs with the rights of the user executing it, and this session's user
 -- may have prepared one under the name: so only where that user could act as the current user
 -- anyway (is it, may SET ROLE to it, or is a superuser), which the daemon's SET ROLE to each
--- owner passes and a SECURITY DEFINER function in between does not; otherwise EXECUTE plans it.
-CREATE OR REPLACE FUNCTION pgtrickle._execute_refresh(
-    p_pgt_id bigint, p_kind text, p_sql text, p_frontier pg_snapshot, p_own_xid xid8, p_own_seq bigint)
-RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_generic_plan AS $$
+-- owner passes and a SECURITY DEFINER function in between does not; otherwise NULL, and the
+-- caller runs p_sql with EXECUTE, which plans it.
+CREATE OR REPLACE FUNCTION pgtrickle._prepared(p_pgt_id bigint, p_kind text, p_sql text, p_parameters text)
+RETURNS text LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_prefix text := format('pgt_refresh_%s_%s_', p_pgt_id, p_kind);
     v_name text := v_prefix || md5(p_sql);
@@ -788,16 +798,31 @@ DECLARE
 BEGIN
     IF current_user <> session_user AND NOT pg_has_role(session_user, current_user,
             CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 'SET' ELSE 'MEMBER' END) THEN
-        EXECUTE p_sql USING p_frontier, p_own_xid, p_own_seq;
-        RETURN;
+        RETURN NULL;
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_prepared_statements WHERE name = v_name) THEN
         FOR v_stale IN SELECT name FROM pg_prepared_statements WHERE starts_with(name, v_prefix) LOOP
             EXECUTE format('DEALLOCATE %I', v_stale);
         END LOOP;
-        EXECUTE format('PREPARE %I (pg_snapshot, xid8, bigint) AS %s', v_name, p_sql);
+        EXECUTE format('PREPARE %I %s AS %s', v_name,
+                       CASE WHEN p_parameters IS NOT NULL THEN '(' || p_parameters || ')' ELSE '' END, p_sql);
     END IF;
-    EXECUTE format('EXECUTE %I (%L, %L, %L)', v_name, p_frontier, p_own_xid, p_own_seq);
+    RETURN v_name;
+END
+$$;
+
+-- Runs a refresh statement ($1-$3: the old frontier) prepared (see _prepared).
+CREATE OR REPLACE FUNCTION pgtrickle._execute_refresh(
+    p_pgt_id bigint, p_kind text, p_sql text, p_frontier pg_snapshot, p_own_xid xid8, p_own_seq bigint)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_generic_plan AS $$
+DECLARE
+    v_name text := pgtrickle._prepared(p_pgt_id, p_kind, p_sql, 'pg_snapshot, xid8, bigint');
+BEGIN
+    IF v_name IS NULL THEN
+        EXECUTE p_sql USING p_frontier, p_own_xid, p_own_seq;
+    ELSE
+        EXECUTE format('EXECUTE %I (%L, %L, %L)', v_name, p_frontier, p_own_xid, p_own_seq);
+    END IF;
 END
 $$;
 

@@ -49,8 +49,7 @@ BEGIN
         WHERE d.pgt_id = p_pgt_id
         ORDER BY b.relpages, cs.buffer_table
     LOOP
-        EXECUTE format('SELECT EXISTS (SELECT 1 FROM pgtrickle_changes.%I '
-                       'WHERE NOT pgtrickle._covered(__pgt_xid, __pgt_seq, $1, $2, $3))', v_buffer)
+        EXECUTE format('SELECT pgtrickle_changes.%I($1, $2, $3)', v_buffer || '_pending')
         INTO v_pending USING v_st.frontier, v_st.frontier_own_xid, v_st.frontier_own_seq;
         IF v_pending THEN
             RETURN false;
