@@ -46,14 +46,12 @@ public record Filter(FromPlan input, Condition condition) implements FromPlan {
         if (bounds.isEmpty()) {
             return changed;
         }
+        // One pass over the index range: a row whose answer differs enters if it is true now.
         Fragment near = input.current(context).and(Sql.or(bounds.stream().map(Clock.Bound::near).toList()));
-        String now = "(" + condition.sql() + ")";
-        String old = "(" + Clock.old(condition.sql()) + ")";
-        return DeltaContext.union(List.of(changed,
-                near.and(now + " IS TRUE").and(old + " IS NOT TRUE").select(Sql.concat(items, List.of("1::bigint AS "
-                        + DeltaContext.WEIGHT))),
-                near.and(old + " IS TRUE").and(now + " IS NOT TRUE").select(Sql.concat(items, List.of("-1::bigint AS "
-                        + DeltaContext.WEIGHT)))));
+        String now = "((" + condition.sql() + ") IS TRUE)";
+        String old = "((" + Clock.old(condition.sql()) + ") IS TRUE)";
+        return DeltaContext.union(List.of(changed, near.and(now + " <> " + old).select(Sql.concat(items,
+                List.of("(CASE WHEN " + now + " THEN 1 ELSE -1 END)::bigint AS " + DeltaContext.WEIGHT)))));
     }
 
     /**

@@ -72,8 +72,8 @@ class MovingWindowTest {
         // The rows between the old and the new bound, an index range, flipped one way or the other.
         assertTrue(refresh.contains("orders.created_at >= LEAST((" + OLD + " - '00:05:00'::interval), ("
                 + NOW + " - '00:05:00'::interval))"), refresh);
-        assertTrue(refresh.contains("IS TRUE) AND (((orders.created_at > (" + OLD), refresh);
-        assertTrue(refresh.contains("-1::bigint AS __pgt_w"), refresh);
+        assertTrue(refresh.contains("IS TRUE) <> (((orders.created_at > (" + OLD), refresh);
+        assertTrue(refresh.contains("THEN 1 ELSE -1 END)::bigint AS __pgt_w"), refresh);
     }
 
     @Test
