@@ -36,13 +36,18 @@ import java.util.List;
  * @param clockDue for a query reading the clock, a query of the earliest time after now at which
  *     a row enters or leaves its window ({@code NULL}: none will until a source changes);
  *     {@code null} when that cannot be told, and every scheduled refresh runs
+ * @param immediate how the changes of one statement on the source are applied inside it
+ *     (IMMEDIATE mode), per kind of statement; empty when the query cannot be maintained so
+ * @param immediateRefusal why the query cannot be maintained inside the writing statement;
+ *     {@code null} when it can
  */
 public record CompiledPlan(int format, String normalizedQuery, Strategy strategy, List<String> columns,
                            List<String> hiddenColumns, List<String> identityColumns, List<String> outputKey,
                            String populate,
                            String refresh, String refreshInsertOnly, List<Long> sources,
                            List<ExplainLine> operators, List<ColumnLineage> lineage, List<KeptState> keptStates,
-                           List<List<String>> indexes, boolean readsClock, String clockDue) {
+                           List<List<String>> indexes, boolean readsClock, String clockDue,
+                           List<ImmediateStatement> immediate, String immediateRefusal) {
 
     public static final int FORMAT = 1;
 
@@ -56,6 +61,19 @@ public record CompiledPlan(int format, String normalizedQuery, Strategy strategy
         lineage = lineage == null ? List.of() : List.copyOf(lineage);
         keptStates = keptStates == null ? List.of() : List.copyOf(keptStates);
         indexes = indexes == null ? List.of() : indexes.stream().map(List::copyOf).toList();
+        immediate = immediate == null ? List.of() : List.copyOf(immediate);
+    }
+
+    /**
+     * The statements applying one statement's changes of the source inside it (IMMEDIATE mode),
+     * reading them from the trigger's transition tables ({@code delta.TransitionTables}).
+     *
+     * @param event INSERT, UPDATE or DELETE: the statement the trigger fires for
+     * @param identities a query of the {@code __pgt_row_id} of every storage row the changes
+     *     touch, whose locks the trigger takes (in order) before it applies them
+     * @param apply the MERGE applying them, the storage table written as {@value PlanContract#STORAGE}
+     */
+    public record ImmediateStatement(String event, String identities, String apply) {
     }
 
     /** A visible column and the source columns it is computed from. */

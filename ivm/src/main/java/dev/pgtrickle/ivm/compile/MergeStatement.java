@@ -41,15 +41,37 @@ final class MergeStatement {
      */
     static String build(List<String> ctes, Changes changes, List<String> matchColumns,
                         List<String> insertColumns, List<String> updateColumns, boolean carriesStoredRows) {
+        String source = "(SELECT __pgt_row.* FROM (SELECT pgtrickle._remember_refresh("
+                + "pg_catalog.pg_current_snapshot(), pg_catalog.pg_current_xact_id_if_assigned(), "
+                + changes.truncated() + ", " + count("I") + ", " + count("U") + ", " + count("D")
+                + ", false, " + changes.consumed() + ") AS __pgt_remembered) AS __pgt_snapshot LEFT JOIN " + SOURCE_CTE
+                + " AS __pgt_row ON true)";
+        return merge(ctes, source, matchColumns, insertColumns, updateColumns, carriesStoredRows).toString();
+    }
+
+    /**
+     * The statement applying the changes of one statement on a source, inside it (IMMEDIATE
+     * mode): no frontier to remember. A row to update or delete that the MERGE no longer finds
+     * where it was read (another transaction changed it meanwhile, which the locks taken before
+     * should rule out) stops the statement with SQLSTATE PT003 instead of being lost
+     * ({@code pgtrickle._immediate_conflict}).
+     */
+    static String buildImmediate(List<String> ctes, List<String> matchColumns, List<String> insertColumns,
+                                 List<String> updateColumns, boolean carriesStoredRows) {
+        String first = Sql.ident(matchColumns.get(0));
+        return merge(ctes, SOURCE_CTE, matchColumns, insertColumns, updateColumns, carriesStoredRows)
+                .append("\nWHEN NOT MATCHED AND __pgt_s.__pgt_op IN ('U', 'D') THEN INSERT (").append(first)
+                .append(") VALUES (pgtrickle._immediate_conflict(__pgt_s.").append(first).append("))")
+                .toString();
+    }
+
+    private static StringBuilder merge(List<String> ctes, String source, List<String> matchColumns,
+                                       List<String> insertColumns, List<String> updateColumns,
+                                       boolean carriesStoredRows) {
         StringBuilder sql = new StringBuilder("WITH ")
                 .append(String.join(",\n", ctes))
-                .append("\nMERGE INTO ").append(PlanContract.STORAGE).append(" AS __pgt_t\nUSING (SELECT __pgt_row.* FROM (SELECT pgtrickle._remember_refresh(")
-                .append("pg_catalog.pg_current_snapshot(), pg_catalog.pg_current_xact_id_if_assigned(), ")
-                .append(changes.truncated()).append(", ")
-                .append(count("I")).append(", ").append(count("U")).append(", ").append(count("D"))
-                .append(", false, ").append(changes.consumed())
-                .append(") AS __pgt_remembered) AS __pgt_snapshot LEFT JOIN ").append(SOURCE_CTE)
-                .append(" AS __pgt_row ON true) AS __pgt_s\nON ")
+                .append("\nMERGE INTO ").append(PlanContract.STORAGE).append(" AS __pgt_t\nUSING ").append(source)
+                .append(" AS __pgt_s\nON ")
                 .append(matchColumns.stream()
                         .map(c -> "__pgt_t." + Sql.ident(c) + " = __pgt_s." + Sql.ident(c))
                         .collect(Collectors.joining(" AND ")))
@@ -66,7 +88,7 @@ final class MergeStatement {
         sql.append("\nWHEN NOT MATCHED AND __pgt_s.__pgt_op = 'I' THEN INSERT (")
                 .append(Sql.columns("", insertColumns)).append(") VALUES (")
                 .append(Sql.columns("__pgt_s", insertColumns)).append(")");
-        return sql.toString();
+        return sql;
     }
 
     /**

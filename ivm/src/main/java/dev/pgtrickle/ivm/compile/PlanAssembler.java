@@ -2,6 +2,7 @@ package dev.pgtrickle.ivm.compile;
 
 import dev.pgtrickle.ivm.delta.ChangeBuffers;
 import dev.pgtrickle.ivm.delta.DeltaContext;
+import dev.pgtrickle.ivm.delta.TransitionTables;
 import dev.pgtrickle.ivm.plan.Aggregate;
 import dev.pgtrickle.ivm.plan.Clock;
 import dev.pgtrickle.ivm.plan.Filter;
@@ -24,6 +25,9 @@ import java.util.Set;
 
 /** The ending every strategy shares: storage columns, the MERGE, the explain lines, the plan record. */
 final class PlanAssembler {
+
+    /** The strategies that update the rows a change touches from their stored state alone. */
+    private static final Set<Strategy> IMMEDIATE_STRATEGIES = Set.of(Strategy.AGGREGATE, Strategy.KEYED, Strategy.CONTENT);
 
     private PlanAssembler() {
     }
@@ -101,6 +105,7 @@ final class PlanAssembler {
                 maintenance.updatedColumns(), maintenance.carriesStoredRows()));
         String insertOnly = maintenance.insertOnlyPath()
                 ? Clock.once(MergeStatement.buildInsertOnly(context.ctes(), changes, storage)) : null;
+        Immediate immediate = immediate(top, strategy, maintenance.kind(), exactSums, kept, context.sources());
         List<ExplainLine> explain = new ArrayList<>();
         explain.add(new ExplainLine(0, "Apply", maintenance.apply()));
         explain(top, 1, explain);
@@ -110,8 +115,58 @@ final class PlanAssembler {
                 context.sources().stream().map(Source::oid).toList(), explain,
                 Lineage.of(top).entrySet().stream()
                         .map(e -> new CompiledPlan.ColumnLineage(e.getKey(), List.copyOf(e.getValue()))).toList(),
-                states, indexes, !clockFilters(top).isEmpty(), nextClockChange(top));
+                states, indexes, !clockFilters(top).isEmpty(), nextClockChange(top), immediate.statements(),
+                immediate.refusal());
     }
+
+    /** The IMMEDIATE statements of a plan, or why there are none. */
+    private record Immediate(List<CompiledPlan.ImmediateStatement> statements, String refusal) {
+
+        static Immediate refused(String why) {
+            return new Immediate(List.of(), why);
+        }
+    }
+
+    /**
+     * The statements maintaining the stream table inside each statement on its source (IMMEDIATE
+     * mode): the same delta rules over the trigger's transition tables. So far for queries over
+     * one table whose strategy updates the touched rows from their stored state alone; the
+     * locks on those rows, taken in order before the MERGE reads them, make concurrent writers of
+     * the same rows wait for each other (docs/architecture.md, "IMMEDIATE mode").
+     */
+    private static Immediate immediate(QueryPlan top, MaintenanceStrategy strategy, Strategy kind, List<Plan> exactSums,
+                                       List<Kept> kept, List<Source> sources) throws UnsupportedQueryException {
+        if (sources.size() != 1) {
+            return Immediate.refused("IMMEDIATE mode maintains queries over one table so far; this one reads "
+                    + sources.size());
+        }
+        if (!kept.isEmpty()) {
+            return Immediate.refused("IMMEDIATE mode does not maintain aggregates, tests or recursive queries inside the"
+                    + " query yet");
+        }
+        if (!clockFilters(top).isEmpty()) {
+            return Immediate.refused("a query comparing columns with the clock changes as time passes, without a"
+                    + " statement on its source: IMMEDIATE mode cannot maintain it");
+        }
+        if (!IMMEDIATE_STRATEGIES.contains(kind)) {
+            return Immediate.refused("IMMEDIATE mode does not maintain the " + kind
+                    + " strategy yet (it maintains AGGREGATE, KEYED and CONTENT)");
+        }
+        List<CompiledPlan.ImmediateStatement> statements = new ArrayList<>();
+        for (TransitionTables.Event event : TransitionTables.Event.values()) {
+            DeltaContext context = new DeltaContext(new TransitionTables(sources.get(0).oid(), event), exactSums);
+            MaintenanceStrategy.Maintenance maintenance = strategy.maintain(context);
+            List<String> storage = new ArrayList<>(maintenance.visibleColumns());
+            storage.addAll(maintenance.hiddenColumns());
+            String identities = "WITH " + String.join(",\n", context.ctes()) + "\nSELECT DISTINCT "
+                    + PlanContract.ROW_ID + " FROM " + MergeStatement.SOURCE_CTE + " WHERE __pgt_op IS NOT NULL";
+            statements.add(new CompiledPlan.ImmediateStatement(event.name(), identities,
+                    MergeStatement.buildImmediate(context.ctes(), maintenance.identityColumns(), storage,
+                            maintenance.updatedColumns(), maintenance.carriesStoredRows())));
+        }
+        return new Immediate(statements, null);
+    }
+
 
     private static List<Filter> clockFilters(Plan plan) {
         List<Filter> filters = new ArrayList<>();
