@@ -249,11 +249,12 @@ class StreamTableErrorsTest {
     }
 
     @Test
-    void immediateIsNotSupportedYet() throws SQLException {
+    void immediateOverSeveralTablesIsRefusedWithTheReason() throws SQLException {
         createSource("imm_src");
-        PSQLException e = expectError("SELECT pgtrickle.create_stream_table('imm_st', 'SELECT id FROM imm_src',"
-                + " refresh_mode => 'immediate')", "0A000");
-        assertContains(message(e), "IMMEDIATE", "not supported yet");
+        createSource("imm_other");
+        PSQLException e = expectError("SELECT pgtrickle.create_stream_table('imm_st', 'SELECT a.id FROM imm_src a"
+                + " JOIN imm_other b ON b.id = a.id', refresh_mode => 'immediate')", "0A000");
+        assertContains(message(e), "cannot be IMMEDIATE", "over one table so far; this one reads 2");
         assertNoStreamTable("imm_st");
     }
 

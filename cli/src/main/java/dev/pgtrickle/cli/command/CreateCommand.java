@@ -6,6 +6,8 @@ import dev.pgtrickle.cli.FunctionCall;
 import dev.pgtrickle.ivm.compile.CompileResult;
 import dev.pgtrickle.ivm.compile.StreamTableCompiler;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -71,6 +73,21 @@ public final class CreateCommand extends DatabaseCommand {
                 .arg("diamond_consistency", diamondConsistency);
     }
 
+    /**
+     * For an IMMEDIATE stream table, why its compiled plan cannot maintain it inside the statements
+     * on its source (which the SQL API, unable to compile, leaves to a recomputation); else null.
+     */
+    private String immediateRefusal(Connection connection) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT coalesce(st.plan ->> 'immediate_refusal', st.compile_error) FROM pgtrickle._find_stream_table(?) st"
+                        + " WHERE st.refresh_mode = 'IMMEDIATE'")) {
+            statement.setString(1, name);
+            try (ResultSet row = statement.executeQuery()) {
+                return row.next() ? row.getString(1) : null;
+            }
+        }
+    }
+
     /** Creates and compiles in one transaction: a DIFFERENTIAL table that cannot be compiled is not created. */
     @Override
     protected void run(Connection connection) throws SQLException {
@@ -81,6 +98,11 @@ public final class CreateCommand extends DatabaseCommand {
             if (compiled.outcome() == CompileResult.Outcome.REFUSED) {
                 throw new CliException("stream table " + name + " cannot be refreshed DIFFERENTIAL: " + compiled.detail()
                         + "; nothing was created (use --refresh-mode AUTO, which falls back to FULL, or FULL)");
+            }
+            String notImmediate = immediateRefusal(connection);
+            if (notImmediate != null) {
+                throw new CliException("stream table " + name + " cannot be IMMEDIATE: " + notImmediate
+                        + "; nothing was created (use a scheduled --refresh-mode with a short --schedule)");
             }
             connection.commit();
             boolean mayHaveExisted = existing != null && existing.ifNotExists;

@@ -50,6 +50,8 @@ final class CatalogRemoval {
         execute(c, statements(c, "SELECT format('DROP TRIGGER %I ON %s', t.name, t.relid::regclass)"
                 + " FROM unnest(?::text[], ?::oid[]) AS t(name, relid)",
                 c.createArrayOf("text", triggers.toArray()), c.createArrayOf("int8", tables.toArray())));
+        execute(c, statements(c, "SELECT format('DROP FUNCTION %s', p.oid::regprocedure) FROM pg_proc p WHERE "
+                + Installation.IMMEDIATE_FUNCTION));
         execute(c, statements(c, "SELECT format('DROP PUBLICATION %I', p) FROM unnest(?::text[]) AS p",
                 c.createArrayOf("text", found.publications().stream().map(Owned::name).toArray())));
         // The definition views in pgtrickle depend on the storage tables, so the schemas go first.

@@ -81,6 +81,13 @@ record Installation(
                 daemonConnected(c));
     }
 
+    /**
+     * A condition on {@code pg_proc p}: the function maintaining an IMMEDIATE stream table, in the
+     * stream table's schema, known by its name and comment.
+     */
+    static final String IMMEDIATE_FUNCTION = "(p.proname LIKE 'pgt\\_immediate\\_%'"
+            + " AND obj_description(p.oid, 'pg_proc') LIKE 'pgtrickle: maintains stream table %')";
+
     private static List<Owned> streamTables(Connection c) throws SQLException {
         return owned(c, "SELECT c.oid, format('%I.%I', n.nspname, c.relname), pg_get_userbyid(c.relowner)"
                 + " FROM pgtrickle.pgt_stream_tables st JOIN pg_class c ON c.oid = st.pgt_relid"
@@ -89,7 +96,8 @@ record Installation(
 
     /**
      * Triggers calling a function in {@code pgtrickle_changes}: nothing else lives there, so these
-     * are the capture triggers, on sources, their partitions and stream tables read by others.
+     * are the capture triggers, on sources, their partitions and stream tables read by others;
+     * and those calling the function maintaining an IMMEDIATE stream table, on its source.
      * Triggers a partitioned table cloned to its partitions (tgparentid) go with the original.
      */
     private static List<TriggeredTable> captureTriggers(Connection c) throws SQLException {
@@ -99,7 +107,8 @@ record Installation(
                         + " array_agg(t.tgname::text ORDER BY t.tgname)"
                         + " FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid"
                         + " JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
-                        + " WHERE p.pronamespace = to_regnamespace(?) AND NOT t.tgisinternal AND t.tgparentid = 0"
+                        + " WHERE (p.pronamespace = to_regnamespace(?) OR " + IMMEDIATE_FUNCTION + ")"
+                        + " AND NOT t.tgisinternal AND t.tgparentid = 0"
                         + " GROUP BY 1, 2, 3 ORDER BY 2")) {
             statement.setString(1, CHANGES_SCHEMA);
             try (ResultSet rows = statement.executeQuery()) {

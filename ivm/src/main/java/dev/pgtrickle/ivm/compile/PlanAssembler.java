@@ -13,6 +13,7 @@ import dev.pgtrickle.ivm.plan.OutputKey;
 import dev.pgtrickle.ivm.plan.Plan;
 import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.Recursive;
+import dev.pgtrickle.ivm.plan.Scan;
 import dev.pgtrickle.ivm.plan.Source;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import dev.pgtrickle.ivm.sql.Sql;
@@ -140,6 +141,12 @@ final class PlanAssembler {
             return Immediate.refused("IMMEDIATE mode maintains queries over one table so far; this one reads "
                     + sources.size());
         }
+        // A row that meets other rows of its table (a self-join, a subquery over the same table)
+        // would need the rows other writers add meanwhile, which its locks do not wait for.
+        if (scans(top) != 1) {
+            return Immediate.refused("IMMEDIATE mode maintains queries reading their table once so far; this one"
+                    + " reads it " + scans(top) + " times (a self-join or a subquery)");
+        }
         if (!kept.isEmpty()) {
             return Immediate.refused("IMMEDIATE mode does not maintain aggregates, tests or recursive queries inside the"
                     + " query yet");
@@ -190,6 +197,14 @@ final class PlanAssembler {
             changes.add(next.get());
         }
         return changes.isEmpty() ? null : Clock.once("SELECT LEAST(" + String.join(", ", changes) + ")");
+    }
+
+    private static int scans(Plan plan) {
+        int scans = plan instanceof Scan ? 1 : 0;
+        for (Plan input : plan.inputs()) {
+            scans += scans(input);
+        }
+        return scans;
     }
 
     private static boolean joins(Plan plan) {

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 /** The catalog's SQL reads every field of a compiled plan and knows the names Java generates. */
 class PlanContractTest {
 
-    private static final List<String> MIGRATIONS = List.of("R__30_refresh.sql", "R__35_differential.sql",
+    private static final List<String> MIGRATIONS = List.of("R__30_refresh.sql", "R__35_differential.sql", "R__45_immediate.sql",
             "R__50_monitoring.sql", "R__55_operations.sql", "R__75_publications.sql");
 
     private static String catalogSql() throws IOException {
@@ -62,6 +62,7 @@ class PlanContractTest {
         JsonNode plan = new ObjectMapper().readTree(PlanJson.write(samplePlan()));
         assertReadsFields(sql, plan);
         assertReadsFields(sql, plan.get("operators").get(0));
+        assertReadsFields(sql, plan.get("immediate").get(0));
         JsonNode nested = new ObjectMapper().readTree(PlanJson.write(nestedSamplePlan()));
         assertReadsFields(sql, nested.get("kept_states").get(0));
     }

@@ -86,6 +86,13 @@ class ImmediateStatementsTest {
                      JOIN public.dept d ON ((d.id = e.dept_id)))""");
         assertTrue(join.immediate().isEmpty());
         assertEquals("IMMEDIATE mode maintains queries over one table so far; this one reads 2", join.immediateRefusal());
+        // SELECT a.name FROM emp a JOIN emp b ON b.id = a.dept_id
+        CompiledPlan selfJoin = compile("""
+                 SELECT a.name
+                   FROM (public.emp a
+                     JOIN public.emp b ON ((b.id = a.dept_id)))""");
+        assertEquals("IMMEDIATE mode maintains queries reading their table once so far; this one reads it 2 times"
+                + " (a self-join or a subquery)", selfJoin.immediateRefusal());
         // SELECT dept_id, count(*) AS n FROM emp GROUP BY dept_id HAVING count(*) > 1
         CompiledPlan having = compile("""
                  SELECT dept_id,

@@ -25,7 +25,7 @@ public final class CatalogReader {
                          WHERE d.pgt_id = st.pgt_id),
                    st.compile_status,
                    (SELECT fb.recent FROM pgtrickle._last_fallback(st.pgt_id) fb),
-                   st.diamond_consistency = 'atomic'
+                   st.diamond_consistency = 'atomic', st.refresh_mode = 'IMMEDIATE'
             FROM pgtrickle.pgt_stream_tables st
             JOIN pg_class c ON c.oid = st.pgt_relid
             JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -53,7 +53,8 @@ public final class CatalogReader {
                         ids(row.getArray(9)),
                         row.getString(10),
                         row.getString(11),
-                        row.getBoolean(12)));
+                        row.getBoolean(12),
+                        row.getBoolean(13)));
             }
         }
         return tables;

@@ -20,6 +20,8 @@ import java.util.Set;
  *                      latest did, or {@code null} when none did
  * @param atomicDiamond {@code diamond_consistency => 'atomic'}: the stream tables it reads are
  *                      refreshed together with it, in one transaction ({@code plan.AtomicGroups})
+ * @param immediate     {@code refresh_mode => 'IMMEDIATE'}: maintained inside the statements on its
+ *                      source, never refreshed by the daemon (which compiles it)
  */
 public record StreamTableState(
         long id,
@@ -33,14 +35,15 @@ public record StreamTableState(
         Set<Long> upstream,
         String compileStatus,
         String recentFallbacks,
-        boolean atomicDiamond) {
+        boolean atomicDiamond,
+        boolean immediate) {
 
     public StreamTableState {
         upstream = Set.copyOf(upstream);
     }
 
     public boolean active() {
-        return status.equals("ACTIVE") && tier.scheduled();
+        return status.equals("ACTIVE") && tier.scheduled() && !immediate;
     }
 
     /**

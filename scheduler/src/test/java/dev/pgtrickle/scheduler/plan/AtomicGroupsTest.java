@@ -13,7 +13,7 @@ class AtomicGroupsTest {
 
     private static StreamTableState table(long id, boolean atomic, Long... upstream) {
         return new StreamTableState(id, "st" + id, Schedule.parse(null), Tier.HOT, "ACTIVE", null, 0, "owner",
-                Set.of(upstream), "COMPILED", null, atomic);
+                Set.of(upstream), "COMPILED", null, atomic, false);
     }
 
     private static List<List<Long>> groups(StreamTableState... topologicalOrder) {

@@ -25,7 +25,7 @@ class RefreshPlannerTest {
     private static StreamTableState table(long id, String schedule, Tier tier, String status, Duration sinceRefresh,
                                           Long... upstream) {
         return new StreamTableState(id, "st" + id, Schedule.parse(schedule), tier, status,
-                sinceRefresh == null ? null : NOW.minus(sinceRefresh), 0, "owner", Set.of(upstream), "COMPILED", null, false);
+                sinceRefresh == null ? null : NOW.minus(sinceRefresh), 0, "owner", Set.of(upstream), "COMPILED", null, false, false);
     }
 
     private List<Long> due(List<StreamTableState> tables) {
@@ -145,15 +145,15 @@ class RefreshPlannerTest {
     @Test
     void aDueTableOfAnAtomicGroupBringsTheOthersAlong() {
         StreamTableState side = new StreamTableState(2, "st2", Schedule.parse("10s"), Tier.HOT, "ACTIVE",
-                NOW.minus(Duration.ofSeconds(10)), 0, "owner", Set.of(1L), "COMPILED", null, false);
+                NOW.minus(Duration.ofSeconds(10)), 0, "owner", Set.of(1L), "COMPILED", null, false, false);
         StreamTableState other = new StreamTableState(3, "st3", Schedule.parse("1h"), Tier.HOT, "ACTIVE",
-                NOW.minus(Duration.ofSeconds(10)), 0, "owner", Set.of(1L), "COMPILED", null, false);
+                NOW.minus(Duration.ofSeconds(10)), 0, "owner", Set.of(1L), "COMPILED", null, false, false);
         StreamTableState atomic = new StreamTableState(4, "st4", Schedule.parse("1h"), Tier.HOT, "ACTIVE",
-                NOW.minus(Duration.ofSeconds(10)), 0, "owner", Set.of(2L, 3L), "COMPILED", null, true);
+                NOW.minus(Duration.ofSeconds(10)), 0, "owner", Set.of(2L, 3L), "COMPILED", null, true, false);
         StreamTableState source = table(1, "1h", Duration.ofSeconds(10));
         assertEquals(List.of(2L, 3L, 4L), due(List.of(source, side, other, atomic)));
         StreamTableState plain = new StreamTableState(4, "st4", Schedule.parse("1h"), Tier.HOT, "ACTIVE",
-                NOW.minus(Duration.ofSeconds(10)), 0, "owner", Set.of(2L, 3L), "COMPILED", null, false);
+                NOW.minus(Duration.ofSeconds(10)), 0, "owner", Set.of(2L, 3L), "COMPILED", null, false, false);
         assertEquals(List.of(2L), due(List.of(source, side, other, plain)));
     }
 }

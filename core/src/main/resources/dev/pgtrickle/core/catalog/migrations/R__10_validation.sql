@@ -162,15 +162,10 @@ LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v text := upper(btrim(p_mode));
 BEGIN
-    IF v IN ('AUTO', 'FULL', 'DIFFERENTIAL') THEN
+    IF v IN ('AUTO', 'FULL', 'DIFFERENTIAL', 'IMMEDIATE') THEN
         RETURN v;
     END IF;
-    IF v = 'IMMEDIATE' THEN
-        RAISE EXCEPTION 'refresh_mode ''IMMEDIATE'' is not supported yet'
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = 'Use ''AUTO'', ''DIFFERENTIAL'' or ''FULL'' with a short schedule.';
-    END IF;
-    RAISE EXCEPTION 'unknown refresh_mode "%": expected ''AUTO'', ''DIFFERENTIAL'' or ''FULL''', p_mode
+    RAISE EXCEPTION 'unknown refresh_mode "%": expected ''AUTO'', ''DIFFERENTIAL'', ''FULL'' or ''IMMEDIATE''', p_mode
         USING ERRCODE = 'invalid_parameter_value';
 END
 $$;

@@ -205,7 +205,8 @@ $$;
 CREATE OR REPLACE FUNCTION pgtrickle._drop_capture_if_unused(p_source oid) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies WHERE source_relid = p_source)
+    IF EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies d JOIN pgtrickle.pgt_stream_tables st USING (pgt_id)
+               WHERE d.source_relid = p_source AND st.refresh_mode <> 'IMMEDIATE')
        OR NOT EXISTS (SELECT 1 FROM pgtrickle.pgt_change_sources WHERE source_relid = p_source) THEN
         RETURN;
     END IF;
@@ -247,7 +248,8 @@ DECLARE
     v_source pgtrickle.pgt_change_sources;
 BEGIN
     SELECT * INTO v_source FROM pgtrickle.pgt_change_sources WHERE source_relid = p_source FOR UPDATE;
-    IF NOT FOUND OR EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies WHERE source_relid = p_source) THEN
+    IF NOT FOUND OR EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies d JOIN pgtrickle.pgt_stream_tables st USING (pgt_id)
+                            WHERE d.source_relid = p_source AND st.refresh_mode <> 'IMMEDIATE') THEN
         RETURN;
     END IF;
     EXECUTE format('DROP TABLE IF EXISTS pgtrickle_changes.%I', v_source.buffer_table);

@@ -377,11 +377,12 @@ BEGIN
     RETURNING refresh_id INTO v_refresh_id;
 
     UPDATE pgtrickle.pgt_stream_tables st
-    SET frontier = p_frontier,
+    -- An IMMEDIATE stream table reads no change buffer: no frontier to hold their rows back.
+    SET frontier = CASE WHEN st.refresh_mode <> 'IMMEDIATE' THEN p_frontier END,
         -- The cut inside this transaction: what it captured so far came before this stamp,
         -- anything it captures later comes after.
-        frontier_own_xid = pg_current_xact_id_if_assigned(),
-        frontier_own_seq = nextval('pgtrickle.pgt_capture_seq'),
+        frontier_own_xid = CASE WHEN st.refresh_mode <> 'IMMEDIATE' THEN pg_current_xact_id_if_assigned() END,
+        frontier_own_seq = CASE WHEN st.refresh_mode <> 'IMMEDIATE' THEN nextval('pgtrickle.pgt_capture_seq') END,
         data_timestamp = p_data_time,
         -- The time a query reading the clock was computed at (the refresh's), and when a row of
         -- its window is next due to enter or leave (the caller asked, as the owner).

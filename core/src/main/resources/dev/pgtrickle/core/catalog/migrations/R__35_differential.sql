@@ -200,6 +200,22 @@ BEGIN
         END IF;
         RETURN;
     END IF;
+    -- Maintained inside the statements on its source: by the compiled plan's IMMEDIATE
+    -- statements, or by recomputing the query (see R__45_immediate.sql).
+    IF p_refresh_mode = 'IMMEDIATE' THEN
+        IF cardinality(p_unstable_functions) > 0 THEN
+            RAISE EXCEPTION 'stream table "%" cannot be IMMEDIATE: its result can change while no statement changes its source: %',
+                p_display_name, array_to_string(p_unstable_functions, ', ')
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = 'Use a scheduled refresh_mode (''AUTO'', ''DIFFERENTIAL'' or ''FULL'').';
+        END IF;
+        effective_mode := 'IMMEDIATE';
+        mode_reason := CASE compile_status
+            WHEN 'COMPILED' THEN NULL
+            WHEN 'UNSUPPORTED' THEN 'recomputed at every statement on its source: not differentiable: ' || p_compile_error
+            ELSE 'recomputed at every statement on its source until the differential compiler (pgtrickle compile) has compiled it' END;
+        RETURN;
+    END IF;
     -- The clock compared with columns is maintained: the compiler decides (and says why not).
     p_unstable_functions := pgtrickle._beyond_clock(p_unstable_functions);
     IF cardinality(p_unstable_functions) > 0 THEN
@@ -300,6 +316,9 @@ BEGIN
                   HINT = 'Unpublish it (pgtrickle.drop_stream_table_publication) and publish it again.';
     END IF;
     v_decision := pgtrickle._mode_decision(v_storage::text, v_st.refresh_mode, '{}', 'COMPILED', NULL);
+    IF v_st.refresh_mode = 'IMMEDIATE' AND p_plan ->> 'immediate_refusal' IS NOT NULL THEN
+        v_decision.mode_reason := 'recomputed at every statement on its source: ' || (p_plan ->> 'immediate_refusal');
+    END IF;
 
     -- Hidden columns get the types PostgreSQL infers for the populate query.
     PERFORM pgtrickle._drop_hidden_columns(v_storage);
@@ -366,6 +385,9 @@ BEGIN
     PERFORM pgtrickle._store_compile_result(v_st.pgt_id, p_plan, 'COMPILED', NULL,
                                             v_decision.effective_mode, v_decision.mode_reason);
     PERFORM pgtrickle._full_refresh(v_st.pgt_id, 'COMPILE');
+    IF v_st.refresh_mode = 'IMMEDIATE' THEN
+        PERFORM pgtrickle._install_immediate(v_st.pgt_id);
+    END IF;
 END
 $$;
 
@@ -397,6 +419,9 @@ BEGIN
     v_decision := pgtrickle._mode_decision(v_display, v_st.refresh_mode, '{}', 'UNSUPPORTED', p_reason);
     PERFORM pgtrickle._store_compile_result(v_st.pgt_id, NULL, 'UNSUPPORTED', p_reason,
                                             v_decision.effective_mode, v_decision.mode_reason);
+    IF v_st.refresh_mode = 'IMMEDIATE' THEN
+        PERFORM pgtrickle._install_immediate(v_st.pgt_id);
+    END IF;
     RETURN false;
 END
 $$;

@@ -393,13 +393,14 @@ RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_name record := pgtrickle._split_name(p_name);
     v_display text := pgtrickle._display_name(v_name.schema_name, v_name.rel_name);
-    v_schedule text := pgtrickle.normalize_schedule(p_schedule);
-    v_mode text := pgtrickle._normalize_refresh_mode(coalesce(p_refresh_mode, 'AUTO'));
+    v_mode text := pgtrickle._schedule_mode(p_schedule, p_refresh_mode);
+    v_schedule text := CASE WHEN v_mode <> 'IMMEDIATE' THEN pgtrickle.normalize_schedule(p_schedule) END;
     v_cdc_mode text := pgtrickle._normalize_cdc_mode(p_cdc_mode);
     v_query record;
     v_decision record;
     v_relid oid;
     v_id bigint;
+    v_refusal text;
 BEGIN
     IF (pgtrickle._lookup_stream_table(p_name)).pgt_id IS NOT NULL THEN
         RAISE EXCEPTION 'stream table "%" already exists', v_display
@@ -416,6 +417,18 @@ BEGIN
 
     v_query := pgtrickle._analyze_query(p_query, p_search_path);
     v_decision := pgtrickle._mode_decision(v_display, v_mode, v_query.unstable_functions, NULL, NULL);
+    IF v_mode = 'IMMEDIATE' THEN
+        v_refusal := pgtrickle._immediate_refusal(v_query.sources, v_query.source_kinds);
+        IF v_refusal IS NOT NULL THEN
+            RAISE EXCEPTION 'stream table "%" cannot be IMMEDIATE: %', v_display, v_refusal
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = 'Use a scheduled refresh_mode (''AUTO'', ''DIFFERENTIAL'' or ''FULL'') with a short schedule.';
+        END IF;
+        IF NOT coalesce(p_initialize, true) THEN
+            RAISE EXCEPTION 'stream table "%" cannot be IMMEDIATE without being initialized: it is kept current from its creation on', v_display
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+    END IF;
 
     EXECUTE format('CREATE TABLE %s (%s)', v_display, v_query.column_definitions);
     v_relid := to_regclass(v_display);
@@ -424,7 +437,12 @@ BEGIN
                                 v_schedule, v_mode, v_decision.effective_mode, v_decision.mode_reason,
                                 v_decision.compile_status, coalesce(p_append_only, false), v_cdc_mode,
                                 v_query.unstable_functions);
-    PERFORM pgtrickle._install_capture(v_query.sources);
+    IF v_mode = 'IMMEDIATE' THEN
+        -- Its own triggers, in this transaction: nothing written after it commits is missed.
+        PERFORM pgtrickle._install_immediate(v_id);
+    ELSE
+        PERFORM pgtrickle._install_capture(v_query.sources);
+    END IF;
     IF coalesce(p_initialize, true) THEN
         PERFORM pgtrickle._full_refresh(v_id, 'CREATE');
     END IF;
@@ -508,11 +526,17 @@ BEGIN
                                 p_analysis.sources, p_analysis.source_kinds, NULL, NULL,
                                 v_decision.effective_mode, v_decision.mode_reason, v_decision.compile_status,
                                 NULL, NULL, p_analysis.unstable_functions);
-    PERFORM pgtrickle._install_capture(p_analysis.sources);
+    IF p_refresh_mode <> 'IMMEDIATE' THEN
+        PERFORM pgtrickle._install_capture(p_analysis.sources);
+    END IF;
     FOREACH v_source IN ARRAY v_old_sources LOOP
         PERFORM pgtrickle._drop_capture_if_unused(v_source);
     END LOOP;
     PERFORM pgtrickle._full_refresh(p_st.pgt_id, 'ALTER');
+    IF p_refresh_mode = 'IMMEDIATE' THEN
+        -- Recomputing until compiled again, under the stream table's current name.
+        PERFORM pgtrickle._install_immediate(p_st.pgt_id);
+    END IF;
 END
 $$;
 
@@ -523,8 +547,8 @@ RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_st pgtrickle.pgt_stream_tables := pgtrickle._find_stream_table(p_name);
     v_display text := pgtrickle._display_name(v_st.pgt_schema, v_st.pgt_name);
-    v_mode text := pgtrickle._normalize_refresh_mode(coalesce(p_refresh_mode, v_st.refresh_mode));
-    v_schedule text := pgtrickle.normalize_schedule(p_schedule);
+    v_mode text := pgtrickle._schedule_mode(p_schedule, coalesce(p_refresh_mode, v_st.refresh_mode));
+    v_schedule text := CASE WHEN v_mode <> 'IMMEDIATE' THEN pgtrickle.normalize_schedule(p_schedule) END;
     v_status text := CASE WHEN p_status IS NOT NULL THEN pgtrickle._normalize_status(p_status) END;
     v_tier text := CASE WHEN p_tier IS NOT NULL THEN pgtrickle._normalize_tier(p_tier) END;
     v_cdc_mode text := pgtrickle._normalize_cdc_mode(p_cdc_mode);
@@ -533,6 +557,7 @@ DECLARE
     v_mode_reason text;
     v_compile_status text;
 BEGIN
+    PERFORM pgtrickle._refuse_immediate_change(v_st, v_mode, p_query IS NOT NULL OR p_schedule IS NOT NULL);
     PERFORM pgtrickle._lock_storage(v_st);
     IF p_query IS NOT NULL OR p_refresh_mode IS NOT NULL THEN
         v_analysis := pgtrickle._analyze_query(coalesce(p_query, v_st.normalized_query), p_search_path);
@@ -589,6 +614,9 @@ BEGIN
 
     SELECT coalesce(array_agg(source_relid), '{}') INTO v_sources
     FROM pgtrickle.pgt_dependencies WHERE pgt_id = p_st.pgt_id;
+    IF p_st.refresh_mode = 'IMMEDIATE' THEN
+        PERFORM pgtrickle._drop_immediate(p_st);
+    END IF;
     PERFORM pgtrickle._unregister(p_st.pgt_id);
     IF v_exists THEN
         EXECUTE format('DROP TABLE %s%s', p_st.pgt_relid::regclass, CASE WHEN p_cascade THEN ' CASCADE' ELSE '' END);
@@ -690,8 +718,8 @@ RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_st pgtrickle.pgt_stream_tables;
     v_analysis record;
-    v_schedule text := pgtrickle.normalize_schedule(p_schedule);
-    v_mode text := pgtrickle._normalize_refresh_mode(coalesce(p_refresh_mode, 'AUTO'));
+    v_mode text := pgtrickle._schedule_mode(p_schedule, p_refresh_mode);
+    v_schedule text := CASE WHEN v_mode <> 'IMMEDIATE' THEN pgtrickle.normalize_schedule(p_schedule) END;
     v_cdc_mode text := pgtrickle._normalize_cdc_mode(p_cdc_mode);
     v_append_only boolean := coalesce(p_append_only, false);
     v_same_options boolean;
@@ -705,6 +733,7 @@ BEGIN
     v_st := pgtrickle._find_stream_table(p_name);
     PERFORM pgtrickle._lock_storage(v_st);
     v_analysis := pgtrickle._analyze_query(p_query, p_search_path);
+    PERFORM pgtrickle._refuse_immediate_change(v_st, v_mode, v_analysis.normalized <> v_st.normalized_query);
     v_same_options := v_st.schedule IS NOT DISTINCT FROM v_schedule AND v_st.refresh_mode = v_mode
         AND v_st.append_only = v_append_only AND v_st.cdc_mode IS NOT DISTINCT FROM v_cdc_mode;
     IF v_analysis.normalized = v_st.normalized_query AND v_same_options THEN

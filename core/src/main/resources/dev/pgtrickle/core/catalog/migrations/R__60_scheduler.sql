@@ -147,8 +147,14 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                         AND NOT EXISTS (SELECT 1 FROM pg_trigger t
                                         WHERE t.tgrelid = tables.relid AND t.tgname = 'pgtrickle_capture_insert'))
         UNION ALL
+        -- The function maintaining an IMMEDIATE stream table names it as it was called then.
+        SELECT 'it was renamed, and its IMMEDIATE maintenance names it by its old name'
+        WHERE st.refresh_mode = 'IMMEDIATE'
+          AND EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                      WHERE c.oid = st.pgt_relid AND (c.relname <> st.pgt_name OR n.nspname <> st.pgt_schema))
+        UNION ALL
         SELECT 'its contents must be recomputed'
-        WHERE st.frontier IS NULL AND st.is_populated
+        WHERE st.frontier IS NULL AND st.is_populated AND st.refresh_mode <> 'IMMEDIATE'
     ) AS p
     WHERE st.status <> 'ERROR' AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = st.pgt_relid)
 $$;

@@ -1,0 +1,230 @@
+-- IMMEDIATE mode (docs/architecture.md, "IMMEDIATE mode"): a stream table maintained inside every
+-- statement that changes its source, by statement-level AFTER triggers with transition tables,
+-- without change buffers or the daemon.
+--
+-- The triggers call a function generated for the stream table, owned by its owner (SECURITY
+-- DEFINER, pinned search_path: writers of the source need no rights on the stream table), in the
+-- stream table's schema: pgt_immediate_<pgt_id>. Once the compiler has produced the plan's
+-- IMMEDIATE statements, it applies each statement's changes with them: it takes the stream
+-- table's lock in shared mode, then the locks of the storage rows the changes touch, in order,
+-- then runs the MERGE, whose fresh snapshot (READ COMMITTED) sees what the writers that held
+-- those locks before committed. Writers touching other rows do not wait for each other. Until
+-- then, and for a TRUNCATE, it recomputes the contents under the lock in exclusive mode.
+
+-- The advisory lock of a stream table maintained in IMMEDIATE mode (shared: applying a
+-- statement's changes; exclusive: recomputing the contents).
+CREATE OR REPLACE FUNCTION pgtrickle._immediate_lock(p_pgt_id bigint) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT pg_catalog.hashtextextended('pgtrickle immediate', p_pgt_id)
+$$;
+
+-- Raised from an IMMEDIATE MERGE for a row it read and no longer finds where it was (another
+-- transaction changed it meanwhile); the locks taken before the MERGE rule that out, so this is
+-- a guard against losing a change, never the normal path. Returns its argument's type.
+CREATE OR REPLACE FUNCTION pgtrickle._immediate_conflict(p_row anyelement) RETURNS anyelement
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RAISE EXCEPTION 'a stored row of a stream table maintained in IMMEDIATE mode changed while this statement applied its changes'
+        USING ERRCODE = 'serialization_failure', HINT = 'Retry the transaction.';
+END
+$$;
+
+-- The name of the function maintaining an IMMEDIATE stream table.
+CREATE OR REPLACE FUNCTION pgtrickle._immediate_function(p_pgt_id bigint) RETURNS name
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT ('pgt_immediate_' || p_pgt_id)::name
+$$;
+
+-- That function, qualified: where it was created (in the stream table's schema of then), or
+-- where it is to be created (the stream table's schema of now).
+CREATE OR REPLACE FUNCTION pgtrickle._immediate_function_name(p_st pgtrickle.pgt_stream_tables) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(
+        (SELECT format('%I.%I', n.nspname, p.proname) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+         WHERE p.proname = pgtrickle._immediate_function(p_st.pgt_id) AND p.prorettype = 'trigger'::regtype
+           AND p.pronargs = 0
+         ORDER BY p.oid LIMIT 1),
+        format('%I.%I', p_st.pgt_schema, pgtrickle._immediate_function(p_st.pgt_id)))
+$$;
+
+-- Why a query cannot be maintained in IMMEDIATE mode, from what create_stream_table knows
+-- before compiling (its sources), or NULL.
+CREATE OR REPLACE FUNCTION pgtrickle._immediate_refusal(p_sources oid[], p_source_kinds text[]) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF cardinality(p_sources) <> 1 THEN
+        RETURN format('IMMEDIATE mode maintains queries over one table so far; this one reads %s', cardinality(p_sources));
+    END IF;
+    IF p_source_kinds[1] <> 'TABLE' THEN
+        RETURN 'IMMEDIATE mode does not maintain a query over a stream table yet';
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_class WHERE oid = p_sources[1] AND (relkind <> 'r' OR relhassubclass)) THEN
+        RETURN 'IMMEDIATE mode does not maintain a query over a partitioned table or a table with inheritance children yet';
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- Recomputes the contents of an IMMEDIATE stream table inside the statement that fired its
+-- trigger (a TRUNCATE, or any statement before the plan is compiled), as its owner, with every
+-- other writer of its source kept out.
+CREATE OR REPLACE FUNCTION pgtrickle._immediate_recompute(p_pgt_id bigint) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_st pgtrickle.pgt_stream_tables;
+    v_storage regclass;
+BEGIN
+    PERFORM pg_advisory_xact_lock(pgtrickle._immediate_lock(p_pgt_id));
+    SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
+    v_storage := pgtrickle._storage_of(v_st);
+    IF v_st.plan IS NULL THEN
+        PERFORM pgtrickle._replace_contents(v_storage, (pgtrickle._column_definitions(v_storage)).names::text[],
+                                            v_st.normalized_query, NULL);
+    ELSE
+        PERFORM pgtrickle._replace_contents(v_storage, ARRAY(SELECT jsonb_array_elements_text(v_st.plan -> 'columns')),
+                                            v_st.plan ->> 'populate', NULL);
+    END IF;
+END
+$$;
+
+-- Creates or replaces the function and triggers maintaining an IMMEDIATE stream table, as the
+-- stream table's owner (the caller): the plan's IMMEDIATE statements when it has them, a
+-- recomputation otherwise. Idempotent.
+CREATE OR REPLACE FUNCTION pgtrickle._install_immediate(p_pgt_id bigint) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_st pgtrickle.pgt_stream_tables;
+    v_source oid;
+    v_function text;
+    v_statement jsonb;
+    v_branches text := '';
+    v_trigger record;
+BEGIN
+    SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
+    SELECT source_relid INTO STRICT v_source FROM pgtrickle.pgt_dependencies WHERE pgt_id = p_pgt_id;
+    v_function := pgtrickle._immediate_function_name(v_st);
+    FOR v_statement IN SELECT s FROM jsonb_array_elements(coalesce(v_st.plan -> 'immediate', '[]')) AS s LOOP
+        v_branches := v_branches || format($branch$
+    ELSIF TG_OP = %1$L THEN
+        PERFORM pg_catalog.pg_advisory_xact_lock_shared(%2$s);
+        PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(pg_catalog.encode(k, 'hex'), %3$s))
+        FROM (SELECT k FROM (%4$s) AS touched(k) ORDER BY k) AS sorted;
+        %5$s;$branch$,
+            v_statement ->> 'event', pgtrickle._immediate_lock(p_pgt_id), p_pgt_id,
+            pgtrickle._plan_statement(v_st, v_statement ->> 'identities'),
+            pgtrickle._plan_statement(v_st, v_statement ->> 'apply'));
+    END LOOP;
+    -- The body holds the user's query, so it is passed as a %L literal (see _ensure_change_buffer).
+    EXECUTE format('CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER '
+                   'SET search_path = pg_catalog, pg_temp AS %L', v_function, format($body$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        PERFORM pgtrickle._immediate_recompute(%1$s);%2$s
+    ELSE
+        PERFORM pgtrickle._immediate_recompute(%1$s);
+    END IF;
+    RETURN NULL;
+EXCEPTION WHEN unique_violation THEN
+    -- Another transaction stored the same row meanwhile, which this one's snapshot does not see
+    -- (REPEATABLE READ or SERIALIZABLE): the writer may retry.
+    RAISE EXCEPTION 'could not serialize access to a stream table maintained in IMMEDIATE mode: %%', SQLERRM
+        USING ERRCODE = 'serialization_failure', HINT = 'Retry the transaction.';
+END
+$body$, p_pgt_id, v_branches));
+    EXECUTE format('REVOKE ALL ON FUNCTION %s() FROM PUBLIC', v_function);
+    EXECUTE format('COMMENT ON FUNCTION %s() IS %L', v_function,
+        format('pgtrickle: maintains stream table %s inside the statements on its source',
+               pgtrickle._display_name(v_st.pgt_schema, v_st.pgt_name)));
+    FOR v_trigger IN
+        SELECT t.* FROM (VALUES
+            ('insert', 'INSERT', 'REFERENCING NEW TABLE AS __pgt_newrows'),
+            ('update', 'UPDATE', 'REFERENCING OLD TABLE AS __pgt_oldrows NEW TABLE AS __pgt_newrows'),
+            ('delete', 'DELETE', 'REFERENCING OLD TABLE AS __pgt_oldrows'),
+            ('truncate', 'TRUNCATE', '')) AS t(suffix, event, referencing)
+        WHERE NOT EXISTS (SELECT 1 FROM pg_trigger
+                          WHERE tgrelid = v_source AND tgname = format('pgtrickle_immediate_%s_%s', p_pgt_id, t.suffix))
+    LOOP
+        BEGIN
+            EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s %s FOR EACH STATEMENT EXECUTE FUNCTION %s()',
+                           format('pgtrickle_immediate_%s_%s', p_pgt_id, v_trigger.suffix), v_trigger.event,
+                           v_source::regclass, v_trigger.referencing, v_function);
+        EXCEPTION WHEN insufficient_privilege THEN
+            RAISE EXCEPTION 'cannot maintain stream table % in IMMEDIATE mode: permission denied to create triggers on table %',
+                pgtrickle._display_name(v_st.pgt_schema, v_st.pgt_name), v_source::regclass
+                USING ERRCODE = 'insufficient_privilege',
+                      HINT = 'The owner of the table (or a role with the TRIGGER privilege on it) must create the stream table.';
+        END;
+    END LOOP;
+END
+$$;
+
+-- Removes the triggers and function of an IMMEDIATE stream table, as its owner. A trigger the
+-- owner may not drop (it does not own the source) stays, calling the function made a no-op, with
+-- a NOTICE, as capture triggers do (see _drop_capture_triggers).
+CREATE OR REPLACE FUNCTION pgtrickle._drop_immediate(p_st pgtrickle.pgt_stream_tables) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_function text := pgtrickle._immediate_function_name(p_st);
+    v_trigger record;
+    v_kept boolean := false;
+BEGIN
+    IF to_regprocedure(v_function || '()') IS NULL THEN
+        RETURN;
+    END IF;
+    FOR v_trigger IN
+        SELECT t.tgname, t.tgrelid FROM pg_trigger t WHERE t.tgfoid = to_regprocedure(v_function || '()')
+    LOOP
+        BEGIN
+            EXECUTE format('DROP TRIGGER %I ON %s', v_trigger.tgname, v_trigger.tgrelid::regclass);
+        EXCEPTION WHEN insufficient_privilege THEN
+            RAISE NOTICE 'trigger % on table % stays in place as a no-op: only the table''s owner can drop it',
+                v_trigger.tgname, v_trigger.tgrelid::regclass;
+            v_kept := true;
+        END;
+    END LOOP;
+    IF v_kept THEN
+        EXECUTE format('CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $body$BEGIN RETURN NULL; END$body$',
+                       v_function);
+    ELSE
+        EXECUTE format('DROP FUNCTION %s()', v_function);
+    END IF;
+END
+$$;
+
+-- The refresh mode asked for: schedule => 'IMMEDIATE' (as the reference documentation also writes
+-- it) means refresh_mode IMMEDIATE, whatever scheduled mode is named besides, except FULL.
+CREATE OR REPLACE FUNCTION pgtrickle._schedule_mode(p_schedule text, p_refresh_mode text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_mode text := pgtrickle._normalize_refresh_mode(coalesce(p_refresh_mode, 'AUTO'));
+BEGIN
+    IF upper(btrim(p_schedule)) IS DISTINCT FROM 'IMMEDIATE' THEN
+        IF v_mode = 'IMMEDIATE' AND lower(btrim(p_schedule)) <> 'calculated' THEN
+            RAISE EXCEPTION 'a stream table in refresh_mode IMMEDIATE has no schedule, not "%"', p_schedule
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Leave schedule out: the stream table is maintained inside every statement on its source.';
+        END IF;
+        RETURN v_mode;
+    END IF;
+    IF v_mode = 'FULL' THEN
+        RAISE EXCEPTION 'schedule ''IMMEDIATE'' maintains a stream table inside every statement on its source, which refresh_mode FULL cannot'
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Use refresh_mode => ''IMMEDIATE''.';
+    END IF;
+    RETURN 'IMMEDIATE';
+END
+$$;
+
+-- Switching a stream table into or out of IMMEDIATE mode, and changing an IMMEDIATE stream
+-- table's query or schedule, are not supported yet: refused with the way around.
+CREATE OR REPLACE FUNCTION pgtrickle._refuse_immediate_change(
+    p_st pgtrickle.pgt_stream_tables, p_mode text, p_definition_changes boolean) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF (p_st.refresh_mode = 'IMMEDIATE') <> (p_mode = 'IMMEDIATE')
+       OR (p_st.refresh_mode = 'IMMEDIATE' AND p_definition_changes) THEN
+        RAISE EXCEPTION 'stream table "%": switching into or out of IMMEDIATE mode, or changing the query of a stream table in IMMEDIATE mode, is not supported yet',
+            pgtrickle._display_name(p_st.pgt_schema, p_st.pgt_name)
+            USING ERRCODE = 'feature_not_supported', HINT = 'Drop the stream table and create it again.';
+    END IF;
+END
+$$;

@@ -1,0 +1,394 @@
+package dev.pgtrickle.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pgtrickle.core.catalog.CatalogInstaller;
+import dev.pgtrickle.ivm.compile.CompileResult;
+import dev.pgtrickle.scheduler.DaemonService;
+import dev.pgtrickle.testsupport.PostgresTest;
+import dev.pgtrickle.testsupport.TestDatabase;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * IMMEDIATE mode: the stream table is exact after every statement on its source, inside the
+ * writing transaction and after it, before the compiler ran (recomputed) and after (the plan's
+ * delta rules over the transition tables); savepoints rolled back; concurrent writers; refusals.
+ */
+@PostgresTest
+class ImmediateModeTest {
+
+    /** The reference documentation's live_headcount. */
+    private static final String HEADCOUNT = "SELECT department_id, COUNT(*) AS headcount FROM employees GROUP BY department_id";
+    /** The reference documentation's live_counter. */
+    private static final String COUNTER = "SELECT region, COUNT(*) AS cnt, SUM(amount) AS total FROM orders GROUP BY region";
+
+    private final TestDatabase db;
+
+    ImmediateModeTest(TestDatabase db) {
+        this.db = db;
+    }
+
+    @BeforeAll
+    static void install(TestDatabase db) throws SQLException {
+        try (Connection connection = db.connect()) {
+            CatalogInstaller.install(connection);
+        }
+    }
+
+    @BeforeEach
+    void createSources() throws SQLException {
+        db.execute("CREATE TABLE employees (id int PRIMARY KEY, name text, department_id int, salary numeric(10,2))");
+        db.execute("INSERT INTO employees SELECT g, 'e' || g, CASE WHEN g % 7 = 0 THEN NULL ELSE g % 5 END, g * 10"
+                + " FROM generate_series(1, 60) g");
+        db.execute("CREATE TABLE orders (id int PRIMARY KEY, region text, amount int)");
+        db.execute("INSERT INTO orders SELECT g, 'r' || (g % 4), g FROM generate_series(1, 40) g");
+    }
+
+    @AfterEach
+    void dropAll() throws SQLException {
+        db.execute("SELECT pgtrickle.drop_stream_table(pgt_name) FROM pgtrickle.pgt_stream_tables");
+        db.execute("DROP TABLE IF EXISTS employees, orders");
+    }
+
+    @Test
+    void liveHeadcountIsCurrentAfterEveryStatementBeforeAndAfterCompiling() throws Exception {
+        db.execute("""
+                SELECT pgtrickle.create_stream_table(
+                    name         => 'live_headcount',
+                    query        => $$
+                    SELECT department_id, COUNT(*) AS headcount
+                    FROM employees
+                    GROUP BY department_id
+                    $$,
+                    refresh_mode => 'IMMEDIATE'
+                )""");
+        assertEquals("IMMEDIATE|IMMEDIATE|00:00:00", db.queryString("SELECT refresh_mode || '|' || effective_mode || '|'"
+                + " || staleness FROM pgtrickle.pgt_status() WHERE name = 'public.live_headcount'"));
+        assertTrue(db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status()").contains("recomputed at every statement"));
+        assertEquals(0, db.queryLong("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'employees'::regclass"
+                + " AND tgname LIKE 'pgtrickle_capture%'"), "no change capture: nothing reads a change buffer");
+        assertEquals(0, db.queryLong("SELECT count(*) FROM pgtrickle.pgt_change_sources"));
+
+        // Recomputed at every statement until compiled.
+        db.execute("INSERT INTO employees VALUES (100, 'new', 9, 1)");
+        Oracle.assertStreamTableMatchesQuery(db, "live_headcount", HEADCOUNT);
+        db.execute("UPDATE employees SET department_id = 1 WHERE id = 100");
+        Oracle.assertStreamTableMatchesQuery(db, "live_headcount", HEADCOUNT);
+        randomStatements(db, "live_headcount", HEADCOUNT, new Random(1), 10);
+
+        CompileResult compiled = DifferentialRefreshTest.compile(db, "live_headcount");
+        assertEquals(CompileResult.Outcome.COMPILED, compiled.outcome(), compiled::describe);
+        assertNull(db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status()"));
+        assertTrue(db.queryString("SELECT prosrc FROM pg_proc WHERE proname = 'pgt_immediate_' || "
+                + "(SELECT pgt_id FROM pgtrickle.pgt_stream_tables)").contains("MERGE INTO"), "the plan's statements");
+        long refreshes = db.queryLong("SELECT count(*) FROM pgtrickle.pgt_refresh_history");
+
+        randomStatements(db, "live_headcount", HEADCOUNT, new Random(2), 60);
+        DifferentialRefreshTest.assertHiddenMultiplicities(db, "live_headcount");
+        assertEquals(refreshes, db.queryLong("SELECT count(*) FROM pgtrickle.pgt_refresh_history"),
+                "maintained by the statements themselves, without refreshes");
+
+        db.execute("TRUNCATE employees");
+        Oracle.assertStreamTableMatchesQuery(db, "live_headcount", HEADCOUNT);
+        db.execute("INSERT INTO employees VALUES (1, 'again', 2, 5), (2, 'again', NULL, 6)");
+        Oracle.assertStreamTableMatchesQuery(db, "live_headcount", HEADCOUNT);
+        DifferentialRefreshTest.assertHiddenMultiplicities(db, "live_headcount");
+    }
+
+    /** The daemon compiles it, never refreshes it, and a scheduled stream table on the same source goes on as before. */
+    @Test
+    void theDaemonCompilesItAndLeavesItsMaintenanceToTheStatements() throws Exception {
+        db.execute("SELECT pgtrickle.create_stream_table('live_headcount', $$" + HEADCOUNT + "$$, refresh_mode => 'IMMEDIATE')");
+        db.execute("SELECT pgtrickle.create_stream_table('scheduled', $$" + HEADCOUNT + "$$, schedule => '1s')");
+        try (DaemonService daemon = DaemonService.start(db::connect, DaemonTest.FAST, null)) {
+            Eventually.await("both compiled", () -> db.queryLong(
+                    "SELECT count(*) FROM pgtrickle.pgt_stream_tables WHERE compile_status = 'COMPILED'") == 2);
+            db.execute("INSERT INTO employees VALUES (400, 'd', 1, 1), (401, 'd', 8, 1)");
+            Oracle.assertStreamTableMatchesQuery(db, "live_headcount", HEADCOUNT);
+            Eventually.await("the scheduled one to catch up", () -> {
+                try {
+                    Oracle.assertStreamTableMatchesQuery(db, "scheduled", HEADCOUNT);
+                    return true;
+                } catch (AssertionError notYet) {
+                    return false;
+                }
+            });
+            Thread.sleep(2500);
+        }
+        assertEquals("CREATE,COMPILE", db.queryString("SELECT string_agg(h.initiated_by, ',' ORDER BY h.refresh_id)"
+                + " FROM pgtrickle.pgt_refresh_history h JOIN pgtrickle.pgt_stream_tables st USING (pgt_id)"
+                + " WHERE st.pgt_name = 'live_headcount'"), "the daemon never refreshed it");
+        assertEquals(0, db.queryLong("SELECT count(*) FROM pgtrickle_changes.\"changes_" + db.queryLong(
+                "SELECT 'employees'::regclass::oid") + "\" WHERE pg_visible_in_snapshot(__pgt_xid, pg_current_snapshot())"),
+                "the scheduled reader consumed and cleaned up its changes: the IMMEDIATE one holds none back");
+    }
+
+    @Test
+    void insideATransactionLaterStatementsReadTheUpdatedStreamTableAndSavepointsRollBackWithIt() throws Exception {
+        createCompiled("live_headcount", HEADCOUNT, "IMMEDIATE");
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            s.execute("INSERT INTO employees VALUES (200, 'x', 3, 1)");
+            Oracle.assertStreamTableMatchesQuery(c, "live_headcount", HEADCOUNT);
+            s.execute("SAVEPOINT before_delete");
+            s.execute("DELETE FROM employees WHERE department_id = 3");
+            Oracle.assertStreamTableMatchesQuery(c, "live_headcount", HEADCOUNT);
+            assertEquals(0, Oracle.count(c, "SELECT count(*) FROM live_headcount WHERE department_id = 3"),
+                    "a group emptied by the statement is gone");
+            s.execute("ROLLBACK TO SAVEPOINT before_delete");
+            Oracle.assertStreamTableMatchesQuery(c, "live_headcount", HEADCOUNT);
+            s.execute("UPDATE employees SET department_id = NULL WHERE id % 2 = 0");
+            s.execute("INSERT INTO employees SELECT g, 'y', g % 3, 1 FROM generate_series(300, 320) g");
+            Oracle.assertStreamTableMatchesQuery(c, "live_headcount", HEADCOUNT);
+            c.rollback();
+        }
+        Oracle.assertStreamTableMatchesQuery(db, "live_headcount", HEADCOUNT);
+        DifferentialRefreshTest.assertHiddenMultiplicities(db, "live_headcount");
+    }
+
+    @Test
+    void liveCounterWithScheduleImmediateAsTheReferenceWritesIt() throws Exception {
+        db.execute("""
+                SELECT pgtrickle.create_stream_table(
+                'live_counter',
+                $$SELECT region, COUNT(*) AS cnt, SUM(amount) AS total
+                FROM orders GROUP BY region$$,
+                schedule => 'IMMEDIATE',
+                refresh_mode => 'DIFFERENTIAL'
+                )""");
+        assertEquals("IMMEDIATE", db.queryString("SELECT refresh_mode FROM pgtrickle.pgt_stream_tables"));
+        assertNull(db.queryString("SELECT schedule FROM pgtrickle.pgt_stream_tables"));
+        DifferentialRefreshTest.compile(db, "live_counter");
+        db.execute("INSERT INTO orders VALUES (1000, 'r9', 5), (1001, NULL, NULL)");
+        db.execute("UPDATE orders SET amount = NULL WHERE id % 3 = 0");
+        db.execute("DELETE FROM orders WHERE region = 'r1'");
+        Oracle.assertStreamTableMatchesQuery(db, "live_counter", COUNTER);
+        DifferentialRefreshTest.assertHiddenMultiplicities(db, "live_counter");
+    }
+
+    @Test
+    void rowsOfOneTableKeyedAndByContent() throws Exception {
+        String keyed = "SELECT id, name, salary FROM employees WHERE salary > 100";
+        String content = "SELECT department_id, salary FROM employees";
+        createCompiled("rich", keyed, "IMMEDIATE");
+        createCompiled("pairs", content, "IMMEDIATE");
+        assertEquals("KEYED,CONTENT", db.queryString("SELECT string_agg(plan ->> 'strategy', ',' ORDER BY pgt_id)"
+                + " FROM pgtrickle.pgt_stream_tables"));
+        Random random = new Random(3);
+        for (int round = 0; round < 40; round++) {
+            statement(db, random);
+            Oracle.assertStreamTableMatchesQuery(db, "rich", keyed);
+            Oracle.assertStreamTableMatchesQuery(db, "pairs", content);
+        }
+        DifferentialRefreshTest.assertHiddenMultiplicities(db, "pairs");
+    }
+
+    /**
+     * Writers on several connections, each transaction one statement over rows of random groups
+     * (some rolled back): those touching other groups go on in parallel, those on the same group
+     * wait for each other; the result is exact, no unique violation reaches a writer, and since
+     * every statement takes the locks of the groups it touches in one order, none deadlocks.
+     * Writers in REPEATABLE READ may be told to retry (40001) when a group changed after their
+     * snapshot.
+     */
+    @Test
+    void concurrentWritersLoseNothingAndDoNotDeadlock() throws Exception {
+        createCompiled("live_headcount", HEADCOUNT, "IMMEDIATE");
+        createCompiled("live_counter", COUNTER, "IMMEDIATE");
+        List<Throwable> errors = new CopyOnWriteArrayList<>();
+        List<Thread> writers = new ArrayList<>();
+        for (int w = 0; w < 4; w++) {
+            int writer = w;
+            writers.add(new Thread(() -> {
+                Random random = new Random(100 + writer);
+                try (Connection c = db.connect(); Statement s = c.createStatement()) {
+                    c.setAutoCommit(false);
+                    if (writer % 2 == 1) {
+                        c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+                    }
+                    for (int i = 0; i < 80; i++) {
+                        int id = 1000 + writer * 1000 + i;
+                        String sql = switch (random.nextInt(5)) {
+                            case 0 -> "INSERT INTO employees SELECT " + id + " * 10 + g, 'w', (g * " + (1 + random.nextInt(7))
+                                    + ") % 6, 1 FROM generate_series(0, 4) g";
+                            case 1 -> "UPDATE employees SET department_id = (department_id + 1) % 6"
+                                    + " WHERE id % 13 = " + random.nextInt(13) + " AND id > 1000";
+                            case 2 -> "DELETE FROM employees WHERE id BETWEEN " + (1000 + writer * 1000 + random.nextInt(80)) * 10
+                                    + " AND " + (1000 + writer * 1000 + random.nextInt(80)) * 10 + " + 9";
+                            case 3 -> "INSERT INTO orders SELECT " + id + " * 10 + g, 'r' || (g % 3), g FROM generate_series(0, 2) g";
+                            default -> "UPDATE orders SET amount = amount + 1 WHERE id BETWEEN " + (1000 + writer * 1000) * 10
+                                    + " AND " + (1000 + writer * 1000 + i) * 10;
+                        };
+                        try {
+                            s.execute(sql);
+                            if (random.nextInt(5) == 0) {
+                                c.rollback();
+                            } else {
+                                c.commit();
+                            }
+                        } catch (SQLException e) {
+                            c.rollback();
+                            if (writer % 2 == 0 || !"40001".equals(e.getSQLState())) {
+                                throw e;
+                            }
+                        }
+                    }
+                } catch (Throwable e) {
+                    errors.add(e);
+                }
+            }, "writer-" + w));
+        }
+        writers.forEach(Thread::start);
+        for (Thread writer : writers) {
+            writer.join();
+        }
+        assertTrue(errors.isEmpty(), () -> "writer errors: " + errors);
+        Oracle.assertStreamTableMatchesQuery(db, "live_headcount", HEADCOUNT);
+        Oracle.assertStreamTableMatchesQuery(db, "live_counter", COUNTER);
+        DifferentialRefreshTest.assertHiddenMultiplicities(db, "live_headcount");
+        DifferentialRefreshTest.assertHiddenMultiplicities(db, "live_counter");
+    }
+
+    @Test
+    void aWriterWithoutRightsOnTheStreamTableMaintainsIt() throws Exception {
+        db.createRole("imm_owner", "pw", "LOGIN", "NOSUPERUSER");
+        db.createRole("imm_writer", "pw", "LOGIN", "NOSUPERUSER");
+        db.execute("GRANT CREATE ON SCHEMA public TO imm_owner");
+        db.execute("ALTER TABLE employees OWNER TO imm_owner");
+        db.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON employees TO imm_writer");
+        try (Connection owner = db.connectAs("imm_owner", "pw"); Statement s = owner.createStatement()) {
+            s.execute("SELECT pgtrickle.create_stream_table('live_headcount', $$" + HEADCOUNT + "$$, refresh_mode => 'IMMEDIATE')");
+        }
+        try (Connection writer = db.connectAs("imm_writer", "pw"); Statement s = writer.createStatement()) {
+            s.execute("INSERT INTO employees VALUES (500, 'w', 2, 1)");
+            s.execute("DELETE FROM employees WHERE department_id = 4");
+            assertThrows(SQLException.class, () -> s.execute("DELETE FROM live_headcount"),
+                    "the writer has no rights on the stream table itself");
+        }
+        Oracle.assertStreamTableMatchesQuery(db, "live_headcount", HEADCOUNT);
+        try (Connection owner = db.connectAs("imm_owner", "pw"); Statement s = owner.createStatement()) {
+            s.execute("SELECT pgtrickle.drop_stream_table('live_headcount')");
+        }
+        assertEquals(0, db.queryLong("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pgtrickle_immediate%'"));
+        db.execute("REVOKE CREATE ON SCHEMA public FROM imm_owner");
+    }
+
+    @Test
+    void whatCannotBeMaintainedInsideTheStatementIsRefusedWithTheReason() throws Exception {
+        assertRefused("SELECT e.name, o.region FROM employees e JOIN orders o ON o.id = e.id", "IMMEDIATE",
+                "cannot be IMMEDIATE: IMMEDIATE mode maintains queries over one table so far; this one reads 2");
+        assertRefused("SELECT id FROM employees WHERE salary > random()", "IMMEDIATE",
+                "its result can change while no statement changes its source");
+        SQLException schedule = assertThrows(SQLException.class, () -> db.execute(
+                "SELECT pgtrickle.create_stream_table('s', $$" + HEADCOUNT + "$$, schedule => '5s', refresh_mode => 'IMMEDIATE')"));
+        assertTrue(schedule.getMessage().contains("has no schedule"), schedule.getMessage());
+        SQLException full = assertThrows(SQLException.class, () -> db.execute(
+                "SELECT pgtrickle.create_stream_table('s', $$" + HEADCOUNT + "$$, schedule => 'IMMEDIATE', refresh_mode => 'FULL')"));
+        assertTrue(full.getMessage().contains("refresh_mode FULL cannot"), full.getMessage());
+        SQLException uninitialized = assertThrows(SQLException.class, () -> db.execute(
+                "SELECT pgtrickle.create_stream_table('s', $$" + HEADCOUNT + "$$, refresh_mode => 'IMMEDIATE', initialize => false)"));
+        assertTrue(uninitialized.getMessage().contains("without being initialized"), uninitialized.getMessage());
+
+        db.execute("SELECT pgtrickle.create_stream_table('scheduled', $$" + HEADCOUNT + "$$, schedule => '1m')");
+        SQLException into = assertThrows(SQLException.class, () -> db.execute(
+                "SELECT pgtrickle.alter_stream_table('scheduled', refresh_mode => 'IMMEDIATE')"));
+        assertTrue(into.getMessage().contains("not supported yet"), into.getMessage());
+        assertEquals(0, db.queryLong("SELECT count(*) FROM pgtrickle.pgt_stream_tables WHERE refresh_mode = 'IMMEDIATE'"));
+
+        // A query the compiler maintains only by rescanning its groups: recomputed, and it says so.
+        createCompiled("busy_departments", "SELECT department_id, count(*) AS n FROM employees GROUP BY department_id"
+                + " HAVING count(*) > 10", "IMMEDIATE");
+        assertTrue(db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.busy_departments'")
+                .contains("IMMEDIATE mode does not maintain the GROUP_RESCAN strategy yet"));
+        db.execute("INSERT INTO employees SELECT g, 'h', 1, 1 FROM generate_series(700, 720) g");
+        Oracle.assertStreamTableMatchesQuery(db, "busy_departments", "SELECT department_id, count(*) AS n FROM employees"
+                + " GROUP BY department_id HAVING count(*) > 10");
+    }
+
+    /** The CLI compiles at creation, so it refuses what the plan cannot maintain inside the statements. */
+    @Test
+    void theCliCreatesItCompiledOrNotAtAll() throws Exception {
+        CliRun created = CliRun.against(db, "create", "live_headcount", HEADCOUNT, "--refresh-mode", "IMMEDIATE").expectExit(0);
+        CliRun.assertContains(created.out(), "stream table live_headcount created");
+        assertNull(db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status()"));
+        db.execute("DELETE FROM employees WHERE department_id = 2");
+        Oracle.assertStreamTableMatchesQuery(db, "live_headcount", HEADCOUNT);
+
+        CliRun refused = CliRun.against(db, "create", "busy", "SELECT department_id, count(*) AS n FROM employees"
+                + " GROUP BY department_id HAVING count(*) > 3", "--refresh-mode", "IMMEDIATE").expectExit(1).assertNoStackTrace();
+        CliRun.assertContains(refused.err(), "cannot be IMMEDIATE: IMMEDIATE mode does not maintain the GROUP_RESCAN strategy yet",
+                "nothing was created");
+        assertEquals(1, db.queryLong("SELECT count(*) FROM pgtrickle.pgt_stream_tables"));
+    }
+
+    @Test
+    void dropRemovesItsTriggersAndFunctionAndLeavesOtherReadersCapture() throws Exception {
+        createCompiled("live_headcount", HEADCOUNT, "IMMEDIATE");
+        db.execute("SELECT pgtrickle.create_stream_table('scheduled', $$" + HEADCOUNT + "$$, schedule => '1m')");
+        assertEquals(4, db.queryLong("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pgtrickle_immediate%'"));
+        assertEquals(4, db.queryLong("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pgtrickle_capture%'"));
+        db.execute("SELECT pgtrickle.drop_stream_table('live_headcount')");
+        assertEquals(0, db.queryLong("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pgtrickle_immediate%'"));
+        assertEquals(0, db.queryLong("SELECT count(*) FROM pg_proc WHERE proname LIKE 'pgt\\_immediate\\_%'"));
+        assertEquals(4, db.queryLong("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pgtrickle_capture%'"));
+
+        createCompiled("live_headcount", HEADCOUNT, "IMMEDIATE");
+        db.execute("SELECT pgtrickle.drop_stream_table('scheduled')");
+        assertEquals(0, db.queryLong("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pgtrickle_capture%'"),
+                "the last scheduled reader takes capture along");
+        assertEquals(0, db.queryLong("SELECT count(*) FROM pgtrickle.pgt_change_sources"));
+        db.execute("INSERT INTO employees VALUES (900, 'z', 1, 1)");
+        Oracle.assertStreamTableMatchesQuery(db, "live_headcount", HEADCOUNT);
+    }
+
+    private void createCompiled(String name, String query, String mode) throws SQLException {
+        db.execute("SELECT pgtrickle.create_stream_table('" + name + "', $$" + query + "$$, refresh_mode => '" + mode + "')");
+        CompileResult compiled = DifferentialRefreshTest.compile(db, name);
+        assertEquals(CompileResult.Outcome.COMPILED, compiled.outcome(), compiled::describe);
+        Oracle.assertStreamTableMatchesQuery(db, name, query);
+    }
+
+    private void assertRefused(String query, String mode, String expected) {
+        SQLException e = assertThrows(SQLException.class, () -> db.execute(
+                "SELECT pgtrickle.create_stream_table('refused', $$" + query + "$$, refresh_mode => '" + mode + "')"));
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+
+    /** {@code count} random statements on employees, the oracle after each. */
+    private static void randomStatements(TestDatabase db, String name, String query, Random random, int count)
+            throws SQLException {
+        for (int i = 0; i < count; i++) {
+            statement(db, random);
+            Oracle.assertStreamTableMatchesQuery(db, name, query);
+        }
+    }
+
+    /** One random statement on employees: inserts with NULLs and duplicates, key-changing updates, deletes emptying groups. */
+    private static void statement(TestDatabase db, Random random) throws SQLException {
+        int id = random.nextInt(120);
+        String department = random.nextInt(6) == 0 ? "NULL" : String.valueOf(random.nextInt(6));
+        switch (random.nextInt(6)) {
+            case 0 -> db.execute("INSERT INTO employees VALUES (" + (1000 + random.nextInt(100000)) + ", 'n', "
+                    + department + ", " + random.nextInt(300) + ") ON CONFLICT DO NOTHING");
+            case 1 -> db.execute("UPDATE employees SET department_id = " + department + " WHERE id = " + id);
+            case 2 -> db.execute("UPDATE employees SET id = id + 100000 WHERE id = " + id);
+            case 3 -> db.execute("DELETE FROM employees WHERE department_id IS NOT DISTINCT FROM " + department);
+            case 4 -> db.execute("UPDATE employees SET salary = salary + 50 WHERE id % 3 = " + random.nextInt(3));
+            default -> db.execute("INSERT INTO employees SELECT 2000 + g + " + random.nextInt(100000) + ", 'd', "
+                    + department + ", 10 FROM generate_series(1, 3) g ON CONFLICT DO NOTHING");
+        }
+    }
+}
