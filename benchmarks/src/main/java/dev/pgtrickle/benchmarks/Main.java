@@ -2,6 +2,8 @@ package dev.pgtrickle.benchmarks;
 
 import dev.pgtrickle.benchmarks.hierarchy.HierarchyBenchmark;
 import dev.pgtrickle.benchmarks.hierarchy.HierarchyOptions;
+import dev.pgtrickle.benchmarks.immediate.ImmediateBenchmark;
+import dev.pgtrickle.benchmarks.immediate.ImmediateOptions;
 import dev.pgtrickle.benchmarks.window.TimeWindowBenchmark;
 import dev.pgtrickle.benchmarks.window.TimeWindowOptions;
 import dev.pgtrickle.benchmarks.tpch.TpchBenchmark;
@@ -21,7 +23,8 @@ import java.util.Map;
  * {@code latency} the propagation-latency benchmark, with {@code wal} the WAL-capture benchmark, and
  * with {@code tpch} the TPC-H queries as stream tables ({@link TpchBenchmark}), with {@code hierarchy}
  * a recursive query over a hierarchy ({@link HierarchyBenchmark}), with {@code window} queries over
- * a moving time window ({@link TimeWindowBenchmark});
+ * a moving time window ({@link TimeWindowBenchmark}), with {@code immediate} the writers' cost of
+ * IMMEDIATE mode ({@link ImmediateBenchmark});
  * {@code wal} and {@code latency --cdc wal} need Chronicle Queue's JVM flags ({@link #CHRONICLE_FLAGS}):
  * <pre>
  * mvn -B -ntp -q -pl benchmarks -am package -DskipTests
@@ -32,6 +35,7 @@ import java.util.Map;
  * java -jar benchmarks/target/pgtrickle-benchmarks.jar tpch [--scale 1] [--runs 3] [--queries 1,3,5]
  * java -jar benchmarks/target/pgtrickle-benchmarks.jar hierarchy [--nodes 100000] [--rounds 5] [--moves 100]
  * java -jar benchmarks/target/pgtrickle-benchmarks.jar window [--events 1000000] [--rate 1000] [--rounds 10]
+ * java -jar benchmarks/target/pgtrickle-benchmarks.jar immediate [--rows 1000000] [--clients 8] [--seconds 10]
  * </pre>
  * Progress goes to stderr, the Markdown report to stdout (and to {@code --out}).
  */
@@ -109,6 +113,17 @@ public final class Main {
               --window-minutes N  the window's length (default 5)
               --rounds N          seconds of events and refreshes (default 10)
               --seed N, --out FILE, --jdbc-url URL, --keep-database, --set NAME=VALUE  as above
+
+            usage: java -jar pgtrickle-benchmarks.jar immediate [options]
+              the writers' cost of an IMMEDIATE aggregate stream table: single-row and bulk statements
+              and concurrent clients, without and with it
+              --rows N            rows of the source table (default 1000000)
+              --groups N          groups of the aggregate (default 1000)
+              --statements N      single-row statements of each kind timed (default 2000)
+              --bulk-rows N       rows of each bulk statement (default 100000)
+              --clients N         concurrent clients updating random rows (default 8)
+              --seconds N         seconds of each throughput measurement (default 10)
+              --seed N, --out FILE, --jdbc-url URL, --keep-database, --set NAME=VALUE  as above
             """;
 
     /**
@@ -130,7 +145,7 @@ public final class Main {
             System.out.print(USAGE);
             return;
         }
-        String command = args.length > 0 && List.of("latency", "wal", "tpch", "hierarchy", "window").contains(args[0]) ? args[0] : "";
+        String command = args.length > 0 && List.of("latency", "wal", "tpch", "hierarchy", "window", "immediate").contains(args[0]) ? args[0] : "";
         String[] rest = command.isEmpty() ? args : Arrays.copyOfRange(args, 1, args.length);
         Object options;
         try {
@@ -140,6 +155,7 @@ public final class Main {
                 case "tpch" -> parseTpch(rest);
                 case "hierarchy" -> parseHierarchy(rest);
                 case "window" -> parseWindow(rest);
+                case "immediate" -> parseImmediate(rest);
                 default -> parse(rest);
             };
         } catch (IllegalArgumentException e) {
@@ -198,6 +214,14 @@ public final class Main {
             }
             report = result.markdown(commandLine(args));
             out = window.out();
+        } else if (options instanceof ImmediateOptions immediate) {
+            ImmediateBenchmark.Result result;
+            try (BenchmarkServer server = BenchmarkServer.start(immediate.jdbcUrl(), immediate.keepDatabase())) {
+                progress.log("database ready on " + server.describe());
+                result = new ImmediateBenchmark(immediate, progress).run(server.databaseUrl(), server.describe());
+            }
+            report = result.markdown(commandLine(args));
+            out = immediate.out();
         } else {
             BenchmarkOptions macro = (BenchmarkOptions) options;
             MacroBenchmark.Result result;
@@ -420,6 +444,36 @@ public final class Main {
         }
         return new TimeWindowOptions(events, rate, minutes, rounds, shared.seed, shared.out, shared.url(), shared.keep,
                 shared.settings);
+    }
+
+    /** The options of the {@code immediate} command (the arguments after it). */
+    static ImmediateOptions parseImmediate(String[] args) {
+        ImmediateOptions d = ImmediateOptions.defaults();
+        int rows = d.rows();
+        int groups = d.groups();
+        int statements = d.statements();
+        int bulkRows = d.bulkRows();
+        int clients = d.clients();
+        int seconds = d.seconds();
+        SharedOptions shared = new SharedOptions(d.seed());
+        Iterator<String> it = List.of(args).iterator();
+        while (it.hasNext()) {
+            String arg = it.next();
+            if (shared.accept(arg, it)) {
+                continue;
+            }
+            switch (arg) {
+                case "--rows" -> rows = positive(value(it, arg), arg);
+                case "--groups" -> groups = positive(value(it, arg), arg);
+                case "--statements" -> statements = positive(value(it, arg), arg);
+                case "--bulk-rows" -> bulkRows = positive(value(it, arg), arg);
+                case "--clients" -> clients = positive(value(it, arg), arg);
+                case "--seconds" -> seconds = positive(value(it, arg), arg);
+                default -> throw new IllegalArgumentException("unknown option of immediate: " + arg);
+            }
+        }
+        return new ImmediateOptions(rows, groups, statements, bulkRows, clients, seconds, shared.seed, shared.out,
+                shared.url(), shared.keep, shared.settings);
     }
 
     /** The options every command takes: --seed, --out, --jdbc-url, --keep-database, --set. */

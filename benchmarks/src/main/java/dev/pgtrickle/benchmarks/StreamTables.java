@@ -19,7 +19,25 @@ public final class StreamTables {
      * does (compiler, then commit); returns the plan's strategy. Fails unless the plan compiled.
      */
     public static String createDifferential(Db db, String name, String query) throws SQLException {
-        create(db, name, query, "DIFFERENTIAL");
+        return createCompiled(db, name, query, "DIFFERENTIAL");
+    }
+
+    /**
+     * Creates an IMMEDIATE stream table and compiles it, so that its plan's statements maintain it
+     * from then on (not a recomputation); returns the strategy.
+     */
+    public static String createImmediate(Db db, String name, String query) throws SQLException {
+        String strategy = createCompiled(db, name, query, "IMMEDIATE");
+        String reason = db.queryString("SELECT coalesce(mode_reason, '') FROM pgtrickle.pgt_stream_tables WHERE pgt_name = "
+                + db.quoteLiteral(name));
+        if (!reason.isEmpty()) {
+            throw new IllegalStateException("stream table " + name + " is not maintained by its plan: " + reason);
+        }
+        return strategy;
+    }
+
+    private static String createCompiled(Db db, String name, String query, String mode) throws SQLException {
+        create(db, name, query, mode);
         CompileResult[] result = new CompileResult[1];
         db.inTransaction(() -> result[0] = new StreamTableCompiler(db.connection()).compile(name));
         if (result[0].outcome() != CompileResult.Outcome.COMPILED) {

@@ -1,0 +1,202 @@
+package dev.pgtrickle.benchmarks.immediate;
+
+import dev.pgtrickle.benchmarks.Db;
+import dev.pgtrickle.benchmarks.Environment;
+import dev.pgtrickle.benchmarks.Oracle;
+import dev.pgtrickle.benchmarks.Progress;
+import dev.pgtrickle.benchmarks.Samples;
+import dev.pgtrickle.benchmarks.StreamTables;
+import dev.pgtrickle.core.catalog.CatalogInstaller;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * What IMMEDIATE mode costs the writers (issue 14 §5): the same statements on a source table
+ * without and with an IMMEDIATE aggregate stream table over it — single-row INSERTs, UPDATEs and
+ * DELETEs timed one by one, bulk statements, and the throughput of concurrent clients updating
+ * random rows — then the stream table checked against its query.
+ */
+public final class ImmediateBenchmark {
+
+    /** Target: added per single-row statement, median, ms. */
+    public static final double TARGET_ADDED_MS = 1.0;
+    /** Target: concurrent throughput with the stream table, as a share of the one without. */
+    public static final double TARGET_THROUGHPUT_SHARE = 0.5;
+
+    static final String QUERY = "SELECT region, count(*) AS orders, sum(amount) AS amount FROM orders GROUP BY region";
+
+    private final ImmediateOptions options;
+    private final Progress progress;
+
+    public ImmediateBenchmark(ImmediateOptions options, Progress progress) {
+        this.options = options;
+        this.progress = progress;
+    }
+
+    /** The measurements of one phase: without or with the stream table. */
+    public record Phase(Samples insert, Samples update, Samples delete, double bulkInsert, double bulkUpdate,
+                        double bulkDelete, double throughput) {
+    }
+
+    public record Result(ImmediateOptions options, Environment environment, String server, Instant started,
+                         String loadAverageBefore, String loadAverageAfter, String strategy, Phase without, Phase with,
+                         long differences, double seconds) {
+
+        /** Median time added to a single-row statement by the stream table, ms. */
+        public double added(Samples without, Samples with) {
+            return with.median() - without.median();
+        }
+
+        public double throughputShare() {
+            return with.throughput() / without.throughput();
+        }
+
+        public String markdown(String commandLine) {
+            StringBuilder md = new StringBuilder("# pgtrickle IMMEDIATE-mode benchmark\n\n");
+            md.append(environment.runLines(commandLine, started, loadAverageBefore, loadAverageAfter, server));
+            md.append(String.format(Locale.ROOT, "- data: `orders (id bigint PRIMARY KEY, region int, amount int)`,"
+                    + " %,d rows in %,d regions; stream table `%s`, IMMEDIATE (%s)%n", options.rows(), options.groups(),
+                    QUERY, strategy));
+            md.append(String.format(Locale.ROOT, "- run time: %.0f s%n%n", seconds));
+            md.append("| single-row statement (%,d each, autocommit) | without: median (p99) ms | with: median (p99) ms"
+                    .formatted(options.statements()) + " | added ms (median) | target < 1 ms |\n|---|---:|---:|---:|---|\n");
+            row(md, "INSERT", without.insert(), with.insert());
+            row(md, "UPDATE of the amount", without.update(), with.update());
+            row(md, "DELETE", without.delete(), with.delete());
+            md.append(String.format(Locale.ROOT, "%n| bulk statement (%,d rows) | without ms | with ms | with / without |"
+                    + "%n|---|---:|---:|---:|%n", options.bulkRows()));
+            bulk(md, "INSERT … SELECT", without.bulkInsert(), with.bulkInsert());
+            bulk(md, "UPDATE", without.bulkUpdate(), with.bulkUpdate());
+            bulk(md, "DELETE", without.bulkDelete(), with.bulkDelete());
+            md.append(String.format(Locale.ROOT, "%n| %d clients updating random rows for %d s | without | with | with /"
+                    + " without | target ≥ 50 %% |%n|---|---:|---:|---:|---|%n| statements per second | %,.0f | %,.0f |"
+                    + " %.0f %% | %s |%n%n", options.clients(), options.seconds(), without.throughput(), with.throughput(),
+                    100 * throughputShare(), throughputShare() >= TARGET_THROUGHPUT_SHARE ? "met" : "**missed**"));
+            md.append(differences == 0 ? "Afterwards the stream table equals its query.\n"
+                    : "Afterwards the stream table differs from its query in " + differences + " rows.\n");
+            return md.toString();
+        }
+
+        private void row(StringBuilder md, String statement, Samples without, Samples with) {
+            double added = added(without, with);
+            md.append(String.format(Locale.ROOT, "| %s | %.3f (%.3f) | %.3f (%.3f) | %.3f | %s |%n", statement,
+                    without.median(), without.quantile(0.99), with.median(), with.quantile(0.99), added,
+                    added < TARGET_ADDED_MS ? "met" : "**missed**"));
+        }
+
+        private static void bulk(StringBuilder md, String statement, double without, double with) {
+            md.append(String.format(Locale.ROOT, "| %s | %.1f | %.1f | %.2f× |%n", statement, without, with, with / without));
+        }
+    }
+
+    /** Runs everything in the (empty) database at {@code jdbcUrl}. */
+    public Result run(String jdbcUrl, String serverDescription) throws SQLException, InterruptedException {
+        Instant started = Instant.now();
+        long start = System.nanoTime();
+        String loadBefore = Environment.loadAverage();
+        try (Db admin = Db.connect(jdbcUrl)) {
+            admin.alterDatabase(options.databaseSettings());
+        }
+        try (Db db = Db.connect(jdbcUrl)) {
+            Environment environment = Environment.capture(db);
+            CatalogInstaller.install(db.connection());
+            db.execute("CREATE TABLE orders (id bigint PRIMARY KEY, region int NOT NULL, amount int NOT NULL)");
+            db.execute("SELECT setseed(" + (options.seed() % 1000) / 1000.0 + ")");
+            db.execute("INSERT INTO orders SELECT g, floor(random() * " + options.groups() + ")::int,"
+                    + " floor(random() * 1000)::int FROM generate_series(1, " + options.rows() + ") AS g");
+            db.execute("VACUUM ANALYZE orders");
+            progress.log(String.format("%,d rows", options.rows()));
+
+            Phase without = phase(db, jdbcUrl, "without", new SplittableRandom(options.seed()));
+            String strategy = StreamTables.createImmediate(db, "order_totals", QUERY);
+            db.execute("VACUUM ANALYZE orders, order_totals");
+            Phase with = phase(db, jdbcUrl, "with", new SplittableRandom(options.seed() + 1));
+            long differences = Oracle.differences(db, "order_totals", QUERY);
+            return new Result(options, environment, serverDescription, started, loadBefore, Environment.loadAverage(),
+                    strategy, without, with, differences, (System.nanoTime() - start) / 1e9);
+        }
+    }
+
+    /** Every measurement once; inserted rows are deleted again, so the table keeps its size. */
+    private Phase phase(Db db, String jdbcUrl, String name, SplittableRandom random)
+            throws SQLException, InterruptedException {
+        long first = db.queryLong("SELECT max(id) FROM orders") + 1;
+        Samples insert = new Samples();
+        Samples update = new Samples();
+        Samples delete = new Samples();
+        try (PreparedStatement inserting = db.prepare("INSERT INTO orders VALUES (?, ?, ?)");
+             PreparedStatement updating = db.prepare("UPDATE orders SET amount = amount + 1 WHERE id = ?");
+             PreparedStatement deleting = db.prepare("DELETE FROM orders WHERE id = ?")) {
+            for (int i = 0; i < options.statements(); i++) {
+                inserting.setLong(1, first + i);
+                inserting.setInt(2, random.nextInt(options.groups()));
+                inserting.setInt(3, random.nextInt(1000));
+                insert.add(timed(inserting));
+                updating.setLong(1, 1 + random.nextInt(options.rows()));
+                update.add(timed(updating));
+            }
+            for (int i = 0; i < options.statements(); i++) {
+                deleting.setLong(1, first + i);
+                delete.add(timed(deleting));
+            }
+        }
+        long bulkFirst = first + options.statements();
+        String bulkRange = " BETWEEN " + bulkFirst + " AND " + (bulkFirst + options.bulkRows() - 1);
+        double bulkInsert = db.timed("INSERT INTO orders SELECT g, floor(random() * " + options.groups() + ")::int,"
+                + " floor(random() * 1000)::int FROM generate_series(" + bulkFirst + ", "
+                + (bulkFirst + options.bulkRows() - 1) + ") AS g") / 1e6;
+        double bulkUpdate = db.timed("UPDATE orders SET amount = amount + 1 WHERE id" + bulkRange) / 1e6;
+        double bulkDelete = db.timed("DELETE FROM orders WHERE id" + bulkRange) / 1e6;
+        db.execute("VACUUM ANALYZE orders");
+        double throughput = throughput(jdbcUrl, random.nextLong());
+        progress.log(String.format(Locale.ROOT, "%s the stream table: single-row INSERT %.3f ms, UPDATE %.3f ms,"
+                        + " DELETE %.3f ms (medians); bulk %.0f / %.0f / %.0f ms; %,.0f updates/s with %d clients", name,
+                insert.median(), update.median(), delete.median(), bulkInsert, bulkUpdate, bulkDelete, throughput,
+                options.clients()));
+        return new Phase(insert, update, delete, bulkInsert, bulkUpdate, bulkDelete, throughput);
+    }
+
+    private static long timed(PreparedStatement statement) throws SQLException {
+        long start = System.nanoTime();
+        statement.executeUpdate();
+        return System.nanoTime() - start;
+    }
+
+    /** Single-row UPDATEs of random rows per second, by {@code clients} connections in autocommit. */
+    private double throughput(String jdbcUrl, long seed) throws SQLException, InterruptedException {
+        AtomicLong done = new AtomicLong();
+        List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Thread> clients = new ArrayList<>();
+        long deadline = System.nanoTime() + options.seconds() * 1_000_000_000L;
+        for (int c = 0; c < options.clients(); c++) {
+            SplittableRandom random = new SplittableRandom(seed + c);
+            clients.add(new Thread(() -> {
+                try (Db client = Db.connect(jdbcUrl);
+                     PreparedStatement updating = client.prepare("UPDATE orders SET amount = amount + 1 WHERE id = ?")) {
+                    while (System.nanoTime() < deadline) {
+                        updating.setLong(1, 1 + random.nextInt(options.rows()));
+                        updating.executeUpdate();
+                        done.incrementAndGet();
+                    }
+                } catch (Throwable e) {
+                    errors.add(e);
+                }
+            }, "client-" + c));
+        }
+        long start = System.nanoTime();
+        clients.forEach(Thread::start);
+        for (Thread client : clients) {
+            client.join();
+        }
+        if (!errors.isEmpty()) {
+            throw new SQLException("a client failed: " + errors.get(0), errors.get(0));
+        }
+        return done.get() / ((System.nanoTime() - start) / 1e9);
+    }
+}
