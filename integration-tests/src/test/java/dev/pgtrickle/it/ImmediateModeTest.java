@@ -215,6 +215,18 @@ class ImmediateModeTest {
     void concurrentWritersLoseNothingAndDoNotDeadlock() throws Exception {
         createCompiled("live_headcount", HEADCOUNT, "IMMEDIATE");
         createCompiled("live_counter", COUNTER, "IMMEDIATE");
+        writeConcurrently(80);
+    }
+
+    /** Before it is compiled, each statement recomputes it, the other writers waiting for that. */
+    @Test
+    void concurrentWritersBeforeCompilingWaitForTheRecomputations() throws Exception {
+        db.execute("SELECT pgtrickle.create_stream_table('live_headcount', $$" + HEADCOUNT + "$$, refresh_mode => 'IMMEDIATE')");
+        db.execute("SELECT pgtrickle.create_stream_table('live_counter', $$" + COUNTER + "$$, refresh_mode => 'IMMEDIATE')");
+        writeConcurrently(15);
+    }
+
+    private void writeConcurrently(int statementsPerWriter) throws Exception {
         List<Throwable> errors = new CopyOnWriteArrayList<>();
         List<Thread> writers = new ArrayList<>();
         for (int w = 0; w < 4; w++) {
@@ -226,7 +238,7 @@ class ImmediateModeTest {
                     if (writer % 2 == 1) {
                         c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
                     }
-                    for (int i = 0; i < 80; i++) {
+                    for (int i = 0; i < statementsPerWriter; i++) {
                         int id = 1000 + writer * 1000 + i;
                         String sql = switch (random.nextInt(5)) {
                             case 0 -> "INSERT INTO employees SELECT " + id + " * 10 + g, 'w', (g * " + (1 + random.nextInt(7))

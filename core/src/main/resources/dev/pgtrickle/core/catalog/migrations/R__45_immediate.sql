@@ -5,18 +5,13 @@
 -- The triggers call a function generated for the stream table, owned by its owner (SECURITY
 -- DEFINER, pinned search_path: writers of the source need no rights on the stream table), in the
 -- stream table's schema: pgt_immediate_<pgt_id>. Once the compiler has produced the plan's
--- IMMEDIATE statements, it applies each statement's changes with them: it takes the stream
--- table's lock in shared mode, then the locks of the storage rows the changes touch, in order,
--- then runs the MERGE, whose fresh snapshot (READ COMMITTED) sees what the writers that held
--- those locks before committed. Writers touching other rows do not wait for each other. Until
--- then, and for a TRUNCATE, it recomputes the contents under the lock in exclusive mode.
+-- IMMEDIATE statements, it applies each statement's changes with them: it takes the locks of the
+-- storage rows the changes touch, in order, then runs the MERGE, whose fresh snapshot (READ
+-- COMMITTED) sees what the writers that held those locks before committed. Writers touching other
+-- rows do not wait for each other. Until then, and for a TRUNCATE, it recomputes the contents
+-- under a lock of the storage table that keeps the others' MERGEs out.
 
--- The advisory lock of a stream table maintained in IMMEDIATE mode (shared: applying a
--- statement's changes; exclusive: recomputing the contents).
-CREATE OR REPLACE FUNCTION pgtrickle._immediate_lock(p_pgt_id bigint) RETURNS bigint
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT pg_catalog.hashtextextended('pgtrickle immediate', p_pgt_id)
-$$;
+DROP FUNCTION IF EXISTS pgtrickle._immediate_lock(bigint);
 
 -- Raised from an IMMEDIATE MERGE for a row it read and no longer finds where it was (another
 -- transaction changed it meanwhile); the locks taken before the MERGE rule that out, so this is
@@ -66,17 +61,18 @@ END
 $$;
 
 -- Recomputes the contents of an IMMEDIATE stream table inside the statement that fired its
--- trigger (a TRUNCATE, or any statement before the plan is compiled), as its owner, with every
--- other writer of its source kept out.
+-- trigger (a TRUNCATE, or any statement before the plan is compiled), as its owner. The lock
+-- keeps every other writer's maintenance out (their MERGE needs ROW EXCLUSIVE) until this
+-- transaction ends; the writers then apply their changes to what it computed.
 CREATE OR REPLACE FUNCTION pgtrickle._immediate_recompute(p_pgt_id bigint) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_st pgtrickle.pgt_stream_tables;
     v_storage regclass;
 BEGIN
-    PERFORM pg_advisory_xact_lock(pgtrickle._immediate_lock(p_pgt_id));
     SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
     v_storage := pgtrickle._storage_of(v_st);
+    EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', v_storage);
     IF v_st.plan IS NULL THEN
         PERFORM pgtrickle._replace_contents(v_storage, (pgtrickle._column_definitions(v_storage)).names::text[],
                                             v_st.normalized_query, NULL);
@@ -106,29 +102,41 @@ BEGIN
     FOR v_statement IN SELECT s FROM jsonb_array_elements(coalesce(v_st.plan -> 'immediate', '[]')) AS s LOOP
         v_branches := v_branches || format($branch$
     ELSIF TG_OP = %1$L THEN
-        PERFORM pg_catalog.pg_advisory_xact_lock_shared(%2$s);
-        PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(pg_catalog.encode(k, 'hex'), %3$s))
-        FROM (SELECT k FROM (%4$s) AS touched(k) ORDER BY k) AS sorted;
-        %5$s;$branch$,
-            v_statement ->> 'event', pgtrickle._immediate_lock(p_pgt_id), p_pgt_id,
+        PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(pg_catalog.encode(k, 'hex'), %2$s))
+        FROM (SELECT k FROM (%3$s) AS touched(k) ORDER BY k) AS sorted;
+        %4$s;$branch$,
+            v_statement ->> 'event', p_pgt_id,
             pgtrickle._plan_statement(v_st, v_statement ->> 'identities'),
             pgtrickle._plan_statement(v_st, v_statement ->> 'apply'));
     END LOOP;
     -- The body holds the user's query, so it is passed as a %L literal (see _ensure_change_buffer).
+    -- At READ COMMITTED the MERGE sees what the previous holders of its locks committed, so no
+    -- unique violation can arise; at REPEATABLE READ or SERIALIZABLE one can (another transaction
+    -- stored the same row meanwhile, which this one's snapshot does not see) and becomes a
+    -- serialization failure, in a block of its own: a block with an exception handler is a
+    -- subtransaction, which READ COMMITTED writers do not pay for.
     EXECUTE format('CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER '
                    'SET search_path = pg_catalog, pg_temp AS %L', v_function, format($body$
 BEGIN
     IF TG_OP = 'TRUNCATE' THEN
-        PERFORM pgtrickle._immediate_recompute(%1$s);%2$s
-    ELSE
         PERFORM pgtrickle._immediate_recompute(%1$s);
+    ELSIF pg_catalog.current_setting('transaction_isolation') = 'read committed' THEN
+        IF false THEN NULL;%2$s
+        ELSE
+            PERFORM pgtrickle._immediate_recompute(%1$s);
+        END IF;
+    ELSE
+        BEGIN
+            IF false THEN NULL;%2$s
+            ELSE
+                PERFORM pgtrickle._immediate_recompute(%1$s);
+            END IF;
+        EXCEPTION WHEN unique_violation THEN
+            RAISE EXCEPTION 'could not serialize access to a stream table maintained in IMMEDIATE mode: %%', SQLERRM
+                USING ERRCODE = 'serialization_failure', HINT = 'Retry the transaction.';
+        END;
     END IF;
     RETURN NULL;
-EXCEPTION WHEN unique_violation THEN
-    -- Another transaction stored the same row meanwhile, which this one's snapshot does not see
-    -- (REPEATABLE READ or SERIALIZABLE): the writer may retry.
-    RAISE EXCEPTION 'could not serialize access to a stream table maintained in IMMEDIATE mode: %%', SQLERRM
-        USING ERRCODE = 'serialization_failure', HINT = 'Retry the transaction.';
 END
 $body$, p_pgt_id, v_branches));
     EXECUTE format('REVOKE ALL ON FUNCTION %s() FROM PUBLIC', v_function);
