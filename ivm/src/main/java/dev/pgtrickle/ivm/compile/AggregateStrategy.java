@@ -119,7 +119,10 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
         return new Maintenance(Strategy.AGGREGATE, populate, aggregate.columns(), hidden, List.of(ROW_ID), updated,
                 false, true, "one MERGE keyed on __pgt_row_id (the group key): groups inserted, updated in place or"
                         + " deleted when their row count reaches zero"
-                        + (extrema.isEmpty() ? "" : "; a group whose last copy of a MIN/MAX value left is read again"));
+                        + (extrema.isEmpty() ? "" : "; a group whose last copy of a MIN/MAX value left is read again"),
+                // The groups the changes touch, from the changes alone.
+                "SELECT " + RowIdentity.groupKey(AggregateParts.keyColumns(aggregate, "__pgt_a")) + " AS " + ROW_ID
+                        + " FROM __pgt_dagg AS __pgt_a");
     }
 
     /**

@@ -26,10 +26,23 @@ interface MaintenanceStrategy {
      *     {@value MergeStatement#STORED_AT}, the ctid of the stored row each update or deletion
      *     is for (the strategy read those rows already), so the MERGE need not look them up again
      * @param apply how the MERGE applies changes, for explain
+     * @param touchedIdentities a query of the {@code __pgt_row_id} of the storage rows the changes
+     *     may touch that reads no stored row (IMMEDIATE mode locks them before the MERGE reads
+     *     any); by default those of {@value MergeStatement#SOURCE_CTE}
      */
     record Maintenance(Strategy kind, String populate, List<String> visibleColumns, List<String> hiddenColumns,
                        List<String> identityColumns, List<String> updatedColumns, boolean insertOnlyPath,
-                       boolean carriesStoredRows, String apply) {
+                       boolean carriesStoredRows, String apply, String touchedIdentities) {
+
+        static final String TOUCHED_BY_DEFAULT = "SELECT " + PlanContract.ROW_ID + " FROM " + MergeStatement.SOURCE_CTE
+                + " WHERE __pgt_op IS NOT NULL";
+
+        Maintenance(Strategy kind, String populate, List<String> visibleColumns, List<String> hiddenColumns,
+                    List<String> identityColumns, List<String> updatedColumns, boolean insertOnlyPath,
+                    boolean carriesStoredRows, String apply) {
+            this(kind, populate, visibleColumns, hiddenColumns, identityColumns, updatedColumns, insertOnlyPath,
+                    carriesStoredRows, apply, TOUCHED_BY_DEFAULT);
+        }
     }
 
     /** Registers the CTEs ending in {@value MergeStatement#SOURCE_CTE} in {@code context}. */

@@ -165,8 +165,8 @@ final class PlanAssembler {
             MaintenanceStrategy.Maintenance maintenance = strategy.maintain(context);
             List<String> storage = new ArrayList<>(maintenance.visibleColumns());
             storage.addAll(maintenance.hiddenColumns());
-            String identities = "WITH " + String.join(",\n", context.ctes()) + "\nSELECT DISTINCT "
-                    + PlanContract.ROW_ID + " FROM " + MergeStatement.SOURCE_CTE + " WHERE __pgt_op IS NOT NULL";
+            String identities = "WITH " + String.join(",\n", context.ctes()) + "\nSELECT DISTINCT " + PlanContract.ROW_ID
+                    + " FROM (" + maintenance.touchedIdentities() + ") AS __pgt_touched";
             statements.add(new CompiledPlan.ImmediateStatement(event.name(), identities,
                     MergeStatement.buildImmediate(context.ctes(), maintenance.identityColumns(), storage,
                             maintenance.updatedColumns(), maintenance.carriesStoredRows())));

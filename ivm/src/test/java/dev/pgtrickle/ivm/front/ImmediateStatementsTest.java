@@ -53,8 +53,13 @@ class ImmediateStatementsTest {
             assertTrue(statement.apply().endsWith("WHEN NOT MATCHED AND __pgt_s.__pgt_op IN ('U', 'D') THEN INSERT"
                     + " (\"__pgt_row_id\") VALUES (pgtrickle._immediate_conflict(__pgt_s.\"__pgt_row_id\"))"),
                     statement.apply());
-            assertTrue(statement.identities().endsWith("SELECT DISTINCT __pgt_row_id FROM __pgt_src"
-                    + " WHERE __pgt_op IS NOT NULL"), statement.identities());
+            // The groups' identities from the changes, before any stored row is read.
+            assertTrue(statement.identities().endsWith("SELECT DISTINCT __pgt_row_id FROM (SELECT"
+                    + " (pg_catalog.int8send(pg_catalog.hash_record_extended(ROW(__pgt_a.__pgt_k1,"
+                    + " pgtrickle._key_sign(__pgt_a.__pgt_k1)), 0)) OPERATOR(pg_catalog.||)"
+                    + " pg_catalog.int8send(pg_catalog.hash_record_extended(ROW(__pgt_a.__pgt_k1,"
+                    + " pgtrickle._key_sign(__pgt_a.__pgt_k1)), 1))) AS __pgt_row_id FROM __pgt_dagg AS __pgt_a)"
+                    + " AS __pgt_touched"), statement.identities());
         }
     }
 
@@ -68,6 +73,8 @@ class ImmediateStatementsTest {
                   WHERE (salary > (1000)::numeric)""");
         assertEquals(Strategy.KEYED, keyed.strategy());
         assertEquals(3, keyed.immediate().size());
+        assertTrue(keyed.immediate().get(0).identities().endsWith("SELECT DISTINCT __pgt_row_id FROM (SELECT __pgt_row_id"
+                + " FROM __pgt_src WHERE __pgt_op IS NOT NULL) AS __pgt_touched"), keyed.immediate().get(0).identities());
         // SELECT name FROM emp
         CompiledPlan content = compile("""
                  SELECT name
