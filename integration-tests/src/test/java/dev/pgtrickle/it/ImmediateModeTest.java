@@ -75,8 +75,8 @@ class ImmediateModeTest {
                     $$,
                     refresh_mode => 'IMMEDIATE'
                 )""");
-        assertEquals("IMMEDIATE|IMMEDIATE|00:00:00", db.queryString("SELECT refresh_mode || '|' || effective_mode || '|'"
-                + " || staleness FROM pgtrickle.pgt_status() WHERE name = 'public.live_headcount'"));
+        assertEquals("IMMEDIATE|IMMEDIATE|IMMEDIATE|00:00:00", db.queryString("SELECT refresh_mode || '|' || effective_mode"
+                + " || '|' || schedule || '|' || staleness FROM pgtrickle.pgt_status() WHERE name = 'public.live_headcount'"));
         assertTrue(db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status()").contains("recomputed at every statement"));
         assertEquals(0, db.queryLong("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'employees'::regclass"
                 + " AND tgname LIKE 'pgtrickle_capture%'"), "no change capture: nothing reads a change buffer");

@@ -37,7 +37,8 @@ RETURNS TABLE (
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT pgtrickle._current_name(st.pgt_relid, st.pgt_schema, st.pgt_name),
            CASE WHEN c.oid IS NULL THEN 'ERROR' ELSE st.status END,
-           st.refresh_mode, st.schedule, st.data_timestamp,
+           st.refresh_mode, CASE WHEN st.refresh_mode = 'IMMEDIATE' THEN 'IMMEDIATE' ELSE st.schedule END,
+           st.data_timestamp,
            CASE WHEN st.refresh_mode = 'IMMEDIATE' THEN interval '0' ELSE clock_timestamp() - st.data_timestamp END,
            st.consecutive_errors,
            CASE WHEN c.oid IS NULL THEN 'storage table was dropped' ELSE st.last_error END,
