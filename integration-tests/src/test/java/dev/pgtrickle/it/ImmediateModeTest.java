@@ -136,6 +136,27 @@ class ImmediateModeTest {
                 "the scheduled reader consumed and cleaned up its changes: the IMMEDIATE one holds none back");
     }
 
+    /** Its function names it; renamed, the daemon's repair step generates the function again. */
+    @Test
+    void renamedTheDaemonRegeneratesItsMaintenance() throws Exception {
+        createCompiled("live_headcount", HEADCOUNT, "IMMEDIATE");
+        try (DaemonService daemon = DaemonService.start(db::connect, DaemonTest.FAST, null)) {
+            db.execute("ALTER TABLE live_headcount RENAME TO headcount_now");
+            Eventually.await("writes to the source to work again", () -> {
+                try {
+                    db.execute("INSERT INTO employees VALUES (600, 'r', 1, 1) ON CONFLICT DO NOTHING");
+                    return true;
+                } catch (SQLException stale) {
+                    return false;
+                }
+            });
+            db.execute("UPDATE employees SET department_id = 4 WHERE id < 10");
+            Oracle.assertStreamTableMatchesQuery(db, "headcount_now", HEADCOUNT);
+            assertEquals("public.headcount_now|IMMEDIATE", db.queryString("SELECT name || '|' || effective_mode"
+                    + " FROM pgtrickle.pgt_status()"));
+        }
+    }
+
     @Test
     void insideATransactionLaterStatementsReadTheUpdatedStreamTableAndSavepointsRollBackWithIt() throws Exception {
         createCompiled("live_headcount", HEADCOUNT, "IMMEDIATE");

@@ -63,7 +63,9 @@ $$;
 -- Recomputes the contents of an IMMEDIATE stream table inside the statement that fired its
 -- trigger (a TRUNCATE, or any statement before the plan is compiled), as its owner. The lock
 -- keeps every other writer's maintenance out (their MERGE needs ROW EXCLUSIVE) until this
--- transaction ends; the writers then apply their changes to what it computed.
+-- transaction ends; the writers then apply their changes to what it computed. The catalog row is
+-- read once the lock is held: a plan installed meanwhile (which locks the table too) is the one
+-- whose columns the contents now need.
 CREATE OR REPLACE FUNCTION pgtrickle._immediate_recompute(p_pgt_id bigint) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -71,8 +73,9 @@ DECLARE
     v_storage regclass;
 BEGIN
     SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
+    EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', pgtrickle._storage_of(v_st));
+    SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
     v_storage := pgtrickle._storage_of(v_st);
-    EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', v_storage);
     IF v_st.plan IS NULL THEN
         PERFORM pgtrickle._replace_contents(v_storage, (pgtrickle._column_definitions(v_storage)).names::text[],
                                             v_st.normalized_query, NULL);
