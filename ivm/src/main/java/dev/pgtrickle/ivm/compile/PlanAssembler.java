@@ -143,9 +143,10 @@ final class PlanAssembler {
         }
         // A row that meets other rows of its table (a self-join, a subquery over the same table)
         // would need the rows other writers add meanwhile, which its locks do not wait for.
-        if (scans(top) != 1) {
+        int scans = scans(top);
+        if (scans != 1) {
             return Immediate.refused("IMMEDIATE mode maintains queries reading their table once so far; this one"
-                    + " reads it " + scans(top) + " times (a self-join or a subquery)");
+                    + " reads it " + scans + " times (a self-join or a subquery)");
         }
         if (!kept.isEmpty()) {
             return Immediate.refused("IMMEDIATE mode does not maintain aggregates, tests or recursive queries inside the"

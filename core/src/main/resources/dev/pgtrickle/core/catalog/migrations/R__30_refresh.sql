@@ -223,6 +223,19 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT pgtrickle._frontier_of(pg_current_snapshot(), pg_current_xact_id_if_assigned())
 $$;
 
+-- The storage columns a recomputation fills: the plan's (hidden ones included) once compiled,
+-- the storage table's own before. The query filling them is the plan's populate query, or the
+-- defining query.
+CREATE OR REPLACE FUNCTION pgtrickle._contents_columns(p_st pgtrickle.pgt_stream_tables, p_storage regclass)
+RETURNS text[] LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF p_st.plan IS NULL THEN
+        RETURN (pgtrickle._column_definitions(p_storage)).names::text[];
+    END IF;
+    RETURN ARRAY(SELECT jsonb_array_elements_text(p_st.plan -> 'columns'));
+END
+$$;
+
 -- Recomputes the storage table from the defining query (or, once compiled, from the plan's
 -- populate query, which also fills the hidden columns). Deleting the old rows, inserting the
 -- new ones and taking the frontier happen in ONE statement, hence under one snapshot (I2).
@@ -246,11 +259,7 @@ DECLARE
 BEGIN
     v_st := pgtrickle._locked(p_pgt_id);
     v_storage := pgtrickle._storage_of(v_st);
-    IF v_st.plan IS NULL THEN
-        v_columns := (pgtrickle._column_definitions(v_storage)).names::text[];
-    ELSE
-        v_columns := ARRAY(SELECT jsonb_array_elements_text(v_st.plan -> 'columns'));
-    END IF;
+    v_columns := pgtrickle._contents_columns(v_st, v_storage);
     -- The plan's kept states (groups of aggregates inside the query) are refilled in the same
     -- statement, so under the same snapshot as the contents.
     SELECT coalesce(string_agg(format('__pgt_kept_clear%1$s AS (DELETE FROM %2$s), '

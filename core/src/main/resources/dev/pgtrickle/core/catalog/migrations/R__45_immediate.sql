@@ -76,13 +76,8 @@ BEGIN
     EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', pgtrickle._storage_of(v_st));
     SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
     v_storage := pgtrickle._storage_of(v_st);
-    IF v_st.plan IS NULL THEN
-        PERFORM pgtrickle._replace_contents(v_storage, (pgtrickle._column_definitions(v_storage)).names::text[],
-                                            v_st.normalized_query, NULL);
-    ELSE
-        PERFORM pgtrickle._replace_contents(v_storage, ARRAY(SELECT jsonb_array_elements_text(v_st.plan -> 'columns')),
-                                            v_st.plan ->> 'populate', NULL);
-    END IF;
+    PERFORM pgtrickle._replace_contents(v_storage, pgtrickle._contents_columns(v_st, v_storage),
+                                        coalesce(v_st.plan ->> 'populate', v_st.normalized_query), NULL);
 END
 $$;
 
