@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.sql.Statement;
@@ -28,6 +29,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.opentest4j.TestAbortedException;
 
 /**
  * One randomized test: a random schema and data for a seed, the stream tables of one or more
@@ -61,6 +63,7 @@ final class FuzzRun implements AutoCloseable {
     /** Stream tables whose next refresh must reinitialize: a source was truncated (committed). */
     private final Set<String> truncatedSince = new HashSet<>();
     private int refreshes;
+    private String mode = "DIFFERENTIAL";
 
     FuzzRun(Class<?> testClass, TestDatabase db, String name, long seed, List<Shape> shapes) throws SQLException {
         this.testClass = testClass;
@@ -89,6 +92,12 @@ final class FuzzRun implements AutoCloseable {
 
     /** Creates the schema, fills it, creates and compiles the stream tables and checks them. */
     void setUp() throws SQLException {
+        setUp("DIFFERENTIAL");
+    }
+
+    /** {@link #setUp()} with the stream tables in {@code mode} (DIFFERENTIAL or IMMEDIATE). */
+    void setUp(String mode) throws SQLException {
+        this.mode = mode;
         for (String ddl : setup) {
             execute(ddl);
         }
@@ -107,7 +116,7 @@ final class FuzzRun implements AutoCloseable {
         }
         for (StreamTableDef st : streamTables) {
             execute("SELECT pgtrickle.create_stream_table('" + st.name() + "', $q$" + st.query() + "$q$,"
-                    + " refresh_mode => 'DIFFERENTIAL')");
+                    + " refresh_mode => '" + mode + "')");
             script.add(FuzzScriptReplayTest.COMPILE + st.name());
             CompileResult result;
             connection.setAutoCommit(false);
@@ -123,7 +132,7 @@ final class FuzzRun implements AutoCloseable {
             assertEquals(CompileResult.Outcome.COMPILED, result.outcome(),
                     "every shape of the catalogue must compile differentially: " + result.describe());
             String status = FuzzChecks.status(connection, st.name());
-            assertEquals("DIFFERENTIAL", status.split(":", 2)[0], "pgt_status() of " + st.name() + ": " + status);
+            assertEquals(mode, status.split(":", 2)[0], "pgt_status() of " + st.name() + ": " + status);
             if (st.strategy() != null) {
                 assertEquals(st.strategy(), FuzzChecks.strategy(connection, st.name()), "strategy of " + st.name());
             }
@@ -167,6 +176,85 @@ final class FuzzRun implements AutoCloseable {
             if (random.nextBoolean()) {
                 execute(dml.insert(table, 1 + random.nextInt(4)));
             }
+        }
+    }
+
+    // ---------------------------------------------------------------- IMMEDIATE mode
+
+    /** Why the plan of a stream table cannot maintain it inside the statements, or null for none. */
+    String immediateRefusal() throws SQLException {
+        for (StreamTableDef st : streamTables) {
+            try (PreparedStatement ps = connection.prepareStatement(
+                    "SELECT st.plan ->> 'immediate_refusal' FROM pgtrickle._find_stream_table(?) st")) {
+                ps.setString(1, st.name());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next() && rs.getString(1) != null) {
+                        return st.name() + ": " + rs.getString(1);
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * One autocommitted statement, a TRUNCATE, or a transaction of a few statements (random
+     * isolation, maybe a savepoint rolled back to, committed or rolled back); the stream tables,
+     * maintained by the statements themselves, are checked after every statement, inside the
+     * transaction too, and after it ends.
+     */
+    void immediateUnit() throws SQLException {
+        int roll = random.nextInt(100);
+        if (roll < 50) {
+            execute(dml.statement(pickTable(), Mode.ANY));
+        } else if (roll < 95) {
+            connection.setAutoCommit(false);
+            log("BEGIN");
+            try {
+                String isolation = ISOLATION_LEVELS[random.nextInt(ISOLATION_LEVELS.length)];
+                if (!isolation.isEmpty()) {
+                    run("SET TRANSACTION ISOLATION LEVEL " + isolation);
+                }
+                Savepoint savepoint = null;
+                for (int i = 1 + random.nextInt(4); i > 0; i--) {
+                    if (savepoint == null && random.nextInt(4) == 0) {
+                        savepoint = connection.setSavepoint("sp");
+                        log("SAVEPOINT sp");
+                    }
+                    run(dml.statement(pickTable(), Mode.ANY));
+                    checkImmediate();
+                }
+                if (savepoint != null && random.nextBoolean()) {
+                    connection.rollback(savepoint);
+                    log("ROLLBACK TO SAVEPOINT sp");
+                    checkImmediate();
+                }
+                if (random.nextInt(4) == 0) {
+                    connection.rollback();
+                    log("ROLLBACK");
+                } else {
+                    connection.commit();
+                    log("COMMIT");
+                }
+            } catch (SQLException | RuntimeException | Error e) {
+                connection.rollback();
+                throw e;
+            } finally {
+                connection.setAutoCommit(true);
+            }
+        } else {
+            Table table = pickTable();
+            execute("TRUNCATE " + table.qualified());
+        }
+        checkImmediate();
+        sinceRefresh.clear();
+    }
+
+    private void checkImmediate() throws SQLException {
+        refreshes++;
+        for (StreamTableDef st : streamTables) {
+            FuzzChecks.assertMatchesQuery(connection, st);
+            FuzzChecks.assertHiddenColumnsConsistent(connection, st);
         }
     }
 
@@ -380,7 +468,7 @@ final class FuzzRun implements AutoCloseable {
     /** The failure report: how to replay, the schema, the queries, the DML since the last refresh. */
     String report(Throwable failure) {
         StringBuilder out = new StringBuilder();
-        out.append("differential refresh fuzz failure in ").append(name).append(", seed ").append(seed)
+        out.append(mode.toLowerCase(java.util.Locale.ROOT)).append(" maintenance fuzz failure in ").append(name).append(", seed ").append(seed)
                 .append(" (after ").append(refreshes).append(" checked refreshes)\n")
                 .append("  replay: mvn -B -ntp -pl integration-tests test -Dtest=").append(testClass.getSimpleName()).append(' ')
                 .append(FuzzConfig.replayFlags(seed, name)).append('\n')
@@ -391,7 +479,7 @@ final class FuzzRun implements AutoCloseable {
         for (Table table : schema.tables) {
             out.append(table.name()).append(table.primaryKey() ? "(pk) " : "(keyless) ");
         }
-        out.append("\n-- stream tables (created with refresh_mode => 'DIFFERENTIAL', then compiled):\n");
+        out.append("\n-- stream tables (created with refresh_mode => '").append(mode).append("', then compiled):\n");
         for (StreamTableDef st : streamTables) {
             out.append(st.name()).append(": ").append(st.query()).append('\n');
         }
@@ -428,6 +516,8 @@ final class FuzzRun implements AutoCloseable {
     static void reporting(FuzzRun run, Body body) throws Exception {
         try {
             body.run();
+        } catch (TestAbortedException skipped) {
+            throw skipped;
         } catch (Throwable failure) {
             throw new AssertionError(run.report(failure), failure);
         }

@@ -68,12 +68,15 @@ public record CompiledPlan(int format, String normalizedQuery, Strategy strategy
      * The statements applying one statement's changes of the source inside it (IMMEDIATE mode),
      * reading them from the trigger's transition tables ({@code delta.TransitionTables}).
      *
+     * @param source the oid of the table the trigger fires on
      * @param event INSERT, UPDATE or DELETE: the statement the trigger fires for
+     * @param stamps for a query joining tables, a query of the stamps ({@code ImmediateFootprint})
+     *     the trigger takes first, until a round finds no new one; {@code null} for one table
      * @param identities a query of the {@code __pgt_row_id} of every storage row the changes
      *     touch, whose locks the trigger takes (in order) before it applies them
      * @param apply the MERGE applying them, the storage table written as {@value PlanContract#STORAGE}
      */
-    public record ImmediateStatement(String event, String identities, String apply) {
+    public record ImmediateStatement(long source, String event, String stamps, String identities, String apply) {
     }
 
     /** A visible column and the source columns it is computed from. */

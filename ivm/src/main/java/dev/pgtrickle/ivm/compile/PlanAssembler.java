@@ -129,24 +129,22 @@ final class PlanAssembler {
     }
 
     /**
-     * The statements maintaining the stream table inside each statement on its source (IMMEDIATE
-     * mode): the same delta rules over the trigger's transition tables. So far for queries over
-     * one table whose strategy updates the touched rows from their stored state alone; the
-     * locks on those rows, taken in order before the MERGE reads them, make concurrent writers of
-     * the same rows wait for each other (docs/architecture.md, "IMMEDIATE mode").
+     * The statements maintaining the stream table inside each statement on one of its sources
+     * (IMMEDIATE mode): the same delta rules over the trigger's transition tables, for strategies
+     * that update the touched rows from their stored state alone. The locks on those rows, taken
+     * in order before the MERGE reads them, make concurrent writers of the same rows wait for
+     * each other; where the query joins tables, the stamps of the join keys the changes reach
+     * make writers whose changes meet in the join wait too (docs/architecture.md, "IMMEDIATE mode").
      */
     private static Immediate immediate(QueryPlan top, MaintenanceStrategy strategy, Strategy kind, List<Plan> exactSums,
                                        List<Kept> kept, List<Source> sources) throws UnsupportedQueryException {
-        if (sources.size() != 1) {
-            return Immediate.refused("IMMEDIATE mode maintains queries over one table so far; this one reads "
-                    + sources.size());
-        }
-        // A row that meets other rows of its table (a self-join, a subquery over the same table)
-        // would need the rows other writers add meanwhile, which its locks do not wait for.
-        int scans = scans(top);
-        if (scans != 1) {
-            return Immediate.refused("IMMEDIATE mode maintains queries reading their table once so far; this one"
-                    + " reads it " + scans + " times (a self-join or a subquery)");
+        ImmediateFootprint footprint = null;
+        if (scans(top) > 1) {
+            ImmediateFootprint.Analysis analysis = ImmediateFootprint.of(top);
+            if (analysis.refusal() != null) {
+                return Immediate.refused(analysis.refusal());
+            }
+            footprint = analysis.footprint();
         }
         if (!kept.isEmpty()) {
             return Immediate.refused("IMMEDIATE mode does not maintain aggregates, tests or recursive queries inside the"
@@ -161,20 +159,22 @@ final class PlanAssembler {
                     + " strategy yet (it maintains AGGREGATE, KEYED and CONTENT)");
         }
         List<CompiledPlan.ImmediateStatement> statements = new ArrayList<>();
-        for (TransitionTables.Event event : TransitionTables.Event.values()) {
-            DeltaContext context = new DeltaContext(new TransitionTables(sources.get(0).oid(), event), exactSums);
-            MaintenanceStrategy.Maintenance maintenance = strategy.maintain(context);
-            List<String> storage = new ArrayList<>(maintenance.visibleColumns());
-            storage.addAll(maintenance.hiddenColumns());
-            String identities = "WITH " + String.join(",\n", context.ctes()) + "\nSELECT DISTINCT " + PlanContract.ROW_ID
-                    + " FROM (" + maintenance.touchedIdentities() + ") AS __pgt_touched";
-            statements.add(new CompiledPlan.ImmediateStatement(event.name(), identities,
-                    MergeStatement.buildImmediate(context.ctes(), maintenance.identityColumns(), storage,
-                            maintenance.updatedColumns(), maintenance.carriesStoredRows())));
+        for (Source source : sources) {
+            for (TransitionTables.Event event : TransitionTables.Event.values()) {
+                DeltaContext context = new DeltaContext(new TransitionTables(source.oid(), event), exactSums);
+                MaintenanceStrategy.Maintenance maintenance = strategy.maintain(context);
+                List<String> storage = new ArrayList<>(maintenance.visibleColumns());
+                storage.addAll(maintenance.hiddenColumns());
+                String identities = "WITH " + String.join(",\n", context.ctes()) + "\nSELECT DISTINCT "
+                        + PlanContract.ROW_ID + " FROM (" + maintenance.touchedIdentities() + ") AS __pgt_touched";
+                statements.add(new CompiledPlan.ImmediateStatement(source.oid(), event.name(),
+                        footprint == null ? null : footprint.stamps(source.oid(), event), identities,
+                        MergeStatement.buildImmediate(context.ctes(), maintenance.identityColumns(), storage,
+                                maintenance.updatedColumns(), maintenance.carriesStoredRows())));
+            }
         }
         return new Immediate(statements, null);
     }
-
 
     private static List<Filter> clockFilters(Plan plan) {
         List<Filter> filters = new ArrayList<>();

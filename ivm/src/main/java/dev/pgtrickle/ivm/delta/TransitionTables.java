@@ -53,6 +53,15 @@ public final class TransitionTables implements DeltaSource {
         };
     }
 
+    /** Every row the transition tables of a statement of {@code event} hold, with the table's columns. */
+    public static String rows(Event event) {
+        return switch (event) {
+            case INSERT -> "SELECT * FROM " + NEW;
+            case DELETE -> "SELECT * FROM " + OLD;
+            case UPDATE -> "SELECT * FROM " + NEW + " UNION ALL SELECT * FROM " + OLD;
+        };
+    }
+
     @Override
     public String current(Source source) {
         return Sql.qualified(source.schema(), source.name());

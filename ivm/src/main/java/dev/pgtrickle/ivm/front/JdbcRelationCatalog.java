@@ -8,7 +8,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /** {@link RelationCatalog} reading PostgreSQL's catalogs and pgtrickle's over a JDBC connection. */
@@ -59,6 +61,31 @@ public final class JdbcRelationCatalog implements RelationCatalog {
                        AND coalesce(co.collisdeterministic, true)
                     OR b.oid = 'pg_catalog.bpchar'::pg_catalog.regtype AND t.typtype <> 'd' AND a.atttypmod > 0
                        AND coalesce(co.collisdeterministic, true))
+            """;
+
+    // Source.hashTypes: integers as bigint and floats as double precision (their hash functions
+    // agree across widths anyway), text-like types as text, under deterministic collations only
+    // (equal values of a case-insensitive one hash apart); any other type with a default hash
+    // operator class as its own (a domain as its base type). format_type quotes what needs it.
+    private static final String HASH_TYPES = """
+            SELECT a.attname,
+                   CASE WHEN b.oid IN ('pg_catalog.int2'::pg_catalog.regtype, 'pg_catalog.int4'::pg_catalog.regtype,
+                                       'pg_catalog.int8'::pg_catalog.regtype) THEN 'bigint'
+                        WHEN b.oid IN ('pg_catalog.float4'::pg_catalog.regtype,
+                                       'pg_catalog.float8'::pg_catalog.regtype) THEN 'double precision'
+                        WHEN b.oid IN ('pg_catalog.text'::pg_catalog.regtype, 'pg_catalog.varchar'::pg_catalog.regtype,
+                                       'pg_catalog.bpchar'::pg_catalog.regtype) THEN 'text'
+                        ELSE pg_catalog.format_type(b.oid, NULL) END
+              FROM pg_catalog.pg_attribute a
+              JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+              JOIN pg_catalog.pg_type b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+              LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
+             WHERE a.attrelid = ?::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped
+               AND a.attname !~ '^__pgt_' AND coalesce(co.collisdeterministic, true)
+               AND (b.oid = 'pg_catalog.varchar'::pg_catalog.regtype
+                    OR EXISTS (SELECT 1 FROM pg_catalog.pg_opclass oc
+                                 JOIN pg_catalog.pg_am am ON am.oid = oc.opcmethod AND am.amname = 'hash'
+                                WHERE oc.opcdefault AND oc.opcintype = b.oid))
             """;
 
     private static final String INDEX_LEADS = """
@@ -130,7 +157,7 @@ public final class JdbcRelationCatalog implements RelationCatalog {
                             Set.copyOf(names(INDEX_LEADS, oid)),
                             Set.copyOf(names(EQUAL_MEANS_IDENTICAL, oid)),
                             streamTable ? List.of() : keys(oid),
-                            streamTable ? Set.of() : Set.copyOf(names(NOT_NULL, oid))));
+                            streamTable ? Set.of() : Set.copyOf(names(NOT_NULL, oid)), pairs(HASH_TYPES, oid)));
                     case "v" -> new Relation.View(foundSchema, foundName, viewDefinition(oid));
                     default -> throw new UnsupportedQueryException(display,
                             describe(kind) + " cannot be a source of a differentially refreshed stream table");
@@ -165,6 +192,20 @@ public final class JdbcRelationCatalog implements RelationCatalog {
                     columns.add(rs.getString(1));
                 }
                 return columns;
+            }
+        }
+    }
+
+    /** The name-to-text pairs a two-column query over a relation's oid returns. */
+    private Map<String, String> pairs(String query, long oid) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement(query)) {
+            ps.setLong(1, oid);
+            try (ResultSet rs = ps.executeQuery()) {
+                Map<String, String> pairs = new HashMap<>();
+                while (rs.next()) {
+                    pairs.put(rs.getString(1), rs.getString(2));
+                }
+                return pairs;
             }
         }
     }

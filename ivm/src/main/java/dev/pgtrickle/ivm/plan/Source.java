@@ -1,6 +1,7 @@
 package dev.pgtrickle.ivm.plan;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -20,9 +21,13 @@ import java.util.Set;
  * @param keys the column sets of the table's unique keys over NOT NULL columns (primary key first),
  *     which hold at every snapshot: no two rows agree on one of them ({@link OutputKey})
  * @param notNull the columns declared NOT NULL
+ * @param hashTypes per column whose values can be hashed, the type they are cast to first, so that
+ *     equal values of columns of types PostgreSQL compares with each other (int4 and int8, text
+ *     and varchar) hash alike: what IMMEDIATE mode's join locks hash ({@code compile.ImmediateFootprint})
  */
 public record Source(long oid, String schema, String name, Kind kind, List<String> columns, Set<String> indexed,
-                     Set<String> equalMeansIdentical, List<List<String>> keys, Set<String> notNull) {
+                     Set<String> equalMeansIdentical, List<List<String>> keys, Set<String> notNull,
+                     Map<String, String> hashTypes) {
 
     public enum Kind { TABLE, STREAM_TABLE }
 
@@ -32,6 +37,13 @@ public record Source(long oid, String schema, String name, Kind kind, List<Strin
         equalMeansIdentical = Set.copyOf(equalMeansIdentical);
         keys = keys.stream().map(List::copyOf).toList();
         notNull = Set.copyOf(notNull);
+        hashTypes = Map.copyOf(hashTypes);
+    }
+
+    /** A source without known hash types. */
+    public Source(long oid, String schema, String name, Kind kind, List<String> columns, Set<String> indexed,
+                  Set<String> equalMeansIdentical, List<List<String>> keys, Set<String> notNull) {
+        this(oid, schema, name, kind, columns, indexed, equalMeansIdentical, keys, notNull, Map.of());
     }
 
     /** A source without known keys or NOT NULL columns. */

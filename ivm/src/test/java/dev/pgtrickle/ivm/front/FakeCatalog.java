@@ -70,10 +70,18 @@ final class FakeCatalog implements RelationCatalog {
                    FROM public.high_paid h"""));
     }
 
-    /** A table whose first column is its primary key. */
+    /** A table whose first column is its primary key; its integer keys (id, x_id) and names hash. */
     private static Source keyed(long oid, String schema, String name, String... columns) {
+        Map<String, String> hashTypes = new HashMap<>();
+        for (String column : columns) {
+            if (column.equals("id") || column.endsWith("_id")) {
+                hashTypes.put(column, "bigint");
+            } else if (column.equals("name")) {
+                hashTypes.put(column, "text");
+            }
+        }
         return new Source(oid, schema, name, Source.Kind.TABLE, List.of(columns), Set.of(columns[0]), Set.of(),
-                List.of(List.of(columns[0])), Set.of(columns[0]));
+                List.of(List.of(columns[0])), Set.of(columns[0]), hashTypes);
     }
 
     private static Source table(long oid, String schema, String name, String... columns) {

@@ -84,22 +84,74 @@ class ImmediateStatementsTest {
     }
 
     @Test
-    void whatCannotBeMaintainedInsideTheStatementSaysWhy() throws Exception {
-        // SELECT e.name, d.name AS dept FROM emp e JOIN dept d ON d.id = e.dept_id
+    void aJoinStampsTheKeysItsChangesReachFromEachTable() throws Exception {
+        // SELECT e.name, d.name AS dept, r.name AS region FROM emp e JOIN dept d ON d.id = e.dept_id
+        //   LEFT JOIN region r ON r.id = d.region_id
         CompiledPlan join = compile("""
                  SELECT e.name,
-                    d.name AS dept
-                   FROM (public.emp e
-                     JOIN public.dept d ON ((d.id = e.dept_id)))""");
-        assertTrue(join.immediate().isEmpty());
-        assertEquals("IMMEDIATE mode maintains queries over one table so far; this one reads 2", join.immediateRefusal());
-        // SELECT a.name FROM emp a JOIN emp b ON b.id = a.dept_id
+                    d.name AS dept,
+                    r.name AS region
+                   FROM ((public.emp e
+                     JOIN public.dept d ON ((d.id = e.dept_id)))
+                     LEFT JOIN public.region r ON ((r.id = d.region_id)))""");
+        assertNull(join.immediateRefusal());
+        assertEquals(List.of(16001L, 16002L, 16003L), join.immediate().stream()
+                .map(CompiledPlan.ImmediateStatement::source).distinct().toList());
+        assertEquals(9, join.immediate().size());
+        CompiledPlan.ImmediateStatement empInsert = join.immediate().get(0);
+        // From the inserted employees through their departments to the regions: each row reached
+        // stamps the keys of its edges (edge 1: d.region_id = r.id, edge 2: e.dept_id = d.id).
+        assertEquals("""
+                SELECT __pgt_k.stamp FROM (SELECT * FROM __pgt_newrows) AS "e"
+                  LEFT JOIN "public"."dept" AS "d" ON ((e.dept_id = d.id))
+                  LEFT JOIN "public"."region" AS "r" ON ((d.region_id = r.id))
+                  CROSS JOIN LATERAL (VALUES (CASE WHEN ((e.dept_id)::bigint IS NOT NULL) THEN \
+                (pg_catalog.hash_record_extended(ROW((e.dept_id)::bigint), 2) & 65535) END), \
+                (CASE WHEN ((d.region_id)::bigint IS NOT NULL) THEN \
+                (pg_catalog.hash_record_extended(ROW((d.region_id)::bigint), 1) & 65535) END), \
+                (CASE WHEN ((d.id)::bigint IS NOT NULL) THEN \
+                (pg_catalog.hash_record_extended(ROW((d.id)::bigint), 2) & 65535) END), \
+                (CASE WHEN ((r.id)::bigint IS NOT NULL) THEN \
+                (pg_catalog.hash_record_extended(ROW((r.id)::bigint), 1) & 65535) END)) AS __pgt_k(stamp) \
+                WHERE __pgt_k.stamp IS NOT NULL""", empInsert.stamps());
+        // A region's update reaches the departments, and through them the employees.
+        CompiledPlan.ImmediateStatement regionUpdate = join.immediate().get(7);
+        assertEquals(16003L, regionUpdate.source());
+        assertTrue(regionUpdate.stamps().startsWith("""
+                SELECT __pgt_k.stamp FROM (SELECT * FROM __pgt_newrows UNION ALL SELECT * FROM __pgt_oldrows) AS "r"
+                  LEFT JOIN "public"."dept" AS "d" ON ((d.region_id = r.id))
+                  LEFT JOIN "public"."emp" AS "e" ON ((e.dept_id = d.id))"""), regionUpdate.stamps());
+        assertTrue(regionUpdate.apply().contains("\"public\".\"dept\""), regionUpdate.apply());
+    }
+
+    @Test
+    void aSelfJoinStartsFromEitherSideAndAnEqualityOfUnhashableValuesStampsOneBucket() throws Exception {
+        // SELECT a.name, b.name AS boss FROM emp a JOIN emp b ON b.salary = a.salary
         CompiledPlan selfJoin = compile("""
-                 SELECT a.name
+                 SELECT a.name,
+                    b.name AS boss
                    FROM (public.emp a
-                     JOIN public.emp b ON ((b.id = a.dept_id)))""");
-        assertEquals("IMMEDIATE mode maintains queries reading their table once so far; this one reads it 2 times"
-                + " (a self-join or a subquery)", selfJoin.immediateRefusal());
+                     JOIN public.emp b ON ((b.salary = a.salary)))""");
+        assertNull(selfJoin.immediateRefusal());
+        assertEquals(3, selfJoin.immediate().size());
+        String stamps = selfJoin.immediate().get(2).stamps();
+        assertTrue(stamps.contains("FROM (SELECT * FROM __pgt_oldrows) AS \"a\"\n  LEFT JOIN \"public\".\"emp\" AS \"b\""),
+                stamps);
+        assertTrue(stamps.contains("\nUNION\nSELECT __pgt_k.stamp FROM (SELECT * FROM __pgt_oldrows) AS \"b\"\n"
+                + "  LEFT JOIN \"public\".\"emp\" AS \"a\""), stamps);
+        assertTrue(stamps.contains("(pg_catalog.hash_record_extended(ROW(0), 1) & 65535)"), stamps);
+    }
+
+    @Test
+    void whatCannotBeMaintainedInsideTheStatementSaysWhy() throws Exception {
+        // SELECT e.name FROM emp e JOIN dept d ON d.id < e.dept_id
+        CompiledPlan theta = compile("""
+                 SELECT e.name
+                   FROM (public.emp e
+                     JOIN public.dept d ON ((d.id < e.dept_id)))""");
+        assertTrue(theta.immediate().isEmpty());
+        assertEquals("IMMEDIATE mode maintains joins on equalities between columns of two tables; this one joins"
+                + " (d.id < e.dept_id)", theta.immediateRefusal());
         // SELECT dept_id, count(*) AS n FROM emp GROUP BY dept_id HAVING count(*) > 1
         CompiledPlan having = compile("""
                  SELECT dept_id,

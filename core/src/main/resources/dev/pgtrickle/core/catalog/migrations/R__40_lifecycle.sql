@@ -367,6 +367,12 @@ DECLARE
 BEGIN
     EXECUTE format('DROP VIEW IF EXISTS pgtrickle.%I', v_st.definition_view);
     PERFORM pgtrickle._drop_kept_states(p_pgt_id);
+    -- An IMMEDIATE writer that still holds a stamp keeps it (waiting for it could deadlock with
+    -- the writer waiting for the storage lock the drop holds); a later drop's pass takes it.
+    DELETE FROM pgtrickle.immediate_stamps WHERE ctid IN (
+        SELECT s.ctid FROM pgtrickle.immediate_stamps s
+        WHERE NOT EXISTS (SELECT 1 FROM pgtrickle.pgt_stream_tables st WHERE st.pgt_id = s.pgt_id AND st.pgt_id <> p_pgt_id)
+        FOR UPDATE SKIP LOCKED);
     PERFORM pgtrickle._notify_catalog('dropped', p_pgt_id);
     DELETE FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
 END

@@ -47,16 +47,36 @@ $$;
 CREATE OR REPLACE FUNCTION pgtrickle._immediate_refusal(p_sources oid[], p_source_kinds text[]) RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF cardinality(p_sources) <> 1 THEN
-        RETURN format('IMMEDIATE mode maintains queries over one table so far; this one reads %s', cardinality(p_sources));
-    END IF;
-    IF p_source_kinds[1] <> 'TABLE' THEN
+    IF 'TABLE' <> ANY (p_source_kinds) THEN
         RETURN 'IMMEDIATE mode does not maintain a query over a stream table yet';
     END IF;
-    IF EXISTS (SELECT 1 FROM pg_class WHERE oid = p_sources[1] AND (relkind <> 'r' OR relhassubclass)) THEN
+    IF EXISTS (SELECT 1 FROM pg_class WHERE oid = ANY (p_sources) AND (relkind <> 'r' OR relhassubclass)) THEN
         RETURN 'IMMEDIATE mode does not maintain a query over a partitioned table or a table with inheritance children yet';
     END IF;
     RETURN NULL;
+END
+$$;
+
+-- Takes stamps (ImmediateFootprint in the compiler) for the caller's transaction, in order: a
+-- stamp another running transaction holds makes this one wait until it ends. Returns whether a
+-- stamp was new to this transaction; the trigger then computes its stamps again, with a fresh
+-- snapshot at READ COMMITTED, until none is. At REPEATABLE READ and SERIALIZABLE, a stamp another
+-- transaction took after this one's snapshot is a serialization failure (ON CONFLICT DO UPDATE
+-- of a row version the snapshot does not see): that writer's changes meet this one's.
+CREATE OR REPLACE FUNCTION pgtrickle._immediate_stamp(p_pgt_id bigint, p_stamps bigint[]) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_taken bigint;
+BEGIN
+    INSERT INTO pgtrickle.immediate_stamps AS h (pgt_id, stamp, holder)
+    SELECT p_pgt_id, w.stamp, pg_current_xact_id()
+    FROM (SELECT DISTINCT stamp FROM unnest(p_stamps) AS u(stamp)) AS w
+    WHERE NOT EXISTS (SELECT 1 FROM pgtrickle.immediate_stamps o
+                      WHERE o.pgt_id = p_pgt_id AND o.stamp = w.stamp AND o.holder = pg_current_xact_id())
+    ORDER BY w.stamp
+    ON CONFLICT (pgt_id, stamp) DO UPDATE SET holder = excluded.holder;
+    GET DIAGNOSTICS v_taken = ROW_COUNT;
+    RETURN v_taken > 0;
 END
 $$;
 
@@ -84,29 +104,62 @@ $$;
 -- Creates or replaces the function and triggers maintaining an IMMEDIATE stream table, as the
 -- stream table's owner (the caller): the plan's IMMEDIATE statements when it has them, a
 -- recomputation otherwise. Idempotent.
+--
+-- A query joining tables also counts, in a transaction-local setting, the statements on its
+-- sources that are running (a BEFORE STATEMENT trigger adds one, the AFTER trigger takes it
+-- away). A statement run inside another one (a cascading foreign key, a trigger, a writable CTE
+-- changing two sources) fires its trigger while the other's changes are in the tables but not yet
+-- in the stream table, which its delta would join with as if they were: then it recomputes, and so
+-- does the last trigger of the outer statement.
 CREATE OR REPLACE FUNCTION pgtrickle._install_immediate(p_pgt_id bigint) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_st pgtrickle.pgt_stream_tables;
-    v_source oid;
     v_function text;
     v_statement jsonb;
     v_branches text := '';
+    v_joins boolean;
+    v_counter_setting text := format('pgtrickle.immediate_%s', p_pgt_id);
+    v_recompute_setting text := format('pgtrickle.immediate_%s_recompute', p_pgt_id);
+    v_nested text := '';
     v_trigger record;
 BEGIN
     SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
-    SELECT source_relid INTO STRICT v_source FROM pgtrickle.pgt_dependencies WHERE pgt_id = p_pgt_id;
     v_function := pgtrickle._immediate_function_name(v_st);
+    v_joins := EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(v_st.plan -> 'immediate', '[]')) AS s
+                       WHERE s ->> 'stamps' IS NOT NULL);
     FOR v_statement IN SELECT s FROM jsonb_array_elements(coalesce(v_st.plan -> 'immediate', '[]')) AS s LOOP
         v_branches := v_branches || format($branch$
-    ELSIF TG_OP = %1$L THEN
-        PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(pg_catalog.encode(k, 'hex'), %2$s))
-        FROM (SELECT k FROM (%3$s) AS touched(k) ORDER BY k) AS sorted;
-        %4$s;$branch$,
-            v_statement ->> 'event', p_pgt_id,
+    ELSIF TG_RELID = %1$s AND TG_OP = %2$L THEN%3$s
+        PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(pg_catalog.encode(k, 'hex'), %4$s))
+        FROM (SELECT k FROM (%5$s) AS touched(k) ORDER BY k) AS sorted;
+        %6$s;$branch$,
+            (v_statement ->> 'source')::oid::bigint, v_statement ->> 'event',
+            CASE WHEN v_statement ->> 'stamps' IS NULL THEN '' ELSE format($stamps$
+        LOOP
+            EXIT WHEN NOT pgtrickle._immediate_stamp(%1$s, ARRAY(%2$s));
+        END LOOP;$stamps$, p_pgt_id, pgtrickle._plan_statement(v_st, v_statement ->> 'stamps')) END,
+            p_pgt_id,
             pgtrickle._plan_statement(v_st, v_statement ->> 'identities'),
             pgtrickle._plan_statement(v_st, v_statement ->> 'apply'));
     END LOOP;
+    IF v_joins THEN
+        v_nested := format($nested$
+    v_running := coalesce(nullif(pg_catalog.current_setting(%1$L, true), ''), '0')::integer;
+    IF TG_WHEN = 'BEFORE' THEN
+        PERFORM pg_catalog.set_config(%1$L, (v_running + 1)::text, true);
+        RETURN NULL;
+    END IF;
+    IF TG_OP <> 'TRUNCATE' THEN
+        v_running := v_running - 1;
+        PERFORM pg_catalog.set_config(%1$L, v_running::text, true);
+    END IF;
+    IF v_running <> 0 OR pg_catalog.current_setting(%2$L, true) = 'on' THEN
+        PERFORM pg_catalog.set_config(%2$L, CASE WHEN v_running <> 0 THEN 'on' ELSE 'off' END, true);
+        PERFORM pgtrickle._immediate_recompute(%3$s);
+        RETURN NULL;
+    END IF;$nested$, v_counter_setting, v_recompute_setting, p_pgt_id);
+    END IF;
     -- The body holds the user's query, so it is passed as a %L literal (see _ensure_change_buffer).
     -- At READ COMMITTED the MERGE sees what the previous holders of its locks committed, so no
     -- unique violation can arise; at REPEATABLE READ or SERIALIZABLE one can (another transaction
@@ -115,7 +168,9 @@ BEGIN
     -- subtransaction, which READ COMMITTED writers do not pay for.
     EXECUTE format('CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER '
                    'SET search_path = pg_catalog, pg_temp AS %L', v_function, format($body$
-BEGIN
+DECLARE
+    v_running integer;
+BEGIN%3$s
     IF TG_OP = 'TRUNCATE' THEN
         PERFORM pgtrickle._immediate_recompute(%1$s);
     ELSIF pg_catalog.current_setting('transaction_isolation') = 'read committed' THEN
@@ -136,27 +191,30 @@ BEGIN
     END IF;
     RETURN NULL;
 END
-$body$, p_pgt_id, v_branches));
+$body$, p_pgt_id, v_branches, v_nested));
     EXECUTE format('REVOKE ALL ON FUNCTION %s() FROM PUBLIC', v_function);
     EXECUTE format('COMMENT ON FUNCTION %s() IS %L', v_function,
-        format('pgtrickle: maintains stream table %s inside the statements on its source',
+        format('pgtrickle: maintains stream table %s inside the statements on its sources',
                pgtrickle._display_name(v_st.pgt_schema, v_st.pgt_name)));
     FOR v_trigger IN
-        SELECT t.* FROM (VALUES
-            ('insert', 'INSERT', 'REFERENCING NEW TABLE AS __pgt_newrows'),
-            ('update', 'UPDATE', 'REFERENCING OLD TABLE AS __pgt_oldrows NEW TABLE AS __pgt_newrows'),
-            ('delete', 'DELETE', 'REFERENCING OLD TABLE AS __pgt_oldrows'),
-            ('truncate', 'TRUNCATE', '')) AS t(suffix, event, referencing)
-        WHERE NOT EXISTS (SELECT 1 FROM pg_trigger
-                          WHERE tgrelid = v_source AND tgname = format('pgtrickle_immediate_%s_%s', p_pgt_id, t.suffix))
+        SELECT d.source_relid AS source, t.* FROM pgtrickle.pgt_dependencies d CROSS JOIN (VALUES
+            ('insert', 'AFTER INSERT', 'REFERENCING NEW TABLE AS __pgt_newrows'),
+            ('update', 'AFTER UPDATE', 'REFERENCING OLD TABLE AS __pgt_oldrows NEW TABLE AS __pgt_newrows'),
+            ('delete', 'AFTER DELETE', 'REFERENCING OLD TABLE AS __pgt_oldrows'),
+            ('truncate', 'AFTER TRUNCATE', ''),
+            ('running', 'BEFORE INSERT OR UPDATE OR DELETE', '')) AS t(suffix, event, referencing)
+        WHERE d.pgt_id = p_pgt_id AND (t.suffix <> 'running' OR v_joins)
+          AND NOT EXISTS (SELECT 1 FROM pg_trigger
+                          WHERE tgrelid = d.source_relid AND tgname = format('pgtrickle_immediate_%s_%s', p_pgt_id, t.suffix))
+        ORDER BY d.source_relid, t.suffix
     LOOP
         BEGIN
-            EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s %s FOR EACH STATEMENT EXECUTE FUNCTION %s()',
+            EXECUTE format('CREATE TRIGGER %I %s ON %s %s FOR EACH STATEMENT EXECUTE FUNCTION %s()',
                            format('pgtrickle_immediate_%s_%s', p_pgt_id, v_trigger.suffix), v_trigger.event,
-                           v_source::regclass, v_trigger.referencing, v_function);
+                           v_trigger.source::regclass, v_trigger.referencing, v_function);
         EXCEPTION WHEN insufficient_privilege THEN
             RAISE EXCEPTION 'cannot maintain stream table % in IMMEDIATE mode: permission denied to create triggers on table %',
-                pgtrickle._display_name(v_st.pgt_schema, v_st.pgt_name), v_source::regclass
+                pgtrickle._display_name(v_st.pgt_schema, v_st.pgt_name), v_trigger.source::regclass
                 USING ERRCODE = 'insufficient_privilege',
                       HINT = 'The owner of the table (or a role with the TRIGGER privilege on it) must create the stream table.';
         END;

@@ -1,0 +1,337 @@
+package dev.pgtrickle.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pgtrickle.core.catalog.CatalogInstaller;
+import dev.pgtrickle.ivm.compile.CompileResult;
+import dev.pgtrickle.testsupport.PostgresTest;
+import dev.pgtrickle.testsupport.TestDatabase;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * IMMEDIATE mode over joins: the reference documentation's {@code order_view} (CQRS) exact after
+ * every statement on any of its four tables, compiled or not; writers of different tables whose
+ * changes meet in the join running at once; statements run inside other statements (a cascading
+ * foreign key, a writable CTE changing two tables).
+ */
+@PostgresTest
+class ImmediateJoinTest {
+
+    /** The reference documentation's order_view, as it writes it. */
+    private static final String ORDER_VIEW = """
+            SELECT o.id, o.placed_at, c.name AS customer,
+                   p.status AS payment_status,
+                   COALESCE(s.shipped_at, NULL) AS shipped_at
+              FROM orders o
+              JOIN customers c ON c.id = o.customer_id
+              LEFT JOIN payments p ON p.order_id = o.id
+              LEFT JOIN shipments s ON s.order_id = o.id""";
+
+    private final TestDatabase db;
+
+    ImmediateJoinTest(TestDatabase db) {
+        this.db = db;
+    }
+
+    @BeforeAll
+    static void install(TestDatabase db) throws SQLException {
+        try (Connection connection = db.connect()) {
+            CatalogInstaller.install(connection);
+        }
+    }
+
+    @BeforeEach
+    void createSources() throws SQLException {
+        db.execute("CREATE TABLE customers (id int PRIMARY KEY, name text)");
+        db.execute("INSERT INTO customers SELECT g, 'c' || g FROM generate_series(1, 20) g");
+        db.execute("CREATE TABLE orders (id int PRIMARY KEY, placed_at timestamptz, customer_id int)");
+        db.execute("INSERT INTO orders SELECT g, timestamptz '2026-01-01' + g * interval '1 hour',"
+                + " CASE WHEN g % 9 = 0 THEN NULL ELSE g % 23 END FROM generate_series(1, 60) g");
+        db.execute("CREATE TABLE payments (id serial PRIMARY KEY, order_id int, status text)");
+        db.execute("INSERT INTO payments (order_id, status) SELECT g % 50, CASE WHEN g % 4 = 0 THEN NULL ELSE 'paid' END"
+                + " FROM generate_series(1, 70) g");
+        db.execute("CREATE TABLE shipments (id serial PRIMARY KEY, order_id int, shipped_at timestamptz)");
+        db.execute("INSERT INTO shipments (order_id, shipped_at) SELECT g * 2, timestamptz '2026-02-01' + g * interval '1 day'"
+                + " FROM generate_series(1, 25) g");
+    }
+
+    @AfterEach
+    void dropAll() throws SQLException {
+        db.execute("SELECT pgtrickle.drop_stream_table(pgt_name) FROM pgtrickle.pgt_stream_tables");
+        db.execute("DROP TABLE IF EXISTS shipments, payments, orders, customers");
+    }
+
+    @Test
+    void orderViewRunsAsTheReferenceWritesItBeforeAndAfterCompiling() throws Exception {
+        db.execute("SELECT pgtrickle.create_stream_table('order_view', $$" + ORDER_VIEW + "$$, refresh_mode => 'IMMEDIATE')");
+        assertEquals(16, db.queryLong("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pgtrickle_immediate%'"),
+                "four triggers on each of the four tables");
+        Random random = new Random(11);
+        for (int i = 0; i < 12; i++) {
+            statement(db, random);
+            Oracle.assertStreamTableMatchesQuery(db, "order_view", ORDER_VIEW);
+        }
+
+        compile("order_view");
+        assertEquals(20, db.queryLong("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pgtrickle_immediate%'"),
+                "and one counting the running statements on each");
+        for (int i = 0; i < 120; i++) {
+            statement(db, random);
+            Oracle.assertStreamTableMatchesQuery(db, "order_view", ORDER_VIEW);
+        }
+        DifferentialRefreshTest.assertHiddenMultiplicities(db, "order_view");
+
+        // Later statements of a transaction read what the earlier ones did; a savepoint rolls back with them.
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            s.execute("INSERT INTO customers VALUES (500, 'new customer')");
+            s.execute("INSERT INTO orders VALUES (500, now(), 500)");
+            assertEquals(1, count(s, "SELECT count(*) FROM order_view WHERE customer = 'new customer'"));
+            s.execute("SAVEPOINT a");
+            s.execute("UPDATE customers SET name = 'renamed' WHERE id = 500");
+            s.execute("INSERT INTO payments (order_id, status) VALUES (500, 'paid'), (500, 'refunded')");
+            assertEquals(2, count(s, "SELECT count(*) FROM order_view WHERE customer = 'renamed'"));
+            s.execute("ROLLBACK TO SAVEPOINT a");
+            assertEquals(1, count(s, "SELECT count(*) FROM order_view WHERE customer = 'new customer'"));
+            c.commit();
+        }
+        Oracle.assertStreamTableMatchesQuery(db, "order_view", ORDER_VIEW);
+        db.execute("TRUNCATE payments");
+        Oracle.assertStreamTableMatchesQuery(db, "order_view", ORDER_VIEW);
+    }
+
+    /**
+     * A statement run inside another (a cascading foreign key's DELETE, the second table of a
+     * writable CTE) fires its trigger while the other's changes are in the tables but not yet in
+     * the stream table: both recompute, and the statements after them apply their deltas again.
+     */
+    @Test
+    void statementsInsideOtherStatementsRecompute() throws Exception {
+        db.execute("DELETE FROM payments WHERE order_id NOT IN (SELECT id FROM orders)");
+        db.execute("ALTER TABLE payments ADD FOREIGN KEY (order_id) REFERENCES orders (id) ON DELETE CASCADE");
+        db.execute("SELECT pgtrickle.create_stream_table('order_view', $$" + ORDER_VIEW + "$$, refresh_mode => 'IMMEDIATE')");
+        compile("order_view");
+
+        db.execute("DELETE FROM orders WHERE id % 5 = 1");
+        Oracle.assertStreamTableMatchesQuery(db, "order_view", ORDER_VIEW);
+        db.execute("WITH c AS (INSERT INTO customers VALUES (300, 'cte') RETURNING id)"
+                + " INSERT INTO orders SELECT 300, now(), id FROM c");
+        Oracle.assertStreamTableMatchesQuery(db, "order_view", ORDER_VIEW);
+        db.execute("WITH o AS (UPDATE orders SET customer_id = 2 WHERE id = 300 RETURNING id)"
+                + " UPDATE customers SET name = 'moved' WHERE id = 2");
+        Oracle.assertStreamTableMatchesQuery(db, "order_view", ORDER_VIEW);
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            s.execute("DELETE FROM orders WHERE id = 2");
+            s.execute("INSERT INTO payments (order_id, status) VALUES (3, 'late')");
+            assertEquals(count(s, "SELECT count(*) FROM (" + ORDER_VIEW + ") q"), count(s, "SELECT count(*) FROM order_view"));
+            c.commit();
+        }
+        db.execute("UPDATE customers SET name = 'after' WHERE id = 3");
+        Oracle.assertStreamTableMatchesQuery(db, "order_view", ORDER_VIEW);
+        db.execute("DELETE FROM payments WHERE order_id = 4");
+        Oracle.assertStreamTableMatchesQuery(db, "order_view", ORDER_VIEW);
+    }
+
+    /**
+     * Writers of different tables whose changes meet in the join (a customer renamed while an
+     * order of theirs is placed, a customer added while an order naming them is) wait for each
+     * other through the stamps of the join keys: nothing is lost. READ COMMITTED writers are never
+     * refused; REPEATABLE READ ones may be told to retry (40001).
+     */
+    @Test
+    void concurrentWritersOfJoinedTablesLoseNothing() throws Exception {
+        db.execute("SELECT pgtrickle.create_stream_table('order_view', $$" + ORDER_VIEW + "$$, refresh_mode => 'IMMEDIATE')");
+        compile("order_view");
+        List<Throwable> errors = new CopyOnWriteArrayList<>();
+        AtomicInteger retries = new AtomicInteger();
+        List<Thread> writers = new ArrayList<>();
+        for (int w = 0; w < 4; w++) {
+            int writer = w;
+            writers.add(new Thread(() -> {
+                Random random = new Random(200 + writer);
+                try (Connection c = db.connect(); Statement s = c.createStatement()) {
+                    c.setAutoCommit(false);
+                    if (writer % 2 == 1) {
+                        c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+                    }
+                    for (int i = 0; i < 60; i++) {
+                        int customer = 1 + random.nextInt(30);
+                        int order = 1 + random.nextInt(70);
+                        String sql = switch (random.nextInt(7)) {
+                            case 0 -> "UPDATE customers SET name = name || '" + writer + "' WHERE id = " + customer;
+                            case 1 -> "INSERT INTO customers VALUES (" + customer + ", 'w" + writer + "') ON CONFLICT DO NOTHING";
+                            case 2 -> "DELETE FROM customers WHERE id = " + customer;
+                            case 3 -> "INSERT INTO orders VALUES (" + (1000 * (writer + 1) + i) + ", now(), " + customer + ")";
+                            case 4 -> "UPDATE orders SET customer_id = " + customer + " WHERE id = " + order;
+                            case 5 -> "INSERT INTO payments (order_id, status) VALUES (" + order + ", 'p" + writer + "')";
+                            default -> "DELETE FROM shipments WHERE order_id = " + order
+                                    + "; INSERT INTO shipments (order_id, shipped_at) VALUES (" + order + ", now())";
+                        };
+                        try {
+                            s.execute(sql);
+                            if (random.nextInt(6) == 0) {
+                                c.rollback();
+                            } else {
+                                c.commit();
+                            }
+                        } catch (SQLException e) {
+                            c.rollback();
+                            if (writer % 2 == 0 || !"40001".equals(e.getSQLState())) {
+                                throw e;
+                            }
+                            retries.incrementAndGet();
+                        }
+                    }
+                } catch (Throwable e) {
+                    errors.add(e);
+                }
+            }, "writer-" + w));
+        }
+        writers.forEach(Thread::start);
+        for (Thread writer : writers) {
+            writer.join();
+        }
+        assertTrue(errors.isEmpty(), () -> "writer errors: " + errors);
+        Oracle.assertStreamTableMatchesQuery(db, "order_view", ORDER_VIEW);
+        DifferentialRefreshTest.assertHiddenMultiplicities(db, "order_view");
+        assertTrue(db.queryLong("SELECT count(*) FROM pgtrickle.immediate_stamps") > 0, "the writers stamped join keys");
+    }
+
+    /**
+     * The races a join invites, one by one: a customer added while an uncommitted order names them
+     * (neither statement sees the other's row), and a customer renamed while an order of theirs is
+     * placed. At READ COMMITTED the second writer waits for the first's stamp and then sees its
+     * row; at REPEATABLE READ, where it cannot see it, it is told to retry.
+     */
+    @Test
+    void writersWhoseChangesMeetInTheJoinWaitForEachOther() throws Exception {
+        db.execute("SELECT pgtrickle.create_stream_table('order_view', $$" + ORDER_VIEW + "$$, refresh_mode => 'IMMEDIATE')");
+        compile("order_view");
+        try (Connection first = db.connect(); Statement s = first.createStatement()) {
+            first.setAutoCommit(false);
+            s.execute("INSERT INTO orders VALUES (900, now(), 501)");
+            Thread second = inBackground("INSERT INTO customers VALUES (501, 'late')", Connection.TRANSACTION_READ_COMMITTED);
+            awaitWaiting("INSERT INTO customers VALUES (501%");
+            first.commit();
+            second.join();
+        }
+        assertEquals("late", db.queryString("SELECT customer FROM order_view WHERE id = 900"));
+        Oracle.assertStreamTableMatchesQuery(db, "order_view", ORDER_VIEW);
+
+        try (Connection first = db.connect(); Statement s = first.createStatement()) {
+            first.setAutoCommit(false);
+            s.execute("UPDATE customers SET name = 'renamed' WHERE id = 501");
+            Thread second = inBackground("INSERT INTO orders VALUES (901, now(), 501)", Connection.TRANSACTION_READ_COMMITTED);
+            awaitWaiting("INSERT INTO orders VALUES (901%");
+            first.commit();
+            second.join();
+        }
+        assertEquals(2, db.queryLong("SELECT count(*) FROM order_view WHERE customer = 'renamed'"));
+        Oracle.assertStreamTableMatchesQuery(db, "order_view", ORDER_VIEW);
+
+        try (Connection later = db.connect(); Statement s = later.createStatement()) {
+            later.setAutoCommit(false);
+            later.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            s.execute("SELECT 1");
+            db.execute("INSERT INTO orders VALUES (902, now(), 502)");
+            SQLException retry = assertThrows(SQLException.class, () -> s.execute("INSERT INTO customers VALUES (502, 'x')"));
+            assertEquals("40001", retry.getSQLState(), retry::getMessage);
+            later.rollback();
+        }
+        Oracle.assertStreamTableMatchesQuery(db, "order_view", ORDER_VIEW);
+    }
+
+    /** Runs {@code sql} on a connection of its own, in a thread that fails the test's oracle if it fails. */
+    private Thread inBackground(String sql, int isolation) {
+        Thread thread = new Thread(() -> {
+            try (Connection c = db.connect(); Statement s = c.createStatement()) {
+                c.setTransactionIsolation(isolation);
+                s.execute(sql);
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        thread.start();
+        return thread;
+    }
+
+    /** Until a backend running a statement like {@code pattern} waits for a lock. */
+    private void awaitWaiting(String pattern) throws Exception {
+        for (int i = 0; i < 600; i++) {
+            if (db.queryLong("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '"
+                    + pattern.replace("'", "''") + "'") > 0) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no statement like " + pattern + " waited for a lock");
+    }
+
+    @Test
+    void aJoinWithoutAnEqualityIsRecomputedWithTheReasonAndTheCliRefusesIt() throws Exception {
+        String theta = "SELECT o.id, c.name FROM orders o JOIN customers c ON c.id < o.customer_id";
+        db.execute("SELECT pgtrickle.create_stream_table('theta', $$" + theta + "$$, refresh_mode => 'IMMEDIATE')");
+        compile("theta");
+        assertTrue(db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.theta'")
+                .contains("IMMEDIATE mode maintains joins on equalities between columns of two tables"));
+        db.execute("UPDATE orders SET customer_id = customer_id + 1 WHERE id < 10");
+        Oracle.assertStreamTableMatchesQuery(db, "theta", theta);
+
+        CliRun refused = CliRun.against(db, "create", "theta2", theta, "--refresh-mode", "IMMEDIATE")
+                .expectExit(1).assertNoStackTrace();
+        CliRun.assertContains(refused.err(), "cannot be IMMEDIATE: IMMEDIATE mode maintains joins on equalities");
+    }
+
+    private void compile(String name) throws Exception {
+        CompileResult compiled = DifferentialRefreshTest.compile(db, name);
+        assertEquals(CompileResult.Outcome.COMPILED, compiled.outcome(), compiled::describe);
+    }
+
+    private static long count(Statement s, String sql) throws SQLException {
+        try (var rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /**
+     * One random statement on one of the four tables: NULL keys, several payments of an order,
+     * orders moved between customers, customers whose id changes, deletes that empty an order's rows.
+     */
+    private static void statement(TestDatabase db, Random random) throws SQLException {
+        int customer = random.nextInt(25);
+        int order = random.nextInt(70);
+        String status = random.nextInt(4) == 0 ? "NULL" : "'s" + random.nextInt(3) + "'";
+        switch (random.nextInt(10)) {
+            case 0 -> db.execute("UPDATE customers SET name = name || 'x' WHERE id = " + customer);
+            case 1 -> db.execute("UPDATE customers SET id = id + 100 WHERE id = " + customer
+                    + " AND NOT EXISTS (SELECT 1 FROM customers WHERE id = " + (customer + 100) + ")");
+            case 2 -> db.execute("INSERT INTO customers VALUES (" + customer + ", 'back') ON CONFLICT DO NOTHING");
+            case 3 -> db.execute("UPDATE orders SET customer_id = " + (customer == 0 ? "NULL" : customer) + " WHERE id % 7 = "
+                    + random.nextInt(7));
+            case 4 -> db.execute("INSERT INTO orders VALUES (" + (100 + random.nextInt(100000)) + ", now(), " + customer
+                    + ") ON CONFLICT DO NOTHING");
+            case 5 -> db.execute("DELETE FROM orders WHERE customer_id = " + customer);
+            case 6 -> db.execute("INSERT INTO payments (order_id, status) VALUES (" + order + ", " + status + "), ("
+                    + order + ", " + status + ")");
+            case 7 -> db.execute("UPDATE payments SET status = " + status + " WHERE order_id % 5 = " + random.nextInt(5));
+            case 8 -> db.execute("DELETE FROM payments WHERE order_id = " + order);
+            default -> db.execute("UPDATE shipments SET order_id = " + order + ", shipped_at = now() WHERE id = "
+                    + random.nextInt(30));
+        }
+    }
+}

@@ -1,0 +1,185 @@
+package dev.pgtrickle.ivm.compile;
+
+import dev.pgtrickle.ivm.delta.TransitionTables;
+import dev.pgtrickle.ivm.plan.Condition;
+import dev.pgtrickle.ivm.plan.Derived;
+import dev.pgtrickle.ivm.plan.FunctionScan;
+import dev.pgtrickle.ivm.plan.Join;
+import dev.pgtrickle.ivm.plan.LateralFunction;
+import dev.pgtrickle.ivm.plan.LateralSubquery;
+import dev.pgtrickle.ivm.plan.Lookup;
+import dev.pgtrickle.ivm.plan.Plan;
+import dev.pgtrickle.ivm.plan.Recursive;
+import dev.pgtrickle.ivm.plan.RecursiveRef;
+import dev.pgtrickle.ivm.plan.Scan;
+import dev.pgtrickle.ivm.plan.SetOperation;
+import dev.pgtrickle.ivm.sql.Sql;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The join keys a statement's changes reach in a query that joins tables, maintained in
+ * IMMEDIATE mode: what the trigger locks (as stamps, numbers of {@value #BUCKETS} buckets per
+ * stream table) before it computes the changes' effect, so that a concurrent writer whose changes
+ * meet these ones in the join waits for this transaction, and at READ COMMITTED then sees them.
+ *
+ * <p>Each equality between columns of two tables in a join condition is an edge between them. From
+ * the changed rows, the query follows the edges through the other tables as they are now (LEFT
+ * JOINs, so that a key looked for and not found counts too), and every row it reaches stamps the
+ * keys of all its edges. Two writers whose changes meet in a row of the result both reach the key
+ * of the edge at which the first row the other changed joins: so they share a stamp (see
+ * docs/architecture.md, "IMMEDIATE mode"). Filters are not applied: reaching more rows only stamps
+ * more. A NULL key equals nothing and stamps nothing; an equality of values that cannot be hashed
+ * alike stamps one bucket per edge, which serializes the writers of that edge.
+ */
+final class ImmediateFootprint {
+
+    /** Stamps per stream table: equal keys always share one, different ones rarely. */
+    static final int BUCKETS = 65536;
+
+    /** Equalities between columns of two scans, as the join conditions write them. */
+    private record Edge(int number, Scan a, Scan b, List<Condition.Key> keys) {
+
+        Scan other(Scan end) {
+            return end == a ? b : a;
+        }
+
+        /** The condition joining the two ends: every equality, hashable or not. */
+        String condition() {
+            return Sql.and(keys.stream().map(k -> "(" + k.own().sql() + " = " + k.other().sql() + ")").toList());
+        }
+
+        /** The stamp a row of {@code end} reached by the traversal takes on this edge, or NULL. */
+        String stamp(Scan end) {
+            List<String> values = new ArrayList<>();
+            for (Condition.Key key : keys) {
+                String ownType = key.own().column() == null ? null : a.source().hashTypes().get(key.own().column());
+                String otherType = key.other().column() == null ? null
+                        : b.source().hashTypes().get(key.other().column());
+                if (ownType != null && ownType.equals(otherType)) {
+                    values.add("(" + (end == a ? key.own() : key.other()).sql() + ")::" + ownType);
+                }
+            }
+            if (values.isEmpty()) {
+                return "(pg_catalog.hash_record_extended(ROW(0), " + number + ") & " + (BUCKETS - 1) + ")";
+            }
+            return "CASE WHEN " + Sql.and(values.stream().map(v -> v + " IS NOT NULL").toList())
+                    + " THEN (pg_catalog.hash_record_extended(ROW(" + String.join(", ", values) + "), " + number
+                    + ") & " + (BUCKETS - 1) + ") END";
+        }
+    }
+
+    private final Map<String, Scan> scans;
+    private final List<Edge> edges;
+
+    private ImmediateFootprint(Map<String, Scan> scans, List<Edge> edges) {
+        this.scans = scans;
+        this.edges = edges;
+    }
+
+    /** The footprint of a query joining tables, or why IMMEDIATE mode cannot lock its joins. */
+    record Analysis(ImmediateFootprint footprint, String refusal) {
+    }
+
+    static Analysis of(Plan top) {
+        Map<String, Scan> scans = new LinkedHashMap<>();
+        List<Join> joins = new ArrayList<>();
+        String refusal = collect(top, scans, joins);
+        if (refusal != null) {
+            return new Analysis(null, refusal);
+        }
+        List<Edge> edges = new ArrayList<>();
+        for (Join join : joins) {
+            Map<List<Scan>, List<Condition.Key>> pairs = new LinkedHashMap<>();
+            for (Condition.Key key : join.condition().equalities(join.left().aliases(), join.right().aliases())) {
+                Scan own = key.own().aliases().size() == 1 ? scans.get(key.own().aliases().iterator().next()) : null;
+                Scan other = key.other().aliases().size() == 1
+                        ? scans.get(key.other().aliases().iterator().next()) : null;
+                if (own != null && other != null) {
+                    pairs.computeIfAbsent(List.of(own, other), p -> new ArrayList<>()).add(key);
+                }
+            }
+            if (pairs.isEmpty()) {
+                return new Analysis(null, "IMMEDIATE mode maintains joins on equalities between columns of two tables;"
+                        + " this one joins " + join.condition().sql());
+            }
+            for (Map.Entry<List<Scan>, List<Condition.Key>> pair : pairs.entrySet()) {
+                edges.add(new Edge(edges.size() + 1, pair.getKey().get(0), pair.getKey().get(1), pair.getValue()));
+            }
+        }
+        return new Analysis(new ImmediateFootprint(scans, edges), null);
+    }
+
+    private static String collect(Plan plan, Map<String, Scan> scans, List<Join> joins) {
+        if (plan instanceof Lookup || plan instanceof Derived || plan instanceof LateralFunction
+                || plan instanceof LateralSubquery || plan instanceof FunctionScan || plan instanceof Recursive
+                || plan instanceof RecursiveRef || plan instanceof SetOperation) {
+            return "IMMEDIATE mode maintains joins of tables, not yet with " + plan.describe();
+        }
+        if (plan instanceof Scan scan && scans.put(scan.alias(), scan) != null) {
+            return "IMMEDIATE mode needs the tables of a join to have different aliases; " + scan.alias()
+                    + " names two";
+        }
+        if (plan instanceof Join join) {
+            joins.add(join);
+        }
+        for (Plan input : plan.inputs()) {
+            String refusal = collect(input, scans, joins);
+            if (refusal != null) {
+                return refusal;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A query of the stamps (bigint) of the changes a statement of {@code event} made to the table
+     * {@code changed}: one traversal from each scan of it that joins; {@code null} when none does
+     * (a branch of a UNION ALL: writers meet only in rows of the result, whose locks they take).
+     */
+    String stamps(long changed, TransitionTables.Event event) {
+        List<String> traversals = new ArrayList<>();
+        for (Scan start : scans.values()) {
+            if (start.source().oid() == changed && edges.stream().anyMatch(e -> e.a() == start || e.b() == start)) {
+                traversals.add(traversal(start, event));
+            }
+        }
+        return traversals.isEmpty() ? null : String.join("\nUNION\n", traversals);
+    }
+
+    private String traversal(Scan start, TransitionTables.Event event) {
+        StringBuilder from = new StringBuilder("(" + TransitionTables.rows(event) + ") AS " + Sql.ident(start.alias()));
+        Set<Scan> reached = new LinkedHashSet<>(List.of(start));
+        Deque<Scan> pending = new ArrayDeque<>(List.of(start));
+        while (!pending.isEmpty()) {
+            Scan at = pending.poll();
+            for (Edge edge : edges) {
+                if (edge.a() != at && edge.b() != at) {
+                    continue;
+                }
+                Scan next = edge.other(at);
+                if (reached.add(next)) {
+                    pending.add(next);
+                    from.append("\n  LEFT JOIN ").append(Sql.qualified(next.source().schema(), next.source().name()))
+                            .append(" AS ").append(Sql.ident(next.alias())).append(" ON ").append(edge.condition());
+                }
+            }
+        }
+        List<String> stamps = new ArrayList<>();
+        for (Scan scan : reached) {
+            for (Edge edge : edges) {
+                if (edge.a() == scan || edge.b() == scan) {
+                    stamps.add("(" + edge.stamp(scan) + ")");
+                }
+            }
+        }
+        return "SELECT __pgt_k.stamp FROM " + from + "\n  CROSS JOIN LATERAL (VALUES " + String.join(", ", stamps)
+                + ") AS __pgt_k(stamp) WHERE __pgt_k.stamp IS NOT NULL";
+    }
+}
