@@ -281,6 +281,49 @@ class ImmediateJoinTest {
         throw new AssertionError("no statement like " + pattern + " waited for a lock");
     }
 
+    /**
+     * Stream tables over stream tables: an IMMEDIATE one over an IMMEDIATE one is maintained in
+     * the same statement (the upstream's MERGE fires its triggers), a scheduled one over an
+     * IMMEDIATE one through capture, and an IMMEDIATE one over a scheduled one by its refreshes.
+     */
+    @Test
+    void cascadesThroughStreamTablesOfEveryMode() throws Exception {
+        String perCustomer = "SELECT customer, count(*) AS n, count(payment_status) AS paid FROM order_view GROUP BY customer";
+        String paid = "SELECT id, customer FROM order_view WHERE payment_status IS NOT NULL";
+        String perOrder = "SELECT customer_id, count(*) AS n FROM orders GROUP BY customer_id";
+        String busy = "SELECT b.customer_id, b.n, c.name FROM per_order b JOIN customers c ON c.id = b.customer_id WHERE b.n > 2";
+        db.execute("SELECT pgtrickle.create_stream_table('order_view', $$" + ORDER_VIEW + "$$, refresh_mode => 'IMMEDIATE')");
+        db.execute("SELECT pgtrickle.create_stream_table('per_customer', $$" + perCustomer + "$$, refresh_mode => 'IMMEDIATE')");
+        db.execute("SELECT pgtrickle.create_stream_table('paid', $$" + paid + "$$, schedule => '1h', refresh_mode => 'DIFFERENTIAL')");
+        db.execute("SELECT pgtrickle.create_stream_table('per_order', $$" + perOrder + "$$, schedule => '1h', refresh_mode => 'DIFFERENTIAL')");
+        db.execute("SELECT pgtrickle.create_stream_table('busy', $$" + busy + "$$, refresh_mode => 'IMMEDIATE')");
+        for (String name : List.of("order_view", "per_customer", "paid", "per_order", "busy")) {
+            compile(name);
+        }
+        Random random = new Random(17);
+        for (int i = 0; i < 60; i++) {
+            statement(db, random);
+            Oracle.assertStreamTableMatchesQuery(db, "order_view", ORDER_VIEW);
+            Oracle.assertStreamTableMatchesQuery(db, "per_customer", perCustomer);
+            if (i % 10 == 9) {
+                db.execute("SELECT pgtrickle.refresh_stream_table('paid')");
+                db.execute("SELECT pgtrickle.refresh_stream_table('per_order')");
+                Oracle.assertStreamTableMatchesQuery(db, "paid", paid);
+                Oracle.assertStreamTableMatchesQuery(db, "per_order", perOrder);
+                Oracle.assertStreamTableMatchesQuery(db, "busy", busy);
+            }
+        }
+        DifferentialRefreshTest.assertHiddenMultiplicities(db, "per_customer");
+        db.execute("TRUNCATE customers");
+        Oracle.assertStreamTableMatchesQuery(db, "per_customer", perCustomer);
+        db.execute("SELECT pgtrickle.refresh_stream_table('per_order')");
+        Oracle.assertStreamTableMatchesQuery(db, "busy", busy);
+        db.execute("SELECT pgtrickle.drop_stream_table('order_view', cascade => true)");
+        db.execute("INSERT INTO customers VALUES (7, 'after the drop')");
+        assertEquals("busy,per_order", db.queryString("SELECT string_agg(pgt_name, ',' ORDER BY pgt_name) FROM pgtrickle.pgt_stream_tables"),
+                "the stream tables over order_view went with it");
+    }
+
     @Test
     void aJoinWithoutAnEqualityIsRecomputedWithTheReasonAndTheCliRefusesIt() throws Exception {
         String theta = "SELECT o.id, c.name FROM orders o JOIN customers c ON c.id < o.customer_id";

@@ -424,7 +424,7 @@ BEGIN
     v_query := pgtrickle._analyze_query(p_query, p_search_path);
     v_decision := pgtrickle._mode_decision(v_display, v_mode, v_query.unstable_functions, NULL, NULL);
     IF v_mode = 'IMMEDIATE' THEN
-        v_refusal := pgtrickle._immediate_refusal(v_query.sources, v_query.source_kinds);
+        v_refusal := pgtrickle._immediate_refusal(v_query.sources);
         IF v_refusal IS NOT NULL THEN
             RAISE EXCEPTION 'stream table "%" cannot be IMMEDIATE: %', v_display, v_refusal
                 USING ERRCODE = 'feature_not_supported',

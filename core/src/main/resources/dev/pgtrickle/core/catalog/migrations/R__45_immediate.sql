@@ -43,13 +43,13 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
 $$;
 
 -- Why a query cannot be maintained in IMMEDIATE mode, from what create_stream_table knows
--- before compiling (its sources), or NULL.
-CREATE OR REPLACE FUNCTION pgtrickle._immediate_refusal(p_sources oid[], p_source_kinds text[]) RETURNS text
+-- before compiling (its sources), or NULL. A stream table is a source like a table: its refreshes
+-- and IMMEDIATE maintenance change its storage with statements, whose triggers maintain the
+-- stream tables reading it in IMMEDIATE mode (cascading inside the same statement).
+DROP FUNCTION IF EXISTS pgtrickle._immediate_refusal(oid[], text[]);
+CREATE OR REPLACE FUNCTION pgtrickle._immediate_refusal(p_sources oid[]) RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF 'TABLE' <> ANY (p_source_kinds) THEN
-        RETURN 'IMMEDIATE mode does not maintain a query over a stream table yet';
-    END IF;
     IF EXISTS (SELECT 1 FROM pg_class WHERE oid = ANY (p_sources) AND (relkind <> 'r' OR relhassubclass)) THEN
         RETURN 'IMMEDIATE mode does not maintain a query over a partitioned table or a table with inheritance children yet';
     END IF;
