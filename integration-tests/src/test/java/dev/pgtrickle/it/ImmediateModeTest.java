@@ -302,6 +302,104 @@ class ImmediateModeTest {
         DifferentialRefreshTest.assertHiddenMultiplicities(db, "live_counter");
     }
 
+    /**
+     * alter_stream_table switches between a scheduled mode and IMMEDIATE while writers run: the
+     * switch waits for the running writers and holds the next ones back until it commits, so no
+     * write is lost or applied twice — the oracle holds once the writers stop, after the switch
+     * into IMMEDIATE at once, after the switch out of it after one refresh.
+     */
+    @Test
+    void switchingModesWithWritersRunningIsACut() throws Exception {
+        createCompiled("live_headcount", HEADCOUNT, "DIFFERENTIAL");
+        assertEquals(4, db.queryLong("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pgtrickle_capture%'"));
+        try (Writers writers = new Writers(3)) {
+            writers.awaitStatements(20);
+            db.execute("SELECT pgtrickle.alter_stream_table('live_headcount', refresh_mode => 'IMMEDIATE')");
+            writers.awaitStatements(20);
+        }
+        Oracle.assertStreamTableMatchesQuery(db, "live_headcount", HEADCOUNT);
+        assertEquals("IMMEDIATE|IMMEDIATE|IMMEDIATE", db.queryString("SELECT refresh_mode || '|' || effective_mode"
+                + " || '|' || schedule FROM pgtrickle.pgt_status() WHERE name = 'public.live_headcount'"));
+        assertEquals(0, db.queryLong("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pgtrickle_capture%'"),
+                "nothing else reads the change buffer");
+        assertNull(db.queryString("SELECT frontier::text FROM pgtrickle.pgt_stream_tables"));
+
+        try (Writers writers = new Writers(3)) {
+            writers.awaitStatements(20);
+            db.execute("SELECT pgtrickle.alter_stream_table('live_headcount', refresh_mode => 'DIFFERENTIAL', schedule => '1h')");
+            writers.awaitStatements(20);
+        }
+        assertEquals(0, db.queryLong("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pgtrickle_immediate%'"));
+        db.execute("SELECT pgtrickle.refresh_stream_table('live_headcount')");
+        Oracle.assertStreamTableMatchesQuery(db, "live_headcount", HEADCOUNT);
+        assertEquals("DIFFERENTIAL|DIFFERENTIAL|1h", db.queryString("SELECT refresh_mode || '|' || effective_mode"
+                + " || '|' || schedule FROM pgtrickle.pgt_status() WHERE name = 'public.live_headcount'"));
+        assertEquals("DIFFERENTIAL", db.queryString("SELECT action FROM pgtrickle.pgt_refresh_history ORDER BY refresh_id DESC LIMIT 1"));
+
+        // A query change of an IMMEDIATE stream table, and leaving IMMEDIATE mode for the default schedule.
+        db.execute("SELECT pgtrickle.alter_stream_table('live_headcount', refresh_mode => 'IMMEDIATE')");
+        String perOrders = "SELECT region, count(*) AS cnt FROM orders GROUP BY region";
+        db.execute("SELECT pgtrickle.alter_stream_table('live_headcount', query => $$" + perOrders + "$$)");
+        assertEquals(0, db.queryLong("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'employees'::regclass"));
+        db.execute("INSERT INTO orders VALUES (900, 'r9', 1)");
+        Oracle.assertStreamTableMatchesQuery(db, "live_headcount", perOrders);
+        db.execute("SELECT pgtrickle.alter_stream_table('live_headcount', schedule => '5m', refresh_mode => 'AUTO')");
+        db.execute("INSERT INTO orders VALUES (901, 'r9', 1)");
+        db.execute("SELECT pgtrickle.refresh_stream_table('live_headcount')");
+        Oracle.assertStreamTableMatchesQuery(db, "live_headcount", perOrders);
+    }
+
+    /** Writers changing employees at random on connections of their own until closed; they must not fail. */
+    private final class Writers implements AutoCloseable {
+
+        private final List<Thread> threads = new ArrayList<>();
+        private final List<Throwable> errors = new CopyOnWriteArrayList<>();
+        private final java.util.concurrent.atomic.AtomicLong statements = new java.util.concurrent.atomic.AtomicLong();
+        private volatile boolean stop;
+
+        Writers(int count) {
+            for (int w = 0; w < count; w++) {
+                int writer = w;
+                Thread thread = new Thread(() -> {
+                    Random random = new Random(300 + writer);
+                    try (Connection c = db.connect(); Statement s = c.createStatement()) {
+                        while (!stop) {
+                            int id = 5000 + writer * 100000 + random.nextInt(300);
+                            s.execute(switch (random.nextInt(3)) {
+                                case 0 -> "INSERT INTO employees VALUES (" + id + ", 'w', " + random.nextInt(6)
+                                        + ", 1) ON CONFLICT DO NOTHING";
+                                case 1 -> "UPDATE employees SET department_id = " + random.nextInt(6) + " WHERE id = " + id;
+                                default -> "DELETE FROM employees WHERE id = " + id;
+                            });
+                            statements.incrementAndGet();
+                        }
+                    } catch (Throwable e) {
+                        errors.add(e);
+                    }
+                }, "writer-" + w);
+                threads.add(thread);
+                thread.start();
+            }
+        }
+
+        /** Until {@code more} further statements have run. */
+        void awaitStatements(long more) throws InterruptedException {
+            long target = statements.get() + more;
+            while (statements.get() < target && errors.isEmpty()) {
+                Thread.sleep(10);
+            }
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop = true;
+            for (Thread thread : threads) {
+                thread.join();
+            }
+            assertTrue(errors.isEmpty(), () -> "writer errors: " + errors);
+        }
+    }
+
     @Test
     void aWriterWithoutRightsOnTheStreamTableMaintainsIt() throws Exception {
         db.createRole("imm_owner", "pw", "LOGIN", "NOSUPERUSER");
@@ -341,9 +439,15 @@ class ImmediateModeTest {
         assertTrue(uninitialized.getMessage().contains("without being initialized"), uninitialized.getMessage());
 
         db.execute("SELECT pgtrickle.create_stream_table('scheduled', $$" + HEADCOUNT + "$$, schedule => '1m')");
-        SQLException into = assertThrows(SQLException.class, () -> db.execute(
-                "SELECT pgtrickle.alter_stream_table('scheduled', refresh_mode => 'IMMEDIATE')"));
-        assertTrue(into.getMessage().contains("not supported yet"), into.getMessage());
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            SQLException into = assertThrows(SQLException.class, () -> s.execute(
+                    "SELECT pgtrickle.alter_stream_table('scheduled', refresh_mode => 'IMMEDIATE')"));
+            assertEquals("25000", into.getSQLState(), into::getMessage);
+            assertTrue(into.getMessage().contains("runs at READ COMMITTED"), into.getMessage());
+            c.rollback();
+        }
         assertEquals(0, db.queryLong("SELECT count(*) FROM pgtrickle.pgt_stream_tables WHERE refresh_mode = 'IMMEDIATE'"));
 
         // A query the compiler maintains only by rescanning its groups: recomputed, and it says so.

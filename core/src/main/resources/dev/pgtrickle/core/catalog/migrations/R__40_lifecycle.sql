@@ -522,6 +522,11 @@ DECLARE
 BEGIN
     PERFORM pgtrickle._check_no_cycle(p_st.pgt_id, p_st.pgt_relid, p_analysis.sources);
     PERFORM pgtrickle._lock_storage(p_st);
+    IF p_st.refresh_mode = 'IMMEDIATE' THEN
+        -- Its triggers on sources the new query may no longer read go; _install_immediate below
+        -- puts them on the new sources.
+        PERFORM pgtrickle._drop_immediate(p_st);
+    END IF;
     -- The old plan's hidden columns and kept states go with it; the new query is compiled afresh.
     PERFORM pgtrickle._drop_hidden_columns(p_st.pgt_relid::regclass);
     PERFORM pgtrickle._drop_kept_states(p_st.pgt_id);
@@ -562,10 +567,15 @@ DECLARE
     v_effective_mode text;
     v_mode_reason text;
     v_compile_status text;
+    v_switch boolean;
 BEGIN
-    PERFORM pgtrickle._refuse_immediate_change(v_st, v_mode, p_query IS NOT NULL OR p_schedule IS NOT NULL);
+    v_switch := pgtrickle._prepare_immediate_change(v_st, v_mode, p_query IS NOT NULL);
     PERFORM pgtrickle._lock_storage(v_st);
-    IF p_query IS NOT NULL OR p_refresh_mode IS NOT NULL THEN
+    IF v_switch AND v_mode <> 'IMMEDIATE' AND p_schedule IS NULL THEN
+        -- Leaving IMMEDIATE mode without a schedule named: the default of a new stream table.
+        v_schedule := pgtrickle.normalize_schedule('calculated');
+    END IF;
+    IF p_query IS NOT NULL OR p_refresh_mode IS NOT NULL OR v_switch THEN
         v_analysis := pgtrickle._analyze_query(coalesce(p_query, v_st.normalized_query), p_search_path);
         IF v_analysis.normalized <> v_st.normalized_query THEN
             PERFORM pgtrickle._refuse_if_published(v_st);
@@ -576,10 +586,13 @@ BEGIN
         FROM pgtrickle._mode_decision(v_display, v_mode, v_analysis.unstable_functions,
                                       v_st.compile_status, v_st.compile_error);
     END IF;
-    PERFORM pgtrickle._set_options(v_st.pgt_id, p_schedule IS NOT NULL, v_schedule,
-        CASE WHEN p_refresh_mode IS NOT NULL THEN v_mode END,
+    PERFORM pgtrickle._set_options(v_st.pgt_id, p_schedule IS NOT NULL OR v_switch, v_schedule,
+        CASE WHEN p_refresh_mode IS NOT NULL OR v_switch THEN v_mode END,
         v_effective_mode, v_mode_reason, v_compile_status, v_status, v_tier,
         p_append_only, p_cdc_mode IS NOT NULL, v_cdc_mode);
+    IF v_switch THEN
+        PERFORM pgtrickle._switch_immediate(v_st.pgt_id);
+    END IF;
 END
 $$;
 
@@ -730,6 +743,7 @@ DECLARE
     v_append_only boolean := coalesce(p_append_only, false);
     v_same_options boolean;
     v_decision record;
+    v_switch boolean;
 BEGIN
     IF (pgtrickle._lookup_stream_table(p_name)).pgt_id IS NULL THEN
         PERFORM pgtrickle._create_stream_table(p_name, p_query, p_schedule, p_refresh_mode, p_initialize,
@@ -737,9 +751,9 @@ BEGIN
         RETURN;
     END IF;
     v_st := pgtrickle._find_stream_table(p_name);
-    PERFORM pgtrickle._lock_storage(v_st);
     v_analysis := pgtrickle._analyze_query(p_query, p_search_path);
-    PERFORM pgtrickle._refuse_immediate_change(v_st, v_mode, v_analysis.normalized <> v_st.normalized_query);
+    v_switch := pgtrickle._prepare_immediate_change(v_st, v_mode, v_analysis.normalized <> v_st.normalized_query);
+    PERFORM pgtrickle._lock_storage(v_st);
     v_same_options := v_st.schedule IS NOT DISTINCT FROM v_schedule AND v_st.refresh_mode = v_mode
         AND v_st.append_only = v_append_only AND v_st.cdc_mode IS NOT DISTINCT FROM v_cdc_mode;
     IF v_analysis.normalized = v_st.normalized_query AND v_same_options THEN
@@ -757,6 +771,9 @@ BEGIN
     PERFORM pgtrickle._set_options(v_st.pgt_id, true, v_schedule, v_mode,
         v_decision.effective_mode, v_decision.mode_reason, v_decision.compile_status, NULL, NULL,
         v_append_only, true, v_cdc_mode);
+    IF v_switch THEN
+        PERFORM pgtrickle._switch_immediate(v_st.pgt_id);
+    END IF;
 END
 $$;
 

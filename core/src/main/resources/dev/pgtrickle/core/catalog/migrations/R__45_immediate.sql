@@ -278,17 +278,75 @@ BEGIN
 END
 $$;
 
--- Switching a stream table into or out of IMMEDIATE mode, and changing an IMMEDIATE stream
--- table's query or schedule, are not supported yet: refused with the way around.
-CREATE OR REPLACE FUNCTION pgtrickle._refuse_immediate_change(
-    p_st pgtrickle.pgt_stream_tables, p_mode text, p_definition_changes boolean) RETURNS void
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DROP FUNCTION IF EXISTS pgtrickle._refuse_immediate_change(pgtrickle.pgt_stream_tables, text, boolean);
+
+-- The first step of an alter_stream_table that switches a stream table into or out of IMMEDIATE
+-- mode, or changes the query of an IMMEDIATE one: it locks the sources against writers (waiting
+-- for the running ones), before the storage table, in the order writers take them, so that the
+-- switch is a cut: every write before it is in the contents the switch computes, every write
+-- after it is maintained by the new mode. Refuses what cannot switch, with the reason.
+CREATE OR REPLACE FUNCTION pgtrickle._prepare_immediate_change(
+    p_st pgtrickle.pgt_stream_tables, p_mode text, p_query_changes boolean) RETURNS boolean
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_switch boolean := (p_st.refresh_mode = 'IMMEDIATE') <> (p_mode = 'IMMEDIATE');
+    v_display text := pgtrickle._display_name(p_st.pgt_schema, p_st.pgt_name);
+    v_sources oid[];
+    v_source oid;
+    v_refusal text;
 BEGIN
-    IF (p_st.refresh_mode = 'IMMEDIATE') <> (p_mode = 'IMMEDIATE')
-       OR (p_st.refresh_mode = 'IMMEDIATE' AND p_definition_changes) THEN
-        RAISE EXCEPTION 'stream table "%": switching into or out of IMMEDIATE mode, or changing the query of a stream table in IMMEDIATE mode, is not supported yet',
-            pgtrickle._display_name(p_st.pgt_schema, p_st.pgt_name)
-            USING ERRCODE = 'feature_not_supported', HINT = 'Drop the stream table and create it again.';
+    IF NOT v_switch AND NOT (p_st.refresh_mode = 'IMMEDIATE' AND p_query_changes) THEN
+        RETURN false;
+    END IF;
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'stream table "%": switching into or out of IMMEDIATE mode, or changing the query of an IMMEDIATE stream table, runs at READ COMMITTED', v_display
+            USING ERRCODE = 'invalid_transaction_state',
+                  HINT = 'It recomputes the contents from what every writer it waited for committed, which a snapshot taken before the wait does not see.';
+    END IF;
+    SELECT coalesce(array_agg(source_relid ORDER BY source_relid), '{}') INTO v_sources
+    FROM pgtrickle.pgt_dependencies WHERE pgt_id = p_st.pgt_id;
+    IF v_switch AND p_mode = 'IMMEDIATE' THEN
+        v_refusal := pgtrickle._immediate_refusal(v_sources);
+        IF v_refusal IS NOT NULL THEN
+            RAISE EXCEPTION 'stream table "%" cannot be IMMEDIATE: %', v_display, v_refusal
+                USING ERRCODE = 'feature_not_supported';
+        END IF;
+    END IF;
+    FOREACH v_source IN ARRAY v_sources LOOP
+        BEGIN
+            EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', v_source::regclass);
+        EXCEPTION WHEN insufficient_privilege THEN
+            NULL;  -- creating or dropping its triggers takes the lock (later, after the storage)
+        END;
+    END LOOP;
+    RETURN v_switch;
+END
+$$;
+
+-- The last step of switching a stream table into or out of IMMEDIATE mode, once the catalog has
+-- the new mode: the triggers of the new mode replace the old ones, and the contents are computed
+-- once (recording the frontier the new mode needs: none for IMMEDIATE, this snapshot for a
+-- scheduled mode, whose capture sees every write from the commit on).
+CREATE OR REPLACE FUNCTION pgtrickle._switch_immediate(p_pgt_id bigint) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_st pgtrickle.pgt_stream_tables;
+    v_sources oid[];
+    v_source oid;
+BEGIN
+    SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
+    SELECT coalesce(array_agg(source_relid ORDER BY source_relid), '{}') INTO v_sources
+    FROM pgtrickle.pgt_dependencies WHERE pgt_id = p_pgt_id;
+    IF v_st.refresh_mode = 'IMMEDIATE' THEN
+        PERFORM pgtrickle._install_immediate(p_pgt_id);
+        PERFORM pgtrickle._full_refresh(p_pgt_id, 'ALTER');
+        FOREACH v_source IN ARRAY v_sources LOOP
+            PERFORM pgtrickle._drop_capture_if_unused(v_source);
+        END LOOP;
+    ELSE
+        PERFORM pgtrickle._drop_immediate(v_st);
+        PERFORM pgtrickle._install_capture(v_sources);
+        PERFORM pgtrickle._full_refresh(p_pgt_id, 'ALTER');
     END IF;
 END
 $$;
