@@ -202,9 +202,20 @@ class ImmediateJoinTest {
             }, "writer-" + w));
         }
         writers.forEach(Thread::start);
+        // While they write: the stream table changes in the writers' transactions, so one
+        // snapshot sees it equal to its query at every point.
+        int checks = 0;
+        while (writers.stream().anyMatch(Thread::isAlive)) {
+            if (errors.isEmpty()) {
+                Oracle.assertStreamTableMatchesQuery(db, "order_view", ORDER_VIEW);
+                checks++;
+            }
+            Thread.sleep(20);
+        }
         for (Thread writer : writers) {
             writer.join();
         }
+        assertTrue(checks > 0, "checked while the writers ran");
         assertTrue(errors.isEmpty(), () -> "writer errors: " + errors);
         Oracle.assertStreamTableMatchesQuery(db, "order_view", ORDER_VIEW);
         DifferentialRefreshTest.assertHiddenMultiplicities(db, "order_view");

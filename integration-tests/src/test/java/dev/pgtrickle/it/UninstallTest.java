@@ -58,7 +58,7 @@ class UninstallTest {
     @AfterEach
     void cleanUp() throws SQLException {
         db.execute("DROP VIEW IF EXISTS st_monitor");
-        db.execute("DROP TABLE IF EXISTS region_totals, order_totals, orders, customers, item_counts, item_totals, item_live, items");
+        db.execute("DROP TABLE IF EXISTS region_totals, order_totals, orders, customers, item_counts, item_totals, item_live, item_pairs, items");
         db.execute("DROP SCHEMA IF EXISTS pgtrickle, pgtrickle_changes CASCADE");
         db.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = current_database()");
         db.execute("DROP PUBLICATION IF EXISTS pgtrickle_publication");
@@ -144,6 +144,10 @@ class UninstallTest {
         // Maintained inside the statements on items, by triggers and a function of its own.
         db.execute("SELECT pgtrickle.create_stream_table('item_live', $$SELECT grp, count(*) AS n FROM items GROUP BY grp$$,"
                 + " refresh_mode => 'IMMEDIATE')");
+        // A join, compiled: besides its AFTER triggers, one counting the running statements.
+        CliRun.against(db, "create", "item_pairs", "SELECT a.id, b.id AS other FROM items a JOIN items b"
+                + " ON b.grp = a.grp AND b.id = a.id + 4", "--refresh-mode", "IMMEDIATE").expectExit(0);
+        assertEquals(1, db.queryLong("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pgtrickle\\_immediate\\_%\\_running'"));
         db.execute("SELECT pgtrickle.stream_table_to_publication('item_totals')");
         db.execute("INSERT INTO items VALUES (100, 1, 100)");
         db.execute("SELECT pgtrickle.refresh_stream_table('item_totals'); SELECT pgtrickle.refresh_stream_table('item_counts')");
