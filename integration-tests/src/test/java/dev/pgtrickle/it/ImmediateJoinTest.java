@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pgtrickle.core.catalog.CatalogInstaller;
 import dev.pgtrickle.ivm.compile.CompileResult;
+import dev.pgtrickle.scheduler.DaemonService;
 import dev.pgtrickle.testsupport.PostgresTest;
 import dev.pgtrickle.testsupport.TestDatabase;
 import java.sql.Connection;
@@ -333,6 +334,31 @@ class ImmediateJoinTest {
         db.execute("INSERT INTO customers VALUES (7, 'after the drop')");
         assertEquals("busy,per_order", db.queryString("SELECT string_agg(pgt_name, ',' ORDER BY pgt_name) FROM pgtrickle.pgt_stream_tables"),
                 "the stream tables over order_view went with it");
+    }
+
+    /** Source DDL: an added column changes nothing; a renamed one is repaired by the daemon as for the other modes. */
+    @Test
+    void sourceDdlIsRepairedByTheDaemon() throws Exception {
+        db.execute("SELECT pgtrickle.create_stream_table('order_view', $$" + ORDER_VIEW + "$$, refresh_mode => 'IMMEDIATE')");
+        compile("order_view");
+        db.execute("ALTER TABLE payments ADD COLUMN note text");
+        db.execute("INSERT INTO payments (order_id, status, note) VALUES (5, 'paid', 'n')");
+        Oracle.assertStreamTableMatchesQuery(db, "order_view", ORDER_VIEW);
+        try (DaemonService daemon = DaemonService.start(db::connect, DaemonTest.FAST, null)) {
+            db.execute("ALTER TABLE customers RENAME COLUMN name TO full_name");
+            Eventually.await("writes to the renamed source to work again", () -> {
+                try {
+                    db.execute("UPDATE customers SET full_name = full_name || '!' WHERE id = 3");
+                    return true;
+                } catch (SQLException stale) {
+                    return false;
+                }
+            });
+            db.execute("INSERT INTO orders VALUES (700, now(), 3)");
+            db.execute("DELETE FROM payments WHERE order_id = 4");
+            Oracle.assertStreamTableMatchesQuery(db, "order_view", ORDER_VIEW.replace("c.name AS customer", "c.full_name AS customer"));
+            assertEquals("IMMEDIATE", db.queryString("SELECT effective_mode FROM pgtrickle.pgt_status()"));
+        }
     }
 
     @Test

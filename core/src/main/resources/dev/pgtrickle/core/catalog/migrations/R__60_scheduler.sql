@@ -153,6 +153,13 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
           AND EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                       WHERE c.oid = st.pgt_relid AND (c.relname <> st.pgt_name OR n.nspname <> st.pgt_schema))
         UNION ALL
+        -- Its function names the source columns the query used; PostgreSQL follows a rename in
+        -- the definition view (an IMMEDIATE stream table has no capture to notice it by).
+        SELECT 'a column of a source was renamed, and its IMMEDIATE maintenance names it by its old name'
+        WHERE st.refresh_mode = 'IMMEDIATE'
+          AND to_regclass(format('pgtrickle.%I', st.definition_view)) IS NOT NULL
+          AND pgtrickle._deparse_view(to_regclass(format('pgtrickle.%I', st.definition_view))) <> st.normalized_query
+        UNION ALL
         SELECT 'its contents must be recomputed'
         WHERE st.frontier IS NULL AND st.is_populated AND st.refresh_mode <> 'IMMEDIATE'
     ) AS p
