@@ -267,6 +267,29 @@ class ImmediateJoinTest {
         Oracle.assertStreamTableMatchesQuery(db, "order_view", ORDER_VIEW);
     }
 
+    /** The same race through an EXISTS subquery: its correlation is a join's equality like any other. */
+    @Test
+    void writersMeetingThroughASubqueryWaitForEachOther() throws Exception {
+        String buyers = "SELECT c.id, c.name FROM customers c WHERE EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id)";
+        db.execute("SELECT pgtrickle.create_stream_table('buyers', $$" + buyers + "$$, refresh_mode => 'IMMEDIATE')");
+        compile("buyers");
+        assertEquals(null, db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.buyers'"));
+        try (Connection first = db.connect(); Statement s = first.createStatement()) {
+            first.setAutoCommit(false);
+            s.execute("INSERT INTO customers VALUES (600, 'first-time buyer')");
+            Thread second = inBackground("INSERT INTO orders VALUES (950, now(), 600)", Connection.TRANSACTION_READ_COMMITTED);
+            awaitWaiting("INSERT INTO orders VALUES (950%");
+            first.commit();
+            second.join();
+        }
+        assertEquals("first-time buyer", db.queryString("SELECT name FROM buyers WHERE id = 600"));
+        Random random = new Random(23);
+        for (int i = 0; i < 40; i++) {
+            statement(db, random);
+            Oracle.assertStreamTableMatchesQuery(db, "buyers", buyers);
+        }
+    }
+
     /** Runs {@code sql} on a connection of its own, in a thread that fails the test's oracle if it fails. */
     private Thread inBackground(String sql, int isolation) {
         Thread thread = new Thread(() -> {

@@ -3,6 +3,7 @@ package dev.pgtrickle.ivm.compile;
 import dev.pgtrickle.ivm.delta.TransitionTables;
 import dev.pgtrickle.ivm.plan.Condition;
 import dev.pgtrickle.ivm.plan.Derived;
+import dev.pgtrickle.ivm.plan.FromPlan;
 import dev.pgtrickle.ivm.plan.FunctionScan;
 import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.LateralFunction;
@@ -21,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -89,8 +91,9 @@ final class ImmediateFootprint {
 
     static Analysis of(Plan top) {
         Map<String, Scan> scans = new LinkedHashMap<>();
+        Map<String, Derived> subqueries = new LinkedHashMap<>();
         List<Join> joins = new ArrayList<>();
-        String refusal = collect(top, scans, joins);
+        String refusal = collect(top, scans, subqueries, joins);
         if (refusal != null) {
             return new Analysis(null, refusal);
         }
@@ -98,11 +101,13 @@ final class ImmediateFootprint {
         for (Join join : joins) {
             Map<List<Scan>, List<Condition.Key>> pairs = new LinkedHashMap<>();
             for (Condition.Key key : join.condition().equalities(join.left().aliases(), join.right().aliases())) {
-                Scan own = key.own().aliases().size() == 1 ? scans.get(key.own().aliases().iterator().next()) : null;
-                Scan other = key.other().aliases().size() == 1
-                        ? scans.get(key.other().aliases().iterator().next()) : null;
-                if (own != null && other != null) {
-                    pairs.computeIfAbsent(List.of(own, other), p -> new ArrayList<>()).add(key);
+                Condition.Operand own = throughSubqueries(key.own(), scans, subqueries);
+                Condition.Operand other = throughSubqueries(key.other(), scans, subqueries);
+                Scan ownScan = own.aliases().size() == 1 ? scans.get(own.aliases().iterator().next()) : null;
+                Scan otherScan = other.aliases().size() == 1 ? scans.get(other.aliases().iterator().next()) : null;
+                if (ownScan != null && otherScan != null) {
+                    pairs.computeIfAbsent(List.of(ownScan, otherScan), p -> new ArrayList<>())
+                            .add(new Condition.Key(own, other));
                 }
             }
             if (pairs.isEmpty()) {
@@ -116,21 +121,42 @@ final class ImmediateFootprint {
         return new Analysis(new ImmediateFootprint(scans, edges), null);
     }
 
-    private static String collect(Plan plan, Map<String, Scan> scans, List<Join> joins) {
-        if (plan instanceof Lookup || plan instanceof Derived || plan instanceof LateralFunction
-                || plan instanceof LateralSubquery || plan instanceof FunctionScan || plan instanceof Recursive
-                || plan instanceof RecursiveRef || plan instanceof SetOperation) {
+    /**
+     * A column of a subquery in FROM (an {@code IN} or {@code EXISTS} subquery becomes one) as the
+     * column of the table inside that it projects; any other operand as it is.
+     */
+    private static Condition.Operand throughSubqueries(Condition.Operand operand, Map<String, Scan> scans,
+                                                       Map<String, Derived> subqueries) {
+        Condition.Operand at = operand;
+        while (at.column() != null && !scans.containsKey(at.alias()) && subqueries.containsKey(at.alias())) {
+            Optional<Derived.ColumnReference> inner = subqueries.get(at.alias()).columnOf(at.column());
+            if (inner.isEmpty()) {
+                return at;
+            }
+            at = Condition.Operand.column(Sql.ident(inner.get().alias()) + "." + Sql.ident(inner.get().column()),
+                    inner.get().alias(), inner.get().column());
+        }
+        return at;
+    }
+
+    private static String collect(Plan plan, Map<String, Scan> scans, Map<String, Derived> subqueries,
+                                  List<Join> joins) {
+        if (plan instanceof Lookup || plan instanceof LateralFunction || plan instanceof LateralSubquery
+                || plan instanceof FunctionScan || plan instanceof Recursive || plan instanceof RecursiveRef
+                || plan instanceof SetOperation) {
             return "IMMEDIATE mode maintains joins of tables, not yet with " + plan.describe();
         }
-        if (plan instanceof Scan scan && scans.put(scan.alias(), scan) != null) {
-            return "IMMEDIATE mode needs the tables of a join to have different aliases; " + scan.alias()
-                    + " names two";
+        if ((plan instanceof Scan scan && (scans.put(scan.alias(), scan) != null || subqueries.containsKey(scan.alias())))
+                || (plan instanceof Derived derived && (subqueries.put(derived.alias(), derived) != null
+                        || scans.containsKey(derived.alias())))) {
+            return "IMMEDIATE mode needs the tables and subqueries of a join to have different aliases; "
+                    + ((FromPlan) plan).aliases().iterator().next() + " names two";
         }
         if (plan instanceof Join join) {
             joins.add(join);
         }
         for (Plan input : plan.inputs()) {
-            String refusal = collect(input, scans, joins);
+            String refusal = collect(input, scans, subqueries, joins);
             if (refusal != null) {
                 return refusal;
             }

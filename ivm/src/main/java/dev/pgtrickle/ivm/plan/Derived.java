@@ -5,6 +5,7 @@ import dev.pgtrickle.ivm.delta.Fragment;
 import dev.pgtrickle.ivm.sql.Sql;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -22,6 +23,32 @@ public record Derived(QueryPlan query, String alias, List<String> columns) imple
             throw new IllegalArgumentException("a subquery with " + query.columns().size() + " columns named "
                     + columns);
         }
+    }
+
+    /** A column of a table read under an alias. */
+    public record ColumnReference(String alias, String column) {
+    }
+
+    /**
+     * The column of an input of the subquery that its column {@code column} is, when it is
+     * nothing but a reference to one (through a projection and DISTINCT); empty otherwise (an
+     * expression, an aggregate, a union). What IMMEDIATE mode's join stamps follow into it.
+     */
+    public Optional<ColumnReference> columnOf(String column) {
+        int at = columns.indexOf(column);
+        QueryPlan plan = query instanceof Distinct distinct ? distinct.input() : query;
+        if (at < 0 || !(plan instanceof Project project)) {
+            return Optional.empty();
+        }
+        String expression = project.outputs().get(at).expression();
+        for (Binding binding : project.input().bindings()) {
+            for (String name : binding.columns()) {
+                if (ColumnText.isReference(expression, binding.alias(), name)) {
+                    return Optional.of(new ColumnReference(binding.alias(), name));
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     /** Under the query's own column names. */

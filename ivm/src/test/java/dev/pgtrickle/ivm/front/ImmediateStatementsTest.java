@@ -143,6 +143,44 @@ class ImmediateStatementsTest {
     }
 
     @Test
+    void anExistsSubqueryIsFollowedToTheTableItReads() throws Exception {
+        // SELECT d.id, d.name FROM dept d WHERE EXISTS (SELECT 1 FROM emp e WHERE e.dept_id = d.id)
+        CompiledPlan exists = compile("""
+                 SELECT d.id,
+                    d.name
+                   FROM public.dept d
+                  WHERE (EXISTS ( SELECT 1
+                           FROM public.emp e
+                          WHERE (e.dept_id = d.id)))""");
+        assertNull(exists.immediateRefusal());
+        // A changed employee reaches its department by the correlation: both stamp the department's id.
+        assertEquals("""
+                SELECT __pgt_k.stamp FROM (SELECT * FROM __pgt_newrows) AS "e"
+                  LEFT JOIN "public"."dept" AS "d" ON ((d.id = e.dept_id))
+                  CROSS JOIN LATERAL (VALUES (CASE WHEN ((e.dept_id)::bigint IS NOT NULL) THEN \
+                (pg_catalog.hash_record_extended(ROW((e.dept_id)::bigint), 1) & 65535) END), \
+                (CASE WHEN ((d.id)::bigint IS NOT NULL) THEN \
+                (pg_catalog.hash_record_extended(ROW((d.id)::bigint), 1) & 65535) END)) AS __pgt_k(stamp) \
+                WHERE __pgt_k.stamp IS NOT NULL""", exists.immediate().get(3).stamps());
+    }
+
+    @Test
+    void anInSubqueryIsFollowedThroughItsProjection() throws Exception {
+        // SELECT e.id FROM emp e WHERE e.dept_id IN (SELECT DISTINCT d.id FROM dept d WHERE d.region_id = 1)
+        CompiledPlan in = compile("""
+                 SELECT e.id
+                   FROM public.emp e
+                  WHERE (e.dept_id IN ( SELECT DISTINCT d.id
+                           FROM public.dept d
+                          WHERE (d.region_id = 1)))""");
+        assertNull(in.immediateRefusal());
+        String fromDepartments = in.immediate().get(3).stamps();
+        assertTrue(fromDepartments.contains("LEFT JOIN \"public\".\"emp\" AS \"e\""), fromDepartments);
+        assertTrue(fromDepartments.contains("hash_record_extended(ROW((\"d\".\"id\")::bigint), 1)")
+                && fromDepartments.contains("hash_record_extended(ROW((e.dept_id)::bigint), 1)"), fromDepartments);
+    }
+
+    @Test
     void whatCannotBeMaintainedInsideTheStatementSaysWhy() throws Exception {
         // SELECT e.name FROM emp e JOIN dept d ON d.id < e.dept_id
         CompiledPlan theta = compile("""
