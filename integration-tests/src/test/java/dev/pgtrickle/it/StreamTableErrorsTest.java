@@ -248,16 +248,6 @@ class StreamTableErrorsTest {
         assertNotCaptured("mode_src");
     }
 
-    @Test
-    void immediateOverAPartitionedTableIsRefusedWithTheReason() throws SQLException {
-        db.execute("CREATE TABLE imm_part (id int, v int) PARTITION BY RANGE (id)");
-        db.execute("CREATE TABLE imm_part_1 PARTITION OF imm_part FOR VALUES FROM (0) TO (100)");
-        PSQLException e = expectError("SELECT pgtrickle.create_stream_table('imm_st', 'SELECT id, v FROM imm_part',"
-                + " refresh_mode => 'immediate')", "0A000");
-        assertContains(message(e), "cannot be IMMEDIATE", "does not maintain a query over a partitioned table");
-        assertNoStreamTable("imm_st");
-    }
-
     @ParameterizedTest
     @ValueSource(strings = {"every 5 minutes", "61 * * * *", "0s", "* * *", "@often"})
     void badSchedules(String schedule) throws SQLException {

@@ -179,6 +179,12 @@ final class ImmediateFootprint {
         return traversals.isEmpty() ? null : String.join("\nUNION\n", traversals);
     }
 
+    /** Stamps of the storage rows {@code identities} (a query of {@code __pgt_row_id}s) names. */
+    static String identityStamps(String identities) {
+        return "SELECT (pg_catalog.hashtextextended(pg_catalog.encode(__pgt_i.k, 'hex'), 0) & " + (BUCKETS - 1)
+                + ") AS stamp FROM (" + identities + ") AS __pgt_i(k)";
+    }
+
     private String traversal(Scan start, TransitionTables.Event event) {
         StringBuilder from = new StringBuilder("(" + TransitionTables.rows(event) + ") AS " + Sql.ident(start.alias()));
         Set<Scan> reached = new LinkedHashSet<>(List.of(start));

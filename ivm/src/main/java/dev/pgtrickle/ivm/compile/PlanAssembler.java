@@ -27,8 +27,12 @@ import java.util.Set;
 /** The ending every strategy shares: storage columns, the MERGE, the explain lines, the plan record. */
 final class PlanAssembler {
 
-    /** The strategies that update the rows a change touches from their stored state alone. */
-    private static final Set<Strategy> IMMEDIATE_STRATEGIES = Set.of(Strategy.AGGREGATE, Strategy.KEYED, Strategy.CONTENT);
+    /**
+     * The strategies IMMEDIATE mode maintains: those updating the rows a change touches from their
+     * stored state alone, and GROUP_RESCAN, which recomputes the touched groups from the sources.
+     */
+    private static final Set<Strategy> IMMEDIATE_STRATEGIES = Set.of(Strategy.AGGREGATE, Strategy.KEYED, Strategy.CONTENT,
+            Strategy.GROUP_RESCAN);
 
     private PlanAssembler() {
     }
@@ -156,7 +160,7 @@ final class PlanAssembler {
         }
         if (!IMMEDIATE_STRATEGIES.contains(kind)) {
             return Immediate.refused("IMMEDIATE mode does not maintain the " + kind
-                    + " strategy yet (it maintains AGGREGATE, KEYED and CONTENT)");
+                    + " strategy yet (it maintains AGGREGATE, KEYED, CONTENT and GROUP_RESCAN)");
         }
         List<CompiledPlan.ImmediateStatement> statements = new ArrayList<>();
         for (Source source : sources) {
@@ -167,8 +171,19 @@ final class PlanAssembler {
                 storage.addAll(maintenance.hiddenColumns());
                 String identities = "WITH " + String.join(",\n", context.ctes()) + "\nSELECT DISTINCT "
                         + PlanContract.ROW_ID + " FROM (" + maintenance.touchedIdentities() + ") AS __pgt_touched";
+                List<String> stamps = new ArrayList<>();
+                if (footprint != null) {
+                    stamps.add(footprint.stamps(source.oid(), event));
+                }
+                if (kind == Strategy.GROUP_RESCAN) {
+                    // A recomputed group reads rows other writers of the group change: at REPEATABLE
+                    // READ, one that committed after the snapshot must be noticed (40001), and the
+                    // advisory locks leave no trace of it. A stamp per touched group does.
+                    stamps.add(ImmediateFootprint.identityStamps(identities));
+                }
                 statements.add(new CompiledPlan.ImmediateStatement(source.oid(), event.name(),
-                        footprint == null ? null : footprint.stamps(source.oid(), event), identities,
+                        stamps.stream().filter(java.util.Objects::nonNull).reduce((a, b) -> a + "\nUNION\n" + b)
+                                .orElse(null), identities,
                         MergeStatement.buildImmediate(context.ctes(), maintenance.identityColumns(), storage,
                                 maintenance.updatedColumns(), maintenance.carriesStoredRows())));
             }

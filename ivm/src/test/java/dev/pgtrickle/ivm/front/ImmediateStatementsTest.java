@@ -190,6 +190,18 @@ class ImmediateStatementsTest {
         assertTrue(theta.immediate().isEmpty());
         assertEquals("IMMEDIATE mode maintains joins on equalities between columns of two tables; this one joins"
                 + " (d.id < e.dept_id)", theta.immediateRefusal());
+        // SELECT id, rank() OVER (PARTITION BY dept_id ORDER BY salary) AS r FROM emp
+        CompiledPlan window = compile("""
+                 SELECT id,
+                    rank() OVER (PARTITION BY dept_id ORDER BY salary) AS r
+                   FROM public.emp""");
+        assertTrue(window.immediate().isEmpty());
+        assertEquals("IMMEDIATE mode does not maintain the PARTITION_RESCAN strategy yet (it maintains AGGREGATE, KEYED,"
+                + " CONTENT and GROUP_RESCAN)", window.immediateRefusal());
+    }
+
+    @Test
+    void recomputedGroupsAreStampedForRepeatableReadWriters() throws Exception {
         // SELECT dept_id, count(*) AS n FROM emp GROUP BY dept_id HAVING count(*) > 1
         CompiledPlan having = compile("""
                  SELECT dept_id,
@@ -197,8 +209,12 @@ class ImmediateStatementsTest {
                    FROM public.emp
                   GROUP BY dept_id
                  HAVING (count(*) > 1)""");
-        assertTrue(having.immediate().isEmpty());
-        assertEquals("IMMEDIATE mode does not maintain the GROUP_RESCAN strategy yet (it maintains AGGREGATE, KEYED"
-                + " and CONTENT)", having.immediateRefusal());
+        assertEquals(Strategy.GROUP_RESCAN, having.strategy());
+        assertNull(having.immediateRefusal());
+        CompiledPlan.ImmediateStatement insert = having.immediate().get(0);
+        assertTrue(insert.identities().endsWith("SELECT DISTINCT __pgt_row_id FROM (SELECT __pgt_row_id FROM __pgt_ids)"
+                + " AS __pgt_touched"), insert.identities());
+        assertTrue(insert.stamps().startsWith("SELECT (pg_catalog.hashtextextended(pg_catalog.encode(__pgt_i.k, 'hex'), 0)"
+                + " & 65535) AS stamp FROM (WITH "), insert.stamps());
     }
 }

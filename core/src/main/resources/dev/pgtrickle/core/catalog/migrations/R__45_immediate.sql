@@ -50,8 +50,8 @@ DROP FUNCTION IF EXISTS pgtrickle._immediate_refusal(oid[], text[]);
 CREATE OR REPLACE FUNCTION pgtrickle._immediate_refusal(p_sources oid[]) RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM pg_class WHERE oid = ANY (p_sources) AND (relkind <> 'r' OR relhassubclass)) THEN
-        RETURN 'IMMEDIATE mode does not maintain a query over a partitioned table or a table with inheritance children yet';
+    IF EXISTS (SELECT 1 FROM pg_class WHERE oid = ANY (p_sources) AND relkind NOT IN ('r', 'p')) THEN
+        RETURN 'IMMEDIATE mode maintains queries over tables, and this one reads a relation that is not a table';
     END IF;
     RETURN NULL;
 END
@@ -96,8 +96,10 @@ BEGIN
     EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', pgtrickle._storage_of(v_st));
     SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
     v_storage := pgtrickle._storage_of(v_st);
+    -- A published one sends its subscribers the difference, as a FULL refresh does.
     PERFORM pgtrickle._replace_contents(v_storage, pgtrickle._contents_columns(v_st, v_storage),
-                                        coalesce(v_st.plan ->> 'populate', v_st.normalized_query), NULL);
+                                        coalesce(v_st.plan ->> 'populate', v_st.normalized_query),
+                                        v_st.publication_key);
 END
 $$;
 
@@ -105,8 +107,8 @@ $$;
 -- stream table's owner (the caller): the plan's IMMEDIATE statements when it has them, a
 -- recomputation otherwise. Idempotent.
 --
--- A query joining tables also counts, in a transaction-local setting, the statements on its
--- sources that are running (a BEFORE STATEMENT trigger adds one, the AFTER trigger takes it
+-- A plan that takes stamps (a query joining tables, or recomputing groups) also counts, in a
+-- transaction-local setting, the statements on its sources that are running (a BEFORE STATEMENT trigger adds one, the AFTER trigger takes it
 -- away). A statement run inside another one (a cascading foreign key, a trigger, a writable CTE
 -- changing two sources) fires its trigger while the other's changes are in the tables but not yet
 -- in the stream table, which its delta would join with as if they were: then it recomputes, and so
@@ -118,7 +120,7 @@ DECLARE
     v_function text;
     v_statement jsonb;
     v_branches text := '';
-    v_joins boolean;
+    v_stamps boolean;
     v_counter_setting text := format('pgtrickle.immediate_%s', p_pgt_id);
     v_recompute_setting text := format('pgtrickle.immediate_%s_recompute', p_pgt_id);
     v_nested text := '';
@@ -126,15 +128,17 @@ DECLARE
 BEGIN
     SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
     v_function := pgtrickle._immediate_function_name(v_st);
-    v_joins := EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(v_st.plan -> 'immediate', '[]')) AS s
+    v_stamps := EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(v_st.plan -> 'immediate', '[]')) AS s
                        WHERE s ->> 'stamps' IS NOT NULL);
     FOR v_statement IN SELECT s FROM jsonb_array_elements(coalesce(v_st.plan -> 'immediate', '[]')) AS s LOOP
         v_branches := v_branches || format($branch$
-    ELSIF TG_RELID = %1$s AND TG_OP = %2$L THEN%3$s
+    ELSIF TG_RELID = ANY (%1$L::oid[]) AND TG_OP = %2$L THEN%3$s
         PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(pg_catalog.encode(k, 'hex'), %4$s))
         FROM (SELECT k FROM (%5$s) AS touched(k) ORDER BY k) AS sorted;
         %6$s;$branch$,
-            (v_statement ->> 'source')::oid::bigint, v_statement ->> 'event',
+            (SELECT array_agg(t.relid ORDER BY t.relid)
+             FROM pgtrickle._table_and_descendants((v_statement ->> 'source')::oid) AS t(relid)),
+            v_statement ->> 'event',
             CASE WHEN v_statement ->> 'stamps' IS NULL THEN '' ELSE format($stamps$
         LOOP
             EXIT WHEN NOT pgtrickle._immediate_stamp(%1$s, ARRAY(%2$s));
@@ -143,7 +147,7 @@ BEGIN
             pgtrickle._plan_statement(v_st, v_statement ->> 'identities'),
             pgtrickle._plan_statement(v_st, v_statement ->> 'apply'));
     END LOOP;
-    IF v_joins THEN
+    IF v_stamps THEN
         v_nested := format($nested$
     v_running := coalesce(nullif(pg_catalog.current_setting(%1$L, true), ''), '0')::integer;
     IF TG_WHEN = 'BEFORE' THEN
@@ -196,17 +200,21 @@ $body$, p_pgt_id, v_branches, v_nested));
     EXECUTE format('COMMENT ON FUNCTION %s() IS %L', v_function,
         format('pgtrickle: maintains stream table %s inside the statements on its sources',
                pgtrickle._display_name(v_st.pgt_schema, v_st.pgt_name)));
+    -- On the partitions and inheritance children too: a statement naming one of them directly
+    -- fires its own triggers only (one naming the parent fires the parent's, with every row).
     FOR v_trigger IN
-        SELECT d.source_relid AS source, t.* FROM pgtrickle.pgt_dependencies d CROSS JOIN (VALUES
+        SELECT tables.relid AS source, t.* FROM pgtrickle.pgt_dependencies d
+        CROSS JOIN LATERAL pgtrickle._table_and_descendants(d.source_relid) AS tables(relid)
+        CROSS JOIN (VALUES
             ('insert', 'AFTER INSERT', 'REFERENCING NEW TABLE AS __pgt_newrows'),
             ('update', 'AFTER UPDATE', 'REFERENCING OLD TABLE AS __pgt_oldrows NEW TABLE AS __pgt_newrows'),
             ('delete', 'AFTER DELETE', 'REFERENCING OLD TABLE AS __pgt_oldrows'),
             ('truncate', 'AFTER TRUNCATE', ''),
             ('running', 'BEFORE INSERT OR UPDATE OR DELETE', '')) AS t(suffix, event, referencing)
-        WHERE d.pgt_id = p_pgt_id AND (t.suffix <> 'running' OR v_joins)
+        WHERE d.pgt_id = p_pgt_id AND (t.suffix <> 'running' OR v_stamps)
           AND NOT EXISTS (SELECT 1 FROM pg_trigger
-                          WHERE tgrelid = d.source_relid AND tgname = format('pgtrickle_immediate_%s_%s', p_pgt_id, t.suffix))
-        ORDER BY d.source_relid, t.suffix
+                          WHERE tgrelid = tables.relid AND tgname = format('pgtrickle_immediate_%s_%s', p_pgt_id, t.suffix))
+        ORDER BY tables.relid, t.suffix
     LOOP
         BEGIN
             EXECUTE format('CREATE TRIGGER %I %s ON %s %s FOR EACH STATEMENT EXECUTE FUNCTION %s()',

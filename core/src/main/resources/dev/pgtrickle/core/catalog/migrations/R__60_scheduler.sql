@@ -153,6 +153,14 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
           AND EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                       WHERE c.oid = st.pgt_relid AND (c.relname <> st.pgt_name OR n.nspname <> st.pgt_schema))
         UNION ALL
+        SELECT 'a partition or child table of a source has no IMMEDIATE triggers'
+        WHERE st.refresh_mode = 'IMMEDIATE'
+          AND EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies d
+                      CROSS JOIN LATERAL pgtrickle._table_and_descendants(d.source_relid) AS tables(relid)
+                      WHERE d.pgt_id = st.pgt_id
+                        AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = tables.relid
+                                        AND t.tgname = format('pgtrickle_immediate_%s_insert', st.pgt_id)))
+        UNION ALL
         -- Its function names the source columns the query used; PostgreSQL follows a rename in
         -- the definition view (an IMMEDIATE stream table has no capture to notice it by).
         SELECT 'a column of a source was renamed, and its IMMEDIATE maintenance names it by its old name'
