@@ -88,6 +88,21 @@ class GettingStartedTest {
             awaitReport(Map.of("R&D", "4 450000.00", "Operations", "1 100000.00", "Sales", "2 220000.00"));
             assertEquals("Company > Sales > Platform", db.queryString(
                     "SELECT full_path FROM department_stats WHERE department_id = 7"));
+
+            // The guide switches department_stats to IMMEDIATE and back, as it writes it: in
+            // between, a write to employees shows in it at once, and a refresh of department_tree
+            // (by the daemon) maintains it in the refresh's own statement.
+            db.execute("SELECT pgtrickle.alter_stream_table('department_stats', refresh_mode => 'IMMEDIATE')");
+            assertEquals(null, db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.department_stats'"));
+            db.execute("INSERT INTO employees (name, department_id, salary) VALUES ('Ivan', 5, 100000)");
+            Oracle.assertStreamTableMatchesQuery(db, "department_stats", STATS);
+            awaitReport(Map.of("R&D", "5 550000.00", "Operations", "1 100000.00", "Sales", "2 220000.00"));
+            db.execute("UPDATE departments SET name = 'Eng' WHERE id = 2");
+            awaitReport(Map.of("Eng", "5 550000.00", "Operations", "1 100000.00", "Sales", "2 220000.00"));
+            db.execute("SELECT pgtrickle.alter_stream_table('department_stats', refresh_mode => 'DIFFERENTIAL', schedule => '1m')");
+            db.execute("DELETE FROM employees WHERE name = 'Ivan'");
+            db.execute("SELECT pgtrickle.alter_stream_table('department_stats', schedule => 'calculated')");
+            awaitReport(Map.of("Eng", "4 450000.00", "Operations", "1 100000.00", "Sales", "2 220000.00"));
         }
         assertEquals(0, db.queryLong("SELECT count(*) FROM pgtrickle.pgt_refresh_history WHERE initiated_by = 'MANUAL'"));
         // The recursive tree and the LEFT JOIN + GROUP BY of the stats are differential.
