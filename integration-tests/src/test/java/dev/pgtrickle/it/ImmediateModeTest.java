@@ -35,6 +35,11 @@ class ImmediateModeTest {
     /** Departments of more than 12 employees: HAVING, so its groups are recomputed (GROUP_RESCAN). */
     private static final String BUSY = "SELECT department_id, count(*) AS n FROM employees GROUP BY department_id"
             + " HAVING count(*) > 12";
+    /** The five best paid: TopK, which IMMEDIATE mode recomputes at every statement so far. */
+    private static final String TOP_PAID = "SELECT id, salary FROM employees ORDER BY salary DESC, id LIMIT 5";
+    /** Each employee's rank in their department: a window, its partitions recomputed (PARTITION_RESCAN). */
+    private static final String RANKS = "SELECT id, department_id, rank() OVER (PARTITION BY department_id ORDER BY salary)"
+            + " AS r FROM employees";
     /** The reference documentation's live_counter. */
     private static final String COUNTER = "SELECT region, COUNT(*) AS cnt, SUM(amount) AS total FROM orders GROUP BY region";
 
@@ -241,9 +246,12 @@ class ImmediateModeTest {
         createCompiled("live_counter", COUNTER, "IMMEDIATE");
         // Groups recomputed from the source (GROUP_RESCAN), stamped for the REPEATABLE READ writers.
         createCompiled("busy_departments", BUSY, "IMMEDIATE");
-        assertNull(db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.busy_departments'"));
+        // Window partitions recomputed, their writers waiting for each other on the partition's stamp.
+        createCompiled("ranks", RANKS, "IMMEDIATE");
+        assertEquals(0, db.queryLong("SELECT count(*) FROM pgtrickle.pgt_status() WHERE mode_reason IS NOT NULL"));
         writeConcurrently(80);
         Oracle.assertStreamTableMatchesQuery(db, "busy_departments", BUSY);
+        Oracle.assertStreamTableMatchesQuery(db, "ranks", RANKS);
     }
 
     /** Before it is compiled, each statement recomputes it, the other writers waiting for that. */
@@ -420,19 +428,18 @@ class ImmediateModeTest {
     }
 
     /**
-     * A published IMMEDIATE stream table whose plan cannot be applied inside the statements (a
-     * window: recomputed at each) rewrites only the rows that changed, as a FULL refresh does.
+     * A published IMMEDIATE stream table whose plan cannot be applied inside the statements (TopK:
+     * recomputed at each) rewrites only the rows that changed, as a FULL refresh does.
      */
     @Test
     void aPublishedOneRecomputedChangesOnlyWhatDiffers() throws Exception {
-        String ranks = "SELECT id, department_id, rank() OVER (PARTITION BY department_id ORDER BY salary) AS r FROM employees";
-        createCompiled("ranks", ranks, "IMMEDIATE");
-        db.execute("SELECT pgtrickle.stream_table_to_publication('ranks')");
-        String others = "SELECT string_agg(id || ':' || xmin, ',' ORDER BY id) FROM ranks WHERE department_id IS DISTINCT FROM 3";
-        String before = db.queryString(others);
+        createCompiled("top_paid", TOP_PAID, "IMMEDIATE");
+        db.execute("SELECT pgtrickle.stream_table_to_publication('top_paid')");
+        String rows = "SELECT string_agg(id || ':' || xmin, ',' ORDER BY id) FROM top_paid";
+        String before = db.queryString(rows);
         db.execute("INSERT INTO employees VALUES (700, 'p', 3, 1)");
-        Oracle.assertStreamTableMatchesQuery(db, "ranks", ranks);
-        assertEquals(before, db.queryString(others), "the other departments' rows were not rewritten");
+        Oracle.assertStreamTableMatchesQuery(db, "top_paid", TOP_PAID);
+        assertEquals(before, db.queryString(rows), "the top rows, unchanged, were not rewritten");
     }
 
     /**
@@ -542,13 +549,12 @@ class ImmediateModeTest {
         }
         assertEquals(0, db.queryLong("SELECT count(*) FROM pgtrickle.pgt_stream_tables WHERE refresh_mode = 'IMMEDIATE'"));
 
-        // A query the compiler maintains only by rescanning partitions (a window): recomputed, and it says so.
-        String ranks = "SELECT id, rank() OVER (PARTITION BY department_id ORDER BY salary) AS r FROM employees";
-        createCompiled("ranks", ranks, "IMMEDIATE");
-        assertTrue(db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.ranks'")
-                .contains("IMMEDIATE mode does not maintain the PARTITION_RESCAN strategy yet"));
-        db.execute("INSERT INTO employees SELECT g, 'h', 1, 1 FROM generate_series(700, 720) g");
-        Oracle.assertStreamTableMatchesQuery(db, "ranks", ranks);
+        // A query the compiler maintains only by recomputing its top rows: recomputed, and it says so.
+        createCompiled("top_paid", TOP_PAID, "IMMEDIATE");
+        assertTrue(db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.top_paid'")
+                .contains("IMMEDIATE mode does not maintain the TOP_K strategy yet"));
+        db.execute("INSERT INTO employees SELECT g, 'h', 1, g FROM generate_series(700, 720) g");
+        Oracle.assertStreamTableMatchesQuery(db, "top_paid", TOP_PAID);
     }
 
     /** The CLI compiles at creation, so it refuses what the plan cannot maintain inside the statements. */
@@ -560,9 +566,9 @@ class ImmediateModeTest {
         db.execute("DELETE FROM employees WHERE department_id = 2");
         Oracle.assertStreamTableMatchesQuery(db, "live_headcount", HEADCOUNT);
 
-        CliRun refused = CliRun.against(db, "create", "ranks", "SELECT id, rank() OVER (PARTITION BY department_id"
-                + " ORDER BY salary) AS r FROM employees", "--refresh-mode", "IMMEDIATE").expectExit(1).assertNoStackTrace();
-        CliRun.assertContains(refused.err(), "cannot be IMMEDIATE: IMMEDIATE mode does not maintain the PARTITION_RESCAN"
+        CliRun refused = CliRun.against(db, "create", "top_paid", TOP_PAID, "--refresh-mode", "IMMEDIATE")
+                .expectExit(1).assertNoStackTrace();
+        CliRun.assertContains(refused.err(), "cannot be IMMEDIATE: IMMEDIATE mode does not maintain the TOP_K"
                 + " strategy yet", "nothing was created");
         assertEquals(1, db.queryLong("SELECT count(*) FROM pgtrickle.pgt_stream_tables"));
     }

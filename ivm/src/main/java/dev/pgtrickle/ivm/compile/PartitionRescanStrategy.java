@@ -39,6 +39,8 @@ import java.util.Optional;
 record PartitionRescanStrategy(Window window, List<String> key) implements MaintenanceStrategy {
 
     static final String PARTITION = "__pgt_part";
+    /** A query of the identities of the partitions the delta touches, over the strategy's CTEs. */
+    static final String TOUCHED_PARTITIONS = "SELECT " + PARTITION + " FROM __pgt_part_ids";
     /** The alias of a stored row of a touched partition. */
     private static final String STORED = "__pgt_s";
     /** The changed input rows, netted, with their identity and partition. */

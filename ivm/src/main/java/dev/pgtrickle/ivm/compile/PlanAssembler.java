@@ -32,7 +32,7 @@ final class PlanAssembler {
      * stored state alone, and GROUP_RESCAN, which recomputes the touched groups from the sources.
      */
     private static final Set<Strategy> IMMEDIATE_STRATEGIES = Set.of(Strategy.AGGREGATE, Strategy.KEYED, Strategy.CONTENT,
-            Strategy.GROUP_RESCAN);
+            Strategy.GROUP_RESCAN, Strategy.PARTITION_RESCAN);
 
     private PlanAssembler() {
     }
@@ -160,7 +160,7 @@ final class PlanAssembler {
         }
         if (!IMMEDIATE_STRATEGIES.contains(kind)) {
             return Immediate.refused("IMMEDIATE mode does not maintain the " + kind
-                    + " strategy yet (it maintains AGGREGATE, KEYED, CONTENT and GROUP_RESCAN)");
+                    + " strategy yet (it maintains AGGREGATE, KEYED, CONTENT, GROUP_RESCAN and PARTITION_RESCAN)");
         }
         List<CompiledPlan.ImmediateStatement> statements = new ArrayList<>();
         for (Source source : sources) {
@@ -180,6 +180,12 @@ final class PlanAssembler {
                     // READ, one that committed after the snapshot must be noticed (40001), and the
                     // advisory locks leave no trace of it. A stamp per touched group does.
                     stamps.add(ImmediateFootprint.identityStamps(identities));
+                } else if (kind == Strategy.PARTITION_RESCAN) {
+                    // A recomputed partition's rows are not all rows the changes touch: writers of
+                    // one partition wait for each other on its stamp, before they look for the rows
+                    // to lock (at READ COMMITTED then with what the previous writer committed).
+                    stamps.add(ImmediateFootprint.identityStamps("WITH " + String.join(",\n", context.ctes())
+                            + "\n" + PartitionRescanStrategy.TOUCHED_PARTITIONS));
                 }
                 statements.add(new CompiledPlan.ImmediateStatement(source.oid(), event.name(),
                         stamps.stream().filter(java.util.Objects::nonNull).reduce((a, b) -> a + "\nUNION\n" + b)

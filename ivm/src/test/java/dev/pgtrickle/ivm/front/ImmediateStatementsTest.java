@@ -190,14 +190,31 @@ class ImmediateStatementsTest {
         assertTrue(theta.immediate().isEmpty());
         assertEquals("IMMEDIATE mode maintains joins on equalities between columns of two tables; this one joins"
                 + " (d.id < e.dept_id)", theta.immediateRefusal());
+        // SELECT id, salary FROM emp ORDER BY salary DESC LIMIT 3
+        CompiledPlan top = compile("""
+                 SELECT id,
+                    salary
+                   FROM public.emp
+                  ORDER BY salary DESC
+                 LIMIT 3""");
+        assertTrue(top.immediate().isEmpty());
+        assertEquals("IMMEDIATE mode does not maintain the TOP_K strategy yet (it maintains AGGREGATE, KEYED,"
+                + " CONTENT, GROUP_RESCAN and PARTITION_RESCAN)", top.immediateRefusal());
+    }
+
+    @Test
+    void recomputedPartitionsAreStampedSoTheirWritersWaitForEachOther() throws Exception {
         // SELECT id, rank() OVER (PARTITION BY dept_id ORDER BY salary) AS r FROM emp
         CompiledPlan window = compile("""
                  SELECT id,
                     rank() OVER (PARTITION BY dept_id ORDER BY salary) AS r
                    FROM public.emp""");
-        assertTrue(window.immediate().isEmpty());
-        assertEquals("IMMEDIATE mode does not maintain the PARTITION_RESCAN strategy yet (it maintains AGGREGATE, KEYED,"
-                + " CONTENT and GROUP_RESCAN)", window.immediateRefusal());
+        assertEquals(Strategy.PARTITION_RESCAN, window.strategy());
+        assertNull(window.immediateRefusal());
+        String stamps = window.immediate().get(1).stamps();
+        assertTrue(stamps.startsWith("SELECT (pg_catalog.hashtextextended(pg_catalog.encode(__pgt_i.k, 'hex'), 0)"
+                + " & 65535) AS stamp FROM (WITH "), stamps);
+        assertTrue(stamps.endsWith("SELECT __pgt_part FROM __pgt_part_ids) AS __pgt_i(k)"), stamps);
     }
 
     @Test

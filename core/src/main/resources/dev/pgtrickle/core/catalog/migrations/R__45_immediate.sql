@@ -80,6 +80,26 @@ BEGIN
 END
 $$;
 
+-- The epoch of an IMMEDIATE stream table: a row of pgtrickle.immediate_stamps (stamp -1, which no
+-- hash bucket is) that every recomputation updates before it locks the storage table. A
+-- recomputation takes no stamps, so a REPEATABLE READ or SERIALIZABLE writer whose plan takes
+-- stamps (its delta reads rows other writers change) could not tell that one committed after its
+-- snapshot: such a writer locks the epoch row FOR SHARE, which fails with 40001 once it was
+-- updated after the snapshot, and which a recomputation waits for. The row is created with the
+-- triggers (_install_immediate), so that it is there, visible, before any writer's snapshot.
+CREATE OR REPLACE FUNCTION pgtrickle._immediate_epoch_advance(p_pgt_id bigint) RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    INSERT INTO pgtrickle.immediate_stamps AS h (pgt_id, stamp, holder) VALUES (p_pgt_id, -1, pg_current_xact_id())
+    ON CONFLICT (pgt_id, stamp) DO UPDATE SET holder = excluded.holder
+$$;
+
+CREATE OR REPLACE FUNCTION pgtrickle._immediate_epoch_check(p_pgt_id bigint) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM FROM pgtrickle.immediate_stamps WHERE pgt_id = p_pgt_id AND stamp = -1 FOR SHARE;
+END
+$$;
+
 -- Recomputes the contents of an IMMEDIATE stream table inside the statement that fired its
 -- trigger (a TRUNCATE, or any statement before the plan is compiled), as its owner. The lock
 -- keeps every other writer's maintenance out (their MERGE needs ROW EXCLUSIVE) until this
@@ -93,6 +113,8 @@ DECLARE
     v_storage regclass;
 BEGIN
     SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
+    -- The epoch before the storage: a writer holding it waits for the storage in that order too.
+    PERFORM pgtrickle._immediate_epoch_advance(p_pgt_id);
     EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', pgtrickle._storage_of(v_st));
     SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
     v_storage := pgtrickle._storage_of(v_st);
@@ -182,7 +204,7 @@ BEGIN%3$s
         ELSE
             PERFORM pgtrickle._immediate_recompute(%1$s);
         END IF;
-    ELSE
+    ELSE%4$s
         BEGIN
             IF false THEN NULL;%2$s
             ELSE
@@ -195,7 +217,12 @@ BEGIN%3$s
     END IF;
     RETURN NULL;
 END
-$body$, p_pgt_id, v_branches, v_nested));
+$body$, p_pgt_id, v_branches, v_nested,
+        CASE WHEN v_stamps THEN format('
+        PERFORM pgtrickle._immediate_epoch_check(%s);', p_pgt_id) ELSE '' END));
+    IF v_stamps THEN
+        PERFORM pgtrickle._immediate_epoch_advance(p_pgt_id);
+    END IF;
     EXECUTE format('REVOKE ALL ON FUNCTION %s() FROM PUBLIC', v_function);
     EXECUTE format('COMMENT ON FUNCTION %s() IS %L', v_function,
         format('pgtrickle: maintains stream table %s inside the statements on its sources',
