@@ -12,11 +12,8 @@ import dev.pgtrickle.testsupport.TestDatabase;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -157,68 +154,20 @@ class ImmediateJoinTest {
     void concurrentWritersOfJoinedTablesLoseNothing() throws Exception {
         db.execute("SELECT pgtrickle.create_stream_table('order_view', $$" + ORDER_VIEW + "$$, refresh_mode => 'IMMEDIATE')");
         compile("order_view");
-        List<Throwable> errors = new CopyOnWriteArrayList<>();
-        AtomicInteger retries = new AtomicInteger();
-        List<Thread> writers = new ArrayList<>();
-        for (int w = 0; w < 4; w++) {
-            int writer = w;
-            writers.add(new Thread(() -> {
-                Random random = new Random(200 + writer);
-                try (Connection c = db.connect(); Statement s = c.createStatement()) {
-                    c.setAutoCommit(false);
-                    if (writer % 2 == 1) {
-                        c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
-                    }
-                    for (int i = 0; i < 60; i++) {
-                        int customer = 1 + random.nextInt(30);
-                        int order = 1 + random.nextInt(70);
-                        String sql = switch (random.nextInt(7)) {
-                            case 0 -> "UPDATE customers SET name = name || '" + writer + "' WHERE id = " + customer;
-                            case 1 -> "INSERT INTO customers VALUES (" + customer + ", 'w" + writer + "') ON CONFLICT DO NOTHING";
-                            case 2 -> "DELETE FROM customers WHERE id = " + customer;
-                            case 3 -> "INSERT INTO orders VALUES (" + (1000 * (writer + 1) + i) + ", now(), " + customer + ")";
-                            case 4 -> "UPDATE orders SET customer_id = " + customer + " WHERE id = " + order;
-                            case 5 -> "INSERT INTO payments (order_id, status) VALUES (" + order + ", 'p" + writer + "')";
-                            default -> "DELETE FROM shipments WHERE order_id = " + order
-                                    + "; INSERT INTO shipments (order_id, shipped_at) VALUES (" + order + ", now())";
-                        };
-                        try {
-                            s.execute(sql);
-                            if (random.nextInt(6) == 0) {
-                                c.rollback();
-                            } else {
-                                c.commit();
-                            }
-                        } catch (SQLException e) {
-                            c.rollback();
-                            if (writer % 2 == 0 || !"40001".equals(e.getSQLState())) {
-                                throw e;
-                            }
-                            retries.incrementAndGet();
-                        }
-                    }
-                } catch (Throwable e) {
-                    errors.add(e);
-                }
-            }, "writer-" + w));
-        }
-        writers.forEach(Thread::start);
-        // While they write: the stream table changes in the writers' transactions, so one
-        // snapshot sees it equal to its query at every point.
-        int checks = 0;
-        while (writers.stream().anyMatch(Thread::isAlive)) {
-            if (errors.isEmpty()) {
-                Oracle.assertStreamTableMatchesQuery(db, "order_view", ORDER_VIEW);
-                checks++;
-            }
-            Thread.sleep(20);
-        }
-        for (Thread writer : writers) {
-            writer.join();
-        }
-        assertTrue(checks > 0, "checked while the writers ran");
-        assertTrue(errors.isEmpty(), () -> "writer errors: " + errors);
-        Oracle.assertStreamTableMatchesQuery(db, "order_view", ORDER_VIEW);
+        ConcurrentWriters.run(db, 4, 60, 200, (writer, i, random) -> {
+            int customer = 1 + random.nextInt(30);
+            int order = 1 + random.nextInt(70);
+            return switch (random.nextInt(7)) {
+                case 0 -> "UPDATE customers SET name = name || '" + writer + "' WHERE id = " + customer;
+                case 1 -> "INSERT INTO customers VALUES (" + customer + ", 'w" + writer + "') ON CONFLICT DO NOTHING";
+                case 2 -> "DELETE FROM customers WHERE id = " + customer;
+                case 3 -> "INSERT INTO orders VALUES (" + (1000 * (writer + 1) + i) + ", now(), " + customer + ")";
+                case 4 -> "UPDATE orders SET customer_id = " + customer + " WHERE id = " + order;
+                case 5 -> "INSERT INTO payments (order_id, status) VALUES (" + order + ", 'p" + writer + "')";
+                default -> "DELETE FROM shipments WHERE order_id = " + order
+                        + "; INSERT INTO shipments (order_id, shipped_at) VALUES (" + order + ", now())";
+            };
+        }, () -> Oracle.assertStreamTableMatchesQuery(db, "order_view", ORDER_VIEW));
         DifferentialRefreshTest.assertHiddenMultiplicities(db, "order_view");
         assertTrue(db.queryLong("SELECT count(*) FROM pgtrickle.immediate_stamps") > 0, "the writers stamped join keys");
     }

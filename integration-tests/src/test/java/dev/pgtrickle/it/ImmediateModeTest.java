@@ -263,68 +263,23 @@ class ImmediateModeTest {
     }
 
     private void writeConcurrently(int statementsPerWriter) throws Exception {
-        List<Throwable> errors = new CopyOnWriteArrayList<>();
-        List<Thread> writers = new ArrayList<>();
-        for (int w = 0; w < 4; w++) {
-            int writer = w;
-            writers.add(new Thread(() -> {
-                Random random = new Random(100 + writer);
-                try (Connection c = db.connect(); Statement s = c.createStatement()) {
-                    c.setAutoCommit(false);
-                    if (writer % 2 == 1) {
-                        c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
-                    }
-                    for (int i = 0; i < statementsPerWriter; i++) {
-                        int id = 1000 + writer * 1000 + i;
-                        String sql = switch (random.nextInt(5)) {
-                            case 0 -> "INSERT INTO employees SELECT " + id + " * 10 + g, 'w', (g * " + (1 + random.nextInt(7))
-                                    + ") % 6, 1 FROM generate_series(0, 4) g";
-                            case 1 -> "UPDATE employees SET department_id = (department_id + 1) % 6"
-                                    + " WHERE id % 13 = " + random.nextInt(13) + " AND id > 1000";
-                            case 2 -> "DELETE FROM employees WHERE id BETWEEN " + (1000 + writer * 1000 + random.nextInt(80)) * 10
-                                    + " AND " + (1000 + writer * 1000 + random.nextInt(80)) * 10 + " + 9";
-                            case 3 -> "INSERT INTO orders SELECT " + id + " * 10 + g, 'r' || (g % 3), g FROM generate_series(0, 2) g";
-                            default -> "UPDATE orders SET amount = amount + 1 WHERE id BETWEEN " + (1000 + writer * 1000) * 10
-                                    + " AND " + (1000 + writer * 1000 + i) * 10;
-                        };
-                        try {
-                            s.execute(sql);
-                            if (random.nextInt(5) == 0) {
-                                c.rollback();
-                            } else {
-                                c.commit();
-                            }
-                        } catch (SQLException e) {
-                            c.rollback();
-                            if (writer % 2 == 0 || !"40001".equals(e.getSQLState())) {
-                                throw e;
-                            }
-                        }
-                    }
-                } catch (Throwable e) {
-                    errors.add(e);
-                }
-            }, "writer-" + w));
-        }
-        writers.forEach(Thread::start);
-        // While they write: the stream table changes in the writers' transactions, so one
-        // snapshot sees it equal to its query at every point.
-        int checks = 0;
-        while (writers.stream().anyMatch(Thread::isAlive)) {
-            if (errors.isEmpty()) {
-                Oracle.assertStreamTableMatchesQuery(db, "live_headcount", HEADCOUNT);
-                Oracle.assertStreamTableMatchesQuery(db, "live_counter", COUNTER);
-                checks++;
-            }
-            Thread.sleep(20);
-        }
-        for (Thread writer : writers) {
-            writer.join();
-        }
-        assertTrue(checks > 0, "checked while the writers ran");
-        assertTrue(errors.isEmpty(), () -> "writer errors: " + errors);
-        Oracle.assertStreamTableMatchesQuery(db, "live_headcount", HEADCOUNT);
-        Oracle.assertStreamTableMatchesQuery(db, "live_counter", COUNTER);
+        ConcurrentWriters.run(db, 4, statementsPerWriter, 100, (writer, i, random) -> {
+            int id = 1000 + writer * 1000 + i;
+            return switch (random.nextInt(5)) {
+                case 0 -> "INSERT INTO employees SELECT " + id + " * 10 + g, 'w', (g * " + (1 + random.nextInt(7))
+                        + ") % 6, 1 FROM generate_series(0, 4) g";
+                case 1 -> "UPDATE employees SET department_id = (department_id + 1) % 6"
+                        + " WHERE id % 13 = " + random.nextInt(13) + " AND id > 1000";
+                case 2 -> "DELETE FROM employees WHERE id BETWEEN " + (1000 + writer * 1000 + random.nextInt(80)) * 10
+                        + " AND " + (1000 + writer * 1000 + random.nextInt(80)) * 10 + " + 9";
+                case 3 -> "INSERT INTO orders SELECT " + id + " * 10 + g, 'r' || (g % 3), g FROM generate_series(0, 2) g";
+                default -> "UPDATE orders SET amount = amount + 1 WHERE id BETWEEN " + (1000 + writer * 1000) * 10
+                        + " AND " + (1000 + writer * 1000 + i) * 10;
+            };
+        }, () -> {
+            Oracle.assertStreamTableMatchesQuery(db, "live_headcount", HEADCOUNT);
+            Oracle.assertStreamTableMatchesQuery(db, "live_counter", COUNTER);
+        });
         DifferentialRefreshTest.assertHiddenMultiplicities(db, "live_headcount");
         DifferentialRefreshTest.assertHiddenMultiplicities(db, "live_counter");
     }
