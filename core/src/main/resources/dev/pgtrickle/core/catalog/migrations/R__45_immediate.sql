@@ -87,10 +87,14 @@ $$;
 -- snapshot: such a writer locks the epoch row FOR SHARE, which fails with 40001 once it was
 -- updated after the snapshot, and which a recomputation waits for. The row is created with the
 -- triggers (_install_immediate), so that it is there, visible, before any writer's snapshot.
+-- (PL/pgSQL, like every function here naming the table: an upgrade runs this script before the
+-- versioned migration creating the table.)
 CREATE OR REPLACE FUNCTION pgtrickle._immediate_epoch_advance(p_pgt_id bigint) RETURNS void
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
     INSERT INTO pgtrickle.immediate_stamps AS h (pgt_id, stamp, holder) VALUES (p_pgt_id, -1, pg_current_xact_id())
-    ON CONFLICT (pgt_id, stamp) DO UPDATE SET holder = excluded.holder
+    ON CONFLICT (pgt_id, stamp) DO UPDATE SET holder = excluded.holder;
+END
 $$;
 
 CREATE OR REPLACE FUNCTION pgtrickle._immediate_epoch_check(p_pgt_id bigint) RETURNS void
