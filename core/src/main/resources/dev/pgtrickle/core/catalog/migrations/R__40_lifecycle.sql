@@ -378,6 +378,13 @@ BEGIN
 END
 $$;
 
+-- The sources a stream table reads, by oid (the order locks are taken in).
+CREATE OR REPLACE FUNCTION pgtrickle._sources_of(p_pgt_id bigint) RETURNS oid[]
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(array_agg(source_relid ORDER BY source_relid), '{}') FROM pgtrickle.pgt_dependencies
+    WHERE pgt_id = p_pgt_id
+$$;
+
 -- Installs capture on every source. On a stream table source the same triggers record what
 -- each of its refreshes applied, which is the delta its consumers need.
 CREATE OR REPLACE FUNCTION pgtrickle._install_capture(p_sources oid[])
@@ -531,8 +538,7 @@ BEGIN
     PERFORM pgtrickle._drop_hidden_columns(p_st.pgt_relid::regclass);
     PERFORM pgtrickle._drop_kept_states(p_st.pgt_id);
     PERFORM pgtrickle._reshape_storage(p_st.pgt_relid::regclass, p_analysis.column_names, p_analysis.column_types);
-    SELECT coalesce(array_agg(source_relid), '{}') INTO v_old_sources
-    FROM pgtrickle.pgt_dependencies WHERE pgt_id = p_st.pgt_id;
+    v_old_sources := pgtrickle._sources_of(p_st.pgt_id);
     PERFORM pgtrickle._register(p_st.pgt_id, p_st.pgt_relid, p_query, p_analysis.normalized,
                                 p_analysis.sources, p_analysis.source_kinds, NULL, NULL,
                                 v_decision.effective_mode, v_decision.mode_reason, v_decision.compile_status,
@@ -631,8 +637,7 @@ BEGIN
         PERFORM pgtrickle._drop_stream_table(v_dependent, true);
     END LOOP;
 
-    SELECT coalesce(array_agg(source_relid), '{}') INTO v_sources
-    FROM pgtrickle.pgt_dependencies WHERE pgt_id = p_st.pgt_id;
+    v_sources := pgtrickle._sources_of(p_st.pgt_id);
     IF p_st.refresh_mode = 'IMMEDIATE' THEN
         PERFORM pgtrickle._drop_immediate(p_st);
     END IF;

@@ -342,8 +342,7 @@ BEGIN
             USING ERRCODE = 'invalid_transaction_state',
                   HINT = 'It recomputes the contents from what every writer it waited for committed, which a snapshot taken before the wait does not see.';
     END IF;
-    SELECT coalesce(array_agg(source_relid ORDER BY source_relid), '{}') INTO v_sources
-    FROM pgtrickle.pgt_dependencies WHERE pgt_id = p_st.pgt_id;
+    v_sources := pgtrickle._sources_of(p_st.pgt_id);
     IF v_switch AND p_mode = 'IMMEDIATE' THEN
         v_refusal := pgtrickle._immediate_refusal(v_sources);
         IF v_refusal IS NOT NULL THEN
@@ -374,8 +373,7 @@ DECLARE
     v_source oid;
 BEGIN
     SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
-    SELECT coalesce(array_agg(source_relid ORDER BY source_relid), '{}') INTO v_sources
-    FROM pgtrickle.pgt_dependencies WHERE pgt_id = p_pgt_id;
+    v_sources := pgtrickle._sources_of(p_pgt_id);
     IF v_st.refresh_mode = 'IMMEDIATE' THEN
         PERFORM pgtrickle._install_immediate(p_pgt_id);
         PERFORM pgtrickle._full_refresh(p_pgt_id, 'ALTER');
