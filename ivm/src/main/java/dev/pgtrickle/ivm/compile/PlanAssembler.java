@@ -172,8 +172,9 @@ final class PlanAssembler {
                 String identities = "WITH " + String.join(",\n", context.ctes()) + "\nSELECT DISTINCT "
                         + PlanContract.ROW_ID + " FROM (" + maintenance.touchedIdentities() + ") AS __pgt_touched";
                 List<String> stamps = new ArrayList<>();
-                if (footprint != null) {
-                    stamps.add(footprint.stamps(source.oid(), event));
+                String joinStamps = footprint == null ? null : footprint.stamps(source.oid(), event);
+                if (joinStamps != null) {
+                    stamps.add(joinStamps);
                 }
                 if (kind == Strategy.GROUP_RESCAN) {
                     // A recomputed group reads rows other writers of the group change: at REPEATABLE
@@ -188,8 +189,7 @@ final class PlanAssembler {
                             + "\n" + PartitionRescanStrategy.TOUCHED_PARTITIONS));
                 }
                 statements.add(new CompiledPlan.ImmediateStatement(source.oid(), event.name(),
-                        stamps.stream().filter(java.util.Objects::nonNull).reduce((a, b) -> a + "\nUNION\n" + b)
-                                .orElse(null), identities,
+                        stamps.isEmpty() ? null : String.join("\nUNION\n", stamps), identities,
                         MergeStatement.buildImmediate(context.ctes(), maintenance.identityColumns(), storage,
                                 maintenance.updatedColumns(), maintenance.carriesStoredRows())));
             }
