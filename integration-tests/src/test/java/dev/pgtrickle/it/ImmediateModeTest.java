@@ -35,8 +35,15 @@ class ImmediateModeTest {
     /** Departments of more than 12 employees: HAVING, so its groups are recomputed (GROUP_RESCAN). */
     private static final String BUSY = "SELECT department_id, count(*) AS n FROM employees GROUP BY department_id"
             + " HAVING count(*) > 12";
-    /** The five best paid: TopK, which IMMEDIATE mode recomputes at every statement so far. */
-    private static final String TOP_PAID = "SELECT id, salary FROM employees ORDER BY salary DESC, id LIMIT 5";
+    /** The five lowest paid: TopK, whose writers take turns (the first rows depend on every row). */
+    private static final String LOWEST_PAID = "SELECT id, salary FROM employees ORDER BY salary, id LIMIT 5";
+    /** A walk down the employees as a tree (department_id naming the parent): recursive, its writers take turns. */
+    private static final String TREE = "WITH RECURSIVE tree AS (SELECT id, department_id FROM employees WHERE department_id"
+            + " IS NULL UNION ALL SELECT e.id, e.department_id FROM employees e JOIN tree t ON e.department_id = t.id)"
+            + " SELECT id, department_id FROM tree";
+    /** The tree's nodes joined again: a recursive query inside a larger one, which IMMEDIATE mode recomputes so far. */
+    private static final String TREE_NAMES = TREE.replace("SELECT id, department_id FROM tree",
+            "SELECT t.id, e.name FROM tree t JOIN employees e ON e.id = t.id");
     /** Each employee's rank in their department: a window, its partitions recomputed (PARTITION_RESCAN). */
     private static final String RANKS = "SELECT id, department_id, rank() OVER (PARTITION BY department_id ORDER BY salary)"
             + " AS r FROM employees";
@@ -249,9 +256,28 @@ class ImmediateModeTest {
         // Window partitions recomputed, their writers waiting for each other on the partition's stamp.
         createCompiled("ranks", RANKS, "IMMEDIATE");
         assertEquals(0, db.queryLong("SELECT count(*) FROM pgtrickle.pgt_status() WHERE mode_reason IS NOT NULL"));
+        // The first rows of an order: its writers take turns, and the status says why.
+        createCompiled("lowest_paid", LOWEST_PAID, "IMMEDIATE");
+        assertEquals("writers of its sources take turns: the first rows of ORDER BY ... LIMIT depend on every row of"
+                + " its input", db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.lowest_paid'"));
         writeConcurrently(80);
         Oracle.assertStreamTableMatchesQuery(db, "busy_departments", BUSY);
         Oracle.assertStreamTableMatchesQuery(db, "ranks", RANKS);
+        Oracle.assertStreamTableMatchesQuery(db, "lowest_paid", LOWEST_PAID);
+    }
+
+    /** A walk down a tree: maintained after every statement, its writers taking turns (the status says why). */
+    @Test
+    void aRecursiveQueryIsMaintainedWithItsWritersTakingTurns() throws Exception {
+        createCompiled("tree", TREE, "IMMEDIATE");
+        assertEquals("writers of its sources take turns: the rows of a recursive query depend on other rows of its tables",
+                db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.tree'"));
+        db.execute("UPDATE employees SET department_id = NULL WHERE id IN (1, 2)");
+        assertTrue(db.queryLong("SELECT count(*) FROM tree") > db.queryLong("SELECT count(*) FROM employees"
+                + " WHERE department_id IS NULL"), "a tree below the roots");
+        Oracle.assertStreamTableMatchesQuery(db, "tree", TREE);
+        randomStatements(db, "tree", TREE, new Random(5), 40);
+        DifferentialRefreshTest.assertHiddenMultiplicities(db, "tree");
     }
 
     /** Before it is compiled, each statement recomputes it, the other writers waiting for that. */
@@ -383,17 +409,17 @@ class ImmediateModeTest {
     }
 
     /**
-     * A published IMMEDIATE stream table whose plan cannot be applied inside the statements (TopK:
-     * recomputed at each) rewrites only the rows that changed, as a FULL refresh does.
+     * A published IMMEDIATE stream table whose plan cannot be applied inside the statements (a
+     * recursive query: recomputed at each) rewrites only the rows that changed, as a FULL refresh does.
      */
     @Test
     void aPublishedOneRecomputedChangesOnlyWhatDiffers() throws Exception {
-        createCompiled("top_paid", TOP_PAID, "IMMEDIATE");
-        db.execute("SELECT pgtrickle.stream_table_to_publication('top_paid')");
-        String rows = "SELECT string_agg(id || ':' || xmin, ',' ORDER BY id) FROM top_paid";
+        createCompiled("tree", TREE_NAMES, "IMMEDIATE");
+        db.execute("SELECT pgtrickle.stream_table_to_publication('tree')");
+        String rows = "SELECT string_agg(id || ':' || xmin, ',' ORDER BY id) FROM tree";
         String before = db.queryString(rows);
         db.execute("INSERT INTO employees VALUES (700, 'p', 3, 1)");
-        Oracle.assertStreamTableMatchesQuery(db, "top_paid", TOP_PAID);
+        Oracle.assertStreamTableMatchesQuery(db, "tree", TREE_NAMES);
         assertEquals(before, db.queryString(rows), "the top rows, unchanged, were not rewritten");
     }
 
@@ -504,12 +530,13 @@ class ImmediateModeTest {
         }
         assertEquals(0, db.queryLong("SELECT count(*) FROM pgtrickle.pgt_stream_tables WHERE refresh_mode = 'IMMEDIATE'"));
 
-        // A query the compiler maintains only by recomputing its top rows: recomputed, and it says so.
-        createCompiled("top_paid", TOP_PAID, "IMMEDIATE");
-        assertTrue(db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.top_paid'")
-                .contains("IMMEDIATE mode does not maintain the TOP_K strategy yet"));
-        db.execute("INSERT INTO employees SELECT g, 'h', 1, g FROM generate_series(700, 720) g");
-        Oracle.assertStreamTableMatchesQuery(db, "top_paid", TOP_PAID);
+        // A query whose plan IMMEDIATE mode cannot apply yet: recomputed, and it says so.
+        createCompiled("tree", TREE_NAMES, "IMMEDIATE");
+        assertEquals("recomputed at every statement on its source: IMMEDIATE mode does not maintain a recursive query"
+                + " inside a larger one yet",
+                db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.tree'"));
+        db.execute("INSERT INTO employees SELECT g, 'h', NULL, g FROM generate_series(700, 720) g");
+        Oracle.assertStreamTableMatchesQuery(db, "tree", TREE_NAMES);
     }
 
     /** The CLI compiles at creation, so it refuses what the plan cannot maintain inside the statements. */
@@ -521,10 +548,10 @@ class ImmediateModeTest {
         db.execute("DELETE FROM employees WHERE department_id = 2");
         Oracle.assertStreamTableMatchesQuery(db, "live_headcount", HEADCOUNT);
 
-        CliRun refused = CliRun.against(db, "create", "top_paid", TOP_PAID, "--refresh-mode", "IMMEDIATE")
+        CliRun refused = CliRun.against(db, "create", "tree", TREE_NAMES, "--refresh-mode", "IMMEDIATE")
                 .expectExit(1).assertNoStackTrace();
-        CliRun.assertContains(refused.err(), "cannot be IMMEDIATE: IMMEDIATE mode does not maintain the TOP_K"
-                + " strategy yet", "nothing was created");
+        CliRun.assertContains(refused.err(), "cannot be IMMEDIATE: IMMEDIATE mode does not maintain a recursive query"
+                + " inside a larger one yet", "nothing was created");
         assertEquals(1, db.queryLong("SELECT count(*) FROM pgtrickle.pgt_stream_tables"));
     }
 

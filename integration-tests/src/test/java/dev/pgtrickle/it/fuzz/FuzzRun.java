@@ -556,7 +556,12 @@ final class FuzzRun implements AutoCloseable {
 
     /** {@code count} different shapes of the catalogue, chosen at random. */
     static List<Shape> pickShapes(Random random, int count) {
-        List<Shape> all = new ArrayList<>(Shapes.all());
+        return pickShapes(random, count, shape -> true);
+    }
+
+    /** {@link #pickShapes(Random, int)} among the shapes {@code eligible} accepts. */
+    static List<Shape> pickShapes(Random random, int count, java.util.function.Predicate<Shape> eligible) {
+        List<Shape> all = new ArrayList<>(Shapes.all().stream().filter(eligible).toList());
         Collections.shuffle(all, random);
         return List.copyOf(all.subList(0, Math.min(count, all.size())));
     }

@@ -40,6 +40,9 @@ import java.util.List;
  *     (IMMEDIATE mode), per kind of statement; empty when the query cannot be maintained so
  * @param immediateRefusal why the query cannot be maintained inside the writing statement;
  *     {@code null} when it can
+ * @param immediateSerialization why the writers of its sources take turns in IMMEDIATE mode
+ *     (every statement takes one stamp: no key tells where their changes meet); {@code null} when
+ *     writers of different rows or groups do not wait for each other
  */
 public record CompiledPlan(int format, String normalizedQuery, Strategy strategy, List<String> columns,
                            List<String> hiddenColumns, List<String> identityColumns, List<String> outputKey,
@@ -47,7 +50,8 @@ public record CompiledPlan(int format, String normalizedQuery, Strategy strategy
                            String refresh, String refreshInsertOnly, List<Long> sources,
                            List<ExplainLine> operators, List<ColumnLineage> lineage, List<KeptState> keptStates,
                            List<List<String>> indexes, boolean readsClock, String clockDue,
-                           List<ImmediateStatement> immediate, String immediateRefusal) {
+                           List<ImmediateStatement> immediate, String immediateRefusal,
+                           String immediateSerialization) {
 
     public static final int FORMAT = 1;
 

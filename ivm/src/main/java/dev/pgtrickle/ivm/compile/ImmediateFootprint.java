@@ -10,8 +10,6 @@ import dev.pgtrickle.ivm.plan.LateralFunction;
 import dev.pgtrickle.ivm.plan.LateralSubquery;
 import dev.pgtrickle.ivm.plan.Lookup;
 import dev.pgtrickle.ivm.plan.Plan;
-import dev.pgtrickle.ivm.plan.Recursive;
-import dev.pgtrickle.ivm.plan.RecursiveRef;
 import dev.pgtrickle.ivm.plan.Scan;
 import dev.pgtrickle.ivm.plan.SetOperation;
 import dev.pgtrickle.ivm.sql.Sql;
@@ -85,17 +83,27 @@ final class ImmediateFootprint {
         this.edges = edges;
     }
 
-    /** The footprint of a query joining tables, or why IMMEDIATE mode cannot lock its joins. */
-    record Analysis(ImmediateFootprint footprint, String refusal) {
+    /**
+     * The footprint of a query joining tables, or why no join key locks where its writers' changes
+     * meet (then they all wait for one another: {@link #WHOLE}).
+     */
+    record Analysis(ImmediateFootprint footprint, String serialization) {
     }
+
+    /**
+     * The one stamp every writer of a stream table takes when its changes cannot be told apart by
+     * keys (a bucket no hash gives, nor the epoch's -1): the writers of its sources then take
+     * turns, each seeing what the previous ones committed, as a single writer would.
+     */
+    static final String WHOLE = "SELECT (-2)::bigint AS stamp";
 
     static Analysis of(Plan top) {
         Map<String, Scan> scans = new LinkedHashMap<>();
         Map<String, Derived> subqueries = new LinkedHashMap<>();
         List<Join> joins = new ArrayList<>();
-        String refusal = collect(top, scans, subqueries, joins);
-        if (refusal != null) {
-            return new Analysis(null, refusal);
+        String serialization = collect(top, scans, subqueries, joins);
+        if (serialization != null) {
+            return new Analysis(null, serialization);
         }
         List<Edge> edges = new ArrayList<>();
         for (Join join : joins) {
@@ -111,8 +119,8 @@ final class ImmediateFootprint {
                 }
             }
             if (pairs.isEmpty()) {
-                return new Analysis(null, "IMMEDIATE mode maintains joins on equalities between columns of two tables;"
-                        + " this one joins " + join.condition().sql());
+                return new Analysis(null, "the join " + join.condition().sql()
+                        + " has no equality between columns of two tables to lock");
             }
             for (Map.Entry<List<Scan>, List<Condition.Key>> pair : pairs.entrySet()) {
                 edges.add(new Edge(edges.size() + 1, pair.getKey().get(0), pair.getKey().get(1), pair.getValue()));
@@ -142,23 +150,22 @@ final class ImmediateFootprint {
     private static String collect(Plan plan, Map<String, Scan> scans, Map<String, Derived> subqueries,
                                   List<Join> joins) {
         if (plan instanceof Lookup || plan instanceof LateralFunction || plan instanceof LateralSubquery
-                || plan instanceof FunctionScan || plan instanceof Recursive || plan instanceof RecursiveRef
-                || plan instanceof SetOperation) {
-            return "IMMEDIATE mode maintains joins of tables, not yet with " + plan.describe();
+                || plan instanceof FunctionScan || plan instanceof SetOperation) {
+            return "changes meet in " + plan.describe() + ", which has no join keys to lock";
         }
         if ((plan instanceof Scan scan && (scans.put(scan.alias(), scan) != null || subqueries.containsKey(scan.alias())))
                 || (plan instanceof Derived derived && (subqueries.put(derived.alias(), derived) != null
                         || scans.containsKey(derived.alias())))) {
-            return "IMMEDIATE mode needs the tables and subqueries of a join to have different aliases; "
-                    + ((FromPlan) plan).aliases().iterator().next() + " names two";
+            return "the alias " + ((FromPlan) plan).aliases().iterator().next()
+                    + " names two tables or subqueries, whose join keys cannot be told apart";
         }
         if (plan instanceof Join join) {
             joins.add(join);
         }
         for (Plan input : plan.inputs()) {
-            String refusal = collect(input, scans, subqueries, joins);
-            if (refusal != null) {
-                return refusal;
+            String serialization = collect(input, scans, subqueries, joins);
+            if (serialization != null) {
+                return serialization;
             }
         }
         return null;

@@ -5,6 +5,8 @@ import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.delta.TransitionTables;
 import dev.pgtrickle.ivm.plan.Aggregate;
 import dev.pgtrickle.ivm.plan.Clock;
+import dev.pgtrickle.ivm.plan.Distinct;
+import dev.pgtrickle.ivm.plan.DistinctOn;
 import dev.pgtrickle.ivm.plan.Filter;
 import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.KeptIndex;
@@ -15,7 +17,9 @@ import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.Recursive;
 import dev.pgtrickle.ivm.plan.Scan;
 import dev.pgtrickle.ivm.plan.Source;
+import dev.pgtrickle.ivm.plan.TopK;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
+import dev.pgtrickle.ivm.plan.Window;
 import dev.pgtrickle.ivm.sql.Sql;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -31,9 +35,6 @@ final class PlanAssembler {
      * The strategies IMMEDIATE mode maintains: those updating the rows a change touches from their
      * stored state alone, and GROUP_RESCAN, which recomputes the touched groups from the sources.
      */
-    private static final Set<Strategy> IMMEDIATE_STRATEGIES = Set.of(Strategy.AGGREGATE, Strategy.KEYED, Strategy.CONTENT,
-            Strategy.GROUP_RESCAN, Strategy.PARTITION_RESCAN);
-
     private PlanAssembler() {
     }
 
@@ -91,7 +92,7 @@ final class PlanAssembler {
                     new DeltaContext.KeptTable(PlanContract.keptTable(i + 1), kept.get(i).scaledCalls()));
         }
         DeltaContext context = new DeltaContext(new ChangeBuffers(), exactSums, tables);
-        if (joins(top)) {
+        if (contains(top, Join.class)) {
             context.mergeIdenticalChanges();
         }
         for (Kept k : kept) {
@@ -121,46 +122,58 @@ final class PlanAssembler {
                 Lineage.of(top).entrySet().stream()
                         .map(e -> new CompiledPlan.ColumnLineage(e.getKey(), List.copyOf(e.getValue()))).toList(),
                 states, indexes, !clockFilters(top).isEmpty(), nextClockChange(top), immediate.statements(),
-                immediate.refusal());
+                immediate.refusal(), immediate.serialization());
     }
 
-    /** The IMMEDIATE statements of a plan, or why there are none. */
-    private record Immediate(List<CompiledPlan.ImmediateStatement> statements, String refusal) {
+    /**
+     * The IMMEDIATE statements of a plan, or why there are none; and, when its writers take turns
+     * ({@link ImmediateFootprint#WHOLE}), why.
+     */
+    private record Immediate(List<CompiledPlan.ImmediateStatement> statements, String refusal, String serialization) {
 
         static Immediate refused(String why) {
-            return new Immediate(List.of(), why);
+            return new Immediate(List.of(), why, null);
         }
     }
 
     /**
      * The statements maintaining the stream table inside each statement on one of its sources
-     * (IMMEDIATE mode): the same delta rules over the trigger's transition tables, for strategies
-     * that update the touched rows from their stored state alone. The locks on those rows, taken
-     * in order before the MERGE reads them, make concurrent writers of the same rows wait for
-     * each other; where the query joins tables, the stamps of the join keys the changes reach
-     * make writers whose changes meet in the join wait too (docs/architecture.md, "IMMEDIATE mode").
+     * (IMMEDIATE mode): the same delta rules over the trigger's transition tables. The locks on
+     * the rows they touch, taken in order before the MERGE reads them, make concurrent writers of
+     * the same rows wait for each other; where the query joins tables, the stamps of the join keys
+     * the changes reach make writers whose changes meet in the join wait too; where no key tells
+     * where they meet (the first rows of an order, groups inside the query, a scalar subquery, a
+     * set operation, a join without an equality), every writer takes one stamp, and they take
+     * turns (docs/architecture.md, "IMMEDIATE mode").
      */
     private static Immediate immediate(QueryPlan top, MaintenanceStrategy strategy, Strategy kind, List<Plan> exactSums,
                                        List<Kept> kept, List<Source> sources) throws UnsupportedQueryException {
-        ImmediateFootprint footprint = null;
-        if (scans(top) > 1) {
-            ImmediateFootprint.Analysis analysis = ImmediateFootprint.of(top);
-            if (analysis.refusal() != null) {
-                return Immediate.refused(analysis.refusal());
-            }
-            footprint = analysis.footprint();
+        if (kept.stream().anyMatch(k -> k.plan() instanceof Recursive)) {
+            return Immediate.refused("IMMEDIATE mode does not maintain a recursive query inside a larger one yet");
         }
         if (!kept.isEmpty()) {
-            return Immediate.refused("IMMEDIATE mode does not maintain aggregates, tests or recursive queries inside the"
-                    + " query yet");
+            // Recomputing such a state's old values instead need not give them as stored: a group
+            // of numeric keys 1.0 and 1.00 shows whichever spelling its first row has.
+            return Immediate.refused("IMMEDIATE mode does not maintain aggregates or tests inside the query whose"
+                    + " state the refreshes keep in a table, yet");
         }
         if (!clockFilters(top).isEmpty()) {
             return Immediate.refused("a query comparing columns with the clock changes as time passes, without a"
                     + " statement on its source: IMMEDIATE mode cannot maintain it");
         }
-        if (!IMMEDIATE_STRATEGIES.contains(kind)) {
-            return Immediate.refused("IMMEDIATE mode does not maintain the " + kind
-                    + " strategy yet (it maintains AGGREGATE, KEYED, CONTENT, GROUP_RESCAN and PARTITION_RESCAN)");
+        ImmediateFootprint footprint = null;
+        Optional<Plan> grouping = top.inputs().stream().map(PlanAssembler::grouping).flatMap(Optional::stream).findFirst();
+        String serialization = null;
+        if (kind == Strategy.TOP_K) {
+            serialization = "the first rows of ORDER BY ... LIMIT depend on every row of its input";
+        } else if (contains(top, Recursive.class)) {
+            serialization = "the rows of a recursive query depend on other rows of its tables";
+        } else if (grouping.isPresent()) {
+            serialization = "changes meet in the groups of " + grouping.get().describe() + " inside the query";
+        } else if (scans(top) > 1) {
+            ImmediateFootprint.Analysis analysis = ImmediateFootprint.of(top);
+            serialization = analysis.serialization();
+            footprint = analysis.footprint();
         }
         List<CompiledPlan.ImmediateStatement> statements = new ArrayList<>();
         for (Source source : sources) {
@@ -172,21 +185,25 @@ final class PlanAssembler {
                 String identities = "WITH " + String.join(",\n", context.ctes()) + "\nSELECT DISTINCT "
                         + PlanContract.ROW_ID + " FROM (" + maintenance.touchedIdentities() + ") AS __pgt_touched";
                 List<String> stamps = new ArrayList<>();
-                String joinStamps = footprint == null ? null : footprint.stamps(source.oid(), event);
-                if (joinStamps != null) {
-                    stamps.add(joinStamps);
-                }
-                if (kind == Strategy.GROUP_RESCAN) {
-                    // A recomputed group reads rows other writers of the group change: at REPEATABLE
-                    // READ, one that committed after the snapshot must be noticed (40001), and the
-                    // advisory locks leave no trace of it. A stamp per touched group does.
-                    stamps.add(ImmediateFootprint.identityStamps(identities));
-                } else if (kind == Strategy.PARTITION_RESCAN) {
-                    // A recomputed partition's rows are not all rows the changes touch: writers of
-                    // one partition wait for each other on its stamp, before they look for the rows
-                    // to lock (at READ COMMITTED then with what the previous writer committed).
-                    stamps.add(ImmediateFootprint.identityStamps("WITH " + String.join(",\n", context.ctes())
-                            + "\n" + PartitionRescanStrategy.TOUCHED_PARTITIONS));
+                if (serialization != null) {
+                    stamps.add(ImmediateFootprint.WHOLE);  // orders these writers on its own
+                } else {
+                    String joinStamps = footprint == null ? null : footprint.stamps(source.oid(), event);
+                    if (joinStamps != null) {
+                        stamps.add(joinStamps);
+                    }
+                    if (kind == Strategy.GROUP_RESCAN) {
+                        // A recomputed group reads rows other writers of the group change: at REPEATABLE
+                        // READ, one that committed after the snapshot must be noticed (40001), and the
+                        // advisory locks leave no trace of it. A stamp per touched group does.
+                        stamps.add(ImmediateFootprint.identityStamps(identities));
+                    } else if (kind == Strategy.PARTITION_RESCAN) {
+                        // A recomputed partition's rows are not all rows the changes touch: writers of
+                        // one partition wait for each other on its stamp, before they look for the rows
+                        // to lock (at READ COMMITTED then with what the previous writer committed).
+                        stamps.add(ImmediateFootprint.identityStamps("WITH " + String.join(",\n", context.ctes())
+                                + "\n" + PartitionRescanStrategy.TOUCHED_PARTITIONS));
+                    }
                 }
                 statements.add(new CompiledPlan.ImmediateStatement(source.oid(), event.name(),
                         stamps.isEmpty() ? null : String.join("\nUNION\n", stamps), identities,
@@ -194,7 +211,7 @@ final class PlanAssembler {
                                 maintenance.updatedColumns(), maintenance.carriesStoredRows())));
             }
         }
-        return new Immediate(statements, null);
+        return new Immediate(statements, null, serialization);
     }
 
     private static List<Filter> clockFilters(Plan plan) {
@@ -229,8 +246,17 @@ final class PlanAssembler {
         return scans;
     }
 
-    private static boolean joins(Plan plan) {
-        return plan instanceof Join || plan.inputs().stream().anyMatch(PlanAssembler::joins);
+    /** An operator computing over groups of rows (an aggregate, DISTINCT, a window, TopK) in {@code plan}. */
+    private static Optional<Plan> grouping(Plan plan) {
+        if (plan instanceof Aggregate || plan instanceof Distinct || plan instanceof DistinctOn || plan instanceof Window
+                || plan instanceof TopK) {
+            return Optional.of(plan);
+        }
+        return plan.inputs().stream().map(PlanAssembler::grouping).flatMap(Optional::stream).findFirst();
+    }
+
+    private static boolean contains(Plan plan, Class<? extends Plan> kind) {
+        return kind.isInstance(plan) || plan.inputs().stream().anyMatch(input -> contains(input, kind));
     }
 
     private static void explain(Plan plan, int depth, List<ExplainLine> lines) {

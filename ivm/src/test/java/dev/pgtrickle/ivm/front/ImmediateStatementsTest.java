@@ -165,15 +165,16 @@ class ImmediateStatementsTest {
     }
 
     @Test
-    void anInSubqueryIsFollowedThroughItsProjection() throws Exception {
-        // SELECT e.id FROM emp e WHERE e.dept_id IN (SELECT DISTINCT d.id FROM dept d WHERE d.region_id = 1)
+    void aSubqueryIsFollowedThroughItsProjection() throws Exception {
+        // SELECT e.id FROM emp e JOIN (SELECT d.id AS dept FROM dept d WHERE d.region_id = 1) s ON s.dept = e.dept_id
         CompiledPlan in = compile("""
                  SELECT e.id
-                   FROM public.emp e
-                  WHERE (e.dept_id IN ( SELECT DISTINCT d.id
+                   FROM (public.emp e
+                     JOIN ( SELECT d.id AS dept
                            FROM public.dept d
-                          WHERE (d.region_id = 1)))""");
+                          WHERE (d.region_id = 1)) s ON ((s.dept = e.dept_id)))""");
         assertNull(in.immediateRefusal());
+        assertNull(in.immediateSerialization());
         String fromDepartments = in.immediate().get(3).stamps();
         assertTrue(fromDepartments.contains("LEFT JOIN \"public\".\"emp\" AS \"e\""), fromDepartments);
         assertTrue(fromDepartments.contains("hash_record_extended(ROW((\"d\".\"id\")::bigint), 1)")
@@ -181,15 +182,19 @@ class ImmediateStatementsTest {
     }
 
     @Test
-    void whatCannotBeMaintainedInsideTheStatementSaysWhy() throws Exception {
+    void writersTakeTurnsWhereNoKeyTellsWhereTheirChangesMeet() throws Exception {
         // SELECT e.name FROM emp e JOIN dept d ON d.id < e.dept_id
         CompiledPlan theta = compile("""
                  SELECT e.name
                    FROM (public.emp e
                      JOIN public.dept d ON ((d.id < e.dept_id)))""");
-        assertTrue(theta.immediate().isEmpty());
-        assertEquals("IMMEDIATE mode maintains joins on equalities between columns of two tables; this one joins"
-                + " (d.id < e.dept_id)", theta.immediateRefusal());
+        assertNull(theta.immediateRefusal());
+        assertEquals("the join (d.id < e.dept_id) has no equality between columns of two tables to lock",
+                theta.immediateSerialization());
+        assertEquals(6, theta.immediate().size());
+        for (CompiledPlan.ImmediateStatement statement : theta.immediate()) {
+            assertEquals("SELECT (-2)::bigint AS stamp", statement.stamps());
+        }
         // SELECT id, salary FROM emp ORDER BY salary DESC LIMIT 3
         CompiledPlan top = compile("""
                  SELECT id,
@@ -197,9 +202,37 @@ class ImmediateStatementsTest {
                    FROM public.emp
                   ORDER BY salary DESC
                  LIMIT 3""");
-        assertTrue(top.immediate().isEmpty());
-        assertEquals("IMMEDIATE mode does not maintain the TOP_K strategy yet (it maintains AGGREGATE, KEYED,"
-                + " CONTENT, GROUP_RESCAN and PARTITION_RESCAN)", top.immediateRefusal());
+        assertEquals(Strategy.TOP_K, top.strategy());
+        assertNull(top.immediateRefusal());
+        assertEquals("the first rows of ORDER BY ... LIMIT depend on every row of its input", top.immediateSerialization());
+        assertEquals("SELECT (-2)::bigint AS stamp", top.immediate().get(0).stamps());
+        // Two writers of one department meet in its group inside the query, whatever the filter above.
+        CompiledPlan nested = compile("""
+                 SELECT s.dept_id
+                   FROM ( SELECT emp.dept_id,
+                            max(emp.salary) AS m
+                           FROM public.emp
+                          GROUP BY emp.dept_id) s
+                  WHERE (s.m > 100)""");
+        assertNull(nested.immediateRefusal());
+        assertTrue(nested.immediateSerialization().startsWith("changes meet in the groups of "),
+                nested.immediateSerialization());
+        assertEquals("SELECT (-2)::bigint AS stamp", nested.immediate().get(0).stamps());
+        // SELECT e.id FROM emp e WHERE e.dept_id IN (SELECT DISTINCT d.id FROM dept d)
+        CompiledPlan distinct = compile("""
+                 SELECT e.id
+                   FROM public.emp e
+                  WHERE (e.dept_id IN ( SELECT DISTINCT d.id
+                           FROM public.dept d))""");
+        assertTrue(distinct.immediateSerialization().startsWith("changes meet in the groups of "),
+                distinct.immediateSerialization());
+        // A join on keys does not serialize its writers.
+        CompiledPlan keyed = compile("""
+                 SELECT e.name,
+                    d.name AS dept
+                   FROM (public.emp e
+                     JOIN public.dept d ON ((d.id = e.dept_id)))""");
+        assertNull(keyed.immediateSerialization());
     }
 
     @Test

@@ -318,6 +318,8 @@ BEGIN
     v_decision := pgtrickle._mode_decision(v_storage::text, v_st.refresh_mode, '{}', 'COMPILED', NULL);
     IF v_st.refresh_mode = 'IMMEDIATE' AND p_plan ->> 'immediate_refusal' IS NOT NULL THEN
         v_decision.mode_reason := 'recomputed at every statement on its source: ' || (p_plan ->> 'immediate_refusal');
+    ELSIF v_st.refresh_mode = 'IMMEDIATE' AND p_plan ->> 'immediate_serialization' IS NOT NULL THEN
+        v_decision.mode_reason := 'writers of its sources take turns: ' || (p_plan ->> 'immediate_serialization');
     END IF;
 
     -- Hidden columns get the types PostgreSQL infers for the populate query.

@@ -104,6 +104,24 @@ BEGIN
 END
 $$;
 
+-- Records that a statement recomputed an IMMEDIATE stream table instead of applying its changes
+-- (a statement inside another one on its sources): a history row marked as a fallback, which
+-- pgt_status(), health_check(), the CLI, /health and the metrics show as for a refresh that fell
+-- back to FULL. In the writer's transaction (a rolled-back statement recomputed nothing); rows
+-- appended, so concurrent writers do not wait for each other on it. As the catalog's owner (the
+-- stream table's owner, whose trigger function calls it, has no rights on the history), for
+-- IMMEDIATE stream tables only.
+CREATE OR REPLACE FUNCTION pgtrickle._immediate_fallback(p_pgt_id bigint, p_reason text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    INSERT INTO pgtrickle.pgt_refresh_history
+        (pgt_id, start_time, end_time, action, status, initiated_by, reason, fallback, xid)
+    SELECT st.pgt_id, statement_timestamp(), clock_timestamp(), 'FULL', 'COMPLETED', 'IMMEDIATE', p_reason, true,
+           pg_current_xact_id()
+    FROM pgtrickle.pgt_stream_tables st WHERE st.pgt_id = p_pgt_id AND st.refresh_mode = 'IMMEDIATE';
+END
+$$;
+
 -- Recomputes the contents of an IMMEDIATE stream table inside the statement that fired its
 -- trigger (a TRUNCATE, or any statement before the plan is compiled), as its owner. The lock
 -- keeps every other writer's maintenance out (their MERGE needs ROW EXCLUSIVE) until this
@@ -185,6 +203,10 @@ BEGIN
         PERFORM pg_catalog.set_config(%1$L, v_running::text, true);
     END IF;
     IF v_running <> 0 OR pg_catalog.current_setting(%2$L, true) = 'on' THEN
+        IF pg_catalog.current_setting(%2$L, true) IS DISTINCT FROM 'on' THEN
+            PERFORM pgtrickle._immediate_fallback(%3$s, 'a statement ran inside another statement on its sources'
+                || ' (a cascading foreign key, a trigger, a writable CTE): recomputed instead of applying its changes');
+        END IF;
         PERFORM pg_catalog.set_config(%2$L, CASE WHEN v_running <> 0 THEN 'on' ELSE 'off' END, true);
         PERFORM pgtrickle._immediate_recompute(%3$s);
         RETURN NULL;
