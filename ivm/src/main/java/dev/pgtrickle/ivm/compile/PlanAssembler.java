@@ -43,15 +43,31 @@ final class PlanAssembler {
      * display scales are tracked and the indexes one-row tests of its outputs need, or the left
      * input of a join's one-row test.
      */
-    record Kept(Plan plan, Set<Integer> scaledCalls, List<KeptIndex> indexes) {
+    record Kept(Plan plan, Set<Integer> scaledCalls, List<KeptIndex> indexes, boolean recomputable) {
 
         Kept {
             indexes = List.copyOf(indexes);
         }
 
+        /** Not (yet) known to be {@link #recomputable}. */
+        Kept(Plan plan, Set<Integer> scaledCalls, List<KeptIndex> indexes) {
+            this(plan, scaledCalls, indexes, false);
+        }
+
         /** With {@code index} too. */
         Kept indexed(KeptIndex index) {
-            return indexes.contains(index) ? this : new Kept(plan, scaledCalls, Sql.concat(indexes, List.of(index)));
+            return indexes.contains(index) ? this
+                    : new Kept(plan, scaledCalls, Sql.concat(indexes, List.of(index)), recomputable);
+        }
+
+        /**
+         * Whether statements can do without the state (IMMEDIATE mode): the rows of a one-row
+         * test's left input are read from the table instead, and an aggregate's old values
+         * recomputed from its rows come out as stored when its group keys' equal values are
+         * identical (numeric 1.0 and 1.00 are one group shown as either).
+         */
+        Kept recomputable(boolean recomputable) {
+            return new Kept(plan, scaledCalls, indexes, recomputable);
         }
 
         /** Registers the state's maintenance, whether or not a delta term reads its delta. */
@@ -148,14 +164,13 @@ final class PlanAssembler {
      */
     private static Immediate immediate(QueryPlan top, MaintenanceStrategy strategy, Strategy kind, List<Plan> exactSums,
                                        List<Kept> kept, List<Source> sources) throws UnsupportedQueryException {
+        // The statements maintain no kept state: they do without the ones they can (Kept#recomputable).
         if (kept.stream().anyMatch(k -> k.plan() instanceof Recursive)) {
             return Immediate.refused("IMMEDIATE mode does not maintain a recursive query inside a larger one yet");
         }
-        if (!kept.isEmpty()) {
-            // Recomputing such a state's old values instead need not give them as stored: a group
-            // of numeric keys 1.0 and 1.00 shows whichever spelling its first row has.
-            return Immediate.refused("IMMEDIATE mode does not maintain aggregates or tests inside the query whose"
-                    + " state the refreshes keep in a table, yet");
+        if (kept.stream().anyMatch(k -> !k.recomputable())) {
+            return Immediate.refused("IMMEDIATE mode does not maintain aggregates inside the query grouped by values"
+                    + " that can be equal without being identical (numeric, floating-point, ...) yet");
         }
         if (!clockFilters(top).isEmpty()) {
             return Immediate.refused("a query comparing columns with the clock changes as time passes, without a"

@@ -37,6 +37,8 @@ public final class PlanCompiler {
      */
     private static final Set<String> EXACT_SUM_TYPES = Set.of("int2", "int4", "int8");
     private static final String UNCONSTRAINED_NUMERIC = "numeric";
+    private static final Set<String> IDENTICAL_WHEN_EQUAL = Set.of("int2", "int4", "int8", "bool", "date", "time",
+            "timestamp", "timestamptz", "uuid", "bytea", "text", "varchar", "bpchar");
 
     private final TypeProbe types;
 
@@ -55,6 +57,11 @@ public final class PlanCompiler {
         List<PlanAssembler.Kept> kept = new ArrayList<>();
         for (Plan input : top.inputs()) {
             collectKept(input, scaled, kept);
+        }
+        for (int i = 0; i < kept.size(); i++) {
+            Plan plan = kept.get(i).plan();
+            kept.set(i, kept.get(i).recomputable(plan instanceof Join
+                    || plan instanceof Aggregate aggregate && keysIdenticalWhenEqual(aggregate)));
         }
         return PlanAssembler.assemble(top, normalizedQuery, strategy(top), exactSums, kept,
                 stored.map(Recursive.Stored::indexes).orElse(List.of()));
@@ -195,6 +202,20 @@ public final class PlanCompiler {
     }
 
     /** The types of the calls' arguments, as PostgreSQL infers them. */
+    /**
+     * Whether equal values of the aggregate's group keys are identical, so that a group's key
+     * shows the same whichever of its rows comes first: integers, booleans, dates and times,
+     * uuid, bytea, and strings (under a deterministic collation).
+     */
+    private boolean keysIdenticalWhenEqual(Aggregate aggregate) throws UnsupportedQueryException, SQLException {
+        if (aggregate.groupKeys().isEmpty()) {
+            return true;
+        }
+        List<String> keys = aggregate.groupKeys().stream().map(k -> "(" + k + ")").toList();
+        String probe = aggregate.input().current(new DeltaContext(new ChangeBuffers())).select(keys) + " LIMIT 0";
+        return IDENTICAL_WHEN_EQUAL.containsAll(types.columnTypes(probe));
+    }
+
     private List<String> argumentTypes(Aggregate aggregate, List<AggregateCall> calls)
             throws UnsupportedQueryException, SQLException {
         if (calls.isEmpty()) {
