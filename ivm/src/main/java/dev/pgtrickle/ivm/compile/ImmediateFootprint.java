@@ -93,9 +93,13 @@ final class ImmediateFootprint {
     /**
      * The one stamp every writer of a stream table takes when its changes cannot be told apart by
      * keys (a bucket no hash gives, nor the epoch's -1): the writers of its sources then take
-     * turns, each seeing what the previous ones committed, as a single writer would.
+     * turns, each seeing what the previous ones committed, as a single writer would. The
+     * catalog's recomputation takes it too (R__45_immediate.sql).
      */
-    static final String WHOLE = "SELECT (-2)::bigint AS stamp";
+    static final long WHOLE_STAMP = -2;
+
+    /** The query of {@link #WHOLE_STAMP}. */
+    static final String WHOLE = "SELECT (" + WHOLE_STAMP + ")::bigint AS stamp";
 
     static Analysis of(Plan top) {
         Map<String, Scan> scans = new LinkedHashMap<>();

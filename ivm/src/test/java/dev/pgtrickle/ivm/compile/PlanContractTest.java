@@ -67,6 +67,14 @@ class PlanContractTest {
         assertReadsFields(sql, nested.get("kept_states").get(0));
     }
 
+    /** A recomputation takes the turn stamp the IMMEDIATE statements of a serialized plan take. */
+    @Test
+    void theSqlTakesTheStampOfWritersTakingTurns() throws Exception {
+        assertTrue(ImmediateFootprint.WHOLE.contains("(" + ImmediateFootprint.WHOLE_STAMP + ")"));
+        assertTrue(catalogSql().contains("ARRAY[" + ImmediateFootprint.WHOLE_STAMP + "]::bigint[]"),
+                "the catalog's recomputation takes stamp " + ImmediateFootprint.WHOLE_STAMP);
+    }
+
     @Test
     void theSqlReplacesTheKeptStatePlaceholders() throws Exception {
         String table = nestedSamplePlan().keptStates().get(0).table();

@@ -137,6 +137,12 @@ BEGIN
     SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
     -- The epoch before the storage: a writer holding it waits for the storage in that order too.
     PERFORM pgtrickle._immediate_epoch_advance(p_pgt_id);
+    -- Where writers take turns on one stamp, this takes its turn too (after the epoch, which a
+    -- REPEATABLE READ writer locks before the stamp): a writer that holds the stamp and has not
+    -- yet applied its changes commits them first, and this recomputation then sees them.
+    IF v_st.plan ->> 'immediate_serialization' IS NOT NULL THEN
+        PERFORM pgtrickle._immediate_stamp(p_pgt_id, ARRAY[-2]::bigint[]);
+    END IF;
     EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', pgtrickle._storage_of(v_st));
     SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
     v_storage := pgtrickle._storage_of(v_st);
