@@ -31,10 +31,6 @@ import java.util.Set;
 /** The ending every strategy shares: storage columns, the MERGE, the explain lines, the plan record. */
 final class PlanAssembler {
 
-    /**
-     * The strategies IMMEDIATE mode maintains: those updating the rows a change touches from their
-     * stored state alone, and GROUP_RESCAN, which recomputes the touched groups from the sources.
-     */
     private PlanAssembler() {
     }
 
