@@ -162,7 +162,10 @@ $$;
 -- away). A statement run inside another one (a cascading foreign key, a trigger, a writable CTE
 -- changing two sources) fires its trigger while the other's changes are in the tables but not yet
 -- in the stream table, which its delta would join with as if they were: then it recomputes, and so
--- does the last trigger of the outer statement.
+-- does the last trigger of the outer statement. Each takes the stamps of its own changes first
+-- (after the epoch, the order of every writer): a recomputation reads the sources as its snapshot
+-- shows them, and at REPEATABLE READ a writer whose changes meet these and who committed after
+-- that snapshot must surface as 40001, as it does for a delta.
 CREATE OR REPLACE FUNCTION pgtrickle._install_immediate(p_pgt_id bigint) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -182,7 +185,7 @@ BEGIN
                        WHERE s ->> 'stamps' IS NOT NULL);
     FOR v_statement IN SELECT s FROM jsonb_array_elements(coalesce(v_st.plan -> 'immediate', '[]')) AS s LOOP
         v_branches := v_branches || format($branch$
-    ELSIF TG_RELID = ANY (%1$L::oid[]) AND TG_OP = %2$L THEN%3$s
+    ELSIF TG_RELID = ANY (%1$L::oid[]) AND TG_OP = %2$L THEN%3$s%7$s
         PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(pg_catalog.encode(k, 'hex'), %4$s))
         FROM (SELECT k FROM (%5$s) AS touched(k) ORDER BY k) AS sorted;
         %6$s;$branch$,
@@ -195,7 +198,13 @@ BEGIN
         END LOOP;$stamps$, p_pgt_id, pgtrickle._plan_statement(v_st, v_statement ->> 'stamps')) END,
             p_pgt_id,
             pgtrickle._plan_statement(v_st, v_statement ->> 'identities'),
-            pgtrickle._plan_statement(v_st, v_statement ->> 'apply'));
+            pgtrickle._plan_statement(v_st, v_statement ->> 'apply'),
+            -- A statement inside a statement recomputes, once it holds the stamps of its changes.
+            CASE WHEN v_stamps THEN format($recompute$
+        IF v_recompute THEN
+            PERFORM pgtrickle._immediate_recompute(%1$s);
+            RETURN NULL;
+        END IF;$recompute$, p_pgt_id) ELSE '' END);
     END LOOP;
     IF v_stamps THEN
         v_nested := format($nested$
@@ -214,8 +223,9 @@ BEGIN
                 || ' (a cascading foreign key, a trigger, a writable CTE): recomputed instead of applying its changes');
         END IF;
         PERFORM pg_catalog.set_config(%2$L, CASE WHEN v_running <> 0 THEN 'on' ELSE 'off' END, true);
-        PERFORM pgtrickle._immediate_recompute(%3$s);
-        RETURN NULL;
+        -- The epoch before the stamps, in the order every writer takes them.
+        PERFORM pgtrickle._immediate_epoch_advance(%3$s);
+        v_recompute := true;
     END IF;$nested$, v_counter_setting, v_recompute_setting, p_pgt_id);
     END IF;
     -- The body holds the user's query, so it is passed as a %L literal (see _ensure_change_buffer).
@@ -228,6 +238,7 @@ BEGIN
                    'SET search_path = pg_catalog, pg_temp AS %L', v_function, format($body$
 DECLARE
     v_running integer;
+    v_recompute boolean := false;
 BEGIN%3$s
     IF TG_OP = 'TRUNCATE' THEN
         PERFORM pgtrickle._immediate_recompute(%1$s);
