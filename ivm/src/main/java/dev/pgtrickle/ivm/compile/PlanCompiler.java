@@ -201,28 +201,26 @@ public final class PlanCompiler {
                 .toList();
     }
 
-    /** The types of the calls' arguments, as PostgreSQL infers them. */
     /**
      * Whether equal values of the aggregate's group keys are identical, so that a group's key
      * shows the same whichever of its rows comes first: integers, booleans, dates and times,
      * uuid, bytea, and strings (under a deterministic collation).
      */
     private boolean keysIdenticalWhenEqual(Aggregate aggregate) throws UnsupportedQueryException, SQLException {
-        if (aggregate.groupKeys().isEmpty()) {
-            return true;
-        }
-        List<String> keys = aggregate.groupKeys().stream().map(k -> "(" + k + ")").toList();
-        String probe = aggregate.input().current(new DeltaContext(new ChangeBuffers())).select(keys) + " LIMIT 0";
-        return IDENTICAL_WHEN_EQUAL.containsAll(types.columnTypes(probe));
+        return aggregate.groupKeys().isEmpty() || IDENTICAL_WHEN_EQUAL.containsAll(inputTypes(aggregate,
+                aggregate.groupKeys()));
     }
 
+    /** The types of the calls' arguments, as PostgreSQL infers them. */
     private List<String> argumentTypes(Aggregate aggregate, List<AggregateCall> calls)
             throws UnsupportedQueryException, SQLException {
-        if (calls.isEmpty()) {
-            return List.of();
-        }
-        List<String> arguments = calls.stream().map(c -> "(" + c.argument() + ")").toList();
-        String probe = aggregate.input().current(new DeltaContext(new ChangeBuffers())).select(arguments) + " LIMIT 0";
-        return types.columnTypes(probe);
+        return calls.isEmpty() ? List.of() : inputTypes(aggregate, calls.stream().map(AggregateCall::argument).toList());
+    }
+
+    /** The types of expressions over the aggregate's input rows, as PostgreSQL infers them. */
+    private List<String> inputTypes(Aggregate aggregate, List<String> expressions)
+            throws UnsupportedQueryException, SQLException {
+        List<String> items = expressions.stream().map(e -> "(" + e + ")").toList();
+        return types.columnTypes(aggregate.input().current(new DeltaContext(new ChangeBuffers())).select(items) + " LIMIT 0");
     }
 }
