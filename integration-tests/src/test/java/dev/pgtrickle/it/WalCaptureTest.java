@@ -44,6 +44,12 @@ class WalCaptureTest {
     @TempDir
     Path journal;
     private DaemonService daemon;
+    /**
+     * Rows of wal_src and a group no writer touches (for a negative id {@code id % 50} is
+     * negative; the writers' groups are 0–4): the spanning transactions update and delete them.
+     */
+    private static final int SPANNING_ROW = -1;
+    private static final int SPANNING_GROUP = 5;
     /** Ids of rows the writers insert, unique across the writers of a test. */
     private final AtomicInteger nextId = new AtomicInteger(100_000);
 
@@ -191,7 +197,7 @@ class WalCaptureTest {
                 spanning.countDown();
                 Eventually.await("the cut", until);
                 s.execute("INSERT INTO wal_src VALUES (" + nextId.incrementAndGet() + ", 2, 2, 'after the cut')");
-                s.execute("DELETE FROM wal_src WHERE id = 8");
+                s.execute("DELETE FROM wal_src WHERE id = (SELECT max(id) FROM wal_src WHERE id < 0)");
                 c.commit();
             } catch (Throwable e) {
                 errors.add(e);
@@ -222,6 +228,11 @@ class WalCaptureTest {
     @Test
     void graduationAndFallbackWhileWritersRunLoseNothing() throws Exception {
         db.execute("ALTER TABLE wal_src REPLICA IDENTITY FULL");
+        // The spanning transaction writes rows and a group no other writer touches: a writer
+        // waiting for its row lock inside a transaction the cut waits for would hold the cut up
+        // until the spanning one gives up (a wait PostgreSQL cannot see as a deadlock).
+        db.execute("INSERT INTO wal_src VALUES (" + SPANNING_ROW + ", 2, 7, 'spanning'), (" + (SPANNING_ROW - 1) + ", " + SPANNING_GROUP + ", 8, 'spanning')");
+        db.execute("INSERT INTO wal_groups VALUES (" + SPANNING_GROUP + ", 'group " + SPANNING_GROUP + "')");
         awaitOracle();
         // The daemon waits for the transactions running once the table is published; one held
         // open keeps it waiting until the spanning transaction has begun after that moment (a
@@ -233,7 +244,7 @@ class WalCaptureTest {
             try (Writers writers = new Writers(3,
                     () -> String.valueOf(queryText("SELECT cdc_note FROM pgtrickle.pgt_change_sources"
                             + " WHERE source_relid = 'wal_src'::regclass")).contains("waiting for the transactions running"),
-                    "UPDATE wal_src SET v = v + 1000 WHERE id = 7",
+                    "UPDATE wal_src SET v = v + 1000 WHERE id = " + SPANNING_ROW,
                     () -> "wal".equals(mode("wal_src")))) {
                 db.execute("SELECT pgtrickle.set_cdc_mode('wal_src', 'wal')");
                 writers.awaitSpanning();
@@ -247,7 +258,7 @@ class WalCaptureTest {
                 + " AND tgname LIKE 'pgtrickle_capture%'") > 0, "no triggers on a WAL source");
         awaitOracle();
 
-        try (Writers writers = new Writers(3, () -> true, "UPDATE wal_groups SET label = label || '!' WHERE grp = 3",
+        try (Writers writers = new Writers(3, () -> true, "UPDATE wal_groups SET label = label || '!' WHERE grp = " + SPANNING_GROUP,
                 () -> "trigger".equals(mode("wal_src")))) {
             writers.awaitSpanning();
             db.execute("SELECT pgtrickle.set_cdc_mode('wal_src', 'trigger')");
