@@ -70,6 +70,11 @@ public final class LatencyBenchmark {
             new Stage(LAST, "1s", "SELECT count(*) AS accounts, sum(events) AS events, sum(total) AS total"
                     + " FROM lat_accounts WHERE events > 0"));
 
+    /** The chain with {@code schedule} as the last stage's schedule. */
+    public static List<Stage> chain(String schedule) {
+        return CHAIN.stream().map(s -> s.name().equals(LAST) ? new Stage(LAST, schedule, s.query()) : s).toList();
+    }
+
     /** How long to wait for the daemon to lead and compile, and for the chain to catch up. */
     private static final Duration SETUP_LIMIT = Duration.ofMinutes(2);
     private static final Duration DRAIN_LIMIT = Duration.ofSeconds(60);
@@ -155,7 +160,7 @@ public final class LatencyBenchmark {
             CatalogInstaller.install(db.connection());
             db.execute("CREATE TABLE " + SOURCE + " (id bigserial PRIMARY KEY, account int NOT NULL,"
                     + " amount numeric(12,2) NOT NULL, created_at timestamptz NOT NULL DEFAULT clock_timestamp())");
-            for (Stage stage : CHAIN) {
+            for (Stage stage : chain(options.schedule())) {
                 try (PreparedStatement create = db.prepare("SELECT pgtrickle.create_stream_table(name => ?, query => ?,"
                         + " schedule => ?, refresh_mode => 'DIFFERENTIAL')")) {
                     create.setString(1, stage.name());

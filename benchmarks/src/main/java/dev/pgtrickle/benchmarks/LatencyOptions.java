@@ -26,10 +26,11 @@ import java.util.Objects;
  *                         for the embedded PostgreSQL
  * @param keepDatabase     keep the benchmark database on {@code jdbcUrl}'s server afterwards
  * @param databaseSettings settings given to the benchmark database (ALTER DATABASE … SET)
+ * @param schedule         the schedule of the last stage, which the two before it follow
  */
 public record LatencyOptions(List<Integer> rates, int durationSeconds, int warmupSeconds, int batchMillis,
                              int pollMillis, int accounts, Capture capture, boolean keepWriting, long seed, Path out, String jdbcUrl,
-                             boolean keepDatabase, Map<String, String> databaseSettings) {
+                             boolean keepDatabase, Map<String, String> databaseSettings, String schedule) {
 
     /** How the source's changes reach the first stage (docs/cdc-modes.md). */
     public enum Capture {
@@ -60,6 +61,7 @@ public record LatencyOptions(List<Integer> rates, int durationSeconds, int warmu
         rates = List.copyOf(rates);
         databaseSettings = Map.copyOf(databaseSettings);
         Objects.requireNonNull(capture, "capture");
+        Objects.requireNonNull(schedule, "schedule");
         if (rates.isEmpty() || rates.stream().anyMatch(r -> r < 1)) {
             throw new IllegalArgumentException("rates must be at least 1 row/s: " + rates);
         }
@@ -71,6 +73,6 @@ public record LatencyOptions(List<Integer> rates, int durationSeconds, int warmu
      */
     public static LatencyOptions defaults() {
         return new LatencyOptions(List.of(1000, 5000), 60, 5, 10, 20, 1000, Capture.TRIGGER, false, 42, null, null, false,
-                Map.of());
+                Map.of(), "1s");
     }
 }

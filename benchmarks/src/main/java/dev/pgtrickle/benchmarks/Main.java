@@ -72,6 +72,8 @@ public final class Main {
                                   needs the JVM flags of the wal command
               --keep-writing      after the measured seconds, keep writing (unmeasured) until every
                                   measured transaction has arrived
+              --schedule S        schedule of the last stream table, which the others follow
+                                  (default 1s; e.g. 250ms)
               --seed N, --out FILE, --jdbc-url URL, --keep-database, --set NAME=VALUE  as above
 
             usage: java <chronicle flags> -jar pgtrickle-benchmarks.jar wal [options]
@@ -304,6 +306,7 @@ public final class Main {
         int accounts = d.accounts();
         LatencyOptions.Capture capture = d.capture();
         boolean keepWriting = d.keepWriting();
+        String schedule = d.schedule();
         SharedOptions shared = new SharedOptions(d.seed());
         Iterator<String> it = List.of(args).iterator();
         while (it.hasNext()) {
@@ -326,6 +329,7 @@ public final class Main {
                 case "--accounts" -> accounts = positive(value(it, arg), arg);
                 case "--cdc" -> capture = LatencyOptions.Capture.parse(value(it, arg));
                 case "--keep-writing" -> keepWriting = true;
+                case "--schedule" -> schedule = value(it, arg);
                 default -> throw new IllegalArgumentException("unknown option of latency: " + arg);
             }
         }
@@ -333,7 +337,7 @@ public final class Main {
             throw new IllegalArgumentException("--warmup must not be negative");
         }
         return new LatencyOptions(rates, duration, warmup, batchMillis, pollMillis, accounts, capture, keepWriting,
-                shared.seed, shared.out, shared.url(), shared.keep, shared.settings);
+                shared.seed, shared.out, shared.url(), shared.keep, shared.settings, schedule);
     }
 
     /** The options of the {@code wal} command (the arguments after it). */

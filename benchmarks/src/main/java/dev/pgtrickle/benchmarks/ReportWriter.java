@@ -207,7 +207,7 @@ public final class ReportWriter {
         line("| stage | stream table | schedule | query | strategy |");
         line("|---|---|---|---|---|");
         int index = 1;
-        for (LatencyBenchmark.Stage stage : LatencyBenchmark.CHAIN) {
+        for (LatencyBenchmark.Stage stage : LatencyBenchmark.chain(o.schedule())) {
             line(String.format(Locale.ROOT, "| %d | `%s` | %s | `%s` | %s |", index++, stage.name(), stage.schedule(),
                     stage.query(), r.strategies().get(stage.name())));
         }

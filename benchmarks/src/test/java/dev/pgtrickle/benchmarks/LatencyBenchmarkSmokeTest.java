@@ -21,7 +21,7 @@ class LatencyBenchmarkSmokeTest {
     @Test
     void collectsLatenciesThroughTheChainAndReportsThem(TestDatabase database) throws Exception {
         LatencyOptions options = new LatencyOptions(List.of(200), 3, 0, 10, 20, 50,
-                LatencyOptions.Capture.TRIGGER, false, 7, null, null, false, Map.of());
+                LatencyOptions.Capture.TRIGGER, false, 7, null, null, false, Map.of(), "500ms");
 
         LatencyBenchmark.Result result = new LatencyBenchmark(options, Progress.silent())
                 .run(database.jdbcUrl(), database.toString());

@@ -185,6 +185,29 @@ class DaemonTest {
         Oracle.assertStreamTableMatchesQuery(db, "tier_suspended", "SELECT id, v FROM tier_src");
     }
 
+    /**
+     * A schedule under a second, with a tick longer than it: the daemon waits for the table's due
+     * moment, not for the tick (the due moments are RefreshPlannerTest's).
+     */
+    @Test
+    void aSubSecondScheduleIsKeptByTheDaemon() throws Exception {
+        db.execute("CREATE TABLE fast_src (id int PRIMARY KEY, v int)");
+        db.execute("SELECT pgtrickle.create_stream_table('fast_st', $$SELECT id, v FROM fast_src$$, schedule => '150ms',"
+                + " refresh_mode => 'DIFFERENTIAL')");
+        assertEquals("150ms", db.queryString("SELECT schedule FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'fast_st'"));
+        DaemonService daemon = startDaemon(new DaemonConfig(2, 3, Duration.ofSeconds(5), Duration.ofMillis(300),
+                Duration.ofMillis(100), Duration.ofSeconds(2), Duration.ofMillis(200)), null);
+        awaitLeader(daemon);
+        for (int i = 1; i <= 3; i++) {
+            int row = i;
+            db.execute("INSERT INTO fast_src VALUES (" + row + ", " + row + ")");
+            Eventually.await("fast_st to get row " + row, () -> db.queryLong("SELECT count(*) FROM fast_st") == row);
+        }
+        Oracle.assertStreamTableMatchesQuery(db, "fast_st", "SELECT id, v FROM fast_src");
+        assertEquals(0, db.queryLong("SELECT count(*) FROM pgtrickle.pgt_refresh_history h JOIN pgtrickle.pgt_stream_tables st"
+                + " USING (pgt_id) WHERE st.pgt_name = 'fast_st' AND h.status <> 'COMPLETED'"));
+    }
+
     @Test
     void aStandbyTakesOverWhenTheLeadersSessionEnds() throws Exception {
         db.execute("CREATE TABLE takeover_src (id int PRIMARY KEY)");

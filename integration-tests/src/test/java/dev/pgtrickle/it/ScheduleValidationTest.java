@@ -26,7 +26,7 @@ import org.postgresql.util.ServerErrorMessage;
 class ScheduleValidationTest {
 
     /** The accepted forms every rejection must show. */
-    static final List<String> FORMS = List.of("30s", "*/5 * * * *", "@hourly", "calculated");
+    static final List<String> FORMS = List.of("30s", "250ms", "*/5 * * * *", "@hourly", "calculated");
 
     @BeforeAll
     static void install(TestDatabase db) throws SQLException {
@@ -60,6 +60,10 @@ class ScheduleValidationTest {
         "2d               | 2d",
         "1d2h3m4s         | 1d2h3m4s",
         "366d             | 366d",
+        "250ms            | 250ms",
+        "100MS            | 100ms",
+        "1s500ms          | 1s500ms",
+        "1m5ms            | 1m5ms",
         "\" 5M \"         | 5m",
         "1H30M            | 1h30m",
         "*/5 * * * *      | */5 * * * *",
@@ -95,7 +99,7 @@ class ScheduleValidationTest {
      */
     @ParameterizedTest(name = "[{0}]")
     @ValueSource(strings = {
-        "", "   ", "abc", "5", "5x", "0s", "0m0s", "367d", "1h 30m", "60 * * * *", "* 24 * * *", "* * 0 * *",
+        "", "   ", "abc", "5", "5x", "0s", "0m0s", "99ms", "0ms", "5mss", "5sm", "367d", "1h 30m", "60 * * * *", "* 24 * * *", "* * 0 * *",
         "* * * 13 *", "* * * * 8", "*/0 * * * *", "5-1 * * * *", "* * * * * * *", "@every 5m",
         "60 * * * * *", "? * * * *", "* * * jan-xyz *", "1,,2 * * * *", "* * *",
     })
@@ -116,7 +120,9 @@ class ScheduleValidationTest {
                 e::getMessage);
         e = assertThrows(PSQLException.class, () -> normalize(db, "5-1 * * * *"));
         assertTrue(e.getServerErrorMessage().getMessage().contains("reversed"), e::getMessage);
-        e = assertThrows(PSQLException.class, () -> normalize(db, "0s"));
-        assertTrue(e.getServerErrorMessage().getMessage().contains("at least 1s"), e::getMessage);
+        for (String tooShort : List.of("0s", "99ms")) {
+            e = assertThrows(PSQLException.class, () -> normalize(db, tooShort));
+            assertTrue(e.getServerErrorMessage().getMessage().contains("at least 100ms"), e::getMessage);
+        }
     }
 }

@@ -32,10 +32,12 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongPredicate;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 import org.slf4j.Logger;
@@ -204,14 +206,15 @@ public final class Daemon {
                     lastSourceCheck = Instant.now();
                 }
                 List<StreamTableState> tables = readCatalog(c);
+                Optional<Instant> nextDue = Optional.empty();
                 if (!drained(c)) {
                     // Every pass, not only after a notification: failed compiles are retried (with backoff).
                     if (compiler.compilePending(c, tables)) {
                         tables = readCatalog(c);
                     }
-                    passOnce(c, pass, tables, urgent(cdc, capture));
+                    nextDue = passOnce(c, pass, tables, urgent(cdc, capture));
                 }
-                PGNotification[] received = notifications.getNotifications((int) config.tick().toMillis());
+                PGNotification[] received = notifications.getNotifications(waitMillis(nextDue));
                 notified = received != null && received.length > 0;
             }
         } finally {
@@ -347,16 +350,29 @@ public final class Daemon {
     }
 
     /** @param urgent stream tables holding the WAL back: refreshed whatever their schedule */
-    private void passOnce(Connection c, RefreshPass pass, List<StreamTableState> tables, Set<Long> urgent)
+    /** Refreshes the tables due now; returns when the next one is due after them. */
+    private Optional<Instant> passOnce(Connection c, RefreshPass pass, List<StreamTableState> tables, Set<Long> urgent)
             throws SQLException {
         Instant now = Instant.now();
-        List<StreamTableState> due = planner.due(tables, now, id -> refreshBackoff.waiting(id, now), urgent::contains);
-        if (due.isEmpty()) {
-            return;
+        LongPredicate backingOff = id -> refreshBackoff.waiting(id, now);
+        List<StreamTableState> due = planner.due(tables, now, backingOff, urgent::contains);
+        if (!due.isEmpty()) {
+            for (Map.Entry<StreamTableState, RefreshOutcome> result : pass.run(due).entrySet()) {
+                account(result.getKey(), result.getValue());
+            }
         }
-        for (Map.Entry<StreamTableState, RefreshOutcome> result : pass.run(due).entrySet()) {
-            account(result.getKey(), result.getValue());
-        }
+        return planner.nextDue(tables, now, backingOff);
+    }
+
+    /**
+     * How long to wait for notifications before the next pass: until the next table is due, at
+     * most a tick (failed compiles and backoffs are looked at again then), at least a millisecond
+     * (pgjdbc waits forever for 0).
+     */
+    private int waitMillis(Optional<Instant> nextDue) {
+        long tick = config.tick().toMillis();
+        long untilDue = nextDue.map(due -> Duration.between(Instant.now(), due).toMillis()).orElse(tick);
+        return (int) Math.max(1, Math.min(tick, untilDue));
     }
 
     private void account(StreamTableState table, RefreshOutcome outcome) {

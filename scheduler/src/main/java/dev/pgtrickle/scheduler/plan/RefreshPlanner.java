@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.function.LongPredicate;
@@ -55,17 +56,13 @@ public final class RefreshPlanner {
     public List<StreamTableState> due(List<StreamTableState> tables, Instant now, LongPredicate backingOff,
                                       LongPredicate urgent) {
         Map<Long, StreamTableState> byId = new HashMap<>();
-        Set<Long> read = new HashSet<>();
         for (StreamTableState table : tables) {
             byId.put(table.id(), table);
-            if (table.active()) {
-                read.addAll(table.upstream());
-            }
         }
+        Set<Long> read = readByActive(tables);
         Set<Long> due = new LinkedHashSet<>();
         for (StreamTableState table : tables) {
-            boolean ownClock = !table.calculated() || !read.contains(table.id());
-            if (eligible(table, now, backingOff) && (urgent.test(table.id()) || ownClock && isDue(table, now))) {
+            if (eligible(table, now, backingOff) && (urgent.test(table.id()) || ownClock(table, read) && isDue(table, now))) {
                 pullIn(table, byId, now, backingOff, due);
             }
         }
@@ -73,19 +70,48 @@ public final class RefreshPlanner {
         return topologicalOrder(due, byId);
     }
 
+    /** The tables some active table reads. */
+    private static Set<Long> readByActive(List<StreamTableState> tables) {
+        Set<Long> read = new HashSet<>();
+        tables.stream().filter(StreamTableState::active).forEach(t -> read.addAll(t.upstream()));
+        return read;
+    }
+
+    /** Whether a table is due by its own clock, not only when a consumer pulls it in. */
+    private static boolean ownClock(StreamTableState table, Set<Long> read) {
+        return !table.calculated() || !read.contains(table.id());
+    }
+
     private static boolean eligible(StreamTableState table, Instant now, LongPredicate backingOff) {
         return table.active() && !backingOff.test(table.id());
     }
 
     private boolean isDue(StreamTableState table, Instant now) {
-        if (table.lastRefresh() == null) {
-            return true;
-        }
+        return table.lastRefresh() == null || !dueAt(table, table.lastRefresh()).isAfter(now);
+    }
+
+    /** When a table refreshed at {@code refreshed} is due again. */
+    private Instant dueAt(StreamTableState table, Instant refreshed) {
         int factor = table.tier().factor();
-        Instant next = table.calculated()
-                ? table.lastRefresh().plus(isolatedInterval.multipliedBy(factor))
-                : table.schedule().nextDue(table.lastRefresh(), factor, zone);
-        return !next.isAfter(now);
+        return table.calculated()
+                ? refreshed.plus(isolatedInterval.multipliedBy(factor))
+                : table.schedule().nextDue(refreshed, factor, zone);
+    }
+
+    /**
+     * The earliest moment after the pass that {@link #due} plans at {@code now} at which a table
+     * becomes due by its own clock (a table due at {@code now} counts as refreshed then), or
+     * empty when no table has a clock: the daemon waits until then rather than a whole tick, so
+     * that a short schedule is kept.
+     *
+     * @param backingOff ids of tables whose retry time after a failure has not come yet
+     */
+    public Optional<Instant> nextDue(List<StreamTableState> tables, Instant now, LongPredicate backingOff) {
+        Set<Long> read = readByActive(tables);
+        return tables.stream()
+                .filter(t -> eligible(t, now, backingOff) && ownClock(t, read))
+                .map(t -> isDue(t, now) ? dueAt(t, now) : dueAt(t, t.lastRefresh()))
+                .min(Comparator.naturalOrder());
     }
 
     /**

@@ -6,10 +6,12 @@ import java.time.ZoneId;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** A fixed interval after the previous refresh, such as {@code 30s} or {@code 1h30m}. */
+/** A fixed interval after the previous refresh, such as {@code 30s}, {@code 1h30m} or {@code 250ms}. */
 public record Every(Duration interval) implements Schedule {
 
-    private static final Pattern PART = Pattern.compile("([0-9]+)([dhms])");
+    /** The text of a duration: amounts with units, {@code ms} tried before {@code m}. */
+    static final String FORM = "([0-9]+(ms|[dhms]))+";
+    private static final Pattern PART = Pattern.compile("([0-9]+)(ms|[dhms])");
 
     public Every {
         if (interval.isNegative() || interval.isZero()) {
@@ -26,6 +28,7 @@ public record Every(Duration interval) implements Schedule {
                 case "d" -> Duration.ofDays(amount);
                 case "h" -> Duration.ofHours(amount);
                 case "m" -> Duration.ofMinutes(amount);
+                case "ms" -> Duration.ofMillis(amount);
                 default -> Duration.ofSeconds(amount);
             });
         }

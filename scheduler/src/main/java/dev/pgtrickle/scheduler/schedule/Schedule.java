@@ -26,7 +26,7 @@ public sealed interface Schedule permits Every, CronSchedule {
             return null;
         }
         String text = normalized.trim().toLowerCase(java.util.Locale.ROOT);
-        if (text.matches("([0-9]+[dhms])+")) {
+        if (text.matches(Every.FORM)) {
             return Every.parse(text);
         }
         return CronSchedule.parse(text);

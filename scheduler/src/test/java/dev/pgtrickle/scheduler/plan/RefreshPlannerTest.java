@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -35,6 +36,21 @@ class RefreshPlannerTest {
     @Test
     void aTableIsDueWhenItsIntervalHasElapsed() {
         assertEquals(List.of(1L), due(List.of(table(1, "10s", Duration.ofSeconds(10)), table(2, "10s", Duration.ofSeconds(9)))));
+    }
+
+    @Test
+    void theNextDueMomentIsTheEarliestOwnClockAfterThisPass() {
+        List<StreamTableState> tables = List.of(
+                table(1, "10s", Duration.ofSeconds(4)),                 // due in 6 s
+                table(2, "250ms", Duration.ofMillis(100)),              // due in 150 ms
+                table(3, null, Duration.ofSeconds(5)),                  // calculated, pulled in by 4: no clock of its own
+                table(4, "1s", Duration.ofSeconds(1), 3L));             // due now: refreshed now, due in 1 s
+        assertEquals(Optional.of(NOW.plusMillis(150)), planner.nextDue(tables, NOW, id -> false));
+        assertEquals(Optional.of(NOW.plusSeconds(1)), planner.nextDue(tables, NOW, id -> id == 2));
+        assertEquals(Optional.of(NOW.plusMillis(250)), planner.nextDue(List.of(table(5, "250ms", null)), NOW, id -> false),
+                "a table never refreshed is refreshed in this pass");
+        assertEquals(Optional.empty(), planner.nextDue(List.of(table(6, "1s", Tier.FROZEN, "ACTIVE", Duration.ofSeconds(9))),
+                NOW, id -> false));
     }
 
     @Test

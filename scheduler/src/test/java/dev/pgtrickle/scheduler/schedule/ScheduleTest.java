@@ -20,12 +20,13 @@ class ScheduleTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"30s, 30", "5m, 300", "1h30m, 5400", "1d, 86400", "2h1s, 7201"})
-    void durations(String text, long seconds) {
+    @CsvSource({"30s, 30000", "5m, 300000", "1h30m, 5400000", "1d, 86400000", "2h1s, 7201000", "250ms, 250",
+                "1s500ms, 1500", "1m5ms, 60005"})
+    void durations(String text, long millis) {
         Schedule schedule = Schedule.parse(text);
         assertInstanceOf(Every.class, schedule);
-        assertEquals(T.plusSeconds(seconds), schedule.nextDue(T, 1, ZoneOffset.UTC));
-        assertEquals(T.plusSeconds(seconds * 2), schedule.nextDue(T, 2, ZoneOffset.UTC));
+        assertEquals(T.plusMillis(millis), schedule.nextDue(T, 1, ZoneOffset.UTC));
+        assertEquals(T.plusMillis(millis * 2), schedule.nextDue(T, 2, ZoneOffset.UTC));
     }
 
     /** Every form normalize_schedule accepts: 5 and 6 fields, names, ?, steps, ranges, macros. */

@@ -47,7 +47,7 @@ $$;
 
 CREATE OR REPLACE FUNCTION pgtrickle._schedule_forms() RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT 'expected a duration such as ''30s'', ''5m'' or ''1h30m'' (units d, h, m, s), '
+    SELECT 'expected a duration such as ''30s'', ''5m'', ''1h30m'' or ''250ms'' (units d, h, m, s, ms), '
         || 'a cron expression with 5 fields (minute hour day-of-month month day-of-week) '
         || 'or 6 fields (seconds first) such as ''*/5 * * * *'', '
         || 'a macro (@yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly), '
@@ -99,6 +99,15 @@ BEGIN
 END
 $$;
 
+-- Seconds of a duration schedule ('90s', '1m30s', '250ms'); NULL for cron schedules and calculated.
+CREATE OR REPLACE FUNCTION pgtrickle._schedule_seconds(p_schedule text) RETURNS numeric
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN p_schedule ~ '^([0-9]+(ms|[dhms]))+$' THEN
+        (SELECT sum(m[1]::numeric * CASE m[2] WHEN 'd' THEN 86400 WHEN 'h' THEN 3600 WHEN 'm' THEN 60
+                                              WHEN 'ms' THEN 0.001 ELSE 1 END)
+         FROM regexp_matches(p_schedule, '([0-9]+)(ms|[dhms])', 'g') AS m) END
+$$;
+
 -- Normalizes a schedule: NULL or 'calculated' -> NULL (the tightest schedule of the consumers);
 -- a duration, cron expression or macro -> its canonical text. Anything else raises an error
 -- that shows the accepted forms.
@@ -109,8 +118,7 @@ DECLARE
     v_fields text[];
     v_offset int;
     v_error text;
-    v_total numeric := 0;
-    v_part text[];
+    v_total numeric;
     c_months constant text[] := ARRAY['jan','feb','mar','apr','may','jun','jul','aug','sep','oct','nov','dec'];
     c_days constant text[] := ARRAY['sun','mon','tue','wed','thu','fri','sat'];
 BEGIN
@@ -120,13 +128,11 @@ BEGIN
     IF v IN ('@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly') THEN
         RETURN v;
     END IF;
-    IF v ~ '^([0-9]+[dhms])+$' THEN
-        FOR v_part IN SELECT regexp_matches(v, '([0-9]+)([dhms])', 'g') LOOP
-            v_total := v_total + v_part[1]::numeric * CASE v_part[2]
-                WHEN 'd' THEN 86400 WHEN 'h' THEN 3600 WHEN 'm' THEN 60 ELSE 1 END;
-        END LOOP;
-        IF v_total = 0 THEN
-            RAISE EXCEPTION 'invalid schedule "%": a duration must be at least 1s; %', p_schedule,
+    v_total := pgtrickle._schedule_seconds(v);
+    IF v_total IS NOT NULL THEN
+        -- Shorter ones would keep the daemon refreshing without a pause.
+        IF v_total < 0.1 THEN
+            RAISE EXCEPTION 'invalid schedule "%": a duration must be at least 100ms; %', p_schedule,
                 pgtrickle._schedule_forms() USING ERRCODE = 'invalid_parameter_value';
         END IF;
         IF v_total > 366 * 86400 THEN

@@ -294,14 +294,6 @@ BEGIN
 END
 $$;
 
--- Seconds of a duration schedule ('90s', '1m30s'); NULL for cron schedules and calculated.
-CREATE OR REPLACE FUNCTION pgtrickle._schedule_seconds(p_schedule text) RETURNS numeric
-LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT CASE WHEN p_schedule ~ '^([0-9]+[dhms])+$' THEN
-        (SELECT sum(m[1]::numeric * CASE m[2] WHEN 'd' THEN 86400 WHEN 'h' THEN 3600 WHEN 'm' THEN 60 ELSE 1 END)
-         FROM regexp_matches(p_schedule, '([0-9]+)([dhms])', 'g') AS m) END
-$$;
-
 -- Freshness per stream table over the last p_window: how old its contents were each time a
 -- refresh replaced them (the time since the refresh before), as p50, p99 and maximum, how old
 -- they are now, and for a duration schedule the share of refreshes that came within it.
