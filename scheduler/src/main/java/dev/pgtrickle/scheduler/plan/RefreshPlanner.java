@@ -55,19 +55,23 @@ public final class RefreshPlanner {
      */
     public List<StreamTableState> due(List<StreamTableState> tables, Instant now, LongPredicate backingOff,
                                       LongPredicate urgent) {
-        Map<Long, StreamTableState> byId = new HashMap<>();
-        for (StreamTableState table : tables) {
-            byId.put(table.id(), table);
-        }
+        Map<Long, StreamTableState> byId = byId(tables);
         Set<Long> read = readByActive(tables);
         Set<Long> due = new LinkedHashSet<>();
         for (StreamTableState table : tables) {
-            if (eligible(table, now, backingOff) && (urgent.test(table.id()) || ownClock(table, read) && isDue(table, now))) {
+            if (eligible(table, now, backingOff) && (urgent.test(table.id())
+                    || ownClock(table, read) && isDue(table, currentAsOf(table, byId, now, backingOff), now))) {
                 pullIn(table, byId, now, backingOff, due);
             }
         }
         pullInAtomicGroups(tables, byId, now, backingOff, due);
         return topologicalOrder(due, byId);
+    }
+
+    private static Map<Long, StreamTableState> byId(List<StreamTableState> tables) {
+        Map<Long, StreamTableState> byId = new HashMap<>();
+        tables.forEach(t -> byId.put(t.id(), t));
+        return byId;
     }
 
     /** The tables some active table reads. */
@@ -86,8 +90,29 @@ public final class RefreshPlanner {
         return table.active() && !backingOff.test(table.id());
     }
 
-    private boolean isDue(StreamTableState table, Instant now) {
-        return table.lastRefresh() == null || !dueAt(table, table.lastRefresh()).isAfter(now);
+    /**
+     * As of when a table's contents reflect its sources: its last refresh, or an earlier one of
+     * the calculated tables it pulls in, which it reads as they were then (a chain is as fresh as
+     * its first stage, so its cadence counts from the start of its pass); null when one of them
+     * was never refreshed.
+     */
+    private static Instant currentAsOf(StreamTableState table, Map<Long, StreamTableState> byId, Instant now,
+                                       LongPredicate backingOff) {
+        Set<Long> chain = new LinkedHashSet<>();
+        pullIn(table, byId, now, backingOff, chain);
+        Instant oldest = null;
+        for (long id : chain) {
+            Instant refreshed = byId.get(id).lastRefresh();
+            if (refreshed == null) {
+                return null;
+            }
+            oldest = oldest == null || refreshed.isBefore(oldest) ? refreshed : oldest;
+        }
+        return oldest;
+    }
+
+    private boolean isDue(StreamTableState table, Instant current, Instant now) {
+        return current == null || !dueAt(table, current).isAfter(now);
     }
 
     /** When a table refreshed at {@code refreshed} is due again. */
@@ -107,10 +132,14 @@ public final class RefreshPlanner {
      * @param backingOff ids of tables whose retry time after a failure has not come yet
      */
     public Optional<Instant> nextDue(List<StreamTableState> tables, Instant now, LongPredicate backingOff) {
+        Map<Long, StreamTableState> byId = byId(tables);
         Set<Long> read = readByActive(tables);
         return tables.stream()
                 .filter(t -> eligible(t, now, backingOff) && ownClock(t, read))
-                .map(t -> isDue(t, now) ? dueAt(t, now) : dueAt(t, t.lastRefresh()))
+                .map(t -> {
+                    Instant current = currentAsOf(t, byId, now, backingOff);
+                    return isDue(t, current, now) ? dueAt(t, now) : dueAt(t, current);
+                })
                 .min(Comparator.naturalOrder());
     }
 

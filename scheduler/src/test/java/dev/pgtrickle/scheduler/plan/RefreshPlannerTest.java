@@ -53,6 +53,25 @@ class RefreshPlannerTest {
                 NOW, id -> false));
     }
 
+    /** A chain is as fresh as its first stage: its cadence counts from the start of its pass. */
+    @Test
+    void aTableIsDueWhenTheCalculatedTablesItPullsInAreAsOldAsItsSchedule() {
+        List<StreamTableState> chain = List.of(
+                table(1, null, Duration.ofMillis(1200)),
+                table(2, null, Duration.ofMillis(1100), 1L),
+                table(3, "1s", Duration.ofMillis(900), 2L));
+        assertEquals(List.of(1L, 2L, 3L), due(chain));
+        List<StreamTableState> fresher = List.of(
+                table(1, null, Duration.ofMillis(700)),
+                table(2, null, Duration.ofMillis(650), 1L),
+                table(3, "1s", Duration.ofMillis(600), 2L));
+        assertEquals(List.of(), due(fresher));
+        assertEquals(Optional.of(NOW.plusMillis(300)), planner.nextDue(fresher, NOW, id -> false));
+        // A stage backing off after a failure is not pulled in, so it does not hold the chain's clock back.
+        assertEquals(List.of(), planner.due(List.of(table(1, null, Duration.ofMinutes(5)), table(3, "1s",
+                Duration.ofMillis(600), 1L)), NOW, id -> id == 1).stream().map(StreamTableState::id).toList());
+    }
+
     @Test
     void aNeverPopulatedTableIsDueAtOnce() {
         assertEquals(List.of(1L), due(List.of(table(1, "1h", null))));
@@ -104,9 +123,9 @@ class RefreshPlannerTest {
 
     @Test
     void aCalculatedTableThatIsReadIsRefreshedOnlyWithItsConsumers() {
-        // 1 is calculated and long unrefreshed, but 2 and 3 read it and neither is due.
+        // 1 is calculated, due by the isolated interval were it alone, but 2 and 3 read it and neither is due.
         List<StreamTableState> quiet = List.of(
-                table(1, null, Duration.ofMinutes(9)),
+                table(1, null, Duration.ofSeconds(2)),
                 table(2, "1m", Duration.ofSeconds(1), 1L),
                 table(3, "5s", Duration.ofSeconds(1), 1L));
         assertEquals(List.of(), due(quiet));
