@@ -34,11 +34,24 @@ public final class RefreshBenchmark {
         this.workload = new ChangeWorkload("orders", options.orders(), options.customers(), options.seed());
     }
 
+    /**
+     * What the AUTO stream table did with one batch, beside the DIFFERENTIAL one and the FULL twin.
+     *
+     * @param action DIFFERENTIAL or FULL, from its refresh history
+     */
+    public record AutoChoice(String action, long autoNanos, long differentialNanos, long fullNanos) {
+
+        /** Whether it chose the way that was faster for this batch. */
+        public boolean right() {
+            return action.equals(differentialNanos <= fullNanos ? "DIFFERENTIAL" : "FULL");
+        }
+    }
+
     /** Timings of one scenario for one batch size. */
-    public record ScenarioTimes(Samples differential, Samples full, Samples materializedView) {
+    public record ScenarioTimes(Samples differential, Samples full, Samples materializedView, List<AutoChoice> auto) {
 
         static ScenarioTimes empty() {
-            return new ScenarioTimes(new Samples(), new Samples(), new Samples());
+            return new ScenarioTimes(new Samples(), new Samples(), new Samples(), new ArrayList<>());
         }
 
         public double viewOverDifferential() {
@@ -70,9 +83,10 @@ public final class RefreshBenchmark {
             setup.put(scenario, (System.nanoTime() - start) / 1e6);
             strategyByScenario.put(scenario, strategy);
             StreamTables.createFull(db, scenario.fullTable(), scenario.query());
+            StreamTables.createAuto(db, scenario.autoTable(), scenario.query());
             db.execute("CREATE MATERIALIZED VIEW " + scenario.materializedView() + " AS " + scenario.query());
             progress.log("created " + scenario.differentialTable() + " (" + strategy + "), "
-                    + scenario.fullTable() + ", " + scenario.materializedView());
+                    + scenario.fullTable() + ", " + scenario.autoTable() + ", " + scenario.materializedView());
         }
         buffers = StreamTables.buffers(db);
         vacuum();
@@ -92,6 +106,7 @@ public final class RefreshBenchmark {
         for (Scenario scenario : Scenario.ALL) {
             oracle.put(scenario.differentialTable(), Oracle.differences(db, scenario.differentialTable(), scenario.query()));
             oracle.put(scenario.fullTable(), Oracle.differences(db, scenario.fullTable(), scenario.query()));
+            oracle.put(scenario.autoTable(), Oracle.differences(db, scenario.autoTable(), scenario.query()));
             oracle.put(scenario.materializedView(), Oracle.differences(db, scenario.materializedView(), scenario.query()));
         }
         progress.log("oracle: " + oracle);
@@ -110,17 +125,27 @@ public final class RefreshBenchmark {
             boolean measured = i >= options.warmupBatches();
             ChangeWorkload.Batch batch = workload.apply(db, size);
             analyzeBuffers();
+            Map<Scenario, Long> differential = new LinkedHashMap<>();
             for (Scenario scenario : Scenario.ALL) {
-                long nanos = db.timed(StreamTables.refreshSql(scenario.differentialTable()));
+                differential.put(scenario, db.timed(StreamTables.refreshSql(scenario.differentialTable())));
                 checkConsumedOneBatch(scenario, batch);
-                if (measured) {
-                    times.get(scenario).differential().add(nanos);
-                }
             }
+            Map<Scenario, Long> full = new LinkedHashMap<>();
             for (Scenario scenario : Scenario.ALL) {
-                long nanos = db.timed(StreamTables.refreshSql(scenario.fullTable()));
-                if (measured) {
-                    times.get(scenario).full().add(nanos);
+                full.put(scenario, db.timed(StreamTables.refreshSql(scenario.fullTable())));
+            }
+            Map<Scenario, AutoChoice> auto = new LinkedHashMap<>();
+            for (Scenario scenario : Scenario.ALL) {
+                long nanos = db.timed(StreamTables.refreshSql(scenario.autoTable()));
+                auto.put(scenario, new AutoChoice(StreamTables.lastRefresh(db, scenario.autoTable()).action(), nanos,
+                        differential.get(scenario), full.get(scenario)));
+            }
+            if (measured) {
+                for (Scenario scenario : Scenario.ALL) {
+                    ScenarioTimes t = times.get(scenario);
+                    t.differential().add(differential.get(scenario));
+                    t.full().add(full.get(scenario));
+                    t.auto().add(auto.get(scenario));
                 }
             }
             for (Scenario scenario : Scenario.ALL) {
@@ -202,6 +227,7 @@ public final class RefreshBenchmark {
         for (Scenario scenario : Scenario.ALL) {
             db.execute(StreamTables.refreshSql(scenario.differentialTable()));
             db.execute(StreamTables.refreshSql(scenario.fullTable()));
+            db.execute(StreamTables.refreshSql(scenario.autoTable()));
             db.execute("REFRESH MATERIALIZED VIEW " + scenario.materializedView());
         }
         vacuum();
@@ -220,6 +246,7 @@ public final class RefreshBenchmark {
         for (Scenario scenario : Scenario.ALL) {
             tables.add(scenario.differentialTable());
             tables.add(scenario.fullTable());
+            tables.add(scenario.autoTable());
             tables.add(scenario.materializedView());
         }
         tables.addAll(buffers);

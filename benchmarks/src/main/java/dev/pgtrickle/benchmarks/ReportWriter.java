@@ -11,6 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 
 /** The Markdown report of one run: setup, result tables with medians and ratios, targets. */
 public final class ReportWriter {
@@ -78,7 +80,7 @@ public final class ReportWriter {
                 + " measured batches; each batch is committed, "
                 + (o.analyzeBuffers() ? "the change buffers are ANALYZEd, " : "")
                 + "then each differential stream table is refreshed once (consuming exactly that batch), then"
-                + " each FULL-mode twin and each materialized view; tables are VACUUM ANALYZEd between batches"
+                + " each FULL-mode twin, each AUTO twin and each materialized view; tables are VACUUM ANALYZEd between batches"
                 + " (untimed). Times are wall-clock from the client, one autocommit statement each (commit included).");
         line("");
 
@@ -119,6 +121,8 @@ public final class ReportWriter {
             }
             line("");
         }
+
+        autoChoices(refresh);
 
         line("## Refresh without pending changes");
         line("");
@@ -174,6 +178,48 @@ public final class ReportWriter {
 
         targets();
         return md.toString();
+    }
+
+    /**
+     * How the AUTO twins refreshed each measured batch, against the faster of the DIFFERENTIAL
+     * stream table and the FULL twin in the same batch.
+     */
+    private void autoChoices(RefreshBenchmark.Result refresh) {
+        line("## AUTO's choices");
+        line("");
+        line("Each measured batch is also refreshed by a twin with `refresh_mode => 'AUTO'` (after the DIFFERENTIAL stream"
+                + " table and the FULL twin); its choice is right when it is the way that was faster for that batch.");
+        line("");
+        line("| batch | stream table | AUTO refreshed | right | AUTO median ms | DIFFERENTIAL median ms | FULL median ms |");
+        line("|---|---|---|---:|---:|---:|---:|");
+        int right = 0;
+        int all = 0;
+        for (RefreshBenchmark.SizeResult size : refresh.sizes()) {
+            for (Map.Entry<Scenario, RefreshBenchmark.ScenarioTimes> e : size.times().entrySet()) {
+                List<RefreshBenchmark.AutoChoice> choices = e.getValue().auto();
+                Samples auto = new Samples();
+                choices.forEach(c -> auto.add(c.autoNanos()));
+                long rightHere = choices.stream().filter(RefreshBenchmark.AutoChoice::right).count();
+                Map<String, Long> actions = new TreeMap<>();
+                choices.forEach(c -> actions.merge(c.action(), 1L, Long::sum));
+                line(String.format(Locale.ROOT, "| %s | `%s` | %s | %d of %d | %s | %s | %s |",
+                        RefreshBenchmark.percent(size.fraction()), e.getKey().autoTable(),
+                        actions.entrySet().stream().map(a -> a.getKey() + " " + a.getValue())
+                                .collect(Collectors.joining(", ")),
+                        rightHere, choices.size(), fmt(auto.median()), fmt(e.getValue().differential().median()),
+                        fmt(e.getValue().full().median())));
+                right += (int) rightHere;
+                all += choices.size();
+            }
+        }
+        line("");
+        double share = all == 0 ? 1 : (double) right / all;
+        boolean met = share >= Targets.AUTO_RIGHT_SHARE;
+        line(String.format(Locale.ROOT, "Right in %d of %d refreshes (%s %%); target ≥ %s %%: %s.", right, all,
+                fmt(share * 100), fmt(Targets.AUTO_RIGHT_SHARE * 100), met ? "met" : "**missed**"));
+        line("");
+        target(met, String.format(Locale.ROOT, "AUTO refreshes the faster way in ≥ %s %% of the refreshes: %s %%",
+                fmt(Targets.AUTO_RIGHT_SHARE * 100), fmt(share * 100)));
     }
 
     private String render(LatencyBenchmark.Result r, String commandLine) {

@@ -4,9 +4,10 @@ import java.util.List;
 
 /**
  * One defining query of the macro benchmark (issue 3 §8; MIN/MAX, TopK, DISTINCT ON and a window
- * from issue 12 §8) and the three objects measured for it: the differential
- * stream table {@code st_<key>}, a stream table of the same query with {@code refresh_mode =>
- * 'FULL'} ({@code st_<key>_full}) and a plain materialized view ({@code mv_<key>}).
+ * from issue 12 §8) and the objects measured for it: the differential stream table
+ * {@code st_<key>}, stream tables of the same query with {@code refresh_mode => 'FULL'}
+ * ({@code st_<key>_full}) and {@code 'AUTO'} ({@code st_<key>_auto}), and a plain materialized
+ * view ({@code mv_<key>}).
  */
 public record Scenario(String key, String title, String query) {
 
@@ -40,6 +41,10 @@ public record Scenario(String key, String title, String query) {
 
     public String fullTable() {
         return "st_" + key + "_full";
+    }
+
+    public String autoTable() {
+        return "st_" + key + "_auto";
     }
 
     public String materializedView() {

@@ -47,6 +47,11 @@ public final class StreamTables {
         return result[0].detail();
     }
 
+    /** Creates an AUTO stream table and compiles it; returns the strategy. */
+    public static String createAuto(Db db, String name, String query) throws SQLException {
+        return createCompiled(db, name, query, "AUTO");
+    }
+
     public static void createFull(Db db, String name, String query) throws SQLException {
         create(db, name, query, "FULL");
     }

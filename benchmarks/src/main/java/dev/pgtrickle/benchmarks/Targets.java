@@ -15,6 +15,8 @@ public final class Targets {
     public static final double LATENCY_P99_MILLIS = 2000;
     /** … at this sustained write rate to the source (rows per second) and above. */
     public static final int LATENCY_RATE = 5000;
+    /** AUTO refreshes the way that is faster in this batch (DIFFERENTIAL or FULL, as measured) at least this often (issue 15). */
+    public static final double AUTO_RIGHT_SHARE = 0.9;
     /** The decoder's throughput on a backlog at least this fraction of merely streaming the slot. */
     public static final double WAL_DECODE_FRACTION = 0.8;
 

@@ -19,6 +19,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * IMMEDIATE mode over joins: the reference documentation's {@code order_view} (CQRS) exact after
@@ -358,6 +360,52 @@ class ImmediateJoinTest {
             statement(db, random);
             Oracle.assertStreamTableMatchesQuery(db, "theta", theta);
         }
+    }
+
+    /**
+     * Scalar subqueries and set operations have no key telling where two writers' changes meet
+     * either: their writers take turns, and each statement leaves the stream table equal to its
+     * query — autocommit, and inside a transaction whose savepoint is rolled back.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
+        "SELECT o.id, (SELECT count(*) FROM payments p WHERE p.order_id = o.id) AS payments FROM orders o"
+                + " WHERE o.customer_id > (SELECT min(id) FROM customers)"
+                + " | INSERT INTO payments (order_id, status) VALUES (3, 'turn') | INSERT INTO customers VALUES (0, 'first')",
+        "SELECT customer_id AS id FROM orders UNION SELECT id FROM customers"
+                + " | INSERT INTO orders VALUES (920, now(), 77) | INSERT INTO customers VALUES (77, 'same')",
+        "SELECT id FROM customers EXCEPT ALL SELECT customer_id FROM orders"
+                + " | DELETE FROM orders WHERE customer_id = 4 | UPDATE customers SET id = 40 WHERE id = 4",
+        "SELECT order_id FROM payments INTERSECT SELECT order_id FROM shipments"
+                + " | INSERT INTO shipments (order_id) VALUES (7) | INSERT INTO payments (order_id) VALUES (7)",
+    })
+    void scalarSubqueriesAndSetOperationsAreMaintainedWithTheirWritersTakingTurns(String query, String first, String second)
+            throws Exception {
+        db.execute("SELECT pgtrickle.create_stream_table('turns', $$" + query + "$$, refresh_mode => 'IMMEDIATE')");
+        compile("turns");
+        assertTrue(db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.turns'")
+                .startsWith("writers of its sources take turns: "));
+        secondWaitsForFirst(first, second);
+        Oracle.assertStreamTableMatchesQuery(db, "turns", query);
+        Random random = new Random(31);
+        for (int i = 0; i < 30; i++) {
+            statement(db, random);
+            Oracle.assertStreamTableMatchesQuery(db, "turns", query);
+        }
+        try (Connection c = db.connect()) {
+            c.setAutoCommit(false);
+            Oracle.assertAfterEachStatement(c, "turns", query,
+                    "INSERT INTO customers VALUES (500, 'tx') ON CONFLICT DO NOTHING",
+                    "INSERT INTO orders VALUES (930, now(), 500), (931, now(), NULL)",
+                    "SAVEPOINT undone",
+                    "DELETE FROM payments WHERE order_id < 20",
+                    "UPDATE shipments SET order_id = 930",
+                    "ROLLBACK TO SAVEPOINT undone",
+                    "INSERT INTO payments (order_id, status) VALUES (930, 'paid'), (930, NULL)");
+            c.commit();
+        }
+        Oracle.assertStreamTableMatchesQuery(db, "turns", query);
+        assertEquals("IMMEDIATE", db.queryString("SELECT effective_mode FROM pgtrickle.pgt_status() WHERE name = 'public.turns'"));
     }
 
     private void compile(String name) throws Exception {

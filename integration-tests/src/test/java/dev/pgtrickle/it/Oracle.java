@@ -67,6 +67,17 @@ public final class Oracle {
         }
     }
 
+    /** Runs each statement on the caller's connection, checking the stream table against its query after each. */
+    public static void assertAfterEachStatement(Connection connection, String streamTable, String query,
+                                                String... statements) throws SQLException {
+        try (java.sql.Statement statement = connection.createStatement()) {
+            for (String sql : statements) {
+                statement.execute(sql);
+                assertStreamTableMatchesQuery(connection, streamTable, query);
+            }
+        }
+    }
+
     /** Output column names of a query, in order (the query is planned, not run). */
     public static List<String> queryColumns(Connection connection, String query) throws SQLException {
         try (Statement statement = connection.createStatement();
