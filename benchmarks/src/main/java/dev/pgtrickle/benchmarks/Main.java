@@ -50,6 +50,8 @@ public final class Main {
               --capture-runs N    repetitions of the capture-overhead measurements (default 5)
               --single-inserts N  single-row INSERTs per capture repetition (default 1000)
               --no-analyze-buffers  do not ANALYZE the change buffers after each batch
+              --auto-twins        also an AUTO stream table per query; report whether it chose the
+                                  faster of DIFFERENTIAL and FULL for each batch
               --seed N            seed of the change batches (default 42)
               --out FILE          also write the Markdown report to FILE
               --explain FILE      write EXPLAIN ANALYZE of the generated refresh statements to FILE
@@ -268,6 +270,7 @@ public final class Main {
         int captureRuns = d.captureRuns();
         int singleInserts = d.singleRowInserts();
         boolean analyze = d.analyzeBuffers();
+        boolean autoTwins = d.autoTwins();
         Path explain = null;
         SharedOptions shared = new SharedOptions(d.seed());
         Iterator<String> it = List.of(args).iterator();
@@ -285,6 +288,7 @@ public final class Main {
                 case "--single-inserts" -> singleInserts = positive(value(it, arg), arg);
                 case "--no-analyze-buffers" -> analyze = false;
                 case "--explain" -> explain = Path.of(value(it, arg));
+                case "--auto-twins" -> autoTwins = true;
                 default -> throw new IllegalArgumentException("unknown option " + arg);
             }
         }
@@ -292,7 +296,7 @@ public final class Main {
             throw new IllegalArgumentException("--scale must be positive");
         }
         return new BenchmarkOptions(scale, batches, warmup, noChange, captureRuns, singleInserts, analyze,
-                shared.seed, shared.out, explain, shared.url(), shared.keep, shared.settings);
+                shared.seed, shared.out, explain, shared.url(), shared.keep, shared.settings, autoTwins);
     }
 
     /** The options of the {@code latency} command (the arguments after it). */

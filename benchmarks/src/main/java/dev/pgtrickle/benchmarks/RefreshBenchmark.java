@@ -83,10 +83,12 @@ public final class RefreshBenchmark {
             setup.put(scenario, (System.nanoTime() - start) / 1e6);
             strategyByScenario.put(scenario, strategy);
             StreamTables.createFull(db, scenario.fullTable(), scenario.query());
-            StreamTables.createAuto(db, scenario.autoTable(), scenario.query());
+            if (options.autoTwins()) {
+                StreamTables.createAuto(db, scenario.autoTable(), scenario.query());
+            }
             db.execute("CREATE MATERIALIZED VIEW " + scenario.materializedView() + " AS " + scenario.query());
-            progress.log("created " + scenario.differentialTable() + " (" + strategy + "), "
-                    + scenario.fullTable() + ", " + scenario.autoTable() + ", " + scenario.materializedView());
+            progress.log("created " + scenario.differentialTable() + " (" + strategy + "), " + scenario.fullTable()
+                    + (options.autoTwins() ? ", " + scenario.autoTable() : "") + ", " + scenario.materializedView());
         }
         buffers = StreamTables.buffers(db);
         vacuum();
@@ -106,7 +108,9 @@ public final class RefreshBenchmark {
         for (Scenario scenario : Scenario.ALL) {
             oracle.put(scenario.differentialTable(), Oracle.differences(db, scenario.differentialTable(), scenario.query()));
             oracle.put(scenario.fullTable(), Oracle.differences(db, scenario.fullTable(), scenario.query()));
-            oracle.put(scenario.autoTable(), Oracle.differences(db, scenario.autoTable(), scenario.query()));
+            if (options.autoTwins()) {
+                oracle.put(scenario.autoTable(), Oracle.differences(db, scenario.autoTable(), scenario.query()));
+            }
             oracle.put(scenario.materializedView(), Oracle.differences(db, scenario.materializedView(), scenario.query()));
         }
         progress.log("oracle: " + oracle);
@@ -135,7 +139,7 @@ public final class RefreshBenchmark {
                 full.put(scenario, db.timed(StreamTables.refreshSql(scenario.fullTable())));
             }
             Map<Scenario, AutoChoice> auto = new LinkedHashMap<>();
-            for (Scenario scenario : Scenario.ALL) {
+            for (Scenario scenario : options.autoTwins() ? Scenario.ALL : List.<Scenario>of()) {
                 long nanos = db.timed(StreamTables.refreshSql(scenario.autoTable()));
                 auto.put(scenario, new AutoChoice(StreamTables.lastRefresh(db, scenario.autoTable()).action(), nanos,
                         differential.get(scenario), full.get(scenario)));
@@ -145,7 +149,9 @@ public final class RefreshBenchmark {
                     ScenarioTimes t = times.get(scenario);
                     t.differential().add(differential.get(scenario));
                     t.full().add(full.get(scenario));
-                    t.auto().add(auto.get(scenario));
+                    if (auto.containsKey(scenario)) {
+                        t.auto().add(auto.get(scenario));
+                    }
                 }
             }
             for (Scenario scenario : Scenario.ALL) {
@@ -227,7 +233,9 @@ public final class RefreshBenchmark {
         for (Scenario scenario : Scenario.ALL) {
             db.execute(StreamTables.refreshSql(scenario.differentialTable()));
             db.execute(StreamTables.refreshSql(scenario.fullTable()));
-            db.execute(StreamTables.refreshSql(scenario.autoTable()));
+            if (options.autoTwins()) {
+                db.execute(StreamTables.refreshSql(scenario.autoTable()));
+            }
             db.execute("REFRESH MATERIALIZED VIEW " + scenario.materializedView());
         }
         vacuum();
@@ -246,7 +254,9 @@ public final class RefreshBenchmark {
         for (Scenario scenario : Scenario.ALL) {
             tables.add(scenario.differentialTable());
             tables.add(scenario.fullTable());
-            tables.add(scenario.autoTable());
+            if (options.autoTwins()) {
+                tables.add(scenario.autoTable());
+            }
             tables.add(scenario.materializedView());
         }
         tables.addAll(buffers);

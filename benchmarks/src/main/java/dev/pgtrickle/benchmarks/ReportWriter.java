@@ -80,7 +80,8 @@ public final class ReportWriter {
                 + " measured batches; each batch is committed, "
                 + (o.analyzeBuffers() ? "the change buffers are ANALYZEd, " : "")
                 + "then each differential stream table is refreshed once (consuming exactly that batch), then"
-                + " each FULL-mode twin, each AUTO twin and each materialized view; tables are VACUUM ANALYZEd between batches"
+                + " each FULL-mode twin" + (o.autoTwins() ? ", each AUTO twin" : "")
+                + " and each materialized view; tables are VACUUM ANALYZEd between batches"
                 + " (untimed). Times are wall-clock from the client, one autocommit statement each (commit included).");
         line("");
 
@@ -122,7 +123,9 @@ public final class ReportWriter {
             line("");
         }
 
-        autoChoices(refresh);
+        if (o.autoTwins()) {
+            autoChoices(refresh);
+        }
 
         line("## Refresh without pending changes");
         line("");

@@ -7,6 +7,7 @@ import dev.pgtrickle.testsupport.PostgresTest;
 import dev.pgtrickle.testsupport.TestDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,7 +22,8 @@ class MacroBenchmarkSmokeTest {
     @Test
     void runsEndToEndAndStreamTablesMatchTheirQueries(TestDatabase database, @TempDir Path dir) throws Exception {
         Path explain = dir.resolve("explain.md");
-        BenchmarkOptions options = new BenchmarkOptions(0.002, 2, 1, 3, 1, 20, true, 7, null, explain, null, false, java.util.Map.of());
+        BenchmarkOptions options = new BenchmarkOptions(0.002, 2, 1, 3, 1, 20, true, 7, null, explain, null, false, java.util.Map.of(),
+                true);
 
         MacroBenchmark.Result result = new MacroBenchmark(options, Progress.silent())
                 .run(database.jdbcUrl(), database.toString());
@@ -34,6 +36,8 @@ class MacroBenchmarkSmokeTest {
                         scenario.fullTable() + " vs. its query");
                 assertEquals(0, Oracle.differences(db, scenario.materializedView(), scenario.query()),
                         scenario.materializedView() + " vs. its query");
+                assertEquals(0, Oracle.differences(db, scenario.autoTable(), scenario.query()),
+                        scenario.autoTable() + " vs. its query");
                 assertEquals("DIFFERENTIAL", db.queryString("SELECT effective_mode FROM pgtrickle.pgt_stream_tables"
                         + " WHERE pgt_name = '" + scenario.differentialTable() + "'"));
             }
@@ -45,11 +49,14 @@ class MacroBenchmarkSmokeTest {
             assertEquals(2, t.differential().size());
             assertEquals(2, t.full().size());
             assertEquals(2, t.materializedView().size());
+            assertEquals(2, t.auto().size());
+            t.auto().forEach(choice -> assertTrue(List.of("DIFFERENTIAL", "FULL").contains(choice.action()), choice::toString));
         }));
 
         String report = ReportWriter.write(result, "smoke test");
         assertTrue(report.contains("## Refresh after a change batch of 0.1 %"), report);
         assertTrue(report.contains("## Capture overhead"), report);
+        assertTrue(report.contains("## AUTO's choices"), report);
         assertTrue(report.contains("all equal."), report);
         assertTrue(Files.readString(explain).contains("Merge on"), "EXPLAIN ANALYZE output");
     }
