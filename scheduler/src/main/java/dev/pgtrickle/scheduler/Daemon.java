@@ -349,8 +349,11 @@ public final class Daemon {
         return tables;
     }
 
-    /** @param urgent stream tables holding the WAL back: refreshed whatever their schedule */
-    /** Refreshes the tables due now; returns when the next one is due after them. */
+    /**
+     * Refreshes the tables due now; returns when the next one is due after them.
+     *
+     * @param urgent stream tables holding the WAL back: refreshed whatever their schedule
+     */
     private Optional<Instant> passOnce(Connection c, RefreshPass pass, List<StreamTableState> tables, Set<Long> urgent)
             throws SQLException {
         Instant now = Instant.now();
