@@ -348,6 +348,39 @@ class WalCaptureTest {
                 + " AND changes_consumed > 0") > 0, "the daemon refreshes differentially from the journal");
     }
 
+    /**
+     * Between refreshes the daemon loads journaled changes into the buffer (the refresh then loads
+     * only what arrived since); the refresh that follows consumes them exactly once.
+     */
+    @Test
+    void changesAreLoadedAheadOfTheRefreshes() throws Exception {
+        db.execute("SELECT pgtrickle.alter_stream_table(pgt_name, schedule => '1h') FROM pgtrickle.pgt_stream_tables");
+        db.execute("SELECT pgtrickle.set_cdc_mode('wal_src', 'wal')");
+        awaitMode("wal_src", "wal");
+        String buffer = db.queryString("SELECT 'pgtrickle_changes.' || quote_ident(buffer_table) FROM pgtrickle.pgt_change_sources"
+                + " WHERE source_relid = 'wal_src'::regclass");
+        long lastRefresh = db.queryLong("SELECT coalesce(max(refresh_id), 0) FROM pgtrickle.pgt_refresh_history");
+        String refreshesSince = "SELECT count(*) FROM pgtrickle.pgt_refresh_history WHERE refresh_id > " + lastRefresh;
+        db.execute("INSERT INTO wal_src SELECT g, g % 5, g, 'ahead' FROM generate_series(7000, 7099) g");
+        long changed = 100 + 2 * db.queryLong("SELECT count(*) FROM wal_src WHERE id % 7 = 0") + 10;
+        db.execute("UPDATE wal_src SET v = v + 1 WHERE id % 7 = 0");
+        db.execute("DELETE FROM wal_src WHERE id BETWEEN 7090 AND 7099");
+        Eventually.await("the changes in the buffer", () -> db.queryLong("SELECT count(*) FROM " + buffer) == changed);
+        assertEquals(0, db.queryLong(refreshesSince), "loaded without a refresh");
+        assertTrue(daemon.registry().find("pgtrickle.wal.journal.preloaded").counter().count() >= changed, "preload metric");
+        assertEquals(0.0, daemon.registry().find("pgtrickle.wal.journal.preload.failures").counters().stream()
+                .mapToDouble(c -> c.count()).sum(), "no failed round");
+
+        db.execute("SELECT pgtrickle.refresh_stream_table('wal_totals')");
+        db.execute("SELECT pgtrickle.refresh_stream_table('wal_joined')");
+        Oracle.assertStreamTableMatchesQuery(db, "wal_totals", TOTALS);
+        Oracle.assertStreamTableMatchesQuery(db, "wal_joined", JOINED);
+        DifferentialRefreshTest.assertHiddenMultiplicities(db, "wal_totals");
+        assertEquals(changed, db.queryLong("SELECT sum(changes_consumed) FROM pgtrickle.pgt_refresh_history h"
+                + " JOIN pgtrickle.pgt_stream_tables st USING (pgt_id) WHERE pgt_name = 'wal_totals' AND action = 'DIFFERENTIAL'"
+                + " AND refresh_id > " + lastRefresh), "each change consumed once");
+    }
+
     @Test
     void truncateAndAlterTableOnAWalSource() throws Exception {
         db.execute("SELECT pgtrickle.set_cdc_mode('wal_src', 'wal')");

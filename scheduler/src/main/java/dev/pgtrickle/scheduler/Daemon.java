@@ -7,6 +7,7 @@ import dev.pgtrickle.core.catalog.CatalogState;
 import dev.pgtrickle.scheduler.catalog.CatalogReader;
 import dev.pgtrickle.scheduler.catalog.StreamTableState;
 import dev.pgtrickle.scheduler.cdc.CdcStep;
+import dev.pgtrickle.scheduler.cdc.JournalPreloader;
 import dev.pgtrickle.scheduler.cdc.JournalRefresh;
 import dev.pgtrickle.scheduler.metrics.DaemonMetrics;
 import dev.pgtrickle.scheduler.metrics.LeaderProblems;
@@ -196,7 +197,8 @@ public final class Daemon {
         PGConnection notifications = c.unwrap(PGConnection.class);
         WalCapture capture = openWalCapture(c);
         CdcStep cdc = new CdcStep(capture, new Backoff(config.retryBase(), config.retryMax()), metrics);
-        try (RefreshPass pass = new RefreshPass(connections, config.maxWorkers(), config.suspendAfter(),
+        try (JournalPreloader preloader = capture == null ? null : JournalPreloader.start(capture, connections, metrics);
+             RefreshPass pass = new RefreshPass(connections, config.maxWorkers(), config.suspendAfter(),
                 capture == null ? null : new JournalRefresh(capture))) {
             boolean notified = true;
             while (!stopping) {

@@ -127,7 +127,7 @@ public final class JournalLoader {
     }
 
     private static CopyIn startCopy(Connection c, JournalSource source) throws SQLException {
-        StringBuilder sql = new StringBuilder("COPY pgtrickle_changes.").append(quoteIdent(source.buffer()))
+        StringBuilder sql = new StringBuilder("COPY ").append(source.qualifiedBuffer())
                 .append(" (__pgt_xid, __pgt_seq, __pgt_action");
         for (String column : source.columns()) {
             sql.append(", ").append(quoteIdent(column));

@@ -33,6 +33,23 @@ public record Snapshot(long xmin, long xmax, long[] inProgress) {
         return xid < xmax && Arrays.binarySearch(inProgress, xid) < 0;
     }
 
+    /**
+     * Whether this snapshot sees every transaction {@code inner} sees (as
+     * {@code pgtrickle._snapshot_covers} in SQL): for snapshots taken one after the other, the
+     * later one covers the earlier.
+     */
+    public boolean covers(Snapshot inner) {
+        if (inner.xmax > xmax) {
+            return false;
+        }
+        for (long running : inProgress) {
+            if (running < inner.xmax && inner.visible(running)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     @Override
     public long[] inProgress() {
         return inProgress.clone();

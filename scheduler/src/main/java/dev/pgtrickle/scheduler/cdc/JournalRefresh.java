@@ -2,9 +2,7 @@ package dev.pgtrickle.scheduler.cdc;
 
 import dev.pgtrickle.cdc.load.JournalLoader;
 import dev.pgtrickle.cdc.load.JournalSource;
-import dev.pgtrickle.cdc.load.Snapshot;
 import dev.pgtrickle.cdc.wal.WalCapture;
-import dev.pgtrickle.cdc.wal.WalDecoder;
 import dev.pgtrickle.scheduler.run.Connections;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -48,31 +46,16 @@ public final class JournalRefresh {
                 c.commit();
                 return false;
             }
-            long lsnBefore;
-            try (Statement statement = c.createStatement();
-                 ResultSet row = statement.executeQuery("SELECT (pg_current_wal_insert_lsn() - '0/0')::text")) {
-                row.next();
-                lsnBefore = Long.parseLong(row.getString(1));
-            }
+            long lsnBefore = SyncPoint.insertLsn(c);
             StreamTableLocks locks = StreamTableLocks.of(c, pgtId);
             c.commit();
             c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
             try (Statement lock = c.createStatement()) {
                 locks.take(lock);
-                lock.execute("LOCK TABLE " + sources.stream().map(s -> "pgtrickle_changes.\"" + s.buffer().replace("\"", "\"\"") + "\"")
+                lock.execute("LOCK TABLE " + sources.stream().map(JournalSource::qualifiedBuffer)
                         .collect(Collectors.joining(", ")) + " IN SHARE UPDATE EXCLUSIVE MODE");
             }
-            Snapshot now;
-            long syncLsn;
-            try (PreparedStatement statement = c.prepareStatement(
-                    "SELECT pg_current_snapshot()::text, (pg_logical_emit_message(false, ?, '') - '0/0')::text")) {
-                statement.setString(1, WalDecoder.SYNC_PREFIX);
-                try (ResultSet row = statement.executeQuery()) {
-                    row.next();
-                    now = Snapshot.parse(row.getString(1));
-                    syncLsn = Long.parseLong(row.getString(2));
-                }
-            }
+            SyncPoint now = SyncPoint.take(c);
             List<JournalSource> locked = JournalSource.of(c, pgtId);
             if (!oids(locked).equals(oids(sources))) {
                 // A source switched capture mode in between: lock the right buffers.
@@ -84,8 +67,8 @@ public final class JournalRefresh {
                 throw new SQLException("the capture mode of a source kept changing during the refresh; retrying later", "40001");
             }
             capture.requestFlush();
-            awaitDecoder(syncLsn);
-            new JournalLoader(capture.journal()).load(c, locked, now, syncLsn, lsnBefore);
+            awaitDecoder(now.syncLsn());
+            new JournalLoader(capture.journal()).load(c, locked, now.snapshot(), now.syncLsn(), lsnBefore);
             return true;
         }
     }

@@ -145,6 +145,19 @@ public final class DaemonMetrics {
         journalBacklog.set(journalBacklogBytes);
     }
 
+    /** Rows one source's round of loading the journal ahead of its refreshes wrote into its buffer. */
+    public void journalPreloaded(long rows) {
+        Counter.builder("pgtrickle.wal.journal.preloaded").baseUnit("rows")
+                .description("Journal changes loaded into change buffers ahead of the refreshes").register(registry)
+                .increment(rows);
+    }
+
+    /** A round of loading the journal ahead failed (refreshes then load those changes themselves). */
+    public void journalPreloadFailed() {
+        Counter.builder("pgtrickle.wal.journal.preload.failures")
+                .description("Failed rounds of loading the journal ahead of the refreshes").register(registry).increment();
+    }
+
     private void timed(Tags tags, String action, String status, Duration took) {
         Timer.builder("pgtrickle.refresh.duration").description("Duration of scheduled refreshes")
                 .tags(tags.and("action", action, "status", status))
