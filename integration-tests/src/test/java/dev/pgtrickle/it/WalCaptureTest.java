@@ -350,7 +350,8 @@ class WalCaptureTest {
 
     /**
      * Between refreshes the daemon loads journaled changes into the buffer (the refresh then loads
-     * only what arrived since); the refresh that follows consumes them exactly once.
+     * only what arrived since) and the slot moves on without waiting for a refresh; the refresh
+     * that follows consumes them exactly once.
      */
     @Test
     void changesAreLoadedAheadOfTheRefreshes() throws Exception {
@@ -365,7 +366,11 @@ class WalCaptureTest {
         long changed = 100 + 2 * db.queryLong("SELECT count(*) FROM wal_src WHERE id % 7 = 0") + 10;
         db.execute("UPDATE wal_src SET v = v + 1 WHERE id % 7 = 0");
         db.execute("DELETE FROM wal_src WHERE id BETWEEN 7090 AND 7099");
+        String written = db.queryString("SELECT pg_current_wal_lsn()::text");
         Eventually.await("the changes in the buffer", () -> db.queryLong("SELECT count(*) FROM " + buffer) == changed);
+        // Once they are in the buffer the WAL holding them is no longer needed.
+        Eventually.await("the slot confirmed past the changes", () -> db.queryLong("SELECT count(*) FROM pg_replication_slots"
+                + " WHERE database = current_database() AND confirmed_flush_lsn >= '" + written + "'::pg_lsn") == 1);
         assertEquals(0, db.queryLong(refreshesSince), "loaded without a refresh");
         assertTrue(daemon.registry().find("pgtrickle.wal.journal.preloaded").counter().count() >= changed, "preload metric");
         assertEquals(0.0, daemon.registry().find("pgtrickle.wal.journal.preload.failures").counters().stream()

@@ -33,8 +33,12 @@ public final class JournalLoader {
     /**
      * @param now       the refresh snapshot
      * @param nowLsn    a position the decoder has passed, after every commit {@code now} sees
-     * @param lsnBefore an LSN read before {@code now} was taken: every transaction {@code now} does
-     *                  not see commits after it
+     * @param lsnBefore an LSN read before {@code now} was taken, where reading the journal starts
+     *                  next time. A transaction {@code now} does not see can still have committed
+     *                  before it: its commit record was written before the LSN was read, but it
+     *                  became visible only after the snapshot. Such transactions of the source are
+     *                  in the part of the journal read here, and reading starts before the first of
+     *                  them next time.
      * @return the number of buffer rows written
      */
     public long load(Connection c, List<JournalSource> sources, Snapshot now, long nowLsn, long lsnBefore)
@@ -48,12 +52,15 @@ public final class JournalLoader {
                     delete.execute();
                 }
             }
-            rows += copy(c, source, now, nowLsn);
+            Copied copied = copy(c, source, now, nowLsn);
+            rows += copied.rows();
+            long resumeAfter = copied.firstUnseenCommit() == NONE_UNSEEN ? lsnBefore
+                    : Math.min(lsnBefore, copied.firstUnseenCommit() - 1);
             try (PreparedStatement loaded = c.prepareStatement(
                     "UPDATE pgtrickle.pgt_change_sources SET wal_loaded = ?::pg_snapshot, wal_loaded_lsn = ?::pg_lsn"
                             + " WHERE source_relid = ?")) {
                 loaded.setString(1, now.toString());
-                loaded.setString(2, lsnText(lsnBefore));
+                loaded.setString(2, lsnText(resumeAfter));
                 loaded.setLong(3, source.oid());
                 loaded.executeUpdate();
             }
@@ -61,12 +68,23 @@ public final class JournalLoader {
         return rows;
     }
 
-    private long copy(Connection c, JournalSource source, Snapshot now, long nowLsn) throws SQLException {
+    private static final long NONE_UNSEEN = Long.MAX_VALUE;
+
+    /**
+     * @param rows              buffer rows written
+     * @param firstUnseenCommit the lowest commit LSN of the source's journaled transactions that
+     *                          the snapshot does not see ({@link #NONE_UNSEEN}: none)
+     */
+    private record Copied(long rows, long firstUnseenCommit) {
+    }
+
+    private Copied copy(Connection c, JournalSource source, Snapshot now, long nowLsn) throws SQLException {
         int relation = (int) source.oid();
         int[] positions = null;
         CopyIn copy = null;
         StringBuilder pending = new StringBuilder();
         long rows = 0;
+        long firstUnseenCommit = NONE_UNSEEN;
         try (JournalCursor cursor = journal.cursorAfterCommitLsn(source.loadedLsn())) {
             for (JournalEntry entry; (entry = cursor.next()) != null; ) {
                 if (Long.compareUnsigned(entry.commitLsn(), nowLsn) > 0) {
@@ -74,6 +92,9 @@ public final class JournalLoader {
                 }
                 if (entry.relationOid() != relation) {
                     continue;
+                }
+                if (!now.visible(entry.xid())) {
+                    firstUnseenCommit = Math.min(firstUnseenCommit, entry.commitLsn());
                 }
                 if (entry.action() == JournalEntry.SCHEMA) {
                     positions = positions(source, entry);
@@ -104,7 +125,7 @@ public final class JournalLoader {
                 copy.cancelCopy();
             }
         }
-        return rows;
+        return new Copied(rows, firstUnseenCommit);
     }
 
     /** For each captured column, its position in the journal's values. */
