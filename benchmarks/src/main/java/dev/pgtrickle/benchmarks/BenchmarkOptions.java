@@ -1,7 +1,10 @@
 package dev.pgtrickle.benchmarks;
 
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.DoubleStream;
 
 /**
  * What one run of the macro benchmark does. The data volume scales linearly with {@code scale}:
@@ -32,6 +35,12 @@ public record BenchmarkOptions(double scale, int batchesPerSize, int warmupBatch
 
     /** Change batch sizes as fractions of the orders table (issue 3: 0.1 % and 1 %). */
     public static final double[] BATCH_FRACTIONS = {0.001, 0.01};
+    /**
+     * Larger batches measured only with the AUTO twins, so that AUTO is also judged where FULL may
+     * be the faster way; fewer of them ({@link #AUTO_BATCHES}), and no speedup target.
+     */
+    public static final double[] AUTO_FRACTIONS = {0.05, 0.25};
+    private static final int AUTO_BATCHES = 3;
 
     public static BenchmarkOptions defaults() {
         return new BenchmarkOptions(1.0, 7, 1, 25, 5, 1000, true, 42, null, null, null, false, Map.of(), false);
@@ -48,6 +57,22 @@ public record BenchmarkOptions(double scale, int batchesPerSize, int warmupBatch
     /** Rows of each bulk INSERT, UPDATE and DELETE of the capture-overhead measurement. */
     public int captureBulkRows() {
         return Math.max(100, (int) Math.round(100_000 * scale));
+    }
+
+    /** The batch sizes this run measures, in order. */
+    public List<Double> fractions() {
+        DoubleStream sizes = Arrays.stream(BATCH_FRACTIONS);
+        return (autoTwins ? DoubleStream.concat(sizes, Arrays.stream(AUTO_FRACTIONS)) : sizes).boxed().toList();
+    }
+
+    /** Whether {@code fraction} is measured for AUTO's choices only (no speedup target). */
+    public static boolean forAutoOnly(double fraction) {
+        return Arrays.stream(AUTO_FRACTIONS).anyMatch(f -> f == fraction);
+    }
+
+    /** Measured batches at {@code fraction}. */
+    public int batchesAt(double fraction) {
+        return forAutoOnly(fraction) ? Math.min(batchesPerSize, AUTO_BATCHES) : batchesPerSize;
     }
 
     public int batchSize(double fraction) {

@@ -34,19 +34,6 @@ public final class RefreshBenchmark {
         this.workload = new ChangeWorkload("orders", options.orders(), options.customers(), options.seed());
     }
 
-    /**
-     * What the AUTO stream table did with one batch, beside the DIFFERENTIAL one and the FULL twin.
-     *
-     * @param action DIFFERENTIAL or FULL, from its refresh history
-     */
-    public record AutoChoice(String action, long autoNanos, long differentialNanos, long fullNanos) {
-
-        /** Whether it chose the way that was faster for this batch. */
-        public boolean right() {
-            return action.equals(differentialNanos <= fullNanos ? "DIFFERENTIAL" : "FULL");
-        }
-    }
-
     /** Timings of one scenario for one batch size. */
     public record ScenarioTimes(Samples differential, Samples full, Samples materializedView, List<AutoChoice> auto) {
 
@@ -94,7 +81,7 @@ public final class RefreshBenchmark {
         vacuum();
 
         List<SizeResult> sizes = new ArrayList<>();
-        for (double fraction : BenchmarkOptions.BATCH_FRACTIONS) {
+        for (double fraction : options.fractions()) {
             sizes.add(measureSize(fraction));
         }
 
@@ -125,7 +112,7 @@ public final class RefreshBenchmark {
         Map<Scenario, ScenarioTimes> times = new LinkedHashMap<>();
         Scenario.ALL.forEach(s -> times.put(s, ScenarioTimes.empty()));
         ChangeWorkload.Batch composition = ChangeWorkload.composition(size);
-        for (int i = 0; i < options.warmupBatches() + options.batchesPerSize(); i++) {
+        for (int i = 0; i < options.warmupBatches() + options.batchesAt(fraction); i++) {
             boolean measured = i >= options.warmupBatches();
             ChangeWorkload.Batch batch = workload.apply(db, size);
             analyzeBuffers();
@@ -164,7 +151,7 @@ public final class RefreshBenchmark {
             progress.log(String.format("batch %s of %d rows (%s): DIFF %s", measured ? "#" + (i - options.warmupBatches() + 1) : "warm-up",
                     size, percent(fraction), lastDifferentials(times, measured)));
         }
-        if (options.explainOut() != null) {
+        if (options.explainOut() != null && !BenchmarkOptions.forAutoOnly(fraction)) {
             explainOneBatch(fraction, size);
         }
         return new SizeResult(fraction, composition, times);

@@ -18,14 +18,14 @@ import org.junit.jupiter.api.Test;
  * tests' PostgreSQL, options parsed as the {@code tpch} command parses them. It proves that the
  * generator, the 22 queries and the refresh functions work, that every query exists as a FULL
  * stream table and a materialized view, that every query accepted as DIFFERENTIAL equals its query
- * after the round, and that all 22 are accepted; nothing about timings.
+ * after the round (and so does its AUTO twin), and that all 22 are accepted; nothing about timings.
  */
 @PostgresTest
 class TpchBenchmarkSmokeTest {
 
     @Test
     void runsTheQueriesAndEveryDifferentialStreamTableMatchesItsQuery(TestDatabase database) throws Exception {
-        TpchOptions options = Main.parseTpch(new String[] {"--scale", "0.01", "--runs", "1", "--seed", "7"});
+        TpchOptions options = Main.parseTpch(new String[] {"--scale", "0.01", "--runs", "1", "--seed", "7", "--auto-twins"});
 
         TpchBenchmark.Result result = new TpchBenchmark(options, Progress.silent())
                 .run(database.jdbcUrl(), database.toString());
@@ -52,6 +52,9 @@ class TpchBenchmarkSmokeTest {
                     assertEquals(List.of(0L), q.oracle(), "Q" + n + " equalled its query after the round");
                     assertEquals(0, Oracle.differences(db, TpchQueries.differentialTable(n), q.sql()),
                             "Q" + n + " vs. its query");
+                    assertEquals(0, Oracle.differences(db, TpchQueries.autoTable(n), q.sql()), "Q" + n + "'s AUTO twin");
+                    assertEquals(1, q.auto().size(), "Q" + n + "'s AUTO twin refreshed once");
+                    assertTrue(List.of("DIFFERENTIAL", "FULL").contains(q.auto().get(0).action()), q.auto()::toString);
                 } else {
                     assertNotNull(q.refusal());
                     assertEquals(0, differentialTables, "Q" + n + ": the refused stream table was dropped");
@@ -66,7 +69,8 @@ class TpchBenchmarkSmokeTest {
             assertTrue(report.contains(row), () -> "report lacks the row of " + row + ":\n" + report);
         }
         for (String field : List.of("## Summary", "queries accepted as DIFFERENTIAL", "## Per query",
-                "## Changes per round", "every accepted stream table equalled its query after every round.")) {
+                "## Changes per round", "every accepted stream table equalled its query after every round.", "## AUTO's choices",
+                "## Targets")) {
             assertTrue(report.contains(field), () -> "report lacks " + field + ":\n" + report);
         }
     }

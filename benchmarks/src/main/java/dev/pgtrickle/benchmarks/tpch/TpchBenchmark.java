@@ -1,5 +1,6 @@
 package dev.pgtrickle.benchmarks.tpch;
 
+import dev.pgtrickle.benchmarks.AutoChoice;
 import dev.pgtrickle.benchmarks.Db;
 import dev.pgtrickle.benchmarks.Environment;
 import dev.pgtrickle.benchmarks.Oracle;
@@ -49,6 +50,7 @@ public final class TpchBenchmark {
         private final Samples view = new Samples();
         private final List<String> actions = new ArrayList<>();
         private final List<Long> oracle = new ArrayList<>();
+        private final List<AutoChoice> auto = new ArrayList<>();
 
         QueryResult(int number, String sql, String strategy, String refusal) {
             this.number = number;
@@ -101,7 +103,12 @@ public final class TpchBenchmark {
             return actions;
         }
 
-        /** Rows in which the DIFFERENTIAL stream table differed from its query, per round. */
+        /** What the AUTO twin did in each round (with {@code --auto-twins}). */
+        public List<AutoChoice> auto() {
+            return auto;
+        }
+
+        /** Rows in which the DIFFERENTIAL stream table (and the AUTO twin) differed from its query, per round. */
         public List<Long> oracle() {
             return oracle;
         }
@@ -199,6 +206,9 @@ public final class TpchBenchmark {
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         StreamTables.createFull(db, TpchQueries.fullTable(number), sql);
+        if (options.autoTwins() && refusal == null) {
+            StreamTables.createAuto(db, TpchQueries.autoTable(number), sql);
+        }
         db.execute("CREATE MATERIALIZED VIEW " + TpchQueries.materializedView(number) + " AS " + sql);
         progress.log(String.format("q%02d: %s; FULL stream table and materialized view created", number,
                 refusal == null ? String.format("DIFFERENTIAL (%s) in %.1f s", strategy, seconds)
@@ -223,12 +233,21 @@ public final class TpchBenchmark {
             q.full().add(db.timed(StreamTables.refreshSql(TpchQueries.fullTable(q.number()))));
         }
         for (QueryResult q : queries) {
+            if (options.autoTwins() && measured(q)) {
+                String name = TpchQueries.autoTable(q.number());
+                long nanos = db.timed(StreamTables.refreshSql(name));
+                q.auto().add(new AutoChoice(StreamTables.lastRefresh(db, name).action(), nanos,
+                        lastNanos(q.differential()), lastNanos(q.full())));
+            }
+        }
+        for (QueryResult q : queries) {
             q.view().add(db.timed("REFRESH MATERIALIZED VIEW " + TpchQueries.materializedView(q.number())));
         }
         for (QueryResult q : queries) {
             if (measured(q)) {
                 try {
-                    long differences = Oracle.differences(db, TpchQueries.differentialTable(q.number()), q.sql());
+                    long differences = Oracle.differences(db, TpchQueries.differentialTable(q.number()), q.sql())
+                            + (options.autoTwins() ? Oracle.differences(db, TpchQueries.autoTable(q.number()), q.sql()) : 0);
                     q.oracle().add(differences);
                     if (differences != 0) {
                         progress.log(String.format("q%02d: %,d rows differ from the query after round %d",
@@ -241,6 +260,10 @@ public final class TpchBenchmark {
         }
     }
 
+    private static long lastNanos(Samples samples) {
+        return Math.round(samples.values().get(samples.size() - 1) * 1e6);
+    }
+
     private static boolean measured(QueryResult q) {
         return q.accepted() && q.failure() == null;
     }
@@ -251,11 +274,14 @@ public final class TpchBenchmark {
     }
 
     /** Outside the timed sections: the sources, every stream table, view and change buffer. */
-    private static void vacuum(Db db, List<QueryResult> queries, List<String> buffers) throws SQLException {
+    private void vacuum(Db db, List<QueryResult> queries, List<String> buffers) throws SQLException {
         List<String> relations = new ArrayList<>(TpchGenerator.TABLES);
         for (QueryResult q : queries) {
             if (q.accepted()) {
                 relations.add(TpchQueries.differentialTable(q.number()));
+                if (options.autoTwins()) {
+                    relations.add(TpchQueries.autoTable(q.number()));
+                }
             }
             relations.add(TpchQueries.fullTable(q.number()));
             relations.add(TpchQueries.materializedView(q.number()));

@@ -18,9 +18,11 @@ import java.util.stream.IntStream;
  *                         for the embedded PostgreSQL
  * @param keepDatabase     keep the benchmark database on {@code jdbcUrl}'s server afterwards
  * @param databaseSettings settings given to the benchmark database (ALTER DATABASE … SET)
+ * @param autoTwins        also an AUTO stream table per accepted query, whose choices are checked
+ *                         against the faster of DIFFERENTIAL and FULL in each round
  */
 public record TpchOptions(double scale, int runs, List<Integer> queries, long seed, Path out, String jdbcUrl,
-                          boolean keepDatabase, Map<String, String> databaseSettings) {
+                          boolean keepDatabase, Map<String, String> databaseSettings, boolean autoTwins) {
 
     /**
      * The smallest scale factor: 100 suppliers, so that the four suppliers of every part (the
@@ -47,7 +49,7 @@ public record TpchOptions(double scale, int runs, List<Integer> queries, long se
 
     /** Scale factor 1, 3 rounds, all 22 queries, seed 42. */
     public static TpchOptions defaults() {
-        return new TpchOptions(1.0, 3, ALL_QUERIES, 42, null, null, false, Map.of());
+        return new TpchOptions(1.0, 3, ALL_QUERIES, 42, null, null, false, Map.of(), false);
     }
 
     public int suppliers() {

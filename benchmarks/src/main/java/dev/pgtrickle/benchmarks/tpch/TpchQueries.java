@@ -269,6 +269,10 @@ public final class TpchQueries {
     }
 
     /** The FULL-mode twin: st_q01_full … */
+    public static String autoTable(int number) {
+        return differentialTable(number) + "_auto";
+    }
+
     public static String fullTable(int number) {
         return differentialTable(number) + "_full";
     }
