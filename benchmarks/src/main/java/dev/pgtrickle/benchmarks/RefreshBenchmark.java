@@ -93,10 +93,8 @@ public final class RefreshBenchmark {
 
         Map<String, Long> oracle = new LinkedHashMap<>();
         for (Scenario scenario : Scenario.ALL) {
-            oracle.put(scenario.differentialTable(), Oracle.differences(db, scenario.differentialTable(), scenario.query()));
-            oracle.put(scenario.fullTable(), Oracle.differences(db, scenario.fullTable(), scenario.query()));
-            if (options.autoTwins()) {
-                oracle.put(scenario.autoTable(), Oracle.differences(db, scenario.autoTable(), scenario.query()));
+            for (String relation : streamTables(scenario)) {
+                oracle.put(relation, Oracle.differences(db, relation, scenario.query()));
             }
             oracle.put(scenario.materializedView(), Oracle.differences(db, scenario.materializedView(), scenario.query()));
         }
@@ -218,15 +216,19 @@ public final class RefreshBenchmark {
             explain.append("```\n\n");
         }
         for (Scenario scenario : Scenario.ALL) {
-            db.execute(StreamTables.refreshSql(scenario.differentialTable()));
-            db.execute(StreamTables.refreshSql(scenario.fullTable()));
-            if (options.autoTwins()) {
-                db.execute(StreamTables.refreshSql(scenario.autoTable()));
+            for (String table : streamTables(scenario)) {
+                db.execute(StreamTables.refreshSql(table));
             }
             db.execute("REFRESH MATERIALIZED VIEW " + scenario.materializedView());
         }
         vacuum();
         progress.log("EXPLAIN ANALYZE of the refresh statements captured (" + percent(fraction) + ")");
+    }
+
+    /** The scenario's stream tables: the DIFFERENTIAL one, the FULL twin and, with {@code --auto-twins}, the AUTO twin. */
+    private List<String> streamTables(Scenario scenario) {
+        return options.autoTwins() ? List.of(scenario.differentialTable(), scenario.fullTable(), scenario.autoTable())
+                : List.of(scenario.differentialTable(), scenario.fullTable());
     }
 
     private void analyzeBuffers() throws SQLException {
@@ -239,11 +241,7 @@ public final class RefreshBenchmark {
     private void vacuum() throws SQLException {
         List<String> tables = new ArrayList<>(List.of("orders"));
         for (Scenario scenario : Scenario.ALL) {
-            tables.add(scenario.differentialTable());
-            tables.add(scenario.fullTable());
-            if (options.autoTwins()) {
-                tables.add(scenario.autoTable());
-            }
+            tables.addAll(streamTables(scenario));
             tables.add(scenario.materializedView());
         }
         tables.addAll(buffers);

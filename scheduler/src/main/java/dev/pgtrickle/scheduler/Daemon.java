@@ -360,13 +360,13 @@ public final class Daemon {
             throws SQLException {
         Instant now = Instant.now();
         LongPredicate backingOff = id -> refreshBackoff.waiting(id, now);
-        List<StreamTableState> due = planner.due(tables, now, backingOff, urgent::contains);
-        if (!due.isEmpty()) {
-            for (Map.Entry<StreamTableState, RefreshOutcome> result : pass.run(due).entrySet()) {
+        RefreshPlanner.Plan plan = planner.plan(tables, now, backingOff, urgent::contains);
+        if (!plan.due().isEmpty()) {
+            for (Map.Entry<StreamTableState, RefreshOutcome> result : pass.run(plan.due()).entrySet()) {
                 account(result.getKey(), result.getValue());
             }
         }
-        return planner.nextDue(tables, now, backingOff);
+        return plan.nextDue();
     }
 
     /**

@@ -43,29 +43,44 @@ public final class RefreshPlanner {
     }
 
     /**
-     * @param backingOff ids of tables whose retry time after a failure has not come yet
+     * What a pass at {@code now} refreshes, and when the next one is due.
+     *
+     * @param due     the tables to refresh now, in topological order
+     * @param nextDue the earliest moment after this pass at which a table becomes due by its own
+     *                clock (a table due now counts as refreshed now), or empty when no table has a
+     *                clock: the daemon waits until then rather than a whole tick, so that a short
+     *                schedule is kept
      */
-    public List<StreamTableState> due(List<StreamTableState> tables, Instant now, LongPredicate backingOff) {
-        return due(tables, now, backingOff, id -> false);
+    public record Plan(List<StreamTableState> due, Optional<Instant> nextDue) {
     }
 
     /**
      * @param backingOff ids of tables whose retry time after a failure has not come yet
      * @param urgent     ids of tables to refresh now whatever their schedule (they hold the WAL back)
      */
-    public List<StreamTableState> due(List<StreamTableState> tables, Instant now, LongPredicate backingOff,
-                                      LongPredicate urgent) {
+    public Plan plan(List<StreamTableState> tables, Instant now, LongPredicate backingOff, LongPredicate urgent) {
         Map<Long, StreamTableState> byId = byId(tables);
         Set<Long> read = readByActive(tables);
         Set<Long> due = new LinkedHashSet<>();
+        Instant nextDue = null;
         for (StreamTableState table : tables) {
-            if (eligible(table, now, backingOff) && (urgent.test(table.id())
-                    || ownClock(table, read) && isDue(table, currentAsOf(table, byId, now, backingOff), now))) {
+            if (!eligible(table, now, backingOff)) {
+                continue;
+            }
+            boolean dueNow = urgent.test(table.id());
+            if (ownClock(table, read)) {
+                Instant current = currentAsOf(table, byId, now, backingOff);
+                boolean dueByClock = isDue(table, current, now);
+                dueNow |= dueByClock;
+                Instant next = dueAt(table, dueByClock ? now : current);
+                nextDue = nextDue == null || next.isBefore(nextDue) ? next : nextDue;
+            }
+            if (dueNow) {
                 pullIn(table, byId, now, backingOff, due);
             }
         }
         pullInAtomicGroups(tables, byId, now, backingOff, due);
-        return topologicalOrder(due, byId);
+        return new Plan(topologicalOrder(due, byId), Optional.ofNullable(nextDue));
     }
 
     private static Map<Long, StreamTableState> byId(List<StreamTableState> tables) {
@@ -121,26 +136,6 @@ public final class RefreshPlanner {
         return table.calculated()
                 ? refreshed.plus(isolatedInterval.multipliedBy(factor))
                 : table.schedule().nextDue(refreshed, factor, zone);
-    }
-
-    /**
-     * The earliest moment after the pass that {@link #due} plans at {@code now} at which a table
-     * becomes due by its own clock (a table due at {@code now} counts as refreshed then), or
-     * empty when no table has a clock: the daemon waits until then rather than a whole tick, so
-     * that a short schedule is kept.
-     *
-     * @param backingOff ids of tables whose retry time after a failure has not come yet
-     */
-    public Optional<Instant> nextDue(List<StreamTableState> tables, Instant now, LongPredicate backingOff) {
-        Map<Long, StreamTableState> byId = byId(tables);
-        Set<Long> read = readByActive(tables);
-        return tables.stream()
-                .filter(t -> eligible(t, now, backingOff) && ownClock(t, read))
-                .map(t -> {
-                    Instant current = currentAsOf(t, byId, now, backingOff);
-                    return isDue(t, current, now) ? dueAt(t, now) : dueAt(t, current);
-                })
-                .min(Comparator.naturalOrder());
     }
 
     /**

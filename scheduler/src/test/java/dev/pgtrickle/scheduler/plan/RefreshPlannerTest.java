@@ -30,7 +30,7 @@ class RefreshPlannerTest {
     }
 
     private List<Long> due(List<StreamTableState> tables) {
-        return planner.due(tables, NOW, id -> false).stream().map(StreamTableState::id).toList();
+        return planner.plan(tables, NOW, id -> false, id -> false).due().stream().map(StreamTableState::id).toList();
     }
 
     @Test
@@ -45,12 +45,12 @@ class RefreshPlannerTest {
                 table(2, "250ms", Duration.ofMillis(100)),              // due in 150 ms
                 table(3, null, Duration.ofSeconds(5)),                  // calculated, pulled in by 4: no clock of its own
                 table(4, "1s", Duration.ofSeconds(1), 3L));             // due now: refreshed now, due in 1 s
-        assertEquals(Optional.of(NOW.plusMillis(150)), planner.nextDue(tables, NOW, id -> false));
-        assertEquals(Optional.of(NOW.plusSeconds(1)), planner.nextDue(tables, NOW, id -> id == 2));
-        assertEquals(Optional.of(NOW.plusMillis(250)), planner.nextDue(List.of(table(5, "250ms", null)), NOW, id -> false),
+        assertEquals(Optional.of(NOW.plusMillis(150)), planner.plan(tables, NOW, id -> false, id -> false).nextDue());
+        assertEquals(Optional.of(NOW.plusSeconds(1)), planner.plan(tables, NOW, id -> id == 2, id -> false).nextDue());
+        assertEquals(Optional.of(NOW.plusMillis(250)), planner.plan(List.of(table(5, "250ms", null)), NOW, id -> false, id -> false).nextDue(),
                 "a table never refreshed is refreshed in this pass");
-        assertEquals(Optional.empty(), planner.nextDue(List.of(table(6, "1s", Tier.FROZEN, "ACTIVE", Duration.ofSeconds(9))),
-                NOW, id -> false));
+        assertEquals(Optional.empty(), planner.plan(List.of(table(6, "1s", Tier.FROZEN, "ACTIVE", Duration.ofSeconds(9))),
+                NOW, id -> false, id -> false).nextDue());
     }
 
     /** A chain is as fresh as its first stage: its cadence counts from the start of its pass. */
@@ -66,10 +66,10 @@ class RefreshPlannerTest {
                 table(2, null, Duration.ofMillis(650), 1L),
                 table(3, "1s", Duration.ofMillis(600), 2L));
         assertEquals(List.of(), due(fresher));
-        assertEquals(Optional.of(NOW.plusMillis(300)), planner.nextDue(fresher, NOW, id -> false));
+        assertEquals(Optional.of(NOW.plusMillis(300)), planner.plan(fresher, NOW, id -> false, id -> false).nextDue());
         // A stage backing off after a failure is not pulled in, so it does not hold the chain's clock back.
-        assertEquals(List.of(), planner.due(List.of(table(1, null, Duration.ofMinutes(5)), table(3, "1s",
-                Duration.ofMillis(600), 1L)), NOW, id -> id == 1).stream().map(StreamTableState::id).toList());
+        assertEquals(List.of(), planner.plan(List.of(table(1, null, Duration.ofMinutes(5)), table(3, "1s",
+                Duration.ofMillis(600), 1L)), NOW, id -> id == 1, id -> false).due().stream().map(StreamTableState::id).toList());
     }
 
     @Test
@@ -95,7 +95,7 @@ class RefreshPlannerTest {
                 table(2, "1s", Tier.HOT, "ERROR", Duration.ofMinutes(1)),
                 table(3, "1s", Duration.ofMinutes(1)),
                 table(4, "1s", Duration.ofMinutes(1)));
-        assertEquals(List.of(4L), planner.due(tables, NOW, id -> id == 3).stream().map(StreamTableState::id).toList());
+        assertEquals(List.of(4L), planner.plan(tables, NOW, id -> id == 3, id -> false).due().stream().map(StreamTableState::id).toList());
     }
 
     /** Tables holding the WAL back, or asked for from SQL, are refreshed now, still never when suspended. */
@@ -106,7 +106,7 @@ class RefreshPlannerTest {
                 table(2, "1h", Tier.HOT, "SUSPENDED", Duration.ofSeconds(5)),
                 table(3, null, Duration.ofSeconds(1)),
                 table(4, "1h", Duration.ofSeconds(5)));
-        assertEquals(List.of(3L, 1L), planner.due(tables, NOW, id -> false, id -> id == 1 || id == 2)
+        assertEquals(List.of(3L, 1L), planner.plan(tables, NOW, id -> false, id -> id == 1 || id == 2).due()
                 .stream().map(StreamTableState::id).toList());
     }
 
