@@ -197,7 +197,7 @@ public final class Daemon {
         PGConnection notifications = c.unwrap(PGConnection.class);
         WalCapture capture = openWalCapture(c);
         CdcStep cdc = new CdcStep(capture, new Backoff(config.retryBase(), config.retryMax()), metrics);
-        try (JournalPreloader preloader = capture == null ? null : JournalPreloader.start(capture, connections, metrics);
+        try (JournalPreloader preloader = capture == null ? null : JournalPreloader.start(capture, connections, metrics, problems);
              RefreshPass pass = new RefreshPass(connections, config.maxWorkers(), config.suspendAfter(),
                 capture == null ? null : new JournalRefresh(capture))) {
             boolean notified = true;

@@ -5,6 +5,7 @@ import dev.pgtrickle.cdc.load.JournalSource;
 import dev.pgtrickle.cdc.load.StaleCaptureException;
 import dev.pgtrickle.cdc.wal.WalCapture;
 import dev.pgtrickle.scheduler.metrics.DaemonMetrics;
+import dev.pgtrickle.scheduler.metrics.LeaderProblems;
 import dev.pgtrickle.scheduler.run.ConnectionFactory;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -38,22 +39,28 @@ public final class JournalPreloader implements AutoCloseable {
     private final WalCapture capture;
     private final ConnectionFactory connections;
     private final DaemonMetrics metrics;
+    private final LeaderProblems problems;
     private final Thread thread;
     private volatile boolean stopping;
     /** The sync position of the last round: a round runs only once the journal holds a commit past it. */
     private long lastSync;
+    /** Whether the last round failed (then /health says so until one succeeds). */
+    private boolean failing;
 
-    private JournalPreloader(WalCapture capture, ConnectionFactory connections, DaemonMetrics metrics) {
+    private JournalPreloader(WalCapture capture, ConnectionFactory connections, DaemonMetrics metrics,
+                             LeaderProblems problems) {
         this.capture = capture;
         this.connections = connections;
         this.metrics = metrics;
+        this.problems = problems;
         this.thread = new Thread(this::run, "pgtrickle-journal-preloader");
         thread.setDaemon(true);
     }
 
     /** Starts loading ahead on a connection of its own. */
-    public static JournalPreloader start(WalCapture capture, ConnectionFactory connections, DaemonMetrics metrics) {
-        JournalPreloader preloader = new JournalPreloader(capture, connections, metrics);
+    public static JournalPreloader start(WalCapture capture, ConnectionFactory connections, DaemonMetrics metrics,
+                                         LeaderProblems problems) {
+        JournalPreloader preloader = new JournalPreloader(capture, connections, metrics, problems);
         preloader.thread.start();
         return preloader;
     }
@@ -70,18 +77,34 @@ public final class JournalPreloader implements AutoCloseable {
                     c = connections.open();
                 }
                 round(c);
+                failed(null);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
             } catch (SQLException | RuntimeException e) {
-                // Refreshes load what a failed round left: only their speed suffers. Counted and logged.
                 metrics.journalPreloadFailed();
                 LOG.warn("loading the journal ahead of the refreshes failed: {}", e.getMessage());
+                failed(e.getMessage());
                 closeQuietly(c);
                 c = null;
             }
         }
         closeQuietly(c);
+        failed(null);
+    }
+
+    /**
+     * Refreshes still load what a failed round left, so only their speed suffers, but the slot
+     * keeps the WAL until they do: /health says so while rounds fail.
+     */
+    private void failed(String why) {
+        if (why == null && failing) {
+            problems.standing("journal-preload", null);
+        } else if (why != null) {
+            problems.standing("journal-preload", "loading the journal ahead of the refreshes fails (" + why
+                    + "); refreshes load the changes themselves and the slot keeps the WAL until they do");
+        }
+        failing = why != null;
     }
 
     private void round(Connection c) throws SQLException, InterruptedException {
