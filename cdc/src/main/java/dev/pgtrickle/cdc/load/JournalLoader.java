@@ -39,11 +39,11 @@ public final class JournalLoader {
      *                  became visible only after the snapshot. Such transactions of the source are
      *                  in the part of the journal read here, and reading starts before the first of
      *                  them next time.
-     * @return the number of buffer rows written
      */
-    public long load(Connection c, List<JournalSource> sources, Snapshot now, long nowLsn, long lsnBefore)
+    public Loaded load(Connection c, List<JournalSource> sources, Snapshot now, long nowLsn, long lsnBefore)
             throws SQLException {
         long rows = 0;
+        long readFrom = lsnBefore;
         for (JournalSource source : sources) {
             if (source.wal() && source.triggers()) {
                 // Their rows for transactions after the cut duplicate the journal (see R__70_wal.sql).
@@ -56,6 +56,7 @@ public final class JournalLoader {
             rows += copied.rows();
             long resumeAfter = copied.firstUnseenCommit() == NONE_UNSEEN ? lsnBefore
                     : Math.min(lsnBefore, copied.firstUnseenCommit() - 1);
+            readFrom = Math.min(readFrom, resumeAfter);
             try (PreparedStatement loaded = c.prepareStatement(
                     "UPDATE pgtrickle.pgt_change_sources SET wal_loaded = ?::pg_snapshot, wal_loaded_lsn = ?::pg_lsn"
                             + " WHERE source_relid = ?")) {
@@ -65,7 +66,17 @@ public final class JournalLoader {
                 loaded.executeUpdate();
             }
         }
-        return rows;
+        return new Loaded(rows, readFrom);
+    }
+
+    /**
+     * What a load did.
+     *
+     * @param rows     buffer rows written
+     * @param readFrom the lowest position where the next read of the sources' journal starts:
+     *                 a transaction committed after it may be owed by the next load
+     */
+    public record Loaded(long rows, long readFrom) {
     }
 
     private static final long NONE_UNSEEN = Long.MAX_VALUE;

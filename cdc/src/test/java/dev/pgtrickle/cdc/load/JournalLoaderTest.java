@@ -46,21 +46,23 @@ class JournalLoaderTest {
 
             // Sees 100, not 101 (still in progress for it), though 101's commit LSN is below 0x38.
             c.setAutoCommit(false);
-            load(c, journal, "101:102:101", 0x40, 0x38);
+            assertEquals(0x2F, load(c, journal, "101:102:101", 0x40, 0x38).readFrom());
             assertEquals(List.of(1L), ids(db, buffer));
             assertEquals("0/2F", db.queryString("SELECT wal_loaded_lsn::text FROM pgtrickle.pgt_change_sources"),
                     "the next read starts before 101's commit");
 
-            load(c, journal, "102:102:", 0x50, 0x48);
+            assertEquals(new JournalLoader.Loaded(1, 0x48), load(c, journal, "102:102:", 0x50, 0x48));
             assertEquals(List.of(1L, 2L), ids(db, buffer), "101 loaded by the next load, once");
             assertEquals("0/48", db.queryString("SELECT wal_loaded_lsn::text FROM pgtrickle.pgt_change_sources"));
         }
     }
 
-    private static void load(Connection c, ChangeJournal journal, String snapshot, long nowLsn, long lsnBefore)
-            throws Exception {
-        new JournalLoader(journal).load(c, JournalSource.walOnly(c), Snapshot.parse(snapshot), nowLsn, lsnBefore);
+    private static JournalLoader.Loaded load(Connection c, ChangeJournal journal, String snapshot, long nowLsn,
+                                             long lsnBefore) throws Exception {
+        JournalLoader.Loaded loaded = new JournalLoader(journal).load(c, JournalSource.walOnly(c), Snapshot.parse(snapshot),
+                nowLsn, lsnBefore);
         c.commit();
+        return loaded;
     }
 
     private static List<Long> ids(TestDatabase db, String buffer) throws Exception {

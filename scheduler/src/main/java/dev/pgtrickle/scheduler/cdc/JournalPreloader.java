@@ -42,8 +42,11 @@ public final class JournalPreloader implements AutoCloseable {
     private final LeaderProblems problems;
     private final Thread thread;
     private volatile boolean stopping;
-    /** The sync position of the last round: a round runs only once the journal holds a commit past it. */
-    private long lastSync;
+    /**
+     * Where the last round's reading of the journal would start again: a round runs only once
+     * the journal holds a commit past it.
+     */
+    private long nextRoundAfter;
     /** Whether the last round failed (then /health says so until one succeeds). */
     private boolean failing;
 
@@ -70,7 +73,7 @@ public final class JournalPreloader implements AutoCloseable {
         while (!stopping) {
             try {
                 Thread.sleep(INTERVAL.toMillis());
-                if (!capture.decoding() || Long.compareUnsigned(capture.journal().lastCommitLsn(), lastSync) <= 0) {
+                if (!capture.decoding() || Long.compareUnsigned(capture.journal().lastCommitLsn(), nextRoundAfter) <= 0) {
                     continue;
                 }
                 if (c == null) {
@@ -111,24 +114,31 @@ public final class JournalPreloader implements AutoCloseable {
         c.setAutoCommit(true);
         List<JournalSource> sources = JournalSource.walOnly(c);
         if (sources.isEmpty()) {
-            lastSync = capture.journal().lastCommitLsn();
+            nextRoundAfter = capture.journal().lastCommitLsn();
             return;
         }
         long lsnBefore = SyncPoint.insertLsn(c);
         SyncPoint now = SyncPoint.take(c);
-        lastSync = now.syncLsn();
         capture.requestFlush();
         if (!capture.awaitDecoded(now.syncLsn(), DECODER_WAIT)) {
             return;
         }
         c.setAutoCommit(false);
+        // A transaction journaled before the sync message but not yet visible in the snapshot is
+        // left for the next round, which must then run even if nothing else is committed.
+        long readFrom = lsnBefore;
         for (JournalSource source : sources) {
-            metrics.journalPreloaded(preload(c, source, now, lsnBefore));
+            JournalLoader.Loaded loaded = preload(c, source, now, lsnBefore);
+            metrics.journalPreloaded(loaded.rows());
+            readFrom = Math.min(readFrom, loaded.readFrom());
         }
+        nextRoundAfter = readFrom;
     }
 
-    /** Loads one source's owed changes up to {@code now} in a transaction of its own; the rows loaded. */
-    private long preload(Connection c, JournalSource listed, SyncPoint now, long lsnBefore) throws SQLException {
+    /** Loads one source's owed changes up to {@code now} in a transaction of its own. */
+    private JournalLoader.Loaded preload(Connection c, JournalSource listed, SyncPoint now, long lsnBefore)
+            throws SQLException {
+        JournalLoader.Loaded nothing = new JournalLoader.Loaded(0, lsnBefore);
         try {
             try (Statement lock = c.createStatement()) {
                 lock.execute("LOCK TABLE " + listed.qualifiedBuffer() + " IN SHARE UPDATE EXCLUSIVE MODE NOWAIT");
@@ -137,21 +147,21 @@ public final class JournalPreloader implements AutoCloseable {
             if (source.isEmpty() || !now.snapshot().covers(source.get().loaded())
                     || source.get().loaded().covers(now.snapshot())) {
                 c.rollback();
-                return 0;
+                return nothing;
             }
-            long rows = new JournalLoader(capture.journal()).load(c, List.of(source.get()), now.snapshot(), now.syncLsn(),
-                    lsnBefore);
+            JournalLoader.Loaded loaded = new JournalLoader(capture.journal()).load(c, List.of(source.get()),
+                    now.snapshot(), now.syncLsn(), lsnBefore);
             c.commit();
-            return rows;
+            return loaded;
         } catch (SQLException e) {
             c.rollback();
             if (LOCK_NOT_AVAILABLE.equals(e.getSQLState()) || UNDEFINED_TABLE.equals(e.getSQLState())) {
-                return 0; // a refresh, switch or drop holds it: it loads (or no longer needs) the changes itself
+                return nothing; // a refresh, switch or drop holds it: it loads (or no longer needs) the changes itself
             }
             throw e;
         } catch (StaleCaptureException e) {
             c.rollback();
-            return 0; // the source's columns changed: its next refresh rebuilds the capture
+            return nothing; // the source's columns changed: its next refresh rebuilds the capture
         }
     }
 
