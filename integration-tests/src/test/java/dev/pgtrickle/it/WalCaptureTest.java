@@ -374,14 +374,28 @@ class WalCaptureTest {
         assertEquals(0, db.queryLong(refreshesSince), "loaded without a refresh");
         assertTrue(daemon.registry().find("pgtrickle.wal.journal.preloaded").counter().count() >= changed, "preload metric");
         assertEquals(0.0, daemon.registry().find("pgtrickle.wal.journal.preload.failures").counters().stream()
-                .mapToDouble(c -> c.count()).sum(), "no failed round");
+                .mapToDouble(c -> c.count()).sum(), "no failed round yet");
+
+        // A failing round is listed under /health until one succeeds; the refresh loads what it left.
+        db.execute("ALTER TABLE " + buffer + " ADD CONSTRAINT broken_for_the_test CHECK (false) NOT VALID");
+        try {
+            db.execute("INSERT INTO wal_src VALUES (7200, 1, 1, 'while broken')");
+            Eventually.await("the failing rounds on /health", () -> daemon.daemon().problems().stream()
+                    .anyMatch(p -> p.contains("loading the journal ahead of the refreshes fails") && p.contains("broken_for_the_test")));
+        } finally {
+            db.execute("ALTER TABLE " + buffer + " DROP CONSTRAINT broken_for_the_test");
+        }
+        db.execute("INSERT INTO wal_src VALUES (7201, 2, 2, 'repaired')");
+        Eventually.await("the problem cleared", () -> daemon.daemon().problems().stream()
+                .noneMatch(p -> p.contains("loading the journal ahead")));
+        Eventually.await("both changes in the buffer", () -> db.queryLong("SELECT count(*) FROM " + buffer) == changed + 2);
 
         db.execute("SELECT pgtrickle.refresh_stream_table('wal_totals')");
         db.execute("SELECT pgtrickle.refresh_stream_table('wal_joined')");
         Oracle.assertStreamTableMatchesQuery(db, "wal_totals", TOTALS);
         Oracle.assertStreamTableMatchesQuery(db, "wal_joined", JOINED);
         DifferentialRefreshTest.assertHiddenMultiplicities(db, "wal_totals");
-        assertEquals(changed, db.queryLong("SELECT sum(changes_consumed) FROM pgtrickle.pgt_refresh_history h"
+        assertEquals(changed + 2, db.queryLong("SELECT sum(changes_consumed) FROM pgtrickle.pgt_refresh_history h"
                 + " JOIN pgtrickle.pgt_stream_tables st USING (pgt_id) WHERE pgt_name = 'wal_totals' AND action = 'DIFFERENTIAL'"
                 + " AND refresh_id > " + lastRefresh), "each change consumed once");
     }

@@ -33,6 +33,8 @@ public final class JournalPreloader implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(JournalPreloader.class);
     private static final Duration INTERVAL = Duration.ofMillis(100);
     private static final Duration DECODER_WAIT = Duration.ofSeconds(5);
+    /** After a failed round: rounds retried at once would only repeat the failure and its log line. */
+    private static final Duration AFTER_FAILURE = Duration.ofSeconds(5);
     private static final String LOCK_NOT_AVAILABLE = "55P03";
     private static final String UNDEFINED_TABLE = "42P01";
 
@@ -72,7 +74,7 @@ public final class JournalPreloader implements AutoCloseable {
         Connection c = null;
         while (!stopping) {
             try {
-                Thread.sleep(INTERVAL.toMillis());
+                Thread.sleep((failing ? AFTER_FAILURE : INTERVAL).toMillis());
                 if (!capture.decoding() || Long.compareUnsigned(capture.journal().lastCommitLsn(), nextRoundAfter) <= 0) {
                     continue;
                 }
