@@ -28,7 +28,8 @@ class ImmediateBenchmarkSmokeTest {
         assertEquals("AGGREGATE", result.strategy());
         assertEquals(0, result.differences());
         assertEquals(30, result.with().insert().size());
-        assertTrue(result.with().throughput() > 0 && result.without().throughput() > 0 && result.turnsThroughput() > 0);
+        assertTrue(result.with().throughput() > 0 && result.without().throughput() > 0 && result.turnsThroughput() > 0
+                && result.innerGroupsThroughput() > 0);
         assertTrue(result.markdown("java -jar …").contains("Afterwards the stream tables equal their queries."),
                 result.markdown(""));
     }

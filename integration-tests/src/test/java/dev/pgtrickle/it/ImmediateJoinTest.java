@@ -195,11 +195,11 @@ class ImmediateJoinTest {
     void writersWhoseChangesMeetInTheJoinWaitForEachOther() throws Exception {
         db.execute("SELECT pgtrickle.create_stream_table('order_view', $$" + ORDER_VIEW + "$$, refresh_mode => 'IMMEDIATE')");
         compile("order_view");
-        secondWaitsForFirst("INSERT INTO orders VALUES (900, now(), 501)", "INSERT INTO customers VALUES (501, 'late')");
+        LockWaits.secondWaitsForFirst(db, "INSERT INTO orders VALUES (900, now(), 501)", "INSERT INTO customers VALUES (501, 'late')");
         assertEquals("late", db.queryString("SELECT customer FROM order_view WHERE id = 900"));
         Oracle.assertStreamTableMatchesQuery(db, "order_view", ORDER_VIEW);
 
-        secondWaitsForFirst("UPDATE customers SET name = 'renamed' WHERE id = 501", "INSERT INTO orders VALUES (901, now(), 501)");
+        LockWaits.secondWaitsForFirst(db, "UPDATE customers SET name = 'renamed' WHERE id = 501", "INSERT INTO orders VALUES (901, now(), 501)");
         assertEquals(2, db.queryLong("SELECT count(*) FROM order_view WHERE customer = 'renamed'"));
         Oracle.assertStreamTableMatchesQuery(db, "order_view", ORDER_VIEW);
 
@@ -222,54 +222,13 @@ class ImmediateJoinTest {
         db.execute("SELECT pgtrickle.create_stream_table('buyers', $$" + buyers + "$$, refresh_mode => 'IMMEDIATE')");
         compile("buyers");
         assertEquals(null, db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.buyers'"));
-        secondWaitsForFirst("INSERT INTO customers VALUES (600, 'first-time buyer')", "INSERT INTO orders VALUES (950, now(), 600)");
+        LockWaits.secondWaitsForFirst(db, "INSERT INTO customers VALUES (600, 'first-time buyer')", "INSERT INTO orders VALUES (950, now(), 600)");
         assertEquals("first-time buyer", db.queryString("SELECT name FROM buyers WHERE id = 600"));
         Random random = new Random(23);
         for (int i = 0; i < 40; i++) {
             statement(db, random);
             Oracle.assertStreamTableMatchesQuery(db, "buyers", buyers);
         }
-    }
-
-    /**
-     * Runs {@code first} in a transaction left open, then {@code second} on another connection at
-     * READ COMMITTED, which must wait for a lock until the first commits.
-     */
-    private void secondWaitsForFirst(String first, String second) throws Exception {
-        try (Connection c = db.connect(); Statement s = c.createStatement()) {
-            c.setAutoCommit(false);
-            s.execute(first);
-            Thread waiting = inBackground(second);
-            awaitWaiting(second);
-            c.commit();
-            waiting.join();
-        }
-    }
-
-    /** Runs {@code sql} at READ COMMITTED on a connection of its own, in a thread that fails the test's oracle if it fails. */
-    private Thread inBackground(String sql) {
-        Thread thread = new Thread(() -> {
-            try (Connection c = db.connect(); Statement s = c.createStatement()) {
-                c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
-                s.execute(sql);
-            } catch (SQLException e) {
-                throw new IllegalStateException(e);
-            }
-        });
-        thread.start();
-        return thread;
-    }
-
-    /** Until a backend running {@code sql} waits for a lock. */
-    private void awaitWaiting(String sql) throws Exception {
-        for (int i = 0; i < 600; i++) {
-            if (db.queryLong("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query = '"
-                    + sql.replace("'", "''") + "'") > 0) {
-                return;
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("no statement " + sql + " waited for a lock");
     }
 
     /**
@@ -352,7 +311,7 @@ class ImmediateJoinTest {
         assertEquals("writers of its sources take turns: the join (c.id < o.customer_id) has no equality between"
                 + " columns of two tables to lock",
                 db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.theta'"));
-        secondWaitsForFirst("INSERT INTO orders VALUES (910, now(), 1000)", "INSERT INTO customers VALUES (999, 'between')");
+        LockWaits.secondWaitsForFirst(db, "INSERT INTO orders VALUES (910, now(), 1000)", "INSERT INTO customers VALUES (999, 'between')");
         assertEquals(1, db.queryLong("SELECT count(*) FROM theta WHERE id = 910 AND name = 'between'"));
         Oracle.assertStreamTableMatchesQuery(db, "theta", theta);
         Random random = new Random(29);
@@ -385,7 +344,7 @@ class ImmediateJoinTest {
         compile("turns");
         assertTrue(db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.turns'")
                 .startsWith("writers of its sources take turns: "));
-        secondWaitsForFirst(first, second);
+        LockWaits.secondWaitsForFirst(db, first, second);
         Oracle.assertStreamTableMatchesQuery(db, "turns", query);
         Random random = new Random(31);
         for (int i = 0; i < 30; i++) {

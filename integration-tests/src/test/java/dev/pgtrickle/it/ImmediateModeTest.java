@@ -41,9 +41,12 @@ class ImmediateModeTest {
     private static final String TREE = "WITH RECURSIVE tree AS (SELECT id, department_id FROM employees WHERE department_id"
             + " IS NULL UNION ALL SELECT e.id, e.department_id FROM employees e JOIN tree t ON e.department_id = t.id)"
             + " SELECT id, department_id FROM tree";
-    /** The tree's nodes joined again: a recursive query inside a larger one, which IMMEDIATE mode recomputes so far. */
+    /** The tree's nodes joined again: a recursive query inside a larger one, its result kept in a table. */
     private static final String TREE_NAMES = TREE.replace("SELECT id, department_id FROM tree",
             "SELECT t.id, e.name FROM tree t JOIN employees e ON e.id = t.id");
+    /** An ordered-set aggregate: not differentiable, so IMMEDIATE mode recomputes it at every statement. */
+    private static final String MEDIAN = "SELECT department_id, percentile_disc(0.5) WITHIN GROUP (ORDER BY salary) AS median"
+            + " FROM employees GROUP BY department_id";
     /** Each employee's rank in their department: a window, its partitions recomputed (PARTITION_RESCAN). */
     private static final String RANKS = "SELECT id, department_id, rank() OVER (PARTITION BY department_id ORDER BY salary)"
             + " AS r FROM employees";
@@ -266,18 +269,122 @@ class ImmediateModeTest {
         Oracle.assertStreamTableMatchesQuery(db, "lowest_paid", LOWEST_PAID);
     }
 
-    /** A walk down a tree: maintained after every statement, its writers taking turns (the status says why). */
+    /**
+     * A walk down a tree, alone and inside a larger query (its result kept in a table the
+     * statements maintain, refilled by a TRUNCATE's recomputation): maintained after every
+     * statement, its writers taking turns (the status says why).
+     */
     @Test
     void aRecursiveQueryIsMaintainedWithItsWritersTakingTurns() throws Exception {
         createCompiled("tree", TREE, "IMMEDIATE");
+        createCompiled("tree_names", TREE_NAMES, "IMMEDIATE");
         assertEquals("writers of its sources take turns: the rows of a recursive query depend on other rows of its tables",
                 db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.tree'"));
+        assertEquals("writers of its sources take turns: the rows of a recursive query depend on other rows of its tables",
+                db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.tree_names'"));
         db.execute("UPDATE employees SET department_id = NULL WHERE id IN (1, 2)");
         assertTrue(db.queryLong("SELECT count(*) FROM tree") > db.queryLong("SELECT count(*) FROM employees"
                 + " WHERE department_id IS NULL"), "a tree below the roots");
         Oracle.assertStreamTableMatchesQuery(db, "tree", TREE);
-        randomStatements(db, "tree", TREE, new Random(5), 40);
+        Oracle.assertStreamTableMatchesQuery(db, "tree_names", TREE_NAMES);
+        Random random = new Random(5);
+        for (int i = 0; i < 40; i++) {
+            statement(db, random);
+            Oracle.assertStreamTableMatchesQuery(db, "tree", TREE);
+            Oracle.assertStreamTableMatchesQuery(db, "tree_names", TREE_NAMES);
+        }
+        db.execute("TRUNCATE employees");
+        db.execute("INSERT INTO employees SELECT g, 'x', CASE WHEN g < 4 THEN NULL ELSE g / 2 END, g"
+                + " FROM generate_series(1, 40) g");
+        Oracle.assertStreamTableMatchesQuery(db, "tree_names", TREE_NAMES);
+        randomStatements(db, "tree_names", TREE_NAMES, new Random(6), 20);
         DifferentialRefreshTest.assertHiddenMultiplicities(db, "tree");
+        DifferentialRefreshTest.assertHiddenMultiplicities(db, "tree_names");
+    }
+
+    /**
+     * Groups inside the query (the highest salary per department, filtered above): each changed
+     * row stamps its department, so writers of different departments go on side by side, a writer
+     * of the same one waits and then computes with what the first committed, and a REPEATABLE READ
+     * writer whose snapshot predates such a commit is told to retry.
+     */
+    @Test
+    void writersOfDifferentGroupsInsideTheQueryDoNotWaitForEachOther() throws Exception {
+        String top = "SELECT s.department_id, s.top FROM (SELECT department_id, max(salary) AS top FROM employees"
+                + " GROUP BY department_id) s WHERE s.top > 100";
+        createCompiled("top_salaries", top, "IMMEDIATE");
+        assertNull(db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.top_salaries'"),
+                "its writers do not take turns");
+        // Employees 1 and 6 work in department 1, employee 2 in department 2.
+        LockWaits.secondGoesOnBesideFirst(db, "UPDATE employees SET salary = 5000 WHERE id = 1",
+                "UPDATE employees SET salary = 6000 WHERE id = 2");
+        LockWaits.secondWaitsForFirst(db, "UPDATE employees SET salary = 7000 WHERE id = 1",
+                "UPDATE employees SET salary = 6500 WHERE id = 6");
+        assertEquals("7000.00", db.queryString("SELECT top::text FROM top_salaries WHERE department_id = 1"));
+        Oracle.assertStreamTableMatchesQuery(db, "top_salaries", top);
+        try (Connection later = db.connect(); Statement s = later.createStatement()) {
+            later.setAutoCommit(false);
+            later.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            s.execute("SELECT 1");
+            db.execute("DELETE FROM employees WHERE id = 3");
+            s.execute("UPDATE employees SET salary = 1 WHERE id = 4");
+            SQLException retry = assertThrows(SQLException.class, () -> s.execute(
+                    "UPDATE employees SET salary = 9000 WHERE id = 8"));
+            assertEquals("40001", retry.getSQLState(), retry::getMessage);
+            later.rollback();
+        }
+        Oracle.assertStreamTableMatchesQuery(db, "top_salaries", top);
+        createCompiled("live_headcount", HEADCOUNT, "IMMEDIATE");
+        createCompiled("live_counter", COUNTER, "IMMEDIATE");
+        writeConcurrently(40);
+        Oracle.assertStreamTableMatchesQuery(db, "top_salaries", top);
+        randomStatements(db, "top_salaries", top, new Random(13), 20);
+    }
+
+    /**
+     * Groups inside the query keyed by numerics, where 1.0 and 1.00 are one group shown as either:
+     * the statements keep the groups' table as the refreshes do (the old group read as it was
+     * output, not recomputed), refilled by a TRUNCATE's recomputation; writers take turns.
+     */
+    @Test
+    void groupsInsideTheQueryKeyedByNumericsKeepTheirTable() throws Exception {
+        db.execute("ALTER TABLE employees ADD COLUMN band numeric");
+        db.execute("UPDATE employees SET band = CASE WHEN id % 2 = 0 THEN round(salary / 100, 1)"
+                + " ELSE round(salary / 100, 2) END");
+        String bands = "SELECT s.band, s.n, s.total FROM (SELECT band, count(*) AS n, sum(id) AS total"
+                + " FROM employees GROUP BY band) s WHERE s.n > 1";
+        createCompiled("bands", bands, "IMMEDIATE");
+        assertEquals("writers of its sources take turns: changes meet in the groups of", db.queryString(
+                "SELECT left(mode_reason, 64) FROM pgtrickle.pgt_status() WHERE name = 'public.bands'"));
+        assertEquals(1, db.queryLong("SELECT count(*) FROM pgtrickle._kept_tables("
+                + "(SELECT pgt_id FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'bands'))"));
+        // Equal bands spelt differently, and their first rows deleted: the group stays as it was shown.
+        db.execute("INSERT INTO employees VALUES (500, 'a', 1, 1, 7.0), (501, 'b', 1, 1, 7.00), (502, 'c', 1, 1, 7.000)");
+        Oracle.assertStreamTableMatchesQuery(db, "bands", bands);
+        db.execute("DELETE FROM employees WHERE id = 500");
+        Oracle.assertStreamTableMatchesQuery(db, "bands", bands);
+        db.execute("UPDATE employees SET band = 7.00000 WHERE id = 501");
+        Oracle.assertStreamTableMatchesQuery(db, "bands", bands);
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            s.execute("UPDATE employees SET band = 0.5 WHERE id < 20");
+            s.execute("SAVEPOINT a");
+            s.execute("DELETE FROM employees WHERE band = 0.5");
+            s.execute("ROLLBACK TO SAVEPOINT a");
+            Oracle.assertStreamTableMatchesQuery(c, "bands", bands);
+            c.commit();
+        }
+        Oracle.assertStreamTableMatchesQuery(db, "bands", bands);
+        randomStatements(db, "bands", bands, new Random(11), 30);
+        db.execute("TRUNCATE employees");
+        db.execute("INSERT INTO employees SELECT g, 'x', g % 3, g, (g % 4)::numeric / 2 FROM generate_series(1, 30) g");
+        Oracle.assertStreamTableMatchesQuery(db, "bands", bands);
+        randomStatements(db, "bands", bands, new Random(12), 20);
+        createCompiled("live_headcount", HEADCOUNT, "IMMEDIATE");
+        createCompiled("live_counter", COUNTER, "IMMEDIATE");
+        writeConcurrently(20);
+        Oracle.assertStreamTableMatchesQuery(db, "bands", bands);
+        DifferentialRefreshTest.assertHiddenMultiplicities(db, "bands");
     }
 
     /** Before it is compiled, each statement recomputes it, the other writers waiting for that. */
@@ -530,13 +637,13 @@ class ImmediateModeTest {
         }
         assertEquals(0, db.queryLong("SELECT count(*) FROM pgtrickle.pgt_stream_tables WHERE refresh_mode = 'IMMEDIATE'"));
 
-        // A query whose plan IMMEDIATE mode cannot apply yet: recomputed, and it says so.
-        createCompiled("tree", TREE_NAMES, "IMMEDIATE");
-        assertEquals("recomputed at every statement on its source: IMMEDIATE mode does not maintain a recursive query"
-                + " inside a larger one yet",
-                db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.tree'"));
-        db.execute("INSERT INTO employees SELECT g, 'h', NULL, g FROM generate_series(700, 720) g");
-        Oracle.assertStreamTableMatchesQuery(db, "tree", TREE_NAMES);
+        // A query that is not differentiable: recomputed at every statement, and it says so.
+        db.execute("SELECT pgtrickle.create_stream_table('median', $$" + MEDIAN + "$$, refresh_mode => 'IMMEDIATE')");
+        assertEquals(CompileResult.Outcome.UNSUPPORTED, DifferentialRefreshTest.compile(db, "median").outcome());
+        String reason = db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.median'");
+        assertTrue(reason.startsWith("recomputed at every statement on its source: not differentiable: "), reason);
+        db.execute("INSERT INTO employees SELECT g, 'h', g % 3, g FROM generate_series(700, 720) g");
+        Oracle.assertStreamTableMatchesQuery(db, "median", MEDIAN);
     }
 
     /** The CLI compiles at creation, so it refuses what the plan cannot maintain inside the statements. */
@@ -548,10 +655,9 @@ class ImmediateModeTest {
         db.execute("DELETE FROM employees WHERE department_id = 2");
         Oracle.assertStreamTableMatchesQuery(db, "live_headcount", HEADCOUNT);
 
-        CliRun refused = CliRun.against(db, "create", "tree", TREE_NAMES, "--refresh-mode", "IMMEDIATE")
+        CliRun refused = CliRun.against(db, "create", "median", MEDIAN, "--refresh-mode", "IMMEDIATE")
                 .expectExit(1).assertNoStackTrace();
-        CliRun.assertContains(refused.err(), "cannot be IMMEDIATE: IMMEDIATE mode does not maintain a recursive query"
-                + " inside a larger one yet", "nothing was created");
+        CliRun.assertContains(refused.err(), "cannot be IMMEDIATE: ", "nothing was created");
         assertEquals(1, db.queryLong("SELECT count(*) FROM pgtrickle.pgt_stream_tables"));
     }
 

@@ -77,7 +77,8 @@ public record CompiledPlan(int format, String normalizedQuery, Strategy strategy
      * @param stamps for a query joining tables, a query of the stamps ({@code ImmediateFootprint})
      *     the trigger takes first, until a round finds no new one; {@code null} for one table
      * @param identities a query of the {@code __pgt_row_id} of every storage row the changes
-     *     touch, whose locks the trigger takes (in order) before it applies them
+     *     touch, whose locks the trigger takes (in order) before it applies them; {@code null}
+     *     where writers take turns on one stamp, which orders them already
      * @param apply the MERGE applying them, the storage table written as {@value PlanContract#STORAGE}
      */
     public record ImmediateStatement(long source, String event, String stamps, String identities, String apply) {

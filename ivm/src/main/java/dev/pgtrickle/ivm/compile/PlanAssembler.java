@@ -123,7 +123,7 @@ final class PlanAssembler {
                 maintenance.updatedColumns(), maintenance.carriesStoredRows()));
         String insertOnly = maintenance.insertOnlyPath()
                 ? Clock.once(MergeStatement.buildInsertOnly(context.ctes(), changes, storage)) : null;
-        Immediate immediate = immediate(top, strategy, maintenance.kind(), exactSums, kept, context.sources());
+        Immediate immediate = immediate(top, strategy, maintenance.kind(), exactSums, kept, tables, context.sources());
         List<ExplainLine> explain = new ArrayList<>();
         explain.add(new ExplainLine(0, "Apply", maintenance.apply()));
         explain(top, 1, explain);
@@ -155,24 +155,31 @@ final class PlanAssembler {
      * the same rows wait for each other; where the query joins tables, the stamps of the join keys
      * the changes reach make writers whose changes meet in the join wait too; where no key tells
      * where they meet (the first rows of an order, groups inside the query, a scalar subquery, a
-     * set operation, a join without an equality), every writer takes one stamp, and they take
-     * turns (docs/architecture.md, "IMMEDIATE mode").
+     * set operation, a join without an equality, groups inside a query that {@link GroupStamps}
+     * cannot tell apart), every writer takes one stamp, and they take turns (docs/architecture.md,
+     * "IMMEDIATE mode"). Those lock no rows: the turn orders them.
+     *
+     * <p>An aggregate inside the query is recomputed before and after the change where its group
+     * keys' equal values are identical ({@link Kept#recomputable}); otherwise, and for a recursive
+     * query inside a larger one, the statements keep the state's table as the refreshes do, in the
+     * same statement, so that the old groups or rows are read as they were output. Such queries'
+     * writers take turns, so one writes that table at a time.
      */
     private static Immediate immediate(QueryPlan top, MaintenanceStrategy strategy, Strategy kind, List<Plan> exactSums,
-                                       List<Kept> kept, List<Source> sources) throws UnsupportedQueryException {
-        // The statements maintain no kept state: they do without the ones they can (Kept#recomputable).
-        if (kept.stream().anyMatch(k -> k.plan() instanceof Recursive)) {
-            return Immediate.refused("IMMEDIATE mode does not maintain a recursive query inside a larger one yet");
-        }
-        if (kept.stream().anyMatch(k -> !k.recomputable())) {
-            return Immediate.refused("IMMEDIATE mode does not maintain aggregates inside the query grouped by values"
-                    + " that can be equal without being identical (numeric, floating-point, ...) yet");
+                                       List<Kept> kept, Map<Plan, DeltaContext.KeptTable> tables,
+                                       List<Source> sources) throws UnsupportedQueryException {
+        Map<Plan, DeltaContext.KeptTable> keptInStatements = new IdentityHashMap<>();
+        for (Kept k : kept) {
+            if (!k.recomputable()) {
+                keptInStatements.put(k.plan(), tables.get(k.plan()));
+            }
         }
         if (!clockFilters(top).isEmpty()) {
             return Immediate.refused("a query comparing columns with the clock changes as time passes, without a"
                     + " statement on its source: IMMEDIATE mode cannot maintain it");
         }
         ImmediateFootprint footprint = null;
+        Optional<GroupStamps> groupStamps = Optional.empty();
         Optional<Plan> grouping = top.inputs().stream().map(PlanAssembler::grouping).flatMap(Optional::stream).findFirst();
         String serialization = null;
         if (kind == Strategy.TOP_K) {
@@ -180,29 +187,46 @@ final class PlanAssembler {
         } else if (contains(top, Recursive.class)) {
             serialization = "the rows of a recursive query depend on other rows of its tables";
         } else if (grouping.isPresent()) {
-            serialization = "changes meet in the groups of " + grouping.get().describe() + " inside the query";
+            // Writers of different groups inside the query run side by side where stamps tell the
+            // groups apart; a kept table written by the statements has one writer at a time.
+            groupStamps = keptInStatements.isEmpty() ? GroupStamps.of(top) : Optional.empty();
+            if (groupStamps.isEmpty()) {
+                serialization = "changes meet in the groups of " + grouping.get().describe() + " inside the query";
+            }
         } else if (scans(top) > 1) {
             ImmediateFootprint.Analysis analysis = ImmediateFootprint.of(top);
             serialization = analysis.serialization();
             footprint = analysis.footprint();
         }
+        if (!keptInStatements.isEmpty() && serialization == null) {
+            // A kept table written by writers running side by side would lose their changes.
+            throw new IllegalStateException("an aggregate inside the query whose writers do not take turns");
+        }
         List<CompiledPlan.ImmediateStatement> statements = new ArrayList<>();
         for (Source source : sources) {
             for (TransitionTables.Event event : TransitionTables.Event.values()) {
-                DeltaContext context = new DeltaContext(new TransitionTables(source.oid(), event), exactSums);
+                DeltaContext context = new DeltaContext(new TransitionTables(source.oid(), event), exactSums,
+                        keptInStatements);
+                for (Kept k : kept) {
+                    if (keptInStatements.containsKey(k.plan())) {
+                        k.maintain(context);
+                    }
+                }
                 MaintenanceStrategy.Maintenance maintenance = strategy.maintain(context);
                 List<String> storage = new ArrayList<>(maintenance.visibleColumns());
                 storage.addAll(maintenance.hiddenColumns());
-                String identities = "WITH " + String.join(",\n", context.ctes()) + "\nSELECT DISTINCT "
-                        + PlanContract.ROW_ID + " FROM (" + maintenance.touchedIdentities() + ") AS __pgt_touched";
+                String identities = null;
                 List<String> stamps = new ArrayList<>();
                 if (serialization != null) {
                     stamps.add(ImmediateFootprint.WHOLE);  // orders these writers on its own
                 } else {
+                    identities = "WITH " + String.join(",\n", context.ctes()) + "\nSELECT DISTINCT "
+                            + PlanContract.ROW_ID + " FROM (" + maintenance.touchedIdentities() + ") AS __pgt_touched";
                     String joinStamps = footprint == null ? null : footprint.stamps(source.oid(), event);
                     if (joinStamps != null) {
                         stamps.add(joinStamps);
                     }
+                    groupStamps.ifPresent(g -> stamps.add(g.stamps(event)));
                     if (kind == Strategy.GROUP_RESCAN) {
                         // A recomputed group reads rows other writers of the group change: at REPEATABLE
                         // READ, one that committed after the snapshot must be noticed (40001), and the

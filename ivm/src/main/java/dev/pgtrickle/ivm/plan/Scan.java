@@ -27,6 +27,11 @@ public record Scan(Source source, String alias, List<String> columns) implements
         this(source, alias, source.columns());
     }
 
+    /** The column of this scan that {@code expression} is nothing but a reference to. */
+    public Optional<String> referencedColumn(String expression) {
+        return columns.stream().filter(c -> ColumnText.isReference(expression, alias, c)).findFirst();
+    }
+
     @Override
     public List<Binding> bindings() {
         return List.of(new Binding(alias, columns));

@@ -212,7 +212,9 @@ class ImmediateStatementsTest {
         assertNull(top.immediateRefusal());
         assertEquals("the first rows of ORDER BY ... LIMIT depend on every row of its input", top.immediateSerialization());
         assertEquals("SELECT (-2)::bigint AS stamp", top.immediate().get(0).stamps());
-        // Two writers of one department meet in its group inside the query, whatever the filter above.
+        // Two writers of one department meet in its group inside the query, whatever the filter
+        // above: each changed row, old and new, stamps its department, so writers of other
+        // departments go on side by side.
         CompiledPlan nested = compile("""
                  SELECT s.dept_id
                    FROM ( SELECT emp.dept_id,
@@ -221,9 +223,23 @@ class ImmediateStatementsTest {
                           GROUP BY emp.dept_id) s
                   WHERE (s.m > 100)""");
         assertNull(nested.immediateRefusal());
-        assertTrue(nested.immediateSerialization().startsWith("changes meet in the groups of "),
-                nested.immediateSerialization());
-        assertEquals("SELECT (-2)::bigint AS stamp", nested.immediate().get(0).stamps());
+        assertNull(nested.immediateSerialization());
+        CompiledPlan.ImmediateStatement nestedUpdate = nested.immediate().get(1);
+        assertEquals("SELECT __pgt_g.stamp FROM (SELECT * FROM __pgt_newrows UNION ALL SELECT * FROM __pgt_oldrows)"
+                + " AS \"emp\" CROSS JOIN LATERAL (VALUES ((pg_catalog.hash_record_extended(ROW((\"emp\".\"dept_id\")::bigint),"
+                + " 1) & 65535))) AS __pgt_g(stamp)", nestedUpdate.stamps());
+        assertTrue(nestedUpdate.identities() != null, "the stored rows are locked as usual");
+        // A grouping whose key is an expression cannot be stamped by value: its writers take turns.
+        CompiledPlan byExpression = compile("""
+                 SELECT s.d
+                   FROM ( SELECT (emp.dept_id % 3) AS d,
+                            max(emp.salary) AS m
+                           FROM public.emp
+                          GROUP BY (emp.dept_id % 3)) s
+                  WHERE (s.m > 100)""");
+        assertTrue(byExpression.immediateSerialization().startsWith("changes meet in the groups of "),
+                byExpression.immediateSerialization());
+        assertEquals("SELECT (-2)::bigint AS stamp", byExpression.immediate().get(0).stamps());
         // SELECT e.id FROM emp e WHERE e.dept_id IN (SELECT DISTINCT d.id FROM dept d)
         CompiledPlan distinct = compile("""
                  SELECT e.id
@@ -233,7 +249,8 @@ class ImmediateStatementsTest {
         assertTrue(distinct.immediateSerialization().startsWith("changes meet in the groups of "),
                 distinct.immediateSerialization());
         // A count inside the query, whose state the refreshes keep: recomputed from the rows instead
-        // where equal keys are identical; numeric keys are refused (1.0 and 1.00 are one group).
+        // where equal keys are identical; over numeric keys (1.0 and 1.00 are one group) the
+        // statements keep the groups' table as the refreshes do, its writers taking turns.
         String counted = """
                  SELECT s.dept_id
                    FROM ( SELECT emp.dept_id,
@@ -241,9 +258,18 @@ class ImmediateStatementsTest {
                            FROM public.emp
                           GROUP BY emp.dept_id) s
                   WHERE (s.c > 2)""";
-        assertTrue(compile(counted).immediateSerialization().startsWith("changes meet in the groups of "));
-        assertEquals("IMMEDIATE mode does not maintain aggregates inside the query grouped by values that can be equal"
-                + " without being identical (numeric, floating-point, ...) yet", compile(counted, "numeric").immediateRefusal());
+        CompiledPlan recomputed = compile(counted);
+        assertNull(recomputed.immediateSerialization());
+        assertFalse(recomputed.immediate().get(0).apply().contains("__pgt_kept_1__"));
+        CompiledPlan keptNumeric = compile(counted, "numeric");
+        assertNull(keptNumeric.immediateRefusal());
+        assertTrue(keptNumeric.immediateSerialization().startsWith("changes meet in the groups of "));
+        for (CompiledPlan.ImmediateStatement statement : keptNumeric.immediate()) {
+            assertEquals("SELECT (-2)::bigint AS stamp", statement.stamps());
+            assertNull(statement.identities(), "writers taking turns lock no rows");
+            assertTrue(statement.apply().contains("UPDATE \"__pgt_kept_1__\" AS __pgt_t SET"), statement.apply());
+            assertTrue(statement.apply().contains("INSERT INTO \"__pgt_kept_1__\""), statement.apply());
+        }
         // A join on keys does not serialize its writers.
         CompiledPlan keyed = compile("""
                  SELECT e.name,

@@ -2,6 +2,7 @@ package dev.pgtrickle.ivm.front;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -123,6 +124,13 @@ class RecursiveQueryTest {
         assertTrue(refresh.contains("FROM " + kept.table() + " CROSS JOIN LATERAL pg_catalog.generate_series(1, __pgt_count)"),
                 refresh);
         assertTrue(refresh.contains("INSERT INTO " + kept.table()), refresh);
+        // IMMEDIATE mode's statements maintain the same table, their writers taking turns.
+        assertNull(plan.immediateRefusal());
+        assertEquals("the rows of a recursive query depend on other rows of its tables", plan.immediateSerialization());
+        for (CompiledPlan.ImmediateStatement statement : plan.immediate()) {
+            assertTrue(statement.apply().contains("INSERT INTO " + kept.table()), statement.apply());
+            assertNull(statement.identities());
+        }
     }
 
     // WITH RECURSIVE reach(id) AS (SELECT id FROM region UNION SELECT d.id FROM dept d JOIN reach r

@@ -260,14 +260,7 @@ BEGIN
     v_st := pgtrickle._locked(p_pgt_id);
     v_storage := pgtrickle._storage_of(v_st);
     v_columns := pgtrickle._contents_columns(v_st, v_storage);
-    -- The plan's kept states (groups of aggregates inside the query) are refilled in the same
-    -- statement, so under the same snapshot as the contents.
-    SELECT coalesce(string_agg(format('__pgt_kept_clear%1$s AS (DELETE FROM %2$s), '
-                                      '__pgt_kept_fill%1$s AS (INSERT INTO %2$s %3$s), ',
-                                      k.n, pgtrickle._plan_statement(v_st, k.state ->> 'table'), k.state ->> 'fill'),
-                               '' ORDER BY k.n), '')
-    INTO v_kept
-    FROM jsonb_array_elements(coalesce(v_st.plan -> 'kept_states', '[]')) WITH ORDINALITY AS k(state, n);
+    v_kept := pgtrickle._kept_refill(v_st);
     v_data_time := pgtrickle._data_time();
     v_replaced := pgtrickle._replace_contents(v_storage, v_columns,
         coalesce(v_st.plan ->> 'populate', v_st.normalized_query), v_st.publication_key, v_kept);
@@ -279,6 +272,20 @@ BEGIN
                                         p_rows_updated => v_replaced.updated,
                                         p_reason => p_reason, p_fallback => p_fallback,
                                         p_clock_due => pgtrickle._next_clock_change(v_st));
+END
+$$;
+
+-- The CTEs (each ending in a comma) that refill the plan's kept states (groups of aggregates
+-- inside the query) in the statement recomputing the contents, so under the same snapshot.
+CREATE OR REPLACE FUNCTION pgtrickle._kept_refill(p_st pgtrickle.pgt_stream_tables) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN (SELECT coalesce(string_agg(format('__pgt_kept_clear%1$s AS (DELETE FROM %2$s), '
+                                              '__pgt_kept_fill%1$s AS (INSERT INTO %2$s %3$s), ',
+                                              k.n, pgtrickle._plan_statement(p_st, k.state ->> 'table'),
+                                              k.state ->> 'fill'),
+                                       '' ORDER BY k.n), '')
+            FROM jsonb_array_elements(coalesce(p_st.plan -> 'kept_states', '[]')) WITH ORDINALITY AS k(state, n));
 END
 $$;
 

@@ -146,10 +146,11 @@ BEGIN
     EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', pgtrickle._storage_of(v_st));
     SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
     v_storage := pgtrickle._storage_of(v_st);
-    -- A published one sends its subscribers the difference, as a FULL refresh does.
+    -- A published one sends its subscribers the difference, as a FULL refresh does. The kept
+    -- states the plan's statements read are refilled with the contents.
     PERFORM pgtrickle._replace_contents(v_storage, pgtrickle._contents_columns(v_st, v_storage),
                                         coalesce(v_st.plan ->> 'populate', v_st.normalized_query),
-                                        v_st.publication_key);
+                                        v_st.publication_key, pgtrickle._kept_refill(v_st));
 END
 $$;
 
@@ -185,10 +186,8 @@ BEGIN
                        WHERE s ->> 'stamps' IS NOT NULL);
     FOR v_statement IN SELECT s FROM jsonb_array_elements(coalesce(v_st.plan -> 'immediate', '[]')) AS s LOOP
         v_branches := v_branches || format($branch$
-    ELSIF TG_RELID = ANY (%1$L::oid[]) AND TG_OP = %2$L THEN%3$s%7$s
-        PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(pg_catalog.encode(k, 'hex'), %4$s))
-        FROM (SELECT k FROM (%5$s) AS touched(k) ORDER BY k) AS sorted;
-        %6$s;$branch$,
+    ELSIF TG_RELID = ANY (%1$L::oid[]) AND TG_OP = %2$L THEN%3$s%6$s%4$s
+        %5$s;$branch$,
             (SELECT array_agg(t.relid ORDER BY t.relid)
              FROM pgtrickle._table_and_descendants((v_statement ->> 'source')::oid) AS t(relid)),
             v_statement ->> 'event',
@@ -196,8 +195,11 @@ BEGIN
         LOOP
             EXIT WHEN NOT pgtrickle._immediate_stamp(%1$s, ARRAY(%2$s));
         END LOOP;$stamps$, p_pgt_id, pgtrickle._plan_statement(v_st, v_statement ->> 'stamps')) END,
-            p_pgt_id,
-            pgtrickle._plan_statement(v_st, v_statement ->> 'identities'),
+            -- Writers that take turns on one stamp lock no rows: the plan lists no identities.
+            CASE WHEN v_statement ->> 'identities' IS NULL THEN '' ELSE format($locks$
+        PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(pg_catalog.encode(k, 'hex'), %1$s))
+        FROM (SELECT k FROM (%2$s) AS touched(k) ORDER BY k) AS sorted;$locks$,
+                p_pgt_id, pgtrickle._plan_statement(v_st, v_statement ->> 'identities')) END,
             pgtrickle._plan_statement(v_st, v_statement ->> 'apply'),
             -- A statement inside a statement recomputes, once it holds the stamps of its changes.
             CASE WHEN v_stamps THEN format($recompute$
