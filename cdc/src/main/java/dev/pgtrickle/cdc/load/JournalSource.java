@@ -8,6 +8,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * A source table whose changes (partly) come from the journal, as {@code pgt_change_sources}
@@ -36,6 +37,17 @@ public record JournalSource(long oid, String buffer, List<String> columns, boole
     /** The buffer's name, schema-qualified and quoted for SQL. */
     public String qualifiedBuffer() {
         return "pgtrickle_changes." + JournalLoader.quoteIdent(buffer);
+    }
+
+    /**
+     * The statement locking the buffers of {@code sources} for loading: SHARE UPDATE EXCLUSIVE
+     * conflicts with itself, so two sessions never load one buffer at once, while the capture
+     * triggers' inserts and the refreshes' reads go on; with {@code nowait}, a buffer another
+     * session loads is an error (55P03) instead of a wait.
+     */
+    public static String lockForLoading(List<JournalSource> sources, boolean nowait) {
+        return "LOCK TABLE " + sources.stream().map(JournalSource::qualifiedBuffer).collect(Collectors.joining(", "))
+                + " IN SHARE UPDATE EXCLUSIVE MODE" + (nowait ? " NOWAIT" : "");
     }
 
     /** Whether the journal's change of transaction {@code xid} belongs in the buffer for a refresh at {@code now}. */

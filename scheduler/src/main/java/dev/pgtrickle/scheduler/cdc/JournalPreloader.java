@@ -143,7 +143,7 @@ public final class JournalPreloader implements AutoCloseable {
         JournalLoader.Loaded nothing = new JournalLoader.Loaded(0, lsnBefore);
         try {
             try (Statement lock = c.createStatement()) {
-                lock.execute("LOCK TABLE " + listed.qualifiedBuffer() + " IN SHARE UPDATE EXCLUSIVE MODE NOWAIT");
+                lock.execute(JournalSource.lockForLoading(List.of(listed), true));
             }
             Optional<JournalSource> source = JournalSource.lockedWalOnly(c, listed.oid());
             if (source.isEmpty() || !now.snapshot().covers(source.get().loaded())

@@ -11,7 +11,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
-import java.util.stream.Collectors;
 
 /**
  * Opens the transaction of a refresh whose stream table reads sources captured from the WAL
@@ -52,8 +51,7 @@ public final class JournalRefresh {
             c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
             try (Statement lock = c.createStatement()) {
                 locks.take(lock);
-                lock.execute("LOCK TABLE " + sources.stream().map(JournalSource::qualifiedBuffer)
-                        .collect(Collectors.joining(", ")) + " IN SHARE UPDATE EXCLUSIVE MODE");
+                lock.execute(JournalSource.lockForLoading(sources, false));
             }
             SyncPoint now = SyncPoint.take(c);
             List<JournalSource> locked = JournalSource.of(c, pgtId);

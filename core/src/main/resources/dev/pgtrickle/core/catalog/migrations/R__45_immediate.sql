@@ -68,13 +68,13 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_taken bigint;
 BEGIN
+    -- A stamp this transaction holds already is left as it is (and not counted): no lookup of the
+    -- held ones first, whose plan, cached while the table was small, scanned it as it grew.
     INSERT INTO pgtrickle.immediate_stamps AS h (pgt_id, stamp, holder)
     SELECT p_pgt_id, w.stamp, pg_current_xact_id()
     FROM (SELECT DISTINCT stamp FROM unnest(p_stamps) AS u(stamp)) AS w
-    WHERE NOT EXISTS (SELECT 1 FROM pgtrickle.immediate_stamps o
-                      WHERE o.pgt_id = p_pgt_id AND o.stamp = w.stamp AND o.holder = pg_current_xact_id())
     ORDER BY w.stamp
-    ON CONFLICT (pgt_id, stamp) DO UPDATE SET holder = excluded.holder;
+    ON CONFLICT (pgt_id, stamp) DO UPDATE SET holder = excluded.holder WHERE h.holder <> excluded.holder;
     GET DIAGNOSTICS v_taken = ROW_COUNT;
     RETURN v_taken > 0;
 END
