@@ -154,9 +154,9 @@ final class PlanAssembler {
      * the rows they touch, taken in order before the MERGE reads them, make concurrent writers of
      * the same rows wait for each other; where the query joins tables, the stamps of the join keys
      * the changes reach make writers whose changes meet in the join wait too; where no key tells
-     * where they meet (the first rows of an order, groups inside the query, a scalar subquery, a
-     * set operation, a join without an equality, groups inside a query that {@link GroupStamps}
-     * cannot tell apart), every writer takes one stamp, and they take turns (docs/architecture.md,
+     * where they meet (the first rows of an order, groups inside the query that {@link GroupStamps}
+     * cannot tell apart, a scalar subquery, a set operation, a join without an equality), every
+     * writer takes one stamp, and they take turns (docs/architecture.md,
      * "IMMEDIATE mode"). Those lock no rows: the turn orders them.
      *
      * <p>An aggregate inside the query is recomputed before and after the change where its group
@@ -200,7 +200,7 @@ final class PlanAssembler {
         }
         if (!keptInStatements.isEmpty() && serialization == null) {
             // A kept table written by writers running side by side would lose their changes.
-            throw new IllegalStateException("an aggregate inside the query whose writers do not take turns");
+            throw new IllegalStateException("a state kept by the statements whose writers do not take turns");
         }
         List<CompiledPlan.ImmediateStatement> statements = new ArrayList<>();
         for (Source source : sources) {
