@@ -2,7 +2,6 @@ package dev.pgtrickle.ivm.compile;
 
 import dev.pgtrickle.ivm.delta.TransitionTables;
 import dev.pgtrickle.ivm.plan.Aggregate;
-import dev.pgtrickle.ivm.plan.Derived;
 import dev.pgtrickle.ivm.plan.Distinct;
 import dev.pgtrickle.ivm.plan.DistinctOn;
 import dev.pgtrickle.ivm.plan.Filter;
@@ -10,7 +9,10 @@ import dev.pgtrickle.ivm.plan.OutputColumn;
 import dev.pgtrickle.ivm.plan.Plan;
 import dev.pgtrickle.ivm.plan.Project;
 import dev.pgtrickle.ivm.plan.QueryPlan;
+import dev.pgtrickle.ivm.plan.Recursive;
+import dev.pgtrickle.ivm.plan.RecursiveRef;
 import dev.pgtrickle.ivm.plan.Scan;
+import dev.pgtrickle.ivm.plan.TopK;
 import dev.pgtrickle.ivm.plan.Window;
 import dev.pgtrickle.ivm.sql.Sql;
 import java.util.ArrayList;
@@ -18,95 +20,93 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The groups inside a query over one table that a statement's changes touch, as stamps (IMMEDIATE
- * mode): two writers of one group (of an aggregate, {@code DISTINCT}, {@code DISTINCT ON} or a
- * window partition inside the query) each compute its old and new outputs without the other's
- * rows, so they must not run side by side; writers of different groups may. Each changed row, old
- * or new, stamps the group its key values name, per grouping, so writers of one group wait for
- * each other and, at READ COMMITTED, the later one sees what the earlier committed (at REPEATABLE
- * READ the stamp is the trace that makes it 40001). Rows a filter below the grouping drops stamp
- * too: more stamps only make more writers wait.
+ * The groups inside a query that a statement's changes touch, as stamps (IMMEDIATE mode): two
+ * writers of one group (of an aggregate, {@code DISTINCT}, {@code DISTINCT ON} or a window
+ * partition inside the query) each compute its old and new outputs without the other's rows, so
+ * they must not run side by side; writers of different groups may. Each changed row, old or new,
+ * stamps the group its key values name, per grouping over the changed table, so writers of one
+ * group wait for each other and, at READ COMMITTED, the later one sees what the earlier committed
+ * (at REPEATABLE READ the stamp is the trace that makes it 40001). Rows a filter below the grouping
+ * drops stamp too: more stamps only make more writers wait. Where the query joins tables, the join
+ * keys ({@link ImmediateFootprint}, which follows a join on a group key into the grouped table)
+ * tell where changes meet outside the groups.
  *
- * <p>Only where every grouping below the top reads the table directly (through filters, and for
+ * <p>Only where every grouping below the top reads a table directly (through filters, and for
  * {@code DISTINCT} a projection) and its keys are columns whose values hash as they compare (the
  * source's {@code hashTypes}); otherwise the writers take turns ({@link ImmediateFootprint#WHOLE}).
  */
 final class GroupStamps {
 
-    /** One grouping's keys, as the transition rows spell them under the scan's alias. */
-    private record Grouping(int number, List<String> keys) {
+    /** One grouping's keys, as the transition rows of its table spell them under the scan's alias. */
+    private record Grouping(int number, Scan scan, List<String> keys) {
 
-        String stamp() {
+        String stamps(TransitionTables.Event event) {
             String row = keys.isEmpty() ? "0" : String.join(", ", keys);
-            return "(pg_catalog.hash_record_extended(ROW(" + row + "), " + number + ") & "
-                    + (ImmediateFootprint.BUCKETS - 1) + ")";
+            return "SELECT (pg_catalog.hash_record_extended(ROW(" + row + "), " + number + ") & "
+                    + (ImmediateFootprint.BUCKETS - 1) + ") AS stamp FROM (" + TransitionTables.rows(event) + ") AS "
+                    + Sql.ident(scan.alias());
         }
     }
 
-    private final Scan scan;
     private final List<Grouping> groupings;
 
-    private GroupStamps(Scan scan, List<Grouping> groupings) {
-        this.scan = scan;
+    private GroupStamps(List<Grouping> groupings) {
         this.groupings = groupings;
     }
 
     /** The stamps of the groupings below {@code top}, if all of them can be told apart by key. */
     static Optional<GroupStamps> of(QueryPlan top) {
         List<Plan> groupings = new ArrayList<>();
-        List<Scan> scans = new ArrayList<>();
         for (Plan input : top.inputs()) {
-            if (!collect(input, groupings, scans)) {
+            if (!collect(input, groupings)) {
                 return Optional.empty();
             }
         }
-        if (scans.size() != 1 || groupings.isEmpty()) {
+        if (groupings.isEmpty()) {
             return Optional.empty();
         }
-        Scan scan = scans.get(0);
         List<Grouping> keyed = new ArrayList<>();
         for (Plan grouping : groupings) {
-            Optional<List<String>> keys = keys(grouping, scan);
-            if (keys.isEmpty()) {
+            Optional<Grouping> stamped = grouping(grouping, keyed.size() + 1);
+            if (stamped.isEmpty()) {
                 return Optional.empty();
             }
-            keyed.add(new Grouping(keyed.size() + 1, keys.get()));
+            keyed.add(stamped.get());
         }
-        return Optional.of(new GroupStamps(scan, keyed));
+        return Optional.of(new GroupStamps(keyed));
     }
 
-    /** The query of the stamps a statement's changes take. */
-    String stamps(TransitionTables.Event event) {
-        List<String> stamps = groupings.stream().map(Grouping::stamp).toList();
-        return "SELECT __pgt_g.stamp FROM (" + TransitionTables.rows(event) + ") AS " + Sql.ident(scan.alias())
-                + " CROSS JOIN LATERAL (VALUES " + String.join(", ", stamps.stream().map(s -> "(" + s + ")").toList())
-                + ") AS __pgt_g(stamp)";
+    /** The query of the stamps a statement's changes to the table {@code changed} take; {@code null} for none. */
+    String stamps(long changed, TransitionTables.Event event) {
+        List<String> stamps = groupings.stream().filter(g -> g.scan().source().oid() == changed)
+                .map(g -> g.stamps(event)).toList();
+        return stamps.isEmpty() ? null : String.join("\nUNION ALL\n", stamps);
     }
 
     /**
-     * Collects the groupings and scans of {@code plan}; false where it holds anything else (a join,
-     * a function, a set operation, a subquery read per row, TopK, recursion), which the writers'
-     * turns cover.
+     * Collects the groupings of {@code plan}; false where a grouping sits below another one or on
+     * what is not a table, or where the plan holds TopK or recursion, which the writers' turns cover.
+     * (Joins are left to {@link ImmediateFootprint}.)
      */
-    private static boolean collect(Plan plan, List<Plan> groupings, List<Scan> scans) {
-        if (plan instanceof Scan scan) {
-            scans.add(scan);
-        } else if (plan instanceof Aggregate || plan instanceof DistinctOn || plan instanceof Window
+    private static boolean collect(Plan plan, List<Plan> groupings) {
+        if (plan instanceof Aggregate || plan instanceof DistinctOn || plan instanceof Window
                 || plan instanceof Distinct) {
             groupings.add(plan);
-        } else if (!(plan instanceof Filter || plan instanceof Project || plan instanceof Derived)) {
+            return true;  // what it groups is checked to be a table (grouping)
+        }
+        if (plan instanceof TopK || plan instanceof Recursive || plan instanceof RecursiveRef) {
             return false;
         }
         for (Plan input : plan.inputs()) {
-            if (!collect(input, groupings, scans)) {
+            if (!collect(input, groupings)) {
                 return false;
             }
         }
         return true;
     }
 
-    /** A grouping's keys as typed columns of {@code scan}, where it reads the scan directly. */
-    private static Optional<List<String>> keys(Plan grouping, Scan scan) {
+    /** A grouping's keys as typed columns of the table it reads directly, numbered {@code number}. */
+    private static Optional<Grouping> grouping(Plan grouping, int number) {
         Plan below;
         List<String> expressions;
         if (grouping instanceof Aggregate aggregate) {
@@ -127,7 +127,7 @@ final class GroupStamps {
         while (below instanceof Filter filter) {
             below = filter.input();
         }
-        if (below != scan) {
+        if (!(below instanceof Scan scan)) {
             return Optional.empty();
         }
         List<String> keys = new ArrayList<>();
@@ -139,6 +139,6 @@ final class GroupStamps {
             }
             keys.add("(" + Sql.ident(scan.alias()) + "." + Sql.ident(column.get()) + ")::" + type);
         }
-        return Optional.of(keys);
+        return Optional.of(new Grouping(number, scan, keys));
     }
 }

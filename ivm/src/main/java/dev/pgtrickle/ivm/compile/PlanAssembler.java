@@ -188,8 +188,16 @@ final class PlanAssembler {
             serialization = "the rows of a recursive query depend on other rows of its tables";
         } else if (grouping.isPresent()) {
             // Writers of different groups inside the query run side by side where stamps tell the
-            // groups apart; a kept table written by the statements has one writer at a time.
+            // groups apart (and, over several tables, the join keys where they meet); a kept table
+            // written by the statements has one writer at a time.
             groupStamps = keptInStatements.isEmpty() ? GroupStamps.of(top) : Optional.empty();
+            if (groupStamps.isPresent() && scans(top) > 1) {
+                ImmediateFootprint.Analysis analysis = ImmediateFootprint.of(top);
+                footprint = analysis.footprint();
+                if (footprint == null) {
+                    groupStamps = Optional.empty();
+                }
+            }
             if (groupStamps.isEmpty()) {
                 serialization = "changes meet in the groups of " + grouping.get().describe() + " inside the query";
             }
@@ -226,7 +234,10 @@ final class PlanAssembler {
                     if (joinStamps != null) {
                         stamps.add(joinStamps);
                     }
-                    groupStamps.ifPresent(g -> stamps.add(g.stamps(event)));
+                    String stampedGroups = groupStamps.map(g -> g.stamps(source.oid(), event)).orElse(null);
+                    if (stampedGroups != null) {
+                        stamps.add(stampedGroups);
+                    }
                     if (kind == Strategy.GROUP_RESCAN) {
                         // A recomputed group reads rows other writers of the group change: at REPEATABLE
                         // READ, one that committed after the snapshot must be noticed (40001), and the

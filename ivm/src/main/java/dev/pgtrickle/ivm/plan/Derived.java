@@ -31,17 +31,32 @@ public record Derived(QueryPlan query, String alias, List<String> columns) imple
 
     /**
      * The column of an input of the subquery that its column {@code column} is, when it is
-     * nothing but a reference to one (through a projection and DISTINCT); empty otherwise (an
-     * expression, an aggregate, a union). What IMMEDIATE mode's join stamps follow into it.
+     * nothing but a reference to one (through a projection and DISTINCT, or a group key of an
+     * aggregate); empty otherwise (an expression, an aggregate's value, a union). What IMMEDIATE
+     * mode's join stamps follow into it.
      */
     public Optional<ColumnReference> columnOf(String column) {
         int at = columns.indexOf(column);
         QueryPlan plan = query instanceof Distinct distinct ? distinct.input() : query;
-        if (at < 0 || !(plan instanceof Project project)) {
+        if (at < 0) {
             return Optional.empty();
         }
-        String expression = project.outputs().get(at).expression();
-        for (Binding binding : project.input().bindings()) {
+        if (plan instanceof Project project) {
+            return referenceTo(project.outputs().get(at).expression(), project.input().bindings());
+        }
+        if (plan instanceof Aggregate aggregate) {
+            String expression = aggregate.outputs().get(at).expression();
+            for (int key = 1; key <= aggregate.groupKeys().size(); key++) {
+                if (expression.equals(Aggregate.keyPlaceholder(key))) {
+                    return referenceTo(aggregate.groupKeys().get(key - 1), aggregate.input().bindings());
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<ColumnReference> referenceTo(String expression, List<Binding> bindings) {
+        for (Binding binding : bindings) {
             for (String name : binding.columns()) {
                 if (ColumnText.isReference(expression, binding.alias(), name)) {
                     return Optional.of(new ColumnReference(binding.alias(), name));

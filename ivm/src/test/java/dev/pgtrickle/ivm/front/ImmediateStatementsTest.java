@@ -225,9 +225,8 @@ class ImmediateStatementsTest {
         assertNull(nested.immediateRefusal());
         assertNull(nested.immediateSerialization());
         CompiledPlan.ImmediateStatement nestedUpdate = nested.immediate().get(1);
-        assertEquals("SELECT __pgt_g.stamp FROM (SELECT * FROM __pgt_newrows UNION ALL SELECT * FROM __pgt_oldrows)"
-                + " AS \"emp\" CROSS JOIN LATERAL (VALUES ((pg_catalog.hash_record_extended(ROW((\"emp\".\"dept_id\")::bigint),"
-                + " 1) & 65535))) AS __pgt_g(stamp)", nestedUpdate.stamps());
+        assertEquals("SELECT (pg_catalog.hash_record_extended(ROW((\"emp\".\"dept_id\")::bigint), 1) & 65535) AS stamp"
+                + " FROM (SELECT * FROM __pgt_newrows UNION ALL SELECT * FROM __pgt_oldrows) AS \"emp\"", nestedUpdate.stamps());
         assertTrue(nestedUpdate.identities() != null, "the stored rows are locked as usual");
         // A grouping whose key is an expression cannot be stamped by value: its writers take turns.
         CompiledPlan byExpression = compile("""
@@ -246,8 +245,35 @@ class ImmediateStatementsTest {
                    FROM public.emp e
                   WHERE (e.dept_id IN ( SELECT DISTINCT d.id
                            FROM public.dept d))""");
-        assertTrue(distinct.immediateSerialization().startsWith("changes meet in the groups of "),
-                distinct.immediateSerialization());
+        // Its groups stamped, and the join key it is compared on (followed through DISTINCT).
+        assertNull(distinct.immediateSerialization());
+        assertEquals(6, distinct.immediate().size());
+        // A join on an aggregate's group key: the key followed into the grouped table, whose
+        // writers also stamp their groups; writers of other departments go on side by side.
+        CompiledPlan joinedGroups = compile("""
+                 SELECT d.name,
+                    s.n
+                   FROM (public.dept d
+                     JOIN ( SELECT emp.dept_id,
+                            count(*) AS n
+                           FROM public.emp
+                          GROUP BY emp.dept_id) s ON ((s.dept_id = d.id)))""");
+        assertNull(joinedGroups.immediateSerialization());
+        CompiledPlan.ImmediateStatement empInsert = joinedGroups.immediate().stream()
+                .filter(st -> st.event().equals("INSERT") && st.stamps().contains("AS \"emp\"")
+                        && st.stamps().contains("ROW((\"emp\".\"dept_id\")::bigint), 1)"))
+                .findFirst().orElseThrow();
+        assertTrue(empInsert.stamps().contains("LEFT JOIN \"public\".\"dept\" AS \"d\""), empInsert.stamps());
+        // A join on an aggregate's value has no key to follow: its writers take turns.
+        CompiledPlan joinedValues = compile("""
+                 SELECT d.name
+                   FROM (public.dept d
+                     JOIN ( SELECT emp.dept_id,
+                            count(*) AS n
+                           FROM public.emp
+                          GROUP BY emp.dept_id) s ON ((s.n = d.id)))""");
+        assertTrue(joinedValues.immediateSerialization().startsWith("changes meet in the groups of "),
+                joinedValues.immediateSerialization());
         // A count inside the query, whose state the refreshes keep: recomputed from the rows instead
         // where equal keys are identical; over numeric keys (1.0 and 1.00 are one group) the
         // statements keep the groups' table as the refreshes do, its writers taking turns.
