@@ -1,5 +1,8 @@
 package dev.pgtrickle.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 import dev.pgtrickle.testsupport.TestDatabase;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -38,6 +41,27 @@ final class LockWaits {
             o.execute("SET lock_timeout = '10s'");
             o.execute(second);
             c.commit();
+        }
+    }
+
+    /**
+     * A REPEATABLE READ writer whose snapshot predates {@code committed} (run and committed on
+     * another connection meanwhile): its statements {@code unaffected} go through, and
+     * {@code meeting}, whose changes meet the committed ones, is told to retry (40001).
+     */
+    static void laterSnapshotMustRetry(TestDatabase db, String committed, String meeting, String... unaffected)
+            throws SQLException {
+        try (Connection later = db.connect(); Statement s = later.createStatement()) {
+            later.setAutoCommit(false);
+            later.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            s.execute("SELECT 1");
+            db.execute(committed);
+            for (String statement : unaffected) {
+                s.execute(statement);
+            }
+            SQLException retry = assertThrows(SQLException.class, () -> s.execute(meeting));
+            assertEquals("40001", retry.getSQLState(), retry::getMessage);
+            later.rollback();
         }
     }
 

@@ -1,11 +1,10 @@
 package dev.pgtrickle.ivm.compile;
 
 import dev.pgtrickle.ivm.delta.TransitionTables;
-import dev.pgtrickle.ivm.plan.Aggregate;
 import dev.pgtrickle.ivm.plan.Distinct;
-import dev.pgtrickle.ivm.plan.DistinctOn;
 import dev.pgtrickle.ivm.plan.Filter;
 import dev.pgtrickle.ivm.plan.OutputColumn;
+import dev.pgtrickle.ivm.plan.Partitioned;
 import dev.pgtrickle.ivm.plan.Plan;
 import dev.pgtrickle.ivm.plan.Project;
 import dev.pgtrickle.ivm.plan.QueryPlan;
@@ -89,8 +88,7 @@ final class GroupStamps {
      * (Joins are left to {@link ImmediateFootprint}.)
      */
     private static boolean collect(Plan plan, List<Plan> groupings) {
-        if (plan instanceof Aggregate || plan instanceof DistinctOn || plan instanceof Window
-                || plan instanceof Distinct) {
+        if (plan instanceof Partitioned || plan instanceof Window || plan instanceof Distinct) {
             groupings.add(plan);
             return true;  // what it groups is checked to be a table (grouping)
         }
@@ -109,12 +107,9 @@ final class GroupStamps {
     private static Optional<Grouping> grouping(Plan grouping, int number) {
         Plan below;
         List<String> expressions;
-        if (grouping instanceof Aggregate aggregate) {
-            below = aggregate.input();
-            expressions = aggregate.groupKeys();
-        } else if (grouping instanceof DistinctOn distinctOn) {
-            below = distinctOn.input();
-            expressions = distinctOn.groupKeys();
+        if (grouping instanceof Partitioned partitioned) {
+            below = partitioned.input();
+            expressions = partitioned.groupKeys();
         } else if (grouping instanceof Window window) {
             below = window.input();
             expressions = window.partitionKeys();
