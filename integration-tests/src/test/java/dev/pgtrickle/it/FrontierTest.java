@@ -105,6 +105,45 @@ class FrontierTest {
         assertEquals(0, consumed(history.get(2)), "own writes are not counted again");
     }
 
+    /**
+     * Buffered rows are deleted once every populated reader's frontier covers them: while one of
+     * two readers is behind, the other's refreshes keep them; a refresh inside the writing
+     * transaction covers the rows captured before it and keeps the ones captured after.
+     */
+    @Test
+    void bufferedChangesStayUntilEveryReaderHasConsumedThem(TestDatabase db) throws SQLException {
+        db.execute("CREATE TABLE two_src (id int PRIMARY KEY, v int)");
+        db.execute("SELECT pgtrickle.create_stream_table('two_a', 'SELECT id, v FROM two_src')");
+        db.execute("SELECT pgtrickle.create_stream_table('two_b', 'SELECT v, count(*) AS n FROM two_src GROUP BY v')");
+        String buffered = "SELECT count(*) FROM pgtrickle_changes.changes_" + db.queryString("SELECT 'two_src'::regclass::oid");
+        db.execute("INSERT INTO two_src SELECT g, g % 3 FROM generate_series(1, 6) g");
+        db.execute("SELECT pgtrickle.refresh_stream_table('two_a')");
+        assertEquals(6, db.queryLong(buffered), "two_b has not read them");
+        db.execute("UPDATE two_src SET v = v + 1 WHERE id <= 2");
+        db.execute("SELECT pgtrickle.refresh_stream_table('two_a')");
+        assertEquals(10, db.queryLong(buffered));
+        db.execute("SELECT pgtrickle.refresh_stream_table('two_b')");
+        assertEquals(0, db.queryLong(buffered), "both readers consumed everything");
+
+        try (Connection connection = db.connect(); Statement statement = connection.createStatement()) {
+            connection.setAutoCommit(false);
+            statement.execute("INSERT INTO two_src VALUES (7, 1)");
+            statement.execute("SELECT pgtrickle.refresh_stream_table('two_a')");
+            statement.execute("SELECT pgtrickle.refresh_stream_table('two_b')");
+            statement.execute("DELETE FROM two_src WHERE id = 1");
+            assertEquals("1", single(statement, buffered),
+                    "the INSERT's row, captured before both refreshes, is gone; the DELETE's stays");
+            connection.commit();
+        }
+        assertEquals(1, db.queryLong(buffered));
+        db.execute("SELECT pgtrickle.refresh_stream_table('two_b')");
+        assertEquals(1, db.queryLong(buffered), "two_a still needs the row of the DELETE");
+        db.execute("SELECT pgtrickle.refresh_stream_table('two_a')");
+        assertEquals(0, db.queryLong(buffered));
+        Oracle.assertStreamTableMatchesQuery(db, "two_a", "SELECT id, v FROM two_src");
+        Oracle.assertStreamTableMatchesQuery(db, "two_b", "SELECT v, count(*) AS n FROM two_src GROUP BY v");
+    }
+
     @Test
     void aRolledBackRefreshLeavesFrontierContentsAndHistoryUnchanged(TestDatabase db) throws SQLException {
         db.execute("CREATE TABLE rb_src (id int PRIMARY KEY)");

@@ -119,4 +119,40 @@ class PreparedRefreshTest {
         DifferentialRefreshTest.assertDifferential(db, "owned_prep_st", query);
         assertEquals(0, db.queryLong("SELECT count(*) FROM prep_canary"));
     }
+
+    /**
+     * The session remembers the names it prepared instead of listing its statements at every
+     * refresh; a statement deallocated behind that memory (DEALLOCATE ALL, also inside the
+     * refreshing transaction) is prepared again, for the refresh statement and a moving time
+     * window's next-due query alike.
+     */
+    @Test
+    void aStatementDeallocatedBehindTheSessionsMemoryIsPreparedAgain(TestDatabase db) throws SQLException {
+        db.execute("CREATE TABLE prep_events (id int PRIMARY KEY, k int, ts timestamptz)");
+        db.execute("INSERT INTO prep_events SELECT g, g % 3, now() - g * interval '1 hour' FROM generate_series(1, 30) g");
+        // Half an hour from the nearest row: no row enters or leaves the window while the test runs.
+        String window = "SELECT k, count(*) AS n FROM prep_events WHERE ts > now() - interval '10 hours 30 minutes' GROUP BY k";
+        db.execute("SELECT pgtrickle.create_stream_table('prep_window', $q$" + window + "$q$, refresh_mode => 'DIFFERENTIAL')");
+        DifferentialRefreshTest.compile(db, "prep_window");
+        try (Connection connection = db.connect(); Statement statement = connection.createStatement()) {
+            statement.execute("INSERT INTO prep_events VALUES (100, 1, now())");
+            statement.execute("SELECT pgtrickle.refresh_stream_table('prep_window')");
+            assertEquals(2, prepared(statement).size(), "the refresh and the next-due query");
+
+            statement.execute("DEALLOCATE ALL");
+            statement.execute("INSERT INTO prep_events VALUES (101, 2, now())");
+            statement.execute("SELECT pgtrickle.refresh_stream_table('prep_window')");
+            DifferentialRefreshTest.assertDifferential(db, "prep_window", window);
+            assertEquals(2, prepared(statement).size());
+
+            connection.setAutoCommit(false);
+            statement.execute("DELETE FROM prep_events WHERE id = 100");
+            statement.execute("DEALLOCATE ALL");
+            statement.execute("SELECT pgtrickle.refresh_stream_table('prep_window')");
+            connection.commit();
+            DifferentialRefreshTest.assertDifferential(db, "prep_window", window);
+            assertEquals(2, prepared(statement).size());
+            connection.setAutoCommit(true);
+        }
+    }
 }

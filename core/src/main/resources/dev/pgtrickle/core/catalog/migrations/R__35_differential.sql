@@ -159,9 +159,15 @@ BEGIN
     v_name := pgtrickle._prepared(p_st.pgt_id, 'clock_due', v_sql, NULL);
     IF v_name IS NULL THEN
         EXECUTE v_sql INTO v_due;
-    ELSE
-        EXECUTE format('EXECUTE %I', v_name) INTO v_due;
+        RETURN v_due;
     END IF;
+    BEGIN
+        EXECUTE format('EXECUTE %I', v_name) INTO v_due;
+    EXCEPTION WHEN invalid_sql_statement_name THEN
+        -- Deallocated behind _prepared's memory (a read: no subtransaction id is spent here).
+        PERFORM pgtrickle._forget_prepared(p_st.pgt_id);
+        EXECUTE format('EXECUTE %I', pgtrickle._prepared(p_st.pgt_id, 'clock_due', v_sql, NULL)) INTO v_due;
+    END;
     RETURN v_due;
 END
 $$;
@@ -811,6 +817,11 @@ $$;
 -- when a table it reads is altered or analyzed. p_kind names the statement among the stream
 -- table's ('refresh', 'insert_only', 'clock_due'); a new text (a recompiled plan, a renamed
 -- storage table) replaces the session's older one.
+-- The name last prepared is remembered in a session setting (pgtrickle.prepared_<id>_<kind>):
+-- pg_prepared_statements builds a row with the full text of every statement of the session, which
+-- in a daemon session refreshing a hundred stream tables took milliseconds per look. A statement
+-- deallocated behind the setting's back (DEALLOCATE ALL) makes its EXECUTE fail with SQLSTATE
+-- 26000; the callers then forget the names (_forget_prepared) and prepare again.
 -- A prepared statement runs with the rights of the user executing it, and this session's user
 -- may have prepared one under the name: so only where that user could act as the current user
 -- anyway (is it, may SET ROLE to it, or is a superuser), which the daemon's SET ROLE to each
@@ -821,11 +832,15 @@ RETURNS text LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_prefix text := format('pgt_refresh_%s_%s_', p_pgt_id, p_kind);
     v_name text := v_prefix || md5(p_sql);
+    v_setting text := format('pgtrickle.prepared_%s_%s', p_pgt_id, p_kind);
     v_stale text;
 BEGIN
     IF current_user <> session_user AND NOT pg_has_role(session_user, current_user,
             CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 'SET' ELSE 'MEMBER' END) THEN
         RETURN NULL;
+    END IF;
+    IF current_setting(v_setting, true) = v_name THEN
+        RETURN v_name;
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_prepared_statements WHERE name = v_name) THEN
         FOR v_stale IN SELECT name FROM pg_prepared_statements WHERE starts_with(name, v_prefix) LOOP
@@ -834,8 +849,17 @@ BEGIN
         EXECUTE format('PREPARE %I %s AS %s', v_name,
                        CASE WHEN p_parameters IS NOT NULL THEN '(' || p_parameters || ')' ELSE '' END, p_sql);
     END IF;
+    PERFORM set_config(v_setting, v_name, false);
     RETURN v_name;
 END
+$$;
+
+-- Forgets the names _prepared remembered for a stream table in this session: the next call looks
+-- at the session's prepared statements again.
+CREATE OR REPLACE FUNCTION pgtrickle._forget_prepared(p_pgt_id bigint) RETURNS void
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    SELECT set_config(format('pgtrickle.prepared_%s_%s', p_pgt_id, kind), '', false)
+    FROM unnest(ARRAY['refresh', 'insert_only', 'clock_due']) AS kind
 $$;
 
 -- Runs a refresh statement ($1-$3: the old frontier) prepared (see _prepared).
@@ -917,6 +941,12 @@ BEGIN
     EXCEPTION
         WHEN SQLSTATE 'PT001' THEN
             PERFORM pgtrickle._full_refresh(p_pgt_id, p_initiated_by, 'a source was truncated: reinitialized');
+            RETURN;
+        WHEN invalid_sql_statement_name THEN
+            -- The session's prepared statement was deallocated behind _prepared's memory: prepare
+            -- it again and refresh (this block's work was rolled back).
+            PERFORM pgtrickle._forget_prepared(p_pgt_id);
+            PERFORM pgtrickle._differential_refresh(p_pgt_id, p_initiated_by);
             RETURN;
         WHEN data_exception THEN
             -- Delta terms evaluate expressions on rows that cancel out (inserted then changed
