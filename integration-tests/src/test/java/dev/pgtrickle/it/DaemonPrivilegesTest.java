@@ -215,6 +215,13 @@ class DaemonPrivilegesTest {
             return body.contains("\"status\":\"DEGRADED\"") && body.contains("GRANT dp_daemon TO dp_stranger");
         });
         assertFalse(healthEndpoint().contains("\"status\":\"UP\""));
+
+        // A buffer full of deleted rows that this role may not vacuum: said on /health too.
+        String buffer = "pgtrickle_changes.changes_" + db.queryString("SELECT 'dp_src'::regclass::oid");
+        db.execute("BEGIN; INSERT INTO " + buffer + " (__pgt_seq, __pgt_action) SELECT 0, 'I' FROM generate_series(1, 10000);"
+                + " DELETE FROM " + buffer + " WHERE __pgt_seq = 0; COMMIT");
+        Eventually.await("/health to say the buffer is not vacuumed", () -> healthEndpoint().contains(
+                "the daemon's role may not vacuum change buffers " + buffer));
     }
 
     @Test

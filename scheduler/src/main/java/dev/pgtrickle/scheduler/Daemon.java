@@ -7,6 +7,7 @@ import dev.pgtrickle.core.catalog.CatalogState;
 import dev.pgtrickle.scheduler.catalog.CatalogReader;
 import dev.pgtrickle.scheduler.catalog.StreamTableState;
 import dev.pgtrickle.scheduler.cdc.CdcStep;
+import dev.pgtrickle.scheduler.cdc.BufferVacuum;
 import dev.pgtrickle.scheduler.cdc.JournalPreloader;
 import dev.pgtrickle.scheduler.cdc.JournalRefresh;
 import dev.pgtrickle.scheduler.metrics.DaemonMetrics;
@@ -198,6 +199,7 @@ public final class Daemon {
         WalCapture capture = openWalCapture(c);
         CdcStep cdc = new CdcStep(capture, new Backoff(config.retryBase(), config.retryMax()), metrics);
         try (JournalPreloader preloader = capture == null ? null : JournalPreloader.start(capture, connections, metrics, problems);
+             BufferVacuum vacuum = BufferVacuum.start(connections, metrics, problems);
              RefreshPass pass = new RefreshPass(connections, config.maxWorkers(), config.suspendAfter(),
                 capture == null ? null : new JournalRefresh(capture))) {
             boolean notified = true;

@@ -158,6 +158,19 @@ public final class DaemonMetrics {
                 .description("Failed rounds of loading the journal ahead of the refreshes").register(registry).increment();
     }
 
+    /** A change buffer vacuumed by the daemon (see BufferVacuum). */
+    public void bufferVacuumed(Duration took) {
+        Timer.builder("pgtrickle.cdc.buffer.vacuums")
+                .description("Change buffers vacuumed by the daemon once deleted rows filled them").register(registry)
+                .record(took);
+    }
+
+    /** A round of vacuuming the change buffers failed. */
+    public void bufferVacuumFailed() {
+        Counter.builder("pgtrickle.cdc.buffer.vacuum.failures")
+                .description("Failed rounds of vacuuming the change buffers").register(registry).increment();
+    }
+
     private void timed(Tags tags, String action, String status, Duration took) {
         Timer.builder("pgtrickle.refresh.duration").description("Duration of scheduled refreshes")
                 .tags(tags.and("action", action, "status", status))
