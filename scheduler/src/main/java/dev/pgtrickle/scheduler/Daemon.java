@@ -19,6 +19,7 @@ import dev.pgtrickle.scheduler.run.ConnectionFactory;
 import dev.pgtrickle.scheduler.run.Connections;
 import dev.pgtrickle.scheduler.run.RefreshOutcome;
 import dev.pgtrickle.scheduler.run.RefreshPass;
+import dev.pgtrickle.scheduler.run.HistoryPruning;
 import dev.pgtrickle.scheduler.run.SourceRepair;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -75,6 +76,7 @@ public final class Daemon {
     private final Backoff refreshBackoff;
     private final CompileStep compiler;
     private final SourceRepair repair;
+    private final HistoryPruning history;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean stopping;
     private volatile Role role = Role.STARTING;
@@ -92,6 +94,7 @@ public final class Daemon {
         this.refreshBackoff = new Backoff(config.retryBase(), config.retryMax());
         this.compiler = new CompileStep(new Backoff(config.retryBase(), config.retryMax()), metrics);
         this.repair = new SourceRepair(new Backoff(config.retryBase(), config.retryMax()), config.suspendAfter());
+        this.history = new HistoryPruning(metrics, problems);
     }
 
     /** Runs until {@link #stop()}; returns once the lock is released and connections are closed. */
@@ -209,6 +212,7 @@ public final class Daemon {
                     cdc.step(c);
                     lastSourceCheck = Instant.now();
                 }
+                history.step(c);
                 List<StreamTableState> tables = readCatalog(c);
                 Optional<Instant> nextDue = Optional.empty();
                 if (!drained(c)) {

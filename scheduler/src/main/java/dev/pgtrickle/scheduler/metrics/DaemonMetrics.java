@@ -158,6 +158,13 @@ public final class DaemonMetrics {
                 .description("Failed rounds of loading the journal ahead of the refreshes").register(registry).increment();
     }
 
+    /** Rows of refresh history the daemon deleted as older than the retention (see HistoryPruning). */
+    public void historyPruned(long rows) {
+        Counter.builder("pgtrickle.history.pruned").baseUnit("rows")
+                .description("Refresh history rows deleted as older than pgtrickle.history_retention").register(registry)
+                .increment(rows);
+    }
+
     /** A change buffer vacuumed by the daemon (see BufferVacuum). */
     public void bufferVacuumed(Duration took) {
         Timer.builder("pgtrickle.cdc.buffer.vacuums")

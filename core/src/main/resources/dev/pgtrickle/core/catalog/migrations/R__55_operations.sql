@@ -352,3 +352,65 @@ BEGIN
     ORDER BY 2, 3;
 END
 $$;
+
+-- How long refresh history is kept: setting pgtrickle.history_retention, a positive interval;
+-- unset or empty: 7 days.
+CREATE OR REPLACE FUNCTION pgtrickle._history_retention() RETURNS interval
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_setting text := btrim(current_setting('pgtrickle.history_retention', true));
+    v_retention interval;
+BEGIN
+    IF v_setting IS NULL OR v_setting = '' THEN
+        RETURN interval '7 days';
+    END IF;
+    BEGIN
+        v_retention := v_setting::interval;
+    EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR interval_field_overflow THEN
+        v_retention := NULL;
+    END;
+    IF v_retention IS NULL OR v_retention <= interval '0' THEN
+        RAISE EXCEPTION 'invalid value for setting pgtrickle.history_retention: "%"', v_setting
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Expected a positive interval such as ''7 days'' (the default) or ''12 hours''.';
+    END IF;
+    RETURN v_retention;
+END
+$$;
+
+-- Deletes refresh history that ended longer ago than pgtrickle.history_retention, except each
+-- stream table's 20 latest rows (AUTO's history rule and pgt_status read them), at most p_limit
+-- rows per call, so that a backlog goes in short transactions. Returns the rows deleted. The
+-- daemon calls it about once a minute; without a daemon, call it from a job. Needs the rights of
+-- the catalog owner.
+CREATE OR REPLACE FUNCTION pgtrickle.prune_history(p_limit integer DEFAULT 10000) RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_cutoff timestamptz := now() - pgtrickle._history_retention();
+    v_deleted bigint;
+BEGIN
+    IF p_limit IS NULL OR p_limit < 1 THEN
+        RAISE EXCEPTION 'p_limit must be a positive number of rows, not %', coalesce(p_limit::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT has_table_privilege('pgtrickle.pgt_refresh_history', 'DELETE') THEN
+        RAISE EXCEPTION 'permission denied: pruning the refresh history needs the rights of the catalog owner %',
+            (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = 'pgtrickle.pgt_refresh_history'::regclass)
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    WITH latest AS (
+        SELECT st.pgt_id,
+               (SELECT h.refresh_id FROM pgtrickle.pgt_refresh_history h WHERE h.pgt_id = st.pgt_id
+                ORDER BY h.refresh_id DESC OFFSET 19 LIMIT 1) AS oldest_kept
+        FROM pgtrickle.pgt_stream_tables st
+    ), doomed AS (
+        SELECT h.refresh_id FROM pgtrickle.pgt_refresh_history h JOIN latest l USING (pgt_id)
+        WHERE h.end_time < v_cutoff AND h.refresh_id < l.oldest_kept
+        ORDER BY h.end_time
+        LIMIT p_limit
+    )
+    DELETE FROM pgtrickle.pgt_refresh_history h USING doomed d WHERE h.refresh_id = d.refresh_id;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    RETURN v_deleted;
+END
+$$;
