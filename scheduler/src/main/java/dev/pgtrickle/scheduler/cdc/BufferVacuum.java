@@ -11,6 +11,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,7 +48,8 @@ public final class BufferVacuum implements AutoCloseable {
     private final LeaderProblems problems;
     private final Thread thread;
     private volatile boolean stopping;
-    private boolean failing;
+    /** What /health says is wrong with the vacuuming now (null: nothing). */
+    private String reported;
 
     private BufferVacuum(ConnectionFactory connections, DaemonMetrics metrics, LeaderProblems problems) {
         this.connections = connections;
@@ -68,7 +70,7 @@ public final class BufferVacuum implements AutoCloseable {
         Connection c = null;
         while (!stopping) {
             try {
-                Thread.sleep((failing ? AFTER_FAILURE : INTERVAL).toMillis());
+                Thread.sleep((reported != null ? AFTER_FAILURE : INTERVAL).toMillis());
                 if (c == null) {
                     c = connections.open();
                     c.setAutoCommit(true);  // VACUUM runs outside a transaction block
@@ -79,7 +81,6 @@ public final class BufferVacuum implements AutoCloseable {
                 break;
             } catch (SQLException | RuntimeException e) {
                 metrics.bufferVacuumFailed();
-                LOG.warn("vacuuming the change buffers failed: {}", e.getMessage());
                 report("vacuuming the change buffers fails (" + e.getMessage() + ")");
                 closeQuietly(c);
                 c = null;
@@ -112,11 +113,15 @@ public final class BufferVacuum implements AutoCloseable {
                 + " autovacuum comes by; run the daemon as the catalog owner");
     }
 
+    /** Puts {@code problem} on /health (null: ends it), logged once when it starts or changes. */
     private void report(String problem) {
-        if (problem != null || failing) {
+        if (!Objects.equals(problem, reported)) {
             problems.standing(PROBLEM, problem);
+            if (problem != null) {
+                LOG.warn("{}", problem);
+            }
         }
-        failing = problem != null;
+        reported = problem;
     }
 
     private static void closeQuietly(Connection c) {
