@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pgtrickle.scheduler.DaemonService;
 import dev.pgtrickle.testsupport.PostgresTest;
 import dev.pgtrickle.testsupport.TestDatabase;
+import java.sql.SQLException;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,8 +18,18 @@ import org.junit.jupiter.api.Test;
 @PostgresTest
 class BufferVacuumTest {
 
+    private final TestDatabase db;
+
+    BufferVacuumTest(TestDatabase db) {
+        this.db = db;
+    }
+
+    private Map<String, Object> bloat() throws SQLException {
+        return db.queryList("SELECT severity, detail FROM pgtrickle.health_check() WHERE check_name = 'change_buffer_bloat'").get(0);
+    }
+
     @Test
-    void theDaemonVacuumsABufferFilledWithConsumedRows(TestDatabase db) throws Exception {
+    void theDaemonVacuumsABufferFilledWithConsumedRows() throws Exception {
         DifferentialRefreshTest.install(db);
         db.execute("CREATE TABLE bv_src (id int PRIMARY KEY, v int)");
         db.execute("SELECT pgtrickle.create_stream_table('bv_st', $$SELECT v % 10 AS k, count(*) AS n FROM bv_src GROUP BY 1$$,"
@@ -25,6 +37,12 @@ class BufferVacuumTest {
         String buffer = "pgtrickle_changes.changes_" + db.queryString("SELECT 'bv_src'::regclass::oid");
         // Only the daemon's vacuum counts here.
         db.execute("ALTER TABLE " + buffer + " SET (autovacuum_enabled = false)");
+        // Deleted rows enough for health_check to warn (inserted and deleted unseen by any refresh).
+        db.execute("BEGIN; INSERT INTO " + buffer + " (__pgt_seq, __pgt_action) SELECT 0, 'I' FROM generate_series(1, 100000);"
+                + " DELETE FROM " + buffer + "; COMMIT");
+        Eventually.await("health_check to warn", () -> "WARNING".equals(bloat().get("severity")));
+        Map<String, Object> warning = bloat();
+        assertTrue(((String) warning.get("detail")).contains("deleted rows not vacuumed yet"), warning::toString);
         try (DaemonService daemon = DaemonService.start(db::connect, DaemonTest.FAST, null)) {
             Eventually.await("compiled", () -> "COMPILED".equals(db.queryString(
                     "SELECT compile_status FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'bv_st'")));
@@ -37,6 +55,7 @@ class BufferVacuumTest {
             assertEquals(0.0, daemon.registry().find("pgtrickle.cdc.buffer.vacuum.failures").counters().stream()
                     .mapToDouble(c -> c.count()).sum());
             assertTrue(daemon.daemon().problems().isEmpty(), () -> daemon.daemon().problems().toString());
+            Eventually.await("health_check to be content", () -> "OK".equals(bloat().get("severity")));
         }
         Oracle.assertStreamTableMatchesQuery(db, "bv_st", "SELECT v % 10 AS k, count(*) AS n FROM bv_src GROUP BY 1");
     }

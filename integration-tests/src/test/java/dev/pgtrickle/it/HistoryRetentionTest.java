@@ -10,6 +10,7 @@ import dev.pgtrickle.testsupport.TestDatabase;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -38,23 +39,32 @@ class HistoryRetentionTest {
                 + " USING (pgt_id) WHERE st.pgt_name = '" + name + "'");
     }
 
+    private Map<String, Object> historyHealth() throws SQLException {
+        return db.queryList("SELECT severity, detail FROM pgtrickle.health_check() WHERE check_name = 'refresh_history'").get(0);
+    }
+
     @Test
     void oldHistoryIsDeletedButEachStreamTablesLatestRowsStay() throws Exception {
         DifferentialRefreshTest.install(db);
         db.execute("CREATE TABLE hr_src (id int PRIMARY KEY, v int)");
         db.execute("SELECT pgtrickle.create_stream_table('hr_busy', 'SELECT id, v FROM hr_src', schedule => '1h')");
         db.execute("SELECT pgtrickle.create_stream_table('hr_quiet', 'SELECT count(*) AS n FROM hr_src', schedule => '1h')");
-        addHistory("hr_busy", 30, 10);
+        addHistory("hr_busy", 30, 20);
         addHistory("hr_busy", 25, 1);
         addHistory("hr_quiet", 5, 30);
         long busy = history("hr_busy");
         long quiet = history("hr_quiet");
+        Map<String, Object> stale = historyHealth();
+        assertEquals("WARNING", stale.get("severity"), "30 rows older than twice the retention");
+        assertTrue(((String) stale.get("detail")).startsWith("30 refresh history rows are older than twice"), stale::toString);
 
         assertEquals(10, db.queryLong("SELECT pgtrickle.prune_history(10)"), "at most the limit per call");
         assertEquals(20, db.queryLong("SELECT pgtrickle.prune_history()"), "the rest of the 30 older than 7 days");
         assertEquals(0, db.queryLong("SELECT pgtrickle.prune_history()"));
         assertEquals(busy - 30, history("hr_busy"));
         assertEquals(quiet, history("hr_quiet"), "fewer than 20 rows: all kept, however old");
+        Map<String, Object> pruned = historyHealth();
+        assertEquals("OK", pruned.get("severity"), pruned::toString);
 
         try (Connection connection = db.connect(); Statement statement = connection.createStatement()) {
             statement.execute("SET pgtrickle.history_retention = '12 hours'");

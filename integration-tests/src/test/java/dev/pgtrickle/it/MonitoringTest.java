@@ -79,8 +79,9 @@ class MonitoringTest {
 
         // Health before anything went wrong: st_b never populated, both wait for the compiler.
         Map<String, List<Map<String, Object>>> health = healthByCheck();
-        assertEquals(List.of("cdc_switch", "change_buffer_backlog", "consecutive_errors", "daemon",
-                "differential_fallbacks", "never_populated", "pending_compile", "stream_table_errors", "wal_slot"),
+        assertEquals(List.of("cdc_switch", "change_buffer_backlog", "change_buffer_bloat", "consecutive_errors", "daemon",
+                "differential_fallbacks", "never_populated", "pending_compile", "refresh_history", "stream_table_errors",
+                "wal_slot"),
                 health.keySet().stream().sorted().toList());
         assertOnly(health, "daemon", "WARNING", "no pgtrickle daemon serves this database");
         assertOnly(health, "wal_slot", "OK", "no replication slot");
@@ -93,6 +94,8 @@ class MonitoringTest {
                 "run pgtrickle compile --pending");
         assertOnly(health, "change_buffer_backlog", "OK");
         assertOnly(health, "differential_fallbacks", "OK");
+        assertOnly(health, "change_buffer_bloat", "OK");
+        assertOnly(health, "refresh_history", "OK", "kept for 7 days");
 
         // Change buffer of base: empty, then two pending rows, then consumed by the refresh.
         Map<String, Object> buffer = baseBuffer();

@@ -303,6 +303,23 @@ BEGIN
                             'no change buffer holds more than 1000000 pending rows'::text;
     END IF;
 
+    -- Deleted rows every read of a buffer scans until a VACUUM (the daemon vacuums at 10,000).
+    RETURN QUERY
+    SELECT 'change_buffer_bloat'::text, 'WARNING'::text,
+           format('%s: %s deleted rows not vacuumed yet, which every refresh reading it scans (the daemon'
+                  ' vacuums change buffers when it runs with the catalog owner''s rights)',
+                  c.relname, pg_stat_get_dead_tuples(c.oid))
+    FROM pgtrickle.pgt_change_sources cs
+    JOIN pg_class c ON c.relname = cs.buffer_table AND c.relnamespace = 'pgtrickle_changes'::regnamespace
+    WHERE pg_stat_get_dead_tuples(c.oid) >= 100000
+    ORDER BY 3;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'change_buffer_bloat'::text, 'OK'::text,
+                            'no change buffer holds 100000 deleted rows'::text;
+    END IF;
+
+    RETURN QUERY SELECT 'refresh_history'::text, h.severity, h.detail FROM pgtrickle._history_health() AS h;
+
     -- Atomic diamonds that read sources captured from the WAL are refreshed one table at a time
     -- (loading the journal takes a transaction per table): said only when it happens.
     RETURN QUERY
@@ -429,6 +446,34 @@ BEGIN
     FROM pgtrickle.pgt_instance i WHERE i.drain_requested_at IS NOT NULL;
     IF FOUND THEN
         RETURN NEXT;
+    END IF;
+END
+$$;
+
+-- Whether the refresh history is pruned (see prune_history): rows twice as old as the retention
+-- that pruning would delete mean it does not run.
+CREATE OR REPLACE FUNCTION pgtrickle._history_health(OUT severity text, OUT detail text)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_retention interval;
+    v_stale bigint;
+BEGIN
+    BEGIN
+        v_retention := pgtrickle._history_retention();
+    EXCEPTION WHEN invalid_parameter_value THEN
+        severity := 'WARNING';
+        detail := SQLERRM || ': the refresh history is not pruned';
+        RETURN;
+    END;
+    SELECT count(*) INTO v_stale FROM pgtrickle._prunable_history(now() - 2 * v_retention, 1000000);
+    IF v_stale > 0 THEN
+        severity := 'WARNING';
+        detail := format('%s%s refresh history rows are older than twice pgtrickle.history_retention (%s): pruning does'
+                         ' not run (the daemon prunes with the catalog owner''s rights; otherwise call'
+                         ' pgtrickle.prune_history())', v_stale, CASE WHEN v_stale >= 1000000 THEN '+' ELSE '' END, v_retention);
+    ELSE
+        severity := 'OK';
+        detail := format('the refresh history is kept for %s', v_retention);
     END IF;
 END
 $$;

@@ -398,19 +398,25 @@ BEGIN
             (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = 'pgtrickle.pgt_refresh_history'::regclass)
             USING ERRCODE = 'insufficient_privilege';
     END IF;
+    DELETE FROM pgtrickle.pgt_refresh_history h
+    WHERE h.refresh_id IN (SELECT p.refresh_id FROM pgtrickle._prunable_history(v_cutoff, p_limit) AS p(refresh_id));
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    RETURN v_deleted;
+END
+$$;
+
+-- The oldest (at most p_limit) history rows that ended before p_cutoff and are not among their
+-- stream table's 20 latest.
+CREATE OR REPLACE FUNCTION pgtrickle._prunable_history(p_cutoff timestamptz, p_limit integer) RETURNS SETOF bigint
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     WITH latest AS (
         SELECT st.pgt_id,
                (SELECT h.refresh_id FROM pgtrickle.pgt_refresh_history h WHERE h.pgt_id = st.pgt_id
                 ORDER BY h.refresh_id DESC OFFSET 19 LIMIT 1) AS oldest_kept
         FROM pgtrickle.pgt_stream_tables st
-    ), doomed AS (
-        SELECT h.refresh_id FROM pgtrickle.pgt_refresh_history h JOIN latest l USING (pgt_id)
-        WHERE h.end_time < v_cutoff AND h.refresh_id < l.oldest_kept
-        ORDER BY h.end_time
-        LIMIT p_limit
     )
-    DELETE FROM pgtrickle.pgt_refresh_history h USING doomed d WHERE h.refresh_id = d.refresh_id;
-    GET DIAGNOSTICS v_deleted = ROW_COUNT;
-    RETURN v_deleted;
-END
+    SELECT h.refresh_id FROM pgtrickle.pgt_refresh_history h JOIN latest l USING (pgt_id)
+    WHERE h.end_time < p_cutoff AND h.refresh_id < l.oldest_kept
+    ORDER BY h.end_time
+    LIMIT p_limit
 $$;
