@@ -3,6 +3,7 @@ package dev.pgtrickle.scheduler.cdc;
 import dev.pgtrickle.scheduler.metrics.DaemonMetrics;
 import dev.pgtrickle.scheduler.metrics.LeaderProblems;
 import dev.pgtrickle.scheduler.run.ConnectionFactory;
+import dev.pgtrickle.scheduler.run.Connections;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -82,11 +83,11 @@ public final class BufferVacuum implements AutoCloseable {
             } catch (SQLException | RuntimeException e) {
                 metrics.bufferVacuumFailed();
                 report("vacuuming the change buffers fails (" + e.getMessage() + ")");
-                closeQuietly(c);
+                Connections.closeQuietly(c);
                 c = null;
             }
         }
-        closeQuietly(c);
+        Connections.closeQuietly(c);
     }
 
     private void round(Connection c) throws SQLException {
@@ -122,16 +123,6 @@ public final class BufferVacuum implements AutoCloseable {
             }
         }
         reported = problem;
-    }
-
-    private static void closeQuietly(Connection c) {
-        if (c != null) {
-            try {
-                c.close();
-            } catch (SQLException ignored) {
-                // closing a broken connection
-            }
-        }
     }
 
     /** Stops after the round in progress. */

@@ -7,6 +7,7 @@ import dev.pgtrickle.cdc.wal.WalCapture;
 import dev.pgtrickle.scheduler.metrics.DaemonMetrics;
 import dev.pgtrickle.scheduler.metrics.LeaderProblems;
 import dev.pgtrickle.scheduler.run.ConnectionFactory;
+import dev.pgtrickle.scheduler.run.Connections;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -90,11 +91,11 @@ public final class JournalPreloader implements AutoCloseable {
                 metrics.journalPreloadFailed();
                 LOG.warn("loading the journal ahead of the refreshes failed: {}", e.getMessage());
                 failed(e.getMessage());
-                closeQuietly(c);
+                Connections.closeQuietly(c);
                 c = null;
             }
         }
-        closeQuietly(c);
+        Connections.closeQuietly(c);
         failed(null);
     }
 
@@ -164,16 +165,6 @@ public final class JournalPreloader implements AutoCloseable {
         } catch (StaleCaptureException e) {
             c.rollback();
             return nothing; // the source's columns changed: its next refresh rebuilds the capture
-        }
-    }
-
-    private static void closeQuietly(Connection c) {
-        if (c != null) {
-            try {
-                c.close();
-            } catch (SQLException ignored) {
-                // closing a broken connection
-            }
         }
     }
 

@@ -23,6 +23,17 @@ public final class Connections {
         return state == null || state.startsWith("08") || state.startsWith("57P");
     }
 
+    /** Closes {@code c} if there is one, ignoring a failure: it is being given up, possibly broken. */
+    public static void closeQuietly(Connection c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException ignored) {
+                // closing a broken connection
+            }
+        }
+    }
+
     /**
      * For the rest of the transaction, acts as {@code owner}: a stream table's query then runs
      * with its owner's rights, never with the daemon's.
