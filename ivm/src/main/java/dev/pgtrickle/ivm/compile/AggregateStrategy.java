@@ -14,8 +14,11 @@ import dev.pgtrickle.ivm.plan.ScaleCounts;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import dev.pgtrickle.ivm.sql.Sql;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * GROUP BY with COUNT, SUM, AVG over exact types, MIN and MAX (and DISTINCT, as a GROUP BY of
@@ -44,6 +47,9 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
         List<String> deltaAggregates = new ArrayList<>();
         List<String> newState = new ArrayList<>();
         newState.add("COALESCE(__pgt_t." + COUNT + ", 0) + __pgt_d.__pgt_dcount AS " + COUNT);
+        // Each hidden state column (but MIN/MAX's) and the column of __pgt_dagg holding its change.
+        Map<String, String> changeOf = new LinkedHashMap<>();
+        changeOf.put(COUNT, "__pgt_dcount");
         for (AggregateCall call : aggregate.calls()) {
             if (call.function() == AggregateCall.Function.COUNT_STAR) {
                 continue;
@@ -59,11 +65,13 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
             deltaAggregates.add("pg_catalog.sum(" + DeltaContext.WEIGHT + ") FILTER (WHERE " + arg
                     + " IS NOT NULL)::bigint AS __pgt_dn" + i);
             newState.add(addState(call.nonNullColumn(), "__pgt_dn" + i));
+            changeOf.put(call.nonNullColumn(), "__pgt_dn" + i);
             if (call.function() != AggregateCall.Function.COUNT) {
                 hidden.add(call.sumColumn());
                 deltaAggregates.add(Sql.finiteSum("pg_catalog.sum(" + DeltaContext.WEIGHT + " * " + arg + ")")
                         + " AS __pgt_ds" + i);
                 newState.add(addState(call.sumColumn(), "__pgt_ds" + i));
+                changeOf.put(call.sumColumn(), "__pgt_ds" + i);
             }
             if (scaled.contains(i)) {
                 String counts = ScaleCounts.column(call);
@@ -71,6 +79,7 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
                 deltaAggregates.add("pg_catalog.sum(" + DeltaContext.WEIGHT + " * " + ScaleCounts.weight(arg)
                         + ") AS __pgt_dsc" + i);
                 newState.add(addState(counts, "__pgt_dsc" + i));
+                changeOf.put(counts, "__pgt_dsc" + i);
             }
         }
         newState.addAll(extrema.newState());
@@ -85,6 +94,7 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
         dagg.addAll(deltaAggregates);
         context.addCte("__pgt_dagg", "SELECT " + String.join(", ", dagg) + " FROM __pgt_delta"
                 + (global ? " HAVING pg_catalog.count(*) > 0" : " GROUP BY " + String.join(", ", keys)));
+        String relative = extrema.isEmpty() ? relativeApply(context.ctes(), changeOf, global) : null;
         extrema.addDeltaCtes(context);
         context.addCte("__pgt_new", "SELECT __pgt_d.*, " + String.join(", ", newState)
                 + ", __pgt_t." + ROW_ID + " IS NOT NULL AS __pgt_existed, __pgt_t." + MergeStatement.STORED_AT
@@ -111,7 +121,7 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
         for (String column : hidden.subList(1, hidden.size())) {
             source.add("__pgt_n." + column);
         }
-        source.addAll(outputsFromState());
+        source.addAll(outputsFromState(AggregateStrategy::newState));
         context.addCte(MergeStatement.SOURCE_CTE, "SELECT " + String.join(", ", source) + " FROM " + state + " AS __pgt_n");
 
         List<String> updated = new ArrayList<>(aggregate.columns());
@@ -122,7 +132,44 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
                         + (extrema.isEmpty() ? "" : "; a group whose last copy of a MIN/MAX value left is read again"),
                 // The groups the changes touch, from the changes alone.
                 "SELECT " + RowIdentity.groupKey(AggregateParts.keyColumns(aggregate, "__pgt_a")) + " AS " + ROW_ID
-                        + " FROM __pgt_dagg AS __pgt_a");
+                        + " FROM __pgt_dagg AS __pgt_a", relative);
+    }
+
+    /**
+     * The IMMEDIATE statement adding each touched group's aggregated change ({@code __pgt_dagg})
+     * to its stored state in the MERGE's actions ({@link RelativeMerge}).
+     *
+     * @param changeOf each hidden state column and the column of {@code __pgt_dagg} with its change
+     */
+    private String relativeApply(List<String> ctes, Map<String, String> changeOf, boolean global) {
+        // A stored sum is NULL where the group has had no non-NULL value (as populated).
+        UnaryOperator<String> updated = c -> changeOf.containsKey(c)
+                ? "(COALESCE(__pgt_t." + c + ", 0) + COALESCE(__pgt_s." + changeOf.get(c) + ", 0))" : "__pgt_s." + c;
+        UnaryOperator<String> inserted = c -> changeOf.containsKey(c)
+                ? "COALESCE(__pgt_s." + changeOf.get(c) + ", 0)" : "__pgt_s." + c;
+        List<String> sets = new ArrayList<>();
+        List<String> columns = new ArrayList<>();
+        List<String> values = new ArrayList<>();
+        for (OutputColumn output : aggregate.outputs()) {
+            String column = Sql.ident(output.name());
+            sets.add(column + " = " + fromState(output.expression(), updated));
+            columns.add(column);
+            values.add(fromState(output.expression(), inserted));
+        }
+        columns.add(ROW_ID);
+        values.add("__pgt_s." + ROW_ID);
+        for (String column : changeOf.keySet()) {
+            sets.add(column + " = " + updated.apply(column));
+            columns.add(column);
+            values.add(inserted.apply(column));
+        }
+        return RelativeMerge.build(ctes, "SELECT __pgt_a.*, " + RowIdentity.groupKey(AggregateParts.keyColumns(aggregate,
+                "__pgt_a")) + " AS " + ROW_ID + " FROM __pgt_dagg AS __pgt_a", global, sets, columns, values);
+    }
+
+    /** A column of a group's new state, as CTE {@code __pgt_new} (and {@code __pgt_state}) compute it. */
+    private static String newState(String column) {
+        return "__pgt_n." + column;
     }
 
     /**
@@ -139,7 +186,7 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
             return aggregate.current(context, items);
         }
         List<String> state = stateAggregates(call -> "__pgt_r." + Extrema.argument(call));
-        List<String> items = new ArrayList<>(outputsFromState());
+        List<String> items = new ArrayList<>(outputsFromState(AggregateStrategy::newState));
         for (String column : hidden) {
             items.add("__pgt_n." + column);
         }
@@ -170,37 +217,41 @@ record AggregateStrategy(Aggregate aggregate, Set<Integer> scaled) implements Ma
         return items;
     }
 
-    /** The outputs computed from a group's state ({@code __pgt_n}), named. */
-    private List<String> outputsFromState() {
+    /**
+     * The outputs computed from a group's state, named; {@code state} gives the SQL of a state
+     * column or group key ({@link TouchedGroups#key}) by its name.
+     */
+    private List<String> outputsFromState(UnaryOperator<String> state) {
         List<String> items = new ArrayList<>();
         for (OutputColumn output : aggregate.outputs()) {
-            items.add(fromState(output.expression()) + " AS " + Sql.ident(output.name()));
+            items.add(fromState(output.expression(), state) + " AS " + Sql.ident(output.name()));
         }
         return items;
     }
 
     /** The running sum, at the display scale PostgreSQL's own sum would have. */
-    private String displayedSum(AggregateCall call) {
+    private String displayedSum(AggregateCall call, UnaryOperator<String> state) {
         return scaled.contains(call.index())
-                ? "pg_catalog.round(__pgt_n." + call.sumColumn() + ", "
-                        + ScaleCounts.largest("__pgt_n." + ScaleCounts.column(call)) + ")"
-                : "__pgt_n." + call.sumColumn();
+                ? "pg_catalog.round(" + state.apply(call.sumColumn()) + ", "
+                        + ScaleCounts.largest(state.apply(ScaleCounts.column(call))) + ")"
+                : state.apply(call.sumColumn());
     }
 
     private static String addState(String column, String delta) {
         return "COALESCE(__pgt_t." + column + ", 0) + COALESCE(__pgt_d." + delta + ", 0) AS " + column;
     }
 
-    /** An output expression computed from a group's new state (in CTE __pgt_new). */
-    private String fromState(String expression) {
+    /** An output expression computed from a group's state ({@link #outputsFromState}). */
+    private String fromState(String expression, UnaryOperator<String> state) {
         return Placeholders.substitute(expression,
-                key -> "__pgt_n." + TouchedGroups.key(key),
+                key -> state.apply(TouchedGroups.key(key)),
                 agg -> {
                     AggregateCall call = aggregate.calls().get(agg - 1);
                     if (Extrema.isExtremum(call)) {
-                        return "__pgt_n." + Extrema.value(call);
+                        return state.apply(Extrema.value(call));
                     }
-                    return call.fromState("__pgt_n." + COUNT, "__pgt_n." + call.nonNullColumn(), displayedSum(call));
+                    return call.fromState(state.apply(COUNT), state.apply(call.nonNullColumn()),
+                            displayedSum(call, state));
                 });
     }
 }

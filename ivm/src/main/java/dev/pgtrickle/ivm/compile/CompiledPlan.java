@@ -78,10 +78,14 @@ public record CompiledPlan(int format, String normalizedQuery, Strategy strategy
      *     the trigger takes first, until a round finds no new one; {@code null} for one table
      * @param identities a query of the {@code __pgt_row_id} of every storage row the changes
      *     touch, whose locks the trigger takes (in order) before it applies them; {@code null}
-     *     where writers take turns on one stamp, which orders them already
+     *     where writers take turns on one stamp, which orders them already, or where the MERGE takes
+     *     them itself ({@code relative})
      * @param apply the MERGE applying them, the storage table written as {@value PlanContract#STORAGE}
+     * @param relative whether {@code apply} is a {@link RelativeMerge}: it locks what it touches, and
+     *     the trigger runs it again for the groups it found created meanwhile
      */
-    public record ImmediateStatement(long source, String event, String stamps, String identities, String apply) {
+    public record ImmediateStatement(long source, String event, String stamps, String identities, String apply,
+                                     boolean relative) {
     }
 
     /** A visible column and the source columns it is computed from. */

@@ -66,6 +66,6 @@ record GroupRescanStrategy(Partitioned aggregate) implements MaintenanceStrategy
                 + " LEFT JOIN " + PlanContract.STORAGE + " AS __pgt_t ON __pgt_t." + ROW_ID + " = " + id);
         return new Maintenance(Strategy.GROUP_RESCAN, populate, columns, List.of(ROW_ID), List.of(ROW_ID), columns,
                 false, true, "one MERGE keyed on __pgt_row_id (the group key): the groups the delta touches are"
-                        + " recomputed from the sources and replaced", "SELECT " + ROW_ID + " FROM __pgt_ids");
+                        + " recomputed from the sources and replaced", "SELECT " + ROW_ID + " FROM __pgt_ids", null);
     }
 }

@@ -29,10 +29,12 @@ interface MaintenanceStrategy {
      * @param touchedIdentities a query of the {@code __pgt_row_id} of the storage rows the changes
      *     may touch that reads no stored row (IMMEDIATE mode locks them before the MERGE reads
      *     any); by default those of {@value MergeStatement#SOURCE_CTE}
+     * @param relativeApply an IMMEDIATE statement that adds the changes to the stored rows in its
+     *     actions and needs no locks taken before it ({@link RelativeMerge}), or {@code null}
      */
     record Maintenance(Strategy kind, String populate, List<String> visibleColumns, List<String> hiddenColumns,
                        List<String> identityColumns, List<String> updatedColumns, boolean insertOnlyPath,
-                       boolean carriesStoredRows, String apply, String touchedIdentities) {
+                       boolean carriesStoredRows, String apply, String touchedIdentities, String relativeApply) {
 
         static final String TOUCHED_BY_DEFAULT = "SELECT " + PlanContract.ROW_ID + " FROM " + MergeStatement.SOURCE_CTE
                 + " WHERE __pgt_op IS NOT NULL";
@@ -41,7 +43,7 @@ interface MaintenanceStrategy {
                     List<String> identityColumns, List<String> updatedColumns, boolean insertOnlyPath,
                     boolean carriesStoredRows, String apply) {
             this(kind, populate, visibleColumns, hiddenColumns, identityColumns, updatedColumns, insertOnlyPath,
-                    carriesStoredRows, apply, TOUCHED_BY_DEFAULT);
+                    carriesStoredRows, apply, TOUCHED_BY_DEFAULT, null);
         }
     }
 

@@ -251,10 +251,16 @@ final class PlanAssembler {
                                 + "\n" + PartitionRescanStrategy.TOUCHED_PARTITIONS));
                     }
                 }
+                if (stamps.isEmpty() && scans(top) == 1 && grouping.isEmpty() && maintenance.relativeApply() != null) {
+                    // One table's groups: writers of a group meet only in its stored row.
+                    statements.add(new CompiledPlan.ImmediateStatement(source.oid(), event.name(), null, null,
+                            maintenance.relativeApply(), true));
+                    continue;
+                }
                 statements.add(new CompiledPlan.ImmediateStatement(source.oid(), event.name(),
                         stamps.isEmpty() ? null : String.join("\nUNION\n", stamps), identities,
                         MergeStatement.buildImmediate(context.ctes(), maintenance.identityColumns(), storage,
-                                maintenance.updatedColumns(), maintenance.carriesStoredRows())));
+                                maintenance.updatedColumns(), maintenance.carriesStoredRows()), false));
             }
         }
         return new Immediate(statements, null, serialization);

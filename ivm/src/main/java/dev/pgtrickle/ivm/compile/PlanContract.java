@@ -24,6 +24,18 @@ public final class PlanContract {
     public static final String COUNT = HIDDEN_PREFIX + "count";
 
     /**
+     * Stands for the stream table's id in its IMMEDIATE statements; replaced when the catalog
+     * generates the function running them (R__45_immediate).
+     */
+    public static final String STREAM_TABLE_ID = "\"__pgt_id__\"";
+
+    /**
+     * The variable of that function holding the identities of the groups a relative IMMEDIATE
+     * statement ({@link RelativeMerge}) applies its changes to again; NULL on the first pass.
+     */
+    public static final String RETRY = "__pgt_retry";
+
+    /**
      * Stands for the n-th table keeping an aggregate's groups (1-based); replaced by
      * {@code pgtrickle_changes."kept_<pgt_id>_<n>"} when the statements run.
      */

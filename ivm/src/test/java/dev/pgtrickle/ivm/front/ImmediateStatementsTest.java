@@ -56,16 +56,62 @@ class ImmediateStatementsTest {
             assertFalse(statement.apply().contains("pgtrickle_changes"), statement.apply());
             assertFalse(statement.apply().contains("_remember_refresh"), statement.apply());
             assertTrue(statement.apply().contains("MERGE INTO \"__pgt_storage__\""), statement.apply());
-            assertTrue(statement.apply().endsWith("WHEN NOT MATCHED AND __pgt_s.__pgt_op IN ('U', 'D') THEN INSERT"
-                    + " (\"__pgt_row_id\") VALUES (pgtrickle._immediate_conflict(__pgt_s.\"__pgt_row_id\"))"),
+            // One statement: the change added to the stored state in the actions, each group's lock
+            // taken in the MERGE's source in the order of the identities, a missing group created
+            // only once it is known to be missing.
+            assertTrue(statement.relative());
+            assertNull(statement.identities());
+            assertNull(statement.stamps());
+            assertTrue(statement.apply().contains("pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended("
+                    + "pg_catalog.encode(__pgt_o.__pgt_row_id, 'hex'), \"__pgt_id__\")) AS __pgt_locked FROM (SELECT *"
+                    + " FROM __pgt_rel WHERE __pgt_retry IS NULL OR __pgt_row_id = ANY (__pgt_retry)"
+                    + " ORDER BY __pgt_row_id) AS __pgt_o"), statement.apply());
+            assertTrue(statement.apply().contains("WHEN MATCHED AND __pgt_t.__pgt_count + __pgt_s.__pgt_dcount = 0"
+                    + " THEN DELETE"), statement.apply());
+            assertTrue(statement.apply().contains("\"headcount\" = ((COALESCE(__pgt_t.__pgt_count, 0) + COALESCE("
+                    + "__pgt_s.__pgt_dcount, 0))), __pgt_count = (COALESCE(__pgt_t.__pgt_count, 0)"
+                    + " + COALESCE(__pgt_s.__pgt_dcount, 0))"),
                     statement.apply());
-            // The groups' identities from the changes, before any stored row is read.
+            assertTrue(statement.apply().endsWith("WHEN NOT MATCHED AND pgtrickle._immediate_new_group(\"__pgt_id__\","
+                    + " __pgt_s.__pgt_row_id, __pgt_s.__pgt_dcount) THEN INSERT (\"dept_id\", \"headcount\","
+                    + " __pgt_row_id, __pgt_count) VALUES ((__pgt_s.__pgt_k1), (COALESCE(__pgt_s.__pgt_dcount, 0)),"
+                    + " __pgt_s.__pgt_row_id, COALESCE(__pgt_s.__pgt_dcount, 0))"), statement.apply());
+        }
+    }
+
+    @Test
+    void anAggregateWithoutGroupByKeepsItsRowAndOneWithMinOrMaxLocksItsGroupsFirst() throws Exception {
+        // SELECT count(*) AS n, sum(salary) AS total FROM emp
+        CompiledPlan global = compile("""
+                 SELECT count(*) AS n,
+                    sum(salary) AS total
+                   FROM public.emp""");
+        for (CompiledPlan.ImmediateStatement statement : global.immediate()) {
+            assertTrue(statement.relative());
+            assertFalse(statement.apply().contains("THEN DELETE"), statement.apply());
+            assertTrue(statement.apply().contains("\"total\" = (CASE WHEN (COALESCE(__pgt_t.__pgt_agg_2_n, 0)"
+                    + " + COALESCE(__pgt_s.__pgt_dn2, 0)) = 0 THEN NULL ELSE (COALESCE(__pgt_t.__pgt_agg_2_s, 0)"
+                    + " + COALESCE(__pgt_s.__pgt_ds2, 0)) END)"), statement.apply());
+        }
+        // SELECT dept_id, max(salary) AS top FROM emp GROUP BY dept_id: a group that loses its
+        // largest value is read again, which needs the stored state as it was.
+        CompiledPlan extremes = compile("""
+                 SELECT dept_id,
+                    max(salary) AS top
+                   FROM public.emp
+                  GROUP BY dept_id""");
+        for (CompiledPlan.ImmediateStatement statement : extremes.immediate()) {
+            assertFalse(statement.relative());
+            // The groups' identities from the changes, locked before any stored row is read.
             assertTrue(statement.identities().endsWith("SELECT DISTINCT __pgt_row_id FROM (SELECT"
                     + " (pg_catalog.int8send(pg_catalog.hash_record_extended(ROW(__pgt_a.__pgt_k1,"
                     + " pgtrickle._key_sign(__pgt_a.__pgt_k1)), 0)) OPERATOR(pg_catalog.||)"
                     + " pg_catalog.int8send(pg_catalog.hash_record_extended(ROW(__pgt_a.__pgt_k1,"
                     + " pgtrickle._key_sign(__pgt_a.__pgt_k1)), 1))) AS __pgt_row_id FROM __pgt_dagg AS __pgt_a)"
                     + " AS __pgt_touched"), statement.identities());
+            assertTrue(statement.apply().endsWith("WHEN NOT MATCHED AND __pgt_s.__pgt_op IN ('U', 'D') THEN INSERT"
+                    + " (\"__pgt_row_id\") VALUES (pgtrickle._immediate_conflict(__pgt_s.\"__pgt_row_id\"))"),
+                    statement.apply());
         }
     }
 

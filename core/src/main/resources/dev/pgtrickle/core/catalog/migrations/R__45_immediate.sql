@@ -7,7 +7,8 @@
 -- stream table's schema: pgt_immediate_<pgt_id>. Once the compiler has produced the plan's
 -- IMMEDIATE statements, it applies each statement's changes with them: it takes the locks of the
 -- storage rows the changes touch, in order, then runs the MERGE, whose fresh snapshot (READ
--- COMMITTED) sees what the writers that held those locks before committed. Writers touching other
+-- COMMITTED) sees what the writers that held those locks before committed; an aggregate whose state
+-- adds up does both in one relative MERGE (see _immediate_new_group). Writers touching other
 -- rows do not wait for each other. Until then, and for a TRUNCATE, it recomputes the contents
 -- under a lock of the storage table that keeps the others' MERGEs out.
 
@@ -21,6 +22,35 @@ LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     RAISE EXCEPTION 'a stored row of a stream table maintained in IMMEDIATE mode changed while this statement applied its changes'
         USING ERRCODE = 'serialization_failure', HINT = 'Retry the transaction.';
+END
+$$;
+
+-- Called by a relative IMMEDIATE statement (RelativeMerge in the compiler) for a group its snapshot
+-- does not hold, once it holds the group's advisory lock: whether to insert the group. Looked for
+-- again with a fresh snapshot (at READ COMMITTED), since a writer this one waited for on the lock
+-- may have created it: then its identity is added to the transaction's setting
+-- pgtrickle.immediate_<id>_deferred, and the trigger applies the change to it in another pass of the
+-- statement. A change that removes rows from a group that is not there is a guard, as in
+-- _immediate_conflict. As the caller (the stream table's owner, in its trigger function).
+CREATE OR REPLACE FUNCTION pgtrickle._immediate_new_group(p_pgt_id bigint, p_row_id bytea, p_count bigint)
+RETURNS boolean LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_setting text := format('pgtrickle.immediate_%s_deferred', p_pgt_id);
+    v_present boolean;
+BEGIN
+    IF p_count < 0 THEN
+        PERFORM pgtrickle._immediate_conflict(p_row_id);
+    ELSIF p_count = 0 THEN
+        RETURN false;  -- rows that came and went: nothing to store
+    END IF;
+    EXECUTE format('SELECT EXISTS (SELECT FROM %s WHERE __pgt_row_id = $1)',
+                   (SELECT pgtrickle._storage_of(st) FROM pgtrickle.pgt_stream_tables st WHERE st.pgt_id = p_pgt_id))
+    INTO v_present USING p_row_id;
+    IF v_present THEN
+        PERFORM set_config(v_setting, array_append(coalesce(nullif(current_setting(v_setting, true), ''), '{}')::bytea[],
+                                                   p_row_id)::text, true);
+    END IF;
+    RETURN NOT v_present;
 END
 $$;
 
@@ -185,6 +215,24 @@ BEGIN
     v_stamps := EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(v_st.plan -> 'immediate', '[]')) AS s
                        WHERE s ->> 'stamps' IS NOT NULL);
     FOR v_statement IN SELECT s FROM jsonb_array_elements(coalesce(v_st.plan -> 'immediate', '[]')) AS s LOOP
+        IF coalesce((v_statement ->> 'relative')::boolean, false) THEN
+            -- It locks what it touches; groups it found created meanwhile get a second pass.
+            v_branches := v_branches || format($branch$
+    ELSIF TG_RELID = ANY (%1$L::oid[]) AND TG_OP = %2$L THEN
+        __pgt_retry := NULL;
+        LOOP
+            %3$s;
+            EXIT WHEN coalesce(pg_catalog.current_setting(%4$L, true), '') = '';
+            __pgt_retry := pg_catalog.current_setting(%4$L)::bytea[];
+            PERFORM pg_catalog.set_config(%4$L, '', true);
+        END LOOP;$branch$,
+                (SELECT array_agg(t.relid ORDER BY t.relid)
+                 FROM pgtrickle._table_and_descendants((v_statement ->> 'source')::oid) AS t(relid)),
+                v_statement ->> 'event',
+                replace(pgtrickle._plan_statement(v_st, v_statement ->> 'apply'), '"__pgt_id__"', p_pgt_id::text),
+                format('pgtrickle.immediate_%s_deferred', p_pgt_id));
+            CONTINUE;
+        END IF;
         v_branches := v_branches || format($branch$
     ELSIF TG_RELID = ANY (%1$L::oid[]) AND TG_OP = %2$L THEN%3$s%6$s%4$s
         %5$s;$branch$,
@@ -241,6 +289,7 @@ BEGIN
 DECLARE
     v_running integer;
     v_recompute boolean := false;
+    __pgt_retry bytea[];
 BEGIN%3$s
     IF TG_OP = 'TRUNCATE' THEN
         PERFORM pgtrickle._immediate_recompute(%1$s);
