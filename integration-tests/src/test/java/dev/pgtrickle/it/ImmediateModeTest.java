@@ -52,6 +52,8 @@ class ImmediateModeTest {
             + " AS r FROM employees";
     /** Time spent per page: an aggregate whose state adds up, applied by one relative MERGE per statement. */
     private static final String PAGE_TOTALS = "SELECT page, count(*) AS visits, sum(ms) AS total_ms FROM visits GROUP BY page";
+    /** Long visits: rows of one table by their key, whose writers the source's row locks order already. */
+    private static final String LONG_VISITS = "SELECT id, page, ms FROM visits WHERE ms > 2";
     /** The reference documentation's live_counter. */
     private static final String COUNTER = "SELECT region, COUNT(*) AS cnt, SUM(amount) AS total FROM orders GROUP BY region";
 
@@ -276,7 +278,8 @@ class ImmediateModeTest {
      * whose state adds up (one MERGE per statement, locking its groups itself): a writer whose
      * snapshot misses a group that the writer it waited for created applies its change to that
      * group in a second pass; one whose group was emptied meanwhile creates it again; nothing is
-     * lost or counted twice, and writers at READ COMMITTED neither fail nor deadlock.
+     * lost or counted twice, and writers at READ COMMITTED neither fail nor deadlock. Beside it,
+     * the rows of the same table by key, maintained without locks of their own.
      */
     @Test
     void writersCreatingAndEmptyingTheSameGroupsLoseNothing() throws Exception {
@@ -289,6 +292,7 @@ class ImmediateModeTest {
         LockWaits.secondWaitsForFirst(db, "DELETE FROM visits WHERE page = 9", "INSERT INTO visits VALUES (104, 9, 7)");
         assertEquals("1 7", db.queryString("SELECT visits || ' ' || total_ms FROM page_totals WHERE page = 9"));
         Oracle.assertStreamTableMatchesQuery(db, "page_totals", PAGE_TOTALS);
+        createCompiled("long_visits", LONG_VISITS, "IMMEDIATE");
         ConcurrentWriters.run(db, 4, 150, 31, (writer, i, random) -> {
             int page = random.nextInt(4);
             int id = 1000 + writer * 1000 + i;
@@ -299,8 +303,12 @@ class ImmediateModeTest {
                 case 2 -> "UPDATE visits SET page = (page + 1) % 4 WHERE id % 3 = " + random.nextInt(3);
                 default -> "UPDATE visits SET ms = ms + 1, page = " + page + " WHERE id % 7 = " + random.nextInt(7);
             };
-        }, () -> Oracle.assertStreamTableMatchesQuery(db, "page_totals", PAGE_TOTALS));
+        }, () -> {
+            Oracle.assertStreamTableMatchesQuery(db, "page_totals", PAGE_TOTALS);
+            Oracle.assertStreamTableMatchesQuery(db, "long_visits", LONG_VISITS);
+        });
         Oracle.assertStreamTableMatchesQuery(db, "page_totals", PAGE_TOTALS);
+        Oracle.assertStreamTableMatchesQuery(db, "long_visits", LONG_VISITS);
         DifferentialRefreshTest.assertHiddenMultiplicities(db, "page_totals");
     }
 

@@ -251,11 +251,18 @@ final class PlanAssembler {
                                 + "\n" + PartitionRescanStrategy.TOUCHED_PARTITIONS));
                     }
                 }
-                if (stamps.isEmpty() && scans(top) == 1 && grouping.isEmpty() && maintenance.relativeApply() != null) {
-                    // One table's groups: writers of a group meet only in its stored row.
-                    statements.add(new CompiledPlan.ImmediateStatement(source.oid(), event.name(), null, null,
-                            maintenance.relativeApply(), true));
-                    continue;
+                if (stamps.isEmpty() && scans(top) == 1 && grouping.isEmpty()) {
+                    if (maintenance.relativeApply() != null) {
+                        // One table's groups: writers of a group meet only in its stored row.
+                        statements.add(new CompiledPlan.ImmediateStatement(source.oid(), event.name(), null, null,
+                                maintenance.relativeApply(), true));
+                        continue;
+                    }
+                    if (kind == Strategy.KEYED) {
+                        // A stored row comes from the source row with its key, whose writers are one at
+                        // a time already (its row lock, the key's unique index): no lock to add.
+                        identities = null;
+                    }
                 }
                 statements.add(new CompiledPlan.ImmediateStatement(source.oid(), event.name(),
                         stamps.isEmpty() ? null : String.join("\nUNION\n", stamps), identities,

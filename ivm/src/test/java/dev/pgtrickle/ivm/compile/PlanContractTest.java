@@ -75,6 +75,18 @@ class PlanContractTest {
                 "the catalog's recomputation takes stamp " + ImmediateFootprint.WHOLE_STAMP);
     }
 
+    /** A relative IMMEDIATE statement names the stream table's id and a variable of the function running it. */
+    @Test
+    void theSqlReplacesTheStreamTableIdAndDeclaresTheRetryVariable() throws Exception {
+        String sql = catalogSql();
+        String apply = samplePlan().immediate().get(0).apply();
+        assertTrue(apply.contains(PlanContract.STREAM_TABLE_ID) && apply.contains(PlanContract.RETRY), apply);
+        assertTrue(sql.contains("'" + PlanContract.STREAM_TABLE_ID + "', p_pgt_id::text)"),
+                "the catalog replaces " + PlanContract.STREAM_TABLE_ID);
+        assertTrue(sql.contains("    " + PlanContract.RETRY + " bytea[];"), "the catalog declares " + PlanContract.RETRY);
+        assertTrue(sql.contains("FUNCTION pgtrickle._immediate_new_group("), "the catalog defines _immediate_new_group");
+    }
+
     @Test
     void theSqlReplacesTheKeptStatePlaceholders() throws Exception {
         String table = nestedSamplePlan().keptStates().get(0).table();

@@ -125,14 +125,20 @@ class ImmediateStatementsTest {
                   WHERE (salary > (1000)::numeric)""");
         assertEquals(Strategy.KEYED, keyed.strategy());
         assertEquals(3, keyed.immediate().size());
-        assertTrue(keyed.immediate().get(0).identities().endsWith("SELECT DISTINCT __pgt_row_id FROM (SELECT __pgt_row_id"
-                + " FROM __pgt_src WHERE __pgt_op IS NOT NULL) AS __pgt_touched"), keyed.immediate().get(0).identities());
-        // SELECT name FROM emp
+        // A stored row is the source row's with its key: the source's own locks order its writers.
+        for (CompiledPlan.ImmediateStatement statement : keyed.immediate()) {
+            assertNull(statement.identities());
+            assertNull(statement.stamps());
+            assertFalse(statement.relative());
+        }
+        // SELECT name FROM emp: equal rows of different writers share an identity, locked first.
         CompiledPlan content = compile("""
                  SELECT name
                    FROM public.emp""");
         assertEquals(Strategy.CONTENT, content.strategy());
         assertEquals(3, content.immediate().size());
+        assertTrue(content.immediate().get(0).identities().endsWith("SELECT DISTINCT __pgt_row_id FROM (SELECT __pgt_row_id"
+                + " FROM __pgt_src WHERE __pgt_op IS NOT NULL) AS __pgt_touched"), content.immediate().get(0).identities());
     }
 
     @Test

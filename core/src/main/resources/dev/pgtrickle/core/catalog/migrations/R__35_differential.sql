@@ -300,6 +300,7 @@ DECLARE
     v_index regclass;
     v_indexed record;
 BEGIN
+    PERFORM pgtrickle._immediate_epoch_first(v_st);
     -- Hidden columns are added below (see _lock_storage).
     PERFORM pgtrickle._lock_storage(v_st, 'ACCESS EXCLUSIVE');
     v_st := pgtrickle._locked(v_st.pgt_id);
@@ -411,6 +412,7 @@ DECLARE
     v_display text := pgtrickle._display_name(v_st.pgt_schema, v_st.pgt_name);
     v_decision record;
 BEGIN
+    PERFORM pgtrickle._immediate_epoch_first(v_st);
     -- A previous plan's hidden columns are dropped below (see _lock_storage).
     PERFORM pgtrickle._lock_storage(v_st, CASE WHEN v_st.plan IS NULL THEN 'SHARE ROW EXCLUSIVE'
                                                ELSE 'ACCESS EXCLUSIVE' END);

@@ -134,6 +134,19 @@ BEGIN
 END
 $$;
 
+-- Before a compile locks the storage table of an IMMEDIATE stream table: advances its epoch first,
+-- in the order its writers take the two (a writer recomputing holds the epoch while it waits for
+-- the storage), so that the compile waits for such a writer instead of deadlocking with it. The
+-- compile recomputes the contents, which the epoch is there to mark anyway.
+CREATE OR REPLACE FUNCTION pgtrickle._immediate_epoch_first(p_st pgtrickle.pgt_stream_tables) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF p_st.refresh_mode = 'IMMEDIATE' THEN
+        PERFORM pgtrickle._immediate_epoch_advance(p_st.pgt_id);
+    END IF;
+END
+$$;
+
 -- Records that a statement recomputed an IMMEDIATE stream table instead of applying its changes
 -- (a statement inside another one on its sources): a history row marked as a fallback, which
 -- pgt_status(), health_check(), the CLI, /health and the metrics show as for a refresh that fell
@@ -203,6 +216,7 @@ DECLARE
     v_st pgtrickle.pgt_stream_tables;
     v_function text;
     v_statement jsonb;
+    v_branch text;
     v_branches text := '';
     v_stamps boolean;
     v_counter_setting text := format('pgtrickle.immediate_%s', p_pgt_id);
@@ -215,30 +229,27 @@ BEGIN
     v_stamps := EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(v_st.plan -> 'immediate', '[]')) AS s
                        WHERE s ->> 'stamps' IS NOT NULL);
     FOR v_statement IN SELECT s FROM jsonb_array_elements(coalesce(v_st.plan -> 'immediate', '[]')) AS s LOOP
+        v_branch := format($when$
+    ELSIF TG_RELID = ANY (%L::oid[]) AND TG_OP = %L THEN$when$,
+            (SELECT array_agg(t.relid ORDER BY t.relid)
+             FROM pgtrickle._table_and_descendants((v_statement ->> 'source')::oid) AS t(relid)),
+            v_statement ->> 'event');
         IF coalesce((v_statement ->> 'relative')::boolean, false) THEN
             -- It locks what it touches; groups it found created meanwhile get a second pass.
-            v_branches := v_branches || format($branch$
-    ELSIF TG_RELID = ANY (%1$L::oid[]) AND TG_OP = %2$L THEN
+            v_branches := v_branches || v_branch || format($branch$
         __pgt_retry := NULL;
         LOOP
-            %3$s;
-            EXIT WHEN coalesce(pg_catalog.current_setting(%4$L, true), '') = '';
-            __pgt_retry := pg_catalog.current_setting(%4$L)::bytea[];
-            PERFORM pg_catalog.set_config(%4$L, '', true);
+            %1$s;
+            EXIT WHEN coalesce(pg_catalog.current_setting(%2$L, true), '') = '';
+            __pgt_retry := pg_catalog.current_setting(%2$L)::bytea[];
+            PERFORM pg_catalog.set_config(%2$L, '', true);
         END LOOP;$branch$,
-                (SELECT array_agg(t.relid ORDER BY t.relid)
-                 FROM pgtrickle._table_and_descendants((v_statement ->> 'source')::oid) AS t(relid)),
-                v_statement ->> 'event',
                 replace(pgtrickle._plan_statement(v_st, v_statement ->> 'apply'), '"__pgt_id__"', p_pgt_id::text),
                 format('pgtrickle.immediate_%s_deferred', p_pgt_id));
             CONTINUE;
         END IF;
-        v_branches := v_branches || format($branch$
-    ELSIF TG_RELID = ANY (%1$L::oid[]) AND TG_OP = %2$L THEN%3$s%6$s%4$s
-        %5$s;$branch$,
-            (SELECT array_agg(t.relid ORDER BY t.relid)
-             FROM pgtrickle._table_and_descendants((v_statement ->> 'source')::oid) AS t(relid)),
-            v_statement ->> 'event',
+        v_branches := v_branches || v_branch || format($branch$%1$s%4$s%2$s
+        %3$s;$branch$,
             CASE WHEN v_statement ->> 'stamps' IS NULL THEN '' ELSE format($stamps$
         LOOP
             EXIT WHEN NOT pgtrickle._immediate_stamp(%1$s, ARRAY(%2$s));
