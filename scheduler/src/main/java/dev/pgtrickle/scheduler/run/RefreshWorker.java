@@ -153,11 +153,21 @@ public final class RefreshWorker implements AutoCloseable {
     /** Refreshes {@code table} in the open transaction of {@code c} (not committed), as its owner. */
     private RefreshOutcome refreshInTransaction(Connection c, StreamTableState table, long start) throws SQLException {
         Connections.actAs(c, table.owner());
-        if (skipIfUnchanged(c, table.id(), name + ": refreshing " + table.id() + " since " + System.currentTimeMillis())) {
-            return new RefreshOutcome.Unchanged(since(start));
+        // One round trip: the look for changes, the refresh and its outcome are one server call,
+        // which also names the refresh in application_name for the transaction.
+        try (PreparedStatement statement = c.prepareStatement(
+                "SELECT action, rows_inserted, rows_updated, rows_deleted, fallback FROM pgtrickle._scheduled_refresh(?, ?)")) {
+            statement.setLong(1, table.id());
+            statement.setString(2, name + ": refreshing " + table.id() + " since " + System.currentTimeMillis());
+            try (ResultSet row = statement.executeQuery()) {
+                row.next();
+                if (row.getString(1) == null) {
+                    return new RefreshOutcome.Unchanged(since(start));
+                }
+                return new RefreshOutcome.Refreshed(row.getString(1), row.getLong(2), row.getLong(3), row.getLong(4),
+                        row.getBoolean(5), since(start));
+            }
         }
-        call(c, "SELECT pgtrickle._differential_refresh(?, 'SCHEDULER')", table.id());
-        return lastHistoryRow(c, table.id(), since(start));
     }
 
     private boolean readsJournal(List<StreamTableState> group) throws SQLException {
@@ -229,47 +239,12 @@ public final class RefreshWorker implements AutoCloseable {
         return connection;
     }
 
-    /** Also names the refresh in application_name for the transaction (no round trip of its own). */
-    private static boolean skipIfUnchanged(Connection c, long id, String refreshing) throws SQLException {
-        try (PreparedStatement statement = c.prepareStatement(
-                "SELECT pgtrickle._skip_if_unchanged(?), pg_catalog.set_config('application_name', ?, true)")) {
-            statement.setLong(1, id);
-            statement.setString(2, refreshing);
-            try (ResultSet row = statement.executeQuery()) {
-                row.next();
-                return row.getBoolean(1);
-            }
-        }
-    }
-
-    private static RefreshOutcome lastHistoryRow(Connection c, long id, Duration took) throws SQLException {
-        try (PreparedStatement statement = c.prepareStatement(
-                "SELECT action, coalesce(rows_inserted, 0), coalesce(rows_updated, 0), coalesce(rows_deleted, 0), fallback"
-                        + " FROM pgtrickle.pgt_refresh_history WHERE pgt_id = ? ORDER BY refresh_id DESC LIMIT 1")) {
-            statement.setLong(1, id);
-            try (ResultSet row = statement.executeQuery()) {
-                if (!row.next()) {
-                    return new RefreshOutcome.Refreshed("FULL", 0, 0, 0, false, took);
-                }
-                return new RefreshOutcome.Refreshed(row.getString(1), row.getLong(2), row.getLong(3), row.getLong(4),
-                        row.getBoolean(5), took);
-            }
-        }
-    }
-
     private void recordFailure(Connection c, StreamTableState table, String error) throws SQLException {
         try {
             FailureRecorder.refreshFailed(c, table.id(), table.name(), error, suspendAfter);
         } catch (SQLException lost) {
             close();
             throw lost;
-        }
-    }
-
-    private static void call(Connection c, String sql, long id) throws SQLException {
-        try (PreparedStatement statement = c.prepareStatement(sql)) {
-            statement.setLong(1, id);
-            statement.execute();
         }
     }
 

@@ -39,6 +39,9 @@ $$;
 -- Named after the buffer (<buffer>_pending, <buffer>_cleanup); only the catalog owner, whose
 -- SECURITY DEFINER helpers call them, may execute them. Idempotent.
 --   <buffer>_pending(frontier, own xid, own seq): whether a change is not covered by the frontier.
+--   New rows are appended, while the pages before them hold the rows consumed and deleted since
+--   the last VACUUM (up to 10,000, see docs/architecture.md, "Vacuuming the change buffers"):
+--   the last page is looked at first (a TID range scan), then, if it has no pending row, all.
 --   <buffer>_cleanup(source, below): deletes the rows covered by every populated reader's
 --   frontier, looking only at xids below p_below when given (see _cleanup_buffers). The
 --   frontiers are read once, not joined from the catalog for every row; one reader, the usual
@@ -51,8 +54,14 @@ BEGIN
         'CREATE OR REPLACE FUNCTION pgtrickle_changes.%I(p_frontier pg_snapshot, p_own_xid xid8, p_own_seq bigint) '
         'RETURNS boolean LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS %L',
         p_buffer || '_pending', format($body$
+DECLARE
+    v_last_page tid := format('(%%s,0)', greatest(pg_relation_size('pgtrickle_changes.%1$I'::regclass)
+                                                  / current_setting('block_size')::int - 1, 0))::tid;
 BEGIN
-    RETURN EXISTS (SELECT 1 FROM pgtrickle_changes.%I b
+    RETURN EXISTS (SELECT 1 FROM pgtrickle_changes.%1$I b
+                   WHERE b.ctid >= v_last_page
+                     AND NOT pgtrickle._covered(b.__pgt_xid, b.__pgt_seq, p_frontier, p_own_xid, p_own_seq))
+        OR EXISTS (SELECT 1 FROM pgtrickle_changes.%1$I b
                    WHERE NOT pgtrickle._covered(b.__pgt_xid, b.__pgt_seq, p_frontier, p_own_xid, p_own_seq));
 END
 $body$, p_buffer));

@@ -134,28 +134,35 @@ $$;
 -- once the lock is held: a refresh that held the lock before may have committed a newer state.
 CREATE OR REPLACE FUNCTION pgtrickle._locked(p_pgt_id bigint) RETURNS pgtrickle.pgt_stream_tables
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM pgtrickle._take_locks(p_pgt_id);
+    -- FOR UPDATE: at REPEATABLE READ or SERIALIZABLE, a row another refresh changed after this
+    -- transaction's snapshot raises a serialization failure (retry) instead of a stale frontier.
+    RETURN pgtrickle._claimed(p_pgt_id);
+END
+$$;
+
+-- The locks of _locked, without claiming the catalog row: for a caller that claims it through
+-- another catalog-owner helper (one check of the lock instead of two).
+CREATE OR REPLACE FUNCTION pgtrickle._take_locks(p_pgt_id bigint) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_st pgtrickle.pgt_stream_tables;
 BEGIN
     SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
-    BEGIN
-        PERFORM pgtrickle._lock_sources(p_pgt_id);
-        PERFORM pgtrickle._lock_storage(v_st);
-    EXCEPTION WHEN insufficient_privilege THEN
-        -- A source it may not read, or the storage table it may not write: name the stream table.
-        RAISE EXCEPTION 'permission denied for stream table "%"', pgtrickle._display_name(v_st.pgt_schema, v_st.pgt_name)
-            USING ERRCODE = 'insufficient_privilege', DETAIL = SQLERRM,
-                  HINT = 'Managing a stream table requires the right to write its storage table (usually: be its owner) and to read its sources.';
-    WHEN undefined_table THEN
-        IF NOT EXISTS (SELECT 1 FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id) THEN
-            RAISE EXCEPTION 'stream table "%" was dropped while waiting for its locks',
-                pgtrickle._display_name(v_st.pgt_schema, v_st.pgt_name) USING ERRCODE = 'undefined_table';
-        END IF;
-        RAISE;
-    END;
-    -- FOR UPDATE: at REPEATABLE READ or SERIALIZABLE, a row another refresh changed after this
-    -- transaction's snapshot raises a serialization failure (retry) instead of a stale frontier.
-    RETURN pgtrickle._claimed(p_pgt_id);
+    PERFORM pgtrickle._lock_sources(p_pgt_id);
+    PERFORM pgtrickle._lock_storage(v_st);
+EXCEPTION WHEN insufficient_privilege THEN
+    -- A source it may not read, or the storage table it may not write: name the stream table.
+    RAISE EXCEPTION 'permission denied for stream table "%"', pgtrickle._display_name(v_st.pgt_schema, v_st.pgt_name)
+        USING ERRCODE = 'insufficient_privilege', DETAIL = SQLERRM,
+              HINT = 'Managing a stream table requires the right to write its storage table (usually: be its owner) and to read its sources.';
+WHEN undefined_table THEN
+    IF NOT EXISTS (SELECT 1 FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id) THEN
+        RAISE EXCEPTION 'stream table "%" was dropped while waiting for its locks',
+            pgtrickle._display_name(v_st.pgt_schema, v_st.pgt_name) USING ERRCODE = 'undefined_table';
+    END IF;
+    RAISE;
 END
 $$;
 

@@ -881,43 +881,46 @@ $$;
 
 -- Refreshes a stream table the way _choose_refresh says: FULL, or by applying the changes since
 -- the frontier with the plan's one MERGE statement (I2: the delta, every base-table read and
--- the new frontier share that statement's snapshot).
-CREATE OR REPLACE FUNCTION pgtrickle._differential_refresh(p_pgt_id bigint, p_initiated_by text) RETURNS void
+-- the new frontier share that statement's snapshot). False when there was nothing to do.
+DROP FUNCTION IF EXISTS pgtrickle._differential_refresh(bigint, text);
+CREATE OR REPLACE FUNCTION pgtrickle._differential_refresh(p_pgt_id bigint, p_initiated_by text) RETURNS boolean
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_start timestamptz := clock_timestamp();
     v_st pgtrickle.pgt_stream_tables;
+    v_journal_loaded boolean;
     v_choice record;
     v_data_time timestamptz;
     v_counts bigint[];
     v_statement text;
 BEGIN
-    v_st := pgtrickle._locked(p_pgt_id);
+    PERFORM pgtrickle._take_locks(p_pgt_id);
+    -- Changes of sources captured from the WAL are in the daemon's journal: only its refreshes
+    -- load them (see R__70_wal.sql). Without them the buffers lack changes: FULL is exact.
+    v_journal_loaded := pgtrickle._journal_loaded(p_pgt_id);
+    -- Nothing changed since the frontier: the contents are current, whatever the mode; a FULL
+    -- refresh would rewrite every row for nothing. The daemon's look leaves no history row.
+    v_st := pgtrickle._claimed_unless_fresh(p_pgt_id, v_journal_loaded, nullif(p_initiated_by, 'SCHEDULER'), v_start);
+    IF v_st.pgt_id IS NULL THEN
+        RETURN false;
+    END IF;
     IF v_st.refresh_mode = 'DIFFERENTIAL' AND v_st.compile_status = 'UNSUPPORTED' THEN
         RAISE EXCEPTION 'stream table % cannot be refreshed DIFFERENTIAL: %', v_st.pgt_relid::regclass, v_st.compile_error
             USING ERRCODE = 'feature_not_supported',
                   HINT = 'Use alter_stream_table(refresh_mode => ''AUTO'') (falls back to FULL) or ''FULL''.';
     END IF;
-    -- Changes of sources captured from the WAL are in the daemon's journal: only its refreshes
-    -- load them (see R__70_wal.sql). Without them the delta would miss changes; FULL is exact.
-    IF NOT pgtrickle._journal_loaded(p_pgt_id) THEN
+    IF NOT v_journal_loaded THEN
         RAISE NOTICE 'stream table % reads tables captured from the WAL, whose changes only the pgtrickle daemon can read: refreshing FULL',
             v_st.pgt_relid::regclass
             USING HINT = 'The daemon refreshes it differentially on its schedule.';
         PERFORM pgtrickle._full_refresh(p_pgt_id, p_initiated_by,
             'a source is captured from the WAL and this refresh did not load the journal', p_fallback => true);
-        RETURN;
-    END IF;
-    -- Nothing changed since the frontier: the contents are current, whatever the mode; a
-    -- FULL refresh would rewrite every row for nothing. (The daemon asked _skip_if_unchanged
-    -- already, in this transaction: no second look at the buffers.)
-    IF p_initiated_by <> 'SCHEDULER' AND pgtrickle._mark_fresh_if_unchanged(p_pgt_id, p_initiated_by, v_start) THEN
-        RETURN;
+        RETURN true;
     END IF;
     v_choice := pgtrickle._choose_refresh(v_st);
     IF v_choice.action = 'FULL' THEN
         PERFORM pgtrickle._full_refresh(p_pgt_id, p_initiated_by, v_choice.reason);
-        RETURN;
+        RETURN true;
     END IF;
     PERFORM set_config('pgtrickle.refresh_frontier', '', true);
     PERFORM set_config('pgtrickle.refresh_consumed', '', true);
@@ -943,13 +946,12 @@ BEGIN
     EXCEPTION
         WHEN SQLSTATE 'PT001' THEN
             PERFORM pgtrickle._full_refresh(p_pgt_id, p_initiated_by, 'a source was truncated: reinitialized');
-            RETURN;
+            RETURN true;
         WHEN invalid_sql_statement_name THEN
             -- The session's prepared statement was deallocated behind _prepared's memory: prepare
             -- it again and refresh (this block's work was rolled back).
             PERFORM pgtrickle._forget_prepared(p_pgt_id);
-            PERFORM pgtrickle._differential_refresh(p_pgt_id, p_initiated_by);
-            RETURN;
+            RETURN pgtrickle._differential_refresh(p_pgt_id, p_initiated_by);
         WHEN data_exception THEN
             -- Delta terms evaluate expressions on rows that cancel out (inserted then changed
             -- within one window) and on join combinations that never coexisted, where e.g. a
@@ -960,7 +962,7 @@ BEGIN
             PERFORM pgtrickle._full_refresh(p_pgt_id, p_initiated_by,
                                             format('differential refresh failed (%s): refreshed FULL', SQLERRM),
                                             p_fallback => true);
-            RETURN;
+            RETURN true;
     END;
     IF current_setting('pgtrickle.refresh_frontier') = '' THEN
         RAISE EXCEPTION 'the refresh statement of stream table % did not report its snapshot', v_st.pgt_relid::regclass
@@ -972,5 +974,25 @@ BEGIN
                                         p_initiated_by, v_counts[2], v_choice.reason,
                                         nullif(current_setting('pgtrickle.refresh_consumed'), '')::bigint,
                                         p_clock_due => pgtrickle._next_clock_change(v_st));
+    RETURN true;
+END
+$$;
+
+-- The daemon's refresh of a stream table (as its owner, in the daemon's transaction): what it did,
+-- as its history row says, or no action when there was nothing to do. One call, one round trip;
+-- p_application_name names the refresh while it runs (pgtrickle.worker_pool_status() shows it).
+CREATE OR REPLACE FUNCTION pgtrickle._scheduled_refresh(p_pgt_id bigint, p_application_name text,
+    OUT action text, OUT rows_inserted bigint, OUT rows_updated bigint, OUT rows_deleted bigint, OUT fallback boolean)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM set_config('application_name', p_application_name, true);
+    IF pgtrickle._differential_refresh(p_pgt_id, 'SCHEDULER') THEN
+        SELECT h.action, coalesce(h.rows_inserted, 0), coalesce(h.rows_updated, 0), coalesce(h.rows_deleted, 0), h.fallback
+        INTO action, rows_inserted, rows_updated, rows_deleted, fallback
+        FROM pgtrickle.pgt_refresh_history h
+        WHERE h.pgt_id = p_pgt_id
+        ORDER BY h.refresh_id DESC
+        LIMIT 1;
+    END IF;
 END
 $$;

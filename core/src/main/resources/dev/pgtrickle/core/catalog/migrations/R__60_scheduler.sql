@@ -1,43 +1,51 @@
--- Support for the daemon (pgtrickle serve): its cheap path when nothing changed.
+-- Support for refreshes (the daemon's and explicit ones): their cheap path when nothing changed.
 
--- Called by the daemon, as the stream table's owner, before a scheduled refresh. When no source
--- change is waiting beyond the frontier, the contents are current as of this statement: only
--- data_timestamp moves (no history row: a quiet table checked every second would only grow the
--- history) and the result is true. Otherwise (or when a refresh is needed anyway) false, and
--- the caller refreshes.
-CREATE OR REPLACE FUNCTION pgtrickle._skip_if_unchanged(p_pgt_id bigint) RETURNS boolean
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    PERFORM pgtrickle._locked(p_pgt_id);
-    RETURN pgtrickle._mark_fresh_if_unchanged(p_pgt_id, NULL, NULL);
-END
-$$;
-
--- Catalog owner part of _skip_if_unchanged and of refreshes with nothing to do: the buffers are
--- readable by the catalog owner only, and only a yes/no answer leaves this function. With
--- p_initiated_by, an unchanged table also gets a NO_DATA history row and a refresh_completed
--- event (an explicit refresh is answered, and its answer recorded).
-DROP FUNCTION IF EXISTS pgtrickle._mark_fresh_if_unchanged(bigint);
-CREATE OR REPLACE FUNCTION pgtrickle._mark_fresh_if_unchanged(
-    p_pgt_id bigint, p_initiated_by text, p_start timestamptz) RETURNS boolean
+-- Claims a stream table for a refresh, as _claimed does (the caller holds the locks of
+-- _take_locks), and with p_check first asks _mark_fresh_if_unchanged whether its contents are
+-- current: then they are marked so and the result is NULL (its pgt_id NULL), else the claimed
+-- row. One catalog-owner call for both, so that the refresh's lock is checked once, not twice.
+DROP FUNCTION IF EXISTS pgtrickle._skip_if_unchanged(bigint);
+CREATE OR REPLACE FUNCTION pgtrickle._claimed_unless_fresh(
+    p_pgt_id bigint, p_check boolean, p_initiated_by text, p_start timestamptz)
+RETURNS pgtrickle.pgt_stream_tables
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_st pgtrickle.pgt_stream_tables := pgtrickle._claimed(p_pgt_id);
+BEGIN
+    IF p_check AND pgtrickle._mark_fresh_if_unchanged(v_st, p_initiated_by, p_start) THEN
+        RETURN NULL;
+    END IF;
+    RETURN v_st;
+END
+$$;
+
+-- Whether no source change is waiting beyond the frontier of p_st (claimed by the caller, which
+-- runs it as the catalog owner: the buffers are readable by the catalog owner only). Then the
+-- contents are current as of this statement and only data_timestamp moves; with p_initiated_by
+-- (an explicit refresh, which is answered and its answer recorded) also a NO_DATA history row and
+-- a refresh_completed event. The daemon passes NULL: a quiet table checked every second would
+-- only grow the history.
+DROP FUNCTION IF EXISTS pgtrickle._mark_fresh_if_unchanged(bigint);
+DROP FUNCTION IF EXISTS pgtrickle._mark_fresh_if_unchanged(bigint, text, timestamptz);
+CREATE OR REPLACE FUNCTION pgtrickle._mark_fresh_if_unchanged(
+    p_st pgtrickle.pgt_stream_tables, p_initiated_by text, p_start timestamptz) RETURNS boolean
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
     v_buffer name;
     v_pending boolean;
     v_refresh_id bigint;
     v_unstable text[];
 BEGIN
     -- (A table in ERROR, e.g. with a dropped source, is not current whatever its buffers say.)
-    IF v_st.frontier IS NULL OR NOT v_st.is_populated OR v_st.status = 'ERROR' THEN
+    IF p_st.frontier IS NULL OR NOT p_st.is_populated OR p_st.status = 'ERROR' THEN
         RETURN false;
     END IF;
     -- A query calling random(), clock_timestamp() and the like changes without any source change;
     -- one comparing columns with the clock changes when a row's time to enter or leave comes.
-    v_unstable := coalesce(v_st.unstable_functions, pgtrickle._unstable_functions(
-            to_regclass(format('pgtrickle.%I', v_st.definition_view))));
+    v_unstable := coalesce(p_st.unstable_functions, pgtrickle._unstable_functions(
+            to_regclass(format('pgtrickle.%I', p_st.definition_view))));
     IF cardinality(pgtrickle._beyond_clock(v_unstable)) > 0
-       OR (cardinality(v_unstable) > 0 AND NOT pgtrickle._clock_settled(v_st)) THEN
+       OR (cardinality(v_unstable) > 0 AND NOT pgtrickle._clock_settled(p_st)) THEN
         RETURN false;
     END IF;
     -- Smallest buffers first: one pending change anywhere answers, and a large buffer holding
@@ -46,11 +54,11 @@ BEGIN
         SELECT cs.buffer_table FROM pgtrickle.pgt_dependencies d
         JOIN pgtrickle.pgt_change_sources cs USING (source_relid)
         LEFT JOIN pg_class b ON b.oid = to_regclass(format('pgtrickle_changes.%I', cs.buffer_table))
-        WHERE d.pgt_id = p_pgt_id
+        WHERE d.pgt_id = p_st.pgt_id
         ORDER BY b.relpages, cs.buffer_table
     LOOP
         EXECUTE format('SELECT pgtrickle_changes.%I($1, $2, $3)', v_buffer || '_pending')
-        INTO v_pending USING v_st.frontier, v_st.frontier_own_xid, v_st.frontier_own_seq;
+        INTO v_pending USING p_st.frontier, p_st.frontier_own_xid, p_st.frontier_own_seq;
         IF v_pending THEN
             RETURN false;
         END IF;
@@ -65,18 +73,18 @@ BEGIN
         consecutive_errors = 0, last_error = NULL,
         pgt_schema = n.nspname, pgt_name = c.relname
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE st.pgt_id = p_pgt_id AND c.oid = st.pgt_relid;
+    WHERE st.pgt_id = p_st.pgt_id AND c.oid = st.pgt_relid;
     IF p_initiated_by IS NOT NULL THEN
         INSERT INTO pgtrickle.pgt_refresh_history
             (pgt_id, start_time, end_time, action, status, rows_inserted, rows_deleted, rows_updated,
              changes_consumed, initiated_by, frontier, reason)
-        VALUES (p_pgt_id, coalesce(p_start, clock_timestamp()), clock_timestamp(), 'NO_DATA', 'COMPLETED', 0, 0, 0,
-                0, p_initiated_by, v_st.frontier, 'no source changed since the last refresh')
+        VALUES (p_st.pgt_id, coalesce(p_start, clock_timestamp()), clock_timestamp(), 'NO_DATA', 'COMPLETED', 0, 0, 0,
+                0, p_initiated_by, p_st.frontier, 'no source changed since the last refresh')
         RETURNING refresh_id INTO v_refresh_id;
         PERFORM pgtrickle._notify_event(jsonb_build_object(
             'event', 'refresh_completed',
-            'stream_table', pgtrickle._event_name(v_st.pgt_relid, v_st.pgt_schema, v_st.pgt_name),
-            'pgt_id', p_pgt_id,
+            'stream_table', pgtrickle._event_name(p_st.pgt_relid, p_st.pgt_schema, p_st.pgt_name),
+            'pgt_id', p_st.pgt_id,
             'refresh_id', v_refresh_id,
             'action', 'NO_DATA',
             'rows_inserted', 0,
@@ -88,6 +96,7 @@ BEGIN
     RETURN true;
 END
 $$;
+REVOKE ALL ON FUNCTION pgtrickle._mark_fresh_if_unchanged(pgtrickle.pgt_stream_tables, text, timestamptz) FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------------------------
 -- Source DDL. A plan, the normalized query and the capture function name columns and tables;
