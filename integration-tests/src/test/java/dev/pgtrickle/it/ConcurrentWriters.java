@@ -14,7 +14,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * Writers on connections of their own, each running random statements in transactions of one
  * statement (one in five rolled back), the odd ones at REPEATABLE READ, which may be told to retry
- * (40001); any other error fails the test. While they write, a check runs again and again (the
+ * (40001); a deadlock between their own row locks outside pgtrickle's maintenance rolls a
+ * statement back as it would anywhere; any other error fails the test. While they write, a check runs again and again (the
  * oracle: IMMEDIATE stream tables change in the writers' transactions, so one snapshot sees them
  * equal to their queries at every point).
  */
@@ -57,7 +58,7 @@ final class ConcurrentWriters {
                             }
                         } catch (SQLException e) {
                             c.rollback();
-                            if (writer % 2 == 0 || !"40001".equals(e.getSQLState())) {
+                            if (!(writer % 2 == 1 && "40001".equals(e.getSQLState())) && !ownDeadlock(e)) {
                                 throw e;
                             }
                         }
@@ -82,5 +83,15 @@ final class ConcurrentWriters {
         assertTrue(errors.isEmpty(), () -> "writer errors: " + errors);
         assertTrue(checks > 0, "checked while the writers ran");
         check.run();
+    }
+
+    /**
+     * A deadlock of the writers' own statements on the rows of their tables (two UPDATEs taking
+     * overlapping rows in different orders), as it would happen without any stream table: raised
+     * outside pgtrickle's maintenance, whose functions the error's context would name.
+     */
+    private static boolean ownDeadlock(SQLException e) {
+        return "40P01".equals(e.getSQLState()) && !e.getMessage().contains("pgt_immediate_")
+                && !e.getMessage().contains("pgtrickle.");
     }
 }

@@ -78,14 +78,17 @@ public record CompiledPlan(int format, String normalizedQuery, Strategy strategy
      *     the trigger takes first, until a round finds no new one; {@code null} for one table
      * @param identities a query of the {@code __pgt_row_id} of every storage row the changes
      *     touch, whose locks the trigger takes (in order) before it applies them; {@code null}
-     *     where writers take turns on one stamp, which orders them already, or where the MERGE takes
-     *     them itself ({@code relative})
+     *     where writers take turns on one stamp, which orders them already, or where a stored row
+     *     comes from the source row with its key
      * @param apply the MERGE applying them, the storage table written as {@value PlanContract#STORAGE}
-     * @param relative whether {@code apply} is a {@link RelativeMerge}: it locks what it touches, and
-     *     the trigger runs it again for the groups it found created meanwhile
+     * @param relativeApply for one table's groups whose state adds up, a {@link RelativeMerge} doing
+     *     what {@code identities} and {@code apply} do in one statement (it locks what it touches, and
+     *     the trigger runs it again for the groups it found created meanwhile), used where the server
+     *     re-checks a MERGE's concurrently changed rows the way it relies on (PostgreSQL 18); else
+     *     {@code null}
      */
     public record ImmediateStatement(long source, String event, String stamps, String identities, String apply,
-                                     boolean relative) {
+                                     String relativeApply) {
     }
 
     /** A visible column and the source columns it is computed from. */

@@ -251,13 +251,10 @@ final class PlanAssembler {
                                 + "\n" + PartitionRescanStrategy.TOUCHED_PARTITIONS));
                     }
                 }
+                String relative = null;
                 if (stamps.isEmpty() && scans(top) == 1 && grouping.isEmpty()) {
-                    if (maintenance.relativeApply() != null) {
-                        // One table's groups: writers of a group meet only in its stored row.
-                        statements.add(new CompiledPlan.ImmediateStatement(source.oid(), event.name(), null, null,
-                                maintenance.relativeApply(), true));
-                        continue;
-                    }
+                    // One table's groups: writers of a group meet only in its stored row.
+                    relative = maintenance.relativeApply();
                     if (kind == Strategy.KEYED) {
                         // A stored row comes from the source row with its key, whose writers are one at
                         // a time already (its row lock, the key's unique index): no lock to add.
@@ -267,7 +264,7 @@ final class PlanAssembler {
                 statements.add(new CompiledPlan.ImmediateStatement(source.oid(), event.name(),
                         stamps.isEmpty() ? null : String.join("\nUNION\n", stamps), identities,
                         MergeStatement.buildImmediate(context.ctes(), maintenance.identityColumns(), storage,
-                                maintenance.updatedColumns(), maintenance.carriesStoredRows()), false));
+                                maintenance.updatedColumns(), maintenance.carriesStoredRows()), relative));
             }
         }
         return new Immediate(statements, null, serialization);

@@ -79,8 +79,8 @@ class PlanContractTest {
     @Test
     void theSqlReplacesTheStreamTableIdAndDeclaresTheRetryVariable() throws Exception {
         String sql = catalogSql();
-        String apply = samplePlan().immediate().get(0).apply();
-        assertTrue(apply.contains(PlanContract.STREAM_TABLE_ID) && apply.contains(PlanContract.RETRY), apply);
+        String relative = samplePlan().immediate().get(0).relativeApply();
+        assertTrue(relative.contains(PlanContract.STREAM_TABLE_ID) && relative.contains(PlanContract.RETRY), relative);
         assertTrue(sql.contains("'" + PlanContract.STREAM_TABLE_ID + "', p_pgt_id::text)"),
                 "the catalog replaces " + PlanContract.STREAM_TABLE_ID);
         assertTrue(sql.contains("    " + PlanContract.RETRY + " bytea[];"), "the catalog declares " + PlanContract.RETRY);

@@ -66,6 +66,8 @@ $$;
 -- Takes the management lock on a stream table's storage table (see the header). Code that will
 -- alter the table asks for ACCESS EXCLUSIVE at once: upgrading from the management lock
 -- deadlocks with a session that has read the table and then asks for the management lock.
+-- Before ACCESS EXCLUSIVE (a compile, a repair after source DDL, a drop), an IMMEDIATE stream
+-- table's sources and epoch are locked first, in its writers' order (_immediate_epoch_first).
 DROP FUNCTION IF EXISTS pgtrickle._lock_storage(pgtrickle.pgt_stream_tables);
 CREATE OR REPLACE FUNCTION pgtrickle._lock_storage(
     p_st pgtrickle.pgt_stream_tables, p_mode text DEFAULT 'SHARE ROW EXCLUSIVE') RETURNS void
@@ -73,6 +75,9 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF p_mode NOT IN ('SHARE ROW EXCLUSIVE', 'ACCESS EXCLUSIVE') THEN
         RAISE EXCEPTION 'unexpected lock mode %', p_mode USING ERRCODE = 'internal_error';
+    END IF;
+    IF p_mode = 'ACCESS EXCLUSIVE' THEN
+        PERFORM pgtrickle._immediate_epoch_first(p_st);
     END IF;
     EXECUTE format('LOCK TABLE %s IN %s MODE', pgtrickle._storage_of(p_st), p_mode);
 EXCEPTION WHEN insufficient_privilege THEN
@@ -105,17 +110,23 @@ $$;
 -- locks are always taken upstream first: drop_stream_table(cascade) locks a table before its
 -- dependents, and a refresh holding its own storage while waiting for a source would deadlock
 -- with it. Only kinds LOCK TABLE accepts; a source gone since is left to the refresh to report.
-CREATE OR REPLACE FUNCTION pgtrickle._lock_sources(p_pgt_id bigint) RETURNS void
+-- SHARE ROW EXCLUSIVE (see _lock_storage) locks the tables only, which carry the triggers.
+DROP FUNCTION IF EXISTS pgtrickle._lock_sources(bigint);
+CREATE OR REPLACE FUNCTION pgtrickle._lock_sources(p_pgt_id bigint, p_mode text DEFAULT 'ACCESS SHARE') RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_source regclass;
 BEGIN
+    IF p_mode NOT IN ('ACCESS SHARE', 'SHARE ROW EXCLUSIVE') THEN
+        RAISE EXCEPTION 'unexpected lock mode %', p_mode USING ERRCODE = 'internal_error';
+    END IF;
     FOR v_source IN
         SELECT c.oid::regclass FROM pgtrickle.pgt_dependencies d JOIN pg_class c ON c.oid = d.source_relid
         WHERE d.pgt_id = p_pgt_id AND c.relkind IN ('r', 'p', 'v')
+          AND (p_mode = 'ACCESS SHARE' OR c.relkind IN ('r', 'p'))
         ORDER BY c.oid
     LOOP
-        EXECUTE format('LOCK TABLE %s IN ACCESS SHARE MODE', v_source);
+        EXECUTE format('LOCK TABLE %s IN %s MODE', v_source, p_mode);
     END LOOP;
 END
 $$;

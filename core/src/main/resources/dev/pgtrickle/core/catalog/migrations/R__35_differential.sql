@@ -300,7 +300,6 @@ DECLARE
     v_index regclass;
     v_indexed record;
 BEGIN
-    PERFORM pgtrickle._immediate_epoch_first(v_st);
     -- Hidden columns are added below (see _lock_storage).
     PERFORM pgtrickle._lock_storage(v_st, 'ACCESS EXCLUSIVE');
     v_st := pgtrickle._locked(v_st.pgt_id);

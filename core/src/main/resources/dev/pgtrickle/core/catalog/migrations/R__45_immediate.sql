@@ -134,14 +134,22 @@ BEGIN
 END
 $$;
 
--- Before a compile locks the storage table of an IMMEDIATE stream table: advances its epoch first,
--- in the order its writers take the two (a writer recomputing holds the epoch while it waits for
--- the storage), so that the compile waits for such a writer instead of deadlocking with it. The
--- compile recomputes the contents, which the epoch is there to mark anyway.
+-- Before a compile, a repair or a drop locks the storage table of an IMMEDIATE stream table
+-- (_lock_storage in ACCESS EXCLUSIVE mode, _mark_unsupported): locks its source tables (SHARE ROW
+-- EXCLUSIVE, which replacing their triggers takes anyway; skipped where the caller may create
+-- triggers on them but not take this lock) and advances its epoch, in the order its writers take
+-- them (their statement holds the source, their trigger then takes the epoch, then the storage),
+-- so that they wait for such a writer instead of deadlocking with it. A compile or a repair
+-- recomputes the contents, which the epoch is there to mark anyway.
 CREATE OR REPLACE FUNCTION pgtrickle._immediate_epoch_first(p_st pgtrickle.pgt_stream_tables) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF p_st.refresh_mode = 'IMMEDIATE' THEN
+        BEGIN
+            PERFORM pgtrickle._lock_sources(p_st.pgt_id, 'SHARE ROW EXCLUSIVE');
+        EXCEPTION WHEN insufficient_privilege THEN
+            NULL;
+        END;
         PERFORM pgtrickle._immediate_epoch_advance(p_st.pgt_id);
     END IF;
 END
@@ -234,7 +242,9 @@ BEGIN
             (SELECT array_agg(t.relid ORDER BY t.relid)
              FROM pgtrickle._table_and_descendants((v_statement ->> 'source')::oid) AS t(relid)),
             v_statement ->> 'event');
-        IF coalesce((v_statement ->> 'relative')::boolean, false) THEN
+        -- PostgreSQL 18 only: on 15 to 17, writers creating and emptying the same groups made the
+        -- relative MERGE miss changes or spin (docs/architecture.md, "Relative statements").
+        IF v_statement ->> 'relative_apply' IS NOT NULL AND current_setting('server_version_num')::int >= 180000 THEN
             -- It locks what it touches; groups it found created meanwhile get a second pass.
             v_branches := v_branches || v_branch || format($branch$
         __pgt_retry := NULL;
@@ -244,7 +254,7 @@ BEGIN
             __pgt_retry := pg_catalog.current_setting(%2$L)::bytea[];
             PERFORM pg_catalog.set_config(%2$L, '', true);
         END LOOP;$branch$,
-                replace(pgtrickle._plan_statement(v_st, v_statement ->> 'apply'), '"__pgt_id__"', p_pgt_id::text),
+                replace(pgtrickle._plan_statement(v_st, v_statement ->> 'relative_apply'), '"__pgt_id__"', p_pgt_id::text),
                 format('pgtrickle.immediate_%s_deferred', p_pgt_id));
             CONTINUE;
         END IF;
