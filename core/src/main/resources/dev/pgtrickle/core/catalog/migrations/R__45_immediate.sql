@@ -242,9 +242,15 @@ BEGIN
             (SELECT array_agg(t.relid ORDER BY t.relid)
              FROM pgtrickle._table_and_descendants((v_statement ->> 'source')::oid) AS t(relid)),
             v_statement ->> 'event');
+        -- A plan compiled before the relative statement had a field of its own holds it in apply
+        -- (relative: true), without the two-statement form: it stays relative until recompiled.
+        IF (v_statement ->> 'relative')::boolean THEN
+            v_statement := v_statement || jsonb_build_object('relative_apply', v_statement -> 'apply');
+        END IF;
         -- PostgreSQL 18 only: on 15 to 17, writers creating and emptying the same groups made the
         -- relative MERGE miss changes or spin (docs/architecture.md, "Relative statements").
-        IF v_statement ->> 'relative_apply' IS NOT NULL AND current_setting('server_version_num')::int >= 180000 THEN
+        IF v_statement ->> 'relative_apply' IS NOT NULL
+           AND (current_setting('server_version_num')::int >= 180000 OR (v_statement ->> 'relative')::boolean) THEN
             -- It locks what it touches; groups it found created meanwhile get a second pass.
             v_branches := v_branches || v_branch || format($branch$
         __pgt_retry := NULL;
