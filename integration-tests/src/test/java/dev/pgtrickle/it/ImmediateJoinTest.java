@@ -339,38 +339,71 @@ class ImmediateJoinTest {
     }
 
     /**
-     * Scalar subqueries and set operations have no key telling where two writers' changes meet
-     * either: their writers take turns, and each statement leaves the stream table equal to its
-     * query — autocommit, and inside a transaction whose savepoint is rolled back.
+     * Scalar subqueries have no key telling where two writers' changes meet: their writers take
+     * turns, and each statement leaves the stream table equal to its query — autocommit, and
+     * inside a transaction whose savepoint is rolled back.
      */
-    @ParameterizedTest
-    @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
-        "SELECT o.id, (SELECT count(*) FROM payments p WHERE p.order_id = o.id) AS payments FROM orders o"
-                + " WHERE o.customer_id > (SELECT min(id) FROM customers)"
-                + " | INSERT INTO payments (order_id, status) VALUES (3, 'turn') | INSERT INTO customers VALUES (0, 'first')",
-        "SELECT customer_id AS id FROM orders UNION SELECT id FROM customers"
-                + " | INSERT INTO orders VALUES (920, now(), 77) | INSERT INTO customers VALUES (77, 'same')",
-        "SELECT id FROM customers EXCEPT ALL SELECT customer_id FROM orders"
-                + " | DELETE FROM orders WHERE customer_id = 4 | UPDATE customers SET id = 40 WHERE id = 4",
-        "SELECT order_id FROM payments INTERSECT SELECT order_id FROM shipments"
-                + " | INSERT INTO shipments (order_id) VALUES (7) | INSERT INTO payments (order_id) VALUES (7)",
-    })
-    void scalarSubqueriesAndSetOperationsAreMaintainedWithTheirWritersTakingTurns(String query, String first, String second)
-            throws Exception {
+    @Test
+    void scalarSubqueriesAreMaintainedWithTheirWritersTakingTurns() throws Exception {
+        String query = "SELECT o.id, (SELECT count(*) FROM payments p WHERE p.order_id = o.id) AS payments FROM orders o"
+                + " WHERE o.customer_id > (SELECT min(id) FROM customers)";
         db.execute("SELECT pgtrickle.create_stream_table('turns', $$" + query + "$$, refresh_mode => 'IMMEDIATE')");
         compile("turns");
         assertTrue(db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.turns'")
                 .startsWith("writers of its sources take turns: "));
-        LockWaits.secondWaitsForFirst(db, first, second);
-        Oracle.assertStreamTableMatchesQuery(db, "turns", query);
+        LockWaits.secondWaitsForFirst(db, "INSERT INTO payments (order_id, status) VALUES (3, 'turn')",
+                "INSERT INTO customers VALUES (0, 'first')");
+        randomStatementsAndATransaction("turns", query);
+    }
+
+    /**
+     * A set operation counts a value on both sides: writers of one value wait for each other (the
+     * later one, at READ COMMITTED, then counts what the earlier committed; at REPEATABLE READ it
+     * is told to retry), writers of different values go on side by side. Each statement leaves
+     * the stream table equal to its query — autocommit, and inside a transaction whose savepoint
+     * is rolled back.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
+        "SELECT customer_id AS id FROM orders UNION SELECT id FROM customers"
+                + " | INSERT INTO orders VALUES (920, now(), 77) | INSERT INTO customers VALUES (77, 'same')"
+                + " | INSERT INTO customers VALUES (78, 'other')",
+        "SELECT id FROM customers EXCEPT ALL SELECT customer_id FROM orders"
+                + " | DELETE FROM orders WHERE customer_id = 4 | UPDATE customers SET id = 40 WHERE id = 4"
+                + " | DELETE FROM orders WHERE customer_id = 5",
+        "SELECT order_id FROM payments INTERSECT SELECT order_id FROM shipments"
+                + " | INSERT INTO shipments (order_id) VALUES (7) | INSERT INTO payments (order_id) VALUES (7)"
+                + " | INSERT INTO payments (order_id) VALUES (9)",
+    })
+    void setOperationsStampTheValuesTheirWritersTouch(String query, String first, String meeting, String beside)
+            throws Exception {
+        db.execute("SELECT pgtrickle.create_stream_table('values_st', $$" + query + "$$, refresh_mode => 'IMMEDIATE')");
+        compile("values_st");
+        assertNull(db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.values_st'"));
+        LockWaits.secondWaitsForFirst(db, first, meeting);
+        Oracle.assertStreamTableMatchesQuery(db, "values_st", query);
+        LockWaits.secondGoesOnBesideFirst(db, "INSERT INTO orders VALUES (921, now(), 66), (922, now(), 11)"
+                + "; INSERT INTO customers VALUES (66, 'taken') ON CONFLICT DO NOTHING"
+                + "; INSERT INTO payments (order_id) VALUES (66); INSERT INTO shipments (order_id) VALUES (66)", beside);
+        Oracle.assertStreamTableMatchesQuery(db, "values_st", query);
+        LockWaits.laterSnapshotMustRetry(db, "INSERT INTO customers VALUES (88, 'x'); INSERT INTO payments (order_id)"
+                + " VALUES (88); DELETE FROM orders WHERE customer_id = 8",
+                "INSERT INTO orders VALUES (940, now(), 88), (941, now(), 8); INSERT INTO shipments (order_id) VALUES (88)",
+                "INSERT INTO orders VALUES (942, now(), 89)");
+        randomStatementsAndATransaction("values_st", query);
+    }
+
+    /** 30 random statements and a transaction with a savepoint rolled back, the oracle after each statement. */
+    private void randomStatementsAndATransaction(String name, String query) throws Exception {
+        Oracle.assertStreamTableMatchesQuery(db, name, query);
         Random random = new Random(31);
         for (int i = 0; i < 30; i++) {
             statement(db, random);
-            Oracle.assertStreamTableMatchesQuery(db, "turns", query);
+            Oracle.assertStreamTableMatchesQuery(db, name, query);
         }
         try (Connection c = db.connect()) {
             c.setAutoCommit(false);
-            Oracle.assertAfterEachStatement(c, "turns", query,
+            Oracle.assertAfterEachStatement(c, name, query,
                     "INSERT INTO customers VALUES (500, 'tx') ON CONFLICT DO NOTHING",
                     "INSERT INTO orders VALUES (930, now(), 500), (931, now(), NULL)",
                     "SAVEPOINT undone",
@@ -380,8 +413,8 @@ class ImmediateJoinTest {
                     "INSERT INTO payments (order_id, status) VALUES (930, 'paid'), (930, NULL)");
             c.commit();
         }
-        Oracle.assertStreamTableMatchesQuery(db, "turns", query);
-        assertEquals("IMMEDIATE", db.queryString("SELECT effective_mode FROM pgtrickle.pgt_status() WHERE name = 'public.turns'"));
+        Oracle.assertStreamTableMatchesQuery(db, name, query);
+        assertEquals("IMMEDIATE", db.queryString("SELECT effective_mode FROM pgtrickle.pgt_status() WHERE name = 'public." + name + "'"));
     }
 
     private void compile(String name) throws Exception {

@@ -55,9 +55,12 @@ class ImmediateConcurrentFuzzTest {
 
     private static void run(long seed) throws Exception {
         Random picking = new Random(FuzzConfig.mix(seed, SCENARIO + "/shapes"));
+        // -Dpgtrickle.fuzz.shape naming shapes besides the scenario picks among those.
+        boolean namesShapes = Shapes.all().stream().anyMatch(shape -> FuzzConfig.selected(shape.name()));
         try (FuzzRun run = new FuzzRun(ImmediateConcurrentFuzzTest.class, db, SCENARIO, seed,
                 // A query reading the clock is refused at creation in IMMEDIATE mode.
-                FuzzRun.pickShapes(picking, 6, shape -> !shape.name().equals("clock_window")))) {
+                FuzzRun.pickShapes(picking, 6, shape -> !shape.name().equals("clock_window")
+                        && (!namesShapes || FuzzConfig.selected(shape.name()))))) {
             FuzzRun.reporting(run, () -> {
                 run.setUp("IMMEDIATE");
                 if (run.dropRefusedImmediate() == 0) {

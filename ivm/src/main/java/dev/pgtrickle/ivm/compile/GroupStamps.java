@@ -11,6 +11,7 @@ import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.Recursive;
 import dev.pgtrickle.ivm.plan.RecursiveRef;
 import dev.pgtrickle.ivm.plan.Scan;
+import dev.pgtrickle.ivm.plan.SetOperation;
 import dev.pgtrickle.ivm.plan.TopK;
 import dev.pgtrickle.ivm.plan.Window;
 import dev.pgtrickle.ivm.sql.Sql;
@@ -21,7 +22,8 @@ import java.util.Optional;
 /**
  * The groups inside a query that a statement's changes touch, as stamps (IMMEDIATE mode): two
  * writers of one group (of an aggregate, {@code DISTINCT}, {@code DISTINCT ON} or a window
- * partition inside the query) each compute its old and new outputs without the other's rows, so
+ * partition inside the query, or a value of {@code UNION}, {@code INTERSECT} or {@code EXCEPT},
+ * which counts the value on both sides) each compute its old and new outputs without the other's rows, so
  * they must not run side by side; writers of different groups may. Each changed row, old or new,
  * stamps the group its key values name, per grouping over the changed table, so writers of one
  * group wait for each other and, at READ COMMITTED, the later one sees what the earlier committed
@@ -31,13 +33,18 @@ import java.util.Optional;
  * tell where changes meet outside the groups.
  *
  * <p>Only where every grouping below the top reads a table directly (through filters, and for
- * {@code DISTINCT} a projection) and its keys are columns whose values hash as they compare (the
- * source's {@code hashTypes}); otherwise the writers take turns ({@link ImmediateFootprint#WHOLE}).
+ * {@code DISTINCT} and each side of a set operation a projection) and its keys are columns whose
+ * values hash as they compare (the source's {@code hashTypes}; for a set operation, the same on
+ * every side); otherwise the writers take turns ({@link ImmediateFootprint#WHOLE}). A set
+ * operation is stamped at the top too: its delta counts the touched values on its sides anew.
  */
 final class GroupStamps {
 
-    /** One grouping's keys, as the transition rows of its table spell them under the scan's alias. */
-    private record Grouping(int number, Scan scan, List<String> keys) {
+    /**
+     * One grouping's keys, as the transition rows of its table spell them under the scan's alias.
+     * The sides of a set operation are groupings of one number: a value stamps alike on each.
+     */
+    private record Grouping(int number, Scan scan, List<String> keys, List<String> types) {
 
         String stamps(TransitionTables.Event event) {
             String row = keys.isEmpty() ? "0" : String.join(", ", keys);
@@ -56,7 +63,7 @@ final class GroupStamps {
     /** The stamps of the groupings below {@code top}, if all of them can be told apart by key. */
     static Optional<GroupStamps> of(QueryPlan top) {
         List<Plan> groupings = new ArrayList<>();
-        for (Plan input : top.inputs()) {
+        for (Plan input : top instanceof SetOperation ? List.<Plan>of(top) : top.inputs()) {
             if (!collect(input, groupings)) {
                 return Optional.empty();
             }
@@ -65,12 +72,12 @@ final class GroupStamps {
             return Optional.empty();
         }
         List<Grouping> keyed = new ArrayList<>();
-        for (Plan grouping : groupings) {
-            Optional<Grouping> stamped = grouping(grouping, keyed.size() + 1);
+        for (int number = 1; number <= groupings.size(); number++) {
+            Optional<List<Grouping>> stamped = grouping(groupings.get(number - 1), number);
             if (stamped.isEmpty()) {
                 return Optional.empty();
             }
-            keyed.add(stamped.get());
+            keyed.addAll(stamped.get());
         }
         return Optional.of(new GroupStamps(keyed));
     }
@@ -88,7 +95,8 @@ final class GroupStamps {
      * (Joins are left to {@link ImmediateFootprint}.)
      */
     private static boolean collect(Plan plan, List<Plan> groupings) {
-        if (plan instanceof Partitioned || plan instanceof Window || plan instanceof Distinct) {
+        if (plan instanceof Partitioned || plan instanceof Window || plan instanceof Distinct
+                || plan instanceof SetOperation) {
             groupings.add(plan);
             return true;  // what it groups is checked to be a table (grouping)
         }
@@ -103,29 +111,61 @@ final class GroupStamps {
         return true;
     }
 
-    /** A grouping's keys as typed columns of the table it reads directly, numbered {@code number}. */
-    private static Optional<Grouping> grouping(Plan grouping, int number) {
-        Plan below;
-        List<String> expressions;
+    /**
+     * A grouping's keys as typed columns of the table it reads directly, numbered {@code number}:
+     * one per side of a set operation, whose sides must hash their values as the same types.
+     */
+    private static Optional<List<Grouping>> grouping(Plan grouping, int number) {
+        if (grouping instanceof SetOperation operation) {
+            List<Grouping> sides = new ArrayList<>();
+            for (Plan side : sides(operation)) {
+                Optional<Grouping> stamped = side instanceof Project project
+                        ? keyed(project.input(), project.outputs().stream().map(OutputColumn::expression).toList(), number)
+                        : Optional.empty();
+                if (stamped.isEmpty() || !(sides.isEmpty() || sides.get(0).types().equals(stamped.get().types()))) {
+                    return Optional.empty();
+                }
+                sides.add(stamped.get());
+            }
+            return Optional.of(sides);
+        }
+        Optional<Grouping> keyed;
         if (grouping instanceof Partitioned partitioned) {
-            below = partitioned.input();
-            expressions = partitioned.groupKeys();
+            keyed = keyed(partitioned.input(), partitioned.groupKeys(), number);
         } else if (grouping instanceof Window window) {
-            below = window.input();
-            expressions = window.partitionKeys();
+            keyed = keyed(window.input(), window.partitionKeys(), number);
         } else if (grouping instanceof Distinct distinct && distinct.input() instanceof Project project) {
-            below = project.input();
-            expressions = project.outputs().stream().map(OutputColumn::expression).toList();
+            keyed = keyed(project.input(), project.outputs().stream().map(OutputColumn::expression).toList(), number);
         } else {
-            return Optional.empty();
+            keyed = Optional.empty();
         }
-        while (below instanceof Filter filter) {
-            below = filter.input();
+        return keyed.map(List::of);
+    }
+
+    /** The sides of a chain of set operations ({@code a UNION b EXCEPT c}), which compare the same values. */
+    private static List<Plan> sides(SetOperation operation) {
+        List<Plan> sides = new ArrayList<>();
+        for (Plan side : operation.inputs()) {
+            if (side instanceof SetOperation nested) {
+                sides.addAll(sides(nested));
+            } else {
+                sides.add(side);
+            }
         }
-        if (!(below instanceof Scan scan)) {
+        return sides;
+    }
+
+    /** The grouping of {@code below}'s rows by {@code expressions}, if they are hashable columns of a table under filters. */
+    private static Optional<Grouping> keyed(Plan below, List<String> expressions, int number) {
+        Plan at = below;
+        while (at instanceof Filter filter) {
+            at = filter.input();
+        }
+        if (!(at instanceof Scan scan)) {
             return Optional.empty();
         }
         List<String> keys = new ArrayList<>();
+        List<String> types = new ArrayList<>();
         for (String expression : expressions) {
             Optional<String> column = scan.referencedColumn(expression);
             String type = column.map(c -> scan.source().hashTypes().get(c)).orElse(null);
@@ -133,7 +173,8 @@ final class GroupStamps {
                 return Optional.empty();
             }
             keys.add("(" + Sql.ident(scan.alias()) + "." + Sql.ident(column.get()) + ")::" + type);
+            types.add(type);
         }
-        return Optional.of(new Grouping(number, scan, keys));
+        return Optional.of(new Grouping(number, scan, keys, types));
     }
 }

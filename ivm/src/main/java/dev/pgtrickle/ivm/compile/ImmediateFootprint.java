@@ -105,9 +105,20 @@ final class ImmediateFootprint {
         Map<String, Scan> scans = new LinkedHashMap<>();
         Map<String, Derived> subqueries = new LinkedHashMap<>();
         List<Join> joins = new ArrayList<>();
-        String serialization = collect(top, scans, subqueries, joins);
+        List<String> twice = new ArrayList<>();
+        List<SetOperation> setOperations = new ArrayList<>();
+        String serialization = collect(top, scans, subqueries, joins, twice, setOperations);
         if (serialization != null) {
             return new Analysis(null, serialization);
+        }
+        // Without joins, no key is followed: a set operation's values are stamped by GroupStamps,
+        // and its sides may read one table under one alias.
+        if (!joins.isEmpty() && !setOperations.isEmpty()) {
+            return new Analysis(null, "changes meet in " + setOperations.get(0).describe() + ", which has no join keys to lock");
+        }
+        if (!joins.isEmpty() && !twice.isEmpty()) {
+            return new Analysis(null, "the alias " + twice.get(0)
+                    + " names two tables or subqueries, whose join keys cannot be told apart");
         }
         List<Edge> edges = new ArrayList<>();
         for (Join join : joins) {
@@ -151,23 +162,29 @@ final class ImmediateFootprint {
         return at;
     }
 
+    /**
+     * Collects the scans, subqueries, joins and set operations of {@code plan} (aliases used twice
+     * into {@code twice}); where changes meet in what has no join keys, why.
+     */
     private static String collect(Plan plan, Map<String, Scan> scans, Map<String, Derived> subqueries,
-                                  List<Join> joins) {
+                                  List<Join> joins, List<String> twice, List<SetOperation> setOperations) {
         if (plan instanceof Lookup || plan instanceof LateralFunction || plan instanceof LateralSubquery
-                || plan instanceof FunctionScan || plan instanceof SetOperation) {
+                || plan instanceof FunctionScan) {
             return "changes meet in " + plan.describe() + ", which has no join keys to lock";
         }
         if ((plan instanceof Scan scan && (scans.put(scan.alias(), scan) != null || subqueries.containsKey(scan.alias())))
                 || (plan instanceof Derived derived && (subqueries.put(derived.alias(), derived) != null
                         || scans.containsKey(derived.alias())))) {
-            return "the alias " + ((FromPlan) plan).aliases().iterator().next()
-                    + " names two tables or subqueries, whose join keys cannot be told apart";
+            twice.add(((FromPlan) plan).aliases().iterator().next());
         }
         if (plan instanceof Join join) {
             joins.add(join);
         }
+        if (plan instanceof SetOperation operation) {
+            setOperations.add(operation);
+        }
         for (Plan input : plan.inputs()) {
-            String serialization = collect(input, scans, subqueries, joins);
+            String serialization = collect(input, scans, subqueries, joins, twice, setOperations);
             if (serialization != null) {
                 return serialization;
             }

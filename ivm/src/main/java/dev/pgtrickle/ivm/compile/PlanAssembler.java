@@ -16,6 +16,7 @@ import dev.pgtrickle.ivm.plan.Plan;
 import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.Recursive;
 import dev.pgtrickle.ivm.plan.Scan;
+import dev.pgtrickle.ivm.plan.SetOperation;
 import dev.pgtrickle.ivm.plan.Source;
 import dev.pgtrickle.ivm.plan.TopK;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
@@ -154,8 +155,8 @@ final class PlanAssembler {
      * the rows they touch, taken in order before the MERGE reads them, make concurrent writers of
      * the same rows wait for each other; where the query joins tables, the stamps of the join keys
      * the changes reach make writers whose changes meet in the join wait too; where no key tells
-     * where they meet (the first rows of an order, groups inside the query that {@link GroupStamps}
-     * cannot tell apart, a scalar subquery, a set operation, a join without an equality), every
+     * where they meet (the first rows of an order, groups inside the query or values of a set operation
+     * that {@link GroupStamps} cannot tell apart, a scalar subquery, a join without an equality), every
      * writer takes one stamp, and they take turns (docs/architecture.md,
      * "IMMEDIATE mode"). Those lock no rows: the turn orders them.
      *
@@ -180,7 +181,9 @@ final class PlanAssembler {
         }
         ImmediateFootprint footprint = null;
         Optional<GroupStamps> groupStamps = Optional.empty();
-        Optional<Plan> grouping = top.inputs().stream().map(PlanAssembler::grouping).flatMap(Optional::stream).findFirst();
+        // A set operation at the top counts the touched values on its sides: a grouping there too.
+        Optional<Plan> grouping = top instanceof SetOperation ? Optional.of(top)
+                : top.inputs().stream().map(PlanAssembler::grouping).flatMap(Optional::stream).findFirst();
         String serialization = null;
         if (kind == Strategy.TOP_K) {
             serialization = "the first rows of ORDER BY ... LIMIT depend on every row of its input";
@@ -305,7 +308,7 @@ final class PlanAssembler {
     /** An operator computing over groups of rows (an aggregate, DISTINCT, a window, TopK) in {@code plan}. */
     private static Optional<Plan> grouping(Plan plan) {
         if (plan instanceof Aggregate || plan instanceof Distinct || plan instanceof DistinctOn || plan instanceof Window
-                || plan instanceof TopK) {
+                || plan instanceof TopK || plan instanceof SetOperation) {
             return Optional.of(plan);
         }
         return plan.inputs().stream().map(PlanAssembler::grouping).flatMap(Optional::stream).findFirst();

@@ -364,6 +364,66 @@ class ImmediateStatementsTest {
     }
 
     @Test
+    void aSetOperationStampsTheValuesItsChangesTouchOnEachSide() throws Exception {
+        // SELECT dept_id AS id FROM emp WHERE salary > 10 EXCEPT SELECT id FROM dept
+        CompiledPlan except = compile("""
+                 SELECT emp.dept_id AS id
+                   FROM public.emp
+                  WHERE (emp.salary > 10)
+                EXCEPT
+                 SELECT dept.id
+                   FROM public.dept""");
+        assertNull(except.immediateRefusal());
+        assertNull(except.immediateSerialization(), "writers of different values go on side by side");
+        // A value stamps alike from either side (one grouping number, one type), old rows and new.
+        CompiledPlan.ImmediateStatement empUpdate = except.immediate().stream()
+                .filter(st -> st.source() == FakeCatalog.EMP.oid() && st.event().equals("UPDATE")).findFirst().orElseThrow();
+        assertEquals("SELECT (pg_catalog.hash_record_extended(ROW((\"emp\".\"dept_id\")::bigint), 1) & 65535) AS stamp"
+                + " FROM (SELECT * FROM __pgt_newrows UNION ALL SELECT * FROM __pgt_oldrows) AS \"emp\"", empUpdate.stamps());
+        CompiledPlan.ImmediateStatement deptDelete = except.immediate().stream()
+                .filter(st -> st.source() == FakeCatalog.DEPT.oid() && st.event().equals("DELETE")).findFirst().orElseThrow();
+        assertEquals("SELECT (pg_catalog.hash_record_extended(ROW((\"dept\".\"id\")::bigint), 1) & 65535) AS stamp"
+                + " FROM (SELECT * FROM __pgt_oldrows) AS \"dept\"", deptDelete.stamps());
+        assertNotNull(deptDelete.identities(), "the stored rows are locked as usual");
+        // One table on both sides, under one alias: no join key to follow, the values stamped.
+        CompiledPlan sameTable = compile("""
+                 SELECT emp.name
+                   FROM public.emp
+                  WHERE (emp.salary > 10)
+                UNION
+                 SELECT emp.name
+                   FROM public.emp
+                  WHERE (emp.dept_id = 3)""");
+        assertNull(sameTable.immediateSerialization());
+        // Values that hash as different types on the two sides (a bigint and a text), or a side
+        // that is not a table's columns, cannot be stamped alike: the writers take turns.
+        CompiledPlan mixed = compile("""
+                 SELECT emp.dept_id
+                   FROM public.emp
+                UNION
+                 SELECT dept.name
+                   FROM public.dept""");
+        assertEquals("changes meet in the groups of UNION inside the query", mixed.immediateSerialization());
+        CompiledPlan expression = compile("""
+                 SELECT (emp.dept_id + 1)
+                   FROM public.emp
+                INTERSECT
+                 SELECT dept.id
+                   FROM public.dept""");
+        assertEquals("changes meet in the groups of INTERSECT inside the query", expression.immediateSerialization());
+        // A set operation beside a join: its values are not join keys the stamps could follow.
+        CompiledPlan joined = compile("""
+                 SELECT e.name
+                   FROM (public.emp e
+                     JOIN ( SELECT dept.id
+                           FROM public.dept
+                        UNION
+                         SELECT region.id
+                           FROM public.region) s ON ((s.id = e.dept_id)))""");
+        assertEquals("changes meet in the groups of UNION inside the query", joined.immediateSerialization());
+    }
+
+    @Test
     void recomputedPartitionsAreStampedSoTheirWritersWaitForEachOther() throws Exception {
         // SELECT id, rank() OVER (PARTITION BY dept_id ORDER BY salary) AS r FROM emp
         CompiledPlan window = compile("""

@@ -224,6 +224,7 @@ DECLARE
     v_st pgtrickle.pgt_stream_tables;
     v_function text;
     v_statement jsonb;
+    v_relative text;
     v_branch text;
     v_branches text := '';
     v_stamps boolean;
@@ -242,15 +243,15 @@ BEGIN
             (SELECT array_agg(t.relid ORDER BY t.relid)
              FROM pgtrickle._table_and_descendants((v_statement ->> 'source')::oid) AS t(relid)),
             v_statement ->> 'event');
-        -- A plan compiled before the relative statement had a field of its own holds it in apply
+        -- The relative statement runs on PostgreSQL 18 only: on 15 to 17, writers creating and
+        -- emptying the same groups made it miss changes or spin (docs/architecture.md, "Relative
+        -- statements"). A plan compiled before it had a field of its own holds it in apply
         -- (relative: true), without the two-statement form: it stays relative until recompiled.
-        IF (v_statement ->> 'relative')::boolean THEN
-            v_statement := v_statement || jsonb_build_object('relative_apply', v_statement -> 'apply');
-        END IF;
-        -- PostgreSQL 18 only: on 15 to 17, writers creating and emptying the same groups made the
-        -- relative MERGE miss changes or spin (docs/architecture.md, "Relative statements").
-        IF v_statement ->> 'relative_apply' IS NOT NULL
-           AND (current_setting('server_version_num')::int >= 180000 OR (v_statement ->> 'relative')::boolean) THEN
+        v_relative := CASE
+            WHEN (v_statement ->> 'relative')::boolean THEN v_statement ->> 'apply'
+            WHEN current_setting('server_version_num')::int >= 180000 THEN v_statement ->> 'relative_apply'
+        END;
+        IF v_relative IS NOT NULL THEN
             -- It locks what it touches; groups it found created meanwhile get a second pass.
             v_branches := v_branches || v_branch || format($branch$
         __pgt_retry := NULL;
@@ -260,7 +261,7 @@ BEGIN
             __pgt_retry := pg_catalog.current_setting(%2$L)::bytea[];
             PERFORM pg_catalog.set_config(%2$L, '', true);
         END LOOP;$branch$,
-                replace(pgtrickle._plan_statement(v_st, v_statement ->> 'relative_apply'), '"__pgt_id__"', p_pgt_id::text),
+                replace(pgtrickle._plan_statement(v_st, v_relative), '"__pgt_id__"', p_pgt_id::text),
                 format('pgtrickle.immediate_%s_deferred', p_pgt_id));
             CONTINUE;
         END IF;
