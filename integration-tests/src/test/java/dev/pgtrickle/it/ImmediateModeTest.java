@@ -130,6 +130,36 @@ class ImmediateModeTest {
         DifferentialRefreshTest.assertHiddenMultiplicities(db, "live_headcount");
     }
 
+    /**
+     * Recomputations at REPEATABLE READ: before the plan is compiled every statement recomputes,
+     * and one whose snapshot predates another's commit is told to retry (the epoch); a TRUNCATE,
+     * whose recomputation could keep rows another writer committed after the snapshot, is refused
+     * there with the reason, and runs at READ COMMITTED.
+     */
+    @Test
+    void repeatableReadRecomputationsRetryOrAreRefused() throws Exception {
+        db.execute("SELECT pgtrickle.create_stream_table('live_headcount', $$" + HEADCOUNT + "$$, refresh_mode => 'IMMEDIATE')");
+        LockWaits.laterSnapshotMustRetry(db, "INSERT INTO employees VALUES (300, 'first', 30, 1)",
+                "INSERT INTO employees VALUES (301, 'later', 31, 1)");
+        Oracle.assertStreamTableMatchesQuery(db, "live_headcount", HEADCOUNT);
+
+        createCompiled("page_counts", "SELECT department_id, count(*) AS n FROM employees GROUP BY department_id", "IMMEDIATE");
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            s.execute("SELECT 1");
+            db.execute("INSERT INTO employees VALUES (302, 'committed meanwhile', 32, 1)");
+            SQLException refused = assertThrows(SQLException.class, () -> s.execute("TRUNCATE employees"));
+            assertEquals("0A000", refused.getSQLState(), refused::getMessage);
+            assertTrue(refused.getMessage().contains("at isolation level REPEATABLE READ"), refused.getMessage());
+            c.rollback();
+        }
+        Oracle.assertStreamTableMatchesQuery(db, "page_counts", "SELECT department_id, count(*) AS n FROM employees GROUP BY department_id");
+        db.execute("TRUNCATE employees");
+        Oracle.assertStreamTableMatchesQuery(db, "live_headcount", HEADCOUNT);
+        assertEquals(0, db.queryLong("SELECT count(*) FROM page_counts"));
+    }
+
     /** The daemon compiles it, never refreshes it, and a scheduled stream table on the same source goes on as before. */
     @Test
     void theDaemonCompilesItAndLeavesItsMaintenanceToTheStatements() throws Exception {

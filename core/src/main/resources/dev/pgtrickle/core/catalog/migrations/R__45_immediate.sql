@@ -205,6 +205,28 @@ BEGIN
 END
 $$;
 
+-- A TRUNCATE of a source recomputes the contents from the sources as the transaction's snapshot
+-- shows them. At REPEATABLE READ or SERIALIZABLE that snapshot can predate another writer's
+-- commit, whose stored rows no statement of this transaction touches (a new group, a new row):
+-- neither seen nor conflicting, they would stay though the TRUNCATE removed their source rows.
+-- (Other recomputations are covered: every one advances the epoch, and a statement inside a
+-- statement takes its changes' stamps first.) So a TRUNCATE there is refused, not retryable:
+-- a retried one would be in the same position.
+CREATE OR REPLACE FUNCTION pgtrickle._immediate_truncated(p_pgt_id bigint) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'cannot truncate a source of stream table % (IMMEDIATE) at isolation level %',
+            (SELECT pgtrickle._display_name(pgt_schema, pgt_name) FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id),
+            upper(current_setting('transaction_isolation'))
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = 'The TRUNCATE recomputes its contents from this transaction''s snapshot, which can predate changes other writers committed.',
+                  HINT = 'Run the TRUNCATE in a READ COMMITTED transaction.';
+    END IF;
+    PERFORM pgtrickle._immediate_recompute(p_pgt_id);
+END
+$$;
+
 -- Creates or replaces the function and triggers maintaining an IMMEDIATE stream table, as the
 -- stream table's owner (the caller): the plan's IMMEDIATE statements when it has them, a
 -- recomputation otherwise. Idempotent.
@@ -320,7 +342,7 @@ DECLARE
     __pgt_retry bytea[];
 BEGIN%3$s
     IF TG_OP = 'TRUNCATE' THEN
-        PERFORM pgtrickle._immediate_recompute(%1$s);
+        PERFORM pgtrickle._immediate_truncated(%1$s);
     ELSIF pg_catalog.current_setting('transaction_isolation') = 'read committed' THEN
         IF false THEN NULL;%2$s
         ELSE
