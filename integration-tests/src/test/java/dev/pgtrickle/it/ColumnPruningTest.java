@@ -95,4 +95,28 @@ class ColumnPruningTest {
         assertEquals(db.queryString(asText.formatted(joined)),
                 db.queryString(asText.formatted("SELECT id, code, day, mood, tag, label, amount FROM pm_joined")));
     }
+
+    /**
+     * A table read for none of its columns (only its rows' number, in a threshold counted inside
+     * the query) is merged into the net number of rows that came and went.
+     */
+    @Test
+    void aTableReadForNoColumnCountsItsRowsThatCameAndWent(TestDatabase db) throws SQLException {
+        db.execute("CREATE TABLE pn_teams (id int PRIMARY KEY, name text)");
+        db.execute("CREATE TABLE pn_players (id int PRIMARY KEY, team_id int, score int)");
+        db.execute("INSERT INTO pn_teams SELECT i, 'team ' || (i % 4) FROM generate_series(1, 10) i");
+        db.execute("INSERT INTO pn_players SELECT i, i % 10 + 1, i FROM generate_series(1, 100) i");
+        String crowded = "SELECT t.name, count(*) AS n FROM pn_teams t GROUP BY t.name"
+                + " HAVING count(*) > (SELECT count(*) / 50 FROM pn_players)";
+        DifferentialRefreshTest.createCompiled(db, "pn_crowded", crowded, "CONTENT");
+        db.execute("INSERT INTO pn_players SELECT i, 1, i FROM generate_series(101, 160) i");
+        db.execute("UPDATE pn_players SET score = score + 1 WHERE id % 3 = 0");
+        DifferentialRefreshTest.refreshDifferentially(db, "pn_crowded", crowded);
+        db.execute("DELETE FROM pn_players WHERE id > 40");
+        db.execute("INSERT INTO pn_teams VALUES (11, 'team 9')");
+        DifferentialRefreshTest.refreshDifferentially(db, "pn_crowded", crowded);
+        db.execute("DELETE FROM pn_players WHERE id > 20");
+        db.execute("INSERT INTO pn_players VALUES (21, 2, 0)");
+        DifferentialRefreshTest.refreshDifferentially(db, "pn_crowded", crowded);
+    }
 }

@@ -317,6 +317,10 @@ public final class DeltaContext {
         }
         // Each row's weight is 1 or -1, so integer sums (bigint results) cannot overflow.
         String sum = "pg_catalog.sum(" + WEIGHT + "::integer)";
+        if (names.isEmpty()) {
+            // Nothing read but the rows' number (a count(*) of the table): their net weight, one row.
+            return "SELECT " + sum + " AS " + WEIGHT + " FROM (" + rows + ") AS __pgt_rows HAVING " + sum + " <> 0";
+        }
         String keys = String.join(", ", names);
         return "SELECT " + keys + ", " + sum + " AS " + WEIGHT + " FROM (" + rows + ") AS __pgt_rows GROUP BY " + keys
                 + " HAVING " + sum + " <> 0";

@@ -46,6 +46,16 @@ class LinearOperatorsTest {
     }
 
     @Test
+    void theChangesOfASourceReadForNoColumnMergeIntoTheirNetWeight() {
+        // SELECT count(*) FROM w inside a larger query: only how many rows came and went.
+        DeltaContext context = new DeltaContext(new ChangeBuffers());
+        context.mergeIdenticalChanges();
+        String delta = partOfWide(List.of()).delta(context);
+        assertTrue(delta.startsWith("SELECT pg_catalog.sum(__pgt_w::integer) AS __pgt_w FROM (SELECT CASE"), delta);
+        assertTrue(delta.endsWith(") AS __pgt_rows HAVING pg_catalog.sum(__pgt_w::integer) <> 0"), delta);
+    }
+
+    @Test
     void changesAreNotMergedUnlessAskedNorWhenAnEqualValueMayShowDifferently() {
         assertFalse(partOfWide(List.of("id", "code")).delta(new DeltaContext(new ChangeBuffers())).contains("GROUP BY"));
         DeltaContext asked = new DeltaContext(new ChangeBuffers());
