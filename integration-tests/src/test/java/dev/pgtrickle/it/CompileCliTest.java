@@ -103,7 +103,8 @@ class CompileCliTest {
                     "public.cp_having: compiled (GROUP_RESCAN)",
                     "public.cp_mode: refreshed FULL, not differentiable: mode() WITHIN GROUP (ORDER BY v):"
                             + " ordered-set and hypothetical-set aggregates (WITHIN GROUP) are not supported yet"),
-                    run.outLines(),
+                    // PostgreSQL 15 prints the query's one table's columns qualified.
+                    run.outLines().stream().map(line -> line.replace("(ORDER BY cp_src.v)", "(ORDER BY v)")).toList(),
                     run::toString);
 
             assertEquals("COMPILED", catalogRow(own, "cp_agg").get("compile_status"));

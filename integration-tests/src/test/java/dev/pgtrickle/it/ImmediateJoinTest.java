@@ -357,6 +357,28 @@ class ImmediateJoinTest {
     }
 
     /**
+     * A correlated scalar subquery is followed like a join on its group: writers of one order and
+     * its payments wait for each other (at REPEATABLE READ the later one is told to retry),
+     * writers of different orders go on side by side.
+     */
+    @Test
+    void aCorrelatedScalarSubqueryStampsTheKeyItIsCorrelatedOn() throws Exception {
+        String query = "SELECT o.id, (SELECT count(*) FROM payments p WHERE p.order_id = o.id) AS payments FROM orders o";
+        db.execute("SELECT pgtrickle.create_stream_table('paid', $$" + query + "$$, refresh_mode => 'IMMEDIATE')");
+        compile("paid");
+        assertNull(db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.paid'"));
+        LockWaits.secondWaitsForFirst(db, "INSERT INTO payments (order_id, status) VALUES (3, 'a')",
+                "UPDATE orders SET customer_id = 7 WHERE id = 3");
+        LockWaits.secondWaitsForFirst(db, "INSERT INTO payments (order_id, status) VALUES (3, 'b')",
+                "DELETE FROM payments WHERE order_id = 3 AND status = 'a'");
+        LockWaits.secondGoesOnBesideFirst(db, "INSERT INTO payments (order_id, status) VALUES (4, 'c')",
+                "INSERT INTO payments (order_id, status) VALUES (6, 'd'); UPDATE orders SET customer_id = 8 WHERE id = 6");
+        LockWaits.laterSnapshotMustRetry(db, "INSERT INTO payments (order_id) VALUES (5)", "DELETE FROM orders WHERE id = 5",
+                "DELETE FROM orders WHERE id = 9");
+        randomStatementsAndATransaction("paid", query);
+    }
+
+    /**
      * A set operation counts a value on both sides: writers of one value wait for each other (the
      * later one, at READ COMMITTED, then counts what the earlier committed; at REPEATABLE READ it
      * is told to retry), writers of different values go on side by side. Each statement leaves

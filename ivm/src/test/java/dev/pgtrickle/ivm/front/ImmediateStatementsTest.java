@@ -424,6 +424,35 @@ class ImmediateStatementsTest {
     }
 
     @Test
+    void aCorrelatedScalarSubqueryIsFollowedLikeAJoinOnItsGroup() throws Exception {
+        // SELECT d.name, (SELECT count(*) FROM emp e WHERE e.dept_id = d.id) AS headcount FROM dept d
+        CompiledPlan correlated = compile("""
+                 SELECT d.name,
+                    ( SELECT count(*) AS count
+                           FROM public.emp e
+                          WHERE (e.dept_id = d.id)) AS headcount
+                   FROM public.dept d""");
+        assertNull(correlated.immediateRefusal());
+        assertNull(correlated.immediateSerialization(), "writers of different departments go on side by side");
+        CompiledPlan.ImmediateStatement empInsert = correlated.immediate().stream()
+                .filter(st -> st.source() == FakeCatalog.EMP.oid() && st.event().equals("INSERT")).findFirst().orElseThrow();
+        // The department's group, and the correlation followed into dept as a join key.
+        assertTrue(empInsert.stamps().contains("hash_record_extended(ROW((\"e\".\"dept_id\")::bigint)"), empInsert.stamps());
+        assertTrue(empInsert.stamps().contains("LEFT JOIN \"public\".\"dept\" AS \"d\""), empInsert.stamps());
+        CompiledPlan.ImmediateStatement deptUpdate = correlated.immediate().stream()
+                .filter(st -> st.source() == FakeCatalog.DEPT.oid() && st.event().equals("UPDATE")).findFirst().orElseThrow();
+        assertNotNull(deptUpdate.stamps(), "a department's writers stamp the key its employees are counted by");
+        // An uncorrelated one compares every row with one value: its writers take turns.
+        CompiledPlan uncorrelated = compile("""
+                 SELECT e.name
+                   FROM public.emp e
+                  WHERE (e.dept_id > ( SELECT min(d.id) AS min
+                           FROM public.dept d))""");
+        assertTrue(uncorrelated.immediateSerialization().startsWith("changes meet in the groups of "),
+                uncorrelated.immediateSerialization());
+    }
+
+    @Test
     void recomputedPartitionsAreStampedSoTheirWritersWaitForEachOther() throws Exception {
         // SELECT id, rank() OVER (PARTITION BY dept_id ORDER BY salary) AS r FROM emp
         CompiledPlan window = compile("""
