@@ -379,6 +379,22 @@ class ImmediateJoinTest {
     }
 
     /**
+     * A set-returning function's rows follow from its input's row: over a join, its writers meet
+     * where the join's keys say, as without it.
+     */
+    @Test
+    void aSetReturningFunctionOverAJoinStampsTheJoinKeys() throws Exception {
+        String query = "SELECT o.id, c.name, w.part FROM customers c CROSS JOIN LATERAL string_to_table(c.name, 'c') AS w(part)"
+                + " JOIN orders o ON o.customer_id = c.id";
+        db.execute("SELECT pgtrickle.create_stream_table('parts', $$" + query + "$$, refresh_mode => 'IMMEDIATE')");
+        compile("parts");
+        assertNull(db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.parts'"));
+        LockWaits.secondWaitsForFirst(db, "INSERT INTO orders VALUES (950, now(), 3)", "UPDATE customers SET name = 'c3c3' WHERE id = 3");
+        LockWaits.secondGoesOnBesideFirst(db, "INSERT INTO orders VALUES (951, now(), 4)", "UPDATE customers SET name = 'c5c' WHERE id = 5");
+        randomStatementsAndATransaction("parts", query);
+    }
+
+    /**
      * A set operation counts a value on both sides: writers of one value wait for each other (the
      * later one, at READ COMMITTED, then counts what the earlier committed; at REPEATABLE READ it
      * is told to retry), writers of different values go on side by side. Each statement leaves

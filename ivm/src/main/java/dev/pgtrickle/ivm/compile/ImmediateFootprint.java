@@ -6,7 +6,6 @@ import dev.pgtrickle.ivm.plan.Derived;
 import dev.pgtrickle.ivm.plan.FromPlan;
 import dev.pgtrickle.ivm.plan.FunctionScan;
 import dev.pgtrickle.ivm.plan.Join;
-import dev.pgtrickle.ivm.plan.LateralFunction;
 import dev.pgtrickle.ivm.plan.LateralSubquery;
 import dev.pgtrickle.ivm.plan.Plan;
 import dev.pgtrickle.ivm.plan.Scan;
@@ -168,8 +167,11 @@ final class ImmediateFootprint {
     private static String collect(Plan plan, Map<String, Scan> scans, Map<String, Derived> subqueries,
                                   List<Join> joins, List<String> twice, List<SetOperation> setOperations) {
         // A scalar subquery (Lookup) is the right input of a join on its correlation: an equality
-        // on its grouping column is followed into the grouped table like a subquery's in FROM.
-        if (plan instanceof LateralFunction || plan instanceof LateralSubquery || plan instanceof FunctionScan) {
+        // on its grouping column is followed into the grouped table like a subquery's in FROM. A
+        // set-returning function's rows follow from its input's row (LateralFunction): writers meet
+        // where they meet in that row; a join on the function's columns alone has no pair of scans
+        // to stamp, and every join needs one (below).
+        if (plan instanceof LateralSubquery || plan instanceof FunctionScan) {
             return "changes meet in " + plan.describe() + ", which has no join keys to lock";
         }
         if ((plan instanceof Scan scan && (scans.put(scan.alias(), scan) != null || subqueries.containsKey(scan.alias())))

@@ -453,6 +453,30 @@ class ImmediateStatementsTest {
     }
 
     @Test
+    void aSetReturningFunctionOverAJoinLeavesItsJoinKeysToTheStamps() throws Exception {
+        // SELECT e.id, d.name, u.t FROM emp e CROSS JOIN LATERAL unnest(e.tags) u(t) JOIN dept d ON d.id = e.dept_id
+        CompiledPlan tagged = compile("""
+                 SELECT e.id,
+                    d.name,
+                    u.t
+                   FROM ((public.emp e
+                     CROSS JOIN LATERAL unnest(e.tags) u(t))
+                     JOIN public.dept d ON ((d.id = e.dept_id)))""");
+        assertNull(tagged.immediateSerialization(), "a function's rows follow from its input's row");
+        CompiledPlan.ImmediateStatement deptDelete = tagged.immediate().stream()
+                .filter(st -> st.source() == FakeCatalog.DEPT.oid() && st.event().equals("DELETE")).findFirst().orElseThrow();
+        assertTrue(deptDelete.stamps().contains("LEFT JOIN \"public\".\"emp\" AS \"e\""), deptDelete.stamps());
+        // Joined on the function's column alone: no pair of tables whose key would tell.
+        CompiledPlan onTheFunction = compile("""
+                 SELECT e.id,
+                    d.name
+                   FROM ((public.emp e
+                     CROSS JOIN LATERAL unnest(e.tags) u(t))
+                     JOIN public.dept d ON ((d.name = u.t)))""");
+        assertTrue(onTheFunction.immediateSerialization().startsWith("the join "), onTheFunction.immediateSerialization());
+    }
+
+    @Test
     void recomputedPartitionsAreStampedSoTheirWritersWaitForEachOther() throws Exception {
         // SELECT id, rank() OVER (PARTITION BY dept_id ORDER BY salary) AS r FROM emp
         CompiledPlan window = compile("""
