@@ -5,6 +5,7 @@ import dev.pgtrickle.ivm.plan.Filter;
 import dev.pgtrickle.ivm.plan.FromPlan;
 import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.JoinKind;
+import dev.pgtrickle.ivm.plan.LateralFunction;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -47,6 +48,9 @@ public final class InnerJoins {
         } else if (plan instanceof Join join) {
             inputs.add(new Join(join.kind(), place(join.left(), List.of()), place(join.right(), List.of()),
                     join.condition()));
+        } else if (plan instanceof LateralFunction lateral) {
+            // The joins before a set-returning function in FROM are a chain of their own.
+            inputs.add(new LateralFunction(place(lateral.input(), List.of()), lateral.function(), lateral.on()));
         } else {
             inputs.add(plan);
         }

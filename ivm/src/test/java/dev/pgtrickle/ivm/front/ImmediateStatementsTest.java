@@ -463,6 +463,13 @@ class ImmediateStatementsTest {
                      CROSS JOIN LATERAL unnest(e.tags) u(t))
                      JOIN public.dept d ON ((d.id = e.dept_id)))""");
         assertNull(tagged.immediateSerialization(), "a function's rows follow from its input's row");
+        assertNull(compile("""
+                 SELECT e.id,
+                    d.name,
+                    u.t
+                   FROM ((public.emp e
+                     JOIN public.dept d ON ((d.id = e.dept_id)))
+                     CROSS JOIN LATERAL unnest(e.tags) u(t))""").immediateSerialization(), "the function after the join");
         CompiledPlan.ImmediateStatement deptDelete = tagged.immediate().stream()
                 .filter(st -> st.source() == FakeCatalog.DEPT.oid() && st.event().equals("DELETE")).findFirst().orElseThrow();
         assertTrue(deptDelete.stamps().contains("LEFT JOIN \"public\".\"emp\" AS \"e\""), deptDelete.stamps());

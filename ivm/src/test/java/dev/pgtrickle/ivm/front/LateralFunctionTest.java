@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pgtrickle.ivm.compile.CompiledPlan;
 import dev.pgtrickle.ivm.compile.PlanCompiler;
+import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.LateralFunction;
 import dev.pgtrickle.ivm.plan.Project;
 import dev.pgtrickle.ivm.plan.QueryPlan;
@@ -43,6 +44,22 @@ class LateralFunctionTest {
         assertEquals("u", unnest.function().alias());
         assertEquals(List.of("t", "n"), unnest.function().columns());
         assertEquals("d", assertInstanceOf(Scan.class, unnest.input()).alias());
+    }
+
+    @Test
+    void theJoinsBeforeTheFunctionKeepTheirConditions() throws Exception {
+        // SELECT e.id, d.name, u.t FROM emp e JOIN dept d ON d.id = e.dept_id CROSS JOIN LATERAL unnest(e.tags) u(t)
+        Project top = assertInstanceOf(Project.class, parse("""
+                 SELECT e.id,
+                    d.name,
+                    u.t
+                   FROM ((public.emp e
+                     JOIN public.dept d ON ((d.id = e.dept_id)))
+                     CROSS JOIN LATERAL unnest(e.tags) u(t))"""));
+        LateralFunction unnest = assertInstanceOf(LateralFunction.class, top.input());
+        // Not a cross product filtered afterwards: each delta term probes the other table by the key.
+        Join join = assertInstanceOf(Join.class, unnest.input());
+        assertEquals("(d.id = e.dept_id)", join.condition().sql());
     }
 
     @Test
