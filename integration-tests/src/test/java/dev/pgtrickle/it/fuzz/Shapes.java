@@ -528,7 +528,11 @@ final class Shapes {
                         + " b WHERE b.k = a.k ORDER BY b.v DESC NULLS LAST, b.id, b.g LIMIT 2) t", 1, 2).withStrategy("CONTENT"),
                 plain(c.st("la"), "SELECT a.id, s.c, s.m FROM " + c.t(1) + " a LEFT JOIN LATERAL (SELECT count(*) AS c,"
                         + " max(b.v) AS m FROM " + c.t(2) + " b WHERE b.k = a.k AND b.g = a.g) s ON true", 1, 2)
-                        .withStrategy("CONTENT"))));
+                        .withStrategy("CONTENT"),
+                // After a join, which keeps its condition.
+                plain(c.st("lj"), "SELECT a.id, x.g AS xg, t.v FROM " + c.t(1) + " a JOIN " + c.t(2) + " x ON x.id = a.id,"
+                        + " LATERAL (SELECT b.v FROM " + c.t(2) + " b WHERE b.k = a.k ORDER BY b.v DESC NULLS LAST, b.id, b.g"
+                        + " LIMIT 1) t", 1, 2).withStrategy("CONTENT"))));
 
         // ---------------------------------------------------------------- moving time windows
         // Columns compared with the clock (NULLs, key changes, deletes that empty a group): the

@@ -46,6 +46,11 @@ public record LateralSubquery(FromPlan left, QueryPlan body, List<String> innerK
         }
     }
 
+    /** The same subquery after {@code other} instead of {@code left}. */
+    public LateralSubquery withLeft(FromPlan other) {
+        return new LateralSubquery(other, body, innerKeys, outerKeys, orderBy, limit, offset, alias, columns, on);
+    }
+
     /** The subquery's inner FROM items (with its own conditions). */
     public FromPlan inner() {
         return body instanceof Project project ? project.input() : ((Aggregate) body).input();

@@ -6,6 +6,7 @@ import dev.pgtrickle.ivm.plan.FromPlan;
 import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.JoinKind;
 import dev.pgtrickle.ivm.plan.LateralFunction;
+import dev.pgtrickle.ivm.plan.LateralSubquery;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -49,8 +50,10 @@ public final class InnerJoins {
             inputs.add(new Join(join.kind(), place(join.left(), List.of()), place(join.right(), List.of()),
                     join.condition()));
         } else if (plan instanceof LateralFunction lateral) {
-            // The joins before a set-returning function in FROM are a chain of their own.
+            // The joins before a set-returning function or a LATERAL subquery are a chain of their own.
             inputs.add(new LateralFunction(place(lateral.input(), List.of()), lateral.function(), lateral.on()));
+        } else if (plan instanceof LateralSubquery lateral) {
+            inputs.add(lateral.withLeft(place(lateral.left(), List.of())));
         } else {
             inputs.add(plan);
         }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pgtrickle.ivm.compile.CompiledPlan;
 import dev.pgtrickle.ivm.compile.PlanCompiler;
 import dev.pgtrickle.ivm.plan.Aggregate;
+import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.LateralSubquery;
 import dev.pgtrickle.ivm.plan.Project;
 import dev.pgtrickle.ivm.plan.QueryPlan;
@@ -54,6 +55,24 @@ class LateralSubqueryTest {
         assertEquals("e", assertInstanceOf(Scan.class, lateral.left()).alias());
         assertEquals("o", assertInstanceOf(Scan.class, lateral.inner()).alias());
         assertEquals(List.of("amount"), lateral.columns());
+    }
+
+    @Test
+    void theJoinsBeforeItKeepTheirConditions() throws Exception {
+        // SELECT e.id, d.name, t.amount FROM emp e JOIN dept d ON d.id = e.dept_id, LATERAL (…) t
+        Project top = assertInstanceOf(Project.class, parse("""
+                 SELECT e.id,
+                    d.name,
+                    t.amount
+                   FROM (public.emp e
+                     JOIN public.dept d ON ((d.id = e.dept_id))),
+                    LATERAL ( SELECT o.amount
+                           FROM sales.orders o
+                          WHERE (o.emp_id = e.id)
+                          ORDER BY o.amount DESC
+                         LIMIT 3) t"""));
+        LateralSubquery lateral = assertInstanceOf(LateralSubquery.class, top.input());
+        assertEquals("(d.id = e.dept_id)", assertInstanceOf(Join.class, lateral.left()).condition().sql());
     }
 
     @Test
