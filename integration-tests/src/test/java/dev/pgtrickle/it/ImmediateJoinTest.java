@@ -395,6 +395,26 @@ class ImmediateJoinTest {
     }
 
     /**
+     * A LATERAL subquery picks each customer's latest orders: writers of one customer's orders
+     * wait for each other and for writers of the customer, writers of different customers do not.
+     */
+    @Test
+    void aLateralSubqueryStampsTheKeyItIsCorrelatedOn() throws Exception {
+        String query = "SELECT c.id, c.name, t.id AS order_id FROM customers c, LATERAL (SELECT o.id FROM orders o"
+                + " WHERE o.customer_id = c.id ORDER BY o.placed_at DESC, o.id LIMIT 2) t";
+        db.execute("SELECT pgtrickle.create_stream_table('latest', $$" + query + "$$, refresh_mode => 'IMMEDIATE')");
+        compile("latest");
+        assertNull(db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.latest'"));
+        LockWaits.secondWaitsForFirst(db, "INSERT INTO orders VALUES (960, now(), 3)", "DELETE FROM orders WHERE id = 3");
+        LockWaits.secondWaitsForFirst(db, "INSERT INTO orders VALUES (961, now(), 3)", "UPDATE customers SET name = 'three' WHERE id = 3");
+        LockWaits.secondGoesOnBesideFirst(db, "INSERT INTO orders VALUES (962, now(), 4)",
+                "DELETE FROM orders WHERE customer_id = 5; UPDATE customers SET name = 'five' WHERE id = 5");
+        LockWaits.laterSnapshotMustRetry(db, "INSERT INTO orders VALUES (963, now(), 6)", "DELETE FROM customers WHERE id = 6",
+                "INSERT INTO orders VALUES (964, now(), 7)");
+        randomStatementsAndATransaction("latest", query);
+    }
+
+    /**
      * A set operation counts a value on both sides: writers of one value wait for each other (the
      * later one, at READ COMMITTED, then counts what the earlier committed; at REPEATABLE READ it
      * is told to retry), writers of different values go on side by side. Each statement leaves

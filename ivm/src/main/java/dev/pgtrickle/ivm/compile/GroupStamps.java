@@ -3,6 +3,7 @@ package dev.pgtrickle.ivm.compile;
 import dev.pgtrickle.ivm.delta.TransitionTables;
 import dev.pgtrickle.ivm.plan.Distinct;
 import dev.pgtrickle.ivm.plan.Filter;
+import dev.pgtrickle.ivm.plan.LateralSubquery;
 import dev.pgtrickle.ivm.plan.OutputColumn;
 import dev.pgtrickle.ivm.plan.Partitioned;
 import dev.pgtrickle.ivm.plan.Plan;
@@ -22,8 +23,9 @@ import java.util.Optional;
 /**
  * The groups inside a query that a statement's changes touch, as stamps (IMMEDIATE mode): two
  * writers of one group (of an aggregate, {@code DISTINCT}, {@code DISTINCT ON} or a window
- * partition inside the query, or a value of {@code UNION}, {@code INTERSECT} or {@code EXCEPT},
- * which counts the value on both sides) each compute its old and new outputs without the other's rows, so
+ * partition inside the query, a value of {@code UNION}, {@code INTERSECT} or {@code EXCEPT},
+ * which counts the value on both sides, or the key a LATERAL subquery is correlated on, whose
+ * first rows per key it picks) each compute its old and new outputs without the other's rows, so
  * they must not run side by side; writers of different groups may. Each changed row, old or new,
  * stamps the group its key values name, per grouping over the changed table, so writers of one
  * group wait for each other and, at READ COMMITTED, the later one sees what the earlier committed
@@ -95,6 +97,11 @@ final class GroupStamps {
      * (Joins are left to {@link ImmediateFootprint}.)
      */
     private static boolean collect(Plan plan, List<Plan> groupings) {
+        if (plan instanceof LateralSubquery lateral) {
+            // Its rows per key of the row before it: a grouping of its inner rows by the key.
+            groupings.add(plan);
+            return collect(lateral.left(), groupings);
+        }
         if (plan instanceof Partitioned || plan instanceof Window || plan instanceof Distinct
                 || plan instanceof SetOperation) {
             groupings.add(plan);
@@ -134,6 +141,8 @@ final class GroupStamps {
             keyed = keyed(partitioned.input(), partitioned.groupKeys(), number);
         } else if (grouping instanceof Window window) {
             keyed = keyed(window.input(), window.partitionKeys(), number);
+        } else if (grouping instanceof LateralSubquery lateral) {
+            keyed = keyed(lateral.inner(), lateral.innerKeys(), number);
         } else if (grouping instanceof Distinct distinct && distinct.input() instanceof Project project) {
             keyed = keyed(project.input(), project.outputs().stream().map(OutputColumn::expression).toList(), number);
         } else {

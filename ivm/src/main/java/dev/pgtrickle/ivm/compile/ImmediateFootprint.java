@@ -100,30 +100,120 @@ final class ImmediateFootprint {
     static final String WHOLE = "SELECT (" + WHOLE_STAMP + ")::bigint AS stamp";
 
     static Analysis of(Plan top) {
-        Map<String, Scan> scans = new LinkedHashMap<>();
-        Map<String, Derived> subqueries = new LinkedHashMap<>();
-        List<Join> joins = new ArrayList<>();
-        List<String> twice = new ArrayList<>();
-        List<SetOperation> setOperations = new ArrayList<>();
-        String serialization = collect(top, scans, subqueries, joins, twice, setOperations);
+        Tree tree = new Tree();
+        String serialization = tree.collect(top);
         if (serialization != null) {
             return new Analysis(null, serialization);
         }
         // Without joins, no key is followed: a set operation's values are stamped by GroupStamps,
         // and its sides may read one table under one alias.
-        if (!joins.isEmpty() && !setOperations.isEmpty()) {
-            return new Analysis(null, "changes meet in " + setOperations.get(0).describe() + ", which has no join keys to lock");
+        boolean joins = !tree.joins.isEmpty() || !tree.laterals.isEmpty();
+        if (joins && !tree.setOperations.isEmpty()) {
+            return new Analysis(null, "changes meet in " + tree.setOperations.get(0).describe()
+                    + ", which has no join keys to lock");
         }
-        if (!joins.isEmpty() && !twice.isEmpty()) {
-            return new Analysis(null, "the alias " + twice.get(0)
+        if (joins && !tree.twice.isEmpty()) {
+            return new Analysis(null, "the alias " + tree.twice.get(0)
                     + " names two tables or subqueries, whose join keys cannot be told apart");
         }
         List<Edge> edges = new ArrayList<>();
-        for (Join join : joins) {
+        for (Join join : tree.joins) {
+            List<Condition.Key> keys = join.condition().equalities(join.left().aliases(), join.right().aliases());
+            if (!tree.addEdges(keys, edges)) {
+                return new Analysis(null, "the join " + join.condition().sql()
+                        + " has no equality between columns of two tables to lock");
+            }
+        }
+        for (LateralSubquery lateral : tree.laterals) {
+            // Correlated by equalities (innerKeys = outerKeys): a join of its inner rows on them.
+            List<Condition.Key> keys = new ArrayList<>();
+            for (int i = 0; i < lateral.innerKeys().size(); i++) {
+                Optional<Condition.Operand> inner = column(lateral.innerKeys().get(i), lateral.inner());
+                Optional<Condition.Operand> outer = column(lateral.outerKeys().get(i), lateral.left());
+                if (inner.isPresent() && outer.isPresent()) {
+                    keys.add(new Condition.Key(outer.get(), inner.get()));
+                }
+            }
+            if (!tree.addEdges(keys, edges)) {
+                return new Analysis(null, "the LATERAL subquery " + lateral.alias()
+                        + " is correlated by no equality between columns of two tables to lock");
+            }
+        }
+        return new Analysis(new ImmediateFootprint(tree.scans, edges), null);
+    }
+
+    /** {@code expression} as a column of a table that {@code within} reads directly, if it is one. */
+    private static Optional<Condition.Operand> column(String expression, Plan within) {
+        if (within instanceof Scan scan) {
+            return scan.referencedColumn(expression).map(column -> Condition.Operand.column(
+                    Sql.ident(scan.alias()) + "." + Sql.ident(column), scan.alias(), column));
+        }
+        if (within instanceof Derived) {
+            return Optional.empty();  // another scope
+        }
+        if (within instanceof LateralSubquery earlier) {
+            return column(expression, earlier.left());  // its own rows are no table's
+        }
+        for (Plan input : within.inputs()) {
+            Optional<Condition.Operand> found = column(expression, input);
+            if (found.isPresent()) {
+                return found;
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** What a plan's footprint is built from, collected in one walk. */
+    private static final class Tree {
+        final Map<String, Scan> scans = new LinkedHashMap<>();
+        final Map<String, Derived> subqueries = new LinkedHashMap<>();
+        final List<Join> joins = new ArrayList<>();
+        final List<LateralSubquery> laterals = new ArrayList<>();
+        final List<SetOperation> setOperations = new ArrayList<>();
+        /** Aliases bound twice. */
+        final List<String> twice = new ArrayList<>();
+
+        /**
+         * Collects what {@code plan} holds; where changes meet in what has no join keys, why. A
+         * scalar subquery (Lookup) is the right input of a join on its correlation: an equality on
+         * its grouping column is followed into the grouped table like a subquery's in FROM. A
+         * set-returning function's rows follow from its input's row (LateralFunction): writers meet
+         * where they meet in that row; a join on the function's columns alone has no pair of scans
+         * to stamp, and every join needs one. A LATERAL subquery is a join on its correlation.
+         */
+        String collect(Plan plan) {
+            if (plan instanceof FunctionScan) {
+                return "changes meet in " + plan.describe() + ", which has no join keys to lock";
+            }
+            if ((plan instanceof Scan scan && (scans.put(scan.alias(), scan) != null || subqueries.containsKey(scan.alias())))
+                    || (plan instanceof Derived derived && (subqueries.put(derived.alias(), derived) != null
+                            || scans.containsKey(derived.alias())))) {
+                twice.add(((FromPlan) plan).aliases().iterator().next());
+            }
+            if (plan instanceof Join join) {
+                joins.add(join);
+            }
+            if (plan instanceof LateralSubquery lateral) {
+                laterals.add(lateral);
+            }
+            if (plan instanceof SetOperation operation) {
+                setOperations.add(operation);
+            }
+            for (Plan input : plan.inputs()) {
+                String serialization = collect(input);
+                if (serialization != null) {
+                    return serialization;
+                }
+            }
+            return null;
+        }
+
+        /** Adds an edge per pair of scans that {@code keys} connect; false when they connect none. */
+        boolean addEdges(List<Condition.Key> keys, List<Edge> edges) {
             Map<List<Scan>, List<Condition.Key>> pairs = new LinkedHashMap<>();
-            for (Condition.Key key : join.condition().equalities(join.left().aliases(), join.right().aliases())) {
-                Condition.Operand own = throughSubqueries(key.own(), scans, subqueries);
-                Condition.Operand other = throughSubqueries(key.other(), scans, subqueries);
+            for (Condition.Key key : keys) {
+                Condition.Operand own = throughSubqueries(key.own());
+                Condition.Operand other = throughSubqueries(key.other());
                 Scan ownScan = own.aliases().size() == 1 ? scans.get(own.aliases().iterator().next()) : null;
                 Scan otherScan = other.aliases().size() == 1 ? scans.get(other.aliases().iterator().next()) : null;
                 if (ownScan != null && otherScan != null) {
@@ -131,67 +221,28 @@ final class ImmediateFootprint {
                             .add(new Condition.Key(own, other));
                 }
             }
-            if (pairs.isEmpty()) {
-                return new Analysis(null, "the join " + join.condition().sql()
-                        + " has no equality between columns of two tables to lock");
-            }
             for (Map.Entry<List<Scan>, List<Condition.Key>> pair : pairs.entrySet()) {
                 edges.add(new Edge(edges.size() + 1, pair.getKey().get(0), pair.getKey().get(1), pair.getValue()));
             }
+            return !pairs.isEmpty();
         }
-        return new Analysis(new ImmediateFootprint(scans, edges), null);
-    }
 
-    /**
-     * A column of a subquery in FROM (an {@code IN} or {@code EXISTS} subquery becomes one) as the
-     * column of the table inside that it projects; any other operand as it is.
-     */
-    private static Condition.Operand throughSubqueries(Condition.Operand operand, Map<String, Scan> scans,
-                                                       Map<String, Derived> subqueries) {
-        Condition.Operand at = operand;
-        while (at.column() != null && !scans.containsKey(at.alias()) && subqueries.containsKey(at.alias())) {
-            Optional<Derived.ColumnReference> inner = subqueries.get(at.alias()).columnOf(at.column());
-            if (inner.isEmpty()) {
-                return at;
+        /**
+         * A column of a subquery in FROM (an {@code IN} or {@code EXISTS} subquery becomes one) as
+         * the column of the table inside that it projects; any other operand as it is.
+         */
+        private Condition.Operand throughSubqueries(Condition.Operand operand) {
+            Condition.Operand at = operand;
+            while (at.column() != null && !scans.containsKey(at.alias()) && subqueries.containsKey(at.alias())) {
+                Optional<Derived.ColumnReference> inner = subqueries.get(at.alias()).columnOf(at.column());
+                if (inner.isEmpty()) {
+                    return at;
+                }
+                at = Condition.Operand.column(Sql.ident(inner.get().alias()) + "." + Sql.ident(inner.get().column()),
+                        inner.get().alias(), inner.get().column());
             }
-            at = Condition.Operand.column(Sql.ident(inner.get().alias()) + "." + Sql.ident(inner.get().column()),
-                    inner.get().alias(), inner.get().column());
+            return at;
         }
-        return at;
-    }
-
-    /**
-     * Collects the scans, subqueries, joins and set operations of {@code plan} (aliases used twice
-     * into {@code twice}); where changes meet in what has no join keys, why.
-     */
-    private static String collect(Plan plan, Map<String, Scan> scans, Map<String, Derived> subqueries,
-                                  List<Join> joins, List<String> twice, List<SetOperation> setOperations) {
-        // A scalar subquery (Lookup) is the right input of a join on its correlation: an equality
-        // on its grouping column is followed into the grouped table like a subquery's in FROM. A
-        // set-returning function's rows follow from its input's row (LateralFunction): writers meet
-        // where they meet in that row; a join on the function's columns alone has no pair of scans
-        // to stamp, and every join needs one (below).
-        if (plan instanceof LateralSubquery || plan instanceof FunctionScan) {
-            return "changes meet in " + plan.describe() + ", which has no join keys to lock";
-        }
-        if ((plan instanceof Scan scan && (scans.put(scan.alias(), scan) != null || subqueries.containsKey(scan.alias())))
-                || (plan instanceof Derived derived && (subqueries.put(derived.alias(), derived) != null
-                        || scans.containsKey(derived.alias())))) {
-            twice.add(((FromPlan) plan).aliases().iterator().next());
-        }
-        if (plan instanceof Join join) {
-            joins.add(join);
-        }
-        if (plan instanceof SetOperation operation) {
-            setOperations.add(operation);
-        }
-        for (Plan input : plan.inputs()) {
-            String serialization = collect(input, scans, subqueries, joins, twice, setOperations);
-            if (serialization != null) {
-                return serialization;
-            }
-        }
-        return null;
     }
 
     /**

@@ -10,6 +10,7 @@ import dev.pgtrickle.ivm.plan.DistinctOn;
 import dev.pgtrickle.ivm.plan.Filter;
 import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.KeptIndex;
+import dev.pgtrickle.ivm.plan.LateralSubquery;
 import dev.pgtrickle.ivm.plan.Lineage;
 import dev.pgtrickle.ivm.plan.OutputKey;
 import dev.pgtrickle.ivm.plan.Plan;
@@ -308,7 +309,7 @@ final class PlanAssembler {
     /** An operator computing over groups of rows (an aggregate, DISTINCT, a window, TopK) in {@code plan}. */
     private static Optional<Plan> grouping(Plan plan) {
         if (plan instanceof Aggregate || plan instanceof Distinct || plan instanceof DistinctOn || plan instanceof Window
-                || plan instanceof TopK || plan instanceof SetOperation) {
+                || plan instanceof TopK || plan instanceof SetOperation || plan instanceof LateralSubquery) {
             return Optional.of(plan);
         }
         return plan.inputs().stream().map(PlanAssembler::grouping).flatMap(Optional::stream).findFirst();

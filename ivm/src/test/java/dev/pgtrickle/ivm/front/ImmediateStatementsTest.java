@@ -484,6 +484,32 @@ class ImmediateStatementsTest {
     }
 
     @Test
+    void aLateralSubqueryStampsTheKeyItIsCorrelatedOn() throws Exception {
+        // SELECT e.id, t.amount FROM emp e, LATERAL (SELECT o.amount FROM sales.orders o
+        //   WHERE o.emp_id = e.id ORDER BY o.amount DESC LIMIT 3) t
+        CompiledPlan top3 = compile("""
+                 SELECT e.id,
+                    t.amount
+                   FROM public.emp e,
+                    LATERAL ( SELECT o.amount
+                           FROM sales.orders o
+                          WHERE (o.emp_id = e.id)
+                          ORDER BY o.amount DESC
+                         LIMIT 3) t""");
+        assertNull(top3.immediateSerialization(), "writers of different employees go on side by side");
+        CompiledPlan.ImmediateStatement orderDelete = top3.immediate().stream()
+                .filter(st -> st.source() == FakeCatalog.ORDERS.oid() && st.event().equals("DELETE")).findFirst().orElseThrow();
+        // The employee's first orders (a grouping of the orders by employee), and the key followed into emp.
+        assertTrue(orderDelete.stamps().contains("hash_record_extended(ROW((\"o\".\"emp_id\")::bigint), 1)"),
+                orderDelete.stamps());
+        assertTrue(orderDelete.stamps().contains("LEFT JOIN \"public\".\"emp\" AS \"e\" ON ((\"e\".\"id\" = \"o\".\"emp_id\"))"),
+                orderDelete.stamps());
+        CompiledPlan.ImmediateStatement empUpdate = top3.immediate().stream()
+                .filter(st -> st.source() == FakeCatalog.EMP.oid() && st.event().equals("UPDATE")).findFirst().orElseThrow();
+        assertTrue(empUpdate.stamps().contains("LEFT JOIN \"sales\".\"orders\" AS \"o\""), empUpdate.stamps());
+    }
+
+    @Test
     void recomputedPartitionsAreStampedSoTheirWritersWaitForEachOther() throws Exception {
         // SELECT id, rank() OVER (PARTITION BY dept_id ORDER BY salary) AS r FROM emp
         CompiledPlan window = compile("""
