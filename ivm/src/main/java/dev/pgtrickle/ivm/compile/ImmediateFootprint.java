@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The join keys a statement's changes reach in a query that joins tables, maintained in
@@ -120,8 +121,10 @@ final class ImmediateFootprint {
         for (Join join : tree.joins) {
             List<Condition.Key> keys = join.condition().equalities(join.left().aliases(), join.right().aliases());
             if (!tree.addEdges(keys, edges)) {
-                return new Analysis(null, "the join " + join.condition().sql()
-                        + " has no equality between columns of two tables to lock");
+                return new Analysis(null, join.condition().isTrue()
+                        ? "a cross join (" + String.join(", ", new TreeSet<>(join.left().aliases())) + " with "
+                                + String.join(", ", new TreeSet<>(join.right().aliases())) + ") has no join condition to lock"
+                        : "the join " + join.condition().sql() + " has no equality between columns of two tables to lock");
             }
         }
         for (LateralSubquery lateral : tree.laterals) {

@@ -256,6 +256,11 @@ class ImmediateStatementsTest {
         assertEquals("the join (d.id < e.dept_id) has no equality between columns of two tables to lock",
                 theta.immediateSerialization());
         assertEquals(6, theta.immediate().size());
+        assertEquals("a cross join (e with d) has no join condition to lock", compile("""
+                 SELECT e.name,
+                    d.name AS dept
+                   FROM (public.emp e
+                     CROSS JOIN public.dept d)""").immediateSerialization());
         for (CompiledPlan.ImmediateStatement statement : theta.immediate()) {
             assertEquals("SELECT (-2)::bigint AS stamp", statement.stamps());
         }
