@@ -451,6 +451,25 @@ class ImmediateJoinTest {
         randomStatementsAndATransaction("values_st", query);
     }
 
+    /**
+     * Joined on a set operation's column: the join key is followed into each side's table, and
+     * its values are stamped as without the join.
+     */
+    @Test
+    void aJoinOnASetOperationFollowsTheKeyIntoEachSide() throws Exception {
+        String query = "SELECT c.name, s.id FROM customers c JOIN (SELECT customer_id AS id FROM orders"
+                + " UNION SELECT order_id FROM payments) s ON s.id = c.id";
+        db.execute("SELECT pgtrickle.create_stream_table('active', $$" + query + "$$, refresh_mode => 'IMMEDIATE')");
+        compile("active");
+        assertNull(db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.active'"));
+        LockWaits.secondWaitsForFirst(db, "INSERT INTO orders VALUES (970, now(), 3)", "UPDATE customers SET name = 'x' WHERE id = 3");
+        LockWaits.secondWaitsForFirst(db, "INSERT INTO payments (order_id) VALUES (3)", "DELETE FROM orders WHERE customer_id = 3");
+        LockWaits.secondGoesOnBesideFirst(db, "INSERT INTO orders VALUES (971, now(), 4)", "INSERT INTO payments (order_id) VALUES (5)");
+        LockWaits.laterSnapshotMustRetry(db, "INSERT INTO customers VALUES (77, 'new')", "INSERT INTO payments (order_id) VALUES (77)",
+                "INSERT INTO payments (order_id) VALUES (78)");
+        randomStatementsAndATransaction("active", query);
+    }
+
     /** 30 random statements and a transaction with a savepoint rolled back, the oracle after each statement. */
     private void randomStatementsAndATransaction(String name, String query) throws Exception {
         Oracle.assertStreamTableMatchesQuery(db, name, query);

@@ -9,7 +9,6 @@ import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.LateralSubquery;
 import dev.pgtrickle.ivm.plan.Plan;
 import dev.pgtrickle.ivm.plan.Scan;
-import dev.pgtrickle.ivm.plan.SetOperation;
 import dev.pgtrickle.ivm.sql.Sql;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -107,12 +106,9 @@ final class ImmediateFootprint {
             return new Analysis(null, serialization);
         }
         // Without joins, no key is followed: a set operation's values are stamped by GroupStamps,
-        // and its sides may read one table under one alias.
+        // and its sides may read one table under one alias. A join on a set operation's column is
+        // followed into each side (Derived.columnsOf).
         boolean joins = !tree.joins.isEmpty() || !tree.laterals.isEmpty();
-        if (joins && !tree.setOperations.isEmpty()) {
-            return new Analysis(null, "changes meet in " + tree.setOperations.get(0).describe()
-                    + ", which has no join keys to lock");
-        }
         if (joins && !tree.twice.isEmpty()) {
             return new Analysis(null, "the alias " + tree.twice.get(0)
                     + " names two tables or subqueries, whose join keys cannot be told apart");
@@ -172,7 +168,6 @@ final class ImmediateFootprint {
         final Map<String, Derived> subqueries = new LinkedHashMap<>();
         final List<Join> joins = new ArrayList<>();
         final List<LateralSubquery> laterals = new ArrayList<>();
-        final List<SetOperation> setOperations = new ArrayList<>();
         /** Aliases bound twice. */
         final List<String> twice = new ArrayList<>();
 
@@ -199,9 +194,6 @@ final class ImmediateFootprint {
             if (plan instanceof LateralSubquery lateral) {
                 laterals.add(lateral);
             }
-            if (plan instanceof SetOperation operation) {
-                setOperations.add(operation);
-            }
             for (Plan input : plan.inputs()) {
                 String serialization = collect(input);
                 if (serialization != null) {
@@ -215,13 +207,15 @@ final class ImmediateFootprint {
         boolean addEdges(List<Condition.Key> keys, List<Edge> edges) {
             Map<List<Scan>, List<Condition.Key>> pairs = new LinkedHashMap<>();
             for (Condition.Key key : keys) {
-                Condition.Operand own = throughSubqueries(key.own());
-                Condition.Operand other = throughSubqueries(key.other());
-                Scan ownScan = own.aliases().size() == 1 ? scans.get(own.aliases().iterator().next()) : null;
-                Scan otherScan = other.aliases().size() == 1 ? scans.get(other.aliases().iterator().next()) : null;
-                if (ownScan != null && otherScan != null) {
-                    pairs.computeIfAbsent(List.of(ownScan, otherScan), p -> new ArrayList<>())
-                            .add(new Condition.Key(own, other));
+                for (Condition.Operand own : throughSubqueries(key.own())) {
+                    for (Condition.Operand other : throughSubqueries(key.other())) {
+                        Scan ownScan = own.aliases().size() == 1 ? scans.get(own.aliases().iterator().next()) : null;
+                        Scan otherScan = other.aliases().size() == 1 ? scans.get(other.aliases().iterator().next()) : null;
+                        if (ownScan != null && otherScan != null) {
+                            pairs.computeIfAbsent(List.of(ownScan, otherScan), p -> new ArrayList<>())
+                                    .add(new Condition.Key(own, other));
+                        }
+                    }
                 }
             }
             for (Map.Entry<List<Scan>, List<Condition.Key>> pair : pairs.entrySet()) {
@@ -232,19 +226,23 @@ final class ImmediateFootprint {
 
         /**
          * A column of a subquery in FROM (an {@code IN} or {@code EXISTS} subquery becomes one) as
-         * the column of the table inside that it projects; any other operand as it is.
+         * the columns of the tables inside that it projects (one per side of a set operation);
+         * any other operand as it is.
          */
-        private Condition.Operand throughSubqueries(Condition.Operand operand) {
-            Condition.Operand at = operand;
-            while (at.column() != null && !scans.containsKey(at.alias()) && subqueries.containsKey(at.alias())) {
-                Optional<Derived.ColumnReference> inner = subqueries.get(at.alias()).columnOf(at.column());
-                if (inner.isEmpty()) {
-                    return at;
-                }
-                at = Condition.Operand.column(Sql.ident(inner.get().alias()) + "." + Sql.ident(inner.get().column()),
-                        inner.get().alias(), inner.get().column());
+        private List<Condition.Operand> throughSubqueries(Condition.Operand operand) {
+            if (operand.column() == null || scans.containsKey(operand.alias()) || !subqueries.containsKey(operand.alias())) {
+                return List.of(operand);
             }
-            return at;
+            List<Derived.ColumnReference> inner = subqueries.get(operand.alias()).columnsOf(operand.column());
+            if (inner.isEmpty()) {
+                return List.of(operand);
+            }
+            List<Condition.Operand> columns = new ArrayList<>();
+            for (Derived.ColumnReference reference : inner) {
+                columns.addAll(throughSubqueries(Condition.Operand.column(
+                        Sql.ident(reference.alias()) + "." + Sql.ident(reference.column()), reference.alias(), reference.column())));
+            }
+            return columns;
         }
     }
 

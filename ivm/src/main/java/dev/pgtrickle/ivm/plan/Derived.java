@@ -30,17 +30,39 @@ public record Derived(QueryPlan query, String alias, List<String> columns) imple
     }
 
     /**
-     * The column of an input of the subquery that its column {@code column} is, when it is
-     * nothing but a reference to one (through a projection and DISTINCT, or a group key of an
-     * aggregate); empty otherwise (an expression, an aggregate's value, a union). What IMMEDIATE
-     * mode's join stamps follow into it.
+     * The columns of inputs of the subquery that its column {@code column} is, when it is nothing
+     * but a reference to one (through a projection and DISTINCT, or a group key of an
+     * aggregate) — on every side of a set operation, one per side; empty otherwise (an
+     * expression, an aggregate's value, a side where it is either). What IMMEDIATE mode's join
+     * stamps follow into it.
      */
-    public Optional<ColumnReference> columnOf(String column) {
+    public List<ColumnReference> columnsOf(String column) {
         int at = columns.indexOf(column);
-        QueryPlan plan = query instanceof Distinct distinct ? distinct.input() : query;
         if (at < 0) {
-            return Optional.empty();
+            return List.of();
         }
+        List<ColumnReference> references = new ArrayList<>();
+        for (QueryPlan side : sides(query)) {
+            Optional<ColumnReference> reference = columnAt(side, at);
+            if (reference.isEmpty()) {
+                return List.of();
+            }
+            references.add(reference.get());
+        }
+        return references;
+    }
+
+    private static List<QueryPlan> sides(QueryPlan query) {
+        if (query instanceof SetOperation operation) {
+            List<QueryPlan> sides = new ArrayList<>(sides(operation.left()));
+            sides.addAll(sides(operation.right()));
+            return sides;
+        }
+        return List.of(query);
+    }
+
+    private static Optional<ColumnReference> columnAt(QueryPlan query, int at) {
+        QueryPlan plan = query instanceof Distinct distinct ? distinct.input() : query;
         if (plan instanceof Project project) {
             return referenceTo(project.outputs().get(at).expression(), project.input().bindings());
         }

@@ -416,7 +416,7 @@ class ImmediateStatementsTest {
                  SELECT dept.id
                    FROM public.dept""");
         assertEquals("changes meet in the groups of INTERSECT inside the query", expression.immediateSerialization());
-        // A set operation beside a join: its values are not join keys the stamps could follow.
+        // Joined on a set operation's column: the key followed into each side's table.
         CompiledPlan joined = compile("""
                  SELECT e.name
                    FROM (public.emp e
@@ -425,7 +425,17 @@ class ImmediateStatementsTest {
                         UNION
                          SELECT region.id
                            FROM public.region) s ON ((s.id = e.dept_id)))""");
-        assertEquals("changes meet in the groups of UNION inside the query", joined.immediateSerialization());
+        assertNull(joined.immediateSerialization());
+        CompiledPlan.ImmediateStatement empInsert = joined.immediate().stream()
+                .filter(st -> st.source() == FakeCatalog.EMP.oid() && st.event().equals("INSERT")).findFirst().orElseThrow();
+        assertTrue(empInsert.stamps().contains("LEFT JOIN \"public\".\"dept\" AS \"dept\"")
+                && empInsert.stamps().contains("LEFT JOIN \"public\".\"region\" AS \"region\""), empInsert.stamps());
+        CompiledPlan.ImmediateStatement regionDelete = joined.immediate().stream()
+                .filter(st -> st.source() == FakeCatalog.REGION.oid() && st.event().equals("DELETE")).findFirst().orElseThrow();
+        // The value (one grouping for both sides), and the key followed into emp.
+        assertTrue(regionDelete.stamps().contains("hash_record_extended(ROW((\"region\".\"id\")::bigint), 1)"),
+                regionDelete.stamps());
+        assertTrue(regionDelete.stamps().contains("LEFT JOIN \"public\".\"emp\" AS \"e\""), regionDelete.stamps());
     }
 
     @Test
