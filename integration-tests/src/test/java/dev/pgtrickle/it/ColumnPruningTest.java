@@ -3,6 +3,7 @@ package dev.pgtrickle.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import dev.pgtrickle.ivm.compile.CompileResult;
 import dev.pgtrickle.testsupport.PostgresTest;
 import dev.pgtrickle.testsupport.TestDatabase;
 import java.sql.SQLException;
@@ -118,5 +119,15 @@ class ColumnPruningTest {
         db.execute("DELETE FROM pn_players WHERE id > 20");
         db.execute("INSERT INTO pn_players VALUES (21, 2, 0)");
         DifferentialRefreshTest.refreshDifferentially(db, "pn_crowded", crowded);
+
+        // The same maintained inside the statements (the counts recomputed before and after).
+        db.execute("SELECT pgtrickle.create_stream_table('pn_crowded_now', $$" + crowded + "$$, refresh_mode => 'IMMEDIATE')");
+        assertEquals(CompileResult.Outcome.COMPILED, DifferentialRefreshTest.compile(db, "pn_crowded_now").outcome());
+        db.execute("INSERT INTO pn_players SELECT i, 1, i FROM generate_series(200, 260) i");
+        Oracle.assertStreamTableMatchesQuery(db, "pn_crowded_now", crowded);
+        db.execute("DELETE FROM pn_players WHERE id > 230");
+        Oracle.assertStreamTableMatchesQuery(db, "pn_crowded_now", crowded);
+        db.execute("UPDATE pn_teams SET name = 'team 1' WHERE id = 2");
+        Oracle.assertStreamTableMatchesQuery(db, "pn_crowded_now", crowded);
     }
 }

@@ -525,6 +525,26 @@ class ImmediateStatementsTest {
     }
 
     @Test
+    void aTableReadForNoColumnStillHasItsWeights() throws Exception {
+        // SELECT a.dept_id, count(*) AS c FROM emp a GROUP BY a.dept_id
+        //   HAVING count(*) < (SELECT count(*) / 4 FROM dept b2): dept is read for no column.
+        CompiledPlan plan = compile("""
+                 SELECT a.dept_id,
+                    count(*) AS c
+                   FROM public.emp a
+                  GROUP BY a.dept_id
+                 HAVING (count(*) < ( SELECT (count(*) / 4)
+                           FROM public.dept b2))""");
+        List<String> statements = new java.util.ArrayList<>(List.of(plan.refresh()));
+        for (CompiledPlan.ImmediateStatement statement : plan.immediate()) {
+            statements.add(statement.apply());
+        }
+        for (String statement : statements) {
+            assertFalse(statement.contains("SELECT ,") || statement.contains("GROUP BY  "), statement);
+        }
+    }
+
+    @Test
     void recomputedPartitionsAreStampedSoTheirWritersWaitForEachOther() throws Exception {
         // SELECT id, rank() OVER (PARTITION BY dept_id ORDER BY salary) AS r FROM emp
         CompiledPlan window = compile("""
