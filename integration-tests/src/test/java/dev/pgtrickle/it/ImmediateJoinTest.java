@@ -364,9 +364,7 @@ class ImmediateJoinTest {
     @Test
     void aCorrelatedScalarSubqueryStampsTheKeyItIsCorrelatedOn() throws Exception {
         String query = "SELECT o.id, (SELECT count(*) FROM payments p WHERE p.order_id = o.id) AS payments FROM orders o";
-        db.execute("SELECT pgtrickle.create_stream_table('paid', $$" + query + "$$, refresh_mode => 'IMMEDIATE')");
-        compile("paid");
-        assertNull(db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.paid'"));
+        createStamped("paid", query);
         LockWaits.secondWaitsForFirst(db, "INSERT INTO payments (order_id, status) VALUES (3, 'a')",
                 "UPDATE orders SET customer_id = 7 WHERE id = 3");
         LockWaits.secondWaitsForFirst(db, "INSERT INTO payments (order_id, status) VALUES (3, 'b')",
@@ -386,9 +384,7 @@ class ImmediateJoinTest {
     void aSetReturningFunctionOverAJoinStampsTheJoinKeys() throws Exception {
         String query = "SELECT o.id, c.name, w.part FROM customers c CROSS JOIN LATERAL string_to_table(c.name, 'c') AS w(part)"
                 + " JOIN orders o ON o.customer_id = c.id";
-        db.execute("SELECT pgtrickle.create_stream_table('parts', $$" + query + "$$, refresh_mode => 'IMMEDIATE')");
-        compile("parts");
-        assertNull(db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.parts'"));
+        createStamped("parts", query);
         LockWaits.secondWaitsForFirst(db, "INSERT INTO orders VALUES (950, now(), 3)", "UPDATE customers SET name = 'c3c3' WHERE id = 3");
         LockWaits.secondGoesOnBesideFirst(db, "INSERT INTO orders VALUES (951, now(), 4)", "UPDATE customers SET name = 'c5c' WHERE id = 5");
         randomStatementsAndATransaction("parts", query);
@@ -402,9 +398,7 @@ class ImmediateJoinTest {
     void aLateralSubqueryStampsTheKeyItIsCorrelatedOn() throws Exception {
         String query = "SELECT c.id, c.name, t.id AS order_id FROM customers c, LATERAL (SELECT o.id FROM orders o"
                 + " WHERE o.customer_id = c.id ORDER BY o.placed_at DESC, o.id LIMIT 2) t";
-        db.execute("SELECT pgtrickle.create_stream_table('latest', $$" + query + "$$, refresh_mode => 'IMMEDIATE')");
-        compile("latest");
-        assertNull(db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.latest'"));
+        createStamped("latest", query);
         LockWaits.secondWaitsForFirst(db, "INSERT INTO orders VALUES (960, now(), 3)", "DELETE FROM orders WHERE id = 3");
         LockWaits.secondWaitsForFirst(db, "INSERT INTO orders VALUES (961, now(), 3)", "UPDATE customers SET name = 'three' WHERE id = 3");
         LockWaits.secondGoesOnBesideFirst(db, "INSERT INTO orders VALUES (962, now(), 4)",
@@ -435,9 +429,7 @@ class ImmediateJoinTest {
     })
     void setOperationsStampTheValuesTheirWritersTouch(String query, String first, String meeting, String beside)
             throws Exception {
-        db.execute("SELECT pgtrickle.create_stream_table('values_st', $$" + query + "$$, refresh_mode => 'IMMEDIATE')");
-        compile("values_st");
-        assertNull(db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.values_st'"));
+        createStamped("values_st", query);
         LockWaits.secondWaitsForFirst(db, first, meeting);
         Oracle.assertStreamTableMatchesQuery(db, "values_st", query);
         LockWaits.secondGoesOnBesideFirst(db, "INSERT INTO orders VALUES (921, now(), 66), (922, now(), 11)"
@@ -459,15 +451,20 @@ class ImmediateJoinTest {
     void aJoinOnASetOperationFollowsTheKeyIntoEachSide() throws Exception {
         String query = "SELECT c.name, s.id FROM customers c JOIN (SELECT customer_id AS id FROM orders"
                 + " UNION SELECT order_id FROM payments) s ON s.id = c.id";
-        db.execute("SELECT pgtrickle.create_stream_table('active', $$" + query + "$$, refresh_mode => 'IMMEDIATE')");
-        compile("active");
-        assertNull(db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.active'"));
+        createStamped("active", query);
         LockWaits.secondWaitsForFirst(db, "INSERT INTO orders VALUES (970, now(), 3)", "UPDATE customers SET name = 'x' WHERE id = 3");
         LockWaits.secondWaitsForFirst(db, "INSERT INTO payments (order_id) VALUES (3)", "DELETE FROM orders WHERE customer_id = 3");
         LockWaits.secondGoesOnBesideFirst(db, "INSERT INTO orders VALUES (971, now(), 4)", "INSERT INTO payments (order_id) VALUES (5)");
         LockWaits.laterSnapshotMustRetry(db, "INSERT INTO customers VALUES (77, 'new')", "INSERT INTO payments (order_id) VALUES (77)",
                 "INSERT INTO payments (order_id) VALUES (78)");
         randomStatementsAndATransaction("active", query);
+    }
+
+    /** Creates and compiles an IMMEDIATE stream table whose writers do not take turns (no reason given). */
+    private void createStamped(String name, String query) throws Exception {
+        db.execute("SELECT pgtrickle.create_stream_table('" + name + "', $$" + query + "$$, refresh_mode => 'IMMEDIATE')");
+        compile(name);
+        assertNull(db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public." + name + "'"));
     }
 
     /** 30 random statements and a transaction with a savepoint rolled back, the oracle after each statement. */

@@ -125,7 +125,7 @@ final class GroupStamps {
     private static Optional<List<Grouping>> grouping(Plan grouping, int number) {
         if (grouping instanceof SetOperation operation) {
             List<Grouping> sides = new ArrayList<>();
-            for (Plan side : sides(operation)) {
+            for (Plan side : operation.sides()) {
                 Optional<Grouping> stamped = side instanceof Project project
                         ? keyed(project.input(), project.outputs().stream().map(OutputColumn::expression).toList(), number)
                         : Optional.empty();
@@ -149,19 +149,6 @@ final class GroupStamps {
             keyed = Optional.empty();
         }
         return keyed.map(List::of);
-    }
-
-    /** The sides of a chain of set operations ({@code a UNION b EXCEPT c}), which compare the same values. */
-    private static List<Plan> sides(SetOperation operation) {
-        List<Plan> sides = new ArrayList<>();
-        for (Plan side : operation.inputs()) {
-            if (side instanceof SetOperation nested) {
-                sides.addAll(sides(nested));
-            } else {
-                sides.add(side);
-            }
-        }
-        return sides;
     }
 
     /** The grouping of {@code below}'s rows by {@code expressions}, if they are hashable columns of a table under filters. */

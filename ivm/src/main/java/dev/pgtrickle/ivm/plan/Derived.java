@@ -42,7 +42,7 @@ public record Derived(QueryPlan query, String alias, List<String> columns) imple
             return List.of();
         }
         List<ColumnReference> references = new ArrayList<>();
-        for (QueryPlan side : sides(query)) {
+        for (QueryPlan side : query instanceof SetOperation operation ? operation.sides() : List.of(query)) {
             Optional<ColumnReference> reference = columnAt(side, at);
             if (reference.isEmpty()) {
                 return List.of();
@@ -50,15 +50,6 @@ public record Derived(QueryPlan query, String alias, List<String> columns) imple
             references.add(reference.get());
         }
         return references;
-    }
-
-    private static List<QueryPlan> sides(QueryPlan query) {
-        if (query instanceof SetOperation operation) {
-            List<QueryPlan> sides = new ArrayList<>(sides(operation.left()));
-            sides.addAll(sides(operation.right()));
-            return sides;
-        }
-        return List.of(query);
     }
 
     private static Optional<ColumnReference> columnAt(QueryPlan query, int at) {

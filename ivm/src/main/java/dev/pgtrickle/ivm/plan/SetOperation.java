@@ -49,6 +49,19 @@ public record SetOperation(Kind kind, boolean all, QueryPlan left, QueryPlan rig
         return left.columns();
     }
 
+    /** The sides of the chain this ends ({@code a UNION b EXCEPT c}: a, b, c), which compare the same values. */
+    public List<QueryPlan> sides() {
+        List<QueryPlan> sides = new ArrayList<>();
+        for (QueryPlan side : List.of(left, right)) {
+            if (side instanceof SetOperation nested) {
+                sides.addAll(nested.sides());
+            } else {
+                sides.add(side);
+            }
+        }
+        return sides;
+    }
+
     @Override
     public List<QueryPlan> inputs() {
         return List.of(left, right);
