@@ -60,14 +60,9 @@ public final class OldState {
             throws UnsupportedQueryException {
         List<String> items = DeltaContext.positionalItems(input.bindings(), List.of());
         DeltaContext.Exposure changes = context.expose(input);
-        // An input read for no column (a count(*) of it) has the weight and the mark alone.
-        List<String> current = new ArrayList<>(items);
-        current.add("1::bigint AS " + DeltaContext.WEIGHT);
-        current.add("true AS " + IS_NOW);
-        List<String> old = new ArrayList<>(items);
-        old.add("-" + changes.weight() + " AS " + DeltaContext.WEIGHT);
-        old.add("false");
-        return "SELECT " + String.join(", ", current) + " FROM " + now.from() + " WHERE " + Sql.and(now.where())
-                + " UNION ALL SELECT " + String.join(", ", old) + " FROM " + changes.from() + " WHERE " + condition;
+        return "SELECT " + Sql.list(items, "1::bigint AS " + DeltaContext.WEIGHT, "true AS " + IS_NOW)
+                + " FROM " + now.from() + " WHERE " + Sql.and(now.where())
+                + " UNION ALL SELECT " + Sql.list(items, "-" + changes.weight() + " AS " + DeltaContext.WEIGHT, "false")
+                + " FROM " + changes.from() + " WHERE " + condition;
     }
 }

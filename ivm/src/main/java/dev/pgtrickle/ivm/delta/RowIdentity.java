@@ -1,5 +1,6 @@
 package dev.pgtrickle.ivm.delta;
 
+import dev.pgtrickle.ivm.sql.Sql;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -49,8 +50,8 @@ public final class RowIdentity {
      * share — with {@code aggregate} over the identity's rows as the bigint column {@code name}.
      */
     public static String perIdentity(String identity, List<String> items, String aggregate, String name, String rows) {
-        return "SELECT DISTINCT ON (" + identity + ") " + String.join(", ", items) + ", (" + aggregate
-                + " OVER (PARTITION BY " + identity + "))::bigint AS " + name + " FROM " + rows;
+        return "SELECT DISTINCT ON (" + identity + ") " + Sql.list(items, "(" + aggregate
+                + " OVER (PARTITION BY " + identity + "))::bigint AS " + name) + " FROM " + rows;
     }
 
     /**

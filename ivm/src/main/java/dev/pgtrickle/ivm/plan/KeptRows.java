@@ -67,8 +67,8 @@ record KeptRows(FromPlan input, String table, int tested) {
                 + " = __pgt_g." + COUNT + " FROM " + rows + " AS __pgt_g" + KeptGroups.written(rows, " > 0"));
         context.addCte(context.freshName("__pgt_kept_delete"), "DELETE FROM " + table + " AS __pgt_t USING " + rows
                 + " AS __pgt_g" + KeptGroups.written(rows, " = 0"));
-        context.addCte(context.freshName("__pgt_kept_insert"), "INSERT INTO " + table + " (" + String.join(", ",
-                columns()) + ", " + COUNT + ") SELECT " + String.join(", ", columns()) + ", " + COUNT + " FROM " + rows
+        context.addCte(context.freshName("__pgt_kept_insert"), "INSERT INTO " + table + " (" + Sql.list(columns(), COUNT)
+                + ") SELECT " + Sql.list(columns(), COUNT) + " FROM " + rows
                 + " WHERE NOT __pgt_existed AND " + COUNT + " > 0");
     }
 

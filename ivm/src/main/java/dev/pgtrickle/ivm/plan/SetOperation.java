@@ -82,10 +82,9 @@ public record SetOperation(Kind kind, boolean all, QueryPlan left, QueryPlan rig
             keys.add(TouchedGroups.key(i));
         }
         String touched = context.freshName("__pgt_setvals");
-        context.addCte(touched, "SELECT " + String.join(", ", keys) + ", "
-                + RowIdentity.groupKey(keys) + " AS __pgt_id,"
-                + " COALESCE(pg_catalog.sum(" + DeltaContext.WEIGHT + ") FILTER (WHERE __pgt_side = 1), 0) AS __pgt_d1,"
-                + " COALESCE(pg_catalog.sum(" + DeltaContext.WEIGHT + ") FILTER (WHERE __pgt_side = 2), 0) AS __pgt_d2"
+        context.addCte(touched, "SELECT " + Sql.list(keys, RowIdentity.groupKey(keys) + " AS __pgt_id",
+                "COALESCE(pg_catalog.sum(" + DeltaContext.WEIGHT + ") FILTER (WHERE __pgt_side = 1), 0) AS __pgt_d1",
+                "COALESCE(pg_catalog.sum(" + DeltaContext.WEIGHT + ") FILTER (WHERE __pgt_side = 2), 0) AS __pgt_d2")
                 + " FROM (" + sideDelta(context, left, 1) + " UNION ALL " + sideDelta(context, right, 2) + ") AS __pgt_c"
                 + " GROUP BY " + String.join(", ", keys));
         String now1 = counts(context, left, touched, "__pgt_sl");
@@ -111,8 +110,8 @@ public record SetOperation(Kind kind, boolean all, QueryPlan left, QueryPlan rig
         for (int i = 0; i < side.columns().size(); i++) {
             items.add("__pgt_q." + Sql.ident(side.columns().get(i)) + " AS " + TouchedGroups.key(i + 1));
         }
-        return "SELECT " + String.join(", ", items) + ", __pgt_q." + DeltaContext.WEIGHT + ", " + tag
-                + " AS __pgt_side FROM " + context.delta(side) + " AS __pgt_q";
+        return "SELECT " + Sql.list(items, "__pgt_q." + DeltaContext.WEIGHT, tag + " AS __pgt_side")
+                + " FROM " + context.delta(side) + " AS __pgt_q";
     }
 
     /**

@@ -31,6 +31,17 @@ public final class Sql {
     }
 
     /**
+     * A select (or column) list: {@code items}, then {@code more}, comma-separated. Empty pieces
+     * are left out, so an input read for no column (only a count of its rows) leaves no stray
+     * comma behind.
+     */
+    public static String list(List<String> items, String... more) {
+        List<String> all = new ArrayList<>(items);
+        all.addAll(List.of(more));
+        return all.stream().filter(item -> !item.isEmpty()).collect(Collectors.joining(", "));
+    }
+
+    /**
      * {@code sum}, a sum that is added to or subtracted from a kept one, checked to be finite:
      * NaN and the infinities do not cancel ({@code NaN - NaN} is NaN), so one that a change
      * brings in stops the refresh with SQLSTATE 22003, and the refresh falls back to FULL with
