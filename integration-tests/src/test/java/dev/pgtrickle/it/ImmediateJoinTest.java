@@ -460,6 +460,25 @@ class ImmediateJoinTest {
         randomStatementsAndATransaction("active", query);
     }
 
+    /**
+     * Groups inside the query keyed by an expression (here the day of an order): its value stamps
+     * the group, hashed as the type the server infers, so writers of one day wait for each other
+     * and writers of other days go on.
+     */
+    @Test
+    void groupsKeyedByAnExpressionStampTheirValue() throws Exception {
+        String query = "SELECT s.day, s.n FROM (SELECT date_trunc('day', placed_at) AS day, count(*) AS n FROM orders"
+                + " GROUP BY date_trunc('day', placed_at)) s WHERE s.n > 1";
+        createStamped("busy_days", query);
+        LockWaits.secondWaitsForFirst(db, "INSERT INTO orders VALUES (980, '2026-01-02 07:00+00', 1)",
+                "UPDATE orders SET customer_id = 2 WHERE placed_at = '2026-01-02 05:00+00'");
+        LockWaits.secondGoesOnBesideFirst(db, "INSERT INTO orders VALUES (981, '2026-01-02 08:00+00', 1)",
+                "INSERT INTO orders VALUES (982, '2026-03-01 08:00+00', 1)");
+        LockWaits.laterSnapshotMustRetry(db, "INSERT INTO orders VALUES (983, '2026-04-01 08:00+00', 1)",
+                "INSERT INTO orders VALUES (984, '2026-04-01 09:00+00', 1)", "INSERT INTO orders VALUES (985, '2026-05-01 09:00+00', 1)");
+        randomStatementsAndATransaction("busy_days", query);
+    }
+
     /** Creates and compiles an IMMEDIATE stream table whose writers do not take turns (no reason given). */
     private void createStamped(String name, String query) throws Exception {
         db.execute("SELECT pgtrickle.create_stream_table('" + name + "', $$" + query + "$$, refresh_mode => 'IMMEDIATE')");

@@ -352,6 +352,9 @@ final class Shapes {
                 grouped(c.st("gx"), "SELECT sum(a.v) AS sv, count(*) AS c FROM " + c.t(1) + " a GROUP BY a.g", 1),
                 grouped(c.st("gm"), "SELECT a.v % 3 AS m, count(*) AS c, avg(a.n) AS an FROM " + c.t(1) + " a"
                         + " GROUP BY (a.v % 3)", 1))));
+        shapes.add(new Shape("grouped_subquery_by_expression", 1, c -> List.of(plain(c.st("gbe"),
+                "SELECT s.m, s.c, s.sn FROM (SELECT a.v % 3 AS m, count(*) AS c, sum(a.n) AS sn FROM " + c.t(1) + " a"
+                        + " GROUP BY (a.v % 3)) s WHERE s.c > 1", 1))));
         shapes.add(new Shape("global_aggregate", 1, c -> List.of(plain(c.st("ga"),
                 "SELECT count(*) AS c, sum(a.v) AS sv, avg(a.n) AS an, count(a.g) AS cg, sum(a.b) AS sb"
                         + " FROM " + c.t(1) + " a", 1))));

@@ -3,6 +3,7 @@ package dev.pgtrickle.ivm.compile;
 import dev.pgtrickle.ivm.delta.TransitionTables;
 import dev.pgtrickle.ivm.plan.Distinct;
 import dev.pgtrickle.ivm.plan.Filter;
+import dev.pgtrickle.ivm.plan.FromPlan;
 import dev.pgtrickle.ivm.plan.LateralSubquery;
 import dev.pgtrickle.ivm.plan.OutputColumn;
 import dev.pgtrickle.ivm.plan.Partitioned;
@@ -14,11 +15,15 @@ import dev.pgtrickle.ivm.plan.RecursiveRef;
 import dev.pgtrickle.ivm.plan.Scan;
 import dev.pgtrickle.ivm.plan.SetOperation;
 import dev.pgtrickle.ivm.plan.TopK;
+import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import dev.pgtrickle.ivm.plan.Window;
 import dev.pgtrickle.ivm.sql.Sql;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The groups inside a query that a statement's changes touch, as stamps (IMMEDIATE mode): two
@@ -36,11 +41,29 @@ import java.util.Optional;
  *
  * <p>Only where every grouping below the top reads a table directly (through filters, and for
  * {@code DISTINCT} and each side of a set operation a projection) and its keys are columns whose
- * values hash as they compare (the source's {@code hashTypes}; for a set operation, the same on
- * every side); otherwise the writers take turns ({@link ImmediateFootprint#WHOLE}). A set
- * operation is stamped at the top too: its delta counts the touched values on its sides anew.
+ * values hash as they compare (the source's {@code hashTypes}) or expressions over its columns of
+ * such a type ({@link #HASHED_AS_COMPARED}, as the server infers it); for a set operation, the
+ * same types on every side. Otherwise the writers take turns ({@link ImmediateFootprint#WHOLE}).
+ * A set operation is stamped at the top too: its delta counts the touched values on its sides anew.
  */
 final class GroupStamps {
+
+    /** The types of expressions over a plan's rows, as PostgreSQL infers them. */
+    @FunctionalInterface
+    interface ExpressionTypes {
+        List<String> over(FromPlan rows, List<String> expressions) throws UnsupportedQueryException, SQLException;
+    }
+
+    /**
+     * The types of computed keys (as {@link TypeProbe} names them; arrays of them too) whose hash
+     * function hashes equal values alike: numeric's 1.0 as 1.00, a float's -0 as 0, a string under
+     * its own collation (a case-insensitive one hashes 'a' as 'A'). A computed key is hashed as the
+     * type it has, the same for every writer, so it needs no cast, and a cast to text would lose
+     * the collation.
+     */
+    private static final Set<String> HASHED_AS_COMPARED = Set.of("int2", "int4", "int8", "float4", "float8",
+            "numeric", "bool", "date", "time", "timestamp", "timestamptz", "interval", "uuid", "bytea", "text",
+            "varchar", "bpchar", "name", "oid", "jsonb");
 
     /**
      * One grouping's keys, as the transition rows of its table spell them under the scan's alias.
@@ -62,8 +85,11 @@ final class GroupStamps {
         this.groupings = groupings;
     }
 
-    /** The stamps of the groupings below {@code top}, if all of them can be told apart by key. */
-    static Optional<GroupStamps> of(QueryPlan top) {
+    /**
+     * The stamps of the groupings below {@code top}, if all of them can be told apart by key;
+     * {@code types} tells the types of keys that are expressions.
+     */
+    static Optional<GroupStamps> of(QueryPlan top, ExpressionTypes types) throws UnsupportedQueryException, SQLException {
         List<Plan> groupings = new ArrayList<>();
         for (Plan input : top instanceof SetOperation ? List.<Plan>of(top) : top.inputs()) {
             if (!collect(input, groupings)) {
@@ -75,7 +101,7 @@ final class GroupStamps {
         }
         List<Grouping> keyed = new ArrayList<>();
         for (int number = 1; number <= groupings.size(); number++) {
-            Optional<List<Grouping>> stamped = grouping(groupings.get(number - 1), number);
+            Optional<List<Grouping>> stamped = grouping(groupings.get(number - 1), number, types);
             if (stamped.isEmpty()) {
                 return Optional.empty();
             }
@@ -122,12 +148,13 @@ final class GroupStamps {
      * A grouping's keys as typed columns of the table it reads directly, numbered {@code number}:
      * one per side of a set operation, whose sides must hash their values as the same types.
      */
-    private static Optional<List<Grouping>> grouping(Plan grouping, int number) {
+    private static Optional<List<Grouping>> grouping(Plan grouping, int number, ExpressionTypes types)
+            throws UnsupportedQueryException, SQLException {
         if (grouping instanceof SetOperation operation) {
             List<Grouping> sides = new ArrayList<>();
             for (Plan side : operation.sides()) {
                 Optional<Grouping> stamped = side instanceof Project project
-                        ? keyed(project.input(), project.outputs().stream().map(OutputColumn::expression).toList(), number)
+                        ? keyed(project.input(), project.outputs().stream().map(OutputColumn::expression).toList(), number, types)
                         : Optional.empty();
                 if (stamped.isEmpty() || !(sides.isEmpty() || sides.get(0).types().equals(stamped.get().types()))) {
                     return Optional.empty();
@@ -138,21 +165,27 @@ final class GroupStamps {
         }
         Optional<Grouping> keyed;
         if (grouping instanceof Partitioned partitioned) {
-            keyed = keyed(partitioned.input(), partitioned.groupKeys(), number);
+            keyed = keyed(partitioned.input(), partitioned.groupKeys(), number, types);
         } else if (grouping instanceof Window window) {
-            keyed = keyed(window.input(), window.partitionKeys(), number);
+            keyed = keyed(window.input(), window.partitionKeys(), number, types);
         } else if (grouping instanceof LateralSubquery lateral) {
-            keyed = keyed(lateral.inner(), lateral.innerKeys(), number);
+            keyed = keyed(lateral.inner(), lateral.innerKeys(), number, types);
         } else if (grouping instanceof Distinct distinct && distinct.input() instanceof Project project) {
-            keyed = keyed(project.input(), project.outputs().stream().map(OutputColumn::expression).toList(), number);
+            keyed = keyed(project.input(), project.outputs().stream().map(OutputColumn::expression).toList(), number,
+                    types);
         } else {
             keyed = Optional.empty();
         }
         return keyed.map(List::of);
     }
 
-    /** The grouping of {@code below}'s rows by {@code expressions}, if they are hashable columns of a table under filters. */
-    private static Optional<Grouping> keyed(Plan below, List<String> expressions, int number) {
+    /**
+     * The grouping of {@code below}'s rows by {@code expressions}, if they read a table under
+     * filters and each is one of its hashable columns or computed from its columns as a type
+     * {@link #HASHED_AS_COMPARED}.
+     */
+    private static Optional<Grouping> keyed(Plan below, List<String> expressions, int number, ExpressionTypes types)
+            throws UnsupportedQueryException, SQLException {
         Plan at = below;
         while (at instanceof Filter filter) {
             at = filter.input();
@@ -160,17 +193,34 @@ final class GroupStamps {
         if (!(at instanceof Scan scan)) {
             return Optional.empty();
         }
+        List<String> computed = expressions.stream().filter(e -> scan.referencedColumn(e).isEmpty()).toList();
+        // A subquery in a key would read other tables, which other writers change.
+        if (computed.stream().anyMatch(e -> e.toUpperCase(Locale.ROOT).contains("SELECT"))) {
+            return Optional.empty();
+        }
+        List<String> computedTypes = computed.isEmpty() ? List.of() : types.over(scan, computed);
+        if (computedTypes.size() < computed.size()) {
+            return Optional.empty();
+        }
         List<String> keys = new ArrayList<>();
-        List<String> types = new ArrayList<>();
+        List<String> keyTypes = new ArrayList<>();
         for (String expression : expressions) {
             Optional<String> column = scan.referencedColumn(expression);
-            String type = column.map(c -> scan.source().hashTypes().get(c)).orElse(null);
+            String type = column.isPresent() ? scan.source().hashTypes().get(column.get())
+                    : hashable(computedTypes.get(computed.indexOf(expression)));
             if (type == null) {
                 return Optional.empty();
             }
-            keys.add("(" + Sql.ident(scan.alias()) + "." + Sql.ident(column.get()) + ")::" + type);
-            types.add(type);
+            keys.add(column.isPresent() ? "(" + Sql.ident(scan.alias()) + "." + Sql.ident(column.get()) + ")::" + type
+                    : "(" + expression + ")");
+            keyTypes.add(type);
         }
-        return Optional.of(new Grouping(number, scan, keys, types));
+        return Optional.of(new Grouping(number, scan, keys, keyTypes));
+    }
+
+    /** {@code type} if a computed key of that type hashes as it compares, otherwise {@code null}. */
+    private static String hashable(String type) {
+        String element = type.startsWith("_") ? type.substring(1) : type;
+        return HASHED_AS_COMPARED.contains(element) || element.startsWith("numeric(") ? type : null;
     }
 }

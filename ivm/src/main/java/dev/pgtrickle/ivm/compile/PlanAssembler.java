@@ -23,6 +23,7 @@ import dev.pgtrickle.ivm.plan.TopK;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import dev.pgtrickle.ivm.plan.Window;
 import dev.pgtrickle.ivm.sql.Sql;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -97,9 +98,11 @@ final class PlanAssembler {
      * @param exactSums aggregates inside the query whose sums add up exactly ({@link DeltaContext})
      * @param kept the states kept in tables, in placeholder order
      * @param indexes storage columns to index, one list per index
+     * @param keyTypes the types of expressions over a plan's rows: of group keys that are expressions
      */
     static CompiledPlan assemble(QueryPlan top, String normalizedQuery, MaintenanceStrategy strategy, List<Plan> exactSums,
-                                 List<Kept> kept, List<List<String>> indexes) throws UnsupportedQueryException {
+                                 List<Kept> kept, List<List<String>> indexes, GroupStamps.ExpressionTypes keyTypes)
+            throws UnsupportedQueryException, SQLException {
         Map<Plan, DeltaContext.KeptTable> tables = new IdentityHashMap<>();
         for (int i = 0; i < kept.size(); i++) {
             tables.put(kept.get(i).plan(),
@@ -125,7 +128,8 @@ final class PlanAssembler {
                 maintenance.updatedColumns(), maintenance.carriesStoredRows()));
         String insertOnly = maintenance.insertOnlyPath()
                 ? Clock.once(MergeStatement.buildInsertOnly(context.ctes(), changes, storage)) : null;
-        Immediate immediate = immediate(top, strategy, maintenance.kind(), exactSums, kept, tables, context.sources());
+        Immediate immediate = immediate(top, strategy, maintenance.kind(), exactSums, kept, tables, context.sources(),
+                keyTypes);
         List<ExplainLine> explain = new ArrayList<>();
         explain.add(new ExplainLine(0, "Apply", maintenance.apply()));
         explain(top, 1, explain);
@@ -169,7 +173,8 @@ final class PlanAssembler {
      */
     private static Immediate immediate(QueryPlan top, MaintenanceStrategy strategy, Strategy kind, List<Plan> exactSums,
                                        List<Kept> kept, Map<Plan, DeltaContext.KeptTable> tables,
-                                       List<Source> sources) throws UnsupportedQueryException {
+                                       List<Source> sources, GroupStamps.ExpressionTypes keyTypes)
+            throws UnsupportedQueryException, SQLException {
         Map<Plan, DeltaContext.KeptTable> keptInStatements = new IdentityHashMap<>();
         for (Kept k : kept) {
             if (!k.recomputable()) {
@@ -194,7 +199,7 @@ final class PlanAssembler {
             // Writers of different groups inside the query run side by side where stamps tell the
             // groups apart (and, over several tables, the join keys where they meet); a kept table
             // written by the statements has one writer at a time.
-            groupStamps = keptInStatements.isEmpty() ? GroupStamps.of(top) : Optional.empty();
+            groupStamps = keptInStatements.isEmpty() ? GroupStamps.of(top, keyTypes) : Optional.empty();
             if (groupStamps.isPresent() && scans(top) > 1) {
                 ImmediateFootprint.Analysis analysis = ImmediateFootprint.of(top);
                 footprint = analysis.footprint();

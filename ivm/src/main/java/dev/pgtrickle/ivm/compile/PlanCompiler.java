@@ -6,6 +6,7 @@ import dev.pgtrickle.ivm.plan.Aggregate;
 import dev.pgtrickle.ivm.plan.AggregateCall;
 import dev.pgtrickle.ivm.plan.Distinct;
 import dev.pgtrickle.ivm.plan.DistinctOn;
+import dev.pgtrickle.ivm.plan.FromPlan;
 import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.KeptIndex;
 import dev.pgtrickle.ivm.plan.LateralSubquery;
@@ -64,7 +65,7 @@ public final class PlanCompiler {
                     || plan instanceof Aggregate aggregate && keysIdenticalWhenEqual(aggregate)));
         }
         return PlanAssembler.assemble(top, normalizedQuery, strategy(top), exactSums, kept,
-                stored.map(Recursive.Stored::indexes).orElse(List.of()));
+                stored.map(Recursive.Stored::indexes).orElse(List.of()), this::inputTypes);
     }
 
     /**
@@ -207,20 +208,20 @@ public final class PlanCompiler {
      * uuid, bytea, and strings (under a deterministic collation).
      */
     private boolean keysIdenticalWhenEqual(Aggregate aggregate) throws UnsupportedQueryException, SQLException {
-        return aggregate.groupKeys().isEmpty() || IDENTICAL_WHEN_EQUAL.containsAll(inputTypes(aggregate,
+        return aggregate.groupKeys().isEmpty() || IDENTICAL_WHEN_EQUAL.containsAll(inputTypes(aggregate.input(),
                 aggregate.groupKeys()));
     }
 
     /** The types of the calls' arguments, as PostgreSQL infers them. */
     private List<String> argumentTypes(Aggregate aggregate, List<AggregateCall> calls)
             throws UnsupportedQueryException, SQLException {
-        return calls.isEmpty() ? List.of() : inputTypes(aggregate, calls.stream().map(AggregateCall::argument).toList());
+        return calls.isEmpty() ? List.of() : inputTypes(aggregate.input(), calls.stream().map(AggregateCall::argument).toList());
     }
 
-    /** The types of expressions over the aggregate's input rows, as PostgreSQL infers them. */
-    private List<String> inputTypes(Aggregate aggregate, List<String> expressions)
+    /** The types of expressions over the rows of {@code input}, as PostgreSQL infers them. */
+    private List<String> inputTypes(FromPlan input, List<String> expressions)
             throws UnsupportedQueryException, SQLException {
         List<String> items = expressions.stream().map(e -> "(" + e + ")").toList();
-        return types.columnTypes(aggregate.input().current(new DeltaContext(new ChangeBuffers())).select(items) + " LIMIT 0");
+        return types.columnTypes(input.current(new DeltaContext(new ChangeBuffers())).select(items) + " LIMIT 0");
     }
 }
