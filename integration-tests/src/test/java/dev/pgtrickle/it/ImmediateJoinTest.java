@@ -479,6 +479,24 @@ class ImmediateJoinTest {
         randomStatementsAndATransaction("busy_days", query);
     }
 
+    /**
+     * Sibling subqueries reading one table under one alias (PostgreSQL prints them so when the
+     * query does): each is followed from its own correlation, so writers of one customer wait for
+     * each other and writers of other customers go on.
+     */
+    @Test
+    void siblingSubqueriesUnderOneAliasFollowTheirOwnKeys() throws Exception {
+        String query = "SELECT c.id, c.name FROM customers c WHERE EXISTS (SELECT 1 FROM orders x WHERE x.customer_id = c.id"
+                + " AND x.id % 2 = 0) AND NOT EXISTS (SELECT 1 FROM orders x WHERE x.customer_id = c.id AND x.id % 2 = 1)";
+        createStamped("even_buyers", query);
+        LockWaits.secondWaitsForFirst(db, "INSERT INTO orders VALUES (990, now(), 3)", "INSERT INTO orders VALUES (991, now(), 3)");
+        LockWaits.secondWaitsForFirst(db, "INSERT INTO orders VALUES (993, now(), 4)", "UPDATE customers SET id = 400 WHERE id = 4");
+        LockWaits.secondGoesOnBesideFirst(db, "INSERT INTO orders VALUES (994, now(), 5)", "INSERT INTO orders VALUES (995, now(), 6)");
+        LockWaits.laterSnapshotMustRetry(db, "INSERT INTO orders VALUES (996, now(), 7)", "INSERT INTO orders VALUES (997, now(), 7)",
+                "INSERT INTO orders VALUES (998, now(), 8)");
+        randomStatementsAndATransaction("even_buyers", query);
+    }
+
     /** Creates and compiles an IMMEDIATE stream table whose writers do not take turns (no reason given). */
     private void createStamped(String name, String query) throws Exception {
         db.execute("SELECT pgtrickle.create_stream_table('" + name + "', $$" + query + "$$, refresh_mode => 'IMMEDIATE')");

@@ -168,6 +168,10 @@ final class Shapes {
         shapes.add(new Shape("exists_correlated", 2, c -> List.of(plain(c.st("ex"),
                 "SELECT a.id, a.g FROM " + c.t(1) + " a WHERE EXISTS (SELECT 1 FROM " + c.t(2) + " b"
                         + " WHERE b.k = a.k AND b.v > " + c.small() + ")", 1, 2))));
+        shapes.add(new Shape("sibling_subqueries_one_alias", 2, c -> List.of(plain(c.st("soa"),
+                "SELECT a.id, a.g FROM " + c.t(1) + " a WHERE EXISTS (SELECT 1 FROM " + c.t(2) + " x"
+                        + " WHERE x.k = a.k AND x.v > " + c.small() + ") AND NOT EXISTS (SELECT 1 FROM " + c.t(2) + " x"
+                        + " WHERE x.k = a.k AND x.g = a.g)", 1, 2))));
         shapes.add(new Shape("not_exists", 2, c -> List.of(plain(c.st("nex"),
                 "SELECT a.id, a.k, a.v FROM " + c.t(1) + " a WHERE a.v IS NOT NULL AND NOT EXISTS"
                         + " (SELECT 1 FROM " + c.t(2) + " b WHERE b.k = a.k AND b.g = a.g)", 1, 2))));

@@ -12,14 +12,15 @@ import dev.pgtrickle.ivm.plan.Scan;
 import dev.pgtrickle.ivm.sql.Sql;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Deque;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
 
 /**
  * The join keys a statement's changes reach in a query that joins tables, maintained in
@@ -47,38 +48,63 @@ final class ImmediateFootprint {
         Scan other(Scan end) {
             return end == a ? b : a;
         }
+    }
 
-        /** The condition joining the two ends: every equality, hashable or not. */
-        String condition() {
-            return Sql.and(keys.stream().map(k -> "(" + k.own().sql() + " = " + k.other().sql() + ")").toList());
-        }
+    /** A join key's operand with the scan whose columns it reads. */
+    private record End(Scan scan, Condition.Operand operand) {
+    }
 
-        /** The stamp a row of {@code end} reached by the traversal takes on this edge, or NULL. */
-        String stamp(Scan end) {
-            List<String> values = new ArrayList<>();
-            for (Condition.Key key : keys) {
-                String ownType = key.own().column() == null ? null : a.source().hashTypes().get(key.own().column());
-                String otherType = key.other().column() == null ? null
-                        : b.source().hashTypes().get(key.other().column());
-                if (ownType != null && ownType.equals(otherType)) {
-                    values.add("(" + (end == a ? key.own() : key.other()).sql() + ")::" + ownType);
-                }
-            }
-            if (values.isEmpty()) {
-                return "(pg_catalog.hash_record_extended(ROW(0), " + number + ") & " + (BUCKETS - 1) + ")";
-            }
-            return "CASE WHEN " + Sql.and(values.stream().map(v -> v + " IS NOT NULL").toList())
-                    + " THEN (pg_catalog.hash_record_extended(ROW(" + String.join(", ", values) + "), " + number
-                    + ") & " + (BUCKETS - 1) + ") END";
+    /**
+     * The name each scan is bound to in the traversals: its alias, unless another scan has it too
+     * (sibling subqueries may use one alias: {@code EXISTS (SELECT … FROM o x …) AND NOT EXISTS
+     * (SELECT … FROM o x …)}), then a name of its own.
+     */
+    private final Map<Scan, String> names = new IdentityHashMap<>();
+    private final List<Scan> scans;
+    private final List<Edge> edges;
+
+    private ImmediateFootprint(List<Scan> scans, List<Edge> edges) {
+        this.scans = scans;
+        this.edges = edges;
+        Map<String, Long> uses = scans.stream().collect(Collectors.groupingBy(Scan::alias, Collectors.counting()));
+        for (int i = 0; i < scans.size(); i++) {
+            Scan scan = scans.get(i);
+            names.put(scan, uses.get(scan.alias()) == 1 ? scan.alias() : "__pgt_scan" + (i + 1));
         }
     }
 
-    private final Map<String, Scan> scans;
-    private final List<Edge> edges;
+    private boolean renamed(Scan scan) {
+        return !names.get(scan).equals(scan.alias());
+    }
 
-    private ImmediateFootprint(Map<String, Scan> scans, List<Edge> edges) {
-        this.scans = scans;
-        this.edges = edges;
+    /** An operand of {@code scan} as the traversal names it (a column of a renamed scan under its name). */
+    private String sql(Condition.Operand operand, Scan scan) {
+        return renamed(scan) ? Sql.ident(names.get(scan)) + "." + Sql.ident(operand.column()) : operand.sql();
+    }
+
+    /** The condition joining an edge's two ends: every equality, hashable or not. */
+    private String condition(Edge edge) {
+        return Sql.and(edge.keys().stream().map(k -> "(" + sql(k.own(), edge.a()) + " = " + sql(k.other(), edge.b()) + ")")
+                .toList());
+    }
+
+    /** The stamp a row of {@code end} reached by the traversal takes on {@code edge}, or NULL. */
+    private String stamp(Edge edge, Scan end) {
+        List<String> values = new ArrayList<>();
+        for (Condition.Key key : edge.keys()) {
+            String ownType = key.own().column() == null ? null : edge.a().source().hashTypes().get(key.own().column());
+            String otherType = key.other().column() == null ? null
+                    : edge.b().source().hashTypes().get(key.other().column());
+            if (ownType != null && ownType.equals(otherType)) {
+                values.add("(" + (end == edge.a() ? sql(key.own(), edge.a()) : sql(key.other(), edge.b())) + ")::" + ownType);
+            }
+        }
+        if (values.isEmpty()) {
+            return "(pg_catalog.hash_record_extended(ROW(0), " + edge.number() + ") & " + (BUCKETS - 1) + ")";
+        }
+        return "CASE WHEN " + Sql.and(values.stream().map(v -> v + " IS NOT NULL").toList())
+                + " THEN (pg_catalog.hash_record_extended(ROW(" + String.join(", ", values) + "), " + edge.number()
+                + ") & " + (BUCKETS - 1) + ") END";
     }
 
     /**
@@ -105,18 +131,17 @@ final class ImmediateFootprint {
         if (serialization != null) {
             return new Analysis(null, serialization);
         }
-        // Without joins, no key is followed: a set operation's values are stamped by GroupStamps,
-        // and its sides may read one table under one alias. A join on a set operation's column is
-        // followed into each side (Derived.columnsOf).
-        boolean joins = !tree.joins.isEmpty() || !tree.laterals.isEmpty();
-        if (joins && !tree.twice.isEmpty()) {
-            return new Analysis(null, "the alias " + tree.twice.get(0)
-                    + " names two tables or subqueries, whose join keys cannot be told apart");
-        }
+        // Without joins, no key is followed: a set operation's values are stamped by GroupStamps.
+        // A join on a set operation's column is followed into each side (Derived.columnsOf).
         List<Edge> edges = new ArrayList<>();
         for (Join join : tree.joins) {
             List<Condition.Key> keys = join.condition().equalities(join.left().aliases(), join.right().aliases());
-            if (!tree.addEdges(keys, edges)) {
+            List<List<End>> ends = new ArrayList<>();
+            for (Condition.Key key : keys) {
+                ends.add(ends(key.own(), join.left()));
+                ends.add(ends(key.other(), join.right()));
+            }
+            if (!addEdges(ends, edges)) {
                 return new Analysis(null, join.condition().isTrue()
                         ? "a cross join (" + String.join(", ", new TreeSet<>(join.left().aliases())) + " with "
                                 + String.join(", ", new TreeSet<>(join.right().aliases())) + ") has no join condition to lock"
@@ -125,27 +150,101 @@ final class ImmediateFootprint {
         }
         for (LateralSubquery lateral : tree.laterals) {
             // Correlated by equalities (innerKeys = outerKeys): a join of its inner rows on them.
-            List<Condition.Key> keys = new ArrayList<>();
+            List<List<End>> ends = new ArrayList<>();
             for (int i = 0; i < lateral.innerKeys().size(); i++) {
-                Optional<Condition.Operand> inner = column(lateral.innerKeys().get(i), lateral.inner());
-                Optional<Condition.Operand> outer = column(lateral.outerKeys().get(i), lateral.left());
-                if (inner.isPresent() && outer.isPresent()) {
-                    keys.add(new Condition.Key(outer.get(), inner.get()));
-                }
+                ends.add(column(lateral.outerKeys().get(i), lateral.left()).stream().toList());
+                ends.add(column(lateral.innerKeys().get(i), lateral.inner()).stream().toList());
             }
-            if (!tree.addEdges(keys, edges)) {
+            if (!addEdges(ends, edges)) {
                 return new Analysis(null, "the LATERAL subquery " + lateral.alias()
                         + " is correlated by no equality between columns of two tables to lock");
             }
         }
-        return new Analysis(new ImmediateFootprint(tree.scans, edges), null);
+        ImmediateFootprint footprint = new ImmediateFootprint(tree.scans, edges);
+        for (Edge edge : edges) {
+            for (Condition.Key key : edge.keys()) {
+                Scan unnamed = key.own().column() == null && footprint.renamed(edge.a()) ? edge.a()
+                        : key.other().column() == null && footprint.renamed(edge.b()) ? edge.b() : null;
+                if (unnamed != null) {
+                    return new Analysis(null, "the alias " + unnamed.alias() + " names two tables, and an expression"
+                            + " over one of them is a join key");
+                }
+            }
+        }
+        return new Analysis(footprint, null);
+    }
+
+    /**
+     * Adds an edge per pair of scans that the keys' ends connect ({@code ends} holds each key's own
+     * ends, then its other ones); false when they connect none.
+     */
+    private static boolean addEdges(List<List<End>> ends, List<Edge> edges) {
+        // Scans by identity: two scans of one table under one alias are equal records.
+        List<Edge> pairs = new ArrayList<>();
+        for (int i = 0; i < ends.size(); i += 2) {
+            for (End own : ends.get(i)) {
+                for (End other : ends.get(i + 1)) {
+                    Edge pair = pairs.stream().filter(e -> e.a() == own.scan() && e.b() == other.scan()).findFirst()
+                            .orElseGet(() -> {
+                                Edge added = new Edge(edges.size() + pairs.size() + 1, own.scan(), other.scan(),
+                                        new ArrayList<>());
+                                pairs.add(added);
+                                return added;
+                            });
+                    pair.keys().add(new Condition.Key(own.operand(), other.operand()));
+                }
+            }
+        }
+        edges.addAll(pairs);
+        return !pairs.isEmpty();
+    }
+
+    /**
+     * What a join key's operand over one alias reads, as columns of tables: the scan {@code side}
+     * binds to the alias, or, for a subquery in FROM (an {@code IN} or {@code EXISTS} subquery
+     * becomes one), the columns of the tables inside that its column projects (one per side of a
+     * set operation). Empty for anything else (an expression over a subquery, a function's rows).
+     */
+    private static List<End> ends(Condition.Operand operand, FromPlan side) {
+        if (operand.aliases().size() != 1) {
+            return List.of();
+        }
+        Optional<FromPlan> bound = binding(side, operand.aliases().iterator().next());
+        if (bound.isPresent() && bound.get() instanceof Scan scan) {
+            return List.of(new End(scan, operand));
+        }
+        if (bound.isEmpty() || !(bound.get() instanceof Derived derived) || operand.column() == null) {
+            return List.of();
+        }
+        List<End> ends = new ArrayList<>();
+        for (Derived.ColumnReference reference : derived.columnsOf(operand.column())) {
+            ends.addAll(ends(Condition.Operand.column(Sql.ident(reference.alias()) + "." + Sql.ident(reference.column()),
+                    reference.alias(), reference.column()), reference.within()));
+        }
+        return ends;
+    }
+
+    /**
+     * The table or subquery that {@code within} binds to {@code alias}: found through the inputs
+     * whose aliases include it, so that a scan of a sibling subquery under the same alias is not.
+     */
+    private static Optional<FromPlan> binding(FromPlan within, String alias) {
+        if (within instanceof Scan || within instanceof Derived) {
+            return within.aliases().contains(alias) ? Optional.of(within) : Optional.empty();
+        }
+        for (Plan input : within.inputs()) {
+            if (input instanceof FromPlan from && from.aliases().contains(alias)) {
+                return binding(from, alias);
+            }
+        }
+        return Optional.empty();
     }
 
     /** {@code expression} as a column of a table that {@code within} reads directly, if it is one. */
-    private static Optional<Condition.Operand> column(String expression, Plan within) {
+    private static Optional<End> column(String expression, Plan within) {
         if (within instanceof Scan scan) {
-            return scan.referencedColumn(expression).map(column -> Condition.Operand.column(
-                    Sql.ident(scan.alias()) + "." + Sql.ident(column), scan.alias(), column));
+            return scan.referencedColumn(expression).map(column -> new End(scan, Condition.Operand.column(
+                    Sql.ident(scan.alias()) + "." + Sql.ident(column), scan.alias(), column)));
         }
         if (within instanceof Derived) {
             return Optional.empty();  // another scope
@@ -154,7 +253,7 @@ final class ImmediateFootprint {
             return column(expression, earlier.left());  // its own rows are no table's
         }
         for (Plan input : within.inputs()) {
-            Optional<Condition.Operand> found = column(expression, input);
+            Optional<End> found = column(expression, input);
             if (found.isPresent()) {
                 return found;
             }
@@ -164,12 +263,9 @@ final class ImmediateFootprint {
 
     /** What a plan's footprint is built from, collected in one walk. */
     private static final class Tree {
-        final Map<String, Scan> scans = new LinkedHashMap<>();
-        final Map<String, Derived> subqueries = new LinkedHashMap<>();
+        final List<Scan> scans = new ArrayList<>();
         final List<Join> joins = new ArrayList<>();
         final List<LateralSubquery> laterals = new ArrayList<>();
-        /** Aliases bound twice. */
-        final List<String> twice = new ArrayList<>();
 
         /**
          * Collects what {@code plan} holds; where changes meet in what has no join keys, why. A
@@ -183,10 +279,8 @@ final class ImmediateFootprint {
             if (plan instanceof FunctionScan) {
                 return "changes meet in " + plan.describe() + ", which has no join keys to lock";
             }
-            if ((plan instanceof Scan scan && (scans.put(scan.alias(), scan) != null || subqueries.containsKey(scan.alias())))
-                    || (plan instanceof Derived derived && (subqueries.put(derived.alias(), derived) != null
-                            || scans.containsKey(derived.alias())))) {
-                twice.add(((FromPlan) plan).aliases().iterator().next());
+            if (plan instanceof Scan scan) {
+                scans.add(scan);
             }
             if (plan instanceof Join join) {
                 joins.add(join);
@@ -202,48 +296,6 @@ final class ImmediateFootprint {
             }
             return null;
         }
-
-        /** Adds an edge per pair of scans that {@code keys} connect; false when they connect none. */
-        boolean addEdges(List<Condition.Key> keys, List<Edge> edges) {
-            Map<List<Scan>, List<Condition.Key>> pairs = new LinkedHashMap<>();
-            for (Condition.Key key : keys) {
-                for (Condition.Operand own : throughSubqueries(key.own())) {
-                    for (Condition.Operand other : throughSubqueries(key.other())) {
-                        Scan ownScan = own.aliases().size() == 1 ? scans.get(own.aliases().iterator().next()) : null;
-                        Scan otherScan = other.aliases().size() == 1 ? scans.get(other.aliases().iterator().next()) : null;
-                        if (ownScan != null && otherScan != null) {
-                            pairs.computeIfAbsent(List.of(ownScan, otherScan), p -> new ArrayList<>())
-                                    .add(new Condition.Key(own, other));
-                        }
-                    }
-                }
-            }
-            for (Map.Entry<List<Scan>, List<Condition.Key>> pair : pairs.entrySet()) {
-                edges.add(new Edge(edges.size() + 1, pair.getKey().get(0), pair.getKey().get(1), pair.getValue()));
-            }
-            return !pairs.isEmpty();
-        }
-
-        /**
-         * A column of a subquery in FROM (an {@code IN} or {@code EXISTS} subquery becomes one) as
-         * the columns of the tables inside that it projects (one per side of a set operation);
-         * any other operand as it is.
-         */
-        private List<Condition.Operand> throughSubqueries(Condition.Operand operand) {
-            if (operand.column() == null || scans.containsKey(operand.alias()) || !subqueries.containsKey(operand.alias())) {
-                return List.of(operand);
-            }
-            List<Derived.ColumnReference> inner = subqueries.get(operand.alias()).columnsOf(operand.column());
-            if (inner.isEmpty()) {
-                return List.of(operand);
-            }
-            List<Condition.Operand> columns = new ArrayList<>();
-            for (Derived.ColumnReference reference : inner) {
-                columns.addAll(throughSubqueries(Condition.Operand.column(
-                        Sql.ident(reference.alias()) + "." + Sql.ident(reference.column()), reference.alias(), reference.column())));
-            }
-            return columns;
-        }
     }
 
     /**
@@ -253,7 +305,7 @@ final class ImmediateFootprint {
      */
     String stamps(long changed, TransitionTables.Event event) {
         List<String> traversals = new ArrayList<>();
-        for (Scan start : scans.values()) {
+        for (Scan start : scans) {
             if (start.source().oid() == changed && edges.stream().anyMatch(e -> e.a() == start || e.b() == start)) {
                 traversals.add(traversal(start, event));
             }
@@ -268,8 +320,10 @@ final class ImmediateFootprint {
     }
 
     private String traversal(Scan start, TransitionTables.Event event) {
-        StringBuilder from = new StringBuilder("(" + TransitionTables.rows(event) + ") AS " + Sql.ident(start.alias()));
-        Set<Scan> reached = new LinkedHashSet<>(List.of(start));
+        StringBuilder from = new StringBuilder("(" + TransitionTables.rows(event) + ") AS " + Sql.ident(names.get(start)));
+        Set<Scan> reached = Collections.newSetFromMap(new IdentityHashMap<>());  // equal records are two scans
+        List<Scan> order = new ArrayList<>(List.of(start));
+        reached.add(start);
         Deque<Scan> pending = new ArrayDeque<>(List.of(start));
         while (!pending.isEmpty()) {
             Scan at = pending.poll();
@@ -279,17 +333,18 @@ final class ImmediateFootprint {
                 }
                 Scan next = edge.other(at);
                 if (reached.add(next)) {
+                    order.add(next);
                     pending.add(next);
                     from.append("\n  LEFT JOIN ").append(Sql.qualified(next.source().schema(), next.source().name()))
-                            .append(" AS ").append(Sql.ident(next.alias())).append(" ON ").append(edge.condition());
+                            .append(" AS ").append(Sql.ident(names.get(next))).append(" ON ").append(condition(edge));
                 }
             }
         }
         List<String> stamps = new ArrayList<>();
-        for (Scan scan : reached) {
+        for (Scan scan : order) {
             for (Edge edge : edges) {
                 if (edge.a() == scan || edge.b() == scan) {
-                    stamps.add("(" + edge.stamp(scan) + ")");
+                    stamps.add("(" + stamp(edge, scan) + ")");
                 }
             }
         }

@@ -25,8 +25,8 @@ public record Derived(QueryPlan query, String alias, List<String> columns) imple
         }
     }
 
-    /** A column of a table read under an alias. */
-    public record ColumnReference(String alias, String column) {
+    /** A column of what {@code within} binds to an alias (inside the subquery: its FROM). */
+    public record ColumnReference(FromPlan within, String alias, String column) {
     }
 
     /**
@@ -55,24 +55,24 @@ public record Derived(QueryPlan query, String alias, List<String> columns) imple
     private static Optional<ColumnReference> columnAt(QueryPlan query, int at) {
         QueryPlan plan = query instanceof Distinct distinct ? distinct.input() : query;
         if (plan instanceof Project project) {
-            return referenceTo(project.outputs().get(at).expression(), project.input().bindings());
+            return referenceTo(project.outputs().get(at).expression(), project.input());
         }
         if (plan instanceof Aggregate aggregate) {
             String expression = aggregate.outputs().get(at).expression();
             for (int key = 1; key <= aggregate.groupKeys().size(); key++) {
                 if (expression.equals(Aggregate.keyPlaceholder(key))) {
-                    return referenceTo(aggregate.groupKeys().get(key - 1), aggregate.input().bindings());
+                    return referenceTo(aggregate.groupKeys().get(key - 1), aggregate.input());
                 }
             }
         }
         return Optional.empty();
     }
 
-    private static Optional<ColumnReference> referenceTo(String expression, List<Binding> bindings) {
-        for (Binding binding : bindings) {
+    private static Optional<ColumnReference> referenceTo(String expression, FromPlan within) {
+        for (Binding binding : within.bindings()) {
             for (String name : binding.columns()) {
                 if (ColumnText.isReference(expression, binding.alias(), name)) {
-                    return Optional.of(new ColumnReference(binding.alias(), name));
+                    return Optional.of(new ColumnReference(within, binding.alias(), name));
                 }
             }
         }

@@ -229,6 +229,31 @@ class ImmediateStatementsTest {
     }
 
     @Test
+    void siblingSubqueriesUnderOneAliasAreTraversedUnderNamesOfTheirOwn() throws Exception {
+        // SELECT d.id FROM dept d WHERE EXISTS (SELECT 1 FROM emp x WHERE x.dept_id = d.id AND x.salary > 10)
+        //   AND NOT EXISTS (SELECT 1 FROM emp x WHERE x.dept_id = d.id AND x.salary < 0)
+        CompiledPlan siblings = compile("""
+                 SELECT d.id
+                   FROM public.dept d
+                  WHERE ((EXISTS ( SELECT 1
+                           FROM public.emp x
+                          WHERE ((x.dept_id = d.id) AND (x.salary > (10)::numeric)))) AND (NOT (EXISTS ( SELECT 1
+                           FROM public.emp x
+                          WHERE ((x.dept_id = d.id) AND (x.salary < (0)::numeric))))))""");
+        assertNull(siblings.immediateRefusal());
+        assertNull(siblings.immediateSerialization());
+        // Each x is resolved in its own subquery and bound under a name of its own; d keeps its alias.
+        String fromDepartments = siblings.immediate().stream()
+                .filter(st -> st.event().equals("DELETE") && st.stamps().contains("AS \"d\"\n")).findFirst()
+                .orElseThrow().stamps();
+        assertTrue(fromDepartments.contains("LEFT JOIN \"public\".\"emp\" AS \"__pgt_scan2\" ON ((d.id = \"__pgt_scan2\".\"dept_id\"))"),
+                fromDepartments);
+        assertTrue(fromDepartments.contains("LEFT JOIN \"public\".\"emp\" AS \"__pgt_scan3\" ON ((d.id = \"__pgt_scan3\".\"dept_id\"))"),
+                fromDepartments);
+        assertFalse(fromDepartments.contains("AS \"x\""), fromDepartments);
+    }
+
+    @Test
     void aSubqueryIsFollowedThroughItsProjection() throws Exception {
         // SELECT e.id FROM emp e JOIN (SELECT d.id AS dept FROM dept d WHERE d.region_id = 1) s ON s.dept = e.dept_id
         CompiledPlan in = compile("""
