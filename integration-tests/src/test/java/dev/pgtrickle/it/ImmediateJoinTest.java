@@ -497,6 +497,22 @@ class ImmediateJoinTest {
         randomStatementsAndATransaction("even_buyers", query);
     }
 
+    /**
+     * A table function as a FROM item of its own gives every writer the same rows: joined with
+     * it, the tables' writers meet only where their join keys do.
+     */
+    @Test
+    void aTableFunctionInFromLeavesWhereWritersMeetToTheJoinKeys() throws Exception {
+        String query = "SELECT o.id, c.name, g.n FROM orders o JOIN customers c ON c.id = o.customer_id"
+                + " CROSS JOIN generate_series(1, 2) g(n)";
+        createStamped("order_copies", query);
+        LockWaits.secondWaitsForFirst(db, "INSERT INTO orders VALUES (975, now(), 3)", "UPDATE customers SET name = 'x' WHERE id = 3");
+        LockWaits.secondGoesOnBesideFirst(db, "INSERT INTO orders VALUES (976, now(), 4)", "UPDATE customers SET name = 'y' WHERE id = 5");
+        LockWaits.laterSnapshotMustRetry(db, "INSERT INTO customers VALUES (79, 'new')", "INSERT INTO orders VALUES (977, now(), 79)",
+                "INSERT INTO orders VALUES (978, now(), 6)");
+        randomStatementsAndATransaction("order_copies", query);
+    }
+
     /** Creates and compiles an IMMEDIATE stream table whose writers do not take turns (no reason given). */
     private void createStamped(String name, String query) throws Exception {
         db.execute("SELECT pgtrickle.create_stream_table('" + name + "', $$" + query + "$$, refresh_mode => 'IMMEDIATE')");

@@ -4,7 +4,6 @@ import dev.pgtrickle.ivm.delta.TransitionTables;
 import dev.pgtrickle.ivm.plan.Condition;
 import dev.pgtrickle.ivm.plan.Derived;
 import dev.pgtrickle.ivm.plan.FromPlan;
-import dev.pgtrickle.ivm.plan.FunctionScan;
 import dev.pgtrickle.ivm.plan.Join;
 import dev.pgtrickle.ivm.plan.LateralSubquery;
 import dev.pgtrickle.ivm.plan.Plan;
@@ -127,14 +126,14 @@ final class ImmediateFootprint {
 
     static Analysis of(Plan top) {
         Tree tree = new Tree();
-        String serialization = tree.collect(top);
-        if (serialization != null) {
-            return new Analysis(null, serialization);
-        }
+        tree.collect(top);
         // Without joins, no key is followed: a set operation's values are stamped by GroupStamps.
         // A join on a set operation's column is followed into each side (Derived.columnsOf).
         List<Edge> edges = new ArrayList<>();
         for (Join join : tree.joins) {
+            if (!readsTable(join.left()) || !readsTable(join.right())) {
+                continue;  // a side of constant rows (a table function's): no writer changes it
+            }
             List<Condition.Key> keys = join.condition().equalities(join.left().aliases(), join.right().aliases());
             List<List<End>> ends = new ArrayList<>();
             for (Condition.Key key : keys) {
@@ -240,6 +239,10 @@ final class ImmediateFootprint {
         return Optional.empty();
     }
 
+    private static boolean readsTable(Plan plan) {
+        return plan instanceof Scan || plan.inputs().stream().anyMatch(ImmediateFootprint::readsTable);
+    }
+
     /** {@code expression} as a column of a table that {@code within} reads directly, if it is one. */
     private static Optional<End> column(String expression, Plan within) {
         if (within instanceof Scan scan) {
@@ -268,17 +271,16 @@ final class ImmediateFootprint {
         final List<LateralSubquery> laterals = new ArrayList<>();
 
         /**
-         * Collects what {@code plan} holds; where changes meet in what has no join keys, why. A
-         * scalar subquery (Lookup) is the right input of a join on its correlation: an equality on
-         * its grouping column is followed into the grouped table like a subquery's in FROM. A
-         * set-returning function's rows follow from its input's row (LateralFunction): writers meet
-         * where they meet in that row; a join on the function's columns alone has no pair of scans
-         * to stamp, and every join needs one. A LATERAL subquery is a join on its correlation.
+         * Collects the scans, joins and LATERAL subqueries {@code plan} holds. A table function in
+         * FROM (FunctionScan) gives the same rows to every writer: a join with it alone needs no
+         * key, a join through its columns has no pair of scans. A scalar subquery (Lookup) is the
+         * right input of a join on its correlation: an equality on its grouping column is followed
+         * into the grouped table like a subquery's in FROM. A set-returning function's rows follow
+         * from its input's row (LateralFunction): writers meet where they meet in that row; a join
+         * on the function's columns alone has no pair of scans to stamp, and every join needs one.
+         * A LATERAL subquery is a join on its correlation.
          */
-        String collect(Plan plan) {
-            if (plan instanceof FunctionScan) {
-                return "changes meet in " + plan.describe() + ", which has no join keys to lock";
-            }
+        void collect(Plan plan) {
             if (plan instanceof Scan scan) {
                 scans.add(scan);
             }
@@ -289,12 +291,8 @@ final class ImmediateFootprint {
                 laterals.add(lateral);
             }
             for (Plan input : plan.inputs()) {
-                String serialization = collect(input);
-                if (serialization != null) {
-                    return serialization;
-                }
+                collect(input);
             }
-            return null;
         }
     }
 
