@@ -461,56 +461,45 @@ class ImmediateJoinTest {
     }
 
     /**
-     * Groups inside the query keyed by an expression (here the day of an order): its value stamps
-     * the group, hashed as the type the server infers, so writers of one day wait for each other
-     * and writers of other days go on.
+     * Writers meeting in a key of the query wait for each other (at REPEATABLE READ the later one
+     * is told to retry), writers of other keys go on: groups inside the query keyed by an
+     * expression (its value stamps the group, hashed as the type the server infers); sibling
+     * subqueries reading one table under one alias (as PostgreSQL prints them when the query does),
+     * each followed from its own correlation; a table function as a FROM item of its own, which
+     * gives every writer the same rows, so the tables' writers meet only where their join keys do.
      */
-    @Test
-    void groupsKeyedByAnExpressionStampTheirValue() throws Exception {
-        String query = "SELECT s.day, s.n FROM (SELECT date_trunc('day', placed_at) AS day, count(*) AS n FROM orders"
-                + " GROUP BY date_trunc('day', placed_at)) s WHERE s.n > 1";
-        createStamped("busy_days", query);
-        LockWaits.secondWaitsForFirst(db, "INSERT INTO orders VALUES (980, '2026-01-02 07:00+00', 1)",
-                "UPDATE orders SET customer_id = 2 WHERE placed_at = '2026-01-02 05:00+00'");
-        LockWaits.secondGoesOnBesideFirst(db, "INSERT INTO orders VALUES (981, '2026-01-02 08:00+00', 1)",
-                "INSERT INTO orders VALUES (982, '2026-03-01 08:00+00', 1)");
-        LockWaits.laterSnapshotMustRetry(db, "INSERT INTO orders VALUES (983, '2026-04-01 08:00+00', 1)",
-                "INSERT INTO orders VALUES (984, '2026-04-01 09:00+00', 1)", "INSERT INTO orders VALUES (985, '2026-05-01 09:00+00', 1)");
-        randomStatementsAndATransaction("busy_days", query);
-    }
-
-    /**
-     * Sibling subqueries reading one table under one alias (PostgreSQL prints them so when the
-     * query does): each is followed from its own correlation, so writers of one customer wait for
-     * each other and writers of other customers go on.
-     */
-    @Test
-    void siblingSubqueriesUnderOneAliasFollowTheirOwnKeys() throws Exception {
-        String query = "SELECT c.id, c.name FROM customers c WHERE EXISTS (SELECT 1 FROM orders x WHERE x.customer_id = c.id"
-                + " AND x.id % 2 = 0) AND NOT EXISTS (SELECT 1 FROM orders x WHERE x.customer_id = c.id AND x.id % 2 = 1)";
-        createStamped("even_buyers", query);
-        LockWaits.secondWaitsForFirst(db, "INSERT INTO orders VALUES (990, now(), 3)", "INSERT INTO orders VALUES (991, now(), 3)");
-        LockWaits.secondWaitsForFirst(db, "INSERT INTO orders VALUES (993, now(), 4)", "UPDATE customers SET id = 400 WHERE id = 4");
-        LockWaits.secondGoesOnBesideFirst(db, "INSERT INTO orders VALUES (994, now(), 5)", "INSERT INTO orders VALUES (995, now(), 6)");
-        LockWaits.laterSnapshotMustRetry(db, "INSERT INTO orders VALUES (996, now(), 7)", "INSERT INTO orders VALUES (997, now(), 7)",
-                "INSERT INTO orders VALUES (998, now(), 8)");
-        randomStatementsAndATransaction("even_buyers", query);
-    }
-
-    /**
-     * A table function as a FROM item of its own gives every writer the same rows: joined with
-     * it, the tables' writers meet only where their join keys do.
-     */
-    @Test
-    void aTableFunctionInFromLeavesWhereWritersMeetToTheJoinKeys() throws Exception {
-        String query = "SELECT o.id, c.name, g.n FROM orders o JOIN customers c ON c.id = o.customer_id"
-                + " CROSS JOIN generate_series(1, 2) g(n)";
-        createStamped("order_copies", query);
-        LockWaits.secondWaitsForFirst(db, "INSERT INTO orders VALUES (975, now(), 3)", "UPDATE customers SET name = 'x' WHERE id = 3");
-        LockWaits.secondGoesOnBesideFirst(db, "INSERT INTO orders VALUES (976, now(), 4)", "UPDATE customers SET name = 'y' WHERE id = 5");
-        LockWaits.laterSnapshotMustRetry(db, "INSERT INTO customers VALUES (79, 'new')", "INSERT INTO orders VALUES (977, now(), 79)",
-                "INSERT INTO orders VALUES (978, now(), 6)");
-        randomStatementsAndATransaction("order_copies", query);
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
+        "busy_days | SELECT s.day, s.n FROM (SELECT date_trunc('day', placed_at) AS day, count(*) AS n FROM orders"
+                + " GROUP BY date_trunc('day', placed_at)) s WHERE s.n > 1"
+                + " | INSERT INTO orders VALUES (980, '2026-01-02 07:00+00', 1)"
+                + " | UPDATE orders SET customer_id = 2 WHERE placed_at = '2026-01-02 05:00+00'"
+                + " | INSERT INTO orders VALUES (981, '2026-01-02 08:00+00', 1)"
+                + " | INSERT INTO orders VALUES (982, '2026-03-01 08:00+00', 1)"
+                + " | INSERT INTO orders VALUES (983, '2026-04-01 08:00+00', 1)"
+                + " | INSERT INTO orders VALUES (984, '2026-04-01 09:00+00', 1)"
+                + " | INSERT INTO orders VALUES (985, '2026-05-01 09:00+00', 1)",
+        "even_buyers | SELECT c.id, c.name FROM customers c WHERE EXISTS (SELECT 1 FROM orders x WHERE x.customer_id = c.id"
+                + " AND x.id % 2 = 0) AND NOT EXISTS (SELECT 1 FROM orders x WHERE x.customer_id = c.id AND x.id % 2 = 1)"
+                + " | INSERT INTO orders VALUES (993, now(), 4) | UPDATE customers SET id = 400 WHERE id = 4"
+                + " | INSERT INTO orders VALUES (994, now(), 5) | INSERT INTO orders VALUES (995, now(), 6)"
+                + " | INSERT INTO orders VALUES (996, now(), 7) | INSERT INTO orders VALUES (997, now(), 7)"
+                + " | INSERT INTO orders VALUES (998, now(), 8)",
+        "order_copies | SELECT o.id, c.name, g.n FROM orders o JOIN customers c ON c.id = o.customer_id"
+                + " CROSS JOIN generate_series(1, 2) g(n)"
+                + " | INSERT INTO orders VALUES (975, now(), 3) | UPDATE customers SET name = 'x' WHERE id = 3"
+                + " | INSERT INTO orders VALUES (976, now(), 4) | UPDATE customers SET name = 'y' WHERE id = 5"
+                + " | INSERT INTO customers VALUES (79, 'new') | INSERT INTO orders VALUES (977, now(), 79)"
+                + " | INSERT INTO orders VALUES (978, now(), 6)",
+    })
+    void writersMeetingInAKeyWaitAndOthersGoOn(String name, String query, String first, String meeting,
+            String besideFirst, String besideSecond, String committed, String meetingLater, String unaffected)
+            throws Exception {
+        createStamped(name, query);
+        LockWaits.secondWaitsForFirst(db, first, meeting);
+        LockWaits.secondGoesOnBesideFirst(db, besideFirst, besideSecond);
+        LockWaits.laterSnapshotMustRetry(db, committed, meetingLater, unaffected);
+        randomStatementsAndATransaction(name, query);
     }
 
     /** Creates and compiles an IMMEDIATE stream table whose writers do not take turns (no reason given). */
