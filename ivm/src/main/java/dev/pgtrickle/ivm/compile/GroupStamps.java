@@ -20,6 +20,8 @@ import dev.pgtrickle.ivm.plan.Window;
 import dev.pgtrickle.ivm.sql.Sql;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -80,9 +82,21 @@ final class GroupStamps {
     }
 
     private final List<Grouping> groupings;
+    /** The grouping operators, by identity. */
+    private final Set<Plan> stamped;
 
-    private GroupStamps(List<Grouping> groupings) {
+    private GroupStamps(List<Grouping> groupings, List<Plan> stamped) {
         this.groupings = groupings;
+        this.stamped = Collections.newSetFromMap(new IdentityHashMap<>());
+        this.stamped.addAll(stamped);
+    }
+
+    /**
+     * Whether each of {@code plans} is a grouping these stamps tell apart: a table of its groups
+     * kept by the statements is then written by one writer per group at a time.
+     */
+    boolean stampsEach(Set<Plan> plans) {
+        return stamped.containsAll(plans);
     }
 
     /**
@@ -107,7 +121,7 @@ final class GroupStamps {
             }
             keyed.addAll(stamped.get());
         }
-        return Optional.of(new GroupStamps(keyed));
+        return Optional.of(new GroupStamps(keyed, groupings));
     }
 
     /** The query of the stamps a statement's changes to the table {@code changed} take; {@code null} for none. */

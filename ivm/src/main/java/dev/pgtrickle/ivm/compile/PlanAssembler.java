@@ -168,8 +168,10 @@ final class PlanAssembler {
      * <p>An aggregate inside the query is recomputed before and after the change where its group
      * keys' equal values are identical ({@link Kept#recomputable}); otherwise, and for a recursive
      * query inside a larger one, the statements keep the state's table as the refreshes do, in the
-     * same statement, so that the old groups or rows are read as they were output. Such queries'
-     * writers take turns, so one writes that table at a time.
+     * same statement, so that the old groups or rows are read as they were output. Writers of one
+     * group of such a table wait for each other on its stamp ({@link GroupStamps}); where the
+     * stamps cannot tell its groups apart (or the table keeps rows or a recursion), they take
+     * turns, so one writes that table at a time.
      */
     private static Immediate immediate(QueryPlan top, MaintenanceStrategy strategy, Strategy kind, List<Plan> exactSums,
                                        List<Kept> kept, Map<Plan, DeltaContext.KeptTable> tables,
@@ -198,8 +200,8 @@ final class PlanAssembler {
         } else if (grouping.isPresent()) {
             // Writers of different groups inside the query run side by side where stamps tell the
             // groups apart (and, over several tables, the join keys where they meet); a kept table
-            // written by the statements has one writer at a time.
-            groupStamps = keptInStatements.isEmpty() ? GroupStamps.of(top, keyTypes) : Optional.empty();
+            // written by the statements has one writer per group at a time: its grouping's stamps.
+            groupStamps = GroupStamps.of(top, keyTypes).filter(g -> g.stampsEach(keptInStatements.keySet()));
             if (groupStamps.isPresent() && scans(top) > 1) {
                 ImmediateFootprint.Analysis analysis = ImmediateFootprint.of(top);
                 footprint = analysis.footprint();
@@ -215,8 +217,8 @@ final class PlanAssembler {
             serialization = analysis.serialization();
             footprint = analysis.footprint();
         }
-        if (!keptInStatements.isEmpty() && serialization == null) {
-            // A kept table written by writers running side by side would lose their changes.
+        if (!keptInStatements.isEmpty() && serialization == null && groupStamps.isEmpty()) {
+            // A kept table written by writers of one group running side by side would lose their changes.
             throw new IllegalStateException("a state kept by the statements whose writers do not take turns");
         }
         List<CompiledPlan.ImmediateStatement> statements = new ArrayList<>();
@@ -237,7 +239,7 @@ final class PlanAssembler {
                 if (serialization != null) {
                     stamps.add(ImmediateFootprint.WHOLE);  // orders these writers on its own
                 } else {
-                    identities = "WITH " + String.join(",\n", context.ctes()) + "\nSELECT DISTINCT "
+                    identities = "WITH " + String.join(",\n", context.readingCtes()) + "\nSELECT DISTINCT "
                             + PlanContract.ROW_ID + " FROM (" + maintenance.touchedIdentities() + ") AS __pgt_touched";
                     String joinStamps = footprint == null ? null : footprint.stamps(source.oid(), event);
                     if (joinStamps != null) {
@@ -256,7 +258,7 @@ final class PlanAssembler {
                         // A recomputed partition's rows are not all rows the changes touch: writers of
                         // one partition wait for each other on its stamp, before they look for the rows
                         // to lock (at READ COMMITTED then with what the previous writer committed).
-                        stamps.add(ImmediateFootprint.identityStamps("WITH " + String.join(",\n", context.ctes())
+                        stamps.add(ImmediateFootprint.identityStamps("WITH " + String.join(",\n", context.readingCtes())
                                 + "\n" + PartitionRescanStrategy.TOUCHED_PARTITIONS));
                     }
                 }

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -55,6 +56,7 @@ public final class DeltaContext {
     private final Map<String, RecursiveRows> recursiveRows = new HashMap<>();
     private int buildingDelta;
     private final Map<String, String> cteDefinitions = new LinkedHashMap<>();
+    private final Set<String> writing = new HashSet<>();
     private final Map<Long, Source> sources = new LinkedHashMap<>();
     private Set<Long> consumedOf;
     private final Map<ChangesAgainst, String> fewChanges = new HashMap<>();
@@ -383,9 +385,24 @@ public final class DeltaContext {
         cteDefinitions.put(name, query);
     }
 
+    /** Registers a data-modifying CTE (a kept state's write), which no other CTE reads. */
+    public void addWritingCte(String name, String statement) {
+        addCte(name, statement);
+        writing.add(name);
+    }
+
     /** CTE definitions ({@code name AS (query)}) the generated SQL relies on, in order. */
     public List<String> ctes() {
         return cteDefinitions.entrySet().stream().map(cte -> cte.getKey() + " AS (" + cte.getValue() + ")").toList();
+    }
+
+    /**
+     * The CTEs without the data-modifying ones: for a statement that only reads what the changes
+     * touch (IMMEDIATE mode's identities to lock), before the one that applies them writes.
+     */
+    public List<String> readingCtes() {
+        return cteDefinitions.entrySet().stream().filter(cte -> !writing.contains(cte.getKey()))
+                .map(cte -> cte.getKey() + " AS (" + cte.getValue() + ")").toList();
     }
 
     /**

@@ -127,17 +127,17 @@ record KeptGroups(Aggregate aggregate, String table, Set<Integer> scaledCalls) {
         // would otherwise scan the whole table to join them (TPC-H Q13: 150,000 kept counts read
         // to update 4,500).
         List<String> set = state.stream().map(c -> c + " = __pgt_g." + c).toList();
-        context.addCte(context.freshName("__pgt_kept_update"), "UPDATE " + table + " AS __pgt_t SET "
+        context.addWritingCte(context.freshName("__pgt_kept_update"), "UPDATE " + table + " AS __pgt_t SET "
                 + String.join(", ", set) + " FROM " + groups + " AS __pgt_g"
                 + written(groups, global ? "" : " > 0"));
         if (!global) {
-            context.addCte(context.freshName("__pgt_kept_delete"), "DELETE FROM " + table + " AS __pgt_t USING "
+            context.addWritingCte(context.freshName("__pgt_kept_delete"), "DELETE FROM " + table + " AS __pgt_t USING "
                     + groups + " AS __pgt_g" + written(groups, " = 0"));
         }
         List<String> columns = new ArrayList<>(List.of(ROW_ID));
         columns.addAll(keys);
         columns.addAll(state);
-        context.addCte(context.freshName("__pgt_kept_insert"), "INSERT INTO " + table + " ("
+        context.addWritingCte(context.freshName("__pgt_kept_insert"), "INSERT INTO " + table + " ("
                 + String.join(", ", columns) + ") SELECT " + String.join(", ", columns) + " FROM " + groups
                 + " WHERE NOT __pgt_existed AND " + COUNT + " > 0");
 

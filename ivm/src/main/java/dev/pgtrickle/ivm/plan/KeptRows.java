@@ -63,11 +63,11 @@ record KeptRows(FromPlan input, String table, int tested) {
                 + " IS NOT NULL AS __pgt_existed, __pgt_t.__pgt_at FROM (" + net + ") AS __pgt_d"
                 + RowIdentity.leftJoinByIdentity(table, ROW_ID, "__pgt_d." + ROW_ID, List.of("__pgt_k.ctid AS __pgt_at"))
                 + " WHERE __pgt_d.__pgt_n <> 0");
-        context.addCte(context.freshName("__pgt_kept_update"), "UPDATE " + table + " AS __pgt_t SET " + COUNT
+        context.addWritingCte(context.freshName("__pgt_kept_update"), "UPDATE " + table + " AS __pgt_t SET " + COUNT
                 + " = __pgt_g." + COUNT + " FROM " + rows + " AS __pgt_g" + KeptGroups.written(rows, " > 0"));
-        context.addCte(context.freshName("__pgt_kept_delete"), "DELETE FROM " + table + " AS __pgt_t USING " + rows
+        context.addWritingCte(context.freshName("__pgt_kept_delete"), "DELETE FROM " + table + " AS __pgt_t USING " + rows
                 + " AS __pgt_g" + KeptGroups.written(rows, " = 0"));
-        context.addCte(context.freshName("__pgt_kept_insert"), "INSERT INTO " + table + " (" + Sql.list(columns(), COUNT)
+        context.addWritingCte(context.freshName("__pgt_kept_insert"), "INSERT INTO " + table + " (" + Sql.list(columns(), COUNT)
                 + ") SELECT " + Sql.list(columns(), COUNT) + " FROM " + rows
                 + " WHERE NOT __pgt_existed AND " + COUNT + " > 0");
     }
