@@ -463,7 +463,8 @@ class ImmediateJoinTest {
     /**
      * Writers meeting in a key of the query wait for each other (at REPEATABLE READ the later one
      * is told to retry), writers of other keys go on: groups inside the query keyed by an
-     * expression (its value stamps the group, hashed as the type the server infers); sibling
+     * expression (its value stamps the group, hashed as the type the server infers); a grouping of
+     * such groups (stamped by the column of the table its key is); sibling
      * subqueries reading one table under one alias (as PostgreSQL prints them when the query does),
      * each followed from its own correlation; a table function as a FROM item of its own, which
      * gives every writer the same rows, so the tables' writers meet only where their join keys do.
@@ -479,6 +480,13 @@ class ImmediateJoinTest {
                 + " | INSERT INTO orders VALUES (983, '2026-04-01 08:00+00', 1)"
                 + " | INSERT INTO orders VALUES (984, '2026-04-01 09:00+00', 1)"
                 + " | INSERT INTO orders VALUES (985, '2026-05-01 09:00+00', 1)",
+        "repeat_buyers | SELECT x.customer_id, x.days FROM (SELECT s.customer_id, count(*) AS days FROM (SELECT customer_id,"
+                + " date_trunc('day', placed_at) AS day, count(*) AS n FROM orders GROUP BY customer_id, date_trunc('day', placed_at)) s"
+                + " GROUP BY s.customer_id) x WHERE x.days > 1"
+                + " | INSERT INTO orders VALUES (1001, '2026-01-05 10:00+00', 3) | DELETE FROM orders WHERE customer_id = 3"
+                + " | INSERT INTO orders VALUES (1002, now(), 4) | INSERT INTO orders VALUES (1003, now(), 5)"
+                + " | INSERT INTO orders VALUES (1004, now(), 6) | UPDATE orders SET placed_at = now() WHERE customer_id = 6"
+                + " | INSERT INTO orders VALUES (1005, now(), 7)",
         "even_buyers | SELECT c.id, c.name FROM customers c WHERE EXISTS (SELECT 1 FROM orders x WHERE x.customer_id = c.id"
                 + " AND x.id % 2 = 0) AND NOT EXISTS (SELECT 1 FROM orders x WHERE x.customer_id = c.id AND x.id % 2 = 1)"
                 + " | INSERT INTO orders VALUES (993, now(), 4) | UPDATE customers SET id = 400 WHERE id = 4"

@@ -359,6 +359,9 @@ final class Shapes {
         shapes.add(new Shape("grouped_subquery_by_expression", 1, c -> List.of(plain(c.st("gbe"),
                 "SELECT s.m, s.c, s.sn FROM (SELECT a.v % 3 AS m, count(*) AS c, sum(a.n) AS sn FROM " + c.t(1) + " a"
                         + " GROUP BY (a.v % 3)) s WHERE s.c > 1", 1))));
+        shapes.add(new Shape("grouping_of_grouping", 1, c -> List.of(plain(c.st("gog"),
+                "SELECT x.k, x.c, x.t FROM (SELECT s.k, count(*) AS c, sum(s.sv) AS t FROM (SELECT a.k, a.g, sum(a.v) AS sv"
+                        + " FROM " + c.t(1) + " a GROUP BY a.k, a.g) s GROUP BY s.k) x WHERE x.c > 1", 1))));
         shapes.add(new Shape("global_aggregate", 1, c -> List.of(plain(c.st("ga"),
                 "SELECT count(*) AS c, sum(a.v) AS sv, avg(a.n) AS an, count(a.g) AS cg, sum(a.b) AS sb"
                         + " FROM " + c.t(1) + " a", 1))));

@@ -1,6 +1,7 @@
 package dev.pgtrickle.ivm.compile;
 
 import dev.pgtrickle.ivm.delta.TransitionTables;
+import dev.pgtrickle.ivm.plan.Derived;
 import dev.pgtrickle.ivm.plan.Distinct;
 import dev.pgtrickle.ivm.plan.Filter;
 import dev.pgtrickle.ivm.plan.FromPlan;
@@ -132,9 +133,9 @@ final class GroupStamps {
     }
 
     /**
-     * Collects the groupings of {@code plan}; false where a grouping sits below another one or on
-     * what is not a table, or where the plan holds TopK or recursion, which the writers' turns cover.
-     * (Joins are left to {@link ImmediateFootprint}.)
+     * Collects the groupings of {@code plan}, those below a grouping too; false where the plan holds
+     * TopK or recursion, which the writers' turns cover. (What each groups is checked by
+     * {@link #grouping}; joins are left to {@link ImmediateFootprint}.)
      */
     private static boolean collect(Plan plan, List<Plan> groupings) {
         if (plan instanceof LateralSubquery lateral) {
@@ -142,10 +143,12 @@ final class GroupStamps {
             groupings.add(plan);
             return collect(lateral.left(), groupings);
         }
-        if (plan instanceof Partitioned || plan instanceof Window || plan instanceof Distinct
-                || plan instanceof SetOperation) {
+        if (plan instanceof SetOperation) {
             groupings.add(plan);
-            return true;  // what it groups is checked to be a table (grouping)
+            return true;  // its sides are checked to be a table's columns (grouping)
+        }
+        if (plan instanceof Partitioned || plan instanceof Window || plan instanceof Distinct) {
+            groupings.add(plan);
         }
         if (plan instanceof TopK || plan instanceof Recursive || plan instanceof RecursiveRef) {
             return false;
@@ -204,6 +207,9 @@ final class GroupStamps {
         while (at instanceof Filter filter) {
             at = filter.input();
         }
+        if (at instanceof Derived derived) {
+            return throughSubquery(derived, expressions, number, types);
+        }
         if (!(at instanceof Scan scan)) {
             return Optional.empty();
         }
@@ -230,6 +236,28 @@ final class GroupStamps {
             keyTypes.add(type);
         }
         return Optional.of(new Grouping(number, scan, keys, keyTypes));
+    }
+
+    /**
+     * The grouping of a subquery's rows (a grouping of a grouping, stamped besides the inner one)
+     * by keys that are its columns, each nothing but a column of one input inside (a group key or
+     * a projected column): keyed by those, as an input row that changes an inner row changes it
+     * under the same values.
+     */
+    private static Optional<Grouping> throughSubquery(Derived derived, List<String> expressions, int number,
+                                                      ExpressionTypes types) throws UnsupportedQueryException, SQLException {
+        List<String> inner = new ArrayList<>();
+        FromPlan within = null;
+        for (String expression : expressions) {
+            List<Derived.ColumnReference> references = derived.referencedColumn(expression).map(derived::columnsOf)
+                    .orElse(List.of());
+            if (references.size() != 1 || (within != null && references.get(0).within() != within)) {
+                return Optional.empty();
+            }
+            within = references.get(0).within();
+            inner.add(Sql.ident(references.get(0).alias()) + "." + Sql.ident(references.get(0).column()));
+        }
+        return within == null ? Optional.empty() : keyed(within, inner, number, types);
     }
 
     /** {@code type} if a computed key of that type hashes as it compares, otherwise {@code null}. */

@@ -25,6 +25,11 @@ public record Derived(QueryPlan query, String alias, List<String> columns) imple
         }
     }
 
+    /** The column of this subquery that {@code expression} is nothing but a reference to, if any. */
+    public Optional<String> referencedColumn(String expression) {
+        return columns.stream().filter(c -> ColumnText.isReference(expression, alias, c)).findFirst();
+    }
+
     /** A column of what {@code within} binds to an alias (inside the subquery: its FROM). */
     public record ColumnReference(FromPlan within, String alias, String column) {
     }

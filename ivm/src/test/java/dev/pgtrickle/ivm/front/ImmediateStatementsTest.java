@@ -329,6 +329,24 @@ class ImmediateStatementsTest {
         assertNull(stamped.immediateSerialization());
         assertEquals("SELECT (pg_catalog.hash_record_extended(ROW(((emp.dept_id % 3))), 1) & 65535) AS stamp"
                 + " FROM (SELECT * FROM __pgt_newrows) AS \"emp\"", stamped.immediate().get(0).stamps());
+        // A grouping of a grouping: each stamped, the outer one by the inner table's column that
+        // its key is (a key of the inner grouping).
+        CompiledPlan nestedGroupings = compile("""
+                 SELECT x.dept_id
+                   FROM ( SELECT s.dept_id,
+                            count(*) AS n
+                           FROM ( SELECT emp.dept_id,
+                                    emp.name,
+                                    count(*) AS c
+                                   FROM public.emp
+                                  GROUP BY emp.dept_id, emp.name) s
+                          GROUP BY s.dept_id) x
+                  WHERE (x.n > 1)""");
+        assertNull(nestedGroupings.immediateSerialization());
+        assertEquals("SELECT (pg_catalog.hash_record_extended(ROW((\"emp\".\"dept_id\")::bigint), 1) & 65535) AS stamp"
+                + " FROM (SELECT * FROM __pgt_oldrows) AS \"emp\"\nUNION ALL\n"
+                + "SELECT (pg_catalog.hash_record_extended(ROW((\"emp\".\"dept_id\")::bigint, (\"emp\".\"name\")::text), 2)"
+                + " & 65535) AS stamp FROM (SELECT * FROM __pgt_oldrows) AS \"emp\"", nestedGroupings.immediate().get(2).stamps());
         // Of a type whose hash may tell equal values apart (or none the list knows): turns.
         CompiledPlan turns = compile(byExpression, "money");
         assertTrue(turns.immediateSerialization().startsWith("changes meet in the groups of "),
