@@ -1,6 +1,7 @@
 package dev.pgtrickle.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -733,6 +734,14 @@ class ImmediateModeTest {
                 .expectExit(1).assertNoStackTrace();
         CliRun.assertContains(refused.err(), "cannot be IMMEDIATE: ", "nothing was created");
         assertEquals(1, db.queryLong("SELECT count(*) FROM pgtrickle.pgt_stream_tables"));
+
+        // One whose writers take turns says why, under the status table.
+        CliRun.against(db, "create", "top_paid", "SELECT id, salary FROM employees ORDER BY salary DESC, id LIMIT 3",
+                "--refresh-mode", "IMMEDIATE").expectExit(0);
+        CliRun status = CliRun.against(db, "status").expectExit(0);
+        CliRun.assertContains(status.out(), "REFRESHED because:\n  public.top_paid: writers of its sources take turns: "
+                + "the first rows of ORDER BY ... LIMIT depend on every row of its input\n");
+        assertFalse(status.out().contains("live_headcount:"), status.out());
     }
 
     @Test

@@ -44,7 +44,15 @@ public final class StatusView {
                     row.lastFallbackAt() == null ? null
                             : localTime(row.lastFallbackAt()) + " " + row.lastFallbackReason());
         }
-        return table.render();
+        // Why a stream table is refreshed other than asked, or how its IMMEDIATE writers go: a
+        // sentence each, under the table rather than in a column that would widen every row.
+        StringBuilder reasons = new StringBuilder();
+        for (StatusRow row : rows) {
+            if (row.modeReason() != null) {
+                reasons.append("  ").append(row.name()).append(": ").append(row.modeReason()).append('\n');
+            }
+        }
+        return table.render() + (reasons.isEmpty() ? "" : "\nREFRESHED because:\n" + reasons);
     }
 
     private String localTime(OffsetDateTime time) {

@@ -27,7 +27,10 @@ class StatusViewTest {
         assertEquals(""
                 + "NAME          STATUS  MODE          REFRESHED     SCHEDULE    DATA TIMESTAMP       STALENESS  ERRORS  LAST ERROR                   LAST FALLBACK\n"
                 + "public.daily  ACTIVE  DIFFERENTIAL  DIFFERENTIAL  calculated  2026-02-26 09:30:00  2.3s       0                                    2026-02-26 09:29:00 differential refresh failed (division by zero): refreshed FULL\n"
-                + "public.never  ERROR   FULL          FULL          1m                                          3       relation \"x\" does not exist\n",
+                + "public.never  ERROR   FULL          FULL          1m                                          3       relation \"x\" does not exist\n"
+                + "\n"
+                + "REFRESHED because:\n"
+                + "  public.never: not differentiable: min(x): MIN/MAX are not supported yet; refreshed FULL\n",
                 view.table(ROWS));
     }
 
