@@ -43,7 +43,8 @@ import java.util.Set;
  * tell where changes meet outside the groups.
  *
  * <p>Only where every grouping below the top reads a table directly (through filters, and for
- * {@code DISTINCT} and each side of a set operation a projection) and its keys are columns whose
+ * {@code DISTINCT} and each side of a set operation a projection), or a subquery whose columns its
+ * keys name are columns of such a table (a grouping of a grouping), and its keys are columns whose
  * values hash as they compare (the source's {@code hashTypes}) or expressions over its columns of
  * such a type ({@link #HASHED_AS_COMPARED}, as the server infers it); for a set operation, the
  * same types on every side. Otherwise the writers take turns ({@link ImmediateFootprint#WHOLE}).
