@@ -19,7 +19,22 @@ final class Eventually {
         boolean holds() throws Exception;
     }
 
+    /** What the test knows about the state it waited on, for the failure of a wait that ran out. */
+    @FunctionalInterface
+    interface Diagnosis {
+        String describe() throws Exception;
+    }
+
     private Eventually() {
+    }
+
+    /** {@link #await(String, Condition)}, the failure of a wait that ran out saying what {@code diagnosis} finds. */
+    static void await(String what, Condition condition, Diagnosis diagnosis) throws Exception {
+        try {
+            await(what, condition);
+        } catch (AssertionError timedOut) {
+            fail(timedOut.getMessage() + "\n" + diagnosis.describe(), timedOut);
+        }
     }
 
     static void await(String what, Condition condition) throws Exception {

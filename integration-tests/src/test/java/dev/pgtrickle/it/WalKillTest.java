@@ -105,7 +105,7 @@ class WalKillTest {
                 } catch (AssertionError notYet) {
                     return false;
                 }
-            });
+            }, () -> diagnosis(dir.resolve("serve-" + kills + ".log")));
             Oracle.assertStreamTableMatchesQuery(db, "kill_st", QUERY);
             DifferentialRefreshTest.assertHiddenMultiplicities(db, "kill_st");
             assertEquals(0, db.queryLong("SELECT count(*) FROM pgtrickle.pgt_stream_tables WHERE status <> 'ACTIVE'"));
@@ -113,6 +113,18 @@ class WalKillTest {
             daemon.destroy();
             assertTrue(daemon.waitFor(2, TimeUnit.MINUTES));
         }
+    }
+
+    /** The stream table's status and last refreshes, the capture's state and the daemon's last lines. */
+    private String diagnosis(Path log) throws Exception {
+        List<String> lines = java.nio.file.Files.readAllLines(log);
+        return "status: " + DifferentialRefreshTest.rows(db, "SELECT status, consecutive_errors, last_error,"
+                + " last_fallback_reason, data_timestamp FROM pgtrickle.pgt_status() WHERE name = 'public.kill_st'")
+                + "\ncapture: " + DifferentialRefreshTest.rows(db, "SELECT * FROM pgtrickle.cdc_status()")
+                + "\nlast refreshes: " + DifferentialRefreshTest.rows(db, "SELECT h.action, h.status, h.error_message,"
+                        + " h.start_time, h.rows_inserted, h.rows_deleted FROM pgtrickle.pgt_refresh_history h"
+                        + " ORDER BY h.refresh_id DESC LIMIT 5")
+                + "\ndaemon log (last 40 lines):\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
     }
 
     private void write(AtomicBoolean stop, List<Throwable> errors) {
