@@ -357,26 +357,6 @@ class ImmediateJoinTest {
     }
 
     /**
-     * A correlated scalar subquery is followed like a join on its group: writers of one order and
-     * its payments wait for each other (at REPEATABLE READ the later one is told to retry),
-     * writers of different orders go on side by side.
-     */
-    @Test
-    void aCorrelatedScalarSubqueryStampsTheKeyItIsCorrelatedOn() throws Exception {
-        String query = "SELECT o.id, (SELECT count(*) FROM payments p WHERE p.order_id = o.id) AS payments FROM orders o";
-        createStamped("paid", query);
-        LockWaits.secondWaitsForFirst(db, "INSERT INTO payments (order_id, status) VALUES (3, 'a')",
-                "UPDATE orders SET customer_id = 7 WHERE id = 3");
-        LockWaits.secondWaitsForFirst(db, "INSERT INTO payments (order_id, status) VALUES (3, 'b')",
-                "DELETE FROM payments WHERE order_id = 3 AND status = 'a'");
-        LockWaits.secondGoesOnBesideFirst(db, "INSERT INTO payments (order_id, status) VALUES (4, 'c')",
-                "INSERT INTO payments (order_id, status) VALUES (6, 'd'); UPDATE orders SET customer_id = 8 WHERE id = 6");
-        LockWaits.laterSnapshotMustRetry(db, "INSERT INTO payments (order_id) VALUES (5)", "DELETE FROM orders WHERE id = 5",
-                "DELETE FROM orders WHERE id = 9");
-        randomStatementsAndATransaction("paid", query);
-    }
-
-    /**
      * A set-returning function's rows follow from its input's row: over a join, its writers meet
      * where the join's keys say, as without it.
      */
@@ -388,24 +368,6 @@ class ImmediateJoinTest {
         LockWaits.secondWaitsForFirst(db, "INSERT INTO orders VALUES (950, now(), 3)", "UPDATE customers SET name = 'c3c3' WHERE id = 3");
         LockWaits.secondGoesOnBesideFirst(db, "INSERT INTO orders VALUES (951, now(), 4)", "UPDATE customers SET name = 'c5c' WHERE id = 5");
         randomStatementsAndATransaction("parts", query);
-    }
-
-    /**
-     * A LATERAL subquery picks each customer's latest orders: writers of one customer's orders
-     * wait for each other and for writers of the customer, writers of different customers do not.
-     */
-    @Test
-    void aLateralSubqueryStampsTheKeyItIsCorrelatedOn() throws Exception {
-        String query = "SELECT c.id, c.name, t.id AS order_id FROM customers c, LATERAL (SELECT o.id FROM orders o"
-                + " WHERE o.customer_id = c.id ORDER BY o.placed_at DESC, o.id LIMIT 2) t";
-        createStamped("latest", query);
-        LockWaits.secondWaitsForFirst(db, "INSERT INTO orders VALUES (960, now(), 3)", "DELETE FROM orders WHERE id = 3");
-        LockWaits.secondWaitsForFirst(db, "INSERT INTO orders VALUES (961, now(), 3)", "UPDATE customers SET name = 'three' WHERE id = 3");
-        LockWaits.secondGoesOnBesideFirst(db, "INSERT INTO orders VALUES (962, now(), 4)",
-                "DELETE FROM orders WHERE customer_id = 5; UPDATE customers SET name = 'five' WHERE id = 5");
-        LockWaits.laterSnapshotMustRetry(db, "INSERT INTO orders VALUES (963, now(), 6)", "DELETE FROM customers WHERE id = 6",
-                "INSERT INTO orders VALUES (964, now(), 7)");
-        randomStatementsAndATransaction("latest", query);
     }
 
     /**
@@ -444,37 +406,45 @@ class ImmediateJoinTest {
     }
 
     /**
-     * Joined on a set operation's column: the join key is followed into each side's table, and
-     * its values are stamped as without the join.
-     */
-    @Test
-    void aJoinOnASetOperationFollowsTheKeyIntoEachSide() throws Exception {
-        String query = "SELECT c.name, s.id FROM customers c JOIN (SELECT customer_id AS id FROM orders"
-                + " UNION SELECT order_id FROM payments) s ON s.id = c.id";
-        createStamped("active", query);
-        LockWaits.secondWaitsForFirst(db, "INSERT INTO orders VALUES (970, now(), 3)", "UPDATE customers SET name = 'x' WHERE id = 3");
-        LockWaits.secondWaitsForFirst(db, "INSERT INTO payments (order_id) VALUES (3)", "DELETE FROM orders WHERE customer_id = 3");
-        LockWaits.secondGoesOnBesideFirst(db, "INSERT INTO orders VALUES (971, now(), 4)", "INSERT INTO payments (order_id) VALUES (5)");
-        LockWaits.laterSnapshotMustRetry(db, "INSERT INTO customers VALUES (77, 'new')", "INSERT INTO payments (order_id) VALUES (77)",
-                "INSERT INTO payments (order_id) VALUES (78)");
-        randomStatementsAndATransaction("active", query);
-    }
-
-    /**
      * Writers meeting in a key of the query wait for each other (at REPEATABLE READ the later one
-     * is told to retry), writers of other keys go on: groups inside the query keyed by an
+     * is told to retry), writers of other keys go on, and the oracle holds after random statements:
+     * a correlated scalar subquery, followed like a join on its group (an order and its payments); a
+     * LATERAL subquery picking each customer's latest orders (a customer and their orders); a join on
+     * a set operation's column, followed into each side's table; groups inside the query keyed by an
      * expression (its value stamps the group, hashed as the type the server infers); a grouping of
-     * such groups (stamped by the column of the table its key is); sibling
-     * subqueries reading one table under one alias (as PostgreSQL prints them when the query does),
-     * each followed from its own correlation; a table function as a FROM item of its own, which
-     * gives every writer the same rows, so the tables' writers meet only where their join keys do.
+     * such groups (stamped by the column of the table its key is); sibling subqueries reading one
+     * table under one alias (as PostgreSQL prints them when the query does), each followed from its
+     * own correlation; a table function as a FROM item of its own, which gives every writer the same
+     * rows, so the tables' writers meet only where their join keys do. Where a second pair of
+     * meeting statements is given, it waits too.
      */
     @ParameterizedTest
     @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
+        "paid | SELECT o.id, (SELECT count(*) FROM payments p WHERE p.order_id = o.id) AS payments FROM orders o"
+                + " | INSERT INTO payments (order_id, status) VALUES (3, 'a') | UPDATE orders SET customer_id = 7 WHERE id = 3"
+                + " | INSERT INTO payments (order_id, status) VALUES (3, 'b') | DELETE FROM payments WHERE order_id = 3 AND status = 'a'"
+                + " | INSERT INTO payments (order_id, status) VALUES (4, 'c')"
+                + " | INSERT INTO payments (order_id, status) VALUES (6, 'd'); UPDATE orders SET customer_id = 8 WHERE id = 6"
+                + " | INSERT INTO payments (order_id) VALUES (5) | DELETE FROM orders WHERE id = 5 | DELETE FROM orders WHERE id = 9",
+        "latest | SELECT c.id, c.name, t.id AS order_id FROM customers c, LATERAL (SELECT o.id FROM orders o"
+                + " WHERE o.customer_id = c.id ORDER BY o.placed_at DESC, o.id LIMIT 2) t"
+                + " | INSERT INTO orders VALUES (960, now(), 3) | DELETE FROM orders WHERE id = 3"
+                + " | INSERT INTO orders VALUES (961, now(), 3) | UPDATE customers SET name = 'three' WHERE id = 3"
+                + " | INSERT INTO orders VALUES (962, now(), 4)"
+                + " | DELETE FROM orders WHERE customer_id = 5; UPDATE customers SET name = 'five' WHERE id = 5"
+                + " | INSERT INTO orders VALUES (963, now(), 6) | DELETE FROM customers WHERE id = 6"
+                + " | INSERT INTO orders VALUES (964, now(), 7)",
+        "active | SELECT c.name, s.id FROM customers c JOIN (SELECT customer_id AS id FROM orders"
+                + " UNION SELECT order_id FROM payments) s ON s.id = c.id"
+                + " | INSERT INTO orders VALUES (970, now(), 3) | UPDATE customers SET name = 'x' WHERE id = 3"
+                + " | INSERT INTO payments (order_id) VALUES (3) | DELETE FROM orders WHERE customer_id = 3"
+                + " | INSERT INTO orders VALUES (971, now(), 4) | INSERT INTO payments (order_id) VALUES (5)"
+                + " | INSERT INTO customers VALUES (77, 'new') | INSERT INTO payments (order_id) VALUES (77)"
+                + " | INSERT INTO payments (order_id) VALUES (78)",
         "busy_days | SELECT s.day, s.n FROM (SELECT date_trunc('day', placed_at) AS day, count(*) AS n FROM orders"
                 + " GROUP BY date_trunc('day', placed_at)) s WHERE s.n > 1"
                 + " | INSERT INTO orders VALUES (980, '2026-01-02 07:00+00', 1)"
-                + " | UPDATE orders SET customer_id = 2 WHERE placed_at = '2026-01-02 05:00+00'"
+                + " | UPDATE orders SET customer_id = 2 WHERE placed_at = '2026-01-02 05:00+00' | |"
                 + " | INSERT INTO orders VALUES (981, '2026-01-02 08:00+00', 1)"
                 + " | INSERT INTO orders VALUES (982, '2026-03-01 08:00+00', 1)"
                 + " | INSERT INTO orders VALUES (983, '2026-04-01 08:00+00', 1)"
@@ -483,28 +453,31 @@ class ImmediateJoinTest {
         "repeat_buyers | SELECT x.customer_id, x.days FROM (SELECT s.customer_id, count(*) AS days FROM (SELECT customer_id,"
                 + " date_trunc('day', placed_at) AS day, count(*) AS n FROM orders GROUP BY customer_id, date_trunc('day', placed_at)) s"
                 + " GROUP BY s.customer_id) x WHERE x.days > 1"
-                + " | INSERT INTO orders VALUES (1001, '2026-01-05 10:00+00', 3) | DELETE FROM orders WHERE customer_id = 3"
+                + " | INSERT INTO orders VALUES (1001, '2026-01-05 10:00+00', 3) | DELETE FROM orders WHERE customer_id = 3 | |"
                 + " | INSERT INTO orders VALUES (1002, now(), 4) | INSERT INTO orders VALUES (1003, now(), 5)"
                 + " | INSERT INTO orders VALUES (1004, now(), 6) | UPDATE orders SET placed_at = now() WHERE customer_id = 6"
                 + " | INSERT INTO orders VALUES (1005, now(), 7)",
         "even_buyers | SELECT c.id, c.name FROM customers c WHERE EXISTS (SELECT 1 FROM orders x WHERE x.customer_id = c.id"
                 + " AND x.id % 2 = 0) AND NOT EXISTS (SELECT 1 FROM orders x WHERE x.customer_id = c.id AND x.id % 2 = 1)"
-                + " | INSERT INTO orders VALUES (993, now(), 4) | UPDATE customers SET id = 400 WHERE id = 4"
+                + " | INSERT INTO orders VALUES (993, now(), 4) | UPDATE customers SET id = 400 WHERE id = 4 | |"
                 + " | INSERT INTO orders VALUES (994, now(), 5) | INSERT INTO orders VALUES (995, now(), 6)"
                 + " | INSERT INTO orders VALUES (996, now(), 7) | INSERT INTO orders VALUES (997, now(), 7)"
                 + " | INSERT INTO orders VALUES (998, now(), 8)",
         "order_copies | SELECT o.id, c.name, g.n FROM orders o JOIN customers c ON c.id = o.customer_id"
                 + " CROSS JOIN generate_series(1, 2) g(n)"
-                + " | INSERT INTO orders VALUES (975, now(), 3) | UPDATE customers SET name = 'x' WHERE id = 3"
+                + " | INSERT INTO orders VALUES (975, now(), 3) | UPDATE customers SET name = 'x' WHERE id = 3 | |"
                 + " | INSERT INTO orders VALUES (976, now(), 4) | UPDATE customers SET name = 'y' WHERE id = 5"
                 + " | INSERT INTO customers VALUES (79, 'new') | INSERT INTO orders VALUES (977, now(), 79)"
                 + " | INSERT INTO orders VALUES (978, now(), 6)",
     })
     void writersMeetingInAKeyWaitAndOthersGoOn(String name, String query, String first, String meeting,
-            String besideFirst, String besideSecond, String committed, String meetingLater, String unaffected)
-            throws Exception {
+            String secondFirst, String secondMeeting, String besideFirst, String besideSecond, String committed,
+            String meetingLater, String unaffected) throws Exception {
         createStamped(name, query);
         LockWaits.secondWaitsForFirst(db, first, meeting);
+        if (secondFirst != null) {
+            LockWaits.secondWaitsForFirst(db, secondFirst, secondMeeting);
+        }
         LockWaits.secondGoesOnBesideFirst(db, besideFirst, besideSecond);
         LockWaits.laterSnapshotMustRetry(db, committed, meetingLater, unaffected);
         randomStatementsAndATransaction(name, query);

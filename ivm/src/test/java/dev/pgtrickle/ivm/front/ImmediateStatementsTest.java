@@ -554,17 +554,7 @@ class ImmediateStatementsTest {
 
     @Test
     void aLateralSubqueryStampsTheKeyItIsCorrelatedOn() throws Exception {
-        // SELECT e.id, t.amount FROM emp e, LATERAL (SELECT o.amount FROM sales.orders o
-        //   WHERE o.emp_id = e.id ORDER BY o.amount DESC LIMIT 3) t
-        CompiledPlan top3 = compile("""
-                 SELECT e.id,
-                    t.amount
-                   FROM public.emp e,
-                    LATERAL ( SELECT o.amount
-                           FROM sales.orders o
-                          WHERE (o.emp_id = e.id)
-                          ORDER BY o.amount DESC
-                         LIMIT 3) t""");
+        CompiledPlan top3 = compile(LateralSubqueryTest.TOP3);
         assertNull(top3.immediateSerialization(), "writers of different employees go on side by side");
         CompiledPlan.ImmediateStatement orderDelete = top3.immediate().stream()
                 .filter(st -> st.source() == FakeCatalog.ORDERS.oid() && st.event().equals("DELETE")).findFirst().orElseThrow();

@@ -33,7 +33,7 @@ class LateralSubqueryTest {
 
     // SELECT e.id, t.amount FROM emp e, LATERAL (SELECT o.amount FROM sales.orders o WHERE o.emp_id = e.id
     //   ORDER BY o.amount DESC LIMIT 3) t
-    private static final String TOP3 = """
+    static final String TOP3 = """
              SELECT e.id,
                 t.amount
                FROM public.emp e,
