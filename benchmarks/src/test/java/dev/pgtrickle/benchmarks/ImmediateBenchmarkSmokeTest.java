@@ -30,7 +30,7 @@ class ImmediateBenchmarkSmokeTest {
         assertEquals(30, result.with().insert().size());
         assertEquals(3, result.rounds().size());
         assertTrue(result.rounds().stream().allMatch(r -> r.without() > 0 && r.with() > 0)
-                && result.turnsThroughput() > 0 && result.innerGroupsThroughput() > 0);
+                && result.firstRowsThroughput() > 0 && result.innerGroupsThroughput() > 0);
         assertTrue(result.markdown("java -jar …").contains("Afterwards the stream tables equal their queries."),
                 result.markdown(""));
     }

@@ -415,7 +415,9 @@ class ImmediateJoinTest {
      * such groups (stamped by the column of the table its key is); sibling subqueries reading one
      * table under one alias (as PostgreSQL prints them when the query does), each followed from its
      * own correlation; a table function as a FROM item of its own, which gives every writer the same
-     * rows, so the tables' writers meet only where their join keys do. Where a second pair of
+     * rows, so the tables' writers meet only where their join keys do; the first rows of one table,
+     * whose writers meet where their changes reach them (a change sorting after the last stored row,
+     * below the boundary, waits for one reaching it and the reverse). Where a second pair of
      * meeting statements is given, it waits too.
      */
     @ParameterizedTest
@@ -469,6 +471,13 @@ class ImmediateJoinTest {
                 + " | INSERT INTO orders VALUES (976, now(), 4) | UPDATE customers SET name = 'y' WHERE id = 5"
                 + " | INSERT INTO customers VALUES (79, 'new') | INSERT INTO orders VALUES (977, now(), 79)"
                 + " | INSERT INTO orders VALUES (978, now(), 6)",
+        "latest_orders | SELECT id, customer_id FROM orders ORDER BY id DESC LIMIT 3"
+                + " | UPDATE orders SET customer_id = 1 WHERE id = 60 | UPDATE orders SET customer_id = 2 WHERE id = 5"
+                + " | UPDATE orders SET customer_id = 3 WHERE id = 5 | DELETE FROM orders WHERE id = 59"
+                + " | UPDATE orders SET customer_id = 4 WHERE id = 6; INSERT INTO orders VALUES (-1, now(), 1)"
+                + " | INSERT INTO orders VALUES (-5, now(), 1)"
+                + " | DELETE FROM orders WHERE id = 60 | UPDATE orders SET customer_id = 5 WHERE id = 7"
+                + " | UPDATE customers SET name = 'z' WHERE id = 1",
     })
     void writersMeetingInAKeyWaitAndOthersGoOn(String name, String query, String first, String meeting,
             String secondFirst, String secondMeeting, String besideFirst, String besideSecond, String committed,

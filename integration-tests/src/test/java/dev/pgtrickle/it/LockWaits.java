@@ -31,6 +31,27 @@ final class LockWaits {
 
     /**
      * Runs {@code first} in a transaction left open, then {@code second} on another connection,
+     * which waits for it; meanwhile the first transaction runs {@code firstAgain}, which must not
+     * wait for the second (a lock wait would run into its lock_timeout), and commits.
+     */
+    static void firstGoesOnAheadOfWaitingSecond(TestDatabase db, String first, String second, String... firstAgain)
+            throws Exception {
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            s.execute(first);
+            Thread waiting = inBackground(db, second);
+            awaitWaiting(db, second);
+            s.execute("SET LOCAL lock_timeout = '10s'");
+            for (String statement : firstAgain) {
+                s.execute(statement);
+            }
+            c.commit();
+            waiting.join();
+        }
+    }
+
+    /**
+     * Runs {@code first} in a transaction left open, then {@code second} on another connection,
      * which must finish without waiting for it (a lock wait would run into its lock_timeout).
      */
     static void secondGoesOnBesideFirst(TestDatabase db, String first, String second) throws Exception {

@@ -193,8 +193,13 @@ final class PlanAssembler {
         Optional<Plan> grouping = top instanceof SetOperation ? Optional.of(top)
                 : top.inputs().stream().map(PlanAssembler::grouping).flatMap(Optional::stream).findFirst();
         String serialization = null;
-        if (kind == Strategy.TOP_K) {
-            serialization = "the first rows of ORDER BY ... LIMIT depend on every row of its input";
+        // The first rows of one table: writers whose changes sort after the last stored row go on
+        // side by side, the others take turns (docs/architecture.md, "First rows of one table").
+        boolean boundary = kind == Strategy.TOP_K && scans(top) == 1 && grouping(((TopK) top).input()).isEmpty()
+                && !contains(top, Recursive.class);
+        if (kind == Strategy.TOP_K && !boundary) {
+            serialization = "the first rows of ORDER BY ... LIMIT over more than one table's rows depend on every"
+                    + " row of its input";
         } else if (contains(top, Recursive.class)) {
             serialization = "the rows of a recursive query depend on other rows of its tables";
         } else if (grouping.isPresent()) {
@@ -236,7 +241,7 @@ final class PlanAssembler {
                 storage.addAll(maintenance.hiddenColumns());
                 String identities = null;
                 List<String> stamps = new ArrayList<>();
-                if (serialization != null) {
+                if (serialization != null || boundary) {
                     stamps.add(ImmediateFootprint.WHOLE);  // orders these writers on its own
                 } else {
                     identities = "WITH " + String.join(",\n", context.readingCtes()) + "\nSELECT DISTINCT "
@@ -275,7 +280,8 @@ final class PlanAssembler {
                 statements.add(new CompiledPlan.ImmediateStatement(source.oid(), event.name(),
                         stamps.isEmpty() ? null : String.join("\nUNION\n", stamps), identities,
                         MergeStatement.buildImmediate(context.ctes(), maintenance.identityColumns(), storage,
-                                maintenance.updatedColumns(), maintenance.carriesStoredRows()), relative));
+                                maintenance.updatedColumns(), maintenance.carriesStoredRows()), relative,
+                        boundary ? TopKStrategy.reachesFirstRows(context) : null));
             }
         }
         return new Immediate(statements, null, serialization);

@@ -77,6 +77,15 @@ record TopKStrategy(TopK topK) implements MaintenanceStrategy {
                         + " enough are left, else recomputed; the difference inserted and deleted");
     }
 
+    /**
+     * The query telling whether the changes registered in {@code context} by {@link #maintain}
+     * reach the first rows: without a hit, the MERGE changes nothing (IMMEDIATE mode lets such
+     * writers go on side by side).
+     */
+    static String reachesFirstRows(DeltaContext context) {
+        return "WITH " + String.join(",\n", context.readingCtes()) + "\nSELECT __pgt_hit FROM __pgt_hit";
+    }
+
     /** Whether the first rows can follow from the stored ones and the changes: a plain LIMIT without OFFSET. */
     private boolean mergeable() {
         return topK.limit() != null && topK.offset() == 0 && !topK.withTies();

@@ -298,8 +298,30 @@ class ImmediateStatementsTest {
                  LIMIT 3""");
         assertEquals(Strategy.TOP_K, top.strategy());
         assertNull(top.immediateRefusal());
-        assertEquals("the first rows of ORDER BY ... LIMIT depend on every row of its input", top.immediateSerialization());
-        assertEquals("SELECT (-2)::bigint AS stamp", top.immediate().get(0).stamps());
+        // Over one table, writers whose changes sort after the last stored row go on: each
+        // statement first asks whether its changes reach the first rows; those that do take turns.
+        assertNull(top.immediateSerialization());
+        for (CompiledPlan.ImmediateStatement statement : top.immediate()) {
+            assertEquals("SELECT (-2)::bigint AS stamp", statement.stamps());
+            assertNull(statement.identities());
+            assertTrue(statement.boundary().startsWith("WITH "), statement.boundary());
+            assertTrue(statement.boundary().endsWith("\nSELECT __pgt_hit FROM __pgt_hit"), statement.boundary());
+            assertFalse(statement.boundary().contains("MERGE"), statement.boundary());
+        }
+        assertTrue(top.immediate().get(0).boundary().contains("FROM __pgt_newrows"), top.immediate().get(0).boundary());
+        // Over a join, a change of one table meets rows of the other that another writer adds
+        // unseen: its writers take turns, whatever the boundary.
+        CompiledPlan joinedTop = compile("""
+                 SELECT e.id,
+                    d.name
+                   FROM (public.emp e
+                     JOIN public.dept d ON ((d.id = e.dept_id)))
+                  ORDER BY e.id DESC
+                 LIMIT 3""");
+        assertEquals(Strategy.TOP_K, joinedTop.strategy());
+        assertEquals("the first rows of ORDER BY ... LIMIT over more than one table's rows depend on every row of its"
+                + " input", joinedTop.immediateSerialization());
+        assertNull(joinedTop.immediate().get(0).boundary());
         // Two writers of one department meet in its group inside the query, whatever the filter
         // above: each changed row, old and new, stamps its department, so writers of other
         // departments go on side by side.

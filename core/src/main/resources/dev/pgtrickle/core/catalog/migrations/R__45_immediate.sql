@@ -134,6 +134,49 @@ BEGIN
 END
 $$;
 
+-- The first rows of one table (TopK; docs/architecture.md, "First rows of one table"). A writer
+-- whose changes sort after the last stored row changes nothing and goes on; one whose changes reach
+-- the first rows recomputes them from the rows it can see, so it must see every other writer's: it
+-- takes the stream table's boundary lock (an advisory lock, this key space and the pgt_id)
+-- exclusively, and the others hold it shared until they commit. The stamps -3 to -18 (one per
+-- backend modulo 16, each updated by the writers below the boundary) and -2 (updated by the writers
+-- reaching it) are their traces for REPEATABLE READ and SERIALIZABLE: a writer whose snapshot
+-- predates another one's commit of the other kind gets 40001. A trace created after the snapshot
+-- (the table is unlogged: a crash empties it) is a conflict too, since ON CONFLICT DO NOTHING fails
+-- on a row the snapshot does not see.
+CREATE OR REPLACE FUNCTION pgtrickle._immediate_boundary_space() RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$ SELECT 1886548843 $$;
+
+CREATE OR REPLACE FUNCTION pgtrickle._immediate_boundary_traces(p_pgt_id bigint) RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    INSERT INTO pgtrickle.immediate_stamps (pgt_id, stamp, holder)
+    SELECT p_pgt_id, -s, pg_current_xact_id() FROM generate_series(2, 18) AS s ORDER BY 2
+    ON CONFLICT DO NOTHING
+$$;
+
+CREATE OR REPLACE FUNCTION pgtrickle._immediate_below_boundary(p_pgt_id bigint) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM pgtrickle._immediate_stamp(p_pgt_id, ARRAY[-3 - pg_backend_pid() % 16]::bigint[]);
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        INSERT INTO pgtrickle.immediate_stamps (pgt_id, stamp, holder) VALUES (p_pgt_id, -2, pg_current_xact_id())
+        ON CONFLICT DO NOTHING;
+        PERFORM FROM pgtrickle.immediate_stamps WHERE pgt_id = p_pgt_id AND stamp = -2 FOR SHARE;
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION pgtrickle._immediate_reaching_boundary(p_pgt_id bigint) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(pgtrickle._immediate_boundary_space(), p_pgt_id::integer);
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        PERFORM pgtrickle._immediate_boundary_traces(p_pgt_id);
+        PERFORM FROM pgtrickle.immediate_stamps WHERE pgt_id = p_pgt_id AND stamp BETWEEN -18 AND -3 FOR SHARE;
+    END IF;
+END
+$$;
+
 -- Before a compile, a repair or a drop locks the storage table of an IMMEDIATE stream table
 -- (_lock_storage in ACCESS EXCLUSIVE mode, _mark_unsupported): locks its source tables (SHARE ROW
 -- EXCLUSIVE, which replacing their triggers takes anyway; skipped where the caller may create
@@ -191,7 +234,13 @@ BEGIN
     -- Where writers take turns on one stamp, this takes its turn too (after the epoch, which a
     -- REPEATABLE READ writer locks before the stamp): a writer that holds the stamp and has not
     -- yet applied its changes commits them first, and this recomputation then sees them.
-    IF v_st.plan ->> 'immediate_serialization' IS NOT NULL THEN
+    -- Writers below the boundary of the first rows of one table hold its lock shared: this waits
+    -- for them to commit, as for a writer reaching the first rows.
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(v_st.plan -> 'immediate', '[]')) AS s
+               WHERE s ->> 'boundary' IS NOT NULL) THEN
+        PERFORM pgtrickle._immediate_reaching_boundary(p_pgt_id);
+        PERFORM pgtrickle._immediate_stamp(p_pgt_id, ARRAY[-2]::bigint[]);
+    ELSIF v_st.plan ->> 'immediate_serialization' IS NOT NULL THEN
         PERFORM pgtrickle._immediate_stamp(p_pgt_id, ARRAY[-2]::bigint[]);
     END IF;
     EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', pgtrickle._storage_of(v_st));
@@ -287,7 +336,7 @@ BEGIN
                 format('pgtrickle.immediate_%s_deferred', p_pgt_id));
             CONTINUE;
         END IF;
-        v_branches := v_branches || v_branch || format($branch$%1$s%4$s%2$s
+        v_branches := v_branches || v_branch || format($branch$%5$s%1$s%4$s%2$s
         %3$s;$branch$,
             CASE WHEN v_statement ->> 'stamps' IS NULL THEN '' ELSE format($stamps$
         LOOP
@@ -304,7 +353,32 @@ BEGIN
         IF v_recompute THEN
             PERFORM pgtrickle._immediate_recompute(%1$s);
             RETURN NULL;
-        END IF;$recompute$, p_pgt_id) ELSE '' END);
+        END IF;$recompute$, p_pgt_id) ELSE '' END,
+            -- The first rows of one table: a look at the boundary under its lock, held shared while
+            -- looking (a session lock, released on every way out) and, below it, until the end.
+            CASE WHEN v_statement ->> 'boundary' IS NULL THEN '' ELSE format($boundary$
+        __pgt_looking := true;
+        BEGIN
+            PERFORM pg_catalog.pg_advisory_lock_shared(%1$s, %2$s);
+            __pgt_reach := v_recompute OR (%3$s);
+            IF NOT __pgt_reach THEN
+                PERFORM pg_catalog.pg_advisory_xact_lock_shared(%1$s, %2$s);
+            END IF;
+            PERFORM pg_catalog.pg_advisory_unlock_shared(%1$s, %2$s);
+            __pgt_looking := false;
+        EXCEPTION WHEN OTHERS OR query_canceled THEN
+            IF __pgt_looking THEN
+                PERFORM pg_catalog.pg_advisory_unlock_shared(%1$s, %2$s);
+            END IF;
+            RAISE;
+        END;
+        IF NOT __pgt_reach THEN
+            PERFORM pgtrickle._immediate_below_boundary(%2$s);
+            RETURN NULL;
+        END IF;
+        PERFORM pgtrickle._immediate_reaching_boundary(%2$s);$boundary$,
+                pgtrickle._immediate_boundary_space(), p_pgt_id,
+                pgtrickle._plan_statement(v_st, v_statement ->> 'boundary')) END);
     END LOOP;
     IF v_stamps THEN
         v_nested := format($nested$
@@ -340,6 +414,8 @@ DECLARE
     v_running integer;
     v_recompute boolean := false;
     __pgt_retry bytea[];
+    __pgt_looking boolean;
+    __pgt_reach boolean;
 BEGIN%3$s
     IF TG_OP = 'TRUNCATE' THEN
         PERFORM pgtrickle._immediate_truncated(%1$s);
@@ -366,6 +442,11 @@ $body$, p_pgt_id, v_branches, v_nested,
         PERFORM pgtrickle._immediate_epoch_check(%s);', p_pgt_id) ELSE '' END));
     IF v_stamps THEN
         PERFORM pgtrickle._immediate_epoch_advance(p_pgt_id);
+    END IF;
+    -- The boundary's traces, there before any writer's snapshot (else its first use is a conflict).
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(v_st.plan -> 'immediate', '[]')) AS s
+               WHERE s ->> 'boundary' IS NOT NULL) THEN
+        PERFORM pgtrickle._immediate_boundary_traces(p_pgt_id);
     END IF;
     EXECUTE format('REVOKE ALL ON FUNCTION %s() FROM PUBLIC', v_function);
     EXECUTE format('COMMENT ON FUNCTION %s() IS %L', v_function,
