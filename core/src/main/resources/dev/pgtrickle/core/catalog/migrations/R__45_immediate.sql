@@ -156,8 +156,15 @@ $$;
 
 CREATE OR REPLACE FUNCTION pgtrickle._immediate_below_boundary(p_pgt_id bigint) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_stripe bigint := -3 - pg_backend_pid() % 16;
 BEGIN
-    PERFORM pgtrickle._immediate_stamp(p_pgt_id, ARRAY[-3 - pg_backend_pid() % 16]::bigint[]);
+    UPDATE pgtrickle.immediate_stamps SET holder = pg_current_xact_id()
+    WHERE pgt_id = p_pgt_id AND stamp = v_stripe AND holder <> pg_current_xact_id();
+    IF NOT FOUND THEN
+        -- Held by this transaction already, or not there (a crash emptied the table).
+        PERFORM pgtrickle._immediate_stamp(p_pgt_id, ARRAY[v_stripe]);
+    END IF;
     IF current_setting('transaction_isolation') <> 'read committed' THEN
         INSERT INTO pgtrickle.immediate_stamps (pgt_id, stamp, holder) VALUES (p_pgt_id, -2, pg_current_xact_id())
         ON CONFLICT DO NOTHING;
@@ -360,7 +367,11 @@ BEGIN
         __pgt_looking := true;
         BEGIN
             PERFORM pg_catalog.pg_advisory_lock_shared(%1$s, %2$s);
-            __pgt_reach := v_recompute OR (%3$s);
+            -- No variable in the query: with a parameter, PostgreSQL would plan it at every call.
+            __pgt_reach := v_recompute;
+            IF NOT __pgt_reach THEN
+                __pgt_reach := (%3$s);
+            END IF;
             IF NOT __pgt_reach THEN
                 PERFORM pg_catalog.pg_advisory_xact_lock_shared(%1$s, %2$s);
             END IF;
