@@ -330,6 +330,20 @@ class ImmediateModeTest {
         LockWaits.laterSnapshotMustRetry(db, "UPDATE employees SET salary = 370 WHERE id = 29",
                 "DELETE FROM employees WHERE id = 4", "UPDATE orders SET amount = 2 WHERE id = 1");
         Oracle.assertStreamTableMatchesQuery(db, "lowest_paid", LOWEST_PAID);
+        // A writer giving up its wait for the look (lock_timeout) keeps no part of the boundary's lock.
+        try (Connection reaching = db.connect(); Statement r = reaching.createStatement();
+             Connection below = db.connect(); Statement b = below.createStatement()) {
+            reaching.setAutoCommit(false);
+            r.execute("DELETE FROM employees WHERE id = 5");
+            b.execute("SET lock_timeout = '300ms'");
+            SQLException timeout = assertThrows(SQLException.class,
+                    () -> b.execute("UPDATE employees SET salary = 380 WHERE id = 30"));
+            assertEquals("55P03", timeout.getSQLState(), timeout::getMessage);
+            reaching.commit();
+            assertEquals(0, db.queryLong("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                    + " AND classid = pgtrickle._immediate_boundary_space()::oid"));
+            b.execute("UPDATE employees SET salary = 390 WHERE id = 30");
+        }
         assertEquals(0, db.queryLong("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
                 + " AND classid = pgtrickle._immediate_boundary_space()::oid"));
         ConcurrentWriters.run(db, 4, 60, 17, (writer, i, random) -> {
