@@ -147,6 +147,13 @@ $$;
 CREATE OR REPLACE FUNCTION pgtrickle._immediate_boundary_space() RETURNS integer
 LANGUAGE sql IMMUTABLE AS $$ SELECT 1886548843 $$;
 
+-- Whether a plan's IMMEDIATE statements look at the boundary of the first rows.
+CREATE OR REPLACE FUNCTION pgtrickle._immediate_has_boundary(p_plan jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(p_plan -> 'immediate', '[]')) AS s
+                   WHERE s ->> 'boundary' IS NOT NULL)
+$$;
+
 CREATE OR REPLACE FUNCTION pgtrickle._immediate_boundary_traces(p_pgt_id bigint) RETURNS void
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     INSERT INTO pgtrickle.immediate_stamps (pgt_id, stamp, holder)
@@ -243,8 +250,7 @@ BEGIN
     -- yet applied its changes commits them first, and this recomputation then sees them.
     -- Writers below the boundary of the first rows of one table hold its lock shared: this waits
     -- for them to commit, as for a writer reaching the first rows.
-    IF EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(v_st.plan -> 'immediate', '[]')) AS s
-               WHERE s ->> 'boundary' IS NOT NULL) THEN
+    IF pgtrickle._immediate_has_boundary(v_st.plan) THEN
         PERFORM pgtrickle._immediate_reaching_boundary(p_pgt_id);
         PERFORM pgtrickle._immediate_stamp(p_pgt_id, ARRAY[-2]::bigint[]);
     ELSIF v_st.plan ->> 'immediate_serialization' IS NOT NULL THEN
@@ -455,8 +461,7 @@ $body$, p_pgt_id, v_branches, v_nested,
         PERFORM pgtrickle._immediate_epoch_advance(p_pgt_id);
     END IF;
     -- The boundary's traces, there before any writer's snapshot (else its first use is a conflict).
-    IF EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(v_st.plan -> 'immediate', '[]')) AS s
-               WHERE s ->> 'boundary' IS NOT NULL) THEN
+    IF pgtrickle._immediate_has_boundary(v_st.plan) THEN
         PERFORM pgtrickle._immediate_boundary_traces(p_pgt_id);
     END IF;
     EXECUTE format('REVOKE ALL ON FUNCTION %s() FROM PUBLIC', v_function);
