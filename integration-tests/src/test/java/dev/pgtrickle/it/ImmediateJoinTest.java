@@ -417,7 +417,8 @@ class ImmediateJoinTest {
      * own correlation; a table function as a FROM item of its own, which gives every writer the same
      * rows, so the tables' writers meet only where their join keys do; the first rows of one table,
      * whose writers meet where their changes reach them (a change sorting after the last stored row,
-     * below the boundary, waits for one reaching it and the reverse). Where a second pair of
+     * below the boundary, waits for one reaching it and the reverse), and of a join, whose writers
+     * also meet in its keys (an order for a customer being added). Where a second pair of
      * meeting statements is given, it waits too.
      */
     @ParameterizedTest
@@ -478,6 +479,13 @@ class ImmediateJoinTest {
                 + " | INSERT INTO orders VALUES (-5, now(), 1)"
                 + " | DELETE FROM orders WHERE id = 60 | UPDATE orders SET customer_id = 5 WHERE id = 7"
                 + " | UPDATE customers SET name = 'z' WHERE id = 1",
+        "latest_named_orders | SELECT o.id, c.name FROM orders o JOIN customers c ON c.id = o.customer_id"
+                + " ORDER BY o.id DESC LIMIT 3"
+                + " | INSERT INTO orders VALUES (990, now(), 77) | INSERT INTO customers VALUES (77, 'new')"
+                + " | UPDATE orders SET customer_id = 2 WHERE id = 5 | DELETE FROM orders WHERE id = 59"
+                + " | UPDATE orders SET customer_id = 3 WHERE id = 6 | UPDATE customers SET name = 'n4' WHERE id = 4"
+                + " | DELETE FROM orders WHERE id = 990 | UPDATE orders SET customer_id = 5 WHERE id = 7"
+                + " | INSERT INTO payments (order_id) VALUES (3)",
     })
     void writersMeetingInAKeyWaitAndOthersGoOn(String name, String query, String first, String meeting,
             String secondFirst, String secondMeeting, String besideFirst, String besideSecond, String committed,

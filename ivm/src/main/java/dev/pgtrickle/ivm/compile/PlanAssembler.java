@@ -193,13 +193,23 @@ final class PlanAssembler {
         Optional<Plan> grouping = top instanceof SetOperation ? Optional.of(top)
                 : top.inputs().stream().map(PlanAssembler::grouping).flatMap(Optional::stream).findFirst();
         String serialization = null;
-        // The first rows of one table: writers whose changes sort after the last stored row go on
-        // side by side, the others take turns (docs/architecture.md, "First rows of one table").
-        boolean boundary = kind == Strategy.TOP_K && scans(top) == 1 && grouping(((TopK) top).input()).isEmpty()
-                && !contains(top, Recursive.class);
-        if (kind == Strategy.TOP_K && !boundary) {
-            serialization = "the first rows of ORDER BY ... LIMIT over more than one table's rows depend on every"
-                    + " row of its input";
+        boolean boundary = false;
+        if (kind == Strategy.TOP_K) {
+            if (grouping(((TopK) top).input()).isPresent() || contains(top, Recursive.class)) {
+                serialization = "the first rows of ORDER BY ... LIMIT over groups or a recursive query depend on"
+                        + " every row of its input";
+            } else {
+                // The first rows of tables read directly: writers whose changes sort after the last
+                // stored row go on side by side, the others take turns; over joins, writers whose
+                // changes meet in a join key wait for each other first (docs/architecture.md,
+                // "First rows").
+                if (scans(top) > 1) {
+                    ImmediateFootprint.Analysis analysis = ImmediateFootprint.of(top);
+                    serialization = analysis.serialization();
+                    footprint = analysis.footprint();
+                }
+                boundary = serialization == null;
+            }
         } else if (contains(top, Recursive.class)) {
             serialization = "the rows of a recursive query depend on other rows of its tables";
         } else if (grouping.isPresent()) {
@@ -241,8 +251,15 @@ final class PlanAssembler {
                 storage.addAll(maintenance.hiddenColumns());
                 String identities = null;
                 List<String> stamps = new ArrayList<>();
-                if (serialization != null || boundary) {
+                if (serialization != null) {
                     stamps.add(ImmediateFootprint.WHOLE);  // orders these writers on its own
+                } else if (boundary) {
+                    // The boundary's lock orders the writers reaching the first rows (and takes the
+                    // whole stamp); no stored row is locked.
+                    String joinStamps = footprint == null ? null : footprint.stamps(source.oid(), event);
+                    if (joinStamps != null) {
+                        stamps.add(joinStamps);
+                    }
                 } else {
                     identities = "WITH " + String.join(",\n", context.readingCtes()) + "\nSELECT DISTINCT "
                             + PlanContract.ROW_ID + " FROM (" + maintenance.touchedIdentities() + ") AS __pgt_touched";

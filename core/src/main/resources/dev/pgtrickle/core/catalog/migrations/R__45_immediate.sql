@@ -134,7 +134,7 @@ BEGIN
 END
 $$;
 
--- The first rows of one table (TopK; docs/architecture.md, "First rows of one table"). A writer
+-- The first rows of tables read directly (TopK; docs/architecture.md, "First rows"). A writer
 -- whose changes sort after the last stored row changes nothing and goes on; one whose changes reach
 -- the first rows recomputes them from the rows it can see, so it must see every other writer's: it
 -- takes the stream table's boundary lock (an advisory lock, this key space and the pgt_id)
@@ -188,6 +188,7 @@ BEGIN
         PERFORM pgtrickle._immediate_boundary_traces(p_pgt_id);
         PERFORM FROM pgtrickle.immediate_stamps WHERE pgt_id = p_pgt_id AND stamp BETWEEN -18 AND -3 FOR SHARE;
     END IF;
+    PERFORM pgtrickle._immediate_stamp(p_pgt_id, ARRAY[-2]::bigint[]);
 END
 $$;
 
@@ -252,7 +253,6 @@ BEGIN
     -- for them to commit, as for a writer reaching the first rows.
     IF pgtrickle._immediate_has_boundary(v_st.plan) THEN
         PERFORM pgtrickle._immediate_reaching_boundary(p_pgt_id);
-        PERFORM pgtrickle._immediate_stamp(p_pgt_id, ARRAY[-2]::bigint[]);
     ELSIF v_st.plan ->> 'immediate_serialization' IS NOT NULL THEN
         PERFORM pgtrickle._immediate_stamp(p_pgt_id, ARRAY[-2]::bigint[]);
     END IF;
@@ -319,8 +319,10 @@ DECLARE
 BEGIN
     SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
     v_function := pgtrickle._immediate_function_name(v_st);
+    -- A look at the boundary of the first rows counts as stamps: a writer reaching them reads the
+    -- tables as other writers left them, as a stamped delta does.
     v_stamps := EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(v_st.plan -> 'immediate', '[]')) AS s
-                       WHERE s ->> 'stamps' IS NOT NULL);
+                       WHERE s ->> 'stamps' IS NOT NULL OR s ->> 'boundary' IS NOT NULL);
     FOR v_statement IN SELECT s FROM jsonb_array_elements(coalesce(v_st.plan -> 'immediate', '[]')) AS s LOOP
         v_branch := format($when$
     ELSIF TG_RELID = ANY (%L::oid[]) AND TG_OP = %L THEN$when$,
@@ -349,7 +351,7 @@ BEGIN
                 format('pgtrickle.immediate_%s_deferred', p_pgt_id));
             CONTINUE;
         END IF;
-        v_branches := v_branches || v_branch || format($branch$%5$s%1$s%4$s%2$s
+        v_branches := v_branches || v_branch || format($branch$%1$s%5$s%4$s%2$s
         %3$s;$branch$,
             CASE WHEN v_statement ->> 'stamps' IS NULL THEN '' ELSE format($stamps$
         LOOP
@@ -367,8 +369,9 @@ BEGIN
             PERFORM pgtrickle._immediate_recompute(%1$s);
             RETURN NULL;
         END IF;$recompute$, p_pgt_id) ELSE '' END,
-            -- The first rows of one table: a look at the boundary under its lock, held shared while
-            -- looking (a session lock, released on every way out) and, below it, until the end.
+            -- The first rows: after the join keys' stamps, a look at the boundary under its lock,
+            -- held shared while looking (a session lock, released on every way out) and, below it,
+            -- until the end; reaching it, exclusively, with the whole stamp (-2).
             CASE WHEN v_statement ->> 'boundary' IS NULL THEN '' ELSE format($boundary$
         __pgt_looking := true;
         BEGIN
