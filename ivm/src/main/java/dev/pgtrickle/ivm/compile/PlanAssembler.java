@@ -159,11 +159,12 @@ final class PlanAssembler {
      * (IMMEDIATE mode): the same delta rules over the trigger's transition tables. The locks on
      * the rows they touch, taken in order before the MERGE reads them, make concurrent writers of
      * the same rows wait for each other; where the query joins tables, the stamps of the join keys
-     * the changes reach make writers whose changes meet in the join wait too; where no key tells
-     * where they meet (the first rows of an order, groups inside the query or values of a set operation
-     * that {@link GroupStamps} cannot tell apart, a scalar subquery, a join without an equality), every
-     * writer takes one stamp, and they take turns (docs/architecture.md,
-     * "IMMEDIATE mode"). Those lock no rows: the turn orders them.
+     * the changes reach make writers whose changes meet in the join wait too; the first rows of an
+     * order lock no rows either: writers whose changes reach them take turns, the others go on
+     * ({@link TopKStrategy#reachesFirstRows}); where no key tells where they meet (groups inside the
+     * query or values of a set operation that {@link GroupStamps} cannot tell apart, a scalar
+     * subquery, a join without an equality), every writer takes one stamp, and they take turns
+     * (docs/architecture.md, "IMMEDIATE mode"). Those lock no rows: the turn orders them.
      *
      * <p>An aggregate inside the query is recomputed before and after the change where its group
      * keys' equal values are identical ({@link Kept#recomputable}); otherwise, and for a recursive
