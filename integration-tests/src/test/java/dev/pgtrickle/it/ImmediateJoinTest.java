@@ -417,8 +417,9 @@ class ImmediateJoinTest {
      * own correlation; a table function as a FROM item of its own, which gives every writer the same
      * rows, so the tables' writers meet only where their join keys do; the first rows of one table,
      * whose writers meet where their changes reach them (a change sorting after the last stored row,
-     * below the boundary, waits for one reaching it and the reverse), and of a join, whose writers
-     * also meet in its keys (an order for a customer being added). Where a second pair of
+     * below the boundary, waits for one reaching it and the reverse), of a join, whose writers
+     * also meet in its keys (an order for a customer being added), and of groups, whose writers also
+     * meet in a group (two orders of one customer). Where a second pair of
      * meeting statements is given, it waits too.
      */
     @ParameterizedTest
@@ -485,6 +486,13 @@ class ImmediateJoinTest {
                 + " | UPDATE orders SET customer_id = 2 WHERE id = 5 | DELETE FROM orders WHERE id = 59"
                 + " | UPDATE orders SET customer_id = 3 WHERE id = 6 | UPDATE customers SET name = 'n4' WHERE id = 4"
                 + " | DELETE FROM orders WHERE id = 990 | UPDATE orders SET customer_id = 5 WHERE id = 7"
+                + " | INSERT INTO payments (order_id) VALUES (3)",
+        "busiest_customers | SELECT customer_id, count(*) AS n FROM orders GROUP BY customer_id"
+                + " ORDER BY count(*) DESC, customer_id LIMIT 3"
+                + " | INSERT INTO orders VALUES (995, now(), 0) | INSERT INTO orders VALUES (996, now(), 20)"
+                + " | INSERT INTO orders VALUES (997, now(), 21) | INSERT INTO orders VALUES (998, now(), 21)"
+                + " | INSERT INTO orders VALUES (999, now(), 8) | INSERT INTO orders VALUES (1000, now(), 9)"
+                + " | DELETE FROM orders WHERE customer_id = 21 | INSERT INTO orders VALUES (1001, now(), 13)"
                 + " | INSERT INTO payments (order_id) VALUES (3)",
     })
     void writersMeetingInAKeyWaitAndOthersGoOn(String name, String query, String first, String meeting,

@@ -330,6 +330,16 @@ class ImmediateModeTest {
         LockWaits.laterSnapshotMustRetry(db, "UPDATE employees SET salary = 370 WHERE id = 29",
                 "DELETE FROM employees WHERE id = 4", "UPDATE orders SET amount = 2 WHERE id = 1");
         Oracle.assertStreamTableMatchesQuery(db, "lowest_paid", LOWEST_PAID);
+        // Two statements on the source inside one (a writable CTE): recomputed, as a writer reaching the first rows.
+        try (Connection c = db.connect()) {
+            Oracle.assertAfterEachStatement(c, "lowest_paid", LOWEST_PAID,
+                    "WITH moved AS (UPDATE employees SET salary = 400 WHERE id = 31 RETURNING id)"
+                            + " DELETE FROM employees WHERE id = 32",
+                    "WITH moved AS (UPDATE employees SET salary = 2 WHERE id = 33 RETURNING id)"
+                            + " DELETE FROM employees WHERE id = 34");
+        }
+        assertTrue(db.queryString("SELECT last_fallback_reason FROM pgtrickle.pgt_status() WHERE name = 'public.lowest_paid'")
+                .startsWith("a statement ran inside another statement on its sources"));
         // A writer giving up its wait for the look (lock_timeout) keeps no part of the boundary's lock.
         try (Connection reaching = db.connect(); Statement r = reaching.createStatement();
              Connection below = db.connect(); Statement b = below.createStatement()) {

@@ -86,10 +86,11 @@ public record CompiledPlan(int format, String normalizedQuery, Strategy strategy
      *     the trigger runs it again for the groups it found created meanwhile), used where the server
      *     re-checks a MERGE's concurrently changed rows the way it relies on (PostgreSQL 18); else
      *     {@code null}
-     * @param boundary for TopK over tables read directly, a query telling whether the changes reach
-     *     the first rows (sort at or before the last stored one, or fewer than the limit are stored):
-     *     writers whose changes do not change nothing and go on side by side, the others take turns
-     *     (docs/architecture.md, "First rows"); else {@code null}
+     * @param boundary for TopK whose writers' changes can be told apart (by key, where they meet), a
+     *     query telling whether the changes reach the first rows (sort at or before the last stored
+     *     one, or fewer than the limit are stored): writers whose changes do not change nothing and
+     *     go on side by side, the others take turns (docs/architecture.md, "First rows"); else
+     *     {@code null}
      */
     public record ImmediateStatement(long source, String event, String stamps, String identities, String apply,
                                      String relativeApply, String boundary) {

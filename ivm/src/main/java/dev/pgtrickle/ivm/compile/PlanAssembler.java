@@ -196,15 +196,22 @@ final class PlanAssembler {
         String serialization = null;
         boolean boundary = false;
         if (kind == Strategy.TOP_K) {
-            if (grouping(((TopK) top).input()).isPresent() || contains(top, Recursive.class)) {
-                serialization = "the first rows of ORDER BY ... LIMIT over groups or a recursive query depend on"
-                        + " every row of its input";
+            // The first rows: writers whose changes sort after the last stored row go on side by
+            // side, the others take turns; writers whose changes meet in a join key or a group
+            // inside wait for each other first (docs/architecture.md, "First rows"). A writer below
+            // the boundary applies nothing, so a table the statements keep would miss its changes.
+            if (contains(top, Recursive.class) || !keptInStatements.isEmpty()) {
+                serialization = "the first rows of ORDER BY ... LIMIT over " + (keptInStatements.isEmpty()
+                        ? "a recursive query" : "groups kept in a table") + " depend on every row of its input";
             } else {
-                // The first rows of tables read directly: writers whose changes sort after the last
-                // stored row go on side by side, the others take turns; over joins, writers whose
-                // changes meet in a join key wait for each other first (docs/architecture.md,
-                // "First rows").
-                if (scans(top) > 1) {
+                Optional<Plan> inside = grouping(((TopK) top).input());
+                if (inside.isPresent()) {
+                    groupStamps = GroupStamps.of(top, keyTypes);
+                    if (groupStamps.isEmpty()) {
+                        serialization = "changes meet in the groups of " + inside.get().describe() + " inside the query";
+                    }
+                }
+                if (serialization == null && scans(top) > 1) {
                     ImmediateFootprint.Analysis analysis = ImmediateFootprint.of(top);
                     serialization = analysis.serialization();
                     footprint = analysis.footprint();
@@ -260,6 +267,10 @@ final class PlanAssembler {
                     String joinStamps = footprint == null ? null : footprint.stamps(source.oid(), event);
                     if (joinStamps != null) {
                         stamps.add(joinStamps);
+                    }
+                    String stampedGroups = groupStamps.map(g -> g.stamps(source.oid(), event)).orElse(null);
+                    if (stampedGroups != null) {
+                        stamps.add(stampedGroups);
                     }
                 } else {
                     identities = "WITH " + String.join(",\n", context.readingCtes()) + "\nSELECT DISTINCT "

@@ -336,6 +336,20 @@ class ImmediateStatementsTest {
         assertTrue(crossTop.immediateSerialization().startsWith("a cross join"), crossTop.immediateSerialization());
         assertNull(crossTop.immediate().get(0).boundary());
         assertEquals("SELECT (-2)::bigint AS stamp", crossTop.immediate().get(0).stamps());
+        // Over groups told apart by key, the changed rows' groups are stamped before the look.
+        CompiledPlan groupedTop = compile("""
+                 SELECT dept_id,
+                    count(*) AS n
+                   FROM public.emp
+                  GROUP BY dept_id
+                  ORDER BY (count(*)) DESC, dept_id
+                 LIMIT 3""");
+        assertEquals(Strategy.TOP_K, groupedTop.strategy());
+        assertNull(groupedTop.immediateSerialization());
+        for (CompiledPlan.ImmediateStatement statement : groupedTop.immediate()) {
+            assertTrue(statement.stamps().contains("hash_record_extended"), statement.stamps());
+            assertNotNull(statement.boundary());
+        }
         // Two writers of one department meet in its group inside the query, whatever the filter
         // above: each changed row, old and new, stamps its department, so writers of other
         // departments go on side by side.

@@ -134,7 +134,7 @@ BEGIN
 END
 $$;
 
--- The first rows of tables read directly (TopK; docs/architecture.md, "First rows"). A writer
+-- The first rows (TopK; docs/architecture.md, "First rows"). A writer
 -- whose changes sort after the last stored row changes nothing and goes on; one whose changes reach
 -- the first rows recomputes them from the rows it can see, so it must see every other writer's: it
 -- takes the stream table's boundary lock (an advisory lock, this key space and the pgt_id)
@@ -154,11 +154,14 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
                    WHERE s ->> 'boundary' IS NOT NULL)
 $$;
 
+-- (PL/pgSQL: an upgrade runs this script before the migration creating the table, see above.)
 CREATE OR REPLACE FUNCTION pgtrickle._immediate_boundary_traces(p_pgt_id bigint) RETURNS void
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
     INSERT INTO pgtrickle.immediate_stamps (pgt_id, stamp, holder)
     SELECT p_pgt_id, -s, pg_current_xact_id() FROM generate_series(2, 18) AS s ORDER BY 2
-    ON CONFLICT DO NOTHING
+    ON CONFLICT DO NOTHING;
+END
 $$;
 
 CREATE OR REPLACE FUNCTION pgtrickle._immediate_below_boundary(p_pgt_id bigint) RETURNS void
