@@ -261,20 +261,7 @@ final class PlanAssembler {
                 List<String> stamps = new ArrayList<>();
                 if (serialization != null) {
                     stamps.add(ImmediateFootprint.WHOLE);  // orders these writers on its own
-                } else if (boundary) {
-                    // The boundary's lock orders the writers reaching the first rows (and takes the
-                    // whole stamp); no stored row is locked.
-                    String joinStamps = footprint == null ? null : footprint.stamps(source.oid(), event);
-                    if (joinStamps != null) {
-                        stamps.add(joinStamps);
-                    }
-                    String stampedGroups = groupStamps.map(g -> g.stamps(source.oid(), event)).orElse(null);
-                    if (stampedGroups != null) {
-                        stamps.add(stampedGroups);
-                    }
                 } else {
-                    identities = "WITH " + String.join(",\n", context.readingCtes()) + "\nSELECT DISTINCT "
-                            + PlanContract.ROW_ID + " FROM (" + maintenance.touchedIdentities() + ") AS __pgt_touched";
                     String joinStamps = footprint == null ? null : footprint.stamps(source.oid(), event);
                     if (joinStamps != null) {
                         stamps.add(joinStamps);
@@ -283,6 +270,11 @@ final class PlanAssembler {
                     if (stampedGroups != null) {
                         stamps.add(stampedGroups);
                     }
+                    // With a boundary, its lock orders the writers reaching the first rows (and takes
+                    // the whole stamp): no stored row is locked.
+                    identities = boundary ? null : "WITH " + String.join(",\n", context.readingCtes())
+                            + "\nSELECT DISTINCT " + PlanContract.ROW_ID + " FROM (" + maintenance.touchedIdentities()
+                            + ") AS __pgt_touched";
                     if (kind == Strategy.GROUP_RESCAN) {
                         // A recomputed group reads rows other writers of the group change: at REPEATABLE
                         // READ, one that committed after the snapshot must be noticed (40001), and the
