@@ -513,7 +513,12 @@ final class Shapes {
                         + " SELECT r.depth, count(*) AS c, sum(r.v) AS s FROM r GROUP BY r.depth", 1),
                 plain(c.st("rs"), "WITH RECURSIVE r (id) AS (SELECT a.id FROM " + c.t(1) + " a WHERE a.v > 3 UNION"
                         + " SELECT b.id FROM " + c.t(2) + " b JOIN r ON b.k = r.id) SELECT r.id, x.g FROM r JOIN " + c.t(2)
-                        + " x ON x.id = r.id", 1, 2))));
+                        + " x ON x.id = r.id", 1, 2),
+                // A walk down a tree (k naming the parent): keyed by id where it is the table's key,
+                // its IMMEDIATE writers stamping the nodes their changes reach.
+                plain(c.st("rt"), "WITH RECURSIVE r AS (SELECT a.id, a.k, a.g AS path, 0 AS depth FROM " + c.t(1) + " a"
+                        + " WHERE a.k IS NULL UNION ALL SELECT b.id, b.k, r.path || '/' || coalesce(b.g, '-'), r.depth + 1"
+                        + " FROM " + c.t(1) + " b JOIN r ON b.k = r.id WHERE r.depth < 4) SELECT id, k, path, depth FROM r", 1))));
 
         // ---------------------------------------------------------------- functions in FROM
         // A set-returning function per row (NULL arguments, empty and repeated results included),

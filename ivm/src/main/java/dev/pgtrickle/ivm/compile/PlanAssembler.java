@@ -161,7 +161,8 @@ final class PlanAssembler {
      * the same rows wait for each other; where the query joins tables, the stamps of the join keys
      * the changes reach make writers whose changes meet in the join wait too; the first rows of an
      * order lock no rows either: writers whose changes reach them take turns, the others go on
-     * ({@link TopKStrategy#reachesFirstRows}); where no key tells where they meet (groups inside the
+     * ({@link TopKStrategy#reachesFirstRows}); writers of a walk down a tree stamp the nodes their
+     * changes reach ({@link TreeStamps}); where no key tells where they meet (groups inside the
      * query or values of a set operation that {@link GroupStamps} cannot tell apart, a scalar
      * subquery, a join without an equality), every writer takes one stamp, and they take turns
      * (docs/architecture.md, "IMMEDIATE mode"). Those lock no rows: the turn orders them.
@@ -190,6 +191,7 @@ final class PlanAssembler {
         }
         ImmediateFootprint footprint = null;
         Optional<GroupStamps> groupStamps = Optional.empty();
+        Optional<TreeStamps> treeStamps = Optional.empty();
         // A set operation at the top counts the touched values on its sides: a grouping there too.
         Optional<Plan> grouping = top instanceof SetOperation ? Optional.of(top)
                 : top.inputs().stream().map(PlanAssembler::grouping).flatMap(Optional::stream).findFirst();
@@ -219,7 +221,10 @@ final class PlanAssembler {
                 boundary = serialization == null;
             }
         } else if (contains(top, Recursive.class)) {
-            serialization = "the rows of a recursive query depend on other rows of its tables";
+            treeStamps = TreeStamps.of(top);
+            if (treeStamps.isEmpty()) {
+                serialization = "the rows of a recursive query depend on other rows of its tables";
+            }
         } else if (grouping.isPresent()) {
             // Writers of different groups inside the query run side by side where stamps tell the
             // groups apart (and, over several tables, the join keys where they meet); a kept table
@@ -270,9 +275,14 @@ final class PlanAssembler {
                     if (stampedGroups != null) {
                         stamps.add(stampedGroups);
                     }
+                    String walked = treeStamps.map(t -> t.stamps(source.oid(), event)).orElse(null);
+                    if (walked != null) {
+                        stamps.add(walked);
+                    }
                     // With a boundary, its lock orders the writers reaching the first rows (and takes
-                    // the whole stamp): no stored row is locked.
-                    identities = boundary ? null : "WITH " + String.join(",\n", context.readingCtes())
+                    // the whole stamp); a tree's stamps cover every node its changes write: no
+                    // stored row is locked.
+                    identities = boundary || treeStamps.isPresent() ? null : "WITH " + String.join(",\n", context.readingCtes())
                             + "\nSELECT DISTINCT " + PlanContract.ROW_ID + " FROM (" + maintenance.touchedIdentities()
                             + ") AS __pgt_touched";
                     if (kind == Strategy.GROUP_RESCAN) {

@@ -182,6 +182,14 @@ public record Recursive(String name, List<String> columns, QueryPlan base, Proje
     }
 
     /**
+     * A walk down a tree: the rows of {@code table} whose {@code parent} column is NULL, then, step
+     * by step, the rows whose {@code parent} equals the {@code key} of a row found; {@code column}
+     * is the query's column holding that key.
+     */
+    public record Tree(Source table, String parent, String key, String column) {
+    }
+
+    /**
      * The column that identifies the rows of a walk down a tree, where there is one: the base
      * takes the rows of a table whose reference to their parent is NULL, the step joins the same
      * table on that reference being equal to the column, and both output the table's one-column
@@ -190,6 +198,11 @@ public record Recursive(String name, List<String> columns, QueryPlan base, Proje
      * column is unique and never NULL (the department tree of the reference documentation).
      */
     public Optional<String> treeKey() {
+        return tree().map(Tree::column);
+    }
+
+    /** The walk down a tree this query is, where it is one ({@link #treeKey}). */
+    public Optional<Tree> tree() {
         RecursiveRef ref = self();
         if (!(withoutFilters(step.input()) instanceof Join join) || join.kind() != JoinKind.INNER
                 || !(base instanceof Project start)) {
@@ -212,7 +225,7 @@ public record Recursive(String name, List<String> columns, QueryPlan base, Proje
                 if (unique.size() == 1
                         && ColumnText.isReference(step.outputs().get(position).expression(), child.alias(), unique.get(0))
                         && roots(start, child.source(), parent, unique.get(0), position)) {
-                    return Optional.of(columns.get(position));
+                    return Optional.of(new Tree(child.source(), parent, unique.get(0), columns.get(position)));
                 }
             }
         }

@@ -472,6 +472,39 @@ class ImmediateStatementsTest {
         assertNull(keyed.immediateSerialization());
     }
 
+    /**
+     * A walk down a tree: each statement stamps the nodes its changes reach (the changed rows, old
+     * and new, their parents, the rows below them in the table) and locks no stored row; a walk
+     * that is no tree (started from any row) takes turns.
+     */
+    @Test
+    void aWalkDownATreeStampsTheNodesItsChangesReach() throws Exception {
+        CompiledPlan tree = compile(RecursiveQueryTest.CHAIN);
+        assertEquals(Strategy.KEYED, tree.strategy());
+        assertNull(tree.immediateRefusal());
+        assertNull(tree.immediateSerialization());
+        assertEquals(3, tree.immediate().size());
+        for (CompiledPlan.ImmediateStatement statement : tree.immediate()) {
+            assertNull(statement.identities());
+            assertNull(statement.relativeApply());
+            String stamps = statement.stamps();
+            assertTrue(stamps.startsWith("SELECT __pgt_s.stamp FROM (WITH RECURSIVE __pgt_walked (k) AS (SELECT"
+                    + " __pgt_c.\"id\" FROM (SELECT * FROM __pgt_"), stamps);
+            assertTrue(stamps.contains("\nUNION\nSELECT __pgt_n.\"id\" FROM __pgt_walked JOIN \"public\".\"dept\""
+                    + " AS __pgt_n ON __pgt_n.\"region_id\" = __pgt_walked.k)"), stamps);
+            assertTrue(stamps.contains("SELECT (pg_catalog.hash_record_extended(ROW((__pgt_w.k)::bigint), 1) & 65535)"
+                    + " AS stamp FROM __pgt_walked AS __pgt_w"), stamps);
+            assertTrue(stamps.endsWith("SELECT (pg_catalog.hash_record_extended(ROW((__pgt_c.\"region_id\")::bigint),"
+                    + " 1) & 65535) FROM (SELECT * FROM " + (statement.event().equals("UPDATE")
+                    ? "__pgt_newrows UNION ALL SELECT * FROM __pgt_oldrows" : statement.event().equals("INSERT")
+                    ? "__pgt_newrows" : "__pgt_oldrows") + ") AS __pgt_c WHERE __pgt_c.\"region_id\" IS NOT NULL)"
+                    + " AS __pgt_s"), stamps);
+        }
+        assertEquals("the rows of a recursive query depend on other rows of its tables",
+                compile(RecursiveQueryTest.CHAIN.replace("(dept.region_id IS NULL)", "(dept.id = 1)"))
+                        .immediateSerialization());
+    }
+
     @Test
     void aSetOperationStampsTheValuesItsChangesTouchOnEachSide() throws Exception {
         // SELECT dept_id AS id FROM emp WHERE salary > 10 EXCEPT SELECT id FROM dept

@@ -26,7 +26,7 @@ class RecursiveQueryTest {
     // WITH RECURSIVE chain AS (SELECT id, name, 1 AS depth FROM dept WHERE region_id IS NULL
     //   UNION ALL SELECT d.id, d.name, c.depth + 1 FROM dept d JOIN chain c ON d.region_id = c.id WHERE c.depth < 5)
     // SELECT id, name, depth FROM chain
-    private static final String CHAIN = """
+    static final String CHAIN = """
              WITH RECURSIVE chain AS (
                      SELECT dept.id,
                         dept.name,
