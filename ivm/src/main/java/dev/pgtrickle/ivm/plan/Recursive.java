@@ -21,7 +21,8 @@ import java.util.Set;
  * result, and every change of the result carried down the recursion over the inputs as they are
  * now, weights and all (a deleted row removes the rows derived from it, an inserted one adds
  * them). The last term makes ΔR a recursive query of its own, which ends where the query's own
- * evaluation would. Exact as multisets, as UNION ALL is.
+ * evaluation would. Exact as multisets, as UNION ALL is. A walk down a tree ({@link #tree})
+ * takes a rule of its own that derives the affected nodes again ({@link #treeDelta}).
  *
  * @param name the query's name
  * @param columns its column names
@@ -182,11 +183,26 @@ public record Recursive(String name, List<String> columns, QueryPlan base, Proje
     }
 
     /**
-     * A walk down a tree: the rows of {@code table} whose {@code parent} column is NULL, then, step
-     * by step, the rows whose {@code parent} equals the {@code key} of a row found; {@code column}
-     * is the query's column holding that key.
+     * A walk down a tree: the rows of the table {@code child} scans whose {@code parent} column is
+     * NULL, then, step by step, the rows whose {@code parent} equals the {@code key} of a row
+     * found; {@code column} is the query's column holding that key.
      */
-    public record Tree(Source table, String parent, String key, String column) {
+    public record Tree(Scan child, String parent, String key, String column) {
+
+        public Source table() {
+            return child.source();
+        }
+    }
+
+    /** The columns of the tree's table that the query reads, the base's and the step's. */
+    private List<String> treeColumns(Tree tree) {
+        FromPlan input = ((Project) base).input();
+        while (input instanceof Filter filter) {
+            input = filter.input();
+        }
+        List<String> read = new ArrayList<>(tree.child().columns());
+        ((Scan) input).columns().stream().filter(c -> !read.contains(c)).forEach(read::add);
+        return read;
     }
 
     /**
@@ -225,7 +241,7 @@ public record Recursive(String name, List<String> columns, QueryPlan base, Proje
                 if (unique.size() == 1
                         && ColumnText.isReference(step.outputs().get(position).expression(), child.alias(), unique.get(0))
                         && roots(start, child.source(), parent, unique.get(0), position)) {
-                    return Optional.of(new Tree(child.source(), parent, unique.get(0), columns.get(position)));
+                    return Optional.of(new Tree(child, parent, unique.get(0), columns.get(position)));
                 }
             }
         }
@@ -284,6 +300,10 @@ public record Recursive(String name, List<String> columns, QueryPlan base, Proje
     @Override
     public String delta(DeltaContext context) throws UnsupportedQueryException {
         String before = old.isPresent() ? old.get() : keptBefore(context);
+        Optional<Tree> tree = tree();
+        if (tree.isPresent()) {
+            return treeDelta(context, tree.get(), before);
+        }
         String baseChanges = context.delta(base);
         // The changes of the other inputs, the reference reading the old result, which has none.
         List<String> none = new ArrayList<>();
@@ -315,6 +335,72 @@ public record Recursive(String name, List<String> columns, QueryPlan base, Proje
                 + carried + ") SELECT " + names + ", CASE WHEN " + STEPS + " >= " + MAX_STEPS
                 + " THEN pgtrickle._recursion_unsettled(" + MAX_STEPS + ") ELSE " + DeltaContext.WEIGHT + " END AS "
                 + DeltaContext.WEIGHT + " FROM " + changes;
+    }
+
+    /**
+     * The delta of a walk down a tree: the nodes the changes affect — the changed rows, old and
+     * new, and every row below them in the table as it is now — lose their old rows, and get the
+     * rows the walk gives them now: the roots among them, the children of nodes outside them (from
+     * those nodes' old rows, which stay), and what the walk derives from those down the table.
+     * Every node below a changed one is affected, and a node outside has its old row, so this is
+     * the query's result (docs/architecture.md, "Recursive queries"). Unlike carrying the changes
+     * down as weighted rows, nothing is derived from a node's old row that a change removes, so a
+     * change that makes a cycle none of the roots reaches derives nothing around it: each part
+     * ends, the walk of the affected nodes by {@code UNION}, the rest as the query's own walk does.
+     */
+    private String treeDelta(DeltaContext context, Tree tree, String before) throws UnsupportedQueryException {
+        // The changes of every column the query reads: merged identical changes cancel only where none changed.
+        List<String> read = treeColumns(tree);
+        String changedKeys = context.freshName("__pgt_tree_changed");
+        String affected = context.freshName("__pgt_tree_affected");
+        String seeds = context.freshName("__pgt_tree_seeds");
+        String gone = context.freshName("__pgt_tree_gone");
+        String rows = context.freshName("__pgt_tree_rows");
+        String names = Sql.columns("", columns);
+        String walked = Sql.ident(tree.column());
+        String key = Sql.ident(tree.key());
+        String parent = Sql.ident(tree.parent());
+        String table = context.current(tree.table());
+        String inAffected = " IN (SELECT k FROM " + affected + ")";
+        String changed = changedKeys + " (k) AS (SELECT DISTINCT __pgt_x." + DeltaContext.column(read.indexOf(tree.key()) + 1)
+                + " FROM (" + context.changes(tree.table(), read) + ") AS __pgt_x)";
+        // Probed per row, as the changes carried down are (probedStep): the planner cannot tell how
+        // few rows a recursive CTE has and would read all of a table or the stored result instead.
+        String children = tree.table().indexed().contains(tree.parent())
+                ? ", LATERAL (SELECT " + key + " FROM " + table + " AS __pgt_t WHERE __pgt_t." + parent + " = __pgt_w.k"
+                        + " OFFSET 0) AS __pgt_n"
+                : " JOIN " + table + " AS __pgt_n ON __pgt_n." + parent + " = __pgt_w.k";
+        String walk = affected + " (k) AS (SELECT k FROM " + changedKeys + "\nUNION\nSELECT __pgt_n." + key + " FROM "
+                + affected + " AS __pgt_w" + children + ")";
+        // A node below a changed one has its parent among the affected nodes: only changed nodes
+        // may hang from a node outside them, whose stored row stays. Those parents' rows, with
+        // the child each is read for.
+        String stored = seeds + " (" + names + ", __pgt_child) AS (SELECT __pgt_p.*, __pgt_q.c FROM " + changedKeys
+                + " AS __pgt_c, LATERAL (SELECT __pgt_t." + parent + " AS k, __pgt_t." + key + " AS c FROM " + table
+                + " AS __pgt_t WHERE __pgt_t." + key + " = __pgt_c.k OFFSET 0) AS __pgt_q, LATERAL (SELECT * FROM "
+                + before + " AS __pgt_s WHERE __pgt_s." + walked + " = __pgt_q.k OFFSET 0) AS __pgt_p"
+                + " WHERE NOT EXISTS (SELECT FROM " + affected + " AS __pgt_a WHERE __pgt_a.k = __pgt_q.k))";
+        List<String> items = Project.items(step.outputs());
+        String fromParents = context.withRecursiveRows(name, new DeltaContext.RecursiveRows(seeds, null),
+                () -> probedStep(context).and(Sql.ident(tree.child().alias()) + "." + key + " = "
+                        + Sql.ident(self().alias()) + ".__pgt_child").select(items));
+        String below = context.withRecursiveRows(name, new DeltaContext.RecursiveRows(rows, null),
+                () -> probedStep(context).select(items));
+        // The old rows of the affected nodes: the changed ones' stored rows, and down from those
+        // through the unchanged nodes, whose parents are as they were (derived like the stored
+        // rows were, a probe of the table rather than of the stored result per row; a changed
+        // node below is left to its own stored row).
+        String goneBelow = context.withRecursiveRows(name, new DeltaContext.RecursiveRows(gone, null),
+                () -> probedStep(context).and("NOT EXISTS (SELECT FROM " + changedKeys + " AS __pgt_k WHERE __pgt_k.k = "
+                        + Sql.ident(tree.child().alias()) + "." + key + ")").select(items));
+        return "WITH RECURSIVE " + changed + ",\n" + walk + ",\n" + stored + ",\n" + rows + " (" + names
+                + ") AS (SELECT __pgt_b.* FROM (" + base.current(context) + ") AS __pgt_b (" + names + ") WHERE __pgt_b."
+                + walked + inAffected + "\nUNION ALL\n" + fromParents + "\nUNION ALL\n" + below + "),\n" + gone + " ("
+                + names + ") AS (SELECT __pgt_o.* FROM " + changedKeys + " AS __pgt_c, LATERAL (SELECT * FROM " + before
+                + " AS __pgt_s WHERE __pgt_s." + walked + " = __pgt_c.k OFFSET 0) AS __pgt_o\nUNION ALL\n" + goneBelow
+                + ")\nSELECT " + Sql.columns("__pgt_g", columns) + ", -1::bigint AS " + DeltaContext.WEIGHT + " FROM " + gone
+                + " AS __pgt_g\nUNION ALL\nSELECT " + Sql.columns("__pgt_r", columns) + ", 1::bigint FROM " + rows
+                + " AS __pgt_r";
     }
 
     /**
@@ -450,6 +536,10 @@ public record Recursive(String name, List<String> columns, QueryPlan base, Proje
 
     @Override
     public String deltaRule() {
+        if (tree().isPresent()) {
+            return "a walk down a tree: the changed nodes and every node below them removed and walked down again"
+                    + " from their parents' stored rows";
+        }
         return "the base's changes, the step's changes over the old result, and every change carried down the"
                 + " recursion over the inputs as they are now";
     }

@@ -1,6 +1,7 @@
 package dev.pgtrickle.ivm.front;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -66,9 +67,10 @@ class RecursiveQueryTest {
 
     @Test
     void theWholeQueryReadsItsOldResultFromTheStorageTableAndCarriesChangesDownTheRecursion() throws Exception {
-        CompiledPlan plan = new PlanCompiler(query -> List.of()).compile(parse(CHAIN), "q");
-        // A walk down a tree: identified by the node's key (see below).
-        assertEquals(Strategy.KEYED, plan.strategy());
+        // Started from any row, not a walk down a tree: the changes carried down, weights and all.
+        CompiledPlan plan = new PlanCompiler(query -> List.of()).compile(
+                parse(CHAIN.replace("(dept.region_id IS NULL)", "(dept.id = 1)")), "q");
+        assertEquals(Strategy.CONTENT, plan.strategy());
         // The query itself fills the table.
         assertTrue(plan.populate().contains("WITH RECURSIVE \"chain\" (\"id\", \"name\", \"depth\") AS (SELECT dept.id"),
                 plan.populate());
@@ -89,6 +91,56 @@ class RecursiveQueryTest {
         assertTrue(!refresh.startsWith("WITH RECURSIVE"), refresh);
         // The old result is read by the column the step joins it on.
         assertEquals(List.of(List.of("id")), plan.indexes());
+    }
+
+    /**
+     * A walk down a tree: the affected nodes (the changed rows and every row below them in the
+     * table, walked with UNION) lose their old rows (the changed ones' stored rows and what the
+     * step derives from those through unchanged nodes) and get the walk's rows anew — the roots
+     * among them, the changed rows hanging from an unaffected node, from that node's stored row,
+     * and what the walk derives from those. No weighted rows carried around, so no step bound.
+     */
+    @Test
+    void aWalkDownATreeDerivesTheAffectedNodesAgain() throws Exception {
+        CompiledPlan plan = new PlanCompiler(query -> List.of()).compile(parse(CHAIN), "q");
+        assertEquals(Strategy.KEYED, plan.strategy());
+        String refresh = plan.refresh();
+        assertTrue(refresh.contains("AS (WITH RECURSIVE __pgt_tree_changed1 (k) AS (SELECT DISTINCT __pgt_x.__pgt_c1 FROM"
+                + " (SELECT \"id\" AS __pgt_c1, \"name\" AS __pgt_c2, \"region_id\" AS __pgt_c3,"), refresh);
+        // region_id has no index here: the walk joins the table.
+        assertTrue(refresh.contains("__pgt_tree_affected2 (k) AS (SELECT k FROM __pgt_tree_changed1\nUNION\nSELECT"
+                + " __pgt_n.\"id\" FROM __pgt_tree_affected2 AS __pgt_w JOIN \"public\".\"dept\" AS __pgt_n ON"
+                + " __pgt_n.\"region_id\" = __pgt_w.k),"), refresh);
+        // The stored rows of unaffected parents of changed rows, with the child each is read for.
+        assertTrue(refresh.contains("__pgt_tree_seeds3 (\"id\", \"name\", \"depth\", __pgt_child) AS (SELECT __pgt_p.*,"
+                + " __pgt_q.c FROM __pgt_tree_changed1 AS __pgt_c, LATERAL (SELECT __pgt_t.\"region_id\" AS k, __pgt_t.\"id\""
+                + " AS c FROM \"public\".\"dept\" AS __pgt_t WHERE __pgt_t.\"id\" = __pgt_c.k OFFSET 0) AS __pgt_q, LATERAL"
+                + " (SELECT * FROM (SELECT \"id\" AS \"id\", \"name\" AS \"name\", \"depth\" AS \"depth\" FROM"
+                + " \"__pgt_storage__\") AS __pgt_s WHERE __pgt_s.\"id\" = __pgt_q.k OFFSET 0) AS __pgt_p WHERE NOT EXISTS"
+                + " (SELECT FROM __pgt_tree_affected2 AS __pgt_a WHERE __pgt_a.k = __pgt_q.k)),"), refresh);
+        // The roots among the affected nodes.
+        assertTrue(refresh.contains("__pgt_tree_rows5 (\"id\", \"name\", \"depth\") AS (SELECT __pgt_b.* FROM (SELECT"
+                + " dept.id AS \"id\", dept.name AS \"name\", 1 AS \"depth\" FROM \"public\".\"dept\" AS \"dept\" WHERE"
+                + " ((dept.region_id IS NULL))) AS __pgt_b (\"id\", \"name\", \"depth\") WHERE __pgt_b.\"id\" IN"
+                + " (SELECT k FROM __pgt_tree_affected2)"), refresh);
+        // Each changed row below its unaffected parent's stored row.
+        assertTrue(refresh.contains("JOIN __pgt_tree_seeds3 AS \"c\" (\"id\", \"name\", \"depth\") ON ((d.region_id = c.id))"
+                + " AND ((c.depth < 5)) WHERE (\"d\".\"id\" = \"c\".__pgt_child)"), refresh);
+        // And down from those.
+        assertTrue(refresh.contains("JOIN __pgt_tree_rows5 AS \"c\" (\"id\", \"name\", \"depth\") ON ((d.region_id = c.id))"
+                + " AND ((c.depth < 5))"), refresh);
+        // The old rows: the changed nodes' stored rows, and down from those through unchanged nodes.
+        assertTrue(refresh.contains("__pgt_tree_gone4 (\"id\", \"name\", \"depth\") AS (SELECT __pgt_o.* FROM"
+                + " __pgt_tree_changed1 AS __pgt_c, LATERAL (SELECT * FROM (SELECT \"id\" AS \"id\", \"name\" AS \"name\","
+                + " \"depth\" AS \"depth\" FROM \"__pgt_storage__\") AS __pgt_s WHERE __pgt_s.\"id\" = __pgt_c.k OFFSET 0)"
+                + " AS __pgt_o\nUNION ALL\n"), refresh);
+        assertTrue(refresh.contains("JOIN __pgt_tree_gone4 AS \"c\" (\"id\", \"name\", \"depth\") ON ((d.region_id = c.id))"
+                + " AND ((c.depth < 5)) WHERE (NOT EXISTS (SELECT FROM __pgt_tree_changed1 AS __pgt_k WHERE __pgt_k.k ="
+                + " \"d\".\"id\")))"), refresh);
+        assertTrue(refresh.contains("\nSELECT __pgt_g.\"id\", __pgt_g.\"name\", __pgt_g.\"depth\", -1::bigint AS __pgt_w"
+                + " FROM __pgt_tree_gone4 AS __pgt_g\nUNION ALL\nSELECT __pgt_r.\"id\", __pgt_r.\"name\", __pgt_r.\"depth\","
+                + " 1::bigint FROM __pgt_tree_rows5 AS __pgt_r)"), refresh);
+        assertFalse(refresh.contains("_recursion_unsettled"), refresh);
     }
 
     @Test
