@@ -252,8 +252,8 @@ BEGIN
     -- Where writers take turns on one stamp, this takes its turn too (after the epoch, which a
     -- REPEATABLE READ writer locks before the stamp): a writer that holds the stamp and has not
     -- yet applied its changes commits them first, and this recomputation then sees them.
-    -- Writers below the boundary of the first rows of one table hold its lock shared: this waits
-    -- for them to commit, as for a writer reaching the first rows.
+    -- Writers below the boundary of the first rows hold its lock shared: this waits for them to
+    -- commit, as for a writer reaching the first rows.
     IF pgtrickle._immediate_has_boundary(v_st.plan) THEN
         PERFORM pgtrickle._immediate_reaching_boundary(p_pgt_id);
     ELSIF v_st.plan ->> 'immediate_serialization' IS NOT NULL THEN
