@@ -67,13 +67,14 @@ $$;
 -- Raised from a refresh statement when a recursive query's changes are still being carried down
 -- its recursion after p_steps steps: a change made a cycle its rows do not reach, around which a
 -- removed row and its re-added copy would chase each other forever (docs/architecture.md,
--- "Recursive queries"). data_exception class: the refresh runs FULL instead, with this reason.
+-- "Recursive queries"). data_exception class (22PT1, of its own: an IMMEDIATE statement recomputes
+-- on it alone): the refresh runs FULL instead, with this reason.
 -- VOLATILE: an immutable call with constant arguments would be evaluated, and raise, at planning.
 CREATE OR REPLACE FUNCTION pgtrickle._recursion_unsettled(p_steps integer) RETURNS bigint
 LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
     RAISE EXCEPTION 'the changes of a recursive query did not settle within % steps (a cycle?)', p_steps
-        USING ERRCODE = 'data_exception';
+        USING ERRCODE = '22PT1';
 END
 $$;
 

@@ -305,6 +305,20 @@ $$;
 -- (after the epoch, the order of every writer): a recomputation reads the sources as its snapshot
 -- shows them, and at REPEATABLE READ a writer whose changes meet these and who committed after
 -- that snapshot must surface as 40001, as it does for a delta.
+-- The trigger's code applying a statement's changes. Changes carried down a recursion that do
+-- not settle (a cycle no row of the query reaches, _recursion_unsettled, SQLSTATE 22PT1) are
+-- recomputed instead, recorded as a fallback, as a scheduled refresh falls back to FULL. Only
+-- such plans pay for the exception block (a subtransaction per statement).
+CREATE OR REPLACE FUNCTION pgtrickle._immediate_apply(p_pgt_id bigint, p_apply text) RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN strpos(p_apply, 'pgtrickle._recursion_unsettled(') = 0 THEN p_apply || ';' ELSE format($block$BEGIN
+            %2$s;
+        EXCEPTION WHEN SQLSTATE '22PT1' THEN
+            PERFORM pgtrickle._immediate_fallback(%1$s, SQLERRM || ': recomputed instead of applying its changes');
+            PERFORM pgtrickle._immediate_recompute(%1$s);
+        END;$block$, p_pgt_id, p_apply) END
+$$;
+
 CREATE OR REPLACE FUNCTION pgtrickle._install_immediate(p_pgt_id bigint) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -355,7 +369,7 @@ BEGIN
             CONTINUE;
         END IF;
         v_branches := v_branches || v_branch || format($branch$%1$s%5$s%4$s%2$s
-        %3$s;$branch$,
+        %3$s$branch$,
             CASE WHEN v_statement ->> 'stamps' IS NULL THEN '' ELSE format($stamps$
         LOOP
             EXIT WHEN NOT pgtrickle._immediate_stamp(%1$s, ARRAY(%2$s));
@@ -365,7 +379,7 @@ BEGIN
         PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(pg_catalog.encode(k, 'hex'), %1$s))
         FROM (SELECT k FROM (%2$s) AS touched(k) ORDER BY k) AS sorted;$locks$,
                 p_pgt_id, pgtrickle._plan_statement(v_st, v_statement ->> 'identities')) END,
-            pgtrickle._plan_statement(v_st, v_statement ->> 'apply'),
+            pgtrickle._immediate_apply(p_pgt_id, pgtrickle._plan_statement(v_st, v_statement ->> 'apply')),
             -- A statement inside a statement recomputes, once it holds the stamps of its changes.
             CASE WHEN v_stamps THEN format($recompute$
         IF v_recompute THEN
