@@ -339,9 +339,11 @@ public record Recursive(String name, List<String> columns, QueryPlan base, Proje
 
     /**
      * The delta of a walk down a tree: the nodes the changes affect — the changed rows, old and
-     * new, and every row below them in the table as it is now — lose their old rows, and get the
-     * rows the walk gives them now: the roots among them, the children of nodes outside them (from
-     * those nodes' old rows, which stay), and what the walk derives from those down the table.
+     * new, and every row below them in the table as it is now — lose their old rows (the changed
+     * ones' stored rows, and what the step derives from those through the unchanged nodes, whose
+     * parents are as they were), and get the rows the walk gives them now: the roots among them,
+     * the changed ones hanging from a node outside them (from that node's stored row, which
+     * stays), and what the walk derives from those down the table.
      * Every node below a changed one is affected, and a node outside has its old row, so this is
      * the query's result (docs/architecture.md, "Recursive queries"). Unlike carrying the changes
      * down as weighted rows, nothing is derived from a node's old row that a change removes, so a
