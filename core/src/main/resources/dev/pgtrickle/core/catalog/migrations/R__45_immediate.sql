@@ -292,19 +292,6 @@ BEGIN
 END
 $$;
 
--- Creates or replaces the function and triggers maintaining an IMMEDIATE stream table, as the
--- stream table's owner (the caller): the plan's IMMEDIATE statements when it has them, a
--- recomputation otherwise. Idempotent.
---
--- A plan that takes stamps (a query joining tables, or recomputing groups) also counts, in a
--- transaction-local setting, the statements on its sources that are running (a BEFORE STATEMENT trigger adds one, the AFTER trigger takes it
--- away). A statement run inside another one (a cascading foreign key, a trigger, a writable CTE
--- changing two sources) fires its trigger while the other's changes are in the tables but not yet
--- in the stream table, which its delta would join with as if they were: then it recomputes, and so
--- does the last trigger of the outer statement. Each takes the stamps of its own changes first
--- (after the epoch, the order of every writer): a recomputation reads the sources as its snapshot
--- shows them, and at REPEATABLE READ a writer whose changes meet these and who committed after
--- that snapshot must surface as 40001, as it does for a delta.
 -- The trigger's code applying a statement's changes. Changes carried down a recursion that do
 -- not settle (a cycle no row of the query reaches, _recursion_unsettled, SQLSTATE 22PT1) are
 -- recomputed instead, recorded as a fallback, as a scheduled refresh falls back to FULL. Only
@@ -319,6 +306,19 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
         END;$block$, p_pgt_id, p_apply) END
 $$;
 
+-- Creates or replaces the function and triggers maintaining an IMMEDIATE stream table, as the
+-- stream table's owner (the caller): the plan's IMMEDIATE statements when it has them, a
+-- recomputation otherwise. Idempotent.
+--
+-- A plan that takes stamps (a query joining tables, or recomputing groups) also counts, in a
+-- transaction-local setting, the statements on its sources that are running (a BEFORE STATEMENT trigger adds one, the AFTER trigger takes it
+-- away). A statement run inside another one (a cascading foreign key, a trigger, a writable CTE
+-- changing two sources) fires its trigger while the other's changes are in the tables but not yet
+-- in the stream table, which its delta would join with as if they were: then it recomputes, and so
+-- does the last trigger of the outer statement. Each takes the stamps of its own changes first
+-- (after the epoch, the order of every writer): a recomputation reads the sources as its snapshot
+-- shows them, and at REPEATABLE READ a writer whose changes meet these and who committed after
+-- that snapshot must surface as 40001, as it does for a delta.
 CREATE OR REPLACE FUNCTION pgtrickle._install_immediate(p_pgt_id bigint) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
