@@ -55,13 +55,11 @@ final class TreeStamps {
             return null;
         }
         String rows = "(" + TransitionTables.rows(event) + ") AS __pgt_c";
-        String key = Sql.ident(tree.key());
         String parent = Sql.ident(tree.parent());
-        // UNION ends the walk on cycles, which the rows below a changed row may hold.
-        return "SELECT __pgt_s.stamp FROM (WITH RECURSIVE __pgt_walked (k) AS (SELECT __pgt_c." + key + " FROM " + rows
-                + "\nUNION\nSELECT __pgt_n." + key + " FROM __pgt_walked JOIN "
-                + Sql.qualified(tree.table().schema(), tree.table().name()) + " AS __pgt_n ON __pgt_n." + parent
-                + " = __pgt_walked.k)\nSELECT " + stamp("__pgt_w.k") + " AS stamp FROM __pgt_walked AS __pgt_w"
+        // The walk ends on cycles, which the rows below a changed row may hold.
+        return "SELECT __pgt_s.stamp FROM (WITH RECURSIVE " + tree.walk("__pgt_walked", "SELECT __pgt_c."
+                + Sql.ident(tree.key()) + " FROM " + rows, Sql.qualified(tree.table().schema(), tree.table().name()))
+                + "\nSELECT " + stamp("__pgt_w.k") + " AS stamp FROM __pgt_walked AS __pgt_w"
                 + "\nUNION ALL\nSELECT " + stamp("__pgt_c." + parent) + " FROM " + rows + " WHERE __pgt_c." + parent
                 + " IS NOT NULL) AS __pgt_s";
     }

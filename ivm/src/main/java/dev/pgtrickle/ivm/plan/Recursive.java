@@ -192,6 +192,24 @@ public record Recursive(String name, List<String> columns, QueryPlan base, Proje
         public Source table() {
             return child.source();
         }
+
+        /**
+         * The recursive CTE {@code name (k)}: the keys {@code start} selects and the key of every
+         * row below them in {@code table}, the tree's table as the caller reads it; {@code UNION}
+         * ends it on cycles. Probed per row where the parent column is indexed, as the changes
+         * carried down are ({@link #probedStep}): the planner cannot tell how few rows a recursive
+         * CTE has and would read all of the table instead.
+         */
+        public String walk(String name, String start, String table) {
+            String keyColumn = Sql.ident(key);
+            String parentColumn = Sql.ident(parent);
+            String children = table().indexed().contains(parent)
+                    ? ", LATERAL (SELECT " + keyColumn + " FROM " + table + " AS __pgt_t WHERE __pgt_t." + parentColumn
+                            + " = __pgt_w.k OFFSET 0) AS __pgt_n"
+                    : " JOIN " + table + " AS __pgt_n ON __pgt_n." + parentColumn + " = __pgt_w.k";
+            return name + " (k) AS (" + start + "\nUNION\nSELECT __pgt_n." + keyColumn + " FROM " + name + " AS __pgt_w"
+                    + children + ")";
+        }
     }
 
     /** The columns of the tree's table that the query reads, the base's and the step's. */
@@ -366,21 +384,14 @@ public record Recursive(String name, List<String> columns, QueryPlan base, Proje
         String inAffected = " IN (SELECT k FROM " + affected + ")";
         String changed = changedKeys + " (k) AS (SELECT DISTINCT __pgt_x." + DeltaContext.column(read.indexOf(tree.key()) + 1)
                 + " FROM (" + context.changes(tree.table(), read) + ") AS __pgt_x)";
-        // Probed per row, as the changes carried down are (probedStep): the planner cannot tell how
-        // few rows a recursive CTE has and would read all of a table or the stored result instead.
-        String children = tree.table().indexed().contains(tree.parent())
-                ? ", LATERAL (SELECT " + key + " FROM " + table + " AS __pgt_t WHERE __pgt_t." + parent + " = __pgt_w.k"
-                        + " OFFSET 0) AS __pgt_n"
-                : " JOIN " + table + " AS __pgt_n ON __pgt_n." + parent + " = __pgt_w.k";
-        String walk = affected + " (k) AS (SELECT k FROM " + changedKeys + "\nUNION\nSELECT __pgt_n." + key + " FROM "
-                + affected + " AS __pgt_w" + children + ")";
+        String walk = tree.walk(affected, "SELECT k FROM " + changedKeys, table);
         // A node below a changed one has its parent among the affected nodes: only changed nodes
         // may hang from a node outside them, whose stored row stays. Those parents' rows, with
         // the child each is read for.
         String stored = seeds + " (" + names + ", __pgt_child) AS (SELECT __pgt_p.*, __pgt_q.c FROM " + changedKeys
                 + " AS __pgt_c, LATERAL (SELECT __pgt_t." + parent + " AS k, __pgt_t." + key + " AS c FROM " + table
-                + " AS __pgt_t WHERE __pgt_t." + key + " = __pgt_c.k OFFSET 0) AS __pgt_q, LATERAL (SELECT * FROM "
-                + before + " AS __pgt_s WHERE __pgt_s." + walked + " = __pgt_q.k OFFSET 0) AS __pgt_p"
+                + " AS __pgt_t WHERE __pgt_t." + key + " = __pgt_c.k OFFSET 0) AS __pgt_q, "
+                + storedRow(before, walked, "__pgt_q.k") + " AS __pgt_p"
                 + " WHERE NOT EXISTS (SELECT FROM " + affected + " AS __pgt_a WHERE __pgt_a.k = __pgt_q.k))";
         List<String> items = Project.items(step.outputs());
         String fromParents = context.withRecursiveRows(name, new DeltaContext.RecursiveRows(seeds, null),
@@ -398,11 +409,16 @@ public record Recursive(String name, List<String> columns, QueryPlan base, Proje
         return "WITH RECURSIVE " + changed + ",\n" + walk + ",\n" + stored + ",\n" + rows + " (" + names
                 + ") AS (SELECT __pgt_b.* FROM (" + base.current(context) + ") AS __pgt_b (" + names + ") WHERE __pgt_b."
                 + walked + inAffected + "\nUNION ALL\n" + fromParents + "\nUNION ALL\n" + below + "),\n" + gone + " ("
-                + names + ") AS (SELECT __pgt_o.* FROM " + changedKeys + " AS __pgt_c, LATERAL (SELECT * FROM " + before
-                + " AS __pgt_s WHERE __pgt_s." + walked + " = __pgt_c.k OFFSET 0) AS __pgt_o\nUNION ALL\n" + goneBelow
+                + names + ") AS (SELECT __pgt_o.* FROM " + changedKeys + " AS __pgt_c, "
+                + storedRow(before, walked, "__pgt_c.k") + " AS __pgt_o\nUNION ALL\n" + goneBelow
                 + ")\nSELECT " + Sql.columns("__pgt_g", columns) + ", -1::bigint AS " + DeltaContext.WEIGHT + " FROM " + gone
                 + " AS __pgt_g\nUNION ALL\nSELECT " + Sql.columns("__pgt_r", columns) + ", 1::bigint FROM " + rows
                 + " AS __pgt_r";
+    }
+
+    /** The stored row whose {@code walked} column is {@code value}, probed per row (the planner would read all of them). */
+    private static String storedRow(String before, String walked, String value) {
+        return "LATERAL (SELECT * FROM " + before + " AS __pgt_s WHERE __pgt_s." + walked + " = " + value + " OFFSET 0)";
     }
 
     /**

@@ -490,8 +490,8 @@ class ImmediateStatementsTest {
             String stamps = statement.stamps();
             assertTrue(stamps.startsWith("SELECT __pgt_s.stamp FROM (WITH RECURSIVE __pgt_walked (k) AS (SELECT"
                     + " __pgt_c.\"id\" FROM (SELECT * FROM __pgt_"), stamps);
-            assertTrue(stamps.contains("\nUNION\nSELECT __pgt_n.\"id\" FROM __pgt_walked JOIN \"public\".\"dept\""
-                    + " AS __pgt_n ON __pgt_n.\"region_id\" = __pgt_walked.k)"), stamps);
+            assertTrue(stamps.contains("\nUNION\nSELECT __pgt_n.\"id\" FROM __pgt_walked AS __pgt_w JOIN \"public\".\"dept\""
+                    + " AS __pgt_n ON __pgt_n.\"region_id\" = __pgt_w.k)"), stamps);
             assertTrue(stamps.contains("SELECT (pg_catalog.hash_record_extended(ROW((__pgt_w.k)::bigint), 1) & 65535)"
                     + " AS stamp FROM __pgt_walked AS __pgt_w"), stamps);
             assertTrue(stamps.endsWith("SELECT (pg_catalog.hash_record_extended(ROW((__pgt_c.\"region_id\")::bigint),"
