@@ -4,10 +4,16 @@ import static dev.pgtrickle.ivm.compile.PlanContract.ROW_ID;
 
 import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.delta.RowIdentity;
+import dev.pgtrickle.ivm.plan.Derived;
+import dev.pgtrickle.ivm.plan.OutputColumn;
+import dev.pgtrickle.ivm.plan.Project;
 import dev.pgtrickle.ivm.plan.QueryPlan;
+import dev.pgtrickle.ivm.plan.Recursive;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
 import dev.pgtrickle.ivm.sql.Sql;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Queries without aggregation whose result has a key ({@code plan.OutputKey}): a stored row is
@@ -24,6 +30,13 @@ record KeyedStrategy(QueryPlan top, List<String> key) implements MaintenanceStra
         List<String> columns = top.columns();
         String populate = "SELECT __pgt_q.*, " + identity("__pgt_q") + " AS " + ROW_ID
                 + " FROM (" + top.current(context) + ") AS __pgt_q";
+        Optional<String> replaced = replacedTreeNodes(context);
+        if (replaced.isPresent()) {
+            context.addCte(MergeStatement.SOURCE_CTE, replaced.get());
+            return new Maintenance(Strategy.KEYED, populate, columns, List.of(ROW_ID), List.of(ROW_ID), columns, true, true,
+                    "one MERGE keyed on __pgt_row_id (the key " + String.join(", ", key) + "): the stored rows of the"
+                            + " nodes the changes affect replaced by their rows now, where they differ");
+        }
         context.addCte("__pgt_keyed", "SELECT __pgt_k.*, " + identity("__pgt_k") + " AS " + ROW_ID + ", "
                 + RowIdentity.content(columns.stream().map(c -> "__pgt_k." + Sql.ident(c)).toList())
                 + " AS __pgt_content FROM " + context.delta(top) + " AS __pgt_k");
@@ -46,6 +59,52 @@ record KeyedStrategy(QueryPlan top, List<String> key) implements MaintenanceStra
         return new Maintenance(Strategy.KEYED, populate, columns, List.of(ROW_ID), List.of(ROW_ID), columns, true, false,
                 "one MERGE keyed on __pgt_row_id (the key " + String.join(", ", key) + "): a key that loses a row"
                         + " and gains another is updated in place");
+    }
+
+    /**
+     * Where the query is a walk down a tree as a whole whose output names each column of the walk
+     * (the key among them): the rows of {@code __pgt_src} straight from the affected nodes' rows
+     * now ({@link Recursive#treeReplacement}), each against its stored row — read once, here, its
+     * ctid handed to the MERGE —, leaving out those equal to it (compared as sent, byte for byte).
+     * The old rows need not be derived again and netted against the new ones by content.
+     */
+    private Optional<String> replacedTreeNodes(DeltaContext context) throws UnsupportedQueryException {
+        if (!(top instanceof Project project) || !(project.input() instanceof Derived derived)
+                || !(derived.query() instanceof Recursive recursive)) {
+            return Optional.empty();
+        }
+        // The walk's column under each output column.
+        List<String> walked = new ArrayList<>();
+        for (OutputColumn output : project.outputs()) {
+            Optional<String> column = derived.referencedColumn(output.expression());
+            if (column.isEmpty()) {
+                return Optional.empty();
+            }
+            walked.add(recursive.columns().get(derived.columns().indexOf(column.get())));
+        }
+        List<String> columns = top.columns();
+        if (key.size() != 1 || !recursive.treeKey().equals(Optional.of(walked.get(columns.indexOf(key.get(0)))))) {
+            return Optional.empty();
+        }
+        Optional<String> nodes = recursive.treeReplacement(context);
+        if (nodes.isEmpty()) {
+            return Optional.empty();
+        }
+        context.addCte("__pgt_tree", nodes.get());
+        List<String> now = walked.stream().map(c -> "__pgt_n." + Sql.ident(c)).toList();
+        String identity = RowIdentity.groupKey(List.of(now.get(columns.indexOf(key.get(0)))));
+        List<String> items = new ArrayList<>();
+        for (int i = 0; i < columns.size(); i++) {
+            items.add(now.get(i) + " AS " + Sql.ident(columns.get(i)));
+        }
+        String present = "__pgt_n." + Recursive.PRESENT;
+        return Optional.of("SELECT CASE WHEN NOT " + present + " THEN 'D' WHEN __pgt_o.ctid IS NULL THEN 'I' ELSE 'U' END"
+                + " AS __pgt_op, " + identity + " AS " + ROW_ID + ", " + String.join(", ", items) + ", __pgt_o.ctid AS "
+                + MergeStatement.STORED_AT + " FROM __pgt_tree AS __pgt_n LEFT JOIN LATERAL (SELECT __pgt_k.ctid,"
+                + " pg_catalog.record_send(ROW(" + Sql.columns("__pgt_k", columns) + ")) AS __pgt_sent FROM "
+                + PlanContract.STORAGE + " AS __pgt_k WHERE __pgt_k." + ROW_ID + " = " + identity + " OFFSET 0) AS __pgt_o"
+                + " ON true WHERE CASE WHEN " + present + " THEN __pgt_o.__pgt_sent IS DISTINCT FROM"
+                + " pg_catalog.record_send(ROW(" + String.join(", ", now) + ")) ELSE __pgt_o.ctid IS NOT NULL END");
     }
 
     private String identity(String alias) {

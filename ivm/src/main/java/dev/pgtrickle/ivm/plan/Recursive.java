@@ -39,6 +39,8 @@ public record Recursive(String name, List<String> columns, QueryPlan base, Proje
     /** Steps after which changes still carried down the recursion stop the refresh (it then runs FULL). */
     public static final int MAX_STEPS = 10_000;
     private static final String STEPS = "__pgt_steps";
+    /** The column of {@link #treeReplacement} telling whether the node has a row now. */
+    public static final String PRESENT = "__pgt_present";
 
     public Recursive {
         columns = List.copyOf(columns);
@@ -369,19 +371,74 @@ public record Recursive(String name, List<String> columns, QueryPlan base, Proje
      * ends, the walk of the affected nodes by {@code UNION}, the rest as the query's own walk does.
      */
     private String treeDelta(DeltaContext context, Tree tree, String before) throws UnsupportedQueryException {
+        TreeRows walk = treeRows(context, tree, before);
+        String gone = context.freshName("__pgt_tree_gone");
+        String names = Sql.columns("", columns);
+        String key = Sql.ident(tree.key());
+        List<String> items = Project.items(step.outputs());
+        // The old rows of the affected nodes: the changed ones' stored rows, and down from those
+        // through the unchanged nodes, whose parents are as they were (derived like the stored
+        // rows were, a probe of the table rather than of the stored result per row; a changed
+        // node below is left to its own stored row). IN, not EXISTS: a hashed subplan built once,
+        // where an anti join would scan the changed keys again for every node probed.
+        String goneBelow = context.withRecursiveRows(name, new DeltaContext.RecursiveRows(gone, null),
+                () -> probedStep(context).and("NOT COALESCE(" + Sql.ident(tree.child().alias()) + "." + key
+                        + " IN (SELECT k FROM " + walk.changedKeys() + " WHERE k IS NOT NULL), false)").select(items));
+        return "WITH RECURSIVE " + walk.ctes() + ",\n" + gone + " (" + names + ") AS (SELECT __pgt_o.* FROM "
+                + walk.changedKeys() + " AS __pgt_c, " + storedRow(before, Sql.ident(tree.column()), "__pgt_c.k")
+                + " AS __pgt_o\nUNION ALL\n" + goneBelow + ")\nSELECT " + Sql.columns("__pgt_g", columns) + ", -1::bigint AS "
+                + DeltaContext.WEIGHT + " FROM " + gone + " AS __pgt_g\nUNION ALL\nSELECT " + Sql.columns("__pgt_r", columns)
+                + ", 1::bigint FROM " + walk.rows() + " AS __pgt_r";
+    }
+
+    /**
+     * Where the query is a walk down a tree whose result is stored as a whole: one row per node
+     * the changes affect, with its row now — the query's columns and {@value #PRESENT} true —, or
+     * its key alone and {@value #PRESENT} false where it has none any more. Those nodes' stored
+     * rows are the ones that change, so the caller replaces them with these (reading each once,
+     * as it applies the change) instead of netting their old rows, derived again, against the new
+     * ones ({@link #treeDelta}).
+     */
+    public Optional<String> treeReplacement(DeltaContext context) throws UnsupportedQueryException {
+        Optional<Tree> tree = tree();
+        if (tree.isEmpty() || old.isEmpty()) {
+            return Optional.empty();
+        }
+        TreeRows walk = treeRows(context, tree.get(), old.get());
+        String walked = Sql.ident(tree.get().column());
+        List<String> items = new ArrayList<>();
+        for (String column : columns) {
+            items.add((column.equals(tree.get().column()) ? "__pgt_a.k" : "__pgt_r." + Sql.ident(column)) + " AS "
+                    + Sql.ident(column));
+        }
+        return Optional.of("WITH RECURSIVE " + walk.ctes() + "\nSELECT " + String.join(", ", items) + ", __pgt_r."
+                + walked + " IS NOT NULL AS " + PRESENT + " FROM " + walk.affected() + " AS __pgt_a LEFT JOIN "
+                + walk.rows() + " AS __pgt_r ON __pgt_r." + walked + " = __pgt_a.k");
+    }
+
+    /**
+     * The CTEs both rules of a walk down a tree start with: the changed keys ({@code changedKeys},
+     * column {@code k}), the nodes the changes affect — the changed rows, old and new, and every
+     * row below them in the table as it is now — ({@code affected}, column {@code k}) and the rows
+     * the walk gives those nodes now ({@code rows}): the roots among them, the changed ones hanging
+     * from a node outside them (from that node's stored row, which stays), and what the walk
+     * derives from those down the table.
+     */
+    private record TreeRows(String changedKeys, String affected, String rows, String ctes) {
+    }
+
+    private TreeRows treeRows(DeltaContext context, Tree tree, String before) throws UnsupportedQueryException {
         // The changes of every column the query reads: merged identical changes cancel only where none changed.
         List<String> read = treeColumns(tree);
         String changedKeys = context.freshName("__pgt_tree_changed");
         String affected = context.freshName("__pgt_tree_affected");
         String seeds = context.freshName("__pgt_tree_seeds");
-        String gone = context.freshName("__pgt_tree_gone");
         String rows = context.freshName("__pgt_tree_rows");
         String names = Sql.columns("", columns);
         String walked = Sql.ident(tree.column());
         String key = Sql.ident(tree.key());
         String parent = Sql.ident(tree.parent());
         String table = context.current(tree.table());
-        String inAffected = " IN (SELECT k FROM " + affected + ")";
         String changed = changedKeys + " (k) AS (SELECT DISTINCT __pgt_x." + DeltaContext.column(read.indexOf(tree.key()) + 1)
                 + " FROM (" + context.changes(tree.table(), read) + ") AS __pgt_x)";
         String walk = tree.walk(affected, "SELECT k FROM " + changedKeys, table);
@@ -399,21 +456,10 @@ public record Recursive(String name, List<String> columns, QueryPlan base, Proje
                         + Sql.ident(self().alias()) + ".__pgt_child").select(items));
         String below = context.withRecursiveRows(name, new DeltaContext.RecursiveRows(rows, null),
                 () -> probedStep(context).select(items));
-        // The old rows of the affected nodes: the changed ones' stored rows, and down from those
-        // through the unchanged nodes, whose parents are as they were (derived like the stored
-        // rows were, a probe of the table rather than of the stored result per row; a changed
-        // node below is left to its own stored row).
-        String goneBelow = context.withRecursiveRows(name, new DeltaContext.RecursiveRows(gone, null),
-                () -> probedStep(context).and("NOT EXISTS (SELECT FROM " + changedKeys + " AS __pgt_k WHERE __pgt_k.k = "
-                        + Sql.ident(tree.child().alias()) + "." + key + ")").select(items));
-        return "WITH RECURSIVE " + changed + ",\n" + walk + ",\n" + stored + ",\n" + rows + " (" + names
-                + ") AS (SELECT __pgt_b.* FROM (" + base.current(context) + ") AS __pgt_b (" + names + ") WHERE __pgt_b."
-                + walked + inAffected + "\nUNION ALL\n" + fromParents + "\nUNION ALL\n" + below + "),\n" + gone + " ("
-                + names + ") AS (SELECT __pgt_o.* FROM " + changedKeys + " AS __pgt_c, "
-                + storedRow(before, walked, "__pgt_c.k") + " AS __pgt_o\nUNION ALL\n" + goneBelow
-                + ")\nSELECT " + Sql.columns("__pgt_g", columns) + ", -1::bigint AS " + DeltaContext.WEIGHT + " FROM " + gone
-                + " AS __pgt_g\nUNION ALL\nSELECT " + Sql.columns("__pgt_r", columns) + ", 1::bigint FROM " + rows
-                + " AS __pgt_r";
+        String newRows = rows + " (" + names + ") AS (SELECT __pgt_b.* FROM (" + base.current(context) + ") AS __pgt_b ("
+                + names + ") WHERE __pgt_b." + walked + " IN (SELECT k FROM " + affected + ")\nUNION ALL\n" + fromParents
+                + "\nUNION ALL\n" + below + ")";
+        return new TreeRows(changedKeys, affected, rows, changed + ",\n" + walk + ",\n" + stored + ",\n" + newRows);
     }
 
     /** The stored row whose {@code walked} column is {@code value}, probed per row (the planner would read all of them). */
