@@ -92,17 +92,19 @@ record KeyedStrategy(QueryPlan top, List<String> key) implements MaintenanceStra
         }
         context.addCte("__pgt_tree", nodes.get());
         List<String> now = walked.stream().map(c -> "__pgt_n." + Sql.ident(c)).toList();
-        String identity = RowIdentity.groupKey(List.of(now.get(columns.indexOf(key.get(0)))));
+        // Computed once per node (OFFSET 0 keeps the subquery, and the hash, from being copied into the probe).
+        String identity = RowIdentity.groupKey(List.of("__pgt_t." + Sql.ident(walked.get(columns.indexOf(key.get(0))))));
         List<String> items = new ArrayList<>();
         for (int i = 0; i < columns.size(); i++) {
             items.add(now.get(i) + " AS " + Sql.ident(columns.get(i)));
         }
         String present = "__pgt_n." + Recursive.PRESENT;
         return Optional.of("SELECT CASE WHEN NOT " + present + " THEN 'D' WHEN __pgt_o.ctid IS NULL THEN 'I' ELSE 'U' END"
-                + " AS __pgt_op, " + identity + " AS " + ROW_ID + ", " + String.join(", ", items) + ", __pgt_o.ctid AS "
-                + MergeStatement.STORED_AT + " FROM __pgt_tree AS __pgt_n LEFT JOIN LATERAL (SELECT __pgt_k.ctid,"
-                + " pg_catalog.record_send(ROW(" + Sql.columns("__pgt_k", columns) + ")) AS __pgt_sent FROM "
-                + PlanContract.STORAGE + " AS __pgt_k WHERE __pgt_k." + ROW_ID + " = " + identity + " OFFSET 0) AS __pgt_o"
+                + " AS __pgt_op, __pgt_n." + ROW_ID + ", " + String.join(", ", items) + ", __pgt_o.ctid AS "
+                + MergeStatement.STORED_AT + " FROM (SELECT __pgt_t.*, " + identity + " AS " + ROW_ID + " FROM __pgt_tree"
+                + " AS __pgt_t OFFSET 0) AS __pgt_n LEFT JOIN LATERAL (SELECT __pgt_k.ctid, pg_catalog.record_send(ROW("
+                + Sql.columns("__pgt_k", columns) + ")) AS __pgt_sent FROM " + PlanContract.STORAGE + " AS __pgt_k WHERE"
+                + " __pgt_k." + ROW_ID + " = __pgt_n." + ROW_ID + " OFFSET 0) AS __pgt_o"
                 + " ON true WHERE CASE WHEN " + present + " THEN __pgt_o.__pgt_sent IS DISTINCT FROM"
                 + " pg_catalog.record_send(ROW(" + String.join(", ", now) + ")) ELSE __pgt_o.ctid IS NOT NULL END");
     }

@@ -160,6 +160,11 @@ public record Recursive(String name, List<String> columns, QueryPlan base, Proje
      * rows a recursive CTE has and would rather hash the whole input at every level.
      */
     private Fragment probedStep(DeltaContext context) throws UnsupportedQueryException {
+        return probedStep(context, null);
+    }
+
+    /** As {@link #probedStep(DeltaContext)}, each probe also held to {@code probe} where there is one (its index may serve it). */
+    private Fragment probedStep(DeltaContext context, String probe) throws UnsupportedQueryException {
         List<String> above = new ArrayList<>();
         FromPlan input = step.input();
         while (input instanceof Filter filter) {
@@ -173,7 +178,8 @@ public record Recursive(String name, List<String> columns, QueryPlan base, Proje
             FromPlan other = refLeft ? join.right() : join.left();
             if (withoutFilters(refSide) == ref && other.probedBy(Set.of(ref.alias()), List.of(join.condition()))) {
                 Fragment rows = refSide.current(context);
-                Fragment probed = new Fragment(rows.from() + ", " + context.exposePerRow(other, join.condition().sql()).from(),
+                String probedBy = probe == null ? join.condition().sql() : join.condition().sql() + " AND " + probe;
+                Fragment probed = new Fragment(rows.from() + ", " + context.exposePerRow(other, probedBy).from(),
                         false, rows.where());
                 for (String condition : above) {
                     probed = probed.and(condition);
@@ -181,7 +187,8 @@ public record Recursive(String name, List<String> columns, QueryPlan base, Proje
                 return probed;
             }
         }
-        return step.input().current(context);
+        Fragment joined = step.input().current(context);
+        return probe == null ? joined : joined.and(probe);
     }
 
     /**
@@ -452,7 +459,7 @@ public record Recursive(String name, List<String> columns, QueryPlan base, Proje
                 + " WHERE NOT EXISTS (SELECT FROM " + affected + " AS __pgt_a WHERE __pgt_a.k = __pgt_q.k))";
         List<String> items = Project.items(step.outputs());
         String fromParents = context.withRecursiveRows(name, new DeltaContext.RecursiveRows(seeds, null),
-                () -> probedStep(context).and(Sql.ident(tree.child().alias()) + "." + key + " = "
+                () -> probedStep(context, Sql.ident(tree.child().alias()) + "." + key + " = "
                         + Sql.ident(self().alias()) + ".__pgt_child").select(items));
         String below = context.withRecursiveRows(name, new DeltaContext.RecursiveRows(rows, null),
                 () -> probedStep(context).select(items));
