@@ -21,7 +21,9 @@ import java.util.Optional;
  * consolidated per content; what is left for a key is at most the row it loses and the row it
  * gains, so a key that loses one row and gains another is one UPDATE in place — no copies to
  * count or number, and a source update of a column outside the key reaches the storage table
- * (and subscribers of its publication) as one UPDATE instead of a DELETE and an INSERT.
+ * (and subscribers of its publication) as one UPDATE instead of a DELETE and an INSERT. A walk
+ * down a tree as the whole query knows which stored rows change (its affected nodes'), and
+ * replaces them without netting ({@link #replacedTreeNodes}).
  */
 record KeyedStrategy(QueryPlan top, List<String> key) implements MaintenanceStrategy {
 
