@@ -4,9 +4,6 @@ import static dev.pgtrickle.ivm.compile.PlanContract.ROW_ID;
 
 import dev.pgtrickle.ivm.delta.DeltaContext;
 import dev.pgtrickle.ivm.delta.RowIdentity;
-import dev.pgtrickle.ivm.plan.Derived;
-import dev.pgtrickle.ivm.plan.OutputColumn;
-import dev.pgtrickle.ivm.plan.Project;
 import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.Recursive;
 import dev.pgtrickle.ivm.plan.UnsupportedQueryException;
@@ -71,19 +68,12 @@ record KeyedStrategy(QueryPlan top, List<String> key) implements MaintenanceStra
      * The old rows need not be derived again and netted against the new ones by content.
      */
     private Optional<String> replacedTreeNodes(DeltaContext context) throws UnsupportedQueryException {
-        if (!(top instanceof Project project) || !(project.input() instanceof Derived derived)
-                || !(derived.query() instanceof Recursive recursive)) {
+        Optional<Recursive.Whole> whole = Recursive.whole(top);
+        if (whole.isEmpty()) {
             return Optional.empty();
         }
-        // The walk's column under each output column.
-        List<String> walked = new ArrayList<>();
-        for (OutputColumn output : project.outputs()) {
-            Optional<String> column = derived.referencedColumn(output.expression());
-            if (column.isEmpty()) {
-                return Optional.empty();
-            }
-            walked.add(recursive.columns().get(derived.columns().indexOf(column.get())));
-        }
+        Recursive recursive = whole.get().query();
+        List<String> walked = whole.get().walked();
         List<String> columns = top.columns();
         if (key.size() != 1 || !recursive.treeKey().equals(Optional.of(walked.get(columns.indexOf(key.get(0)))))) {
             return Optional.empty();

@@ -1,8 +1,6 @@
 package dev.pgtrickle.ivm.compile;
 
 import dev.pgtrickle.ivm.delta.TransitionTables;
-import dev.pgtrickle.ivm.plan.Derived;
-import dev.pgtrickle.ivm.plan.Project;
 import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.Recursive;
 import dev.pgtrickle.ivm.sql.Sql;
@@ -38,11 +36,7 @@ final class TreeStamps {
 
     /** The stamps of {@code top}, where it is a walk down a tree whose parent column hashes as its key. */
     static Optional<TreeStamps> of(QueryPlan top) {
-        if (!(top instanceof Project project) || !(project.input() instanceof Derived derived)
-                || !(derived.query() instanceof Recursive recursive) || recursive.old().isEmpty()) {
-            return Optional.empty();
-        }
-        return recursive.tree().flatMap(tree -> {
+        return Recursive.whole(top).flatMap(whole -> whole.query().tree()).flatMap(tree -> {
             String key = tree.table().hashTypes().get(tree.key());
             return key != null && key.equals(tree.table().hashTypes().get(tree.parent()))
                     ? Optional.of(new TreeStamps(tree, key)) : Optional.empty();

@@ -67,6 +67,30 @@ public record Recursive(String name, List<String> columns, QueryPlan base, Proje
     }
 
     /**
+     * A recursive query as the whole defining query, reading its stored result ({@link #readingStored}).
+     *
+     * @param query the recursion
+     * @param walked the recursion's column under each output column of the query, in order
+     */
+    public record Whole(Recursive query, List<String> walked) {
+    }
+
+    /** {@code top} as a stored recursion as a whole, where it is one (the plan {@link #readingStored} made). */
+    public static Optional<Whole> whole(QueryPlan top) {
+        if (!(top instanceof Project project) || !(project.input() instanceof Derived derived)
+                || !(derived.query() instanceof Recursive recursive) || recursive.old().isEmpty()) {
+            return Optional.empty();
+        }
+        // readingStored took only a SELECT of each column once: every output is a reference.
+        List<String> walked = new ArrayList<>();
+        for (OutputColumn output : project.outputs()) {
+            String column = derived.referencedColumn(output.expression()).orElseThrow();
+            walked.add(recursive.columns().get(derived.columns().indexOf(column)));
+        }
+        return Optional.of(new Whole(recursive, walked));
+    }
+
+    /**
      * {@code top} reading its old result from the storage table {@code storage}, where it is a
      * recursive query as a whole — {@code SELECT} of each of its columns once, unchanged — so
      * that the stored rows are that result; empty otherwise.
