@@ -39,8 +39,8 @@ public final class CdcStep {
     private final CdcSwitch steps;
     private final Backoff backoff;
     private final Map<Long, Integer> failures = new HashMap<>();
-    /** Graduations between publishing and the cut: the transactions still to end. */
-    private final Map<Long, Set<String>> publishing = new HashMap<>();
+    /** Graduations between publishing and the cut. */
+    private final Map<Long, CdcSwitch.Published> publishing = new HashMap<>();
     private final DaemonMetrics metrics;
     private volatile Set<Long> laggards = Set.of();
 
@@ -118,21 +118,21 @@ public final class CdcStep {
     }
 
     private void graduate(Connection c, Source source) throws SQLException {
-        Set<String> awaited = publishing.get(source.oid());
-        if (awaited == null) {
+        CdcSwitch.Published published = publishing.get(source.oid());
+        if (published == null) {
             String why = CdcSwitch.ineligibility(c, source.oid());
             if (why != null) {
                 CdcSwitch.note(c, source.oid(), why);
                 return;
             }
-            awaited = steps.publish(c, source.oid(), source.owner());
-            publishing.put(source.oid(), awaited);
+            published = steps.publish(c, source.oid(), source.owner());
+            publishing.put(source.oid(), published);
             CdcSwitch.note(c, source.oid(), "graduating to WAL capture: waiting for the transactions running when it was published");
         }
-        if (!CdcSwitch.ended(c, awaited)) {
+        if (!CdcSwitch.ended(c, published.running())) {
             return;
         }
-        CdcSwitch.cutToWal(c, source.oid());
+        CdcSwitch.cutToWal(c, source.oid(), published);
         publishing.remove(source.oid());
         LOG.info("{}: captured from the WAL", source.name());
         CdcSwitch.dropTriggers(c, source.oid(), source.owner());

@@ -40,11 +40,22 @@ final class CdcSwitch {
     }
 
     /**
-     * First half of a graduation: full old rows in the WAL, the slot decoding, the table in the
-     * publication. Returns the virtual transactions running once it is in: the cut waits for them,
-     * since their earlier changes were written while the table was not published.
+     * A table just published.
+     *
+     * @param running     the virtual transactions running once it was in the publication: the cut
+     *                    waits for them, since their earlier changes were written while it was not
+     * @param journalFrom the WAL insert position read before {@code running} was listed: every
+     *                    other transaction began after it and so commits after it — the cut's
+     *                    {@code wal_loaded_lsn}, where the first read of the journal starts
      */
-    Set<String> publish(Connection c, long source, String owner) throws SQLException {
+    record Published(Set<String> running, long journalFrom) {
+    }
+
+    /**
+     * First half of a graduation: full old rows in the WAL, the slot decoding, the table in the
+     * publication.
+     */
+    Published publish(Connection c, long source, String owner) throws SQLException {
         Connections.actAs(c, owner);
         execute(c, "SET LOCAL lock_timeout = '" + LOCK_TIMEOUT + "'");
         try (PreparedStatement identity = c.prepareStatement(
@@ -65,6 +76,8 @@ final class CdcSwitch {
         } finally {
             c.setAutoCommit(false);
         }
+        long journalFrom = SyncPoint.insertLsn(c);
+        c.commit();
         Set<String> running = new HashSet<>();
         try (Statement statement = c.createStatement();
              // Only this database's: a transaction elsewhere (another database's long report,
@@ -77,7 +90,7 @@ final class CdcSwitch {
             }
         }
         c.commit();
-        return running;
+        return new Published(running, journalFrom);
     }
 
     /** Whether none of {@code transactions} is still running. */
@@ -98,22 +111,17 @@ final class CdcSwitch {
     }
 
     /**
-     * The cut C of a graduation: transactions C sees come from the triggers, all others from the
-     * journal. The LSN is read first, in its own statement: every transaction C does not see
-     * commits after it, so that is where reading the journal starts.
+     * The cut C of a graduation, once the transactions running at {@code published} have ended:
+     * transactions C sees come from the triggers, all others from the journal, read from
+     * {@link Published#journalFrom}. (An LSN read now would not do: a transaction whose commit
+     * record precedes it may become visible only after C is taken, and would be skipped.)
      */
-    static void cutToWal(Connection c, long source) throws SQLException {
-        String lsn;
-        try (Statement statement = c.createStatement();
-             ResultSet row = statement.executeQuery("SELECT pg_current_wal_insert_lsn()::text")) {
-            row.next();
-            lsn = row.getString(1);
-        }
-        c.commit();
+    static void cutToWal(Connection c, long source, Published published) throws SQLException {
         try (PreparedStatement cut = c.prepareStatement("UPDATE pgtrickle.pgt_change_sources"
                 + " SET cdc_mode = 'wal', wal_cut = pg_current_snapshot(), wal_loaded = pg_current_snapshot(),"
-                + " wal_loaded_lsn = ?::pg_lsn, cdc_note = NULL WHERE source_relid = ?::oid AND cdc_mode = 'trigger'")) {
-            cut.setString(1, lsn);
+                + " wal_loaded_lsn = '0/0'::pg_lsn + ?::numeric, cdc_note = NULL"
+                + " WHERE source_relid = ?::oid AND cdc_mode = 'trigger'")) {
+            cut.setLong(1, published.journalFrom());
             cut.setLong(2, source);
             cut.executeUpdate();
         }

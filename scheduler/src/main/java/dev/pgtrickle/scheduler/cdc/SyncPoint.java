@@ -32,8 +32,10 @@ record SyncPoint(Snapshot snapshot, long syncLsn) {
     }
 
     /**
-     * The WAL insert position now: read before a snapshot is taken, every transaction that
-     * snapshot does not see commits after it (where reading the journal starts next time).
+     * The WAL insert position now. Read before a snapshot is taken, it is where reading the
+     * journal starts next time, except for a transaction whose commit record precedes it but which
+     * became visible only after the snapshot: the loader looks for those (docs/architecture.md,
+     * "Where the next read starts").
      */
     static long insertLsn(Connection c) throws SQLException {
         try (Statement statement = c.createStatement();
