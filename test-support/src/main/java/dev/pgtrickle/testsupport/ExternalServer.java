@@ -40,6 +40,11 @@ final class ExternalServer implements PostgresServer {
         return parse(url);
     }
 
+    @Override
+    public boolean startedByTests() {
+        return false;
+    }
+
     static ExternalServer parse(String url) {
         Properties properties = Driver.parseURL(url, null);
         if (properties == null) {

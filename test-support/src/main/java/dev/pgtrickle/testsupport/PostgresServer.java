@@ -50,6 +50,14 @@ public sealed interface PostgresServer extends AutoCloseable
     }
 
     /**
+     * Whether the tests started this server (so a test may change its configuration for a while,
+     * e.g. with {@code ALTER SYSTEM}); false for an external one, shared with others.
+     */
+    default boolean startedByTests() {
+        return true;
+    }
+
+    /**
      * Stops a server the tests started; leaves an external server running. The shared server is
      * closed by a shutdown hook: tests must not call this.
      */
