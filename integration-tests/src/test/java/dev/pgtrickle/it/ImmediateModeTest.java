@@ -419,6 +419,35 @@ class ImmediateModeTest {
     }
 
     /**
+     * Which writers apply an aggregate's changes with the one relative statement: on PostgreSQL 18
+     * all, on 15 and 16 those at READ COMMITTED, on 17 none (docs/architecture.md, "Relative
+     * statements"); the others lock the groups, then apply. A writer at each level keeps it exact.
+     */
+    @Test
+    void theRelativeStatementRunsWhereTheServersMergeAllowsIt() throws Exception {
+        db.execute("CREATE TABLE visits (id int PRIMARY KEY, page int, ms int)");
+        db.execute("INSERT INTO visits SELECT g, g % 3, g FROM generate_series(1, 30) g");
+        createCompiled("page_totals", PAGE_TOTALS, "IMMEDIATE");
+        String body = db.queryString("SELECT prosrc FROM pg_proc WHERE proname = 'pgt_immediate_'"
+                + " || (SELECT pgt_id FROM pgtrickle.pgt_stream_tables WHERE pgt_name = 'page_totals')");
+        int major = db.serverMajorVersion();
+        int branchesWithIt = major >= 18 ? 2 : major == 17 ? 0 : 1;
+        assertEquals(3 * branchesWithIt, body.split("__pgt_retry := NULL", -1).length - 1,
+                "relative statements (INSERT, UPDATE, DELETE per isolation branch) on PostgreSQL " + major);
+        for (int level : new int[] {Connection.TRANSACTION_READ_COMMITTED, Connection.TRANSACTION_REPEATABLE_READ}) {
+            try (Connection c = db.connect(); Statement s = c.createStatement()) {
+                c.setTransactionIsolation(level);
+                c.setAutoCommit(false);
+                s.execute("INSERT INTO visits VALUES (" + (100 + level) + ", 7, 3)");
+                s.execute("UPDATE visits SET page = 7 WHERE id % 5 = 0");
+                s.execute("DELETE FROM visits WHERE page = 1");
+                c.commit();
+            }
+            Oracle.assertStreamTableMatchesQuery(db, "page_totals", PAGE_TOTALS);
+        }
+    }
+
+    /**
      * A walk down a tree, alone and inside a larger query (its result kept in a table the
      * statements maintain, refilled by a TRUNCATE's recomputation): maintained after every
      * statement; the writers of the one inside a larger query take turns (the status says why).

@@ -326,8 +326,11 @@ DECLARE
     v_function text;
     v_statement jsonb;
     v_relative text;
+    v_relative_code text;
+    v_two_statements text;
     v_branch text;
     v_branches text := '';
+    v_branches_read_committed text := '';
     v_stamps boolean;
     v_counter_setting text := format('pgtrickle.immediate_%s', p_pgt_id);
     v_recompute_setting text := format('pgtrickle.immediate_%s_recompute', p_pgt_id);
@@ -346,17 +349,22 @@ BEGIN
             (SELECT array_agg(t.relid ORDER BY t.relid)
              FROM pgtrickle._table_and_descendants((v_statement ->> 'source')::oid) AS t(relid)),
             v_statement ->> 'event');
-        -- The relative statement runs on PostgreSQL 18 only: on 15 to 17, writers creating and
-        -- emptying the same groups made it miss changes or spin (docs/architecture.md, "Relative
-        -- statements"). A plan compiled before it had a field of its own holds it in apply
-        -- (relative: true), without the two-statement form: it stays relative until recompiled.
+        -- The relative statement: at READ COMMITTED on PostgreSQL 15, 16 and 18; at REPEATABLE
+        -- READ and SERIALIZABLE on 18 only, where a MERGE whose target row another transaction
+        -- updated after its snapshot fails with 40001. Before 18 such a MERGE applies its action
+        -- to the newest version instead, which the second pass and the check for new groups
+        -- (reading the old snapshot) do not expect: writers counted changes twice (17) or deferred
+        -- a group forever (15). On 17 writers lost changes at READ COMMITTED too
+        -- (docs/architecture.md, "Relative statements"). A plan compiled before it had a field of
+        -- its own holds it in apply (relative: true), without the two-statement form: it stays
+        -- relative until recompiled.
         v_relative := CASE
             WHEN (v_statement ->> 'relative')::boolean THEN v_statement ->> 'apply'
-            WHEN current_setting('server_version_num')::int >= 180000 THEN v_statement ->> 'relative_apply'
+            WHEN current_setting('server_version_num')::int NOT BETWEEN 170000 AND 179999 THEN v_statement ->> 'relative_apply'
         END;
         IF v_relative IS NOT NULL THEN
             -- It locks what it touches; groups it found created meanwhile get a second pass.
-            v_branches := v_branches || v_branch || format($branch$
+            v_relative_code := format($branch$
         __pgt_retry := NULL;
         LOOP
             %1$s;
@@ -366,9 +374,13 @@ BEGIN
         END LOOP;$branch$,
                 replace(pgtrickle._plan_statement(v_st, v_relative), '"__pgt_id__"', p_pgt_id::text),
                 format('pgtrickle.immediate_%s_deferred', p_pgt_id));
-            CONTINUE;
+            v_branches_read_committed := v_branches_read_committed || v_branch || v_relative_code;
+            IF (v_statement ->> 'relative')::boolean OR current_setting('server_version_num')::int >= 180000 THEN
+                v_branches := v_branches || v_branch || v_relative_code;
+                CONTINUE;
+            END IF;
         END IF;
-        v_branches := v_branches || v_branch || format($branch$%1$s%5$s%4$s%2$s
+        v_two_statements := format($branch$%1$s%5$s%4$s%2$s
         %3$s$branch$,
             CASE WHEN v_statement ->> 'stamps' IS NULL THEN '' ELSE format($stamps$
         LOOP
@@ -416,6 +428,10 @@ BEGIN
         PERFORM pgtrickle._immediate_reaching_boundary(%2$s);$boundary$,
                 pgtrickle._immediate_boundary_space(), p_pgt_id,
                 pgtrickle._plan_statement(v_st, v_statement ->> 'boundary')) END);
+        v_branches := v_branches || v_branch || v_two_statements;
+        IF v_relative IS NULL THEN
+            v_branches_read_committed := v_branches_read_committed || v_branch || v_two_statements;
+        END IF;
     END LOOP;
     IF v_stamps THEN
         v_nested := format($nested$
@@ -457,7 +473,7 @@ BEGIN%3$s
     IF TG_OP = 'TRUNCATE' THEN
         PERFORM pgtrickle._immediate_truncated(%1$s);
     ELSIF pg_catalog.current_setting('transaction_isolation') = 'read committed' THEN
-        IF false THEN NULL;%2$s
+        IF false THEN NULL;%5$s
         ELSE
             PERFORM pgtrickle._immediate_recompute(%1$s);
         END IF;
@@ -476,7 +492,7 @@ BEGIN%3$s
 END
 $body$, p_pgt_id, v_branches, v_nested,
         CASE WHEN v_stamps THEN format('
-        PERFORM pgtrickle._immediate_epoch_check(%s);', p_pgt_id) ELSE '' END));
+        PERFORM pgtrickle._immediate_epoch_check(%s);', p_pgt_id) ELSE '' END, v_branches_read_committed));
     IF v_stamps THEN
         PERFORM pgtrickle._immediate_epoch_advance(p_pgt_id);
     END IF;
