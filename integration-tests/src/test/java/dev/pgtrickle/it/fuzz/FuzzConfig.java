@@ -10,6 +10,8 @@ import java.util.List;
  * <ul>
  *   <li>{@code pgtrickle.fuzz.iterations} (default 5): seeds per shape and scenario; CI runs the
  *       fixed seeds 1..N, so every run checks the same cases.</li>
+ *   <li>{@code pgtrickle.fuzz.firstSeed} (default 1): the first of the seeds, to explore beyond
+ *       the ones CI runs ({@code firstSeed} .. {@code firstSeed + iterations - 1}).</li>
  *   <li>{@code pgtrickle.fuzz.seed}: replay this one seed only (overrides iterations).</li>
  *   <li>{@code pgtrickle.fuzz.shape}: run only the shapes (or concurrent scenarios) of these comma-separated names.</li>
  *   <li>{@code pgtrickle.fuzz.rounds} (default 10): DML + refresh rounds per test.</li>
@@ -34,14 +36,15 @@ final class FuzzConfig {
         return Math.max(1, Integer.getInteger("pgtrickle.fuzz.concurrentOps", 40));
     }
 
-    /** The seeds to run: the replayed one, or the fixed seeds 1..iterations. */
+    /** The seeds to run: the replayed one, or the fixed seeds firstSeed..firstSeed + iterations - 1. */
     static List<Long> seeds() {
         String replay = System.getProperty("pgtrickle.fuzz.seed");
         if (replay != null && !replay.isBlank()) {
             return List.of(Long.parseLong(replay.strip()));
         }
         List<Long> seeds = new ArrayList<>();
-        for (long seed = 1; seed <= iterations(); seed++) {
+        long first = Long.getLong("pgtrickle.fuzz.firstSeed", 1L);
+        for (long seed = first; seed < first + iterations(); seed++) {
             seeds.add(seed);
         }
         return seeds;

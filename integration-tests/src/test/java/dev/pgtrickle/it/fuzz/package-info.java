@@ -21,6 +21,8 @@
  * mvn -B -ntp -pl integration-tests test -Dtest='dev.pgtrickle.it.fuzz.*Test'
  * # longer runs
  * mvn -B -ntp -pl integration-tests test -Dtest='dev.pgtrickle.it.fuzz.*Test' -Dpgtrickle.fuzz.iterations=30 -Dpgtrickle.fuzz.rounds=12
+ * # seeds CI does not run (here 101..120)
+ * mvn -B -ntp -pl integration-tests test -Dtest=ImmediateFuzzTest -Dpgtrickle.fuzz.firstSeed=101 -Dpgtrickle.fuzz.iterations=20
  * # replay one failure (the failure message prints these flags)
  * mvn -B -ntp -pl integration-tests test -Dtest=DifferentialFuzzTest -Dpgtrickle.fuzz.seed=3 -Dpgtrickle.fuzz.shape=self_join
  * </pre>

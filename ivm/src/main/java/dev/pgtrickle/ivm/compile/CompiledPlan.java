@@ -91,9 +91,12 @@ public record CompiledPlan(int format, String normalizedQuery, Strategy strategy
      *     one, or fewer than the limit are stored): writers whose changes do not change nothing and
      *     go on side by side, the others take turns (docs/architecture.md, "First rows"); else
      *     {@code null}
+     * @param turn where one table's writers go on side by side and every other source's take turns
+     *     with them ({@code ImmediateSides}): {@code shared} for that table's statements,
+     *     {@code exclusive} for the others' (docs/architecture.md, "Sides"); else {@code null}
      */
     public record ImmediateStatement(long source, String event, String stamps, String identities, String apply,
-                                     String relativeApply, String boundary) {
+                                     String relativeApply, String boundary, String turn) {
     }
 
     /** A visible column and the source columns it is computed from. */

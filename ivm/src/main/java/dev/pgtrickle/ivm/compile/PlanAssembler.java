@@ -164,8 +164,10 @@ final class PlanAssembler {
      * ({@link TopKStrategy#reachesFirstRows}); writers of a walk down a tree stamp the nodes their
      * changes reach ({@link TreeStamps}); where no key tells where they meet (groups inside the
      * query or values of a set operation that {@link GroupStamps} cannot tell apart, a scalar
-     * subquery, a join without an equality), every writer takes one stamp, and they take turns
-     * (docs/architecture.md, "IMMEDIATE mode"). Those lock no rows: the turn orders them.
+     * subquery, a join without an equality), one table's writers may go on side by side while the
+     * other sources' take turns with them ({@link ImmediateSides}); otherwise every writer takes
+     * one stamp, and they take turns (docs/architecture.md, "IMMEDIATE mode"). Those lock no rows:
+     * the turn orders them.
      *
      * <p>An aggregate inside the query is recomputed before and after the change where its group
      * keys' equal values are identical ({@link Kept#recomputable}); otherwise, and for a recursive
@@ -245,7 +247,17 @@ final class PlanAssembler {
             serialization = analysis.serialization();
             footprint = analysis.footprint();
         }
-        if (!keptInStatements.isEmpty() && serialization == null && groupStamps.isEmpty()) {
+        // Where the writers would take turns, one table's may go on side by side instead.
+        // (A table the statements keep is written by one writer at a time: none of the side's.)
+        Optional<ImmediateSides> sides = serialization == null || kind == Strategy.TOP_K || contains(top, Recursive.class)
+                ? Optional.empty()
+                : ImmediateSides.of(top).filter(side -> keptInStatements.keySet().stream().noneMatch(side::readBy));
+        if (sides.isPresent()) {
+            serialization = null;
+            footprint = null;
+            groupStamps = Optional.empty();
+        }
+        if (!keptInStatements.isEmpty() && serialization == null && groupStamps.isEmpty() && sides.isEmpty()) {
             // A kept table written by writers of one group running side by side would lose their changes.
             throw new IllegalStateException("a state kept by the statements whose writers do not take turns");
         }
@@ -312,7 +324,8 @@ final class PlanAssembler {
                         stamps.isEmpty() ? null : String.join("\nUNION\n", stamps), identities,
                         MergeStatement.buildImmediate(context.ctes(), maintenance.identityColumns(), storage,
                                 maintenance.updatedColumns(), maintenance.carriesStoredRows()), relative,
-                        boundary ? TopKStrategy.reachesFirstRows(context) : null));
+                        boundary ? TopKStrategy.reachesFirstRows(context) : null,
+                        sides.map(side -> side.turn(source.oid()).json()).orElse(null)));
             }
         }
         return new Immediate(statements, null, serialization);

@@ -75,6 +75,15 @@ class PlanContractTest {
                 "the catalog's recomputation takes stamp " + ImmediateFootprint.WHOLE_STAMP);
     }
 
+    /** The catalog writes code for each turn a statement of a plan with sides can take. */
+    @Test
+    void theSqlKnowsEveryTurn() throws Exception {
+        String sql = catalogSql();
+        for (ImmediateSides.Turn turn : ImmediateSides.Turn.values()) {
+            assertTrue(sql.contains("v_statement ->> 'turn' = '" + turn.json() + "'"), "the catalog handles turn " + turn.json());
+        }
+    }
+
     /** A relative IMMEDIATE statement names the stream table's id and a variable of the function running it. */
     @Test
     void theSqlReplacesTheStreamTableIdAndDeclaresTheRetryVariable() throws Exception {

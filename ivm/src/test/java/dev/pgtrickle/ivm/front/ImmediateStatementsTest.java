@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pgtrickle.ivm.compile.CompiledPlan;
 import dev.pgtrickle.ivm.compile.PlanCompiler;
 import dev.pgtrickle.ivm.compile.Strategy;
+import dev.pgtrickle.ivm.plan.Source;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -271,23 +272,57 @@ class ImmediateStatementsTest {
     }
 
     @Test
-    void writersTakeTurnsWhereNoKeyTellsWhereTheirChangesMeet() throws Exception {
+    void whereNoKeyTellsWhereChangesMeetOneTablesWritersGoOnAndTheOthersTakeTurns() throws Exception {
         // SELECT e.name FROM emp e JOIN dept d ON d.id < e.dept_id
         CompiledPlan theta = compile("""
                  SELECT e.name
                    FROM (public.emp e
                      JOIN public.dept d ON ((d.id < e.dept_id)))""");
         assertNull(theta.immediateRefusal());
-        assertEquals("the join (d.id < e.dept_id) has no equality between columns of two tables to lock",
-                theta.immediateSerialization());
+        assertNull(theta.immediateSerialization(), "emp's writers go on side by side");
         assertEquals(6, theta.immediate().size());
-        assertEquals("a cross join (e with d) has no join condition to lock", compile("""
+        assertSides(theta, FakeCatalog.EMP);
+        // A cross join, a LEFT JOIN from emp, a join under a grouping at the top: emp's rows reach
+        // the result each on its own.
+        assertSides(compile("""
                  SELECT e.name,
                     d.name AS dept
                    FROM (public.emp e
-                     CROSS JOIN public.dept d)""").immediateSerialization());
-        for (CompiledPlan.ImmediateStatement statement : theta.immediate()) {
+                     CROSS JOIN public.dept d)"""), FakeCatalog.EMP);
+        assertSides(compile("""
+                 SELECT e.name,
+                    d.name AS dept
+                   FROM (public.emp e
+                     LEFT JOIN public.dept d ON ((d.id < e.dept_id)))"""), FakeCatalog.EMP);
+        assertSides(compile("""
+                 SELECT e.dept_id,
+                    count(*) AS n
+                   FROM (public.emp e
+                     JOIN public.dept d ON ((d.id < e.dept_id)))
+                  GROUP BY e.dept_id"""), FakeCatalog.EMP);
+        // The padded side of a LEFT JOIN: a new dept row takes the padding away from emp rows.
+        assertSides(compile("""
+                 SELECT e.name,
+                    d.name AS dept
+                   FROM (public.dept d
+                     LEFT JOIN public.emp e ON ((d.id < e.dept_id)))"""), FakeCatalog.DEPT);
+        // Where no table qualifies, all writers take turns: a FULL JOIN pads both sides, a table
+        // joined with itself meets its own rows.
+        assertEquals("the join (d.id < e.dept_id) has no equality between columns of two tables to lock", compile("""
+                 SELECT e.name,
+                    d.name AS dept
+                   FROM (public.emp e
+                     FULL JOIN public.dept d ON ((d.id < e.dept_id)))""").immediateSerialization());
+        CompiledPlan self = compile("""
+                 SELECT a.name,
+                    b.name AS above
+                   FROM (public.emp a
+                     JOIN public.emp b ON ((a.salary < b.salary)))""");
+        assertEquals("the join (a.salary < b.salary) has no equality between columns of two tables to lock",
+                self.immediateSerialization());
+        for (CompiledPlan.ImmediateStatement statement : self.immediate()) {
             assertEquals("SELECT (-2)::bigint AS stamp", statement.stamps());
+            assertNull(statement.turn());
         }
         // SELECT id, salary FROM emp ORDER BY salary DESC LIMIT 3
         CompiledPlan top = compile("""
@@ -427,16 +462,26 @@ class ImmediateStatementsTest {
                         && st.stamps().contains("ROW((\"emp\".\"dept_id\")::bigint), 1)"))
                 .findFirst().orElseThrow();
         assertTrue(empInsert.stamps().contains("LEFT JOIN \"public\".\"dept\" AS \"d\""), empInsert.stamps());
-        // A join on an aggregate's value has no key to follow: its writers take turns.
-        CompiledPlan joinedValues = compile("""
+        // A join on an aggregate's value has no key to follow: dept's writers go on side by side,
+        // emp's take turns with them.
+        assertSides(compile("""
                  SELECT d.name
                    FROM (public.dept d
                      JOIN ( SELECT emp.dept_id,
                             count(*) AS n
                            FROM public.emp
-                          GROUP BY emp.dept_id) s ON ((s.n = d.id)))""");
-        assertTrue(joinedValues.immediateSerialization().startsWith("changes meet in the groups of "),
-                joinedValues.immediateSerialization());
+                          GROUP BY emp.dept_id) s ON ((s.n = d.id)))"""), FakeCatalog.DEPT);
+        // Unless dept is read twice: then every writer takes turns.
+        CompiledPlan twice = compile("""
+                 SELECT d.name
+                   FROM ((public.dept d
+                     JOIN ( SELECT emp.dept_id,
+                            count(*) AS n
+                           FROM public.emp
+                          GROUP BY emp.dept_id) s ON ((s.n = d.id)))
+                     JOIN public.dept d2 ON ((d2.id = d.region_id)))""");
+        assertTrue(twice.immediateSerialization().startsWith("changes meet in the groups of "),
+                twice.immediateSerialization());
         // A count inside the query, whose state the refreshes keep: recomputed from the rows instead
         // where equal keys are identical; over numeric keys (1.0 and 1.00 are one group) the
         // statements keep the groups' table as the refreshes do, one writer per group at a time:
@@ -594,14 +639,21 @@ class ImmediateStatementsTest {
         CompiledPlan.ImmediateStatement deptUpdate = correlated.immediate().stream()
                 .filter(st -> st.source() == FakeCatalog.DEPT.oid() && st.event().equals("UPDATE")).findFirst().orElseThrow();
         assertNotNull(deptUpdate.stamps(), "a department's writers stamp the key its employees are counted by");
-        // An uncorrelated one compares every row with one value: its writers take turns.
-        CompiledPlan uncorrelated = compile("""
+        // An uncorrelated one compares every emp row with one value of dept: emp's writers go on
+        // side by side, dept's take turns with them.
+        assertSides(compile("""
                  SELECT e.name
                    FROM public.emp e
                   WHERE (e.dept_id > ( SELECT min(d.id) AS min
-                           FROM public.dept d))""");
-        assertTrue(uncorrelated.immediateSerialization().startsWith("changes meet in the groups of "),
-                uncorrelated.immediateSerialization());
+                           FROM public.dept d))"""), FakeCatalog.EMP);
+        // Over the same table, the value depends on the rows compared with it: all take turns.
+        CompiledPlan sameTable = compile("""
+                 SELECT e.name
+                   FROM public.emp e
+                  WHERE (e.salary > ( SELECT avg(x.salary) AS avg
+                           FROM public.emp x))""");
+        assertTrue(sameTable.immediateSerialization().startsWith("changes meet in the groups of "),
+                sameTable.immediateSerialization());
     }
 
     @Test
@@ -632,7 +684,22 @@ class ImmediateStatementsTest {
                    FROM ((public.emp e
                      CROSS JOIN LATERAL unnest(e.tags) u(t))
                      JOIN public.dept d ON ((d.name = u.t)))""");
-        assertTrue(onTheFunction.immediateSerialization().startsWith("the join "), onTheFunction.immediateSerialization());
+        assertSides(onTheFunction, FakeCatalog.EMP);
+    }
+
+    /**
+     * {@code shared} goes on side by side: its statements take the shared turn, the other sources'
+     * the exclusive one; no stamps (no key tells where they meet), the touched rows' locks.
+     */
+    private static void assertSides(CompiledPlan plan, Source shared) {
+        assertNull(plan.immediateSerialization());
+        for (CompiledPlan.ImmediateStatement statement : plan.immediate()) {
+            assertEquals(statement.source() == shared.oid() ? "shared" : "exclusive", statement.turn(),
+                    statement.source() + " " + statement.event());
+            assertNull(statement.stamps());
+            assertNull(statement.boundary());
+            assertNotNull(statement.identities());
+        }
     }
 
     @Test

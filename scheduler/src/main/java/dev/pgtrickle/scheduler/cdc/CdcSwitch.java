@@ -77,7 +77,6 @@ final class CdcSwitch {
             c.setAutoCommit(false);
         }
         long journalFrom = SyncPoint.insertLsn(c);
-        c.commit();
         Set<String> running = new HashSet<>();
         try (Statement statement = c.createStatement();
              // Only this database's: a transaction elsewhere (another database's long report,

@@ -143,15 +143,21 @@ $$;
 -- reaching it) are their traces for REPEATABLE READ and SERIALIZABLE: a writer whose snapshot
 -- predates another one's commit of the other kind gets 40001. A trace created after the snapshot
 -- (the table is unlogged: a crash empties it) is a conflict too, since ON CONFLICT DO NOTHING fails
--- on a row the snapshot does not see.
+-- on a row the snapshot does not see. The sides of a query (docs/architecture.md, "Sides") use the
+-- same lock and traces: the writers of the table that goes on side by side as writers below the
+-- boundary, the other sources' writers as writers reaching it.
 CREATE OR REPLACE FUNCTION pgtrickle._immediate_boundary_space() RETURNS integer
 LANGUAGE sql IMMUTABLE AS $$ SELECT 1886548843 $$;
 
--- Whether a plan's IMMEDIATE statements look at the boundary of the first rows.
-CREATE OR REPLACE FUNCTION pgtrickle._immediate_has_boundary(p_plan jsonb) RETURNS boolean
+-- Whether a plan's writers share this read-write lock: those of the first rows (its IMMEDIATE
+-- statements look at the boundary) and those of a query with sides (one table's writers go on
+-- side by side, holding it shared as writers below the boundary do; the other sources' writers
+-- take it exclusively as writers reaching the first rows do: docs/architecture.md, "Sides").
+DROP FUNCTION IF EXISTS pgtrickle._immediate_has_boundary(jsonb);
+CREATE OR REPLACE FUNCTION pgtrickle._immediate_read_write_lock(p_plan jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(p_plan -> 'immediate', '[]')) AS s
-                   WHERE s ->> 'boundary' IS NOT NULL)
+                   WHERE s ->> 'boundary' IS NOT NULL OR s ->> 'turn' IS NOT NULL)
 $$;
 
 -- (PL/pgSQL: an upgrade runs this script before the migration creating the table, see above.)
@@ -252,9 +258,9 @@ BEGIN
     -- Where writers take turns on one stamp, this takes its turn too (after the epoch, which a
     -- REPEATABLE READ writer locks before the stamp): a writer that holds the stamp and has not
     -- yet applied its changes commits them first, and this recomputation then sees them.
-    -- Writers below the boundary of the first rows hold its lock shared: this waits for them to
-    -- commit, as for a writer reaching the first rows.
-    IF pgtrickle._immediate_has_boundary(v_st.plan) THEN
+    -- Writers below the boundary of the first rows, and the writers of a side, hold its lock
+    -- shared: this waits for them to commit, as for a writer reaching the first rows.
+    IF pgtrickle._immediate_read_write_lock(v_st.plan) THEN
         PERFORM pgtrickle._immediate_reaching_boundary(p_pgt_id);
     ELSIF v_st.plan ->> 'immediate_serialization' IS NOT NULL THEN
         PERFORM pgtrickle._immediate_stamp(p_pgt_id, ARRAY[-2]::bigint[]);
@@ -336,13 +342,18 @@ DECLARE
     v_recompute_setting text := format('pgtrickle.immediate_%s_recompute', p_pgt_id);
     v_nested text := '';
     v_trigger record;
+    -- Where the server's MERGE suits the relative statement (see the loop below).
+    v_version int := current_setting('server_version_num')::int;
+    v_relative_read_committed boolean := v_version NOT BETWEEN 170000 AND 179999;
+    v_relative_other_levels boolean := v_version >= 180000;
 BEGIN
     SELECT * INTO STRICT v_st FROM pgtrickle.pgt_stream_tables WHERE pgt_id = p_pgt_id;
     v_function := pgtrickle._immediate_function_name(v_st);
-    -- A look at the boundary of the first rows counts as stamps: a writer reaching them reads the
-    -- tables as other writers left them, as a stamped delta does.
+    -- A look at the boundary of the first rows, and a turn, count as stamps: a writer reaching the
+    -- first rows, or taking the exclusive turn, reads the tables as other writers left them, as a
+    -- stamped delta does.
     v_stamps := EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(v_st.plan -> 'immediate', '[]')) AS s
-                       WHERE s ->> 'stamps' IS NOT NULL OR s ->> 'boundary' IS NOT NULL);
+                       WHERE s ->> 'stamps' IS NOT NULL OR s ->> 'boundary' IS NOT NULL OR s ->> 'turn' IS NOT NULL);
     FOR v_statement IN SELECT s FROM jsonb_array_elements(coalesce(v_st.plan -> 'immediate', '[]')) AS s LOOP
         v_branch := format($when$
     ELSIF TG_RELID = ANY (%L::oid[]) AND TG_OP = %L THEN$when$,
@@ -360,7 +371,7 @@ BEGIN
         -- relative until recompiled.
         v_relative := CASE
             WHEN (v_statement ->> 'relative')::boolean THEN v_statement ->> 'apply'
-            WHEN current_setting('server_version_num')::int NOT BETWEEN 170000 AND 179999 THEN v_statement ->> 'relative_apply'
+            WHEN v_relative_read_committed THEN v_statement ->> 'relative_apply'
         END;
         IF v_relative IS NOT NULL THEN
             -- It locks what it touches; groups it found created meanwhile get a second pass.
@@ -375,7 +386,7 @@ BEGIN
                 replace(pgtrickle._plan_statement(v_st, v_relative), '"__pgt_id__"', p_pgt_id::text),
                 format('pgtrickle.immediate_%s_deferred', p_pgt_id));
             v_branches_read_committed := v_branches_read_committed || v_branch || v_relative_code;
-            IF (v_statement ->> 'relative')::boolean OR current_setting('server_version_num')::int >= 180000 THEN
+            IF (v_statement ->> 'relative')::boolean OR v_relative_other_levels THEN
                 v_branches := v_branches || v_branch || v_relative_code;
                 CONTINUE;
             END IF;
@@ -398,10 +409,20 @@ BEGIN
             PERFORM pgtrickle._immediate_recompute(%1$s);
             RETURN NULL;
         END IF;$recompute$, p_pgt_id) ELSE '' END,
+            -- Sides: the lock of the first rows without the look, shared by the writers of the
+            -- table that goes on side by side (unless this statement recomputes, which takes it
+            -- exclusively), exclusive for the other sources' writers.
             -- The first rows: after the join keys' stamps, a look at the boundary under its lock,
             -- held shared while looking (a session lock, released on every way out) and, below it,
             -- until the end; reaching it, exclusively, with the whole stamp (-2).
-            CASE WHEN v_statement ->> 'boundary' IS NULL THEN '' ELSE format($boundary$
+            CASE WHEN v_statement ->> 'turn' = 'shared' THEN format($shared$
+        IF NOT v_recompute THEN
+            PERFORM pg_catalog.pg_advisory_xact_lock_shared(%1$s, %2$s);
+            PERFORM pgtrickle._immediate_below_boundary(%2$s);
+        END IF;$shared$, pgtrickle._immediate_boundary_space(), p_pgt_id)
+            WHEN v_statement ->> 'turn' = 'exclusive' THEN format($exclusive$
+        PERFORM pgtrickle._immediate_reaching_boundary(%1$s);$exclusive$, p_pgt_id)
+            WHEN v_statement ->> 'boundary' IS NULL THEN '' ELSE format($boundary$
         __pgt_looking := true;
         BEGIN
             PERFORM pg_catalog.pg_advisory_lock_shared(%1$s, %2$s);
@@ -497,7 +518,7 @@ $body$, p_pgt_id, v_branches, v_nested,
         PERFORM pgtrickle._immediate_epoch_advance(p_pgt_id);
     END IF;
     -- The boundary's traces, there before any writer's snapshot (else its first use is a conflict).
-    IF pgtrickle._immediate_has_boundary(v_st.plan) THEN
+    IF pgtrickle._immediate_read_write_lock(v_st.plan) THEN
         PERFORM pgtrickle._immediate_boundary_traces(p_pgt_id);
     END IF;
     EXECUTE format('REVOKE ALL ON FUNCTION %s() FROM PUBLIC', v_function);
