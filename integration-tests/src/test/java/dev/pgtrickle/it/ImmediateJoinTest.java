@@ -328,6 +328,9 @@ class ImmediateJoinTest {
         CliRun created = CliRun.against(db, "create", "theta", theta, "--refresh-mode", "IMMEDIATE").expectExit(0);
         CliRun.assertContains(created.out(), "stream table theta created");
         assertNull(db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.theta'"));
+        assertEquals("concurrent writers: those of public.orders go on side by side; those of public.customers take turns"
+                + " with them and with each other", db.queryString("SELECT line FROM pgtrickle.explain_stream_table('theta')"
+                        + " AS line WHERE line LIKE 'concurrent writers:%'"));
         LockWaits.secondGoesOnBesideFirst(db, "INSERT INTO orders VALUES (911, now(), 7)",
                 "INSERT INTO orders VALUES (912, now(), 1000)");
         LockWaits.secondWaitsForFirst(db, "INSERT INTO orders VALUES (910, now(), 1000)", "INSERT INTO customers VALUES (999, 'between')");

@@ -323,6 +323,9 @@ class ImmediateModeTest {
     @Test
     void writersBelowTheFirstRowsGoOnAndTheOthersTakeTurns() throws Exception {
         createCompiled("lowest_paid", LOWEST_PAID, "IMMEDIATE");
+        assertEquals("concurrent writers: those whose changes reach the first rows take turns; the others go on side by side",
+                db.queryString("SELECT line FROM pgtrickle.explain_stream_table('lowest_paid') AS line"
+                        + " WHERE line LIKE 'concurrent writers:%'"));
         LockWaits.secondGoesOnBesideFirst(db, "UPDATE employees SET salary = 300 WHERE id = 20",
                 "UPDATE employees SET salary = 310 WHERE id = 21; INSERT INTO employees VALUES (200, 'n', 1, 900)");
         LockWaits.secondWaitsForFirst(db, "UPDATE employees SET salary = 320 WHERE id = 22",
@@ -459,6 +462,13 @@ class ImmediateModeTest {
         assertNull(db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.tree'"));
         assertEquals("writers of its sources take turns: the rows of a recursive query depend on other rows of its tables",
                 db.queryString("SELECT mode_reason FROM pgtrickle.pgt_status() WHERE name = 'public.tree_names'"));
+        // explain says so too, and how the tree's writers meet.
+        assertEquals("concurrent writers: take turns (the rows of a recursive query depend on other rows of its tables)",
+                db.queryString("SELECT line FROM pgtrickle.explain_stream_table('tree_names') AS line"
+                        + " WHERE line LIKE 'concurrent writers:%'"));
+        assertEquals("concurrent writers: go on side by side; those whose changes meet (in a stored row, a group or a join"
+                + " key) wait for each other", db.queryString("SELECT line FROM pgtrickle.explain_stream_table('tree') AS line"
+                        + " WHERE line LIKE 'concurrent writers:%'"));
         db.execute("UPDATE employees SET department_id = NULL WHERE id IN (1, 2)");
         assertTrue(db.queryLong("SELECT count(*) FROM tree") > db.queryLong("SELECT count(*) FROM employees"
                 + " WHERE department_id IS NULL"), "a tree below the roots");

@@ -55,6 +55,26 @@ $$;
 
 -- How a stream table is refreshed: mode and reason, the operator tree with the strategy of each
 -- operator, the hidden columns, and the generated SQL. `pgtrickle explain` prints the same lines.
+-- How the writers of an IMMEDIATE stream table's sources wait for each other, in words
+-- (docs/differential-refresh.md, "IMMEDIATE mode").
+CREATE OR REPLACE FUNCTION pgtrickle._immediate_writers(p_plan jsonb) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    WITH s AS (SELECT e.value AS st FROM jsonb_array_elements(coalesce(p_plan -> 'immediate', '[]')) AS e)
+    SELECT CASE
+        WHEN p_plan ->> 'immediate_refusal' IS NOT NULL OR NOT EXISTS (SELECT FROM s) THEN
+            'each statement recomputes the stream table'
+        WHEN p_plan ->> 'immediate_serialization' IS NOT NULL THEN
+            'take turns (' || (p_plan ->> 'immediate_serialization') || ')'
+        WHEN EXISTS (SELECT FROM s WHERE st ->> 'turn' IS NOT NULL) THEN
+            format('those of %s go on side by side; those of %s take turns with them and with each other',
+                   (SELECT string_agg(DISTINCT (st ->> 'source')::oid::regclass::text, ', ') FROM s WHERE st ->> 'turn' = 'shared'),
+                   (SELECT string_agg(DISTINCT (st ->> 'source')::oid::regclass::text, ', ') FROM s WHERE st ->> 'turn' = 'exclusive'))
+        WHEN EXISTS (SELECT FROM s WHERE st ->> 'boundary' IS NOT NULL) THEN
+            'those whose changes reach the first rows take turns; the others go on side by side'
+        ELSE 'go on side by side; those whose changes meet (in a stored row, a group or a join key) wait for each other'
+    END
+$$;
+
 CREATE OR REPLACE FUNCTION pgtrickle.explain_stream_table(name text) RETURNS SETOF text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -75,6 +95,9 @@ BEGIN
         RETURN;
     END IF;
     RETURN NEXT format('strategy: %s', v_st.plan ->> 'strategy');
+    IF v_st.refresh_mode = 'IMMEDIATE' THEN
+        RETURN NEXT 'concurrent writers: ' || pgtrickle._immediate_writers(v_st.plan);
+    END IF;
     RETURN NEXT 'operators:';
     FOR v_line IN SELECT * FROM jsonb_array_elements(v_st.plan -> 'operators') LOOP
         RETURN NEXT repeat('  ', (v_line ->> 'depth')::int + 1) || (v_line ->> 'operator');
