@@ -355,6 +355,16 @@ class ImmediateJoinTest {
             default -> "INSERT INTO orders VALUES (" + (3000 + 100 * writer + i) + ", now(), " + rnd.nextInt(60) + ")";
         }, () -> Oracle.assertStreamTableMatchesQuery(db, "theta", theta));
         DifferentialRefreshTest.assertHiddenMultiplicities(db, "theta");
+        // Written the other way round, once orders is the larger table: still orders' writers.
+        db.execute("INSERT INTO orders SELECT 10000 + i, now(), i % 50 FROM generate_series(1, 2000) AS i");
+        String flipped = "SELECT o.id, c.name FROM customers c JOIN orders o ON c.id < o.customer_id";
+        CliRun.against(db, "create", "theta_flipped", flipped, "--refresh-mode", "IMMEDIATE").expectExit(0);
+        assertEquals("concurrent writers: those of public.orders go on side by side; those of public.customers take"
+                + " turns with them and with each other", db.queryString("SELECT line FROM"
+                        + " pgtrickle.explain_stream_table('theta_flipped') AS line WHERE line LIKE 'concurrent writers:%'"));
+        LockWaits.secondGoesOnBesideFirst(db, "INSERT INTO orders VALUES (916, now(), 7)",
+                "INSERT INTO orders VALUES (917, now(), 1000)");
+        Oracle.assertStreamTableMatchesQuery(db, "theta_flipped", flipped);
     }
 
     /**

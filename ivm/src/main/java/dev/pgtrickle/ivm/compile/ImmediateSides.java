@@ -13,6 +13,7 @@ import dev.pgtrickle.ivm.plan.QueryPlan;
 import dev.pgtrickle.ivm.plan.Scan;
 import dev.pgtrickle.ivm.plan.UnionAll;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 
@@ -23,8 +24,8 @@ import java.util.Optional;
  * writers of every other source take turns with all of them (IMMEDIATE mode; docs/architecture.md,
  * "Sides").
  *
- * <p>The table is the first one, in the order of the query, that it reads once and whose rows
- * reach the result linearly: through projections, filters, inner joins, the preserved side of an
+ * <p>The table is the largest (on disk, when the plan is compiled; the first in the query among
+ * equals) that the query reads once and whose rows reach the result linearly: through projections, filters, inner joins, the preserved side of an
  * outer join, the outer side of {@code EXISTS}, {@code IN} and their negations, a set-returning
  * function's input, the outer side of a {@code LATERAL} subquery and a branch of {@code UNION ALL},
  * with at most a grouping at the top. Then a change of it affects the result by its own rows
@@ -61,13 +62,13 @@ final class ImmediateSides {
         }
         List<Scan> scans = new ArrayList<>();
         collect(top, scans);
-        for (Scan scan : scans) {
-            long reads = scans.stream().filter(s -> s.source().oid() == scan.source().oid()).count();
-            if (reads == 1 && top.inputs().stream().anyMatch(input -> linear(input, scan))) {
-                return Optional.of(new ImmediateSides(scan));
-            }
-        }
-        return Optional.empty();
+        // The largest table is likely the one written most; among equals, the first.
+        return scans.stream()
+                .filter(scan -> scans.stream().filter(s -> s.source().oid() == scan.source().oid()).count() == 1)
+                .filter(scan -> top.inputs().stream().anyMatch(input -> linear(input, scan)))
+                .max(Comparator.comparingLong((Scan scan) -> scan.source().bytes())
+                        .thenComparing(Comparator.comparingInt(scans::indexOf).reversed()))
+                .map(ImmediateSides::new);
     }
 
     /** The lock of a statement changing the table {@code source}. */

@@ -20,7 +20,10 @@ public final class JdbcRelationCatalog implements RelationCatalog {
     // the session's temporary schema first (it is implicitly searched first), then pg_catalog.
     private static final String FIND_RELATION = """
             SELECT c.oid, c.relkind, n.nspname, c.relname,
-                   EXISTS (SELECT 1 FROM pgtrickle.pgt_stream_tables st WHERE st.pgt_relid = c.oid)
+                   EXISTS (SELECT 1 FROM pgtrickle.pgt_stream_tables st WHERE st.pgt_relid = c.oid),
+                   CASE c.relkind WHEN 'r' THEN pg_catalog.pg_relation_size(c.oid)
+                                  WHEN 'p' THEN (SELECT coalesce(sum(pg_catalog.pg_relation_size(t.relid)), 0)
+                                                 FROM pg_catalog.pg_partition_tree(c.oid) AS t) END
               FROM pg_catalog.pg_class c
               JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
              WHERE c.relname = ?
@@ -157,7 +160,8 @@ public final class JdbcRelationCatalog implements RelationCatalog {
                             Set.copyOf(names(INDEX_LEADS, oid)),
                             Set.copyOf(names(EQUAL_MEANS_IDENTICAL, oid)),
                             streamTable ? List.of() : keys(oid),
-                            streamTable ? Set.of() : Set.copyOf(names(NOT_NULL, oid)), pairs(HASH_TYPES, oid)));
+                            streamTable ? Set.of() : Set.copyOf(names(NOT_NULL, oid)), pairs(HASH_TYPES, oid),
+                            rs.getLong(6)));
                     case "v" -> new Relation.View(foundSchema, foundName, viewDefinition(oid));
                     default -> throw new UnsupportedQueryException(display,
                             describe(kind) + " cannot be a source of a differentially refreshed stream table");

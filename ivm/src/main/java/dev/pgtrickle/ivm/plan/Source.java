@@ -24,10 +24,13 @@ import java.util.Set;
  * @param hashTypes per column whose values can be hashed, the type they are cast to first, so that
  *     equal values of columns of types PostgreSQL compares with each other (int4 and int8, text
  *     and varchar) hash alike: what IMMEDIATE mode's join locks hash ({@code compile.ImmediateFootprint})
+ * @param bytes its size on disk when the plan was compiled (its partitions' for a partitioned
+ *     table), 0 where not known: of two tables whose writers could go on side by side in IMMEDIATE
+ *     mode, the larger one does ({@code compile.ImmediateSides})
  */
 public record Source(long oid, String schema, String name, Kind kind, List<String> columns, Set<String> indexed,
                      Set<String> equalMeansIdentical, List<List<String>> keys, Set<String> notNull,
-                     Map<String, String> hashTypes) {
+                     Map<String, String> hashTypes, long bytes) {
 
     public enum Kind { TABLE, STREAM_TABLE }
 
@@ -38,6 +41,13 @@ public record Source(long oid, String schema, String name, Kind kind, List<Strin
         keys = keys.stream().map(List::copyOf).toList();
         notNull = Set.copyOf(notNull);
         hashTypes = Map.copyOf(hashTypes);
+    }
+
+    /** A source of unknown size. */
+    public Source(long oid, String schema, String name, Kind kind, List<String> columns, Set<String> indexed,
+                  Set<String> equalMeansIdentical, List<List<String>> keys, Set<String> notNull,
+                  Map<String, String> hashTypes) {
+        this(oid, schema, name, kind, columns, indexed, equalMeansIdentical, keys, notNull, hashTypes, 0);
     }
 
     /** A source without known hash types. */
