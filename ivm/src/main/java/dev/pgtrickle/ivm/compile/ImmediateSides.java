@@ -15,6 +15,7 @@ import dev.pgtrickle.ivm.plan.UnionAll;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -25,10 +26,11 @@ import java.util.Optional;
  * "Sides").
  *
  * <p>The table is the largest (on disk, when the plan is compiled; the first in the query among
- * equals) that the query reads once and whose rows reach the result linearly: through projections, filters, inner joins, the preserved side of an
- * outer join, the outer side of {@code EXISTS}, {@code IN} and their negations, a set-returning
- * function's input, the outer side of a {@code LATERAL} subquery and a branch of {@code UNION ALL},
- * with at most a grouping at the top. Then a change of it affects the result by its own rows
+ * equals) that the query reads once and whose rows reach the result linearly: through
+ * projections, filters, inner joins, the preserved side of an outer join, the outer side of
+ * {@code EXISTS}, {@code IN} and their negations, a set-returning function's input, the outer side
+ * of a {@code LATERAL} subquery and a branch of {@code UNION ALL}, with at most a grouping at the
+ * top. Then a change of it affects the result by its own rows
  * joined with the other sources, independently of its other rows: while those sources stand
  * still, its writers are writers of a query over one table, whose changes meet only in the stored
  * rows they touch (the row-identity locks, and the rescans' stamps, order those). The writers of
@@ -45,7 +47,7 @@ final class ImmediateSides {
         EXCLUSIVE;
 
         String json() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 
