@@ -53,8 +53,6 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     ORDER BY 1
 $$;
 
--- How a stream table is refreshed: mode and reason, the operator tree with the strategy of each
--- operator, the hidden columns, and the generated SQL. `pgtrickle explain` prints the same lines.
 -- How the writers of an IMMEDIATE stream table's sources wait for each other, in words
 -- (docs/differential-refresh.md, "IMMEDIATE mode").
 CREATE OR REPLACE FUNCTION pgtrickle._immediate_writers(p_plan jsonb) RETURNS text
@@ -75,6 +73,8 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     END
 $$;
 
+-- How a stream table is refreshed: mode and reason, the operator tree with the strategy of each
+-- operator, the hidden columns, and the generated SQL. `pgtrickle explain` prints the same lines.
 CREATE OR REPLACE FUNCTION pgtrickle.explain_stream_table(name text) RETURNS SETOF text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
