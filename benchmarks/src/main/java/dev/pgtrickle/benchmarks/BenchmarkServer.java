@@ -49,12 +49,9 @@ public final class BenchmarkServer implements AutoCloseable {
         this.databaseUrl = databaseUrl;
     }
 
-    /** Starts the embedded server, or uses {@code jdbcUrl}'s server; creates the benchmark database. */
-    public static BenchmarkServer start(String jdbcUrl, boolean keepDatabase) throws IOException, SQLException {
-        return start(jdbcUrl, keepDatabase, Map.of());
-    }
-
     /**
+     * Starts the embedded server, or uses {@code jdbcUrl}'s server; creates the benchmark database.
+     *
      * @param serverSettings for the embedded server: settings that replace or add to
      *                       {@link #BENCHMARK_SETTINGS} (an existing server is left as it is)
      */

@@ -46,15 +46,6 @@ public record LatencyOptions(List<Integer> rates, int durationSeconds, int warmu
         public String label() {
             return name().toLowerCase(Locale.ROOT);
         }
-
-        static Capture parse(String value) {
-            for (Capture capture : values()) {
-                if (capture.label().equals(value)) {
-                    return capture;
-                }
-            }
-            throw new IllegalArgumentException("--cdc takes trigger or wal, not " + value);
-        }
     }
 
     public LatencyOptions {

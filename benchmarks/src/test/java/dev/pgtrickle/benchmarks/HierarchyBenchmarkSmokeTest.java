@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pgtrickle.benchmarks.hierarchy.HierarchyBenchmark;
+import dev.pgtrickle.benchmarks.hierarchy.HierarchyCommand;
 import dev.pgtrickle.benchmarks.hierarchy.HierarchyOptions;
 import dev.pgtrickle.testsupport.PostgresTest;
 import dev.pgtrickle.testsupport.TestDatabase;
@@ -19,7 +20,7 @@ class HierarchyBenchmarkSmokeTest {
 
     @Test
     void movedSubtreesRefreshDifferentiallyAndEqualTheQuery(TestDatabase database) throws Exception {
-        HierarchyOptions options = Main.parseHierarchy(new String[] {"--nodes", "2000", "--rounds", "2", "--moves", "20"});
+        HierarchyOptions options = Main.parse(new HierarchyCommand(), "--nodes", "2000", "--rounds", "2", "--moves", "20");
 
         HierarchyBenchmark.Result result = new HierarchyBenchmark(options, Progress.silent())
                 .run(database.jdbcUrl(), database.toString());

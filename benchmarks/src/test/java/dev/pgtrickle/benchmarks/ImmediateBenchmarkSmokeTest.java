@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pgtrickle.benchmarks.immediate.ImmediateBenchmark;
+import dev.pgtrickle.benchmarks.immediate.ImmediateCommand;
 import dev.pgtrickle.benchmarks.immediate.ImmediateOptions;
 import dev.pgtrickle.testsupport.PostgresTest;
 import dev.pgtrickle.testsupport.TestDatabase;
@@ -19,8 +20,8 @@ class ImmediateBenchmarkSmokeTest {
 
     @Test
     void theStreamTableStaysExactThroughEveryMeasurement(TestDatabase database) throws Exception {
-        ImmediateOptions options = Main.parseImmediate(new String[] {"--rows", "5000", "--groups", "20",
-                "--statements", "30", "--bulk-rows", "500", "--clients", "3", "--seconds", "1"});
+        ImmediateOptions options = Main.parse(new ImmediateCommand(), "--rows", "5000", "--groups", "20",
+                "--statements", "30", "--bulk-rows", "500", "--clients", "3", "--seconds", "1");
 
         ImmediateBenchmark.Result result = new ImmediateBenchmark(options, Progress.silent())
                 .run(database.jdbcUrl(), database.toString());

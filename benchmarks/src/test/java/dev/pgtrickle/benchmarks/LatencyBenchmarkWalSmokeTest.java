@@ -22,8 +22,8 @@ class LatencyBenchmarkWalSmokeTest {
 
     @Test
     void measuresLatencyWithWalCapture(TestDatabase database) throws Exception {
-        LatencyOptions options = Main.parseLatency(new String[] {"--cdc", "wal", "--rates", "200", "--duration", "3",
-                "--warmup", "0", "--accounts", "50", "--seed", "7"});
+        LatencyOptions options = Main.parse(new LatencyCommand(), "--cdc", "wal", "--rates", "200", "--duration", "3",
+                "--warmup", "0", "--accounts", "50", "--seed", "7");
 
         LatencyBenchmark.Result result = new LatencyBenchmark(options, Progress.silent())
                 .run(database.jdbcUrl(), database.toString());

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pgtrickle.benchmarks.window.TimeWindowBenchmark;
+import dev.pgtrickle.benchmarks.window.TimeWindowCommand;
 import dev.pgtrickle.benchmarks.window.TimeWindowOptions;
 import dev.pgtrickle.testsupport.PostgresTest;
 import dev.pgtrickle.testsupport.TestDatabase;
@@ -19,8 +20,8 @@ class TimeWindowBenchmarkSmokeTest {
 
     @Test
     void eachSecondOfEventsRefreshesDifferentiallyAndEqualsTheQuery(TestDatabase database) throws Exception {
-        TimeWindowOptions options = Main.parseWindow(new String[] {"--events", "20000", "--rate", "50",
-                "--window-minutes", "2", "--rounds", "3"});
+        TimeWindowOptions options = Main.parse(new TimeWindowCommand(), "--events", "20000", "--rate", "50",
+                "--window-minutes", "2", "--rounds", "3");
 
         TimeWindowBenchmark.Result result = new TimeWindowBenchmark(options, Progress.silent())
                 .run(database.jdbcUrl(), database.toString());

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pgtrickle.benchmarks.tpch.TpchBenchmark;
+import dev.pgtrickle.benchmarks.tpch.TpchCommand;
 import dev.pgtrickle.benchmarks.tpch.TpchOptions;
 import dev.pgtrickle.benchmarks.tpch.TpchQueries;
 import dev.pgtrickle.testsupport.PostgresTest;
@@ -25,7 +26,7 @@ class TpchBenchmarkSmokeTest {
 
     @Test
     void runsTheQueriesAndEveryDifferentialStreamTableMatchesItsQuery(TestDatabase database) throws Exception {
-        TpchOptions options = Main.parseTpch(new String[] {"--scale", "0.01", "--runs", "1", "--seed", "7", "--auto-twins"});
+        TpchOptions options = Main.parse(new TpchCommand(), "--scale", "0.01", "--runs", "1", "--seed", "7", "--auto-twins");
 
         TpchBenchmark.Result result = new TpchBenchmark(options, Progress.silent())
                 .run(database.jdbcUrl(), database.toString());

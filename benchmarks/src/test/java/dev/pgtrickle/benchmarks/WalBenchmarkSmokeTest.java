@@ -20,8 +20,8 @@ class WalBenchmarkSmokeTest {
 
     @Test
     void measuresWritersAndDecodingAndReportsThem(TestDatabase database) throws Exception {
-        WalOptions options = Main.parseWal(new String[] {"--bulk-rows", "300", "--single-rows", "40", "--runs", "2",
-                "--decode-changes", "500", "--txn-changes", "20", "--decode-runs", "2", "--seed", "7"});
+        WalOptions options = Main.parse(new WalCommand(), "--bulk-rows", "300", "--single-rows", "40", "--runs", "2",
+                "--decode-changes", "500", "--txn-changes", "20", "--decode-runs", "2", "--seed", "7");
 
         WalBenchmark.Result result = new WalBenchmark(options, Progress.silent())
                 .run(database.jdbcUrl(), database.toString());
