@@ -276,6 +276,7 @@ DECLARE
     v_kept text;
 BEGIN
     v_st := pgtrickle._locked(p_pgt_id);
+    v_st.plan := v_st.plan || '{}';  -- decompressed once (see _differential_refresh)
     v_storage := pgtrickle._storage_of(v_st);
     v_columns := pgtrickle._contents_columns(v_st, v_storage);
     v_kept := pgtrickle._kept_refill(v_st);

@@ -904,6 +904,10 @@ BEGIN
     IF v_st.pgt_id IS NULL THEN
         RETURN false;
     END IF;
+    -- The catalog keeps the plan compressed, and every read of one of its fields decompresses all
+    -- of it (~30 µs for a plan of 25 kB): decompressed once here (|| '{}' returns it unchanged,
+    -- decompressed), for this function and the helpers v_st is handed to.
+    v_st.plan := v_st.plan || '{}';
     IF v_st.refresh_mode = 'DIFFERENTIAL' AND v_st.compile_status = 'UNSUPPORTED' THEN
         RAISE EXCEPTION 'stream table % cannot be refreshed DIFFERENTIAL: %', v_st.pgt_relid::regclass, v_st.compile_error
             USING ERRCODE = 'feature_not_supported',
