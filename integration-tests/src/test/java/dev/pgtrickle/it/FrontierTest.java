@@ -106,6 +106,21 @@ class FrontierTest {
     }
 
     /**
+     * A frontier is the refresh statement's snapshot with the refreshing transaction's own xid made
+     * visible: at the snapshot's xmax (the usual case) only xmax moves; above it, the xids in
+     * between stay invisible; already visible, nothing changes.
+     */
+    @Test
+    void aFrontierMakesOnlyItsOwnTransactionVisible(TestDatabase db) throws SQLException {
+        assertEquals("100:201:120,150", db.queryString("SELECT pgtrickle._frontier_of('100:200:120,150', '200')::text"));
+        assertEquals("100:201:", db.queryString("SELECT pgtrickle._frontier_of('100:200:', '200')::text"));
+        assertEquals("100:204:120,150,200,201,202",
+                db.queryString("SELECT pgtrickle._frontier_of('100:200:120,150', '203')::text"));
+        assertEquals("100:200:120,150", db.queryString("SELECT pgtrickle._frontier_of('100:200:120,150', '90')::text"));
+        assertEquals("100:200:120,150", db.queryString("SELECT pgtrickle._frontier_of('100:200:120,150', NULL)::text"));
+    }
+
+    /**
      * Buffered rows are deleted once every populated reader's frontier covers them: while one of
      * two readers is behind, the other's refreshes keep them; a refresh inside the writing
      * transaction covers the rows captured before it and keeps the ones captured after.

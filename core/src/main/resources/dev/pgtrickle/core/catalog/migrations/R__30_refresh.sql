@@ -220,6 +220,13 @@ BEGIN
     END IF;
     v_xmax := pg_snapshot_xmax(p_snapshot)::text::bigint;
     v_own := p_own::text::bigint;
+    IF v_own = v_xmax THEN
+        -- The usual case (no xid was assigned between the horizon and ours): only xmax moves.
+        -- An expression without a query, which PL/pgSQL evaluates without the executor: ~2
+        -- instead of ~50 µs of every refresh.
+        RETURN (pg_snapshot_xmin(p_snapshot)::text || ':' || (v_own + 1)::text || ':'
+                || split_part(p_snapshot::text, ':', 3))::pg_snapshot;
+    END IF;
     RETURN (pg_snapshot_xmin(p_snapshot)::text || ':' || (v_own + 1)::text || ':' ||
             coalesce((SELECT string_agg(x::text, ',' ORDER BY x)
                       FROM (SELECT xip::text::bigint AS x FROM pg_snapshot_xip(p_snapshot) AS xip
