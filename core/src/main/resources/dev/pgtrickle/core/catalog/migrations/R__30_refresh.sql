@@ -221,7 +221,7 @@ BEGIN
     v_xmax := pg_snapshot_xmax(p_snapshot)::text::bigint;
     v_own := p_own::text::bigint;
     IF v_own = v_xmax THEN
-        -- The usual case (no xid was assigned between the horizon and ours): only xmax moves.
+        -- The usual case (ours was the next xid when the snapshot was taken): only xmax moves.
         -- An expression without a query, which PL/pgSQL evaluates without the executor: ~2
         -- instead of ~50 µs of every refresh.
         RETURN (pg_snapshot_xmin(p_snapshot)::text || ':' || (v_own + 1)::text || ':'

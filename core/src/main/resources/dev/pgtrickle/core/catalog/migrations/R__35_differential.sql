@@ -905,7 +905,7 @@ BEGIN
         RETURN false;
     END IF;
     -- The catalog keeps the plan compressed, and every read of one of its fields decompresses all
-    -- of it (~30 µs for a plan of 25 kB): decompressed once here (|| '{}' returns it unchanged,
+    -- of it (~30 µs for a plan of 34 kB): decompressed once here (|| '{}' returns it unchanged,
     -- decompressed), for this function and the helpers v_st is handed to.
     v_st.plan := v_st.plan || '{}';
     IF v_st.refresh_mode = 'DIFFERENTIAL' AND v_st.compile_status = 'UNSUPPORTED' THEN
