@@ -42,7 +42,7 @@ public record LatencyOptions(List<Integer> rates, int durationSeconds, int warmu
          */
         WAL;
 
-        /** {@code trigger} or {@code wal}, as the {@code --cdc} option takes them. */
+        /** {@code trigger} or {@code wal}, as the report names it and {@code --cdc} is written. */
         public String label() {
             return name().toLowerCase(Locale.ROOT);
         }
