@@ -159,6 +159,67 @@ class FrontierTest {
         Oracle.assertStreamTableMatchesQuery(db, "two_b", "SELECT v, count(*) AS n FROM two_src GROUP BY v");
     }
 
+    /**
+     * The cleanup scans a whole buffer, so a refresh leaves it out where it could delete nothing:
+     * when another reader's frontier predates the oldest change it consumed, or when it consumed
+     * none (a window's clock moved). Observed through the calls of the buffer's cleanup function
+     * in one transaction (pending function statistics only grow within it).
+     */
+    @Test
+    void aRefreshLeavesTheBufferCleanupOutWhereItCouldDeleteNothing(TestDatabase db) throws SQLException {
+        db.execute("CREATE TABLE skip_src (id int PRIMARY KEY, v int)");
+        db.execute("SELECT pgtrickle.create_stream_table('skip_a', 'SELECT id, v FROM skip_src')");
+        DifferentialRefreshTest.compile(db, "skip_a"); // its statement reports the oldest change it read
+        db.execute("SELECT pgtrickle.create_stream_table('skip_b', 'SELECT v, count(*) AS n FROM skip_src GROUP BY v')");
+        String oid = db.queryString("SELECT 'skip_src'::regclass::oid");
+        String buffered = "SELECT count(*) FROM pgtrickle_changes.changes_" + oid;
+        db.execute("CREATE TABLE skip_events (id int PRIMARY KEY, ts timestamptz NOT NULL)");
+        String eventsOid = db.queryString("SELECT 'skip_events'::regclass::oid");
+        try (Connection connection = db.connect(); Statement statement = connection.createStatement()) {
+            statement.execute("SET track_functions = 'all'");
+            statement.execute("SET pgtrickle.test_clock = '2026-01-01 12:00:00+00'");
+            statement.execute("SELECT pgtrickle.create_stream_table('skip_w',"
+                    + " 'SELECT id FROM skip_events WHERE ts > now() - interval ''1 minute''', refresh_mode => 'DIFFERENTIAL')");
+            DifferentialRefreshTest.compile(db, "skip_w");
+            statement.execute("INSERT INTO skip_src SELECT g, g % 3 FROM generate_series(1, 6) g");
+            statement.execute("INSERT INTO skip_events VALUES (1, '2026-01-01 11:59:30+00')");
+            statement.execute("SELECT pgtrickle.refresh_stream_table('skip_w')");
+            connection.setAutoCommit(false);
+            long before = cleanups(statement, oid);
+            statement.execute("SELECT pgtrickle.refresh_stream_table('skip_a')");
+            assertTrue(lastRefresh(statement, "skip_a").startsWith("DIFFERENTIAL"), lastRefresh(statement, "skip_a"));
+            assertEquals(before, cleanups(statement, oid), "skip_b's frontier predates the insert");
+            assertEquals("6", single(statement, buffered));
+            statement.execute("SELECT pgtrickle.refresh_stream_table('skip_b')");
+            assertTrue(lastRefresh(statement, "skip_b").startsWith("FULL"), "not compiled: the FULL path counts what it read itself");
+            assertEquals(before + 1, cleanups(statement, oid), "skip_a has read the rows too");
+            assertEquals("0", single(statement, buffered));
+
+            long windowBefore = cleanups(statement, eventsOid);
+            statement.execute("SET LOCAL pgtrickle.test_clock = '2026-01-01 12:01:00+00'");
+            statement.execute("SELECT pgtrickle.refresh_stream_table('skip_w')");
+            assertEquals("0", single(statement, "SELECT count(*) FROM skip_w"), "the event left the window");
+            assertTrue(lastRefresh(statement, "skip_w").startsWith("DIFFERENTIAL"), lastRefresh(statement, "skip_w"));
+            assertEquals(windowBefore, cleanups(statement, eventsOid), "no change consumed");
+            connection.commit();
+        }
+        Oracle.assertStreamTableMatchesQuery(db, "skip_a", "SELECT id, v FROM skip_src");
+        Oracle.assertStreamTableMatchesQuery(db, "skip_b", "SELECT v, count(*) AS n FROM skip_src GROUP BY v");
+    }
+
+    /** The action of a stream table's last refresh, and its reason if it has one. */
+    private static String lastRefresh(Statement statement, String name) throws SQLException {
+        return single(statement, "SELECT action || coalesce(': ' || reason, '') FROM pgtrickle.pgt_refresh_history"
+                + " JOIN pgtrickle.pgt_stream_tables USING (pgt_id) WHERE pgt_name = '" + name + "'"
+                + " ORDER BY refresh_id DESC LIMIT 1");
+    }
+
+    /** Calls of the cleanup function of a source's buffer, pending in this session. */
+    private static long cleanups(Statement statement, String sourceOid) throws SQLException {
+        return Long.parseLong(single(statement, "SELECT coalesce(sum(calls), 0) FROM pg_stat_xact_user_functions"
+                + " WHERE schemaname = 'pgtrickle_changes' AND funcname = 'changes_" + sourceOid + "_cleanup'"));
+    }
+
     @Test
     void aRolledBackRefreshLeavesFrontierContentsAndHistoryUnchanged(TestDatabase db) throws SQLException {
         db.execute("CREATE TABLE rb_src (id int PRIMARY KEY)");

@@ -26,8 +26,9 @@ final class MergeStatement {
      *
      * @param truncated SQL boolean: a source was truncated since the old frontier
      * @param consumed SQL bigint: how many change rows the refresh reads
+     * @param oldest SQL xid8: the oldest transaction among them
      */
-    record Changes(String truncated, String consumed) {
+    record Changes(String truncated, String consumed, String oldest) {
     }
 
     /**
@@ -44,7 +45,7 @@ final class MergeStatement {
         String source = "(SELECT __pgt_row.* FROM (SELECT pgtrickle._remember_refresh("
                 + "pg_catalog.pg_current_snapshot(), pg_catalog.pg_current_xact_id_if_assigned(), "
                 + changes.truncated() + ", " + count("I") + ", " + count("U") + ", " + count("D")
-                + ", false, " + changes.consumed() + ") AS __pgt_remembered) AS __pgt_snapshot LEFT JOIN " + SOURCE_CTE
+                + ", false, " + changes.consumed() + ", " + changes.oldest() + ") AS __pgt_remembered) AS __pgt_snapshot LEFT JOIN " + SOURCE_CTE
                 + " AS __pgt_row ON true)";
         return merge(ctes, source, matchColumns, insertColumns, updateColumns, carriesStoredRows).toString();
     }
@@ -103,7 +104,8 @@ final class MergeStatement {
                 + "\nSELECT pgtrickle._remember_refresh(pg_catalog.pg_current_snapshot(),"
                 + " pg_catalog.pg_current_xact_id_if_assigned(), " + changes.truncated() + ","
                 + " (SELECT pg_catalog.count(*) FROM __pgt_inserted), 0, 0,"
-                + " EXISTS (SELECT 1 FROM " + SOURCE_CTE + " WHERE __pgt_op <> 'I'), " + changes.consumed() + ")";
+                + " EXISTS (SELECT 1 FROM " + SOURCE_CTE + " WHERE __pgt_op <> 'I'), " + changes.consumed() + ", "
+                + changes.oldest() + ")";
     }
 
     /**

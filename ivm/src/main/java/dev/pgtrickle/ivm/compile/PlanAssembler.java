@@ -123,7 +123,7 @@ final class PlanAssembler {
         List<String> storage = new ArrayList<>(maintenance.visibleColumns());
         storage.addAll(maintenance.hiddenColumns());
         MergeStatement.Changes changes = new MergeStatement.Changes(context.truncatedSinceFrontier(),
-                context.consumedChanges());
+                context.consumedChanges(), context.oldestConsumed());
         String refresh = Clock.once(MergeStatement.build(context.ctes(), changes, maintenance.identityColumns(), storage,
                 maintenance.updatedColumns(), maintenance.carriesStoredRows()));
         String insertOnly = maintenance.insertOnlyPath()

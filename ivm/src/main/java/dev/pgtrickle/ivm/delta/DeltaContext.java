@@ -44,6 +44,11 @@ public final class DeltaContext {
     public static final String CONSUMED = "__pgt_consumed";
     /** Column of {@value #CONSUMED}: a source was truncated since the changes began. */
     public static final String TRUNCATED = "__pgt_truncated";
+    /**
+     * Column of {@value #CONSUMED}: the oldest transaction among the change rows read (NULL when
+     * it is not known), which tells the buffer cleanup whether another reader has read any of them.
+     */
+    public static final String OLDEST = "__pgt_oldest";
 
     private final DeltaSource changes;
     private final Set<Plan> exactSums = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -341,6 +346,11 @@ public final class DeltaContext {
     /** SQL bigint: how many change rows of its sources the refresh reads. */
     public String consumedChanges() {
         return "(SELECT " + CONSUMED + " FROM " + consumedCte() + ")";
+    }
+
+    /** SQL xid8: the oldest transaction among the change rows the refresh reads. */
+    public String oldestConsumed() {
+        return "(SELECT " + OLDEST + " FROM " + consumedCte() + ")";
     }
 
     /**

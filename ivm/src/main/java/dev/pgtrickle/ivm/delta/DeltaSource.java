@@ -22,9 +22,11 @@ public interface DeltaSource {
 
     /**
      * A query of one row over the changes of {@code sources}: {@code __pgt_consumed}, how many
-     * change rows the refresh reads (for its history), and {@code __pgt_truncated}, whether one
+     * change rows the refresh reads (for its history), {@code __pgt_truncated}, whether one
      * of them was truncated since the changes began, so that they cannot be applied and the
-     * stream table is recomputed instead. One pass over each source's changes answers both.
+     * stream table is recomputed instead, and {@code __pgt_oldest}, the oldest writing
+     * transaction among them (for the buffer cleanup). One pass over each source's changes
+     * answers all three.
      */
     String consumed(Collection<Source> sources);
 }

@@ -70,6 +70,7 @@ public final class TransitionTables implements DeltaSource {
     /** Nothing is counted for a history, and a TRUNCATE is not a row change (its trigger recomputes). */
     @Override
     public String consumed(Collection<Source> sources) {
-        return "SELECT 0::bigint AS " + DeltaContext.CONSUMED + ", false AS " + DeltaContext.TRUNCATED;
+        return "SELECT 0::bigint AS " + DeltaContext.CONSUMED + ", false AS " + DeltaContext.TRUNCATED
+                + ", NULL::xid8 AS " + DeltaContext.OLDEST;
     }
 }

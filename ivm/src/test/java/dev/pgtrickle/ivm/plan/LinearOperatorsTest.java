@@ -68,16 +68,19 @@ class LinearOperatorsTest {
     }
 
     @Test
-    void theChangesReadAreCountedInOnePassThatAlsoSeesTruncations() {
+    void theChangesReadAreCountedInOnePassThatAlsoSeesTruncationsAndTheOldestWriter() {
         DeltaContext context = new DeltaContext(new ChangeBuffers());
         T.delta(context);
         assertEquals("(SELECT __pgt_truncated FROM __pgt_consumed)", context.truncatedSinceFrontier());
         assertEquals("(SELECT __pgt_consumed FROM __pgt_consumed)", context.consumedChanges());
+        assertEquals("(SELECT __pgt_oldest FROM __pgt_consumed)", context.oldestConsumed());
         List<String> ctes = context.ctes();
         assertEquals(1, ctes.size(), "one CTE, however often it is referred to");
         assertTrue(ctes.get(0).startsWith("__pgt_consumed AS (SELECT pg_catalog.count(*) FILTER (WHERE __pgt_action <> 'T')"
-                + " AS __pgt_consumed, coalesce(pg_catalog.bool_or(__pgt_action = 'T'), false) AS __pgt_truncated"
-                + " FROM (SELECT __pgt_action FROM pgtrickle_changes.\"changes_42\" WHERE NOT pgtrickle._covered("), ctes.get(0));
+                + " AS __pgt_consumed, coalesce(pg_catalog.bool_or(__pgt_action = 'T'), false) AS __pgt_truncated,"
+                + " pg_catalog.min(__pgt_xid) AS __pgt_oldest"
+                + " FROM (SELECT __pgt_action, __pgt_xid FROM pgtrickle_changes.\"changes_42\" WHERE NOT pgtrickle._covered("),
+                ctes.get(0));
         Scan late = new Scan(new Source(43, "public", "u", Source.Kind.TABLE, List.of("v")), "u");
         assertThrows(IllegalStateException.class, () -> {
             late.delta(context);

@@ -363,18 +363,23 @@ DROP FUNCTION IF EXISTS pgtrickle._complete_refresh(bigint, pg_snapshot, timesta
 DROP FUNCTION IF EXISTS pgtrickle._complete_refresh(bigint, pg_snapshot, timestamptz, text, bigint, bigint, timestamptz, text, bigint, text);
 DROP FUNCTION IF EXISTS pgtrickle._complete_refresh(bigint, pg_snapshot, timestamptz, text, bigint, bigint, timestamptz, text, bigint, text, bigint);
 DROP FUNCTION IF EXISTS pgtrickle._complete_refresh(bigint, pg_snapshot, timestamptz, text, bigint, bigint, timestamptz, text, bigint, text, bigint, boolean);
+DROP FUNCTION IF EXISTS pgtrickle._complete_refresh(bigint, pg_snapshot, timestamptz, text, bigint, bigint, timestamptz, text, bigint, text, bigint, boolean, timestamptz);
+-- p_consumed, p_oldest_consumed: how many change rows a differential refresh statement read and
+-- the oldest transaction among them (NULL: counted here).
 CREATE OR REPLACE FUNCTION pgtrickle._complete_refresh(
     p_pgt_id bigint, p_frontier pg_snapshot, p_data_time timestamptz, p_action text,
     p_rows_inserted bigint, p_rows_deleted bigint, p_start timestamptz, p_initiated_by text,
     p_rows_updated bigint DEFAULT NULL, p_reason text DEFAULT NULL, p_consumed bigint DEFAULT NULL,
-    p_fallback boolean DEFAULT false, p_clock_due timestamptz DEFAULT NULL)
+    p_fallback boolean DEFAULT false, p_clock_due timestamptz DEFAULT NULL, p_oldest_consumed xid8 DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_st pgtrickle.pgt_stream_tables;
     v_source record;
     v_consumed bigint;
     v_truncated boolean;
+    v_oldest xid8;
     v_total_consumed bigint;
+    v_oldest_consumed xid8 := p_oldest_consumed;
     v_action text := p_action;
     v_reason text := p_reason;
     v_refresh_id bigint;
@@ -395,13 +400,14 @@ BEGIN
             WHERE d.pgt_id = p_pgt_id
         LOOP
             EXECUTE format('SELECT count(*) FILTER (WHERE __pgt_action <> ''T''), '
-                           'coalesce(bool_or(__pgt_action = ''T''), false) '
+                           'coalesce(bool_or(__pgt_action = ''T''), false), min(__pgt_xid) '
                            'FROM pgtrickle_changes.%I '
                            'WHERE pg_visible_in_snapshot(__pgt_xid, $1) '
                            'AND NOT pgtrickle._covered(__pgt_xid, __pgt_seq, $2, $3, $4)', v_source.buffer_table)
-            INTO v_consumed, v_truncated
+            INTO v_consumed, v_truncated, v_oldest
             USING p_frontier, v_st.frontier, v_st.frontier_own_xid, v_st.frontier_own_seq;
             v_total_consumed := v_total_consumed + v_consumed;
+            v_oldest_consumed := least(v_oldest_consumed, v_oldest);
             IF v_truncated THEN
                 -- Whatever else was considered, the truncation is what decided.
                 v_action := 'REINITIALIZE';
@@ -440,7 +446,7 @@ BEGIN
     WHERE st.pgt_id = p_pgt_id AND c.oid = st.pgt_relid
     RETURNING st.pgt_schema, st.pgt_name INTO v_schema, v_name;
 
-    PERFORM pgtrickle._cleanup_buffers(p_pgt_id, v_st.frontier);
+    PERFORM pgtrickle._cleanup_buffers(p_pgt_id, v_st.frontier, v_total_consumed, v_oldest_consumed);
 
     PERFORM pgtrickle._notify_event(jsonb_build_object(
         'event', 'refresh_completed',
@@ -463,16 +469,26 @@ $$;
 -- lowest xmax of the readers' frontiers (the changes a lagging reader has not consumed yet) are
 -- passed over by one comparison instead of a look at every reader's frontier.
 --
--- p_old_frontier: the frontier this refresh started from. A source that another reader read up
--- to an earlier snapshot (lower xmax) is skipped: the changes this refresh consumed are not
--- covered by that reader, so nothing new became deletable, and the scan would find nothing. The
--- reader furthest behind cleans up when it moves. (Skipping only ever keeps rows longer.)
+-- Only the rows this refresh consumed can have become deletable by it, and the cleanup scans the
+-- whole buffer, so it is skipped where none of them can be (skipping only ever keeps rows
+-- longer: the reader furthest behind cleans up when it moves):
+--   p_consumed = 0 and no p_oldest_consumed: the refresh consumed nothing (the count leaves out
+--   TRUNCATE markers, the oldest transaction does not).
+--   p_old_frontier, the frontier this refresh started from: another reader of the source read
+--   up to an earlier snapshot (lower xmax), which sees no commit the old frontier did not see.
+--   p_oldest_consumed, the oldest transaction among the rows consumed (of any source): another
+--   reader's snapshot was taken before it (xmax at or below it), so it has read none of them.
 DROP FUNCTION IF EXISTS pgtrickle._cleanup_buffers(bigint);
-CREATE OR REPLACE FUNCTION pgtrickle._cleanup_buffers(p_pgt_id bigint, p_old_frontier pg_snapshot DEFAULT NULL)
+DROP FUNCTION IF EXISTS pgtrickle._cleanup_buffers(bigint, pg_snapshot);
+CREATE OR REPLACE FUNCTION pgtrickle._cleanup_buffers(p_pgt_id bigint, p_old_frontier pg_snapshot DEFAULT NULL,
+                                                      p_consumed bigint DEFAULT NULL, p_oldest_consumed xid8 DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_source record;
 BEGIN
+    IF p_consumed = 0 AND p_oldest_consumed IS NULL THEN
+        RETURN;
+    END IF;
     FOR v_source IN
         SELECT cs.source_relid, cs.buffer_table,
                (SELECT min(pg_snapshot_xmax(st.frontier)) FROM pgtrickle.pgt_dependencies r
@@ -484,7 +500,8 @@ BEGIN
           AND NOT EXISTS (SELECT 1 FROM pgtrickle.pgt_dependencies r
                           JOIN pgtrickle.pgt_stream_tables st USING (pgt_id)
                           WHERE r.source_relid = cs.source_relid AND r.pgt_id <> p_pgt_id
-                            AND pg_snapshot_xmax(st.frontier) < pg_snapshot_xmax(p_old_frontier))
+                            AND (pg_snapshot_xmax(st.frontier) < pg_snapshot_xmax(p_old_frontier)
+                                 OR pg_snapshot_xmax(st.frontier) <= p_oldest_consumed))
     LOOP
         EXECUTE format('SELECT pgtrickle_changes.%I($1, $2)', v_source.buffer_table || '_cleanup')
         USING v_source.source_relid, v_source.below;

@@ -24,17 +24,19 @@ CREATE OR REPLACE FUNCTION pgtrickle._copies(p_from bigint, p_to bigint) RETURNS
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE ROWS 1 AS 'SELECT pg_catalog.generate_series($1, $2)::integer';
 
 -- Called once inside a plan's refresh statement, with that statement's snapshot: remembers the
--- new frontier, the row counts and the number of change rows read (plans compiled before it was
--- passed leave it NULL) for the caller (transaction-local settings), and stops the
+-- new frontier, the row counts, the number of change rows read and the oldest transaction among
+-- them (plans compiled before they were passed leave them NULL) for the caller
+-- (transaction-local settings), and stops the
 -- refresh when a source was truncated since the old frontier (PT001: the caller reinitializes)
 -- or when the INSERT-only path met changes that are not insertions (PT002: the caller applies
 -- them with the MERGE instead).
 DROP FUNCTION IF EXISTS pgtrickle._remember_refresh(pg_snapshot, xid8, boolean, bigint, bigint, bigint);
 DROP FUNCTION IF EXISTS pgtrickle._remember_refresh(pg_snapshot, xid8, boolean, bigint, bigint, bigint, boolean);
+DROP FUNCTION IF EXISTS pgtrickle._remember_refresh(pg_snapshot, xid8, boolean, bigint, bigint, bigint, boolean, bigint);
 CREATE OR REPLACE FUNCTION pgtrickle._remember_refresh(
     p_snapshot pg_snapshot, p_own xid8, p_truncated boolean,
     p_inserted bigint, p_updated bigint, p_deleted bigint, p_not_insert_only boolean DEFAULT false,
-    p_consumed bigint DEFAULT NULL)
+    p_consumed bigint DEFAULT NULL, p_oldest xid8 DEFAULT NULL)
 RETURNS boolean LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF p_truncated THEN
@@ -48,6 +50,7 @@ BEGIN
     PERFORM set_config('pgtrickle.refresh_frontier', pgtrickle._frontier_of(p_snapshot, p_own)::text, true);
     PERFORM set_config('pgtrickle.refresh_counts', concat_ws(',', p_inserted, p_updated, p_deleted), true);
     PERFORM set_config('pgtrickle.refresh_consumed', coalesce(p_consumed::text, ''), true);
+    PERFORM set_config('pgtrickle.refresh_oldest', coalesce(p_oldest::text, ''), true);
     RETURN true;
 END
 $$;
@@ -928,6 +931,7 @@ BEGIN
     END IF;
     PERFORM set_config('pgtrickle.refresh_frontier', '', true);
     PERFORM set_config('pgtrickle.refresh_consumed', '', true);
+    PERFORM set_config('pgtrickle.refresh_oldest', '', true);
     v_data_time := pgtrickle._data_time();
     IF (v_st.plan ->> 'reads_clock')::boolean THEN
         PERFORM set_config('pgtrickle.clock_old', v_st.clock_frontier::text, true);
@@ -977,6 +981,7 @@ BEGIN
                                         v_data_time, 'DIFFERENTIAL', v_counts[1], v_counts[3], v_start,
                                         p_initiated_by, v_counts[2], v_choice.reason,
                                         nullif(current_setting('pgtrickle.refresh_consumed'), '')::bigint,
+                                        p_oldest_consumed => nullif(current_setting('pgtrickle.refresh_oldest'), '')::xid8,
                                         p_clock_due => pgtrickle._next_clock_change(v_st));
     RETURN true;
 END
