@@ -179,7 +179,8 @@ class FrontierTest {
             statement.execute("SET track_functions = 'all'");
             statement.execute("SET pgtrickle.test_clock = '2026-01-01 12:00:00+00'");
             statement.execute("SELECT pgtrickle.create_stream_table('skip_w',"
-                    + " 'SELECT id FROM skip_events WHERE ts > now() - interval ''1 minute''', refresh_mode => 'DIFFERENTIAL')");
+                    + " 'SELECT id FROM skip_events WHERE ts > now() - interval ''1 minute''',"
+                    + " refresh_mode => 'DIFFERENTIAL')");
             DifferentialRefreshTest.compile(db, "skip_w");
             statement.execute("INSERT INTO skip_src SELECT g, g % 3 FROM generate_series(1, 6) g");
             statement.execute("INSERT INTO skip_events VALUES (1, '2026-01-01 11:59:30+00')");
@@ -191,7 +192,8 @@ class FrontierTest {
             assertEquals(before, cleanups(statement, oid), "skip_b's frontier predates the insert");
             assertEquals("6", single(statement, buffered));
             statement.execute("SELECT pgtrickle.refresh_stream_table('skip_b')");
-            assertTrue(lastRefresh(statement, "skip_b").startsWith("FULL"), "not compiled: the FULL path counts what it read itself");
+            assertTrue(lastRefresh(statement, "skip_b").startsWith("FULL"),
+                    "not compiled: the FULL path counts what it read itself");
             assertEquals(before + 1, cleanups(statement, oid), "skip_a has read the rows too");
             assertEquals("0", single(statement, buffered));
 

@@ -45,8 +45,8 @@ final class MergeStatement {
         String source = "(SELECT __pgt_row.* FROM (SELECT pgtrickle._remember_refresh("
                 + "pg_catalog.pg_current_snapshot(), pg_catalog.pg_current_xact_id_if_assigned(), "
                 + changes.truncated() + ", " + count("I") + ", " + count("U") + ", " + count("D")
-                + ", false, " + changes.consumed() + ", " + changes.oldest() + ") AS __pgt_remembered) AS __pgt_snapshot LEFT JOIN " + SOURCE_CTE
-                + " AS __pgt_row ON true)";
+                + ", false, " + changes.consumed() + ", " + changes.oldest() + ") AS __pgt_remembered) AS __pgt_snapshot"
+                + " LEFT JOIN " + SOURCE_CTE + " AS __pgt_row ON true)";
         return merge(ctes, source, matchColumns, insertColumns, updateColumns, carriesStoredRows).toString();
     }
 

@@ -34,9 +34,11 @@ public final class ChangeBuffers implements DeltaSource {
 
     @Override
     public String consumed(Collection<Source> sources) {
-        String actions = sources.isEmpty() ? "SELECT NULL::\"char\" AS __pgt_action, NULL::xid8 AS __pgt_xid WHERE false"
+        String actions = sources.isEmpty()
+                ? "SELECT NULL::\"char\" AS __pgt_action, NULL::xid8 AS __pgt_xid WHERE false"
                 : sources.stream()
-                        .map(source -> "SELECT __pgt_action, __pgt_xid FROM " + buffer(source) + " WHERE " + NOT_COVERED)
+                        .map(source -> "SELECT __pgt_action, __pgt_xid FROM " + buffer(source) + " WHERE "
+                                + NOT_COVERED)
                         .collect(Collectors.joining(" UNION ALL "));
         return "SELECT pg_catalog.count(*) FILTER (WHERE __pgt_action <> 'T') AS " + DeltaContext.CONSUMED
                 + ", coalesce(pg_catalog.bool_or(__pgt_action = 'T'), false) AS " + DeltaContext.TRUNCATED
