@@ -36,10 +36,11 @@ CREATE OR REPLACE FUNCTION pgtrickle._find_stream_table(p_name text)
 RETURNS pgtrickle.pgt_stream_tables
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_name record := pgtrickle._split_name(p_name);
     v_st pgtrickle.pgt_stream_tables := pgtrickle._lookup_stream_table(p_name);
+    v_name record;
 BEGIN
     IF v_st.pgt_id IS NULL THEN
+        v_name := pgtrickle._split_name(p_name);
         RAISE EXCEPTION 'stream table "%" does not exist',
             pgtrickle._display_name(v_name.schema_name, v_name.rel_name)
             USING ERRCODE = 'undefined_table',
