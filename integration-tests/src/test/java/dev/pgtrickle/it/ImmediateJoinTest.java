@@ -70,7 +70,7 @@ class ImmediateJoinTest {
 
     @AfterEach
     void dropAll() throws SQLException {
-        db.execute("SELECT pgtrickle.drop_stream_table(pgt_name) FROM pgtrickle.pgt_stream_tables");
+        Teardown.dropStreamTables(db);
         db.execute("DROP TABLE IF EXISTS shipments, payments, orders, customers");
     }
 

@@ -90,7 +90,7 @@ class ImmediateModeTest {
 
     @AfterEach
     void dropAll() throws SQLException {
-        db.execute("SELECT pgtrickle.drop_stream_table(pgt_name) FROM pgtrickle.pgt_stream_tables");
+        Teardown.dropStreamTables(db);
         db.execute("DROP TABLE IF EXISTS employees, orders, visits, departments");
     }
 
@@ -851,7 +851,7 @@ class ImmediateModeTest {
                 Oracle.assertStreamTableMatchesQuery(db, "per_region", perRegion);
             }
         } finally {
-            db.execute("SELECT pgtrickle.drop_stream_table(pgt_name) FROM pgtrickle.pgt_stream_tables");
+            Teardown.dropStreamTables(db);
             db.execute("DROP TABLE IF EXISTS sales, child, base");
         }
     }

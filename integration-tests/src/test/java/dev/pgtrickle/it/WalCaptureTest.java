@@ -91,7 +91,7 @@ class WalCaptureTest {
     @AfterEach
     void dropSources() throws SQLException {
         daemon.close();
-        db.execute("SELECT pgtrickle.drop_stream_table(pgt_name) FROM pgtrickle.pgt_stream_tables");
+        Teardown.dropStreamTables(db);
         db.execute("DROP TABLE IF EXISTS wal_src, wal_groups");
         db.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = current_database()");
         db.execute("DROP PUBLICATION IF EXISTS pgtrickle_publication");
