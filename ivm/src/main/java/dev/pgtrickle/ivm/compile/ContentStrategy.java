@@ -55,7 +55,7 @@ record ContentStrategy(QueryPlan top) implements MaintenanceStrategy {
                 + " AS " + ROW_ID + " FROM " + delta + " AS __pgt_k");
         // Net weight per content, carrying one copy of the columns along (no lookup back into the
         // delta per row). Weights are summed as numeric by sum(bigint): cast back for the index.
-        context.addCte("__pgt_net", RowIdentity.perIdentity(ROW_ID, List.of(ROW_ID, Sql.columns("", columns)),
+        context.addCte("__pgt_net", RowIdentity.perIdentity(ROW_ID, KeyedStrategy.withRowId(columns),
                 "pg_catalog.sum(" + DeltaContext.WEIGHT + ")", DeltaContext.WEIGHT, "__pgt_keyed"));
         context.addCte("__pgt_have", "SELECT __pgt_n.*,"
                 + " (SELECT pg_catalog.count(*) FROM " + PlanContract.STORAGE + " AS __pgt_t"

@@ -135,7 +135,7 @@ record PartitionRescanStrategy(Window window, List<String> key) implements Maint
         }
         String weight = DeltaContext.WEIGHT;
         context.addCte("__pgt_wnet", RowIdentity.perIdentity("__pgt_h", positional, "pg_catalog.sum(" + weight + ")",
-                weight, "(SELECT __pgt_d.*, " + RowIdentity.content(ContentStrategy.qualified("__pgt_d", positional))
+                weight, "(SELECT __pgt_d.*, " + RowIdentity.sentForm(ContentStrategy.qualified("__pgt_d", positional))
                         + " AS __pgt_h FROM " + context.deltaRows(window.input()) + " AS __pgt_d) AS __pgt_n"));
         touchedPartitions(context, context.exposeRows("(SELECT * FROM __pgt_wnet WHERE " + weight + " <> 0)",
                 window.input().bindings()));

@@ -32,12 +32,12 @@ public final class OldState {
             throws UnsupportedQueryException {
         List<String> columns = new ArrayList<>();
         for (int i = 1; i <= input.bindings().stream().mapToInt(b -> b.columns().size()).sum(); i++) {
-            columns.add("__pgt_u." + DeltaContext.column(i));
+            columns.add(DeltaContext.column(i));
         }
-        String consolidated = RowIdentity.perIdentity("__pgt_r.__pgt_h", List.of("__pgt_r.*"),
-                "pg_catalog.sum(__pgt_r." + DeltaContext.WEIGHT + ")", "__pgt_n", "(SELECT __pgt_u.*, "
-                        + RowIdentity.content(columns) + " AS __pgt_h FROM (" + union(context, input, now, condition)
-                        + ") AS __pgt_u) AS __pgt_r");
+        String consolidated = RowIdentity.perIdentity("__pgt_h", columns,
+                "pg_catalog.sum(" + DeltaContext.WEIGHT + ")", "__pgt_n", "(SELECT __pgt_u.*, "
+                        + RowIdentity.sentForm(columns.stream().map(c -> "__pgt_u." + c).toList()) + " AS __pgt_h FROM ("
+                        + union(context, input, now, condition) + ") AS __pgt_u) AS __pgt_r");
         String expanded = "(SELECT __pgt_o.* FROM (" + consolidated + ") AS __pgt_o"
                 + " CROSS JOIN pg_catalog.generate_series(1, __pgt_o.__pgt_n) AS __pgt_copy)";
         return context.exposeRows(expanded, input.bindings()).from();

@@ -46,12 +46,27 @@ public final class RowIdentity {
     }
 
     /**
-     * One row per {@code identity} of {@code rows} — its {@code items}, which rows of one identity
-     * share — with {@code aggregate} over the identity's rows as the bigint column {@code name}.
+     * Identity of a row by its content for netting within one statement: the binary send form
+     * itself, exact and cheaper than its SHA-256, where nothing stores it (a stored identity
+     * stays {@link #content}, bounded in size).
      */
-    public static String perIdentity(String identity, List<String> items, String aggregate, String name, String rows) {
-        return "SELECT DISTINCT ON (" + identity + ") " + Sql.list(items, "(" + aggregate
-                + " OVER (PARTITION BY " + identity + "))::bigint AS " + name) + " FROM " + rows;
+    public static String sentForm(List<String> columns) {
+        return "pg_catalog.record_send(ROW(" + String.join(", ", columns) + "))";
+    }
+
+    /**
+     * One row per {@code identity} of {@code rows} — its {@code columns} (SQL column references of
+     * {@code rows}), which rows of one identity hold alike — with {@code aggregate} over the
+     * identity's rows as the bigint column {@code name}. Hashed by the identity alone: each other
+     * column is one value of its group ({@code pgtrickle._any_value}), so it needs no equality
+     * of its own type and nothing is sorted.
+     */
+    public static String perIdentity(String identity, List<String> columns, String aggregate, String name, String rows) {
+        List<String> items = columns.stream()
+                .map(c -> c.equals(identity) ? c : "pgtrickle._any_value(" + c + ") AS " + c)
+                .toList();
+        return "SELECT " + Sql.list(items, "(" + aggregate + ")::bigint AS " + name) + " FROM " + rows
+                + " GROUP BY " + identity;
     }
 
     /**

@@ -14,6 +14,21 @@ class RowIdentityTest {
     }
 
     @Test
+    void aRowNettedWithinOneStatementIsIdentifiedByItsBinaryRowItself() {
+        assertEquals("pg_catalog.record_send(ROW(a.x, b.y))", RowIdentity.sentForm(List.of("a.x", "b.y")));
+    }
+
+    @Test
+    void rowsAreNettedByHashingTheirIdentityAloneWithOneValueOfEachOtherColumn() {
+        assertEquals("SELECT __pgt_row_id, pgtrickle._any_value(\"a\") AS \"a\", pgtrickle._any_value(__pgt_c2) AS __pgt_c2,"
+                + " (pg_catalog.sum(__pgt_w))::bigint AS __pgt_w FROM rows GROUP BY __pgt_row_id",
+                RowIdentity.perIdentity("__pgt_row_id", List.of("__pgt_row_id", "\"a\"", "__pgt_c2"),
+                        "pg_catalog.sum(__pgt_w)", "__pgt_w", "rows"));
+        assertEquals("SELECT pgtrickle._any_value(__pgt_c1) AS __pgt_c1, (pg_catalog.count(*))::bigint AS n FROM rows"
+                + " GROUP BY __pgt_h", RowIdentity.perIdentity("__pgt_h", List.of("__pgt_c1"), "pg_catalog.count(*)", "n", "rows"));
+    }
+
+    @Test
     void groupKeysUseTwoSeededEqualityConsistentHashes() {
         String identity = RowIdentity.groupKey(List.of("k"));
         assertEquals("(pg_catalog.int8send(pg_catalog.hash_record_extended(ROW(k, pgtrickle._key_sign(k)), 0)) OPERATOR(pg_catalog.||)"

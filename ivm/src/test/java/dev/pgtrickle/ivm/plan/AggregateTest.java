@@ -30,7 +30,8 @@ class AggregateTest {
                 "now: the current rows of the touched groups: " + terms[0]);
         assertTrue(terms[0].contains("__pgt_t.__pgt_k1 = (o.region)"), "matched by equality: " + terms[0]);
         assertTrue(terms[1].contains("-1::bigint AS __pgt_w"), terms[1]);
-        assertTrue(terms[1].contains("pg_catalog.sha256(pg_catalog.record_send(ROW("),
+        assertTrue(terms[1].contains("pg_catalog.record_send(ROW(__pgt_u.__pgt_c1, __pgt_u.__pgt_c2, __pgt_u.__pgt_c3))"
+                        + " AS __pgt_h") && terms[1].contains("GROUP BY __pgt_h"),
                 "before: rows consolidated by their bytes, not by equality: " + terms[1]);
         assertTrue(terms[1].contains("pg_catalog.generate_series(1, __pgt_o.__pgt_n)"), terms[1]);
         assertTrue(terms[2].contains("WHERE (__pgt_t.__pgt_k1 IS NULL)) AND EXISTS (SELECT 1 FROM __pgt_touched1 AS __pgt_t WHERE (__pgt_t.__pgt_k1 IS NULL) AND __pgt_t.__pgt_k1 IS NOT DISTINCT FROM (o.region)"),

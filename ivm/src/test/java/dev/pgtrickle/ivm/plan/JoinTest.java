@@ -288,9 +288,10 @@ class JoinTest {
                 + terms.get(2));
         assertTrue(context.ctes().stream().anyMatch(cte -> cte.startsWith("__pgt_kept_update")
                 && cte.contains("UPDATE " + table)), "the copy follows A's changes: " + context.ctes());
-        assertTrue(semi.keptFill(context).startsWith("SELECT DISTINCT ON (__pgt_row_id) __pgt_row_id, __pgt_k1,"
-                + " __pgt_k2, (pg_catalog.count(*) OVER (PARTITION BY __pgt_row_id))::bigint AS __pgt_count FROM"
-                + " (SELECT pg_catalog.sha256(pg_catalog.record_send(ROW(\"a\".\"id\", \"a\".\"k\"))) AS __pgt_row_id"),
+        assertTrue(semi.keptFill(context).startsWith("SELECT __pgt_row_id, pgtrickle._any_value(__pgt_k1) AS __pgt_k1,"
+                + " pgtrickle._any_value(__pgt_k2) AS __pgt_k2, (pg_catalog.count(*))::bigint AS __pgt_count FROM"
+                + " (SELECT pg_catalog.sha256(pg_catalog.record_send(ROW(\"a\".\"id\", \"a\".\"k\"))) AS __pgt_row_id")
+                        && semi.keptFill(context).endsWith(" GROUP BY __pgt_row_id"),
                 "rows told apart by content: " + semi.keptFill(context));
     }
 

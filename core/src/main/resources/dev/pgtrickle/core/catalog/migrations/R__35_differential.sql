@@ -116,6 +116,18 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 0 $$;
 CREATE OR REPLACE FUNCTION pgtrickle._key_sign(p_value anyelement) RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 0 $$;
 
+-- One value of the rows of a group, for columns that every row of the group holds alike (the
+-- columns of a row netted by its identity): hash aggregation by the identity alone instead of
+-- sorting by it (docs/architecture.md, "Netting by identity"). PostgreSQL 16's any_value, for
+-- every supported version. Strict, without an initial state: the first non-NULL value becomes the
+-- state without a call, so the function runs only for a group's second row and later (a row and
+-- the change cancelling it). It references nothing: no search_path to pin.
+CREATE OR REPLACE FUNCTION pgtrickle._first_value(p_state anyelement, p_value anyelement) RETURNS anyelement
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT p_state $$;
+CREATE OR REPLACE AGGREGATE pgtrickle._any_value(anyelement) (
+    SFUNC = pgtrickle._first_value, STYPE = anyelement,
+    COMBINEFUNC = pgtrickle._first_value, PARALLEL = SAFE);
+
 -- The clock of moving time windows (docs/architecture.md, "Moving time windows"): the time a
 -- refresh computes a stream table's query at, which the compiler writes for the query's now(),
 -- CURRENT_TIMESTAMP, CURRENT_DATE and LOCALTIMESTAMP. now(), the refreshing transaction's start
