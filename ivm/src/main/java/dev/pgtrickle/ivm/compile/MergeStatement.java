@@ -109,18 +109,21 @@ final class MergeStatement {
     }
 
     /**
-     * The ctids of the storage rows that some source row matches, each looked up through the
-     * identity index ({@code OFFSET 0} keeps the lookup per source row). Given to the MERGE as
-     * a restriction of the storage table, it makes the storage side a TID scan of those rows:
-     * left to its cost model, PostgreSQL joins a few thousand source rows to the storage table
-     * by hashing all of it, since it prices each index probe as a random page read.
+     * The ctids of the storage rows that the source rows to update or delete match, each looked
+     * up through the identity index ({@code OFFSET 0} keeps the lookup per source row). Given to
+     * the MERGE as a restriction of the storage table, it makes the storage side a TID scan of
+     * those rows: left to its cost model, PostgreSQL joins a few thousand source rows to the
+     * storage table by hashing all of it, since it prices each index probe as a random page read.
+     * A row to insert is not looked up: its identity is not stored (the INSERT-only statement
+     * relies on that too, and the identity's unique index stops a refresh that would break it),
+     * and a moving window inserts as many rows as it deletes.
      */
     private static String storedRows(List<String> matchColumns) {
         return "ARRAY(SELECT __pgt_l.ctid FROM " + SOURCE_CTE + " AS __pgt_r, LATERAL (SELECT __pgt_k.ctid FROM "
                 + PlanContract.STORAGE + " AS __pgt_k WHERE "
                 + matchColumns.stream().map(c -> "__pgt_k." + Sql.ident(c) + " = __pgt_r." + Sql.ident(c))
                         .collect(Collectors.joining(" AND "))
-                + " OFFSET 0) AS __pgt_l)";
+                + " OFFSET 0) AS __pgt_l WHERE __pgt_r.__pgt_op IN ('U', 'D'))";
     }
 
     private static String count(String op) {

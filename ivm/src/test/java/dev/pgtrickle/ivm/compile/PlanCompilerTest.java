@@ -73,6 +73,11 @@ class PlanCompilerTest {
         assertTrue(plan.refresh().contains("FULL JOIN (SELECT __pgt_row_id, __pgt_w FROM __pgt_net WHERE __pgt_w < 0)"),
                 "a key's lost and gained rows are paired into one update: " + plan.refresh());
         assertTrue(!plan.refresh().contains("__pgt_dup"), "no copies to number: " + plan.refresh());
+        assertTrue(plan.refresh().contains("GROUP BY __pgt_content") && plan.refresh().contains(
+                "pg_catalog.record_send(ROW(__pgt_k.\"region\", __pgt_k.\"order_id\")) AS __pgt_content"),
+                "changes netted by their content, hashed: " + plan.refresh());
+        assertTrue(plan.refresh().contains("OFFSET 0) AS __pgt_l WHERE __pgt_r.__pgt_op IN ('U', 'D'))"),
+                "only the stored rows to update or delete are looked up for the MERGE: " + plan.refresh());
 
         Project unkeyed = new Project(keyed, List.of(new OutputColumn("region", "o.region")));
         CompiledPlan content = new PlanCompiler(query -> List.of()).compile(unkeyed, "q");
