@@ -55,7 +55,7 @@ record ContentStrategy(QueryPlan top) implements MaintenanceStrategy {
                 + " AS " + ROW_ID + " FROM " + delta + " AS __pgt_k");
         // Net weight per content, carrying one copy of the columns along (no lookup back into the
         // delta per row). Weights are summed as numeric by sum(bigint): cast back for the index.
-        context.addCte("__pgt_net", RowIdentity.perIdentity(ROW_ID, KeyedStrategy.withRowId(columns),
+        context.addCte("__pgt_net", RowIdentity.perIdentity(ROW_ID, withRowId(columns),
                 "pg_catalog.sum(" + DeltaContext.WEIGHT + ")", DeltaContext.WEIGHT, "__pgt_keyed"));
         context.addCte("__pgt_have", "SELECT __pgt_n.*,"
                 + " (SELECT pg_catalog.count(*) FROM " + PlanContract.STORAGE + " AS __pgt_t"
@@ -124,6 +124,11 @@ record ContentStrategy(QueryPlan top) implements MaintenanceStrategy {
                 + " FROM " + fresh + " AS __pgt_f FULL JOIN " + stored + " AS __pgt_t ON __pgt_t." + ROW_ID
                 + " = __pgt_f." + ROW_ID + " AND __pgt_t." + DUP + " = __pgt_f." + DUP
                 + " WHERE __pgt_f." + ROW_ID + " IS NULL OR __pgt_t." + ROW_ID + " IS NULL" + changed;
+    }
+
+    /** {@code __pgt_row_id} and the quoted {@code columns}: a row of the delta as netted. */
+    static List<String> withRowId(List<String> columns) {
+        return Sql.concat(List.of(ROW_ID), columns.stream().map(Sql::ident).toList());
     }
 
     static List<String> qualified(String alias, List<String> columns) {

@@ -40,7 +40,7 @@ record KeyedStrategy(QueryPlan top, List<String> key) implements MaintenanceStra
                 + RowIdentity.sentForm(columns.stream().map(c -> "__pgt_k." + Sql.ident(c)).toList())
                 + " AS __pgt_content FROM " + context.delta(top) + " AS __pgt_k");
         // Net weight per content: changes that cancel (a row updated back and forth) drop out.
-        context.addCte("__pgt_net", RowIdentity.perIdentity("__pgt_content", withRowId(columns),
+        context.addCte("__pgt_net", RowIdentity.perIdentity("__pgt_content", ContentStrategy.withRowId(columns),
                 "pg_catalog.sum(" + DeltaContext.WEIGHT + ")", DeltaContext.WEIGHT, "__pgt_keyed"));
         // A key with more than one row to gain or lose means the key is not one: the stored
         // contents and the changes disagree, which must never happen.
@@ -99,11 +99,6 @@ record KeyedStrategy(QueryPlan top, List<String> key) implements MaintenanceStra
                 + " __pgt_k." + ROW_ID + " = __pgt_n." + ROW_ID + " OFFSET 0) AS __pgt_o"
                 + " ON true WHERE CASE WHEN " + present + " THEN __pgt_o.__pgt_sent IS DISTINCT FROM"
                 + " pg_catalog.record_send(ROW(" + String.join(", ", now) + ")) ELSE __pgt_o.ctid IS NOT NULL END");
-    }
-
-    /** {@code __pgt_row_id} and the quoted {@code columns}: a row of the delta as netted. */
-    static List<String> withRowId(List<String> columns) {
-        return Sql.concat(List.of(ROW_ID), columns.stream().map(Sql::ident).toList());
     }
 
     private String identity(String alias) {

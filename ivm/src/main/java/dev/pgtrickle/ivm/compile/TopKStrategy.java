@@ -112,7 +112,7 @@ record TopKStrategy(TopK topK) implements MaintenanceStrategy {
                 + Sql.columns("__pgt_c", columns) + ", __pgt_c." + DeltaContext.WEIGHT + " FROM " + changes + " AS __pgt_c"
                 + " WHERE __pgt_c." + DeltaContext.WEIGHT + " < 0 OR EXISTS (SELECT 1 FROM __pgt_boundary AS __pgt_b WHERE "
                 + before + ")) AS __pgt_all";
-        context.addCte("__pgt_candidates", RowIdentity.perIdentity(ROW_ID, KeyedStrategy.withRowId(columns),
+        context.addCte("__pgt_candidates", RowIdentity.perIdentity(ROW_ID, ContentStrategy.withRowId(columns),
                 "pg_catalog.sum(" + DeltaContext.WEIGHT + ")", DeltaContext.WEIGHT, rows));
         // The hit first: without one (most refreshes), AND stops there and no candidate is read.
         context.addCte("__pgt_usable", "SELECT (SELECT __pgt_hit FROM __pgt_hit) AND EXISTS (SELECT 1 FROM __pgt_boundary)"
