@@ -94,11 +94,11 @@ record KeyedStrategy(QueryPlan top, List<String> key) implements MaintenanceStra
         return Optional.of("SELECT CASE WHEN NOT " + present + " THEN 'D' WHEN __pgt_o.ctid IS NULL THEN 'I' ELSE 'U' END"
                 + " AS __pgt_op, __pgt_n." + ROW_ID + ", " + String.join(", ", items) + ", __pgt_o.ctid AS "
                 + MergeStatement.STORED_AT + " FROM (SELECT __pgt_t.*, " + identity + " AS " + ROW_ID + " FROM __pgt_tree"
-                + " AS __pgt_t OFFSET 0) AS __pgt_n LEFT JOIN LATERAL (SELECT __pgt_k.ctid, pg_catalog.record_send(ROW("
-                + Sql.columns("__pgt_k", columns) + ")) AS __pgt_sent FROM " + PlanContract.STORAGE + " AS __pgt_k WHERE"
-                + " __pgt_k." + ROW_ID + " = __pgt_n." + ROW_ID + " OFFSET 0) AS __pgt_o"
-                + " ON true WHERE CASE WHEN " + present + " THEN __pgt_o.__pgt_sent IS DISTINCT FROM"
-                + " pg_catalog.record_send(ROW(" + String.join(", ", now) + ")) ELSE __pgt_o.ctid IS NOT NULL END");
+                + " AS __pgt_t OFFSET 0) AS __pgt_n LEFT JOIN LATERAL (SELECT __pgt_k.ctid, "
+                + RowIdentity.sentForm(ContentStrategy.qualified("__pgt_k", columns)) + " AS __pgt_sent FROM "
+                + PlanContract.STORAGE + " AS __pgt_k WHERE __pgt_k." + ROW_ID + " = __pgt_n." + ROW_ID
+                + " OFFSET 0) AS __pgt_o ON true WHERE CASE WHEN " + present + " THEN __pgt_o.__pgt_sent IS DISTINCT FROM "
+                + RowIdentity.sentForm(now) + " ELSE __pgt_o.ctid IS NOT NULL END");
     }
 
     private String identity(String alias) {
